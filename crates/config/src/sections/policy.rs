@@ -1,0 +1,102 @@
+//! `policy`: the rules deciding registrations, client registrations and authorizations.
+
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::problem::Problem;
+
+/// The policy module, its entry points and the data it is given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PolicyConfig {
+    /// A compiled policy (WASM) replacing the built-in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wasm_module: Option<PathBuf>,
+
+    /// Entry point for dynamic client registration.
+    #[serde(default = "default_client_registration_entrypoint")]
+    pub client_registration_entrypoint: String,
+
+    /// Entry point for user registration.
+    #[serde(default = "default_register_entrypoint")]
+    pub register_entrypoint: String,
+
+    /// Entry point for authorization grants.
+    #[serde(default = "default_authorization_grant_entrypoint")]
+    pub authorization_grant_entrypoint: String,
+
+    /// Entry point for compatibility logins.
+    #[serde(default = "default_compat_login_entrypoint")]
+    pub compat_login_entrypoint: String,
+
+    /// Entry point for password changes (kept for MAS compatibility; MAS no longer uses it).
+    #[serde(default = "default_password_entrypoint")]
+    pub password_entrypoint: String,
+
+    /// Entry point for adding an email address.
+    #[serde(default = "default_email_entrypoint")]
+    pub email_entrypoint: String,
+
+    /// Free-form data passed to the policy (`admin_users`, `client_registration`, ...).
+    #[serde(default = "default_data")]
+    pub data: serde_json::Value,
+}
+
+fn default_client_registration_entrypoint() -> String {
+    "client_registration/violation".to_owned()
+}
+
+fn default_register_entrypoint() -> String {
+    "register/violation".to_owned()
+}
+
+fn default_authorization_grant_entrypoint() -> String {
+    "authorization_grant/violation".to_owned()
+}
+
+fn default_compat_login_entrypoint() -> String {
+    "compat_login/violation".to_owned()
+}
+
+fn default_password_entrypoint() -> String {
+    "password/violation".to_owned()
+}
+
+fn default_email_entrypoint() -> String {
+    "email/violation".to_owned()
+}
+
+fn default_data() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self {
+            wasm_module: None,
+            client_registration_entrypoint: default_client_registration_entrypoint(),
+            register_entrypoint: default_register_entrypoint(),
+            authorization_grant_entrypoint: default_authorization_grant_entrypoint(),
+            compat_login_entrypoint: default_compat_login_entrypoint(),
+            password_entrypoint: default_password_entrypoint(),
+            email_entrypoint: default_email_entrypoint(),
+            data: default_data(),
+        }
+    }
+}
+
+impl PolicyConfig {
+    /// Every problem in this section.
+    #[must_use]
+    pub fn validate(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        if !self.data.is_object() {
+            problems.push(Problem::error(
+                "policy.data",
+                "expected a map of values for the policy",
+            ));
+        }
+        problems
+    }
+}
