@@ -1,0 +1,477 @@
+//! Opening the database, migrating it, and starting units of work.
+
+use std::{path::PathBuf, str::FromStr, time::Duration};
+
+use async_trait::async_trait;
+use portcullis_storage::{BoxRepository, RepositoryFactory, StorageError};
+use sqlx::{
+    PgPool, SqlitePool,
+    migrate::Migrator,
+    pool::PoolOptions as SqlxPoolOptions,
+    postgres::{PgConnectOptions, PgSslMode},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode},
+};
+
+use crate::{
+    error::{DatabaseError, storage_error},
+    repository::{SqlRepository, Transaction},
+};
+
+static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a SQLite connection waits for another connection's write lock before giving up.
+///
+/// Writers take turns on SQLite; waiting (rather than failing with `SQLITE_BUSY`) is what makes
+/// concurrent requests behave like on PostgreSQL, only slower.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Where the database is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "built once at start-up; boxing would only make it clumsier to write"
+)]
+pub enum ConnectOptions {
+    /// A SQLite file, created if missing.
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// A PostgreSQL server.
+    Postgres(PostgresOptions),
+}
+
+/// Where a PostgreSQL server is and how to talk to it.
+///
+/// The fields left `None` come from `uri` if given, then from the usual `PG*` environment
+/// variables and libpq defaults; the fields given override the `uri`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct PostgresOptions {
+    /// A `postgresql://` connection URI.
+    pub uri: Option<String>,
+    /// The server's host name or address.
+    pub host: Option<String>,
+    /// The server's port.
+    pub port: Option<u16>,
+    /// The directory of the server's Unix socket, instead of host and port.
+    pub socket: Option<PathBuf>,
+    /// The user to connect as.
+    pub username: Option<String>,
+    /// The user's password.
+    pub password: Option<String>,
+    /// The database name.
+    pub database: Option<String>,
+    /// `disable`, `allow`, `prefer`, `require`, `verify-ca` or `verify-full`.
+    pub ssl_mode: Option<String>,
+    /// The certificate authority to trust, in PEM.
+    pub ssl_ca_pem: Option<Vec<u8>>,
+    /// The client certificate, in PEM.
+    pub ssl_certificate_pem: Option<Vec<u8>>,
+    /// The client certificate's private key, in PEM.
+    pub ssl_key_pem: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for PostgresOptions {
+    /// Shows where, never the secrets: options end up in logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |present: bool| if present { Some("[redacted]") } else { None };
+        f.debug_struct("PostgresOptions")
+            .field("uri", &redacted(self.uri.is_some()))
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("socket", &self.socket)
+            .field("username", &self.username)
+            .field("password", &redacted(self.password.is_some()))
+            .field("database", &self.database)
+            .field("ssl_mode", &self.ssl_mode)
+            .field("ssl_ca_pem", &self.ssl_ca_pem.as_ref().map(Vec::len))
+            .field(
+                "ssl_certificate_pem",
+                &self.ssl_certificate_pem.as_ref().map(Vec::len),
+            )
+            .field("ssl_key_pem", &redacted(self.ssl_key_pem.is_some()))
+            .finish()
+    }
+}
+
+/// How many connections to keep, and for how long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolOptions {
+    /// Connections kept open even when idle.
+    pub min_connections: u32,
+    /// The most connections open at once; further requests wait for one.
+    pub max_connections: u32,
+    /// How long to wait for a connection (opening one, or a free one from the pool).
+    pub connect_timeout: Duration,
+    /// Idle connections above `min_connections` are closed after this long.
+    pub idle_timeout: Option<Duration>,
+    /// Connections are replaced after this long, whatever their use.
+    pub max_lifetime: Option<Duration>,
+}
+
+impl Default for PoolOptions {
+    /// The defaults of MAS's `database` section.
+    fn default() -> Self {
+        Self {
+            min_connections: 0,
+            max_connections: 10,
+            connect_timeout: Duration::from_secs(30),
+            idle_timeout: Some(Duration::from_secs(600)),
+            max_lifetime: Some(Duration::from_secs(1800)),
+        }
+    }
+}
+
+/// Which database engine is behind a [`Database`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, embedded.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// The engine's usual name, for messages.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// Which migrations a database has, and which it lacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// Applied migrations, as (version, description), oldest first.
+    pub applied: Vec<(i64, String)>,
+    /// Migrations embedded in this binary and not yet applied, oldest first.
+    pub pending: Vec<(i64, String)>,
+}
+
+impl MigrationStatus {
+    /// Whether nothing is left to apply.
+    #[must_use]
+    pub fn is_up_to_date(&self) -> bool {
+        self.pending.is_empty()
+    }
+}
+
+/// A pool of connections to SQLite or PostgreSQL; cheap to clone (clones share the pool).
+#[derive(Debug, Clone)]
+pub struct Database {
+    pool: Pool,
+}
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Database {
+    /// Opens a pool to the database and checks that one connection can be made.
+    ///
+    /// # Errors
+    /// If the options are invalid or no connection could be made within the connect timeout.
+    pub async fn connect(
+        options: &ConnectOptions,
+        pool_options: &PoolOptions,
+    ) -> Result<Self, DatabaseError> {
+        match options {
+            ConnectOptions::Sqlite { path } => {
+                let connect_options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    // WAL lets readers proceed while one connection writes.
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .foreign_keys(true)
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT);
+                let pool = open_pool::<sqlx::SqliteConnection>(connect_options, pool_options)
+                    .await
+                    .map_err(|source| DatabaseError::SqliteConnect {
+                        path: path.clone(),
+                        source,
+                    })?;
+                tracing::debug!(path = %path.display(), "opened the SQLite database");
+                Ok(Self {
+                    pool: Pool::Sqlite(pool),
+                })
+            }
+            ConnectOptions::Postgres(options) => {
+                let connect_options = postgres_connect_options(options)?;
+                let target = describe_postgres_target(&connect_options);
+                let pool = open_pool::<sqlx::PgConnection>(connect_options, pool_options)
+                    .await
+                    .map_err(|source| DatabaseError::PostgresConnect {
+                        target: target.clone(),
+                        source,
+                    })?;
+                tracing::info!(%target, "connected to PostgreSQL");
+                Ok(Self {
+                    pool: Pool::Postgres(pool),
+                })
+            }
+        }
+    }
+
+    /// The engine behind this database.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The engine's name, `SQLite` or `PostgreSQL`.
+    #[must_use]
+    pub fn backend_name(&self) -> &'static str {
+        self.backend().name()
+    }
+
+    /// The SQLite pool, for bulk tools and tests; services go through the repositories.
+    #[must_use]
+    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
+        match &self.pool {
+            Pool::Sqlite(pool) => Some(pool),
+            Pool::Postgres(_) => None,
+        }
+    }
+
+    /// The PostgreSQL pool, for bulk tools and tests; services go through the repositories.
+    #[must_use]
+    pub fn postgres_pool(&self) -> Option<&PgPool> {
+        match &self.pool {
+            Pool::Postgres(pool) => Some(pool),
+            Pool::Sqlite(_) => None,
+        }
+    }
+
+    /// Checks that the database answers a trivial query (for `/health`).
+    ///
+    /// # Errors
+    /// If no connection is available or the query fails.
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+            Pool::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+        }
+        .map_err(storage_error)
+    }
+
+    /// Applies every pending migration embedded in this binary.
+    ///
+    /// On PostgreSQL, an advisory lock makes concurrent processes migrate one after the other.
+    ///
+    /// # Errors
+    /// If a migration fails, or an applied migration differs from the embedded one.
+    pub async fn migrate(&self) -> Result<(), DatabaseError> {
+        let backend = self.backend_name();
+        match &self.pool {
+            Pool::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await,
+            Pool::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await,
+        }
+        .map_err(|source| DatabaseError::Migrate { backend, source })
+    }
+
+    /// Which migrations are applied and which are pending, without changing anything (an
+    /// unmigrated database has every migration pending).
+    ///
+    /// # Errors
+    /// If the database cannot be queried.
+    pub async fn migration_status(&self) -> Result<MigrationStatus, DatabaseError> {
+        let backend = self.backend_name();
+        let status_error = |source| DatabaseError::MigrationStatus { backend, source };
+
+        // sqlx creates its bookkeeping table on the first migration; before that, asking it
+        // would fail, and creating it here would make a status check write.
+        const APPLIED: &str = "SELECT version, description FROM _sqlx_migrations \
+                               WHERE success ORDER BY version";
+        let (migrator, applied) = match &self.pool {
+            Pool::Sqlite(pool) => {
+                let (exists,): (bool,) = sqlx::query_as(
+                    "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+                     WHERE type = 'table' AND name = '_sqlx_migrations')",
+                )
+                .fetch_one(pool)
+                .await
+                .map_err(status_error)?;
+                let applied = if exists {
+                    sqlx::query_as(APPLIED)
+                        .fetch_all(pool)
+                        .await
+                        .map_err(status_error)?
+                } else {
+                    Vec::new()
+                };
+                (&SQLITE_MIGRATOR, applied)
+            }
+            Pool::Postgres(pool) => {
+                let (exists,): (bool,) =
+                    sqlx::query_as("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                        .fetch_one(pool)
+                        .await
+                        .map_err(status_error)?;
+                let applied = if exists {
+                    sqlx::query_as(APPLIED)
+                        .fetch_all(pool)
+                        .await
+                        .map_err(status_error)?
+                } else {
+                    Vec::new()
+                };
+                (&POSTGRES_MIGRATOR, applied)
+            }
+        };
+
+        let pending = migrator
+            .iter()
+            .filter(|migration| migration.migration_type.is_up_migration())
+            .filter(|migration| {
+                !applied
+                    .iter()
+                    .any(|(version, _): &(i64, String)| *version == migration.version)
+            })
+            .map(|migration| (migration.version, migration.description.to_string()))
+            .collect();
+        Ok(MigrationStatus { applied, pending })
+    }
+
+    /// Starts a unit of work.
+    ///
+    /// On SQLite the transaction starts with `BEGIN IMMEDIATE`, taking the write lock at once:
+    /// a transaction that started as a reader and later writes would fail with `SQLITE_BUSY`
+    /// if another connection wrote meanwhile, whereas waiting for the lock up front just
+    /// queues writers behind each other (within the busy timeout).
+    ///
+    /// # Errors
+    /// If no connection is available or the transaction cannot start.
+    pub async fn transaction(&self) -> Result<BoxRepository, StorageError> {
+        let transaction = match &self.pool {
+            Pool::Sqlite(pool) => Transaction::Sqlite(
+                pool.begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map_err(storage_error)?,
+            ),
+            Pool::Postgres(pool) => {
+                Transaction::Postgres(pool.begin().await.map_err(storage_error)?)
+            }
+        };
+        Ok(Box::new(SqlRepository::new(transaction)))
+    }
+
+    /// Closes every connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+#[async_trait]
+impl RepositoryFactory for Database {
+    async fn transaction(&self) -> Result<BoxRepository, StorageError> {
+        Database::transaction(self).await
+    }
+}
+
+/// Opens one connection to check the target, then the pool.
+///
+/// The pool alone would retry a failing connection until its timeout and then report only
+/// "pool timed out"; the single connection first gives the real cause (refused, unknown host,
+/// authentication failed...).
+async fn open_pool<C>(
+    connect_options: <C as sqlx::Connection>::Options,
+    options: &PoolOptions,
+) -> Result<sqlx::Pool<C::Database>, sqlx::Error>
+where
+    C: sqlx::Connection,
+    C::Database: sqlx::Database<Connection = C>,
+{
+    let timeout = options.connect_timeout;
+    match tokio::time::timeout(timeout, C::connect_with(&connect_options)).await {
+        Ok(connection) => connection?.close().await?,
+        Err(_) => {
+            return Err(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no connection within {} s", timeout.as_secs()),
+            )));
+        }
+    }
+    Ok(SqlxPoolOptions::new()
+        .min_connections(options.min_connections)
+        .max_connections(options.max_connections)
+        .acquire_timeout(options.connect_timeout)
+        .idle_timeout(options.idle_timeout)
+        .max_lifetime(options.max_lifetime)
+        .connect_lazy_with(connect_options))
+}
+
+fn postgres_connect_options(options: &PostgresOptions) -> Result<PgConnectOptions, DatabaseError> {
+    let PostgresOptions {
+        uri,
+        host,
+        port,
+        socket,
+        username,
+        password,
+        database,
+        ssl_mode,
+        ssl_ca_pem,
+        ssl_certificate_pem,
+        ssl_key_pem,
+    } = options;
+
+    let mut connect_options = match uri {
+        Some(uri) => PgConnectOptions::from_str(uri).map_err(DatabaseError::InvalidUri)?,
+        None => PgConnectOptions::new(),
+    };
+    if let Some(host) = host {
+        connect_options = connect_options.host(host);
+    }
+    if let Some(port) = port {
+        connect_options = connect_options.port(*port);
+    }
+    if let Some(socket) = socket {
+        connect_options = connect_options.socket(socket);
+    }
+    if let Some(username) = username {
+        connect_options = connect_options.username(username);
+    }
+    if let Some(password) = password {
+        connect_options = connect_options.password(password);
+    }
+    if let Some(database) = database {
+        connect_options = connect_options.database(database);
+    }
+    if let Some(ssl_mode) = ssl_mode {
+        let mode = PgSslMode::from_str(ssl_mode)
+            .map_err(|_| DatabaseError::InvalidSslMode(ssl_mode.clone()))?;
+        connect_options = connect_options.ssl_mode(mode);
+    }
+    if let Some(pem) = ssl_ca_pem {
+        connect_options = connect_options.ssl_root_cert_from_pem(pem.clone());
+    }
+    if let Some(pem) = ssl_certificate_pem {
+        connect_options = connect_options.ssl_client_cert_from_pem(pem);
+    }
+    if let Some(pem) = ssl_key_pem {
+        connect_options = connect_options.ssl_client_key_from_pem(pem);
+    }
+    Ok(connect_options)
+}
+
+/// `user@host:port/database` (or the socket directory), never the password.
+fn describe_postgres_target(options: &PgConnectOptions) -> String {
+    let place = match options.get_socket() {
+        Some(socket) => socket.display().to_string(),
+        None => format!("{}:{}", options.get_host(), options.get_port()),
+    };
+    let database = options.get_database().unwrap_or(options.get_username());
+    format!("{}@{place}/{database}", options.get_username())
+}

@@ -1,0 +1,3 @@
+//! OAuth 2.0 clients, grants, sessions and tokens.
+
+mod client;

@@ -1,0 +1,3 @@
+//! The background job queue.
+
+mod job;

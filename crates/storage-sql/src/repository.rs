@@ -1,0 +1,119 @@
+//! The unit of work: one transaction on whichever backend is active.
+
+use async_trait::async_trait;
+use portcullis_storage::{
+    JobRepository, OAuthClientRepository, RegistrationTokenRepository, Repository, StorageError,
+    UpstreamProviderRepository, UserRepository,
+};
+use sqlx::{Postgres, Sqlite};
+
+use crate::{database::Backend, error::storage_error};
+
+/// An open transaction on one of the two backends.
+pub(crate) enum Transaction {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+/// Runs the same code against the active backend's connection.
+///
+/// `on_backend!(repo, |conn| sqlx::query(SQL).bind(x).execute(conn).await)` expands into a
+/// `match` with one arm per backend, in which `conn` is a `&mut SqliteConnection` or a
+/// `&mut PgConnection`: the query text and binds are written once and type-checked against
+/// both backends. sqlx errors are turned into [`StorageError`]s.
+macro_rules! on_backend {
+    ($repo:expr, |$conn:ident| $body:expr) => {
+        match &mut $repo.transaction {
+            $crate::repository::Transaction::Sqlite(transaction) => {
+                let $conn: &mut ::sqlx::SqliteConnection = &mut *transaction;
+                $body
+            }
+            $crate::repository::Transaction::Postgres(transaction) => {
+                let $conn: &mut ::sqlx::PgConnection = &mut *transaction;
+                $body
+            }
+        }
+        .map_err($crate::error::storage_error)
+    };
+}
+pub(crate) use on_backend;
+
+/// The [`Repository`] over one SQL transaction; each aggregate's repository trait is
+/// implemented on it, in the module of the same path as the trait.
+pub(crate) struct SqlRepository {
+    pub(crate) transaction: Transaction,
+}
+
+impl SqlRepository {
+    pub(crate) fn new(transaction: Transaction) -> Self {
+        Self { transaction }
+    }
+
+    /// The backend of this transaction, for the rare query that must differ.
+    pub(crate) fn backend(&self) -> Backend {
+        match self.transaction {
+            Transaction::Sqlite(_) => Backend::Sqlite,
+            Transaction::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+#[async_trait]
+impl Repository for SqlRepository {
+    fn users(&mut self) -> &mut dyn UserRepository {
+        self
+    }
+
+    fn oauth_clients(&mut self) -> &mut dyn OAuthClientRepository {
+        self
+    }
+
+    fn upstream_providers(&mut self) -> &mut dyn UpstreamProviderRepository {
+        self
+    }
+
+    fn registration_tokens(&mut self) -> &mut dyn RegistrationTokenRepository {
+        self
+    }
+
+    fn jobs(&mut self) -> &mut dyn JobRepository {
+        self
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StorageError> {
+        match self.transaction {
+            Transaction::Sqlite(transaction) => transaction.commit().await,
+            Transaction::Postgres(transaction) => transaction.commit().await,
+        }
+        .map_err(storage_error)
+    }
+
+    async fn rollback(self: Box<Self>) -> Result<(), StorageError> {
+        match self.transaction {
+            Transaction::Sqlite(transaction) => transaction.rollback().await,
+            Transaction::Postgres(transaction) => transaction.rollback().await,
+        }
+        .map_err(storage_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection;
+
+    #[tokio::test]
+    async fn sqlite_binds_numbered_parameters_by_number_even_when_repeated() {
+        let mut connection = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .expect("an in-memory SQLite database always opens");
+
+        let (text,): (String,) = sqlx::query_as("SELECT $2 || $1 || $2")
+            .bind("a")
+            .bind("b")
+            .fetch_one(&mut connection)
+            .await
+            .expect("numbered parameters are supported");
+
+        assert_eq!(text, "bab");
+    }
+}

@@ -1,0 +1,3 @@
+//! Upstream identity providers.
+
+mod provider;

@@ -1,0 +1,30 @@
+//! The one error type of the repositories.
+
+/// Why a repository operation failed.
+///
+/// Backend errors are carried as text, so that no database library's types leak into the traits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    /// The write would break a uniqueness rule or an expected state (a username already taken,
+    /// a job that is not running any more...).
+    #[error("conflict: {0}")]
+    Conflict(String),
+
+    /// The row the operation is about does not exist (any more).
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// What kind of row, e.g. `user`.
+        entity: &'static str,
+        /// Its identifier.
+        id: String,
+    },
+
+    /// A stored value could not be turned back into a domain value (a negative counter, an
+    /// unknown status...): the database was changed behind our back.
+    #[error("invalid data in the database: {0}")]
+    InvalidData(String),
+
+    /// The database failed (connection lost, timeout, SQL error...).
+    #[error("database error: {0}")]
+    Backend(String),
+}

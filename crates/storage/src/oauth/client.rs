@@ -1,0 +1,33 @@
+//! The OAuth 2.0 clients.
+
+use async_trait::async_trait;
+use portcullis_model::OAuthClient;
+use ulid::Ulid;
+
+use crate::StorageError;
+
+/// Reads and writes [`OAuthClient`]s.
+#[async_trait]
+pub trait OAuthClientRepository: Send {
+    /// Stores a client from the configuration file, updating in place the static client with
+    /// the same `client_id` if there is one (which keeps its original `id` and `created_at`).
+    ///
+    /// # Errors
+    /// [`StorageError::Conflict`] if a dynamically registered client has that `client_id`.
+    async fn upsert_static(&mut self, client: &OAuthClient) -> Result<OAuthClient, StorageError>;
+
+    /// The client with this internal id, if any.
+    async fn find(&mut self, id: Ulid) -> Result<Option<OAuthClient>, StorageError>;
+
+    /// The client with this public `client_id`, if any.
+    async fn find_by_client_id(
+        &mut self,
+        client_id: &str,
+    ) -> Result<Option<OAuthClient>, StorageError>;
+
+    /// Every static client, ordered by `client_id`.
+    async fn list_static(&mut self) -> Result<Vec<OAuthClient>, StorageError>;
+
+    /// Deletes the client; `false` if there was none.
+    async fn delete(&mut self, id: Ulid) -> Result<bool, StorageError>;
+}

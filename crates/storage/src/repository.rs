@@ -1,0 +1,46 @@
+//! The unit of work.
+
+use async_trait::async_trait;
+
+use crate::{
+    OAuthClientRepository, RegistrationTokenRepository, StorageError, UpstreamProviderRepository,
+    UserRepository, queue::job::JobRepository,
+};
+
+/// One database transaction, through which every repository is reached.
+///
+/// Dropping it without calling [`commit`](Self::commit) rolls the transaction back, so an early
+/// return on error never leaves half a change behind.
+#[async_trait]
+pub trait Repository: Send {
+    /// The users.
+    fn users(&mut self) -> &mut dyn UserRepository;
+
+    /// The OAuth 2.0 clients.
+    fn oauth_clients(&mut self) -> &mut dyn OAuthClientRepository;
+
+    /// The upstream providers.
+    fn upstream_providers(&mut self) -> &mut dyn UpstreamProviderRepository;
+
+    /// The registration tokens.
+    fn registration_tokens(&mut self) -> &mut dyn RegistrationTokenRepository;
+
+    /// The background job queue.
+    fn jobs(&mut self) -> &mut dyn JobRepository;
+
+    /// Makes every change of this unit of work visible, atomically.
+    async fn commit(self: Box<Self>) -> Result<(), StorageError>;
+
+    /// Discards every change of this unit of work.
+    async fn rollback(self: Box<Self>) -> Result<(), StorageError>;
+}
+
+/// A unit of work behind a pointer, as handed out by a [`RepositoryFactory`].
+pub type BoxRepository = Box<dyn Repository>;
+
+/// Something that opens units of work: the database, or a fake in tests.
+#[async_trait]
+pub trait RepositoryFactory: Send + Sync {
+    /// Starts a unit of work.
+    async fn transaction(&self) -> Result<BoxRepository, StorageError>;
+}

@@ -1,0 +1,55 @@
+//! The tokens that allow registering an account.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use portcullis_model::RegistrationToken;
+use ulid::Ulid;
+
+use crate::StorageError;
+
+/// Reads and writes [`RegistrationToken`]s.
+///
+/// Tokens are passed in clear and stored only as their hash
+/// ([`hash_token`](portcullis_model::token::hash_token)).
+#[async_trait]
+pub trait RegistrationTokenRepository: Send {
+    /// Stores a new token.
+    ///
+    /// # Errors
+    /// [`StorageError::Conflict`] if the same token already exists.
+    async fn add(
+        &mut self,
+        token: &str,
+        usage_limit: Option<u32>,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<RegistrationToken, StorageError>;
+
+    /// The token with this id, if any.
+    async fn find(&mut self, id: Ulid) -> Result<Option<RegistrationToken>, StorageError>;
+
+    /// The token whose clear value is `token`, if any, whatever its state.
+    async fn find_by_token(
+        &mut self,
+        token: &str,
+    ) -> Result<Option<RegistrationToken>, StorageError>;
+
+    /// Uses the token once, if it is still valid at `now` (not revoked, not expired, not used
+    /// up), and returns it as updated; `None` means refused.
+    ///
+    /// This is a single conditional update: when several registrations race for the last use,
+    /// exactly one gets it.
+    async fn consume(
+        &mut self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<RegistrationToken>, StorageError>;
+
+    /// Revokes the token at `now` (a token already revoked keeps its first revocation
+    /// instant); `None` if there is no such token.
+    async fn revoke(
+        &mut self,
+        id: Ulid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<RegistrationToken>, StorageError>;
+}
