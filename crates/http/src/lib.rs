@@ -1,0 +1,140 @@
+//! The HTTP side of Portcullis: one axum router per listener resource.
+//!
+//! A listener in the configuration lists the resources it serves (`discovery`, `human`,
+//! `oauth`, `health`...). [`router`] assembles the routers of those resources, in one module
+//! each, under the listener's optional prefix. Handlers are thin: they extract, call one
+//! service function, and answer in the caller's protocol.
+
+pub mod client_ip;
+pub mod connection_info;
+pub mod health;
+
+use std::sync::Arc;
+
+use axum::{Router, http::StatusCode, response::IntoResponse};
+use ipnet::IpNet;
+use portcullis_config::sections::http::{Resource, ResourceName};
+use portcullis_storage_sql::Database;
+use tower_http::trace::TraceLayer;
+
+/// What every handler may need, shared by all listeners.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    database: Database,
+    trusted_proxies: Vec<IpNet>,
+}
+
+impl AppState {
+    /// `trusted_proxies` are the `http.trusted_proxies` ranges: only peers inside them may
+    /// tell us the client's address in `X-Forwarded-For`.
+    #[must_use]
+    pub fn new(database: Database, trusted_proxies: Vec<IpNet>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                database,
+                trusted_proxies,
+            }),
+        }
+    }
+
+    #[must_use]
+    pub fn trusted_proxies(&self) -> &[IpNet] {
+        &self.inner.trusted_proxies
+    }
+
+    #[must_use]
+    pub fn database(&self) -> &Database {
+        &self.inner.database
+    }
+}
+
+/// A listener asked for a resource this version cannot serve yet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the `{name}` resource is not available in this version of Portcullis yet; remove it from the listener (available: {available})"
+)]
+pub struct UnavailableResource {
+    /// The resource's name as written in the configuration.
+    pub name: String,
+    /// The resources this version serves, comma-separated.
+    pub available: String,
+}
+
+/// The resources this version can serve.
+pub const AVAILABLE_RESOURCES: &[ResourceName] =
+    &[ResourceName::Health, ResourceName::ConnectionInfo];
+
+/// Checks that every resource of a listener can be served, before anything is bound: a
+/// configuration asking for a feature that does not exist yet must fail loudly at start-up,
+/// not serve 404s that look like a broken deployment.
+///
+/// # Errors
+/// The first resource that is not available.
+pub fn check_resources(resources: &[Resource]) -> Result<(), UnavailableResource> {
+    for resource in resources {
+        if !AVAILABLE_RESOURCES.contains(&resource.name) {
+            return Err(UnavailableResource {
+                name: resource_name(resource.name),
+                available: AVAILABLE_RESOURCES
+                    .iter()
+                    .map(|name| resource_name(*name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn resource_name(name: ResourceName) -> String {
+    // The serde name is the one operators write; reuse it rather than keeping a second list.
+    serde_json::to_value(name)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{name:?}"))
+}
+
+/// The router of one listener: its resources, under its prefix.
+///
+/// # Errors
+/// When a resource is not available (see [`check_resources`]).
+pub fn router(
+    resources: &[Resource],
+    prefix: Option<&str>,
+    state: AppState,
+) -> Result<Router, UnavailableResource> {
+    check_resources(resources)?;
+
+    let mut router = Router::new();
+    for resource in resources {
+        router = match resource.name {
+            ResourceName::Health => router.merge(health::router()),
+            ResourceName::ConnectionInfo => router.merge(connection_info::router()),
+            // `check_resources` refused everything else above.
+            _ => router,
+        };
+    }
+    let router = router.fallback(not_found).with_state(state);
+
+    let router = match prefix.map(|p| p.trim_end_matches('/')) {
+        Some(prefix) if !prefix.is_empty() => {
+            let prefix = if prefix.starts_with('/') {
+                prefix.to_owned()
+            } else {
+                format!("/{prefix}")
+            };
+            Router::new().nest(&prefix, router).fallback(not_found)
+        }
+        _ => router,
+    };
+
+    Ok(router.layer(TraceLayer::new_for_http()))
+}
+
+async fn not_found() -> impl IntoResponse {
+    (StatusCode::NOT_FOUND, "Not found\n")
+}
