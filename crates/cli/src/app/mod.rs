@@ -1,0 +1,163 @@
+//! Turns a configuration into running parts: checked secrets, a database, listeners.
+//!
+//! Every command goes through [`check_config`], so `config check`, `server` and `doctor` judge
+//! a configuration the same way.
+
+pub mod database;
+pub mod generate;
+pub mod listeners;
+pub mod quick_start;
+pub mod secrets;
+pub mod sync;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use portcullis_config::{Config, Problem};
+use portcullis_keys::{Encrypter, Keystore};
+use portcullis_storage_sql::Database;
+
+/// The environment variable with a colon-separated list of configuration files, as in MAS.
+pub const CONFIG_ENV: &str = "MAS_CONFIG";
+
+/// Where the configuration comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigLocation {
+    /// These files, in this order.
+    Files(Vec<PathBuf>),
+    /// Nothing was given and no default file exists.
+    Nowhere,
+}
+
+/// `-c` files if any; else `MAS_CONFIG`; else `./config.yaml`; else the quick start's
+/// `./mas-data/config.yaml`, if an earlier run wrote it.
+pub fn locate_config(cli_paths: &[PathBuf], env_value: Option<&str>, cwd: &Path) -> ConfigLocation {
+    if !cli_paths.is_empty() {
+        return ConfigLocation::Files(cli_paths.to_vec());
+    }
+    if let Some(list) = env_value {
+        let files: Vec<PathBuf> = list
+            .split(':')
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .collect();
+        if !files.is_empty() {
+            return ConfigLocation::Files(files);
+        }
+    }
+    for candidate in [cwd.join("config.yaml"), quick_start::config_path(cwd)] {
+        if candidate.is_file() {
+            return ConfigLocation::Files(vec![candidate]);
+        }
+    }
+    ConfigLocation::Nowhere
+}
+
+/// The configuration files to use, or an error telling how to provide one.
+pub fn config_files(cli_paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let env_value = std::env::var(CONFIG_ENV).ok();
+    match locate_config(cli_paths, env_value.as_deref(), &cwd) {
+        ConfigLocation::Files(files) => Ok(files),
+        ConfigLocation::Nowhere => anyhow::bail!(
+            "no configuration file: pass one with -c FILE, list them in {CONFIG_ENV}, or create ./config.yaml (`mas-cli config generate -o config.yaml`); `mas-cli server` alone starts with a generated one"
+        ),
+    }
+}
+
+/// A configuration that passed every check, with its secrets loaded.
+pub struct CheckedConfig {
+    pub config: Config,
+    pub warnings: Vec<Problem>,
+    pub sources: Vec<PathBuf>,
+    pub base_dir: PathBuf,
+    pub keystore: Keystore,
+    pub encrypter: Encrypter,
+}
+
+impl CheckedConfig {
+    /// The files it was read from, for messages.
+    pub fn describe_sources(&self) -> String {
+        self.sources
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Loads and checks the configuration: structure, environment references, secrets and keys.
+/// On failure, every problem found (errors and warnings) is returned.
+pub fn check_config(paths: &[PathBuf]) -> Result<CheckedConfig, Vec<Problem>> {
+    let env = |name: &str| std::env::var(name).ok();
+    let loaded = portcullis_config::load(paths, &env).map_err(|problems| problems.0)?;
+
+    let mut problems = loaded.warnings.clone();
+    let secrets = secrets::load(&loaded.config.secrets);
+    let database = database::options(loaded.config.database.as_ref(), &loaded.base_dir);
+    let listeners = listeners::check(&loaded.config.http);
+
+    match (secrets, database, listeners) {
+        (Ok((encrypter, keystore)), Ok(_), Ok(())) => Ok(CheckedConfig {
+            config: loaded.config,
+            warnings: loaded.warnings,
+            sources: paths.to_vec(),
+            base_dir: loaded.base_dir,
+            keystore,
+            encrypter,
+        }),
+        (secrets, database, listeners) => {
+            problems.extend(secrets.err().unwrap_or_default());
+            problems.extend(database.err().unwrap_or_default());
+            problems.extend(listeners.err().unwrap_or_default());
+            Err(problems)
+        }
+    }
+}
+
+/// [`check_config`] for commands that just need a working configuration: warnings are logged,
+/// errors end the command with the full list.
+pub fn load_checked_config(paths: &[PathBuf]) -> anyhow::Result<CheckedConfig> {
+    match check_config(paths) {
+        Ok(checked) => {
+            for warning in &checked.warnings {
+                tracing::warn!("configuration: {warning}");
+            }
+            Ok(checked)
+        }
+        Err(problems) => {
+            let list = problems
+                .iter()
+                .map(|p| format!("\n  - {p}"))
+                .collect::<String>();
+            anyhow::bail!(
+                "the configuration has problems (run `mas-cli config check` for details):{list}"
+            )
+        }
+    }
+}
+
+/// Connects to the configured database.
+pub async fn connect_database(checked: &CheckedConfig) -> anyhow::Result<Database> {
+    let (connect, pool) = database::options(checked.config.database.as_ref(), &checked.base_dir)
+        .map_err(|problems| {
+            anyhow::anyhow!(
+                "{}",
+                problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        })?;
+    Ok(Database::connect(&connect, &pool).await?)
+}
+
+/// The background worker with every job handler this version has.
+pub fn worker(
+    repositories: std::sync::Arc<dyn portcullis_storage::RepositoryFactory>,
+    clock: std::sync::Arc<dyn portcullis_model::Clock>,
+) -> portcullis_worker::Worker {
+    // Features register their jobs here as they arrive (homeserver provisioning, emails...).
+    portcullis_worker::Worker::new(repositories, clock)
+}

@@ -1,0 +1,62 @@
+//! The quick start: `mas-cli server` with no configuration at all.
+//!
+//! It writes `./mas-data/config.yaml` with generated secrets and keys, stores data in
+//! `./mas-data/mas.db`, and listens on `127.0.0.1:8080`. The file is kept, so the next run
+//! reuses the same keys (a restart must not invalidate every session and token).
+
+use std::{
+    io::Write as _,
+    path::{Path, PathBuf},
+};
+
+use anyhow::Context as _;
+
+use super::generate::{self, GenerateOptions};
+
+/// The folder the quick start keeps everything in.
+pub const DATA_DIR: &str = "mas-data";
+
+/// Where the quick start's configuration lives, under `cwd`.
+pub fn config_path(cwd: &Path) -> PathBuf {
+    cwd.join(DATA_DIR).join("config.yaml")
+}
+
+/// Writes the quick-start configuration under `cwd` unless it exists, and returns its path.
+pub fn prepare(cwd: &Path) -> anyhow::Result<PathBuf> {
+    let path = config_path(cwd);
+    if path.is_file() {
+        return Ok(path);
+    }
+    let dir = cwd.join(DATA_DIR);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+
+    let yaml = generate::generate(&mut rand::rngs::OsRng, &GenerateOptions::quick_start())?;
+    write_private(&path, yaml.as_bytes())?;
+
+    eprintln!(
+        "No configuration file was found, so this is a quick start:\n  \
+         - wrote {} with freshly generated secrets and signing keys (keep it: it holds the keys);\n  \
+         - data goes to {};\n  \
+         - serving on http://127.0.0.1:8080 (try `curl http://127.0.0.1:8080/health`).\n\
+         Next: edit that file (`matrix.homeserver`, `matrix.endpoint`, `http.public_base`), check it with \
+         `mas-cli -c {} config check`, and restart.",
+        path.display(),
+        dir.join("mas.db").display(),
+        path.display(),
+    );
+    Ok(path)
+}
+
+/// Creates `path` readable by its owner only: it holds private keys.
+fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(contents)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

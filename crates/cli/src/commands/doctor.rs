@@ -1,0 +1,222 @@
+//! `mas-cli doctor`: checks a deployment the way an operator would, one line per check.
+
+use std::{fmt, path::PathBuf, process::ExitCode, time::Duration};
+
+use crate::app;
+
+/// How a check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Ok,
+    Warning,
+    Error,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `pad` so that `{:<8}` lines the report up.
+        f.pad(match self {
+            Self::Ok => "ok",
+            Self::Warning => "warning",
+            Self::Error => "error",
+        })
+    }
+}
+
+/// One check's outcome: what was checked, what was found, and what to do about it.
+#[derive(Debug)]
+pub struct Check {
+    pub verdict: Verdict,
+    pub subject: &'static str,
+    pub detail: String,
+    pub hint: Option<String>,
+}
+
+impl Check {
+    fn ok(subject: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            verdict: Verdict::Ok,
+            subject,
+            detail: detail.into(),
+            hint: None,
+        }
+    }
+
+    fn warning(subject: &'static str, detail: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            verdict: Verdict::Warning,
+            subject,
+            detail: detail.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    fn error(subject: &'static str, detail: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self {
+            verdict: Verdict::Error,
+            subject,
+            detail: detail.into(),
+            hint: Some(hint.into()),
+        }
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:<8} {}: {}", self.verdict, self.subject, self.detail)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n         hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+pub async fn run(config_paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut checks = Vec::new();
+
+    let paths = app::config_files(config_paths)?;
+    let loaded = match app::load_checked_config(&paths) {
+        Ok(loaded) => {
+            let warnings = loaded.warnings.len();
+            if warnings == 0 {
+                checks.push(Check::ok(
+                    "configuration",
+                    format!("{} is valid", loaded.describe_sources()),
+                ));
+            } else {
+                checks.push(Check::warning(
+                    "configuration",
+                    format!(
+                        "{} is valid, with {warnings} warning(s)",
+                        loaded.describe_sources()
+                    ),
+                    "run `mas-cli config check` to see them",
+                ));
+            }
+            loaded
+        }
+        Err(error) => {
+            checks.push(Check::error(
+                "configuration",
+                format!("{error:#}"),
+                "run `mas-cli config check` for the full list of problems",
+            ));
+            return Ok(report(&checks));
+        }
+    };
+
+    checks.push(check_database(&loaded).await);
+
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .user_agent(concat!("portcullis-doctor/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    checks.push(check_public_base(&client, &loaded).await);
+    checks.push(check_homeserver(&client, &loaded).await);
+
+    Ok(report(&checks))
+}
+
+fn report(checks: &[Check]) -> ExitCode {
+    for check in checks {
+        println!("{check}");
+    }
+    if checks.iter().any(|c| c.verdict == Verdict::Error) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+async fn check_database(loaded: &app::CheckedConfig) -> Check {
+    let database = match app::connect_database(loaded).await {
+        Ok(database) => database,
+        Err(error) => {
+            return Check::error(
+                "database",
+                format!("{error:#}"),
+                "check the `database` section and that the server is running",
+            );
+        }
+    };
+    match database.migration_status().await {
+        Ok(status) if status.pending.is_empty() => Check::ok(
+            "database",
+            format!(
+                "{} reachable, {} migration(s) applied, none pending",
+                database.backend_name(),
+                status.applied.len()
+            ),
+        ),
+        Ok(status) => Check::error(
+            "database",
+            format!(
+                "{} reachable, {} migration(s) pending",
+                database.backend_name(),
+                status.pending.len()
+            ),
+            "run `mas-cli database migrate` (the `server` command also does it unless --no-migrate)",
+        ),
+        Err(error) => Check::error(
+            "database",
+            format!("cannot read the migration state: {error}"),
+            "check that the configured user may read the database",
+        ),
+    }
+}
+
+async fn check_public_base(client: &reqwest::Client, loaded: &app::CheckedConfig) -> Check {
+    let base = loaded.config.http.public_base.clone();
+    match client.get(base.clone()).send().await {
+        Ok(response) => Check::ok(
+            "public_base",
+            format!("{base} answers (HTTP {})", response.status().as_u16()),
+        ),
+        Err(error) => Check::warning(
+            "public_base",
+            format!("{base} does not answer: {}", error_chain(&error)),
+            "`http.public_base` must be the URL clients use to reach this service; start the server, or fix the URL or the reverse proxy",
+        ),
+    }
+}
+
+async fn check_homeserver(client: &reqwest::Client, loaded: &app::CheckedConfig) -> Check {
+    let endpoint = loaded.config.matrix.endpoint.clone();
+    let url = match endpoint.join("_matrix/client/versions") {
+        Ok(url) => url,
+        Err(error) => {
+            return Check::error(
+                "homeserver",
+                format!("bad matrix.endpoint: {error}"),
+                "set `matrix.endpoint` to the homeserver's base URL",
+            );
+        }
+    };
+    match client.get(url.clone()).send().await {
+        Ok(response) if response.status().is_success() => {
+            Check::ok("homeserver", format!("{url} answers"))
+        }
+        Ok(response) => Check::error(
+            "homeserver",
+            format!("{url} answered HTTP {}", response.status().as_u16()),
+            "`matrix.endpoint` should point at the homeserver's client API (for Synapse, its HTTP listener)",
+        ),
+        Err(error) => Check::error(
+            "homeserver",
+            format!("{url} does not answer: {}", error_chain(&error)),
+            "start the homeserver, or fix `matrix.endpoint`",
+        ),
+    }
+}
+
+/// reqwest's top-level error says little ("error sending request"); the cause says why.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,7 @@
+//! One module per `mas-cli` command.
+
+pub mod config;
+pub mod database;
+pub mod doctor;
+pub mod server;
+pub mod worker;

@@ -1,0 +1,175 @@
+//! `mas-cli server`: migrate, sync the configuration, serve, and run the worker.
+
+use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Instant};
+
+use anyhow::Context as _;
+use clap::Args;
+use portcullis_config::sections::matrix::HomeserverKind;
+use portcullis_http::AppState;
+use portcullis_listener::ServeOptions;
+use portcullis_model::SystemClock;
+use tokio_util::sync::CancellationToken;
+
+use crate::app;
+
+#[derive(Debug, Default, Args)]
+pub struct ServerArgs {
+    /// Do not apply pending migrations (and refuse to start if there are any).
+    #[arg(long)]
+    no_migrate: bool,
+    /// Do not run the background worker in this process.
+    #[arg(long)]
+    no_worker: bool,
+    /// Do not write the configured clients and upstream providers to the database.
+    #[arg(long)]
+    no_sync: bool,
+}
+
+pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let paths = match app::config_files(config_paths) {
+        Ok(paths) => paths,
+        // No configuration anywhere: the quick start makes one.
+        Err(_) if config_paths.is_empty() && std::env::var_os(app::CONFIG_ENV).is_none() => {
+            let cwd = std::env::current_dir().context("cannot read the current directory")?;
+            vec![app::quick_start::prepare(&cwd)?]
+        }
+        Err(error) => return Err(error),
+    };
+
+    let checked = app::load_checked_config(&paths)?;
+    refuse_unsupported(&checked)?;
+    for key in checked.keystore.public_jwks().keys() {
+        tracing::info!(kid = key.kid(), "signing key loaded");
+    }
+
+    let database = app::connect_database(&checked).await?;
+    if args.no_migrate {
+        let status = database.migration_status().await?;
+        anyhow::ensure!(
+            status.is_up_to_date(),
+            "the database has {} pending migration(s) and --no-migrate was given: run `mas-cli database migrate`",
+            status.pending.len()
+        );
+    } else {
+        database
+            .migrate()
+            .await
+            .context("cannot migrate the database")?;
+    }
+
+    if !args.no_sync {
+        let mut repository = database.transaction().await?;
+        let report = app::sync::sync(
+            &mut repository,
+            &checked.config,
+            &checked.encrypter,
+            false,
+            chrono::Utc::now(),
+        )
+        .await
+        .context("cannot sync the configuration into the database")?;
+        repository.commit().await?;
+        for change in &report.changes {
+            tracing::info!("config sync: {change}");
+        }
+    }
+
+    // Build every router before binding anything: a resource we cannot serve is a start-up
+    // error, not a listener that answers 404.
+    let trusted_proxies = checked
+        .config
+        .http
+        .trusted_proxies
+        .iter()
+        .map(|net| net.net())
+        .collect();
+    let state = AppState::new(database.clone(), trusted_proxies);
+    let specs = app::listeners::specs(&checked.config.http)
+        .map_err(|problem| anyhow::anyhow!("{problem}"))?;
+    let mut routers = Vec::with_capacity(specs.len());
+    let mut listener_specs = Vec::with_capacity(specs.len());
+    for (spec, listener) in specs {
+        let router = portcullis_http::router(
+            &listener.resources,
+            listener.prefix.as_deref(),
+            state.clone(),
+        )
+        .map_err(|error| anyhow::anyhow!("listener `{}`: {error}", spec.name))?;
+        routers.push(router);
+        listener_specs.push(spec);
+    }
+
+    let bound = portcullis_listener::bind(listener_specs).await?;
+    let shutdown = shutdown_signal();
+
+    let worker = (!args.no_worker).then(|| {
+        let worker = app::worker(Arc::new(database.clone()), Arc::new(SystemClock));
+        tokio::spawn(worker.run(shutdown.clone()))
+    });
+
+    for listener in bound.iter() {
+        for address in listener.local_addrs() {
+            tracing::info!(listener = listener.name(), %address, tls = listener.is_tls(), "listening");
+        }
+    }
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis(),
+        "ready; press Ctrl-C to stop"
+    );
+
+    let listeners = bound.into_iter().zip(routers);
+    portcullis_listener::serve(listeners, ServeOptions::default(), shutdown.clone()).await;
+
+    if let Some(worker) = worker {
+        // The worker stops after its current job; wait for it so nothing is cut halfway.
+        let _ = worker.await;
+    }
+    database.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Settings we parse but cannot honour yet must stop the server, not be silently ignored.
+fn refuse_unsupported(checked: &app::CheckedConfig) -> anyhow::Result<()> {
+    if checked.config.matrix.kind == HomeserverKind::SynapseLegacy {
+        anyhow::bail!(
+            "matrix.kind `synapse_legacy` (the Synapse admin API) is not supported yet: use `synapse` with Synapse 1.136 or later"
+        );
+    }
+    Ok(())
+}
+
+/// A token cancelled on SIGTERM or SIGINT (Ctrl-C).
+pub fn shutdown_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: no new connections; finishing requests in flight");
+        cancel.cancel();
+    });
+    token
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = terminate.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C will stop the server");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,78 @@
+//! `mas-cli`: the Portcullis binary, with the command line of the Matrix Authentication Service.
+
+mod app;
+mod commands;
+mod telemetry;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+/// Portcullis: an authentication service for Matrix homeservers, compatible with MAS.
+#[derive(Debug, Parser)]
+#[command(name = "mas-cli", version, about, long_about = None)]
+struct Cli {
+    /// Configuration file to load; repeat to merge several in order.
+    /// Without it: the colon-separated list in MAS_CONFIG, else ./config.yaml.
+    #[arg(short = 'c', long = "config", global = true, value_name = "FILE")]
+    config: Vec<PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check, print, generate and apply the configuration.
+    #[command(subcommand)]
+    Config(commands::config::ConfigCommand),
+    /// Database migrations and status.
+    #[command(subcommand)]
+    Database(commands::database::DatabaseCommand),
+    /// Run the web server (the default command).
+    Server(commands::server::ServerArgs),
+    /// Run the background worker alone.
+    Worker,
+    /// Check that the deployment works, with a hint for each problem.
+    Doctor,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init();
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let config_paths = cli.config;
+    let result = runtime.block_on(async move {
+        match cli.command {
+            None => {
+                commands::server::run(&config_paths, commands::server::ServerArgs::default()).await
+            }
+            Some(Command::Server(args)) => commands::server::run(&config_paths, args).await,
+            Some(Command::Config(command)) => commands::config::run(&config_paths, command).await,
+            Some(Command::Database(command)) => {
+                commands::database::run(&config_paths, command).await
+            }
+            Some(Command::Worker) => commands::worker::run(&config_paths).await,
+            Some(Command::Doctor) => commands::doctor::run(&config_paths).await,
+        }
+    });
+
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
