@@ -7,14 +7,21 @@
 
 pub mod client_ip;
 pub mod connection_info;
+pub mod discovery;
 pub mod health;
+pub mod oauth;
+pub mod site_config;
+pub mod url_builder;
 
 use std::sync::Arc;
 
 use axum::{Router, http::StatusCode, response::IntoResponse};
 use ipnet::IpNet;
 use portcullis_config::sections::http::{Resource, ResourceName};
+use portcullis_keys::{JwsAlgorithm, Keystore};
 use portcullis_storage_sql::Database;
+
+use crate::{site_config::SiteConfig, url_builder::UrlBuilder};
 use tower_http::trace::TraceLayer;
 
 /// What every handler may need, shared by all listeners.
@@ -26,19 +33,58 @@ pub struct AppState {
 struct Inner {
     database: Database,
     trusted_proxies: Vec<IpNet>,
+    urls: UrlBuilder,
+    site: SiteConfig,
+    keystore: Keystore,
+    signing_algorithms: Vec<JwsAlgorithm>,
+}
+
+/// Everything an [`AppState`] is made of.
+pub struct AppParts {
+    pub database: Database,
+    /// The `http.trusted_proxies` ranges: only peers inside them may tell us the client's
+    /// address in `X-Forwarded-For`.
+    pub trusted_proxies: Vec<IpNet>,
+    pub urls: UrlBuilder,
+    pub site: SiteConfig,
+    pub keystore: Keystore,
 }
 
 impl AppState {
-    /// `trusted_proxies` are the `http.trusted_proxies` ranges: only peers inside them may
-    /// tell us the client's address in `X-Forwarded-For`.
     #[must_use]
-    pub fn new(database: Database, trusted_proxies: Vec<IpNet>) -> Self {
+    pub fn new(parts: AppParts) -> Self {
+        let signing_algorithms = parts.keystore.signing_algorithms();
         Self {
             inner: Arc::new(Inner {
-                database,
-                trusted_proxies,
+                database: parts.database,
+                trusted_proxies: parts.trusted_proxies,
+                urls: parts.urls,
+                site: parts.site,
+                keystore: parts.keystore,
+                signing_algorithms,
             }),
         }
+    }
+
+    #[must_use]
+    pub fn urls(&self) -> &UrlBuilder {
+        &self.inner.urls
+    }
+
+    #[must_use]
+    pub fn site(&self) -> &SiteConfig {
+        &self.inner.site
+    }
+
+    #[must_use]
+    pub fn keystore(&self) -> &Keystore {
+        &self.inner.keystore
+    }
+
+    /// Every algorithm our keys can sign with, computed once.
+    #[must_use]
+    pub fn signing_algorithms(&self) -> &[JwsAlgorithm] {
+        &self.inner.signing_algorithms
     }
 
     #[must_use]
@@ -65,8 +111,11 @@ pub struct UnavailableResource {
 }
 
 /// The resources this version can serve.
-pub const AVAILABLE_RESOURCES: &[ResourceName] =
-    &[ResourceName::Health, ResourceName::ConnectionInfo];
+pub const AVAILABLE_RESOURCES: &[ResourceName] = &[
+    ResourceName::Discovery,
+    ResourceName::Health,
+    ResourceName::ConnectionInfo,
+];
 
 /// Checks that every resource of a listener can be served, before anything is bound: a
 /// configuration asking for a feature that does not exist yet must fail loudly at start-up,
@@ -112,6 +161,7 @@ pub fn router(
     let mut router = Router::new();
     for resource in resources {
         router = match resource.name {
+            ResourceName::Discovery => router.merge(discovery::router()),
             ResourceName::Health => router.merge(health::router()),
             ResourceName::ConnectionInfo => router.merge(connection_info::router()),
             // `check_resources` refused everything else above.

@@ -5,9 +5,14 @@ use axum::{
     http::{Request, StatusCode},
 };
 use portcullis_config::sections::http::{Resource, ResourceName};
-use portcullis_http::{AppState, router};
+use portcullis_http::{
+    AppParts, AppState, router, site_config::SiteConfig, url_builder::UrlBuilder,
+};
+use portcullis_keys::{Keystore, PrivateKey};
 use portcullis_storage_sql::{ConnectOptions, Database, PoolOptions};
 use tower::ServiceExt as _;
+
+const TEST_CONFIG: &str = "http:\n  public_base: https://auth.example.com/\n  issuer: https://example.com/\nsecrets:\n  encryption: 0000000000000000000000000000000000000000000000000000000000000000\n  keys:\n    - key: dummy\nmatrix:\n  homeserver: example.com\n  secret: s\n";
 
 async fn state(dir: &tempfile::TempDir) -> AppState {
     let options = ConnectOptions::Sqlite {
@@ -16,7 +21,28 @@ async fn state(dir: &tempfile::TempDir) -> AppState {
     let database = Database::connect(&options, &PoolOptions::default())
         .await
         .expect("SQLite opens");
-    AppState::new(database, vec!["127.0.0.0/8".parse().expect("valid range")])
+    let config = portcullis_config::load_documents(
+        &[("test.yaml".to_owned(), TEST_CONFIG.to_owned())],
+        dir.path().to_owned(),
+        &|_| None,
+    )
+    .expect("the test configuration is valid")
+    .config;
+    let key = PrivateKey::load(
+        include_bytes!("../../config/tests/fixtures/keys/rsa-2048.pkcs1.pem"),
+        None,
+    )
+    .expect("the fixture key loads");
+    AppState::new(AppParts {
+        database,
+        trusted_proxies: vec!["127.0.0.0/8".parse().expect("valid range")],
+        urls: UrlBuilder::new(
+            config.http.public_base.clone(),
+            config.http.issuer().clone(),
+        ),
+        site: SiteConfig::from_config(&config),
+        keystore: Keystore::new(vec![(Some("k1".to_owned()), key)]).expect("one key"),
+    })
 }
 
 async fn get(app: axum::Router, uri: &str) -> (StatusCode, String) {
@@ -91,5 +117,57 @@ async fn a_resource_not_built_yet_is_refused_with_its_name() {
     assert!(
         error.to_string().contains("health"),
         "lists what is available: {error}"
+    );
+}
+
+#[tokio::test]
+async fn the_discovery_document_names_the_issuer_and_the_account_page() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = router(
+        &[Resource::new(ResourceName::Discovery)],
+        None,
+        state(&dir).await,
+    )
+    .expect("available");
+    let (status, body) = get(app.clone(), "/.well-known/openid-configuration").await;
+    assert_eq!(status, StatusCode::OK);
+    let metadata: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(metadata["issuer"], "https://example.com/");
+    assert_eq!(
+        metadata["account_management_uri"],
+        "https://auth.example.com/account/"
+    );
+    assert_eq!(
+        metadata["id_token_signing_alg_values_supported"][0],
+        "RS256"
+    );
+    let (_, rfc8414) = get(app, "/.well-known/oauth-authorization-server").await;
+    assert_eq!(
+        rfc8414, body,
+        "both well-known paths serve the same document"
+    );
+}
+
+#[tokio::test]
+async fn webfinger_points_at_the_issuer_and_needs_a_resource() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = router(
+        &[Resource::new(ResourceName::Discovery)],
+        None,
+        state(&dir).await,
+    )
+    .expect("available");
+    let (status, body) = get(
+        app.clone(),
+        "/.well-known/webfinger?resource=acct:alice@example.com&rel=http%3A%2F%2Fopenid.net%2Fspecs%2Fconnect%2F1.0%2Fissuer",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let jrd: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(jrd["subject"], "acct:alice@example.com");
+    assert_eq!(jrd["links"][0]["href"], "https://example.com/");
+    assert_eq!(
+        get(app, "/.well-known/webfinger").await.0,
+        StatusCode::BAD_REQUEST
     );
 }

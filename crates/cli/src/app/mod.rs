@@ -161,3 +161,18 @@ pub fn worker(
     // Features register their jobs here as they arrive (homeserver provisioning, emails...).
     portcullis_worker::Worker::new(repositories, clock)
 }
+
+/// The state shared by every request handler.
+pub fn app_state(checked: &CheckedConfig, database: Database) -> portcullis_http::AppState {
+    let http = &checked.config.http;
+    portcullis_http::AppState::new(portcullis_http::AppParts {
+        database,
+        trusted_proxies: http.trusted_proxies.iter().map(|net| net.net()).collect(),
+        urls: portcullis_http::url_builder::UrlBuilder::new(
+            http.public_base.clone(),
+            http.issuer().clone(),
+        ),
+        site: portcullis_http::site_config::SiteConfig::from_config(&checked.config),
+        keystore: checked.keystore.clone(),
+    })
+}

@@ -5,7 +5,6 @@ use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Instant};
 use anyhow::Context as _;
 use clap::Args;
 use portcullis_config::sections::matrix::HomeserverKind;
-use portcullis_http::AppState;
 use portcullis_listener::ServeOptions;
 use portcullis_model::SystemClock;
 use tokio_util::sync::CancellationToken;
@@ -77,14 +76,7 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
 
     // Build every router before binding anything: a resource we cannot serve is a start-up
     // error, not a listener that answers 404.
-    let trusted_proxies = checked
-        .config
-        .http
-        .trusted_proxies
-        .iter()
-        .map(|net| net.net())
-        .collect();
-    let state = AppState::new(database.clone(), trusted_proxies);
+    let state = app::app_state(&checked, database.clone());
     let specs = app::listeners::specs(&checked.config.http)
         .map_err(|problem| anyhow::anyhow!("{problem}"))?;
     let mut routers = Vec::with_capacity(specs.len());

@@ -1,0 +1,52 @@
+//! The settings handlers act on, flattened out of the configuration once at start-up.
+
+use std::time::Duration;
+
+use portcullis_config::Config;
+
+/// What the service offers and how, as far as request handling is concerned.
+#[derive(Debug, Clone)]
+pub struct SiteConfig {
+    /// The Matrix server name (`matrix.homeserver`): user IDs are `@localpart:server_name`.
+    pub server_name: String,
+    /// Whether passwords are in use at all (`passwords.enabled`).
+    pub password_login_enabled: bool,
+    /// Whether people may register with a password (`account.password_registration_enabled`).
+    pub password_registration_enabled: bool,
+    /// Whether signing in with an email address is allowed (`account.login_with_email_allowed`).
+    pub login_with_email_allowed: bool,
+    /// Whether the device authorization grant is offered (`oauth.device_code_grant_enabled`).
+    pub device_code_grant_enabled: bool,
+    /// Whether `/link?code=` pre-fills the code (`oauth.device_code_user_code_auto_fill_enabled`).
+    pub device_code_user_code_auto_fill_enabled: bool,
+    /// How long access tokens live (`experimental.access_token_ttl`).
+    pub access_token_ttl: Duration,
+    /// `branding.service_name`, shown on pages.
+    pub service_name: Option<String>,
+    /// `branding.policy_uri`.
+    pub policy_uri: Option<url::Url>,
+    /// `branding.tos_uri`.
+    pub tos_uri: Option<url::Url>,
+}
+
+impl SiteConfig {
+    /// Reads the settings out of a checked configuration.
+    #[must_use]
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            server_name: config.matrix.homeserver.clone(),
+            password_login_enabled: config.passwords.enabled,
+            password_registration_enabled: config.passwords.enabled
+                && config.account.password_registration_enabled,
+            login_with_email_allowed: config.account.login_with_email_allowed,
+            device_code_grant_enabled: config.oauth.device_code_grant_enabled,
+            device_code_user_code_auto_fill_enabled: config
+                .oauth
+                .device_code_user_code_auto_fill_enabled,
+            access_token_ttl: config.experimental.access_token_ttl(),
+            service_name: config.branding.service_name.clone(),
+            policy_uri: config.branding.policy_uri.clone(),
+            tos_uri: config.branding.tos_uri.clone(),
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Every absolute URL the service hands out, built in one place from `http.public_base`.
+//!
+//! The issuer is separate on purpose: it names the service (and may be the bare Matrix
+//! domain), while the endpoints live wherever the service is actually reachable.
+
+use url::Url;
+
+/// Builds the service's public URLs.
+#[derive(Debug, Clone)]
+pub struct UrlBuilder {
+    base: Url,
+    issuer: Url,
+}
+
+impl UrlBuilder {
+    /// `public_base` is where the service is reachable; a missing trailing slash is added so
+    /// relative joins keep its path (`https://example.com/auth` + `oauth2/token`).
+    #[must_use]
+    pub fn new(mut public_base: Url, issuer: Url) -> Self {
+        if !public_base.path().ends_with('/') {
+            let path = format!("{}/", public_base.path());
+            public_base.set_path(&path);
+        }
+        Self {
+            base: public_base,
+            issuer,
+        }
+    }
+
+    /// The issuer identifier, exactly as configured (OIDC Discovery §3 compares it as a string).
+    #[must_use]
+    pub fn issuer(&self) -> &Url {
+        &self.issuer
+    }
+
+    /// The public base, ending with `/`.
+    #[must_use]
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    fn join(&self, path: &str) -> Url {
+        self.base
+            .join(path)
+            .expect("joining a fixed relative path onto an http(s) URL cannot fail")
+    }
+
+    #[must_use]
+    pub fn authorization_endpoint(&self) -> Url {
+        self.join("authorize")
+    }
+
+    #[must_use]
+    pub fn token_endpoint(&self) -> Url {
+        self.join("oauth2/token")
+    }
+
+    #[must_use]
+    pub fn jwks_uri(&self) -> Url {
+        self.join("oauth2/keys.json")
+    }
+
+    #[must_use]
+    pub fn registration_endpoint(&self) -> Url {
+        self.join("oauth2/registration")
+    }
+
+    #[must_use]
+    pub fn introspection_endpoint(&self) -> Url {
+        self.join("oauth2/introspect")
+    }
+
+    #[must_use]
+    pub fn revocation_endpoint(&self) -> Url {
+        self.join("oauth2/revoke")
+    }
+
+    #[must_use]
+    pub fn userinfo_endpoint(&self) -> Url {
+        self.join("oauth2/userinfo")
+    }
+
+    #[must_use]
+    pub fn device_authorization_endpoint(&self) -> Url {
+        self.join("oauth2/device")
+    }
+
+    #[must_use]
+    pub fn end_session_endpoint(&self) -> Url {
+        self.join("oauth2/logout")
+    }
+
+    /// Where people manage their account (MSC2965's `account_management_uri`).
+    #[must_use]
+    pub fn account_management_uri(&self) -> Url {
+        self.join("account/")
+    }
+
+    /// The device-flow page where a user types the code shown on the device.
+    #[must_use]
+    pub fn device_link(&self) -> Url {
+        self.join("link")
+    }
+
+    #[must_use]
+    pub fn login(&self) -> Url {
+        self.join("login")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        s.parse().expect("valid test URL")
+    }
+
+    #[test]
+    fn endpoints_keep_the_path_of_the_public_base() {
+        let urls = UrlBuilder::new(url("https://example.com/auth"), url("https://example.com/"));
+        assert_eq!(
+            urls.token_endpoint().as_str(),
+            "https://example.com/auth/oauth2/token"
+        );
+        assert_eq!(
+            urls.account_management_uri().as_str(),
+            "https://example.com/auth/account/"
+        );
+    }
+
+    #[test]
+    fn the_issuer_is_kept_exactly_as_configured() {
+        let urls = UrlBuilder::new(url("https://auth.example.com/"), url("https://example.com"));
+        assert_eq!(urls.issuer().as_str(), "https://example.com/");
+        assert_eq!(
+            urls.authorization_endpoint().as_str(),
+            "https://auth.example.com/authorize"
+        );
+    }
+}
