@@ -1,4 +1,4 @@
-//! Users and the tokens that allow registering one.
+//! Users, their passwords and email addresses, and the tokens that allow registering one.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -27,6 +27,72 @@ impl User {
     #[must_use]
     pub fn is_active(&self) -> bool {
         self.locked_at.is_none() && self.deactivated_at.is_none()
+    }
+}
+
+/// A password hash of a user.
+///
+/// A user's passwords are never updated in place: a new password, or the same password
+/// re-hashed with a newer scheme after a successful sign-in, is a new row, and the newest one is
+/// the user's password. Old hashes are kept, so an upgrade can be traced back
+/// (`upgraded_from_id`).
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct UserPassword {
+    /// Internal identifier.
+    pub id: Ulid,
+    /// The user it belongs to.
+    pub user_id: Ulid,
+    /// The hash, in the scheme's own format (a PHC string for argon2, `$2b$...` for bcrypt).
+    #[serde(skip)]
+    pub hashed_password: String,
+    /// The version of the hashing scheme in the configuration's list that produced it.
+    pub version: u32,
+    /// The password this one re-hashes, when it was upgraded to a newer scheme.
+    pub upgraded_from_id: Option<Ulid>,
+    /// When it was stored.
+    pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for UserPassword {
+    /// Leaves the hash out: values end up in logs, and a hash can be brute-forced offline.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserPassword")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("hashed_password", &"[redacted]")
+            .field("version", &self.version)
+            .field("upgraded_from_id", &self.upgraded_from_id)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+/// An email address of a user.
+///
+/// An address belongs to one user at most, whatever its case: `Alice@Example.org` and
+/// `alice@example.org` are the same address (see [`UserEmail::normalize`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserEmail {
+    /// Internal identifier.
+    pub id: Ulid,
+    /// The user it belongs to.
+    pub user_id: Ulid,
+    /// The address, as the user wrote it.
+    pub email: String,
+    /// When it was added.
+    pub created_at: DateTime<Utc>,
+}
+
+impl UserEmail {
+    /// The form under which addresses are compared: lowercase.
+    ///
+    /// The local part is case-sensitive in theory (RFC 5321 §2.4) but in no mail system anyone
+    /// uses, and treating `Alice@` and `alice@` as two accounts' addresses would let one person
+    /// hold another's address. The rule is applied here rather than by the database, so that it
+    /// is the same on every backend, non-ASCII letters included.
+    #[must_use]
+    pub fn normalize(email: &str) -> String {
+        email.to_lowercase()
     }
 }
 
@@ -119,6 +185,31 @@ mod tests {
     #[test]
     fn a_fresh_user_is_active() {
         assert!(user().is_active());
+    }
+
+    #[test]
+    fn email_addresses_are_compared_in_lowercase() {
+        assert_eq!(
+            UserEmail::normalize("Alice@Example.ORG"),
+            "alice@example.org"
+        );
+        assert_eq!(
+            UserEmail::normalize("ÉLODIE@example.org"),
+            "élodie@example.org"
+        );
+    }
+
+    #[test]
+    fn a_password_hash_is_not_shown_in_debug_output() {
+        let password = UserPassword {
+            id: Ulid::nil(),
+            user_id: Ulid::nil(),
+            hashed_password: "$argon2id$v=19$secret".to_owned(),
+            version: 1,
+            upgraded_from_id: None,
+            created_at: instant(),
+        };
+        assert!(!format!("{password:?}").contains("argon2id"));
     }
 
     #[test]

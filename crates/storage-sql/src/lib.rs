@@ -23,6 +23,16 @@
 //! | counters | `BIGINT` | `INTEGER` |
 //! | JSON | `JSONB` | `TEXT` |
 //! | string lists | `TEXT[]` | `TEXT`, a JSON array |
+//! | IP addresses | `TEXT` | `TEXT` |
+//!
+//! Secrets that only need comparing (tokens, codes) are stored as their SHA-256 in a unique
+//! `*_hash` column. Things with a life (grants, refresh tokens) keep one nullable instant per
+//! transition (`fulfilled_at`, `exchanged_at`...), which `CHECK` constraints keep describing
+//! exactly one state, and which the implementation turns into the model's state enums.
+//!
+//! Deleting a user or a client deletes everything that only exists for it (browser sessions,
+//! OAuth sessions and their tokens, grants, consents); deleting a browser session keeps the
+//! OAuth sessions started from it.
 //!
 //! # Concurrency
 //!

@@ -2,8 +2,11 @@
 
 use async_trait::async_trait;
 use portcullis_storage::{
-    JobRepository, OAuthClientRepository, RegistrationTokenRepository, Repository, StorageError,
-    UpstreamProviderRepository, UserRepository,
+    AccessTokenRepository, AuthorizationGrantRepository, BrowserSessionRepository,
+    ConsentRepository, DeviceCodeGrantRepository, JobRepository, OAuthClientRepository,
+    OAuthSessionRepository, RefreshTokenRepository, RegistrationTokenRepository, Repository,
+    StorageError, UpstreamProviderRepository, UserEmailRepository, UserPasswordRepository,
+    UserRepository,
 };
 use sqlx::{Postgres, Sqlite};
 
@@ -64,7 +67,43 @@ impl Repository for SqlRepository {
         self
     }
 
+    fn user_passwords(&mut self) -> &mut dyn UserPasswordRepository {
+        self
+    }
+
+    fn user_emails(&mut self) -> &mut dyn UserEmailRepository {
+        self
+    }
+
+    fn browser_sessions(&mut self) -> &mut dyn BrowserSessionRepository {
+        self
+    }
+
     fn oauth_clients(&mut self) -> &mut dyn OAuthClientRepository {
+        self
+    }
+
+    fn oauth_authorization_grants(&mut self) -> &mut dyn AuthorizationGrantRepository {
+        self
+    }
+
+    fn oauth_device_code_grants(&mut self) -> &mut dyn DeviceCodeGrantRepository {
+        self
+    }
+
+    fn oauth_sessions(&mut self) -> &mut dyn OAuthSessionRepository {
+        self
+    }
+
+    fn oauth_access_tokens(&mut self) -> &mut dyn AccessTokenRepository {
+        self
+    }
+
+    fn oauth_refresh_tokens(&mut self) -> &mut dyn RefreshTokenRepository {
+        self
+    }
+
+    fn oauth_consents(&mut self) -> &mut dyn ConsentRepository {
         self
     }
 

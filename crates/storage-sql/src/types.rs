@@ -190,3 +190,38 @@ pub(crate) fn counter(
         ))
     })
 }
+
+/// Turns a stored address back into an [`IpAddr`](std::net::IpAddr). Addresses are stored as
+/// text on both backends.
+pub(crate) fn ip_address(
+    column: &'static str,
+    value: Option<String>,
+) -> Result<Option<std::net::IpAddr>, portcullis_storage::StorageError> {
+    value
+        .map(|text| {
+            text.parse().map_err(|_| {
+                portcullis_storage::StorageError::InvalidData(format!(
+                    "{column} is {text:?}, not an IP address"
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// Turns a stored name back into one of the model's named enums.
+pub(crate) fn name<T>(
+    column: &'static str,
+    value: &str,
+) -> Result<T, portcullis_storage::StorageError>
+where
+    T: std::str::FromStr<Err = portcullis_model::UnknownName>,
+{
+    value.parse().map_err(|error| {
+        portcullis_storage::StorageError::InvalidData(format!("{column}: {error}"))
+    })
+}
+
+/// Turns a stored instant back into a domain one.
+pub(crate) fn instant(value: Option<DbTime>) -> Option<DateTime<Utc>> {
+    value.map(|time| time.0)
+}

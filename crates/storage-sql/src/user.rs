@@ -1,6 +1,9 @@
 //! The users, in table `users`.
 
+mod email;
+mod password;
 mod registration_token;
+mod session;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -1,8 +1,11 @@
 //! What the services need from a database, as traits.
 //!
-//! The layout mirrors the aggregates: [`user`], [`user::registration_token`],
-//! [`oauth::client`], [`upstream::provider`], [`queue::job`]. The one implementation,
-//! `portcullis-storage-sql`, keeps the same relative paths.
+//! The layout mirrors the aggregates: [`user`] (with [`user::password`], [`user::email`],
+//! [`user::session`] for browser sessions, [`user::registration_token`]), [`oauth::client`],
+//! [`oauth::authorization_grant`], [`oauth::device_code_grant`], [`oauth::session`],
+//! [`oauth::access_token`], [`oauth::refresh_token`], [`oauth::consent`],
+//! [`upstream::provider`], [`queue::job`]. The one implementation, `portcullis-storage-sql`,
+//! keeps the same relative paths.
 //!
 //! Work happens inside a [`Repository`], a unit of work that is one database transaction:
 //! nothing it writes is visible to others until [`Repository::commit`], and dropping it without
@@ -11,10 +14,12 @@
 //! Conventions shared by every repository:
 //! - identifiers are ULIDs and instants are UTC; the current instant is always passed in (`now`),
 //!   never read from the wall clock, so tests can move time;
-//! - secrets that only need comparing (registration tokens, later access tokens and codes) are
-//!   passed in clear and hashed by the repository, so no caller can store one in clear;
+//! - secrets that only need comparing (registration tokens, authorization and device codes,
+//!   access and refresh tokens) are passed in clear and hashed by the repository, so no caller
+//!   can store one in clear;
 //! - single-use things are consumed by one conditional update, so two processes can never both
-//!   win.
+//!   win; such methods return `None` to the losers;
+//! - ending something (a session, a token) twice keeps the first instant.
 
 pub mod error;
 pub mod oauth;
@@ -25,9 +30,20 @@ pub mod user;
 
 pub use self::{
     error::StorageError,
-    oauth::client::OAuthClientRepository,
+    oauth::{
+        access_token::{AccessTokenRepository, ActiveAccessToken},
+        authorization_grant::{AuthorizationGrantRepository, NewAuthorizationGrant},
+        client::OAuthClientRepository,
+        consent::ConsentRepository,
+        device_code_grant::{DeviceCodeGrantRepository, NewDeviceCodeGrant},
+        refresh_token::RefreshTokenRepository,
+        session::{NewOAuthSession, OAuthSessionRepository},
+    },
     queue::job::JobRepository,
     repository::{BoxRepository, Repository, RepositoryFactory},
     upstream::provider::UpstreamProviderRepository,
-    user::{UserRepository, registration_token::RegistrationTokenRepository},
+    user::{
+        UserRepository, email::UserEmailRepository, password::UserPasswordRepository,
+        registration_token::RegistrationTokenRepository, session::BrowserSessionRepository,
+    },
 };

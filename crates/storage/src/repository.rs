@@ -3,8 +3,10 @@
 use async_trait::async_trait;
 
 use crate::{
-    OAuthClientRepository, RegistrationTokenRepository, StorageError, UpstreamProviderRepository,
-    UserRepository, queue::job::JobRepository,
+    AccessTokenRepository, AuthorizationGrantRepository, BrowserSessionRepository,
+    ConsentRepository, DeviceCodeGrantRepository, JobRepository, OAuthClientRepository,
+    OAuthSessionRepository, RefreshTokenRepository, RegistrationTokenRepository, StorageError,
+    UpstreamProviderRepository, UserEmailRepository, UserPasswordRepository, UserRepository,
 };
 
 /// One database transaction, through which every repository is reached.
@@ -16,8 +18,35 @@ pub trait Repository: Send {
     /// The users.
     fn users(&mut self) -> &mut dyn UserRepository;
 
+    /// The users' password hashes.
+    fn user_passwords(&mut self) -> &mut dyn UserPasswordRepository;
+
+    /// The users' email addresses.
+    fn user_emails(&mut self) -> &mut dyn UserEmailRepository;
+
+    /// The browser sessions and their authentications.
+    fn browser_sessions(&mut self) -> &mut dyn BrowserSessionRepository;
+
     /// The OAuth 2.0 clients.
     fn oauth_clients(&mut self) -> &mut dyn OAuthClientRepository;
+
+    /// The OAuth 2.0 authorization grants.
+    fn oauth_authorization_grants(&mut self) -> &mut dyn AuthorizationGrantRepository;
+
+    /// The OAuth 2.0 device code grants.
+    fn oauth_device_code_grants(&mut self) -> &mut dyn DeviceCodeGrantRepository;
+
+    /// The OAuth 2.0 sessions.
+    fn oauth_sessions(&mut self) -> &mut dyn OAuthSessionRepository;
+
+    /// The OAuth 2.0 access tokens.
+    fn oauth_access_tokens(&mut self) -> &mut dyn AccessTokenRepository;
+
+    /// The OAuth 2.0 refresh tokens.
+    fn oauth_refresh_tokens(&mut self) -> &mut dyn RefreshTokenRepository;
+
+    /// The consents users remember for clients.
+    fn oauth_consents(&mut self) -> &mut dyn ConsentRepository;
 
     /// The upstream providers.
     fn upstream_providers(&mut self) -> &mut dyn UpstreamProviderRepository;

@@ -1,6 +1,9 @@
 //! The users.
 
+pub mod email;
+pub mod password;
 pub mod registration_token;
+pub mod session;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -184,6 +184,7 @@ fn static_client(
             .map(|g| (*g).to_owned())
             .collect(),
         created_at: current.map_or(now, |c| c.created_at),
+        ..OAuthClient::default()
     }
 }
 

@@ -1,5 +1,7 @@
 //! The OAuth 2.0 clients, in table `oauth2_clients`.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use portcullis_model::OAuthClient;
 use portcullis_storage::{OAuthClientRepository, StorageError};
@@ -16,8 +18,66 @@ macro_rules! columns {
     () => {
         "oauth2_client_id, client_id, is_static, token_endpoint_auth_method, \
          encrypted_client_secret, redirect_uris, client_name, client_uri, jwks, jwks_uri, \
-         grant_types, created_at"
+         grant_types, created_at, metadata_digest, application_type, response_types, logo_uri, \
+         policy_uri, tos_uri, contacts, token_endpoint_auth_signing_alg, \
+         id_token_signed_response_alg, userinfo_signed_response_alg, post_logout_redirect_uris, \
+         localized"
     };
+}
+
+/// The columns an insert writes: those of the parameters `$1` to `$23`, in order, then
+/// `is_static`, which is given as a literal.
+macro_rules! insert_columns {
+    () => {
+        "oauth2_client_id, client_id, token_endpoint_auth_method, encrypted_client_secret, \
+         redirect_uris, client_name, client_uri, jwks, jwks_uri, grant_types, created_at, \
+         metadata_digest, application_type, response_types, logo_uri, policy_uri, tos_uri, \
+         contacts, token_endpoint_auth_signing_alg, id_token_signed_response_alg, \
+         userinfo_signed_response_alg, post_logout_redirect_uris, localized, is_static"
+    };
+}
+
+/// The values of an insert, for [`insert_columns`]: the parameters, then `is_static`.
+macro_rules! insert_values {
+    ($is_static:literal) => {
+        concat!(
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, ",
+            "$17, $18, $19, $20, $21, $22, $23, ",
+            $is_static,
+            ") "
+        )
+    };
+}
+
+/// Binds a client's fields to an insert's parameters, in [`insert_columns`]' order.
+macro_rules! bind_client {
+    ($query:expr, $client:expr) => {{
+        let client: &OAuthClient = $client;
+        $query
+            .bind(DbId(client.id))
+            .bind(&client.client_id)
+            .bind(&client.client_auth_method)
+            .bind(&client.encrypted_client_secret)
+            .bind(DbStringList(client.redirect_uris.clone()))
+            .bind(&client.client_name)
+            .bind(&client.client_uri)
+            .bind(client.jwks.as_ref().map(Json))
+            .bind(&client.jwks_uri)
+            .bind(DbStringList(client.grant_types.clone()))
+            .bind(DbTime(client.created_at))
+            .bind(&client.metadata_digest)
+            .bind(&client.application_type)
+            .bind(DbStringList(client.response_types.clone()))
+            .bind(&client.logo_uri)
+            .bind(&client.policy_uri)
+            .bind(&client.tos_uri)
+            .bind(DbStringList(client.contacts.clone()))
+            .bind(&client.token_endpoint_auth_signing_alg)
+            .bind(&client.id_token_signed_response_alg)
+            .bind(&client.userinfo_signed_response_alg)
+            .bind(DbStringList(client.post_logout_redirect_uris.clone()))
+            .bind(Json(&client.localized))
+    }};
 }
 
 #[derive(sqlx::FromRow)]
@@ -34,6 +94,18 @@ struct OAuthClientRow {
     jwks_uri: Option<String>,
     grant_types: DbStringList,
     created_at: DbTime,
+    metadata_digest: Option<String>,
+    application_type: Option<String>,
+    response_types: DbStringList,
+    logo_uri: Option<String>,
+    policy_uri: Option<String>,
+    tos_uri: Option<String>,
+    contacts: DbStringList,
+    token_endpoint_auth_signing_alg: Option<String>,
+    id_token_signed_response_alg: Option<String>,
+    userinfo_signed_response_alg: Option<String>,
+    post_logout_redirect_uris: DbStringList,
+    localized: Json<BTreeMap<String, String>>,
 }
 
 impl From<OAuthClientRow> for OAuthClient {
@@ -51,6 +123,18 @@ impl From<OAuthClientRow> for OAuthClient {
             jwks_uri: row.jwks_uri,
             grant_types: row.grant_types.0,
             created_at: row.created_at.0,
+            metadata_digest: row.metadata_digest,
+            application_type: row.application_type,
+            response_types: row.response_types.0,
+            logo_uri: row.logo_uri,
+            policy_uri: row.policy_uri,
+            tos_uri: row.tos_uri,
+            contacts: row.contacts.0,
+            token_endpoint_auth_signing_alg: row.token_endpoint_auth_signing_alg,
+            id_token_signed_response_alg: row.id_token_signed_response_alg,
+            userinfo_signed_response_alg: row.userinfo_signed_response_alg,
+            post_logout_redirect_uris: row.post_logout_redirect_uris.0,
+            localized: row.localized.0,
         }
     }
 }
@@ -62,10 +146,10 @@ impl OAuthClientRepository for SqlRepository {
         // `client_id` untouched: then nothing is returned, and that is a conflict, because the
         // configuration must not silently take over a client someone registered.
         const SQL: &str = concat!(
-            "INSERT INTO oauth2_clients (oauth2_client_id, client_id, is_static, ",
-            "token_endpoint_auth_method, encrypted_client_secret, redirect_uris, client_name, ",
-            "client_uri, jwks, jwks_uri, grant_types, created_at) ",
-            "VALUES ($1, $2, TRUE, $3, $4, $5, $6, $7, $8, $9, $10, $11) ",
+            "INSERT INTO oauth2_clients (",
+            insert_columns!(),
+            ") ",
+            insert_values!("TRUE"),
             "ON CONFLICT (client_id) DO UPDATE SET ",
             "token_endpoint_auth_method = excluded.token_endpoint_auth_method, ",
             "encrypted_client_secret = excluded.encrypted_client_secret, ",
@@ -74,31 +158,65 @@ impl OAuthClientRepository for SqlRepository {
             "client_uri = excluded.client_uri, ",
             "jwks = excluded.jwks, ",
             "jwks_uri = excluded.jwks_uri, ",
-            "grant_types = excluded.grant_types ",
+            "grant_types = excluded.grant_types, ",
+            "metadata_digest = excluded.metadata_digest, ",
+            "application_type = excluded.application_type, ",
+            "response_types = excluded.response_types, ",
+            "logo_uri = excluded.logo_uri, ",
+            "policy_uri = excluded.policy_uri, ",
+            "tos_uri = excluded.tos_uri, ",
+            "contacts = excluded.contacts, ",
+            "token_endpoint_auth_signing_alg = excluded.token_endpoint_auth_signing_alg, ",
+            "id_token_signed_response_alg = excluded.id_token_signed_response_alg, ",
+            "userinfo_signed_response_alg = excluded.userinfo_signed_response_alg, ",
+            "post_logout_redirect_uris = excluded.post_logout_redirect_uris, ",
+            "localized = excluded.localized ",
             "WHERE oauth2_clients.is_static ",
             "RETURNING ",
             columns!()
         );
-        let row: Option<OAuthClientRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
-            .bind(DbId(client.id))
-            .bind(&client.client_id)
-            .bind(&client.client_auth_method)
-            .bind(&client.encrypted_client_secret)
-            .bind(DbStringList(client.redirect_uris.clone()))
-            .bind(&client.client_name)
-            .bind(&client.client_uri)
-            .bind(client.jwks.as_ref().map(Json))
-            .bind(&client.jwks_uri)
-            .bind(DbStringList(client.grant_types.clone()))
-            .bind(DbTime(client.created_at))
-            .fetch_optional(conn)
-            .await)?;
+        let row: Option<OAuthClientRow> =
+            on_backend!(self, |conn| bind_client!(sqlx::query_as(SQL), client)
+                .fetch_optional(conn)
+                .await)?;
         row.map(OAuthClient::from).ok_or_else(|| {
             StorageError::Conflict(format!(
                 "client_id {} belongs to a dynamically registered client",
                 client.client_id
             ))
         })
+    }
+
+    async fn add_dynamic(&mut self, client: &OAuthClient) -> Result<OAuthClient, StorageError> {
+        const SQL: &str = concat!(
+            "INSERT INTO oauth2_clients (",
+            insert_columns!(),
+            ") ",
+            insert_values!("FALSE"),
+            "RETURNING ",
+            columns!()
+        );
+        let row: OAuthClientRow =
+            on_backend!(self, |conn| bind_client!(sqlx::query_as(SQL), client)
+                .fetch_one(conn)
+                .await)?;
+        Ok(row.into())
+    }
+
+    async fn find_dynamic_by_metadata_digest(
+        &mut self,
+        digest: &str,
+    ) -> Result<Option<OAuthClient>, StorageError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM oauth2_clients WHERE metadata_digest = $1 AND NOT is_static"
+        );
+        let row: Option<OAuthClientRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(digest)
+            .fetch_optional(conn)
+            .await)?;
+        Ok(row.map(OAuthClient::from))
     }
 
     async fn find(&mut self, id: Ulid) -> Result<Option<OAuthClient>, StorageError> {

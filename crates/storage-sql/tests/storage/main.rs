@@ -6,13 +6,24 @@
 
 #[macro_use]
 mod support;
+mod fixtures;
 
+mod access_token;
+mod authorization_grant;
+mod browser_session;
 mod connect;
+mod consent;
+mod device_code_grant;
+mod foreign_keys;
 mod migrations;
 mod oauth_client;
+mod oauth_session;
 mod queue_job;
+mod refresh_token;
 mod registration_token;
 mod transaction;
 mod types;
 mod upstream_provider;
 mod user;
+mod user_email;
+mod user_password;

@@ -1,7 +1,10 @@
-//! The OAuth 2.0 clients, as `config sync` uses them.
+//! The OAuth 2.0 clients, as `config sync` and dynamic registration use them.
+
+use std::collections::BTreeMap;
 
 use chrono::TimeDelta;
 use portcullis_model::{Clock, MockClock, OAuthClient, Ulid};
+use portcullis_storage::StorageError;
 use serde_json::json;
 
 use crate::support::{commit, repo};
@@ -23,6 +26,7 @@ fn static_client(clock: &MockClock, client_id: &str) -> OAuthClient {
         jwks_uri: None,
         grant_types: vec!["authorization_code".to_owned(), "refresh_token".to_owned()],
         created_at: clock.now(),
+        ..OAuthClient::default()
     }
 }
 
@@ -152,6 +156,178 @@ backend_test!(
                 .delete(client.id)
                 .await
                 .expect("deleting again works")
+        );
+    }
+);
+
+/// A secret-less client as dynamic registration stores it, with every piece of metadata.
+fn dynamic_client(clock: &MockClock, client_id: &str, digest: &str) -> OAuthClient {
+    OAuthClient {
+        id: Ulid::from_datetime(clock.now().into()),
+        client_id: client_id.to_owned(),
+        is_static: false,
+        client_auth_method: "none".to_owned(),
+        encrypted_client_secret: None,
+        redirect_uris: vec!["https://element.example/callback".to_owned()],
+        client_name: Some("Element".to_owned()),
+        client_uri: Some("https://element.example/".to_owned()),
+        jwks: None,
+        jwks_uri: None,
+        grant_types: vec!["authorization_code".to_owned(), "refresh_token".to_owned()],
+        created_at: clock.now(),
+        metadata_digest: Some(digest.to_owned()),
+        application_type: Some("native".to_owned()),
+        response_types: vec!["code".to_owned()],
+        logo_uri: Some("https://element.example/logo.png".to_owned()),
+        policy_uri: Some("https://element.example/privacy".to_owned()),
+        tos_uri: Some("https://element.example/terms".to_owned()),
+        contacts: vec!["admin@element.example".to_owned()],
+        token_endpoint_auth_signing_alg: None,
+        id_token_signed_response_alg: Some("ES256".to_owned()),
+        userinfo_signed_response_alg: None,
+        post_logout_redirect_uris: vec!["https://element.example/bye".to_owned()],
+        localized: BTreeMap::from([
+            ("client_name#fr".to_owned(), "Élément".to_owned()),
+            (
+                "tos_uri#de".to_owned(),
+                "https://element.example/agb".to_owned(),
+            ),
+        ]),
+    }
+}
+
+backend_test!(
+    async fn a_dynamic_client_is_stored_with_its_registration_metadata(db: Database) {
+        let clock = MockClock::default();
+        let client = dynamic_client(&clock, "01J00000000000000000DYNAM1", "digest-1");
+
+        let mut tx = repo(&db).await;
+        let stored = tx
+            .oauth_clients()
+            .add_dynamic(&client)
+            .await
+            .expect("the client is stored");
+        commit(tx).await;
+
+        let mut tx = repo(&db).await;
+        let found = tx.oauth_clients().find(client.id).await.expect("lookup");
+        assert_eq!(stored, client);
+        assert_eq!(found, Some(client));
+    }
+);
+
+backend_test!(
+    async fn a_dynamic_client_is_always_stored_as_dynamic(db: Database) {
+        let clock = MockClock::default();
+        let client = OAuthClient {
+            is_static: true,
+            ..dynamic_client(&clock, "sneaky", "digest-1")
+        };
+
+        let mut tx = repo(&db).await;
+        let stored = tx
+            .oauth_clients()
+            .add_dynamic(&client)
+            .await
+            .expect("the client is stored");
+
+        assert!(!stored.is_static);
+        assert!(
+            tx.oauth_clients()
+                .list_static()
+                .await
+                .expect("listed")
+                .is_empty()
+        );
+    }
+);
+
+backend_test!(
+    async fn a_dynamic_client_is_found_by_its_metadata_digest(db: Database) {
+        let clock = MockClock::default();
+        let mut tx = repo(&db).await;
+        let client = tx
+            .oauth_clients()
+            .add_dynamic(&dynamic_client(&clock, "dyn", "digest-1"))
+            .await
+            .expect("the client is stored");
+
+        let same = tx
+            .oauth_clients()
+            .find_dynamic_by_metadata_digest("digest-1")
+            .await
+            .expect("lookup works");
+        let other = tx
+            .oauth_clients()
+            .find_dynamic_by_metadata_digest("digest-2")
+            .await
+            .expect("lookup works");
+
+        assert_eq!(same, Some(client));
+        assert_eq!(other, None);
+    }
+);
+
+backend_test!(
+    async fn registering_the_same_metadata_twice_is_a_conflict(db: Database) {
+        let clock = MockClock::default();
+        let mut tx = repo(&db).await;
+        tx.oauth_clients()
+            .add_dynamic(&dynamic_client(&clock, "first", "digest-1"))
+            .await
+            .expect("the first client is stored");
+        commit(tx).await;
+
+        let mut tx = repo(&db).await;
+        let second = tx
+            .oauth_clients()
+            .add_dynamic(&dynamic_client(&clock, "second", "digest-1"))
+            .await;
+
+        assert!(
+            matches!(second, Err(StorageError::Conflict(_))),
+            "{second:?}"
+        );
+    }
+);
+
+backend_test!(
+    async fn clients_with_a_secret_need_no_metadata_digest(db: Database) {
+        let clock = MockClock::default();
+        let mut tx = repo(&db).await;
+
+        for client_id in ["one", "two"] {
+            let client = OAuthClient {
+                client_auth_method: "client_secret_basic".to_owned(),
+                encrypted_client_secret: Some("opaque-ciphertext".to_owned()),
+                metadata_digest: None,
+                ..dynamic_client(&clock, client_id, "unused")
+            };
+            tx.oauth_clients()
+                .add_dynamic(&client)
+                .await
+                .expect("clients without digest never clash");
+        }
+    }
+);
+
+backend_test!(
+    async fn the_configuration_cannot_take_over_a_dynamically_registered_client_id(db: Database) {
+        let clock = MockClock::default();
+        let mut tx = repo(&db).await;
+        tx.oauth_clients()
+            .add_dynamic(&dynamic_client(&clock, "taken", "digest-1"))
+            .await
+            .expect("the dynamic client is stored");
+
+        let upserted = tx
+            .oauth_clients()
+            .upsert_static(&static_client(&clock, "taken"))
+            .await;
+
+        assert!(
+            matches!(upserted, Err(StorageError::Conflict(_))),
+            "{upserted:?}"
         );
     }
 );

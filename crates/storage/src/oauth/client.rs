@@ -16,6 +16,21 @@ pub trait OAuthClientRepository: Send {
     /// [`StorageError::Conflict`] if a dynamically registered client has that `client_id`.
     async fn upsert_static(&mut self, client: &OAuthClient) -> Result<OAuthClient, StorageError>;
 
+    /// Stores a dynamically registered client (RFC 7591), as given but with `is_static` false.
+    ///
+    /// # Errors
+    /// [`StorageError::Conflict`] if the `client_id` is taken, or if a client with the same
+    /// `metadata_digest` exists (two identical registrations raced: look that one up with
+    /// [`find_dynamic_by_metadata_digest`](Self::find_dynamic_by_metadata_digest)).
+    async fn add_dynamic(&mut self, client: &OAuthClient) -> Result<OAuthClient, StorageError>;
+
+    /// The dynamically registered client whose metadata has this digest, if any: registering
+    /// the same secret-less client again returns it instead of a copy.
+    async fn find_dynamic_by_metadata_digest(
+        &mut self,
+        digest: &str,
+    ) -> Result<Option<OAuthClient>, StorageError>;
+
     /// The client with this internal id, if any.
     async fn find(&mut self, id: Ulid) -> Result<Option<OAuthClient>, StorageError>;
 

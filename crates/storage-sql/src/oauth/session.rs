@@ -1,0 +1,132 @@
+//! The OAuth 2.0 sessions, in table `oauth2_sessions`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use portcullis_model::{OAuthSession, User};
+use portcullis_storage::{NewOAuthSession, OAuthSessionRepository, StorageError};
+use ulid::Ulid;
+
+use crate::{
+    repository::{SqlRepository, on_backend},
+    types::{DbId, DbTime, instant, ip_address},
+};
+
+/// The columns every query returns, in [`OAuthSessionRow`]'s order.
+macro_rules! columns {
+    () => {
+        "oauth2_session_id, oauth2_client_id, user_id, user_session_id, scope, created_at, \
+         finished_at, user_agent, last_active_at, last_active_ip, human_name"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct OAuthSessionRow {
+    pub(crate) oauth2_session_id: DbId,
+    pub(crate) oauth2_client_id: DbId,
+    pub(crate) user_id: Option<DbId>,
+    pub(crate) user_session_id: Option<DbId>,
+    pub(crate) scope: String,
+    pub(crate) created_at: DbTime,
+    pub(crate) finished_at: Option<DbTime>,
+    pub(crate) user_agent: Option<String>,
+    pub(crate) last_active_at: Option<DbTime>,
+    pub(crate) last_active_ip: Option<String>,
+    pub(crate) human_name: Option<String>,
+}
+
+impl TryFrom<OAuthSessionRow> for OAuthSession {
+    type Error = StorageError;
+
+    fn try_from(row: OAuthSessionRow) -> Result<Self, Self::Error> {
+        Ok(Self {
+            id: row.oauth2_session_id.0,
+            client_id: row.oauth2_client_id.0,
+            user_id: row.user_id.map(|id| id.0),
+            user_session_id: row.user_session_id.map(|id| id.0),
+            scope: row.scope,
+            created_at: row.created_at.0,
+            finished_at: instant(row.finished_at),
+            user_agent: row.user_agent,
+            last_active_at: instant(row.last_active_at),
+            last_active_ip: ip_address("oauth2_sessions.last_active_ip", row.last_active_ip)?,
+            human_name: row.human_name,
+        })
+    }
+}
+
+#[async_trait]
+impl OAuthSessionRepository for SqlRepository {
+    async fn add(
+        &mut self,
+        session: &NewOAuthSession,
+        now: DateTime<Utc>,
+    ) -> Result<OAuthSession, StorageError> {
+        const SQL: &str = concat!(
+            "INSERT INTO oauth2_sessions (oauth2_session_id, oauth2_client_id, user_id, ",
+            "user_session_id, scope, created_at, user_agent, human_name) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
+            columns!()
+        );
+        let id = Ulid::from_datetime(now.into());
+        let row: OAuthSessionRow = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(DbId(id))
+            .bind(DbId(session.client_id))
+            .bind(session.user_id.map(DbId))
+            .bind(session.user_session_id.map(DbId))
+            .bind(&session.scope)
+            .bind(DbTime(now))
+            .bind(&session.user_agent)
+            .bind(&session.human_name)
+            .fetch_one(conn)
+            .await)?;
+        row.try_into()
+    }
+
+    async fn find(&mut self, id: Ulid) -> Result<Option<OAuthSession>, StorageError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM oauth2_sessions WHERE oauth2_session_id = $1"
+        );
+        let row: Option<OAuthSessionRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(DbId(id))
+            .fetch_optional(conn)
+            .await)?;
+        row.map(OAuthSession::try_from).transpose()
+    }
+
+    async fn finish(
+        &mut self,
+        id: Ulid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OAuthSession>, StorageError> {
+        const SQL: &str = concat!(
+            "UPDATE oauth2_sessions SET finished_at = COALESCE(finished_at, $2) ",
+            "WHERE oauth2_session_id = $1 RETURNING ",
+            columns!()
+        );
+        let row: Option<OAuthSessionRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(DbId(id))
+            .bind(DbTime(now))
+            .fetch_optional(conn)
+            .await)?;
+        row.map(OAuthSession::try_from).transpose()
+    }
+
+    async fn list_active_for_user(
+        &mut self,
+        user: &User,
+    ) -> Result<Vec<OAuthSession>, StorageError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM oauth2_sessions WHERE user_id = $1 AND finished_at IS NULL ",
+            "ORDER BY created_at, oauth2_session_id"
+        );
+        let rows: Vec<OAuthSessionRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(DbId(user.id))
+            .fetch_all(conn)
+            .await)?;
+        rows.into_iter().map(OAuthSession::try_from).collect()
+    }
+}

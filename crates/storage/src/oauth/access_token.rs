@@ -1,0 +1,73 @@
+//! The OAuth 2.0 access tokens.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use portcullis_model::{AccessToken, OAuthSession, User};
+use ulid::Ulid;
+
+use crate::StorageError;
+
+/// An access token accepted at some instant, with everything introspection answers with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveAccessToken {
+    /// The token: neither revoked nor expired.
+    pub access_token: AccessToken,
+    /// Its session: not finished.
+    pub session: OAuthSession,
+    /// The public `client_id` of the session's client.
+    pub client_id: String,
+    /// The session's user, for a user's session, in whatever state: the caller refuses a
+    /// locked or deactivated one ([`User::is_active`]).
+    pub user: Option<User>,
+}
+
+/// Reads and writes [`AccessToken`]s.
+///
+/// Tokens are passed in clear and stored only as their hash
+/// ([`hash_token`](portcullis_model::token::hash_token)).
+#[async_trait]
+pub trait AccessTokenRepository: Send {
+    /// Stores a new token of `session`, accepted until `expires_at` (`None`: no expiry).
+    ///
+    /// # Errors
+    /// [`StorageError::Conflict`] if the same token already exists.
+    async fn add(
+        &mut self,
+        session: &OAuthSession,
+        token: &str,
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<AccessToken, StorageError>;
+
+    /// The token with this id, if any, whatever its state.
+    async fn find(&mut self, id: Ulid) -> Result<Option<AccessToken>, StorageError>;
+
+    /// The token whose clear value is `token`, if any, whatever its state.
+    async fn find_by_token(&mut self, token: &str) -> Result<Option<AccessToken>, StorageError>;
+
+    /// The token whose clear value is `token`, if it is accepted at `now` (not revoked, not
+    /// expired, its session not finished), with its session, client and user.
+    ///
+    /// This is introspection's hot path: one indexed read, which writes nothing.
+    async fn find_active_by_token(
+        &mut self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ActiveAccessToken>, StorageError>;
+
+    /// Revokes the token at `now` (a token already revoked keeps its first instant); `None` if
+    /// there is no such token.
+    async fn revoke(
+        &mut self,
+        id: Ulid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<AccessToken>, StorageError>;
+
+    /// Records that the token was used at `now`, if it never was before (the first use is
+    /// kept); `None` if there is no such token.
+    async fn mark_used(
+        &mut self,
+        id: Ulid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<AccessToken>, StorageError>;
+}
