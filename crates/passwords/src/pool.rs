@@ -1,0 +1,189 @@
+//! A bounded pool for CPU-heavy work: a fixed number of jobs run at once on tokio's blocking
+//! threads, a fixed number more may wait, and anything beyond that is refused at once.
+//!
+//! Hashing a password costs tens of milliseconds of CPU and, for argon2, tens of megabytes of
+//! memory. Left unbounded, a burst of logins would pile up blocking tasks, exhaust memory and
+//! starve every other request; refusing early lets the HTTP layer answer "try again later"
+//! while the server stays responsive.
+
+use std::{future::Future, num::NonZeroUsize, sync::Arc};
+
+use tokio::sync::Semaphore;
+use tracing::Span;
+
+use crate::PasswordError;
+
+/// How many hashing jobs run at once, and how many more may wait for a turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolLimits {
+    /// Jobs running at the same time (at least one is always allowed).
+    pub workers: usize,
+    /// Jobs waiting for a worker; past this, new jobs are refused with
+    /// [`PasswordError::Busy`].
+    pub queue: usize,
+}
+
+impl PoolLimits {
+    /// One worker per CPU core, and four waiting jobs per worker.
+    #[must_use]
+    pub fn for_this_machine() -> Self {
+        let workers = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        Self {
+            workers,
+            queue: workers.saturating_mul(4),
+        }
+    }
+}
+
+impl Default for PoolLimits {
+    fn default() -> Self {
+        Self::for_this_machine()
+    }
+}
+
+/// The pool itself; cheap to clone, clones share their limits.
+#[derive(Debug, Clone)]
+pub(crate) struct BlockingPool {
+    /// One permit per running job.
+    workers: Arc<Semaphore>,
+    /// One permit per admitted job, running or waiting.
+    admission: Arc<Semaphore>,
+}
+
+impl BlockingPool {
+    pub(crate) fn new(limits: PoolLimits) -> Self {
+        let workers = limits.workers.clamp(1, Semaphore::MAX_PERMITS);
+        let admitted = workers
+            .saturating_add(limits.queue)
+            .min(Semaphore::MAX_PERMITS);
+        Self {
+            workers: Arc::new(Semaphore::new(workers)),
+            admission: Arc::new(Semaphore::new(admitted)),
+        }
+    }
+
+    /// Admits `job`, or refuses it with [`PasswordError::Busy`] right away when every worker
+    /// and every place in the queue is taken.
+    ///
+    /// Admission happens here, before the returned future is polled, so whether a job gets in
+    /// never depends on scheduling. The job keeps its place until it has finished running,
+    /// even if the caller stops waiting for it: the work cannot be interrupted, so it counts.
+    pub(crate) fn submit<T, F>(
+        &self,
+        job: F,
+    ) -> Result<impl Future<Output = Result<T, PasswordError>> + Send + 'static, PasswordError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let admitted = Arc::clone(&self.admission)
+            .try_acquire_owned()
+            .map_err(|_| PasswordError::Busy)?;
+        let workers = Arc::clone(&self.workers);
+        let span = Span::current();
+
+        Ok(async move {
+            let worker = workers
+                .acquire_owned()
+                .await
+                .map_err(PasswordError::internal)?;
+            tokio::task::spawn_blocking(move || {
+                // Both permits are released when the job is done, not when the caller is.
+                let _places = (admitted, worker);
+                span.in_scope(job)
+            })
+            .await
+            .map_err(PasswordError::internal)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::*;
+
+    fn limits(workers: usize, queue: usize) -> PoolLimits {
+        PoolLimits { workers, queue }
+    }
+
+    #[tokio::test]
+    async fn a_job_runs_and_returns_its_result() {
+        let pool = BlockingPool::new(limits(1, 0));
+
+        let result = pool.submit(|| 6 * 7).expect("the pool is idle").await;
+
+        assert_eq!(result.expect("the job ran"), 42);
+    }
+
+    #[tokio::test]
+    async fn a_job_is_refused_when_the_only_worker_is_taken_and_there_is_no_queue() {
+        let pool = BlockingPool::new(limits(1, 0));
+        let (release, wait) = mpsc::channel::<()>();
+        let running = tokio::spawn(pool.submit(move || wait.recv()).expect("the pool is idle"));
+
+        let refused = pool.submit(|| ());
+
+        assert!(matches!(refused, Err(PasswordError::Busy)));
+        release.send(()).expect("the running job waits for this");
+        running
+            .await
+            .expect("no panic")
+            .expect("the job ran")
+            .expect("released");
+    }
+
+    #[tokio::test]
+    async fn a_job_waits_in_the_queue_while_there_is_room() {
+        let pool = BlockingPool::new(limits(1, 1));
+        let (release, wait) = mpsc::channel::<()>();
+        let running = tokio::spawn(pool.submit(move || wait.recv()).expect("the pool is idle"));
+
+        let queued = pool.submit(|| "queued");
+        let refused = pool.submit(|| "refused");
+
+        assert!(queued.is_ok());
+        assert!(matches!(refused, Err(PasswordError::Busy)));
+        release.send(()).expect("the running job waits for this");
+        running
+            .await
+            .expect("no panic")
+            .expect("the job ran")
+            .expect("released");
+        let queued = queued.expect("checked above").await.expect("the job ran");
+        assert_eq!(queued, "queued");
+    }
+
+    #[tokio::test]
+    async fn a_finished_job_gives_its_place_back() {
+        let pool = BlockingPool::new(limits(1, 0));
+        pool.submit(|| ())
+            .expect("the pool is idle")
+            .await
+            .expect("the job ran");
+
+        let next = pool.submit(|| ());
+
+        assert!(next.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_is_an_internal_error() {
+        let pool = BlockingPool::new(limits(1, 0));
+
+        let result = pool
+            .submit(|| -> () { panic!("deliberate") })
+            .expect("the pool is idle")
+            .await;
+
+        assert!(matches!(result, Err(PasswordError::Internal(_))));
+    }
+
+    #[test]
+    fn zero_workers_still_allows_one_job_at_a_time() {
+        let pool = BlockingPool::new(limits(0, 0));
+
+        assert_eq!(pool.workers.available_permits(), 1);
+    }
+}

@@ -1,0 +1,475 @@
+//! `check_all`: every page rendered with sample contexts, and the HTML checked.
+//!
+//! The checks are the ones an override is most likely to break, done by a small tag scanner
+//! rather than a full HTML parser: the page must declare its language, label every visible
+//! input, keep IDs unique, close what it opens (explicitly: optional end tags count as
+//! unclosed), and carry the CSRF token in every form that posts back to us.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::{
+    Site, TemplateError, Templates,
+    pages::{
+        ClientView, ConsentPage, DeviceConsentPage, DeviceLinkPage, ErrorPage, FormPostPage,
+        LoggedOutPage, LoginPage, Page,
+    },
+    scope::describe_scopes,
+    site::Branding,
+};
+
+/// Elements without an end tag.
+const VOID_ELEMENTS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
+];
+
+/// Input types that need no label: they are not shown, or are labelled by their value.
+const UNLABELLED_INPUT_TYPES: &[&str] = &["hidden", "submit", "reset", "button", "image"];
+
+pub(crate) fn check_all(templates: &Templates) -> Result<(), TemplateError> {
+    for site in [sample_site(), minimal_site()] {
+        for page in sample_logins() {
+            check_page(templates, &site, &page)?;
+        }
+        for page in sample_consents() {
+            check_page(templates, &site, &page)?;
+        }
+        for page in sample_device_consents() {
+            check_page(templates, &site, &page)?;
+        }
+        for page in sample_device_links() {
+            check_page(templates, &site, &page)?;
+        }
+        for page in sample_errors() {
+            check_page(templates, &site, &page)?;
+        }
+        check_page(templates, &site, &sample_form_post())?;
+        for login_url in [Some("/login".to_owned()), None] {
+            check_page(templates, &site, &LoggedOutPage { login_url })?;
+        }
+    }
+    Ok(())
+}
+
+fn check_page<P: Page>(templates: &Templates, site: &Site, page: &P) -> Result<(), TemplateError> {
+    let html = templates.render_page(site, page)?;
+    check_html(&html).map_err(|problem| TemplateError::Check {
+        template: P::TEMPLATE.to_owned(),
+        problem,
+    })
+}
+
+fn sample_site() -> Site {
+    Site {
+        lang: "en".to_owned(),
+        base_path: "/auth".to_owned(),
+        branding: Branding {
+            service_name: "Example Chat".to_owned(),
+            policy_uri: Some("https://example.com/privacy".to_owned()),
+            tos_uri: Some("https://example.com/terms".to_owned()),
+            imprint: Some("Example Ltd, 1 Example Street".to_owned()),
+        },
+    }
+}
+
+fn minimal_site() -> Site {
+    Site::new("matrix.example.com")
+}
+
+fn sample_logins() -> Vec<LoginPage> {
+    vec![
+        LoginPage::new("csrf-token"),
+        LoginPage {
+            csrf: "csrf-token".to_owned(),
+            username: Some("alice".to_owned()),
+            error: Some("Wrong username or password.".to_owned()),
+            registration_url: Some("/register".to_owned()),
+            recovery_url: Some("/recover".to_owned()),
+        },
+    ]
+}
+
+fn sample_client() -> ClientView {
+    ClientView {
+        client_id: "01J0000000000000000000CL1E".to_owned(),
+        name: Some("Element".to_owned()),
+        logo_uri: Some("https://element.example/logo.png".to_owned()),
+        client_uri: Some("https://element.example/".to_owned()),
+        policy_uri: Some("https://element.example/privacy".to_owned()),
+        tos_uri: Some("https://element.example/terms".to_owned()),
+    }
+}
+
+const SAMPLE_SCOPE: &str = "openid email urn:matrix:client:api:* urn:matrix:client:device:ABCDEFGH urn:synapse:admin:* urn:mas:admin urn:mas:graphql:* something:else";
+
+fn sample_consents() -> Vec<ConsentPage> {
+    vec![
+        ConsentPage {
+            csrf: "csrf-token".to_owned(),
+            client: sample_client(),
+            scopes: describe_scopes(SAMPLE_SCOPE),
+            username: "alice".to_owned(),
+        },
+        ConsentPage {
+            csrf: "csrf-token".to_owned(),
+            client: ClientView::new("01J0000000000000000000CL1E"),
+            scopes: describe_scopes("openid"),
+            username: "alice".to_owned(),
+        },
+    ]
+}
+
+fn sample_device_consents() -> Vec<DeviceConsentPage> {
+    vec![
+        DeviceConsentPage {
+            csrf: "csrf-token".to_owned(),
+            client: sample_client(),
+            user_code: "ABCD-EFGH".to_owned(),
+            scopes: describe_scopes(SAMPLE_SCOPE),
+            username: "alice".to_owned(),
+            requester_ip: Some("192.0.2.1".to_owned()),
+        },
+        DeviceConsentPage {
+            csrf: "csrf-token".to_owned(),
+            client: ClientView::new("01J0000000000000000000CL1E"),
+            user_code: "ABCD-EFGH".to_owned(),
+            scopes: describe_scopes("openid"),
+            username: "alice".to_owned(),
+            requester_ip: None,
+        },
+    ]
+}
+
+fn sample_device_links() -> Vec<DeviceLinkPage> {
+    vec![
+        DeviceLinkPage::default(),
+        DeviceLinkPage {
+            code: Some("ABCD-EFGH".to_owned()),
+            error: Some("This code is not valid or has expired.".to_owned()),
+        },
+    ]
+}
+
+fn sample_errors() -> Vec<ErrorPage> {
+    vec![
+        ErrorPage {
+            title: "Something went wrong".to_owned(),
+            message: "Please try again later.".to_owned(),
+            details: Some("invalid_request: missing client_id".to_owned()),
+        },
+        ErrorPage {
+            title: "Page not found".to_owned(),
+            message: "This page does not exist.".to_owned(),
+            details: None,
+        },
+    ]
+}
+
+fn sample_form_post() -> FormPostPage {
+    FormPostPage {
+        redirect_uri: "https://client.example/callback".to_owned(),
+        params: BTreeMap::from([
+            ("code".to_owned(), "sample-code".to_owned()),
+            ("state".to_owned(), "sample-state".to_owned()),
+        ]),
+        csp_nonce: "c2FtcGxlLW5vbmNl".to_owned(),
+    }
+}
+
+/// A start or end tag found in the page.
+struct Tag<'a> {
+    name: String,
+    closing: bool,
+    attributes: Vec<(String, Option<&'a str>)>,
+}
+
+impl Tag<'_> {
+    fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(attribute, _)| attribute == name)
+            .map(|(_, value)| value.unwrap_or(""))
+    }
+}
+
+/// Checks the rules of the module documentation on a rendered page.
+pub(crate) fn check_html(html: &str) -> Result<(), String> {
+    if !html
+        .trim_start()
+        .get(..15)
+        .is_some_and(|start| start.eq_ignore_ascii_case("<!doctype html>"))
+    {
+        return Err("the page does not start with <!doctype html>".to_owned());
+    }
+    let tags = scan_tags(html)?;
+
+    let lang = tags
+        .iter()
+        .find(|tag| tag.name == "html" && !tag.closing)
+        .and_then(|tag| tag.attribute("lang"));
+    if lang.is_none_or(str::is_empty) {
+        return Err("<html> has no lang attribute".to_owned());
+    }
+
+    let mut ids = HashSet::new();
+    for id in tags.iter().filter_map(|tag| tag.attribute("id")) {
+        if !ids.insert(id) {
+            return Err(format!("the id {id:?} is used twice"));
+        }
+    }
+
+    let labelled: HashSet<&str> = tags
+        .iter()
+        .filter(|tag| tag.name == "label" && !tag.closing)
+        .filter_map(|tag| tag.attribute("for"))
+        .collect();
+    for input in tags.iter().filter(|tag| !tag.closing) {
+        let needs_label = match input.name.as_str() {
+            "input" => !UNLABELLED_INPUT_TYPES.contains(
+                &input
+                    .attribute("type")
+                    .unwrap_or("text")
+                    .to_ascii_lowercase()
+                    .as_str(),
+            ),
+            "select" | "textarea" => true,
+            _ => false,
+        };
+        if !needs_label {
+            continue;
+        }
+        let name = input.attribute("name").unwrap_or("?");
+        match input.attribute("id") {
+            Some(id) if labelled.contains(id) => {}
+            Some(id) => return Err(format!("no <label for=\"{id}\"> for the field {name:?}")),
+            None => {
+                return Err(format!(
+                    "the field {name:?} has no id for a <label> to name"
+                ));
+            }
+        }
+    }
+
+    check_balance_and_forms(&tags)
+}
+
+/// Checks that elements close in order, and that every form posting back to us has a `csrf`
+/// field.
+fn check_balance_and_forms(tags: &[Tag<'_>]) -> Result<(), String> {
+    let mut open: Vec<&str> = Vec::new();
+    // For the form being read: whether it needs a CSRF field, and whether it has one.
+    let mut form: Option<(bool, bool)> = None;
+    for tag in tags {
+        if tag.closing {
+            match open.pop() {
+                Some(name) if name == tag.name => {}
+                Some(name) => return Err(format!("</{}> closes <{name}>", tag.name)),
+                None => return Err(format!("</{}> closes nothing", tag.name)),
+            }
+            if tag.name == "form"
+                && let Some((true, false)) = form.take()
+            {
+                return Err("a form posting back here has no hidden csrf field".to_owned());
+            }
+            continue;
+        }
+        if tag.name == "form" {
+            // A form without an action posts to the page's own URL: to us.
+            let posts_back = tag
+                .attribute("method")
+                .is_some_and(|method| method.eq_ignore_ascii_case("post"))
+                && tag.attribute("action").is_none();
+            form = Some((posts_back, false));
+        }
+        if tag.name == "input"
+            && tag.attribute("type") == Some("hidden")
+            && tag.attribute("name") == Some("csrf")
+            && let Some((_, has_csrf)) = &mut form
+        {
+            *has_csrf = true;
+        }
+        if !VOID_ELEMENTS.contains(&tag.name.as_str()) {
+            open.push(&tag.name);
+        }
+    }
+    match open.last() {
+        Some(name) => Err(format!("<{name}> is never closed")),
+        None => Ok(()),
+    }
+}
+
+/// Splits a page into its tags, skipping text, comments, the doctype, and the contents of
+/// `<script>` and `<style>`.
+fn scan_tags(html: &str) -> Result<Vec<Tag<'_>>, String> {
+    let mut tags = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        rest = &rest[start..];
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            let end = comment.find("-->").ok_or("an unclosed comment")?;
+            rest = &comment[end + 3..];
+            continue;
+        }
+        if rest.starts_with("<!") {
+            let end = rest.find('>').ok_or("an unclosed declaration")?;
+            rest = &rest[end + 1..];
+            continue;
+        }
+        let (tag, after) = parse_tag(&rest[1..])?;
+        rest = after;
+        if !tag.closing && (tag.name == "script" || tag.name == "style") {
+            let end_tag = format!("</{}", tag.name);
+            let end = rest
+                .to_ascii_lowercase()
+                .find(&end_tag)
+                .ok_or_else(|| format!("<{}> is never closed", tag.name))?;
+            rest = &rest[end..];
+        }
+        tags.push(tag);
+    }
+    Ok(tags)
+}
+
+/// Parses one tag after its `<`, returning it and the text after its `>`.
+fn parse_tag(input: &str) -> Result<(Tag<'_>, &str), String> {
+    let (closing, input) = match input.strip_prefix('/') {
+        Some(rest) => (true, rest),
+        None => (false, input),
+    };
+    let name_end = input
+        .find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
+        .ok_or("a tag is never closed")?;
+    let name = input[..name_end].to_ascii_lowercase();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(format!("a stray '<' before {:?}", truncate(input)));
+    }
+    let mut rest = &input[name_end..];
+    let mut attributes = Vec::new();
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '/');
+        if let Some(after) = rest.strip_prefix('>') {
+            let tag = Tag {
+                name,
+                closing,
+                attributes,
+            };
+            return Ok((tag, after));
+        }
+        let attribute_end = rest
+            .find(|c: char| c.is_ascii_whitespace() || c == '=' || c == '>' || c == '/')
+            .ok_or_else(|| format!("<{name}> is never closed"))?;
+        if attribute_end == 0 {
+            return Err(format!("a malformed attribute in <{name}>"));
+        }
+        let attribute = rest[..attribute_end].to_ascii_lowercase();
+        rest = &rest[attribute_end..];
+        let value = if let Some(after_equals) = rest.strip_prefix('=') {
+            let (value, after) = parse_value(after_equals)
+                .ok_or_else(|| format!("an unclosed attribute value in <{name}>"))?;
+            rest = after;
+            Some(value)
+        } else {
+            None
+        };
+        attributes.push((attribute, value));
+    }
+}
+
+/// Parses an attribute value, quoted or not.
+fn parse_value(input: &str) -> Option<(&str, &str)> {
+    for quote in ['"', '\''] {
+        if let Some(quoted) = input.strip_prefix(quote) {
+            let end = quoted.find(quote)?;
+            return Some((&quoted[..end], &quoted[end + 1..]));
+        }
+    }
+    let end = input.find(|c: char| c.is_ascii_whitespace() || c == '>')?;
+    Some((&input[..end], &input[end..]))
+}
+
+fn truncate(text: &str) -> &str {
+    match text.char_indices().nth(20) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(body: &str) -> String {
+        format!("<!doctype html><html lang=\"en\"><body>{body}</body></html>")
+    }
+
+    #[test]
+    fn a_labelled_input_passes() {
+        let html = page(r#"<label for="u">User</label><input id="u" name="username">"#);
+
+        assert_eq!(check_html(&html), Ok(()));
+    }
+
+    #[test]
+    fn an_input_without_a_label_fails() {
+        let html = page(r#"<input id="u" name="username">"#);
+
+        assert!(check_html(&html).is_err());
+    }
+
+    #[test]
+    fn a_hidden_input_needs_no_label() {
+        let html = page(r#"<input type="hidden" name="state" value="x">"#);
+
+        assert_eq!(check_html(&html), Ok(()));
+    }
+
+    #[test]
+    fn a_page_without_lang_fails() {
+        let html = "<!doctype html><html><body></body></html>";
+
+        assert!(check_html(html).is_err());
+    }
+
+    #[test]
+    fn a_page_without_doctype_fails() {
+        let html = "<html lang=\"en\"><body></body></html>";
+
+        assert!(check_html(html).is_err());
+    }
+
+    #[test]
+    fn an_unclosed_element_fails() {
+        let html = page("<main><p>text</main>");
+
+        assert!(check_html(&html).is_err());
+    }
+
+    #[test]
+    fn a_duplicate_id_fails() {
+        let html = page(r#"<p id="a"></p><p id="a"></p>"#);
+
+        assert!(check_html(&html).is_err());
+    }
+
+    #[test]
+    fn a_form_posting_back_without_csrf_fails() {
+        let html = page(r#"<form method="post"><button type="submit">Go</button></form>"#);
+
+        assert!(check_html(&html).is_err());
+    }
+
+    #[test]
+    fn a_form_posting_back_with_csrf_passes() {
+        let html =
+            page(r#"<form method="post"><input type="hidden" name="csrf" value="t"></form>"#);
+
+        assert_eq!(check_html(&html), Ok(()));
+    }
+
+    #[test]
+    fn script_contents_are_not_read_as_tags() {
+        let html = page("<script>if (a < b) { document.write('<p>'); }</script>");
+
+        assert_eq!(check_html(&html), Ok(()));
+    }
+}

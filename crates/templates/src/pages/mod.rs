@@ -1,0 +1,31 @@
+//! The pages, one module each, with the context its template expects.
+//!
+//! Every context is a Rust struct, so a handler that forgets a field does not compile. The
+//! [`Site`](crate::Site) fields (`lang`, `base_path`, `branding`) are added by
+//! [`Templates::render_page`](crate::Templates::render_page).
+
+mod consent;
+mod device_consent;
+mod device_link;
+mod error;
+mod form_post;
+mod logged_out;
+mod login;
+
+use serde::Serialize;
+
+pub use self::{
+    consent::{ClientView, ConsentPage},
+    device_consent::DeviceConsentPage,
+    device_link::DeviceLinkPage,
+    error::ErrorPage,
+    form_post::FormPostPage,
+    logged_out::LoggedOutPage,
+    login::LoginPage,
+};
+
+/// A page context and the template that renders it.
+pub trait Page: Serialize {
+    /// Name of the template.
+    const TEMPLATE: &'static str;
+}

@@ -1,0 +1,557 @@
+//! The pages as a handler renders them, and overrides as an operator writes them.
+
+use std::{collections::BTreeMap, fs, path::Path};
+
+use portcullis_templates::{
+    Branding, Site, TemplateError, Templates, describe_scopes,
+    pages::{
+        ClientView, ConsentPage, DeviceConsentPage, DeviceLinkPage, ErrorPage, FormPostPage,
+        LoggedOutPage, LoginPage,
+    },
+};
+
+fn embedded() -> Templates {
+    Templates::load(None).expect("the embedded templates compile")
+}
+
+fn site() -> Site {
+    Site::new("Example Chat")
+}
+
+fn consent(client: ClientView) -> ConsentPage {
+    ConsentPage {
+        csrf: "csrf-token".to_owned(),
+        client,
+        scopes: describe_scopes("openid urn:matrix:client:api:*"),
+        username: "alice".to_owned(),
+    }
+}
+
+fn form_post(redirect_uri: &str) -> FormPostPage {
+    FormPostPage {
+        redirect_uri: redirect_uri.to_owned(),
+        params: BTreeMap::from([
+            ("code".to_owned(), "the-code".to_owned()),
+            (
+                "state".to_owned(),
+                "\"><script>alert(1)</script>".to_owned(),
+            ),
+        ]),
+        csp_nonce: "bm9uY2Utb2YtdGVzdA".to_owned(),
+    }
+}
+
+fn write(dir: &Path, name: &str, contents: &str) {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).expect("created");
+    }
+    fs::write(path, contents).expect("written");
+}
+
+#[test]
+fn every_embedded_page_renders_and_passes_the_html_checks() {
+    let result = embedded().check_all();
+
+    assert!(result.is_ok(), "{result:?}");
+}
+
+#[test]
+fn the_embedded_templates_include_every_page() {
+    let templates = embedded();
+
+    let names = templates.names();
+
+    for page in [
+        "base.html",
+        "login.html",
+        "consent.html",
+        "device_link.html",
+        "device_consent.html",
+        "error.html",
+        "form_post.html",
+        "logged_out.html",
+    ] {
+        assert!(names.contains(&page), "{page} is missing");
+    }
+}
+
+#[test]
+fn the_stylesheet_has_a_dark_theme_and_visible_focus() {
+    let css = Templates::stylesheet();
+
+    assert!(css.contains("prefers-color-scheme: dark"));
+    assert!(css.contains(":focus-visible"));
+}
+
+#[test]
+fn pages_link_the_stylesheet_under_the_base_path() {
+    let site = Site {
+        base_path: "/auth".to_owned(),
+        ..site()
+    };
+
+    let html = embedded()
+        .render_page(&site, &LoginPage::new("csrf-token"))
+        .expect("rendered");
+
+    assert!(html.contains(r#"<link rel="stylesheet" href="/auth/assets/portcullis.css">"#));
+}
+
+#[test]
+fn pages_declare_their_language() {
+    let site = Site {
+        lang: "pt-BR".to_owned(),
+        ..site()
+    };
+
+    let html = embedded()
+        .render_page(&site, &LoginPage::new("csrf-token"))
+        .expect("rendered");
+
+    assert!(html.contains(r#"<html lang="pt-BR">"#));
+}
+
+#[test]
+fn the_footer_links_the_policies_and_shows_the_imprint_when_set() {
+    let site = Site {
+        branding: Branding {
+            policy_uri: Some("https://example.com/privacy".to_owned()),
+            tos_uri: Some("https://example.com/terms".to_owned()),
+            imprint: Some("Example Ltd".to_owned()),
+            ..Branding::new("Example Chat")
+        },
+        ..site()
+    };
+
+    let html = embedded()
+        .render_page(&site, &LoggedOutPage { login_url: None })
+        .expect("rendered");
+
+    assert!(html.contains(r#"href="https://example.com/privacy""#));
+    assert!(html.contains(r#"href="https://example.com/terms""#));
+    assert!(html.contains("Example Ltd"));
+}
+
+#[test]
+fn there_is_no_footer_without_branding_links() {
+    let html = embedded()
+        .render_page(&site(), &LoggedOutPage { login_url: None })
+        .expect("rendered");
+
+    assert!(!html.contains("<footer"));
+}
+
+#[test]
+fn the_login_form_posts_username_password_and_csrf() {
+    let html = embedded()
+        .render_page(&site(), &LoginPage::new("the-csrf-token"))
+        .expect("rendered");
+
+    assert!(html.contains(r#"<form method="post""#));
+    assert!(html.contains(r#"name="username""#));
+    assert!(html.contains(r#"type="password" id="password" name="password""#));
+    assert!(html.contains(r#"<input type="hidden" name="csrf" value="the-csrf-token">"#));
+}
+
+#[test]
+fn the_login_form_prefills_the_username_from_a_hint() {
+    let page = LoginPage {
+        username: Some("alice".to_owned()),
+        ..LoginPage::new("csrf-token")
+    };
+
+    let html = embedded().render_page(&site(), &page).expect("rendered");
+
+    assert!(html.contains(r#"name="username" value="alice""#));
+}
+
+#[test]
+fn the_login_page_shows_its_error() {
+    let page = LoginPage {
+        error: Some("Wrong username or password.".to_owned()),
+        ..LoginPage::new("csrf-token")
+    };
+
+    let html = embedded().render_page(&site(), &page).expect("rendered");
+
+    assert!(html.contains(r#"role="alert""#));
+    assert!(html.contains("Wrong username or password."));
+}
+
+#[test]
+fn the_login_page_offers_to_create_an_account_only_when_registration_is_open() {
+    let open = LoginPage {
+        registration_url: Some("/register".to_owned()),
+        ..LoginPage::new("csrf-token")
+    };
+
+    let with_link = embedded().render_page(&site(), &open).expect("rendered");
+    let without_link = embedded()
+        .render_page(&site(), &LoginPage::new("csrf-token"))
+        .expect("rendered");
+
+    assert!(with_link.contains(r#"<a href="/register">Create an account</a>"#));
+    assert!(!without_link.contains("Create an account"));
+}
+
+#[test]
+fn a_username_with_markup_is_escaped_on_the_login_page() {
+    let page = LoginPage {
+        username: Some("\"><script>alert(1)</script>".to_owned()),
+        ..LoginPage::new("csrf-token")
+    };
+
+    let html = embedded().render_page(&site(), &page).expect("rendered");
+
+    assert!(!html.contains("<script>alert(1)"));
+    assert!(html.contains("&lt;script&gt;"));
+}
+
+#[test]
+fn a_client_name_with_a_script_tag_is_escaped_on_the_consent_page() {
+    let client = ClientView {
+        name: Some("<script>alert(1)</script>".to_owned()),
+        ..ClientView::new("client-id")
+    };
+
+    let html = embedded()
+        .render_page(&site(), &consent(client))
+        .expect("rendered");
+
+    assert!(!html.contains("<script>"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
+
+#[test]
+fn the_consent_page_names_the_client_by_id_when_it_has_no_name() {
+    let html = embedded()
+        .render_page(&site(), &consent(ClientView::new("01J0CLIENTID")))
+        .expect("rendered");
+
+    assert!(html.contains("01J0CLIENTID"));
+}
+
+#[test]
+fn the_consent_page_shows_an_https_logo() {
+    let client = ClientView {
+        logo_uri: Some("https://client.example/logo.png".to_owned()),
+        ..ClientView::new("client-id")
+    };
+
+    let html = embedded()
+        .render_page(&site(), &consent(client))
+        .expect("rendered");
+
+    assert!(html.contains(r#"src="https://client.example/logo.png""#));
+}
+
+#[test]
+fn the_consent_page_leaves_out_a_logo_that_is_not_https() {
+    let client = ClientView {
+        logo_uri: Some("http://client.example/logo.png".to_owned()),
+        ..ClientView::new("client-id")
+    };
+
+    let html = embedded()
+        .render_page(&site(), &consent(client))
+        .expect("rendered");
+
+    assert!(!html.contains("<img"));
+}
+
+#[test]
+fn the_consent_page_leaves_out_a_javascript_client_link() {
+    let client = ClientView {
+        client_uri: Some("javascript:alert(1)".to_owned()),
+        policy_uri: Some("https://client.example/privacy".to_owned()),
+        ..ClientView::new("client-id")
+    };
+
+    let html = embedded()
+        .render_page(&site(), &consent(client))
+        .expect("rendered");
+
+    assert!(!html.contains("javascript:"));
+    assert!(html.contains("Its privacy policy"));
+}
+
+#[test]
+fn the_consent_page_explains_each_scope_in_words() {
+    let html = embedded()
+        .render_page(&site(), &consent(ClientView::new("client-id")))
+        .expect("rendered");
+
+    assert!(html.contains("See your username and confirm that it is you"));
+    assert!(html.contains("Use your Matrix account"));
+}
+
+#[test]
+fn the_consent_form_posts_allow_or_deny_with_csrf() {
+    let html = embedded()
+        .render_page(&site(), &consent(ClientView::new("client-id")))
+        .expect("rendered");
+
+    assert!(html.contains(r#"<input type="hidden" name="csrf" value="csrf-token">"#));
+    assert!(html.contains(r#"name="action" value="allow""#));
+    assert!(html.contains(r#"name="action" value="deny""#));
+}
+
+#[test]
+fn an_admin_scope_is_marked_on_the_consent_page() {
+    let page = ConsentPage {
+        scopes: describe_scopes("urn:synapse:admin:*"),
+        ..consent(ClientView::new("client-id"))
+    };
+
+    let html = embedded().render_page(&site(), &page).expect("rendered");
+
+    assert!(html.contains("scope-admin"));
+    assert!(html.contains("Administrator"));
+}
+
+#[test]
+fn the_device_link_form_prefills_the_code() {
+    let page = DeviceLinkPage {
+        code: Some("ABCD-EFGH".to_owned()),
+        error: None,
+    };
+
+    let html = embedded().render_page(&site(), &page).expect("rendered");
+
+    assert!(html.contains(r#"name="code" value="ABCD-EFGH""#));
+}
+
+#[test]
+fn the_device_link_form_shows_its_error_next_to_the_field() {
+    let page = DeviceLinkPage {
+        code: Some("WRONG".to_owned()),
+        error: Some("This code is not valid.".to_owned()),
+    };
+
+    let html = embedded().render_page(&site(), &page).expect("rendered");
+
+    assert!(html.contains(r#"aria-describedby="code-error""#));
+    assert!(html.contains("This code is not valid."));
+}
+
+#[test]
+fn the_device_consent_page_shows_the_user_code_and_the_client() {
+    let page = DeviceConsentPage {
+        csrf: "csrf-token".to_owned(),
+        client: ClientView {
+            name: Some("Element X".to_owned()),
+            ..ClientView::new("client-id")
+        },
+        user_code: "WDJB-MJHT".to_owned(),
+        scopes: describe_scopes("openid"),
+        username: "alice".to_owned(),
+        requester_ip: Some("192.0.2.7".to_owned()),
+    };
+
+    let html = embedded().render_page(&site(), &page).expect("rendered");
+
+    assert!(html.contains("WDJB-MJHT"));
+    assert!(html.contains("Element X"));
+    assert!(html.contains("192.0.2.7"));
+    assert!(html.contains(r#"name="action" value="allow""#));
+}
+
+#[test]
+fn the_error_page_folds_its_details_away() {
+    let page = ErrorPage {
+        title: "Something went wrong".to_owned(),
+        message: "Please try again.".to_owned(),
+        details: Some("invalid_request".to_owned()),
+    };
+
+    let html = embedded().render_page(&site(), &page).expect("rendered");
+
+    assert!(html.contains("<summary>Technical details</summary>"));
+    assert!(html.contains("invalid_request"));
+}
+
+#[test]
+fn the_error_page_links_home() {
+    let page = ErrorPage {
+        title: "Not found".to_owned(),
+        message: "This page does not exist.".to_owned(),
+        details: None,
+    };
+
+    let html = embedded().render_page(&site(), &page).expect("rendered");
+
+    assert!(html.contains(r#"href="/">Go to the home page</a>"#));
+    assert!(!html.contains("<details"));
+}
+
+#[test]
+fn the_form_post_page_posts_every_parameter_to_the_redirect_uri() {
+    let html = embedded()
+        .render_page(&site(), &form_post("https://client.example/cb"))
+        .expect("rendered");
+
+    assert!(html.contains(r#"action="https://client.example/cb""#));
+    assert!(html.contains(r#"<input type="hidden" name="code" value="the-code">"#));
+    assert!(html.contains("<noscript>"));
+}
+
+#[test]
+fn the_form_post_page_escapes_parameter_values() {
+    let html = embedded()
+        .render_page(&site(), &form_post("https://client.example/cb"))
+        .expect("rendered");
+
+    assert!(!html.contains("<script>alert(1)"));
+}
+
+#[test]
+fn the_form_post_script_carries_the_nonce() {
+    let html = embedded()
+        .render_page(&site(), &form_post("https://client.example/cb"))
+        .expect("rendered");
+
+    assert!(html.contains(r#"<script nonce="bm9uY2Utb2YtdGVzdA">"#));
+}
+
+#[test]
+fn the_form_post_page_refuses_a_javascript_redirect_uri() {
+    let result = embedded().render_page(&site(), &form_post("javascript://%0aalert(1)"));
+
+    assert!(matches!(result, Err(TemplateError::Render { .. })));
+}
+
+#[test]
+fn the_logged_out_page_offers_to_sign_in_again() {
+    let page = LoggedOutPage {
+        login_url: Some("/login".to_owned()),
+    };
+
+    let html = embedded().render_page(&site(), &page).expect("rendered");
+
+    assert!(html.contains(r#"<a class="button button-primary" href="/login">Sign in again</a>"#));
+}
+
+#[test]
+fn rendering_an_unknown_template_names_it() {
+    let result = embedded().render("nope.html", ());
+
+    assert!(matches!(result, Err(TemplateError::Unknown { name }) if name == "nope.html"));
+}
+
+#[test]
+fn an_override_replaces_the_embedded_template_of_the_same_name() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    write(
+        dir.path(),
+        "logged_out.html",
+        r#"{% extends "base.html" %}{% block content %}<p>Goodbye from the override</p>{% endblock %}"#,
+    );
+    let templates = Templates::load(Some(dir.path())).expect("the override compiles");
+
+    let html = templates
+        .render_page(&site(), &LoggedOutPage { login_url: None })
+        .expect("rendered");
+
+    assert!(html.contains("Goodbye from the override"));
+}
+
+#[test]
+fn an_override_in_a_subdirectory_replaces_a_component() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    write(
+        dir.path(),
+        "components/client.html",
+        r#"<h1 id="page-title">Custom client header</h1>"#,
+    );
+    let templates = Templates::load(Some(dir.path())).expect("the override compiles");
+
+    let html = templates
+        .render_page(&site(), &consent(ClientView::new("client-id")))
+        .expect("rendered");
+
+    assert!(html.contains("Custom client header"));
+}
+
+#[test]
+fn embedded_templates_not_overridden_stay_in_place() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    write(dir.path(), "logged_out.html", "{% extends \"base.html\" %}");
+    let templates = Templates::load(Some(dir.path())).expect("the override compiles");
+
+    let html = templates
+        .render_page(&site(), &LoginPage::new("csrf-token"))
+        .expect("rendered");
+
+    assert!(html.contains(r#"name="password""#));
+}
+
+#[test]
+fn a_syntax_error_in_an_override_names_the_file_and_the_line() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    write(dir.path(), "login.html", "<p>fine</p>\n<p>{% if %}</p>\n");
+
+    let error = Templates::load(Some(dir.path())).expect_err("does not compile");
+
+    let message = error.to_string();
+    assert!(matches!(error, TemplateError::Syntax { .. }));
+    assert!(
+        message.contains(&dir.path().join("login.html").display().to_string()),
+        "{message}"
+    );
+    assert!(message.contains("line 2"), "{message}");
+}
+
+#[test]
+fn a_misspelt_variable_in_an_override_fails_the_rendering_with_the_file() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    write(
+        dir.path(),
+        "logged_out.html",
+        "{% extends \"base.html\" %}{% block content %}{{ logn_url }}{% endblock %}",
+    );
+    let templates = Templates::load(Some(dir.path())).expect("compiles");
+
+    let error = templates
+        .render_page(&site(), &LoggedOutPage { login_url: None })
+        .expect_err("undefined variable");
+
+    assert!(error.to_string().contains("logged_out.html"), "{error}");
+}
+
+#[test]
+fn an_override_with_an_unlabelled_input_fails_the_check() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    write(
+        dir.path(),
+        "device_link.html",
+        r#"{% extends "base.html" %}{% block content %}<form method="get"><input type="text" name="code"></form>{% endblock %}"#,
+    );
+    let templates = Templates::load(Some(dir.path())).expect("compiles");
+
+    let result = templates.check_all();
+
+    assert!(
+        matches!(result, Err(TemplateError::Check { ref template, .. }) if template == "device_link.html"),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn a_missing_override_directory_is_an_error() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+
+    let result = Templates::load(Some(&dir.path().join("missing")));
+
+    assert!(matches!(result, Err(TemplateError::Read { .. })));
+}
+
+#[test]
+fn files_that_are_not_templates_are_ignored_in_the_override_directory() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    write(dir.path(), "README.md", "{% this is not a template");
+
+    let result = Templates::load(Some(dir.path()));
+
+    assert!(result.is_ok());
+}
