@@ -7,6 +7,8 @@
 
 pub mod client_ip;
 pub mod connection_info;
+pub mod cookies;
+pub mod csrf;
 pub mod discovery;
 pub mod health;
 pub mod oauth;
@@ -16,12 +18,13 @@ pub mod url_builder;
 use std::sync::Arc;
 
 use axum::{Router, http::StatusCode, response::IntoResponse};
+use axum_extra::extract::cookie::Key;
 use ipnet::IpNet;
 use portcullis_config::sections::http::{Resource, ResourceName};
-use portcullis_keys::{JwsAlgorithm, Keystore};
+use portcullis_keys::{Encrypter, JwsAlgorithm, Keystore};
 use portcullis_storage_sql::Database;
 
-use crate::{site_config::SiteConfig, url_builder::UrlBuilder};
+use crate::{cookies::CookieSettings, site_config::SiteConfig, url_builder::UrlBuilder};
 use tower_http::trace::TraceLayer;
 
 /// What every handler may need, shared by all listeners.
@@ -37,6 +40,9 @@ struct Inner {
     site: SiteConfig,
     keystore: Keystore,
     signing_algorithms: Vec<JwsAlgorithm>,
+    encrypter: Encrypter,
+    cookie_key: Key,
+    cookie_settings: CookieSettings,
 }
 
 /// Everything an [`AppState`] is made of.
@@ -48,12 +54,21 @@ pub struct AppParts {
     pub urls: UrlBuilder,
     pub site: SiteConfig,
     pub keystore: Keystore,
+    /// Encrypts secrets at rest; cookies use a key derived from it.
+    pub encrypter: Encrypter,
 }
 
 impl AppState {
     #[must_use]
     pub fn new(parts: AppParts) -> Self {
         let signing_algorithms = parts.keystore.signing_algorithms();
+        let cookie_key = Key::derive_from(
+            parts
+                .encrypter
+                .derive_key(cookies::COOKIE_KEY_PURPOSE)
+                .as_slice(),
+        );
+        let cookie_settings = CookieSettings::from_public_base(parts.urls.base());
         Self {
             inner: Arc::new(Inner {
                 database: parts.database,
@@ -62,6 +77,9 @@ impl AppState {
                 site: parts.site,
                 keystore: parts.keystore,
                 signing_algorithms,
+                encrypter: parts.encrypter,
+                cookie_key,
+                cookie_settings,
             }),
         }
     }
@@ -79,6 +97,21 @@ impl AppState {
     #[must_use]
     pub fn keystore(&self) -> &Keystore {
         &self.inner.keystore
+    }
+
+    #[must_use]
+    pub fn encrypter(&self) -> &Encrypter {
+        &self.inner.encrypter
+    }
+
+    #[must_use]
+    pub fn cookie_key(&self) -> &Key {
+        &self.inner.cookie_key
+    }
+
+    #[must_use]
+    pub fn cookie_settings(&self) -> &CookieSettings {
+        &self.inner.cookie_settings
     }
 
     /// Every algorithm our keys can sign with, computed once.

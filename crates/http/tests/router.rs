@@ -8,7 +8,7 @@ use portcullis_config::sections::http::{Resource, ResourceName};
 use portcullis_http::{
     AppParts, AppState, router, site_config::SiteConfig, url_builder::UrlBuilder,
 };
-use portcullis_keys::{Keystore, PrivateKey};
+use portcullis_keys::{Encrypter, EncryptionKey, Keystore, PrivateKey};
 use portcullis_storage_sql::{ConnectOptions, Database, PoolOptions};
 use tower::ServiceExt as _;
 
@@ -42,6 +42,7 @@ async fn state(dir: &tempfile::TempDir) -> AppState {
         ),
         site: SiteConfig::from_config(&config),
         keystore: Keystore::new(vec![(Some("k1".to_owned()), key)]).expect("one key"),
+        encrypter: Encrypter::new(EncryptionKey::from_hex(&"ab".repeat(32)).expect("valid key")),
     })
 }
 
