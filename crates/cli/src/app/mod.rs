@@ -174,5 +174,6 @@ pub fn app_state(checked: &CheckedConfig, database: Database) -> portcullis_http
         ),
         site: portcullis_http::site_config::SiteConfig::from_config(&checked.config),
         keystore: checked.keystore.clone(),
+        encrypter: checked.encrypter.clone(),
     })
 }
