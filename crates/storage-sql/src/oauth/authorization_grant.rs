@@ -217,11 +217,13 @@ impl AuthorizationGrantRepository for SqlRepository {
         id: Ulid,
         session: &OAuthSession,
         browser_session: &BrowserSession,
+        code: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Option<AuthorizationGrant>, StorageError> {
         const SQL: &str = concat!(
             "UPDATE oauth2_authorization_grants ",
-            "SET fulfilled_at = $2, oauth2_session_id = $3, user_session_id = $4 ",
+            "SET fulfilled_at = $2, oauth2_session_id = $3, user_session_id = $4, ",
+            "code_hash = COALESCE($5, code_hash) ",
             "WHERE oauth2_authorization_grant_id = $1 ",
             "AND fulfilled_at IS NULL AND cancelled_at IS NULL ",
             "RETURNING ",
@@ -232,6 +234,7 @@ impl AuthorizationGrantRepository for SqlRepository {
             .bind(DbTime(now))
             .bind(DbId(session.id))
             .bind(DbId(browser_session.id))
+            .bind(code.map(hash_token))
             .fetch_optional(conn)
             .await)?;
         row.map(AuthorizationGrant::try_from).transpose()

@@ -45,7 +45,7 @@ async fn fulfilled_grant(db: &portcullis_storage_sql::Database, world: &World, c
         .expect("the grant is stored");
     let session = add_session(&mut tx, &world.client, Some(&world.browser_session)).await;
     tx.oauth_authorization_grants()
-        .fulfill(grant.id, &session, &world.browser_session, start())
+        .fulfill(grant.id, &session, &world.browser_session, None, start())
         .await
         .expect("ok")
         .expect("the grant is pending");
@@ -159,12 +159,18 @@ backend_test!(
 
         let fulfilled = tx
             .oauth_authorization_grants()
-            .fulfill(grant.id, &session, &world.browser_session, consented_at)
+            .fulfill(
+                grant.id,
+                &session,
+                &world.browser_session,
+                None,
+                consented_at,
+            )
             .await
             .expect("ok");
         let again = tx
             .oauth_authorization_grants()
-            .fulfill(grant.id, &other, &world.browser_session, consented_at)
+            .fulfill(grant.id, &other, &world.browser_session, None, consented_at)
             .await
             .expect("ok");
 
@@ -267,7 +273,7 @@ backend_test!(
             .expect("ok");
         let fulfilled = tx
             .oauth_authorization_grants()
-            .fulfill(grant.id, &session, &world.browser_session, start())
+            .fulfill(grant.id, &session, &world.browser_session, None, start())
             .await
             .expect("ok");
         let exchanged = tx
@@ -352,5 +358,38 @@ backend_test!(
 
             assert_eq!(winners, 1, "round {round}");
         }
+    }
+);
+
+backend_test!(
+    async fn a_code_made_at_consent_time_can_be_exchanged(db: Database) {
+        let world = world(&db).await;
+        let mut tx = repo(&db).await;
+        let grant = tx
+            .oauth_authorization_grants()
+            .add(&request(&world), None, start())
+            .await
+            .expect("the grant is stored");
+        let session = add_session(&mut tx, &world.client, Some(&world.browser_session)).await;
+        tx.oauth_authorization_grants()
+            .fulfill(
+                grant.id,
+                &session,
+                &world.browser_session,
+                Some("made-at-consent"),
+                start(),
+            )
+            .await
+            .expect("ok")
+            .expect("the grant is pending");
+        commit(tx).await;
+
+        let mut tx = repo(&db).await;
+        let exchanged = tx
+            .oauth_authorization_grants()
+            .exchange("made-at-consent", start())
+            .await
+            .expect("ok");
+        assert_eq!(exchanged.map(|g| g.id), Some(grant.id));
     }
 );

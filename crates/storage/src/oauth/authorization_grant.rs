@@ -71,11 +71,15 @@ pub trait AuthorizationGrantRepository: Send {
 
     /// Marks the grant fulfilled at `now`: the user of `browser_session` consented and
     /// `session` was created for it. `None` if the grant is not pending (any more).
+    ///
+    /// `code`, when given, becomes the grant's code: it is made at consent time, when it is
+    /// about to be sent, because only its hash is kept and the redirect needs it in clear.
     async fn fulfill(
         &mut self,
         id: Ulid,
         session: &OAuthSession,
         browser_session: &BrowserSession,
+        code: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Option<AuthorizationGrant>, StorageError>;
 
