@@ -121,7 +121,7 @@ async fn get_metadata(State(state): State<AppState>) -> Response {
         .iter()
         .map(|alg| alg.as_str())
         .collect();
-    let metadata = provider_metadata(state.urls(), state.site(), &algs);
+    let metadata = provider_metadata(state.urls(), state.site_config(), &algs);
     let mut response = Json(metadata).into_response();
     // Clients and Synapse fetch this on start-up; it changes only with the configuration.
     response.headers_mut().insert(

@@ -11,7 +11,10 @@ pub mod cookies;
 pub mod csrf;
 pub mod discovery;
 pub mod health;
+pub mod human;
 pub mod oauth;
+pub mod pages;
+pub mod session;
 pub mod site_config;
 pub mod url_builder;
 
@@ -22,7 +25,11 @@ use axum_extra::extract::cookie::Key;
 use ipnet::IpNet;
 use portcullis_config::sections::http::{Resource, ResourceName};
 use portcullis_keys::{Encrypter, JwsAlgorithm, Keystore};
+use portcullis_model::Clock;
+use portcullis_passwords::PasswordManager;
 use portcullis_storage_sql::Database;
+use portcullis_templates::Templates;
+use zeroize::Zeroizing;
 
 use crate::{cookies::CookieSettings, site_config::SiteConfig, url_builder::UrlBuilder};
 use tower_http::trace::TraceLayer;
@@ -43,6 +50,43 @@ struct Inner {
     encrypter: Encrypter,
     cookie_key: Key,
     cookie_settings: CookieSettings,
+    clock: Arc<dyn Clock>,
+    passwords: PasswordManager,
+    templates: Templates,
+    policy: PolicyData,
+    homeserver_secret: Option<Zeroizing<String>>,
+}
+
+/// The parts of `policy.data` the default authorization rules read.
+#[derive(Debug, Clone, Default)]
+pub struct PolicyData {
+    /// Usernames that may request admin scopes (`policy.data.admin_users`).
+    pub admin_users: Vec<String>,
+    /// Client ids that may request `urn:mas:admin` with client credentials
+    /// (`policy.data.admin_clients`).
+    pub admin_clients: Vec<String>,
+}
+
+impl PolicyData {
+    /// Reads `admin_users` and `admin_clients` out of the free-form `policy.data`.
+    #[must_use]
+    pub fn from_json(data: &serde_json::Value) -> Self {
+        let list = |key: &str| -> Vec<String> {
+            data.get(key)
+                .and_then(serde_json::Value::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Self {
+            admin_users: list("admin_users"),
+            admin_clients: list("admin_clients"),
+        }
+    }
 }
 
 /// Everything an [`AppState`] is made of.
@@ -56,6 +100,13 @@ pub struct AppParts {
     pub keystore: Keystore,
     /// Encrypts secrets at rest; cookies use a key derived from it.
     pub encrypter: Encrypter,
+    /// The time source; tests pass a mock clock.
+    pub clock: Arc<dyn Clock>,
+    pub passwords: PasswordManager,
+    pub templates: Templates,
+    pub policy: PolicyData,
+    /// `matrix.secret`: the homeserver presents it to introspect tokens.
+    pub homeserver_secret: Option<Zeroizing<String>>,
 }
 
 impl AppState {
@@ -80,6 +131,11 @@ impl AppState {
                 encrypter: parts.encrypter,
                 cookie_key,
                 cookie_settings,
+                clock: parts.clock,
+                passwords: parts.passwords,
+                templates: parts.templates,
+                policy: parts.policy,
+                homeserver_secret: parts.homeserver_secret,
             }),
         }
     }
@@ -90,13 +146,45 @@ impl AppState {
     }
 
     #[must_use]
-    pub fn site(&self) -> &SiteConfig {
+    pub fn site_config(&self) -> &SiteConfig {
         &self.inner.site
     }
 
     #[must_use]
     pub fn keystore(&self) -> &Keystore {
         &self.inner.keystore
+    }
+
+    /// The current instant, from the configured clock.
+    #[must_use]
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.clock.now()
+    }
+
+    #[must_use]
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    #[must_use]
+    pub fn passwords(&self) -> &PasswordManager {
+        &self.inner.passwords
+    }
+
+    #[must_use]
+    pub fn templates(&self) -> &Templates {
+        &self.inner.templates
+    }
+
+    #[must_use]
+    pub fn policy(&self) -> &PolicyData {
+        &self.inner.policy
+    }
+
+    /// The homeserver's shared secret, if configured.
+    #[must_use]
+    pub fn homeserver_secret(&self) -> Option<&str> {
+        self.inner.homeserver_secret.as_deref().map(String::as_str)
     }
 
     #[must_use]
@@ -146,6 +234,8 @@ pub struct UnavailableResource {
 /// The resources this version can serve.
 pub const AVAILABLE_RESOURCES: &[ResourceName] = &[
     ResourceName::Discovery,
+    ResourceName::Human,
+    ResourceName::OAuth,
     ResourceName::Health,
     ResourceName::ConnectionInfo,
 ];
@@ -195,6 +285,8 @@ pub fn router(
     for resource in resources {
         router = match resource.name {
             ResourceName::Discovery => router.merge(discovery::router()),
+            ResourceName::Human => router.merge(human::router()),
+            ResourceName::OAuth => router.merge(oauth::router()),
             ResourceName::Health => router.merge(health::router()),
             ResourceName::ConnectionInfo => router.merge(connection_info::router()),
             // `check_resources` refused everything else above.

@@ -106,6 +106,29 @@ impl UrlBuilder {
     pub fn login(&self) -> Url {
         self.join("login")
     }
+
+    #[must_use]
+    pub fn logout(&self) -> Url {
+        self.join("logout")
+    }
+
+    /// The consent page of an authorization grant.
+    #[must_use]
+    pub fn consent(&self, grant_id: ulid::Ulid) -> Url {
+        self.join(&format!("consent/{grant_id}"))
+    }
+
+    /// The consent page of a device code grant.
+    #[must_use]
+    pub fn device_consent(&self, grant_id: ulid::Ulid) -> Url {
+        self.join(&format!("device/{grant_id}"))
+    }
+
+    /// The home page.
+    #[must_use]
+    pub fn index(&self) -> Url {
+        self.base.clone()
+    }
 }
 
 #[cfg(test)]

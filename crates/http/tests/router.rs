@@ -1,50 +1,15 @@
 //! The routers, driven in-process with real requests and a real SQLite database.
 
+mod common;
+
 use axum::{
     body::{Body, to_bytes},
     http::{Request, StatusCode},
 };
+use common::app;
 use portcullis_config::sections::http::{Resource, ResourceName};
-use portcullis_http::{
-    AppParts, AppState, router, site_config::SiteConfig, url_builder::UrlBuilder,
-};
-use portcullis_keys::{Encrypter, EncryptionKey, Keystore, PrivateKey};
-use portcullis_storage_sql::{ConnectOptions, Database, PoolOptions};
+use portcullis_http::router;
 use tower::ServiceExt as _;
-
-const TEST_CONFIG: &str = "http:\n  public_base: https://auth.example.com/\n  issuer: https://example.com/\nsecrets:\n  encryption: 0000000000000000000000000000000000000000000000000000000000000000\n  keys:\n    - key: dummy\nmatrix:\n  homeserver: example.com\n  secret: s\n";
-
-async fn state(dir: &tempfile::TempDir) -> AppState {
-    let options = ConnectOptions::Sqlite {
-        path: dir.path().join("http.db"),
-    };
-    let database = Database::connect(&options, &PoolOptions::default())
-        .await
-        .expect("SQLite opens");
-    let config = portcullis_config::load_documents(
-        &[("test.yaml".to_owned(), TEST_CONFIG.to_owned())],
-        dir.path().to_owned(),
-        &|_| None,
-    )
-    .expect("the test configuration is valid")
-    .config;
-    let key = PrivateKey::load(
-        include_bytes!("../../config/tests/fixtures/keys/rsa-2048.pkcs1.pem"),
-        None,
-    )
-    .expect("the fixture key loads");
-    AppState::new(AppParts {
-        database,
-        trusted_proxies: vec!["127.0.0.0/8".parse().expect("valid range")],
-        urls: UrlBuilder::new(
-            config.http.public_base.clone(),
-            config.http.issuer().clone(),
-        ),
-        site: SiteConfig::from_config(&config),
-        keystore: Keystore::new(vec![(Some("k1".to_owned()), key)]).expect("one key"),
-        encrypter: Encrypter::new(EncryptionKey::from_hex(&"ab".repeat(32)).expect("valid key")),
-    })
-}
 
 async fn get(app: axum::Router, uri: &str) -> (StatusCode, String) {
     let request = Request::get(uri)
@@ -60,11 +25,11 @@ async fn get(app: axum::Router, uri: &str) -> (StatusCode, String) {
 
 #[tokio::test]
 async fn health_is_ok_while_the_database_answers() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app().await;
     let app = router(
         &[Resource::new(ResourceName::Health)],
         None,
-        state(&dir).await,
+        app.state.clone(),
     )
     .expect("available");
     assert_eq!(
@@ -75,9 +40,9 @@ async fn health_is_ok_while_the_database_answers() {
 
 #[tokio::test]
 async fn health_is_unavailable_when_the_database_is_gone() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let state = state(&dir).await;
-    state.database().close().await;
+    let app = app().await;
+    let state = app.state.clone();
+    app.database.close().await;
     let app = router(&[Resource::new(ResourceName::Health)], None, state).expect("available");
     let (status, _) = get(app, "/health").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
@@ -85,11 +50,11 @@ async fn health_is_unavailable_when_the_database_is_gone() {
 
 #[tokio::test]
 async fn a_route_of_a_resource_the_listener_does_not_serve_is_not_found() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app().await;
     let app = router(
         &[Resource::new(ResourceName::ConnectionInfo)],
         None,
-        state(&dir).await,
+        app.state.clone(),
     )
     .expect("available");
     let (status, _) = get(app, "/health").await;
@@ -98,8 +63,8 @@ async fn a_route_of_a_resource_the_listener_does_not_serve_is_not_found() {
 
 #[tokio::test]
 async fn a_prefix_moves_the_routes_under_it() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let state = state(&dir).await;
+    let app = app().await;
+    let state = app.state.clone();
     let resources = [Resource::new(ResourceName::Health)];
     let app = router(&resources, Some("/auth/"), state).expect("available");
     assert_eq!(get(app.clone(), "/auth/health").await.0, StatusCode::OK);
@@ -108,12 +73,12 @@ async fn a_prefix_moves_the_routes_under_it() {
 
 #[tokio::test]
 async fn a_resource_not_built_yet_is_refused_with_its_name() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app().await;
     let resources = [
         Resource::new(ResourceName::Health),
         Resource::new(ResourceName::GraphQl),
     ];
-    let error = router(&resources, None, state(&dir).await).expect_err("graphql is not available");
+    let error = router(&resources, None, app.state.clone()).expect_err("graphql is not available");
     assert_eq!(error.name, "graphql");
     assert!(
         error.to_string().contains("health"),
@@ -123,11 +88,11 @@ async fn a_resource_not_built_yet_is_refused_with_its_name() {
 
 #[tokio::test]
 async fn the_discovery_document_names_the_issuer_and_the_account_page() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app().await;
     let app = router(
         &[Resource::new(ResourceName::Discovery)],
         None,
-        state(&dir).await,
+        app.state.clone(),
     )
     .expect("available");
     let (status, body) = get(app.clone(), "/.well-known/openid-configuration").await;
@@ -151,11 +116,11 @@ async fn the_discovery_document_names_the_issuer_and_the_account_page() {
 
 #[tokio::test]
 async fn webfinger_points_at_the_issuer_and_needs_a_resource() {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app().await;
     let app = router(
         &[Resource::new(ResourceName::Discovery)],
         None,
-        state(&dir).await,
+        app.state.clone(),
     )
     .expect("available");
     let (status, body) = get(

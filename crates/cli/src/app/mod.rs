@@ -163,17 +163,37 @@ pub fn worker(
 }
 
 /// The state shared by every request handler.
-pub fn app_state(checked: &CheckedConfig, database: Database) -> portcullis_http::AppState {
-    let http = &checked.config.http;
-    portcullis_http::AppState::new(portcullis_http::AppParts {
+pub fn app_state(
+    checked: &CheckedConfig,
+    database: Database,
+) -> anyhow::Result<portcullis_http::AppState> {
+    let config = &checked.config;
+    let http = &config.http;
+    let templates = portcullis_templates::Templates::load(config.templates.path.as_deref())
+        .context("cannot load the templates")?;
+    let passwords = portcullis_passwords::PasswordManager::new(&config.passwords)
+        .context("cannot set up password hashing from `passwords`")?;
+    let homeserver_secret = config
+        .matrix
+        .secret()
+        .map(|source| source.read_string())
+        .transpose()
+        .context("cannot read `matrix.secret_file`")?
+        .map(zeroize::Zeroizing::new);
+    Ok(portcullis_http::AppState::new(portcullis_http::AppParts {
         database,
         trusted_proxies: http.trusted_proxies.iter().map(|net| net.net()).collect(),
         urls: portcullis_http::url_builder::UrlBuilder::new(
             http.public_base.clone(),
             http.issuer().clone(),
         ),
-        site: portcullis_http::site_config::SiteConfig::from_config(&checked.config),
+        site: portcullis_http::site_config::SiteConfig::from_config(config),
         keystore: checked.keystore.clone(),
         encrypter: checked.encrypter.clone(),
-    })
+        clock: std::sync::Arc::new(portcullis_model::SystemClock),
+        passwords,
+        templates,
+        policy: portcullis_http::PolicyData::from_json(&config.policy.data),
+        homeserver_secret,
+    }))
 }

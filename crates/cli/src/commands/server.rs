@@ -76,7 +76,7 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
 
     // Build every router before binding anything: a resource we cannot serve is a start-up
     // error, not a listener that answers 404.
-    let state = app::app_state(&checked, database.clone());
+    let state = app::app_state(&checked, database.clone())?;
     let specs = app::listeners::specs(&checked.config.http)
         .map_err(|problem| anyhow::anyhow!("{problem}"))?;
     let mut routers = Vec::with_capacity(specs.len());

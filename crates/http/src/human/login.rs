@@ -1,0 +1,306 @@
+//! `GET /login` and `POST /login`: the password form.
+
+use axum::{
+    Form,
+    extract::{Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use portcullis_model::User;
+use portcullis_passwords::{PasswordError, Verified};
+use portcullis_storage::{BoxRepository, StorageError};
+use portcullis_templates::pages::LoginPage;
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::post_auth::PostAuthAction;
+use crate::{AppState, cookies::CookieJar, csrf, session};
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    kind: Option<String>,
+    id: Option<String>,
+    login_hint: Option<String>,
+}
+
+impl LoginQuery {
+    fn action(&self) -> Option<PostAuthAction> {
+        PostAuthAction::from_query(self.kind.as_deref(), self.id.as_deref())
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf: String,
+    username: String,
+    password: Zeroizing<String>,
+}
+
+/// The same words whether the user is unknown or the password wrong: the form must not tell
+/// which usernames exist.
+const INVALID_CREDENTIALS: &str = "Wrong username or password.";
+
+pub async fn get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    if !state.site_config().password_login_enabled {
+        return password_login_disabled(&state);
+    }
+    let username = query
+        .login_hint
+        .as_deref()
+        .and_then(|hint| hint_username(hint, &state.site_config().server_name));
+    form(&state, jar, StatusCode::OK, username, None)
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Query(query): Query<LoginQuery>,
+    Form(form_data): Form<LoginForm>,
+) -> Response {
+    if !state.site_config().password_login_enabled {
+        return password_login_disabled(&state);
+    }
+    let now = state.now();
+    if let Err(error) = csrf::verify(&jar, &form_data.csrf, now) {
+        return form(
+            &state,
+            jar,
+            StatusCode::FORBIDDEN,
+            Some(form_data.username),
+            Some(error.to_string()),
+        );
+    }
+
+    // Reading the user and verifying the password happen outside any transaction: hashing takes
+    // a while, and on SQLite an open transaction holds the write lock.
+    let found = match find_user(&state, &form_data.username).await {
+        Ok(found) => found,
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let Some((user, password)) = found else {
+        return form(
+            &state,
+            jar,
+            StatusCode::UNAUTHORIZED,
+            Some(form_data.username),
+            Some(INVALID_CREDENTIALS.to_owned()),
+        );
+    };
+    if user.deactivated_at.is_some() {
+        return state.error_page(
+            StatusCode::FORBIDDEN,
+            "Account deactivated",
+            "This account has been deactivated and can no longer sign in.",
+        );
+    }
+    if user.locked_at.is_some() {
+        return state.error_page(
+            StatusCode::FORBIDDEN,
+            "Account locked",
+            "This account is locked. Contact the server's administrators.",
+        );
+    }
+
+    let verified = state
+        .passwords()
+        .verify(
+            u16::try_from(password.version).unwrap_or(u16::MAX),
+            &password.hashed_password,
+            form_data.password,
+        )
+        .await;
+    let upgrade = match verified {
+        Ok(Verified::Ok) => None,
+        Ok(Verified::OkNeedsUpgrade { version, hashed }) => Some((version, hashed)),
+        Err(PasswordError::Mismatch) => {
+            return form(
+                &state,
+                jar,
+                StatusCode::UNAUTHORIZED,
+                Some(form_data.username),
+                Some(INVALID_CREDENTIALS.to_owned()),
+            );
+        }
+        Err(PasswordError::Busy) => return busy(&state),
+        Err(error) => return state.internal_error_page(&error),
+    };
+
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok());
+    let result = async {
+        let mut repository = state.database().transaction().await?;
+        if let Some((version, hashed)) = upgrade {
+            // Verify-and-upgrade: the old hash stays behind the new one, as MAS keeps it.
+            repository
+                .user_passwords()
+                .add(&user, &hashed, u32::from(version), Some(&password), now)
+                .await?;
+        }
+        let browser_session = repository
+            .browser_sessions()
+            .add(&user, user_agent, now)
+            .await?;
+        repository
+            .browser_sessions()
+            .authenticate_with_password(&browser_session, now)
+            .await?;
+        repository.commit().await?;
+        Ok::<_, StorageError>(browser_session)
+    }
+    .await;
+    let browser_session = match result {
+        Ok(session) => session,
+        Err(error) => return state.internal_error_page(&error),
+    };
+
+    tracing::info!(user.id = %user.id, user.username = %user.username, "signed in with a password");
+    let jar = session::remember(&state, jar, &browser_session);
+    let destination = query.action().map_or_else(
+        || state.urls().index(),
+        |action| action.destination(state.urls()),
+    );
+    (jar, Redirect::to(destination.as_str())).into_response()
+}
+
+/// The user named by what was typed in the username field: a localpart, a full Matrix ID of
+/// this server, or (when allowed) an email address.
+async fn find_user(
+    state: &AppState,
+    input: &str,
+) -> Result<Option<(User, portcullis_model::UserPassword)>, StorageError> {
+    let site = state.site_config();
+    let input = input.trim();
+    let mut repository: BoxRepository = state.database().transaction().await?;
+    let user = if input.contains('@') && !input.starts_with('@') {
+        if site.login_with_email_allowed {
+            match repository.user_emails().find_by_email(input).await? {
+                Some(email) => repository.users().find_by_id(email.user_id).await?,
+                None => None,
+            }
+        } else {
+            None
+        }
+    } else {
+        match localpart_of(input, &site.server_name) {
+            Some(localpart) => repository.users().find_by_username(&localpart).await?,
+            None => None,
+        }
+    };
+    let found = match user {
+        Some(user) => repository
+            .user_passwords()
+            .active(&user)
+            .await?
+            .map(|password| (user, password)),
+        None => None,
+    };
+    repository.rollback().await?;
+    Ok(found)
+}
+
+/// `alice`, `Alice` or `@alice:server` → `alice`; a Matrix ID of another server → nothing.
+fn localpart_of(input: &str, server_name: &str) -> Option<String> {
+    let localpart = match input.strip_prefix('@') {
+        Some(mxid) => {
+            let (localpart, server) = mxid.split_once(':')?;
+            if server != server_name {
+                return None;
+            }
+            localpart
+        }
+        None => input,
+    };
+    (!localpart.is_empty()).then(|| localpart.to_lowercase())
+}
+
+/// The username a `login_hint` suggests: `mxid:@alice:server` of this server, or an email.
+fn hint_username(hint: &str, server_name: &str) -> Option<String> {
+    match hint.strip_prefix("mxid:") {
+        Some(mxid) => localpart_of(mxid, server_name),
+        None if hint.contains('@') => Some(hint.to_owned()),
+        None => None,
+    }
+}
+
+fn form(
+    state: &AppState,
+    jar: CookieJar,
+    status: StatusCode,
+    username: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let (jar, token) = csrf::token(
+        jar,
+        state.cookie_settings(),
+        state.now(),
+        &mut rand::thread_rng(),
+    );
+    let mut page = LoginPage::new(token);
+    page.username = username;
+    page.error = error;
+    (jar, state.render(status, &page)).into_response()
+}
+
+fn password_login_disabled(state: &AppState) -> Response {
+    state.error_page(
+        StatusCode::NOT_FOUND,
+        "Password sign-in is disabled",
+        "This server does not accept passwords.",
+    )
+}
+
+/// Hashing is saturated: refuse at once with a hint to retry, rather than queue without
+/// bound.
+fn busy(state: &AppState) -> Response {
+    let mut response = state.error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Too many sign-ins right now",
+        "The server is busy checking other passwords. Please try again in a few seconds.",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_matrix_id_of_this_server_names_its_localpart() {
+        assert_eq!(
+            localpart_of("@Alice:example.com", "example.com").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            localpart_of("alice", "example.com").as_deref(),
+            Some("alice")
+        );
+    }
+
+    #[test]
+    fn a_matrix_id_of_another_server_names_nobody() {
+        assert_eq!(localpart_of("@alice:evil.example", "example.com"), None);
+        assert_eq!(localpart_of("@alice", "example.com"), None);
+    }
+
+    #[test]
+    fn login_hints_fill_in_the_username() {
+        assert_eq!(
+            hint_username("mxid:@bob:example.com", "example.com").as_deref(),
+            Some("bob")
+        );
+        assert_eq!(
+            hint_username("bob@mail.example", "example.com").as_deref(),
+            Some("bob@mail.example")
+        );
+        assert_eq!(hint_username("gibberish", "example.com"), None);
+    }
+}

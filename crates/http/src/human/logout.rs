@@ -1,0 +1,43 @@
+//! `POST /logout`: ends the browser session.
+
+use axum::{
+    Form,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use crate::{AppState, cookies::CookieJar, csrf, session};
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    csrf: String,
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<LogoutForm>,
+) -> Response {
+    let now = state.now();
+    if let Err(error) = csrf::verify(&jar, &form.csrf, now) {
+        return state.error_page(StatusCode::FORBIDDEN, "Sign-out refused", error.to_string());
+    }
+    let result = async {
+        let mut repository = state.database().transaction().await?;
+        if let Some(signed_in) = session::current(&jar, &mut repository).await? {
+            repository
+                .browser_sessions()
+                .finish(signed_in.session.id, now)
+                .await?;
+        }
+        repository.commit().await
+    }
+    .await;
+    if let Err(error) = result {
+        return state.internal_error_page(&error);
+    }
+    let jar = session::forget(&state, jar);
+    (jar, Redirect::to(state.urls().login().as_str())).into_response()
+}

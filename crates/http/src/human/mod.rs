@@ -1,0 +1,30 @@
+//! The `human` resource: pages for people (sign-in, consent, device approval).
+
+pub mod login;
+pub mod logout;
+pub mod post_auth;
+
+use axum::{
+    Router,
+    routing::{get, post},
+};
+
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login::get).post(login::post))
+        .route("/logout", post(logout::post))
+        .route("/assets/portcullis.css", get(stylesheet))
+}
+
+/// The one stylesheet, embedded in the binary.
+async fn stylesheet() -> impl axum::response::IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        portcullis_templates::Templates::stylesheet(),
+    )
+}

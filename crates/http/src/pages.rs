@@ -1,0 +1,94 @@
+//! Pages for people: rendering with the site's branding, and the headers every page carries.
+
+use axum::{
+    http::{HeaderName, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use portcullis_templates::{Page, Site, pages::ErrorPage};
+
+use crate::AppState;
+
+/// `Content-Security-Policy` of every page: nothing from other hosts, no framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; style-src 'self'; img-src 'self' https: data:; \
+     form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'";
+
+impl AppState {
+    /// The branding and paths every page needs.
+    #[must_use]
+    pub fn site(&self) -> Site {
+        let settings = self.site_config();
+        let mut site = Site::new(
+            settings
+                .service_name
+                .clone()
+                .unwrap_or_else(|| "Matrix".to_owned()),
+        );
+        site.base_path = self.urls().base().path().trim_end_matches('/').to_owned();
+        site.branding.policy_uri = settings.policy_uri.as_ref().map(ToString::to_string);
+        site.branding.tos_uri = settings.tos_uri.as_ref().map(ToString::to_string);
+        site
+    }
+
+    /// Renders `page` with status `status`, or an error page if the template fails.
+    pub fn render<P: Page>(&self, status: StatusCode, page: &P) -> Response {
+        match self.templates().render_page(&self.site(), page) {
+            Ok(html) => (status, protective_headers(), Html(html)).into_response(),
+            Err(error) => {
+                tracing::error!(%error, template = P::TEMPLATE, "cannot render a page");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    protective_headers(),
+                    "Internal error\n",
+                )
+                    .into_response()
+            }
+        }
+    }
+
+    /// A readable error page.
+    pub fn error_page(
+        &self,
+        status: StatusCode,
+        title: &str,
+        message: impl Into<String>,
+    ) -> Response {
+        let page = ErrorPage {
+            title: title.to_owned(),
+            message: message.into(),
+            details: None,
+        };
+        self.render(status, &page)
+    }
+
+    /// The page for a failure that is ours, not the visitor's: logged with its cause, shown
+    /// without detail.
+    pub fn internal_error_page(&self, error: &dyn std::error::Error) -> Response {
+        tracing::error!(error = %error, "internal error while serving a page");
+        self.error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "The service could not complete this request. Please try again in a moment.",
+        )
+    }
+}
+
+/// Headers that keep pages from being framed (clickjacking) or loading anything from
+/// elsewhere.
+#[must_use]
+pub fn protective_headers() -> [(HeaderName, HeaderValue); 4] {
+    [
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+    ]
+}
