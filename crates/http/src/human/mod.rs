@@ -15,6 +15,13 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/login", get(login::get).post(login::post))
         .route("/logout", post(logout::post))
+        // The authorization endpoint and its consent page are pages for people, as in MAS.
+        .route("/authorize", get(crate::oauth::authorization::get))
+        .route(
+            "/consent/{grant_id}",
+            get(crate::oauth::authorization::consent::get)
+                .post(crate::oauth::authorization::consent::post),
+        )
         .route("/assets/portcullis.css", get(stylesheet))
 }
 

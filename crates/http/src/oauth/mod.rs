@@ -1,5 +1,6 @@
 //! The `oauth` resource: the OAuth 2.0 / OIDC endpoints under `/oauth2/`.
 
+pub mod authorization;
 pub mod keys;
 
 use axum::Router;

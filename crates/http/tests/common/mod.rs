@@ -139,3 +139,4 @@ pub fn ok(status: StatusCode) -> bool {
 pub fn resource(name: ResourceName) -> Resource {
     Resource::new(name)
 }
+pub mod browser;

@@ -1,0 +1,341 @@
+//! `GET` and `POST /consent/{grant_id}`: the user allows or refuses an application.
+//!
+//! Consent is remembered per user, client and scope for confidential clients, so a second
+//! request asking for nothing new goes straight back to the client. Public clients (whose
+//! identity anybody can claim) are asked every time.
+
+use axum::{
+    Form,
+    extract::{Path, Query, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use portcullis_model::{AuthorizationGrant, AuthorizationGrantStage, OAuthClient};
+use portcullis_oauth::{
+    errors::{ClientError, ErrorCode, ToClientError as _},
+    scope::{GrantKind, Scope, ScopeContext, check_requested_scope},
+    token::generate_code,
+};
+use portcullis_storage::{BoxRepository, NewOAuthSession, StorageError};
+use portcullis_templates::{
+    describe_scopes,
+    pages::{ClientView, ConsentPage},
+};
+use serde::Deserialize;
+use ulid::Ulid;
+
+use super::{GRANT_LIFETIME, callback::Callback, protocol_response_mode};
+use crate::{
+    AppState,
+    cookies::CookieJar,
+    csrf,
+    human::post_auth::{PostAuthAction, login_url},
+    session::{self, SignedIn},
+};
+
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    csrf: String,
+    action: String,
+}
+
+#[derive(Deserialize)]
+pub struct NoQuery {}
+
+pub async fn get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(grant_id): Path<Ulid>,
+    Query(_): Query<NoQuery>,
+) -> Response {
+    match step(&state, &jar, &headers, grant_id, None).await {
+        Ok(Step::Show { page }) => {
+            let (jar, token) = csrf::token(
+                jar,
+                state.cookie_settings(),
+                state.now(),
+                &mut rand::thread_rng(),
+            );
+            let page = ConsentPage {
+                csrf: token,
+                ..*page
+            };
+            (jar, state.render(StatusCode::OK, &page)).into_response()
+        }
+        Ok(Step::Done(response)) => response,
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(grant_id): Path<Ulid>,
+    Form(form): Form<ConsentForm>,
+) -> Response {
+    if let Err(error) = csrf::verify(&jar, &form.csrf, state.now()) {
+        return state.error_page(
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            error.to_string(),
+        );
+    }
+    let decision = match form.action.as_str() {
+        "allow" => Decision::Allow,
+        "deny" => Decision::Deny,
+        _ => {
+            return state.error_page(
+                StatusCode::BAD_REQUEST,
+                "Unknown choice",
+                "Choose Allow or Cancel.",
+            );
+        }
+    };
+    match step(&state, &jar, &headers, grant_id, Some(decision)).await {
+        // A POST never shows the form again: without a decision it would not get here.
+        Ok(Step::Show { .. }) => state.error_page(
+            StatusCode::BAD_REQUEST,
+            "Unknown choice",
+            "Choose Allow or Cancel.",
+        ),
+        Ok(Step::Done(response)) => response,
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    Allow,
+    Deny,
+}
+
+enum Step {
+    Show { page: Box<ConsentPage> },
+    Done(Response),
+}
+
+/// Everything the consent page decides, for both the GET (no decision yet) and the POST.
+async fn step(
+    state: &AppState,
+    jar: &CookieJar,
+    headers: &HeaderMap,
+    grant_id: Ulid,
+    decision: Option<Decision>,
+) -> Result<Step, StorageError> {
+    let now = state.now();
+    let mut repository = state.database().transaction().await?;
+    let continuation = PostAuthAction::ContinueAuthorizationGrant { id: grant_id };
+
+    let Some(signed_in) = session::current(jar, &mut repository).await? else {
+        repository.rollback().await?;
+        return Ok(Step::Done(
+            Redirect::to(login_url(state.urls(), Some(continuation), None).as_str())
+                .into_response(),
+        ));
+    };
+    let grant = repository
+        .oauth_authorization_grants()
+        .find(grant_id)
+        .await?;
+    let Some(grant) = grant.filter(|g| {
+        g.stage == AuthorizationGrantStage::Pending && now - g.created_at < GRANT_LIFETIME
+    }) else {
+        repository.rollback().await?;
+        return Ok(Step::Done(state.error_page(
+            StatusCode::BAD_REQUEST,
+            "This request is no longer valid",
+            "It was already answered, or it expired. Go back to the application and start again.",
+        )));
+    };
+    let Some(client) = repository.oauth_clients().find(grant.client_id).await? else {
+        repository.rollback().await?;
+        return Ok(Step::Done(state.error_page(
+            StatusCode::BAD_REQUEST,
+            "Unknown application",
+            "This application no longer exists.",
+        )));
+    };
+    let callback = callback_of(&grant);
+
+    // max_age, and prompt=login stored as max_age 0: a password typed after the request always
+    // counts as fresh; otherwise the last one must be recent enough.
+    if let Some(max_age) = grant.max_age {
+        let last = repository
+            .browser_sessions()
+            .last_authentication(&signed_in.session)
+            .await?;
+        let fresh = last.is_some_and(|at| {
+            at >= grant.created_at || now - at <= chrono::TimeDelta::seconds(i64::from(max_age))
+        });
+        if !fresh {
+            repository.rollback().await?;
+            let hint = format!(
+                "mxid:@{}:{}",
+                signed_in.user.username,
+                state.site_config().server_name
+            );
+            return Ok(Step::Done(
+                Redirect::to(login_url(state.urls(), Some(continuation), Some(&hint)).as_str())
+                    .into_response(),
+            ));
+        }
+    }
+
+    // What this user may be given is decided now that we know who they are.
+    let scope: Scope = grant.scope.parse().unwrap_or_default();
+    let admin = signed_in.user.can_request_admin
+        || state
+            .policy()
+            .admin_users
+            .iter()
+            .any(|u| *u == signed_in.user.username);
+    let context = ScopeContext {
+        grant: GrantKind::AuthorizationCode,
+        user_can_request_admin: admin,
+        client_is_admin_client: false,
+    };
+    if let Err(violation) = check_requested_scope(&scope, &context) {
+        repository
+            .oauth_authorization_grants()
+            .cancel(grant.id, now)
+            .await?;
+        repository.commit().await?;
+        return Ok(Step::Done(
+            callback.error(state, violation.to_client_error()),
+        ));
+    }
+
+    let confidential = client.client_auth_method != "none";
+    let decision = match decision {
+        Some(decision) => decision,
+        None if confidential && !grant.requires_consent => {
+            let remembered = repository
+                .oauth_consents()
+                .granted_scope(&signed_in.user, &client)
+                .await?;
+            if scope
+                .iter()
+                .all(|token| remembered.iter().any(|r| r == token.as_str()))
+            {
+                Decision::Allow
+            } else {
+                repository.rollback().await?;
+                return Ok(Step::Show {
+                    page: Box::new(page(&client, &grant, &signed_in)),
+                });
+            }
+        }
+        None => {
+            repository.rollback().await?;
+            return Ok(Step::Show {
+                page: Box::new(page(&client, &grant, &signed_in)),
+            });
+        }
+    };
+
+    match decision {
+        Decision::Deny => {
+            repository
+                .oauth_authorization_grants()
+                .cancel(grant.id, now)
+                .await?;
+            repository.commit().await?;
+            let error =
+                ClientError::new(ErrorCode::AccessDenied).with_description("the user refused");
+            Ok(Step::Done(callback.error(state, error)))
+        }
+        Decision::Allow => {
+            let user_agent = headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            fulfill(
+                state, repository, grant, &client, &signed_in, &callback, user_agent,
+            )
+            .await
+            .map(Step::Done)
+        }
+    }
+}
+
+/// Creates the session, makes the code, remembers the consent, and sends the code back.
+pub(super) async fn fulfill(
+    state: &AppState,
+    mut repository: BoxRepository,
+    grant: AuthorizationGrant,
+    client: &OAuthClient,
+    signed_in: &SignedIn,
+    callback: &Callback,
+    user_agent: Option<String>,
+) -> Result<Response, StorageError> {
+    let now = state.now();
+    let session = repository
+        .oauth_sessions()
+        .add(
+            &NewOAuthSession {
+                client_id: client.id,
+                user_id: Some(signed_in.user.id),
+                user_session_id: Some(signed_in.session.id),
+                scope: grant.scope.clone(),
+                user_agent,
+                human_name: None,
+            },
+            now,
+        )
+        .await?;
+    let code = grant
+        .response_type_code
+        .then(|| generate_code(&mut rand::thread_rng(), 32));
+    let fulfilled = repository
+        .oauth_authorization_grants()
+        .fulfill(grant.id, &session, &signed_in.session, code.as_deref(), now)
+        .await?;
+    if fulfilled.is_none() {
+        // Answered meanwhile, in another tab or by a double click.
+        repository.rollback().await?;
+        return Ok(state.error_page(
+            StatusCode::CONFLICT,
+            "Already answered",
+            "This request was answered in another window.",
+        ));
+    }
+    if client.client_auth_method != "none" {
+        let tokens: Vec<String> = grant.scope_tokens().map(str::to_owned).collect();
+        repository
+            .oauth_consents()
+            .grant(&signed_in.user, client, &tokens, now)
+            .await?;
+    }
+    repository.commit().await?;
+    tracing::info!(grant.id = %grant.id, client.id = %client.client_id, user.id = %signed_in.user.id, "authorization granted");
+    Ok(callback.success(state, code))
+}
+
+fn callback_of(grant: &AuthorizationGrant) -> Callback {
+    Callback {
+        // Stored from a parsed URL, so it parses back.
+        redirect_uri: grant
+            .redirect_uri
+            .parse()
+            .expect("the stored redirect URI was a valid URL"),
+        mode: protocol_response_mode(grant.response_mode),
+        state: grant.state.clone(),
+    }
+}
+
+fn page(client: &OAuthClient, grant: &AuthorizationGrant, signed_in: &SignedIn) -> ConsentPage {
+    let mut view = ClientView::new(client.client_id.clone());
+    view.name = client.client_name.clone();
+    view.logo_uri = client.logo_uri.clone();
+    view.client_uri = client.client_uri.clone();
+    view.policy_uri = client.policy_uri.clone();
+    view.tos_uri = client.tos_uri.clone();
+    ConsentPage {
+        csrf: String::new(),
+        client: view,
+        scopes: describe_scopes(&grant.scope),
+        username: signed_in.user.username.clone(),
+    }
+}

@@ -1,0 +1,325 @@
+//! `GET /authorize`: the authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2).
+//!
+//! Until the client and its redirect URI are known to be genuine, errors are shown as a page
+//! and never redirected (RFC 6749 §4.1.2.1: an open redirector is an attack tool). After that,
+//! every error goes back to the client with `state` and `iss`.
+
+pub mod callback;
+pub mod consent;
+
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use portcullis_model::OAuthClient;
+use portcullis_oauth::{
+    errors::{ClientError, ErrorCode, ToClientError as _},
+    redirect_uri::matches_registered,
+    requests::{
+        AuthorizationParams, AuthorizationRequest, PromptValue, ResponseMode, ResponseType,
+    },
+    scope::{GrantKind, ScopeContext, check_requested_scope},
+};
+use portcullis_storage::{NewAuthorizationGrant, StorageError};
+use url::Url;
+
+use self::callback::Callback;
+use crate::{
+    AppState,
+    cookies::CookieJar,
+    human::post_auth::{PostAuthAction, login_url},
+    session,
+};
+
+/// A request older than this cannot be consented to any more.
+pub const GRANT_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+pub async fn get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(params): Query<AuthorizationParams>,
+) -> Response {
+    match authorize(&state, &jar, params).await {
+        Ok(response) | Err(Refusal::Shown(response)) => response,
+        Err(Refusal::Internal(error)) => state.internal_error_page(&error),
+    }
+}
+
+enum Refusal {
+    /// An answer already made (a page, or a redirect to the client).
+    Shown(Response),
+    Internal(StorageError),
+}
+
+impl From<StorageError> for Refusal {
+    fn from(error: StorageError) -> Self {
+        Self::Internal(error)
+    }
+}
+
+async fn authorize(
+    state: &AppState,
+    jar: &CookieJar,
+    params: AuthorizationParams,
+) -> Result<Response, Refusal> {
+    let mode = params.error_response_mode();
+    let raw_state = params.state.clone();
+
+    // 1. The client, and the redirect URI it registered: problems here are shown, not sent.
+    let Some(client_id) = params.client_id.clone() else {
+        return Err(shown(
+            state,
+            "The application did not say who it is (no client_id).",
+        ));
+    };
+    let mut repository = state.database().transaction().await?;
+    let client = repository
+        .oauth_clients()
+        .find_by_client_id(&client_id)
+        .await?;
+    let Some(client) = client else {
+        repository.rollback().await?;
+        return Err(shown(
+            state,
+            "This application is not known to this server.",
+        ));
+    };
+    let redirect_uri = trusted_redirect_uri(state, &client, params.redirect_uri.as_deref())?;
+    let callback = Callback {
+        redirect_uri,
+        mode,
+        state: raw_state,
+    };
+
+    // 2. The rest of the request: errors go back to the client.
+    let request = AuthorizationRequest::try_from(params).map_err(|error| {
+        if error.is_redirectable() {
+            Refusal::Shown(callback.error(state, error.to_client_error()))
+        } else {
+            shown(state, &error.to_string())
+        }
+    })?;
+    let callback = Callback {
+        mode: request.response_mode,
+        ..callback
+    };
+    let refuse = |code: ErrorCode, description: &str| {
+        Refusal::Shown(callback.error(state, ClientError::new(code).with_description(description)))
+    };
+
+    if request.response_type.contains(ResponseType::IdToken) {
+        // Front-channel ID tokens (the implicit and hybrid flows) are not offered yet.
+        return Err(refuse(
+            ErrorCode::UnsupportedResponseType,
+            "only response_type=code is supported",
+        ));
+    }
+    if !client
+        .grant_types
+        .iter()
+        .any(|grant| grant == "authorization_code")
+    {
+        return Err(refuse(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use the authorization code grant",
+        ));
+    }
+    // RFC 9700 §2.1.1: public clients must use PKCE; we do not leave it optional as MAS does.
+    if client.client_auth_method == "none" && request.pkce.is_none() {
+        return Err(refuse(
+            ErrorCode::InvalidRequest,
+            "code_challenge is required for public clients",
+        ));
+    }
+    // Only the shape of the scope now; what this user may have is decided at consent, once we
+    // know who they are.
+    let structure = ScopeContext {
+        grant: GrantKind::AuthorizationCode,
+        user_can_request_admin: true,
+        client_is_admin_client: false,
+    };
+    if let Err(violation) = check_requested_scope(&request.scope, &structure) {
+        return Err(Refusal::Shown(
+            callback.error(state, violation.to_client_error()),
+        ));
+    }
+
+    let prompt = Prompts(request.prompt.clone());
+    let signed_in = session::current(jar, &mut repository).await?;
+    let now = state.now();
+
+    if prompt.contains(PromptValue::None) {
+        // OIDC Core §3.1.2.1: no page may be shown; succeed silently or say why not.
+        let Some(signed_in) = signed_in else {
+            return Err(refuse(
+                ErrorCode::LoginRequired,
+                "the user is not signed in",
+            ));
+        };
+        let remembered = repository
+            .oauth_consents()
+            .granted_scope(&signed_in.user, &client)
+            .await?;
+        let covered = request
+            .scope
+            .iter()
+            .all(|token| remembered.iter().any(|r| r == token.as_str()));
+        if client.client_auth_method == "none" || !covered {
+            return Err(refuse(
+                ErrorCode::ConsentRequired,
+                "the user has not consented to this scope",
+            ));
+        }
+        let grant = repository
+            .oauth_authorization_grants()
+            .add(&new_grant(&client, &request, &callback, &prompt), None, now)
+            .await?;
+        return consent::fulfill(
+            state, repository, grant, &client, &signed_in, &callback, None,
+        )
+        .await
+        .map_err(Refusal::Internal);
+    }
+
+    let grant = repository
+        .oauth_authorization_grants()
+        .add(&new_grant(&client, &request, &callback, &prompt), None, now)
+        .await?;
+    repository.commit().await?;
+
+    let continuation = PostAuthAction::ContinueAuthorizationGrant { id: grant.id };
+    let needs_login = signed_in.is_none()
+        || prompt.contains(PromptValue::Login)
+        || prompt.contains(PromptValue::Create);
+    let destination = if needs_login {
+        login_url(
+            state.urls(),
+            Some(continuation),
+            request.login_hint.as_deref(),
+        )
+    } else {
+        continuation.destination(state.urls())
+    };
+    Ok(Redirect::to(destination.as_str()).into_response())
+}
+
+/// The redirect URI to answer to: the one requested if the client registered it, or the
+/// client's only one when none was requested (RFC 6749 §3.1.2.3).
+fn trusted_redirect_uri(
+    state: &AppState,
+    client: &OAuthClient,
+    requested: Option<&str>,
+) -> Result<Url, Refusal> {
+    let registered: Vec<Url> = client
+        .redirect_uris
+        .iter()
+        .filter_map(|uri| uri.parse().ok())
+        .collect();
+    let native = client.application_type.as_deref() == Some("native");
+    match requested {
+        Some(requested) => {
+            let Ok(url) = requested.parse::<Url>() else {
+                return Err(shown(
+                    state,
+                    "The application sent an invalid redirect address.",
+                ));
+            };
+            if matches_registered(&url, &registered, native) {
+                Ok(url)
+            } else {
+                Err(shown(
+                    state,
+                    "The application asked to send you to an address it did not register. For your safety, the request was stopped here.",
+                ))
+            }
+        }
+        None => match registered.as_slice() {
+            [only] => Ok(only.clone()),
+            _ => Err(shown(
+                state,
+                "The application did not say where to send you back (no redirect_uri).",
+            )),
+        },
+    }
+}
+
+fn new_grant(
+    client: &OAuthClient,
+    request: &AuthorizationRequest,
+    callback: &Callback,
+    prompt: &Prompts,
+) -> NewAuthorizationGrant {
+    // `prompt=login` asks for a password typed after this request: the same as a `max_age`
+    // of zero, which the consent step enforces against the time of the request.
+    let max_age = if prompt.contains(PromptValue::Login) {
+        Some(0)
+    } else {
+        request
+            .max_age
+            .map(|age| u32::try_from(age).unwrap_or(u32::MAX))
+    };
+    NewAuthorizationGrant {
+        client_id: client.id,
+        redirect_uri: callback.redirect_uri.to_string(),
+        scope: request.scope.to_string(),
+        state: request.state.clone(),
+        nonce: request.nonce.clone(),
+        response_mode: model_response_mode(callback.mode),
+        response_type_code: request.response_type.contains(ResponseType::Code),
+        response_type_id_token: request.response_type.contains(ResponseType::IdToken),
+        code_challenge: request
+            .pkce
+            .as_ref()
+            .map(|pkce| portcullis_model::CodeChallenge {
+                challenge: pkce.challenge.as_str().to_owned(),
+                method: match pkce.method {
+                    portcullis_oauth::pkce::CodeChallengeMethod::Plain => {
+                        portcullis_model::CodeChallengeMethod::Plain
+                    }
+                    portcullis_oauth::pkce::CodeChallengeMethod::S256 => {
+                        portcullis_model::CodeChallengeMethod::S256
+                    }
+                },
+            }),
+        max_age,
+        login_hint: request.login_hint.clone(),
+        locale: request.ui_locales.first().cloned(),
+        requires_consent: prompt.contains(PromptValue::Consent),
+    }
+}
+
+/// The `prompt` values of a request, none when absent.
+struct Prompts(Option<portcullis_oauth::requests::Prompt>);
+
+impl Prompts {
+    fn contains(&self, value: PromptValue) -> bool {
+        self.0.as_ref().is_some_and(|prompt| prompt.contains(value))
+    }
+}
+
+/// The stored form of a response mode.
+pub(crate) fn model_response_mode(mode: ResponseMode) -> portcullis_model::ResponseMode {
+    match mode {
+        ResponseMode::Query => portcullis_model::ResponseMode::Query,
+        ResponseMode::Fragment => portcullis_model::ResponseMode::Fragment,
+        ResponseMode::FormPost => portcullis_model::ResponseMode::FormPost,
+    }
+}
+
+/// The protocol form of a stored response mode.
+pub(crate) fn protocol_response_mode(mode: portcullis_model::ResponseMode) -> ResponseMode {
+    match mode {
+        portcullis_model::ResponseMode::Query => ResponseMode::Query,
+        portcullis_model::ResponseMode::Fragment => ResponseMode::Fragment,
+        portcullis_model::ResponseMode::FormPost => ResponseMode::FormPost,
+    }
+}
+
+fn shown(state: &AppState, message: &str) -> Refusal {
+    Refusal::Shown(state.error_page(
+        StatusCode::BAD_REQUEST,
+        "This sign-in request cannot be completed",
+        message,
+    ))
+}
