@@ -29,6 +29,9 @@ enum Command {
     /// Database migrations and status.
     #[command(subcommand)]
     Database(commands::database::DatabaseCommand),
+    /// Manage users: register, passwords, admin flag, emails, locks.
+    #[command(subcommand)]
+    Manage(commands::manage::ManageCommand),
     /// Run the web server (the default command).
     Server(commands::server::ServerArgs),
     /// Run the background worker alone.
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
             Some(Command::Database(command)) => {
                 commands::database::run(&config_paths, command).await
             }
+            Some(Command::Manage(command)) => commands::manage::run(&config_paths, command).await,
             Some(Command::Worker) => commands::worker::run(&config_paths).await,
             Some(Command::Doctor) => commands::doctor::run(&config_paths).await,
         }

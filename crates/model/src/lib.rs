@@ -14,6 +14,7 @@
 
 pub mod browser_session;
 pub mod clock;
+pub mod localpart;
 pub mod oauth;
 pub mod queue;
 pub mod state;
@@ -24,6 +25,7 @@ pub mod user;
 pub use self::{
     browser_session::{Authentication, AuthenticationKind, BrowserSession},
     clock::{Clock, MockClock, SystemClock},
+    localpart::{Localpart, LocalpartError},
     oauth::{
         AccessToken, AuthorizationGrant, AuthorizationGrantStage, CodeChallenge,
         CodeChallengeMethod, DeviceCodeGrant, DeviceCodeGrantStage, OAuthClient, OAuthSession,

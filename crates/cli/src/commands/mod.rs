@@ -3,5 +3,6 @@
 pub mod config;
 pub mod database;
 pub mod doctor;
+pub mod manage;
 pub mod server;
 pub mod worker;

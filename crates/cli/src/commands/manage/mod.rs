@@ -1,0 +1,183 @@
+//! `mas-cli manage ...`: administering accounts from the command line, one module per
+//! subcommand.
+//!
+//! These commands act for the server's administrator, so the registration policy's allow and
+//! ban lists do not apply to them (as in MAS); the username rules of [`Localpart`] still do,
+//! because a name that breaks them cannot be a Matrix user ID.
+
+mod add_email;
+mod demote_admin;
+mod list_admin_users;
+mod list_users;
+mod lock_user;
+mod promote_admin;
+mod register_user;
+mod set_password;
+mod unlock_user;
+mod verify_email;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use anyhow::Context as _;
+use clap::Subcommand;
+use portcullis_model::{Clock as _, Localpart, SystemClock, User};
+use portcullis_passwords::PasswordManager;
+use portcullis_storage::BoxRepository;
+use portcullis_storage_sql::Database;
+
+use crate::app::{self, CheckedConfig};
+
+#[derive(Debug, Subcommand)]
+pub enum ManageCommand {
+    /// Add an email address to a user, as already verified.
+    AddEmail(add_email::Args),
+    /// Deprecated, does nothing: addresses added with add-email are already verified.
+    #[command(hide = true)]
+    VerifyEmail(verify_email::Args),
+    /// Set a user's password.
+    SetPassword(set_password::Args),
+    /// Allow a user to request admin access (the `urn:mas:admin` scope).
+    PromoteAdmin(promote_admin::Args),
+    /// Stop a user from requesting admin access.
+    DemoteAdmin(demote_admin::Args),
+    /// List the users who may request admin access.
+    ListAdminUsers,
+    /// List every user: status, admin flag and email addresses.
+    ListUsers(list_users::Args),
+    /// Lock a user: sign-in and their sessions are refused until they are unlocked.
+    LockUser(lock_user::Args),
+    /// Unlock a locked user.
+    UnlockUser(unlock_user::Args),
+    /// Create a user, asking for what is missing unless --yes is given.
+    RegisterUser(register_user::Args),
+}
+
+pub async fn run(config_paths: &[PathBuf], command: ManageCommand) -> anyhow::Result<ExitCode> {
+    let context = Context::open(config_paths).await?;
+    match command {
+        ManageCommand::AddEmail(args) => add_email::run(&context, args).await,
+        ManageCommand::VerifyEmail(args) => verify_email::run(&context, &args),
+        ManageCommand::SetPassword(args) => set_password::run(&context, args).await,
+        ManageCommand::PromoteAdmin(args) => promote_admin::run(&context, args).await,
+        ManageCommand::DemoteAdmin(args) => demote_admin::run(&context, args).await,
+        ManageCommand::ListAdminUsers => list_admin_users::run(&context).await,
+        ManageCommand::ListUsers(args) => list_users::run(&context, &args).await,
+        ManageCommand::LockUser(args) => lock_user::run(&context, args).await,
+        ManageCommand::UnlockUser(args) => unlock_user::run(&context, args).await,
+        ManageCommand::RegisterUser(args) => register_user::run(&context, args).await,
+    }
+}
+
+/// What every `manage` command works with: the checked configuration and a migrated
+/// database.
+pub struct Context {
+    checked: CheckedConfig,
+    database: Database,
+}
+
+impl Context {
+    async fn open(config_paths: &[PathBuf]) -> anyhow::Result<Self> {
+        let paths = app::config_files(config_paths)?;
+        let checked = app::load_checked_config(&paths)?;
+        let database = app::connect_database(&checked).await?;
+        let status = database.migration_status().await?;
+        anyhow::ensure!(
+            status.is_up_to_date(),
+            "the database has {} pending migration(s): run `mas-cli database migrate` first",
+            status.pending.len()
+        );
+        Ok(Self { checked, database })
+    }
+
+    /// The homeserver's `server_name`, the second half of every user ID.
+    fn server_name(&self) -> &str {
+        &self.checked.config.matrix.homeserver
+    }
+
+    /// The full Matrix ID of a user (or of a username) on this server.
+    fn mxid(&self, username: &str) -> String {
+        format!("@{username}:{}", self.server_name())
+    }
+
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        SystemClock.now()
+    }
+
+    async fn transaction(&self) -> anyhow::Result<BoxRepository> {
+        self.database
+            .transaction()
+            .await
+            .context("cannot start a database transaction")
+    }
+
+    /// The password manager of the `passwords` section, or an error when passwords are
+    /// disabled there.
+    fn enabled_passwords(&self) -> anyhow::Result<PasswordManager> {
+        let manager = self.passwords()?;
+        anyhow::ensure!(
+            manager.is_enabled(),
+            "passwords are disabled in the configuration (passwords.enabled: false), so no password can be set"
+        );
+        Ok(manager)
+    }
+
+    fn passwords(&self) -> anyhow::Result<PasswordManager> {
+        PasswordManager::new(&self.checked.config.passwords)
+            .context("the passwords section of the configuration cannot be used")
+    }
+
+    /// The user named by a command-line argument, given bare (`bob`) or as a full Matrix ID of
+    /// this server (`@bob:example.com`).
+    ///
+    /// Existing names are looked up as they are, without the rules for new names: accounts
+    /// imported from Synapse may predate them.
+    async fn find_user(&self, repo: &mut BoxRepository, input: &str) -> anyhow::Result<User> {
+        let username = Localpart::strip_server(input, self.server_name())?;
+        repo.users()
+            .find_by_username(username)
+            .await?
+            .with_context(|| format!("user {} does not exist", self.mxid(username)))
+    }
+}
+
+/// Checks the shape of an email address: one `@` between a non-empty local part and a domain,
+/// no spaces. Deliverability is the administrator's business; this only catches typos such as
+/// a missing `@` or a username passed in the wrong place.
+fn check_email(email: &str) -> anyhow::Result<()> {
+    let well_formed = match email.rsplit_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !local.contains('@')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    };
+    anyhow::ensure!(
+        well_formed,
+        "{email:?} is not an email address (expected something like alice@example.com)"
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_email;
+
+    #[test]
+    fn an_ordinary_address_is_accepted() {
+        assert!(check_email("alice@example.com").is_ok());
+        assert!(check_email("alice+matrix@mail.example.com").is_ok());
+    }
+
+    #[test]
+    fn an_address_without_an_at_sign_or_with_spaces_is_refused() {
+        assert!(check_email("alice").is_err());
+        assert!(check_email("@example.com").is_err());
+        assert!(check_email("alice@").is_err());
+        assert!(check_email("alice @example.com").is_err());
+        assert!(check_email("alice@example.com.").is_err());
+    }
+}
