@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, HashSet};
 use crate::{
     Site, TemplateError, Templates,
     pages::{
-        ClientView, ConsentPage, DeviceConsentPage, DeviceLinkPage, ErrorPage, FormPostPage,
-        LoggedOutPage, LoginPage, Page,
+        ClientView, ConsentPage, DeviceConsentPage, DeviceDonePage, DeviceLinkPage, ErrorPage,
+        FormPostPage, LoggedOutPage, LoginPage, Page,
     },
     scope::describe_scopes,
     site::Branding,
@@ -46,6 +46,17 @@ pub(crate) fn check_all(templates: &Templates) -> Result<(), TemplateError> {
         check_page(templates, &site, &sample_form_post())?;
         for login_url in [Some("/login".to_owned()), None] {
             check_page(templates, &site, &LoggedOutPage { login_url })?;
+            for approved in [true, false] {
+                check_page(
+                    templates,
+                    &site,
+                    &DeviceDonePage {
+                        approved,
+                        client_name: "Element X".to_owned(),
+                        username: "alice".to_owned(),
+                    },
+                )?;
+            }
         }
     }
     Ok(())

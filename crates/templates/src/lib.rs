@@ -46,6 +46,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../templates/device_consent.html"),
     ),
     (
+        "device_done.html",
+        include_str!("../templates/device_done.html"),
+    ),
+    (
         "device_link.html",
         include_str!("../templates/device_link.html"),
     ),

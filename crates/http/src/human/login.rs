@@ -21,6 +21,8 @@ pub struct LoginQuery {
     kind: Option<String>,
     id: Option<String>,
     login_hint: Option<String>,
+    /// The user code of a device grant, carried through the sign-in to the approval page.
+    code: Option<String>,
 }
 
 impl LoginQuery {
@@ -161,10 +163,12 @@ pub async fn post(
 
     tracing::info!(user.id = %user.id, user.username = %user.username, "signed in with a password");
     let jar = session::remember(&state, jar, &browser_session);
-    let destination = query.action().map_or_else(
-        || state.urls().index(),
-        |action| action.destination(state.urls()),
-    );
+    let mut destination = query
+        .action()
+        .map_or_else(|| state.urls().index(), |action| action.destination(state.urls()));
+    if let (Some(PostAuthAction::ContinueDeviceCodeGrant { .. }), Some(code)) = (query.action(), &query.code) {
+        destination.query_pairs_mut().append_pair("code", code);
+    }
     (jar, Redirect::to(destination.as_str())).into_response()
 }
 

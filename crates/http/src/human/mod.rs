@@ -22,6 +22,11 @@ pub fn router() -> Router<AppState> {
             get(crate::oauth::authorization::consent::get)
                 .post(crate::oauth::authorization::consent::post),
         )
+        .route("/link", get(crate::oauth::device::link::get))
+        .route(
+            "/device/{id}",
+            get(crate::oauth::device::consent::get).post(crate::oauth::device::consent::post),
+        )
         .route("/assets/portcullis.css", get(stylesheet))
 }
 

@@ -6,6 +6,7 @@
 
 mod consent;
 mod device_consent;
+mod device_done;
 mod device_link;
 mod error;
 mod form_post;
@@ -17,6 +18,7 @@ use serde::Serialize;
 pub use self::{
     consent::{ClientView, ConsentPage},
     device_consent::DeviceConsentPage,
+    device_done::DeviceDonePage,
     device_link::DeviceLinkPage,
     error::ErrorPage,
     form_post::FormPostPage,

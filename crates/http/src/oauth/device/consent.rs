@@ -1,0 +1,186 @@
+//! `GET` and `POST /device/{id}`: the signed-in user approves or refuses a device.
+//!
+//! The approval binds the device code to this browser session and its user in one conditional
+//! update, so of several approvals racing (two tabs, two server processes) exactly one counts.
+
+use axum::{
+    Form,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use portcullis_model::{DeviceCodeGrant, DeviceCodeGrantStage, OAuthClient, token::hash_token};
+use portcullis_oauth::{
+    scope::{GrantKind, Scope, ScopeContext, check_requested_scope},
+    token::UserCode,
+};
+use portcullis_storage::StorageError;
+use portcullis_templates::{
+    describe_scopes,
+    pages::{ClientView, DeviceConsentPage, DeviceDonePage},
+};
+use serde::Deserialize;
+use subtle::ConstantTimeEq as _;
+use ulid::Ulid;
+
+use crate::{
+    AppState,
+    cookies::CookieJar,
+    csrf,
+    human::post_auth::{PostAuthAction, login_url},
+    session::{self, SignedIn},
+};
+
+#[derive(Debug, Deserialize)]
+pub struct DeviceQuery {
+    code: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct DeviceForm {
+    csrf: String,
+    action: String,
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<Ulid>,
+    Query(query): Query<DeviceQuery>,
+) -> Response {
+    let loaded = match load(&state, &jar, id, query.code.as_deref()).await {
+        Ok(Ok(loaded)) => loaded,
+        Ok(Err(response)) => return response,
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let (jar, token) = csrf::token(jar, state.cookie_settings(), state.now(), &mut rand::thread_rng());
+    let page = DeviceConsentPage {
+        csrf: token,
+        client: client_view(&loaded.client),
+        user_code: loaded.user_code.to_string(),
+        scopes: describe_scopes(&loaded.grant.scope),
+        username: loaded.signed_in.user.username.clone(),
+        requester_ip: loaded.grant.ip.map(|ip| ip.to_string()),
+    };
+    (jar, state.render(StatusCode::OK, &page)).into_response()
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<Ulid>,
+    Query(query): Query<DeviceQuery>,
+    Form(form): Form<DeviceForm>,
+) -> Response {
+    let now = state.now();
+    if let Err(error) = csrf::verify(&jar, &form.csrf, now) {
+        return state.error_page(StatusCode::FORBIDDEN, "This form has expired", error.to_string());
+    }
+    let approve = match form.action.as_str() {
+        "allow" => true,
+        "deny" => false,
+        _ => return state.error_page(StatusCode::BAD_REQUEST, "Unknown choice", "Choose Allow or Cancel."),
+    };
+    let loaded = match load(&state, &jar, id, query.code.as_deref()).await {
+        Ok(Ok(loaded)) => loaded,
+        Ok(Err(response)) => return response,
+        Err(error) => return state.internal_error_page(&error),
+    };
+
+    if approve {
+        let scope: Scope = loaded.grant.scope.parse().unwrap_or_default();
+        let user = &loaded.signed_in.user;
+        let admin = user.can_request_admin || state.policy().admin_users.iter().any(|u| *u == user.username);
+        let context = ScopeContext { grant: GrantKind::DeviceCode, user_can_request_admin: admin, client_is_admin_client: false };
+        if let Err(violation) = check_requested_scope(&scope, &context) {
+            return state.error_page(StatusCode::FORBIDDEN, "This device asks for too much", violation.to_string());
+        }
+    }
+
+    let result = async {
+        let mut repository = state.database().transaction().await?;
+        let grants = repository.oauth_device_code_grants();
+        let answered = if approve {
+            grants.fulfill(id, &loaded.signed_in.session, now).await?
+        } else {
+            grants.reject(id, now).await?
+        };
+        repository.commit().await?;
+        Ok::<_, StorageError>(answered)
+    }
+    .await;
+    match result {
+        Ok(Some(_)) => {
+            tracing::info!(grant.id = %id, approved = approve, user.id = %loaded.signed_in.user.id, "device code grant answered");
+            let page = DeviceDonePage {
+                approved: approve,
+                client_name: loaded.client.client_name.clone().unwrap_or_else(|| loaded.client.client_id.clone()),
+                username: loaded.signed_in.user.username.clone(),
+            };
+            state.render(StatusCode::OK, &page)
+        }
+        // Someone answered first (another tab, another approval): the first answer stands.
+        Ok(None) => state.error_page(StatusCode::CONFLICT, "Already answered", "This device's request was already answered."),
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+struct Loaded {
+    signed_in: SignedIn,
+    grant: DeviceCodeGrant,
+    client: OAuthClient,
+    user_code: UserCode,
+}
+
+/// The grant, its client and the signed-in user, or the page to show instead.
+async fn load(state: &AppState, jar: &CookieJar, id: Ulid, code: Option<&str>) -> Result<Result<Loaded, Response>, StorageError> {
+    let now = state.now();
+    let mut repository = state.database().transaction().await?;
+    let Some(signed_in) = session::current(jar, &mut repository).await? else {
+        repository.rollback().await?;
+        let mut login = login_url(state.urls(), Some(PostAuthAction::ContinueDeviceCodeGrant { id }), None);
+        if let Some(code) = code {
+            // Keep the code through the sign-in: the login page continues to /device/{id}, and
+            // the code rides along as a login-page parameter it ignores.
+            login.query_pairs_mut().append_pair("code", code);
+        }
+        return Ok(Err(Redirect::to(login.as_str()).into_response()));
+    };
+    let grant = repository.oauth_device_code_grants().find(id).await?;
+    let gone = || {
+        state.error_page(
+            StatusCode::NOT_FOUND,
+            "This code is no longer valid",
+            "It was already used, or it expired. Start again on your device.",
+        )
+    };
+    let Some(grant) = grant.filter(|g| g.stage == DeviceCodeGrantStage::Pending && !g.is_expired(now)) else {
+        repository.rollback().await?;
+        return Ok(Err(gone()));
+    };
+    // The page must show the code the user typed, and that code must be this grant's: only its
+    // hash is stored, so it comes along in the URL and is checked here.
+    let user_code = code.and_then(|code| UserCode::parse(code).ok());
+    let Some(user_code) = user_code.filter(|user_code| {
+        bool::from(hash_token(user_code.as_str()).as_bytes().ct_eq(grant.user_code_hash.as_bytes()))
+    }) else {
+        repository.rollback().await?;
+        return Ok(Err(Redirect::to(state.urls().device_link().as_str()).into_response()));
+    };
+    let Some(client) = repository.oauth_clients().find(grant.client_id).await? else {
+        repository.rollback().await?;
+        return Ok(Err(gone()));
+    };
+    repository.rollback().await?;
+    Ok(Ok(Loaded { signed_in, grant, client, user_code }))
+}
+
+fn client_view(client: &OAuthClient) -> ClientView {
+    let mut view = ClientView::new(client.client_id.clone());
+    view.name = client.client_name.clone();
+    view.logo_uri = client.logo_uri.clone();
+    view.client_uri = client.client_uri.clone();
+    view.policy_uri = client.policy_uri.clone();
+    view.tos_uri = client.tos_uri.clone();
+    view
+}

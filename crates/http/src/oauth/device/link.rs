@@ -1,0 +1,59 @@
+//! `GET /link`: where the user types the code their device shows.
+//!
+//! The form is a GET form, so `/link?code=…` (the `verification_uri_complete`) lands on the
+//! same step as typing the code. Either way the next page shows the code again next to the
+//! application's name, so the user compares it with their device before approving (RFC 8628
+//! §5.4: the user must check they approve the device they hold).
+
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use portcullis_model::DeviceCodeGrantStage;
+use portcullis_oauth::token::UserCode;
+use portcullis_templates::pages::DeviceLinkPage;
+use serde::Deserialize;
+
+use crate::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct LinkQuery {
+    code: Option<String>,
+}
+
+pub async fn get(State(state): State<AppState>, Query(query): Query<LinkQuery>) -> Response {
+    if !state.site_config().device_code_grant_enabled {
+        return state.error_page(StatusCode::NOT_FOUND, "Device sign-in is disabled", "This server does not offer signing in devices with a code.");
+    }
+    let Some(typed) = query.code.filter(|code| !code.trim().is_empty()) else {
+        return state.render(StatusCode::OK, &DeviceLinkPage { code: None, error: None });
+    };
+    let unknown = |state: &AppState, typed: String| {
+        state.render(
+            StatusCode::NOT_FOUND,
+            &DeviceLinkPage { code: Some(typed), error: Some("This code is not valid. Check it against your device, or start again there.".to_owned()) },
+        )
+    };
+    let Ok(user_code) = UserCode::parse(&typed) else {
+        return unknown(&state, typed);
+    };
+
+    let now = state.now();
+    let found = async {
+        let mut repository = state.database().transaction().await?;
+        let grant = repository.oauth_device_code_grants().find_by_user_code(user_code.as_str()).await?;
+        repository.rollback().await?;
+        Ok::<_, portcullis_storage::StorageError>(grant)
+    }
+    .await;
+    match found {
+        Ok(Some(grant)) if grant.stage == DeviceCodeGrantStage::Pending && !grant.is_expired(now) => {
+            let mut destination = state.urls().device_consent(grant.id);
+            destination.query_pairs_mut().append_pair("code", &user_code.to_string());
+            Redirect::to(destination.as_str()).into_response()
+        }
+        Ok(_) => unknown(&state, typed),
+        Err(error) => state.internal_error_page(&error),
+    }
+}
