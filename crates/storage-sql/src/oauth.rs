@@ -3,6 +3,7 @@
 mod access_token;
 mod authorization_grant;
 mod client;
+mod client_assertion;
 mod consent;
 mod device_code_grant;
 mod refresh_token;

@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 use portcullis_storage::{
     AccessTokenRepository, AuthorizationGrantRepository, BrowserSessionRepository,
-    ConsentRepository, DeviceCodeGrantRepository, JobRepository, OAuthClientRepository,
-    OAuthSessionRepository, RefreshTokenRepository, RegistrationTokenRepository, Repository,
-    StorageError, UpstreamProviderRepository, UserEmailRepository, UserPasswordRepository,
-    UserRepository,
+    ClientAssertionRepository, ConsentRepository, DeviceCodeGrantRepository, JobRepository,
+    OAuthClientRepository, OAuthSessionRepository, RefreshTokenRepository,
+    RegistrationTokenRepository, Repository, StorageError, UpstreamProviderRepository,
+    UserEmailRepository, UserPasswordRepository, UserRepository,
 };
 use sqlx::{Postgres, Sqlite};
 
@@ -80,6 +80,10 @@ impl Repository for SqlRepository {
     }
 
     fn oauth_clients(&mut self) -> &mut dyn OAuthClientRepository {
+        self
+    }
+
+    fn oauth_client_assertions(&mut self) -> &mut dyn ClientAssertionRepository {
         self
     }
 

@@ -4,7 +4,7 @@
 //! [`user::session`] for browser sessions, [`user::registration_token`]), [`oauth::client`],
 //! [`oauth::authorization_grant`], [`oauth::device_code_grant`], [`oauth::session`],
 //! [`oauth::access_token`], [`oauth::refresh_token`], [`oauth::consent`],
-//! [`upstream::provider`], [`queue::job`]. The one implementation, `portcullis-storage-sql`,
+//! [`oauth::client_assertion`], [`upstream::provider`], [`queue::job`]. The one implementation, `portcullis-storage-sql`,
 //! keeps the same relative paths.
 //!
 //! Work happens inside a [`Repository`], a unit of work that is one database transaction:
@@ -34,6 +34,7 @@ pub use self::{
         access_token::{AccessTokenRepository, ActiveAccessToken},
         authorization_grant::{AuthorizationGrantRepository, NewAuthorizationGrant},
         client::OAuthClientRepository,
+        client_assertion::ClientAssertionRepository,
         consent::ConsentRepository,
         device_code_grant::{DeviceCodeGrantRepository, NewDeviceCodeGrant},
         refresh_token::RefreshTokenRepository,

@@ -3,6 +3,7 @@
 pub mod access_token;
 pub mod authorization_grant;
 pub mod client;
+pub mod client_assertion;
 pub mod consent;
 pub mod device_code_grant;
 pub mod refresh_token;

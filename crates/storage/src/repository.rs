@@ -4,9 +4,10 @@ use async_trait::async_trait;
 
 use crate::{
     AccessTokenRepository, AuthorizationGrantRepository, BrowserSessionRepository,
-    ConsentRepository, DeviceCodeGrantRepository, JobRepository, OAuthClientRepository,
-    OAuthSessionRepository, RefreshTokenRepository, RegistrationTokenRepository, StorageError,
-    UpstreamProviderRepository, UserEmailRepository, UserPasswordRepository, UserRepository,
+    ClientAssertionRepository, ConsentRepository, DeviceCodeGrantRepository, JobRepository,
+    OAuthClientRepository, OAuthSessionRepository, RefreshTokenRepository,
+    RegistrationTokenRepository, StorageError, UpstreamProviderRepository, UserEmailRepository,
+    UserPasswordRepository, UserRepository,
 };
 
 /// One database transaction, through which every repository is reached.
@@ -29,6 +30,9 @@ pub trait Repository: Send {
 
     /// The OAuth 2.0 clients.
     fn oauth_clients(&mut self) -> &mut dyn OAuthClientRepository;
+
+    /// The client assertions already accepted, against replays.
+    fn oauth_client_assertions(&mut self) -> &mut dyn ClientAssertionRepository;
 
     /// The OAuth 2.0 authorization grants.
     fn oauth_authorization_grants(&mut self) -> &mut dyn AuthorizationGrantRepository;

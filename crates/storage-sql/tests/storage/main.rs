@@ -11,6 +11,7 @@ mod fixtures;
 mod access_token;
 mod authorization_grant;
 mod browser_session;
+mod client_assertion;
 mod connect;
 mod consent;
 mod device_code_grant;
