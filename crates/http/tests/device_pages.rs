@@ -10,11 +10,19 @@ use portcullis_storage::NewDeviceCodeGrant;
 use zeroize::Zeroizing;
 
 async fn add_user(app: &TestApp, username: &str, password: &str) {
-    let (version, hashed) = app.state.passwords().hash(Zeroizing::new(password.to_owned())).await.expect("hashes");
+    let (version, hashed) = app
+        .state
+        .passwords()
+        .hash(Zeroizing::new(password.to_owned()))
+        .await
+        .expect("hashes");
     let now = app.state.now();
     let mut repo = app.database.transaction().await.expect("tx");
     let user = repo.users().add(username, now).await.expect("user added");
-    repo.user_passwords().add(&user, &hashed, u32::from(version), None, now).await.expect("password added");
+    repo.user_passwords()
+        .add(&user, &hashed, u32::from(version), None, now)
+        .await
+        .expect("password added");
     repo.commit().await.expect("commit");
 }
 
@@ -33,7 +41,11 @@ async fn add_device_grant(app: &TestApp) -> (ulid::Ulid, UserCode) {
     };
     let user_code = UserCode::generate(&mut rand::thread_rng());
     let mut repo = app.database.transaction().await.expect("tx");
-    let client = repo.oauth_clients().upsert_static(&client).await.expect("client");
+    let client = repo
+        .oauth_clients()
+        .upsert_static(&client)
+        .await
+        .expect("client");
     let grant = repo
         .oauth_device_code_grants()
         .add(
@@ -56,7 +68,12 @@ async fn add_device_grant(app: &TestApp) -> (ulid::Ulid, UserCode) {
 
 async fn stage(app: &TestApp, id: ulid::Ulid) -> DeviceCodeGrantStage {
     let mut repo = app.database.transaction().await.expect("tx");
-    repo.oauth_device_code_grants().find(id).await.expect("ok").expect("grant").stage
+    repo.oauth_device_code_grants()
+        .find(id)
+        .await
+        .expect("ok")
+        .expect("grant")
+        .stage
 }
 
 #[tokio::test]
@@ -75,24 +92,49 @@ async fn the_user_types_the_code_signs_in_and_approves_the_device() {
     assert!(login_path.starts_with("/login"), "{login_path}");
     let form = browser.get(&login_path).await;
     let csrf = form.field("csrf").expect("csrf");
-    let signed_in = browser.post(&login_path, &[("csrf", &csrf), ("username", "alice"), ("password", "correct horse battery staple")]).await;
+    let signed_in = browser
+        .post(
+            &login_path,
+            &[
+                ("csrf", &csrf),
+                ("username", "alice"),
+                ("password", "correct horse battery staple"),
+            ],
+        )
+        .await;
     let consent_path = signed_in.location_path();
-    assert!(consent_path.starts_with(&format!("/device/{id}")), "{consent_path}");
+    assert!(
+        consent_path.starts_with(&format!("/device/{id}")),
+        "{consent_path}"
+    );
 
     let consent = browser.get(&consent_path).await;
     assert_eq!(consent.status, StatusCode::OK, "{}", consent.body);
-    assert!(consent.body.contains(&code.to_string()), "the page shows the code to compare");
+    assert!(
+        consent.body.contains(&code.to_string()),
+        "the page shows the code to compare"
+    );
     assert!(consent.body.contains("Living Room TV"));
     let csrf = consent.field("csrf").expect("csrf");
-    let done = browser.post(&consent_path, &[("csrf", &csrf), ("action", "allow")]).await;
+    let done = browser
+        .post(&consent_path, &[("csrf", &csrf), ("action", "allow")])
+        .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert!(done.body.contains("Device connected"));
-    assert!(matches!(stage(&app, id).await, DeviceCodeGrantStage::Fulfilled { .. }));
+    assert!(matches!(
+        stage(&app, id).await,
+        DeviceCodeGrantStage::Fulfilled { .. }
+    ));
 
     // The code is bound to that first approval.
-    let again = browser.post(&consent_path, &[("csrf", &csrf), ("action", "deny")]).await;
+    let again = browser
+        .post(&consent_path, &[("csrf", &csrf), ("action", "deny")])
+        .await;
     assert_ne!(again.status, StatusCode::OK);
-    assert!(matches!(stage(&app, id).await, DeviceCodeGrantStage::Fulfilled { .. }));
+    assert!(matches!(
+        stage(&app, id).await,
+        DeviceCodeGrantStage::Fulfilled { .. }
+    ));
 }
 
 #[tokio::test]
@@ -101,18 +143,37 @@ async fn a_refused_device_is_recorded_as_rejected() {
     add_user(&app, "alice", "correct horse battery staple").await;
     let (id, code) = add_device_grant(&app).await;
     let mut browser = Browser::new(&app);
-    let login = browser.get(&format!("/login?kind=continue_device_code_grant&id={id}&code={code}")).await;
+    let login = browser
+        .get(&format!(
+            "/login?kind=continue_device_code_grant&id={id}&code={code}"
+        ))
+        .await;
     let csrf = login.field("csrf").expect("csrf");
     let signed_in = browser
-        .post(&format!("/login?kind=continue_device_code_grant&id={id}&code={code}"), &[("csrf", &csrf), ("username", "alice"), ("password", "correct horse battery staple")])
+        .post(
+            &format!("/login?kind=continue_device_code_grant&id={id}&code={code}"),
+            &[
+                ("csrf", &csrf),
+                ("username", "alice"),
+                ("password", "correct horse battery staple"),
+            ],
+        )
         .await;
     let consent = browser.get(&signed_in.location_path()).await;
     let csrf = consent.field("csrf").expect("csrf");
 
-    let done = browser.post(&signed_in.location_path(), &[("csrf", &csrf), ("action", "deny")]).await;
+    let done = browser
+        .post(
+            &signed_in.location_path(),
+            &[("csrf", &csrf), ("action", "deny")],
+        )
+        .await;
 
     assert!(done.body.contains("Device refused"), "{}", done.body);
-    assert!(matches!(stage(&app, id).await, DeviceCodeGrantStage::Rejected { .. }));
+    assert!(matches!(
+        stage(&app, id).await,
+        DeviceCodeGrantStage::Rejected { .. }
+    ));
 }
 
 #[tokio::test]
@@ -145,7 +206,16 @@ async fn the_approval_page_needs_the_grants_own_code() {
     let mut browser = Browser::new(&app);
     let login = browser.get("/login").await;
     let csrf = login.field("csrf").expect("csrf");
-    browser.post("/login", &[("csrf", &csrf), ("username", "alice"), ("password", "correct horse battery staple")]).await;
+    browser
+        .post(
+            "/login",
+            &[
+                ("csrf", &csrf),
+                ("username", "alice"),
+                ("password", "correct horse battery staple"),
+            ],
+        )
+        .await;
 
     // Guessing a grant id is not enough: without its user code the page sends you to /link.
     let page = browser.get(&format!("/device/{id}?code=BCDF-GHJK")).await;

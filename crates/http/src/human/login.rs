@@ -163,10 +163,13 @@ pub async fn post(
 
     tracing::info!(user.id = %user.id, user.username = %user.username, "signed in with a password");
     let jar = session::remember(&state, jar, &browser_session);
-    let mut destination = query
-        .action()
-        .map_or_else(|| state.urls().index(), |action| action.destination(state.urls()));
-    if let (Some(PostAuthAction::ContinueDeviceCodeGrant { .. }), Some(code)) = (query.action(), &query.code) {
+    let mut destination = query.action().map_or_else(
+        || state.urls().index(),
+        |action| action.destination(state.urls()),
+    );
+    if let (Some(PostAuthAction::ContinueDeviceCodeGrant { .. }), Some(code)) =
+        (query.action(), &query.code)
+    {
         destination.query_pairs_mut().append_pair("code", code);
     }
     (jar, Redirect::to(destination.as_str())).into_response()

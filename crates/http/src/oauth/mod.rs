@@ -1,13 +1,27 @@
 //! The `oauth` resource: the OAuth 2.0 / OIDC endpoints under `/oauth2/`.
 
 pub mod authorization;
+pub mod client_auth;
 pub mod device;
+pub mod id_token;
+pub mod introspection;
 pub mod keys;
+pub mod registration;
+pub mod reply;
+pub mod revocation;
+pub mod token;
+pub mod userinfo;
 
 use axum::Router;
 
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(keys::router())
+    Router::new()
+        .merge(keys::router())
+        .merge(registration::router())
+        .merge(token::router())
+        .merge(introspection::router())
+        .merge(revocation::router())
+        .merge(userinfo::router())
 }

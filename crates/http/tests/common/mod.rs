@@ -140,3 +140,4 @@ pub fn resource(name: ResourceName) -> Resource {
     Resource::new(name)
 }
 pub mod browser;
+pub mod oauth;

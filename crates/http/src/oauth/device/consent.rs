@@ -53,7 +53,12 @@ pub async fn get(
         Ok(Err(response)) => return response,
         Err(error) => return state.internal_error_page(&error),
     };
-    let (jar, token) = csrf::token(jar, state.cookie_settings(), state.now(), &mut rand::thread_rng());
+    let (jar, token) = csrf::token(
+        jar,
+        state.cookie_settings(),
+        state.now(),
+        &mut rand::thread_rng(),
+    );
     let page = DeviceConsentPage {
         csrf: token,
         client: client_view(&loaded.client),
@@ -74,12 +79,22 @@ pub async fn post(
 ) -> Response {
     let now = state.now();
     if let Err(error) = csrf::verify(&jar, &form.csrf, now) {
-        return state.error_page(StatusCode::FORBIDDEN, "This form has expired", error.to_string());
+        return state.error_page(
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            error.to_string(),
+        );
     }
     let approve = match form.action.as_str() {
         "allow" => true,
         "deny" => false,
-        _ => return state.error_page(StatusCode::BAD_REQUEST, "Unknown choice", "Choose Allow or Cancel."),
+        _ => {
+            return state.error_page(
+                StatusCode::BAD_REQUEST,
+                "Unknown choice",
+                "Choose Allow or Cancel.",
+            );
+        }
     };
     let loaded = match load(&state, &jar, id, query.code.as_deref()).await {
         Ok(Ok(loaded)) => loaded,
@@ -90,10 +105,23 @@ pub async fn post(
     if approve {
         let scope: Scope = loaded.grant.scope.parse().unwrap_or_default();
         let user = &loaded.signed_in.user;
-        let admin = user.can_request_admin || state.policy().admin_users.iter().any(|u| *u == user.username);
-        let context = ScopeContext { grant: GrantKind::DeviceCode, user_can_request_admin: admin, client_is_admin_client: false };
+        let admin = user.can_request_admin
+            || state
+                .policy()
+                .admin_users
+                .iter()
+                .any(|u| *u == user.username);
+        let context = ScopeContext {
+            grant: GrantKind::DeviceCode,
+            user_can_request_admin: admin,
+            client_is_admin_client: false,
+        };
         if let Err(violation) = check_requested_scope(&scope, &context) {
-            return state.error_page(StatusCode::FORBIDDEN, "This device asks for too much", violation.to_string());
+            return state.error_page(
+                StatusCode::FORBIDDEN,
+                "This device asks for too much",
+                violation.to_string(),
+            );
         }
     }
 
@@ -114,13 +142,21 @@ pub async fn post(
             tracing::info!(grant.id = %id, approved = approve, user.id = %loaded.signed_in.user.id, "device code grant answered");
             let page = DeviceDonePage {
                 approved: approve,
-                client_name: loaded.client.client_name.clone().unwrap_or_else(|| loaded.client.client_id.clone()),
+                client_name: loaded
+                    .client
+                    .client_name
+                    .clone()
+                    .unwrap_or_else(|| loaded.client.client_id.clone()),
                 username: loaded.signed_in.user.username.clone(),
             };
             state.render(StatusCode::OK, &page)
         }
         // Someone answered first (another tab, another approval): the first answer stands.
-        Ok(None) => state.error_page(StatusCode::CONFLICT, "Already answered", "This device's request was already answered."),
+        Ok(None) => state.error_page(
+            StatusCode::CONFLICT,
+            "Already answered",
+            "This device's request was already answered.",
+        ),
         Err(error) => state.internal_error_page(&error),
     }
 }
@@ -133,12 +169,21 @@ struct Loaded {
 }
 
 /// The grant, its client and the signed-in user, or the page to show instead.
-async fn load(state: &AppState, jar: &CookieJar, id: Ulid, code: Option<&str>) -> Result<Result<Loaded, Response>, StorageError> {
+async fn load(
+    state: &AppState,
+    jar: &CookieJar,
+    id: Ulid,
+    code: Option<&str>,
+) -> Result<Result<Loaded, Response>, StorageError> {
     let now = state.now();
     let mut repository = state.database().transaction().await?;
     let Some(signed_in) = session::current(jar, &mut repository).await? else {
         repository.rollback().await?;
-        let mut login = login_url(state.urls(), Some(PostAuthAction::ContinueDeviceCodeGrant { id }), None);
+        let mut login = login_url(
+            state.urls(),
+            Some(PostAuthAction::ContinueDeviceCodeGrant { id }),
+            None,
+        );
         if let Some(code) = code {
             // Keep the code through the sign-in: the login page continues to /device/{id}, and
             // the code rides along as a login-page parameter it ignores.
@@ -154,7 +199,9 @@ async fn load(state: &AppState, jar: &CookieJar, id: Ulid, code: Option<&str>) -
             "It was already used, or it expired. Start again on your device.",
         )
     };
-    let Some(grant) = grant.filter(|g| g.stage == DeviceCodeGrantStage::Pending && !g.is_expired(now)) else {
+    let Some(grant) =
+        grant.filter(|g| g.stage == DeviceCodeGrantStage::Pending && !g.is_expired(now))
+    else {
         repository.rollback().await?;
         return Ok(Err(gone()));
     };
@@ -162,17 +209,28 @@ async fn load(state: &AppState, jar: &CookieJar, id: Ulid, code: Option<&str>) -
     // hash is stored, so it comes along in the URL and is checked here.
     let user_code = code.and_then(|code| UserCode::parse(code).ok());
     let Some(user_code) = user_code.filter(|user_code| {
-        bool::from(hash_token(user_code.as_str()).as_bytes().ct_eq(grant.user_code_hash.as_bytes()))
+        bool::from(
+            hash_token(user_code.as_str())
+                .as_bytes()
+                .ct_eq(grant.user_code_hash.as_bytes()),
+        )
     }) else {
         repository.rollback().await?;
-        return Ok(Err(Redirect::to(state.urls().device_link().as_str()).into_response()));
+        return Ok(Err(
+            Redirect::to(state.urls().device_link().as_str()).into_response()
+        ));
     };
     let Some(client) = repository.oauth_clients().find(grant.client_id).await? else {
         repository.rollback().await?;
         return Ok(Err(gone()));
     };
     repository.rollback().await?;
-    Ok(Ok(Loaded { signed_in, grant, client, user_code }))
+    Ok(Ok(Loaded {
+        signed_in,
+        grant,
+        client,
+        user_code,
+    }))
 }
 
 fn client_view(client: &OAuthClient) -> ClientView {

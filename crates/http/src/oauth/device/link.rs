@@ -24,15 +24,31 @@ pub struct LinkQuery {
 
 pub async fn get(State(state): State<AppState>, Query(query): Query<LinkQuery>) -> Response {
     if !state.site_config().device_code_grant_enabled {
-        return state.error_page(StatusCode::NOT_FOUND, "Device sign-in is disabled", "This server does not offer signing in devices with a code.");
+        return state.error_page(
+            StatusCode::NOT_FOUND,
+            "Device sign-in is disabled",
+            "This server does not offer signing in devices with a code.",
+        );
     }
     let Some(typed) = query.code.filter(|code| !code.trim().is_empty()) else {
-        return state.render(StatusCode::OK, &DeviceLinkPage { code: None, error: None });
+        return state.render(
+            StatusCode::OK,
+            &DeviceLinkPage {
+                code: None,
+                error: None,
+            },
+        );
     };
     let unknown = |state: &AppState, typed: String| {
         state.render(
             StatusCode::NOT_FOUND,
-            &DeviceLinkPage { code: Some(typed), error: Some("This code is not valid. Check it against your device, or start again there.".to_owned()) },
+            &DeviceLinkPage {
+                code: Some(typed),
+                error: Some(
+                    "This code is not valid. Check it against your device, or start again there."
+                        .to_owned(),
+                ),
+            },
         )
     };
     let Ok(user_code) = UserCode::parse(&typed) else {
@@ -42,15 +58,22 @@ pub async fn get(State(state): State<AppState>, Query(query): Query<LinkQuery>) 
     let now = state.now();
     let found = async {
         let mut repository = state.database().transaction().await?;
-        let grant = repository.oauth_device_code_grants().find_by_user_code(user_code.as_str()).await?;
+        let grant = repository
+            .oauth_device_code_grants()
+            .find_by_user_code(user_code.as_str())
+            .await?;
         repository.rollback().await?;
         Ok::<_, portcullis_storage::StorageError>(grant)
     }
     .await;
     match found {
-        Ok(Some(grant)) if grant.stage == DeviceCodeGrantStage::Pending && !grant.is_expired(now) => {
+        Ok(Some(grant))
+            if grant.stage == DeviceCodeGrantStage::Pending && !grant.is_expired(now) =>
+        {
             let mut destination = state.urls().device_consent(grant.id);
-            destination.query_pairs_mut().append_pair("code", &user_code.to_string());
+            destination
+                .query_pairs_mut()
+                .append_pair("code", &user_code.to_string());
             Redirect::to(destination.as_str()).into_response()
         }
         Ok(_) => unknown(&state, typed),

@@ -1,0 +1,87 @@
+//! How the back-channel OAuth endpoints answer: JSON bodies, never cached, errors as
+//! RFC 6749 §5.2 `{"error", "error_description"}` objects.
+
+use axum::{
+    Json,
+    extract::{FromRequest, Request},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use portcullis_oauth::{ClientError, ErrorCode};
+use serde::{Serialize, de::DeserializeOwned};
+
+/// `body` as JSON with `status`, marked uncacheable: RFC 6749 §5.1 requires `Cache-Control:
+/// no-store` and `Pragma: no-cache` on anything carrying tokens, and errors get the same so
+/// that no intermediary keeps a stale answer.
+pub(crate) fn no_store_json<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// An OAuth error body with the status its code calls for.
+pub(crate) fn error(error: &ClientError) -> Response {
+    no_store_json(error.status(), error)
+}
+
+/// A failure of ours rather than of the request: logged with its detail, shown as a bare
+/// `server_error` so nothing about our insides reaches the client.
+#[derive(Debug)]
+pub struct Internal(String);
+
+impl Internal {
+    /// The answer to the client; the detail goes to the log.
+    pub(crate) fn response(&self, endpoint: &'static str) -> Response {
+        tracing::error!(endpoint, error = %self.0, "internal error on an OAuth endpoint");
+        error(&ClientError::new(ErrorCode::ServerError))
+    }
+}
+
+impl From<portcullis_storage::StorageError> for Internal {
+    fn from(error: portcullis_storage::StorageError) -> Self {
+        Self(error.to_string())
+    }
+}
+
+impl From<portcullis_keys::SignError> for Internal {
+    fn from(error: portcullis_keys::SignError) -> Self {
+        Self(error.to_string())
+    }
+}
+
+impl From<String> for Internal {
+    fn from(message: String) -> Self {
+        Self(message)
+    }
+}
+
+impl From<&str> for Internal {
+    fn from(message: &str) -> Self {
+        Self(message.to_owned())
+    }
+}
+
+/// A form body (`application/x-www-form-urlencoded`) whose rejection speaks OAuth: a missing,
+/// repeated or malformed parameter is `invalid_request` (RFC 6749 §3.1, §5.2), not axum's
+/// plain-text 4xx.
+pub struct OAuthForm<T>(pub T);
+
+impl<T, S> FromRequest<S> for OAuthForm<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Form::<T>::from_request(request, state).await {
+            Ok(axum::Form(value)) => Ok(Self(value)),
+            Err(rejection) => Err(error(
+                &ClientError::new(ErrorCode::InvalidRequest)
+                    .with_description(rejection.body_text()),
+            )),
+        }
+    }
+}

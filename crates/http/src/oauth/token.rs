@@ -1,0 +1,229 @@
+//! `POST /oauth2/token`: the token endpoint (RFC 6749 §3.2, §4.1.3, §4.4, §6).
+//!
+//! The handler authenticates the client, parses the request and hands it to the module of its
+//! grant. Every answer is JSON with `Cache-Control: no-store` and `Pragma: no-cache`
+//! (RFC 6749 §5.1), and every error an RFC 6749 §5.2 body.
+
+mod authorization_code;
+mod client_credentials;
+mod refresh_token;
+
+use axum::{
+    Router,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use chrono::{DateTime, TimeDelta, Utc};
+use portcullis_model::{AccessToken, OAuthSession, RefreshToken};
+use portcullis_oauth::{
+    ClientError, ErrorCode, ToClientError as _,
+    requests::{AccessTokenResponse, AccessTokenType, TokenParams, TokenRequest},
+    scope::Scope,
+    token::TokenType,
+};
+use portcullis_storage::{Repository, StorageError};
+
+use super::{
+    client_auth::{self, ClientAuthFailure, Credentials},
+    reply::{self, Internal, OAuthForm},
+};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/oauth2/token", post(post_token))
+}
+
+async fn post_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OAuthForm(params): OAuthForm<TokenParams>,
+) -> Response {
+    match token(&state, &headers, &params).await {
+        Ok(response) => reply::no_store_json(StatusCode::OK, &response),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn token(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &TokenParams,
+) -> Result<AccessTokenResponse, TokenError> {
+    let credentials = Credentials::from_request(headers, &params.client)?;
+    let client =
+        client_auth::authenticate(state, &credentials, &state.urls().token_endpoint()).await?;
+    let request = TokenRequest::try_from(params)
+        .map_err(|error| TokenError::Request(error.to_client_error()))?;
+
+    // The device authorization grant is served by a later version; until then it is answered
+    // like any grant we do not know.
+    if let TokenRequest::DeviceCode { .. } = request {
+        return Err(TokenError::UnsupportedGrantType);
+    }
+    // RFC 6749 §5.2: a client may only use the grants it registered.
+    if !client_has_grant(&client, request.grant_type().as_str()) {
+        return Err(TokenError::UnauthorizedClient(
+            "the client is not allowed to use this grant type",
+        ));
+    }
+
+    match request {
+        TokenRequest::AuthorizationCode {
+            code,
+            code_verifier,
+            ..
+        } => {
+            // The redirect URI is compared as sent, not as parsed: RFC 6749 §4.1.3 asks for the
+            // same value as in the authorization request.
+            let request = authorization_code::CodeRequest {
+                code: &code,
+                redirect_uri: params.redirect_uri.as_deref(),
+                code_verifier: code_verifier.as_deref(),
+            };
+            authorization_code::exchange(state, &client, &request).await
+        }
+        TokenRequest::RefreshToken {
+            refresh_token,
+            scope,
+        } => refresh_token::refresh(state, &client, &refresh_token, scope.as_ref()).await,
+        TokenRequest::ClientCredentials { scope } => {
+            let user_agent = headers
+                .get(header::USER_AGENT)
+                .and_then(|value| value.to_str().ok());
+            client_credentials::grant(state, &client, &scope, user_agent).await
+        }
+        TokenRequest::DeviceCode { .. } => Err(TokenError::UnsupportedGrantType),
+    }
+}
+
+/// Why the token endpoint refuses a request.
+#[derive(Debug)]
+pub enum TokenError {
+    /// The client did not authenticate (401 `invalid_client`).
+    ClientAuth(ClientAuthFailure),
+    /// The request itself is malformed, as the protocol crate judged it.
+    Request(ClientError),
+    /// A grant type we do not serve.
+    UnsupportedGrantType,
+    /// The client may not do this.
+    UnauthorizedClient(&'static str),
+    /// The code or refresh token is unknown, spent, expired, of another client, or its session
+    /// or user is no longer active.
+    InvalidGrant(&'static str),
+    /// The scope asked for is not allowed.
+    InvalidScope(String),
+    /// Our fault.
+    Internal(Internal),
+}
+
+impl From<ClientAuthFailure> for TokenError {
+    fn from(failure: ClientAuthFailure) -> Self {
+        Self::ClientAuth(failure)
+    }
+}
+
+impl From<Internal> for TokenError {
+    fn from(error: Internal) -> Self {
+        Self::Internal(error)
+    }
+}
+
+impl From<StorageError> for TokenError {
+    fn from(error: StorageError) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+impl IntoResponse for TokenError {
+    fn into_response(self) -> Response {
+        let (code, description) = match self {
+            Self::ClientAuth(failure) => return failure.response("token"),
+            Self::Internal(internal) => return internal.response("token"),
+            Self::Request(error) => return reply::error(&error),
+            Self::UnsupportedGrantType => (
+                ErrorCode::UnsupportedGrantType,
+                "this grant type is not supported".to_owned(),
+            ),
+            Self::UnauthorizedClient(why) => (ErrorCode::UnauthorizedClient, why.to_owned()),
+            Self::InvalidGrant(why) => (ErrorCode::InvalidGrant, why.to_owned()),
+            Self::InvalidScope(why) => (ErrorCode::InvalidScope, why),
+        };
+        reply::error(&ClientError::new(code).with_description(description))
+    }
+}
+
+/// Tokens just stored for a session.
+struct IssuedTokens {
+    access_token: String,
+    access: AccessToken,
+    refresh_token: Option<(String, RefreshToken)>,
+    expires_in: u64,
+}
+
+impl IssuedTokens {
+    fn response(self, scope: &Scope, id_token: Option<String>) -> AccessTokenResponse {
+        AccessTokenResponse {
+            access_token: self.access_token,
+            token_type: AccessTokenType::Bearer,
+            expires_in: Some(self.expires_in),
+            refresh_token: self.refresh_token.map(|(token, _)| token),
+            scope: (!scope.is_empty()).then(|| scope.clone()),
+            id_token,
+        }
+    }
+}
+
+/// Stores a new access token for `session`, valid for `access_token_ttl`, and with it a
+/// refresh token if `with_refresh`.
+async fn issue_tokens(
+    state: &AppState,
+    repo: &mut dyn Repository,
+    session: &OAuthSession,
+    with_refresh: bool,
+    now: DateTime<Utc>,
+) -> Result<IssuedTokens, TokenError> {
+    let ttl = state.site_config().access_token_ttl;
+    let lifetime =
+        TimeDelta::from_std(ttl).map_err(|_| Internal::from("access_token_ttl is out of range"))?;
+    let access_token = TokenType::AccessToken.generate(&mut rand::thread_rng());
+    let refresh_token =
+        with_refresh.then(|| TokenType::RefreshToken.generate(&mut rand::thread_rng()));
+
+    let access = repo
+        .oauth_access_tokens()
+        .add(session, &access_token, Some(now + lifetime), now)
+        .await?;
+    let refresh_token = match refresh_token {
+        Some(token) => {
+            let stored = repo
+                .oauth_refresh_tokens()
+                .add(session, &token, Some(&access), now)
+                .await?;
+            Some((token, stored))
+        }
+        None => None,
+    };
+    Ok(IssuedTokens {
+        access_token,
+        access,
+        refresh_token,
+        expires_in: ttl.as_secs(),
+    })
+}
+
+/// The scope stored on a session, which we wrote ourselves.
+fn session_scope(session: &OAuthSession) -> Result<Scope, Internal> {
+    session.scope.parse().map_err(|error| {
+        Internal::from(format!(
+            "session {} has an invalid scope: {error}",
+            session.id
+        ))
+    })
+}
+
+/// Whether `client` registered `grant_type`.
+fn client_has_grant(client: &portcullis_model::OAuthClient, grant_type: &str) -> bool {
+    client.grant_types.iter().any(|g| g == grant_type)
+}
