@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Interoperability tests: an independent, OpenID-certified relying-party library (openid-client,
+# from npm) drives a real `mas-cli server` over HTTP.
+#
+#   interop/run.sh
+#
+# Builds the binary, writes a throwaway configuration on a free port, registers a user with
+# `mas-cli manage register-user`, starts the server, runs `node --test interop/tests/`, and stops
+# the server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --quiet --bin mas-cli
+bin=$PWD/target/debug/mas-cli
+key=$PWD/crates/config/tests/fixtures/keys/rsa-2048.pkcs1.pem
+(cd interop && npm ci --no-audit --no-fund --loglevel=error)
+
+dir=$(mktemp -d)
+pid=
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" || true; fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port/"
+secret=interop-homeserver-secret
+cat > "$dir/config.yaml" <<YAML
+http:
+  public_base: $base
+  issuer: $base
+  listeners:
+    - name: web
+      resources:
+        - name: discovery
+        - name: human
+        - name: oauth
+        - name: health
+      binds:
+        - address: "127.0.0.1:$port"
+secrets:
+  encryption: "$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+  keys:
+    - kid: interop-rsa
+      key_file: "$key"
+matrix:
+  homeserver: localhost
+  secret: $secret
+YAML
+
+cd "$dir"
+"$bin" database migrate >/dev/null
+"$bin" manage register-user alice -p 'correct horse battery staple' --yes >/dev/null
+"$bin" server > server.log 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do
+  curl -sf -o /dev/null "${base}health" && break
+  if ! kill -0 "$pid" 2>/dev/null; then cat server.log; exit 1; fi
+  sleep 0.05
+done
+cd - >/dev/null
+
+status=0
+BASE_URL=$base HOMESERVER_SECRET=$secret USERNAME=alice PASSWORD='correct horse battery staple' \
+  node --test interop/tests/ || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "--- server log"; tail -n 50 "$dir/server.log"
+fi
+exit "$status"
