@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, HashSet};
 use crate::{
     Site, TemplateError, Templates,
     pages::{
-        ClientView, ConsentPage, DeviceConsentPage, DeviceDonePage, DeviceLinkPage, ErrorPage,
-        FormPostPage, LoggedOutPage, LoginPage, Page,
+        ClientView, ConsentPage, DeviceConsentPage, DeviceDonePage, DeviceLinkPage, EndSessionPage,
+        ErrorPage, FormPostPage, IndexPage, LoggedOutPage, LoginPage, Page,
     },
     scope::describe_scopes,
     site::Branding,
@@ -44,6 +44,30 @@ pub(crate) fn check_all(templates: &Templates) -> Result<(), TemplateError> {
             check_page(templates, &site, &page)?;
         }
         check_page(templates, &site, &sample_form_post())?;
+        for username in [Some("alice".to_owned()), None] {
+            check_page(
+                templates,
+                &site,
+                &IndexPage {
+                    csrf: "token".to_owned(),
+                    username,
+                },
+            )?;
+        }
+        for (client_name, username) in [
+            (Some("Element".to_owned()), Some("alice".to_owned())),
+            (None, None),
+        ] {
+            check_page(
+                templates,
+                &site,
+                &EndSessionPage {
+                    csrf: "token".to_owned(),
+                    client_name,
+                    username,
+                },
+            )?;
+        }
         for login_url in [Some("/login".to_owned()), None] {
             check_page(templates, &site, &LoggedOutPage { login_url })?;
             for approved in [true, false] {

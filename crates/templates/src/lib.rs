@@ -53,7 +53,12 @@ const EMBEDDED: &[(&str, &str)] = &[
         "device_link.html",
         include_str!("../templates/device_link.html"),
     ),
+    (
+        "end_session.html",
+        include_str!("../templates/end_session.html"),
+    ),
     ("error.html", include_str!("../templates/error.html")),
+    ("index.html", include_str!("../templates/index.html")),
     (
         "form_post.html",
         include_str!("../templates/form_post.html"),

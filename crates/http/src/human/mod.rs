@@ -1,5 +1,6 @@
 //! The `human` resource: pages for people (sign-in, consent, device approval).
 
+pub mod index;
 pub mod login;
 pub mod logout;
 pub mod post_auth;
@@ -13,7 +14,12 @@ use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/", get(index::get))
         .route("/login", get(login::get).post(login::post))
+        .route(
+            "/oauth2/logout",
+            get(crate::oauth::end_session::get).post(crate::oauth::end_session::post),
+        )
         .route("/logout", post(logout::post))
         // The authorization endpoint and its consent page are pages for people, as in MAS.
         .route("/authorize", get(crate::oauth::authorization::get))

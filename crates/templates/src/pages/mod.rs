@@ -8,8 +8,10 @@ mod consent;
 mod device_consent;
 mod device_done;
 mod device_link;
+mod end_session;
 mod error;
 mod form_post;
+mod index;
 mod logged_out;
 mod login;
 
@@ -20,8 +22,10 @@ pub use self::{
     device_consent::DeviceConsentPage,
     device_done::DeviceDonePage,
     device_link::DeviceLinkPage,
+    end_session::EndSessionPage,
     error::ErrorPage,
     form_post::FormPostPage,
+    index::IndexPage,
     logged_out::LoggedOutPage,
     login::LoginPage,
 };
