@@ -14,6 +14,7 @@ pub mod health;
 pub mod human;
 pub mod oauth;
 pub mod pages;
+pub mod rate_limit;
 pub mod session;
 pub mod site_config;
 pub mod url_builder;
@@ -55,6 +56,7 @@ struct Inner {
     templates: Templates,
     policy: PolicyData,
     homeserver_secret: Option<Zeroizing<String>>,
+    limiters: rate_limit::Limiters,
 }
 
 /// The parts of `policy.data` the default authorization rules read.
@@ -136,6 +138,7 @@ impl AppState {
                 templates: parts.templates,
                 policy: parts.policy,
                 homeserver_secret: parts.homeserver_secret,
+                limiters: rate_limit::Limiters::default(),
             }),
         }
     }
@@ -179,6 +182,12 @@ impl AppState {
     #[must_use]
     pub fn policy(&self) -> &PolicyData {
         &self.inner.policy
+    }
+
+    /// The per-process rate limiters.
+    #[must_use]
+    pub fn limiters(&self) -> &rate_limit::Limiters {
+        &self.inner.limiters
     }
 
     /// The homeserver's shared secret, if configured.

@@ -231,3 +231,23 @@ async fn the_link_page_is_a_form_with_a_labelled_code_field() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("<label for=\"code\""));
 }
+
+#[tokio::test]
+async fn guessing_codes_is_cut_short_even_for_a_right_guess() {
+    let app = app().await;
+    let (_, code) = add_device_grant(&app).await;
+    let mut browser = Browser::new(&app);
+    for _ in 0..10 {
+        let page = browser.get("/link?code=BCDF-GHJK").await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND);
+    }
+    let limited = browser.get("/link?code=BCDF-GHJK").await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers.get("retry-after").is_some());
+    let right = browser.get(&format!("/link?code={code}")).await;
+    assert_eq!(
+        right.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "over the limit, even the right code waits"
+    );
+}

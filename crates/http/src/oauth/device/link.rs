@@ -7,7 +7,7 @@
 
 use axum::{
     extract::{Query, State},
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use portcullis_model::DeviceCodeGrantStage;
@@ -15,14 +15,18 @@ use portcullis_oauth::token::UserCode;
 use portcullis_templates::pages::DeviceLinkPage;
 use serde::Deserialize;
 
-use crate::AppState;
+use crate::{AppState, client_ip::ClientIp};
 
 #[derive(Debug, Deserialize)]
 pub struct LinkQuery {
     code: Option<String>,
 }
 
-pub async fn get(State(state): State<AppState>, Query(query): Query<LinkQuery>) -> Response {
+pub async fn get(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Query(query): Query<LinkQuery>,
+) -> Response {
     if !state.site_config().device_code_grant_enabled {
         return state.error_page(
             StatusCode::NOT_FOUND,
@@ -39,6 +43,22 @@ pub async fn get(State(state): State<AppState>, Query(query): Query<LinkQuery>) 
             },
         );
     };
+    if let Err(wait) = state.limiters().user_code_attempt(ip) {
+        let mut response = state.render(
+            StatusCode::TOO_MANY_REQUESTS,
+            &DeviceLinkPage {
+                code: Some(typed),
+                error: Some(
+                    "Too many codes were tried from this address. Wait a minute and try again."
+                        .to_owned(),
+                ),
+            },
+        );
+        if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
     let unknown = |state: &AppState, typed: String| {
         state.render(
             StatusCode::NOT_FOUND,
