@@ -455,3 +455,93 @@ async fn a_login_hint_fills_in_the_username() {
     let form = browser.get(&start.location_path()).await;
     assert!(form.body.contains("value=\"bob\""), "{}", form.body);
 }
+
+async fn add_implicit_client(app: &TestApp) {
+    let client = OAuthClient {
+        id: ulid::Ulid::new(),
+        client_id: "hybrid-app".to_owned(),
+        is_static: true,
+        client_auth_method: "client_secret_basic".to_owned(),
+        encrypted_client_secret: Some(app.state.encrypter().encrypt(b"client-secret")),
+        redirect_uris: vec![REDIRECT.to_owned()],
+        grant_types: vec!["authorization_code".to_owned(), "implicit".to_owned()],
+        created_at: app.state.now(),
+        ..OAuthClient::default()
+    };
+    let mut repo = app.database.transaction().await.expect("tx");
+    repo.oauth_clients()
+        .upsert_static(&client)
+        .await
+        .expect("client stored");
+    repo.commit().await.expect("commit");
+}
+
+#[tokio::test]
+async fn a_client_allowed_the_implicit_grant_gets_a_code_and_an_id_token_in_the_fragment() {
+    let app = app().await;
+    add_user(&app, "alice", "correct horse battery staple", false).await;
+    add_implicit_client(&app).await;
+    let mut browser = Browser::new(&app);
+    let uri = authorize_uri("hybrid-app", "&nonce=n-0S6")
+        .replace("response_type=code", "response_type=code%20id_token");
+    let start = browser.get(&uri).await;
+    let consent = sign_in(
+        &mut browser,
+        &start,
+        "alice",
+        "correct horse battery staple",
+    )
+    .await;
+    let done = allow(&mut browser, &consent).await;
+
+    let location: url::Url = done
+        .location
+        .as_deref()
+        .expect("redirect")
+        .parse()
+        .expect("URL");
+    assert_eq!(
+        location.query(),
+        None,
+        "hybrid responses go in the fragment"
+    );
+    let params: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(location.fragment().expect("a fragment").as_bytes())
+            .into_owned()
+            .collect();
+    let code = params.get("code").expect("a code");
+    let id_token = params.get("id_token").expect("an ID token");
+    let jwks = serde_json::to_string(app.state.keystore().public_jwks()).expect("JWKS");
+    let claims = portcullis_keys::verify_jwt(&jwks, id_token).expect("signed with our key");
+    assert_eq!(claims["nonce"], "n-0S6");
+    assert_eq!(claims["aud"], "hybrid-app");
+    assert_eq!(
+        claims["c_hash"],
+        portcullis_oauth::id_token::half_hash(portcullis_oauth::id_token::HashAlg::Sha256, code)
+    );
+}
+
+#[tokio::test]
+async fn an_id_token_response_is_refused_to_a_client_without_the_implicit_grant() {
+    let app = app().await;
+    add_client(&app, "web-app", "client_secret_basic").await;
+    let mut browser = Browser::new(&app);
+    let uri = authorize_uri("web-app", "&nonce=n")
+        .replace("response_type=code", "response_type=code%20id_token");
+    let page = browser.get(&uri).await;
+    let location: url::Url = page
+        .location
+        .as_deref()
+        .expect("redirect")
+        .parse()
+        .expect("URL");
+    let params: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(location.fragment().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(
+        params.get("error").map(String::as_str),
+        Some("unauthorized_client"),
+        "{location}"
+    );
+}

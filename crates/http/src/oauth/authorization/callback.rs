@@ -28,11 +28,16 @@ pub struct Callback {
 }
 
 impl Callback {
-    /// A successful response with `code`.
-    pub fn success(&self, app: &AppState, code: Option<String>) -> Response {
+    /// A successful response with `code` and, for the hybrid and implicit flows, `id_token`.
+    pub fn success(
+        &self,
+        app: &AppState,
+        code: Option<String>,
+        id_token: Option<String>,
+    ) -> Response {
         let response = AuthorizationResponse {
             code,
-            id_token: None,
+            id_token,
             state: self.state.clone(),
             iss: app.urls().issuer().to_string(),
         };

@@ -308,9 +308,39 @@ pub(super) async fn fulfill(
             .grant(&signed_in.user, client, &tokens, now)
             .await?;
     }
+    let id_token = if grant.response_type_id_token {
+        let auth_time = repository
+            .browser_sessions()
+            .last_authentication(&signed_in.session)
+            .await?
+            .unwrap_or(now);
+        let email = if grant.scope_tokens().any(|token| token == "email") {
+            crate::oauth::id_token::primary_email(&mut *repository, &signed_in.user).await?
+        } else {
+            None
+        };
+        let claims = crate::oauth::id_token::IdTokenClaims {
+            client,
+            user: &signed_in.user,
+            auth_time,
+            nonce: grant.nonce.as_deref(),
+            access_token: None,
+            code: code.as_deref(),
+            email: email.as_deref(),
+        };
+        match crate::oauth::id_token::sign(state, &claims, now) {
+            Ok(token) => Some(token),
+            Err(error) => {
+                repository.rollback().await?;
+                return Ok(error.response("authorization"));
+            }
+        }
+    } else {
+        None
+    };
     repository.commit().await?;
     tracing::info!(grant.id = %grant.id, client.id = %client.client_id, user.id = %signed_in.user.id, "authorization granted");
-    Ok(callback.success(state, code))
+    Ok(callback.success(state, code, id_token))
 }
 
 fn callback_of(grant: &AuthorizationGrant) -> Callback {

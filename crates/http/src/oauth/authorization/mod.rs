@@ -108,25 +108,24 @@ async fn authorize(
         Refusal::Shown(callback.error(state, ClientError::new(code).with_description(description)))
     };
 
-    if request.response_type.contains(ResponseType::IdToken) {
-        // Front-channel ID tokens (the implicit and hybrid flows) are not offered yet.
+    let has = |grant_type: &str| client.grant_types.iter().any(|grant| grant == grant_type);
+    let wants_code = request.response_type.contains(ResponseType::Code);
+    // An ID token from the authorization endpoint (the implicit and hybrid flows) is for
+    // clients registered for the implicit grant only, as in MAS.
+    if request.response_type.contains(ResponseType::IdToken) && !has("implicit") {
         return Err(refuse(
-            ErrorCode::UnsupportedResponseType,
-            "only response_type=code is supported",
+            ErrorCode::UnauthorizedClient,
+            "this client may not receive ID tokens from the authorization endpoint",
         ));
     }
-    if !client
-        .grant_types
-        .iter()
-        .any(|grant| grant == "authorization_code")
-    {
+    if wants_code && !has("authorization_code") {
         return Err(refuse(
             ErrorCode::UnauthorizedClient,
             "this client may not use the authorization code grant",
         ));
     }
     // RFC 9700 §2.1.1: public clients must use PKCE; we do not leave it optional as MAS does.
-    if client.client_auth_method == "none" && request.pkce.is_none() {
+    if wants_code && client.client_auth_method == "none" && request.pkce.is_none() {
         return Err(refuse(
             ErrorCode::InvalidRequest,
             "code_challenge is required for public clients",
