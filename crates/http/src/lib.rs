@@ -57,6 +57,7 @@ struct Inner {
     policy: PolicyData,
     homeserver_secret: Option<Zeroizing<String>>,
     limiters: rate_limit::Limiters,
+    jwks_cache: oauth::jwks_cache::JwksCache,
 }
 
 /// The parts of `policy.data` the default authorization rules read.
@@ -139,6 +140,7 @@ impl AppState {
                 policy: parts.policy,
                 homeserver_secret: parts.homeserver_secret,
                 limiters: rate_limit::Limiters::default(),
+                jwks_cache: oauth::jwks_cache::JwksCache::default(),
             }),
         }
     }
@@ -188,6 +190,12 @@ impl AppState {
     #[must_use]
     pub fn limiters(&self) -> &rate_limit::Limiters {
         &self.inner.limiters
+    }
+
+    /// Client key sets fetched from their `jwks_uri`.
+    #[must_use]
+    pub fn jwks_cache(&self) -> &oauth::jwks_cache::JwksCache {
+        &self.inner.jwks_cache
     }
 
     /// The homeserver's shared secret, if configured.

@@ -437,3 +437,86 @@ async fn an_unknown_assertion_type_is_refused() {
 
     assert_invalid_client(response).await;
 }
+
+/// Serves `jwks` at `http://127.0.0.1:<port>/jwks.json` for as long as the test runs.
+async fn serve_jwks(jwks: Value) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let router = axum::Router::new().route(
+        "/jwks.json",
+        axum::routing::get(move || async move { axum::Json(jwks) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await.expect("serves") });
+    format!("http://{address}/jwks.json")
+}
+
+#[tokio::test]
+async fn private_key_jwt_authenticates_with_keys_fetched_from_the_jwks_uri() {
+    let app = app().await;
+    let keys = client_key(EC_KEY);
+    let uri = serve_jwks(serde_json::to_value(keys.public_jwks()).expect("serialisable")).await;
+    let client = OAuthClient {
+        id: ulid::Ulid::new(),
+        client_id: "signed".to_owned(),
+        is_static: true,
+        client_auth_method: "private_key_jwt".to_owned(),
+        jwks_uri: Some(uri),
+        grant_types: vec!["client_credentials".to_owned()],
+        created_at: app.state.now(),
+        ..OAuthClient::default()
+    };
+    store_client(&app, &client).await;
+    let assertion = keys
+        .sign_jwt(
+            JwsAlgorithm::Es256,
+            &assertion_claims(&app, "signed", "jti-uri"),
+        )
+        .expect("signed");
+
+    let response = token_request(
+        &app,
+        &[
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", assertion.as_str()),
+            ("client_id", "signed"),
+        ],
+    )
+    .await;
+
+    tokens(response).await;
+}
+
+#[tokio::test]
+async fn an_unreachable_jwks_uri_is_an_authentication_failure() {
+    let app = app().await;
+    let keys = client_key(EC_KEY);
+    let client = OAuthClient {
+        id: ulid::Ulid::new(),
+        client_id: "signed".to_owned(),
+        is_static: true,
+        client_auth_method: "private_key_jwt".to_owned(),
+        jwks_uri: Some("http://127.0.0.1:9/jwks.json".to_owned()),
+        grant_types: vec!["client_credentials".to_owned()],
+        created_at: app.state.now(),
+        ..OAuthClient::default()
+    };
+    store_client(&app, &client).await;
+    let assertion = keys
+        .sign_jwt(
+            JwsAlgorithm::Es256,
+            &assertion_claims(&app, "signed", "jti-x"),
+        )
+        .expect("signed");
+    let response = token_request(
+        &app,
+        &[
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", assertion.as_str()),
+            ("client_id", "signed"),
+        ],
+    )
+    .await;
+    assert_invalid_client(response).await;
+}

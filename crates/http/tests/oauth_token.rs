@@ -352,31 +352,6 @@ async fn an_unknown_grant_type_is_unsupported() {
 }
 
 #[tokio::test]
-async fn the_device_code_grant_is_not_served_yet() {
-    let app = app().await;
-    add_client(
-        &app,
-        "app",
-        "none",
-        &["urn:ietf:params:oauth:grant-type:device_code"],
-    )
-    .await;
-
-    let response = app
-        .send(post_form(
-            "/oauth2/token",
-            &[
-                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-                ("device_code", "whatever"),
-                ("client_id", "app"),
-            ],
-        ))
-        .await;
-
-    assert_error(response, StatusCode::BAD_REQUEST, "unsupported_grant_type").await;
-}
-
-#[tokio::test]
 async fn a_code_exchange_without_code_is_an_invalid_request() {
     let app = app().await;
     add_client(&app, "app", "none", CODE_GRANTS).await;

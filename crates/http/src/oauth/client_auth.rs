@@ -198,8 +198,8 @@ pub enum ClientAuthError {
     InvalidAssertion(&'static str),
     #[error("this client assertion was already used")]
     ReplayedAssertion,
-    #[error("fetching the client's keys from its jwks_uri is not supported yet")]
-    JwksUriUnsupported,
+    #[error("the client's keys cannot be fetched: {0}")]
+    JwksUnavailable(String),
     #[error("internal error")]
     Internal(Internal),
 }
@@ -449,18 +449,33 @@ async fn authenticate_assertion(
         }
     } else {
         expect_method(&client, "private_key_jwt")?;
-        let jwks = match (&client.jwks, &client.jwks_uri) {
-            (Some(jwks), _) => jwks.to_string(),
-            // Fetching keys over HTTP (with caching and SSRF protection) is left for later.
-            (None, Some(_)) => return Err(ClientAuthError::JwksUriUnsupported),
+        match (&client.jwks, &client.jwks_uri) {
+            (Some(jwks), _) => {
+                portcullis_keys::verify_jwt(&jwks.to_string(), assertion)
+                    .map_err(|_| ClientAuthError::InvalidAssertion("bad signature"))?;
+            }
+            (None, Some(uri)) => {
+                let cache = state.jwks_cache();
+                let jwks = cache
+                    .get(uri, false)
+                    .await
+                    .map_err(ClientAuthError::JwksUnavailable)?;
+                if portcullis_keys::verify_jwt(&jwks, assertion).is_err() {
+                    // Maybe a key the client just rotated in: look once more before refusing.
+                    let jwks = cache
+                        .get(uri, true)
+                        .await
+                        .map_err(ClientAuthError::JwksUnavailable)?;
+                    portcullis_keys::verify_jwt(&jwks, assertion)
+                        .map_err(|_| ClientAuthError::InvalidAssertion("bad signature"))?;
+                }
+            }
             (None, None) => {
                 return Err(ClientAuthError::InvalidAssertion(
                     "the client has no registered keys",
                 ));
             }
-        };
-        portcullis_keys::verify_jwt(&jwks, assertion)
-            .map_err(|_| ClientAuthError::InvalidAssertion("bad signature"))?;
+        }
     }
 
     let audiences = [

@@ -6,6 +6,7 @@ pub mod device;
 pub mod end_session;
 pub mod id_token;
 pub mod introspection;
+pub mod jwks_cache;
 pub mod keys;
 pub mod registration;
 pub mod reply;
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(keys::router())
         .merge(registration::router())
+        .merge(device::authorize::router())
         .merge(token::router())
         .merge(introspection::router())
         .merge(revocation::router())

@@ -6,6 +6,7 @@
 
 mod authorization_code;
 mod client_credentials;
+mod device_code;
 mod refresh_token;
 
 use axum::{
@@ -16,17 +17,21 @@ use axum::{
     routing::post,
 };
 use chrono::{DateTime, TimeDelta, Utc};
-use portcullis_model::{AccessToken, OAuthSession, RefreshToken};
+use portcullis_model::{
+    AccessToken, BrowserSession, OAuthClient, OAuthSession, RefreshToken, User,
+};
 use portcullis_oauth::{
     ClientError, ErrorCode, ToClientError as _,
     requests::{AccessTokenResponse, AccessTokenType, TokenParams, TokenRequest},
-    scope::Scope,
+    scope::{EMAIL, OPENID, Scope},
     token::TokenType,
 };
 use portcullis_storage::{Repository, StorageError};
+use ulid::Ulid;
 
 use super::{
     client_auth::{self, ClientAuthFailure, Credentials},
+    id_token,
     reply::{self, Internal, OAuthForm},
 };
 use crate::AppState;
@@ -57,9 +62,10 @@ async fn token(
     let request = TokenRequest::try_from(params)
         .map_err(|error| TokenError::Request(error.to_client_error()))?;
 
-    // The device authorization grant is served by a later version; until then it is answered
-    // like any grant we do not know.
-    if let TokenRequest::DeviceCode { .. } = request {
+    // Switched off, the device grant is one we do not serve, whatever the client registered.
+    if let TokenRequest::DeviceCode { .. } = request
+        && !state.site_config().device_code_grant_enabled
+    {
         return Err(TokenError::UnsupportedGrantType);
     }
     // RFC 6749 §5.2: a client may only use the grants it registered.
@@ -94,7 +100,9 @@ async fn token(
                 .and_then(|value| value.to_str().ok());
             client_credentials::grant(state, &client, &scope, user_agent).await
         }
-        TokenRequest::DeviceCode { .. } => Err(TokenError::UnsupportedGrantType),
+        TokenRequest::DeviceCode { device_code } => {
+            device_code::exchange(state, &client, &device_code).await
+        }
     }
 }
 
@@ -114,6 +122,14 @@ pub enum TokenError {
     InvalidGrant(&'static str),
     /// The scope asked for is not allowed.
     InvalidScope(String),
+    /// RFC 8628 §3.5: the user has not answered yet.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: the device polls faster than it was told to.
+    SlowDown,
+    /// RFC 8628 §3.5: the user refused.
+    AccessDenied,
+    /// RFC 8628 §3.5: the device code expired.
+    ExpiredToken,
     /// Our fault.
     Internal(Internal),
 }
@@ -149,6 +165,22 @@ impl IntoResponse for TokenError {
             Self::UnauthorizedClient(why) => (ErrorCode::UnauthorizedClient, why.to_owned()),
             Self::InvalidGrant(why) => (ErrorCode::InvalidGrant, why.to_owned()),
             Self::InvalidScope(why) => (ErrorCode::InvalidScope, why),
+            Self::AuthorizationPending => (
+                ErrorCode::AuthorizationPending,
+                "the user has not approved this device yet".to_owned(),
+            ),
+            Self::SlowDown => (
+                ErrorCode::SlowDown,
+                "polling too often; wait 5 seconds more between polls".to_owned(),
+            ),
+            Self::AccessDenied => (
+                ErrorCode::AccessDenied,
+                "the user refused this device".to_owned(),
+            ),
+            Self::ExpiredToken => (
+                ErrorCode::ExpiredToken,
+                "the device code expired; start again".to_owned(),
+            ),
         };
         reply::error(&ClientError::new(code).with_description(description))
     }
@@ -213,6 +245,83 @@ async fn issue_tokens(
     })
 }
 
+/// A grant a user approved in a browser session, ready to give its client tokens.
+struct UserGrant<'a> {
+    client: &'a OAuthClient,
+    session: &'a OAuthSession,
+    user: &'a User,
+    browser_session: &'a BrowserSession,
+    /// The `nonce` of the authorization request, for the ID token.
+    nonce: Option<&'a str>,
+    /// The authorization code exchanged, for the ID token's `c_hash`.
+    code: Option<&'a str>,
+}
+
+/// The user who approved a grant and the browser session they approved it in, both still
+/// active: tokens are not given for an account locked or signed out since.
+async fn approving_user(
+    repo: &mut dyn Repository,
+    user_id: Ulid,
+    browser_session_id: Ulid,
+) -> Result<(User, BrowserSession), TokenError> {
+    let user = repo
+        .users()
+        .find_by_id(user_id)
+        .await?
+        .filter(User::is_active)
+        .ok_or(TokenError::InvalidGrant(
+            "the account is locked or deactivated",
+        ))?;
+    let browser_session = repo
+        .browser_sessions()
+        .find(browser_session_id)
+        .await?
+        .filter(BrowserSession::is_active)
+        .ok_or(TokenError::InvalidGrant("the user has signed out since"))?;
+    Ok((user, browser_session))
+}
+
+/// Issues the tokens of a user grant: an access token, a refresh token if the client
+/// registered that grant, and an ID token if `openid` was granted (OpenID Connect Core
+/// §3.1.3.3). Returns the answer and the id of the stored access token, for the log.
+async fn issue_for_user(
+    state: &AppState,
+    repo: &mut dyn Repository,
+    grant: &UserGrant<'_>,
+    now: DateTime<Utc>,
+) -> Result<(AccessTokenResponse, Ulid), TokenError> {
+    let scope = session_scope(grant.session)?;
+    let with_refresh = client_has_grant(grant.client, "refresh_token");
+    let issued = issue_tokens(state, repo, grant.session, with_refresh, now).await?;
+
+    let id_token = if scope.contains(OPENID) {
+        let auth_time = repo
+            .browser_sessions()
+            .last_authentication(grant.browser_session)
+            .await?
+            .unwrap_or(grant.browser_session.created_at);
+        let email = if scope.contains(EMAIL) {
+            id_token::primary_email(repo, grant.user).await?
+        } else {
+            None
+        };
+        let claims = id_token::IdTokenClaims {
+            client: grant.client,
+            user: grant.user,
+            auth_time,
+            nonce: grant.nonce,
+            access_token: Some(&issued.access_token),
+            code: grant.code,
+            email: email.as_deref(),
+        };
+        Some(id_token::sign(state, &claims, now)?)
+    } else {
+        None
+    };
+    let access_token_id = issued.access.id;
+    Ok((issued.response(&scope, id_token), access_token_id))
+}
+
 /// The scope stored on a session, which we wrote ourselves.
 fn session_scope(session: &OAuthSession) -> Result<Scope, Internal> {
     session.scope.parse().map_err(|error| {
@@ -224,6 +333,6 @@ fn session_scope(session: &OAuthSession) -> Result<Scope, Internal> {
 }
 
 /// Whether `client` registered `grant_type`.
-fn client_has_grant(client: &portcullis_model::OAuthClient, grant_type: &str) -> bool {
+fn client_has_grant(client: &OAuthClient, grant_type: &str) -> bool {
     client.grant_types.iter().any(|g| g == grant_type)
 }

@@ -8,15 +8,14 @@ use portcullis_oauth::{
     ToClientError as _,
     pkce::{self, Pkce},
     requests::AccessTokenResponse,
-    scope::{EMAIL, OPENID},
 };
 use portcullis_storage::{BoxRepository, Repository};
 use url::Url;
 
-use super::{TokenError, client_has_grant, issue_tokens, session_scope};
+use super::{TokenError, UserGrant, approving_user, issue_for_user};
 use crate::{
     AppState,
-    oauth::{id_token, reply::Internal, revocation::end_session},
+    oauth::{reply::Internal, revocation::end_session},
 };
 
 /// How long after consent a code may be exchanged. RFC 6749 §4.1.2 recommends at most ten
@@ -149,57 +148,24 @@ async fn issue_for_grant(
     let user_id = session
         .user_id
         .ok_or_else(|| Internal::from("the session of an authorization grant has no user"))?;
-    let user = repo
-        .users()
-        .find_by_id(user_id)
-        .await?
-        .filter(portcullis_model::User::is_active)
-        .ok_or(TokenError::InvalidGrant(
-            "the account is locked or deactivated",
-        ))?;
-    let browser_session = repo
-        .browser_sessions()
-        .find(user_session_id)
-        .await?
-        .filter(portcullis_model::BrowserSession::is_active)
-        .ok_or(TokenError::InvalidGrant("the user has signed out since"))?;
+    let (user, browser_session) = approving_user(repo, user_id, user_session_id).await?;
 
-    let scope = session_scope(&session)?;
-    let with_refresh = client_has_grant(client, "refresh_token");
-    let issued = issue_tokens(state, repo, &session, with_refresh, now).await?;
-
-    let id_token = if scope.contains(OPENID) {
-        let auth_time = repo
-            .browser_sessions()
-            .last_authentication(&browser_session)
-            .await?
-            .unwrap_or(browser_session.created_at);
-        let email = if scope.contains(EMAIL) {
-            id_token::primary_email(repo, &user).await?
-        } else {
-            None
-        };
-        let claims = id_token::IdTokenClaims {
-            client,
-            user: &user,
-            auth_time,
-            nonce: grant.nonce.as_deref(),
-            access_token: Some(&issued.access_token),
-            code: Some(request.code),
-            email: email.as_deref(),
-        };
-        Some(id_token::sign(state, &claims, now)?)
-    } else {
-        None
+    let user_grant = UserGrant {
+        client,
+        session: &session,
+        user: &user,
+        browser_session: &browser_session,
+        nonce: grant.nonce.as_deref(),
+        code: Some(request.code),
     };
-
+    let (response, access_token_id) = issue_for_user(state, repo, &user_grant, now).await?;
     tracing::info!(
         client.id = %client.client_id,
         session.id = %session.id,
-        access_token.id = %issued.access.id,
+        access_token.id = %access_token_id,
         "authorization code exchanged"
     );
-    Ok(issued.response(&scope, id_token))
+    Ok(response)
 }
 
 /// Whether the redirect URI of the token request is the one of the authorization request:
