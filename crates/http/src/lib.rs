@@ -71,6 +71,13 @@ pub struct PolicyData {
 }
 
 impl PolicyData {
+    /// Whether `user` may be given admin scopes: marked admin (`manage promote-admin`), or
+    /// listed in `policy.data.admin_users`.
+    #[must_use]
+    pub fn user_may_request_admin(&self, user: &portcullis_model::User) -> bool {
+        user.can_request_admin || self.admin_users.contains(&user.username)
+    }
+
     /// Reads `admin_users` and `admin_clients` out of the free-form `policy.data`.
     #[must_use]
     pub fn from_json(data: &serde_json::Value) -> Self {

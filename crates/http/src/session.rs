@@ -47,7 +47,6 @@ pub async fn current(
 }
 
 /// The jar with the cookie naming `session`.
-#[must_use]
 pub fn remember(state: &AppState, jar: CookieJar, session: &BrowserSession) -> CookieJar {
     jar.add(
         state
@@ -57,7 +56,6 @@ pub fn remember(state: &AppState, jar: CookieJar, session: &BrowserSession) -> C
 }
 
 /// The jar without the session cookie.
-#[must_use]
 pub fn forget(state: &AppState, jar: CookieJar) -> CookieJar {
     jar.remove(state.cookie_settings().removal(COOKIE_NAME))
 }

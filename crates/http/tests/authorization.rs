@@ -9,34 +9,12 @@ use common::{
     browser::{Browser, Page},
 };
 use portcullis_model::{AuthorizationGrantStage, OAuthClient};
-use zeroize::Zeroizing;
 
 const REDIRECT: &str = "https://app.example.com/callback";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 async fn add_user(app: &TestApp, username: &str, password: &str, admin: bool) {
-    let (version, hashed) = app
-        .state
-        .passwords()
-        .hash(Zeroizing::new(password.to_owned()))
-        .await
-        .expect("hashes");
-    let now = app.state.now();
-    let mut repo = app.database.transaction().await.expect("tx");
-    let user = repo.users().add(username, now).await.expect("user added");
-    let user = if admin {
-        repo.users()
-            .set_can_request_admin(user, true)
-            .await
-            .expect("admin")
-    } else {
-        user
-    };
-    repo.user_passwords()
-        .add(&user, &hashed, u32::from(version), None, now)
-        .await
-        .expect("password added");
-    repo.commit().await.expect("commit");
+    common::add_user_with_password(app, username, password, admin).await;
 }
 
 async fn add_client(app: &TestApp, client_id: &str, auth_method: &str) -> OAuthClient {

@@ -7,23 +7,9 @@ use common::{TestApp, app, browser::Browser};
 use portcullis_model::{DeviceCodeGrantStage, OAuthClient};
 use portcullis_oauth::token::UserCode;
 use portcullis_storage::NewDeviceCodeGrant;
-use zeroize::Zeroizing;
 
 async fn add_user(app: &TestApp, username: &str, password: &str) {
-    let (version, hashed) = app
-        .state
-        .passwords()
-        .hash(Zeroizing::new(password.to_owned()))
-        .await
-        .expect("hashes");
-    let now = app.state.now();
-    let mut repo = app.database.transaction().await.expect("tx");
-    let user = repo.users().add(username, now).await.expect("user added");
-    repo.user_passwords()
-        .add(&user, &hashed, u32::from(version), None, now)
-        .await
-        .expect("password added");
-    repo.commit().await.expect("commit");
+    common::add_user_with_password(app, username, password, false).await;
 }
 
 /// A device grant of a new client, with its user code.

@@ -7,24 +7,13 @@ use common::{TestApp, app, browser::Browser};
 use portcullis_keys::JwsAlgorithm;
 use portcullis_model::OAuthClient;
 use serde_json::json;
-use zeroize::Zeroizing;
 
 const AFTER_LOGOUT: &str = "https://app.example.com/signed-out";
 
 async fn setup(app: &TestApp) {
-    let (version, hashed) = app
-        .state
-        .passwords()
-        .hash(Zeroizing::new("correct horse battery staple".to_owned()))
-        .await
-        .expect("hash");
+    common::add_user_with_password(app, "alice", "correct horse battery staple", false).await;
     let now = app.state.now();
     let mut repo = app.database.transaction().await.expect("tx");
-    let user = repo.users().add("alice", now).await.expect("user");
-    repo.user_passwords()
-        .add(&user, &hashed, u32::from(version), None, now)
-        .await
-        .expect("password");
     let client = OAuthClient {
         id: ulid::Ulid::new(),
         client_id: "web-app".to_owned(),

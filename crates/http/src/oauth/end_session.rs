@@ -48,7 +48,7 @@ pub async fn get(
 ) -> Response {
     let checked = match check(&state, &query).await {
         Ok(Ok(checked)) => checked,
-        Ok(Err(page)) => return page,
+        Ok(Err(page)) => return *page,
         Err(error) => return state.internal_error_page(&error),
     };
     let signed_in = match signed_in_username(&state, &jar).await {
@@ -92,7 +92,7 @@ pub async fn post(
     }
     let checked = match check(&state, &query).await {
         Ok(Ok(checked)) => checked,
-        Ok(Err(page)) => return page,
+        Ok(Err(page)) => return *page,
         Err(error) => return state.internal_error_page(&error),
     };
     if form.action != "logout" {
@@ -143,13 +143,13 @@ async fn signed_in_username(
 async fn check(
     state: &AppState,
     query: &EndSessionQuery,
-) -> Result<Result<Checked, Response>, StorageError> {
+) -> Result<Result<Checked, Box<Response>>, StorageError> {
     let refuse = |message: &str| {
-        Err(state.error_page(
+        Err(Box::new(state.error_page(
             StatusCode::BAD_REQUEST,
             "This sign-out request cannot be completed",
             message,
-        ))
+        )))
     };
 
     // The hint must be an ID token we issued; it may have expired (it is only a hint).

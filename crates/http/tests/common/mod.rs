@@ -141,3 +141,40 @@ pub fn resource(name: ResourceName) -> Resource {
 }
 pub mod browser;
 pub mod oauth;
+
+/// Adds a user with a password (hashed by the state's password manager); `admin` lets them
+/// ask for admin scopes.
+pub async fn add_user_with_password(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+    admin: bool,
+) -> portcullis_model::User {
+    let (version, hashed) = app
+        .state
+        .passwords()
+        .hash(zeroize::Zeroizing::new(password.to_owned()))
+        .await
+        .expect("the password hashes");
+    let now = app.state.now();
+    let mut repo = app.database.transaction().await.expect("a transaction");
+    let user = repo
+        .users()
+        .add(username, now)
+        .await
+        .expect("the user is added");
+    let user = if admin {
+        repo.users()
+            .set_can_request_admin(user, true)
+            .await
+            .expect("admin set")
+    } else {
+        user
+    };
+    repo.user_passwords()
+        .add(&user, &hashed, u32::from(version), None, now)
+        .await
+        .expect("the password is added");
+    repo.commit().await.expect("commit");
+    user
+}

@@ -185,12 +185,7 @@ async fn step(
 
     // What this user may be given is decided now that we know who they are.
     let scope: Scope = grant.scope.parse().unwrap_or_default();
-    let admin = signed_in.user.can_request_admin
-        || state
-            .policy()
-            .admin_users
-            .iter()
-            .any(|u| *u == signed_in.user.username);
+    let admin = state.policy().user_may_request_admin(&signed_in.user);
     let context = ScopeContext {
         grant: GrantKind::AuthorizationCode,
         user_can_request_admin: admin,

@@ -41,14 +41,16 @@ pub async fn get(
     Query(params): Query<AuthorizationParams>,
 ) -> Response {
     match authorize(&state, &jar, params).await {
-        Ok(response) | Err(Refusal::Shown(response)) => response,
+        Ok(response) => response,
+        Err(Refusal::Shown(response)) => *response,
         Err(Refusal::Internal(error)) => state.internal_error_page(&error),
     }
 }
 
 enum Refusal {
-    /// An answer already made (a page, or a redirect to the client).
-    Shown(Response),
+    /// An answer already made (a page, or a redirect to the client), boxed: a response is
+    /// large and this is the uncommon path.
+    Shown(Box<Response>),
     Internal(StorageError),
 }
 
@@ -95,7 +97,7 @@ async fn authorize(
     // 2. The rest of the request: errors go back to the client.
     let request = AuthorizationRequest::try_from(params).map_err(|error| {
         if error.is_redirectable() {
-            Refusal::Shown(callback.error(state, error.to_client_error()))
+            Refusal::Shown(Box::new(callback.error(state, error.to_client_error())))
         } else {
             shown(state, &error.to_string())
         }
@@ -105,7 +107,9 @@ async fn authorize(
         ..callback
     };
     let refuse = |code: ErrorCode, description: &str| {
-        Refusal::Shown(callback.error(state, ClientError::new(code).with_description(description)))
+        Refusal::Shown(Box::new(
+            callback.error(state, ClientError::new(code).with_description(description)),
+        ))
     };
 
     let has = |grant_type: &str| client.grant_types.iter().any(|grant| grant == grant_type);
@@ -139,9 +143,9 @@ async fn authorize(
         client_is_admin_client: false,
     };
     if let Err(violation) = check_requested_scope(&request.scope, &structure) {
-        return Err(Refusal::Shown(
+        return Err(Refusal::Shown(Box::new(
             callback.error(state, violation.to_client_error()),
-        ));
+        )));
     }
 
     let prompt = Prompts(request.prompt.clone());
@@ -316,9 +320,9 @@ pub(crate) fn protocol_response_mode(mode: portcullis_model::ResponseMode) -> Re
 }
 
 fn shown(state: &AppState, message: &str) -> Refusal {
-    Refusal::Shown(state.error_page(
+    Refusal::Shown(Box::new(state.error_page(
         StatusCode::BAD_REQUEST,
         "This sign-in request cannot be completed",
         message,
-    ))
+    )))
 }

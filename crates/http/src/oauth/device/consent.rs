@@ -105,12 +105,7 @@ pub async fn post(
     if approve {
         let scope: Scope = loaded.grant.scope.parse().unwrap_or_default();
         let user = &loaded.signed_in.user;
-        let admin = user.can_request_admin
-            || state
-                .policy()
-                .admin_users
-                .iter()
-                .any(|u| *u == user.username);
+        let admin = state.policy().user_may_request_admin(user);
         let context = ScopeContext {
             grant: GrantKind::DeviceCode,
             user_can_request_admin: admin,
