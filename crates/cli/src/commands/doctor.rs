@@ -113,6 +113,7 @@ pub async fn run(config_paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
         .build()?;
     checks.push(check_public_base(&client, &loaded).await);
     checks.push(check_homeserver(&client, &loaded).await);
+    checks.push(check_homeserver_api(&loaded).await);
 
     Ok(report(&checks))
 }
@@ -205,6 +206,51 @@ async fn check_homeserver(client: &reqwest::Client, loaded: &app::CheckedConfig)
             "homeserver",
             format!("{url} does not answer: {}", error_chain(&error)),
             "start the homeserver, or fix `matrix.endpoint`",
+        ),
+    }
+}
+
+/// The `/_synapse/mas` API must answer our secret: the homeserver calls us with it, and we
+/// provision users and devices with it.
+async fn check_homeserver_api(loaded: &app::CheckedConfig) -> Check {
+    let matrix = &loaded.config.matrix;
+    let secret = match matrix.secret().map(|source| source.read_string()) {
+        Some(Ok(secret)) => secret,
+        Some(Err(error)) => {
+            return Check::error(
+                "homeserver API",
+                format!("cannot read matrix.secret_file: {error}"),
+                "fix `matrix.secret_file`",
+            );
+        }
+        None => {
+            return Check::error(
+                "homeserver API",
+                "no matrix.secret",
+                "set `matrix.secret` to the secret shared with Synapse's `matrix_authentication_service.secret`",
+            );
+        }
+    };
+    let connection = match portcullis_homeserver::connection_from_config(matrix, secret) {
+        Ok(connection) => connection,
+        Err(error) => {
+            return Check::error(
+                "homeserver API",
+                error.to_string(),
+                "fix the `matrix` section",
+            );
+        }
+    };
+    // A read that changes nothing: whether an unlikely localpart is free.
+    match connection
+        .is_localpart_available("portcullis-doctor-check")
+        .await
+    {
+        Ok(_) => Check::ok("homeserver API", "/_synapse/mas answers with our secret"),
+        Err(error) => Check::error(
+            "homeserver API",
+            error.to_string(),
+            "Synapse needs `matrix_authentication_service: {enabled: true, endpoint, secret}` with the same secret as `matrix.secret`",
         ),
     }
 }
