@@ -1,0 +1,119 @@
+# Shared set-up of the load benchmarks (sourced by introspection.sh, discovery.sh, logins.sh).
+#
+# bench_init BACKEND   builds the release binary (unless BENCH_SKIP_BUILD is set), makes a
+#                      throwaway directory, picks a free port, creates a fresh PostgreSQL
+#                      database (no TLS unless PG_SSLMODE) when BACKEND is `postgres`, writes
+#                      $dir/config.yaml: every resource on one listener, one static confidential
+#                      client (client_secret_post), database.max_connections 20. Extra YAML for
+#                      the file can be given in $BENCH_EXTRA_YAML.
+# bench_start          migrates, starts `mas-cli server` (RUST_LOG=warn, plus the NAME=value
+#                      words of $BENCH_SERVER_ENV), waits for /health.
+# bench_stop           stops it (SIGTERM) and waits.
+# Everything (server, database, directory) goes away on exit.
+#
+# Only 127.0.0.1 is ever contacted.
+
+bin=$PWD/target/release/mas-cli
+key=$PWD/crates/config/tests/fixtures/keys/rsa-2048.pkcs1.pem
+client_id=01J5Z6K3QY8V0W9X2ABCDEFGH0
+client_secret=bench-client-secret-$RANDOM$RANDOM
+hs_secret=bench-homeserver-secret-$RANDOM$RANDOM
+pid=
+db_name=
+
+bench_cleanup() {
+  bench_stop
+  if [ -n "$db_name" ]; then
+    dropdb -h 127.0.0.1 -U postgres --if-exists "$db_name" || true
+  fi
+  rm -rf "$dir"
+}
+
+bench_init() {
+  backend=${1:-sqlite}
+  # BENCH_SKIP_BUILD=1 reuses target/release/mas-cli as it is (e.g. while the tree does not build).
+  [ -n "${BENCH_SKIP_BUILD:-}" ] || cargo build --release --quiet --bin mas-cli
+  dir=$(mktemp -d)
+  trap bench_cleanup EXIT
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  base="http://127.0.0.1:$port"
+  case "$backend" in
+    sqlite) db_yaml='{uri: "sqlite:bench.db", max_connections: 20}' ;;
+    postgres)
+      db_name=portcullis_bench_$(python3 -c 'import secrets; print(secrets.token_hex(4))')
+      createdb -h 127.0.0.1 -U postgres "$db_name"
+      # Loopback: no TLS by default (PG_SSLMODE=prefer measures the TLS cost too).
+      db_yaml="{uri: \"postgresql://postgres@127.0.0.1:5432/$db_name?sslmode=${PG_SSLMODE:-disable}\", max_connections: 20}"
+      ;;
+    *) echo "usage: $0 [sqlite|postgres]" >&2; exit 2 ;;
+  esac
+  cat > "$dir/config.yaml" <<YAML
+http:
+  public_base: $base/
+  issuer: $base/
+  listeners:
+    - name: web
+      resources: [{name: discovery}, {name: human}, {name: oauth}, {name: health}]
+      binds: [{address: "127.0.0.1:$port"}]
+database: $db_yaml
+secrets:
+  encryption: "$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+  keys: [{kid: bench-rsa, key_file: "$key"}]
+matrix:
+  homeserver: localhost
+  secret: $hs_secret
+clients:
+  - client_id: $client_id
+    client_auth_method: client_secret_post
+    client_secret: $client_secret
+${BENCH_EXTRA_YAML:-}
+YAML
+}
+
+bench_start() {
+  (cd "$dir" && "$bin" database migrate >/dev/null)
+  # shellcheck disable=SC2086 # BENCH_SERVER_ENV: extra NAME=value words for the server only.
+  (cd "$dir" && exec env RUST_LOG=warn ${BENCH_SERVER_ENV:-} "$bin" server >> server.log 2>&1) &
+  pid=$!
+  for _ in $(seq 1 400); do
+    curl -sf -o /dev/null "$base/health" && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then cat "$dir/server.log" >&2; exit 1; fi
+    sleep 0.05
+  done
+  echo "the server did not answer /health" >&2
+  exit 1
+}
+
+bench_stop() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" || true; fi
+  pid=
+}
+
+# A fresh access token from the client credentials grant.
+bench_token() {
+  curl -s "$base/oauth2/token" \
+    -d grant_type=client_credentials --data-urlencode 'scope=urn:mas:graphql:*' \
+    -d client_id="$client_id" -d client_secret="$client_secret" |
+    python3 -c 'import json, sys; body = sys.stdin.read(); print(json.loads(body)["access_token"])' ||
+    { echo "no token; server log:" >&2; tail -n 20 "$dir/server.log" >&2; return 1; }
+}
+
+# The `active` field of an introspection of $1, as the homeserver asks it.
+bench_introspect_active() {
+  curl -sf "$base/oauth2/introspect" -H "Authorization: Bearer $hs_secret" -d token="$1" |
+    python3 -c 'import json, sys; print(str(json.load(sys.stdin)["active"]).lower())'
+}
+
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
+
+# Requests/s, p50 and p99 from wrk --latency output in file $1.
+wrk_summary() {
+  awk '
+    /^Requests\/sec:/ {rps = $2}
+    /^ +50%/ {p50 = $2}
+    /^ +99%/ {p99 = $2}
+    /Non-2xx or 3xx/ {bad = $NF}
+    /requests in/ {n = $1}
+    END {printf "requests: %s, requests/s: %s, p50: %s, p99: %s, non-2xx/3xx: %s\n", n, rps, p50, p99, (bad == "" ? 0 : bad)}
+  ' "$1"
+}
