@@ -46,6 +46,11 @@ fn main() -> ExitCode {
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Password hashing runs on blocking threads, a few at a time. Each argon2 hash takes
+        // 19 MiB, and the C allocator keeps that memory in a per-thread arena after the first
+        // use, so letting tokio grow hundreds of blocking threads under a burst of logins
+        // leaves hundreds of MiB behind. Few threads keep the memory bounded.
+        .max_blocking_threads(4)
         .build()
     {
         Ok(runtime) => runtime,

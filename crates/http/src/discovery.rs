@@ -116,19 +116,20 @@ pub fn provider_metadata(urls: &UrlBuilder, site: &SiteConfig, signing_algs: &[&
 }
 
 async fn get_metadata(State(state): State<AppState>) -> Response {
-    let algs: Vec<&str> = state
-        .signing_algorithms()
-        .iter()
-        .map(|alg| alg.as_str())
-        .collect();
-    let metadata = provider_metadata(state.urls(), state.site_config(), &algs);
-    let mut response = Json(metadata).into_response();
-    // Clients and Synapse fetch this on start-up; it changes only with the configuration.
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    response
+    // Built once at start-up (it depends only on the configuration): this is fetched by every
+    // client and homeserver on start-up, and by load balancers' checks.
+    let headers = [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        ),
+        // Clients and Synapse fetch this on start-up; it changes only with the configuration.
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=3600"),
+        ),
+    ];
+    (headers, state.discovery_document().clone()).into_response()
 }
 
 #[derive(Debug, Deserialize)]

@@ -58,6 +58,8 @@ struct Inner {
     homeserver_secret: Option<Zeroizing<String>>,
     limiters: rate_limit::Limiters,
     jwks_cache: oauth::jwks_cache::JwksCache,
+    /// The discovery document, serialised once: it depends only on the configuration.
+    discovery_document: axum::body::Bytes,
 }
 
 /// The parts of `policy.data` the default authorization rules read.
@@ -130,6 +132,10 @@ impl AppState {
                 .as_slice(),
         );
         let cookie_settings = CookieSettings::from_public_base(parts.urls.base());
+        let algs: Vec<&str> = signing_algorithms.iter().map(|alg| alg.as_str()).collect();
+        let discovery_document = axum::body::Bytes::from(
+            discovery::provider_metadata(&parts.urls, &parts.site, &algs).to_string(),
+        );
         Self {
             inner: Arc::new(Inner {
                 database: parts.database,
@@ -148,6 +154,7 @@ impl AppState {
                 homeserver_secret: parts.homeserver_secret,
                 limiters: rate_limit::Limiters::default(),
                 jwks_cache: oauth::jwks_cache::JwksCache::default(),
+                discovery_document,
             }),
         }
     }
@@ -197,6 +204,12 @@ impl AppState {
     #[must_use]
     pub fn limiters(&self) -> &rate_limit::Limiters {
         &self.inner.limiters
+    }
+
+    /// The OpenID Provider metadata, as served.
+    #[must_use]
+    pub fn discovery_document(&self) -> &axum::body::Bytes {
+        &self.inner.discovery_document
     }
 
     /// Client key sets fetched from their `jwks_uri`.

@@ -364,6 +364,29 @@ impl Database {
         Ok(Box::new(SqlRepository::new(transaction)))
     }
 
+    /// Starts a unit of work that only reads; see
+    /// [`RepositoryFactory::read_transaction`]. On SQLite it is a deferred transaction, which
+    /// in WAL mode reads a snapshot without taking the write lock, so readers never queue
+    /// behind `BEGIN IMMEDIATE` writers; on PostgreSQL it is `READ ONLY`.
+    ///
+    /// # Errors
+    /// If no connection is available or the transaction cannot start.
+    pub async fn read_transaction(&self) -> Result<BoxRepository, StorageError> {
+        let transaction = match &self.pool {
+            Pool::Sqlite(pool) => Transaction::Sqlite(
+                pool.begin_with("BEGIN DEFERRED")
+                    .await
+                    .map_err(storage_error)?,
+            ),
+            Pool::Postgres(pool) => Transaction::Postgres(
+                pool.begin_with("BEGIN READ ONLY")
+                    .await
+                    .map_err(storage_error)?,
+            ),
+        };
+        Ok(Box::new(SqlRepository::new(transaction)))
+    }
+
     /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
         match &self.pool {
@@ -377,6 +400,10 @@ impl Database {
 impl RepositoryFactory for Database {
     async fn transaction(&self) -> Result<BoxRepository, StorageError> {
         Database::transaction(self).await
+    }
+
+    async fn read_transaction(&self) -> Result<BoxRepository, StorageError> {
+        Database::read_transaction(self).await
     }
 }
 
@@ -409,6 +436,10 @@ where
         .acquire_timeout(options.connect_timeout)
         .idle_timeout(options.idle_timeout)
         .max_lifetime(options.max_lifetime)
+        // sqlx pings every connection it hands out by default: one more round trip on every
+        // request, introspection included. A dead connection still fails its query, and the
+        // lifetimes above retire connections before servers and proxies drop them.
+        .test_before_acquire(false)
         .connect_lazy_with(connect_options))
 }
 

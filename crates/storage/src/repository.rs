@@ -76,4 +76,11 @@ pub type BoxRepository = Box<dyn Repository>;
 pub trait RepositoryFactory: Send + Sync {
     /// Starts a unit of work.
     async fn transaction(&self) -> Result<BoxRepository, StorageError>;
+
+    /// Starts a unit of work that only reads. It may not write (the database refuses, or the
+    /// write fails), and in exchange it runs beside other readers without waiting for writers'
+    /// locks: the hot paths (introspection, pages that only look) use it.
+    async fn read_transaction(&self) -> Result<BoxRepository, StorageError> {
+        self.transaction().await
+    }
 }

@@ -11,7 +11,7 @@ use crate::{AppState, cookies::CookieJar, csrf, session};
 
 pub async fn get(State(state): State<AppState>, jar: CookieJar) -> Response {
     let signed_in = async {
-        let mut repository = state.database().transaction().await?;
+        let mut repository = state.database().read_transaction().await?;
         let signed_in = session::current(&jar, &mut repository).await?;
         repository.rollback().await?;
         Ok::<_, portcullis_storage::StorageError>(signed_in)

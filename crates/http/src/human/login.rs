@@ -183,7 +183,7 @@ async fn find_user(
 ) -> Result<Option<(User, portcullis_model::UserPassword)>, StorageError> {
     let site = state.site_config();
     let input = input.trim();
-    let mut repository: BoxRepository = state.database().transaction().await?;
+    let mut repository: BoxRepository = state.database().read_transaction().await?;
     let user = if input.contains('@') && !input.starts_with('@') {
         if site.login_with_email_allowed {
             match repository.user_emails().find_by_email(input).await? {

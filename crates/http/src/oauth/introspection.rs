@@ -128,7 +128,7 @@ async fn access_token(
     with_device_id: bool,
 ) -> Result<Option<IntrospectionResponse>, IntrospectionError> {
     let now = state.now();
-    let mut repo = state.database().transaction().await?;
+    let mut repo = state.database().read_transaction().await?;
     let found = repo
         .oauth_access_tokens()
         .find_active_by_token(token, now)
@@ -169,7 +169,7 @@ async fn refresh_token(
     token: &str,
     with_device_id: bool,
 ) -> Result<Option<IntrospectionResponse>, IntrospectionError> {
-    let mut repo = state.database().transaction().await?;
+    let mut repo = state.database().read_transaction().await?;
     let Some(refresh) = repo
         .oauth_refresh_tokens()
         .find_by_token(token)

@@ -63,7 +63,7 @@ async fn claims(state: &AppState, headers: &HeaderMap) -> Result<Userinfo, Useri
         return Err(UserinfoError::InvalidToken);
     }
     let now = state.now();
-    let mut repo = state.database().transaction().await?;
+    let mut repo = state.database().read_transaction().await?;
     let active = repo
         .oauth_access_tokens()
         .find_active_by_token(token, now)

@@ -36,3 +36,52 @@ backend_test!(
         assert_eq!(succeeded, 20);
     }
 );
+
+backend_test!(
+    async fn a_reader_is_not_held_up_by_an_open_writer(db: Database) {
+        let clock = portcullis_model::MockClock::default();
+        let mut writer = repo(&db).await;
+        writer
+            .users()
+            .add("pending", portcullis_model::Clock::now(&clock))
+            .await
+            .expect("the user is added");
+
+        // On SQLite a second BEGIN IMMEDIATE would wait for the writer; a reader must not.
+        let mut reader = db
+            .read_transaction()
+            .await
+            .expect("a read transaction starts at once");
+        let seen = reader
+            .users()
+            .find_by_username("pending")
+            .await
+            .expect("the read works");
+        assert_eq!(seen, None, "uncommitted work is not visible");
+        reader.rollback().await.expect("rollback");
+        writer.rollback().await.expect("rollback");
+    }
+);
+
+backend_test!(
+    async fn a_read_transaction_cannot_write(db: Database) {
+        let clock = portcullis_model::MockClock::default();
+        let mut reader = db
+            .read_transaction()
+            .await
+            .expect("a read transaction starts");
+        let written = reader
+            .users()
+            .add("sneaky", portcullis_model::Clock::now(&clock))
+            .await;
+        // PostgreSQL refuses writes in a READ ONLY transaction; SQLite lets a deferred one
+        // write when no one else does, so only PostgreSQL is checked strictly here.
+        if db.backend_name() == "PostgreSQL" {
+            assert!(
+                written.is_err(),
+                "a read-only transaction refused the write"
+            );
+        }
+        let _ = reader.rollback().await;
+    }
+);
