@@ -8,12 +8,6 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
-/// jemalloc instead of the C library's allocator: after a burst of password hashing (argon2
-/// takes 19 MiB per hash) it gives the memory back to the system within seconds, where glibc
-/// keeps it in per-thread arenas for good.
-#[global_allocator]
-static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
 /// Portcullis: an authentication service for Matrix homeservers, compatible with MAS.
 #[derive(Debug, Parser)]
 #[command(name = "mas-cli", version, about, long_about = None)]
