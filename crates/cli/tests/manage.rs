@@ -310,18 +310,44 @@ fn register_user_refuses_a_malformed_email() {
     assert!(users(dir.path()).is_empty());
 }
 
-#[test]
-fn a_display_name_is_announced_as_not_stored_yet() {
+#[tokio::test]
+async fn registering_queues_the_provisioning_on_the_homeserver_with_the_display_name() {
     let dir = setup();
 
     let output = register(dir.path(), &["alice", "-d", "Alice Liddell"]);
-
     assert_success(&output);
-    assert!(
-        stderr(&output).contains("\"Alice Liddell\" is not stored here"),
-        "{}",
-        stderr(&output)
-    );
+
+    let database = Database::connect(
+        &ConnectOptions::Sqlite {
+            path: dir.path().join("mas.db"),
+        },
+        &PoolOptions::default(),
+    )
+    .await
+    .expect("database opens");
+    let mut repo = database.transaction().await.expect("transaction");
+    let alice = repo
+        .users()
+        .find_by_username("alice")
+        .await
+        .expect("query")
+        .expect("alice exists");
+    let job = repo
+        .jobs()
+        .claim(
+            "test",
+            chrono::Utc::now(),
+            std::time::Duration::from_secs(60),
+        )
+        .await
+        .expect("query")
+        .expect("a job is queued");
+    repo.rollback().await.expect("rollback");
+    database.close().await;
+
+    assert_eq!(job.kind, "provision-user");
+    assert_eq!(job.payload["user_id"], alice.id.to_string());
+    assert_eq!(job.payload["set_display_name"], "Alice Liddell");
 }
 
 #[tokio::test]

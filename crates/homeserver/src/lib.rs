@@ -15,6 +15,7 @@
 
 mod connection;
 mod error;
+mod memory;
 mod read_only;
 mod setup;
 mod synapse;
@@ -25,6 +26,7 @@ pub use crate::{
         UpsertOutcome,
     },
     error::HomeserverError,
+    memory::{MemoryHomeserver, MemoryUser},
     read_only::ReadOnlyConnection,
     setup::{SetupError, connection_from_config},
     synapse::{DEFAULT_TIMEOUT, SynapseConnection},

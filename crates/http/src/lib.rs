@@ -25,6 +25,7 @@ use axum::{Router, http::StatusCode, response::IntoResponse};
 use axum_extra::extract::cookie::Key;
 use ipnet::IpNet;
 use portcullis_config::sections::http::{Resource, ResourceName};
+use portcullis_homeserver::HomeserverConnection;
 use portcullis_keys::{Encrypter, JwsAlgorithm, Keystore};
 use portcullis_model::Clock;
 use portcullis_passwords::PasswordManager;
@@ -56,6 +57,7 @@ struct Inner {
     templates: Templates,
     policy: PolicyData,
     homeserver_secret: Option<Zeroizing<String>>,
+    homeserver: Arc<dyn HomeserverConnection>,
     limiters: rate_limit::Limiters,
     jwks_cache: oauth::jwks_cache::JwksCache,
     /// The discovery document, serialised once: it depends only on the configuration.
@@ -119,6 +121,9 @@ pub struct AppParts {
     pub policy: PolicyData,
     /// `matrix.secret`: the homeserver presents it to introspect tokens.
     pub homeserver_secret: Option<Zeroizing<String>>,
+    /// The homeserver's provisioning API: devices are created there before their tokens are
+    /// handed out.
+    pub homeserver: Arc<dyn HomeserverConnection>,
 }
 
 impl AppState {
@@ -152,6 +157,7 @@ impl AppState {
                 templates: parts.templates,
                 policy: parts.policy,
                 homeserver_secret: parts.homeserver_secret,
+                homeserver: parts.homeserver,
                 limiters: rate_limit::Limiters::default(),
                 jwks_cache: oauth::jwks_cache::JwksCache::default(),
                 discovery_document,
@@ -183,6 +189,12 @@ impl AppState {
     #[must_use]
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.inner.clock
+    }
+
+    /// The homeserver this service authenticates for.
+    #[must_use]
+    pub fn homeserver(&self) -> &Arc<dyn HomeserverConnection> {
+        &self.inner.homeserver
     }
 
     #[must_use]

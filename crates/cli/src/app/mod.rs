@@ -153,19 +153,43 @@ pub async fn connect_database(checked: &CheckedConfig) -> anyhow::Result<Databas
     Ok(Database::connect(&connect, &pool).await?)
 }
 
+/// The connection to the homeserver that `matrix` describes.
+pub fn homeserver(
+    checked: &CheckedConfig,
+) -> anyhow::Result<std::sync::Arc<dyn portcullis_homeserver::HomeserverConnection>> {
+    let matrix = &checked.config.matrix;
+    let secret = matrix
+        .secret()
+        .context(
+            "`matrix.secret` (or `matrix.secret_file`) is required: the homeserver's shared secret",
+        )?
+        .read_string()
+        .context("cannot read `matrix.secret_file`")?;
+    let connection = portcullis_homeserver::connection_from_config(matrix, secret)?;
+    Ok(std::sync::Arc::from(connection))
+}
+
 /// The background worker with every job handler this version has.
 pub fn worker(
     repositories: std::sync::Arc<dyn portcullis_storage::RepositoryFactory>,
     clock: std::sync::Arc<dyn portcullis_model::Clock>,
+    homeserver: std::sync::Arc<dyn portcullis_homeserver::HomeserverConnection>,
 ) -> portcullis_worker::Worker {
-    // Features register their jobs here as they arrive (homeserver provisioning, emails...).
-    portcullis_worker::Worker::new(repositories, clock)
+    let context = portcullis_jobs::JobContext {
+        repositories: repositories.clone(),
+        homeserver,
+    };
+    portcullis_jobs::register(
+        portcullis_worker::Worker::new(repositories, clock),
+        &context,
+    )
 }
 
 /// The state shared by every request handler.
 pub fn app_state(
     checked: &CheckedConfig,
     database: Database,
+    homeserver: std::sync::Arc<dyn portcullis_homeserver::HomeserverConnection>,
 ) -> anyhow::Result<portcullis_http::AppState> {
     let config = &checked.config;
     let http = &config.http;
@@ -195,5 +219,6 @@ pub fn app_state(
         templates,
         policy: portcullis_http::PolicyData::from_json(&config.policy.data),
         homeserver_secret,
+        homeserver,
     }))
 }

@@ -76,7 +76,8 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
 
     // Build every router before binding anything: a resource we cannot serve is a start-up
     // error, not a listener that answers 404.
-    let state = app::app_state(&checked, database.clone())?;
+    let homeserver = app::homeserver(&checked)?;
+    let state = app::app_state(&checked, database.clone(), homeserver.clone())?;
     let specs = app::listeners::specs(&checked.config.http)
         .map_err(|problem| anyhow::anyhow!("{problem}"))?;
     let mut routers = Vec::with_capacity(specs.len());
@@ -96,7 +97,11 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
     let shutdown = shutdown_signal();
 
     let worker = (!args.no_worker).then(|| {
-        let worker = app::worker(Arc::new(database.clone()), Arc::new(SystemClock));
+        let worker = app::worker(
+            Arc::new(database.clone()),
+            Arc::new(SystemClock),
+            homeserver,
+        );
         tokio::spawn(worker.run(shutdown.clone()))
     });
 

@@ -18,7 +18,8 @@ pub async fn run(config_paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     );
 
     let shutdown = super::server::shutdown_signal();
-    let worker = app::worker(Arc::new(database), Arc::new(SystemClock));
+    let homeserver = app::homeserver(&checked)?;
+    let worker = app::worker(Arc::new(database), Arc::new(SystemClock), homeserver);
     worker.run(shutdown).await;
     Ok(ExitCode::SUCCESS)
 }

@@ -11,10 +11,12 @@ use axum::{
     routing::post,
 };
 use chrono::{DateTime, Utc};
+use portcullis_jobs::delete_device::DeleteDevice;
 use portcullis_model::OAuthSession;
 use portcullis_oauth::{
     ClientError, ErrorCode,
     requests::RevocationRequest,
+    scope::Scope,
     token::{TokenKind, TokenType},
 };
 use portcullis_storage::{Repository, StorageError};
@@ -93,7 +95,8 @@ async fn revoke(
 }
 
 /// Ends `session` at `now`: every token it has is revoked and the session is finished, so
-/// nothing it ever issued is accepted again.
+/// nothing it ever issued is accepted again. Its device, if it has one, is queued for deletion
+/// on the homeserver, which is what makes the homeserver drop the tokens it cached.
 ///
 /// # Errors
 /// When storage fails.
@@ -105,7 +108,22 @@ pub(crate) async fn end_session(
     repo.oauth_refresh_tokens()
         .revoke_all_for_session(session, now)
         .await?;
-    repo.oauth_sessions().finish(session.id, now).await?;
+    let finished = repo.oauth_sessions().finish(session.id, now).await?;
+    // Only the first end of a session queues the deletion.
+    let newly_finished = finished.is_some_and(|ended| ended.finished_at == Some(now))
+        && session.finished_at.is_none();
+    if newly_finished
+        && let Some(user_id) = session.user_id
+        && let Ok(scope) = session.scope.parse::<Scope>()
+        && let Some(device_id) = scope.device_id()
+    {
+        DeleteDevice {
+            user_id,
+            device_id: device_id.to_owned(),
+        }
+        .schedule(repo, now)
+        .await?;
+    }
     Ok(())
 }
 

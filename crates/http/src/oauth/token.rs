@@ -17,6 +17,7 @@ use axum::{
     routing::post,
 };
 use chrono::{DateTime, TimeDelta, Utc};
+use portcullis_homeserver::{HomeserverError, ProvisionRequest};
 use portcullis_model::{
     AccessToken, BrowserSession, OAuthClient, OAuthSession, RefreshToken, User,
 };
@@ -130,6 +131,9 @@ pub enum TokenError {
     AccessDenied,
     /// RFC 8628 §3.5: the device code expired.
     ExpiredToken,
+    /// The homeserver could not be told about the session's device; nothing was spent, so the
+    /// client may try again.
+    Homeserver(HomeserverError),
     /// Our fault.
     Internal(Internal),
 }
@@ -158,6 +162,14 @@ impl IntoResponse for TokenError {
             Self::ClientAuth(failure) => return failure.response("token"),
             Self::Internal(internal) => return internal.response("token"),
             Self::Request(error) => return reply::error(&error),
+            Self::Homeserver(error) => {
+                tracing::error!(error = %error, "cannot create the device on the homeserver");
+                return reply::error(
+                    &ClientError::new(ErrorCode::TemporarilyUnavailable).with_description(
+                        "the homeserver cannot be reached to set up this device; try again later",
+                    ),
+                );
+            }
             Self::UnsupportedGrantType => (
                 ErrorCode::UnsupportedGrantType,
                 "this grant type is not supported".to_owned(),
@@ -320,6 +332,41 @@ async fn issue_for_user(
     };
     let access_token_id = issued.access.id;
     Ok((issued.response(&scope, id_token), access_token_id))
+}
+
+/// Creates the device that `scope` binds a session of `user` to on the homeserver, before the
+/// session's first token is handed out: the homeserver refuses tokens of devices it does not
+/// know. Nothing to do for a scope without a device.
+async fn provision_device(
+    state: &AppState,
+    user: &User,
+    scope: &str,
+    display_name: Option<&str>,
+) -> Result<(), TokenError> {
+    let Some(device_id) = scope
+        .parse::<Scope>()
+        .ok()
+        .and_then(|scope| scope.device_id().map(str::to_owned))
+    else {
+        return Ok(());
+    };
+    let homeserver = state.homeserver();
+    let upsert = || homeserver.upsert_device(&user.username, &device_id, display_name);
+    let outcome = match upsert().await {
+        // The user's provisioning job has not run yet: provision them now rather than fail
+        // the sign-in (the job still runs and brings the rest of the profile).
+        Err(HomeserverError::NotFound { .. }) => {
+            homeserver
+                .provision_user(&ProvisionRequest::new(&user.username))
+                .await
+                .map_err(TokenError::Homeserver)?;
+            upsert().await
+        }
+        other => other,
+    }
+    .map_err(TokenError::Homeserver)?;
+    tracing::debug!(user.username = %user.username, device.id = %device_id, ?outcome, "device provisioned on the homeserver");
+    Ok(())
 }
 
 /// The scope stored on a session, which we wrote ourselves.

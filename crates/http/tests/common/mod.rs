@@ -12,6 +12,7 @@ use axum::{
 };
 use chrono::{TimeZone as _, Utc};
 use portcullis_config::sections::http::{Resource, ResourceName};
+use portcullis_homeserver::MemoryHomeserver;
 use portcullis_http::{
     AppParts, AppState, PolicyData, site_config::SiteConfig, url_builder::UrlBuilder,
 };
@@ -30,6 +31,8 @@ pub struct TestApp {
     pub state: AppState,
     pub clock: MockClock,
     pub database: Database,
+    /// The homeserver the state provisions users and devices on.
+    pub homeserver: Arc<MemoryHomeserver>,
     _dir: tempfile::TempDir,
 }
 
@@ -66,6 +69,7 @@ pub async fn app_with(adjust: impl FnOnce(&mut portcullis_config::Config)) -> Te
             .single()
             .expect("valid instant"),
     );
+    let homeserver = Arc::new(MemoryHomeserver::new(config.matrix.homeserver.clone()));
     let state = AppState::new(AppParts {
         database: database.clone(),
         trusted_proxies: vec!["127.0.0.0/8".parse().expect("valid range")],
@@ -82,11 +86,13 @@ pub async fn app_with(adjust: impl FnOnce(&mut portcullis_config::Config)) -> Te
         templates: portcullis_templates::Templates::load(None).expect("embedded templates"),
         policy: PolicyData::from_json(&config.policy.data),
         homeserver_secret: Some(zeroize::Zeroizing::new(HOMESERVER_SECRET.to_owned())),
+        homeserver: homeserver.clone(),
     });
     TestApp {
         state,
         clock,
         database,
+        homeserver,
         _dir: dir,
     }
 }

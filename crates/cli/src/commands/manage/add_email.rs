@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use portcullis_storage::StorageError;
 
+use portcullis_jobs::provision_user::ProvisionUser;
+
 use super::{Context, check_email};
 
 #[derive(Debug, clap::Args)]
@@ -42,6 +44,10 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         }
         Err(error) => return Err(error.into()),
     }
+    // The homeserver keeps a copy of the addresses.
+    ProvisionUser::new(user.id)
+        .schedule(&mut *repo, context.now())
+        .await?;
     repo.commit().await?;
     println!("added {} to {mxid}", args.email);
     Ok(ExitCode::SUCCESS)

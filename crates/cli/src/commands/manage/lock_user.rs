@@ -3,6 +3,8 @@
 
 use std::process::ExitCode;
 
+use portcullis_jobs::provision_user::ProvisionUser;
+
 use super::Context;
 
 #[derive(Debug, clap::Args)]
@@ -19,7 +21,12 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         println!("{mxid} is already locked (since {locked_at})");
         return Ok(ExitCode::SUCCESS);
     }
+    let user_id = user.id;
     repo.users().lock(user, context.now()).await?;
+    // The homeserver shows the account as locked too.
+    ProvisionUser::new(user_id)
+        .schedule(&mut *repo, context.now())
+        .await?;
     repo.commit().await?;
     println!("locked {mxid}");
     Ok(ExitCode::SUCCESS)

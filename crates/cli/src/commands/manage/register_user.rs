@@ -8,6 +8,7 @@
 use std::{io::IsTerminal as _, process::ExitCode};
 
 use anyhow::Context as _;
+use portcullis_jobs::provision_user::ProvisionUser;
 use portcullis_model::{Localpart, UserEmail};
 use portcullis_passwords::PasswordManager;
 use portcullis_storage::StorageError;
@@ -312,16 +313,16 @@ async fn create(context: &Context, passwords: &PasswordManager, plan: Plan) -> a
             Err(error) => return Err(error).context("cannot store the email address"),
         }
     }
+    // The homeserver learns about the user from the job queue, so that a homeserver that is
+    // down now gets the user when it is back. The display name lives on the homeserver only.
+    ProvisionUser::new(user.id)
+        .with_display_name(plan.display_name)
+        .schedule(&mut *repo, now)
+        .await
+        .context("cannot queue the user's provisioning on the homeserver")?;
     repo.commit().await.context("cannot create the user")?;
 
     println!("created user {mxid}");
-    if let Some(display_name) = plan.display_name {
-        // No column holds display names: in MAS the homeserver keeps them, set when the user is
-        // provisioned there, which this version does not do yet.
-        eprintln!(
-            "note: the display name {display_name:?} is not stored here; it will be applied when the user is provisioned on the homeserver, which this version does not do yet"
-        );
-    }
     Ok(())
 }
 

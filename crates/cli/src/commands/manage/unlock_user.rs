@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use portcullis_jobs::provision_user::ProvisionUser;
+
 use super::Context;
 
 #[derive(Debug, clap::Args)]
@@ -19,6 +21,9 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let user = repo.users().unlock(user).await?;
+    ProvisionUser::new(user.id)
+        .schedule(&mut *repo, context.now())
+        .await?;
     repo.commit().await?;
     println!("unlocked {mxid}");
     if user.deactivated_at.is_some() {

@@ -12,7 +12,7 @@ use portcullis_oauth::{
 use portcullis_storage::{BoxRepository, Repository};
 use url::Url;
 
-use super::{TokenError, UserGrant, approving_user, issue_for_user};
+use super::{TokenError, UserGrant, approving_user, issue_for_user, provision_device};
 use crate::{
     AppState,
     oauth::{reply::Internal, revocation::end_session},
@@ -42,6 +42,7 @@ pub(super) async fn exchange(
     request: &CodeRequest<'_>,
 ) -> Result<AccessTokenResponse, TokenError> {
     let now = state.now();
+    provision_device_of_code(state, client, request.code).await?;
     let mut repo = state.database().transaction().await?;
     let Some(grant) = repo
         .oauth_authorization_grants()
@@ -67,6 +68,34 @@ pub(super) async fn exchange(
             Err(error)
         }
     }
+}
+
+/// Creates the device of the code's session on the homeserver, when the code is one `client`
+/// may still exchange. This happens before the exchange, outside its unit of work (so that no
+/// database lock is held during the call): if the homeserver cannot be reached, the code is not
+/// spent and the client may try again. Should the exchange then fail, ending the session queues
+/// the device's deletion.
+async fn provision_device_of_code(
+    state: &AppState,
+    client: &OAuthClient,
+    code: &str,
+) -> Result<(), TokenError> {
+    let mut repo = state.database().read_transaction().await?;
+    let mut target = None;
+    if let Some(grant) = repo.oauth_authorization_grants().find_by_code(code).await?
+        && grant.client_id == client.id
+        && let AuthorizationGrantStage::Fulfilled { session_id, .. } = grant.stage
+        && let Some(session) = repo.oauth_sessions().find(session_id).await?
+        && let Some(user_id) = session.user_id
+        && let Some(user) = repo.users().find_by_id(user_id).await?
+    {
+        target = Some((user, session));
+    }
+    repo.rollback().await?;
+    if let Some((user, session)) = target {
+        provision_device(state, &user, &session.scope, client.client_name.as_deref()).await?;
+    }
+    Ok(())
 }
 
 /// A code [`exchange`](portcullis_storage::AuthorizationGrantRepository::exchange) refused:

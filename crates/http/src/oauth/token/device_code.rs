@@ -16,7 +16,7 @@ use portcullis_oauth::requests::AccessTokenResponse;
 use portcullis_storage::NewOAuthSession;
 use ulid::Ulid;
 
-use super::{TokenError, UserGrant, approving_user, issue_for_user};
+use super::{TokenError, UserGrant, approving_user, issue_for_user, provision_device};
 use crate::{AppState, oauth::device::authorize::POLL_INTERVAL};
 
 /// Answers a poll of `client` with `device_code`: tokens once, and an RFC 8628 §3.5 error
@@ -37,6 +37,14 @@ pub(super) async fn exchange(
     else {
         return Err(TokenError::AuthorizationPending);
     };
+    // The device exists on the homeserver before the tokens do; if this fails, the grant is
+    // untouched and the next poll tries again.
+    let mut repo = state.database().read_transaction().await?;
+    let user = repo.users().find_by_id(user_id).await?;
+    repo.rollback().await?;
+    if let Some(user) = user {
+        provision_device(state, &user, &grant.scope, client.client_name.as_deref()).await?;
+    }
     redeem(
         state,
         client,
