@@ -1,9 +1,10 @@
 //! The domain types of Portcullis.
 //!
 //! This crate does no I/O: it holds the values the services reason about (users and their
-//! passwords, emails and browser sessions, OAuth clients, grants, sessions and tokens, upstream
-//! providers, registration tokens, background jobs), the pure rules attached to them, and the
-//! [`Clock`] through which every piece of logic learns the time.
+//! passwords, emails and browser sessions, OAuth clients, grants, sessions and tokens, Matrix
+//! compatibility sessions and tokens, upstream providers, registration tokens, background jobs),
+//! the pure rules attached to them, and the [`Clock`] through which every piece of logic learns
+//! the time.
 //!
 //! Things with a life are explicit state machines (an authorization grant is `Pending →
 //! Fulfilled → Exchanged`, a refresh token `Valid → Consumed | Revoked`): their transitions are
@@ -14,6 +15,7 @@
 
 pub mod browser_session;
 pub mod clock;
+pub mod compat;
 pub mod localpart;
 pub mod oauth;
 pub mod queue;
@@ -25,6 +27,9 @@ pub mod user;
 pub use self::{
     browser_session::{Authentication, AuthenticationKind, BrowserSession},
     clock::{Clock, MockClock, SystemClock},
+    compat::{
+        CompatAccessToken, CompatRefreshToken, CompatSession, CompatSsoLogin, CompatSsoLoginState,
+    },
     localpart::{Localpart, LocalpartError},
     oauth::{
         AccessToken, AuthorizationGrant, AuthorizationGrantStage, CodeChallenge,

@@ -26,13 +26,14 @@
 //! | IP addresses | `TEXT` | `TEXT` |
 //!
 //! Secrets that only need comparing (tokens, codes) are stored as their SHA-256 in a unique
-//! `*_hash` column. Things with a life (grants, refresh tokens) keep one nullable instant per
-//! transition (`fulfilled_at`, `exchanged_at`...), which `CHECK` constraints keep describing
-//! exactly one state, and which the implementation turns into the model's state enums.
+//! `*_hash` column. Things with a life (grants, single sign-on logins, refresh tokens) keep one
+//! nullable instant per transition (`fulfilled_at`, `exchanged_at`...), which `CHECK`
+//! constraints keep describing exactly one state, and which the implementation turns into the
+//! model's state enums.
 //!
 //! Deleting a user or a client deletes everything that only exists for it (browser sessions,
-//! OAuth sessions and their tokens, grants, consents); deleting a browser session keeps the
-//! OAuth sessions started from it.
+//! OAuth and compatibility sessions and their tokens, grants, consents); deleting a browser
+//! session keeps the OAuth and compatibility sessions started from it.
 //!
 //! # Concurrency
 //!
@@ -47,6 +48,7 @@
 //! Two embedded sets, `migrations/sqlite` and `migrations/postgres`, with the same versions and
 //! descriptions, applied by [`Database::migrate`].
 
+mod compat;
 mod database;
 mod error;
 mod oauth;

@@ -3,10 +3,11 @@
 use async_trait::async_trait;
 use portcullis_storage::{
     AccessTokenRepository, AuthorizationGrantRepository, BrowserSessionRepository,
-    ClientAssertionRepository, ConsentRepository, DeviceCodeGrantRepository, JobRepository,
-    OAuthClientRepository, OAuthSessionRepository, RefreshTokenRepository,
-    RegistrationTokenRepository, Repository, StorageError, UpstreamProviderRepository,
-    UserEmailRepository, UserPasswordRepository, UserRepository,
+    ClientAssertionRepository, CompatAccessTokenRepository, CompatRefreshTokenRepository,
+    CompatSessionRepository, CompatSsoLoginRepository, ConsentRepository,
+    DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
+    RefreshTokenRepository, RegistrationTokenRepository, Repository, StorageError,
+    UpstreamProviderRepository, UserEmailRepository, UserPasswordRepository, UserRepository,
 };
 use sqlx::{Postgres, Sqlite};
 
@@ -108,6 +109,22 @@ impl Repository for SqlRepository {
     }
 
     fn oauth_consents(&mut self) -> &mut dyn ConsentRepository {
+        self
+    }
+
+    fn compat_sessions(&mut self) -> &mut dyn CompatSessionRepository {
+        self
+    }
+
+    fn compat_access_tokens(&mut self) -> &mut dyn CompatAccessTokenRepository {
+        self
+    }
+
+    fn compat_refresh_tokens(&mut self) -> &mut dyn CompatRefreshTokenRepository {
+        self
+    }
+
+    fn compat_sso_logins(&mut self) -> &mut dyn CompatSsoLoginRepository {
         self
     }
 

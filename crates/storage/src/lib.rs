@@ -4,8 +4,10 @@
 //! [`user::session`] for browser sessions, [`user::registration_token`]), [`oauth::client`],
 //! [`oauth::authorization_grant`], [`oauth::device_code_grant`], [`oauth::session`],
 //! [`oauth::access_token`], [`oauth::refresh_token`], [`oauth::consent`],
-//! [`oauth::client_assertion`], [`upstream::provider`], [`queue::job`]. The one implementation, `portcullis-storage-sql`,
-//! keeps the same relative paths.
+//! [`oauth::client_assertion`], [`compat::session`], [`compat::access_token`],
+//! [`compat::refresh_token`], [`compat::sso_login`] (the Matrix login API's sessions, tokens
+//! and single sign-on logins), [`upstream::provider`], [`queue::job`]. The one implementation,
+//! `portcullis-storage-sql`, keeps the same relative paths.
 //!
 //! Work happens inside a [`Repository`], a unit of work that is one database transaction:
 //! nothing it writes is visible to others until [`Repository::commit`], and dropping it without
@@ -15,12 +17,13 @@
 //! - identifiers are ULIDs and instants are UTC; the current instant is always passed in (`now`),
 //!   never read from the wall clock, so tests can move time;
 //! - secrets that only need comparing (registration tokens, authorization and device codes,
-//!   access and refresh tokens) are passed in clear and hashed by the repository, so no caller
-//!   can store one in clear;
+//!   access and refresh tokens, single sign-on login tokens) are passed in clear and hashed by
+//!   the repository, so no caller can store one in clear;
 //! - single-use things are consumed by one conditional update, so two processes can never both
 //!   win; such methods return `None` to the losers;
 //! - ending something (a session, a token) twice keeps the first instant.
 
+pub mod compat;
 pub mod error;
 pub mod oauth;
 pub mod queue;
@@ -29,6 +32,12 @@ pub mod upstream;
 pub mod user;
 
 pub use self::{
+    compat::{
+        access_token::{ActiveCompatAccessToken, CompatAccessTokenRepository},
+        refresh_token::CompatRefreshTokenRepository,
+        session::{CompatSessionRepository, NewCompatSession},
+        sso_login::CompatSsoLoginRepository,
+    },
     error::StorageError,
     oauth::{
         access_token::{AccessTokenRepository, ActiveAccessToken},

@@ -4,10 +4,11 @@ use async_trait::async_trait;
 
 use crate::{
     AccessTokenRepository, AuthorizationGrantRepository, BrowserSessionRepository,
-    ClientAssertionRepository, ConsentRepository, DeviceCodeGrantRepository, JobRepository,
-    OAuthClientRepository, OAuthSessionRepository, RefreshTokenRepository,
-    RegistrationTokenRepository, StorageError, UpstreamProviderRepository, UserEmailRepository,
-    UserPasswordRepository, UserRepository,
+    ClientAssertionRepository, CompatAccessTokenRepository, CompatRefreshTokenRepository,
+    CompatSessionRepository, CompatSsoLoginRepository, ConsentRepository,
+    DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
+    RefreshTokenRepository, RegistrationTokenRepository, StorageError, UpstreamProviderRepository,
+    UserEmailRepository, UserPasswordRepository, UserRepository,
 };
 
 /// One database transaction, through which every repository is reached.
@@ -51,6 +52,18 @@ pub trait Repository: Send {
 
     /// The consents users remember for clients.
     fn oauth_consents(&mut self) -> &mut dyn ConsentRepository;
+
+    /// The Matrix compatibility sessions.
+    fn compat_sessions(&mut self) -> &mut dyn CompatSessionRepository;
+
+    /// The Matrix compatibility access tokens.
+    fn compat_access_tokens(&mut self) -> &mut dyn CompatAccessTokenRepository;
+
+    /// The Matrix compatibility refresh tokens.
+    fn compat_refresh_tokens(&mut self) -> &mut dyn CompatRefreshTokenRepository;
+
+    /// The Matrix single sign-on logins.
+    fn compat_sso_logins(&mut self) -> &mut dyn CompatSsoLoginRepository;
 
     /// The upstream providers.
     fn upstream_providers(&mut self) -> &mut dyn UpstreamProviderRepository;

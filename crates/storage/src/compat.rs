@@ -1,0 +1,6 @@
+//! The Matrix compatibility login: sessions, tokens, single sign-on logins.
+
+pub mod access_token;
+pub mod refresh_token;
+pub mod session;
+pub mod sso_login;
