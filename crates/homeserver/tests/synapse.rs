@@ -10,148 +10,35 @@
 //! Synapse contacts the auth service only when a client presents a token, which these tests
 //! never do, so `MAS_ENDPOINT` points at a closed port.
 
-use std::{
-    collections::BTreeSet,
-    net::TcpListener,
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::collections::BTreeSet;
 
 use portcullis_homeserver::{
     HomeserverConnection, HomeserverError, HomeserverUser, LocalpartAvailability, ProvisionRequest,
     ReadOnlyConnection, SynapseConnection, UpsertOutcome,
 };
-use tempfile::TempDir;
-use url::Url;
+use portcullis_test_synapse::{Options, TestSynapse};
 
 const SECRET: &str = "portcullis-homeserver-test-secret";
-const SERVER_NAME: &str = "localhost";
+const SERVER_NAME: &str = portcullis_test_synapse::SERVER_NAME;
 
-/// A Synapse of our own, stopped on drop.
-struct TestSynapse {
-    url: Url,
-    data_dir: TempDir,
-    scripts: PathBuf,
+/// A Synapse that is never asked to introspect: `MAS_ENDPOINT` is a closed port.
+fn start_synapse() -> Option<TestSynapse> {
+    TestSynapse::start(&Options::new(SECRET, "http://127.0.0.1:9/"))
 }
 
-impl TestSynapse {
-    /// Starts a Synapse, or returns `None` after printing why it cannot run here.
-    fn start() -> Option<Self> {
-        let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let scripts = repository.join("../shared/peers/synapse");
-        if !scripts.join("run-synapse.sh").is_file() {
-            return skip(&format!(
-                "{} not found (shared/ must be beside the repository checkout)",
-                scripts.join("run-synapse.sh").display()
-            ));
-        }
-        let venv = std::env::var_os("SYNAPSE_VENV")
-            .map_or_else(|| repository.join("target/synapse-venv"), PathBuf::from);
+trait Connect {
+    fn connection(&self) -> SynapseConnection;
+    fn connection_with_secret(&self, secret: &str) -> SynapseConnection;
+}
 
-        // A port can be taken between our probe and Synapse's bind: try a few.
-        let mut last_failure = String::new();
-        for _ in 0..3 {
-            let data_dir = tempfile::Builder::new()
-                .prefix("portcullis-synapse-")
-                .tempdir()
-                .expect("a temporary directory can be created");
-            let port = free_port();
-            let output = Command::new("bash")
-                .arg(scripts.join("run-synapse.sh"))
-                .arg(data_dir.path())
-                .current_dir(&repository)
-                .env("MAS_SECRET", SECRET)
-                .env("MAS_ENDPOINT", "http://127.0.0.1:9/")
-                .env("SYNAPSE_PORT", port.to_string())
-                .env("SYNAPSE_SERVER_NAME", SERVER_NAME)
-                .env("SYNAPSE_VENV", &venv)
-                .env_remove("MAS_SECRET_FILE")
-                .env_remove("SYNAPSE_BIND")
-                .env_remove("SYNAPSE_PUBLIC_BASEURL")
-                .env_remove("SYNAPSE_EXTRA_CONFIG")
-                .env_remove("SYNAPSE_DATA_DIR")
-                .output();
-            let output = match output {
-                Ok(output) => output,
-                Err(error) => return skip(&format!("cannot run bash: {error}")),
-            };
-            let url = Url::parse(&format!("http://127.0.0.1:{port}/"))
-                .expect("a loopback address makes a URL");
-            // From here on the guard stops whatever the script may have left running.
-            let synapse = Self {
-                url,
-                data_dir,
-                scripts: scripts.clone(),
-            };
-            if output.status.success() {
-                return Some(synapse);
-            }
-            last_failure = String::from_utf8_lossy(&output.stderr).into_owned();
-            if cannot_install(&last_failure) {
-                return skip(&format!(
-                    "Synapse cannot be installed here:\n{last_failure}"
-                ));
-            }
-            if !last_failure.contains("already listens") {
-                break;
-            }
-        }
-        panic!("Synapse did not start:\n{last_failure}");
-    }
-
+impl Connect for TestSynapse {
     fn connection(&self) -> SynapseConnection {
         self.connection_with_secret(SECRET)
     }
 
     fn connection_with_secret(&self, secret: &str) -> SynapseConnection {
-        SynapseConnection::new(SERVER_NAME, &self.url, secret).expect("the URL is valid")
+        SynapseConnection::new(SERVER_NAME, self.url(), secret).expect("the URL is valid")
     }
-}
-
-impl Drop for TestSynapse {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            let log = self.data_dir.path().join("homeserver.log");
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            let lines: Vec<&str> = text.lines().collect();
-            eprintln!("--- last lines of {} ---", log.display());
-            for line in &lines[lines.len().saturating_sub(40)..] {
-                eprintln!("{line}");
-            }
-        }
-        let stopped = Command::new("bash")
-            .arg(self.scripts.join("stop-synapse.sh"))
-            .arg(self.data_dir.path())
-            .status();
-        if !matches!(stopped, Ok(status) if status.success()) {
-            eprintln!(
-                "could not stop the Synapse of {}: {stopped:?}",
-                self.data_dir.path().display()
-            );
-        }
-    }
-}
-
-/// Whether the start failed for want of Python, a venv or PyPI, rather than in Synapse.
-fn cannot_install(stderr: &str) -> bool {
-    ["pip install", "could not create a venv", "must be Python"]
-        .iter()
-        .any(|sign| stderr.contains(sign))
-}
-
-fn skip<T>(reason: &str) -> Option<T> {
-    if std::env::var_os("CI").is_some_and(|value| !value.is_empty()) {
-        panic!("CI is set, so a missing Synapse is a failure: {reason}");
-    }
-    eprintln!("SKIPPED (no Synapse; set CI=1 to make this a failure): {reason}");
-    None
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a loopback port is free")
-        .port()
 }
 
 /// Whether the user has this device, asked without changing anything that matters:
@@ -178,7 +65,7 @@ async fn existing_user(connection: &SynapseConnection, localpart: &str) -> Homes
 
 #[tokio::test]
 async fn a_user_is_provisioned_then_updated_and_its_localpart_is_taken() {
-    let Some(synapse) = TestSynapse::start() else {
+    let Some(synapse) = start_synapse() else {
         return;
     };
     let connection = synapse.connection();
@@ -253,7 +140,7 @@ async fn a_user_is_provisioned_then_updated_and_its_localpart_is_taken() {
 
 #[tokio::test]
 async fn display_name_changes_deactivation_and_reactivation_reach_synapse() {
-    let Some(synapse) = TestSynapse::start() else {
+    let Some(synapse) = start_synapse() else {
         return;
     };
     let connection = synapse.connection();
@@ -316,7 +203,7 @@ async fn display_name_changes_deactivation_and_reactivation_reach_synapse() {
 
 #[tokio::test]
 async fn devices_are_created_renamed_synced_and_deleted_on_synapse() {
-    let Some(synapse) = TestSynapse::start() else {
+    let Some(synapse) = start_synapse() else {
         return;
     };
     let connection = synapse.connection();
@@ -399,7 +286,7 @@ async fn devices_are_created_renamed_synced_and_deleted_on_synapse() {
 
 #[tokio::test]
 async fn a_wrong_secret_is_refused_with_a_hint_about_matrix_secret() {
-    let Some(synapse) = TestSynapse::start() else {
+    let Some(synapse) = start_synapse() else {
         return;
     };
     let connection = synapse.connection_with_secret("not-the-secret");
@@ -419,7 +306,7 @@ async fn a_wrong_secret_is_refused_with_a_hint_about_matrix_secret() {
 
 #[tokio::test]
 async fn the_read_only_connection_reads_from_synapse_and_refuses_every_write() {
-    let Some(synapse) = TestSynapse::start() else {
+    let Some(synapse) = start_synapse() else {
         return;
     };
     synapse

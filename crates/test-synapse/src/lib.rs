@@ -1,0 +1,195 @@
+//! A real Synapse (matrix-synapse from PyPI) for the tests that need one.
+//!
+//! [`TestSynapse::start`] runs `shared/peers/synapse/run-synapse.sh` (the `shared/` folder
+//! beside this repository checkout) with a fresh SQLite database in a temporary directory, on
+//! a free port, and the guard stops it when dropped, even when the test fails (printing the end
+//! of Synapse's log then). A start takes a few seconds; the first one also installs Synapse into
+//! `target/synapse-venv` (override with `SYNAPSE_VENV`), which needs PyPI. Without Python or
+//! network, `start` prints a notice and returns `None`, so the test can pass as skipped, unless
+//! `CI` is set: then it panics.
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use tempfile::TempDir;
+use url::Url;
+
+/// The `server_name` of every test Synapse: user IDs look like `@alice:localhost`.
+pub const SERVER_NAME: &str = "localhost";
+
+/// How to start a test Synapse.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The shared secret (`MAS_SECRET`).
+    pub secret: String,
+    /// The auth service's base URL (`MAS_ENDPOINT`); Synapse calls it lazily, so it need not
+    /// be up yet.
+    pub auth_endpoint: String,
+    /// The port to listen on; `None` picks a free one.
+    pub port: Option<u16>,
+}
+
+impl Options {
+    /// Options for a Synapse that shares `secret` with the auth service at `auth_endpoint`.
+    #[must_use]
+    pub fn new(secret: impl Into<String>, auth_endpoint: impl Into<String>) -> Self {
+        Self {
+            secret: secret.into(),
+            auth_endpoint: auth_endpoint.into(),
+            port: None,
+        }
+    }
+
+    /// Listen on `port`.
+    #[must_use]
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = Some(port);
+        self
+    }
+}
+
+/// A Synapse of our own, stopped on drop.
+pub struct TestSynapse {
+    url: Url,
+    data_dir: TempDir,
+    scripts: PathBuf,
+}
+
+impl TestSynapse {
+    /// Starts a Synapse, or returns `None` after printing why it cannot run here.
+    ///
+    /// # Panics
+    /// When Synapse fails to start for another reason than a missing Python or PyPI, or when it
+    /// cannot run at all and `CI` is set.
+    #[must_use]
+    pub fn start(options: &Options) -> Option<Self> {
+        let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let scripts = repository.join("../shared/peers/synapse");
+        if !scripts.join("run-synapse.sh").is_file() {
+            return skip(&format!(
+                "{} not found (shared/ must be beside the repository checkout)",
+                scripts.join("run-synapse.sh").display()
+            ));
+        }
+        let venv = std::env::var_os("SYNAPSE_VENV")
+            .map_or_else(|| repository.join("target/synapse-venv"), PathBuf::from);
+
+        // A port can be taken between our probe and Synapse's bind: try a few.
+        let mut last_failure = String::new();
+        for _ in 0..3 {
+            let data_dir = tempfile::Builder::new()
+                .prefix("portcullis-synapse-")
+                .tempdir()
+                .expect("a temporary directory can be created");
+            let port = options.port.unwrap_or_else(free_port);
+            let output = Command::new("bash")
+                .arg(scripts.join("run-synapse.sh"))
+                .arg(data_dir.path())
+                .current_dir(&repository)
+                .env("MAS_SECRET", &options.secret)
+                .env("MAS_ENDPOINT", &options.auth_endpoint)
+                .env("SYNAPSE_PORT", port.to_string())
+                .env("SYNAPSE_SERVER_NAME", SERVER_NAME)
+                .env("SYNAPSE_VENV", &venv)
+                .env_remove("MAS_SECRET_FILE")
+                .env_remove("SYNAPSE_BIND")
+                .env_remove("SYNAPSE_PUBLIC_BASEURL")
+                .env_remove("SYNAPSE_EXTRA_CONFIG")
+                .env_remove("SYNAPSE_DATA_DIR")
+                .output();
+            let output = match output {
+                Ok(output) => output,
+                Err(error) => return skip(&format!("cannot run bash: {error}")),
+            };
+            let url = Url::parse(&format!("http://127.0.0.1:{port}/"))
+                .expect("a loopback address makes a URL");
+            // From here on the guard stops whatever the script may have left running.
+            let synapse = Self {
+                url,
+                data_dir,
+                scripts: scripts.clone(),
+            };
+            if output.status.success() {
+                return Some(synapse);
+            }
+            last_failure = String::from_utf8_lossy(&output.stderr).into_owned();
+            if cannot_install(&last_failure) {
+                return skip(&format!(
+                    "Synapse cannot be installed here:\n{last_failure}"
+                ));
+            }
+            if options.port.is_some() || !last_failure.contains("already listens") {
+                break;
+            }
+        }
+        panic!("Synapse did not start:\n{last_failure}");
+    }
+
+    /// Its base URL, e.g. `http://127.0.0.1:41234/`.
+    #[must_use]
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The end of Synapse's log, for failure messages.
+    #[must_use]
+    pub fn log_tail(&self, lines: usize) -> String {
+        let log = self.data_dir.path().join("homeserver.log");
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+}
+
+impl Drop for TestSynapse {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- last lines of {} ---\n{}",
+                self.data_dir.path().join("homeserver.log").display(),
+                self.log_tail(40)
+            );
+        }
+        let stopped = Command::new("bash")
+            .arg(self.scripts.join("stop-synapse.sh"))
+            .arg(self.data_dir.path())
+            .status();
+        if !matches!(stopped, Ok(status) if status.success()) {
+            eprintln!(
+                "could not stop the Synapse of {}: {stopped:?}",
+                self.data_dir.path().display()
+            );
+        }
+    }
+}
+
+/// Whether the start failed for want of Python, a venv or PyPI, rather than in Synapse.
+fn cannot_install(stderr: &str) -> bool {
+    ["pip install", "could not create a venv", "must be Python"]
+        .iter()
+        .any(|sign| stderr.contains(sign))
+}
+
+fn skip<T>(reason: &str) -> Option<T> {
+    assert!(
+        std::env::var_os("CI").is_none_or(|value| value.is_empty()),
+        "CI is set, so a missing Synapse is a failure: {reason}"
+    );
+    eprintln!("SKIPPED (no Synapse; set CI=1 to make this a failure): {reason}");
+    None
+}
+
+/// A loopback port nobody listens on right now.
+///
+/// # Panics
+/// When no port can be bound at all.
+#[must_use]
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a loopback port is free")
+        .port()
+}
