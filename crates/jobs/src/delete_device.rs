@@ -44,7 +44,8 @@ impl DeleteDevice {
     }
 }
 
-/// Whether an active session of the user is still bound to `device_id`.
+/// Whether an active session of the user, OAuth 2.0 or compatibility, is still bound to
+/// `device_id`.
 ///
 /// # Errors
 /// When storage fails.
@@ -60,7 +61,14 @@ pub async fn device_in_use(
             .parse::<Scope>()
             .is_ok_and(|scope| scope.device_id() == Some(device_id))
     });
-    Ok(oauth_uses_it)
+    if oauth_uses_it {
+        return Ok(true);
+    }
+    let compat = repo
+        .compat_sessions()
+        .list_active_for_device(user.id, device_id)
+        .await?;
+    Ok(!compat.is_empty())
 }
 
 /// Runs `delete-device` jobs.
