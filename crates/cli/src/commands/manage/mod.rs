@@ -6,7 +6,9 @@
 //! because a name that breaks them cannot be a Matrix user ID.
 
 mod add_email;
+mod allow_cross_signing_reset;
 mod demote_admin;
+mod issue_compatibility_token;
 mod list_admin_users;
 mod list_users;
 mod lock_user;
@@ -50,6 +52,12 @@ pub enum ManageCommand {
     UnlockUser(unlock_user::Args),
     /// Create a user, asking for what is missing unless --yes is given.
     RegisterUser(register_user::Args),
+    /// Print a Matrix access token for a user's device (created on the homeserver), for bots
+    /// and scripts.
+    IssueCompatibilityToken(issue_compatibility_token::Args),
+    /// Let a user replace their cross-signing keys without further authentication for the
+    /// next 10 minutes.
+    AllowCrossSigningReset(allow_cross_signing_reset::Args),
 }
 
 pub async fn run(config_paths: &[PathBuf], command: ManageCommand) -> anyhow::Result<ExitCode> {
@@ -65,6 +73,12 @@ pub async fn run(config_paths: &[PathBuf], command: ManageCommand) -> anyhow::Re
         ManageCommand::LockUser(args) => lock_user::run(&context, args).await,
         ManageCommand::UnlockUser(args) => unlock_user::run(&context, args).await,
         ManageCommand::RegisterUser(args) => register_user::run(&context, args).await,
+        ManageCommand::IssueCompatibilityToken(args) => {
+            issue_compatibility_token::run(&context, args).await
+        }
+        ManageCommand::AllowCrossSigningReset(args) => {
+            allow_cross_signing_reset::run(&context, args).await
+        }
     }
 }
 
@@ -97,6 +111,13 @@ impl Context {
     /// The full Matrix ID of a user (or of a username) on this server.
     fn mxid(&self, username: &str) -> String {
         format!("@{username}:{}", self.server_name())
+    }
+
+    /// The connection to the homeserver of the `matrix` section.
+    fn homeserver(
+        &self,
+    ) -> anyhow::Result<std::sync::Arc<dyn portcullis_homeserver::HomeserverConnection>> {
+        app::homeserver(&self.checked)
     }
 
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
