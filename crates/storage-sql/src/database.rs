@@ -14,7 +14,7 @@ use sqlx::{
 
 use crate::{
     error::{DatabaseError, storage_error},
-    repository::{SqlRepository, Transaction},
+    repository::{PgUnit, SqlRepository, Transaction},
 };
 
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -357,9 +357,9 @@ impl Database {
                     .await
                     .map_err(storage_error)?,
             ),
-            Pool::Postgres(pool) => {
-                Transaction::Postgres(pool.begin().await.map_err(storage_error)?)
-            }
+            Pool::Postgres(pool) => Transaction::Postgres(PgUnit::Transaction(
+                pool.begin().await.map_err(storage_error)?,
+            )),
         };
         Ok(Box::new(SqlRepository::new(transaction)))
     }
@@ -378,13 +378,31 @@ impl Database {
                     .await
                     .map_err(storage_error)?,
             ),
-            Pool::Postgres(pool) => Transaction::Postgres(
+            Pool::Postgres(pool) => Transaction::Postgres(PgUnit::Transaction(
                 pool.begin_with("BEGIN READ ONLY")
                     .await
                     .map_err(storage_error)?,
-            ),
+            )),
         };
         Ok(Box::new(SqlRepository::new(transaction)))
+    }
+
+    /// Starts a unit of work for one read statement; see [`RepositoryFactory::reader`]. On
+    /// PostgreSQL it is a bare pooled connection, so the statement is one round trip; on SQLite,
+    /// where a transaction costs no round trip, it is [`Database::read_transaction`].
+    ///
+    /// # Errors
+    /// If no connection is available.
+    pub async fn reader(&self) -> Result<BoxRepository, StorageError> {
+        match &self.pool {
+            Pool::Sqlite(_) => self.read_transaction().await,
+            Pool::Postgres(pool) => {
+                let connection = pool.acquire().await.map_err(storage_error)?;
+                Ok(Box::new(SqlRepository::new(Transaction::Postgres(
+                    PgUnit::Autocommit(connection),
+                ))))
+            }
+        }
     }
 
     /// Closes every connection, waiting for those in use to be returned.
@@ -404,6 +422,10 @@ impl RepositoryFactory for Database {
 
     async fn read_transaction(&self) -> Result<BoxRepository, StorageError> {
         Database::read_transaction(self).await
+    }
+
+    async fn reader(&self) -> Result<BoxRepository, StorageError> {
+        Database::reader(self).await
     }
 }
 

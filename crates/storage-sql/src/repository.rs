@@ -16,7 +16,34 @@ use crate::{database::Backend, error::storage_error};
 /// An open transaction on one of the two backends.
 pub(crate) enum Transaction {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
-    Postgres(sqlx::Transaction<'static, Postgres>),
+    Postgres(PgUnit),
+}
+
+/// A PostgreSQL unit of work: a transaction, or, for a single read, a bare connection on which
+/// each statement commits by itself (one round trip instead of `BEGIN`, the query and `COMMIT`).
+pub(crate) enum PgUnit {
+    Transaction(sqlx::Transaction<'static, Postgres>),
+    Autocommit(sqlx::pool::PoolConnection<Postgres>),
+}
+
+impl std::ops::Deref for PgUnit {
+    type Target = sqlx::PgConnection;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Self::Transaction(transaction) => transaction,
+            Self::Autocommit(connection) => connection,
+        }
+    }
+}
+
+impl std::ops::DerefMut for PgUnit {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            Self::Transaction(transaction) => &mut *transaction,
+            Self::Autocommit(connection) => &mut *connection,
+        }
+    }
 }
 
 /// Runs the same code against the active backend's connection.
@@ -143,7 +170,9 @@ impl Repository for SqlRepository {
     async fn commit(self: Box<Self>) -> Result<(), StorageError> {
         match self.transaction {
             Transaction::Sqlite(transaction) => transaction.commit().await,
-            Transaction::Postgres(transaction) => transaction.commit().await,
+            Transaction::Postgres(PgUnit::Transaction(transaction)) => transaction.commit().await,
+            // Every statement committed as it ran.
+            Transaction::Postgres(PgUnit::Autocommit(_)) => Ok(()),
         }
         .map_err(storage_error)
     }
@@ -151,7 +180,9 @@ impl Repository for SqlRepository {
     async fn rollback(self: Box<Self>) -> Result<(), StorageError> {
         match self.transaction {
             Transaction::Sqlite(transaction) => transaction.rollback().await,
-            Transaction::Postgres(transaction) => transaction.rollback().await,
+            Transaction::Postgres(PgUnit::Transaction(transaction)) => transaction.rollback().await,
+            // Nothing to undo: the unit of work only reads.
+            Transaction::Postgres(PgUnit::Autocommit(_)) => Ok(()),
         }
         .map_err(storage_error)
     }

@@ -96,4 +96,11 @@ pub trait RepositoryFactory: Send + Sync {
     async fn read_transaction(&self) -> Result<BoxRepository, StorageError> {
         self.transaction().await
     }
+
+    /// Starts a unit of work for a single read statement: the cheapest way to read one thing
+    /// (introspection's one lookup). Unlike [`RepositoryFactory::read_transaction`], several
+    /// statements in it need not see the same snapshot, and it may be outside any transaction.
+    async fn reader(&self) -> Result<BoxRepository, StorageError> {
+        self.read_transaction().await
+    }
 }

@@ -85,3 +85,41 @@ backend_test!(
         let _ = reader.rollback().await;
     }
 );
+
+backend_test!(
+    async fn a_reader_sees_what_was_committed_and_nothing_pending(db: Database) {
+        let clock = portcullis_model::MockClock::default();
+        let mut tx = repo(&db).await;
+        tx.users()
+            .add("committed", clock.now())
+            .await
+            .expect("the user is added");
+        commit(tx).await;
+        let mut writer = repo(&db).await;
+        writer
+            .users()
+            .add("pending", clock.now())
+            .await
+            .expect("the user is added");
+
+        let mut reader = db.reader().await.expect("a reader starts at once");
+        let committed = reader
+            .users()
+            .find_by_username("committed")
+            .await
+            .expect("the read works");
+        let pending = reader
+            .users()
+            .find_by_username("pending")
+            .await
+            .expect("the read works");
+        reader.rollback().await.expect("a reader ends");
+        writer.rollback().await.expect("rollback");
+
+        assert_eq!(
+            committed.map(|user| user.username).as_deref(),
+            Some("committed")
+        );
+        assert_eq!(pending, None, "uncommitted work is not visible");
+    }
+);
