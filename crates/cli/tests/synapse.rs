@@ -208,3 +208,27 @@ async fn a_user_registered_while_synapse_is_down_appears_once_it_is_back() {
         deployment.log()
     );
 }
+
+#[tokio::test]
+async fn doctor_checks_the_whole_deployment() {
+    let mut deployment = Deployment::new();
+    let Some(_synapse) = TestSynapse::start(&deployment.synapse_options()) else {
+        return;
+    };
+    deployment.start_server().await;
+
+    let output = run(mas_cli(deployment.path()).arg("doctor"));
+    let report = String::from_utf8_lossy(&output.stdout).into_owned();
+
+    assert!(output.status.success(), "{report}\n{}", stderr(&output));
+    for line in [
+        "ok       homeserver: ",
+        "ok       homeserver API: ",
+        "ok       issuer: ",
+        "ok       token check: the homeserver refuses a token we never issued",
+    ] {
+        assert!(report.contains(line), "{line:?} missing from:\n{report}");
+    }
+    // No reverse proxy here: Synapse itself answers /login, with 404.
+    assert!(report.contains("warning  compat login: "), "{report}");
+}

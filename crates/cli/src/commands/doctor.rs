@@ -114,6 +114,10 @@ pub async fn run(config_paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     checks.push(check_public_base(&client, &loaded).await);
     checks.push(check_homeserver(&client, &loaded).await);
     checks.push(check_homeserver_api(&loaded).await);
+    let well_known = fetch_well_known(&client, &loaded).await;
+    checks.push(check_issuer(&loaded, &well_known));
+    checks.push(check_bogus_token(&client, &loaded).await);
+    checks.push(check_compat_login(&client, &loaded, &well_known).await);
 
     Ok(report(&checks))
 }
@@ -252,6 +256,179 @@ async fn check_homeserver_api(loaded: &app::CheckedConfig) -> Check {
             error.to_string(),
             "Synapse needs `matrix_authentication_service: {enabled: true, endpoint, secret}` with the same secret as `matrix.secret`",
         ),
+    }
+}
+
+/// The homeserver's `/.well-known/matrix/client`, from its public name (`https://<server_name>/`)
+/// or else from `matrix.endpoint`; the error says what went wrong with each.
+async fn fetch_well_known(
+    client: &reqwest::Client,
+    loaded: &app::CheckedConfig,
+) -> Result<(url::Url, serde_json::Value), String> {
+    let matrix = &loaded.config.matrix;
+    let mut candidates = Vec::new();
+    if let Ok(url) = url::Url::parse(&format!(
+        "https://{}/.well-known/matrix/client",
+        matrix.homeserver
+    )) {
+        candidates.push(url);
+    }
+    if let Ok(url) = matrix.endpoint.join(".well-known/matrix/client") {
+        candidates.push(url);
+    }
+    let mut failures = Vec::new();
+    for url in candidates {
+        match client.get(url.clone()).send().await {
+            Ok(response) if response.status().is_success() => {
+                match response.json::<serde_json::Value>().await {
+                    Ok(document) => return Ok((url, document)),
+                    Err(error) => failures.push(format!("{url}: not JSON ({error})")),
+                }
+            }
+            Ok(response) => failures.push(format!("{url}: HTTP {}", response.status().as_u16())),
+            Err(error) => failures.push(format!("{url}: {}", error_chain(&error))),
+        }
+    }
+    Err(failures.join("; "))
+}
+
+/// Clients find us through the homeserver's `.well-known`: its issuer must be ours.
+fn check_issuer(
+    loaded: &app::CheckedConfig,
+    well_known: &Result<(url::Url, serde_json::Value), String>,
+) -> Check {
+    let ours = loaded.config.http.issuer().to_string();
+    let (url, document) = match well_known {
+        Ok(found) => found,
+        Err(failures) => {
+            return Check::warning(
+                "issuer",
+                format!("no /.well-known/matrix/client found ({failures})"),
+                "serve it (Synapse does with `serve_client_wellknown: true`) so that clients find this service",
+            );
+        }
+    };
+    let advertised = document
+        .get("org.matrix.msc2965.authentication")
+        .and_then(|auth| auth.get("issuer"))
+        .and_then(serde_json::Value::as_str);
+    match advertised {
+        Some(issuer) if same_url(issuer, &ours) => {
+            Check::ok("issuer", format!("{url} advertises our issuer {ours}"))
+        }
+        Some(issuer) => Check::error(
+            "issuer",
+            format!("{url} advertises the issuer {issuer}, but ours is {ours}"),
+            "make `http.issuer` (or `http.public_base`) and the homeserver's view of the auth service agree",
+        ),
+        None => Check::warning(
+            "issuer",
+            format!("{url} has no org.matrix.msc2965.authentication.issuer"),
+            "enable `matrix_authentication_service` in Synapse, or add the entry to the .well-known you serve",
+        ),
+    }
+}
+
+/// Two URLs that differ at most by a trailing slash.
+fn same_url(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
+/// A token nobody issued must be refused by the homeserver (401), which shows it asks us.
+async fn check_bogus_token(client: &reqwest::Client, loaded: &app::CheckedConfig) -> Check {
+    let Ok(url) = loaded
+        .config
+        .matrix
+        .endpoint
+        .join("_matrix/client/v3/account/whoami")
+    else {
+        return Check::error(
+            "token check",
+            "bad matrix.endpoint",
+            "set `matrix.endpoint` to the homeserver's base URL",
+        );
+    };
+    let bogus = portcullis_oauth::token::TokenType::AccessToken.generate(&mut rand::thread_rng());
+    match client.get(url.clone()).bearer_auth(bogus).send().await {
+        Ok(response) if response.status().as_u16() == 401 => Check::ok(
+            "token check",
+            "the homeserver refuses a token we never issued",
+        ),
+        Ok(response) if response.status().is_success() => Check::error(
+            "token check",
+            format!("{url} accepted a token we never issued"),
+            "the homeserver does not delegate to this service: enable `matrix_authentication_service` in Synapse",
+        ),
+        Ok(response) => Check::error(
+            "token check",
+            format!(
+                "{url} answered HTTP {} for an unknown token (expected 401)",
+                response.status().as_u16()
+            ),
+            "503 means Synapse cannot introspect: check its `matrix_authentication_service.endpoint` reaches this service and that both sides share the same secret",
+        ),
+        Err(error) => Check::error(
+            "token check",
+            format!("{url} does not answer: {}", error_chain(&error)),
+            "start the homeserver, or fix `matrix.endpoint`",
+        ),
+    }
+}
+
+/// Older clients log in through the homeserver's public URL, which the reverse proxy must
+/// route to our compat resource.
+async fn check_compat_login(
+    client: &reqwest::Client,
+    loaded: &app::CheckedConfig,
+    well_known: &Result<(url::Url, serde_json::Value), String>,
+) -> Check {
+    let public = well_known
+        .as_ref()
+        .ok()
+        .and_then(|(_, document)| document.get("m.homeserver")?.get("base_url")?.as_str())
+        .and_then(|base| url::Url::parse(base).ok())
+        .unwrap_or_else(|| loaded.config.matrix.endpoint.clone());
+    let Ok(url) = public.join("_matrix/client/v3/login") else {
+        return Check::error(
+            "compat login",
+            format!("{public} cannot be a base URL"),
+            "fix m.homeserver.base_url in the .well-known",
+        );
+    };
+    let flows = match client.get(url.clone()).send().await {
+        Ok(response) if response.status().is_success() => {
+            response.json::<serde_json::Value>().await.ok()
+        }
+        Ok(response) => {
+            return Check::warning(
+                "compat login",
+                format!("{url} answered HTTP {}", response.status().as_u16()),
+                "route ^/_matrix/client/[^/]+/(login|logout|refresh) on the homeserver's public name to this service's `compat` resource, or older clients and bots cannot log in",
+            );
+        }
+        Err(error) => {
+            return Check::warning(
+                "compat login",
+                format!("{url} does not answer: {}", error_chain(&error)),
+                "check the homeserver's public URL and the reverse proxy",
+            );
+        }
+    };
+    let ours = flows.as_ref().is_some_and(|flows| {
+        flows["flows"].as_array().is_some_and(|flows| {
+            flows
+                .iter()
+                .any(|flow| flow["type"] == "m.login.sso" && flow["oauth_aware_preferred"] == true)
+        })
+    });
+    if ours {
+        Check::ok("compat login", format!("{url} lists our login flows"))
+    } else {
+        Check::warning(
+            "compat login",
+            format!("{url} answers, but not with this service's login flows"),
+            "route ^/_matrix/client/[^/]+/(login|logout|refresh) to this service's `compat` resource",
+        )
     }
 }
 
