@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Interoperability tests: an independent, OpenID-certified relying-party library (openid-client,
-# from npm) drives a real `mas-cli server` over HTTP.
+# from npm) drives a real `mas-cli server` over HTTP, with a real Synapse (from PyPI) delegating
+# its authentication to that server, so the tokens are also used on the homeserver.
 #
 #   interop/run.sh
 #
-# Builds the binary, writes a throwaway configuration on a free port, registers a user with
-# `mas-cli manage register-user`, starts the server, runs `node --test interop/tests/`, and stops
-# the server.
+# Builds the binary, starts Synapse with ../shared/peers/synapse/run-synapse.sh, writes a
+# throwaway configuration on a free port, registers a user with `mas-cli manage register-user`,
+# starts the server, runs `node --test interop/tests/`, and stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,17 +16,26 @@ bin=$PWD/target/debug/mas-cli
 key=$PWD/crates/config/tests/fixtures/keys/rsa-2048.pkcs1.pem
 (cd interop && npm ci --no-audit --no-fund --loglevel=error)
 
+synapse_scripts=$PWD/../shared/peers/synapse
 dir=$(mktemp -d)
 pid=
 cleanup() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" || true; fi
+  bash "$synapse_scripts/stop-synapse.sh" "$dir/synapse" >/dev/null 2>&1 || true
   rm -rf "$dir"
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
 base="http://127.0.0.1:$port/"
 secret=interop-homeserver-secret
+
+synapse_port=$(free_port)
+MAS_ENDPOINT=$base MAS_SECRET=$secret SYNAPSE_PORT=$synapse_port SYNAPSE_SERVER_NAME=localhost \
+  SYNAPSE_VENV=${SYNAPSE_VENV:-$PWD/target/synapse-venv} \
+  bash "$synapse_scripts/run-synapse.sh" "$dir/synapse" > "$dir/synapse.env"
+synapse_url="http://127.0.0.1:$synapse_port/"
 cat > "$dir/config.yaml" <<YAML
 http:
   public_base: $base
@@ -47,6 +57,7 @@ secrets:
 matrix:
   homeserver: localhost
   secret: $secret
+  endpoint: "$synapse_url"
 YAML
 
 cd "$dir"
@@ -62,7 +73,7 @@ done
 cd - >/dev/null
 
 status=0
-BASE_URL=$base HOMESERVER_SECRET=$secret USERNAME=alice PASSWORD='correct horse battery staple' \
+BASE_URL=$base SYNAPSE_URL=$synapse_url HOMESERVER_SECRET=$secret USERNAME=alice PASSWORD='correct horse battery staple' \
   node --test interop/tests/ || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- server log"; tail -n 50 "$dir/server.log"

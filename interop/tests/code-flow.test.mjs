@@ -13,6 +13,15 @@ const base = new URL(process.env.BASE_URL);
 const username = process.env.USERNAME;
 const password = process.env.PASSWORD;
 const homeserverSecret = process.env.HOMESERVER_SECRET;
+const synapse = new URL(process.env.SYNAPSE_URL);
+
+/** `GET /account/whoami` on Synapse with `token`: the HTTP status and the JSON body. */
+async function whoami(token) {
+  const response = await fetch(new URL('_matrix/client/v3/account/whoami', synapse), {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return { status: response.status, body: await response.json() };
+}
 const redirectUri = 'https://interop.example.org/callback';
 
 async function introspectAsHomeserver(token) {
@@ -92,10 +101,27 @@ test('the authorization code flow works end to end with openid-client', async ()
   assert.match(asHomeserver.scope, /urn:matrix:client:device:INTEROPDEVICE/);
   assert.ok(asHomeserver.expires_in > 0);
 
+  // Synapse asks us about the token and finds the user and the device we created there.
+  const onSynapse = await whoami(tokens.access_token);
+  assert.equal(onSynapse.status, 200);
+  assert.equal(onSynapse.body.user_id, `@${username}:localhost`);
+  assert.equal(onSynapse.body.device_id, 'INTEROPDEVICE');
+
   const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
   assert.notEqual(refreshed.access_token, tokens.access_token);
   assert.equal((await introspectAsHomeserver(refreshed.access_token)).active, true);
 
+  assert.equal((await whoami(refreshed.access_token)).status, 200);
+
   await client.tokenRevocation(config, refreshed.access_token);
   assert.equal((await introspectAsHomeserver(refreshed.access_token)).active, false);
+
+  // Synapse caches introspection answers for two minutes; the device's deletion, queued by the
+  // revocation, is what ends the token there. The worker does it within seconds.
+  let status = 200;
+  for (let attempt = 0; attempt < 100 && status !== 401; attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    ({ status } = await whoami(refreshed.access_token));
+  }
+  assert.equal(status, 401, 'Synapse still accepts the revoked token');
 });

@@ -12,6 +12,7 @@ const base = new URL(process.env.BASE_URL);
 const username = process.env.USERNAME;
 const password = process.env.PASSWORD;
 const homeserverSecret = process.env.HOMESERVER_SECRET;
+const synapse = new URL(process.env.SYNAPSE_URL);
 
 async function introspectAsHomeserver(token) {
   const response = await fetch(new URL('oauth2/introspect', base), {
@@ -93,6 +94,15 @@ test('the device authorization grant works end to end with openid-client', async
   assert.equal(asHomeserver.active, true);
   assert.equal(asHomeserver.username, username);
   assert.match(asHomeserver.scope, /urn:matrix:client:device:INTEROPTV01/);
+
+  // The device exists on Synapse before the token is handed out, so the token works there.
+  const onSynapse = await fetch(new URL('_matrix/client/v3/account/whoami', synapse), {
+    headers: { authorization: `Bearer ${tokens.access_token}` },
+  });
+  assert.equal(onSynapse.status, 200);
+  const identity = await onSynapse.json();
+  assert.equal(identity.user_id, `@${username}:localhost`);
+  assert.equal(identity.device_id, 'INTEROPTV01');
 
   // The device code is spent: polling with it again is refused.
   await assert.rejects(

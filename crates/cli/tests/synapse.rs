@@ -37,7 +37,7 @@ impl Deployment {
         let port = free_port();
         let synapse_port = free_port();
         let yaml = format!(
-            "http:\n  public_base: http://127.0.0.1:{port}/\n  listeners:\n    - name: web\n      resources:\n        - name: discovery\n        - name: human\n        - name: oauth\n        - name: health\n      binds:\n        - address: \"127.0.0.1:{port}\"\n\
+            "http:\n  public_base: http://127.0.0.1:{port}/\n  listeners:\n    - name: web\n      resources:\n        - name: discovery\n        - name: human\n        - name: oauth\n        - name: compat\n        - name: health\n      binds:\n        - address: \"127.0.0.1:{port}\"\n\
              secrets:\n  encryption: \"{}\"\n  keys:\n    - kid: e2e-rsa\n      key_file: \"{}\"\n\
              matrix:\n  homeserver: {}\n  secret: {SECRET}\n  endpoint: \"http://127.0.0.1:{synapse_port}/\"\n",
             "0123456789abcdef".repeat(4),
@@ -137,6 +137,82 @@ where
     }
 }
 
+/// Our base URL.
+impl Deployment {
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/{path}", self.port)
+    }
+
+    /// A compat password login (`POST /_matrix/client/v3/login`) of `user`, on `device_id` if
+    /// given; the JSON answer, which must be a success.
+    async fn password_login(&self, user: &str, device_id: Option<&str>) -> Value {
+        let mut body = serde_json::json!({
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": user},
+            "password": PASSWORD,
+        });
+        if let Some(device_id) = device_id {
+            body["device_id"] = device_id.into();
+        }
+        let response = reqwest::Client::new()
+            .post(self.url("_matrix/client/v3/login"))
+            .json(&body)
+            .send()
+            .await
+            .expect("the login answers");
+        let status = response.status();
+        let answer: Value = response.json().await.expect("a JSON answer");
+        assert!(status.is_success(), "login failed ({status}): {answer}");
+        answer
+    }
+}
+
+/// `method` on Synapse's client API at `path` with `token`: the status and the JSON answer.
+async fn on_synapse(
+    synapse: &TestSynapse,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let url = synapse.url().join(path).expect("a valid URL");
+    let mut request = reqwest::Client::new()
+        .request(method, url)
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("Synapse answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn whoami(synapse: &TestSynapse, token: &str) -> (u16, Value) {
+    on_synapse(
+        synapse,
+        reqwest::Method::GET,
+        "_matrix/client/v3/account/whoami",
+        token,
+        None,
+    )
+    .await
+}
+
+/// Starts Synapse and our server with `alice` registered (password [`PASSWORD`]) and
+/// provisioned; `None` when Synapse cannot run here.
+async fn deployment_with_alice() -> Option<(Deployment, TestSynapse)> {
+    let mut deployment = Deployment::new();
+    let synapse = TestSynapse::start(&deployment.synapse_options())?;
+    deployment.manage(&["register-user", "alice", "-p", PASSWORD, "--yes"]);
+    deployment.start_server().await;
+    let provisioned = eventually(Duration::from_secs(60), || async {
+        profile(&synapse, "@alice:localhost").await.is_some()
+    })
+    .await;
+    assert!(provisioned, "alice never appeared on Synapse");
+    Some((deployment, synapse))
+}
+
 /// The user's profile on Synapse, if Synapse has the user.
 async fn profile(synapse: &TestSynapse, user_id: &str) -> Option<Value> {
     let url = synapse
@@ -231,4 +307,177 @@ async fn doctor_checks_the_whole_deployment() {
     }
     // No reverse proxy here: Synapse itself answers /login, with 404.
     assert!(report.contains("warning  compat login: "), "{report}");
+}
+
+#[tokio::test]
+async fn a_compat_login_works_on_synapse_until_logout() {
+    let Some((deployment, synapse)) = deployment_with_alice().await else {
+        return;
+    };
+
+    let login = deployment.password_login("alice", None).await;
+    let token = login["access_token"].as_str().expect("an access token");
+    let device_id = login["device_id"].as_str().expect("a device ID");
+
+    let (status, identity) = whoami(&synapse, token).await;
+    assert_eq!(status, 200, "{identity}");
+    assert_eq!(identity["user_id"], "@alice:localhost");
+    assert_eq!(identity["device_id"], device_id);
+
+    let response = reqwest::Client::new()
+        .post(deployment.url("_matrix/client/v3/logout"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("logout answers");
+    assert_eq!(response.status().as_u16(), 200);
+
+    // Synapse caches introspection; the device's deletion ends the token there.
+    let refused = eventually(Duration::from_secs(30), || async {
+        whoami(&synapse, token).await.0 == 401
+    })
+    .await;
+    assert!(refused, "Synapse still accepts the token after logout");
+}
+
+#[tokio::test]
+async fn a_bot_logging_in_again_on_its_device_keeps_the_device_and_its_keys() {
+    let Some((deployment, synapse)) = deployment_with_alice().await else {
+        return;
+    };
+    let device_id = "ALICEBOT01";
+    let first = deployment.password_login("alice", Some(device_id)).await;
+    let first_token = first["access_token"].as_str().expect("an access token");
+    assert_eq!(first["device_id"], device_id);
+
+    // The bot uploads its device keys through the first session.
+    let ed25519 = "VGhpcyBpcyBub3QgYSByZWFsIGtleSwgYnV0IGJhc2U2NA";
+    let keys = serde_json::json!({
+        "device_keys": {
+            "user_id": "@alice:localhost",
+            "device_id": device_id,
+            "algorithms": ["m.olm.v1.curve25519-aes-sha2", "m.megolm.v1.aes-sha2"],
+            "keys": {
+                format!("curve25519:{device_id}"): "Q3VydmUyNTUxOSBrZXkgb2YgdGhlIGJvdCBkZXZpY2U",
+                format!("ed25519:{device_id}"): ed25519,
+            },
+            "signatures": {"@alice:localhost": {format!("ed25519:{device_id}"): "c2lnbmF0dXJl"}},
+        }
+    });
+    let (status, answer) = on_synapse(
+        &synapse,
+        reqwest::Method::POST,
+        "_matrix/client/v3/keys/upload",
+        first_token,
+        Some(keys),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+
+    let second = deployment.password_login("alice", Some(device_id)).await;
+    let second_token = second["access_token"].as_str().expect("an access token");
+    assert_eq!(second["device_id"], device_id);
+    assert_ne!(second_token, first_token);
+
+    let (status, identity) = whoami(&synapse, second_token).await;
+    assert_eq!(status, 200, "{identity}");
+    assert_eq!(identity["device_id"], device_id);
+    let (status, query) = on_synapse(
+        &synapse,
+        reqwest::Method::POST,
+        "_matrix/client/v3/keys/query",
+        second_token,
+        Some(serde_json::json!({"device_keys": {"@alice:localhost": []}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{query}");
+    assert_eq!(
+        query["device_keys"]["@alice:localhost"][device_id]["keys"][format!("ed25519:{device_id}")],
+        ed25519,
+        "the keys uploaded through the first session are still there: {query}"
+    );
+    // The first session ended; the device did not.
+    let introspected = reqwest::Client::new()
+        .post(deployment.url("oauth2/introspect"))
+        .bearer_auth(SECRET)
+        .form(&[("token", first_token)])
+        .send()
+        .await
+        .expect("introspection answers")
+        .json::<Value>()
+        .await
+        .expect("JSON");
+    assert_eq!(introspected["active"], false, "the first session ended");
+}
+
+#[tokio::test]
+async fn an_issued_compatibility_token_works_on_synapse_and_may_be_an_admin_one() {
+    let Some((deployment, synapse)) = deployment_with_alice().await else {
+        return;
+    };
+
+    let token = deployment.manage(&["issue-compatibility-token", "alice", "SCRIPTDEV01"]);
+    let token = token.trim();
+    let (status, identity) = whoami(&synapse, token).await;
+    assert_eq!(status, 200, "{identity}");
+    assert_eq!(identity["device_id"], "SCRIPTDEV01");
+    let admin_api = "_synapse/admin/v2/users/@alice:localhost";
+    let (status, _) = on_synapse(&synapse, reqwest::Method::GET, admin_api, token, None).await;
+    assert_eq!(status, 403, "a plain token is no admin token");
+
+    let admin = deployment.manage(&[
+        "issue-compatibility-token",
+        "alice",
+        "ADMINDEV01",
+        "--yes-i-want-to-grant-synapse-admin-privileges",
+    ]);
+    let (status, user) = on_synapse(
+        &synapse,
+        reqwest::Method::GET,
+        admin_api,
+        admin.trim(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["name"], "@alice:localhost");
+}
+
+#[tokio::test]
+async fn a_cross_signing_reset_allowed_from_the_command_line_lets_new_keys_in() {
+    let Some((deployment, synapse)) = deployment_with_alice().await else {
+        return;
+    };
+    let token = deployment.manage(&["issue-compatibility-token", "alice", "XSIGNDEV01"]);
+    let token = token.trim();
+    let master = |key: &str| {
+        serde_json::json!({
+            "master_key": {
+                "user_id": "@alice:localhost",
+                "usage": ["master"],
+                "keys": {format!("ed25519:{key}"): key},
+            }
+        })
+    };
+    let upload = |body: Value| {
+        on_synapse(
+            &synapse,
+            reqwest::Method::POST,
+            "_matrix/client/v3/keys/device_signing/upload",
+            token,
+            Some(body),
+        )
+    };
+    let first = "Zmlyc3QtbWFzdGVyLWtleS1vZi1hbGljZS0wMTIzNDU";
+    let second = "c2Vjb25kLW1hc3Rlci1rZXktb2YtYWxpY2UtMDEyMzQ";
+
+    let (status, answer) = upload(master(first)).await;
+    assert_eq!(status, 200, "the first keys need no approval: {answer}");
+    let (status, answer) = upload(master(second)).await;
+    assert_eq!(status, 401, "a replacement needs approval: {answer}");
+
+    deployment.manage(&["allow-cross-signing-reset", "alice"]);
+
+    let (status, answer) = upload(master(second)).await;
+    assert_eq!(status, 200, "approved, the replacement goes in: {answer}");
 }

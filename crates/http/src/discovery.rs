@@ -182,6 +182,8 @@ mod tests {
             device_code_grant_enabled: device,
             device_code_user_code_auto_fill_enabled: false,
             access_token_ttl: Duration::from_secs(300),
+            compat_token_ttl: Duration::from_secs(300),
+            login_rate_limits: Default::default(),
             service_name: None,
             policy_uri: None,
             tos_uri: None,

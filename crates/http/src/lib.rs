@@ -1,16 +1,18 @@
 //! The HTTP side of Portcullis: one axum router per listener resource.
 //!
 //! A listener in the configuration lists the resources it serves (`discovery`, `human`,
-//! `oauth`, `health`...). [`router`] assembles the routers of those resources, in one module
+//! `oauth`, `compat`, `health`...). [`router`] assembles the routers of those resources, in one module
 //! each, under the listener's optional prefix. Handlers are thin: they extract, call one
 //! service function, and answer in the caller's protocol.
 
 pub mod client_ip;
+pub mod compat;
 pub mod connection_info;
 pub mod cookies;
 pub mod csrf;
 pub mod discovery;
 pub mod health;
+pub mod homeserver;
 pub mod human;
 pub mod oauth;
 pub mod pages;
@@ -137,6 +139,7 @@ impl AppState {
                 .as_slice(),
         );
         let cookie_settings = CookieSettings::from_public_base(parts.urls.base());
+        let limiters = rate_limit::Limiters::new(&parts.site.login_rate_limits);
         let algs: Vec<&str> = signing_algorithms.iter().map(|alg| alg.as_str()).collect();
         let discovery_document = axum::body::Bytes::from(
             discovery::provider_metadata(&parts.urls, &parts.site, &algs).to_string(),
@@ -158,7 +161,7 @@ impl AppState {
                 policy: parts.policy,
                 homeserver_secret: parts.homeserver_secret,
                 homeserver: parts.homeserver,
-                limiters: rate_limit::Limiters::default(),
+                limiters,
                 jwks_cache: oauth::jwks_cache::JwksCache::default(),
                 discovery_document,
             }),
@@ -285,6 +288,7 @@ pub const AVAILABLE_RESOURCES: &[ResourceName] = &[
     ResourceName::Discovery,
     ResourceName::Human,
     ResourceName::OAuth,
+    ResourceName::Compat,
     ResourceName::Health,
     ResourceName::ConnectionInfo,
 ];
@@ -336,6 +340,7 @@ pub fn router(
             ResourceName::Discovery => router.merge(discovery::router()),
             ResourceName::Human => router.merge(human::router()),
             ResourceName::OAuth => router.merge(oauth::router()),
+            ResourceName::Compat => router.merge(compat::router()),
             ResourceName::Health => router.merge(health::router()),
             ResourceName::ConnectionInfo => router.merge(connection_info::router()),
             // `check_resources` refused everything else above.

@@ -1,13 +1,21 @@
-//! Per-address rate limits for guessable inputs.
+//! Per-address and per-account rate limits for guessable inputs.
 //!
 //! A user code is short (8 characters from a 28-letter alphabet: about 2^38 codes, a handful
 //! valid at a time), so wrong guesses must be limited per address or a script could find a
 //! pending code and approve a stranger's device for itself. The limit is generous for people
-//! who mistype and tight for a script. It lives in each process's memory, as MAS's limits do.
+//! who mistype and tight for a script.
+//!
+//! Passwords are limited twice, as in MAS (`rate_limiting.login`): per client address, against
+//! one machine trying many accounts, and per account, against many machines trying one
+//! account. Every attempt counts, right or wrong.
+//!
+//! The limits live in each process's memory, as MAS's do.
 
 use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock as _};
+use portcullis_config::sections::rate_limiting::{LoginRateLimits, RateLimiterConfig};
+use ulid::Ulid;
 
 /// User codes allowed per address: a burst of 10, then one every 6 seconds.
 const USER_CODE_BURST: u32 = 10;
@@ -17,6 +25,8 @@ const USER_CODE_PERIOD: Duration = Duration::from_secs(6);
 #[derive(Clone)]
 pub struct Limiters {
     user_code_guesses: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    password_per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    password_per_account: Arc<DefaultKeyedRateLimiter<Ulid>>,
 }
 
 impl std::fmt::Debug for Limiters {
@@ -27,26 +37,134 @@ impl std::fmt::Debug for Limiters {
 
 impl Default for Limiters {
     fn default() -> Self {
-        let burst = NonZeroU32::new(USER_CODE_BURST).expect("the burst is a non-zero constant");
-        let quota = Quota::with_period(USER_CODE_PERIOD)
-            .expect("the period is a non-zero constant")
-            .allow_burst(burst);
-        Self {
-            user_code_guesses: Arc::new(RateLimiter::keyed(quota)),
-        }
+        Self::new(&LoginRateLimits::default())
     }
 }
 
+/// The quota of a configured token bucket: `burst` at once, one more every `1 / per_second`
+/// seconds.
+fn quota(config: &RateLimiterConfig) -> Quota {
+    // The configuration check refuses rates that are not positive and finite; should one get
+    // through anyway, one attempt a day is the safe reading.
+    let period = Duration::try_from_secs_f64(1.0 / config.per_second)
+        .ok()
+        .filter(|period| !period.is_zero())
+        .unwrap_or(Duration::from_secs(86_400));
+    Quota::with_period(period)
+        .expect("the period is not zero")
+        .allow_burst(config.burst)
+}
+
+/// How long until the limiter lets the next attempt through.
+fn wait_time(not_until: &governor::NotUntil<governor::clock::QuantaInstant>) -> Duration {
+    not_until.wait_time_from(governor::clock::DefaultClock::default().now())
+}
+
 impl Limiters {
+    /// Limiters whose password limits are `login`.
+    #[must_use]
+    pub fn new(login: &LoginRateLimits) -> Self {
+        let burst = NonZeroU32::new(USER_CODE_BURST).expect("the burst is a non-zero constant");
+        let user_code = Quota::with_period(USER_CODE_PERIOD)
+            .expect("the period is a non-zero constant")
+            .allow_burst(burst);
+        Self {
+            user_code_guesses: Arc::new(RateLimiter::keyed(user_code)),
+            password_per_ip: Arc::new(RateLimiter::keyed(quota(&login.per_ip))),
+            password_per_account: Arc::new(RateLimiter::keyed(quota(&login.per_account))),
+        }
+    }
+
     /// Counts one user code typed from `ip`; `Err(wait)` once the address is over its limit.
     /// Every attempt counts, right or wrong, so an address over its limit cannot try one more
     /// guess. Requests without an address (a unix socket without PROXY header) share a bucket.
     pub fn user_code_attempt(&self, ip: Option<IpAddr>) -> Result<(), Duration> {
         let key = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        self.user_code_guesses.check_key(&key).map_err(|not_until| {
-            not_until.wait_time_from(governor::clock::Clock::now(
-                &governor::clock::DefaultClock::default(),
-            ))
-        })
+        self.user_code_guesses
+            .check_key(&key)
+            .map_err(|not_until| wait_time(&not_until))
+    }
+
+    /// Counts one password attempt from `ip` on the account `user_id` (when the account
+    /// exists); `Err(wait)` once either is over its limit.
+    ///
+    /// A request without an address (a unix socket without PROXY header) is limited per
+    /// account only, as in MAS: one bucket for every such client would let one of them lock
+    /// all the others out.
+    pub fn password_attempt(
+        &self,
+        ip: Option<IpAddr>,
+        user_id: Option<Ulid>,
+    ) -> Result<(), Duration> {
+        if let Some(ip) = ip {
+            self.password_per_ip
+                .check_key(&ip)
+                .map_err(|not_until| wait_time(&not_until))?;
+        }
+        if let Some(user_id) = user_id {
+            self.password_per_account
+                .check_key(&user_id)
+                .map_err(|not_until| wait_time(&not_until))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(per_ip: u32, per_account: u32) -> LoginRateLimits {
+        let bucket = |burst| RateLimiterConfig {
+            burst: NonZeroU32::new(burst).expect("not zero"),
+            per_second: 1.0 / 60.0,
+        };
+        LoginRateLimits {
+            per_ip: bucket(per_ip),
+            per_account: bucket(per_account),
+        }
+    }
+
+    #[test]
+    fn an_address_gets_its_burst_then_waits() {
+        let limiters = Limiters::new(&limits(2, 100));
+        let ip = Some(IpAddr::from([192, 0, 2, 1]));
+        assert!(limiters.password_attempt(ip, None).is_ok());
+        assert!(limiters.password_attempt(ip, None).is_ok());
+        let wait = limiters
+            .password_attempt(ip, None)
+            .expect_err("the third attempt is over the limit");
+        assert!(wait > Duration::from_secs(50), "{wait:?}");
+        assert!(
+            limiters
+                .password_attempt(Some(IpAddr::from([192, 0, 2, 2])), None)
+                .is_ok(),
+            "other addresses are not affected"
+        );
+    }
+
+    #[test]
+    fn an_account_is_limited_whatever_the_address() {
+        let limiters = Limiters::new(&limits(100, 1));
+        let user = Some(Ulid::from_parts(1, 1));
+        assert!(
+            limiters
+                .password_attempt(Some(IpAddr::from([192, 0, 2, 1])), user)
+                .is_ok()
+        );
+        assert!(
+            limiters
+                .password_attempt(Some(IpAddr::from([192, 0, 2, 2])), user)
+                .is_err()
+        );
+        assert!(limiters.password_attempt(None, user).is_err());
+    }
+
+    #[test]
+    fn requests_without_an_address_are_limited_per_account_only() {
+        let limiters = Limiters::new(&limits(1, 100));
+        for _ in 0..5 {
+            assert!(limiters.password_attempt(None, None).is_ok());
+        }
     }
 }

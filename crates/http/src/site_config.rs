@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use portcullis_config::Config;
+use portcullis_config::{Config, sections::rate_limiting::LoginRateLimits};
 
 /// What the service offers and how, as far as request handling is concerned.
 #[derive(Debug, Clone)]
@@ -21,6 +21,12 @@ pub struct SiteConfig {
     pub device_code_user_code_auto_fill_enabled: bool,
     /// How long access tokens live (`experimental.access_token_ttl`).
     pub access_token_ttl: Duration,
+    /// How long compatibility access tokens live when the client asked for a refresh token
+    /// (`experimental.compat_token_ttl`); without one they never expire.
+    pub compat_token_ttl: Duration,
+    /// How fast passwords may be tried, per address and per account
+    /// (`rate_limiting.login`).
+    pub login_rate_limits: LoginRateLimits,
     /// `branding.service_name`, shown on pages.
     pub service_name: Option<String>,
     /// `branding.policy_uri`.
@@ -44,6 +50,8 @@ impl SiteConfig {
                 .oauth
                 .device_code_user_code_auto_fill_enabled,
             access_token_ttl: config.experimental.access_token_ttl(),
+            compat_token_ttl: config.experimental.compat_token_ttl(),
+            login_rate_limits: config.rate_limiting.login.clone(),
             service_name: config.branding.service_name.clone(),
             policy_uri: config.branding.policy_uri.clone(),
             tos_uri: config.branding.tos_uri.clone(),

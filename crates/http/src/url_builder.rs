@@ -124,6 +124,12 @@ impl UrlBuilder {
         self.join(&format!("device/{grant_id}"))
     }
 
+    /// The consent page of a single sign-on login of the Matrix login API.
+    #[must_use]
+    pub fn compat_sso_complete(&self, login_id: ulid::Ulid) -> Url {
+        self.join(&format!("complete-compat-sso/{login_id}"))
+    }
+
     /// The home page.
     #[must_use]
     pub fn index(&self) -> Url {

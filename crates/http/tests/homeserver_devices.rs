@@ -3,11 +3,10 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use axum::http::StatusCode;
 use common::{
     TestApp, app, body_json,
+    compat::run_jobs,
     oauth::{
         Authorization, MATRIX_SCOPE, VERIFIER, add_client, consented_code, exchange, sign_in,
         tokens,
@@ -19,23 +18,6 @@ use portcullis_model::JobStatus;
 const CODE_GRANTS: &[&str] = &["authorization_code", "refresh_token"];
 /// The device of [`MATRIX_SCOPE`].
 const DEVICE: &str = "ABCDEFGHIJ";
-
-/// Runs every due job with the application's homeserver; returns the status of each.
-async fn run_jobs(app: &TestApp) -> Vec<JobStatus> {
-    let context = portcullis_jobs::JobContext {
-        repositories: Arc::new(app.database.clone()),
-        homeserver: app.homeserver.clone(),
-    };
-    let worker = portcullis_jobs::register(
-        portcullis_worker::Worker::new(Arc::new(app.database.clone()), Arc::new(app.clock.clone())),
-        &context,
-    );
-    let mut statuses = Vec::new();
-    while let Some(ran) = worker.run_once().await.expect("the queue works") {
-        statuses.push(ran.status);
-    }
-    statuses
-}
 
 async fn revoke(app: &TestApp, token: &str) {
     let response = app

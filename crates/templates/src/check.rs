@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, HashSet};
 use crate::{
     Site, TemplateError, Templates,
     pages::{
-        ClientView, ConsentPage, DeviceConsentPage, DeviceDonePage, DeviceLinkPage, EndSessionPage,
-        ErrorPage, FormPostPage, IndexPage, LoggedOutPage, LoginPage, Page,
+        ClientView, CompatSsoPage, ConsentPage, DeviceConsentPage, DeviceDonePage, DeviceLinkPage,
+        EndSessionPage, ErrorPage, FormPostPage, IndexPage, LoggedOutPage, LoginPage, Page,
     },
     scope::describe_scopes,
     site::Branding,
@@ -37,6 +37,15 @@ pub(crate) fn check_all(templates: &Templates) -> Result<(), TemplateError> {
         for page in sample_device_consents() {
             check_page(templates, &site, &page)?;
         }
+        check_page(
+            templates,
+            &site,
+            &CompatSsoPage {
+                csrf: "csrf-token".to_owned(),
+                redirect_host: "app.example.com".to_owned(),
+                username: "alice".to_owned(),
+            },
+        )?;
         for page in sample_device_links() {
             check_page(templates, &site, &page)?;
         }

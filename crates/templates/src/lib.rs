@@ -40,6 +40,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         "components/scopes.html",
         include_str!("../templates/components/scopes.html"),
     ),
+    (
+        "compat_sso.html",
+        include_str!("../templates/compat_sso.html"),
+    ),
     ("consent.html", include_str!("../templates/consent.html")),
     (
         "device_consent.html",

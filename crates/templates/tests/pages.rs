@@ -5,8 +5,8 @@ use std::{collections::BTreeMap, fs, path::Path};
 use portcullis_templates::{
     Branding, Site, TemplateError, Templates, describe_scopes,
     pages::{
-        ClientView, ConsentPage, DeviceConsentPage, DeviceLinkPage, ErrorPage, FormPostPage,
-        LoggedOutPage, LoginPage,
+        ClientView, CompatSsoPage, ConsentPage, DeviceConsentPage, DeviceLinkPage, ErrorPage,
+        FormPostPage, LoggedOutPage, LoginPage,
     },
 };
 
@@ -66,6 +66,7 @@ fn the_embedded_templates_include_every_page() {
         "base.html",
         "login.html",
         "consent.html",
+        "compat_sso.html",
         "device_link.html",
         "device_consent.html",
         "error.html",
@@ -308,6 +309,36 @@ fn an_admin_scope_is_marked_on_the_consent_page() {
 
     assert!(html.contains("scope-admin"));
     assert!(html.contains("Administrator"));
+}
+
+#[test]
+fn the_single_sign_on_consent_names_where_the_token_goes_and_who_is_signed_in() {
+    let page = CompatSsoPage {
+        csrf: "csrf-token".to_owned(),
+        redirect_host: "app.example.com".to_owned(),
+        username: "alice".to_owned(),
+    };
+
+    let html = embedded().render_page(&site(), &page).expect("rendered");
+
+    assert!(html.contains("app.example.com</span> wants to sign in to your account"));
+    assert!(html.contains("<strong>alice</strong>"));
+    assert!(html.contains(r#"<input type="hidden" name="csrf" value="csrf-token">"#));
+    assert!(html.contains(r#"name="action" value="allow""#));
+    assert!(html.contains(r#"name="action" value="deny""#));
+}
+
+#[test]
+fn a_redirect_host_with_markup_is_escaped_on_the_single_sign_on_consent() {
+    let page = CompatSsoPage {
+        csrf: "csrf-token".to_owned(),
+        redirect_host: "<script>alert(1)</script>".to_owned(),
+        username: "alice".to_owned(),
+    };
+
+    let html = embedded().render_page(&site(), &page).expect("rendered");
+
+    assert!(!html.contains("<script>alert(1)</script>"));
 }
 
 #[test]

@@ -212,7 +212,7 @@ async fn find_user(
 }
 
 /// `alice`, `Alice` or `@alice:server` → `alice`; a Matrix ID of another server → nothing.
-fn localpart_of(input: &str, server_name: &str) -> Option<String> {
+pub(crate) fn localpart_of(input: &str, server_name: &str) -> Option<String> {
     let localpart = match input.strip_prefix('@') {
         Some(mxid) => {
             let (localpart, server) = mxid.split_once(':')?;

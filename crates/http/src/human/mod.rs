@@ -1,4 +1,5 @@
-//! The `human` resource: pages for people (sign-in, consent, device approval).
+//! The `human` resource: pages for people (sign-in, consent, device approval, single sign-on
+//! of the Matrix login API).
 
 pub mod index;
 pub mod login;
@@ -32,6 +33,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/device/{id}",
             get(crate::oauth::device::consent::get).post(crate::oauth::device::consent::post),
+        )
+        // The consent page of the Matrix login API's single sign-on, as in MAS.
+        .route(
+            "/complete-compat-sso/{id}",
+            get(crate::compat::sso_complete::get).post(crate::compat::sso_complete::post),
         )
         .route("/assets/portcullis.css", get(stylesheet))
 }

@@ -12,6 +12,7 @@ use crate::url_builder::UrlBuilder;
 pub enum PostAuthAction {
     ContinueAuthorizationGrant { id: Ulid },
     ContinueDeviceCodeGrant { id: Ulid },
+    ContinueCompatSsoLogin { id: Ulid },
     ManageAccount,
 }
 
@@ -22,6 +23,7 @@ impl PostAuthAction {
         match self {
             Self::ContinueAuthorizationGrant { id } => urls.consent(*id),
             Self::ContinueDeviceCodeGrant { id } => urls.device_consent(*id),
+            Self::ContinueCompatSsoLogin { id } => urls.compat_sso_complete(*id),
             Self::ManageAccount => urls.account_management_uri(),
         }
     }
@@ -42,6 +44,12 @@ impl PostAuthAction {
                     ("id", id.to_string()),
                 ]
             }
+            Self::ContinueCompatSsoLogin { id } => {
+                vec![
+                    ("kind", "continue_compat_sso_login".to_owned()),
+                    ("id", id.to_string()),
+                ]
+            }
             Self::ManageAccount => vec![("kind", "manage_account".to_owned())],
         }
     }
@@ -56,6 +64,7 @@ impl PostAuthAction {
                 Some(Self::ContinueAuthorizationGrant { id })
             }
             ("continue_device_code_grant", Some(id)) => Some(Self::ContinueDeviceCodeGrant { id }),
+            ("continue_compat_sso_login", Some(id)) => Some(Self::ContinueCompatSsoLogin { id }),
             ("manage_account", _) => Some(Self::ManageAccount),
             _ => None,
         }
@@ -109,6 +118,31 @@ mod tests {
         assert_eq!(
             pairs.get("login_hint").map(String::as_str),
             Some("mxid:@alice:example.com")
+        );
+    }
+
+    #[test]
+    fn a_single_sign_on_login_continues_on_its_consent_page() {
+        let urls = UrlBuilder::new(
+            "https://auth.example.com/".parse().expect("valid"),
+            "https://example.com/".parse().expect("valid"),
+        );
+        let id = Ulid::new();
+        let action = PostAuthAction::ContinueCompatSsoLogin { id };
+        let url = login_url(&urls, Some(action), None);
+        let pairs: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(
+            pairs.get("kind").map(String::as_str),
+            Some("continue_compat_sso_login")
+        );
+        let back = PostAuthAction::from_query(
+            pairs.get("kind").map(String::as_str),
+            pairs.get("id").map(String::as_str),
+        );
+        assert_eq!(back, Some(action));
+        assert_eq!(
+            action.destination(&urls).as_str(),
+            format!("https://auth.example.com/complete-compat-sso/{id}")
         );
     }
 

@@ -5,7 +5,9 @@
 //! confidential client. Every request of every Matrix client goes through here (Synapse caches
 //! answers for two minutes), so an access token costs one indexed read and no write: its first
 //! use, which the refresh grant needs to know about, is recorded after the answer, off the
-//! request's path.
+//! request's path. Compatibility tokens of the Matrix login API are answered by [`compat`].
+
+mod compat;
 
 use axum::{
     Router,
@@ -67,17 +69,25 @@ async fn introspect(
         return Ok(IntrospectionResponse::inactive());
     };
     let hint = request.token_type_hint;
-    let answer = match kind {
-        // A hint that contradicts the token's prefix is a confused or probing caller: the
-        // token is not what it says, so it is not active (as in the reference implementation).
-        TokenKind::Ours(TokenType::AccessToken) if hint != Some(TokenTypeHint::RefreshToken) => {
+    // A hint that contradicts the token's prefix is a confused or probing caller: the token is
+    // not what it says, so it is not active (as in the reference implementation).
+    let access_hint = hint != Some(TokenTypeHint::RefreshToken);
+    let refresh_hint = hint != Some(TokenTypeHint::AccessToken);
+    let answer = match kind.token_type() {
+        TokenType::AccessToken if access_hint => {
             access_token(state, &request.token, with_device_id).await?
         }
-        TokenKind::Ours(TokenType::RefreshToken) if hint != Some(TokenTypeHint::AccessToken) => {
+        TokenType::RefreshToken if refresh_hint => {
             refresh_token(state, &request.token, with_device_id).await?
         }
-        // Compatibility (`mct_`/`mcr_`, legacy Synapse) and personal (`mpt_`) tokens come with
-        // the features that issue them.
+        // `mct_`/`mcr_`, and the `syt_`/`syr_` of Synapse, which count as such.
+        TokenType::CompatAccessToken if access_hint => {
+            compat::access_token(state, &request.token, with_device_id).await?
+        }
+        TokenType::CompatRefreshToken if refresh_hint => {
+            compat::refresh_token(state, &request.token, with_device_id).await?
+        }
+        // Personal (`mpt_`) tokens come with the feature that issues them.
         _ => None,
     };
     Ok(answer.unwrap_or_else(IntrospectionResponse::inactive))
@@ -128,7 +138,8 @@ async fn access_token(
     with_device_id: bool,
 ) -> Result<Option<IntrospectionResponse>, IntrospectionError> {
     let now = state.now();
-    let mut repo = state.database().read_transaction().await?;
+    // One statement: on PostgreSQL, one round trip without a transaction around it.
+    let mut repo = state.database().reader().await?;
     let found = repo
         .oauth_access_tokens()
         .find_active_by_token(token, now)

@@ -105,13 +105,7 @@ pub(crate) async fn end_session(
     session: &OAuthSession,
     now: DateTime<Utc>,
 ) -> Result<(), StorageError> {
-    repo.oauth_refresh_tokens()
-        .revoke_all_for_session(session, now)
-        .await?;
-    let finished = repo.oauth_sessions().finish(session.id, now).await?;
-    // Only the first end of a session queues the deletion.
-    let newly_finished = finished.is_some_and(|ended| ended.finished_at == Some(now))
-        && session.finished_at.is_none();
+    let newly_finished = end_session_keeping_device(repo, session, now).await?;
     if newly_finished
         && let Some(user_id) = session.user_id
         && let Ok(scope) = session.scope.parse::<Scope>()
@@ -125,6 +119,28 @@ pub(crate) async fn end_session(
         .await?;
     }
     Ok(())
+}
+
+/// Ends `session` at `now` like [`end_session`], but leaves its device alone: for a session
+/// that a new one replaces on the same device (a client logging in again with its device ID),
+/// whose device, and the encryption keys on it, must survive. Returns whether this call
+/// finished the session (`false` if it had ended before).
+///
+/// # Errors
+/// When storage fails.
+pub(crate) async fn end_session_keeping_device(
+    repo: &mut dyn Repository,
+    session: &OAuthSession,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    repo.oauth_refresh_tokens()
+        .revoke_all_for_session(session, now)
+        .await?;
+    repo.oauth_sessions().finish(session.id, now).await?;
+    // Only the first end of a session counts. The caller read `session` in this unit of work,
+    // which holds the write lock, so it is current. (Comparing the stored instant with `now`
+    // would not do: storage keeps less than nanoseconds.)
+    Ok(session.is_active())
 }
 
 /// Why a revocation is refused.

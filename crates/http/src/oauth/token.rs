@@ -17,7 +17,7 @@ use axum::{
     routing::post,
 };
 use chrono::{DateTime, TimeDelta, Utc};
-use portcullis_homeserver::{HomeserverError, ProvisionRequest};
+use portcullis_homeserver::HomeserverError;
 use portcullis_model::{
     AccessToken, BrowserSession, OAuthClient, OAuthSession, RefreshToken, User,
 };
@@ -335,8 +335,8 @@ async fn issue_for_user(
 }
 
 /// Creates the device that `scope` binds a session of `user` to on the homeserver, before the
-/// session's first token is handed out: the homeserver refuses tokens of devices it does not
-/// know. Nothing to do for a scope without a device.
+/// session's first token is handed out (see [`crate::homeserver`]). Nothing to do for a scope
+/// without a device.
 async fn provision_device(
     state: &AppState,
     user: &User,
@@ -350,23 +350,9 @@ async fn provision_device(
     else {
         return Ok(());
     };
-    let homeserver = state.homeserver();
-    let upsert = || homeserver.upsert_device(&user.username, &device_id, display_name);
-    let outcome = match upsert().await {
-        // The user's provisioning job has not run yet: provision them now rather than fail
-        // the sign-in (the job still runs and brings the rest of the profile).
-        Err(HomeserverError::NotFound { .. }) => {
-            homeserver
-                .provision_user(&ProvisionRequest::new(&user.username))
-                .await
-                .map_err(TokenError::Homeserver)?;
-            upsert().await
-        }
-        other => other,
-    }
-    .map_err(TokenError::Homeserver)?;
-    tracing::debug!(user.username = %user.username, device.id = %device_id, ?outcome, "device provisioned on the homeserver");
-    Ok(())
+    crate::homeserver::provision_device(state, user, &device_id, display_name)
+        .await
+        .map_err(TokenError::Homeserver)
 }
 
 /// The scope stored on a session, which we wrote ourselves.

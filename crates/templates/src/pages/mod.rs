@@ -4,6 +4,7 @@
 //! [`Site`](crate::Site) fields (`lang`, `base_path`, `branding`) are added by
 //! [`Templates::render_page`](crate::Templates::render_page).
 
+mod compat_sso;
 mod consent;
 mod device_consent;
 mod device_done;
@@ -18,6 +19,7 @@ mod login;
 use serde::Serialize;
 
 pub use self::{
+    compat_sso::CompatSsoPage,
     consent::{ClientView, ConsentPage},
     device_consent::DeviceConsentPage,
     device_done::DeviceDonePage,

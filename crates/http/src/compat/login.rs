@@ -1,0 +1,340 @@
+//! `GET` and `POST /_matrix/client/{v3,r0}/login`: the Matrix login API.
+//!
+//! `GET` lists the flows: passwords (when enabled), single sign-on through our pages, and the
+//! login token that single sign-on ends with. `POST` signs in with one of them
+//! ([`password`], [`token`]) and starts a compatibility session on a device, which is created
+//! on the homeserver before the answer. Everything the request says is checked here, before any
+//! password is hashed or any homeserver called.
+
+mod password;
+mod token;
+
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, header},
+    response::{IntoResponse, Response},
+};
+use portcullis_model::{CompatSession, User};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+use super::{
+    error::{MatrixError, json_ok},
+    request::parse_json,
+    session::{IssuedTokens, choose_device_id, millis},
+};
+use crate::{AppState, client_ip::ClientIp};
+
+/// The flows, in MAS's order: passwords only when they are enabled. The single sign-on flow
+/// tells clients that we are an OAuth 2.0 server they should rather use (MSC3824).
+#[must_use]
+pub fn flows(password_login_enabled: bool) -> Value {
+    let mut flows = Vec::new();
+    if password_login_enabled {
+        flows.push(json!({"type": "m.login.password"}));
+    }
+    flows.push(json!({
+        "type": "m.login.sso",
+        "identity_providers": [],
+        "org.matrix.msc3824.delegated_oidc_compatibility": true,
+        "oauth_aware_preferred": true,
+    }));
+    flows.push(json!({"type": "m.login.token"}));
+    json!({ "flows": flows })
+}
+
+pub async fn get(State(state): State<AppState>) -> Response {
+    json_ok(&flows(state.site_config().password_login_enabled))
+}
+
+/// The body of `POST /login`, every login type's fields together.
+#[derive(Deserialize)]
+pub struct LoginRequest {
+    #[serde(rename = "type")]
+    kind: String,
+    /// How the user is named (`m.id.user`, `m.id.thirdparty`...).
+    identifier: Option<Value>,
+    /// The deprecated way to name the user.
+    user: Option<String>,
+    /// The deprecated way to name the user by a third-party identifier.
+    medium: Option<String>,
+    address: Option<String>,
+    password: Option<Zeroizing<String>>,
+    /// The login token of `m.login.token`.
+    token: Option<String>,
+    device_id: Option<String>,
+    initial_device_display_name: Option<String>,
+    #[serde(default)]
+    refresh_token: bool,
+}
+
+/// Who a password login names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identifier {
+    /// A localpart or a full Matrix ID (`m.id.user`).
+    User(String),
+    /// An email address (`m.id.thirdparty` with medium `email`).
+    Email(String),
+}
+
+/// The user a password login names: `identifier` if given, else the deprecated top-level
+/// `user`, or `medium` and `address`.
+///
+/// # Errors
+/// `M_BAD_JSON` when nobody is named or an identifier lacks its fields; `M_UNRECOGNIZED` for
+/// an identifier type or a medium we do not sign in with.
+pub fn identifier(
+    identifier: Option<&Value>,
+    user: Option<&str>,
+    medium: Option<&str>,
+    address: Option<&str>,
+) -> Result<Identifier, MatrixError> {
+    let field = |name: &str| -> Result<Option<&str>, MatrixError> {
+        match identifier.and_then(|identifier| identifier.get(name)) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(value)) => Ok(Some(value)),
+            Some(_) => Err(MatrixError::bad_json(format!(
+                "`identifier.{name}` must be a string"
+            ))),
+        }
+    };
+    let third_party = |medium: &str, address: &str| {
+        if medium == "email" {
+            Ok(Identifier::Email(address.trim().to_owned()))
+        } else {
+            Err(MatrixError::unrecognized(format!(
+                "signing in with a `{medium}` address is not supported"
+            )))
+        }
+    };
+    if identifier.is_some() {
+        return match field("type")? {
+            Some("m.id.user") => field("user")?
+                .map(|user| Identifier::User(user.to_owned()))
+                .ok_or_else(|| MatrixError::bad_json("`identifier.user` is missing")),
+            Some("m.id.thirdparty") => match (field("medium")?, field("address")?) {
+                (Some(medium), Some(address)) => third_party(medium, address),
+                _ => Err(MatrixError::bad_json(
+                    "`identifier.medium` and `identifier.address` are required",
+                )),
+            },
+            Some("m.id.phone") => Err(MatrixError::unrecognized(
+                "signing in with a phone number is not supported",
+            )),
+            Some(other) => Err(MatrixError::unrecognized(format!(
+                "unknown identifier type `{other}`"
+            ))),
+            None => Err(MatrixError::bad_json("`identifier.type` is missing")),
+        };
+    }
+    match (user, medium, address) {
+        (Some(user), _, _) => Ok(Identifier::User(user.to_owned())),
+        (None, Some(medium), Some(address)) => third_party(medium, address),
+        _ => Err(MatrixError::bad_json("the request names no user")),
+    }
+}
+
+/// The answer to a successful login.
+#[derive(Serialize)]
+pub struct LoginResponse {
+    user_id: String,
+    access_token: String,
+    device_id: String,
+    home_server: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_in_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+}
+
+impl LoginResponse {
+    fn new(state: &AppState, user: &User, session: &CompatSession, tokens: IssuedTokens) -> Self {
+        let server_name = &state.site_config().server_name;
+        Self {
+            user_id: format!("@{}:{server_name}", user.username),
+            access_token: tokens.access_token,
+            device_id: session.device_id.clone(),
+            home_server: server_name.clone(),
+            expires_in_ms: tokens.expires_in.map(millis),
+            refresh_token: tokens.refresh_token,
+        }
+    }
+}
+
+/// What a login type's module needs besides the state.
+pub(super) struct Login<'a> {
+    ip: ClientIp,
+    user_agent: Option<&'a str>,
+    device_id: String,
+    display_name: Option<&'a str>,
+    with_refresh: bool,
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match login(&state, ip, &headers, &body).await {
+        Ok(response) => json_ok(&response),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn login(
+    state: &AppState,
+    ip: ClientIp,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<LoginResponse, MatrixError> {
+    let request: LoginRequest = parse_json(body)?;
+    let device_id = choose_device_id(request.device_id.as_deref(), &mut rand::thread_rng())
+        .map_err(|_| {
+            MatrixError::invalid_param("`device_id` has characters a device ID cannot have")
+        })?;
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok());
+    let login = Login {
+        ip,
+        user_agent,
+        device_id,
+        display_name: request.initial_device_display_name.as_deref(),
+        with_refresh: request.refresh_token,
+    };
+    match request.kind.as_str() {
+        "m.login.password" => {
+            if !state.site_config().password_login_enabled {
+                return Err(MatrixError::unrecognized(
+                    "password login is disabled on this server",
+                ));
+            }
+            let who = identifier(
+                request.identifier.as_ref(),
+                request.user.as_deref(),
+                request.medium.as_deref(),
+                request.address.as_deref(),
+            )?;
+            let password = request
+                .password
+                .ok_or_else(|| MatrixError::bad_json("`password` is missing"))?;
+            password::login(state, &login, &who, password).await
+        }
+        "m.login.token" => {
+            let token = request
+                .token
+                .as_deref()
+                .ok_or_else(|| MatrixError::bad_json("`token` is missing"))?;
+            token::login(state, &login, token).await
+        }
+        other => Err(MatrixError::unrecognized(format!(
+            "unknown login type `{other}`"
+        ))),
+    }
+}
+
+/// `M_USER_DEACTIVATED` or `M_USER_LOCKED` when `user` may not sign in.
+fn check_active(user: &User) -> Result<(), MatrixError> {
+    if user.deactivated_at.is_some() {
+        Err(MatrixError::user_deactivated())
+    } else if user.locked_at.is_some() {
+        Err(MatrixError::user_locked())
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: Value) -> Result<Identifier, MatrixError> {
+        let request: LoginRequest = serde_json::from_value(body).expect("a login request");
+        identifier(
+            request.identifier.as_ref(),
+            request.user.as_deref(),
+            request.medium.as_deref(),
+            request.address.as_deref(),
+        )
+    }
+
+    #[test]
+    fn a_user_identifier_names_the_user() {
+        assert_eq!(
+            parse(
+                json!({"type": "m.login.password", "identifier": {"type": "m.id.user", "user": "@alice:example.com"}})
+            ),
+            Ok(Identifier::User("@alice:example.com".to_owned()))
+        );
+    }
+
+    #[test]
+    fn the_deprecated_user_field_still_works() {
+        assert_eq!(
+            parse(json!({"type": "m.login.password", "user": "alice"})),
+            Ok(Identifier::User("alice".to_owned()))
+        );
+        assert_eq!(
+            parse(
+                json!({"type": "m.login.password", "medium": "email", "address": "a@example.org"})
+            ),
+            Ok(Identifier::Email("a@example.org".to_owned()))
+        );
+    }
+
+    #[test]
+    fn an_email_identifier_names_an_address() {
+        assert_eq!(
+            parse(
+                json!({"type": "m.login.password", "identifier": {"type": "m.id.thirdparty", "medium": "email", "address": " a@example.org "}})
+            ),
+            Ok(Identifier::Email("a@example.org".to_owned()))
+        );
+    }
+
+    #[test]
+    fn phone_numbers_and_unknown_identifiers_are_unrecognised() {
+        for identifier in [
+            json!({"type": "m.id.phone", "country": "GB", "phone": "123"}),
+            json!({"type": "m.id.thirdparty", "medium": "msisdn", "address": "123"}),
+            json!({"type": "org.example.id"}),
+        ] {
+            let error = parse(json!({"type": "m.login.password", "identifier": identifier}))
+                .expect_err("not supported");
+            assert_eq!(error.errcode, "M_UNRECOGNIZED");
+        }
+    }
+
+    #[test]
+    fn a_request_naming_nobody_is_bad_json() {
+        for body in [
+            json!({"type": "m.login.password"}),
+            json!({"type": "m.login.password", "identifier": {"type": "m.id.user"}}),
+            json!({"type": "m.login.password", "identifier": {"user": "alice"}}),
+            json!({"type": "m.login.password", "identifier": {"type": "m.id.user", "user": 3}}),
+        ] {
+            assert_eq!(parse(body).expect_err("nobody").errcode, "M_BAD_JSON");
+        }
+    }
+
+    #[test]
+    fn the_password_flow_is_listed_only_when_enabled() {
+        let types = |flows: Value| -> Vec<String> {
+            flows["flows"]
+                .as_array()
+                .expect("a list")
+                .iter()
+                .map(|flow| flow["type"].as_str().expect("a type").to_owned())
+                .collect()
+        };
+        assert_eq!(
+            types(flows(true)),
+            ["m.login.password", "m.login.sso", "m.login.token"]
+        );
+        assert_eq!(types(flows(false)), ["m.login.sso", "m.login.token"]);
+        assert_eq!(flows(false)["flows"][0]["oauth_aware_preferred"], true);
+    }
+}

@@ -1,0 +1,144 @@
+//! `m.login.token`: the login token a single sign-on ended with
+//! ([`sso_complete`](crate::compat::sso_complete)).
+//!
+//! The token is accepted for 30 seconds after the user allowed the sign-in, once: the exchange
+//! is one conditional update in the transaction that creates the session, so of two logins
+//! racing with the same token exactly one gets a session. The session is linked to the browser
+//! session the user signed in with.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use portcullis_jobs::delete_device::DeleteDevice;
+use portcullis_model::{BrowserSession, CompatSsoLoginState, User};
+use portcullis_storage::{Repository, StorageError};
+use ulid::Ulid;
+
+use super::{Login, LoginResponse, check_active};
+use crate::{
+    AppState,
+    compat::{
+        error::MatrixError,
+        session::{NewLogin, start_session},
+    },
+};
+
+/// How long a login token is accepted after the user allowed the sign-in.
+pub const LOGIN_TOKEN_TTL: TimeDelta = TimeDelta::seconds(30);
+
+fn invalid_token() -> MatrixError {
+    MatrixError::forbidden("Invalid login token")
+}
+
+pub(super) async fn login(
+    state: &AppState,
+    login: &Login<'_>,
+    token: &str,
+) -> Result<LoginResponse, MatrixError> {
+    let now = state.now();
+    let Waiting {
+        id,
+        fulfilled_at,
+        browser_session,
+        user,
+    } = {
+        let mut repo = state.database().read_transaction().await?;
+        let found = find(&mut *repo, token).await?;
+        repo.rollback().await?;
+        found.ok_or_else(invalid_token)?
+    };
+    if now - fulfilled_at > LOGIN_TOKEN_TTL {
+        return Err(MatrixError::forbidden(
+            "The login token expired; sign in again",
+        ));
+    }
+    if !browser_session.is_active() {
+        return Err(invalid_token());
+    }
+    check_active(&user)?;
+
+    crate::homeserver::provision_device(state, &user, &login.device_id, login.display_name)
+        .await
+        .map_err(|error| MatrixError::homeserver_unavailable(&error))?;
+
+    let mut repo = state.database().transaction().await?;
+    let new_login = NewLogin {
+        user: &user,
+        device_id: &login.device_id,
+        display_name: login.display_name,
+        browser_session_id: Some(browser_session.id),
+        user_agent: login.user_agent,
+        with_refresh: login.with_refresh,
+    };
+    let (session, tokens) = start_session(state, &mut *repo, &new_login, now).await?;
+    if repo
+        .compat_sso_logins()
+        .exchange(id, session.id, now)
+        .await?
+        .is_none()
+    {
+        // Another login took the token first: nothing of ours is kept, and the device just
+        // created goes too, unless a session of the user already had it.
+        repo.rollback().await?;
+        forget_device(state, &user, &login.device_id).await;
+        return Err(invalid_token());
+    }
+    repo.commit().await?;
+
+    tracing::info!(user.id = %user.id, compat_session.id = %session.id, device.id = %session.device_id, sso_login.id = %id, "signed in with a login token through the Matrix login API");
+    Ok(LoginResponse::new(state, &user, &session, tokens))
+}
+
+/// A single sign-on login whose token waits to be exchanged.
+struct Waiting {
+    id: Ulid,
+    /// When the user allowed the sign-in.
+    fulfilled_at: DateTime<Utc>,
+    /// The browser session they allowed it in.
+    browser_session: BrowserSession,
+    user: User,
+}
+
+/// The login of `token`, if it waits to be exchanged.
+async fn find(repo: &mut dyn Repository, token: &str) -> Result<Option<Waiting>, StorageError> {
+    let Some(login) = repo.compat_sso_logins().find_by_token(token).await? else {
+        return Ok(None);
+    };
+    let CompatSsoLoginState::Fulfilled {
+        fulfilled_at,
+        user_session_id,
+    } = login.state
+    else {
+        return Ok(None);
+    };
+    let Some(browser_session) = repo.browser_sessions().find(user_session_id).await? else {
+        return Ok(None);
+    };
+    let Some(user) = repo.users().find_by_id(browser_session.user_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Waiting {
+        id: login.id,
+        fulfilled_at,
+        browser_session,
+        user,
+    }))
+}
+
+/// Queues the deletion of a device created for a login that did not happen; the job keeps it
+/// if a session uses it.
+async fn forget_device(state: &AppState, user: &User, device_id: &str) {
+    let now = state.now();
+    let result = async {
+        let mut repo = state.database().transaction().await?;
+        DeleteDevice {
+            user_id: user.id,
+            device_id: device_id.to_owned(),
+        }
+        .schedule(&mut *repo, now)
+        .await?;
+        repo.commit().await
+    }
+    .await;
+    if let Err(error) = result {
+        tracing::warn!(%error, device.id = %device_id, "cannot queue the deletion of an unused device");
+    }
+}

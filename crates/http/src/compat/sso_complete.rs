@@ -1,0 +1,293 @@
+//! `GET` and `POST /complete-compat-sso/{id}`: the signed-in user allows (or not) a single
+//! sign-on login of the Matrix login API, on a page of the `human` resource.
+//!
+//! A browser that is not signed in goes to the login page first, which sends it back here
+//! (`continue_compat_sso_login`). The page names where the login token will go, since that is
+//! all we know of the application. On Allow, the pending login is fulfilled (one conditional
+//! update: a login is allowed once) and a fresh login token is made, stored as a second,
+//! already fulfilled login, and sent to the application with the browser (`loginToken` added to
+//! `redirectUrl`). The token thus exists only from the moment it was allowed, and the
+//! application has 30 seconds to exchange it at `/login`.
+//!
+//! A login is offered for 30 minutes; after that, or once answered, an error page is shown.
+
+use axum::{
+    Form,
+    extract::{Path, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use chrono::TimeDelta;
+use portcullis_model::{CompatSsoLogin, CompatSsoLoginState};
+use portcullis_oauth::token::generate_code;
+use portcullis_storage::StorageError;
+use portcullis_templates::pages::CompatSsoPage;
+use serde::Deserialize;
+use ulid::Ulid;
+use url::Url;
+
+use super::sso_redirect::LOGIN_TOKEN_LENGTH;
+use crate::{
+    AppState,
+    cookies::CookieJar,
+    csrf,
+    human::post_auth::{PostAuthAction, login_url},
+    pages::CONTENT_SECURITY_POLICY,
+    session::{self, SignedIn},
+};
+
+/// How long a started login waits for the user.
+pub const SSO_LOGIN_TTL: TimeDelta = TimeDelta::minutes(30);
+
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    csrf: String,
+    action: String,
+}
+
+/// What the page names the application by: the host of a web address, else the scheme of an
+/// app's own (`im.example`), which says more than whatever follows it.
+#[must_use]
+pub fn redirect_host(redirect_url: &Url) -> String {
+    match (redirect_url.scheme(), redirect_url.host_str()) {
+        ("http" | "https", Some(host)) => host.to_owned(),
+        (scheme, _) => scheme.to_owned(),
+    }
+}
+
+/// `redirect_url` with `loginToken=<token>` added to its query.
+#[must_use]
+pub fn with_login_token(redirect_url: &Url, token: &str) -> Url {
+    let mut url = redirect_url.clone();
+    url.query_pairs_mut().append_pair("loginToken", token);
+    url
+}
+
+pub async fn get(State(state): State<AppState>, jar: CookieJar, Path(id): Path<Ulid>) -> Response {
+    let loaded = match load(&state, &jar, id).await {
+        Ok(Ok(loaded)) => loaded,
+        Ok(Err(response)) => return response,
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let (jar, token) = csrf::token(
+        jar,
+        state.cookie_settings(),
+        state.now(),
+        &mut rand::thread_rng(),
+    );
+    let page = CompatSsoPage {
+        csrf: token,
+        redirect_host: redirect_host(&loaded.redirect_url),
+        username: loaded.signed_in.user.username.clone(),
+    };
+    let mut response = state.render(StatusCode::OK, &page);
+    allow_form_redirect_to(&mut response, &loaded.redirect_url);
+    (jar, response).into_response()
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<Ulid>,
+    Form(form): Form<ConsentForm>,
+) -> Response {
+    let now = state.now();
+    if let Err(error) = csrf::verify(&jar, &form.csrf, now) {
+        return state.error_page(
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            error.to_string(),
+        );
+    }
+    let allow = match form.action.as_str() {
+        "allow" => true,
+        "deny" => false,
+        _ => {
+            return state.error_page(
+                StatusCode::BAD_REQUEST,
+                "Unknown choice",
+                "Choose Allow or Cancel.",
+            );
+        }
+    };
+    let loaded = match load(&state, &jar, id).await {
+        Ok(Ok(loaded)) => loaded,
+        Ok(Err(response)) => return response,
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let host = redirect_host(&loaded.redirect_url);
+    if !allow {
+        tracing::info!(sso_login.id = %id, user.id = %loaded.signed_in.user.id, "single sign-on login cancelled");
+        return state.error_page(
+            StatusCode::OK,
+            "Sign-in cancelled",
+            format!("{host} was not signed in to your account. You can close this page."),
+        );
+    }
+
+    let token = generate_code(&mut rand::thread_rng(), LOGIN_TOKEN_LENGTH);
+    let browser_session = &loaded.signed_in.session;
+    let result = async {
+        let mut repo = state.database().transaction().await?;
+        if repo
+            .compat_sso_logins()
+            .fulfill(id, browser_session.id, now)
+            .await?
+            .is_none()
+        {
+            repo.rollback().await?;
+            return Ok(false);
+        }
+        let handed_out = repo
+            .compat_sso_logins()
+            .add(&token, &loaded.login.redirect_uri, now)
+            .await?;
+        repo.compat_sso_logins()
+            .fulfill(handed_out.id, browser_session.id, now)
+            .await?;
+        repo.commit().await?;
+        Ok::<_, StorageError>(true)
+    }
+    .await;
+    match result {
+        Ok(true) => {
+            tracing::info!(sso_login.id = %id, user.id = %loaded.signed_in.user.id, "single sign-on login allowed");
+            let destination = with_login_token(&loaded.redirect_url, &token);
+            Redirect::to(destination.as_str()).into_response()
+        }
+        // Another tab answered first.
+        Ok(false) => already_answered(&state),
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+struct Loaded {
+    signed_in: SignedIn,
+    login: CompatSsoLogin,
+    redirect_url: Url,
+}
+
+/// The pending login and the signed-in user, or the page to show instead.
+async fn load(
+    state: &AppState,
+    jar: &CookieJar,
+    id: Ulid,
+) -> Result<Result<Loaded, Response>, StorageError> {
+    let now = state.now();
+    let mut repo = state.database().read_transaction().await?;
+    let login = repo.compat_sso_logins().find(id).await?;
+    let signed_in = session::current(jar, &mut repo).await?;
+    repo.rollback().await?;
+
+    let Some(login) = login else {
+        return Ok(Err(state.error_page(
+            StatusCode::NOT_FOUND,
+            "Unknown sign-in",
+            "This sign-in link is not valid. Start signing in again from your application.",
+        )));
+    };
+    if login.state != CompatSsoLoginState::Pending {
+        return Ok(Err(already_answered(state)));
+    }
+    if now - login.created_at > SSO_LOGIN_TTL {
+        return Ok(Err(state.error_page(
+            StatusCode::GONE,
+            "This sign-in has expired",
+            "Too much time has passed since it started. Start signing in again from your application.",
+        )));
+    }
+    // We stored it after checking it; a URL that no longer parses is not one to send anybody to.
+    let Ok(redirect_url) = Url::parse(&login.redirect_uri) else {
+        return Ok(Err(state.error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid sign-in",
+            "The application gave an address this server cannot send you back to.",
+        )));
+    };
+    let Some(signed_in) = signed_in else {
+        let login = login_url(
+            state.urls(),
+            Some(PostAuthAction::ContinueCompatSsoLogin { id }),
+            None,
+        );
+        return Ok(Err(Redirect::to(login.as_str()).into_response()));
+    };
+    Ok(Ok(Loaded {
+        signed_in,
+        login,
+        redirect_url,
+    }))
+}
+
+fn already_answered(state: &AppState) -> Response {
+    state.error_page(
+        StatusCode::GONE,
+        "This sign-in was already answered",
+        "It cannot be used again. Start signing in again from your application.",
+    )
+}
+
+/// Lets the page's form send the browser on to an app's own scheme: `form-action` of the
+/// page's policy covers the redirect after the form is posted, and allows only web addresses.
+fn allow_form_redirect_to(response: &mut Response, redirect_url: &Url) {
+    let scheme = redirect_url.scheme();
+    if matches!(scheme, "http" | "https") {
+        return;
+    }
+    let policy = CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self' https: http:",
+        &format!("form-action 'self' https: http: {scheme}:"),
+    );
+    // A URL scheme is letters, digits, `+`, `-` and `.`: always a valid header value.
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).expect("valid")
+    }
+
+    #[test]
+    fn the_application_is_named_by_host_or_scheme() {
+        assert_eq!(
+            redirect_host(&url("https://app.example.com/cb")),
+            "app.example.com"
+        );
+        assert_eq!(
+            redirect_host(&url("im.fluffychat://login")),
+            "im.fluffychat"
+        );
+        assert_eq!(redirect_host(&url("element:/callback")), "element");
+    }
+
+    #[test]
+    fn the_login_token_is_added_to_the_query() {
+        assert_eq!(
+            with_login_token(&url("https://app.example.com/cb?state=1"), "abc").as_str(),
+            "https://app.example.com/cb?state=1&loginToken=abc"
+        );
+        assert_eq!(
+            with_login_token(&url("element:/callback"), "abc").as_str(),
+            "element:/callback?loginToken=abc"
+        );
+    }
+
+    #[test]
+    fn an_app_scheme_is_allowed_as_form_target() {
+        let mut response = Response::new(axum::body::Body::empty());
+        allow_form_redirect_to(&mut response, &url("im.example:/cb"));
+        let policy = response
+            .headers()
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|value| value.to_str().ok())
+            .expect("a policy");
+        assert!(policy.contains("form-action 'self' https: http: im.example:"));
+    }
+}
