@@ -481,3 +481,89 @@ async fn a_cross_signing_reset_allowed_from_the_command_line_lets_new_keys_in() 
     let (status, answer) = upload(master(second)).await;
     assert_eq!(status, 200, "approved, the replacement goes in: {answer}");
 }
+
+/// The user as Synapse's `/_synapse/mas/query_user` describes it.
+async fn synapse_user(synapse: &TestSynapse, localpart: &str) -> Value {
+    let url = synapse
+        .url()
+        .join(&format!("_synapse/mas/query_user?localpart={localpart}"))
+        .expect("a valid URL");
+    reqwest::Client::new()
+        .get(url)
+        .bearer_auth(SECRET)
+        .send()
+        .await
+        .expect("Synapse answers")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+#[tokio::test]
+async fn deactivation_and_reactivation_reach_synapse() {
+    let Some((deployment, synapse)) = deployment_with_alice().await else {
+        return;
+    };
+    let login = deployment.password_login("alice", None).await;
+    let token = login["access_token"].as_str().expect("an access token");
+    assert_eq!(whoami(&synapse, token).await.0, 200);
+
+    deployment.manage(&["lock-user", "alice", "--deactivate"]);
+    let deactivated = eventually(Duration::from_secs(60), || async {
+        synapse_user(&synapse, "alice").await["is_deactivated"] == true
+    })
+    .await;
+    assert!(
+        deactivated,
+        "Synapse never deactivated alice:\n{}",
+        deployment.log()
+    );
+    assert_eq!(whoami(&synapse, token).await.0, 401, "her devices are gone");
+
+    deployment.manage(&["unlock-user", "alice", "--reactivate"]);
+    let reactivated = eventually(Duration::from_secs(60), || async {
+        synapse_user(&synapse, "alice").await["is_deactivated"] == false
+    })
+    .await;
+    assert!(
+        reactivated,
+        "Synapse never reactivated alice:\n{}",
+        deployment.log()
+    );
+    let users = deployment.manage(&["list-users", "--json"]);
+    assert!(
+        users.contains("\"status\": \"active\"") || users.contains("\"status\":\"active\""),
+        "{users}"
+    );
+}
+
+#[tokio::test]
+async fn killing_the_sessions_of_a_user_ends_their_tokens_on_synapse() {
+    let Some((deployment, synapse)) = deployment_with_alice().await else {
+        return;
+    };
+    let login = deployment
+        .password_login("alice", Some("KILLMEDEV01"))
+        .await;
+    let token = login["access_token"].as_str().expect("an access token");
+    assert_eq!(whoami(&synapse, token).await.0, 200);
+
+    let dry = deployment.manage(&["kill-sessions", "alice", "--dry-run"]);
+    assert!(dry.contains("1 compatibility session(s)"), "{dry}");
+    assert_eq!(
+        whoami(&synapse, token).await.0,
+        200,
+        "a dry run ends nothing"
+    );
+
+    deployment.manage(&["kill-sessions", "alice"]);
+    let refused = eventually(Duration::from_secs(30), || async {
+        whoami(&synapse, token).await.0 == 401
+    })
+    .await;
+    assert!(
+        refused,
+        "Synapse still accepts the token:\n{}",
+        deployment.log()
+    );
+}

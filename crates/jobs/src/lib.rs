@@ -9,19 +9,23 @@
 //! | --- | --- |
 //! | [`provision_user::KIND`] | creates or updates a user on the homeserver |
 //! | [`delete_device::KIND`] | deletes a device on the homeserver once no session uses it |
+//! | [`deactivate_user::KIND`] | ends a deactivated user's sessions, then deactivates them on the homeserver |
+//! | [`reactivate_user::KIND`] | reactivates a user on the homeserver, then here |
 //!
 //! Jobs may run more than once (a worker that dies mid-job loses its lease and another takes
 //! over), so each is idempotent. A failed attempt is retried with back-off by the worker: while
 //! the homeserver is down, nothing is lost.
 
+pub mod deactivate_user;
 pub mod delete_device;
 pub mod provision_user;
+pub mod reactivate_user;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use portcullis_homeserver::HomeserverConnection;
-use portcullis_model::Job;
+use portcullis_model::{Clock, Job};
 use portcullis_storage::{Repository, RepositoryFactory, StorageError};
 use portcullis_worker::{JobError, Worker};
 use serde::{Serialize, de::DeserializeOwned};
@@ -33,6 +37,8 @@ pub struct JobContext {
     pub repositories: Arc<dyn RepositoryFactory>,
     /// The homeserver this service authenticates for.
     pub homeserver: Arc<dyn HomeserverConnection>,
+    /// The time source.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// `worker` with the handler of every job kind.
@@ -46,6 +52,14 @@ pub fn register(worker: Worker, context: &JobContext) -> Worker {
         .with_handler(
             delete_device::KIND,
             Arc::new(delete_device::Handler(context.clone())),
+        )
+        .with_handler(
+            deactivate_user::KIND,
+            Arc::new(deactivate_user::Handler(context.clone())),
+        )
+        .with_handler(
+            reactivate_user::KIND,
+            Arc::new(reactivate_user::Handler(context.clone())),
         )
 }
 

@@ -37,6 +37,7 @@ async fn world() -> World {
     let context = JobContext {
         repositories: Arc::new(database.clone()),
         homeserver: homeserver.clone(),
+        clock: Arc::new(clock.clone()),
     };
     let worker = portcullis_jobs::register(
         Worker::new(Arc::new(database.clone()), Arc::new(clock.clone())),

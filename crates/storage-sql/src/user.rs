@@ -130,6 +130,32 @@ impl UserRepository for SqlRepository {
         row.map(User::from).ok_or_else(|| not_found(user.id))
     }
 
+    async fn deactivate(&mut self, user: User, now: DateTime<Utc>) -> Result<User, StorageError> {
+        const SQL: &str = concat!(
+            "UPDATE users SET deactivated_at = COALESCE(deactivated_at, $2) ",
+            "WHERE user_id = $1 RETURNING ",
+            columns!()
+        );
+        let row: Option<UserRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(DbId(user.id))
+            .bind(DbTime(now))
+            .fetch_optional(conn)
+            .await)?;
+        row.map(User::from).ok_or_else(|| not_found(user.id))
+    }
+
+    async fn reactivate(&mut self, user: User) -> Result<User, StorageError> {
+        const SQL: &str = concat!(
+            "UPDATE users SET deactivated_at = NULL WHERE user_id = $1 RETURNING ",
+            columns!()
+        );
+        let row: Option<UserRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(DbId(user.id))
+            .fetch_optional(conn)
+            .await)?;
+        row.map(User::from).ok_or_else(|| not_found(user.id))
+    }
+
     async fn set_can_request_admin(
         &mut self,
         user: User,

@@ -42,6 +42,19 @@ pub trait UserRepository: Send {
     /// [`StorageError::NotFound`] if the user no longer exists.
     async fn unlock(&mut self, user: User) -> Result<User, StorageError>;
 
+    /// Deactivates the user at `now`: the account can never sign in again unless reactivated.
+    /// A user already deactivated keeps their original instant.
+    ///
+    /// # Errors
+    /// [`StorageError::NotFound`] if the user no longer exists.
+    async fn deactivate(&mut self, user: User, now: DateTime<Utc>) -> Result<User, StorageError>;
+
+    /// Undoes [`UserRepository::deactivate`] (a lock, if any, stays).
+    ///
+    /// # Errors
+    /// [`StorageError::NotFound`] if the user no longer exists.
+    async fn reactivate(&mut self, user: User) -> Result<User, StorageError>;
+
     /// Sets whether the user may ask for the admin scope.
     ///
     /// # Errors

@@ -178,6 +178,7 @@ pub fn worker(
     let context = portcullis_jobs::JobContext {
         repositories: repositories.clone(),
         homeserver,
+        clock: clock.clone(),
     };
     portcullis_jobs::register(
         portcullis_worker::Worker::new(repositories, clock),

@@ -155,6 +155,7 @@ pub async fn run_jobs(app: &TestApp) -> Vec<JobStatus> {
     let context = portcullis_jobs::JobContext {
         repositories: Arc::new(app.database.clone()),
         homeserver: app.homeserver.clone(),
+        clock: Arc::new(app.clock.clone()),
     };
     let worker = portcullis_jobs::register(
         portcullis_worker::Worker::new(Arc::new(app.database.clone()), Arc::new(app.clock.clone())),

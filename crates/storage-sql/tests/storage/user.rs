@@ -208,3 +208,39 @@ backend_test!(
         assert_eq!(names, ["carol", "alice"]);
     }
 );
+
+backend_test!(
+    async fn a_deactivated_user_is_inactive_until_reactivated(db: Database) {
+        let clock = MockClock::default();
+        let mut tx = repo(&db).await;
+        let user = tx
+            .users()
+            .add("alice", clock.now())
+            .await
+            .expect("the user is added");
+        let deactivated_at = clock.now();
+        let deactivated = tx
+            .users()
+            .deactivate(user, deactivated_at)
+            .await
+            .expect("the user is deactivated");
+        assert_eq!(deactivated.deactivated_at, Some(deactivated_at));
+        assert!(!deactivated.is_active());
+
+        clock.advance(TimeDelta::minutes(5));
+        let again = tx
+            .users()
+            .deactivate(deactivated, clock.now())
+            .await
+            .expect("deactivating again works");
+        assert_eq!(again.deactivated_at, Some(deactivated_at));
+
+        let reactivated = tx
+            .users()
+            .reactivate(again)
+            .await
+            .expect("the user is reactivated");
+        assert_eq!(reactivated.deactivated_at, None);
+        assert!(reactivated.is_active());
+    }
+);

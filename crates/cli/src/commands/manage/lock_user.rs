@@ -1,9 +1,11 @@
-//! `mas-cli manage lock-user USER`: refuses the user's sign-ins and sessions until unlocked.
-//! The sessions are kept, so unlocking gives them back.
+//! `mas-cli manage lock-user USER [--deactivate]`: refuses the user's sign-ins and sessions
+//! until unlocked. The sessions are kept, so unlocking gives them back. With `--deactivate`, the
+//! account is also deactivated: its sessions end, its addresses are removed, and the homeserver
+//! deactivates it too.
 
 use std::process::ExitCode;
 
-use portcullis_jobs::provision_user::ProvisionUser;
+use portcullis_jobs::{deactivate_user::DeactivateUser, provision_user::ProvisionUser};
 
 use super::Context;
 
@@ -11,23 +13,43 @@ use super::Context;
 pub struct Args {
     /// The user: a username or a full Matrix ID.
     user: String,
+    /// Also deactivate the account (here and on the homeserver).
+    #[arg(long)]
+    deactivate: bool,
 }
 
 pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let now = context.now();
     let mut repo = context.transaction().await?;
     let user = context.find_user(&mut repo, &args.user).await?;
     let mxid = context.mxid(&user.username);
-    if let Some(locked_at) = user.locked_at {
-        println!("{mxid} is already locked (since {locked_at})");
-        return Ok(ExitCode::SUCCESS);
-    }
+    let was_locked = user.locked_at;
+    let was_deactivated = user.deactivated_at.is_some();
     let user_id = user.id;
-    repo.users().lock(user, context.now()).await?;
+
+    let user = repo.users().lock(user, now).await?;
     // The homeserver shows the account as locked too.
     ProvisionUser::new(user_id)
-        .schedule(&mut *repo, context.now())
+        .schedule(&mut *repo, now)
         .await?;
+    if args.deactivate && !was_deactivated {
+        repo.users().deactivate(user, now).await?;
+        DeactivateUser {
+            user_id,
+            hs_erase: false,
+        }
+        .schedule(&mut *repo, now)
+        .await?;
+    }
     repo.commit().await?;
-    println!("locked {mxid}");
+
+    match (was_locked, args.deactivate) {
+        (Some(locked_at), false) => println!("{mxid} is already locked (since {locked_at})"),
+        (_, false) => println!("locked {mxid}"),
+        (_, true) if was_deactivated => println!("locked {mxid}, which was already deactivated"),
+        (_, true) => println!(
+            "locked and deactivated {mxid}; its sessions end and the homeserver deactivates it when the worker runs"
+        ),
+    }
     Ok(ExitCode::SUCCESS)
 }

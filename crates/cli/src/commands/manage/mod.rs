@@ -9,6 +9,7 @@ mod add_email;
 mod allow_cross_signing_reset;
 mod demote_admin;
 mod issue_compatibility_token;
+mod kill_sessions;
 mod list_admin_users;
 mod list_users;
 mod lock_user;
@@ -46,10 +47,13 @@ pub enum ManageCommand {
     ListAdminUsers,
     /// List every user: status, admin flag and email addresses.
     ListUsers(list_users::Args),
-    /// Lock a user: sign-in and their sessions are refused until they are unlocked.
+    /// Lock a user: sign-in and their sessions are refused until they are unlocked; with
+    /// --deactivate, also deactivate the account.
     LockUser(lock_user::Args),
-    /// Unlock a locked user.
+    /// Unlock a locked user; with --reactivate, also reactivate a deactivated account.
     UnlockUser(unlock_user::Args),
+    /// End every session of a user (browser, OAuth 2.0, compatibility).
+    KillSessions(kill_sessions::Args),
     /// Create a user, asking for what is missing unless --yes is given.
     RegisterUser(register_user::Args),
     /// Print a Matrix access token for a user's device (created on the homeserver), for bots
@@ -72,6 +76,7 @@ pub async fn run(config_paths: &[PathBuf], command: ManageCommand) -> anyhow::Re
         ManageCommand::ListUsers(args) => list_users::run(&context, &args).await,
         ManageCommand::LockUser(args) => lock_user::run(&context, args).await,
         ManageCommand::UnlockUser(args) => unlock_user::run(&context, args).await,
+        ManageCommand::KillSessions(args) => kill_sessions::run(&context, args).await,
         ManageCommand::RegisterUser(args) => register_user::run(&context, args).await,
         ManageCommand::IssueCompatibilityToken(args) => {
             issue_compatibility_token::run(&context, args).await

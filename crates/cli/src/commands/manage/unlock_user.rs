@@ -1,8 +1,10 @@
-//! `mas-cli manage unlock-user USER`: lifts a lock. A deactivated user stays deactivated.
+//! `mas-cli manage unlock-user USER [--reactivate]`: lifts a lock. A deactivated user stays
+//! deactivated unless `--reactivate` is given: then the homeserver reactivates the user first,
+//! and this service once the homeserver agreed.
 
 use std::process::ExitCode;
 
-use portcullis_jobs::provision_user::ProvisionUser;
+use portcullis_jobs::{provision_user::ProvisionUser, reactivate_user::ReactivateUser};
 
 use super::Context;
 
@@ -10,24 +12,47 @@ use super::Context;
 pub struct Args {
     /// The user: a username or a full Matrix ID.
     user: String,
+    /// Also reactivate a deactivated account (on the homeserver, then here).
+    #[arg(long)]
+    reactivate: bool,
 }
 
 pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
+    let now = context.now();
     let mut repo = context.transaction().await?;
     let user = context.find_user(&mut repo, &args.user).await?;
     let mxid = context.mxid(&user.username);
-    if user.locked_at.is_none() {
-        println!("{mxid} is not locked");
-        return Ok(ExitCode::SUCCESS);
+    let was_locked = user.locked_at.is_some();
+    let deactivated = user.deactivated_at.is_some();
+    let user_id = user.id;
+
+    if was_locked {
+        repo.users().unlock(user).await?;
+        ProvisionUser::new(user_id)
+            .schedule(&mut *repo, now)
+            .await?;
     }
-    let user = repo.users().unlock(user).await?;
-    ProvisionUser::new(user.id)
-        .schedule(&mut *repo, context.now())
-        .await?;
+    if args.reactivate && deactivated {
+        ReactivateUser { user_id }.schedule(&mut *repo, now).await?;
+    }
     repo.commit().await?;
-    println!("unlocked {mxid}");
-    if user.deactivated_at.is_some() {
-        eprintln!("note: {mxid} is still deactivated");
+
+    println!(
+        "{}",
+        if was_locked {
+            format!("unlocked {mxid}")
+        } else {
+            format!("{mxid} is not locked")
+        }
+    );
+    match (deactivated, args.reactivate) {
+        (true, true) => {
+            println!("{mxid} is reactivated when the worker runs (the homeserver first, then here)")
+        }
+        (true, false) => {
+            eprintln!("note: {mxid} is still deactivated; pass --reactivate to reactivate it");
+        }
+        (false, _) => {}
     }
     Ok(ExitCode::SUCCESS)
 }
