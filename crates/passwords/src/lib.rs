@@ -13,6 +13,7 @@
 //!
 //! This crate never logs a password, a pepper or a hash.
 
+mod argon2_memory;
 mod complexity;
 mod pool;
 mod scheme;

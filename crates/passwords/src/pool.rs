@@ -24,13 +24,15 @@ pub struct PoolLimits {
 }
 
 impl PoolLimits {
-    /// One worker per CPU core, and four waiting jobs per worker.
+    /// One worker per CPU core but one (at least one), so that a storm of logins always
+    /// leaves a core to the requests that do not hash (introspection above all), and four
+    /// waiting jobs per core.
     #[must_use]
     pub fn for_this_machine() -> Self {
-        let workers = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
         Self {
-            workers,
-            queue: workers.saturating_mul(4),
+            workers: cores.saturating_sub(1).max(1),
+            queue: cores.saturating_mul(4),
         }
     }
 }

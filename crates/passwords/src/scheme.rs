@@ -19,7 +19,7 @@ use rand::{Rng, rngs::OsRng};
 use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
-use crate::{PasswordConfigError, PasswordError};
+use crate::{PasswordConfigError, PasswordError, argon2_memory};
 
 /// bcrypt's cost when the configuration gives none, as in MAS and Synapse.
 pub(crate) const DEFAULT_BCRYPT_COST: u32 = 12;
@@ -103,13 +103,7 @@ impl Scheme {
         let input = self.input(password);
         match self.algorithm {
             Algorithm::Argon2id => {
-                let salt = SaltString::generate(&mut OsRng);
-                let hashed = self
-                    .argon2()
-                    .map_err(PasswordError::internal)?
-                    .hash_password(&input, &salt)
-                    .map_err(PasswordError::internal)?;
-                Ok(hashed.to_string())
+                argon2_memory::hash(&input, argon2::Params::default(), self.secret())
             }
             Algorithm::Bcrypt { cost } => {
                 let salt: [u8; 16] = OsRng.r#gen();
@@ -135,8 +129,7 @@ impl Scheme {
         match self.algorithm {
             Algorithm::Argon2id => {
                 let hashed = PasswordHash::new(hashed).map_err(PasswordError::malformed)?;
-                let argon2 = self.argon2().map_err(PasswordError::internal)?;
-                verify_phc(&argon2, &input, &hashed)
+                argon2_memory::verify(&input, &hashed, self.secret())
             }
             Algorithm::Pbkdf2 => {
                 let hashed = PasswordHash::new(hashed).map_err(PasswordError::malformed)?;
@@ -166,6 +159,11 @@ impl Scheme {
             input.extend_from_slice(pepper);
         }
         input
+    }
+
+    /// The pepper, as argon2's secret input.
+    fn secret(&self) -> Option<&[u8]> {
+        self.pepper.as_deref().map(Vec::as_slice)
     }
 
     /// argon2id with the crate's default parameters (OWASP's recommendation: 19 MiB, two
