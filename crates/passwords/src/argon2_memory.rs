@@ -152,7 +152,10 @@ mod tests {
     fn a_hash_verifies_and_a_wrong_password_does_not() {
         let hashed = hash(b"hunter2", small(), None).expect("hashes");
         let parsed = PasswordHash::new(&hashed).expect("a PHC string");
-        assert!(hashed.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{hashed}");
+        assert!(
+            hashed.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"),
+            "{hashed}"
+        );
         assert!(verify(b"hunter2", &parsed, None).is_ok());
         assert!(matches!(
             verify(b"hunter3", &parsed, None),
