@@ -178,12 +178,17 @@ mod tests {
             server_name: "example.com".to_owned(),
             password_login_enabled: true,
             password_registration_enabled: registration,
+            password_registration_email_required: false,
+            registration_token_required: false,
             login_with_email_allowed: false,
             device_code_grant_enabled: device,
             device_code_user_code_auto_fill_enabled: false,
             access_token_ttl: Duration::from_secs(300),
             compat_token_ttl: Duration::from_secs(300),
             login_rate_limits: Default::default(),
+            registration_rate_limit:
+                portcullis_config::sections::rate_limiting::RateLimitingConfig::default()
+                    .registration,
             service_name: None,
             policy_uri: None,
             tos_uri: None,

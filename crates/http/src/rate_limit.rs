@@ -9,12 +9,19 @@
 //! one machine trying many accounts, and per account, against many machines trying one
 //! account. Every attempt counts, right or wrong.
 //!
+//! Registrations are limited per address (`rate_limiting.registration`, 3 an hour by default
+//! as in MAS): each attempt that gets as far as looking up the username, the registration
+//! token or creating the account counts, so nobody can script accounts, probe which names
+//! are taken, or guess tokens quickly.
+//!
 //! The limits live in each process's memory, as MAS's do.
 
 use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock as _};
-use portcullis_config::sections::rate_limiting::{LoginRateLimits, RateLimiterConfig};
+use portcullis_config::sections::rate_limiting::{
+    LoginRateLimits, RateLimiterConfig, RateLimitingConfig,
+};
 use ulid::Ulid;
 
 /// User codes allowed per address: a burst of 10, then one every 6 seconds.
@@ -27,6 +34,7 @@ pub struct Limiters {
     user_code_guesses: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     password_per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     password_per_account: Arc<DefaultKeyedRateLimiter<Ulid>>,
+    registration_per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
 }
 
 impl std::fmt::Debug for Limiters {
@@ -37,7 +45,10 @@ impl std::fmt::Debug for Limiters {
 
 impl Default for Limiters {
     fn default() -> Self {
-        Self::new(&LoginRateLimits::default())
+        Self::new(
+            &LoginRateLimits::default(),
+            &RateLimitingConfig::default().registration,
+        )
     }
 }
 
@@ -61,9 +72,9 @@ fn wait_time(not_until: &governor::NotUntil<governor::clock::QuantaInstant>) -> 
 }
 
 impl Limiters {
-    /// Limiters whose password limits are `login`.
+    /// Limiters whose password limits are `login` and registration limit `registration`.
     #[must_use]
-    pub fn new(login: &LoginRateLimits) -> Self {
+    pub fn new(login: &LoginRateLimits, registration: &RateLimiterConfig) -> Self {
         let burst = NonZeroU32::new(USER_CODE_BURST).expect("the burst is a non-zero constant");
         let user_code = Quota::with_period(USER_CODE_PERIOD)
             .expect("the period is a non-zero constant")
@@ -72,6 +83,7 @@ impl Limiters {
             user_code_guesses: Arc::new(RateLimiter::keyed(user_code)),
             password_per_ip: Arc::new(RateLimiter::keyed(quota(&login.per_ip))),
             password_per_account: Arc::new(RateLimiter::keyed(quota(&login.per_account))),
+            registration_per_ip: Arc::new(RateLimiter::keyed(quota(registration))),
         }
     }
 
@@ -108,6 +120,17 @@ impl Limiters {
         }
         Ok(())
     }
+
+    /// Counts one registration attempt from `ip`; `Err(wait)` once the address is over its
+    /// limit. Requests without an address (a unix socket without PROXY header) share one
+    /// bucket, as in MAS: there is no account yet to limit instead, and creating accounts
+    /// without bound is what the limit is for.
+    pub fn registration_attempt(&self, ip: Option<IpAddr>) -> Result<(), Duration> {
+        let key = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        self.registration_per_ip
+            .check_key(&key)
+            .map_err(|not_until| wait_time(&not_until))
+    }
 }
 
 #[cfg(test)]
@@ -125,9 +148,16 @@ mod tests {
         }
     }
 
+    fn registrations(burst: u32) -> RateLimiterConfig {
+        RateLimiterConfig {
+            burst: NonZeroU32::new(burst).expect("not zero"),
+            per_second: 1.0 / 3600.0,
+        }
+    }
+
     #[test]
     fn an_address_gets_its_burst_then_waits() {
-        let limiters = Limiters::new(&limits(2, 100));
+        let limiters = Limiters::new(&limits(2, 100), &registrations(3));
         let ip = Some(IpAddr::from([192, 0, 2, 1]));
         assert!(limiters.password_attempt(ip, None).is_ok());
         assert!(limiters.password_attempt(ip, None).is_ok());
@@ -145,7 +175,7 @@ mod tests {
 
     #[test]
     fn an_account_is_limited_whatever_the_address() {
-        let limiters = Limiters::new(&limits(100, 1));
+        let limiters = Limiters::new(&limits(100, 1), &registrations(3));
         let user = Some(Ulid::from_parts(1, 1));
         assert!(
             limiters
@@ -162,9 +192,31 @@ mod tests {
 
     #[test]
     fn requests_without_an_address_are_limited_per_account_only() {
-        let limiters = Limiters::new(&limits(1, 100));
+        let limiters = Limiters::new(&limits(1, 100), &registrations(3));
         for _ in 0..5 {
             assert!(limiters.password_attempt(None, None).is_ok());
         }
+    }
+
+    #[test]
+    fn registrations_are_limited_per_address() {
+        let limiters = Limiters::new(&limits(100, 100), &registrations(2));
+        let ip = Some(IpAddr::from([192, 0, 2, 1]));
+        assert!(limiters.registration_attempt(ip).is_ok());
+        assert!(limiters.registration_attempt(ip).is_ok());
+        let wait = limiters
+            .registration_attempt(ip)
+            .expect_err("the third registration is over the limit");
+        assert!(wait > Duration::from_secs(1000), "{wait:?}");
+        assert!(
+            limiters
+                .registration_attempt(Some(IpAddr::from([192, 0, 2, 2])))
+                .is_ok(),
+            "other addresses are not affected"
+        );
+        assert!(
+            limiters.password_attempt(ip, None).is_ok(),
+            "registrations do not use up sign-ins"
+        );
     }
 }

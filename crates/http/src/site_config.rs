@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
-use portcullis_config::{Config, sections::rate_limiting::LoginRateLimits};
+use portcullis_config::{
+    Config,
+    sections::rate_limiting::{LoginRateLimits, RateLimiterConfig},
+};
 
 /// What the service offers and how, as far as request handling is concerned.
 #[derive(Debug, Clone)]
@@ -13,6 +16,14 @@ pub struct SiteConfig {
     pub password_login_enabled: bool,
     /// Whether people may register with a password (`account.password_registration_enabled`).
     pub password_registration_enabled: bool,
+    /// Whether registering with a password needs an email address
+    /// (`account.password_registration_email_required`, true by default as in MAS). This
+    /// version cannot verify addresses yet, so registration is refused while it is set.
+    pub password_registration_email_required: bool,
+    /// Whether registering with a password needs a registration token
+    /// (`account.password_registration_token_required`, or its deprecated name
+    /// `account.registration_token_required`).
+    pub registration_token_required: bool,
     /// Whether signing in with an email address is allowed (`account.login_with_email_allowed`).
     pub login_with_email_allowed: bool,
     /// Whether the device authorization grant is offered (`oauth.device_code_grant_enabled`).
@@ -27,6 +38,8 @@ pub struct SiteConfig {
     /// How fast passwords may be tried, per address and per account
     /// (`rate_limiting.login`).
     pub login_rate_limits: LoginRateLimits,
+    /// How fast accounts may be registered from one address (`rate_limiting.registration`).
+    pub registration_rate_limit: RateLimiterConfig,
     /// `branding.service_name`, shown on pages.
     pub service_name: Option<String>,
     /// `branding.policy_uri`.
@@ -44,6 +57,10 @@ impl SiteConfig {
             password_login_enabled: config.passwords.enabled,
             password_registration_enabled: config.passwords.enabled
                 && config.account.password_registration_enabled,
+            password_registration_email_required: config
+                .account
+                .password_registration_email_required,
+            registration_token_required: config.account.registration_token_required(),
             login_with_email_allowed: config.account.login_with_email_allowed,
             device_code_grant_enabled: config.oauth.device_code_grant_enabled,
             device_code_user_code_auto_fill_enabled: config
@@ -52,6 +69,7 @@ impl SiteConfig {
             access_token_ttl: config.experimental.access_token_ttl(),
             compat_token_ttl: config.experimental.compat_token_ttl(),
             login_rate_limits: config.rate_limiting.login.clone(),
+            registration_rate_limit: config.rate_limiting.registration,
             service_name: config.branding.service_name.clone(),
             policy_uri: config.branding.policy_uri.clone(),
             tos_uri: config.branding.tos_uri.clone(),

@@ -107,6 +107,18 @@ impl UrlBuilder {
         self.join("login")
     }
 
+    /// Where people create an account.
+    #[must_use]
+    pub fn register(&self) -> Url {
+        self.join("register")
+    }
+
+    /// The password registration form.
+    #[must_use]
+    pub fn register_password(&self) -> Url {
+        self.join("register/password")
+    }
+
     #[must_use]
     pub fn logout(&self) -> Url {
         self.join("logout")

@@ -12,6 +12,7 @@ use crate::{
     pages::{
         ClientView, CompatSsoPage, ConsentPage, DeviceConsentPage, DeviceDonePage, DeviceLinkPage,
         EndSessionPage, ErrorPage, FormPostPage, IndexPage, LoggedOutPage, LoginPage, Page,
+        RegisterErrors, RegisterPage,
     },
     scope::describe_scopes,
     site::Branding,
@@ -29,6 +30,9 @@ const UNLABELLED_INPUT_TYPES: &[&str] = &["hidden", "submit", "reset", "button",
 pub(crate) fn check_all(templates: &Templates) -> Result<(), TemplateError> {
     for site in [sample_site(), minimal_site()] {
         for page in sample_logins() {
+            check_page(templates, &site, &page)?;
+        }
+        for page in sample_registers() {
             check_page(templates, &site, &page)?;
         }
         for page in sample_consents() {
@@ -129,6 +133,34 @@ fn sample_logins() -> Vec<LoginPage> {
             error: Some("Wrong username or password.".to_owned()),
             registration_url: Some("/register".to_owned()),
             recovery_url: Some("/recover".to_owned()),
+        },
+    ]
+}
+
+fn sample_registers() -> Vec<RegisterPage> {
+    vec![
+        RegisterPage::new("csrf-token", "example.com"),
+        RegisterPage {
+            csrf: "csrf-token".to_owned(),
+            server_name: "example.com".to_owned(),
+            username: Some("bob".to_owned()),
+            display_name: Some("Bob".to_owned()),
+            email: Some("bob@example.com".to_owned()),
+            token: Some("the-token".to_owned()),
+            terms_accepted: true,
+            email_required: true,
+            token_required: true,
+            login_url: Some("/login".to_owned()),
+            errors: RegisterErrors {
+                form: Some("Too many attempts.".to_owned()),
+                username: Some("This username is taken.".to_owned()),
+                password: Some("This password is too easy to guess.".to_owned()),
+                password_confirm: Some("The passwords do not match.".to_owned()),
+                display_name: Some("The display name is too long.".to_owned()),
+                email: Some("Enter an email address.".to_owned()),
+                token: Some("This token is not valid.".to_owned()),
+                terms: Some("Accept the terms of service to continue.".to_owned()),
+            },
         },
     ]
 }

@@ -72,6 +72,7 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../templates/logged_out.html"),
     ),
     ("login.html", include_str!("../templates/login.html")),
+    ("register.html", include_str!("../templates/register.html")),
 ];
 
 /// The stylesheet every page links to, at `{base_path}/assets/portcullis.css`.

@@ -6,7 +6,7 @@ use portcullis_templates::{
     Branding, Site, TemplateError, Templates, describe_scopes,
     pages::{
         ClientView, CompatSsoPage, ConsentPage, DeviceConsentPage, DeviceLinkPage, ErrorPage,
-        FormPostPage, LoggedOutPage, LoginPage,
+        FormPostPage, LoggedOutPage, LoginPage, RegisterErrors, RegisterPage,
     },
 };
 
@@ -65,6 +65,7 @@ fn the_embedded_templates_include_every_page() {
     for page in [
         "base.html",
         "login.html",
+        "register.html",
         "consent.html",
         "compat_sso.html",
         "device_link.html",
@@ -194,6 +195,142 @@ fn the_login_page_offers_to_create_an_account_only_when_registration_is_open() {
 
     assert!(with_link.contains(r#"<a href="/register">Create an account</a>"#));
     assert!(!without_link.contains("Create an account"));
+}
+
+fn register_page() -> RegisterPage {
+    RegisterPage::new("the-csrf-token", "example.com")
+}
+
+#[test]
+fn the_registration_form_posts_its_fields_with_csrf_and_nothing_optional_by_default() {
+    let html = embedded()
+        .render_page(&site(), &register_page())
+        .expect("rendered");
+
+    assert!(html.contains(r#"<form method="post" class="form">"#));
+    assert!(html.contains(r#"<input type="hidden" name="csrf" value="the-csrf-token">"#));
+    assert!(html.contains(r#"<label for="username">Username</label>"#));
+    assert!(
+        html.contains(
+            r#"type="password" id="password" name="password" autocomplete="new-password""#
+        )
+    );
+    assert!(html.contains(r#"id="password-confirm" name="password_confirm""#));
+    assert!(html.contains(r#"id="display-name" name="display_name""#));
+    assert!(
+        html.contains("@username:example.com"),
+        "the Matrix ID is explained"
+    );
+    for absent in [
+        r#"name="email""#,
+        r#"name="token""#,
+        r#"name="accept_terms""#,
+    ] {
+        assert!(!html.contains(absent), "{absent} is not shown by default");
+    }
+    assert!(
+        !html.contains("Sign in</a>"),
+        "no sign-in link without a URL"
+    );
+}
+
+#[test]
+fn the_registration_form_asks_for_an_email_and_a_token_when_required() {
+    let page = RegisterPage {
+        email_required: true,
+        token_required: true,
+        ..register_page()
+    };
+
+    let html = embedded().render_page(&site(), &page).expect("rendered");
+
+    assert!(html.contains(r#"<input type="email" id="email" name="email""#));
+    assert!(html.contains(r#"<label for="token">Registration token</label>"#));
+    let email = &html[html.find(r#"id="email""#).expect("email field")..];
+    assert!(email[..email.find('>').expect("tag end")].contains("required"));
+}
+
+#[test]
+fn the_registration_form_asks_to_accept_the_terms_when_the_site_has_some() {
+    let site = Site {
+        branding: Branding {
+            tos_uri: Some("https://example.com/terms".to_owned()),
+            ..Branding::new("Example Chat")
+        },
+        ..site()
+    };
+
+    let html = embedded()
+        .render_page(&site, &register_page())
+        .expect("rendered");
+
+    assert!(html.contains(
+        r#"<input type="checkbox" id="accept-terms" name="accept_terms" value="yes" required>"#
+    ));
+    assert!(html.contains(
+        r#"<label for="accept-terms">I agree to the <a href="https://example.com/terms""#
+    ));
+}
+
+#[test]
+fn the_registration_form_shows_each_error_next_to_its_field_and_keeps_the_values() {
+    let page = RegisterPage {
+        username: Some("bob".to_owned()),
+        display_name: Some("Bob".to_owned()),
+        login_url: Some("/login?kind=manage_account".to_owned()),
+        errors: RegisterErrors {
+            username: Some("This username is already taken.".to_owned()),
+            password_confirm: Some("The two passwords do not match.".to_owned()),
+            ..RegisterErrors::default()
+        },
+        ..register_page()
+    };
+
+    let html = embedded().render_page(&site(), &page).expect("rendered");
+
+    assert!(html.contains(r#"name="username" value="bob""#));
+    assert!(html.contains(r#"name="display_name" value="Bob""#));
+    assert!(
+        html.contains(r#"aria-describedby="username-hint username-error" aria-invalid="true""#)
+    );
+    assert!(html.contains(
+        r#"<p class="field-error" id="username-error">This username is already taken.</p>"#
+    ));
+    assert!(html.contains(r#"aria-invalid="true" aria-describedby="password-confirm-error""#));
+    assert!(html.contains(r#"<a href="/login?kind=manage_account">Sign in</a>"#));
+    assert!(!html.contains("autofocus"), "no jump away from the error");
+}
+
+#[test]
+fn a_form_wide_registration_error_is_an_alert() {
+    let page = RegisterPage {
+        errors: RegisterErrors {
+            form: Some("Too many registration attempts.".to_owned()),
+            ..RegisterErrors::default()
+        },
+        ..register_page()
+    };
+
+    let html = embedded().render_page(&site(), &page).expect("rendered");
+
+    assert!(html.contains(
+        r#"<p class="alert" role="alert" id="form-error">Too many registration attempts.</p>"#
+    ));
+}
+
+#[test]
+fn values_with_markup_are_escaped_on_the_registration_page() {
+    let page = RegisterPage {
+        username: Some("\"><script>alert(1)</script>".to_owned()),
+        display_name: Some("<b>Bob</b>".to_owned()),
+        ..register_page()
+    };
+
+    let html = embedded().render_page(&site(), &page).expect("rendered");
+
+    assert!(!html.contains("<script>alert(1)"));
+    assert!(!html.contains("<b>Bob"));
+    assert!(html.contains("&lt;script&gt;"));
 }
 
 #[test]

@@ -13,7 +13,7 @@ use portcullis_templates::pages::LoginPage;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::post_auth::PostAuthAction;
+use super::post_auth::{PostAuthAction, register_url};
 use crate::{AppState, cookies::CookieJar, csrf, session};
 
 #[derive(Debug, Deserialize)]
@@ -54,7 +54,7 @@ pub async fn get(
         .login_hint
         .as_deref()
         .and_then(|hint| hint_username(hint, &state.site_config().server_name));
-    form(&state, jar, StatusCode::OK, username, None)
+    form(&state, jar, &query, StatusCode::OK, username, None)
 }
 
 pub async fn post(
@@ -72,6 +72,7 @@ pub async fn post(
         return form(
             &state,
             jar,
+            &query,
             StatusCode::FORBIDDEN,
             Some(form_data.username),
             Some(error.to_string()),
@@ -88,6 +89,7 @@ pub async fn post(
         return form(
             &state,
             jar,
+            &query,
             StatusCode::UNAUTHORIZED,
             Some(form_data.username),
             Some(INVALID_CREDENTIALS.to_owned()),
@@ -123,6 +125,7 @@ pub async fn post(
             return form(
                 &state,
                 jar,
+                &query,
                 StatusCode::UNAUTHORIZED,
                 Some(form_data.username),
                 Some(INVALID_CREDENTIALS.to_owned()),
@@ -238,6 +241,7 @@ fn hint_username(hint: &str, server_name: &str) -> Option<String> {
 fn form(
     state: &AppState,
     jar: CookieJar,
+    query: &LoginQuery,
     status: StatusCode,
     username: Option<String>,
     error: Option<String>,
@@ -251,6 +255,15 @@ fn form(
     let mut page = LoginPage::new(token);
     page.username = username;
     page.error = error;
+    if state.site_config().password_registration_enabled {
+        let mut url = register_url(state.urls(), query.action(), query.login_hint.as_deref());
+        if let (Some(PostAuthAction::ContinueDeviceCodeGrant { .. }), Some(code)) =
+            (query.action(), &query.code)
+        {
+            url.query_pairs_mut().append_pair("code", code);
+        }
+        page.registration_url = Some(url.to_string());
+    }
     (jar, state.render(status, &page)).into_response()
 }
 

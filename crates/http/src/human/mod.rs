@@ -5,6 +5,7 @@ pub mod index;
 pub mod login;
 pub mod logout;
 pub mod post_auth;
+pub mod register;
 
 use axum::{
     Router,
@@ -22,6 +23,11 @@ pub fn router() -> Router<AppState> {
             get(crate::oauth::end_session::get).post(crate::oauth::end_session::post),
         )
         .route("/logout", post(logout::post))
+        .route("/register", get(register::get))
+        .route(
+            "/register/password",
+            get(register::password_get).post(register::password_post),
+        )
         // The authorization endpoint and its consent page are pages for people, as in MAS.
         .route("/authorize", get(crate::oauth::authorization::get))
         .route(

@@ -78,7 +78,27 @@ pub fn login_url(
     action: Option<PostAuthAction>,
     login_hint: Option<&str>,
 ) -> url::Url {
-    let mut url = urls.login();
+    with_continuation(urls.login(), action, login_hint)
+}
+
+/// The registration page URL that continues with `action` once the account exists, with a
+/// login hint if any.
+#[must_use]
+pub fn register_url(
+    urls: &UrlBuilder,
+    action: Option<PostAuthAction>,
+    login_hint: Option<&str>,
+) -> url::Url {
+    with_continuation(urls.register(), action, login_hint)
+}
+
+/// `url` with the query pairs of `action` and the `login_hint`, and no empty `?`.
+#[must_use]
+pub fn with_continuation(
+    mut url: url::Url,
+    action: Option<PostAuthAction>,
+    login_hint: Option<&str>,
+) -> url::Url {
     {
         let mut query = url.query_pairs_mut();
         if let Some(action) = action {

@@ -15,6 +15,7 @@ mod form_post;
 mod index;
 mod logged_out;
 mod login;
+mod register;
 
 use serde::Serialize;
 
@@ -30,6 +31,7 @@ pub use self::{
     index::IndexPage,
     logged_out::LoggedOutPage,
     login::LoginPage,
+    register::{RegisterErrors, RegisterPage},
 };
 
 /// A page context and the template that renders it.

@@ -28,7 +28,7 @@ use self::callback::Callback;
 use crate::{
     AppState,
     cookies::CookieJar,
-    human::post_auth::{PostAuthAction, login_url},
+    human::post_auth::{PostAuthAction, login_url, register_url},
     session,
 };
 
@@ -192,10 +192,20 @@ async fn authorize(
     repository.commit().await?;
 
     let continuation = PostAuthAction::ContinueAuthorizationGrant { id: grant.id };
+    // OpenID Connect Prompt Create: the user wants a new account, signed in or not (as in
+    // MAS). Without registration it is a sign-in like any other.
+    let wants_registration =
+        prompt.contains(PromptValue::Create) && state.site_config().password_registration_enabled;
     let needs_login = signed_in.is_none()
         || prompt.contains(PromptValue::Login)
         || prompt.contains(PromptValue::Create);
-    let destination = if needs_login {
+    let destination = if wants_registration {
+        register_url(
+            state.urls(),
+            Some(continuation),
+            request.login_hint.as_deref(),
+        )
+    } else if needs_login {
         login_url(
             state.urls(),
             Some(continuation),

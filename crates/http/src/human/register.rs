@@ -1,0 +1,720 @@
+//! `GET /register` and `GET`/`POST /register/password`: creating an account with a password.
+//!
+//! As in MAS, the query string carries the flow to continue once the account exists (`kind`,
+//! `id`, and the device grant's `code`) and a `login_hint`; the new user is signed in and sent
+//! on to that flow, exactly as after `/login`.
+//!
+//! The form is checked in this order, and the first problem is shown next to its field: the
+//! username's rules, the password twice the same, the display name, the password's strength,
+//! the terms of service, no email address, the registration token, then whether the username
+//! is free, here and on the homeserver. The
+//! checks that need nothing but the form come first and cost no rate-limit budget; from the
+//! token on, every attempt counts against `rate_limiting.registration`.
+//!
+//! Email addresses: this version cannot verify them (there is no mail transport yet), so it
+//! refuses to register anyone while `account.password_registration_email_required` is set, and
+//! refuses an address given anyway rather than storing it unverified.
+//!
+//! The password is hashed outside any transaction; the user, their password, the use of the
+//! registration token, the homeserver provisioning job and the browser session are then
+//! written in one transaction, so a failure leaves no half-made account behind.
+
+use std::{fmt, time::Duration};
+
+use axum::{
+    Form,
+    extract::{Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use portcullis_homeserver::LocalpartAvailability;
+use portcullis_jobs::provision_user::ProvisionUser;
+use portcullis_model::{BrowserSession, Localpart, User};
+use portcullis_passwords::PasswordError;
+use portcullis_storage::StorageError;
+use portcullis_templates::pages::{RegisterErrors, RegisterPage};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::{
+    login::localpart_of,
+    post_auth::{PostAuthAction, with_continuation},
+};
+use crate::{AppState, client_ip::ClientIp, cookies::CookieJar, csrf, session};
+
+/// The longest display name accepted, in characters: Synapse's `MAX_DISPLAYNAME_LEN`.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 256;
+
+/// Why no account can be made while an email address is required.
+const EMAIL_VERIFICATION_UNAVAILABLE: &str = "Creating an account on this server requires an \
+     email address, but this version of the service cannot verify email addresses yet, so no \
+     account can be created here for now. The server's operator can allow registration \
+     without an email address by setting account.password_registration_email_required to \
+     false in the configuration.";
+
+/// Why an address given anyway is refused.
+const EMAIL_NOT_ACCEPTED: &str = "This server does not take an email address at registration: \
+     this version of the service cannot verify email addresses yet, and does not keep \
+     addresses it has not verified. Leave the email address out and try again.";
+
+/// The query string of the registration pages: the flow to continue, and a hint.
+#[derive(Debug, Default, Deserialize)]
+pub struct RegisterQuery {
+    kind: Option<String>,
+    id: Option<String>,
+    login_hint: Option<String>,
+    /// The user code of a device grant, carried through to the approval page.
+    code: Option<String>,
+}
+
+impl RegisterQuery {
+    fn action(&self) -> Option<PostAuthAction> {
+        PostAuthAction::from_query(self.kind.as_deref(), self.id.as_deref())
+    }
+
+    /// `url` with this query's continuation, hint and device code.
+    fn carry(&self, url: url::Url) -> url::Url {
+        let action = self.action();
+        let mut url = with_continuation(url, action, self.login_hint.as_deref());
+        if let (Some(PostAuthAction::ContinueDeviceCodeGrant { .. }), Some(code)) =
+            (action, &self.code)
+        {
+            url.query_pairs_mut().append_pair("code", code);
+        }
+        url
+    }
+
+    /// Where the new user goes once signed in.
+    fn destination(&self, state: &AppState) -> url::Url {
+        let action = self.action();
+        let mut destination = action.map_or_else(
+            || state.urls().index(),
+            |action| action.destination(state.urls()),
+        );
+        if let (Some(PostAuthAction::ContinueDeviceCodeGrant { .. }), Some(code)) =
+            (action, &self.code)
+        {
+            destination.query_pairs_mut().append_pair("code", code);
+        }
+        destination
+    }
+}
+
+/// The registration form's fields; every one may be missing, so that a broken or forged post
+/// gets the form back with an explanation rather than a bare 422.
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: Zeroizing<String>,
+    #[serde(default)]
+    password_confirm: Zeroizing<String>,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    accept_terms: Option<String>,
+}
+
+/// What the form shows again after a refusal: everything typed except the passwords.
+#[derive(Debug, Default)]
+struct Kept {
+    username: Option<String>,
+    display_name: Option<String>,
+    email: Option<String>,
+    token: Option<String>,
+    terms_accepted: bool,
+}
+
+impl Kept {
+    fn from_form(form: &RegisterForm) -> Self {
+        let non_empty = |text: &str| (!text.trim().is_empty()).then(|| text.to_owned());
+        Self {
+            username: non_empty(&form.username),
+            display_name: non_empty(&form.display_name),
+            email: non_empty(&form.email),
+            token: non_empty(&form.token),
+            terms_accepted: form.accept_terms.is_some(),
+        }
+    }
+}
+
+/// The field a problem is shown next to, or the whole form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Form,
+    Username,
+    Password,
+    PasswordConfirm,
+    DisplayName,
+    Token,
+    Terms,
+}
+
+/// A refused attempt: the status, what to say where, and how long to wait if it is worth
+/// waiting.
+#[derive(Debug)]
+struct Refusal {
+    status: StatusCode,
+    field: Field,
+    message: String,
+    retry_after: Option<Duration>,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, field: Field, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            field,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    fn retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
+    }
+
+    /// The message, in the place of its field.
+    fn errors(self) -> RegisterErrors {
+        let mut errors = RegisterErrors::default();
+        let place = match self.field {
+            Field::Form => &mut errors.form,
+            Field::Username => &mut errors.username,
+            Field::Password => &mut errors.password,
+            Field::PasswordConfirm => &mut errors.password_confirm,
+            Field::DisplayName => &mut errors.display_name,
+            Field::Token => &mut errors.token,
+            Field::Terms => &mut errors.terms,
+        };
+        *place = Some(self.message);
+        errors
+    }
+}
+
+/// A form that passed every check that needs nothing but the form.
+struct Checked {
+    localpart: Localpart,
+    display_name: Option<String>,
+    /// The registration token, when one is required.
+    token: Option<String>,
+}
+
+/// `GET /register`: on to the password form, keeping the query; a readable refusal when
+/// registration is closed.
+pub async fn get(State(state): State<AppState>, Query(query): Query<RegisterQuery>) -> Response {
+    if !state.site_config().password_registration_enabled {
+        return registration_closed(&state);
+    }
+    let url = query.carry(state.urls().register_password());
+    Redirect::to(url.as_str()).into_response()
+}
+
+/// `GET /register/password`: the empty form, the username filled in from a
+/// `login_hint=mxid:@bob:server`.
+pub async fn password_get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<RegisterQuery>,
+) -> Response {
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    let username = query
+        .login_hint
+        .as_deref()
+        .and_then(|hint| hint.strip_prefix("mxid:"))
+        .and_then(|mxid| localpart_of(mxid, &state.site_config().server_name));
+    let kept = Kept {
+        username,
+        ..Kept::default()
+    };
+    form(
+        &state,
+        jar,
+        &query,
+        StatusCode::OK,
+        kept,
+        RegisterErrors::default(),
+    )
+}
+
+/// `POST /register/password`: checks the form, creates the account, signs the user in and
+/// continues the flow.
+pub async fn password_post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Query(query): Query<RegisterQuery>,
+    Form(form_data): Form<RegisterForm>,
+) -> Response {
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    let kept = Kept::from_form(&form_data);
+    let now = state.now();
+    if let Err(error) = csrf::verify(&jar, &form_data.csrf, now) {
+        let refusal = Refusal::new(StatusCode::FORBIDDEN, Field::Form, sentence(error));
+        return refused(&state, jar, &query, kept, refusal);
+    }
+
+    let checked = match check_form(&state, &form_data) {
+        Ok(checked) => checked,
+        Err(refusal) => return refused(&state, jar, &query, kept, refusal),
+    };
+
+    // From here on, attempts look things up and may create an account: they count.
+    if let Err(wait) = state.limiters().registration_attempt(ip) {
+        tracing::info!(client.ip = ?ip, "registration rate limit reached");
+        let refusal = Refusal::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            Field::Form,
+            format!(
+                "Too many registration attempts were made from this address. Try again in {}.",
+                describe_wait(wait)
+            ),
+        )
+        .retry_after(wait);
+        return refused(&state, jar, &query, kept, refusal);
+    }
+
+    match check_availability(&state, &checked).await {
+        Ok(Ok(())) => {}
+        Ok(Err(refusal)) => return refused(&state, jar, &query, kept, refusal),
+        Err(error) => return state.internal_error_page(&error),
+    }
+
+    // Hashing takes a while, and on SQLite an open transaction holds the write lock: it
+    // happens before the transaction.
+    let hashed = match state.passwords().hash(form_data.password).await {
+        Ok(hashed) => hashed,
+        Err(PasswordError::Busy) => {
+            let refusal = Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Field::Form,
+                "The server is busy checking other passwords, so no account was created. Please try again in a few seconds.",
+            )
+            .retry_after(Duration::from_secs(2));
+            return refused(&state, jar, &query, kept, refusal);
+        }
+        Err(error) => return state.internal_error_page(&error),
+    };
+
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok());
+    let created = match create(&state, &checked, hashed, user_agent).await {
+        Ok(Ok(created)) => created,
+        Ok(Err(refusal)) => return refused(&state, jar, &query, kept, refusal),
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let (user, browser_session) = created;
+
+    tracing::info!(user.id = %user.id, user.username = %user.username, "registered with a password");
+    let jar = session::remember(&state, jar, &browser_session);
+    let destination = query.destination(&state);
+    (jar, Redirect::to(destination.as_str())).into_response()
+}
+
+/// The checks that need nothing but the form, in the order of the module documentation.
+fn check_form(state: &AppState, form: &RegisterForm) -> Result<Checked, Refusal> {
+    let site = state.site_config();
+    let invalid = StatusCode::UNPROCESSABLE_ENTITY;
+
+    let localpart = Localpart::parse(form.username.trim(), &site.server_name)
+        .map_err(|error| Refusal::new(invalid, Field::Username, sentence(error)))?;
+
+    if form.password.is_empty() {
+        return Err(Refusal::new(invalid, Field::Password, "Choose a password."));
+    }
+    if *form.password != *form.password_confirm {
+        return Err(Refusal::new(
+            invalid,
+            Field::PasswordConfirm,
+            "The two passwords do not match. Type the same password in both fields.",
+        ));
+    }
+
+    let display_name = form.display_name.trim();
+    let display_name = (!display_name.is_empty()).then(|| display_name.to_owned());
+    if let Some(name) = &display_name {
+        if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
+            return Err(Refusal::new(
+                invalid,
+                Field::DisplayName,
+                format!(
+                    "The display name is too long: at most {MAX_DISPLAY_NAME_CHARS} characters."
+                ),
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(Refusal::new(
+                invalid,
+                Field::DisplayName,
+                "The display name cannot contain control characters such as line breaks.",
+            ));
+        }
+    }
+
+    let email = form.email.trim();
+    let mut user_inputs = vec![localpart.as_str()];
+    user_inputs.extend(display_name.as_deref());
+    if !email.is_empty() {
+        user_inputs.push(email);
+    }
+    state
+        .passwords()
+        .check_complexity(&form.password, &user_inputs)
+        .map_err(|weak| Refusal::new(invalid, Field::Password, weak.to_string()))?;
+
+    if site.tos_uri.is_some() && form.accept_terms.as_deref().is_none_or(str::is_empty) {
+        return Err(Refusal::new(
+            invalid,
+            Field::Terms,
+            "Accept the terms of service to create an account.",
+        ));
+    }
+
+    // An email address is never required here (that case is refused before the form is
+    // read), so one given anyway is refused rather than stored unverified.
+    if !email.is_empty() {
+        return Err(Refusal::new(invalid, Field::Form, EMAIL_NOT_ACCEPTED));
+    }
+
+    let token = if site.registration_token_required {
+        let token = form.token.trim();
+        if token.is_empty() {
+            return Err(Refusal::new(
+                invalid,
+                Field::Token,
+                "Enter the registration token the server's administrators gave you.",
+            ));
+        }
+        Some(token.to_owned())
+    } else {
+        None
+    };
+
+    Ok(Checked {
+        localpart,
+        display_name,
+        token,
+    })
+}
+
+/// The registration token is valid, and the username free here and on the homeserver.
+async fn check_availability(
+    state: &AppState,
+    checked: &Checked,
+) -> Result<Result<(), Refusal>, StorageError> {
+    let now = state.now();
+    let mut repository = state.database().read_transaction().await?;
+    if let Some(token) = &checked.token {
+        let found = repository
+            .registration_tokens()
+            .find_by_token(token)
+            .await?;
+        if !found.is_some_and(|token| token.is_valid(now)) {
+            repository.rollback().await?;
+            return Ok(Err(token_not_valid()));
+        }
+    }
+    let taken_here = repository
+        .users()
+        .find_by_username(checked.localpart.as_str())
+        .await?
+        .is_some();
+    repository.rollback().await?;
+    if taken_here {
+        return Ok(Err(taken()));
+    }
+
+    // Outside the transaction: the homeserver may be slow.
+    let availability = state
+        .homeserver()
+        .is_localpart_available(checked.localpart.as_str())
+        .await;
+    Ok(match availability {
+        Ok(LocalpartAvailability::Available) => Ok(()),
+        Ok(LocalpartAvailability::InUse) => Err(taken()),
+        Ok(LocalpartAvailability::Invalid { reason }) => Err(Refusal::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Field::Username,
+            format!(
+                "The homeserver does not accept this username: {}",
+                sentence(reason)
+            ),
+        )),
+        Ok(LocalpartAvailability::Exclusive { reason }) => Err(Refusal::new(
+            StatusCode::CONFLICT,
+            Field::Username,
+            format!(
+                "This username is reserved on the homeserver: {}",
+                sentence(reason)
+            ),
+        )),
+        Err(error) => {
+            tracing::warn!(%error, "cannot check a username with the homeserver");
+            let status = if error.is_retryable() {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::BAD_GATEWAY
+            };
+            let refusal = Refusal::new(
+                status,
+                Field::Form,
+                "The homeserver could not be reached to check the username, so no account was created. Please try again in a moment.",
+            );
+            if error.is_retryable() {
+                Err(refusal.retry_after(Duration::from_secs(10)))
+            } else {
+                Err(refusal)
+            }
+        }
+    })
+}
+
+/// Creates the account in one transaction; a username taken or a token used up meanwhile
+/// rolls everything back.
+async fn create(
+    state: &AppState,
+    checked: &Checked,
+    (version, hashed): (u16, String),
+    user_agent: Option<&str>,
+) -> Result<Result<(User, BrowserSession), Refusal>, StorageError> {
+    let now = state.now();
+    let mut repository = state.database().transaction().await?;
+    let user = match repository
+        .users()
+        .add(checked.localpart.as_str(), now)
+        .await
+    {
+        Ok(user) => user,
+        Err(StorageError::Conflict(_)) => {
+            repository.rollback().await?;
+            return Ok(Err(taken()));
+        }
+        Err(error) => return Err(error),
+    };
+    repository
+        .user_passwords()
+        .add(&user, &hashed, u32::from(version), None, now)
+        .await?;
+    if let Some(token) = &checked.token
+        && repository
+            .registration_tokens()
+            .consume(token, now)
+            .await?
+            .is_none()
+    {
+        repository.rollback().await?;
+        return Ok(Err(token_not_valid()));
+    }
+    // The homeserver learns about the user from the job queue, so that a homeserver that goes
+    // down now still gets the user when it is back. The display name lives there only.
+    ProvisionUser::new(user.id)
+        .with_display_name(checked.display_name.clone())
+        .schedule(&mut *repository, now)
+        .await?;
+    let browser_session = repository
+        .browser_sessions()
+        .add(&user, user_agent, now)
+        .await?;
+    repository
+        .browser_sessions()
+        .authenticate_with_password(&browser_session, now)
+        .await?;
+    repository.commit().await?;
+    Ok(Ok((user, browser_session)))
+}
+
+fn taken() -> Refusal {
+    Refusal::new(
+        StatusCode::CONFLICT,
+        Field::Username,
+        "This username is already taken. Choose another one.",
+    )
+}
+
+fn token_not_valid() -> Refusal {
+    Refusal::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Field::Token,
+        "This registration token is not valid: it is unknown, has expired, was revoked or has been used up.",
+    )
+}
+
+/// The form again, with what was typed and what was wrong.
+fn refused(
+    state: &AppState,
+    jar: CookieJar,
+    query: &RegisterQuery,
+    kept: Kept,
+    refusal: Refusal,
+) -> Response {
+    let (status, retry_after) = (refusal.status, refusal.retry_after);
+    let mut response = form(state, jar, query, status, kept, refusal.errors());
+    if let Some(wait) = retry_after
+        && let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+fn form(
+    state: &AppState,
+    jar: CookieJar,
+    query: &RegisterQuery,
+    status: StatusCode,
+    kept: Kept,
+    errors: RegisterErrors,
+) -> Response {
+    let site = state.site_config();
+    let (jar, csrf) = csrf::token(
+        jar,
+        state.cookie_settings(),
+        state.now(),
+        &mut rand::thread_rng(),
+    );
+    let login_url = site
+        .password_login_enabled
+        .then(|| query.carry(state.urls().login()).to_string());
+    let page = RegisterPage {
+        csrf,
+        server_name: site.server_name.clone(),
+        username: kept.username,
+        display_name: kept.display_name,
+        email: kept
+            .email
+            .filter(|_| site.password_registration_email_required),
+        token: kept.token.filter(|_| site.registration_token_required),
+        terms_accepted: kept.terms_accepted,
+        email_required: site.password_registration_email_required,
+        token_required: site.registration_token_required,
+        login_url,
+        errors,
+    };
+    (jar, state.render(status, &page)).into_response()
+}
+
+/// The refusal page when no account can be registered at all, if so.
+fn unavailable(state: &AppState) -> Option<Response> {
+    let site = state.site_config();
+    if !site.password_registration_enabled {
+        return Some(registration_closed(state));
+    }
+    if site.password_registration_email_required {
+        return Some(state.error_page(
+            StatusCode::NOT_IMPLEMENTED,
+            "Registration is not available",
+            EMAIL_VERIFICATION_UNAVAILABLE,
+        ));
+    }
+    None
+}
+
+fn registration_closed(state: &AppState) -> Response {
+    state.error_page(
+        StatusCode::NOT_FOUND,
+        "Registration is closed",
+        "This server does not allow creating accounts here. If you already have an account, sign in instead.",
+    )
+}
+
+/// `text` as a sentence: a capital first letter and a full stop.
+fn sentence(text: impl fmt::Display) -> String {
+    let text = text.to_string();
+    let mut chars = text.trim().chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut sentence: String = first.to_uppercase().chain(chars).collect();
+    if !sentence.ends_with(['.', '!', '?']) {
+        sentence.push('.');
+    }
+    sentence
+}
+
+/// A wait in words: "a minute", "12 minutes", "1 hour and 5 minutes".
+fn describe_wait(wait: Duration) -> String {
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    let (hours, minutes) = (minutes / 60, minutes % 60);
+    let unit = |count: u64, one: &str, many: &str| {
+        if count == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{count} {many}")
+        }
+    };
+    match (hours, minutes) {
+        (0, minutes) => unit(minutes, "minute", "minutes"),
+        (hours, 0) => unit(hours, "hour", "hours"),
+        (hours, minutes) => format!(
+            "{} and {}",
+            unit(hours, "hour", "hours"),
+            unit(minutes, "minute", "minutes")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_become_sentences() {
+        assert_eq!(sentence("the username is empty"), "The username is empty.");
+        assert_eq!(sentence("Already one."), "Already one.");
+        assert_eq!(sentence(""), "");
+    }
+
+    #[test]
+    fn waits_are_said_in_minutes_and_hours() {
+        assert_eq!(describe_wait(Duration::from_secs(5)), "1 minute");
+        assert_eq!(describe_wait(Duration::from_secs(600)), "10 minutes");
+        assert_eq!(describe_wait(Duration::from_secs(3600)), "1 hour");
+        assert_eq!(
+            describe_wait(Duration::from_secs(3900)),
+            "1 hour and 5 minutes"
+        );
+    }
+
+    #[test]
+    fn the_device_code_rides_along_only_with_a_device_grant() {
+        let urls = crate::url_builder::UrlBuilder::new(
+            "https://auth.example.com/".parse().expect("valid"),
+            "https://example.com/".parse().expect("valid"),
+        );
+        let id = ulid::Ulid::new();
+        let device = RegisterQuery {
+            kind: Some("continue_device_code_grant".to_owned()),
+            id: Some(id.to_string()),
+            login_hint: None,
+            code: Some("ABCD-EFGH".to_owned()),
+        };
+        let url = device.carry(urls.register_password());
+        assert_eq!(
+            url.as_str(),
+            format!(
+                "https://auth.example.com/register/password?kind=continue_device_code_grant&id={id}&code=ABCD-EFGH"
+            )
+        );
+        let stray = RegisterQuery {
+            code: Some("ABCD-EFGH".to_owned()),
+            ..RegisterQuery::default()
+        };
+        assert_eq!(
+            stray.carry(urls.register()).as_str(),
+            "https://auth.example.com/register"
+        );
+    }
+}
