@@ -33,6 +33,11 @@ struct Deployment {
 
 impl Deployment {
     fn new() -> Self {
+        Self::with_extra("")
+    }
+
+    /// A deployment whose configuration ends with `extra` (YAML).
+    fn with_extra(extra: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let synapse_port = free_port();
@@ -43,7 +48,7 @@ impl Deployment {
             "0123456789abcdef".repeat(4),
             rsa_key_path().display(),
             portcullis_test_synapse::SERVER_NAME,
-        );
+        ) + extra;
         std::fs::write(dir.path().join("config.yaml"), yaml).expect("config written");
         let migrated = run(mas_cli(dir.path()).args(["database", "migrate"]));
         assert!(migrated.status.success(), "{}", stderr(&migrated));
@@ -564,6 +569,80 @@ async fn killing_the_sessions_of_a_user_ends_their_tokens_on_synapse() {
     assert!(
         refused,
         "Synapse still accepts the token:\n{}",
+        deployment.log()
+    );
+}
+
+/// The value of the hidden `csrf` field of a page.
+fn csrf_field(page: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).expect("the page has a csrf field") + marker.len();
+    let end = start + page[start..].find('"').expect("the value ends");
+    page[start..end].to_owned()
+}
+
+/// The `name=value` parts of the `Set-Cookie` headers of `response`, as one `Cookie` header.
+fn cookies_of(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[tokio::test]
+async fn a_user_registering_on_the_web_appears_on_synapse_with_their_display_name() {
+    let mut deployment = Deployment::with_extra(
+        "account:\n  password_registration_enabled: true\n  password_registration_email_required: false\n",
+    );
+    let Some(synapse) = TestSynapse::start(&deployment.synapse_options()) else {
+        return;
+    };
+    deployment.start_server().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+
+    let form = client
+        .get(deployment.url("register/password"))
+        .send()
+        .await
+        .expect("the form answers");
+    assert_eq!(form.status().as_u16(), 200);
+    let cookies = cookies_of(&form);
+    let csrf = csrf_field(&form.text().await.expect("a page"));
+    let submitted = client
+        .post(deployment.url("register/password"))
+        .header(reqwest::header::COOKIE, cookies)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "carol"),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+            ("display_name", "Carol Danvers"),
+        ])
+        .send()
+        .await
+        .expect("the registration answers");
+    assert_eq!(
+        submitted.status().as_u16(),
+        303,
+        "{:?}",
+        submitted.text().await
+    );
+
+    let provisioned = eventually(Duration::from_secs(60), || async {
+        profile(&synapse, "@carol:localhost")
+            .await
+            .is_some_and(|profile| profile["displayname"] == "Carol Danvers")
+    })
+    .await;
+    assert!(
+        provisioned,
+        "carol never appeared on Synapse:\n{}",
         deployment.log()
     );
 }
