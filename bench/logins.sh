@@ -13,7 +13,8 @@
 #       in the same turn on the hashing pool (and one more row written).
 #     So one hash ≈ upgrade − verify, and one verification ≈ verify − unknown.
 # (b) On a freshly started server: waves of 64 simultaneous logins (GET /login, then all POST at
-#     once) for the whole of a wrk run on /oauth2/introspect (2 threads, 64 connections), with
+#     once) for the whole of a wrk run on /oauth2/introspect (2 threads, $CONNECTIONS connections,
+#     64 by default), with
 #     the server's VmRSS read before, sampled every 20 ms during (peak) and read 5 s after.
 #     A 10 s wrk run without logins comes first, for comparison.
 set -euo pipefail
@@ -44,7 +45,7 @@ bench_stop
 bench_start
 token=$(bench_token)
 wrk_introspect() {
-  TOKEN=$token HS_SECRET=$hs_secret wrk -t2 -c64 -d"$1s" --latency \
+  TOKEN=$token HS_SECRET=$hs_secret wrk -t2 -c"${CONNECTIONS:-64}" -d"$1s" --latency \
     -s bench/introspect.lua "$base/oauth2/introspect"
 }
 sleep 2

@@ -89,14 +89,34 @@ impl BlockingPool {
                 .acquire_owned()
                 .await
                 .map_err(PasswordError::internal)?;
-            tokio::task::spawn_blocking(move || {
-                // Both permits are released when the job is done, not when the caller is.
-                let _places = (admitted, worker);
-                span.in_scope(job)
-            })
-            .await
-            .map_err(PasswordError::internal)
+            let (done, result) = tokio::sync::oneshot::channel();
+            // A thread of its own (starting one costs microseconds; a hash, milliseconds), at
+            // the lowest scheduling priority: when the cores are busy, requests that do not hash
+            // (introspection above all) go first, and logins wait.
+            std::thread::Builder::new()
+                .name("password-hashing".to_owned())
+                .spawn(move || {
+                    lower_priority();
+                    let value = span.in_scope(job);
+                    // Both permits are released when the job is done, not when the caller is,
+                    // and before the caller hears of it, so that it finds the place free.
+                    drop((admitted, worker));
+                    let _ = done.send(value);
+                })
+                .map_err(PasswordError::internal)?;
+            result.await.map_err(PasswordError::internal)
         })
+    }
+}
+
+/// Gives the current thread the lowest priority of its scheduling policy (niceness 19 for
+/// ordinary threads). Lowering needs no privilege; if it fails anyway, the job runs at the
+/// usual priority.
+fn lower_priority() {
+    if let Err(error) =
+        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
+    {
+        tracing::debug!(?error, "cannot lower the priority of the hashing thread");
     }
 }
 
