@@ -58,6 +58,9 @@ matrix:
   homeserver: localhost
   secret: $secret
   endpoint: "$synapse_url"
+account:
+  password_registration_enabled: true
+  password_registration_email_required: false
 YAML
 
 cd "$dir"
