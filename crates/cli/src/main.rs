@@ -32,6 +32,9 @@ enum Command {
     /// Manage users: register, passwords, admin flag, emails, locks.
     #[command(subcommand)]
     Manage(commands::manage::ManageCommand),
+    /// Save the built-in templates, or check a directory of overrides.
+    #[command(subcommand)]
+    Templates(commands::templates::TemplatesCommand),
     /// Run the web server (the default command).
     Server(commands::server::ServerArgs),
     /// Run the background worker alone.
@@ -46,10 +49,9 @@ fn main() -> ExitCode {
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        // Password hashing runs on blocking threads, a few at a time. Each argon2 hash takes
-        // 19 MiB, and the C allocator keeps that memory in a per-thread arena after the first
-        // use, so letting tokio grow hundreds of blocking threads under a burst of logins
-        // leaves hundreds of MiB behind. Few threads keep the memory bounded.
+        // Blocking threads serve file reads and name resolution, a few at a time; each one
+        // that the C allocator gives an arena of its own keeps memory after a burst. (Password
+        // hashing has threads of its own, see the passwords crate.)
         .max_blocking_threads(4)
         .build()
     {
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
                 commands::database::run(&config_paths, command).await
             }
             Some(Command::Manage(command)) => commands::manage::run(&config_paths, command).await,
+            Some(Command::Templates(command)) => commands::templates::run(&config_paths, command),
             Some(Command::Worker) => commands::worker::run(&config_paths).await,
             Some(Command::Doctor) => commands::doctor::run(&config_paths).await,
         }

@@ -205,6 +205,12 @@ impl Templates {
         Ok(Self { env, overrides })
     }
 
+    /// The templates built into the binary, by name, with their source: what
+    /// `templates save` writes out for operators to start their overrides from.
+    pub fn embedded() -> impl Iterator<Item = (&'static str, &'static str)> {
+        EMBEDDED.iter().copied()
+    }
+
     /// The stylesheet, for the HTTP layer to serve at `/assets/portcullis.css`.
     #[must_use]
     pub fn stylesheet() -> &'static str {

@@ -5,4 +5,5 @@ pub mod database;
 pub mod doctor;
 pub mod manage;
 pub mod server;
+pub mod templates;
 pub mod worker;
