@@ -3,11 +3,11 @@
 //!
 //! A browser that is not signed in goes to the login page first, which sends it back here
 //! (`continue_compat_sso_login`). The page names where the login token will go, since that is
-//! all we know of the application. On Allow, the pending login is fulfilled (one conditional
-//! update: a login is allowed once) and a fresh login token is made, stored as a second,
-//! already fulfilled login, and sent to the application with the browser (`loginToken` added to
-//! `redirectUrl`). The token thus exists only from the moment it was allowed, and the
-//! application has 30 seconds to exchange it at `/login`.
+//! all we know of the application. On Allow, the pending login is fulfilled with a fresh login
+//! token (one conditional update: a login is allowed once), which is sent to the application
+//! with the browser (`loginToken` added to `redirectUrl`). The token thus exists only from the
+//! moment it was allowed (the one made when the login started is never shown and stops
+//! matching), and the application has 30 seconds to exchange it at `/login`.
 //!
 //! A login is offered for 30 minutes; after that, or once answered, an error page is shown.
 
@@ -18,7 +18,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use chrono::TimeDelta;
-use portcullis_model::{CompatSsoLogin, CompatSsoLoginState};
+use portcullis_model::CompatSsoLoginState;
 use portcullis_oauth::token::generate_code;
 use portcullis_storage::StorageError;
 use portcullis_templates::pages::CompatSsoPage;
@@ -131,20 +131,13 @@ pub async fn post(
         let mut repo = state.database().transaction().await?;
         if repo
             .compat_sso_logins()
-            .fulfill(id, browser_session.id, now)
+            .fulfill(id, browser_session.id, &token, now)
             .await?
             .is_none()
         {
             repo.rollback().await?;
             return Ok(false);
         }
-        let handed_out = repo
-            .compat_sso_logins()
-            .add(&token, &loaded.login.redirect_uri, now)
-            .await?;
-        repo.compat_sso_logins()
-            .fulfill(handed_out.id, browser_session.id, now)
-            .await?;
         repo.commit().await?;
         Ok::<_, StorageError>(true)
     }
@@ -163,7 +156,6 @@ pub async fn post(
 
 struct Loaded {
     signed_in: SignedIn,
-    login: CompatSsoLogin,
     redirect_url: Url,
 }
 
@@ -214,7 +206,6 @@ async fn load(
     };
     Ok(Ok(Loaded {
         signed_in,
-        login,
         redirect_url,
     }))
 }

@@ -143,10 +143,12 @@ impl CompatSsoLoginRepository for SqlRepository {
         &mut self,
         id: Ulid,
         user_session_id: Ulid,
+        login_token: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<CompatSsoLogin>, StorageError> {
         const SQL: &str = concat!(
-            "UPDATE compat_sso_logins SET fulfilled_at = $2, user_session_id = $3 ",
+            "UPDATE compat_sso_logins ",
+            "SET fulfilled_at = $2, user_session_id = $3, login_token_hash = $4 ",
             "WHERE compat_sso_login_id = $1 AND fulfilled_at IS NULL ",
             "RETURNING ",
             columns!()
@@ -155,6 +157,7 @@ impl CompatSsoLoginRepository for SqlRepository {
             .bind(DbId(id))
             .bind(DbTime(now))
             .bind(DbId(user_session_id))
+            .bind(hash_token(login_token))
             .fetch_optional(conn)
             .await)?;
         row.map(CompatSsoLogin::try_from).transpose()

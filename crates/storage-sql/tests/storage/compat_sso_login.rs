@@ -26,7 +26,7 @@ async fn fulfilled_login(
         .await
         .expect("the login is stored");
     tx.compat_sso_logins()
-        .fulfill(login.id, world.browser_session.id, start())
+        .fulfill(login.id, world.browser_session.id, login_token, start())
         .await
         .expect("ok")
         .expect("the login is pending");
@@ -109,7 +109,12 @@ backend_test!(
 
         let fulfilled = tx
             .compat_sso_logins()
-            .fulfill(login.id, world.browser_session.id, fulfilled_at)
+            .fulfill(
+                login.id,
+                world.browser_session.id,
+                LOGIN_TOKEN,
+                fulfilled_at,
+            )
             .await
             .expect("ok")
             .expect("the login is pending");
@@ -157,7 +162,12 @@ backend_test!(
 
         let again = tx
             .compat_sso_logins()
-            .fulfill(login_id, other.id, start() + TimeDelta::minutes(1))
+            .fulfill(
+                login_id,
+                other.id,
+                "mcl_another_token",
+                start() + TimeDelta::minutes(1),
+            )
             .await
             .expect("ok");
         let kept = tx
@@ -219,7 +229,12 @@ backend_test!(
             .expect("ok");
         let refulfilled = tx
             .compat_sso_logins()
-            .fulfill(login_id, world.browser_session.id, start())
+            .fulfill(
+                login_id,
+                world.browser_session.id,
+                "mcl_another_token",
+                start(),
+            )
             .await
             .expect("ok");
         let kept = tx
@@ -287,5 +302,39 @@ backend_test!(
                 "round {round}: the winner's session exists"
             );
         }
+    }
+);
+
+backend_test!(
+    async fn fulfilling_a_login_gives_it_the_token_handed_out_and_retires_the_first(db: Database) {
+        let world = world(&db).await;
+        let mut tx = repo(&db).await;
+        let login = tx
+            .compat_sso_logins()
+            .add("mcl_never_shown", REDIRECT_URI, start())
+            .await
+            .expect("stored");
+        tx.compat_sso_logins()
+            .fulfill(login.id, world.browser_session.id, LOGIN_TOKEN, start())
+            .await
+            .expect("ok")
+            .expect("the login is pending");
+        commit(tx).await;
+
+        let mut tx = repo(&db).await;
+        let by_first = tx
+            .compat_sso_logins()
+            .find_by_token("mcl_never_shown")
+            .await
+            .expect("lookup works");
+        let by_handed_out = tx
+            .compat_sso_logins()
+            .find_by_token(LOGIN_TOKEN)
+            .await
+            .expect("lookup works");
+        commit(tx).await;
+
+        assert_eq!(by_first, None);
+        assert_eq!(by_handed_out.map(|found| found.id), Some(login.id));
     }
 );

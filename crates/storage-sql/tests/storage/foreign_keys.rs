@@ -54,7 +54,7 @@ backend_test!(
             .await
             .expect("stored");
         tx.compat_sso_logins()
-            .fulfill(login.id, world.browser_session.id, start())
+            .fulfill(login.id, world.browser_session.id, "mcl_token", start())
             .await
             .expect("ok")
             .expect("fulfilled");
@@ -147,7 +147,12 @@ backend_test!(
             .await
             .expect("stored");
         tx.compat_sso_logins()
-            .fulfill(fulfilled.id, world.browser_session.id, start())
+            .fulfill(
+                fulfilled.id,
+                world.browser_session.id,
+                "mcl_fulfilled",
+                start(),
+            )
             .await
             .expect("ok")
             .expect("fulfilled");

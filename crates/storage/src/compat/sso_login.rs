@@ -36,11 +36,15 @@ pub trait CompatSsoLoginRepository: Send {
     ) -> Result<Option<CompatSsoLogin>, StorageError>;
 
     /// Marks the login fulfilled at `now`: the user of browser session `user_session_id`
-    /// signed in. `None` if the login is not pending (any more).
+    /// allowed it. Its login token becomes `login_token` (hashed like the first): the token
+    /// handed to the application exists only from this moment, and the one made when the login
+    /// started, never shown to anyone, stops matching. `None` if the login is not pending (any
+    /// more).
     async fn fulfill(
         &mut self,
         id: Ulid,
         user_session_id: Ulid,
+        login_token: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<CompatSsoLogin>, StorageError>;
 
