@@ -11,19 +11,23 @@
 //! | [`delete_device::KIND`] | deletes a device on the homeserver once no session uses it |
 //! | [`deactivate_user::KIND`] | ends a deactivated user's sessions, then deactivates them on the homeserver |
 //! | [`reactivate_user::KIND`] | reactivates a user on the homeserver, then here |
+//! | [`send_email::KIND`] | sends an email (verification code, password recovery) |
 //!
 //! Jobs may run more than once (a worker that dies mid-job loses its lease and another takes
 //! over), so each is idempotent. A failed attempt is retried with back-off by the worker: while
-//! the homeserver is down, nothing is lost.
+//! the homeserver or the mail relay is down, nothing is lost.
 
 pub mod deactivate_user;
 pub mod delete_device;
 pub mod provision_user;
 pub mod reactivate_user;
+pub mod send_email;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+pub use portcullis_email as email;
+use portcullis_email::Mailer;
 use portcullis_homeserver::HomeserverConnection;
 use portcullis_model::{Clock, Job};
 use portcullis_storage::{Repository, RepositoryFactory, StorageError};
@@ -39,6 +43,8 @@ pub struct JobContext {
     pub homeserver: Arc<dyn HomeserverConnection>,
     /// The time source.
     pub clock: Arc<dyn Clock>,
+    /// Sends emails; [`Mailer::memory`] in tests.
+    pub mailer: Mailer,
 }
 
 /// `worker` with the handler of every job kind.
@@ -60,6 +66,10 @@ pub fn register(worker: Worker, context: &JobContext) -> Worker {
         .with_handler(
             reactivate_user::KIND,
             Arc::new(reactivate_user::Handler(context.clone())),
+        )
+        .with_handler(
+            send_email::KIND,
+            Arc::new(send_email::Handler(context.clone())),
         )
 }
 

@@ -38,6 +38,7 @@ async fn world() -> World {
         repositories: Arc::new(database.clone()),
         homeserver: homeserver.clone(),
         clock: Arc::new(clock.clone()),
+        mailer: portcullis_email::Mailer::memory(),
     };
     let worker = portcullis_jobs::register(
         Worker::new(Arc::new(database.clone()), Arc::new(clock.clone())),

@@ -169,16 +169,24 @@ pub fn homeserver(
     Ok(std::sync::Arc::from(connection))
 }
 
-/// The background worker with every job handler this version has.
+/// The mailer of the `email` section.
+pub fn mailer(checked: &CheckedConfig) -> anyhow::Result<portcullis_email::Mailer> {
+    portcullis_email::Mailer::from_config(&checked.config.email)
+        .context("cannot set up email sending from `email`")
+}
+
+/// The background worker with every job handler this version has, sending emails with `mailer`.
 pub fn worker(
     repositories: std::sync::Arc<dyn portcullis_storage::RepositoryFactory>,
     clock: std::sync::Arc<dyn portcullis_model::Clock>,
     homeserver: std::sync::Arc<dyn portcullis_homeserver::HomeserverConnection>,
+    mailer: portcullis_email::Mailer,
 ) -> portcullis_worker::Worker {
     let context = portcullis_jobs::JobContext {
         repositories: repositories.clone(),
         homeserver,
         clock: clock.clone(),
+        mailer,
     };
     portcullis_jobs::register(
         portcullis_worker::Worker::new(repositories, clock),

@@ -118,6 +118,7 @@ pub async fn run(config_paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     checks.push(check_issuer(&loaded, &well_known));
     checks.push(check_bogus_token(&client, &loaded).await);
     checks.push(check_compat_login(&client, &loaded, &well_known).await);
+    checks.push(check_email(&loaded).await);
 
     Ok(report(&checks))
 }
@@ -429,6 +430,33 @@ async fn check_compat_login(
             format!("{url} answers, but not with this service's login flows"),
             "route ^/_matrix/client/[^/]+/(login|logout|refresh) to this service's `compat` resource",
         )
+    }
+}
+
+/// Emails (verification codes, recovery links) must be able to leave.
+async fn check_email(loaded: &app::CheckedConfig) -> Check {
+    use portcullis_email::TransportKind;
+    let mailer = match app::mailer(loaded) {
+        Ok(mailer) => mailer,
+        Err(error) => {
+            return Check::error("email", format!("{error:#}"), "fix the `email` section");
+        }
+    };
+    match mailer.transport_kind() {
+        TransportKind::Blackhole => Check::warning(
+            "email",
+            "email.transport is blackhole: every email is dropped",
+            "set `email.transport` to smtp or sendmail so that verification codes and recovery links reach people",
+        ),
+        TransportKind::Sendmail => Check::ok("email", "sent with the sendmail command"),
+        TransportKind::Smtp | TransportKind::Memory => match mailer.test_connection().await {
+            Ok(()) => Check::ok("email", "the SMTP relay accepts a connection"),
+            Err(error) => Check::error(
+                "email",
+                format!("the SMTP relay does not answer: {error}"),
+                "check email.hostname, email.port, email.mode and the credentials",
+            ),
+        },
     }
 }
 

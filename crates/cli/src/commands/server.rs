@@ -77,6 +77,7 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
     // Build every router before binding anything: a resource we cannot serve is a start-up
     // error, not a listener that answers 404.
     let homeserver = app::homeserver(&checked)?;
+    let mailer = app::mailer(&checked)?;
     let state = app::app_state(&checked, database.clone(), homeserver.clone())?;
     let specs = app::listeners::specs(&checked.config.http)
         .map_err(|problem| anyhow::anyhow!("{problem}"))?;
@@ -101,6 +102,7 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
             Arc::new(database.clone()),
             Arc::new(SystemClock),
             homeserver,
+            mailer,
         );
         tokio::spawn(worker.run(shutdown.clone()))
     });

@@ -65,7 +65,8 @@ fn save(dir: &Path, overwrite: bool) -> anyhow::Result<ExitCode> {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        std::fs::write(&path, source).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(&path, source)
+            .with_context(|| format!("cannot write {}", path.display()))?;
         written += 1;
     }
     println!(

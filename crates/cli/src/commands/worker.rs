@@ -19,7 +19,13 @@ pub async fn run(config_paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
 
     let shutdown = super::server::shutdown_signal();
     let homeserver = app::homeserver(&checked)?;
-    let worker = app::worker(Arc::new(database), Arc::new(SystemClock), homeserver);
+    let mailer = app::mailer(&checked)?;
+    let worker = app::worker(
+        Arc::new(database),
+        Arc::new(SystemClock),
+        homeserver,
+        mailer,
+    );
     worker.run(shutdown).await;
     Ok(ExitCode::SUCCESS)
 }
