@@ -26,6 +26,13 @@ pub struct SiteConfig {
     pub registration_token_required: bool,
     /// Whether signing in with an email address is allowed (`account.login_with_email_allowed`).
     pub login_with_email_allowed: bool,
+    /// Whether users may change their display name (`account.displayname_change_allowed`).
+    pub displayname_change_allowed: bool,
+    /// Whether users may change their password: `account.password_change_allowed`, and
+    /// passwords in use at all (`passwords.enabled`).
+    pub password_change_allowed: bool,
+    /// Whether users may deactivate their own account (`account.account_deactivation_allowed`).
+    pub account_deactivation_allowed: bool,
     /// Whether the device authorization grant is offered (`oauth.device_code_grant_enabled`).
     pub device_code_grant_enabled: bool,
     /// Whether `/link?code=` pre-fills the code (`oauth.device_code_user_code_auto_fill_enabled`).
@@ -62,6 +69,10 @@ impl SiteConfig {
                 .password_registration_email_required,
             registration_token_required: config.account.registration_token_required(),
             login_with_email_allowed: config.account.login_with_email_allowed,
+            displayname_change_allowed: config.account.displayname_change_allowed,
+            password_change_allowed: config.passwords.enabled
+                && config.account.password_change_allowed,
+            account_deactivation_allowed: config.account.account_deactivation_allowed,
             device_code_grant_enabled: config.oauth.device_code_grant_enabled,
             device_code_user_code_auto_fill_enabled: config
                 .oauth

@@ -96,6 +96,58 @@ impl UrlBuilder {
         self.join("account/")
     }
 
+    /// The account's sessions and devices.
+    #[must_use]
+    pub fn account_sessions(&self) -> Url {
+        self.join("account/sessions")
+    }
+
+    /// The page of one of the account's devices; the ID is a path segment, escaped.
+    #[must_use]
+    pub fn account_device(&self, device_id: &str) -> Url {
+        let mut url = self.join("account/devices/");
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push(device_id);
+        }
+        url
+    }
+
+    /// Where one session of the account is ended.
+    #[must_use]
+    pub fn account_end_session(&self, session_id: ulid::Ulid) -> Url {
+        self.join(&format!("account/sessions/{session_id}/end"))
+    }
+
+    /// The display name form's target.
+    #[must_use]
+    pub fn account_profile(&self) -> Url {
+        self.join("account/profile")
+    }
+
+    /// The password change page.
+    #[must_use]
+    pub fn account_password(&self) -> Url {
+        self.join("account/password")
+    }
+
+    /// The page that allows resetting the cross-signing keys.
+    #[must_use]
+    pub fn account_cross_signing_reset(&self) -> Url {
+        self.join("account/cross-signing-reset")
+    }
+
+    /// The account deactivation page.
+    #[must_use]
+    pub fn account_deactivate(&self) -> Url {
+        self.join("account/deactivate")
+    }
+
+    /// The page confirming that the account is deactivated.
+    #[must_use]
+    pub fn account_deactivated(&self) -> Url {
+        self.join("account/deactivated")
+    }
+
     /// The device-flow page where a user types the code shown on the device.
     #[must_use]
     pub fn device_link(&self) -> Url {
@@ -167,6 +219,22 @@ mod tests {
         assert_eq!(
             urls.account_management_uri().as_str(),
             "https://example.com/auth/account/"
+        );
+    }
+
+    #[test]
+    fn a_device_id_is_one_escaped_path_segment() {
+        let urls = UrlBuilder::new(
+            url("https://example.com/auth/"),
+            url("https://example.com/"),
+        );
+        assert_eq!(
+            urls.account_device("ABCDEFGHIJ").as_str(),
+            "https://example.com/auth/account/devices/ABCDEFGHIJ"
+        );
+        assert_eq!(
+            urls.account_device("a/b?c#d").as_str(),
+            "https://example.com/auth/account/devices/a%2Fb%3Fc%23d"
         );
     }
 

@@ -10,9 +10,12 @@ use std::collections::{BTreeMap, HashSet};
 use crate::{
     Site, TemplateError, Templates,
     pages::{
-        ClientView, CompatSsoPage, ConsentPage, DeviceConsentPage, DeviceDonePage, DeviceLinkPage,
-        EndSessionPage, ErrorPage, FormPostPage, IndexPage, LoggedOutPage, LoginPage, Page,
-        RegisterErrors, RegisterPage,
+        AccountCrossSigningResetPage, AccountDeactivatePage, AccountDeactivatedPage,
+        AccountDevicePage, AccountLockedPage, AccountNav, AccountPasswordPage, AccountProfilePage,
+        AccountSection, AccountSessionsPage, ClientView, CompatSsoPage, ConsentPage,
+        DeviceConsentPage, DeviceDonePage, DeviceLinkPage, EndSessionPage, ErrorPage, FormPostPage,
+        IndexPage, LoggedOutPage, LoginPage, Page, PasswordChangeErrors, RegisterErrors,
+        RegisterPage, SessionKind, SessionView, Timestamp,
     },
     scope::describe_scopes,
     site::Branding,
@@ -95,8 +98,185 @@ pub(crate) fn check_all(templates: &Templates) -> Result<(), TemplateError> {
                 )?;
             }
         }
+        check_account_pages(templates, &site)?;
     }
     Ok(())
+}
+
+/// The account pages, each with everything shown and with as little as possible.
+fn check_account_pages(templates: &Templates, site: &Site) -> Result<(), TemplateError> {
+    for (full, section) in [
+        (true, AccountSection::Profile),
+        (false, AccountSection::Sessions),
+        (true, AccountSection::Password),
+        (false, AccountSection::CrossSigningReset),
+        (true, AccountSection::Deactivate),
+    ] {
+        let nav = sample_nav(section, full);
+        let some = |text: &str| full.then(|| text.to_owned());
+        check_page(
+            templates,
+            site,
+            &AccountProfilePage {
+                nav: nav.clone(),
+                csrf: "csrf-token".to_owned(),
+                mxid: "@alice:example.com".to_owned(),
+                display_name: some("Alice"),
+                display_name_unavailable: !full,
+                displayname_change_allowed: full,
+                display_name_url: "/auth/account/profile".to_owned(),
+                display_name_input: some("<Alice>"),
+                display_name_error: some("The display name is too long."),
+                emails: if full {
+                    vec!["alice@example.com".to_owned(), "a@example.org".to_owned()]
+                } else {
+                    Vec::new()
+                },
+                notice: some("Your display name is on its way to the homeserver."),
+            },
+        )?;
+        let sessions = if full { sample_sessions() } else { Vec::new() };
+        let of_kind = |kind| {
+            sessions
+                .iter()
+                .filter(|session: &&SessionView| session.kind == kind)
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        check_page(
+            templates,
+            site,
+            &AccountSessionsPage {
+                nav: nav.clone(),
+                csrf: "csrf-token".to_owned(),
+                browser_sessions: of_kind(SessionKind::Browser),
+                oauth_sessions: of_kind(SessionKind::OAuth),
+                compat_sessions: of_kind(SessionKind::Compat),
+                notice: some("The session has ended."),
+            },
+        )?;
+        check_page(
+            templates,
+            site,
+            &AccountDevicePage {
+                nav: nav.clone(),
+                csrf: "csrf-token".to_owned(),
+                device_id: "ABCDEFGHIJ".to_owned(),
+                sessions: sample_sessions()
+                    .into_iter()
+                    .filter(|session| session.device_id.is_some())
+                    .collect(),
+                confirm_end: full,
+            },
+        )?;
+        let errors = if full {
+            PasswordChangeErrors {
+                form: Some("Too many attempts.".to_owned()),
+                current_password: Some("Wrong password.".to_owned()),
+                new_password: Some("Too easy to guess.".to_owned()),
+                new_password_confirm: Some("The passwords do not match.".to_owned()),
+            }
+        } else {
+            PasswordChangeErrors::default()
+        };
+        check_page(
+            templates,
+            site,
+            &AccountPasswordPage {
+                nav: nav.clone(),
+                csrf: "csrf-token".to_owned(),
+                current_password_required: full,
+                errors,
+                notice: some("Your password has been changed."),
+            },
+        )?;
+        for allowed in [true, false] {
+            check_page(
+                templates,
+                site,
+                &AccountCrossSigningResetPage {
+                    nav: nav.clone(),
+                    csrf: "csrf-token".to_owned(),
+                    password_required: full,
+                    error: some("Wrong password."),
+                    allowed,
+                },
+            )?;
+        }
+        check_page(
+            templates,
+            site,
+            &AccountDeactivatePage {
+                nav,
+                csrf: "csrf-token".to_owned(),
+                mxid: "@alice:example.com".to_owned(),
+                password_required: full,
+                error: some("Wrong password."),
+            },
+        )?;
+    }
+    check_page(templates, site, &AccountDeactivatedPage {})?;
+    check_page(templates, site, &AccountLockedPage {})
+}
+
+fn sample_nav(current: AccountSection, everything: bool) -> AccountNav {
+    AccountNav {
+        current,
+        username: "alice".to_owned(),
+        password_change_allowed: everything,
+        deactivation_allowed: everything,
+    }
+}
+
+fn sample_sessions() -> Vec<SessionView> {
+    let at = |text: &str| Timestamp {
+        iso: "2026-11-23T12:00:00Z".to_owned(),
+        text: text.to_owned(),
+    };
+    let session = |id: &str, kind, device: Option<&str>, current: bool| SessionView {
+        id: id.to_owned(),
+        kind,
+        title: format!("Session {id}"),
+        device_id: device.map(str::to_owned),
+        device_url: device.map(|device| format!("/auth/account/devices/{device}")),
+        created_at: at("2026-11-23 12:00 UTC"),
+        last_active_at: current.then(|| at("2026-11-23 12:05 UTC")),
+        user_agent: current.then(|| "Mozilla/5.0 (X11; Linux x86_64)".to_owned()),
+        current,
+        end_url: format!("/auth/account/sessions/{id}/end"),
+    };
+    vec![
+        session(
+            "01J00000000000000000000BR1",
+            SessionKind::Browser,
+            None,
+            true,
+        ),
+        session(
+            "01J00000000000000000000BR2",
+            SessionKind::Browser,
+            None,
+            false,
+        ),
+        session(
+            "01J00000000000000000000OA1",
+            SessionKind::OAuth,
+            Some("ABCDEFGHIJ"),
+            false,
+        ),
+        session(
+            "01J00000000000000000000OA2",
+            SessionKind::OAuth,
+            None,
+            false,
+        ),
+        session(
+            "01J00000000000000000000CO1",
+            SessionKind::Compat,
+            Some("ABCDEFGHIJ"),
+            true,
+        ),
+    ]
 }
 
 fn check_page<P: Page>(templates: &Templates, site: &Site, page: &P) -> Result<(), TemplateError> {

@@ -31,7 +31,43 @@ pub use crate::{
 
 /// The embedded templates, by name. An override directory may replace any of them.
 const EMBEDDED: &[(&str, &str)] = &[
+    (
+        "account/cross_signing_reset.html",
+        include_str!("../templates/account/cross_signing_reset.html"),
+    ),
+    (
+        "account/deactivate.html",
+        include_str!("../templates/account/deactivate.html"),
+    ),
+    (
+        "account/deactivated.html",
+        include_str!("../templates/account/deactivated.html"),
+    ),
+    (
+        "account/device.html",
+        include_str!("../templates/account/device.html"),
+    ),
+    (
+        "account/locked.html",
+        include_str!("../templates/account/locked.html"),
+    ),
+    (
+        "account/password.html",
+        include_str!("../templates/account/password.html"),
+    ),
+    (
+        "account/profile.html",
+        include_str!("../templates/account/profile.html"),
+    ),
+    (
+        "account/sessions.html",
+        include_str!("../templates/account/sessions.html"),
+    ),
     ("base.html", include_str!("../templates/base.html")),
+    (
+        "components/account_nav.html",
+        include_str!("../templates/components/account_nav.html"),
+    ),
     (
         "components/client.html",
         include_str!("../templates/components/client.html"),
@@ -39,6 +75,10 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "components/scopes.html",
         include_str!("../templates/components/scopes.html"),
+    ),
+    (
+        "components/session.html",
+        include_str!("../templates/components/session.html"),
     ),
     (
         "compat_sso.html",

@@ -73,6 +73,14 @@ fn the_embedded_templates_include_every_page() {
         "error.html",
         "form_post.html",
         "logged_out.html",
+        "account/profile.html",
+        "account/sessions.html",
+        "account/device.html",
+        "account/password.html",
+        "account/cross_signing_reset.html",
+        "account/deactivate.html",
+        "account/deactivated.html",
+        "account/locked.html",
     ] {
         assert!(names.contains(&page), "{page} is missing");
     }
@@ -722,4 +730,59 @@ fn files_that_are_not_templates_are_ignored_in_the_override_directory() {
     let result = Templates::load(Some(dir.path()));
 
     assert!(result.is_ok());
+}
+
+fn account_nav() -> portcullis_templates::pages::AccountNav {
+    portcullis_templates::pages::AccountNav {
+        current: portcullis_templates::pages::AccountSection::Profile,
+        username: "alice".to_owned(),
+        password_change_allowed: false,
+        deactivation_allowed: false,
+    }
+}
+
+fn profile(displayname_change_allowed: bool) -> portcullis_templates::pages::AccountProfilePage {
+    portcullis_templates::pages::AccountProfilePage {
+        nav: account_nav(),
+        csrf: "csrf-token".to_owned(),
+        mxid: "@alice:example.com".to_owned(),
+        display_name: Some("<script>alert(1)</script>".to_owned()),
+        display_name_unavailable: false,
+        displayname_change_allowed,
+        display_name_url: "/account/profile".to_owned(),
+        display_name_input: None,
+        display_name_error: None,
+        emails: vec!["alice@example.com".to_owned()],
+        notice: None,
+    }
+}
+
+#[test]
+fn a_display_name_with_markup_is_escaped_on_the_profile() {
+    let html = embedded()
+        .render_page(&site(), &profile(true))
+        .expect("renders");
+
+    assert!(!html.contains("<script>alert(1)"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
+
+#[test]
+fn the_profile_shows_the_display_name_form_only_when_allowed() {
+    let templates = embedded();
+
+    let allowed = templates
+        .render_page(&site(), &profile(true))
+        .expect("renders");
+    let refused = templates
+        .render_page(&site(), &profile(false))
+        .expect("renders");
+
+    assert!(allowed.contains(r#"name="display_name""#));
+    assert!(allowed.contains(r#"action="/account/profile""#));
+    assert!(!refused.contains(r#"name="display_name""#));
+    assert!(
+        !refused.contains("/account/password"),
+        "switched-off pages are not linked"
+    );
 }

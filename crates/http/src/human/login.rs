@@ -13,7 +13,7 @@ use portcullis_templates::pages::LoginPage;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::post_auth::{PostAuthAction, register_url};
+use super::post_auth::{ContinuationQuery, PostAuthAction, register_url};
 use crate::{AppState, cookies::CookieJar, csrf, session};
 
 #[derive(Debug, Deserialize)]
@@ -23,11 +23,19 @@ pub struct LoginQuery {
     login_hint: Option<String>,
     /// The user code of a device grant, carried through the sign-in to the approval page.
     code: Option<String>,
+    /// MSC4191 deep link into the account pages, for `kind=manage_account`.
+    action: Option<String>,
+    device_id: Option<String>,
 }
 
 impl LoginQuery {
     fn action(&self) -> Option<PostAuthAction> {
-        PostAuthAction::from_query(self.kind.as_deref(), self.id.as_deref())
+        PostAuthAction::from_query(&ContinuationQuery {
+            kind: self.kind.as_deref(),
+            id: self.id.as_deref(),
+            action: self.action.as_deref(),
+            device_id: self.device_id.as_deref(),
+        })
     }
 }
 

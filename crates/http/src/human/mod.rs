@@ -1,6 +1,7 @@
 //! The `human` resource: pages for people (sign-in, consent, device approval, single sign-on
-//! of the Matrix login API).
+//! of the Matrix login API, account management).
 
+pub mod account;
 pub mod index;
 pub mod login;
 pub mod logout;
@@ -44,6 +45,32 @@ pub fn router() -> Router<AppState> {
         .route(
             "/complete-compat-sso/{id}",
             get(crate::compat::sso_complete::get).post(crate::compat::sso_complete::post),
+        )
+        .route("/account", get(account::without_slash))
+        .route("/account/", get(account::profile::get))
+        .route("/account/profile", post(account::profile::post))
+        .route("/account/sessions", get(account::sessions::list))
+        .route("/account/sessions/{id}/end", post(account::sessions::end))
+        .route(
+            "/account/devices/{device_id}",
+            get(account::sessions::device),
+        )
+        .route(
+            "/account/password",
+            get(account::password::get).post(account::password::post),
+        )
+        .route(
+            "/account/cross-signing-reset",
+            get(account::cross_signing::get).post(account::cross_signing::post),
+        )
+        .route(
+            "/account/deactivate",
+            get(account::deactivate::get).post(account::deactivate::post),
+        )
+        .route("/account/deactivated", get(account::deactivate::done))
+        .route(
+            "/.well-known/change-password",
+            get(account::well_known_change_password),
         )
         .route("/assets/portcullis.css", get(stylesheet))
 }

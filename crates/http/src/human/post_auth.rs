@@ -5,15 +5,30 @@ use ulid::Ulid;
 
 use crate::url_builder::UrlBuilder;
 
+/// The longest MSC4191 `action` or `device_id` carried through a sign-in; anything longer is
+/// dropped rather than copied from URL to URL.
+const MAX_ACCOUNT_PARAM_LEN: usize = 255;
+
 /// The flow to continue after signing in, carried in the login page's query string
 /// (`?kind=continue_authorization_grant&id=…`, the names MAS uses).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PostAuthAction {
-    ContinueAuthorizationGrant { id: Ulid },
-    ContinueDeviceCodeGrant { id: Ulid },
-    ContinueCompatSsoLogin { id: Ulid },
-    ManageAccount,
+    ContinueAuthorizationGrant {
+        id: Ulid,
+    },
+    ContinueDeviceCodeGrant {
+        id: Ulid,
+    },
+    ContinueCompatSsoLogin {
+        id: Ulid,
+    },
+    /// The account pages, with the MSC4191 deep link (`?action=…&device_id=…`) the client
+    /// opened them with, so that it survives the sign-in.
+    ManageAccount {
+        action: Option<String>,
+        device_id: Option<String>,
+    },
 }
 
 impl PostAuthAction {
@@ -24,7 +39,37 @@ impl PostAuthAction {
             Self::ContinueAuthorizationGrant { id } => urls.consent(*id),
             Self::ContinueDeviceCodeGrant { id } => urls.device_consent(*id),
             Self::ContinueCompatSsoLogin { id } => urls.compat_sso_complete(*id),
-            Self::ManageAccount => urls.account_management_uri(),
+            Self::ManageAccount { action, device_id } => {
+                let mut url = urls.account_management_uri();
+                {
+                    let mut query = url.query_pairs_mut();
+                    if let Some(action) = action {
+                        query.append_pair("action", action);
+                    }
+                    if let Some(device_id) = device_id {
+                        query.append_pair("device_id", device_id);
+                    }
+                }
+                if url.query() == Some("") {
+                    url.set_query(None);
+                }
+                url
+            }
+        }
+    }
+
+    /// The account pages, opened with this MSC4191 `action` and `device_id` (each dropped when
+    /// empty or unreasonably long).
+    #[must_use]
+    pub fn manage_account(action: Option<&str>, device_id: Option<&str>) -> Self {
+        let keep = |value: Option<&str>| {
+            value
+                .filter(|value| !value.is_empty() && value.len() <= MAX_ACCOUNT_PARAM_LEN)
+                .map(str::to_owned)
+        };
+        Self::ManageAccount {
+            action: keep(action),
+            device_id: keep(device_id),
         }
     }
 
@@ -50,25 +95,46 @@ impl PostAuthAction {
                     ("id", id.to_string()),
                 ]
             }
-            Self::ManageAccount => vec![("kind", "manage_account".to_owned())],
+            Self::ManageAccount { action, device_id } => {
+                let mut pairs = vec![("kind", "manage_account".to_owned())];
+                if let Some(action) = action {
+                    pairs.push(("action", action.clone()));
+                }
+                if let Some(device_id) = device_id {
+                    pairs.push(("device_id", device_id.clone()));
+                }
+                pairs
+            }
         }
     }
 
-    /// Reads it back from the query string's `kind` and `id`; anything unknown is ignored
-    /// (the user then lands on the home page after signing in).
+    /// Reads it back from the query string's `kind` and `id` (and, for the account pages,
+    /// `action` and `device_id`); anything unknown is ignored (the user then lands on the home
+    /// page after signing in).
     #[must_use]
-    pub fn from_query(kind: Option<&str>, id: Option<&str>) -> Option<Self> {
-        let id = id.and_then(|id| id.parse::<Ulid>().ok());
-        match (kind?, id) {
+    pub fn from_query(query: &ContinuationQuery<'_>) -> Option<Self> {
+        let id = query.id.and_then(|id| id.parse::<Ulid>().ok());
+        match (query.kind?, id) {
             ("continue_authorization_grant", Some(id)) => {
                 Some(Self::ContinueAuthorizationGrant { id })
             }
             ("continue_device_code_grant", Some(id)) => Some(Self::ContinueDeviceCodeGrant { id }),
             ("continue_compat_sso_login", Some(id)) => Some(Self::ContinueCompatSsoLogin { id }),
-            ("manage_account", _) => Some(Self::ManageAccount),
+            ("manage_account", _) => Some(Self::manage_account(query.action, query.device_id)),
             _ => None,
         }
     }
+}
+
+/// The query-string parameters a [`PostAuthAction`] is read from.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ContinuationQuery<'a> {
+    pub kind: Option<&'a str>,
+    pub id: Option<&'a str>,
+    /// MSC4191 `action`, for `kind=manage_account`.
+    pub action: Option<&'a str>,
+    /// MSC4191 `device_id`, for `kind=manage_account`.
+    pub device_id: Option<&'a str>,
 }
 
 /// The login page URL that continues with `action` afterwards, with a login hint if any.
@@ -101,7 +167,7 @@ pub fn with_continuation(
 ) -> url::Url {
     {
         let mut query = url.query_pairs_mut();
-        if let Some(action) = action {
+        if let Some(action) = &action {
             for (key, value) in action.query_pairs() {
                 query.append_pair(key, &value);
             }
@@ -128,12 +194,9 @@ mod tests {
         );
         let id = Ulid::new();
         let action = PostAuthAction::ContinueAuthorizationGrant { id };
-        let url = login_url(&urls, Some(action), Some("mxid:@alice:example.com"));
+        let url = login_url(&urls, Some(action.clone()), Some("mxid:@alice:example.com"));
         let pairs: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
-        let back = PostAuthAction::from_query(
-            pairs.get("kind").map(String::as_str),
-            pairs.get("id").map(String::as_str),
-        );
+        let back = PostAuthAction::from_query(&query_of(&pairs));
         assert_eq!(back, Some(action));
         assert_eq!(
             pairs.get("login_hint").map(String::as_str),
@@ -149,28 +212,75 @@ mod tests {
         );
         let id = Ulid::new();
         let action = PostAuthAction::ContinueCompatSsoLogin { id };
-        let url = login_url(&urls, Some(action), None);
+        let url = login_url(&urls, Some(action.clone()), None);
         let pairs: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
         assert_eq!(
             pairs.get("kind").map(String::as_str),
             Some("continue_compat_sso_login")
         );
-        let back = PostAuthAction::from_query(
-            pairs.get("kind").map(String::as_str),
-            pairs.get("id").map(String::as_str),
-        );
-        assert_eq!(back, Some(action));
+        let back = PostAuthAction::from_query(&query_of(&pairs));
+        assert_eq!(back, Some(action.clone()));
         assert_eq!(
             action.destination(&urls).as_str(),
             format!("https://auth.example.com/complete-compat-sso/{id}")
         );
     }
 
+    fn query_of(pairs: &std::collections::HashMap<String, String>) -> ContinuationQuery<'_> {
+        ContinuationQuery {
+            kind: pairs.get("kind").map(String::as_str),
+            id: pairs.get("id").map(String::as_str),
+            action: pairs.get("action").map(String::as_str),
+            device_id: pairs.get("device_id").map(String::as_str),
+        }
+    }
+
     #[test]
     fn an_unknown_kind_is_ignored() {
+        let query = ContinuationQuery {
+            kind: Some("take_over_the_world"),
+            ..ContinuationQuery::default()
+        };
+        assert_eq!(PostAuthAction::from_query(&query), None);
+    }
+
+    #[test]
+    fn an_account_deep_link_survives_the_trip_through_the_login_url() {
+        let urls = UrlBuilder::new(
+            "https://auth.example.com/".parse().expect("valid"),
+            "https://example.com/".parse().expect("valid"),
+        );
+        let action =
+            PostAuthAction::manage_account(Some("org.matrix.device_view"), Some("ABC DEF&x=1"));
+        let url = login_url(&urls, Some(action.clone()), None);
+        let pairs: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        let back = PostAuthAction::from_query(&query_of(&pairs));
+        assert_eq!(back, Some(action.clone()));
         assert_eq!(
-            PostAuthAction::from_query(Some("take_over_the_world"), None),
-            None
+            action.destination(&urls).as_str(),
+            "https://auth.example.com/account/?action=org.matrix.device_view&device_id=ABC+DEF%26x%3D1"
+        );
+    }
+
+    #[test]
+    fn the_account_pages_without_a_deep_link_have_a_clean_url() {
+        let urls = UrlBuilder::new(
+            "https://auth.example.com/".parse().expect("valid"),
+            "https://example.com/".parse().expect("valid"),
+        );
+        let action = PostAuthAction::manage_account(Some(""), None);
+        assert_eq!(
+            action.destination(&urls).as_str(),
+            "https://auth.example.com/account/"
+        );
+        assert_eq!(action.query_pairs().len(), 1);
+        let long = "x".repeat(300);
+        assert_eq!(
+            PostAuthAction::manage_account(Some(&long), Some("D")),
+            PostAuthAction::ManageAccount {
+                action: None,
+                device_id: Some("D".to_owned())
+            }
         );
     }
 }

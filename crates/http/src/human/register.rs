@@ -38,7 +38,7 @@ use zeroize::Zeroizing;
 
 use super::{
     login::localpart_of,
-    post_auth::{PostAuthAction, with_continuation},
+    post_auth::{ContinuationQuery, PostAuthAction, with_continuation},
 };
 use crate::{AppState, client_ip::ClientIp, cookies::CookieJar, csrf, session};
 
@@ -65,20 +65,28 @@ pub struct RegisterQuery {
     login_hint: Option<String>,
     /// The user code of a device grant, carried through to the approval page.
     code: Option<String>,
+    /// MSC4191 deep link into the account pages, for `kind=manage_account`.
+    action: Option<String>,
+    device_id: Option<String>,
 }
 
 impl RegisterQuery {
     fn action(&self) -> Option<PostAuthAction> {
-        PostAuthAction::from_query(self.kind.as_deref(), self.id.as_deref())
+        PostAuthAction::from_query(&ContinuationQuery {
+            kind: self.kind.as_deref(),
+            id: self.id.as_deref(),
+            action: self.action.as_deref(),
+            device_id: self.device_id.as_deref(),
+        })
     }
 
     /// `url` with this query's continuation, hint and device code.
     fn carry(&self, url: url::Url) -> url::Url {
         let action = self.action();
+        let is_device_grant =
+            matches!(action, Some(PostAuthAction::ContinueDeviceCodeGrant { .. }));
         let mut url = with_continuation(url, action, self.login_hint.as_deref());
-        if let (Some(PostAuthAction::ContinueDeviceCodeGrant { .. }), Some(code)) =
-            (action, &self.code)
-        {
+        if let (true, Some(code)) = (is_device_grant, &self.code) {
             url.query_pairs_mut().append_pair("code", code);
         }
         url
@@ -87,12 +95,12 @@ impl RegisterQuery {
     /// Where the new user goes once signed in.
     fn destination(&self, state: &AppState) -> url::Url {
         let action = self.action();
-        let mut destination = action.map_or_else(
+        let mut destination = action.as_ref().map_or_else(
             || state.urls().index(),
             |action| action.destination(state.urls()),
         );
         if let (Some(PostAuthAction::ContinueDeviceCodeGrant { .. }), Some(code)) =
-            (action, &self.code)
+            (&action, &self.code)
         {
             destination.query_pairs_mut().append_pair("code", code);
         }
@@ -700,6 +708,7 @@ mod tests {
             id: Some(id.to_string()),
             login_hint: None,
             code: Some("ABCD-EFGH".to_owned()),
+            ..RegisterQuery::default()
         };
         let url = device.carry(urls.register_password());
         assert_eq!(

@@ -148,6 +148,7 @@ pub fn ok(status: StatusCode) -> bool {
 pub fn resource(name: ResourceName) -> Resource {
     Resource::new(name)
 }
+pub mod account;
 pub mod browser;
 pub mod compat;
 pub mod oauth;

@@ -4,6 +4,7 @@
 //! [`Site`](crate::Site) fields (`lang`, `base_path`, `branding`) are added by
 //! [`Templates::render_page`](crate::Templates::render_page).
 
+mod account;
 mod compat_sso;
 mod consent;
 mod device_consent;
@@ -20,6 +21,12 @@ mod register;
 use serde::Serialize;
 
 pub use self::{
+    account::{
+        AccountCrossSigningResetPage, AccountDeactivatePage, AccountDeactivatedPage,
+        AccountDevicePage, AccountLockedPage, AccountNav, AccountPasswordPage, AccountProfilePage,
+        AccountSection, AccountSessionsPage, PasswordChangeErrors, SessionKind, SessionView,
+        Timestamp,
+    },
     compat_sso::CompatSsoPage,
     consent::{ClientView, ConsentPage},
     device_consent::DeviceConsentPage,

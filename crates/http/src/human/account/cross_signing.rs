@@ -1,0 +1,132 @@
+//! `GET`/`POST /account/cross-signing-reset`: letting the user's Matrix client replace their
+//! cross-signing keys without interactive authentication, for 10 minutes (MSC4191
+//! `org.matrix.cross_signing_reset`).
+//!
+//! The approval needs a re-authentication ([`super::reauth_rule`]); it is then asked of the
+//! homeserver at once, and the page says so, or that the homeserver could not be reached.
+
+use axum::{
+    Form,
+    extract::{Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use portcullis_templates::pages::{AccountCrossSigningResetPage, AccountSection};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::{
+    ReauthFailure, csrf_refusal, csrf_token, nav, needs_password, reauthenticate, require_user,
+    retry_after, with_done,
+};
+use crate::{
+    AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction,
+    session::SignedIn,
+};
+
+const ACTION: &str = "org.matrix.cross_signing_reset";
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: Zeroizing<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ResetQuery {
+    done: Option<String>,
+}
+
+/// `GET /account/cross-signing-reset`: the explanation and the form, or, after a successful
+/// approval, the confirmation.
+pub async fn get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<ResetQuery>,
+) -> Response {
+    let action = PostAuthAction::manage_account(Some(ACTION), None);
+    let (jar, signed_in) = match require_user(&state, jar, action).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let allowed = query.done.as_deref() == Some("allowed");
+    page(&state, jar, &signed_in, StatusCode::OK, None, allowed).await
+}
+
+/// `POST /account/cross-signing-reset`.
+pub async fn post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<ResetForm>,
+) -> Response {
+    let action = PostAuthAction::manage_account(Some(ACTION), None);
+    let (jar, signed_in) = match require_user(&state, jar, action).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
+        return response;
+    }
+    match reauthenticate(&state, ip, &signed_in, form.password).await {
+        Ok(()) => {}
+        Err(ReauthFailure::Page(response)) => return response,
+        Err(ReauthFailure::Form {
+            status,
+            message,
+            retry_after: wait,
+        }) => {
+            let response = page(&state, jar, &signed_in, status, Some(message), false).await;
+            return retry_after(response, wait);
+        }
+    }
+    let user = &signed_in.user;
+    if let Err(error) = state
+        .homeserver()
+        .allow_cross_signing_reset(&user.username)
+        .await
+    {
+        tracing::warn!(%error, user.id = %user.id, "cannot allow a cross-signing reset on the homeserver");
+        return if error.is_retryable() {
+            state.error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The homeserver could not be reached",
+                "The reset of your cross-signing keys could not be allowed, because the homeserver could not be reached. Please try again in a moment.",
+            )
+        } else {
+            state.error_page(
+                StatusCode::BAD_GATEWAY,
+                "The homeserver refused",
+                "The homeserver did not allow the reset of your cross-signing keys. Please try again later, or contact the server's administrators.",
+            )
+        };
+    }
+    tracing::info!(user.id = %user.id, user.username = %user.username, "cross-signing reset allowed from the account page");
+    let url = with_done(state.urls().account_cross_signing_reset(), "allowed");
+    (jar, Redirect::to(url.as_str())).into_response()
+}
+
+async fn page(
+    state: &AppState,
+    jar: CookieJar,
+    signed_in: &SignedIn,
+    status: StatusCode,
+    error: Option<String>,
+    allowed: bool,
+) -> Response {
+    let password_required = match needs_password(state, signed_in).await {
+        Ok(required) => required,
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let (jar, csrf) = csrf_token(state, jar);
+    let page = AccountCrossSigningResetPage {
+        nav: nav(state, signed_in, AccountSection::CrossSigningReset),
+        csrf,
+        password_required: password_required || error.is_some(),
+        error,
+        allowed,
+    };
+    (jar, state.render(status, &page)).into_response()
+}

@@ -1,0 +1,151 @@
+//! `GET`/`POST /account/deactivate`: the user deactivates their own account, when
+//! `account.account_deactivation_allowed`; `GET /account/deactivated`: the page after.
+//!
+//! The approval needs a re-authentication ([`super::reauth_rule`]). The user is then marked
+//! deactivated and a `deactivate-user` job queued in one transaction (the job ends every
+//! session, removes the email addresses and deactivates the user on the homeserver, erasing
+//! them there when asked to); this browser's session ends at once and its cookie is dropped.
+
+use axum::{
+    Form,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use portcullis_jobs::deactivate_user::DeactivateUser;
+use portcullis_templates::pages::{AccountDeactivatePage, AccountDeactivatedPage, AccountSection};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::{
+    ReauthFailure, csrf_refusal, csrf_token, nav, needs_password, reauthenticate, require_user,
+    retry_after,
+};
+use crate::{
+    AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction, session,
+    session::SignedIn,
+};
+
+#[derive(Deserialize)]
+pub struct DeactivateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: Zeroizing<String>,
+    /// `yes` to also erase the user on the homeserver.
+    #[serde(default)]
+    erase: Option<String>,
+}
+
+fn unavailable(state: &AppState) -> Option<Response> {
+    (!state.site_config().account_deactivation_allowed).then(|| {
+        super::disabled(
+            state,
+            "Deactivation is disabled",
+            "This server does not let you deactivate your account here. Contact the server's administrators.",
+        )
+    })
+}
+
+/// `GET /account/deactivate`.
+pub async fn get(State(state): State<AppState>, jar: CookieJar) -> Response {
+    let (jar, signed_in) =
+        match require_user(&state, jar, PostAuthAction::manage_account(None, None)).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    page(&state, jar, &signed_in, StatusCode::OK, None).await
+}
+
+/// `POST /account/deactivate`.
+pub async fn post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<DeactivateForm>,
+) -> Response {
+    let (jar, signed_in) =
+        match require_user(&state, jar, PostAuthAction::manage_account(None, None)).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
+    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
+        return response;
+    }
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    match reauthenticate(&state, ip, &signed_in, form.password).await {
+        Ok(()) => {}
+        Err(ReauthFailure::Page(response)) => return response,
+        Err(ReauthFailure::Form {
+            status,
+            message,
+            retry_after: wait,
+        }) => {
+            let response = page(&state, jar, &signed_in, status, Some(message)).await;
+            return retry_after(response, wait);
+        }
+    }
+
+    let user = signed_in.user.clone();
+    let hs_erase = form.erase.as_deref().is_some_and(|erase| !erase.is_empty());
+    let now = state.now();
+    let result = async {
+        let mut repository = state.database().transaction().await?;
+        repository.users().deactivate(user.clone(), now).await?;
+        DeactivateUser {
+            user_id: user.id,
+            hs_erase,
+        }
+        .schedule(&mut *repository, now)
+        .await?;
+        repository
+            .browser_sessions()
+            .finish(signed_in.session.id, now)
+            .await?;
+        repository.commit().await
+    }
+    .await;
+    if let Err(error) = result {
+        return state.internal_error_page(&error);
+    }
+    tracing::info!(user.id = %user.id, user.username = %user.username, hs_erase, "account deactivated by its user");
+    let jar = session::forget(&state, jar);
+    (
+        jar,
+        Redirect::to(state.urls().account_deactivated().as_str()),
+    )
+        .into_response()
+}
+
+/// `GET /account/deactivated`: says the account is deactivated. It needs no session: the
+/// deactivation ended it.
+pub async fn done(State(state): State<AppState>) -> Response {
+    state.render(StatusCode::OK, &AccountDeactivatedPage {})
+}
+
+async fn page(
+    state: &AppState,
+    jar: CookieJar,
+    signed_in: &SignedIn,
+    status: StatusCode,
+    error: Option<String>,
+) -> Response {
+    let password_required = match needs_password(state, signed_in).await {
+        Ok(required) => required || error.is_some(),
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let (jar, csrf) = csrf_token(state, jar);
+    let page = AccountDeactivatePage {
+        nav: nav(state, signed_in, AccountSection::Deactivate),
+        csrf,
+        mxid: state.homeserver().mxid(&signed_in.user.username),
+        password_required,
+        error,
+    };
+    (jar, state.render(status, &page)).into_response()
+}

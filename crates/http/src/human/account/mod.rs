@@ -1,0 +1,532 @@
+//! `/account/`: the pages where signed-in people manage their account, rendered on the
+//! server and usable without JavaScript.
+//!
+//! - `/account/` shows the profile (username, Matrix ID, display name as the homeserver has
+//!   it, email addresses) and takes the MSC4191 deep links of Matrix clients
+//!   (`?action=org.matrix.devices_list`, `…device_view&device_id=…`), see [`destination`];
+//! - `/account/sessions` lists the browser, OAuth 2.0 and compatibility sessions, and
+//!   `/account/devices/{device_id}` one device's, each with a form to end it;
+//! - `/account/password`, `/account/cross-signing-reset` and `/account/deactivate` need the
+//!   user to prove again who they are (see [`reauth_rule`]).
+//!
+//! Every page needs a browser session: without one it sends the browser to sign in, and back
+//! to the same page (the deep link included) afterwards. A locked or deactivated user is
+//! signed out of this browser and told why. Every form carries the CSRF token, and every
+//! successful POST answers 303.
+
+pub mod cross_signing;
+pub mod deactivate;
+pub mod password;
+pub mod profile;
+pub mod sessions;
+
+use std::net::IpAddr;
+
+use axum::{
+    extract::{RawQuery, State},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use portcullis_passwords::{PasswordError, Verified};
+use portcullis_storage::StorageError;
+use portcullis_templates::pages::{
+    AccountDeactivatedPage, AccountLockedPage, AccountNav, AccountSection, Timestamp,
+};
+use zeroize::Zeroizing;
+
+use super::post_auth::{PostAuthAction, login_url};
+use crate::{
+    AppState,
+    cookies::CookieJar,
+    csrf,
+    session::{self, Lookup, SignedIn},
+};
+
+/// How recent a sign-in must be for the sensitive pages to do without the password.
+pub const REAUTH_WINDOW: TimeDelta = TimeDelta::minutes(5);
+
+/// How far in the future a recorded authentication may be and still count: another process's
+/// clock may be a little ahead.
+const CLOCK_SKEW: TimeDelta = TimeDelta::seconds(30);
+
+/// Where an MSC4191 deep link (`/account/?action=…&device_id=…`) leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// The profile page, `/account/` itself.
+    Profile,
+    /// The list of sessions.
+    Sessions,
+    /// One device's page; with `end`, asking to confirm the end of its session.
+    Device { device_id: String, end: bool },
+    /// The page that allows resetting the cross-signing keys.
+    CrossSigningReset,
+}
+
+/// The page an MSC4191 `action` (stable or unstable name) with its `device_id` leads to.
+/// Unknown actions, and device actions without a device, lead to the profile and the sessions
+/// list respectively.
+#[must_use]
+pub fn destination(action: Option<&str>, device_id: Option<&str>) -> Destination {
+    let device_id = device_id.filter(|id| !id.is_empty());
+    match action {
+        Some("org.matrix.devices_list" | "org.matrix.sessions_list") => Destination::Sessions,
+        Some(
+            action @ ("org.matrix.device_view"
+            | "org.matrix.session_view"
+            | "org.matrix.device_delete"
+            | "org.matrix.session_end"),
+        ) => match device_id {
+            Some(device_id) => Destination::Device {
+                device_id: device_id.to_owned(),
+                end: matches!(
+                    action,
+                    "org.matrix.device_delete" | "org.matrix.session_end"
+                ),
+            },
+            None => Destination::Sessions,
+        },
+        Some("org.matrix.cross_signing_reset") => Destination::CrossSigningReset,
+        _ => Destination::Profile,
+    }
+}
+
+/// What a sensitive action needs to go ahead, given what the form holds and when the browser
+/// session last proved who its user is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reauth {
+    /// A password was typed: check it (a wrong one refuses, however recent the sign-in).
+    CheckPassword,
+    /// No password, but the last authentication is recent enough.
+    Recent,
+    /// No password, and no recent authentication: ask for the password.
+    PasswordNeeded,
+}
+
+/// The re-authentication rule of the password change, the deactivation and the approval of
+/// a cross-signing reset: the password typed in the same form, or an authentication of the
+/// browser session less than [`REAUTH_WINDOW`] old. A session that is merely signed in is
+/// never enough.
+#[must_use]
+pub fn reauth_rule(
+    password_entered: bool,
+    last_authentication: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Reauth {
+    if password_entered {
+        Reauth::CheckPassword
+    } else if is_recent(last_authentication, now) {
+        Reauth::Recent
+    } else {
+        Reauth::PasswordNeeded
+    }
+}
+
+/// Whether an authentication at `at` is less than [`REAUTH_WINDOW`] old at `now`.
+#[must_use]
+pub fn is_recent(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    at.is_some_and(|at| at <= now + CLOCK_SKEW && now - at < REAUTH_WINDOW)
+}
+
+/// Why a re-authentication did not go through.
+pub(crate) enum ReauthFailure {
+    /// Say it on the form, with this status.
+    Form {
+        status: StatusCode,
+        message: String,
+        retry_after: Option<std::time::Duration>,
+    },
+    /// A page of its own (storage failed, hashing is saturated).
+    Page(Response),
+}
+
+impl ReauthFailure {
+    fn form(status: StatusCode, message: impl Into<String>) -> Self {
+        Self::Form {
+            status,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+}
+
+/// The message when a password is needed and none was typed.
+pub(crate) const PASSWORD_NEEDED: &str =
+    "Enter your password to confirm that it is you: your last sign-in was more than 5 minutes ago.";
+
+/// Applies [`reauth_rule`] for `signed_in`: checks a typed `password` (counting the attempt
+/// against the password rate limits, per address and per account), or the age of the last
+/// authentication. A right password is recorded as a new authentication of the session (and
+/// its hash upgraded if its scheme is old), as a sign-in would.
+pub(crate) async fn reauthenticate(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    signed_in: &SignedIn,
+    password: Zeroizing<String>,
+) -> Result<(), ReauthFailure> {
+    let now = state.now();
+    let user = &signed_in.user;
+    let read = async {
+        let mut repository = state.database().read_transaction().await?;
+        let last = repository
+            .browser_sessions()
+            .last_authentication(&signed_in.session)
+            .await?;
+        let stored = repository.user_passwords().active(user).await?;
+        repository.rollback().await?;
+        Ok::<_, StorageError>((last, stored))
+    }
+    .await;
+    let (last, stored) =
+        read.map_err(|error| ReauthFailure::Page(state.internal_error_page(&error)))?;
+
+    match reauth_rule(!password.is_empty(), last, now) {
+        Reauth::Recent => return Ok(()),
+        Reauth::PasswordNeeded => {
+            return Err(ReauthFailure::form(
+                StatusCode::UNAUTHORIZED,
+                PASSWORD_NEEDED,
+            ));
+        }
+        Reauth::CheckPassword => {}
+    }
+
+    if let Err(wait) = state.limiters().password_attempt(ip, Some(user.id)) {
+        tracing::info!(user.id = %user.id, client.ip = ?ip, "password rate limit reached on an account page");
+        return Err(ReauthFailure::Form {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message: "Too many password attempts. Wait a minute and try again.".to_owned(),
+            retry_after: Some(wait),
+        });
+    }
+    if !state.site_config().password_login_enabled {
+        return Err(ReauthFailure::form(
+            StatusCode::FORBIDDEN,
+            "This server does not use passwords: sign out and sign in again to continue.",
+        ));
+    }
+    let Some(stored) = stored else {
+        return Err(ReauthFailure::form(
+            StatusCode::UNAUTHORIZED,
+            "This account has no password: sign out and sign in again to continue.",
+        ));
+    };
+    let verified = state
+        .passwords()
+        .verify(
+            u16::try_from(stored.version).unwrap_or(u16::MAX),
+            &stored.hashed_password,
+            password,
+        )
+        .await;
+    let upgrade = match verified {
+        Ok(Verified::Ok) => None,
+        Ok(Verified::OkNeedsUpgrade { version, hashed }) => Some((version, hashed)),
+        Err(PasswordError::Mismatch) => {
+            tracing::info!(user.id = %user.id, "wrong password on an account page");
+            return Err(ReauthFailure::form(
+                StatusCode::UNAUTHORIZED,
+                "Wrong password.",
+            ));
+        }
+        Err(PasswordError::Busy) => return Err(ReauthFailure::Page(busy(state))),
+        Err(error) => return Err(ReauthFailure::Page(state.internal_error_page(&error))),
+    };
+
+    let record = async {
+        let mut repository = state.database().transaction().await?;
+        if let Some((version, hashed)) = upgrade {
+            repository
+                .user_passwords()
+                .add(user, &hashed, u32::from(version), Some(&stored), now)
+                .await?;
+        }
+        repository
+            .browser_sessions()
+            .authenticate_with_password(&signed_in.session, now)
+            .await?;
+        repository.commit().await
+    }
+    .await;
+    record.map_err(|error| ReauthFailure::Page(state.internal_error_page(&error)))
+}
+
+/// Whether the sensitive pages must ask `signed_in` for the password: their last
+/// authentication is not recent (see [`is_recent`]).
+///
+/// # Errors
+/// When storage fails.
+pub(crate) async fn needs_password(
+    state: &AppState,
+    signed_in: &SignedIn,
+) -> Result<bool, StorageError> {
+    let mut repository = state.database().read_transaction().await?;
+    let last = repository
+        .browser_sessions()
+        .last_authentication(&signed_in.session)
+        .await?;
+    repository.rollback().await?;
+    Ok(!is_recent(last, state.now()))
+}
+
+/// The browser's signed-in user, or the response to send instead: to the login page (coming
+/// back to `action` afterwards) when nobody is signed in; signed out, with the reason, when
+/// the user is locked or deactivated.
+pub(crate) async fn require_user(
+    state: &AppState,
+    jar: CookieJar,
+    action: PostAuthAction,
+) -> Result<(CookieJar, SignedIn), Response> {
+    let lookup = async {
+        let mut repository = state.database().read_transaction().await?;
+        let lookup = session::lookup(&jar, &mut repository).await?;
+        repository.rollback().await?;
+        Ok::<_, StorageError>(lookup)
+    }
+    .await;
+    match lookup {
+        Ok(Lookup::SignedIn(signed_in)) => Ok((jar, signed_in)),
+        Ok(Lookup::Nobody) => {
+            let url = login_url(state.urls(), Some(action), None);
+            Err(Redirect::to(url.as_str()).into_response())
+        }
+        Ok(Lookup::Locked(user)) => {
+            tracing::info!(user.id = %user.id, "a locked user was signed out of the account pages");
+            let jar = session::forget(state, jar);
+            Err((
+                jar,
+                state.render(StatusCode::FORBIDDEN, &AccountLockedPage {}),
+            )
+                .into_response())
+        }
+        Ok(Lookup::Deactivated(user)) => {
+            tracing::info!(user.id = %user.id, "a deactivated user was signed out of the account pages");
+            let jar = session::forget(state, jar);
+            Err((
+                jar,
+                state.render(StatusCode::FORBIDDEN, &AccountDeactivatedPage {}),
+            )
+                .into_response())
+        }
+        Err(error) => Err(state.internal_error_page(&error)),
+    }
+}
+
+/// The refusal page when a form's CSRF token is missing or wrong.
+pub(crate) fn csrf_refusal(state: &AppState, jar: &CookieJar, submitted: &str) -> Option<Response> {
+    csrf::verify(jar, submitted, state.now())
+        .err()
+        .map(|error| {
+            state.error_page(
+                StatusCode::FORBIDDEN,
+                "Form refused",
+                format!("The form could not be accepted: {error}."),
+            )
+        })
+}
+
+/// A CSRF token for the page's forms.
+pub(crate) fn csrf_token(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
+    csrf::token(
+        jar,
+        state.cookie_settings(),
+        state.now(),
+        &mut rand::thread_rng(),
+    )
+}
+
+/// The navigation of the account pages, `current` marked.
+pub(crate) fn nav(state: &AppState, signed_in: &SignedIn, current: AccountSection) -> AccountNav {
+    let site = state.site_config();
+    AccountNav {
+        current,
+        username: signed_in.user.username.clone(),
+        password_change_allowed: site.password_change_allowed,
+        deactivation_allowed: site.account_deactivation_allowed,
+    }
+}
+
+/// An instant for a page.
+pub(crate) fn timestamp(at: DateTime<Utc>) -> Timestamp {
+    Timestamp {
+        iso: at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        text: at.format("%Y-%m-%d %H:%M UTC").to_string(),
+    }
+}
+
+/// `url` with `?done=what`, for the page a POST redirects to.
+pub(crate) fn with_done(mut url: url::Url, what: &str) -> url::Url {
+    url.query_pairs_mut().append_pair("done", what);
+    url
+}
+
+/// A refusal when the operator switched a feature off.
+pub(crate) fn disabled(state: &AppState, title: &str, message: &str) -> Response {
+    state.error_page(StatusCode::FORBIDDEN, title, message)
+}
+
+/// Hashing is saturated: refuse at once with a hint to retry.
+pub(crate) fn busy(state: &AppState) -> Response {
+    let mut response = state.error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The server is busy",
+        "The server is busy checking other passwords, so nothing was changed. Please try again in a few seconds.",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+    response
+}
+
+/// Adds `Retry-After` to a response when there is a wait to tell.
+pub(crate) fn retry_after(mut response: Response, wait: Option<std::time::Duration>) -> Response {
+    if let Some(wait) = wait
+        && let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// `GET /account`: to `/account/`, keeping the query (clients build deep links on either).
+pub async fn without_slash(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let mut url = state.urls().account_management_uri();
+    url.set_query(query.as_deref().filter(|query| !query.is_empty()));
+    Redirect::to(url.as_str()).into_response()
+}
+
+/// `GET /.well-known/change-password` (the W3C "well-known URL for changing passwords"): to
+/// the password page.
+pub async fn well_known_change_password(State(state): State<AppState>) -> Response {
+    Redirect::to(state.urls().account_password().as_str()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minutes_ago: i64, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        Some(now - TimeDelta::minutes(minutes_ago))
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).expect("valid instant")
+    }
+
+    #[test]
+    fn each_msc4191_action_leads_to_its_page() {
+        assert_eq!(
+            destination(Some("org.matrix.profile"), None),
+            Destination::Profile
+        );
+        assert_eq!(
+            destination(Some("org.matrix.devices_list"), None),
+            Destination::Sessions
+        );
+        assert_eq!(
+            destination(Some("org.matrix.sessions_list"), None),
+            Destination::Sessions
+        );
+        assert_eq!(
+            destination(Some("org.matrix.cross_signing_reset"), None),
+            Destination::CrossSigningReset
+        );
+        for action in ["org.matrix.device_view", "org.matrix.session_view"] {
+            assert_eq!(
+                destination(Some(action), Some("ABCDEF")),
+                Destination::Device {
+                    device_id: "ABCDEF".to_owned(),
+                    end: false
+                },
+                "{action}"
+            );
+        }
+        for action in ["org.matrix.device_delete", "org.matrix.session_end"] {
+            assert_eq!(
+                destination(Some(action), Some("ABCDEF")),
+                Destination::Device {
+                    device_id: "ABCDEF".to_owned(),
+                    end: true
+                },
+                "{action}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_or_missing_actions_lead_to_the_profile() {
+        assert_eq!(destination(None, None), Destination::Profile);
+        assert_eq!(destination(None, Some("ABCDEF")), Destination::Profile);
+        assert_eq!(
+            destination(Some("org.matrix.plan_management"), None),
+            Destination::Profile
+        );
+        assert_eq!(
+            destination(Some("ORG.MATRIX.DEVICES_LIST"), None),
+            Destination::Profile
+        );
+    }
+
+    #[test]
+    fn a_device_action_without_a_device_leads_to_the_sessions() {
+        assert_eq!(
+            destination(Some("org.matrix.device_view"), None),
+            Destination::Sessions
+        );
+        assert_eq!(
+            destination(Some("org.matrix.device_delete"), Some("")),
+            Destination::Sessions
+        );
+    }
+
+    #[test]
+    fn a_typed_password_is_always_checked() {
+        let now = now();
+        assert_eq!(reauth_rule(true, at(1, now), now), Reauth::CheckPassword);
+        assert_eq!(reauth_rule(true, None, now), Reauth::CheckPassword);
+    }
+
+    #[test]
+    fn a_sign_in_less_than_five_minutes_old_does_without_the_password() {
+        let now = now();
+        assert_eq!(reauth_rule(false, at(0, now), now), Reauth::Recent);
+        assert_eq!(reauth_rule(false, at(4, now), now), Reauth::Recent);
+        assert_eq!(
+            reauth_rule(
+                false,
+                Some(now - REAUTH_WINDOW + TimeDelta::seconds(1)),
+                now
+            ),
+            Reauth::Recent
+        );
+    }
+
+    #[test]
+    fn an_older_sign_in_or_none_needs_the_password() {
+        let now = now();
+        assert_eq!(
+            reauth_rule(false, Some(now - REAUTH_WINDOW), now),
+            Reauth::PasswordNeeded
+        );
+        assert_eq!(reauth_rule(false, at(10, now), now), Reauth::PasswordNeeded);
+        assert_eq!(
+            reauth_rule(false, None, now),
+            Reauth::PasswordNeeded,
+            "a signed-in session alone is never enough"
+        );
+    }
+
+    #[test]
+    fn an_authentication_far_in_the_future_does_not_count() {
+        let now = now();
+        assert!(is_recent(Some(now + TimeDelta::seconds(10)), now));
+        assert!(!is_recent(Some(now + TimeDelta::hours(1)), now));
+    }
+
+    #[test]
+    fn timestamps_read_for_machines_and_people() {
+        let stamp = timestamp(now());
+        assert_eq!(stamp.iso, "2027-01-15T08:00:00Z");
+        assert_eq!(stamp.text, "2027-01-15 08:00 UTC");
+    }
+}

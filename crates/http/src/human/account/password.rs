@@ -1,0 +1,208 @@
+//! `GET`/`POST /account/password`: changing the password.
+//!
+//! Available when `account.password_change_allowed` and passwords are in use. The current
+//! password is the re-authentication ([`super::reauth_rule`]): it must be right when typed,
+//! and may be left out only within 5 minutes of a sign-in. The new password must be typed twice
+//! and pass the strength check; it is hashed outside any transaction, with the current scheme,
+//! and stored as the user's newest password. The user's other sessions are kept, as MAS keeps
+//! them.
+
+use axum::{
+    Form,
+    extract::{Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use portcullis_passwords::PasswordError;
+use portcullis_templates::pages::{AccountPasswordPage, AccountSection, PasswordChangeErrors};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::{
+    ReauthFailure, csrf_refusal, csrf_token, nav, needs_password, reauthenticate, require_user,
+    retry_after, with_done,
+};
+use crate::{
+    AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction,
+    session::SignedIn,
+};
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current_password: Zeroizing<String>,
+    #[serde(default)]
+    new_password: Zeroizing<String>,
+    #[serde(default)]
+    new_password_confirm: Zeroizing<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PasswordQuery {
+    done: Option<String>,
+}
+
+fn unavailable(state: &AppState) -> Option<Response> {
+    (!state.site_config().password_change_allowed).then(|| {
+        super::disabled(
+            state,
+            "Password changes are disabled",
+            "This server does not let you change your password here.",
+        )
+    })
+}
+
+/// `GET /account/password`.
+pub async fn get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<PasswordQuery>,
+) -> Response {
+    let (jar, signed_in) =
+        match require_user(&state, jar, PostAuthAction::manage_account(None, None)).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    let notice = (query.done.as_deref() == Some("changed"))
+        .then(|| "Your password has been changed.".to_owned());
+    form(
+        &state,
+        jar,
+        &signed_in,
+        StatusCode::OK,
+        PasswordChangeErrors::default(),
+        notice,
+    )
+    .await
+}
+
+/// `POST /account/password`.
+pub async fn post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Form(form_data): Form<PasswordForm>,
+) -> Response {
+    let (jar, signed_in) =
+        match require_user(&state, jar, PostAuthAction::manage_account(None, None)).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
+    if let Some(response) = csrf_refusal(&state, &jar, &form_data.csrf) {
+        return response;
+    }
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    let invalid = StatusCode::UNPROCESSABLE_ENTITY;
+    let refuse = |status, errors| form(&state, jar.clone(), &signed_in, status, errors, None);
+
+    if form_data.new_password.is_empty() {
+        return refuse(
+            invalid,
+            PasswordChangeErrors {
+                new_password: Some("Choose a new password.".to_owned()),
+                ..PasswordChangeErrors::default()
+            },
+        )
+        .await;
+    }
+    if *form_data.new_password != *form_data.new_password_confirm {
+        return refuse(
+            invalid,
+            PasswordChangeErrors {
+                new_password_confirm: Some(
+                    "The two new passwords do not match. Type the same password in both fields."
+                        .to_owned(),
+                ),
+                ..PasswordChangeErrors::default()
+            },
+        )
+        .await;
+    }
+    let user = &signed_in.user;
+    if let Err(weak) = state
+        .passwords()
+        .check_complexity(&form_data.new_password, &[user.username.as_str()])
+    {
+        return refuse(
+            invalid,
+            PasswordChangeErrors {
+                new_password: Some(weak.to_string()),
+                ..PasswordChangeErrors::default()
+            },
+        )
+        .await;
+    }
+
+    match reauthenticate(&state, ip, &signed_in, form_data.current_password).await {
+        Ok(()) => {}
+        Err(ReauthFailure::Page(response)) => return response,
+        Err(ReauthFailure::Form {
+            status,
+            message,
+            retry_after: wait,
+        }) => {
+            let response = refuse(
+                status,
+                PasswordChangeErrors {
+                    current_password: Some(message),
+                    ..PasswordChangeErrors::default()
+                },
+            )
+            .await;
+            return retry_after(response, wait);
+        }
+    }
+
+    // Hashing takes a while, and on SQLite an open transaction holds the write lock.
+    let (version, hashed) = match state.passwords().hash(form_data.new_password).await {
+        Ok(hashed) => hashed,
+        Err(PasswordError::Busy) => return super::busy(&state),
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let now = state.now();
+    let stored = async {
+        let mut repository = state.database().transaction().await?;
+        repository
+            .user_passwords()
+            .add(user, &hashed, u32::from(version), None, now)
+            .await?;
+        repository.commit().await
+    }
+    .await;
+    if let Err(error) = stored {
+        return state.internal_error_page(&error);
+    }
+    tracing::info!(user.id = %user.id, user.username = %user.username, "password changed on the account page");
+    let url = with_done(state.urls().account_password(), "changed");
+    (jar, Redirect::to(url.as_str())).into_response()
+}
+
+async fn form(
+    state: &AppState,
+    jar: CookieJar,
+    signed_in: &SignedIn,
+    status: StatusCode,
+    errors: PasswordChangeErrors,
+    notice: Option<String>,
+) -> Response {
+    let password_required = match needs_password(state, signed_in).await {
+        Ok(required) => required,
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let (jar, csrf) = csrf_token(state, jar);
+    let page = AccountPasswordPage {
+        nav: nav(state, signed_in, AccountSection::Password),
+        csrf,
+        current_password_required: password_required,
+        errors,
+        notice,
+    };
+    (jar, state.render(status, &page)).into_response()
+}

@@ -1,0 +1,244 @@
+//! `GET /account/`: the profile page, and where MSC4191 deep links land; `POST
+//! /account/profile`: the display name form.
+//!
+//! The display name lives on the homeserver only. A new one goes there through a
+//! `provision-user` job, so that a homeserver down at that moment still gets it; removing it
+//! is asked of the homeserver at once, since the job cannot say "remove".
+
+use axum::{
+    Form,
+    extract::{Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use portcullis_homeserver::HomeserverError;
+use portcullis_jobs::provision_user::ProvisionUser;
+use portcullis_storage::StorageError;
+use portcullis_templates::pages::{AccountProfilePage, AccountSection};
+use serde::Deserialize;
+
+use super::{Destination, csrf_refusal, csrf_token, destination, nav, require_user, with_done};
+use crate::{
+    AppState,
+    cookies::CookieJar,
+    human::{post_auth::PostAuthAction, register::MAX_DISPLAY_NAME_CHARS},
+    session::SignedIn,
+};
+
+/// The query of `/account/`: an MSC4191 deep link, and what was just done.
+#[derive(Debug, Default, Deserialize)]
+pub struct AccountQuery {
+    action: Option<String>,
+    device_id: Option<String>,
+    done: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct DisplayNameForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    display_name: String,
+}
+
+/// `GET /account/`.
+pub async fn get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<AccountQuery>,
+) -> Response {
+    let action =
+        PostAuthAction::manage_account(query.action.as_deref(), query.device_id.as_deref());
+    let (jar, signed_in) = match require_user(&state, jar, action).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let urls = state.urls();
+    let url = match destination(query.action.as_deref(), query.device_id.as_deref()) {
+        Destination::Profile => {
+            let notice = match query.done.as_deref() {
+                Some("display_name") => {
+                    Some("Your new display name is on its way to the homeserver.")
+                }
+                Some("display_name_removed") => Some("Your display name has been removed."),
+                _ => None,
+            };
+            return page(
+                &state,
+                jar,
+                &signed_in,
+                StatusCode::OK,
+                None,
+                None,
+                notice.map(str::to_owned),
+            )
+            .await;
+        }
+        Destination::Sessions => urls.account_sessions(),
+        Destination::Device { device_id, end } => {
+            let mut url = urls.account_device(&device_id);
+            if end {
+                url.query_pairs_mut().append_pair("action", "end");
+            }
+            url
+        }
+        Destination::CrossSigningReset => urls.account_cross_signing_reset(),
+    };
+    (jar, Redirect::to(url.as_str())).into_response()
+}
+
+/// `POST /account/profile`: sets or removes the display name.
+pub async fn post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<DisplayNameForm>,
+) -> Response {
+    let (jar, signed_in) =
+        match require_user(&state, jar, PostAuthAction::manage_account(None, None)).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
+    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
+        return response;
+    }
+    if !state.site_config().displayname_change_allowed {
+        return super::disabled(
+            &state,
+            "Display name changes are disabled",
+            "This server does not let you change your display name here.",
+        );
+    }
+    let display_name = form.display_name.trim();
+    if let Err(problem) = check_display_name(display_name) {
+        return page(
+            &state,
+            jar,
+            &signed_in,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(form.display_name.clone()),
+            Some(problem.to_owned()),
+            None,
+        )
+        .await;
+    }
+
+    let user = &signed_in.user;
+    let done = if display_name.is_empty() {
+        match state.homeserver().unset_displayname(&user.username).await {
+            // A user the homeserver does not know yet has no display name to remove.
+            Ok(()) | Err(HomeserverError::NotFound { .. }) => {}
+            Err(error) => {
+                tracing::warn!(%error, user.id = %user.id, "cannot remove a display name on the homeserver");
+                return if error.is_retryable() {
+                    state.error_page(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "The homeserver could not be reached",
+                        "Your display name was not removed, because the homeserver could not be reached. Please try again in a moment.",
+                    )
+                } else {
+                    state.error_page(
+                        StatusCode::BAD_GATEWAY,
+                        "The homeserver refused",
+                        "The homeserver did not remove your display name. Please try again later, or contact the server's administrators.",
+                    )
+                };
+            }
+        }
+        "display_name_removed"
+    } else {
+        let now = state.now();
+        let queued = async {
+            let mut repository = state.database().transaction().await?;
+            ProvisionUser::new(user.id)
+                .with_display_name(Some(display_name.to_owned()))
+                .schedule(&mut *repository, now)
+                .await?;
+            repository.commit().await
+        }
+        .await;
+        if let Err(error) = queued {
+            return state.internal_error_page(&error);
+        }
+        "display_name"
+    };
+    tracing::info!(user.id = %user.id, "display name changed on the account page");
+    let url = with_done(state.urls().account_management_uri(), done);
+    (jar, Redirect::to(url.as_str())).into_response()
+}
+
+/// Why a display name cannot be used, if it cannot: as at registration, at most
+/// [`MAX_DISPLAY_NAME_CHARS`] characters and no control characters. Empty is fine: it removes
+/// the display name.
+fn check_display_name(name: &str) -> Result<(), &'static str> {
+    if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
+        return Err("The display name is too long: at most 256 characters.");
+    }
+    if name.chars().any(char::is_control) {
+        return Err("The display name cannot contain control characters such as line breaks.");
+    }
+    Ok(())
+}
+
+/// The profile page; the display name is read from the homeserver.
+async fn page(
+    state: &AppState,
+    jar: CookieJar,
+    signed_in: &SignedIn,
+    status: StatusCode,
+    display_name_input: Option<String>,
+    display_name_error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let user = &signed_in.user;
+    let emails = async {
+        let mut repository = state.database().read_transaction().await?;
+        let emails = repository.user_emails().list_for_user(user).await?;
+        repository.rollback().await?;
+        Ok::<_, StorageError>(emails)
+    }
+    .await;
+    let emails = match emails {
+        Ok(emails) => emails.into_iter().map(|email| email.email).collect(),
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let (display_name, display_name_unavailable) = match state
+        .homeserver()
+        .query_user(&user.username)
+        .await
+    {
+        Ok(found) => (found.and_then(|found| found.display_name), false),
+        Err(error) => {
+            tracing::warn!(%error, user.id = %user.id, "cannot read the display name from the homeserver");
+            (None, true)
+        }
+    };
+    let (jar, csrf) = csrf_token(state, jar);
+    let page = AccountProfilePage {
+        nav: nav(state, signed_in, AccountSection::Profile),
+        csrf,
+        mxid: state.homeserver().mxid(&user.username),
+        display_name,
+        display_name_unavailable,
+        displayname_change_allowed: state.site_config().displayname_change_allowed,
+        display_name_url: state.urls().account_profile().to_string(),
+        display_name_input,
+        display_name_error,
+        emails,
+        notice,
+    };
+    (jar, state.render(status, &page)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_follow_the_registration_rules() {
+        assert_eq!(check_display_name(""), Ok(()));
+        assert_eq!(check_display_name("Alice 🌻"), Ok(()));
+        assert!(check_display_name("a\nb").is_err());
+        assert!(check_display_name(&"x".repeat(257)).is_err());
+        assert_eq!(check_display_name(&"é".repeat(256)), Ok(()));
+    }
+}

@@ -1,0 +1,356 @@
+//! `GET /account/sessions`: the user's open sessions; `GET /account/devices/{device_id}`: the
+//! sessions of one Matrix device; `POST /account/sessions/{id}/end`: ends one.
+//!
+//! Ending an OAuth 2.0 or a compatibility session queues the deletion of its device on the
+//! homeserver, as a sign-out by the client would. Ending another browser session signs that
+//! browser out; ending this one signs this browser out. Only the user's own sessions can be
+//! seen or ended: any other id is "not found", whether it exists or not.
+
+use axum::{
+    Form,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use portcullis_model::{BrowserSession, CompatSession, OAuthSession};
+use portcullis_oauth::scope::Scope;
+use portcullis_storage::{BoxRepository, StorageError};
+use portcullis_templates::pages::{
+    AccountDevicePage, AccountSection, AccountSessionsPage, SessionKind, SessionView,
+};
+use serde::Deserialize;
+use ulid::Ulid;
+
+use super::{csrf_refusal, csrf_token, nav, require_user, timestamp, with_done};
+use crate::{AppState, cookies::CookieJar, human::post_auth::PostAuthAction, session};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SessionsQuery {
+    done: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DeviceQuery {
+    /// `end`: the client asked to end the device's session (MSC4191 `device_delete`).
+    action: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct EndForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The user's open sessions, newest first.
+struct Sessions {
+    browser: Vec<BrowserSession>,
+    /// With the client's name.
+    oauth: Vec<(OAuthSession, String)>,
+    compat: Vec<CompatSession>,
+}
+
+async fn load(
+    repository: &mut BoxRepository,
+    user: &portcullis_model::User,
+) -> Result<Sessions, StorageError> {
+    let mut browser = repository
+        .browser_sessions()
+        .list_active_for_user(user)
+        .await?;
+    browser.reverse();
+    let mut oauth = Vec::new();
+    for session in repository
+        .oauth_sessions()
+        .list_active_for_user(user)
+        .await?
+        .into_iter()
+        .rev()
+    {
+        let client = repository.oauth_clients().find(session.client_id).await?;
+        let name = client.map_or_else(
+            || "Unknown application".to_owned(),
+            |client| client.client_name.unwrap_or(client.client_id),
+        );
+        oauth.push((session, name));
+    }
+    let mut compat = repository
+        .compat_sessions()
+        .list_active_for_user(user)
+        .await?;
+    compat.reverse();
+    Ok(Sessions {
+        browser,
+        oauth,
+        compat,
+    })
+}
+
+/// The Matrix device an OAuth 2.0 session is bound to by its scope, if any.
+fn oauth_device(session: &OAuthSession) -> Option<String> {
+    session
+        .scope
+        .parse::<Scope>()
+        .ok()
+        .and_then(|scope| scope.device_id().map(str::to_owned))
+}
+
+fn browser_view(state: &AppState, session: &BrowserSession, current: Ulid) -> SessionView {
+    SessionView {
+        id: session.id.to_string(),
+        kind: SessionKind::Browser,
+        title: "Web browser".to_owned(),
+        device_id: None,
+        device_url: None,
+        created_at: timestamp(session.created_at),
+        last_active_at: session.last_active_at.map(timestamp),
+        user_agent: session.user_agent.clone(),
+        current: session.id == current,
+        end_url: state.urls().account_end_session(session.id).to_string(),
+    }
+}
+
+fn oauth_view(state: &AppState, session: &OAuthSession, client_name: &str) -> SessionView {
+    let device_id = oauth_device(session);
+    SessionView {
+        id: session.id.to_string(),
+        kind: SessionKind::OAuth,
+        title: session
+            .human_name
+            .clone()
+            .unwrap_or_else(|| client_name.to_owned()),
+        device_url: device_id
+            .as_deref()
+            .map(|id| state.urls().account_device(id).to_string()),
+        device_id,
+        created_at: timestamp(session.created_at),
+        last_active_at: session.last_active_at.map(timestamp),
+        user_agent: session.user_agent.clone(),
+        current: false,
+        end_url: state.urls().account_end_session(session.id).to_string(),
+    }
+}
+
+fn compat_view(state: &AppState, session: &CompatSession) -> SessionView {
+    SessionView {
+        id: session.id.to_string(),
+        kind: SessionKind::Compat,
+        title: session
+            .human_name
+            .clone()
+            .unwrap_or_else(|| "Matrix client".to_owned()),
+        device_id: Some(session.device_id.clone()),
+        device_url: Some(state.urls().account_device(&session.device_id).to_string()),
+        created_at: timestamp(session.created_at),
+        last_active_at: session.last_active_at.map(timestamp),
+        user_agent: session.user_agent.clone(),
+        current: false,
+        end_url: state.urls().account_end_session(session.id).to_string(),
+    }
+}
+
+async fn read_sessions(
+    state: &AppState,
+    user: &portcullis_model::User,
+) -> Result<Sessions, StorageError> {
+    let mut repository = state.database().read_transaction().await?;
+    let sessions = load(&mut repository, user).await?;
+    repository.rollback().await?;
+    Ok(sessions)
+}
+
+/// `GET /account/sessions`.
+pub async fn list(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<SessionsQuery>,
+) -> Response {
+    let action = PostAuthAction::manage_account(Some("org.matrix.sessions_list"), None);
+    let (jar, signed_in) = match require_user(&state, jar, action).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let sessions = match read_sessions(&state, &signed_in.user).await {
+        Ok(sessions) => sessions,
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let current = signed_in.session.id;
+    let notice = match query.done.as_deref() {
+        Some("ended") => Some("The session has ended.".to_owned()),
+        _ => None,
+    };
+    let (jar, csrf) = csrf_token(&state, jar);
+    let page = AccountSessionsPage {
+        nav: nav(&state, &signed_in, AccountSection::Sessions),
+        csrf,
+        browser_sessions: sessions
+            .browser
+            .iter()
+            .map(|session| browser_view(&state, session, current))
+            .collect(),
+        oauth_sessions: sessions
+            .oauth
+            .iter()
+            .map(|(session, name)| oauth_view(&state, session, name))
+            .collect(),
+        compat_sessions: sessions
+            .compat
+            .iter()
+            .map(|session| compat_view(&state, session))
+            .collect(),
+        notice,
+    };
+    (jar, state.render(StatusCode::OK, &page)).into_response()
+}
+
+/// `GET /account/devices/{device_id}`: the open sessions on the device; 404 when the user has
+/// none there.
+pub async fn device(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(device_id): Path<String>,
+    Query(query): Query<DeviceQuery>,
+) -> Response {
+    let confirm_end = query.action.as_deref() == Some("end");
+    let action = PostAuthAction::manage_account(
+        Some(if confirm_end {
+            "org.matrix.device_delete"
+        } else {
+            "org.matrix.device_view"
+        }),
+        Some(&device_id),
+    );
+    let (jar, signed_in) = match require_user(&state, jar, action).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let sessions = match read_sessions(&state, &signed_in.user).await {
+        Ok(sessions) => sessions,
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let mut views: Vec<SessionView> = sessions
+        .oauth
+        .iter()
+        .filter(|(session, _)| oauth_device(session).as_deref() == Some(device_id.as_str()))
+        .map(|(session, name)| oauth_view(&state, session, name))
+        .collect();
+    views.extend(
+        sessions
+            .compat
+            .iter()
+            .filter(|session| session.device_id == device_id)
+            .map(|session| compat_view(&state, session)),
+    );
+    if views.is_empty() {
+        return no_such_device(&state);
+    }
+    let (jar, csrf) = csrf_token(&state, jar);
+    let page = AccountDevicePage {
+        nav: nav(&state, &signed_in, AccountSection::Sessions),
+        csrf,
+        device_id,
+        sessions: views,
+        confirm_end,
+    };
+    (jar, state.render(StatusCode::OK, &page)).into_response()
+}
+
+/// What `POST /account/sessions/{id}/end` ended.
+enum Ended {
+    /// A session of the user (or one that had ended already).
+    Other,
+    /// The browser session this request came from.
+    ThisBrowser,
+    /// No session of the user has this id.
+    NotFound,
+}
+
+/// `POST /account/sessions/{id}/end`.
+pub async fn end(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<EndForm>,
+) -> Response {
+    let action = PostAuthAction::manage_account(Some("org.matrix.sessions_list"), None);
+    let (jar, signed_in) = match require_user(&state, jar, action).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
+        return response;
+    }
+    let Ok(id) = id.parse::<Ulid>() else {
+        return no_such_session(&state);
+    };
+    let user = &signed_in.user;
+    let now = state.now();
+    let result = async {
+        let mut repository = state.database().transaction().await?;
+        let ended = if let Some(session) = repository
+            .browser_sessions()
+            .find(id)
+            .await?
+            .filter(|session| session.user_id == user.id)
+        {
+            repository
+                .browser_sessions()
+                .finish(session.id, now)
+                .await?;
+            if session.id == signed_in.session.id {
+                Ended::ThisBrowser
+            } else {
+                Ended::Other
+            }
+        } else if let Some(session) = repository
+            .oauth_sessions()
+            .find(id)
+            .await?
+            .filter(|session| session.user_id == Some(user.id))
+        {
+            crate::oauth::revocation::end_session(&mut *repository, &session, now).await?;
+            Ended::Other
+        } else if let Some(session) = repository
+            .compat_sessions()
+            .find(id)
+            .await?
+            .filter(|session| session.user_id == user.id)
+        {
+            crate::compat::logout::end_session(&mut *repository, &session, now).await?;
+            Ended::Other
+        } else {
+            Ended::NotFound
+        };
+        repository.commit().await?;
+        Ok::<_, StorageError>(ended)
+    }
+    .await;
+    match result {
+        Ok(Ended::Other) => {
+            tracing::info!(user.id = %user.id, session.id = %id, "session ended from the account page");
+            let url = with_done(state.urls().account_sessions(), "ended");
+            (jar, Redirect::to(url.as_str())).into_response()
+        }
+        Ok(Ended::ThisBrowser) => {
+            let jar = session::forget(&state, jar);
+            (jar, Redirect::to(state.urls().login().as_str())).into_response()
+        }
+        Ok(Ended::NotFound) => no_such_session(&state),
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+fn no_such_session(state: &AppState) -> Response {
+    state.error_page(
+        StatusCode::NOT_FOUND,
+        "Session not found",
+        "You have no session with this ID. It may have ended already.",
+    )
+}
+
+fn no_such_device(state: &AppState) -> Response {
+    state.error_page(
+        StatusCode::NOT_FOUND,
+        "Device not found",
+        "None of your sessions is on a device with this ID. It may have been signed out already.",
+    )
+}

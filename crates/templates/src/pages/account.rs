@@ -1,0 +1,223 @@
+//! `account/*.html`: the pages where signed-in people manage their account, under `/account/`.
+//!
+//! Every page but the two that follow a sign-out ([`AccountDeactivatedPage`],
+//! [`AccountLockedPage`]) carries an [`AccountNav`] for the navigation between them. Forms post
+//! `csrf` to the URL in their `action` (or to the page's own URL when it has none).
+
+use serde::Serialize;
+
+use super::Page;
+
+/// The account page being shown, for the navigation to mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountSection {
+    Profile,
+    Sessions,
+    Password,
+    CrossSigningReset,
+    Deactivate,
+}
+
+/// The navigation between the account pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountNav {
+    /// The page shown, marked `aria-current="page"`.
+    pub current: AccountSection,
+    /// Who is signed in (the localpart).
+    pub username: String,
+    /// Links the password page.
+    pub password_change_allowed: bool,
+    /// Links the deactivation page.
+    pub deactivation_allowed: bool,
+}
+
+/// An instant, as a machine reads it (`datetime`) and as a person does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Timestamp {
+    /// RFC 3339, for `<time datetime>`.
+    pub iso: String,
+    /// For people: `2026-11-23 12:00 UTC`.
+    pub text: String,
+}
+
+/// What kind of session a [`SessionView`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionKind {
+    /// Signed in to this service in a web browser.
+    Browser,
+    /// An application signed in with OAuth 2.0.
+    #[serde(rename = "oauth")]
+    OAuth,
+    /// An application signed in with the Matrix login API.
+    Compat,
+}
+
+/// One session of the user, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionView {
+    /// The session's id, unique among all of the user's sessions.
+    pub id: String,
+    pub kind: SessionKind,
+    /// What to call it: the application's name, the device's name, or the browser.
+    pub title: String,
+    /// The Matrix device, when it has one.
+    pub device_id: Option<String>,
+    /// The device's page, when it has a device.
+    pub device_url: Option<String>,
+    pub created_at: Timestamp,
+    pub last_active_at: Option<Timestamp>,
+    pub user_agent: Option<String>,
+    /// The browser session this page is shown in.
+    pub current: bool,
+    /// Where its "End" form posts.
+    pub end_url: String,
+}
+
+/// `account/profile.html`: who the user is, their display name and email addresses.
+///
+/// When `displayname_change_allowed`, a form posts `csrf` and `display_name` to
+/// `display_name_url`. A sign-out form posts `csrf` to `{base_path}/logout`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountProfilePage {
+    pub nav: AccountNav,
+    /// Anti-CSRF token of the page's forms.
+    pub csrf: String,
+    /// The full Matrix ID, `@alice:example.com`.
+    pub mxid: String,
+    /// The display name on the homeserver's profile, if any.
+    pub display_name: Option<String>,
+    /// The homeserver could not be asked for the display name.
+    pub display_name_unavailable: bool,
+    /// Shows the display name form.
+    pub displayname_change_allowed: bool,
+    /// Where the display name form posts.
+    pub display_name_url: String,
+    /// What was typed in the display name field before an error.
+    pub display_name_input: Option<String>,
+    /// Why the display name was refused.
+    pub display_name_error: Option<String>,
+    /// The user's email addresses.
+    pub emails: Vec<String>,
+    /// A confirmation of what was just done.
+    pub notice: Option<String>,
+}
+
+impl Page for AccountProfilePage {
+    const TEMPLATE: &'static str = "account/profile.html";
+}
+
+/// `account/sessions.html`: every open session of the user, with a form to end each (but the
+/// current browser session, which the sign-out button ends).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountSessionsPage {
+    pub nav: AccountNav,
+    pub csrf: String,
+    pub browser_sessions: Vec<SessionView>,
+    pub oauth_sessions: Vec<SessionView>,
+    pub compat_sessions: Vec<SessionView>,
+    /// A confirmation of what was just done.
+    pub notice: Option<String>,
+}
+
+impl Page for AccountSessionsPage {
+    const TEMPLATE: &'static str = "account/sessions.html";
+}
+
+/// `account/device.html`: the sessions of one Matrix device, each with an "End this session"
+/// form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountDevicePage {
+    pub nav: AccountNav,
+    pub csrf: String,
+    pub device_id: String,
+    pub sessions: Vec<SessionView>,
+    /// The client asked to end the session (MSC4191 `org.matrix.device_delete`): the page asks
+    /// for confirmation first.
+    pub confirm_end: bool,
+}
+
+impl Page for AccountDevicePage {
+    const TEMPLATE: &'static str = "account/device.html";
+}
+
+/// The problems of a password change, each next to its field.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct PasswordChangeErrors {
+    pub form: Option<String>,
+    pub current_password: Option<String>,
+    pub new_password: Option<String>,
+    pub new_password_confirm: Option<String>,
+}
+
+/// `account/password.html`: posts back `csrf`, `current_password`, `new_password` and
+/// `new_password_confirm`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountPasswordPage {
+    pub nav: AccountNav,
+    pub csrf: String,
+    /// The current password is required (the last sign-in is not recent enough to do
+    /// without); otherwise the field is optional.
+    pub current_password_required: bool,
+    pub errors: PasswordChangeErrors,
+    /// A confirmation of what was just done.
+    pub notice: Option<String>,
+}
+
+impl Page for AccountPasswordPage {
+    const TEMPLATE: &'static str = "account/password.html";
+}
+
+/// `account/cross_signing_reset.html`: explains the reset and posts back `csrf` (and
+/// `password` when `password_required`); once `allowed`, says for how long.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountCrossSigningResetPage {
+    pub nav: AccountNav,
+    pub csrf: String,
+    /// Asks for the password: the last sign-in is not recent enough.
+    pub password_required: bool,
+    /// Why the last attempt was refused.
+    pub error: Option<String>,
+    /// The homeserver now allows the reset.
+    pub allowed: bool,
+}
+
+impl Page for AccountCrossSigningResetPage {
+    const TEMPLATE: &'static str = "account/cross_signing_reset.html";
+}
+
+/// `account/deactivate.html`: posts back `csrf`, `password` when `password_required`, and
+/// `erase` (`yes` when ticked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountDeactivatePage {
+    pub nav: AccountNav,
+    pub csrf: String,
+    /// The full Matrix ID, to say which account goes.
+    pub mxid: String,
+    /// Asks for the password: the last sign-in is not recent enough.
+    pub password_required: bool,
+    /// Why the last attempt was refused.
+    pub error: Option<String>,
+}
+
+impl Page for AccountDeactivatePage {
+    const TEMPLATE: &'static str = "account/deactivate.html";
+}
+
+/// `account/deactivated.html`: the account is deactivated, and this browser signed out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountDeactivatedPage {}
+
+impl Page for AccountDeactivatedPage {
+    const TEMPLATE: &'static str = "account/deactivated.html";
+}
+
+/// `account/locked.html`: the account is locked by the administrators, and this browser
+/// signed out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountLockedPage {}
+
+impl Page for AccountLockedPage {
+    const TEMPLATE: &'static str = "account/locked.html";
+}
