@@ -646,3 +646,139 @@ async fn a_user_registering_on_the_web_appears_on_synapse_with_their_display_nam
         deployment.log()
     );
 }
+
+/// A browser's cookies, kept across requests by hand.
+#[derive(Default)]
+struct CookieJar(std::collections::BTreeMap<String, String>);
+
+impl CookieJar {
+    fn update(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all(reqwest::header::SET_COOKIE) {
+            if let Some((name, value)) = value
+                .to_str()
+                .ok()
+                .and_then(|cookie| cookie.split(';').next())
+                .and_then(|pair| pair.split_once('='))
+            {
+                self.0.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// GETs `path` with the jar's cookies; the page's text.
+async fn get_page(client: &reqwest::Client, jar: &mut CookieJar, url: String) -> String {
+    let response = client
+        .get(url)
+        .header(reqwest::header::COOKIE, jar.header())
+        .send()
+        .await
+        .expect("the page answers");
+    assert_eq!(response.status().as_u16(), 200);
+    jar.update(&response);
+    response.text().await.expect("a page")
+}
+
+/// POSTs a form with the jar's cookies; the status.
+async fn post_page(
+    client: &reqwest::Client,
+    jar: &mut CookieJar,
+    url: String,
+    form: &[(&str, &str)],
+) -> u16 {
+    let response = client
+        .post(url)
+        .header(reqwest::header::COOKIE, jar.header())
+        .form(form)
+        .send()
+        .await
+        .expect("the form answers");
+    jar.update(&response);
+    response.status().as_u16()
+}
+
+#[tokio::test]
+async fn a_cross_signing_reset_approved_on_the_account_page_lets_new_keys_in() {
+    let Some((deployment, synapse)) = deployment_with_alice().await else {
+        return;
+    };
+    let token = deployment.manage(&["issue-compatibility-token", "alice", "XSIGNWEB01"]);
+    let token = token.trim();
+    let master = |key: &str| {
+        serde_json::json!({
+            "master_key": {
+                "user_id": "@alice:localhost",
+                "usage": ["master"],
+                "keys": {format!("ed25519:{key}"): key},
+            }
+        })
+    };
+    let upload = |body: Value| {
+        on_synapse(
+            &synapse,
+            reqwest::Method::POST,
+            "_matrix/client/v3/keys/device_signing/upload",
+            token,
+            Some(body),
+        )
+    };
+    let (status, _) = upload(master("Zmlyc3QtbWFzdGVyLWtleS1vZi1hbGljZS0wMTIzNDU")).await;
+    assert_eq!(status, 200);
+    let replacement = master("c2Vjb25kLW1hc3Rlci1rZXktb2YtYWxpY2UtMDEyMzQ");
+    let (status, refusal) = upload(replacement.clone()).await;
+    assert_eq!(status, 401, "{refusal}");
+    // Synapse sends the user to our account page with the reset action.
+    let approval_url = refusal["params"]["org.matrix.cross_signing_reset"]["url"]
+        .as_str()
+        .expect("Synapse names the approval page")
+        .to_owned();
+    assert!(
+        approval_url.contains("action=org.matrix.cross_signing_reset"),
+        "{approval_url}"
+    );
+
+    // The user signs in, follows the link, and approves with their password.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let mut jar = CookieJar::default();
+    let login = get_page(&client, &mut jar, deployment.url("login")).await;
+    let status = post_page(
+        &client,
+        &mut jar,
+        deployment.url("login"),
+        &[
+            ("csrf", &csrf_field(&login)),
+            ("username", "alice"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let page = get_page(
+        &client,
+        &mut jar,
+        deployment.url("account/cross-signing-reset"),
+    )
+    .await;
+    let status = post_page(
+        &client,
+        &mut jar,
+        deployment.url("account/cross-signing-reset"),
+        &[("csrf", &csrf_field(&page)), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(status, 303);
+
+    let (status, answer) = upload(replacement).await;
+    assert_eq!(status, 200, "approved, the replacement goes in: {answer}");
+}
