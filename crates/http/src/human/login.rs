@@ -14,7 +14,7 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::post_auth::{ContinuationQuery, PostAuthAction, register_url};
-use crate::{AppState, cookies::CookieJar, csrf, session};
+use crate::{AppState, client_ip::ClientIp, cookies::CookieJar, csrf, session};
 
 #[derive(Debug, Deserialize)]
 pub struct LoginQuery {
@@ -68,6 +68,7 @@ pub async fn get(
 pub async fn post(
     State(state): State<AppState>,
     jar: CookieJar,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Query(query): Query<LoginQuery>,
     Form(form_data): Form<LoginForm>,
@@ -93,6 +94,15 @@ pub async fn post(
         Ok(found) => found,
         Err(error) => return state.internal_error_page(&error),
     };
+    // Every attempt counts, per address and per account (when there is one), before any
+    // password is checked: guessing is what the limits are for.
+    if let Err(wait) = state
+        .limiters()
+        .password_attempt(ip, found.as_ref().map(|(user, _)| user.id))
+    {
+        tracing::info!(client.ip = ?ip, "sign-in rate limit reached");
+        return too_many_attempts(&state, wait);
+    }
     let Some((user, password)) = found else {
         return form(
             &state,
@@ -281,6 +291,20 @@ fn password_login_disabled(state: &AppState) -> Response {
         "Password sign-in is disabled",
         "This server does not accept passwords.",
     )
+}
+
+/// Too many password attempts from this address or on this account.
+fn too_many_attempts(state: &AppState, wait: std::time::Duration) -> Response {
+    let seconds = wait.as_secs().max(1);
+    let mut response = state.error_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many sign-in attempts",
+        format!("Too many sign-in attempts were made. Please try again in {seconds} seconds."),
+    );
+    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// Hashing is saturated: refuse at once with a hint to retry, rather than queue without
