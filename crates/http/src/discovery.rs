@@ -181,6 +181,8 @@ mod tests {
             password_registration_email_required: false,
             registration_token_required: false,
             login_with_email_allowed: false,
+            email_change_allowed: true,
+            email_rate_limits: Default::default(),
             displayname_change_allowed: true,
             password_change_allowed: true,
             account_deactivation_allowed: true,

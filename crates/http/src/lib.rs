@@ -142,18 +142,8 @@ impl AppState {
         let limiters = rate_limit::Limiters::new(
             &parts.site.login_rate_limits,
             &parts.site.registration_rate_limit,
-        );
-        if parts.site.password_registration_enabled
-            && parts.site.password_registration_email_required
-        {
-            tracing::warn!(
-                "account.password_registration_enabled is set, but so is \
-                 account.password_registration_email_required (its default), and this version \
-                 cannot verify email addresses yet: /register will explain that registration is \
-                 unavailable. Set account.password_registration_email_required: false to allow \
-                 registration without an email address."
-            );
-        }
+        )
+        .with_email(&parts.site.email_rate_limits);
         let algs: Vec<&str> = signing_algorithms.iter().map(|alg| alg.as_str()).collect();
         let discovery_document = axum::body::Bytes::from(
             discovery::provider_metadata(&parts.urls, &parts.site, &algs).to_string(),

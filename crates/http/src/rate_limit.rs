@@ -20,7 +20,7 @@ use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock as _};
 use portcullis_config::sections::rate_limiting::{
-    LoginRateLimits, RateLimiterConfig, RateLimitingConfig,
+    EmailAuthenticationRateLimits, LoginRateLimits, RateLimiterConfig, RateLimitingConfig,
 };
 use ulid::Ulid;
 
@@ -35,6 +35,9 @@ pub struct Limiters {
     password_per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     password_per_account: Arc<DefaultKeyedRateLimiter<Ulid>>,
     registration_per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    email_per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    email_per_address: Arc<DefaultKeyedRateLimiter<String>>,
+    email_per_session: Arc<DefaultKeyedRateLimiter<Ulid>>,
 }
 
 impl std::fmt::Debug for Limiters {
@@ -75,6 +78,7 @@ impl Limiters {
     /// Limiters whose password limits are `login` and registration limit `registration`.
     #[must_use]
     pub fn new(login: &LoginRateLimits, registration: &RateLimiterConfig) -> Self {
+        let email_defaults = EmailAuthenticationRateLimits::default();
         let burst = NonZeroU32::new(USER_CODE_BURST).expect("the burst is a non-zero constant");
         let user_code = Quota::with_period(USER_CODE_PERIOD)
             .expect("the period is a non-zero constant")
@@ -84,7 +88,43 @@ impl Limiters {
             password_per_ip: Arc::new(RateLimiter::keyed(quota(&login.per_ip))),
             password_per_account: Arc::new(RateLimiter::keyed(quota(&login.per_account))),
             registration_per_ip: Arc::new(RateLimiter::keyed(quota(registration))),
+            email_per_ip: Arc::new(RateLimiter::keyed(quota(&email_defaults.per_ip))),
+            email_per_address: Arc::new(RateLimiter::keyed(quota(&email_defaults.per_address))),
+            email_per_session: Arc::new(RateLimiter::keyed(quota(
+                &email_defaults.emails_per_session,
+            ))),
         }
+    }
+
+    /// These limiters with the verification email limits `email`
+    /// (`rate_limiting.email_authentication`).
+    #[must_use]
+    pub fn with_email(mut self, email: &EmailAuthenticationRateLimits) -> Self {
+        self.email_per_ip = Arc::new(RateLimiter::keyed(quota(&email.per_ip)));
+        self.email_per_address = Arc::new(RateLimiter::keyed(quota(&email.per_address)));
+        self.email_per_session = Arc::new(RateLimiter::keyed(quota(&email.emails_per_session)));
+        self
+    }
+
+    /// Counts one verification email sent from `ip` to `address` for the verification
+    /// `session` (a registration, or an address being added); `Err(wait)` once any of the
+    /// three is over its limit. Addresses are compared lowercase.
+    pub fn email_send(
+        &self,
+        ip: Option<IpAddr>,
+        address: &str,
+        session: Ulid,
+    ) -> Result<(), Duration> {
+        let key = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        self.email_per_ip
+            .check_key(&key)
+            .map_err(|not_until| wait_time(&not_until))?;
+        self.email_per_address
+            .check_key(&address.to_lowercase())
+            .map_err(|not_until| wait_time(&not_until))?;
+        self.email_per_session
+            .check_key(&session)
+            .map_err(|not_until| wait_time(&not_until))
     }
 
     /// Counts one user code typed from `ip`; `Err(wait)` once the address is over its limit.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use portcullis_config::{
     Config,
-    sections::rate_limiting::{LoginRateLimits, RateLimiterConfig},
+    sections::rate_limiting::{EmailAuthenticationRateLimits, LoginRateLimits, RateLimiterConfig},
 };
 
 /// What the service offers and how, as far as request handling is concerned.
@@ -17,8 +17,8 @@ pub struct SiteConfig {
     /// Whether people may register with a password (`account.password_registration_enabled`).
     pub password_registration_enabled: bool,
     /// Whether registering with a password needs an email address
-    /// (`account.password_registration_email_required`, true by default as in MAS). This
-    /// version cannot verify addresses yet, so registration is refused while it is set.
+    /// (`account.password_registration_email_required`, true by default as in MAS). The
+    /// address is verified with a code sent to it before the account is made.
     pub password_registration_email_required: bool,
     /// Whether registering with a password needs a registration token
     /// (`account.password_registration_token_required`, or its deprecated name
@@ -26,6 +26,11 @@ pub struct SiteConfig {
     pub registration_token_required: bool,
     /// Whether signing in with an email address is allowed (`account.login_with_email_allowed`).
     pub login_with_email_allowed: bool,
+    /// Whether users may add and remove email addresses (`account.email_change_allowed`).
+    pub email_change_allowed: bool,
+    /// How fast verification codes may be sent and tried
+    /// (`rate_limiting.email_authentication`).
+    pub email_rate_limits: EmailAuthenticationRateLimits,
     /// Whether users may change their display name (`account.displayname_change_allowed`).
     pub displayname_change_allowed: bool,
     /// Whether users may change their password: `account.password_change_allowed`, and
@@ -69,6 +74,8 @@ impl SiteConfig {
                 .password_registration_email_required,
             registration_token_required: config.account.registration_token_required(),
             login_with_email_allowed: config.account.login_with_email_allowed,
+            email_change_allowed: config.account.email_change_allowed,
+            email_rate_limits: config.rate_limiting.email_authentication.clone(),
             displayname_change_allowed: config.account.displayname_change_allowed,
             password_change_allowed: config.passwords.enabled
                 && config.account.password_change_allowed,

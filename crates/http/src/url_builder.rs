@@ -171,6 +171,42 @@ impl UrlBuilder {
         self.join("register/password")
     }
 
+    /// Where a pending registration's email code is entered.
+    #[must_use]
+    pub fn register_verify_email(&self, registration_id: ulid::Ulid) -> Url {
+        self.join(&format!("register/steps/{registration_id}/verify-email"))
+    }
+
+    /// Where a pending registration asks for a new email code.
+    #[must_use]
+    pub fn register_resend_code(&self, registration_id: ulid::Ulid) -> Url {
+        self.join(&format!("register/steps/{registration_id}/resend"))
+    }
+
+    /// Where a signed-in user adds an email address.
+    #[must_use]
+    pub fn account_add_email(&self) -> Url {
+        self.join("account/emails")
+    }
+
+    /// Where the code for an address being added is entered.
+    #[must_use]
+    pub fn account_verify_email(&self, authentication_id: ulid::Ulid) -> Url {
+        self.join(&format!("account/emails/verify/{authentication_id}"))
+    }
+
+    /// Where an address being added gets a new code.
+    #[must_use]
+    pub fn account_resend_email_code(&self, authentication_id: ulid::Ulid) -> Url {
+        self.join(&format!("account/emails/verify/{authentication_id}/resend"))
+    }
+
+    /// Where an address is removed.
+    #[must_use]
+    pub fn account_remove_email(&self, email_id: ulid::Ulid) -> Url {
+        self.join(&format!("account/emails/{email_id}/remove"))
+    }
+
     #[must_use]
     pub fn logout(&self) -> Url {
         self.join("logout")

@@ -174,31 +174,225 @@ async fn registration_is_refused_with_a_page_when_it_is_closed() {
     assert!(!login.body.contains("Create an account"));
 }
 
+/// The code in the newest verification email sent to `to`, after running the queued jobs.
+async fn code_sent_to(app: &TestApp, to: &str) -> String {
+    run_jobs(app).await;
+    let sent = app.mailer.sent();
+    let email = sent
+        .iter()
+        .rev()
+        .find(|sent| sent.email.to == to)
+        .expect("a verification email was sent");
+    let code = email
+        .email
+        .subject
+        .rsplit(' ')
+        .next()
+        .expect("the code ends the subject")
+        .to_owned();
+    assert_eq!(code.len(), 6, "{}", email.email.subject);
+    assert!(email.email.text.contains(&code));
+    code
+}
+
+/// An application requiring an email address at registration (MAS's default).
+async fn email_app() -> TestApp {
+    open_app_with(|config| config.account.password_registration_email_required = true).await
+}
+
+/// Fills the form with `bob@example.com` and follows to the code form; returns its path.
+async fn register_with_email(browser: &mut Browser<'_>, path: &str) -> String {
+    let posted = register(browser, path, &fields(&[("email", "bob@example.com")])).await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.body);
+    let verify = posted.location_path();
+    assert!(
+        verify.starts_with("/register/steps/") && verify.ends_with("/verify-email"),
+        "{verify}"
+    );
+    verify
+}
+
+async fn submit_code(browser: &mut Browser<'_>, verify: &str, code: &str) -> Page {
+    let form = browser.get(verify).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let csrf = form.field("csrf").expect("a csrf field");
+    browser
+        .post(verify, &[("csrf", csrf.as_str()), ("code", code)])
+        .await
+}
+
+async fn emails_of(app: &TestApp, user: &User) -> Vec<String> {
+    let mut repo = app.database.transaction().await.expect("tx");
+    let emails = repo
+        .user_emails()
+        .list_for_user(user)
+        .await
+        .expect("listed");
+    repo.rollback().await.expect("rollback");
+    emails.into_iter().map(|email| email.email).collect()
+}
+
 #[tokio::test]
-async fn registration_requiring_an_email_address_is_refused_with_an_explanation() {
-    // MAS's default: an email address is required, and this version cannot verify one.
-    let app = app_with(|config| config.account.password_registration_enabled = true).await;
+async fn registration_requiring_an_email_address_verifies_it_with_a_code() {
+    let app = email_app().await;
     let mut browser = Browser::new(&app);
 
-    let start = browser.get("/register").await;
-    assert_eq!(start.status, StatusCode::SEE_OTHER);
-    let page = browser.get(&start.location_path()).await;
-    assert_eq!(page.status, StatusCode::NOT_IMPLEMENTED);
-    assert!(page.body.contains("cannot verify email addresses"));
-    assert!(
-        page.body
-            .contains("account.password_registration_email_required")
-    );
-    assert!(!page.body.contains(r#"name="password""#), "no form to fill");
+    let form = browser.get("/register/password").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let missing = register(&mut browser, "/register/password", &fields(&[])).await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.body.contains("Enter your email address"));
 
-    let posted = browser
-        .post(
-            "/register/password",
-            &fields(&[("csrf", "x"), ("email", "bob@example.com")]),
-        )
-        .await;
-    assert_eq!(posted.status, StatusCode::NOT_IMPLEMENTED);
-    assert_eq!(user_count(&app).await, 0);
+    let verify = register_with_email(&mut browser, "/register/password").await;
+    assert!(
+        find_user(&app, "bob").await.is_none(),
+        "not before the code"
+    );
+    let page = browser.get(&verify).await;
+    assert!(page.body.contains("bob@example.com"));
+    assert!(page.body.contains(r#"<label for="code">Code</label>"#));
+    let code = code_sent_to(&app, "bob@example.com").await;
+
+    let done = submit_code(&mut browser, &verify, &code).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location.as_deref(), Some("https://auth.example.com/"));
+    let user = find_user(&app, "bob").await.expect("bob exists");
+    assert_eq!(emails_of(&app, &user).await, vec!["bob@example.com"]);
+    let account = browser.get("/account/").await;
+    assert_eq!(account.status, StatusCode::OK, "signed in");
+
+    // Provisioned with the display name and the verified address.
+    let statuses = run_jobs(&app).await;
+    assert!(
+        statuses
+            .iter()
+            .all(|status| *status == JobStatus::Completed)
+    );
+    let provisioned = app.homeserver.user("bob").expect("provisioned");
+    assert_eq!(provisioned.display_name.as_deref(), Some("Bob Builder"));
+    assert_eq!(provisioned.emails, vec!["bob@example.com"]);
+
+    // The code is single use: the registration is finished.
+    let again = browser.get(&verify).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_optional_email_address_is_verified_too() {
+    let app = open_app().await;
+    let mut browser = Browser::new(&app);
+    let verify = register_with_email(&mut browser, "/register/password").await;
+    let code = code_sent_to(&app, "bob@example.com").await;
+    let done = submit_code(&mut browser, &verify, &code).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let user = find_user(&app, "bob").await.expect("bob exists");
+    assert_eq!(emails_of(&app, &user).await, vec!["bob@example.com"]);
+}
+
+#[tokio::test]
+async fn a_wrong_code_shows_the_form_again_and_attempts_are_limited() {
+    let app = email_app().await;
+    let mut browser = Browser::new(&app);
+    let verify = register_with_email(&mut browser, "/register/password").await;
+    let code = code_sent_to(&app, "bob@example.com").await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+
+    let page = submit_code(&mut browser, &verify, wrong).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("This code is not right."));
+    assert!(find_user(&app, "bob").await.is_none());
+
+    for _ in 0..4 {
+        submit_code(&mut browser, &verify, wrong).await;
+    }
+    let over = submit_code(&mut browser, &verify, &code).await;
+    assert_eq!(over.status, StatusCode::TOO_MANY_REQUESTS, "{}", over.body);
+    assert!(find_user(&app, "bob").await.is_none());
+
+    // A new code starts over.
+    let form = browser.get(&verify).await;
+    let csrf = form.field("csrf").expect("csrf");
+    let resend = verify.replace("/verify-email", "/resend");
+    let resent = browser.post(&resend, &[("csrf", csrf.as_str())]).await;
+    assert_eq!(resent.status, StatusCode::OK, "{}", resent.body);
+    assert!(resent.body.contains("A new code was sent"));
+    let new_code = code_sent_to(&app, "bob@example.com").await;
+    let done = submit_code(&mut browser, &verify, &new_code).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert!(find_user(&app, "bob").await.is_some());
+}
+
+#[tokio::test]
+async fn an_expired_code_is_refused() {
+    let app = email_app().await;
+    let mut browser = Browser::new(&app);
+    let verify = register_with_email(&mut browser, "/register/password").await;
+    let code = code_sent_to(&app, "bob@example.com").await;
+    app.clock.advance(chrono::TimeDelta::minutes(5));
+
+    let page = submit_code(&mut browser, &verify, &code).await;
+    assert_eq!(page.status, StatusCode::GONE, "{}", page.body);
+    assert!(page.body.contains("This code has expired."));
+    assert!(page.body.contains("Start again"));
+    assert!(find_user(&app, "bob").await.is_none());
+}
+
+#[tokio::test]
+async fn resending_codes_is_rate_limited() {
+    let app = email_app().await;
+    let mut browser = Browser::new(&app);
+    let verify = register_with_email(&mut browser, "/register/password").await;
+    let resend = verify.replace("/verify-email", "/resend");
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let form = browser.get(&verify).await;
+        let csrf = form.field("csrf").expect("csrf");
+        statuses.push(
+            browser
+                .post(&resend, &[("csrf", csrf.as_str())])
+                .await
+                .status,
+        );
+    }
+    assert_eq!(statuses[0], StatusCode::OK);
+    assert_eq!(statuses[2], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn an_email_address_already_used_or_malformed_is_refused() {
+    let app = email_app().await;
+    let mut repo = app.database.transaction().await.expect("tx");
+    let alice = repo
+        .users()
+        .add("alice", app.state.now())
+        .await
+        .expect("alice");
+    repo.user_emails()
+        .add(&alice, "Bob@Example.com", app.state.now())
+        .await
+        .expect("email");
+    repo.commit().await.expect("commit");
+    let mut browser = Browser::new(&app);
+
+    let used = register(
+        &mut browser,
+        "/register/password",
+        &fields(&[("email", "bob@example.com")]),
+    )
+    .await;
+    assert_eq!(used.status, StatusCode::CONFLICT);
+    assert!(used.body.contains("already used by another account"));
+
+    let malformed = register(
+        &mut browser,
+        "/register/password",
+        &fields(&[("email", "not an address")]),
+    )
+    .await;
+    assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(malformed.body.contains("This email address is not valid"));
+    run_jobs(&app).await;
+    assert!(app.mailer.sent().is_empty());
 }
 
 // --- the happy path --------------------------------------------------------------------------
@@ -213,7 +407,7 @@ async fn a_new_user_registers_is_signed_in_and_provisioned_with_their_display_na
     assert_eq!(start.location_path(), "/register/password");
     let form = browser.get("/register/password").await;
     assert!(form.body.contains(r#"name="password_confirm""#));
-    assert!(!form.body.contains(r#"name="email""#), "email is not asked");
+    assert!(form.body.contains(r#"name="email""#), "email may be given");
     assert!(!form.body.contains(r#"name="token""#), "no token needed");
     assert!(
         form.body
@@ -506,9 +700,9 @@ async fn each_invalid_form_is_shown_again_with_its_message_and_creates_nobody() 
             "control characters",
         ),
         (
-            &[("email", "bob@example.com")],
+            &[("email", "bob@@example.com")],
             StatusCode::UNPROCESSABLE_ENTITY,
-            "cannot verify email addresses yet",
+            "This email address is not valid",
         ),
     ];
 

@@ -39,6 +39,8 @@ pub use self::{
     queue::{FailureOutcome, Job, JobStatus, UnknownJobStatus},
     state::{InvalidTransition, UnknownName},
     upstream::UpstreamProvider,
-    user::{RegistrationToken, User, UserEmail, UserPassword},
+    user::{
+        RegistrationToken, User, UserEmail, UserEmailAuthentication, UserPassword, UserRegistration,
+    },
 };
 pub use ulid::Ulid;

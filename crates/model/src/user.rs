@@ -129,6 +129,84 @@ impl RegistrationToken {
     }
 }
 
+/// A 6-digit code sent to an email address, to prove the address is the user's: at
+/// registration (no user yet) or when a signed-in user adds an address (`user_id`).
+///
+/// The code itself is not part of this value: it is stored only as its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserEmailAuthentication {
+    /// Internal identifier.
+    pub id: Ulid,
+    /// The address the code was sent to.
+    pub email: String,
+    /// The user adding the address, when this is not a registration.
+    pub user_id: Option<Ulid>,
+    /// When the code was sent.
+    pub created_at: DateTime<Utc>,
+    /// After this instant the code is refused.
+    pub expires_at: DateTime<Utc>,
+    /// Set once the right code was given.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// How many codes were submitted so far, right or wrong.
+    pub attempts: u32,
+}
+
+impl UserEmailAuthentication {
+    /// Whether a code could still be accepted at `now`, `max_attempts` submissions allowed.
+    #[must_use]
+    pub fn is_pending(&self, now: DateTime<Utc>, max_attempts: u32) -> bool {
+        self.completed_at.is_none() && self.expires_at > now && self.attempts < max_attempts
+    }
+}
+
+/// A registration waiting for its email address to be verified: everything the form gave,
+/// the password already hashed.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct UserRegistration {
+    /// Internal identifier.
+    pub id: Ulid,
+    /// The username asked for.
+    pub username: String,
+    /// The password's hash.
+    #[serde(skip)]
+    pub hashed_password: String,
+    /// The version of the hashing scheme that produced it.
+    pub password_version: u32,
+    /// The display name asked for.
+    pub display_name: Option<String>,
+    /// The address being verified.
+    pub email: String,
+    /// The registration token checked at the form, consumed when the account is made.
+    pub registration_token_id: Option<Ulid>,
+    /// Where to go once the account exists, as the registration form's query string.
+    pub continuation: Option<String>,
+    /// The code sent to `email`.
+    pub email_authentication_id: Ulid,
+    /// When the form was sent.
+    pub created_at: DateTime<Utc>,
+    /// Set once the account was made.
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for UserRegistration {
+    /// Leaves the hash out, as for [`UserPassword`].
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRegistration")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("hashed_password", &"[redacted]")
+            .field("password_version", &self.password_version)
+            .field("display_name", &self.display_name)
+            .field("email", &self.email)
+            .field("registration_token_id", &self.registration_token_id)
+            .field("continuation", &self.continuation)
+            .field("email_authentication_id", &self.email_authentication_id)
+            .field("created_at", &self.created_at)
+            .field("completed_at", &self.completed_at)
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{TimeDelta, TimeZone};

@@ -7,7 +7,8 @@ use portcullis_storage::{
     CompatSessionRepository, CompatSsoLoginRepository, ConsentRepository,
     DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
     RefreshTokenRepository, RegistrationTokenRepository, Repository, StorageError,
-    UpstreamProviderRepository, UserEmailRepository, UserPasswordRepository, UserRepository,
+    UpstreamProviderRepository, UserEmailAuthenticationRepository, UserEmailRepository,
+    UserPasswordRepository, UserRegistrationRepository, UserRepository,
 };
 use sqlx::{Postgres, Sqlite};
 
@@ -160,6 +161,14 @@ impl Repository for SqlRepository {
     }
 
     fn registration_tokens(&mut self) -> &mut dyn RegistrationTokenRepository {
+        self
+    }
+
+    fn user_email_authentications(&mut self) -> &mut dyn UserEmailAuthenticationRepository {
+        self
+    }
+
+    fn user_registrations(&mut self) -> &mut dyn UserRegistrationRepository {
         self
     }
 

@@ -1,7 +1,9 @@
 //! The users, in table `users`.
 
 mod email;
+mod email_authentication;
 mod password;
+mod registration;
 mod registration_token;
 mod session;
 

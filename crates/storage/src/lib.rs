@@ -1,7 +1,8 @@
 //! What the services need from a database, as traits.
 //!
 //! The layout mirrors the aggregates: [`user`] (with [`user::password`], [`user::email`],
-//! [`user::session`] for browser sessions, [`user::registration_token`]), [`oauth::client`],
+//! [`user::session`] for browser sessions, [`user::registration_token`],
+//! [`user::email_authentication`], [`user::registration`]), [`oauth::client`],
 //! [`oauth::authorization_grant`], [`oauth::device_code_grant`], [`oauth::session`],
 //! [`oauth::access_token`], [`oauth::refresh_token`], [`oauth::consent`],
 //! [`oauth::client_assertion`], [`compat::session`], [`compat::access_token`],
@@ -53,7 +54,12 @@ pub use self::{
     repository::{BoxRepository, Repository, RepositoryFactory},
     upstream::provider::UpstreamProviderRepository,
     user::{
-        UserRepository, email::UserEmailRepository, password::UserPasswordRepository,
-        registration_token::RegistrationTokenRepository, session::BrowserSessionRepository,
+        UserRepository,
+        email::UserEmailRepository,
+        email_authentication::UserEmailAuthenticationRepository,
+        password::UserPasswordRepository,
+        registration::{NewUserRegistration, UserRegistrationRepository},
+        registration_token::RegistrationTokenRepository,
+        session::BrowserSessionRepository,
     },
 };

@@ -8,7 +8,8 @@ use crate::{
     CompatSessionRepository, CompatSsoLoginRepository, ConsentRepository,
     DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
     RefreshTokenRepository, RegistrationTokenRepository, StorageError, UpstreamProviderRepository,
-    UserEmailRepository, UserPasswordRepository, UserRepository,
+    UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
+    UserRegistrationRepository, UserRepository,
 };
 
 /// One database transaction, through which every repository is reached.
@@ -70,6 +71,12 @@ pub trait Repository: Send {
 
     /// The registration tokens.
     fn registration_tokens(&mut self) -> &mut dyn RegistrationTokenRepository;
+
+    /// The codes sent to verify email addresses.
+    fn user_email_authentications(&mut self) -> &mut dyn UserEmailAuthenticationRepository;
+
+    /// The registrations waiting for their email address to be verified.
+    fn user_registrations(&mut self) -> &mut dyn UserRegistrationRepository;
 
     /// The background job queue.
     fn jobs(&mut self) -> &mut dyn JobRepository;

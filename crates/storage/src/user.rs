@@ -1,7 +1,9 @@
 //! The users.
 
 pub mod email;
+pub mod email_authentication;
 pub mod password;
+pub mod registration;
 pub mod registration_token;
 pub mod session;
 

@@ -15,7 +15,7 @@ use crate::{
         AccountSection, AccountSessionsPage, ClientView, CompatSsoPage, ConsentPage,
         DeviceConsentPage, DeviceDonePage, DeviceLinkPage, EndSessionPage, ErrorPage, FormPostPage,
         IndexPage, LoggedOutPage, LoginPage, Page, PasswordChangeErrors, RegisterErrors,
-        RegisterPage, SessionKind, SessionView, Timestamp,
+        RegisterPage, SessionKind, SessionView, Timestamp, VerifyEmailPage,
     },
     scope::describe_scopes,
     site::Branding,
@@ -36,6 +36,9 @@ pub(crate) fn check_all(templates: &Templates) -> Result<(), TemplateError> {
             check_page(templates, &site, &page)?;
         }
         for page in sample_registers() {
+            check_page(templates, &site, &page)?;
+        }
+        for page in sample_verify_emails() {
             check_page(templates, &site, &page)?;
         }
         for page in sample_consents() {
@@ -341,6 +344,27 @@ fn sample_registers() -> Vec<RegisterPage> {
                 token: Some("This token is not valid.".to_owned()),
                 terms: Some("Accept the terms of service to continue.".to_owned()),
             },
+        },
+    ]
+}
+
+fn sample_verify_emails() -> Vec<VerifyEmailPage> {
+    let page = VerifyEmailPage {
+        csrf: "csrf-token".to_owned(),
+        email: "bob@example.com".to_owned(),
+        action: "/register/steps/01J0000000000000000000REG1/verify-email".to_owned(),
+        resend_url: "/register/steps/01J0000000000000000000REG1/resend".to_owned(),
+        restart_url: None,
+        error: None,
+        notice: None,
+    };
+    vec![
+        page.clone(),
+        VerifyEmailPage {
+            restart_url: Some("/register".to_owned()),
+            error: Some("This code is not right.".to_owned()),
+            notice: Some("A new code was sent.".to_owned()),
+            ..page
         },
     ]
 }

@@ -113,6 +113,10 @@ const EMBEDDED: &[(&str, &str)] = &[
     ),
     ("login.html", include_str!("../templates/login.html")),
     ("register.html", include_str!("../templates/register.html")),
+    (
+        "verify_email.html",
+        include_str!("../templates/verify_email.html"),
+    ),
 ];
 
 /// The stylesheet every page links to, at `{base_path}/assets/portcullis.css`.

@@ -6,7 +6,7 @@ use portcullis_templates::{
     Branding, Site, TemplateError, Templates, describe_scopes,
     pages::{
         ClientView, CompatSsoPage, ConsentPage, DeviceConsentPage, DeviceLinkPage, ErrorPage,
-        FormPostPage, LoggedOutPage, LoginPage, RegisterErrors, RegisterPage,
+        FormPostPage, LoggedOutPage, LoginPage, RegisterErrors, RegisterPage, VerifyEmailPage,
     },
 };
 
@@ -66,6 +66,7 @@ fn the_embedded_templates_include_every_page() {
         "base.html",
         "login.html",
         "register.html",
+        "verify_email.html",
         "consent.html",
         "compat_sso.html",
         "device_link.html",
@@ -229,11 +230,14 @@ fn the_registration_form_posts_its_fields_with_csrf_and_nothing_optional_by_defa
         html.contains("@username:example.com"),
         "the Matrix ID is explained"
     );
-    for absent in [
-        r#"name="email""#,
-        r#"name="token""#,
-        r#"name="accept_terms""#,
-    ] {
+    let email = &html[html
+        .find(r#"id="email""#)
+        .expect("the email field is shown")..];
+    assert!(
+        !email[..email.find('>').expect("tag end")].contains("required"),
+        "the email address is optional by default"
+    );
+    for absent in [r#"name="token""#, r#"name="accept_terms""#] {
         assert!(!html.contains(absent), "{absent} is not shown by default");
     }
     assert!(
@@ -785,4 +789,31 @@ fn the_profile_shows_the_display_name_form_only_when_allowed() {
         !refused.contains("/account/password"),
         "switched-off pages are not linked"
     );
+}
+
+#[test]
+fn the_email_code_page_has_a_labelled_code_field_and_a_resend_form() {
+    let page = VerifyEmailPage {
+        csrf: "the-csrf-token".to_owned(),
+        email: "bob@example.com".to_owned(),
+        action: "/register/steps/R1/verify-email".to_owned(),
+        resend_url: "/register/steps/R1/resend".to_owned(),
+        restart_url: Some("/register/password".to_owned()),
+        error: Some("This code is not right.".to_owned()),
+        notice: None,
+    };
+    let html = embedded().render_page(&site(), &page).expect("rendered");
+
+    assert!(html.contains("bob@example.com"));
+    assert!(html.contains(r#"<label for="code">Code</label>"#));
+    assert!(html.contains(r#"autocomplete="one-time-code""#));
+    assert!(html.contains(r#"action="/register/steps/R1/verify-email""#));
+    assert!(html.contains(r#"action="/register/steps/R1/resend""#));
+    assert_eq!(
+        html.matches(r#"<input type="hidden" name="csrf" value="the-csrf-token">"#)
+            .count(),
+        2
+    );
+    assert!(html.contains(r#"role="alert" id="code-error">This code is not right."#));
+    assert!(html.contains(r#"href="/register/password">Start again</a>"#));
 }

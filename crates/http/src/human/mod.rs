@@ -2,6 +2,7 @@
 //! of the Matrix login API, account management).
 
 pub mod account;
+pub mod email_code;
 pub mod index;
 pub mod login;
 pub mod logout;
@@ -29,6 +30,11 @@ pub fn router() -> Router<AppState> {
             "/register/password",
             get(register::password_get).post(register::password_post),
         )
+        .route(
+            "/register/steps/{id}/verify-email",
+            get(register::verify_get).post(register::verify_post),
+        )
+        .route("/register/steps/{id}/resend", post(register::resend_post))
         // The authorization endpoint and its consent page are pages for people, as in MAS.
         .route("/authorize", get(crate::oauth::authorization::get))
         .route(

@@ -6,37 +6,42 @@
 //!
 //! The form is checked in this order, and the first problem is shown next to its field: the
 //! username's rules, the password twice the same, the display name, the password's strength,
-//! the terms of service, no email address, the registration token, then whether the username
-//! is free, here and on the homeserver. The
+//! the terms of service, the email address's form, the registration token, then whether the
+//! username is free, here and on the homeserver, and the address nobody's. The
 //! checks that need nothing but the form come first and cost no rate-limit budget; from the
 //! token on, every attempt counts against `rate_limiting.registration`.
 //!
-//! Email addresses: this version cannot verify them (there is no mail transport yet), so it
-//! refuses to register anyone while `account.password_registration_email_required` is set, and
-//! refuses an address given anyway rather than storing it unverified.
+//! Email addresses: the field is required while `account.password_registration_email_required`
+//! is set, optional otherwise. With an address, the form's values (the password hashed) are
+//! kept as a pending registration, a 6-digit code is sent to the address, and the browser goes
+//! to `/register/steps/{id}/verify-email`; the account is made when the right code is given
+//! there, within 5 minutes and 5 attempts (see [`super::email_code`]). A new code can be asked
+//! for, within `rate_limiting.email_authentication`.
 //!
-//! The password is hashed outside any transaction; the user, their password, the use of the
-//! registration token, the homeserver provisioning job and the browser session are then
-//! written in one transaction, so a failure leaves no half-made account behind.
+//! The password is hashed outside any transaction; the user, their password, their verified
+//! address, the use of the registration token, the homeserver provisioning job and the browser
+//! session are then written in one transaction, so a failure leaves no half-made account
+//! behind.
 
 use std::{fmt, time::Duration};
 
 use axum::{
     Form,
-    extract::{Query, State},
+    extract::{Path, Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use portcullis_homeserver::LocalpartAvailability;
 use portcullis_jobs::provision_user::ProvisionUser;
-use portcullis_model::{BrowserSession, Localpart, User};
+use portcullis_model::{BrowserSession, Localpart, User, UserRegistration};
 use portcullis_passwords::PasswordError;
-use portcullis_storage::StorageError;
-use portcullis_templates::pages::{RegisterErrors, RegisterPage};
+use portcullis_storage::{NewUserRegistration, StorageError};
+use portcullis_templates::pages::{RegisterErrors, RegisterPage, VerifyEmailPage};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::{
+    email_code,
     login::localpart_of,
     post_auth::{ContinuationQuery, PostAuthAction, with_continuation},
 };
@@ -44,18 +49,6 @@ use crate::{AppState, client_ip::ClientIp, cookies::CookieJar, csrf, session};
 
 /// The longest display name accepted, in characters: Synapse's `MAX_DISPLAYNAME_LEN`.
 pub const MAX_DISPLAY_NAME_CHARS: usize = 256;
-
-/// Why no account can be made while an email address is required.
-const EMAIL_VERIFICATION_UNAVAILABLE: &str = "Creating an account on this server requires an \
-     email address, but this version of the service cannot verify email addresses yet, so no \
-     account can be created here for now. The server's operator can allow registration \
-     without an email address by setting account.password_registration_email_required to \
-     false in the configuration.";
-
-/// Why an address given anyway is refused.
-const EMAIL_NOT_ACCEPTED: &str = "This server does not take an email address at registration: \
-     this version of the service cannot verify email addresses yet, and does not keep \
-     addresses it has not verified. Leave the email address out and try again.";
 
 /// The query string of the registration pages: the flow to continue, and a hint.
 #[derive(Debug, Default, Deserialize)]
@@ -161,6 +154,7 @@ enum Field {
     Password,
     PasswordConfirm,
     DisplayName,
+    Email,
     Token,
     Terms,
 }
@@ -199,6 +193,7 @@ impl Refusal {
             Field::Password => &mut errors.password,
             Field::PasswordConfirm => &mut errors.password_confirm,
             Field::DisplayName => &mut errors.display_name,
+            Field::Email => &mut errors.email,
             Field::Token => &mut errors.token,
             Field::Terms => &mut errors.terms,
         };
@@ -213,6 +208,8 @@ struct Checked {
     display_name: Option<String>,
     /// The registration token, when one is required.
     token: Option<String>,
+    /// The email address, to verify before the account is made.
+    email: Option<String>,
 }
 
 /// `GET /register`: on to the password form, keeping the query; a readable refusal when
@@ -316,6 +313,14 @@ pub async fn password_post(
         Err(error) => return state.internal_error_page(&error),
     };
 
+    if let Some(email) = &checked.email {
+        return match start_verification(&state, ip, &query, &checked, email, hashed).await {
+            Ok(Ok(url)) => Redirect::to(url.as_str()).into_response(),
+            Ok(Err(refusal)) => refused(&state, jar, &query, kept, refusal),
+            Err(error) => state.internal_error_page(&error),
+        };
+    }
+
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|value| value.to_str().ok());
@@ -391,11 +396,28 @@ fn check_form(state: &AppState, form: &RegisterForm) -> Result<Checked, Refusal>
         ));
     }
 
-    // An email address is never required here (that case is refused before the form is
-    // read), so one given anyway is refused rather than stored unverified.
-    if !email.is_empty() {
-        return Err(Refusal::new(invalid, Field::Form, EMAIL_NOT_ACCEPTED));
-    }
+    let email = if email.is_empty() {
+        if site.password_registration_email_required {
+            return Err(Refusal::new(
+                invalid,
+                Field::Email,
+                "Enter your email address: a code will be sent there to verify it.",
+            ));
+        }
+        None
+    } else {
+        let address = portcullis_email::parse_address(email).map_err(|error| {
+            Refusal::new(
+                invalid,
+                Field::Email,
+                format!(
+                    "This email address is not valid: {}",
+                    sentence(error.reason)
+                ),
+            )
+        })?;
+        Some(address.to_string())
+    };
 
     let token = if site.registration_token_required {
         let token = form.token.trim();
@@ -415,6 +437,7 @@ fn check_form(state: &AppState, form: &RegisterForm) -> Result<Checked, Refusal>
         localpart,
         display_name,
         token,
+        email,
     })
 }
 
@@ -440,9 +463,20 @@ async fn check_availability(
         .find_by_username(checked.localpart.as_str())
         .await?
         .is_some();
+    let email_used = match &checked.email {
+        Some(email) => repository
+            .user_emails()
+            .find_by_email(email)
+            .await?
+            .is_some(),
+        None => false,
+    };
     repository.rollback().await?;
     if taken_here {
         return Ok(Err(taken()));
+    }
+    if email_used {
+        return Ok(Err(email_in_use()));
     }
 
     // Outside the transaction: the homeserver may be slow.
@@ -544,6 +578,413 @@ async fn create(
     Ok(Ok((user, browser_session)))
 }
 
+/// Keeps the form's values as a pending registration, sends the code, and returns where to
+/// enter it.
+async fn start_verification(
+    state: &AppState,
+    ip: Option<std::net::IpAddr>,
+    query: &RegisterQuery,
+    checked: &Checked,
+    email: &str,
+    (version, hashed): (u16, String),
+) -> Result<Result<url::Url, Refusal>, StorageError> {
+    if let Err(wait) = state.limiters().email_send(ip, email, ulid::Ulid::new()) {
+        return Ok(Err(too_many_emails(wait, Field::Email)));
+    }
+    let now = state.now();
+    let mut repository = state.database().transaction().await?;
+    let registration_token_id = match &checked.token {
+        Some(token) => match repository
+            .registration_tokens()
+            .find_by_token(token)
+            .await?
+        {
+            Some(found) if found.is_valid(now) => Some(found.id),
+            _ => {
+                repository.rollback().await?;
+                return Ok(Err(token_not_valid()));
+            }
+        },
+        None => None,
+    };
+    let authentication = email_code::send(state, &mut *repository, email, None).await?;
+    let carried = query.carry(state.urls().register_password());
+    let registration = repository
+        .user_registrations()
+        .add(
+            NewUserRegistration {
+                username: checked.localpart.as_str(),
+                hashed_password: &hashed,
+                password_version: u32::from(version),
+                display_name: checked.display_name.as_deref(),
+                email,
+                registration_token_id,
+                continuation: carried.query(),
+                email_authentication_id: authentication.id,
+            },
+            now,
+        )
+        .await?;
+    repository.commit().await?;
+    tracing::info!(registration.id = %registration.id, "registration waiting for its email code");
+    Ok(Ok(state.urls().register_verify_email(registration.id)))
+}
+
+fn too_many_emails(wait: Duration, field: Field) -> Refusal {
+    Refusal::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        field,
+        format!(
+            "Too many verification emails were asked for. Try again in {}.",
+            describe_wait(wait)
+        ),
+    )
+    .retry_after(wait)
+}
+
+/// The code form's fields.
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// The resend form's fields.
+#[derive(Deserialize)]
+pub struct ResendForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The pending registration `id`, or the page saying there is none (any more).
+async fn pending_registration(state: &AppState, id: &str) -> Result<UserRegistration, Response> {
+    let not_found = || {
+        state.error_page(
+            StatusCode::NOT_FOUND,
+            "Registration not found",
+            "This registration is unknown or already finished. Start again from the registration form.",
+        )
+    };
+    let Ok(id) = id.parse::<ulid::Ulid>() else {
+        return Err(not_found());
+    };
+    let found = async {
+        let mut repository = state.database().read_transaction().await?;
+        let found = repository.user_registrations().find(id).await?;
+        repository.rollback().await?;
+        Ok::<_, StorageError>(found)
+    }
+    .await;
+    match found {
+        Ok(Some(registration)) if registration.completed_at.is_none() => Ok(registration),
+        Ok(_) => Err(not_found()),
+        Err(error) => Err(state.internal_error_page(&error)),
+    }
+}
+
+fn verify_page(
+    state: &AppState,
+    jar: CookieJar,
+    registration: &UserRegistration,
+    status: StatusCode,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let (jar, csrf) = csrf::token(
+        jar,
+        state.cookie_settings(),
+        state.now(),
+        &mut rand::thread_rng(),
+    );
+    let page = VerifyEmailPage {
+        csrf,
+        email: registration.email.clone(),
+        action: state
+            .urls()
+            .register_verify_email(registration.id)
+            .to_string(),
+        resend_url: state
+            .urls()
+            .register_resend_code(registration.id)
+            .to_string(),
+        restart_url: Some(restart_url(state, registration).to_string()),
+        error,
+        notice,
+    };
+    (jar, state.render(status, &page)).into_response()
+}
+
+/// The registration's continuation, as a query.
+fn stored_query(registration: &UserRegistration) -> RegisterQuery {
+    registration
+        .continuation
+        .as_deref()
+        .and_then(|query| format!("/?{query}").parse::<http::Uri>().ok())
+        .and_then(|uri| Query::<RegisterQuery>::try_from_uri(&uri).ok())
+        .map(|Query(query)| query)
+        .unwrap_or_default()
+}
+
+fn restart_url(state: &AppState, registration: &UserRegistration) -> url::Url {
+    stored_query(registration).carry(state.urls().register_password())
+}
+
+/// `GET /register/steps/{id}/verify-email`: the form for the code.
+pub async fn verify_get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    match pending_registration(&state, &id).await {
+        Ok(registration) => verify_page(&state, jar, &registration, StatusCode::OK, None, None),
+        Err(response) => response,
+    }
+}
+
+/// `POST /register/steps/{id}/verify-email`: checks the code and, when right, makes the
+/// account, signs the user in and continues the flow.
+pub async fn verify_post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form_data): Form<CodeForm>,
+) -> Response {
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    let registration = match pending_registration(&state, &id).await {
+        Ok(registration) => registration,
+        Err(response) => return response,
+    };
+    if let Err(error) = csrf::verify(&jar, &form_data.csrf, state.now()) {
+        return verify_page(
+            &state,
+            jar,
+            &registration,
+            StatusCode::FORBIDDEN,
+            Some(sentence(error)),
+            None,
+        );
+    }
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok());
+    match finish(&state, &registration, &form_data.code, user_agent).await {
+        Ok(Finished::Created(user, browser_session)) => {
+            tracing::info!(user.id = %user.id, user.username = %user.username, "registered with a password and a verified email");
+            let jar = session::remember(&state, jar, &browser_session);
+            let destination = stored_query(&registration).destination(&state);
+            (jar, Redirect::to(destination.as_str())).into_response()
+        }
+        Ok(Finished::Refused(refused)) => verify_page(
+            &state,
+            jar,
+            &registration,
+            refused.status(),
+            Some(refused.message().to_owned()),
+            None,
+        ),
+        Ok(Finished::Conflict(message)) => state.error_page(
+            StatusCode::CONFLICT,
+            "The account cannot be created",
+            message,
+        ),
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+/// How a code ended.
+enum Finished {
+    Created(User, BrowserSession),
+    Refused(email_code::Refused),
+    Conflict(&'static str),
+}
+
+/// Checks the code and makes the account, in one transaction.
+async fn finish(
+    state: &AppState,
+    registration: &UserRegistration,
+    code: &str,
+    user_agent: Option<&str>,
+) -> Result<Finished, StorageError> {
+    let now = state.now();
+    let mut repository = state.database().transaction().await?;
+    match email_code::check(
+        state,
+        &mut *repository,
+        registration.email_authentication_id,
+        code,
+    )
+    .await?
+    {
+        Ok(_) => {}
+        Err(refused) => {
+            // Keeps the attempt counted.
+            repository.commit().await?;
+            return Ok(Finished::Refused(refused));
+        }
+    }
+    if repository
+        .user_registrations()
+        .complete(registration.id, now)
+        .await?
+        .is_none()
+    {
+        repository.rollback().await?;
+        return Ok(Finished::Conflict(
+            "This registration is already finished. Sign in instead.",
+        ));
+    }
+    if repository
+        .user_emails()
+        .find_by_email(&registration.email)
+        .await?
+        .is_some()
+    {
+        repository.rollback().await?;
+        return Ok(Finished::Conflict(
+            "This email address was added to another account meanwhile. Start again with another address.",
+        ));
+    }
+    let user = match repository.users().add(&registration.username, now).await {
+        Ok(user) => user,
+        Err(StorageError::Conflict(_)) => {
+            repository.rollback().await?;
+            return Ok(Finished::Conflict(
+                "This username was taken meanwhile. Start again with another username.",
+            ));
+        }
+        Err(error) => return Err(error),
+    };
+    repository
+        .user_passwords()
+        .add(
+            &user,
+            &registration.hashed_password,
+            registration.password_version,
+            None,
+            now,
+        )
+        .await?;
+    repository
+        .user_emails()
+        .add(&user, &registration.email, now)
+        .await?;
+    if let Some(token_id) = registration.registration_token_id
+        && repository
+            .registration_tokens()
+            .consume_by_id(token_id, now)
+            .await?
+            .is_none()
+    {
+        repository.rollback().await?;
+        return Ok(Finished::Conflict(
+            "The registration token was used up or revoked meanwhile, so no account was created.",
+        ));
+    }
+    ProvisionUser::new(user.id)
+        .with_display_name(registration.display_name.clone())
+        .schedule(&mut *repository, now)
+        .await?;
+    let browser_session = repository
+        .browser_sessions()
+        .add(&user, user_agent, now)
+        .await?;
+    repository
+        .browser_sessions()
+        .authenticate_with_password(&browser_session, now)
+        .await?;
+    repository.commit().await?;
+    Ok(Finished::Created(user, browser_session))
+}
+
+/// `POST /register/steps/{id}/resend`: a new code, within the rate limits.
+pub async fn resend_post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Form(form_data): Form<ResendForm>,
+) -> Response {
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    let registration = match pending_registration(&state, &id).await {
+        Ok(registration) => registration,
+        Err(response) => return response,
+    };
+    if let Err(error) = csrf::verify(&jar, &form_data.csrf, state.now()) {
+        return verify_page(
+            &state,
+            jar,
+            &registration,
+            StatusCode::FORBIDDEN,
+            Some(sentence(error)),
+            None,
+        );
+    }
+    if let Err(wait) = state
+        .limiters()
+        .email_send(ip, &registration.email, registration.id)
+    {
+        let refusal = too_many_emails(wait, Field::Form);
+        let mut response = verify_page(
+            &state,
+            jar,
+            &registration,
+            refusal.status,
+            Some(refusal.message),
+            None,
+        );
+        if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    let resent = async {
+        let mut repository = state.database().transaction().await?;
+        let authentication =
+            email_code::send(&state, &mut *repository, &registration.email, None).await?;
+        let updated = repository
+            .user_registrations()
+            .set_email_authentication(registration.id, authentication.id)
+            .await?;
+        repository.commit().await?;
+        Ok::<_, StorageError>(updated)
+    }
+    .await;
+    match resent {
+        Ok(Some(updated)) => verify_page(
+            &state,
+            jar,
+            &updated,
+            StatusCode::OK,
+            None,
+            Some(format!("A new code was sent to {}.", updated.email)),
+        ),
+        Ok(None) => state.error_page(
+            StatusCode::NOT_FOUND,
+            "Registration not found",
+            "This registration is already finished.",
+        ),
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+fn email_in_use() -> Refusal {
+    Refusal::new(
+        StatusCode::CONFLICT,
+        Field::Email,
+        "This email address is already used by another account. Use another one.",
+    )
+}
+
 fn taken() -> Refusal {
     Refusal::new(
         StatusCode::CONFLICT,
@@ -601,9 +1042,7 @@ fn form(
         server_name: site.server_name.clone(),
         username: kept.username,
         display_name: kept.display_name,
-        email: kept
-            .email
-            .filter(|_| site.password_registration_email_required),
+        email: kept.email,
         token: kept.token.filter(|_| site.registration_token_required),
         terms_accepted: kept.terms_accepted,
         email_required: site.password_registration_email_required,
@@ -619,13 +1058,6 @@ fn unavailable(state: &AppState) -> Option<Response> {
     let site = state.site_config();
     if !site.password_registration_enabled {
         return Some(registration_closed(state));
-    }
-    if site.password_registration_email_required {
-        return Some(state.error_page(
-            StatusCode::NOT_IMPLEMENTED,
-            "Registration is not available",
-            EMAIL_VERIFICATION_UNAVAILABLE,
-        ));
     }
     None
 }

@@ -156,7 +156,7 @@ pub async fn run_jobs(app: &TestApp) -> Vec<JobStatus> {
         repositories: Arc::new(app.database.clone()),
         homeserver: app.homeserver.clone(),
         clock: Arc::new(app.clock.clone()),
-        mailer: portcullis_jobs::email::Mailer::memory(),
+        mailer: app.mailer.clone(),
     };
     let worker = portcullis_jobs::register(
         portcullis_worker::Worker::new(Arc::new(app.database.clone()), Arc::new(app.clock.clone())),

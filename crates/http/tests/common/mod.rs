@@ -33,6 +33,8 @@ pub struct TestApp {
     pub database: Database,
     /// The homeserver the state provisions users and devices on.
     pub homeserver: Arc<MemoryHomeserver>,
+    /// The in-memory mailer the jobs run by `compat::run_jobs` send with.
+    pub mailer: portcullis_jobs::email::Mailer,
     _dir: tempfile::TempDir,
 }
 
@@ -96,6 +98,7 @@ pub async fn app_with(adjust: impl FnOnce(&mut portcullis_config::Config)) -> Te
         clock,
         database,
         homeserver,
+        mailer: portcullis_jobs::email::Mailer::memory(),
         _dir: dir,
     }
 }

@@ -135,6 +135,29 @@ impl RegistrationTokenRepository for SqlRepository {
         row.map(RegistrationToken::try_from).transpose()
     }
 
+    async fn consume_by_id(
+        &mut self,
+        id: Ulid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<RegistrationToken>, StorageError> {
+        const SQL: &str = concat!(
+            "UPDATE user_registration_tokens ",
+            "SET times_used = times_used + 1, last_used_at = $2 ",
+            "WHERE user_registration_token_id = $1 ",
+            "AND revoked_at IS NULL ",
+            "AND (expires_at IS NULL OR expires_at > $2) ",
+            "AND (usage_limit IS NULL OR times_used < usage_limit) ",
+            "RETURNING ",
+            columns!()
+        );
+        let row: Option<RegistrationTokenRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(DbId(id))
+            .bind(DbTime(now))
+            .fetch_optional(conn)
+            .await)?;
+        row.map(RegistrationToken::try_from).transpose()
+    }
+
     async fn revoke(
         &mut self,
         id: Ulid,

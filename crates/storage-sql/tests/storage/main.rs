@@ -31,4 +31,5 @@ mod types;
 mod upstream_provider;
 mod user;
 mod user_email;
+mod user_email_authentication;
 mod user_password;

@@ -45,6 +45,13 @@ pub trait RegistrationTokenRepository: Send {
         now: DateTime<Utc>,
     ) -> Result<Option<RegistrationToken>, StorageError>;
 
+    /// As [`consume`](Self::consume), for the token with this id.
+    async fn consume_by_id(
+        &mut self,
+        id: Ulid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<RegistrationToken>, StorageError>;
+
     /// Revokes the token at `now` (a token already revoked keeps its first revocation
     /// instant); `None` if there is no such token.
     async fn revoke(

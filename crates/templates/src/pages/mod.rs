@@ -17,6 +17,7 @@ mod index;
 mod logged_out;
 mod login;
 mod register;
+mod verify_email;
 
 use serde::Serialize;
 
@@ -39,6 +40,7 @@ pub use self::{
     logged_out::LoggedOutPage,
     login::LoginPage,
     register::{RegisterErrors, RegisterPage},
+    verify_email::VerifyEmailPage,
 };
 
 /// A page context and the template that renders it.

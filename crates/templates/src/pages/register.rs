@@ -26,7 +26,7 @@ pub struct RegisterPage {
     pub token: Option<String>,
     /// Whether the terms checkbox was ticked before an error.
     pub terms_accepted: bool,
-    /// Shows a required email address field.
+    /// Makes the email address field required (it is shown, optional, otherwise).
     pub email_required: bool,
     /// Shows a required registration token field.
     pub token_required: bool,
