@@ -61,6 +61,12 @@ matrix:
 account:
   password_registration_enabled: true
   password_registration_email_required: false
+# Every test signs in from 127.0.0.1; MAS's default allows 3 password attempts a minute per address.
+rate_limiting:
+  login:
+    per_ip:
+      burst: 100
+      per_second: 10
 YAML
 
 cd "$dir"

@@ -168,3 +168,53 @@ test('pages follow the colour scheme the browser asks for', async () => {
   }
   assert.notEqual(colours.light, colours.dark);
 });
+
+test('a device deep link, through sign-in, ends a session that Synapse then refuses', async () => {
+  // A session on a device, as a client would have it.
+  const config = await registerClient();
+  const verifier = client.randomPKCECodeVerifier();
+  const authorizationUrl = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid urn:matrix:client:api:* urn:matrix:client:device:BROWSERDEV3',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  });
+  const { context, page, callback } = await newPage();
+  await page.goto(authorizationUrl.href);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/consent\//);
+  await page.getByRole('button', { name: 'Allow' }).click();
+  const tokens = await client.authorizationCodeGrant(config, await callback(), {
+    pkceCodeVerifier: verifier,
+  });
+  assert.equal((await whoami(tokens.access_token)).status, 200);
+  await context.close();
+
+  // Element sends the user to account_management_uri with the device_delete action.
+  const metadata = await (await fetch(new URL('.well-known/openid-configuration', base))).json();
+  const link = new URL(metadata.account_management_uri);
+  link.searchParams.set('action', 'org.matrix.device_delete');
+  link.searchParams.set('device_id', 'BROWSERDEV3');
+  const fresh = await browser.newContext();
+  const account = await fresh.newPage();
+  await account.goto(link.href);
+  assert.match(account.url(), /\/login/);
+  await account.getByLabel('Username').fill(username);
+  await account.getByLabel('Password').fill(password);
+  await account.getByRole('button', { name: 'Sign in' }).click();
+  await account.waitForURL(/\/account\/devices\/BROWSERDEV3/);
+  assert.deepEqual(await unlabelledInputs(account), []);
+  await account.getByRole('button', { name: 'End this session' }).click();
+  await account.waitForLoadState();
+  await fresh.close();
+
+  // The device's deletion, queued by the end of the session, ends the token on Synapse.
+  let status = 200;
+  for (let attempt = 0; attempt < 100 && status !== 401; attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    ({ status } = await whoami(tokens.access_token));
+  }
+  assert.equal(status, 401, 'Synapse still accepts the token of the ended session');
+});
