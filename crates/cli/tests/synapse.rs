@@ -448,6 +448,29 @@ async fn an_issued_compatibility_token_works_on_synapse_and_may_be_an_admin_one(
     assert_eq!(user["name"], "@alice:localhost");
 }
 
+/// Two cross-signing master keys of alice (32 bytes each, unpadded base64).
+const FIRST_MASTER_KEY: &str = "Zmlyc3QtbWFzdGVyLWtleS1vZi1hbGljZS0wMTIzNDU";
+const SECOND_MASTER_KEY: &str = "c2Vjb25kLW1hc3Rlci1rZXktb2YtYWxpY2UtMDEyMzQ";
+
+/// Uploads `key` as alice's cross-signing master key with `token`.
+async fn upload_master_key(synapse: &TestSynapse, token: &str, key: &str) -> (u16, Value) {
+    let body = serde_json::json!({
+        "master_key": {
+            "user_id": "@alice:localhost",
+            "usage": ["master"],
+            "keys": {format!("ed25519:{key}"): key},
+        }
+    });
+    on_synapse(
+        synapse,
+        reqwest::Method::POST,
+        "_matrix/client/v3/keys/device_signing/upload",
+        token,
+        Some(body),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_cross_signing_reset_allowed_from_the_command_line_lets_new_keys_in() {
     let Some((deployment, synapse)) = deployment_with_alice().await else {
@@ -455,35 +478,15 @@ async fn a_cross_signing_reset_allowed_from_the_command_line_lets_new_keys_in() 
     };
     let token = deployment.manage(&["issue-compatibility-token", "alice", "XSIGNDEV01"]);
     let token = token.trim();
-    let master = |key: &str| {
-        serde_json::json!({
-            "master_key": {
-                "user_id": "@alice:localhost",
-                "usage": ["master"],
-                "keys": {format!("ed25519:{key}"): key},
-            }
-        })
-    };
-    let upload = |body: Value| {
-        on_synapse(
-            &synapse,
-            reqwest::Method::POST,
-            "_matrix/client/v3/keys/device_signing/upload",
-            token,
-            Some(body),
-        )
-    };
-    let first = "Zmlyc3QtbWFzdGVyLWtleS1vZi1hbGljZS0wMTIzNDU";
-    let second = "c2Vjb25kLW1hc3Rlci1rZXktb2YtYWxpY2UtMDEyMzQ";
 
-    let (status, answer) = upload(master(first)).await;
+    let (status, answer) = upload_master_key(&synapse, token, FIRST_MASTER_KEY).await;
     assert_eq!(status, 200, "the first keys need no approval: {answer}");
-    let (status, answer) = upload(master(second)).await;
+    let (status, answer) = upload_master_key(&synapse, token, SECOND_MASTER_KEY).await;
     assert_eq!(status, 401, "a replacement needs approval: {answer}");
 
     deployment.manage(&["allow-cross-signing-reset", "alice"]);
 
-    let (status, answer) = upload(master(second)).await;
+    let (status, answer) = upload_master_key(&synapse, token, SECOND_MASTER_KEY).await;
     assert_eq!(status, 200, "approved, the replacement goes in: {answer}");
 }
 
@@ -712,28 +715,9 @@ async fn a_cross_signing_reset_approved_on_the_account_page_lets_new_keys_in() {
     };
     let token = deployment.manage(&["issue-compatibility-token", "alice", "XSIGNWEB01"]);
     let token = token.trim();
-    let master = |key: &str| {
-        serde_json::json!({
-            "master_key": {
-                "user_id": "@alice:localhost",
-                "usage": ["master"],
-                "keys": {format!("ed25519:{key}"): key},
-            }
-        })
-    };
-    let upload = |body: Value| {
-        on_synapse(
-            &synapse,
-            reqwest::Method::POST,
-            "_matrix/client/v3/keys/device_signing/upload",
-            token,
-            Some(body),
-        )
-    };
-    let (status, _) = upload(master("Zmlyc3QtbWFzdGVyLWtleS1vZi1hbGljZS0wMTIzNDU")).await;
+    let (status, _) = upload_master_key(&synapse, token, FIRST_MASTER_KEY).await;
     assert_eq!(status, 200);
-    let replacement = master("c2Vjb25kLW1hc3Rlci1rZXktb2YtYWxpY2UtMDEyMzQ");
-    let (status, refusal) = upload(replacement.clone()).await;
+    let (status, refusal) = upload_master_key(&synapse, token, SECOND_MASTER_KEY).await;
     assert_eq!(status, 401, "{refusal}");
     // Synapse sends the user to our account page with the reset action.
     let approval_url = refusal["params"]["org.matrix.cross_signing_reset"]["url"]
@@ -779,6 +763,6 @@ async fn a_cross_signing_reset_approved_on_the_account_page_lets_new_keys_in() {
     .await;
     assert_eq!(status, 303);
 
-    let (status, answer) = upload(replacement).await;
+    let (status, answer) = upload_master_key(&synapse, token, SECOND_MASTER_KEY).await;
     assert_eq!(status, 200, "approved, the replacement goes in: {answer}");
 }
