@@ -5,12 +5,14 @@
 //! each, under the listener's optional prefix. Handlers are thin: they extract, call one
 //! service function, and answer in the caller's protocol.
 
+pub mod assets;
 pub mod client_ip;
 pub mod compat;
 pub mod connection_info;
 pub mod cookies;
 pub mod csrf;
 pub mod discovery;
+pub mod graphql;
 pub mod health;
 pub mod homeserver;
 pub mod human;
@@ -293,6 +295,8 @@ pub const AVAILABLE_RESOURCES: &[ResourceName] = &[
     ResourceName::Human,
     ResourceName::OAuth,
     ResourceName::Compat,
+    ResourceName::GraphQl,
+    ResourceName::Assets,
     ResourceName::Health,
     ResourceName::ConnectionInfo,
 ];
@@ -337,6 +341,7 @@ pub fn router(
     state: AppState,
 ) -> Result<Router, UnavailableResource> {
     check_resources(resources)?;
+    let has_human = resources.iter().any(|r| r.name == ResourceName::Human);
 
     let mut router = Router::new();
     for resource in resources {
@@ -345,6 +350,10 @@ pub fn router(
             ResourceName::Human => router.merge(human::router()),
             ResourceName::OAuth => router.merge(oauth::router()),
             ResourceName::Compat => router.merge(compat::router()),
+            ResourceName::GraphQl => router.merge(graphql::router()),
+            // The pages serve the stylesheet themselves; only add it where they are not.
+            ResourceName::Assets if has_human => router,
+            ResourceName::Assets => router.merge(assets::router()),
             ResourceName::Health => router.merge(health::router()),
             ResourceName::ConnectionInfo => router.merge(connection_info::router()),
             // `check_resources` refused everything else above.

@@ -76,10 +76,10 @@ async fn a_resource_not_built_yet_is_refused_with_its_name() {
     let app = app().await;
     let resources = [
         Resource::new(ResourceName::Health),
-        Resource::new(ResourceName::GraphQl),
+        Resource::new(ResourceName::AdminApi),
     ];
-    let error = router(&resources, None, app.state.clone()).expect_err("graphql is not available");
-    assert_eq!(error.name, "graphql");
+    let error = router(&resources, None, app.state.clone()).expect_err("adminapi is not available");
+    assert_eq!(error.name, "adminapi");
     assert!(
         error.to_string().contains("health"),
         "lists what is available: {error}"
@@ -135,5 +135,40 @@ async fn webfinger_points_at_the_issuer_and_needs_a_resource() {
     assert_eq!(
         get(app, "/.well-known/webfinger").await.0,
         StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn the_default_mas_listener_starts_with_assets_and_an_unserved_graphql() {
+    let app = app().await;
+    let resources: Vec<Resource> = [
+        ResourceName::Discovery,
+        ResourceName::Human,
+        ResourceName::OAuth,
+        ResourceName::Compat,
+        ResourceName::GraphQl,
+        ResourceName::Assets,
+    ]
+    .into_iter()
+    .map(Resource::new)
+    .collect();
+    let with_pages = router(&resources, None, app.state.clone()).expect("MAS's default builds");
+    let (status, body) = get(with_pages.clone(), "/assets/portcullis.css").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains('{'), "a stylesheet: {body}");
+    let (status, body) = get(with_pages, "/graphql").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("no GraphQL API"), "{body}");
+
+    // The assets alone, on a listener without pages, still serve the stylesheet.
+    let assets_only = router(
+        &[Resource::new(ResourceName::Assets)],
+        None,
+        app.state.clone(),
+    )
+    .expect("assets builds");
+    assert_eq!(
+        get(assets_only, "/assets/portcullis.css").await.0,
+        StatusCode::OK
     );
 }

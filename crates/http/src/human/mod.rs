@@ -78,16 +78,5 @@ pub fn router() -> Router<AppState> {
             "/.well-known/change-password",
             get(account::well_known_change_password),
         )
-        .route("/assets/portcullis.css", get(stylesheet))
-}
-
-/// The one stylesheet, embedded in the binary.
-async fn stylesheet() -> impl axum::response::IntoResponse {
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        portcullis_templates::Templates::stylesheet(),
-    )
+        .merge(crate::assets::router())
 }
