@@ -183,6 +183,8 @@ mod tests {
             login_with_email_allowed: false,
             email_change_allowed: true,
             email_rate_limits: Default::default(),
+            password_recovery_enabled: false,
+            recovery_rate_limits: Default::default(),
             displayname_change_allowed: true,
             password_change_allowed: true,
             account_deactivation_allowed: true,

@@ -145,7 +145,8 @@ impl AppState {
             &parts.site.login_rate_limits,
             &parts.site.registration_rate_limit,
         )
-        .with_email(&parts.site.email_rate_limits);
+        .with_email(&parts.site.email_rate_limits)
+        .with_recovery(&parts.site.recovery_rate_limits);
         let algs: Vec<&str> = signing_algorithms.iter().map(|alg| alg.as_str()).collect();
         let discovery_document = axum::body::Bytes::from(
             discovery::provider_metadata(&parts.urls, &parts.site, &algs).to_string(),

@@ -20,7 +20,8 @@ use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock as _};
 use portcullis_config::sections::rate_limiting::{
-    EmailAuthenticationRateLimits, LoginRateLimits, RateLimiterConfig, RateLimitingConfig,
+    AccountRecoveryRateLimits, EmailAuthenticationRateLimits, LoginRateLimits, RateLimiterConfig,
+    RateLimitingConfig,
 };
 use ulid::Ulid;
 
@@ -38,6 +39,8 @@ pub struct Limiters {
     email_per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     email_per_address: Arc<DefaultKeyedRateLimiter<String>>,
     email_per_session: Arc<DefaultKeyedRateLimiter<Ulid>>,
+    recovery_per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    recovery_per_address: Arc<DefaultKeyedRateLimiter<String>>,
 }
 
 impl std::fmt::Debug for Limiters {
@@ -79,6 +82,7 @@ impl Limiters {
     #[must_use]
     pub fn new(login: &LoginRateLimits, registration: &RateLimiterConfig) -> Self {
         let email_defaults = EmailAuthenticationRateLimits::default();
+        let recovery_defaults = AccountRecoveryRateLimits::default();
         let burst = NonZeroU32::new(USER_CODE_BURST).expect("the burst is a non-zero constant");
         let user_code = Quota::with_period(USER_CODE_PERIOD)
             .expect("the period is a non-zero constant")
@@ -93,6 +97,10 @@ impl Limiters {
             email_per_session: Arc::new(RateLimiter::keyed(quota(
                 &email_defaults.emails_per_session,
             ))),
+            recovery_per_ip: Arc::new(RateLimiter::keyed(quota(&recovery_defaults.per_ip))),
+            recovery_per_address: Arc::new(RateLimiter::keyed(quota(
+                &recovery_defaults.per_address,
+            ))),
         }
     }
 
@@ -104,6 +112,27 @@ impl Limiters {
         self.email_per_address = Arc::new(RateLimiter::keyed(quota(&email.per_address)));
         self.email_per_session = Arc::new(RateLimiter::keyed(quota(&email.emails_per_session)));
         self
+    }
+
+    /// These limiters with the password recovery limits `recovery`
+    /// (`rate_limiting.account_recovery`).
+    #[must_use]
+    pub fn with_recovery(mut self, recovery: &AccountRecoveryRateLimits) -> Self {
+        self.recovery_per_ip = Arc::new(RateLimiter::keyed(quota(&recovery.per_ip)));
+        self.recovery_per_address = Arc::new(RateLimiter::keyed(quota(&recovery.per_address)));
+        self
+    }
+
+    /// Counts one password recovery request from `ip` for `address`; `Err(wait)` once either
+    /// is over its limit. Addresses are compared lowercase.
+    pub fn recovery_request(&self, ip: Option<IpAddr>, address: &str) -> Result<(), Duration> {
+        let key = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        self.recovery_per_ip
+            .check_key(&key)
+            .map_err(|not_until| wait_time(&not_until))?;
+        self.recovery_per_address
+            .check_key(&address.to_lowercase())
+            .map_err(|not_until| wait_time(&not_until))
     }
 
     /// Counts one verification email sent from `ip` to `address` for the verification

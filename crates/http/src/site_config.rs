@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use portcullis_config::{
     Config,
-    sections::rate_limiting::{EmailAuthenticationRateLimits, LoginRateLimits, RateLimiterConfig},
+    sections::rate_limiting::{
+        AccountRecoveryRateLimits, EmailAuthenticationRateLimits, LoginRateLimits,
+        RateLimiterConfig,
+    },
 };
 
 /// What the service offers and how, as far as request handling is concerned.
@@ -31,6 +34,11 @@ pub struct SiteConfig {
     /// How fast verification codes may be sent and tried
     /// (`rate_limiting.email_authentication`).
     pub email_rate_limits: EmailAuthenticationRateLimits,
+    /// Whether a forgotten password can be reset through a link sent by email
+    /// (`account.password_recovery_enabled`, with passwords in use).
+    pub password_recovery_enabled: bool,
+    /// The limits of recovery requests (`rate_limiting.account_recovery`).
+    pub recovery_rate_limits: AccountRecoveryRateLimits,
     /// Whether users may change their display name (`account.displayname_change_allowed`).
     pub displayname_change_allowed: bool,
     /// Whether users may change their password: `account.password_change_allowed`, and
@@ -76,6 +84,9 @@ impl SiteConfig {
             login_with_email_allowed: config.account.login_with_email_allowed,
             email_change_allowed: config.account.email_change_allowed,
             email_rate_limits: config.rate_limiting.email_authentication.clone(),
+            password_recovery_enabled: config.passwords.enabled
+                && config.account.password_recovery_enabled,
+            recovery_rate_limits: config.rate_limiting.account_recovery.clone(),
             displayname_change_allowed: config.account.displayname_change_allowed,
             password_change_allowed: config.passwords.enabled
                 && config.account.password_change_allowed,

@@ -183,6 +183,20 @@ impl UrlBuilder {
         self.join(&format!("register/steps/{registration_id}/resend"))
     }
 
+    /// Where a forgotten password is recovered: the address form.
+    #[must_use]
+    pub fn recover(&self) -> Url {
+        self.join("recover")
+    }
+
+    /// The link of a recovery email, carrying its `ticket`.
+    #[must_use]
+    pub fn recover_complete(&self, ticket: &str) -> Url {
+        let mut url = self.join("recover/complete");
+        url.query_pairs_mut().append_pair("ticket", ticket);
+        url
+    }
+
     /// Where a signed-in user adds an email address.
     #[must_use]
     pub fn account_add_email(&self) -> Url {

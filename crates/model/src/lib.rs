@@ -40,7 +40,8 @@ pub use self::{
     state::{InvalidTransition, UnknownName},
     upstream::UpstreamProvider,
     user::{
-        RegistrationToken, User, UserEmail, UserEmailAuthentication, UserPassword, UserRegistration,
+        RegistrationToken, User, UserEmail, UserEmailAuthentication, UserPassword,
+        UserRecoveryTicket, UserRegistration,
     },
 };
 pub use ulid::Ulid;

@@ -159,6 +159,34 @@ impl UserEmailAuthentication {
     }
 }
 
+/// A password recovery ticket: the secret of a link sent to one of the user's addresses,
+/// good once, for a short while, to choose a new password.
+///
+/// The ticket itself is not part of this value: it is stored only as its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserRecoveryTicket {
+    /// Internal identifier.
+    pub id: Ulid,
+    /// The user whose password it resets.
+    pub user_id: Ulid,
+    /// The address the link was sent to.
+    pub email: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// After this instant the ticket is refused.
+    pub expires_at: DateTime<Utc>,
+    /// Set when the ticket was used.
+    pub consumed_at: Option<DateTime<Utc>>,
+}
+
+impl UserRecoveryTicket {
+    /// Whether the ticket could still be used at `now`.
+    #[must_use]
+    pub fn is_usable(&self, now: DateTime<Utc>) -> bool {
+        self.consumed_at.is_none() && self.expires_at > now
+    }
+}
+
 /// A registration waiting for its email address to be verified: everything the form gave,
 /// the password already hashed.
 #[derive(Clone, PartialEq, Eq, Serialize)]

@@ -8,7 +8,8 @@ use portcullis_storage::{
     DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
     RefreshTokenRepository, RegistrationTokenRepository, Repository, StorageError,
     UpstreamProviderRepository, UserEmailAuthenticationRepository, UserEmailRepository,
-    UserPasswordRepository, UserRegistrationRepository, UserRepository,
+    UserPasswordRepository, UserRecoveryTicketRepository, UserRegistrationRepository,
+    UserRepository,
 };
 use sqlx::{Postgres, Sqlite};
 
@@ -165,6 +166,10 @@ impl Repository for SqlRepository {
     }
 
     fn user_email_authentications(&mut self) -> &mut dyn UserEmailAuthenticationRepository {
+        self
+    }
+
+    fn user_recovery_tickets(&mut self) -> &mut dyn UserRecoveryTicketRepository {
         self
     }
 

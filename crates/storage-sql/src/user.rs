@@ -3,6 +3,7 @@
 mod email;
 mod email_authentication;
 mod password;
+mod recovery_ticket;
 mod registration;
 mod registration_token;
 mod session;

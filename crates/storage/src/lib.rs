@@ -58,6 +58,7 @@ pub use self::{
         email::UserEmailRepository,
         email_authentication::UserEmailAuthenticationRepository,
         password::UserPasswordRepository,
+        recovery_ticket::UserRecoveryTicketRepository,
         registration::{NewUserRegistration, UserRegistrationRepository},
         registration_token::RegistrationTokenRepository,
         session::BrowserSessionRepository,

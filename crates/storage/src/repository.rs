@@ -9,7 +9,7 @@ use crate::{
     DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
     RefreshTokenRepository, RegistrationTokenRepository, StorageError, UpstreamProviderRepository,
     UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
-    UserRegistrationRepository, UserRepository,
+    UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository,
 };
 
 /// One database transaction, through which every repository is reached.
@@ -74,6 +74,9 @@ pub trait Repository: Send {
 
     /// The codes sent to verify email addresses.
     fn user_email_authentications(&mut self) -> &mut dyn UserEmailAuthenticationRepository;
+
+    /// The password recovery tickets.
+    fn user_recovery_tickets(&mut self) -> &mut dyn UserRecoveryTicketRepository;
 
     /// The registrations waiting for their email address to be verified.
     fn user_registrations(&mut self) -> &mut dyn UserRegistrationRepository;

@@ -3,6 +3,7 @@
 pub mod email;
 pub mod email_authentication;
 pub mod password;
+pub mod recovery_ticket;
 pub mod registration;
 pub mod registration_token;
 pub mod session;

@@ -13,9 +13,10 @@ use crate::{
         AccountCrossSigningResetPage, AccountDeactivatePage, AccountDeactivatedPage,
         AccountDevicePage, AccountLockedPage, AccountNav, AccountPasswordPage, AccountProfilePage,
         AccountSection, AccountSessionsPage, ClientView, CompatSsoPage, ConsentPage,
-        DeviceConsentPage, DeviceDonePage, DeviceLinkPage, EndSessionPage, ErrorPage, FormPostPage,
-        IndexPage, LoggedOutPage, LoginPage, Page, PasswordChangeErrors, RegisterErrors,
-        RegisterPage, SessionKind, SessionView, Timestamp, VerifyEmailPage,
+        DeviceConsentPage, DeviceDonePage, DeviceLinkPage, EmailView, EndSessionPage, ErrorPage,
+        FormPostPage, IndexPage, LoggedOutPage, LoginPage, Page, PasswordChangeErrors,
+        RecoverCompletePage, RecoverPage, RecoverSentPage, RegisterErrors, RegisterPage,
+        SessionKind, SessionView, Timestamp, VerifyEmailPage,
     },
     scope::describe_scopes,
     site::Branding,
@@ -102,11 +103,57 @@ pub(crate) fn check_all(templates: &Templates) -> Result<(), TemplateError> {
             }
         }
         check_account_pages(templates, &site)?;
+        check_recovery_pages(templates, &site)?;
     }
     Ok(())
 }
 
 /// The account pages, each with everything shown and with as little as possible.
+fn check_recovery_pages(templates: &Templates, site: &Site) -> Result<(), TemplateError> {
+    for full in [true, false] {
+        let some = |text: &str| full.then(|| text.to_owned());
+        check_page(
+            templates,
+            site,
+            &RecoverPage {
+                csrf: "csrf-token".to_owned(),
+                email: some("<alice@example.com>"),
+                error: some("Too many requests."),
+                login_url: "/auth/login".to_owned(),
+            },
+        )?;
+        check_page(
+            templates,
+            site,
+            &RecoverCompletePage {
+                csrf: "csrf-token".to_owned(),
+                ticket: "T".repeat(32),
+                action: "/auth/recover/complete?ticket=TTT".to_owned(),
+                username: "alice".to_owned(),
+                errors: if full {
+                    PasswordChangeErrors {
+                        current_password: None,
+                        new_password: some("Too weak."),
+                        new_password_confirm: some("Not the same."),
+                        form: some("Something went wrong."),
+                    }
+                } else {
+                    PasswordChangeErrors::default()
+                },
+            },
+        )?;
+    }
+    check_page(
+        templates,
+        site,
+        &RecoverSentPage {
+            email: "alice@example.com".to_owned(),
+            recover_url: "/auth/recover".to_owned(),
+            login_url: "/auth/login".to_owned(),
+        },
+    )
+}
+
 fn check_account_pages(templates: &Templates, site: &Site) -> Result<(), TemplateError> {
     for (full, section) in [
         (true, AccountSection::Profile),
@@ -131,10 +178,24 @@ fn check_account_pages(templates: &Templates, site: &Site) -> Result<(), Templat
                 display_name_input: some("<Alice>"),
                 display_name_error: some("The display name is too long."),
                 emails: if full {
-                    vec!["alice@example.com".to_owned(), "a@example.org".to_owned()]
+                    vec![
+                        EmailView {
+                            email: "alice@example.com".to_owned(),
+                            remove_url: "/auth/account/emails/E1/remove".to_owned(),
+                        },
+                        EmailView {
+                            email: "a@example.org".to_owned(),
+                            remove_url: "/auth/account/emails/E2/remove".to_owned(),
+                        },
+                    ]
                 } else {
                     Vec::new()
                 },
+                email_change_allowed: full,
+                add_email_url: "/auth/account/emails".to_owned(),
+                email_input: some("<a@example.com>"),
+                email_error: some("This address is already in use."),
+                email_password_required: full,
                 notice: some("Your display name is on its way to the homeserver."),
             },
         )?;

@@ -112,6 +112,15 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../templates/logged_out.html"),
     ),
     ("login.html", include_str!("../templates/login.html")),
+    ("recover.html", include_str!("../templates/recover.html")),
+    (
+        "recover_complete.html",
+        include_str!("../templates/recover_complete.html"),
+    ),
+    (
+        "recover_sent.html",
+        include_str!("../templates/recover_sent.html"),
+    ),
     ("register.html", include_str!("../templates/register.html")),
     (
         "verify_email.html",

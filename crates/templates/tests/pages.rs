@@ -746,6 +746,14 @@ fn account_nav() -> portcullis_templates::pages::AccountNav {
 }
 
 fn profile(displayname_change_allowed: bool) -> portcullis_templates::pages::AccountProfilePage {
+    profile_with_emails(displayname_change_allowed, false, false)
+}
+
+fn profile_with_emails(
+    displayname_change_allowed: bool,
+    email_change_allowed: bool,
+    email_password_required: bool,
+) -> portcullis_templates::pages::AccountProfilePage {
     portcullis_templates::pages::AccountProfilePage {
         nav: account_nav(),
         csrf: "csrf-token".to_owned(),
@@ -756,9 +764,56 @@ fn profile(displayname_change_allowed: bool) -> portcullis_templates::pages::Acc
         display_name_url: "/account/profile".to_owned(),
         display_name_input: None,
         display_name_error: None,
-        emails: vec!["alice@example.com".to_owned()],
+        emails: vec![portcullis_templates::pages::EmailView {
+            email: "alice@example.com".to_owned(),
+            remove_url: "/account/emails/E1/remove".to_owned(),
+        }],
+        email_change_allowed,
+        add_email_url: "/account/emails".to_owned(),
+        email_input: None,
+        email_error: None,
+        email_password_required,
         notice: None,
     }
+}
+
+#[test]
+fn the_profile_shows_the_email_forms_only_when_allowed() {
+    let templates = embedded();
+
+    let allowed = templates
+        .render_page(&site(), &profile_with_emails(false, true, false))
+        .expect("renders");
+    let refused = templates
+        .render_page(&site(), &profile_with_emails(false, false, false))
+        .expect("renders");
+
+    assert!(allowed.contains(r#"action="/account/emails""#));
+    assert!(allowed.contains(r#"<label for="new-email">Email address</label>"#));
+    assert!(allowed.contains(r#"action="/account/emails/E1/remove""#));
+    assert!(
+        !allowed.contains(r#"name="password""#),
+        "a recent sign-in needs no password"
+    );
+    assert!(refused.contains("alice@example.com"));
+    assert!(!refused.contains(r#"action="/account/emails""#));
+    assert!(!refused.contains("/remove"));
+}
+
+#[test]
+fn the_remove_forms_ask_for_the_password_when_the_sign_in_is_old() {
+    let mut page = profile_with_emails(false, true, true);
+    page.emails.push(portcullis_templates::pages::EmailView {
+        email: "second@example.com".to_owned(),
+        remove_url: "/account/emails/E2/remove".to_owned(),
+    });
+    page.email_error = Some("Wrong password.".to_owned());
+    let html = embedded().render_page(&site(), &page).expect("renders");
+
+    assert!(html.contains(r#"<label for="remove-password-1">Your password</label>"#));
+    assert!(html.contains(r#"<label for="remove-password-2">Your password</label>"#));
+    assert_eq!(html.matches(r#"name="password""#).count(), 2);
+    assert!(html.contains(r#"role="alert" id="email-error">Wrong password."#));
 }
 
 #[test]
@@ -816,4 +871,56 @@ fn the_email_code_page_has_a_labelled_code_field_and_a_resend_form() {
     );
     assert!(html.contains(r#"role="alert" id="code-error">This code is not right."#));
     assert!(html.contains(r#"href="/register/password">Start again</a>"#));
+}
+
+#[test]
+fn the_recovery_pages_have_labelled_fields_and_say_nothing_of_the_account() {
+    use portcullis_templates::pages::{
+        PasswordChangeErrors, RecoverCompletePage, RecoverPage, RecoverSentPage,
+    };
+    let templates = embedded();
+
+    let form = templates
+        .render_page(
+            &site(),
+            &RecoverPage {
+                csrf: "the-csrf-token".to_owned(),
+                email: Some("<bob@example.com>".to_owned()),
+                error: None,
+                login_url: "/login".to_owned(),
+            },
+        )
+        .expect("renders");
+    let sent = templates
+        .render_page(
+            &site(),
+            &RecoverSentPage {
+                email: "bob@example.com".to_owned(),
+                recover_url: "/recover".to_owned(),
+                login_url: "/login".to_owned(),
+            },
+        )
+        .expect("renders");
+    let complete = templates
+        .render_page(
+            &site(),
+            &RecoverCompletePage {
+                csrf: "the-csrf-token".to_owned(),
+                ticket: "TICKET".to_owned(),
+                action: "/recover/complete?ticket=TICKET".to_owned(),
+                username: "bob".to_owned(),
+                errors: PasswordChangeErrors {
+                    new_password: Some("Too weak.".to_owned()),
+                    ..PasswordChangeErrors::default()
+                },
+            },
+        )
+        .expect("renders");
+
+    assert!(form.contains(r#"<label for="email">Email address</label>"#));
+    assert!(form.contains("&lt;bob@example.com&gt;"));
+    assert!(sent.contains("If an account has the address"));
+    assert!(complete.contains(r#"<label for="new-password">New password</label>"#));
+    assert!(complete.contains(r#"<input type="hidden" name="ticket" value="TICKET">"#));
+    assert!(complete.contains(r#"id="new-password-error">Too weak."#));
 }

@@ -282,6 +282,9 @@ fn form(
         }
         page.registration_url = Some(url.to_string());
     }
+    if state.site_config().password_recovery_enabled {
+        page.recovery_url = Some(state.urls().recover().to_string());
+    }
     (jar, state.render(status, &page)).into_response()
 }
 

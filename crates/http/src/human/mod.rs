@@ -7,6 +7,7 @@ pub mod index;
 pub mod login;
 pub mod logout;
 pub mod post_auth;
+pub mod recover;
 pub mod register;
 
 use axum::{
@@ -25,6 +26,11 @@ pub fn router() -> Router<AppState> {
             get(crate::oauth::end_session::get).post(crate::oauth::end_session::post),
         )
         .route("/logout", post(logout::post))
+        .route("/recover", get(recover::get).post(recover::post))
+        .route(
+            "/recover/complete",
+            get(recover::complete_get).post(recover::complete_post),
+        )
         .route("/register", get(register::get))
         .route(
             "/register/password",
@@ -55,6 +61,16 @@ pub fn router() -> Router<AppState> {
         .route("/account", get(account::without_slash))
         .route("/account/", get(account::profile::get))
         .route("/account/profile", post(account::profile::post))
+        .route("/account/emails", post(account::emails::add))
+        .route(
+            "/account/emails/verify/{id}",
+            get(account::emails::verify_get).post(account::emails::verify_post),
+        )
+        .route(
+            "/account/emails/verify/{id}/resend",
+            post(account::emails::resend),
+        )
+        .route("/account/emails/{id}/remove", post(account::emails::remove))
         .route("/account/sessions", get(account::sessions::list))
         .route("/account/sessions/{id}/end", post(account::sessions::end))
         .route(

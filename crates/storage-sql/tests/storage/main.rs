@@ -33,3 +33,4 @@ mod user;
 mod user_email;
 mod user_email_authentication;
 mod user_password;
+mod user_recovery_ticket;

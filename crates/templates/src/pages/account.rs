@@ -78,7 +78,8 @@ pub struct SessionView {
 /// `account/profile.html`: who the user is, their display name and email addresses.
 ///
 /// When `displayname_change_allowed`, a form posts `csrf` and `display_name` to
-/// `display_name_url`. A sign-out form posts `csrf` to `{base_path}/logout`.
+/// `display_name_url`. When `email_change_allowed`, a form adds an address and each address
+/// has a remove form. A sign-out form posts `csrf` to `{base_path}/logout`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccountProfilePage {
     pub nav: AccountNav,
@@ -99,9 +100,27 @@ pub struct AccountProfilePage {
     /// Why the display name was refused.
     pub display_name_error: Option<String>,
     /// The user's email addresses.
-    pub emails: Vec<String>,
+    pub emails: Vec<EmailView>,
+    /// Shows the forms that add and remove addresses.
+    pub email_change_allowed: bool,
+    /// Where the "Add an address" form posts `csrf` and `email`.
+    pub add_email_url: String,
+    /// What was typed in the address field before an error.
+    pub email_input: Option<String>,
+    /// Why adding or removing an address was refused.
+    pub email_error: Option<String>,
+    /// The remove forms ask for the password (no sign-in in the last 5 minutes).
+    pub email_password_required: bool,
     /// A confirmation of what was just done.
     pub notice: Option<String>,
+}
+
+/// One email address on the profile page, with where its remove form posts `csrf` (and
+/// `password` when required).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmailView {
+    pub email: String,
+    pub remove_url: String,
 }
 
 impl Page for AccountProfilePage {

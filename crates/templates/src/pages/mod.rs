@@ -16,6 +16,7 @@ mod form_post;
 mod index;
 mod logged_out;
 mod login;
+mod recover;
 mod register;
 mod verify_email;
 
@@ -25,8 +26,8 @@ pub use self::{
     account::{
         AccountCrossSigningResetPage, AccountDeactivatePage, AccountDeactivatedPage,
         AccountDevicePage, AccountLockedPage, AccountNav, AccountPasswordPage, AccountProfilePage,
-        AccountSection, AccountSessionsPage, PasswordChangeErrors, SessionKind, SessionView,
-        Timestamp,
+        AccountSection, AccountSessionsPage, EmailView, PasswordChangeErrors, SessionKind,
+        SessionView, Timestamp,
     },
     compat_sso::CompatSsoPage,
     consent::{ClientView, ConsentPage},
@@ -39,6 +40,7 @@ pub use self::{
     index::IndexPage,
     logged_out::LoggedOutPage,
     login::LoginPage,
+    recover::{RecoverCompletePage, RecoverPage, RecoverSentPage},
     register::{RegisterErrors, RegisterPage},
     verify_email::VerifyEmailPage,
 };

@@ -6,8 +6,11 @@
 //!   (`?action=org.matrix.devices_list`, `…device_view&device_id=…`), see [`destination`];
 //! - `/account/sessions` lists the browser, OAuth 2.0 and compatibility sessions, and
 //!   `/account/devices/{device_id}` one device's, each with a form to end it;
-//! - `/account/password`, `/account/cross-signing-reset` and `/account/deactivate` need the
-//!   user to prove again who they are (see [`reauth_rule`]).
+//! - `/account/emails…` add an email address (verified with a code) and remove one, see
+//!   [`emails`];
+//! - `/account/password`, `/account/cross-signing-reset`, `/account/deactivate` and the
+//!   removal of an email address need the user to prove again who they are (see
+//!   [`reauth_rule`]).
 //!
 //! Every page needs a browser session: without one it sends the browser to sign in, and back
 //! to the same page (the deep link included) afterwards. A locked or deactivated user is
@@ -16,6 +19,7 @@
 
 pub mod cross_signing;
 pub mod deactivate;
+pub mod emails;
 pub mod password;
 pub mod profile;
 pub mod sessions;

@@ -1,5 +1,6 @@
 //! `GET /account/`: the profile page, and where MSC4191 deep links land; `POST
-//! /account/profile`: the display name form.
+//! /account/profile`: the display name form. The email address forms of the page are handled
+//! in [`super::emails`].
 //!
 //! The display name lives on the homeserver only. A new one goes there through a
 //! `provision-user` job, so that a homeserver down at that moment still gets it; removing it
@@ -14,10 +15,13 @@ use axum::{
 use portcullis_homeserver::HomeserverError;
 use portcullis_jobs::provision_user::ProvisionUser;
 use portcullis_storage::StorageError;
-use portcullis_templates::pages::{AccountProfilePage, AccountSection};
+use portcullis_templates::pages::{AccountProfilePage, AccountSection, EmailView};
 use serde::Deserialize;
 
-use super::{Destination, csrf_refusal, csrf_token, destination, nav, require_user, with_done};
+use super::{
+    Destination, csrf_refusal, csrf_token, destination, nav, needs_password, require_user,
+    with_done,
+};
 use crate::{
     AppState,
     cookies::CookieJar,
@@ -61,6 +65,8 @@ pub async fn get(
                     Some("Your new display name is on its way to the homeserver.")
                 }
                 Some("display_name_removed") => Some("Your display name has been removed."),
+                Some("email_added") => Some("The email address has been added."),
+                Some("email_removed") => Some("The email address has been removed."),
                 _ => None,
             };
             return page(
@@ -68,9 +74,10 @@ pub async fn get(
                 jar,
                 &signed_in,
                 StatusCode::OK,
-                None,
-                None,
-                notice.map(str::to_owned),
+                Feedback {
+                    notice: notice.map(str::to_owned),
+                    ..Feedback::default()
+                },
             )
             .await;
         }
@@ -115,9 +122,11 @@ pub async fn post(
             jar,
             &signed_in,
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some(form.display_name.clone()),
-            Some(problem.to_owned()),
-            None,
+            Feedback {
+                display_name_input: Some(form.display_name.clone()),
+                display_name_error: Some(problem.to_owned()),
+                ..Feedback::default()
+            },
         )
         .await;
     }
@@ -179,15 +188,23 @@ fn check_display_name(name: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// What the profile page says about the last form sent, beyond the stored state.
+#[derive(Debug, Default)]
+pub(crate) struct Feedback {
+    pub display_name_input: Option<String>,
+    pub display_name_error: Option<String>,
+    pub email_input: Option<String>,
+    pub email_error: Option<String>,
+    pub notice: Option<String>,
+}
+
 /// The profile page; the display name is read from the homeserver.
-async fn page(
+pub(crate) async fn page(
     state: &AppState,
     jar: CookieJar,
     signed_in: &SignedIn,
     status: StatusCode,
-    display_name_input: Option<String>,
-    display_name_error: Option<String>,
-    notice: Option<String>,
+    feedback: Feedback,
 ) -> Response {
     let user = &signed_in.user;
     let emails = async {
@@ -197,9 +214,25 @@ async fn page(
         Ok::<_, StorageError>(emails)
     }
     .await;
+    let urls = state.urls();
     let emails = match emails {
-        Ok(emails) => emails.into_iter().map(|email| email.email).collect(),
+        Ok(emails) => emails
+            .into_iter()
+            .map(|email| EmailView {
+                remove_url: urls.account_remove_email(email.id).to_string(),
+                email: email.email,
+            })
+            .collect(),
         Err(error) => return state.internal_error_page(&error),
+    };
+    let email_change_allowed = state.site_config().email_change_allowed;
+    let email_password_required = if email_change_allowed {
+        match needs_password(state, signed_in).await {
+            Ok(required) => required,
+            Err(error) => return state.internal_error_page(&error),
+        }
+    } else {
+        false
     };
     let (display_name, display_name_unavailable) = match state
         .homeserver()
@@ -221,10 +254,15 @@ async fn page(
         display_name_unavailable,
         displayname_change_allowed: state.site_config().displayname_change_allowed,
         display_name_url: state.urls().account_profile().to_string(),
-        display_name_input,
-        display_name_error,
+        display_name_input: feedback.display_name_input,
+        display_name_error: feedback.display_name_error,
         emails,
-        notice,
+        email_change_allowed,
+        add_email_url: urls.account_add_email().to_string(),
+        email_input: feedback.email_input,
+        email_error: feedback.email_error,
+        email_password_required,
+        notice: feedback.notice,
     };
     (jar, state.render(status, &page)).into_response()
 }

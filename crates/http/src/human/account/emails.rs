@@ -1,0 +1,517 @@
+//! The email addresses of the profile page (`account.email_change_allowed`):
+//!
+//! - `POST /account/emails` checks the address, refuses one that anyone already has, and sends
+//!   a 6-digit code to it ([`email_code`]);
+//! - `GET`/`POST /account/emails/verify/{id}` takes the code; the right one adds the address
+//!   (verified) and queues a `provision-user` job that pushes the new list to the homeserver;
+//!   `POST …/resend` sends a new code, within the email rate limits;
+//! - `POST /account/emails/{id}/remove` removes an address after the re-authentication of the
+//!   account pages ([`super::reauth_rule`]), and queues `provision-user` too.
+//!
+//! When the switch is off, every one of them answers 403 and the profile shows no form.
+
+use axum::{
+    Form,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use portcullis_jobs::provision_user::ProvisionUser;
+use portcullis_model::UserEmailAuthentication;
+use portcullis_storage::StorageError;
+use portcullis_templates::pages::VerifyEmailPage;
+use serde::Deserialize;
+use ulid::Ulid;
+use zeroize::Zeroizing;
+
+use super::{
+    ReauthFailure, csrf_refusal, csrf_token, profile, reauthenticate, require_user, retry_after,
+    with_done,
+};
+use crate::{
+    AppState,
+    client_ip::ClientIp,
+    cookies::CookieJar,
+    human::{email_code, post_auth::PostAuthAction},
+    session::SignedIn,
+};
+
+/// The message when an address is already someone's (this user's included); it does not say
+/// whose.
+pub(crate) const ADDRESS_IN_USE: &str = "This email address is already in use.";
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+pub struct RemoveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: Zeroizing<String>,
+}
+
+fn unavailable(state: &AppState) -> Option<Response> {
+    (!state.site_config().email_change_allowed).then(|| {
+        super::disabled(
+            state,
+            "Email address changes are disabled",
+            "This server does not let you add or remove email addresses here.",
+        )
+    })
+}
+
+/// The signed-in user, or the response to send instead.
+async fn user(state: &AppState, jar: CookieJar) -> Result<(CookieJar, SignedIn), Response> {
+    require_user(state, jar, PostAuthAction::manage_account(None, None)).await
+}
+
+/// The profile page again, with a problem about the addresses.
+async fn refuse(
+    state: &AppState,
+    jar: CookieJar,
+    signed_in: &SignedIn,
+    status: StatusCode,
+    input: Option<String>,
+    message: impl Into<String>,
+) -> Response {
+    profile::page(
+        state,
+        jar,
+        signed_in,
+        status,
+        profile::Feedback {
+            email_input: input,
+            email_error: Some(message.into()),
+            ..profile::Feedback::default()
+        },
+    )
+    .await
+}
+
+fn too_many_emails(wait: std::time::Duration) -> String {
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    format!(
+        "Too many codes were sent. Wait {minutes} minute{} and try again.",
+        if minutes == 1 { "" } else { "s" }
+    )
+}
+
+/// `POST /account/emails`: sends a code to a new address.
+pub async fn add(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<AddForm>,
+) -> Response {
+    let (jar, signed_in) = match user(&state, jar).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
+        return response;
+    }
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    let invalid = StatusCode::UNPROCESSABLE_ENTITY;
+    let input = Some(form.email.clone());
+    let address = match portcullis_email::parse_address(&form.email) {
+        Ok(address) => address.to_string(),
+        Err(error) => {
+            return refuse(
+                &state,
+                jar,
+                &signed_in,
+                invalid,
+                input,
+                format!("This email address is not valid: {}.", error.reason),
+            )
+            .await;
+        }
+    };
+    let taken = async {
+        let mut repository = state.database().read_transaction().await?;
+        let found = repository.user_emails().find_by_email(&address).await?;
+        repository.rollback().await?;
+        Ok::<_, StorageError>(found.is_some())
+    }
+    .await;
+    match taken {
+        Ok(false) => {}
+        Ok(true) => {
+            return refuse(&state, jar, &signed_in, invalid, input, ADDRESS_IN_USE).await;
+        }
+        Err(error) => return state.internal_error_page(&error),
+    }
+    if let Err(wait) = state
+        .limiters()
+        .email_send(ip, &address, signed_in.session.id)
+    {
+        let response = refuse(
+            &state,
+            jar,
+            &signed_in,
+            StatusCode::TOO_MANY_REQUESTS,
+            input,
+            too_many_emails(wait),
+        )
+        .await;
+        return retry_after(response, Some(wait));
+    }
+    let user_id = signed_in.user.id;
+    let sent = async {
+        let mut repository = state.database().transaction().await?;
+        let authentication =
+            email_code::send(&state, &mut *repository, &address, Some(user_id)).await?;
+        repository.commit().await?;
+        Ok::<_, StorageError>(authentication)
+    }
+    .await;
+    match sent {
+        Ok(authentication) => {
+            tracing::info!(user.id = %user_id, "email code sent for a new address");
+            let url = state.urls().account_verify_email(authentication.id);
+            (jar, Redirect::to(url.as_str())).into_response()
+        }
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+/// The user's pending authentication `id`, or the page saying there is none (any more).
+async fn pending(
+    state: &AppState,
+    signed_in: &SignedIn,
+    id: &str,
+) -> Result<UserEmailAuthentication, Response> {
+    let not_found = || {
+        state.error_page(
+            StatusCode::NOT_FOUND,
+            "Code not found",
+            "This code is unknown, expired or already used. Add the address again from your account page.",
+        )
+    };
+    let Ok(id) = id.parse::<Ulid>() else {
+        return Err(not_found());
+    };
+    let found = async {
+        let mut repository = state.database().read_transaction().await?;
+        let found = repository.user_email_authentications().find(id).await?;
+        repository.rollback().await?;
+        Ok::<_, StorageError>(found)
+    }
+    .await;
+    match found {
+        Ok(Some(authentication))
+            if authentication.user_id == Some(signed_in.user.id)
+                && authentication.completed_at.is_none() =>
+        {
+            Ok(authentication)
+        }
+        Ok(_) => Err(not_found()),
+        Err(error) => Err(state.internal_error_page(&error)),
+    }
+}
+
+fn verify_page(
+    state: &AppState,
+    jar: CookieJar,
+    authentication: &UserEmailAuthentication,
+    status: StatusCode,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let (jar, csrf) = csrf_token(state, jar);
+    let urls = state.urls();
+    let page = VerifyEmailPage {
+        csrf,
+        email: authentication.email.clone(),
+        action: urls.account_verify_email(authentication.id).to_string(),
+        resend_url: urls
+            .account_resend_email_code(authentication.id)
+            .to_string(),
+        restart_url: Some(urls.account_management_uri().to_string()),
+        error,
+        notice,
+    };
+    (jar, state.render(status, &page)).into_response()
+}
+
+/// `GET /account/emails/verify/{id}`: the form for the code.
+pub async fn verify_get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+) -> Response {
+    let (jar, signed_in) = match user(&state, jar).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    match pending(&state, &signed_in, &id).await {
+        Ok(authentication) => verify_page(&state, jar, &authentication, StatusCode::OK, None, None),
+        Err(response) => response,
+    }
+}
+
+/// What became of a submitted code.
+enum Outcome {
+    Added,
+    Refused(email_code::Refused),
+    InUse,
+}
+
+/// `POST /account/emails/verify/{id}`: checks the code and, when right, adds the address.
+pub async fn verify_post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    let (jar, signed_in) = match user(&state, jar).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
+        return response;
+    }
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    let authentication = match pending(&state, &signed_in, &id).await {
+        Ok(authentication) => authentication,
+        Err(response) => return response,
+    };
+    let user = &signed_in.user;
+    let now = state.now();
+    let outcome = async {
+        let mut repository = state.database().transaction().await?;
+        let checked =
+            email_code::check(&state, &mut *repository, authentication.id, &form.code).await?;
+        let outcome = match checked {
+            Err(refused) => Outcome::Refused(refused),
+            Ok(completed) => {
+                match repository
+                    .user_emails()
+                    .add(user, &completed.email, now)
+                    .await
+                {
+                    Ok(_) => {
+                        ProvisionUser::new(user.id)
+                            .schedule(&mut *repository, now)
+                            .await?;
+                        Outcome::Added
+                    }
+                    // Someone added it since the code was sent: nothing is kept.
+                    Err(StorageError::Conflict(_)) => {
+                        repository.rollback().await?;
+                        return Ok(Outcome::InUse);
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+        };
+        repository.commit().await?;
+        Ok::<_, StorageError>(outcome)
+    }
+    .await;
+    match outcome {
+        Ok(Outcome::Added) => {
+            tracing::info!(user.id = %user.id, "email address added on the account page");
+            let url = with_done(state.urls().account_management_uri(), "email_added");
+            (jar, Redirect::to(url.as_str())).into_response()
+        }
+        Ok(Outcome::Refused(refused)) => verify_page(
+            &state,
+            jar,
+            &authentication,
+            refused.status(),
+            Some(refused.message().to_owned()),
+            None,
+        ),
+        Ok(Outcome::InUse) => {
+            refuse(
+                &state,
+                jar,
+                &signed_in,
+                StatusCode::CONFLICT,
+                None,
+                ADDRESS_IN_USE,
+            )
+            .await
+        }
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+/// `POST /account/emails/verify/{id}/resend`: a new code, within the rate limits; the form
+/// of the new code follows.
+pub async fn resend(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let (jar, signed_in) = match user(&state, jar).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
+        return response;
+    }
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    let authentication = match pending(&state, &signed_in, &id).await {
+        Ok(authentication) => authentication,
+        Err(response) => return response,
+    };
+    if let Err(wait) = state
+        .limiters()
+        .email_send(ip, &authentication.email, signed_in.session.id)
+    {
+        let response = verify_page(
+            &state,
+            jar,
+            &authentication,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(too_many_emails(wait)),
+            None,
+        );
+        return retry_after(response, Some(wait));
+    }
+    let user_id = signed_in.user.id;
+    let sent = async {
+        let mut repository = state.database().transaction().await?;
+        let fresh = email_code::send(
+            &state,
+            &mut *repository,
+            &authentication.email,
+            Some(user_id),
+        )
+        .await?;
+        repository.commit().await?;
+        Ok::<_, StorageError>(fresh)
+    }
+    .await;
+    match sent {
+        Ok(fresh) => {
+            let url = state.urls().account_verify_email(fresh.id);
+            (jar, Redirect::to(url.as_str())).into_response()
+        }
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+/// `POST /account/emails/{id}/remove`: removes one of the user's addresses, after the
+/// re-authentication.
+pub async fn remove(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Form(form): Form<RemoveForm>,
+) -> Response {
+    let (jar, signed_in) = match user(&state, jar).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
+        return response;
+    }
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    let user = &signed_in.user;
+    let not_found = || {
+        state.error_page(
+            StatusCode::NOT_FOUND,
+            "Email address not found",
+            "This email address is not one of yours, or was already removed.",
+        )
+    };
+    let Ok(id) = id.parse::<Ulid>() else {
+        return not_found();
+    };
+    let mine = async {
+        let mut repository = state.database().read_transaction().await?;
+        let emails = repository.user_emails().list_for_user(user).await?;
+        repository.rollback().await?;
+        Ok::<_, StorageError>(emails.iter().any(|email| email.id == id))
+    }
+    .await;
+    match mine {
+        Ok(true) => {}
+        Ok(false) => return not_found(),
+        Err(error) => return state.internal_error_page(&error),
+    }
+
+    match reauthenticate(&state, ip, &signed_in, form.password).await {
+        Ok(()) => {}
+        Err(ReauthFailure::Page(response)) => return response,
+        Err(ReauthFailure::Form {
+            status,
+            message,
+            retry_after: wait,
+        }) => {
+            let response = refuse(&state, jar, &signed_in, status, None, message).await;
+            return retry_after(response, wait);
+        }
+    }
+
+    let now = state.now();
+    let removed = async {
+        let mut repository = state.database().transaction().await?;
+        let removed = repository.user_emails().remove(id).await?;
+        if removed {
+            ProvisionUser::new(user.id)
+                .schedule(&mut *repository, now)
+                .await?;
+        }
+        repository.commit().await?;
+        Ok::<_, StorageError>(removed)
+    }
+    .await;
+    match removed {
+        Ok(true) => {
+            tracing::info!(user.id = %user.id, "email address removed on the account page");
+            let url = with_done(state.urls().account_management_uri(), "email_removed");
+            (jar, Redirect::to(url.as_str())).into_response()
+        }
+        Ok(false) => not_found(),
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_are_said_in_whole_minutes() {
+        assert!(too_many_emails(std::time::Duration::from_secs(5)).contains("1 minute and"));
+        assert!(too_many_emails(std::time::Duration::from_secs(61)).contains("2 minutes"));
+    }
+}

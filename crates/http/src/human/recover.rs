@@ -1,0 +1,416 @@
+//! Password recovery by email (`account.password_recovery_enabled`, with passwords in use):
+//!
+//! - `GET`/`POST /recover` takes an email address and always answers the same page, whether
+//!   an account has it or not. Requests are rate-limited per client address and per email
+//!   address (`rate_limiting.account_recovery`). When an active user has the address, a ticket
+//!   (32 random letters and digits, stored hashed, valid [`TICKET_TTL`], usable once) is made
+//!   and the link `/recover/complete?ticket=…` is queued for sending, in one transaction.
+//! - `GET /recover/complete?ticket=…` shows the new password form; `POST` checks the new
+//!   password (twice, strength), hashes it outside any transaction, then in one transaction
+//!   uses the ticket (a single conditional update), stores the password and starts a browser
+//!   session, and sends the browser to `/account/`.
+//!
+//! When disabled, every one of them answers 404.
+
+use axum::{
+    Form,
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use chrono::TimeDelta;
+use portcullis_jobs::{
+    email::messages::{self, Locale},
+    send_email::SendEmail,
+};
+use portcullis_model::{User, UserRecoveryTicket};
+use portcullis_passwords::PasswordError;
+use portcullis_storage::{Repository, StorageError};
+use portcullis_templates::pages::{
+    PasswordChangeErrors, RecoverCompletePage, RecoverPage, RecoverSentPage,
+};
+use rand::{Rng as _, distributions::Alphanumeric};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::account::{csrf_refusal, csrf_token, retry_after};
+use crate::{AppState, client_ip::ClientIp, cookies::CookieJar, session};
+
+/// How long a recovery link works.
+pub const TICKET_TTL: TimeDelta = TimeDelta::minutes(10);
+
+/// How many characters a ticket has.
+const TICKET_LENGTH: usize = 32;
+
+#[derive(Deserialize)]
+pub struct RecoverForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TicketQuery {
+    #[serde(default)]
+    ticket: String,
+}
+
+#[derive(Deserialize)]
+pub struct CompleteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ticket: String,
+    #[serde(default)]
+    new_password: Zeroizing<String>,
+    #[serde(default)]
+    new_password_confirm: Zeroizing<String>,
+}
+
+/// A fresh ticket: 32 random letters and digits.
+fn new_ticket() -> String {
+    let mut rng = rand::thread_rng();
+    (0..TICKET_LENGTH)
+        .map(|_| char::from(rng.sample(Alphanumeric)))
+        .collect()
+}
+
+fn unavailable(state: &AppState) -> Option<Response> {
+    (!state.site_config().password_recovery_enabled).then(|| {
+        state.error_page(
+            StatusCode::NOT_FOUND,
+            "Password recovery is not available",
+            "This server does not reset forgotten passwords by email. Contact its administrators.",
+        )
+    })
+}
+
+fn form(
+    state: &AppState,
+    jar: CookieJar,
+    status: StatusCode,
+    email: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let (jar, csrf) = csrf_token(state, jar);
+    let page = RecoverPage {
+        csrf,
+        email,
+        error,
+        login_url: state.urls().login().to_string(),
+    };
+    (jar, state.render(status, &page)).into_response()
+}
+
+/// `GET /recover`.
+pub async fn get(State(state): State<AppState>, jar: CookieJar) -> Response {
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    form(&state, jar, StatusCode::OK, None, None)
+}
+
+/// `POST /recover`: the same answer for every address; a link for an active user who has it.
+pub async fn post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Form(form_data): Form<RecoverForm>,
+) -> Response {
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    if let Some(response) = csrf_refusal(&state, &jar, &form_data.csrf) {
+        return response;
+    }
+    let address = match portcullis_email::parse_address(&form_data.email) {
+        Ok(address) => address.to_string(),
+        Err(error) => {
+            return form(
+                &state,
+                jar,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(form_data.email),
+                Some(format!(
+                    "This email address is not valid: {}.",
+                    error.reason
+                )),
+            );
+        }
+    };
+    if let Err(wait) = state.limiters().recovery_request(ip, &address) {
+        tracing::info!(client.ip = ?ip, "password recovery rate limit reached");
+        let response = form(
+            &state,
+            jar,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(address),
+            Some("Too many requests. Wait a few minutes and try again.".to_owned()),
+        );
+        return retry_after(response, Some(wait));
+    }
+
+    let sent = async {
+        let mut repository = state.database().transaction().await?;
+        let sent = send_link(&state, &mut *repository, &address).await?;
+        repository.commit().await?;
+        Ok::<_, StorageError>(sent)
+    }
+    .await;
+    match sent {
+        Ok(Some(user)) => {
+            tracing::info!(user.id = %user.id, "password recovery link queued");
+        }
+        Ok(None) => {
+            tracing::info!("password recovery asked for an address of no active user");
+        }
+        Err(error) => return state.internal_error_page(&error),
+    }
+    let page = RecoverSentPage {
+        email: address,
+        recover_url: state.urls().recover().to_string(),
+        login_url: state.urls().login().to_string(),
+    };
+    (jar, state.render(StatusCode::OK, &page)).into_response()
+}
+
+/// Makes a ticket for the active user who has `address`, if any, and queues the email with
+/// the link, in `repo`'s transaction.
+async fn send_link(
+    state: &AppState,
+    repo: &mut dyn Repository,
+    address: &str,
+) -> Result<Option<User>, StorageError> {
+    let Some(email) = repo.user_emails().find_by_email(address).await? else {
+        return Ok(None);
+    };
+    let Some(user) = repo.users().find_by_id(email.user_id).await? else {
+        return Ok(None);
+    };
+    if !user.is_active() {
+        return Ok(None);
+    }
+    let now = state.now();
+    let ticket = new_ticket();
+    repo.user_recovery_tickets()
+        .add(&user, &email.email, &ticket, now, TICKET_TTL)
+        .await?;
+    let site = state.site_config();
+    let service_name = site
+        .service_name
+        .clone()
+        .unwrap_or_else(|| site.server_name.clone());
+    let link = state.urls().recover_complete(&ticket);
+    let outgoing = messages::password_recovery(
+        Locale::default(),
+        &email.email,
+        &service_name,
+        &user.username,
+        link.as_str(),
+    );
+    SendEmail::new(outgoing).schedule(repo, now).await?;
+    Ok(Some(user))
+}
+
+/// The page of a link that cannot be used.
+fn link_refused(state: &AppState, expired: bool) -> Response {
+    if expired {
+        state.error_page(
+            StatusCode::GONE,
+            "This link has expired",
+            "This password recovery link has expired or was already used. Ask for a new one from the sign-in page.",
+        )
+    } else {
+        state.error_page(
+            StatusCode::NOT_FOUND,
+            "This link is not valid",
+            "This password recovery link is not valid. Check that it was copied whole, or ask for a new one from the sign-in page.",
+        )
+    }
+}
+
+/// The usable ticket and its active user, or the page saying why not.
+async fn usable_ticket(
+    state: &AppState,
+    ticket: &str,
+) -> Result<(UserRecoveryTicket, User), Response> {
+    if ticket.is_empty() {
+        return Err(link_refused(state, false));
+    }
+    let found = async {
+        let mut repository = state.database().read_transaction().await?;
+        let found = repository
+            .user_recovery_tickets()
+            .find_by_ticket(ticket)
+            .await?;
+        let user = match &found {
+            Some(found) => repository.users().find_by_id(found.user_id).await?,
+            None => None,
+        };
+        repository.rollback().await?;
+        Ok::<_, StorageError>(found.zip(user))
+    }
+    .await;
+    match found {
+        Ok(Some((found, user))) if found.is_usable(state.now()) && user.is_active() => {
+            Ok((found, user))
+        }
+        Ok(Some(_)) => Err(link_refused(state, true)),
+        Ok(None) => Err(link_refused(state, false)),
+        Err(error) => Err(state.internal_error_page(&error)),
+    }
+}
+
+fn complete_form(
+    state: &AppState,
+    jar: CookieJar,
+    status: StatusCode,
+    ticket: &str,
+    user: &User,
+    errors: PasswordChangeErrors,
+) -> Response {
+    let (jar, csrf) = csrf_token(state, jar);
+    let page = RecoverCompletePage {
+        csrf,
+        ticket: ticket.to_owned(),
+        action: state.urls().recover_complete(ticket).to_string(),
+        username: user.username.clone(),
+        errors,
+    };
+    (jar, state.render(status, &page)).into_response()
+}
+
+/// `GET /recover/complete?ticket=…`: the new password form.
+pub async fn complete_get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<TicketQuery>,
+) -> Response {
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    match usable_ticket(&state, &query.ticket).await {
+        Ok((_, user)) => complete_form(
+            &state,
+            jar,
+            StatusCode::OK,
+            &query.ticket,
+            &user,
+            PasswordChangeErrors::default(),
+        ),
+        Err(response) => response,
+    }
+}
+
+/// `POST /recover/complete`: uses the ticket, sets the new password and signs the user in.
+pub async fn complete_post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Form(form_data): Form<CompleteForm>,
+) -> Response {
+    if let Some(refusal) = unavailable(&state) {
+        return refusal;
+    }
+    if let Some(response) = csrf_refusal(&state, &jar, &form_data.csrf) {
+        return response;
+    }
+    let ticket = form_data.ticket.as_str();
+    let user = match usable_ticket(&state, ticket).await {
+        Ok((_, user)) => user,
+        Err(response) => return response,
+    };
+    let invalid = StatusCode::UNPROCESSABLE_ENTITY;
+    let refuse = |errors| complete_form(&state, jar.clone(), invalid, ticket, &user, errors);
+    if form_data.new_password.is_empty() {
+        return refuse(PasswordChangeErrors {
+            new_password: Some("Choose a new password.".to_owned()),
+            ..PasswordChangeErrors::default()
+        });
+    }
+    if *form_data.new_password != *form_data.new_password_confirm {
+        return refuse(PasswordChangeErrors {
+            new_password_confirm: Some(
+                "The two passwords do not match. Type the same password in both fields.".to_owned(),
+            ),
+            ..PasswordChangeErrors::default()
+        });
+    }
+    if let Err(weak) = state
+        .passwords()
+        .check_complexity(&form_data.new_password, &[user.username.as_str()])
+    {
+        return refuse(PasswordChangeErrors {
+            new_password: Some(weak.to_string()),
+            ..PasswordChangeErrors::default()
+        });
+    }
+
+    // Hashing takes a while, and on SQLite an open transaction holds the write lock.
+    let (version, hashed) = match state.passwords().hash(form_data.new_password).await {
+        Ok(hashed) => hashed,
+        Err(PasswordError::Busy) => return super::account::busy(&state),
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok());
+    let now = state.now();
+    let done = async {
+        let mut repository = state.database().transaction().await?;
+        let Some(used) = repository
+            .user_recovery_tickets()
+            .consume(ticket, now)
+            .await?
+        else {
+            repository.rollback().await?;
+            return Ok(None);
+        };
+        let user = match repository.users().find_by_id(used.user_id).await? {
+            Some(user) if user.is_active() => user,
+            _ => {
+                repository.rollback().await?;
+                return Ok(None);
+            }
+        };
+        repository
+            .user_passwords()
+            .add(&user, &hashed, u32::from(version), None, now)
+            .await?;
+        let browser_session = repository
+            .browser_sessions()
+            .add(&user, user_agent, now)
+            .await?;
+        repository
+            .browser_sessions()
+            .authenticate_with_password(&browser_session, now)
+            .await?;
+        repository.commit().await?;
+        Ok::<_, StorageError>(Some(browser_session))
+    }
+    .await;
+    match done {
+        Ok(Some(browser_session)) => {
+            tracing::info!(user.id = %user.id, user.username = %user.username, "password reset through a recovery link");
+            let jar = session::remember(&state, jar, &browser_session);
+            let url = state.urls().account_management_uri();
+            (jar, Redirect::to(url.as_str())).into_response()
+        }
+        Ok(None) => link_refused(&state, true),
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tickets_are_32_random_letters_and_digits() {
+        let ticket = new_ticket();
+        assert_eq!(ticket.len(), 32);
+        assert!(ticket.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_ne!(ticket, new_ticket());
+    }
+}
