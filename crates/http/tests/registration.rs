@@ -947,6 +947,23 @@ async fn the_terms_of_service_must_be_accepted_when_the_site_has_them() {
     )
     .await;
     assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
+
+    // The acceptance is recorded, with the terms' address.
+    let mut repo = app.database.transaction().await.expect("tx");
+    let user = repo
+        .users()
+        .find_by_username("bob")
+        .await
+        .expect("lookup")
+        .expect("the user exists");
+    let accepted_terms = repo
+        .user_terms()
+        .list_for_user(&user)
+        .await
+        .expect("listed");
+    repo.rollback().await.expect("rollback");
+    let urls: Vec<&str> = accepted_terms.iter().map(|(url, _)| url.as_str()).collect();
+    assert_eq!(urls, vec!["https://example.com/terms"]);
 }
 
 // --- abuse -----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ use portcullis_storage::{
     RefreshTokenRepository, RegistrationTokenRepository, Repository, StorageError,
     UpstreamProviderRepository, UserEmailAuthenticationRepository, UserEmailRepository,
     UserPasswordRepository, UserRecoveryTicketRepository, UserRegistrationRepository,
-    UserRepository,
+    UserRepository, UserTermsRepository,
 };
 use sqlx::{Postgres, Sqlite};
 
@@ -102,6 +102,10 @@ impl Repository for SqlRepository {
     }
 
     fn user_emails(&mut self) -> &mut dyn UserEmailRepository {
+        self
+    }
+
+    fn user_terms(&mut self) -> &mut dyn UserTermsRepository {
         self
     }
 

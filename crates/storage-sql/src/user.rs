@@ -7,6 +7,7 @@ mod recovery_ticket;
 mod registration;
 mod registration_token;
 mod session;
+mod terms;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -62,5 +62,6 @@ pub use self::{
         registration::{NewUserRegistration, UserRegistrationRepository},
         registration_token::RegistrationTokenRepository,
         session::BrowserSessionRepository,
+        terms::UserTermsRepository,
     },
 };

@@ -8,7 +8,7 @@ use crate::{
     CompatSessionRepository, CompatSsoLoginRepository, ConsentRepository,
     DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
     RefreshTokenRepository, RegistrationTokenRepository, StorageError, UpstreamProviderRepository,
-    UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
+    UserEmailAuthenticationRepository, UserEmailRepository, UserTermsRepository, UserPasswordRepository,
     UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository,
 };
 
@@ -26,6 +26,9 @@ pub trait Repository: Send {
 
     /// The users' email addresses.
     fn user_emails(&mut self) -> &mut dyn UserEmailRepository;
+
+    /// The terms of service users accepted.
+    fn user_terms(&mut self) -> &mut dyn UserTermsRepository;
 
     /// The browser sessions and their authentications.
     fn browser_sessions(&mut self) -> &mut dyn BrowserSessionRepository;

@@ -7,6 +7,7 @@ pub mod recovery_ticket;
 pub mod registration;
 pub mod registration_token;
 pub mod session;
+pub mod terms;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

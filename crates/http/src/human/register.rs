@@ -560,6 +560,7 @@ async fn create(
         repository.rollback().await?;
         return Ok(Err(token_not_valid()));
     }
+    record_terms(state, &mut *repository, &user, now).await?;
     // The homeserver learns about the user from the job queue, so that a homeserver that goes
     // down now still gets the user when it is back. The display name lives there only.
     ProvisionUser::new(user.id)
@@ -888,6 +889,8 @@ async fn finish(
             "The registration token was used up or revoked meanwhile, so no account was created.",
         ));
     }
+    // The form refused to go on without the terms accepted.
+    record_terms(state, &mut *repository, &user, now).await?;
     ProvisionUser::new(user.id)
         .with_display_name(registration.display_name.clone())
         .schedule(&mut *repository, now)
@@ -1104,6 +1107,23 @@ fn describe_wait(wait: Duration) -> String {
             unit(minutes, "minute", "minutes")
         ),
     }
+}
+
+/// Records that the new user accepted the terms of service, when there are some
+/// (`branding.tos_uri`): registration cannot go on without ticking the box.
+async fn record_terms(
+    state: &AppState,
+    repository: &mut dyn portcullis_storage::Repository,
+    user: &User,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StorageError> {
+    if let Some(tos_uri) = &state.site_config().tos_uri {
+        repository
+            .user_terms()
+            .accept(user, tos_uri.as_str(), now)
+            .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -34,3 +34,4 @@ mod user_email;
 mod user_email_authentication;
 mod user_password;
 mod user_recovery_ticket;
+mod user_terms;
