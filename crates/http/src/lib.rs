@@ -375,7 +375,9 @@ pub fn router(
         _ => router,
     };
 
-    Ok(router.layer(TraceLayer::new_for_http()))
+    Ok(router
+        .layer(axum::middleware::from_fn(pages::negotiate_language))
+        .layer(TraceLayer::new_for_http()))
 }
 
 async fn not_found() -> impl IntoResponse {

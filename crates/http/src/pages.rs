@@ -1,10 +1,12 @@
 //! Pages for people: rendering with the site's branding, and the headers every page carries.
 
 use axum::{
+    extract::Request,
     http::{HeaderName, HeaderValue, StatusCode, header},
+    middleware::Next,
     response::{Html, IntoResponse, Response},
 };
-use portcullis_templates::{Page, Site, pages::ErrorPage};
+use portcullis_templates::{Locale, Page, Site, negotiate, pages::ErrorPage};
 
 use crate::AppState;
 
@@ -12,8 +14,50 @@ use crate::AppState;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; style-src 'self'; img-src 'self' https: data:; \
      form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'";
 
+tokio::task_local! {
+    /// The language negotiated for the request being served, set by [`negotiate_language`].
+    static LOCALE: Locale;
+}
+
+/// The language of the pages of the request being served: the one negotiated from its
+/// `Accept-Language` by [`negotiate_language`], English outside a request.
+#[must_use]
+pub fn current_locale() -> Locale {
+    LOCALE.try_with(|locale| *locale).unwrap_or_default()
+}
+
+/// Middleware: negotiates the language of the pages from `Accept-Language`, for every page
+/// rendered while serving the request, and marks HTML responses `Vary: Accept-Language`.
+pub async fn negotiate_language(request: Request, next: Next) -> Response {
+    let locale = negotiate(
+        request
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|value| value.to_str().ok()),
+    );
+    let mut response = LOCALE.scope(locale, next.run(request)).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    if is_html {
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("accept-language"));
+    }
+    response
+}
+
+/// The text of `key` in the language of the request being served (see
+/// [`portcullis_templates::translate`]), for messages that handlers pass to pages.
+#[must_use]
+pub fn tr(key: &str, args: &[(&str, &str)]) -> String {
+    portcullis_templates::translate(current_locale(), key, args)
+}
+
 impl AppState {
-    /// The branding and paths every page needs.
+    /// The branding and paths every page needs, in the language of the request.
     #[must_use]
     pub fn site(&self) -> Site {
         let settings = self.site_config();
@@ -26,6 +70,7 @@ impl AppState {
         site.base_path = self.urls().base().path().trim_end_matches('/').to_owned();
         site.branding.policy_uri = settings.policy_uri.as_ref().map(ToString::to_string);
         site.branding.tos_uri = settings.tos_uri.as_ref().map(ToString::to_string);
+        site.lang = current_locale().tag().to_owned();
         site
     }
 
@@ -66,8 +111,8 @@ impl AppState {
         tracing::error!(error = %error, "internal error while serving a page");
         self.error_page(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong",
-            "The service could not complete this request. Please try again in a moment.",
+            &tr("error.internal_title", &[]),
+            tr("error.internal_message", &[]),
         )
     }
 }

@@ -8,8 +8,8 @@ use crate::{
     CompatSessionRepository, CompatSsoLoginRepository, ConsentRepository,
     DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
     RefreshTokenRepository, RegistrationTokenRepository, StorageError, UpstreamProviderRepository,
-    UserEmailAuthenticationRepository, UserEmailRepository, UserTermsRepository, UserPasswordRepository,
-    UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository,
+    UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
+    UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository, UserTermsRepository,
 };
 
 /// One database transaction, through which every repository is reached.

@@ -32,7 +32,12 @@ const VOID_ELEMENTS: &[&str] = &[
 const UNLABELLED_INPUT_TYPES: &[&str] = &["hidden", "submit", "reset", "button", "image"];
 
 pub(crate) fn check_all(templates: &Templates) -> Result<(), TemplateError> {
-    for site in [sample_site(), minimal_site()] {
+    // The French site renders every page with the French catalog too.
+    let french_site = Site {
+        lang: "fr".to_owned(),
+        ..sample_site()
+    };
+    for site in [sample_site(), minimal_site(), french_site] {
         for page in sample_logins() {
             check_page(templates, &site, &page)?;
         }

@@ -7,6 +7,7 @@
 //! JavaScript; the form post page alone runs a one-line script, under a CSP nonce.
 
 mod check;
+pub mod i18n;
 pub mod pages;
 mod scope;
 mod site;
@@ -19,11 +20,13 @@ use std::{
 };
 
 use minijinja::{
-    AutoEscape, Environment, ErrorKind, Output, State, UndefinedBehavior, value::Value,
+    AutoEscape, Environment, ErrorKind, Output, State, UndefinedBehavior,
+    value::{Kwargs, Value},
 };
 use serde::Serialize;
 
 pub use crate::{
+    i18n::{Locale, negotiate, translate},
     pages::Page,
     scope::{ScopeView, describe_scope, describe_scopes},
     site::{Branding, Site},
@@ -233,6 +236,7 @@ impl Templates {
         env.set_trim_blocks(true);
         env.set_formatter(html_formatter);
         env.set_lstrip_blocks(true);
+        env.add_function("_", translate_function);
 
         let mut overrides = HashMap::new();
         if let Some(dir) = override_dir {
@@ -330,6 +334,31 @@ impl Templates {
             detail: describe(error),
         }
     }
+}
+
+/// The templates' `_(key, name=value, ...)`: the text of `key` in the language of the page
+/// (the context's `lang`), its `{name}` placeholders filled in. The result is escaped like
+/// any other value.
+fn translate_function(
+    state: &State,
+    key: &str,
+    kwargs: Kwargs,
+) -> Result<String, minijinja::Error> {
+    let locale = state
+        .lookup("lang")
+        .and_then(|lang| lang.as_str().and_then(Locale::from_tag))
+        .unwrap_or_default();
+    let mut values = Vec::new();
+    for name in kwargs.args() {
+        let value: Value = kwargs.get(name)?;
+        values.push((name, value.to_string()));
+    }
+    kwargs.assert_all_used()?;
+    let args: Vec<(&str, &str)> = values
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    Ok(translate(locale, key, &args))
 }
 
 /// minijinja's formatter, except that `/` is left alone in HTML: escaping it protects nothing

@@ -18,8 +18,12 @@ const MATRIX_CLIENT_PREFIXES: [&str; 2] = [
 pub struct ScopeView {
     /// The scope token itself.
     pub token: String,
-    /// What it allows, in a sentence.
+    /// What it allows, in a sentence, in English.
     pub description: String,
+    /// The translation key of that sentence, for the pages' `_()`.
+    pub key: String,
+    /// The value of the sentence's `{value}` placeholder (a device ID, an unknown scope).
+    pub value: String,
     /// Whether it grants administrative powers over other people's accounts, which pages
     /// point out.
     pub admin: bool,
@@ -29,9 +33,12 @@ impl ScopeView {
     /// Describes one scope token.
     #[must_use]
     pub fn new(token: &str) -> Self {
+        let (key, value) = scope_text(token);
         Self {
             token: token.to_owned(),
             description: describe_scope(token),
+            key: key.to_owned(),
+            value,
             admin: is_admin_scope(token),
         }
     }
@@ -52,23 +59,21 @@ pub fn describe_scopes(scope: &str) -> Vec<ScopeView> {
         .collect()
 }
 
-/// What a scope token allows, in one sentence for the person consenting.
+/// What a scope token allows, in one sentence for the person consenting, in English.
 #[must_use]
 pub fn describe_scope(token: &str) -> String {
+    let (key, value) = scope_text(token);
+    crate::i18n::translate(crate::i18n::Locale::En, key, &[("value", &value)])
+}
+
+/// The translation key of a scope's sentence, and the value of its `{value}` placeholder.
+fn scope_text(token: &str) -> (&'static str, String) {
     match token {
-        "openid" => return "See your username and confirm that it is you".to_owned(),
-        "email" => return "See your email address".to_owned(),
-        "urn:synapse:admin:*" => {
-            return "Administer the Matrix server: manage every user, room and file on it"
-                .to_owned();
-        }
-        "urn:mas:admin" => {
-            return "Administer this account service: manage every user and end their sessions"
-                .to_owned();
-        }
-        "urn:mas:graphql:*" => {
-            return "Manage your account: your profile, email addresses and sessions".to_owned();
-        }
+        "openid" => return ("scope.openid", String::new()),
+        "email" => return ("scope.email", String::new()),
+        "urn:synapse:admin:*" => return ("scope.synapse_admin", String::new()),
+        "urn:mas:admin" => return ("scope.mas_admin", String::new()),
+        "urn:mas:graphql:*" => return ("scope.graphql", String::new()),
         _ => {}
     }
     if let Some(rest) = MATRIX_CLIENT_PREFIXES
@@ -76,17 +81,15 @@ pub fn describe_scope(token: &str) -> String {
         .find_map(|prefix| token.strip_prefix(prefix))
     {
         if rest == "api:*" {
-            return "Use your Matrix account: read and send messages, join rooms and change \
-                    your settings on your behalf"
-                .to_owned();
+            return ("scope.client_api", String::new());
         }
         if let Some(device_id) = rest.strip_prefix("device:")
             && !device_id.is_empty()
         {
-            return format!("Use this device ID: {device_id}");
+            return ("scope.device", device_id.to_owned());
         }
     }
-    format!("Other access that this server does not know: {token}")
+    ("scope.unknown", token.to_owned())
 }
 
 fn is_admin_scope(token: &str) -> bool {

@@ -3,7 +3,7 @@
 use std::{collections::BTreeMap, fs, path::Path};
 
 use portcullis_templates::{
-    Branding, Site, TemplateError, Templates, describe_scopes,
+    Branding, Locale, Site, TemplateError, Templates, describe_scopes,
     pages::{
         ClientView, CompatSsoPage, ConsentPage, DeviceConsentPage, DeviceLinkPage, ErrorPage,
         FormPostPage, LoggedOutPage, LoginPage, RegisterErrors, RegisterPage, VerifyEmailPage,
@@ -923,4 +923,102 @@ fn the_recovery_pages_have_labelled_fields_and_say_nothing_of_the_account() {
     assert!(complete.contains(r#"<label for="new-password">New password</label>"#));
     assert!(complete.contains(r#"<input type="hidden" name="ticket" value="TICKET">"#));
     assert!(complete.contains(r#"id="new-password-error">Too weak."#));
+}
+
+fn french_site() -> Site {
+    Site {
+        lang: "fr".to_owned(),
+        ..site()
+    }
+}
+
+#[test]
+fn a_page_rendered_for_french_is_in_french() {
+    let page = LoginPage {
+        registration_url: Some("/register".to_owned()),
+        ..LoginPage::new("csrf-token")
+    };
+
+    let html = embedded()
+        .render_page(&french_site(), &page)
+        .expect("rendered");
+
+    assert!(html.contains(r#"<html lang="fr">"#), "{html}");
+    assert!(html.contains("Se connecter à Example Chat"), "{html}");
+    assert!(html.contains("Mot de passe"), "{html}");
+    assert!(html.contains("Créer un compte"), "{html}");
+    assert!(!html.contains("Password"), "{html}");
+}
+
+#[test]
+fn a_page_rendered_for_english_stays_in_english() {
+    let html = embedded()
+        .render_page(&site(), &LoginPage::new("csrf-token"))
+        .expect("rendered");
+
+    assert!(html.contains(r#"<html lang="en">"#), "{html}");
+    assert!(html.contains("Sign in to Example Chat"), "{html}");
+    assert!(!html.contains("Mot de passe"), "{html}");
+}
+
+#[test]
+fn translated_values_are_escaped() {
+    let site = Site {
+        branding: Branding::new("<b>Chat</b>"),
+        ..french_site()
+    };
+
+    let html = embedded()
+        .render_page(&site, &LoginPage::new("csrf-token"))
+        .expect("rendered");
+
+    assert!(
+        html.contains("Se connecter à &lt;b&gt;Chat&lt;/b&gt;"),
+        "{html}"
+    );
+}
+
+#[test]
+fn overrides_can_translate_with_the_same_function() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    write(
+        dir.path(),
+        "login.html",
+        r#"{% extends "base.html" %}{% block title %}{{ _("login.title") }}{% endblock %}{% block content %}<p>{{ _("login.heading", service="Ici") }}</p>{% endblock %}"#,
+    );
+    let templates = Templates::load(Some(dir.path())).expect("loaded");
+
+    let html = templates
+        .render_page(&french_site(), &LoginPage::new("csrf-token"))
+        .expect("rendered");
+
+    assert!(html.contains("<p>Se connecter à Ici</p>"), "{html}");
+    assert!(
+        html.contains("<title>Connexion · Example Chat</title>"),
+        "{html}"
+    );
+}
+
+#[test]
+fn the_consent_page_is_in_french_for_french() {
+    let client = ClientView {
+        name: Some("Element".to_owned()),
+        ..ClientView::new("client-id")
+    };
+
+    let html = embedded()
+        .render_page(&french_site(), &consent(client))
+        .expect("rendered");
+
+    assert!(html.contains("souhaite accéder à votre compte"), "{html}");
+    assert!(html.contains(">Autoriser<"), "{html}");
+    assert!(
+        html.contains("Utiliser votre compte Matrix"),
+        "scopes are described in French: {html}"
+    );
+    assert!(
+        html.contains("Vous êtes connecté en tant que <strong>alice</strong>"),
+        "{html}"
+    );
+    assert_eq!(Locale::from_tag("fr"), Some(Locale::Fr));
 }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::post_auth::{ContinuationQuery, PostAuthAction, register_url};
-use crate::{AppState, client_ip::ClientIp, cookies::CookieJar, csrf, session};
+use crate::{AppState, client_ip::ClientIp, cookies::CookieJar, csrf, pages::tr, session};
 
 #[derive(Debug, Deserialize)]
 pub struct LoginQuery {
@@ -45,10 +45,6 @@ pub struct LoginForm {
     username: String,
     password: Zeroizing<String>,
 }
-
-/// The same words whether the user is unknown or the password wrong: the form must not tell
-/// which usernames exist.
-const INVALID_CREDENTIALS: &str = "Wrong username or password.";
 
 pub async fn get(
     State(state): State<AppState>,
@@ -110,21 +106,23 @@ pub async fn post(
             &query,
             StatusCode::UNAUTHORIZED,
             Some(form_data.username),
-            Some(INVALID_CREDENTIALS.to_owned()),
+            // The same words whether the user is unknown or the password wrong: the form must
+            // not tell which usernames exist.
+            Some(tr("login.error.invalid", &[])),
         );
     };
     if user.deactivated_at.is_some() {
         return state.error_page(
             StatusCode::FORBIDDEN,
-            "Account deactivated",
-            "This account has been deactivated and can no longer sign in.",
+            &tr("login.error.deactivated_title", &[]),
+            tr("login.error.deactivated", &[]),
         );
     }
     if user.locked_at.is_some() {
         return state.error_page(
             StatusCode::FORBIDDEN,
-            "Account locked",
-            "This account is locked. Contact the server's administrators.",
+            &tr("login.error.locked_title", &[]),
+            tr("login.error.locked", &[]),
         );
     }
 
@@ -146,7 +144,7 @@ pub async fn post(
                 &query,
                 StatusCode::UNAUTHORIZED,
                 Some(form_data.username),
-                Some(INVALID_CREDENTIALS.to_owned()),
+                Some(tr("login.error.invalid", &[])),
             );
         }
         Err(PasswordError::Busy) => return busy(&state),
@@ -291,8 +289,8 @@ fn form(
 fn password_login_disabled(state: &AppState) -> Response {
     state.error_page(
         StatusCode::NOT_FOUND,
-        "Password sign-in is disabled",
-        "This server does not accept passwords.",
+        &tr("login.error.disabled_title", &[]),
+        tr("login.error.disabled", &[]),
     )
 }
 
@@ -301,8 +299,8 @@ fn too_many_attempts(state: &AppState, wait: std::time::Duration) -> Response {
     let seconds = wait.as_secs().max(1);
     let mut response = state.error_page(
         StatusCode::TOO_MANY_REQUESTS,
-        "Too many sign-in attempts",
-        format!("Too many sign-in attempts were made. Please try again in {seconds} seconds."),
+        &tr("login.error.too_many_title", &[]),
+        tr("login.error.too_many", &[("seconds", &seconds.to_string())]),
     );
     if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -315,8 +313,8 @@ fn too_many_attempts(state: &AppState, wait: std::time::Duration) -> Response {
 fn busy(state: &AppState) -> Response {
     let mut response = state.error_page(
         StatusCode::SERVICE_UNAVAILABLE,
-        "Too many sign-ins right now",
-        "The server is busy checking other passwords. Please try again in a few seconds.",
+        &tr("login.error.busy_title", &[]),
+        tr("login.error.busy", &[]),
     );
     response
         .headers_mut()
