@@ -218,3 +218,14 @@ test('a device deep link, through sign-in, ends a session that Synapse then refu
   }
   assert.equal(status, 401, 'Synapse still accepts the token of the ended session');
 });
+
+test('a browser asking for French gets the pages in French', async () => {
+  const context = await browser.newContext({ locale: 'fr-FR' });
+  const page = await context.newPage();
+  const response = await page.goto(new URL('login', base).href);
+  assert.equal(await page.getAttribute('html', 'lang'), 'fr');
+  assert.match(response.headers().vary ?? '', /accept-language/i);
+  assert.deepEqual(await unlabelledInputs(page), []);
+  assert.equal(await page.getByRole('button', { name: 'Se connecter' }).count(), 1);
+  await context.close();
+});
