@@ -81,22 +81,11 @@ impl JobHandler for Handler {
                 tracing::warn!(
                     job.id = %job.id,
                     email.to = %email.to,
-                    error = %error_chain(&error),
+                    error = %portcullis_worker::error_chain(&error),
                     "the email cannot be sent and trying again will not help: giving up"
                 );
                 Ok(())
             }
         }
     }
-}
-
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

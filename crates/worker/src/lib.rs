@@ -162,7 +162,10 @@ impl Worker {
     }
 }
 
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+/// An error and its causes on one line, `outer: cause: root cause`: what a job's `last_error`
+/// and the logs show (a top-level error alone often says little, e.g. "error sending request").
+#[must_use]
+pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -171,4 +174,25 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod error_chain_tests {
+    use super::error_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("could not reach the homeserver")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn the_causes_follow_the_error_on_one_line() {
+        let error = Outer(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "connection refused",
+        ));
+        assert_eq!(
+            error_chain(&error),
+            "could not reach the homeserver: connection refused"
+        );
+    }
 }

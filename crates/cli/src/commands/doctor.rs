@@ -180,7 +180,10 @@ async fn check_public_base(client: &reqwest::Client, loaded: &app::CheckedConfig
         ),
         Err(error) => Check::warning(
             "public_base",
-            format!("{base} does not answer: {}", error_chain(&error)),
+            format!(
+                "{base} does not answer: {}",
+                portcullis_worker::error_chain(&error)
+            ),
             "`http.public_base` must be the URL clients use to reach this service; start the server, or fix the URL or the reverse proxy",
         ),
     }
@@ -209,7 +212,10 @@ async fn check_homeserver(client: &reqwest::Client, loaded: &app::CheckedConfig)
         ),
         Err(error) => Check::error(
             "homeserver",
-            format!("{url} does not answer: {}", error_chain(&error)),
+            format!(
+                "{url} does not answer: {}",
+                portcullis_worker::error_chain(&error)
+            ),
             "start the homeserver, or fix `matrix.endpoint`",
         ),
     }
@@ -287,7 +293,9 @@ async fn fetch_well_known(
                 }
             }
             Ok(response) => failures.push(format!("{url}: HTTP {}", response.status().as_u16())),
-            Err(error) => failures.push(format!("{url}: {}", error_chain(&error))),
+            Err(error) => {
+                failures.push(format!("{url}: {}", portcullis_worker::error_chain(&error)))
+            }
         }
     }
     Err(failures.join("; "))
@@ -370,7 +378,10 @@ async fn check_bogus_token(client: &reqwest::Client, loaded: &app::CheckedConfig
         ),
         Err(error) => Check::error(
             "token check",
-            format!("{url} does not answer: {}", error_chain(&error)),
+            format!(
+                "{url} does not answer: {}",
+                portcullis_worker::error_chain(&error)
+            ),
             "start the homeserver, or fix `matrix.endpoint`",
         ),
     }
@@ -410,7 +421,10 @@ async fn check_compat_login(
         Err(error) => {
             return Check::warning(
                 "compat login",
-                format!("{url} does not answer: {}", error_chain(&error)),
+                format!(
+                    "{url} does not answer: {}",
+                    portcullis_worker::error_chain(&error)
+                ),
                 "check the homeserver's public URL and the reverse proxy",
             );
         }
@@ -458,16 +472,4 @@ async fn check_email(loaded: &app::CheckedConfig) -> Check {
             ),
         },
     }
-}
-
-/// reqwest's top-level error says little ("error sending request"); the cause says why.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
