@@ -1,57 +1,11 @@
 //! `provision-user` against an in-memory homeserver, over a real SQLite database.
 
-use std::sync::Arc;
+mod common;
 
-use chrono::{TimeDelta, TimeZone as _, Utc};
-use portcullis_homeserver::MemoryHomeserver;
-use portcullis_jobs::{JobContext, provision_user::ProvisionUser};
-use portcullis_model::{Clock as _, JobStatus, MockClock, User};
-use portcullis_storage_sql::{ConnectOptions, Database, PoolOptions};
-use portcullis_worker::Worker;
-
-struct World {
-    database: Database,
-    clock: MockClock,
-    homeserver: Arc<MemoryHomeserver>,
-    worker: Worker,
-    _dir: tempfile::TempDir,
-}
-
-async fn world() -> World {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database = Database::connect(
-        &ConnectOptions::Sqlite {
-            path: dir.path().join("jobs.db"),
-        },
-        &PoolOptions::default(),
-    )
-    .await
-    .expect("SQLite opens");
-    database.migrate().await.expect("migrations apply");
-    let clock = MockClock::new(
-        Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
-            .single()
-            .expect("a valid instant"),
-    );
-    let homeserver = Arc::new(MemoryHomeserver::new("example.com"));
-    let context = JobContext {
-        repositories: Arc::new(database.clone()),
-        homeserver: homeserver.clone(),
-        clock: Arc::new(clock.clone()),
-        mailer: portcullis_email::Mailer::memory(),
-    };
-    let worker = portcullis_jobs::register(
-        Worker::new(Arc::new(database.clone()), Arc::new(clock.clone())),
-        &context,
-    );
-    World {
-        database,
-        clock,
-        homeserver,
-        worker,
-        _dir: dir,
-    }
-}
+use chrono::TimeDelta;
+use common::{World, world};
+use portcullis_jobs::provision_user::ProvisionUser;
+use portcullis_model::{Clock as _, JobStatus, User};
 
 impl World {
     /// Creates `username` with `emails` and queues its provisioning, as registration does.
@@ -80,14 +34,6 @@ impl World {
             .expect("the test set-up works");
         repo.commit().await.expect("the test set-up works");
         user
-    }
-
-    async fn run_due(&self) -> Vec<JobStatus> {
-        let mut statuses = Vec::new();
-        while let Some(ran) = self.worker.run_once().await.expect("the test set-up works") {
-            statuses.push(ran.status);
-        }
-        statuses
     }
 }
 

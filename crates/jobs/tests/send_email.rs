@@ -1,61 +1,15 @@
 //! `send-email` with the in-memory mailer, over a real SQLite database.
 
-use std::sync::Arc;
+mod common;
 
-use chrono::{TimeDelta, TimeZone as _, Utc};
+use chrono::TimeDelta;
+use common::{World, world};
 use portcullis_email::{
-    Mailer, OutgoingEmail, SimulatedFailure,
+    OutgoingEmail, SimulatedFailure,
     messages::{self, Locale},
 };
-use portcullis_homeserver::MemoryHomeserver;
-use portcullis_jobs::{JobContext, send_email::SendEmail};
-use portcullis_model::{Clock as _, JobStatus, MockClock};
-use portcullis_storage_sql::{ConnectOptions, Database, PoolOptions};
-use portcullis_worker::Worker;
-
-struct World {
-    database: Database,
-    clock: MockClock,
-    mailer: Mailer,
-    worker: Worker,
-    _dir: tempfile::TempDir,
-}
-
-async fn world() -> World {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database = Database::connect(
-        &ConnectOptions::Sqlite {
-            path: dir.path().join("jobs.db"),
-        },
-        &PoolOptions::default(),
-    )
-    .await
-    .expect("SQLite opens");
-    database.migrate().await.expect("migrations apply");
-    let clock = MockClock::new(
-        Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
-            .single()
-            .expect("a valid instant"),
-    );
-    let mailer = Mailer::memory();
-    let context = JobContext {
-        repositories: Arc::new(database.clone()),
-        homeserver: Arc::new(MemoryHomeserver::new("example.com")),
-        clock: Arc::new(clock.clone()),
-        mailer: mailer.clone(),
-    };
-    let worker = portcullis_jobs::register(
-        Worker::new(Arc::new(database.clone()), Arc::new(clock.clone())),
-        &context,
-    );
-    World {
-        database,
-        clock,
-        mailer,
-        worker,
-        _dir: dir,
-    }
-}
+use portcullis_jobs::send_email::SendEmail;
+use portcullis_model::{Clock as _, JobStatus};
 
 impl World {
     async fn queue(&self, email: OutgoingEmail) {
@@ -70,14 +24,6 @@ impl World {
             .expect("the test set-up works");
         assert_eq!(job.kind, portcullis_jobs::send_email::KIND);
         repo.commit().await.expect("the test set-up works");
-    }
-
-    async fn run_due(&self) -> Vec<JobStatus> {
-        let mut statuses = Vec::new();
-        while let Some(ran) = self.worker.run_once().await.expect("the test set-up works") {
-            statuses.push(ran.status);
-        }
-        statuses
     }
 }
 
