@@ -85,6 +85,23 @@ async fn user(state: &AppState, jar: CookieJar) -> Result<(CookieJar, SignedIn),
     require_user(state, jar, PostAuthAction::manage_account(None, None)).await
 }
 
+/// What every form of these pages checks first: a signed-in user, the form's CSRF token, and
+/// that address changes are allowed.
+async fn posted(
+    state: &AppState,
+    jar: CookieJar,
+    csrf: &str,
+) -> Result<(CookieJar, SignedIn), Response> {
+    let (jar, signed_in) = user(state, jar).await?;
+    if let Some(response) = csrf_refusal(state, &jar, csrf) {
+        return Err(response);
+    }
+    if let Some(refusal) = unavailable(state) {
+        return Err(refusal);
+    }
+    Ok((jar, signed_in))
+}
+
 /// The profile page again, with a problem about the addresses.
 async fn refuse(
     state: &AppState,
@@ -123,16 +140,10 @@ pub async fn add(
     ClientIp(ip): ClientIp,
     Form(form): Form<AddForm>,
 ) -> Response {
-    let (jar, signed_in) = match user(&state, jar).await {
+    let (jar, signed_in) = match posted(&state, jar, &form.csrf).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
-        return response;
-    }
-    if let Some(refusal) = unavailable(&state) {
-        return refusal;
-    }
     let invalid = StatusCode::UNPROCESSABLE_ENTITY;
     let input = Some(form.email.clone());
     let address = match portcullis_email::parse_address(&form.email) {
@@ -289,16 +300,10 @@ pub async fn verify_post(
     Path(id): Path<String>,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let (jar, signed_in) = match user(&state, jar).await {
+    let (jar, signed_in) = match posted(&state, jar, &form.csrf).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
-        return response;
-    }
-    if let Some(refusal) = unavailable(&state) {
-        return refusal;
-    }
     let authentication = match pending(&state, &signed_in, &id).await {
         Ok(authentication) => authentication,
         Err(response) => return response,
@@ -374,16 +379,10 @@ pub async fn resend(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let (jar, signed_in) = match user(&state, jar).await {
+    let (jar, signed_in) = match posted(&state, jar, &form.csrf).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
-        return response;
-    }
-    if let Some(refusal) = unavailable(&state) {
-        return refusal;
-    }
     let authentication = match pending(&state, &signed_in, &id).await {
         Ok(authentication) => authentication,
         Err(response) => return response,
@@ -434,16 +433,10 @@ pub async fn remove(
     Path(id): Path<String>,
     Form(form): Form<RemoveForm>,
 ) -> Response {
-    let (jar, signed_in) = match user(&state, jar).await {
+    let (jar, signed_in) = match posted(&state, jar, &form.csrf).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
-        return response;
-    }
-    if let Some(refusal) = unavailable(&state) {
-        return refusal;
-    }
     let user = &signed_in.user;
     let not_found = || {
         state.error_page(
