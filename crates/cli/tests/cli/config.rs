@@ -1,0 +1,277 @@
+//! `mas-cli config ...` as an operator runs it.
+
+use crate::common::{fixtures_dir, mas_cli, run, stderr, stdout, write_config};
+
+fn random_hex(bytes: usize) -> String {
+    (0..bytes)
+        .map(|i| format!("{:02x}", (i * 37 + 11) % 256))
+        .collect()
+}
+
+/// The environment the fixtures README gives for `homelab-guide.yaml`.
+fn guide_env(command: &mut std::process::Command) -> &mut std::process::Command {
+    command
+        .env("MAS_POSTGRES_PASSWORD", "pw")
+        // `openssl rand -hex 64`: 128 hex characters where 64 are needed.
+        .env("MAS_SECRETS_ENCRYPTION", random_hex(64))
+        // `openssl rand -base64 64`: random bytes, not a key.
+        .env("MAS_SECRETS_KEYS", "q3Zc0yX5m0Jm2vB6o1wT9g3bH7uYk8Q2Xy4Z5a6B7c8D9e0F1g2H3i4J5k6L7m8N\n9o0P1q2R3s4T5u6V7w8X9y0Z1a2B3c4D5e6F7g8H9i0=")
+        .env("MAS_CLIENTS_SECRET", "s")
+        .env("POCKETID_CLIENT_SECRET", "p")
+}
+
+fn lines_starting(text: &str, prefix: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with(prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_config_written_by_mas_itself_is_valid_without_warnings() {
+    let output =
+        run(mas_cli(&fixtures_dir()).args(["-c", "mas-generated.yaml", "config", "check"]));
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}{}", stderr(&output));
+    assert!(lines_starting(&text, "warning").is_empty(), "{text}");
+    assert!(text.contains("valid (0 warning(s))"), "{text}");
+}
+
+#[test]
+fn the_guide_config_gives_exactly_its_two_errors_and_one_warning() {
+    let output = run(guide_env(&mut mas_cli(&fixtures_dir())).args([
+        "-c",
+        "homelab-guide.yaml",
+        "config",
+        "check",
+    ]));
+    let text = stdout(&output);
+    assert!(!output.status.success(), "{text}");
+
+    let errors = lines_starting(&text, "error");
+    assert_eq!(errors.len(), 2, "{text}");
+    let encryption = errors
+        .iter()
+        .find(|e| e.contains("secrets.encryption"))
+        .expect("an encryption error");
+    assert!(
+        encryption.contains("64") && encryption.contains("128"),
+        "{encryption}"
+    );
+    let key = errors
+        .iter()
+        .find(|e| e.contains("secrets.keys[0].key"))
+        .expect("a key error");
+    assert!(
+        key.contains("PEM") && key.contains("DER") && key.contains("config generate"),
+        "{key}"
+    );
+
+    let warnings = lines_starting(&text, "warning");
+    assert_eq!(warnings.len(), 1, "{text}");
+    assert!(
+        warnings[0].contains("experimental.oauth2_device_code_grant"),
+        "{text}"
+    );
+    assert!(
+        warnings[0].contains("oauth.device_code_grant_enabled"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unset_variable_is_an_error_naming_the_variable_and_the_key() {
+    let output = run(guide_env(&mut mas_cli(&fixtures_dir()))
+        .env_remove("MAS_CLIENTS_SECRET")
+        .args(["-c", "homelab-guide.yaml", "config", "check"]));
+    let text = stdout(&output);
+    assert!(!output.status.success());
+    assert!(
+        text.lines().any(|l| l.starts_with("error")
+            && l.contains("MAS_CLIENTS_SECRET")
+            && l.contains("matrix.secret")),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_fixed_guide_config_is_valid_without_warnings() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let encryption_file = dir.path().join("encryption");
+    std::fs::write(&encryption_file, format!("{}\n", random_hex(32))).expect("written");
+    let output = run(mas_cli(&fixtures_dir())
+        .env("MAS_POSTGRES_PASSWORD", "pw")
+        .env("MAS_ENCRYPTION_FILE", &encryption_file)
+        .env("MAS_CLIENTS_SECRET", "s")
+        .env("POCKETID_CLIENT_SECRET", "p")
+        .args(["-c", "homelab-fixed.yaml", "config", "check"]));
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}{}", stderr(&output));
+    assert!(lines_starting(&text, "warning").is_empty(), "{text}");
+}
+
+#[test]
+fn a_generated_config_passes_the_check() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = run(mas_cli(dir.path()).args(["config", "generate", "-o", "c.yaml"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = run(mas_cli(dir.path()).args(["-c", "c.yaml", "config", "check"]));
+    let text = stdout(&output);
+    assert!(output.status.success(), "{text}{}", stderr(&output));
+    assert!(lines_starting(&text, "warning").is_empty(), "{text}");
+
+    let yaml = std::fs::read_to_string(dir.path().join("c.yaml")).expect("readable");
+    assert!(yaml.contains("BEGIN RSA PRIVATE KEY"), "an RSA key");
+    assert!(yaml.contains("BEGIN EC PRIVATE KEY"), "an EC key");
+    assert!(yaml.contains("sqlite:"), "SQLite by default");
+}
+
+#[test]
+fn two_generated_configs_have_different_secrets() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = stdout(&run(mas_cli(dir.path()).args(["config", "generate"])));
+    let second = stdout(&run(mas_cli(dir.path()).args(["config", "generate"])));
+    let encryption = |yaml: &str| {
+        yaml.lines()
+            .find(|l| l.trim_start().starts_with("encryption:"))
+            .map(str::to_owned)
+    };
+    assert!(encryption(&first).is_some());
+    assert_ne!(encryption(&first), encryption(&second));
+}
+
+#[test]
+fn dump_redacts_secrets_unless_asked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_config(dir.path(), crate::common::free_port(), &["health"], "");
+
+    let redacted = stdout(&run(mas_cli(dir.path()).args(["config", "dump"])));
+    assert!(!redacted.contains("test-secret"), "{redacted}");
+    assert!(
+        !redacted.contains(&"0123456789abcdef".repeat(4)),
+        "{redacted}"
+    );
+    assert!(redacted.contains("<redacted>"), "{redacted}");
+    // Defaults are filled in.
+    assert!(redacted.contains("passwords:"), "{redacted}");
+
+    let shown = stdout(&run(mas_cli(dir.path()).args([
+        "config",
+        "dump",
+        "--show-secrets",
+    ])));
+    assert!(shown.contains("test-secret"), "{shown}");
+}
+
+#[test]
+fn several_files_merge_in_order_from_flags_and_from_mas_config() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_config(dir.path(), crate::common::free_port(), &["health"], "");
+    std::fs::write(
+        dir.path().join("branding.yaml"),
+        "branding:\n  service_name: Merged Matrix\n",
+    )
+    .expect("written");
+
+    let flags = stdout(&run(mas_cli(dir.path()).args([
+        "-c",
+        "config.yaml",
+        "-c",
+        "branding.yaml",
+        "config",
+        "dump",
+    ])));
+    assert!(flags.contains("Merged Matrix"), "{flags}");
+    assert!(flags.contains("test-rsa"), "{flags}");
+
+    let env = stdout(&run(mas_cli(dir.path())
+        .env("MAS_CONFIG", "config.yaml:branding.yaml")
+        .args(["config", "dump"])));
+    assert!(env.contains("Merged Matrix"), "{env}");
+}
+
+#[test]
+fn without_any_configuration_commands_say_how_to_make_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = run(mas_cli(dir.path()).args(["config", "check"]));
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("config generate"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn the_schema_describes_every_section() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = run(mas_cli(dir.path()).args(["config", "schema"]));
+    assert!(output.status.success());
+    let schema: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("the schema is JSON");
+    let properties = schema["properties"]
+        .as_object()
+        .expect("top-level properties");
+    for section in [
+        "http",
+        "database",
+        "matrix",
+        "templates",
+        "clients",
+        "secrets",
+        "passwords",
+        "account",
+        "captcha",
+        "policy",
+        "rate_limiting",
+        "telemetry",
+        "email",
+        "upstream_oauth2",
+        "branding",
+        "oauth",
+        "experimental",
+    ] {
+        assert!(properties.contains_key(section), "missing {section}");
+    }
+}
+
+#[test]
+fn sync_writes_clients_and_prune_removes_the_ones_that_left_the_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clients = "clients:\n  - client_id: 01JAAAAAAAAAAAAAAAAAAAAAAA\n    client_auth_method: client_secret_post\n    client_secret: shh\n    redirect_uris: [\"https://app.example.com/cb\"]\n";
+    write_config(dir.path(), crate::common::free_port(), &["health"], clients);
+    assert!(
+        run(mas_cli(dir.path()).args(["database", "migrate"]))
+            .status
+            .success()
+    );
+
+    let dry = stdout(&run(mas_cli(dir.path()).args([
+        "config",
+        "sync",
+        "--dry-run",
+    ])));
+    assert!(
+        dry.contains("would add client 01JAAAAAAAAAAAAAAAAAAAAAAA"),
+        "{dry}"
+    );
+    let first = stdout(&run(mas_cli(dir.path()).args(["config", "sync"])));
+    assert!(
+        first.contains("add client 01JAAAAAAAAAAAAAAAAAAAAAAA"),
+        "the dry run changed nothing: {first}"
+    );
+    let again = stdout(&run(mas_cli(dir.path()).args(["config", "sync"])));
+    assert!(again.contains("nothing to change"), "{again}");
+
+    write_config(dir.path(), crate::common::free_port(), &["health"], "");
+    let kept = stdout(&run(mas_cli(dir.path()).args(["config", "sync"])));
+    assert!(
+        kept.contains("keep client 01JAAAAAAAAAAAAAAAAAAAAAAA"),
+        "{kept}"
+    );
+    let pruned = stdout(&run(mas_cli(dir.path()).args(["config", "sync", "--prune"])));
+    assert!(
+        pruned.contains("delete client 01JAAAAAAAAAAAAAAAAAAAAAAA"),
+        "{pruned}"
+    );
+}

@@ -1,0 +1,12 @@
+//! Tests of the real `mas-cli` binary: configuration, server, management commands, templates and Synapse end to end.
+//!
+//! One test binary for the whole crate: each module is one area; they share [`common`].
+
+mod common;
+
+mod config;
+mod manage;
+mod quick_start;
+mod server;
+mod synapse;
+mod templates;

@@ -1,0 +1,471 @@
+//! `mas-cli manage ...` against a real process and a SQLite database in a temporary directory.
+
+use std::{path::Path, process::Output};
+
+use crate::common::{mas_cli, run, stderr, stdout, write_config};
+use portcullis_config::PasswordsConfig;
+use portcullis_model::UserPassword;
+use portcullis_passwords::{PasswordManager, Verified};
+use portcullis_storage_sql::{ConnectOptions, Database, PoolOptions};
+use serde_json::Value;
+use tempfile::TempDir;
+use zeroize::Zeroizing;
+
+/// Strong enough for the default `minimum_complexity` (3).
+const STRONG: &str = "correct horse battery staple 1987";
+const OTHER_STRONG: &str = "lighthouse keeper ate 12 marmalade jars";
+
+/// A configuration (with `extra` YAML appended) and a migrated database.
+fn setup_with(extra: &str) -> TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_config(dir.path(), crate::common::free_port(), &["health"], extra);
+    let output = run(mas_cli(dir.path()).args(["database", "migrate"]));
+    assert!(output.status.success(), "migrate: {}", stderr(&output));
+    dir
+}
+
+fn setup() -> TempDir {
+    setup_with("")
+}
+
+fn manage(dir: &Path, args: &[&str]) -> Output {
+    run(mas_cli(dir).arg("manage").args(args))
+}
+
+fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// Checks that the command failed with exit code 1 and an error mentioning `fragment`.
+fn assert_fails_with(output: &Output, fragment: &str) {
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout: {}\nstderr: {}",
+        stdout(output),
+        stderr(output)
+    );
+    assert!(
+        stderr(output).contains(fragment),
+        "expected {fragment:?} in stderr: {}",
+        stderr(output)
+    );
+}
+
+fn register(dir: &Path, args: &[&str]) -> Output {
+    let mut full = vec!["register-user", "--yes"];
+    full.extend_from_slice(args);
+    manage(dir, &full)
+}
+
+/// `manage list-users --json`, parsed.
+fn users(dir: &Path) -> Vec<Value> {
+    let output = manage(dir, &["list-users", "--json"]);
+    assert_success(&output);
+    serde_json::from_str::<Vec<Value>>(&stdout(&output)).expect("list-users --json prints JSON")
+}
+
+fn user(dir: &Path, username: &str) -> Value {
+    users(dir)
+        .into_iter()
+        .find(|user| user["username"] == username)
+        .unwrap_or_else(|| panic!("{username} is listed"))
+}
+
+/// The user's current password as stored, read straight from the database.
+async fn stored_password(dir: &Path, username: &str) -> UserPassword {
+    let database = Database::connect(
+        &ConnectOptions::Sqlite {
+            path: dir.join("mas.db"),
+        },
+        &PoolOptions::default(),
+    )
+    .await
+    .expect("database opens");
+    let mut repo = database.transaction().await.expect("transaction");
+    let user = repo
+        .users()
+        .find_by_username(username)
+        .await
+        .expect("query")
+        .expect("user exists");
+    let password = repo
+        .user_passwords()
+        .active(&user)
+        .await
+        .expect("query")
+        .expect("the user has a password");
+    repo.rollback().await.expect("rollback");
+    database.close().await;
+    password
+}
+
+/// Whether `password` matches the stored hash, checked with the default schemes.
+async fn verifies(stored: &UserPassword, password: &str) -> bool {
+    let manager = PasswordManager::new(&PasswordsConfig::default()).expect("default schemes");
+    let version = u16::try_from(stored.version).expect("small version");
+    matches!(
+        manager
+            .verify(
+                version,
+                &stored.hashed_password,
+                Zeroizing::new(password.to_owned())
+            )
+            .await,
+        Ok(Verified::Ok)
+    )
+}
+
+#[tokio::test]
+async fn register_user_with_yes_and_a_password_stores_the_user_and_a_hash_of_the_password() {
+    let dir = setup();
+
+    let output = register(dir.path(), &["alice", "--password", STRONG]);
+
+    assert_success(&output);
+    assert!(
+        stdout(&output).contains("@alice:localhost"),
+        "{}",
+        stdout(&output)
+    );
+    let alice = user(dir.path(), "alice");
+    assert_eq!(alice["mxid"], "@alice:localhost");
+    assert_eq!(alice["status"], "active");
+    assert_eq!(alice["admin"], false);
+    assert_eq!(alice["password"]["version"], 1);
+    let stored = stored_password(dir.path(), "alice").await;
+    assert!(
+        stored.hashed_password.starts_with("$argon2id$"),
+        "hashed with the configured scheme"
+    );
+    assert!(verifies(&stored, STRONG).await);
+}
+
+#[test]
+fn register_user_accepts_a_full_matrix_id_of_this_server() {
+    let dir = setup();
+
+    let output = register(dir.path(), &["@bob:localhost"]);
+
+    assert_success(&output);
+    assert_eq!(user(dir.path(), "bob")["password"], Value::Null);
+}
+
+#[test]
+fn registering_a_taken_username_is_refused() {
+    let dir = setup();
+    assert_success(&register(dir.path(), &["alice"]));
+
+    let output = register(dir.path(), &["alice"]);
+
+    assert_fails_with(&output, "the username alice is already taken");
+    assert_eq!(users(dir.path()).len(), 1);
+}
+
+#[test]
+fn invalid_usernames_are_refused_naming_the_rule_they_break() {
+    let dir = setup();
+    let too_long = "a".repeat(250);
+    let cases = [
+        ("Alice", "did you mean \"alice\""),
+        ("bob smith", "only lowercase letters a-z, digits 0-9"),
+        ("12345", "digits only"),
+        (too_long.as_str(), "too long"),
+        (
+            "@carol:elsewhere.org",
+            "belongs to the server \"elsewhere.org\"",
+        ),
+        ("", "the username is empty"),
+    ];
+
+    for (username, rule) in cases {
+        let output = register(dir.path(), &[username]);
+        assert_fails_with(&output, rule);
+    }
+    assert!(users(dir.path()).is_empty(), "no user was created");
+}
+
+#[test]
+fn register_user_without_a_username_and_without_a_terminal_fails_clearly() {
+    let dir = setup();
+
+    // Standard input is not a terminal here, so nothing can be asked even without --yes.
+    let output = manage(dir.path(), &["register-user", "--password", STRONG]);
+
+    assert_fails_with(&output, "no username given");
+    assert_fails_with(&output, "standard input is not a terminal");
+}
+
+#[test]
+fn register_user_with_yes_and_without_a_username_fails_clearly() {
+    let dir = setup();
+
+    let output = manage(dir.path(), &["register-user", "--yes"]);
+
+    assert_fails_with(&output, "no username given: pass it as the first argument");
+}
+
+#[test]
+fn a_weak_password_is_refused_and_no_user_is_created() {
+    let dir = setup();
+
+    let output = register(dir.path(), &["alice", "-p", "password"]);
+
+    assert_fails_with(&output, "too easy to guess");
+    assert_fails_with(&output, "--ignore-password-complexity");
+    assert!(users(dir.path()).is_empty());
+}
+
+#[test]
+fn a_weak_password_is_accepted_with_ignore_password_complexity() {
+    let dir = setup();
+
+    let output = register(
+        dir.path(),
+        &["alice", "-p", "password", "--ignore-password-complexity"],
+    );
+
+    assert_success(&output);
+    assert_eq!(user(dir.path(), "alice")["password"]["version"], 1);
+}
+
+#[test]
+fn a_password_is_refused_when_passwords_are_disabled() {
+    let dir = setup_with("passwords:\n  enabled: false\n");
+
+    let output = register(dir.path(), &["alice", "-p", STRONG]);
+
+    assert_fails_with(&output, "passwords are disabled");
+    assert!(users(dir.path()).is_empty());
+}
+
+#[test]
+fn register_user_with_admin_lets_the_user_request_admin() {
+    let dir = setup();
+
+    assert_success(&register(dir.path(), &["alice", "--admin"]));
+    assert_success(&register(dir.path(), &["bob", "-A"]));
+
+    assert_eq!(user(dir.path(), "alice")["admin"], true);
+    assert_eq!(user(dir.path(), "bob")["admin"], false);
+    let admins = manage(dir.path(), &["list-admin-users"]);
+    assert_success(&admins);
+    assert_eq!(stdout(&admins), "@alice:localhost\n");
+}
+
+#[test]
+fn register_user_stores_every_email_given() {
+    let dir = setup();
+
+    let output = register(
+        dir.path(),
+        &[
+            "alice",
+            "-e",
+            "alice@example.com",
+            "--email",
+            "al@example.org",
+        ],
+    );
+
+    assert_success(&output);
+    let listed = user(dir.path(), "alice");
+    let mut emails: Vec<&str> = listed["emails"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    // Added in the same instant, so in no particular order.
+    emails.sort_unstable();
+    assert_eq!(emails, ["al@example.org", "alice@example.com"]);
+}
+
+#[test]
+fn register_user_refuses_an_email_of_another_user_and_creates_nothing() {
+    let dir = setup();
+    assert_success(&register(dir.path(), &["alice", "-e", "alice@example.com"]));
+
+    let output = register(dir.path(), &["bob", "-e", "ALICE@example.com"]);
+
+    assert_fails_with(&output, "already used by @alice:localhost");
+    assert_eq!(users(dir.path()).len(), 1);
+}
+
+#[test]
+fn register_user_refuses_a_malformed_email() {
+    let dir = setup();
+
+    let output = register(dir.path(), &["alice", "-e", "alice.example.com"]);
+
+    assert_fails_with(&output, "is not an email address");
+    assert!(users(dir.path()).is_empty());
+}
+
+#[tokio::test]
+async fn registering_queues_the_provisioning_on_the_homeserver_with_the_display_name() {
+    let dir = setup();
+
+    let output = register(dir.path(), &["alice", "-d", "Alice Liddell"]);
+    assert_success(&output);
+
+    let database = Database::connect(
+        &ConnectOptions::Sqlite {
+            path: dir.path().join("mas.db"),
+        },
+        &PoolOptions::default(),
+    )
+    .await
+    .expect("database opens");
+    let mut repo = database.transaction().await.expect("transaction");
+    let alice = repo
+        .users()
+        .find_by_username("alice")
+        .await
+        .expect("query")
+        .expect("alice exists");
+    let job = repo
+        .jobs()
+        .claim(
+            "test",
+            chrono::Utc::now(),
+            std::time::Duration::from_secs(60),
+        )
+        .await
+        .expect("query")
+        .expect("a job is queued");
+    repo.rollback().await.expect("rollback");
+    database.close().await;
+
+    assert_eq!(job.kind, "provision-user");
+    assert_eq!(job.payload["user_id"], alice.id.to_string());
+    assert_eq!(job.payload["set_display_name"], "Alice Liddell");
+}
+
+#[tokio::test]
+async fn set_password_replaces_the_hash() {
+    let dir = setup();
+    assert_success(&register(dir.path(), &["alice", "-p", STRONG]));
+    let before = stored_password(dir.path(), "alice").await;
+
+    let output = manage(dir.path(), &["set-password", "alice", OTHER_STRONG]);
+
+    assert_success(&output);
+    let after = stored_password(dir.path(), "alice").await;
+    assert_ne!(before.id, after.id);
+    assert!(verifies(&after, OTHER_STRONG).await);
+    assert!(!verifies(&after, STRONG).await);
+}
+
+#[test]
+fn set_password_refuses_a_weak_password_unless_told_to_ignore_complexity() {
+    let dir = setup();
+    assert_success(&register(dir.path(), &["alice"]));
+
+    let refused = manage(dir.path(), &["set-password", "alice", "123456"]);
+    assert_fails_with(&refused, "--ignore-complexity");
+    assert_eq!(user(dir.path(), "alice")["password"], Value::Null);
+
+    let accepted = manage(
+        dir.path(),
+        &["set-password", "alice", "123456", "--ignore-complexity"],
+    );
+    assert_success(&accepted);
+    assert_eq!(user(dir.path(), "alice")["password"]["version"], 1);
+}
+
+#[test]
+fn set_password_of_an_unknown_user_says_the_user_does_not_exist() {
+    let dir = setup();
+
+    let output = manage(dir.path(), &["set-password", "@bob:localhost", STRONG]);
+
+    assert_fails_with(&output, "user @bob:localhost does not exist");
+}
+
+#[test]
+fn promote_admin_and_demote_admin_toggle_the_admin_flag() {
+    let dir = setup();
+    assert_success(&register(dir.path(), &["alice"]));
+
+    assert_success(&manage(dir.path(), &["promote-admin", "alice"]));
+    assert_eq!(user(dir.path(), "alice")["admin"], true);
+
+    assert_success(&manage(dir.path(), &["demote-admin", "@alice:localhost"]));
+    assert_eq!(user(dir.path(), "alice")["admin"], false);
+}
+
+#[test]
+fn add_email_adds_an_address_and_refuses_one_of_another_user() {
+    let dir = setup();
+    assert_success(&register(dir.path(), &["alice"]));
+    assert_success(&register(dir.path(), &["bob", "-e", "bob@example.com"]));
+
+    assert_success(&manage(
+        dir.path(),
+        &["add-email", "alice", "alice@example.com"],
+    ));
+    let taken = manage(dir.path(), &["add-email", "alice", "bob@example.com"]);
+
+    assert_eq!(
+        user(dir.path(), "alice")["emails"],
+        serde_json::json!(["alice@example.com"])
+    );
+    assert_fails_with(&taken, "already used by @bob:localhost");
+}
+
+#[test]
+fn lock_user_and_unlock_user_change_the_listed_status() {
+    let dir = setup();
+    assert_success(&register(dir.path(), &["alice"]));
+
+    assert_success(&manage(dir.path(), &["lock-user", "alice"]));
+    assert_eq!(user(dir.path(), "alice")["status"], "locked");
+
+    assert_success(&manage(dir.path(), &["unlock-user", "alice"]));
+    assert_eq!(user(dir.path(), "alice")["status"], "active");
+}
+
+#[test]
+fn list_users_prints_a_table_by_default() {
+    let dir = setup();
+    assert_success(&register(
+        dir.path(),
+        &["alice", "--admin", "-e", "alice@example.com"],
+    ));
+
+    let output = manage(dir.path(), &["list-users"]);
+
+    assert_success(&output);
+    let text = stdout(&output);
+    let mut lines = text.lines();
+    let header = lines.next().expect("a header");
+    assert!(header.starts_with("USER"), "{text}");
+    let row: Vec<&str> = lines.next().expect("a row").split_whitespace().collect();
+    assert_eq!(
+        row,
+        [
+            "@alice:localhost",
+            "active",
+            "yes",
+            "no",
+            "alice@example.com"
+        ]
+    );
+}
+
+#[test]
+fn manage_commands_refuse_an_unmigrated_database() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_config(dir.path(), crate::common::free_port(), &["health"], "");
+
+    let output = manage(dir.path(), &["list-users"]);
+
+    assert_fails_with(&output, "run `mas-cli database migrate` first");
+}

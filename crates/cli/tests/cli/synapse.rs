@@ -1,0 +1,766 @@
+//! End to end with a real Synapse (from PyPI) that delegates its authentication to a real
+//! `mas-cli server`: what the homeserver sees of our users, devices and tokens.
+//!
+//! Each test starts both on free ports with fresh SQLite databases (see
+//! `portcullis-test-synapse` for when Synapse is skipped). Waiting for the background worker is
+//! done by polling the homeserver with a generous bound: these tests check outcomes, never
+//! timings.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Stdio},
+    time::Duration,
+};
+
+use crate::common::{free_port, mas_cli, rsa_key_path, run, stderr};
+use portcullis_test_synapse::{Options, TestSynapse};
+use serde_json::Value;
+use tempfile::TempDir;
+
+const SECRET: &str = "portcullis-e2e-shared-secret";
+const PASSWORD: &str = "correct horse battery staple";
+
+/// Our server and its configuration, with Synapse's address decided up front so that either
+/// can start first.
+struct Deployment {
+    dir: TempDir,
+    port: u16,
+    synapse_port: u16,
+    server: Option<Child>,
+}
+
+impl Deployment {
+    fn new() -> Self {
+        Self::with_extra("")
+    }
+
+    /// A deployment whose configuration ends with `extra` (YAML).
+    fn with_extra(extra: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let synapse_port = free_port();
+        let yaml = format!(
+            "http:\n  public_base: http://127.0.0.1:{port}/\n  listeners:\n    - name: web\n      resources:\n        - name: discovery\n        - name: human\n        - name: oauth\n        - name: compat\n        - name: health\n      binds:\n        - address: \"127.0.0.1:{port}\"\n\
+             secrets:\n  encryption: \"{}\"\n  keys:\n    - kid: e2e-rsa\n      key_file: \"{}\"\n\
+             matrix:\n  homeserver: {}\n  secret: {SECRET}\n  endpoint: \"http://127.0.0.1:{synapse_port}/\"\n",
+            "0123456789abcdef".repeat(4),
+            rsa_key_path().display(),
+            portcullis_test_synapse::SERVER_NAME,
+        ) + extra;
+        std::fs::write(dir.path().join("config.yaml"), yaml).expect("config written");
+        let migrated = run(mas_cli(dir.path()).args(["database", "migrate"]));
+        assert!(migrated.status.success(), "{}", stderr(&migrated));
+        Self {
+            dir,
+            port,
+            synapse_port,
+            server: None,
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.path().join("server.log")
+    }
+
+    fn synapse_options(&self) -> Options {
+        Options::new(SECRET, format!("http://127.0.0.1:{}/", self.port))
+            .with_port(self.synapse_port)
+    }
+
+    fn manage(&self, args: &[&str]) -> String {
+        let output = run(mas_cli(self.path()).arg("manage").args(args));
+        assert!(
+            output.status.success(),
+            "manage {args:?}: {}",
+            stderr(&output)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Starts `mas-cli server` (logging into a file, so a chatty server never blocks on a
+    /// full pipe) and waits until it is healthy.
+    async fn start_server(&mut self) {
+        let log = std::fs::File::create(self.log_path()).expect("log file");
+        let child = mas_cli(self.path())
+            .arg("server")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("the server starts");
+        self.server = Some(child);
+        let health = format!("http://127.0.0.1:{}/health", self.port);
+        let ready = eventually(Duration::from_secs(30), || async {
+            reqwest::get(&health)
+                .await
+                .is_ok_and(|response| response.status().is_success())
+        })
+        .await;
+        assert!(ready, "the server did not become healthy:\n{}", self.log());
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+}
+
+impl Drop for Deployment {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- server log ---\n{}", self.log());
+        }
+        if let Some(child) = &mut self.server {
+            let _ = std::process::Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Polls `check` every 200 ms until it holds or `limit` has passed; whether it held.
+async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Our base URL.
+impl Deployment {
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}/{path}", self.port)
+    }
+
+    /// A compat password login (`POST /_matrix/client/v3/login`) of `user`, on `device_id` if
+    /// given; the JSON answer, which must be a success.
+    async fn password_login(&self, user: &str, device_id: Option<&str>) -> Value {
+        let mut body = serde_json::json!({
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": user},
+            "password": PASSWORD,
+        });
+        if let Some(device_id) = device_id {
+            body["device_id"] = device_id.into();
+        }
+        let response = reqwest::Client::new()
+            .post(self.url("_matrix/client/v3/login"))
+            .json(&body)
+            .send()
+            .await
+            .expect("the login answers");
+        let status = response.status();
+        let answer: Value = response.json().await.expect("a JSON answer");
+        assert!(status.is_success(), "login failed ({status}): {answer}");
+        answer
+    }
+}
+
+/// `method` on Synapse's client API at `path` with `token`: the status and the JSON answer.
+async fn on_synapse(
+    synapse: &TestSynapse,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let url = synapse.url().join(path).expect("a valid URL");
+    let mut request = reqwest::Client::new()
+        .request(method, url)
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("Synapse answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn whoami(synapse: &TestSynapse, token: &str) -> (u16, Value) {
+    on_synapse(
+        synapse,
+        reqwest::Method::GET,
+        "_matrix/client/v3/account/whoami",
+        token,
+        None,
+    )
+    .await
+}
+
+/// Starts Synapse and our server with `alice` registered (password [`PASSWORD`]) and
+/// provisioned; `None` when Synapse cannot run here.
+async fn deployment_with_alice() -> Option<(Deployment, TestSynapse)> {
+    let mut deployment = Deployment::new();
+    let synapse = TestSynapse::start(&deployment.synapse_options())?;
+    deployment.manage(&["register-user", "alice", "-p", PASSWORD, "--yes"]);
+    deployment.start_server().await;
+    let provisioned = eventually(Duration::from_secs(60), || async {
+        profile(&synapse, "@alice:localhost").await.is_some()
+    })
+    .await;
+    assert!(provisioned, "alice never appeared on Synapse");
+    Some((deployment, synapse))
+}
+
+/// The user's profile on Synapse, if Synapse has the user.
+async fn profile(synapse: &TestSynapse, user_id: &str) -> Option<Value> {
+    let url = synapse
+        .url()
+        .join(&format!("_matrix/client/v3/profile/{user_id}"))
+        .expect("a valid URL");
+    let response = reqwest::get(url).await.ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    response.json().await.ok()
+}
+
+#[tokio::test]
+async fn a_registered_user_appears_on_synapse_with_its_display_name() {
+    let mut deployment = Deployment::new();
+    let Some(synapse) = TestSynapse::start(&deployment.synapse_options()) else {
+        return;
+    };
+    deployment.manage(&[
+        "register-user",
+        "alice",
+        "-p",
+        PASSWORD,
+        "-d",
+        "Alice Liddell",
+        "--yes",
+    ]);
+
+    deployment.start_server().await;
+
+    let provisioned = eventually(Duration::from_secs(60), || async {
+        profile(&synapse, "@alice:localhost")
+            .await
+            .is_some_and(|profile| profile["displayname"] == "Alice Liddell")
+    })
+    .await;
+    assert!(provisioned, "alice never appeared on Synapse");
+}
+
+#[tokio::test]
+async fn a_user_registered_while_synapse_is_down_appears_once_it_is_back() {
+    let mut deployment = Deployment::new();
+    deployment.manage(&["register-user", "bob", "-d", "Bob", "--yes"]);
+    deployment.start_server().await;
+    // The worker has tried, and failed, to reach the homeserver at least once.
+    let failed_once = eventually(Duration::from_secs(30), || async {
+        deployment.log().contains("job attempt failed")
+    })
+    .await;
+    assert!(
+        failed_once,
+        "the provisioning was never attempted:\n{}",
+        deployment.log()
+    );
+
+    let Some(synapse) = TestSynapse::start(&deployment.synapse_options()) else {
+        return;
+    };
+
+    // Retries back off exponentially from 5 s: a few attempts fit in this bound.
+    let provisioned = eventually(Duration::from_secs(120), || async {
+        profile(&synapse, "@bob:localhost").await.is_some()
+    })
+    .await;
+    assert!(
+        provisioned,
+        "bob never appeared on Synapse:\n{}",
+        deployment.log()
+    );
+}
+
+#[tokio::test]
+async fn doctor_checks_the_whole_deployment() {
+    let mut deployment = Deployment::new();
+    let Some(_synapse) = TestSynapse::start(&deployment.synapse_options()) else {
+        return;
+    };
+    deployment.start_server().await;
+
+    let output = run(mas_cli(deployment.path()).arg("doctor"));
+    let report = String::from_utf8_lossy(&output.stdout).into_owned();
+
+    assert!(output.status.success(), "{report}\n{}", stderr(&output));
+    for line in [
+        "ok       homeserver: ",
+        "ok       homeserver API: ",
+        "ok       issuer: ",
+        "ok       token check: the homeserver refuses a token we never issued",
+    ] {
+        assert!(report.contains(line), "{line:?} missing from:\n{report}");
+    }
+    // No reverse proxy here: Synapse itself answers /login, with 404.
+    assert!(report.contains("warning  compat login: "), "{report}");
+}
+
+#[tokio::test]
+async fn a_compat_login_works_on_synapse_until_logout() {
+    let Some((deployment, synapse)) = deployment_with_alice().await else {
+        return;
+    };
+
+    let login = deployment.password_login("alice", None).await;
+    let token = login["access_token"].as_str().expect("an access token");
+    let device_id = login["device_id"].as_str().expect("a device ID");
+
+    let (status, identity) = whoami(&synapse, token).await;
+    assert_eq!(status, 200, "{identity}");
+    assert_eq!(identity["user_id"], "@alice:localhost");
+    assert_eq!(identity["device_id"], device_id);
+
+    let response = reqwest::Client::new()
+        .post(deployment.url("_matrix/client/v3/logout"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("logout answers");
+    assert_eq!(response.status().as_u16(), 200);
+
+    // Synapse caches introspection; the device's deletion ends the token there.
+    let refused = eventually(Duration::from_secs(30), || async {
+        whoami(&synapse, token).await.0 == 401
+    })
+    .await;
+    assert!(refused, "Synapse still accepts the token after logout");
+}
+
+#[tokio::test]
+async fn a_bot_logging_in_again_on_its_device_keeps_the_device_and_its_keys() {
+    let Some((deployment, synapse)) = deployment_with_alice().await else {
+        return;
+    };
+    let device_id = "ALICEBOT01";
+    let first = deployment.password_login("alice", Some(device_id)).await;
+    let first_token = first["access_token"].as_str().expect("an access token");
+    assert_eq!(first["device_id"], device_id);
+
+    // The bot uploads its device keys through the first session.
+    let ed25519 = "VGhpcyBpcyBub3QgYSByZWFsIGtleSwgYnV0IGJhc2U2NA";
+    let keys = serde_json::json!({
+        "device_keys": {
+            "user_id": "@alice:localhost",
+            "device_id": device_id,
+            "algorithms": ["m.olm.v1.curve25519-aes-sha2", "m.megolm.v1.aes-sha2"],
+            "keys": {
+                format!("curve25519:{device_id}"): "Q3VydmUyNTUxOSBrZXkgb2YgdGhlIGJvdCBkZXZpY2U",
+                format!("ed25519:{device_id}"): ed25519,
+            },
+            "signatures": {"@alice:localhost": {format!("ed25519:{device_id}"): "c2lnbmF0dXJl"}},
+        }
+    });
+    let (status, answer) = on_synapse(
+        &synapse,
+        reqwest::Method::POST,
+        "_matrix/client/v3/keys/upload",
+        first_token,
+        Some(keys),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+
+    let second = deployment.password_login("alice", Some(device_id)).await;
+    let second_token = second["access_token"].as_str().expect("an access token");
+    assert_eq!(second["device_id"], device_id);
+    assert_ne!(second_token, first_token);
+
+    let (status, identity) = whoami(&synapse, second_token).await;
+    assert_eq!(status, 200, "{identity}");
+    assert_eq!(identity["device_id"], device_id);
+    let (status, query) = on_synapse(
+        &synapse,
+        reqwest::Method::POST,
+        "_matrix/client/v3/keys/query",
+        second_token,
+        Some(serde_json::json!({"device_keys": {"@alice:localhost": []}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{query}");
+    assert_eq!(
+        query["device_keys"]["@alice:localhost"][device_id]["keys"][format!("ed25519:{device_id}")],
+        ed25519,
+        "the keys uploaded through the first session are still there: {query}"
+    );
+    // The first session ended; the device did not.
+    let introspected = reqwest::Client::new()
+        .post(deployment.url("oauth2/introspect"))
+        .bearer_auth(SECRET)
+        .form(&[("token", first_token)])
+        .send()
+        .await
+        .expect("introspection answers")
+        .json::<Value>()
+        .await
+        .expect("JSON");
+    assert_eq!(introspected["active"], false, "the first session ended");
+}
+
+#[tokio::test]
+async fn an_issued_compatibility_token_works_on_synapse_and_may_be_an_admin_one() {
+    let Some((deployment, synapse)) = deployment_with_alice().await else {
+        return;
+    };
+
+    let token = deployment.manage(&["issue-compatibility-token", "alice", "SCRIPTDEV01"]);
+    let token = token.trim();
+    let (status, identity) = whoami(&synapse, token).await;
+    assert_eq!(status, 200, "{identity}");
+    assert_eq!(identity["device_id"], "SCRIPTDEV01");
+    let admin_api = "_synapse/admin/v2/users/@alice:localhost";
+    let (status, _) = on_synapse(&synapse, reqwest::Method::GET, admin_api, token, None).await;
+    assert_eq!(status, 403, "a plain token is no admin token");
+
+    let admin = deployment.manage(&[
+        "issue-compatibility-token",
+        "alice",
+        "ADMINDEV01",
+        "--yes-i-want-to-grant-synapse-admin-privileges",
+    ]);
+    let (status, user) = on_synapse(
+        &synapse,
+        reqwest::Method::GET,
+        admin_api,
+        admin.trim(),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["name"], "@alice:localhost");
+}
+
+/// Two cross-signing master keys of alice (32 bytes each, unpadded base64).
+const FIRST_MASTER_KEY: &str = "Zmlyc3QtbWFzdGVyLWtleS1vZi1hbGljZS0wMTIzNDU";
+const SECOND_MASTER_KEY: &str = "c2Vjb25kLW1hc3Rlci1rZXktb2YtYWxpY2UtMDEyMzQ";
+
+/// Uploads `key` as alice's cross-signing master key with `token`.
+async fn upload_master_key(synapse: &TestSynapse, token: &str, key: &str) -> (u16, Value) {
+    let body = serde_json::json!({
+        "master_key": {
+            "user_id": "@alice:localhost",
+            "usage": ["master"],
+            "keys": {format!("ed25519:{key}"): key},
+        }
+    });
+    on_synapse(
+        synapse,
+        reqwest::Method::POST,
+        "_matrix/client/v3/keys/device_signing/upload",
+        token,
+        Some(body),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_cross_signing_reset_allowed_from_the_command_line_lets_new_keys_in() {
+    let Some((deployment, synapse)) = deployment_with_alice().await else {
+        return;
+    };
+    let token = deployment.manage(&["issue-compatibility-token", "alice", "XSIGNDEV01"]);
+    let token = token.trim();
+
+    let (status, answer) = upload_master_key(&synapse, token, FIRST_MASTER_KEY).await;
+    assert_eq!(status, 200, "the first keys need no approval: {answer}");
+    let (status, answer) = upload_master_key(&synapse, token, SECOND_MASTER_KEY).await;
+    assert_eq!(status, 401, "a replacement needs approval: {answer}");
+
+    deployment.manage(&["allow-cross-signing-reset", "alice"]);
+
+    let (status, answer) = upload_master_key(&synapse, token, SECOND_MASTER_KEY).await;
+    assert_eq!(status, 200, "approved, the replacement goes in: {answer}");
+}
+
+/// The user as Synapse's `/_synapse/mas/query_user` describes it.
+async fn synapse_user(synapse: &TestSynapse, localpart: &str) -> Value {
+    let url = synapse
+        .url()
+        .join(&format!("_synapse/mas/query_user?localpart={localpart}"))
+        .expect("a valid URL");
+    reqwest::Client::new()
+        .get(url)
+        .bearer_auth(SECRET)
+        .send()
+        .await
+        .expect("Synapse answers")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+#[tokio::test]
+async fn deactivation_and_reactivation_reach_synapse() {
+    let Some((deployment, synapse)) = deployment_with_alice().await else {
+        return;
+    };
+    let login = deployment.password_login("alice", None).await;
+    let token = login["access_token"].as_str().expect("an access token");
+    assert_eq!(whoami(&synapse, token).await.0, 200);
+
+    deployment.manage(&["lock-user", "alice", "--deactivate"]);
+    let deactivated = eventually(Duration::from_secs(60), || async {
+        synapse_user(&synapse, "alice").await["is_deactivated"] == true
+    })
+    .await;
+    assert!(
+        deactivated,
+        "Synapse never deactivated alice:\n{}",
+        deployment.log()
+    );
+    assert_eq!(whoami(&synapse, token).await.0, 401, "her devices are gone");
+
+    deployment.manage(&["unlock-user", "alice", "--reactivate"]);
+    let reactivated = eventually(Duration::from_secs(60), || async {
+        synapse_user(&synapse, "alice").await["is_deactivated"] == false
+    })
+    .await;
+    assert!(
+        reactivated,
+        "Synapse never reactivated alice:\n{}",
+        deployment.log()
+    );
+    let users = deployment.manage(&["list-users", "--json"]);
+    assert!(
+        users.contains("\"status\": \"active\"") || users.contains("\"status\":\"active\""),
+        "{users}"
+    );
+}
+
+#[tokio::test]
+async fn killing_the_sessions_of_a_user_ends_their_tokens_on_synapse() {
+    let Some((deployment, synapse)) = deployment_with_alice().await else {
+        return;
+    };
+    let login = deployment
+        .password_login("alice", Some("KILLMEDEV01"))
+        .await;
+    let token = login["access_token"].as_str().expect("an access token");
+    assert_eq!(whoami(&synapse, token).await.0, 200);
+
+    let dry = deployment.manage(&["kill-sessions", "alice", "--dry-run"]);
+    assert!(dry.contains("1 compatibility session(s)"), "{dry}");
+    assert_eq!(
+        whoami(&synapse, token).await.0,
+        200,
+        "a dry run ends nothing"
+    );
+
+    deployment.manage(&["kill-sessions", "alice"]);
+    let refused = eventually(Duration::from_secs(30), || async {
+        whoami(&synapse, token).await.0 == 401
+    })
+    .await;
+    assert!(
+        refused,
+        "Synapse still accepts the token:\n{}",
+        deployment.log()
+    );
+}
+
+/// The value of the hidden `csrf` field of a page.
+fn csrf_field(page: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).expect("the page has a csrf field") + marker.len();
+    let end = start + page[start..].find('"').expect("the value ends");
+    page[start..end].to_owned()
+}
+
+/// The `name=value` parts of the `Set-Cookie` headers of `response`, as one `Cookie` header.
+fn cookies_of(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[tokio::test]
+async fn a_user_registering_on_the_web_appears_on_synapse_with_their_display_name() {
+    let mut deployment = Deployment::with_extra(
+        "account:\n  password_registration_enabled: true\n  password_registration_email_required: false\n",
+    );
+    let Some(synapse) = TestSynapse::start(&deployment.synapse_options()) else {
+        return;
+    };
+    deployment.start_server().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+
+    let form = client
+        .get(deployment.url("register/password"))
+        .send()
+        .await
+        .expect("the form answers");
+    assert_eq!(form.status().as_u16(), 200);
+    let cookies = cookies_of(&form);
+    let csrf = csrf_field(&form.text().await.expect("a page"));
+    let submitted = client
+        .post(deployment.url("register/password"))
+        .header(reqwest::header::COOKIE, cookies)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "carol"),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+            ("display_name", "Carol Danvers"),
+        ])
+        .send()
+        .await
+        .expect("the registration answers");
+    assert_eq!(
+        submitted.status().as_u16(),
+        303,
+        "{:?}",
+        submitted.text().await
+    );
+
+    let provisioned = eventually(Duration::from_secs(60), || async {
+        profile(&synapse, "@carol:localhost")
+            .await
+            .is_some_and(|profile| profile["displayname"] == "Carol Danvers")
+    })
+    .await;
+    assert!(
+        provisioned,
+        "carol never appeared on Synapse:\n{}",
+        deployment.log()
+    );
+}
+
+/// A browser's cookies, kept across requests by hand.
+#[derive(Default)]
+struct CookieJar(std::collections::BTreeMap<String, String>);
+
+impl CookieJar {
+    fn update(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all(reqwest::header::SET_COOKIE) {
+            if let Some((name, value)) = value
+                .to_str()
+                .ok()
+                .and_then(|cookie| cookie.split(';').next())
+                .and_then(|pair| pair.split_once('='))
+            {
+                self.0.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// GETs `path` with the jar's cookies; the page's text.
+async fn get_page(client: &reqwest::Client, jar: &mut CookieJar, url: String) -> String {
+    let response = client
+        .get(url)
+        .header(reqwest::header::COOKIE, jar.header())
+        .send()
+        .await
+        .expect("the page answers");
+    assert_eq!(response.status().as_u16(), 200);
+    jar.update(&response);
+    response.text().await.expect("a page")
+}
+
+/// POSTs a form with the jar's cookies; the status.
+async fn post_page(
+    client: &reqwest::Client,
+    jar: &mut CookieJar,
+    url: String,
+    form: &[(&str, &str)],
+) -> u16 {
+    let response = client
+        .post(url)
+        .header(reqwest::header::COOKIE, jar.header())
+        .form(form)
+        .send()
+        .await
+        .expect("the form answers");
+    jar.update(&response);
+    response.status().as_u16()
+}
+
+#[tokio::test]
+async fn a_cross_signing_reset_approved_on_the_account_page_lets_new_keys_in() {
+    let Some((deployment, synapse)) = deployment_with_alice().await else {
+        return;
+    };
+    let token = deployment.manage(&["issue-compatibility-token", "alice", "XSIGNWEB01"]);
+    let token = token.trim();
+    let (status, _) = upload_master_key(&synapse, token, FIRST_MASTER_KEY).await;
+    assert_eq!(status, 200);
+    let (status, refusal) = upload_master_key(&synapse, token, SECOND_MASTER_KEY).await;
+    assert_eq!(status, 401, "{refusal}");
+    // Synapse sends the user to our account page with the reset action.
+    let approval_url = refusal["params"]["org.matrix.cross_signing_reset"]["url"]
+        .as_str()
+        .expect("Synapse names the approval page")
+        .to_owned();
+    assert!(
+        approval_url.contains("action=org.matrix.cross_signing_reset"),
+        "{approval_url}"
+    );
+
+    // The user signs in, follows the link, and approves with their password.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let mut jar = CookieJar::default();
+    let login = get_page(&client, &mut jar, deployment.url("login")).await;
+    let status = post_page(
+        &client,
+        &mut jar,
+        deployment.url("login"),
+        &[
+            ("csrf", &csrf_field(&login)),
+            ("username", "alice"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let page = get_page(
+        &client,
+        &mut jar,
+        deployment.url("account/cross-signing-reset"),
+    )
+    .await;
+    let status = post_page(
+        &client,
+        &mut jar,
+        deployment.url("account/cross-signing-reset"),
+        &[("csrf", &csrf_field(&page)), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(status, 303);
+
+    let (status, answer) = upload_master_key(&synapse, token, SECOND_MASTER_KEY).await;
+    assert_eq!(status, 200, "approved, the replacement goes in: {answer}");
+}

@@ -1,0 +1,185 @@
+//! What the HTTP tests share: an application state over a real, migrated SQLite database, a
+//! mock clock, and helpers to drive the real router.
+
+use std::sync::Arc;
+
+use axum::{
+    Router,
+    body::{Body, to_bytes},
+    http::{Request, Response, header},
+};
+use chrono::{TimeZone as _, Utc};
+use portcullis_config::sections::http::Resource;
+use portcullis_homeserver::MemoryHomeserver;
+use portcullis_http::{
+    AppParts, AppState, PolicyData, site_config::SiteConfig, url_builder::UrlBuilder,
+};
+use portcullis_keys::{Encrypter, EncryptionKey, Keystore, PrivateKey};
+use portcullis_model::MockClock;
+use portcullis_storage_sql::{ConnectOptions, Database, PoolOptions};
+use tower::ServiceExt as _;
+
+/// The homeserver's shared secret in test states.
+pub const HOMESERVER_SECRET: &str = "test-homeserver-secret";
+
+const TEST_CONFIG: &str = "http:\n  public_base: https://auth.example.com/\n  issuer: https://example.com/\nsecrets:\n  encryption: 0000000000000000000000000000000000000000000000000000000000000000\n  keys:\n    - key: unused\nmatrix:\n  homeserver: example.com\n  secret: unused\npasswords:\n  schemes:\n    - version: 1\n      algorithm: argon2id\n";
+
+/// A test world: the state, its clock, and the folder holding its database.
+pub struct TestApp {
+    pub state: AppState,
+    pub clock: MockClock,
+    pub database: Database,
+    /// The homeserver the state provisions users and devices on.
+    pub homeserver: Arc<MemoryHomeserver>,
+    /// The in-memory mailer the jobs run by `compat::run_jobs` send with.
+    pub mailer: portcullis_jobs::email::Mailer,
+    _dir: tempfile::TempDir,
+}
+
+/// A state over a fresh, migrated SQLite database, with the clock at a fixed instant.
+pub async fn app() -> TestApp {
+    app_with(|_| {}).await
+}
+
+/// [`app`] with the configuration adjusted by `adjust` before the state is built.
+pub async fn app_with(adjust: impl FnOnce(&mut portcullis_config::Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let options = ConnectOptions::Sqlite {
+        path: dir.path().join("http.db"),
+    };
+    let database = Database::connect(&options, &PoolOptions::default())
+        .await
+        .expect("SQLite opens");
+    database.migrate().await.expect("migrations apply");
+    let mut config = portcullis_config::load_documents(
+        &[("test.yaml".to_owned(), TEST_CONFIG.to_owned())],
+        dir.path().to_owned(),
+        &|_| None,
+    )
+    .expect("the test configuration is valid")
+    .config;
+    adjust(&mut config);
+    let key = PrivateKey::load(
+        include_bytes!("../../../../config/tests/fixtures/keys/rsa-2048.pkcs1.pem"),
+        None,
+    )
+    .expect("the fixture key loads");
+    // With a sub-second part, as real clocks have: storage keeps less precision than that,
+    // and no rule may depend on an instant surviving a round trip exactly.
+    let clock = MockClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
+            .single()
+            .expect("valid instant")
+            + chrono::TimeDelta::nanoseconds(123_456_789),
+    );
+    let homeserver = Arc::new(MemoryHomeserver::new(config.matrix.homeserver.clone()));
+    let state = AppState::new(AppParts {
+        database: database.clone(),
+        trusted_proxies: vec!["127.0.0.0/8".parse().expect("valid range")],
+        urls: UrlBuilder::new(
+            config.http.public_base.clone(),
+            config.http.issuer().clone(),
+        ),
+        site: SiteConfig::from_config(&config),
+        keystore: Keystore::new(vec![(Some("k1".to_owned()), key)]).expect("one key"),
+        encrypter: Encrypter::new(EncryptionKey::from_hex(&"ab".repeat(32)).expect("valid key")),
+        clock: Arc::new(clock.clone()),
+        passwords: portcullis_passwords::PasswordManager::new(&config.passwords)
+            .expect("default schemes"),
+        templates: portcullis_templates::Templates::load(None).expect("embedded templates"),
+        policy: PolicyData::from_json(&config.policy.data),
+        homeserver_secret: Some(zeroize::Zeroizing::new(HOMESERVER_SECRET.to_owned())),
+        homeserver: homeserver.clone(),
+    });
+    TestApp {
+        state,
+        clock,
+        database,
+        homeserver,
+        mailer: portcullis_jobs::email::Mailer::memory(),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// The router with every resource this version serves.
+    pub fn router(&self) -> Router {
+        let resources: Vec<Resource> = portcullis_http::AVAILABLE_RESOURCES
+            .iter()
+            .map(|name| Resource::new(*name))
+            .collect();
+        portcullis_http::router(&resources, None, self.state.clone())
+            .expect("every available resource builds")
+    }
+
+    /// Sends `request` through the router.
+    pub async fn send(&self, request: Request<Body>) -> Response<Body> {
+        self.router().oneshot(request).await.expect("infallible")
+    }
+}
+
+/// The body of `response` as text.
+pub async fn body_text(response: Response<Body>) -> String {
+    let bytes = to_bytes(response.into_body(), 1 << 22)
+        .await
+        .expect("readable body");
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The body of `response` as JSON.
+pub async fn body_json(response: Response<Body>) -> serde_json::Value {
+    serde_json::from_str(&body_text(response).await).expect("a JSON body")
+}
+
+/// A form POST.
+pub fn post_form(uri: &str, pairs: &[(&str, &str)]) -> Request<Body> {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .expect("valid request")
+}
+
+pub mod account;
+pub mod browser;
+pub mod compat;
+pub mod oauth;
+
+/// Adds a user with a password (hashed by the state's password manager); `admin` lets them
+/// ask for admin scopes.
+pub async fn add_user_with_password(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+    admin: bool,
+) -> portcullis_model::User {
+    let (version, hashed) = app
+        .state
+        .passwords()
+        .hash(zeroize::Zeroizing::new(password.to_owned()))
+        .await
+        .expect("the password hashes");
+    let now = app.state.now();
+    let mut repo = app.database.transaction().await.expect("a transaction");
+    let user = repo
+        .users()
+        .add(username, now)
+        .await
+        .expect("the user is added");
+    let user = if admin {
+        repo.users()
+            .set_can_request_admin(user, true)
+            .await
+            .expect("admin set")
+    } else {
+        user
+    };
+    repo.user_passwords()
+        .add(&user, &hashed, u32::from(version), None, now)
+        .await
+        .expect("the password is added");
+    repo.commit().await.expect("commit");
+    user
+}

@@ -1,0 +1,32 @@
+//! Integration tests of the HTTP layer: the real router over a real, migrated SQLite database.
+//!
+//! One test binary for the whole crate: each module is one area; they share [`common`].
+
+mod common;
+
+mod account_emails;
+mod account_pages;
+mod account_security;
+mod account_sessions;
+mod authorization;
+mod compat_introspection;
+mod compat_login;
+mod compat_logout;
+mod compat_refresh;
+mod compat_sso;
+mod device_pages;
+mod end_session;
+mod homeserver_devices;
+mod login_rate_limit;
+mod oauth_client_auth;
+mod oauth_device;
+mod oauth_introspection;
+mod oauth_refresh_token;
+mod oauth_registration;
+mod oauth_revocation;
+mod oauth_token;
+mod oauth_userinfo;
+mod password_recovery;
+mod registration;
+mod router;
+mod translations;

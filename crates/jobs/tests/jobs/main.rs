@@ -1,0 +1,8 @@
+//! Tests of the jobs against a real database and the in-memory homeserver.
+//!
+//! One test binary for the whole crate: each module is one area; they share [`common`].
+
+mod common;
+
+mod provision_user;
+mod send_email;
