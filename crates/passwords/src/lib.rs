@@ -246,6 +246,17 @@ impl PasswordManager {
         self.inner.is_some()
     }
 
+    /// Whether a hash or a verification would be admitted right now. A cheap look for callers
+    /// that would rather refuse a request before doing any other work for it (a sign-in during
+    /// a storm of them); [`PasswordManager::verify`] and [`PasswordManager::hash`] still decide.
+    /// False when passwords are disabled.
+    #[must_use]
+    pub fn has_room(&self) -> bool {
+        self.inner
+            .as_ref()
+            .is_some_and(|inner| inner.pool.has_room())
+    }
+
     /// The version new passwords are hashed with, if passwords are enabled.
     #[must_use]
     pub fn current_version(&self) -> Option<u16> {
@@ -622,6 +633,20 @@ mod tests {
         assert!(matches!(result, Err(PasswordError::Busy)));
         drop(release);
         running.await.expect("no panic");
+    }
+
+    #[tokio::test]
+    async fn the_manager_says_whether_its_pool_has_room() {
+        let manager = single_worker_without_queue();
+        assert!(manager.has_room());
+        let (release, running) = occupy_the_pool(&manager);
+
+        assert!(!manager.has_room());
+
+        drop(release);
+        running.await.expect("no panic");
+        assert!(manager.has_room());
+        assert!(!PasswordManager::disabled().has_room());
     }
 
     #[tokio::test]

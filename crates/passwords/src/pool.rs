@@ -64,6 +64,12 @@ impl BlockingPool {
         }
     }
 
+    /// Whether one more job would be admitted right now. Only a look: by the time a job is
+    /// submitted the answer may have changed, and [`BlockingPool::submit`] still decides.
+    pub(crate) fn has_room(&self) -> bool {
+        self.admission.available_permits() > 0
+    }
+
     /// Admits `job`, or refuses it with [`PasswordError::Busy`] right away when every worker
     /// and every place in the queue is taken.
     ///
@@ -109,13 +115,22 @@ impl BlockingPool {
     }
 }
 
-/// Gives the current thread the lowest priority of its scheduling policy (niceness 19 for
-/// ordinary threads). Lowering needs no privilege; if it fails anyway, the job runs at the
-/// usual priority.
+/// Puts the current thread below every ordinary one: on Linux the `SCHED_IDLE` policy (it runs
+/// only on time the others leave), elsewhere the lowest priority of its policy (niceness 19).
+/// Lowering needs no privilege; if it fails anyway, the job runs at the usual priority.
 fn lower_priority() {
-    if let Err(error) =
-        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
-    {
+    #[cfg(target_os = "linux")]
+    let lowered = thread_priority::set_thread_priority_and_policy(
+        thread_priority::thread_native_id(),
+        thread_priority::ThreadPriority::Min,
+        thread_priority::ThreadSchedulePolicy::Normal(
+            thread_priority::NormalThreadSchedulePolicy::Idle,
+        ),
+    );
+    #[cfg(not(target_os = "linux"))]
+    let lowered =
+        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min);
+    if let Err(error) = lowered {
         tracing::debug!(?error, "cannot lower the priority of the hashing thread");
     }
 }
@@ -175,6 +190,27 @@ mod tests {
             .expect("released");
         let queued = queued.expect("checked above").await.expect("the job ran");
         assert_eq!(queued, "queued");
+    }
+
+    #[tokio::test]
+    async fn the_pool_has_room_until_every_place_is_taken() {
+        let pool = BlockingPool::new(limits(1, 1));
+        let (release, wait) = mpsc::channel::<()>();
+        assert!(pool.has_room());
+        let running = tokio::spawn(pool.submit(move || wait.recv()).expect("the pool is idle"));
+        assert!(pool.has_room(), "one place is left in the queue");
+        let queued = pool.submit(|| ()).expect("there is room in the queue");
+
+        assert!(!pool.has_room());
+
+        release.send(()).expect("the running job waits for this");
+        running
+            .await
+            .expect("no panic")
+            .expect("the job ran")
+            .expect("released");
+        queued.await.expect("the job ran");
+        assert!(pool.has_room());
     }
 
     #[tokio::test]

@@ -84,6 +84,12 @@ pub async fn post(
         );
     }
 
+    // During a storm of sign-ins, those the hashing pool could not take are refused before
+    // they cost a database round trip (the pool still decides for those let through).
+    if !state.passwords().has_room() {
+        return busy(&state);
+    }
+
     // Reading the user and verifying the password happen outside any transaction: hashing takes
     // a while, and on SQLite an open transaction holds the write lock.
     let found = match find_user(&state, &form_data.username).await {
