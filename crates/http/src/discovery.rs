@@ -199,6 +199,7 @@ mod tests {
             service_name: None,
             policy_uri: None,
             tos_uri: None,
+            captcha: None,
         }
     }
 

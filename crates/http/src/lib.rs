@@ -64,6 +64,8 @@ struct Inner {
     homeserver: Arc<dyn HomeserverConnection>,
     limiters: rate_limit::Limiters,
     jwks_cache: oauth::jwks_cache::JwksCache,
+    /// Checks CAPTCHA answers on registration, when `captcha` is configured.
+    captcha: Option<human::captcha::CaptchaVerifier>,
     /// The discovery document, serialised once: it depends only on the configuration.
     discovery_document: axum::body::Bytes,
 }
@@ -151,6 +153,11 @@ impl AppState {
         let discovery_document = axum::body::Bytes::from(
             discovery::provider_metadata(&parts.urls, &parts.site, &algs).to_string(),
         );
+        let captcha = parts
+            .site
+            .captcha
+            .clone()
+            .map(human::captcha::CaptchaVerifier::new);
         Self {
             inner: Arc::new(Inner {
                 database: parts.database,
@@ -170,6 +177,7 @@ impl AppState {
                 homeserver: parts.homeserver,
                 limiters,
                 jwks_cache: oauth::jwks_cache::JwksCache::default(),
+                captcha,
                 discovery_document,
             }),
         }
@@ -238,6 +246,12 @@ impl AppState {
     #[must_use]
     pub fn jwks_cache(&self) -> &oauth::jwks_cache::JwksCache {
         &self.inner.jwks_cache
+    }
+
+    /// The CAPTCHA verifier of registration, when one is configured.
+    #[must_use]
+    pub fn captcha(&self) -> Option<&human::captcha::CaptchaVerifier> {
+        self.inner.captcha.as_ref()
     }
 
     /// The homeserver's shared secret, if configured.

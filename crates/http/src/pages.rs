@@ -14,6 +14,68 @@ use crate::AppState;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; style-src 'self'; img-src 'self' https: data:; \
      form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'";
 
+/// Hosts one page may load from besides its own, by directive: the single exception to
+/// [`CONTENT_SECURITY_POLICY`], for a third-party widget (the CAPTCHA of the register page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ThirdPartySources {
+    /// `script-src`.
+    pub script: &'static [&'static str],
+    /// `frame-src`.
+    pub frame: &'static [&'static str],
+    /// `connect-src`.
+    pub connect: &'static [&'static str],
+    /// `style-src`.
+    pub style: &'static [&'static str],
+}
+
+/// [`CONTENT_SECURITY_POLICY`] with `sources` added to their directives, and nothing else
+/// changed: a directive the strict policy leaves to `default-src 'self'` keeps `'self'`.
+#[must_use]
+pub fn content_security_policy_allowing(sources: &ThirdPartySources) -> String {
+    let mut directives: Vec<String> = CONTENT_SECURITY_POLICY
+        .split(';')
+        .map(|directive| directive.trim().to_owned())
+        .collect();
+    let extra = [
+        ("script-src", sources.script),
+        ("frame-src", sources.frame),
+        ("connect-src", sources.connect),
+        ("style-src", sources.style),
+    ];
+    for (name, hosts) in extra {
+        if hosts.is_empty() {
+            continue;
+        }
+        let hosts = hosts.join(" ");
+        match directives
+            .iter_mut()
+            .find(|directive| directive.split_whitespace().next() == Some(name))
+        {
+            Some(directive) => {
+                directive.push(' ');
+                directive.push_str(&hosts);
+            }
+            // Right after `default-src`, which it narrows.
+            None => directives.insert(1, format!("{name} 'self' {hosts}")),
+        }
+    }
+    directives.join("; ")
+}
+
+/// Replaces the strict policy of a rendered page by one that also allows `sources`.
+pub fn allow_third_party(response: &mut Response, sources: &ThirdPartySources) {
+    match HeaderValue::from_str(&content_security_policy_allowing(sources)) {
+        Ok(policy) => {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+        // Hosts are constants of this program; should one ever be unprintable, the page keeps
+        // the strict policy (its widget will not load) rather than lose its policy.
+        Err(error) => tracing::error!(%error, "cannot write a content security policy"),
+    }
+}
+
 tokio::task_local! {
     /// The language negotiated for the request being served, set by [`negotiate_language`].
     static LOCALE: Locale;
@@ -136,4 +198,34 @@ pub fn protective_headers() -> [(HeaderName, HeaderValue); 4] {
             HeaderValue::from_static("nosniff"),
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowing_nothing_is_the_strict_policy() {
+        assert_eq!(
+            content_security_policy_allowing(&ThirdPartySources::default()),
+            CONTENT_SECURITY_POLICY
+        );
+    }
+
+    #[test]
+    fn allowed_hosts_join_their_directives_and_nothing_else_changes() {
+        let policy = content_security_policy_allowing(&ThirdPartySources {
+            script: &["https://widget.example"],
+            frame: &["https://frames.example"],
+            connect: &[],
+            style: &["https://styles.example"],
+        });
+        assert_eq!(
+            policy,
+            "default-src 'self'; frame-src 'self' https://frames.example; \
+             script-src 'self' https://widget.example; style-src 'self' https://styles.example; \
+             img-src 'self' https: data:; form-action 'self' https: http:; \
+             frame-ancestors 'none'; base-uri 'none'"
+        );
+    }
 }

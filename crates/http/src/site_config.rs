@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::human::captcha::CaptchaSettings;
+
 use portcullis_config::{
     Config,
     sections::rate_limiting::{
@@ -66,6 +68,8 @@ pub struct SiteConfig {
     pub policy_uri: Option<url::Url>,
     /// `branding.tos_uri`.
     pub tos_uri: Option<url::Url>,
+    /// The CAPTCHA of password registration (`captcha`), when a service is chosen.
+    pub captcha: Option<CaptchaSettings>,
 }
 
 impl SiteConfig {
@@ -102,6 +106,7 @@ impl SiteConfig {
             service_name: config.branding.service_name.clone(),
             policy_uri: config.branding.policy_uri.clone(),
             tos_uri: config.branding.tos_uri.clone(),
+            captcha: CaptchaSettings::from_config(&config.captcha),
         }
     }
 }

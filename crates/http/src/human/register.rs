@@ -6,10 +6,16 @@
 //!
 //! The form is checked in this order, and the first problem is shown next to its field: the
 //! username's rules, the password twice the same, the display name, the password's strength,
-//! the terms of service, the email address's form, the registration token, then whether the
-//! username is free, here and on the homeserver, and the address nobody's. The
+//! the terms of service, the email address's form, the CAPTCHA, the registration token, then
+//! whether the username is free, here and on the homeserver, and the address nobody's. The
 //! checks that need nothing but the form come first and cost no rate-limit budget; from the
-//! token on, every attempt counts against `rate_limiting.registration`.
+//! CAPTCHA on, every attempt counts against `rate_limiting.registration`, which also bounds
+//! how often one address makes us call the CAPTCHA provider.
+//!
+//! CAPTCHA: when the `captcha` section chooses a service, the form carries the provider's
+//! widget (and the page's content security policy allows the provider's hosts, on this page
+//! only), and its answer is checked with the provider before anything is looked up or created
+//! (see [`super::captcha`]). Anything but a clear "yes" refuses the attempt.
 //!
 //! Email addresses: the field is required while `account.password_registration_email_required`
 //! is set, optional otherwise. With an address, the form's values (the password hashed) are
@@ -36,16 +42,17 @@ use portcullis_jobs::provision_user::ProvisionUser;
 use portcullis_model::{BrowserSession, Localpart, User, UserRegistration};
 use portcullis_passwords::PasswordError;
 use portcullis_storage::{NewUserRegistration, StorageError};
-use portcullis_templates::pages::{RegisterErrors, RegisterPage, VerifyEmailPage};
-use serde::Deserialize;
+use portcullis_templates::pages::{Page, RegisterErrors, RegisterPage, VerifyEmailPage};
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::{
+    captcha::{CaptchaAnswers, CaptchaError, CaptchaWidget},
     email_code,
     login::localpart_of,
     post_auth::{ContinuationQuery, PostAuthAction, with_continuation},
 };
-use crate::{AppState, client_ip::ClientIp, cookies::CookieJar, csrf, session};
+use crate::{AppState, client_ip::ClientIp, cookies::CookieJar, csrf, pages, pages::tr, session};
 
 /// The longest display name accepted, in characters: Synapse's `MAX_DISPLAYNAME_LEN`.
 pub const MAX_DISPLAY_NAME_CHARS: usize = 256;
@@ -121,6 +128,9 @@ pub struct RegisterForm {
     token: String,
     #[serde(default)]
     accept_terms: Option<String>,
+    /// The answer of the CAPTCHA widget, in the field its provider names.
+    #[serde(flatten)]
+    captcha: CaptchaAnswers,
 }
 
 /// What the form shows again after a refusal: everything typed except the passwords.
@@ -289,6 +299,16 @@ pub async fn password_post(
         )
         .retry_after(wait);
         return refused(&state, jar, &query, kept, refusal);
+    }
+
+    if let Some(verifier) = state.captcha() {
+        let expected_hostname = state.urls().base().host_str().unwrap_or_default();
+        if let Err(error) = verifier
+            .verify(&form_data.captcha, ip, expected_hostname)
+            .await
+        {
+            return refused(&state, jar, &query, kept, captcha_refusal(&error));
+        }
     }
 
     match check_availability(&state, &checked).await {
@@ -980,6 +1000,33 @@ pub async fn resend_post(
     }
 }
 
+/// The refusal of an attempt whose CAPTCHA did not pass, logged with its cause.
+fn captcha_refusal(error: &CaptchaError) -> Refusal {
+    match error {
+        CaptchaError::Missing => Refusal::new(
+            StatusCode::BAD_REQUEST,
+            Field::Form,
+            tr("register.error.captcha_missing", &[]),
+        ),
+        CaptchaError::Rejected(_) | CaptchaError::WrongHostname { .. } => {
+            tracing::info!(%error, "registration refused: the CAPTCHA did not pass");
+            Refusal::new(
+                StatusCode::BAD_REQUEST,
+                Field::Form,
+                tr("register.error.captcha_failed", &[]),
+            )
+        }
+        CaptchaError::Unavailable(_) => {
+            tracing::warn!(%error, "registration refused: the CAPTCHA could not be checked");
+            Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Field::Form,
+                tr("register.error.captcha_unavailable", &[]),
+            )
+        }
+    }
+}
+
 fn email_in_use() -> Refusal {
     Refusal::new(
         StatusCode::CONFLICT,
@@ -1053,7 +1100,30 @@ fn form(
         login_url,
         errors,
     };
-    (jar, state.render(status, &page)).into_response()
+    let Some(captcha) = &site.captcha else {
+        return (jar, state.render(status, &page)).into_response();
+    };
+    let page = RegisterPageWithCaptcha {
+        page,
+        captcha: captcha.widget(),
+    };
+    let mut response = state.render(status, &page);
+    // The widget is the provider's script and frames: this page, and no other, lets them in.
+    pages::allow_third_party(&mut response, &captcha.provider().sources);
+    (jar, response).into_response()
+}
+
+/// The register page with a CAPTCHA widget. The template crate's [`RegisterPage`] knows
+/// nothing of CAPTCHAs; the widget is added to its context here, as `captcha`.
+#[derive(Serialize)]
+struct RegisterPageWithCaptcha {
+    #[serde(flatten)]
+    page: RegisterPage,
+    captcha: CaptchaWidget,
+}
+
+impl Page for RegisterPageWithCaptcha {
+    const TEMPLATE: &'static str = RegisterPage::TEMPLATE;
 }
 
 /// The refusal page when no account can be registered at all, if so.

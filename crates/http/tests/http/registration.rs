@@ -13,6 +13,8 @@ use portcullis_config::sections::rate_limiting::RateLimiterConfig;
 use portcullis_homeserver::{HomeserverConnection as _, ProvisionRequest};
 use portcullis_model::{JobStatus, OAuthClient, User};
 
+mod captcha;
+
 const PASSWORD: &str = "correct horse battery staple";
 const REDIRECT: &str = "https://app.example.com/callback";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -21,15 +23,20 @@ const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 /// rate limit is out of the way unless a test sets its own.
 async fn open_app_with(adjust: impl FnOnce(&mut portcullis_config::Config)) -> TestApp {
     app_with(|config| {
-        config.account.password_registration_enabled = true;
-        config.account.password_registration_email_required = false;
-        config.rate_limiting.registration = RateLimiterConfig {
-            burst: NonZeroU32::new(1000).expect("not zero"),
-            per_second: 1.0,
-        };
+        open_registration(config);
         adjust(config);
     })
     .await
+}
+
+/// Registration with a password and no email address, without a rate limit in the way.
+fn open_registration(config: &mut portcullis_config::Config) {
+    config.account.password_registration_enabled = true;
+    config.account.password_registration_email_required = false;
+    config.rate_limiting.registration = RateLimiterConfig {
+        burst: NonZeroU32::new(1000).expect("not zero"),
+        per_second: 1.0,
+    };
 }
 
 async fn open_app() -> TestApp {

@@ -43,6 +43,16 @@ pub async fn app() -> TestApp {
 
 /// [`app`] with the configuration adjusted by `adjust` before the state is built.
 pub async fn app_with(adjust: impl FnOnce(&mut portcullis_config::Config)) -> TestApp {
+    app_with_site(adjust, |_| {}).await
+}
+
+/// [`app_with`], with the settings read from the configuration then adjusted by
+/// `adjust_site`: for what tests change and operators cannot, such as where the CAPTCHA
+/// provider is asked.
+pub async fn app_with_site(
+    adjust: impl FnOnce(&mut portcullis_config::Config),
+    adjust_site: impl FnOnce(&mut SiteConfig),
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let options = ConnectOptions::Sqlite {
         path: dir.path().join("http.db"),
@@ -73,6 +83,8 @@ pub async fn app_with(adjust: impl FnOnce(&mut portcullis_config::Config)) -> Te
             + chrono::TimeDelta::nanoseconds(123_456_789),
     );
     let homeserver = Arc::new(MemoryHomeserver::new(config.matrix.homeserver.clone()));
+    let mut site = SiteConfig::from_config(&config);
+    adjust_site(&mut site);
     let state = AppState::new(AppParts {
         database: database.clone(),
         trusted_proxies: vec!["127.0.0.0/8".parse().expect("valid range")],
@@ -80,7 +92,7 @@ pub async fn app_with(adjust: impl FnOnce(&mut portcullis_config::Config)) -> Te
             config.http.public_base.clone(),
             config.http.issuer().clone(),
         ),
-        site: SiteConfig::from_config(&config),
+        site,
         keystore: Keystore::new(vec![(Some("k1".to_owned()), key)]).expect("one key"),
         encrypter: Encrypter::new(EncryptionKey::from_hex(&"ab".repeat(32)).expect("valid key")),
         clock: Arc::new(clock.clone()),
