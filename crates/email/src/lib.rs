@@ -2,8 +2,9 @@
 //!
 //! A [`Mailer`] is built once from the `email` section of the configuration
 //! ([`Mailer::from_config`]) and sends [`OutgoingEmail`]s: each becomes a `multipart/alternative`
-//! message (plain text, then HTML) with the configured `From` and `Reply-To`. The contents of the
-//! emails themselves are written in [`messages`]. Emails are normally not sent from request
+//! message (plain text, then HTML) with the configured `From` and `Reply-To`. This crate knows
+//! no words: the contents are rendered from templates (crate `portcullis-templates`, in the
+//! reader's language) by whoever queues the email. Emails are normally not sent from request
 //! handlers but queued as `send-email` jobs (crate `portcullis-jobs`), so a relay that is down
 //! delays them instead of losing them; [`EmailError::is_retryable`] tells the job whether trying
 //! again can help.
@@ -41,7 +42,6 @@
 mod address;
 mod error;
 mod memory;
-pub mod messages;
 
 use std::{fmt, future::Future, path::Path, sync::Arc, time::Duration};
 

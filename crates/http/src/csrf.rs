@@ -37,6 +37,21 @@ pub enum CsrfError {
     Mismatch,
 }
 
+impl CsrfError {
+    /// The refusal in words for the visitor, in the language of the request.
+    #[must_use]
+    pub fn message(self) -> String {
+        crate::pages::tr(
+            match self {
+                Self::MissingCookie => "form.error.csrf_missing_cookie",
+                Self::Expired => "form.error.csrf_expired",
+                Self::Mismatch => "form.error.csrf_mismatch",
+            },
+            &[],
+        )
+    }
+}
+
 /// The token to put in the page's forms: the current one, its life extended, or a new one.
 pub fn token(
     jar: CookieJar,

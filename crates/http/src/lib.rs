@@ -12,6 +12,7 @@ pub mod connection_info;
 pub mod cookies;
 pub mod csrf;
 pub mod discovery;
+pub mod emails;
 pub mod graphql;
 pub mod health;
 pub mod homeserver;

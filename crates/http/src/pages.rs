@@ -118,6 +118,32 @@ pub fn tr(key: &str, args: &[(&str, &str)]) -> String {
     portcullis_templates::translate(current_locale(), key, args)
 }
 
+/// A wait in words, in the language of the request: "1 minute", "12 minutes", "1 hour and 5
+/// minutes".
+#[must_use]
+pub fn describe_wait(wait: std::time::Duration) -> String {
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    let (hours, minutes) = (minutes / 60, minutes % 60);
+    let unit = |count: u64, one: &str, many: &str| {
+        if count == 1 {
+            tr(one, &[])
+        } else {
+            tr(many, &[("count", &count.to_string())])
+        }
+    };
+    match (hours, minutes) {
+        (0, minutes) => unit(minutes, "wait.minute", "wait.minutes"),
+        (hours, 0) => unit(hours, "wait.hour", "wait.hours"),
+        (hours, minutes) => tr(
+            "wait.hours_and_minutes",
+            &[
+                ("hours", &unit(hours, "wait.hour", "wait.hours")),
+                ("minutes", &unit(minutes, "wait.minute", "wait.minutes")),
+            ],
+        ),
+    }
+}
+
 impl AppState {
     /// The branding and paths every page needs, in the language of the request.
     #[must_use]
@@ -156,11 +182,11 @@ impl AppState {
     pub fn error_page(
         &self,
         status: StatusCode,
-        title: &str,
+        title: impl Into<String>,
         message: impl Into<String>,
     ) -> Response {
         let page = ErrorPage {
-            title: title.to_owned(),
+            title: title.into(),
             message: message.into(),
             details: None,
         };
@@ -173,7 +199,7 @@ impl AppState {
         tracing::error!(error = %error, "internal error while serving a page");
         self.error_page(
             StatusCode::INTERNAL_SERVER_ERROR,
-            &tr("error.internal_title", &[]),
+            tr("error.internal_title", &[]),
             tr("error.internal_message", &[]),
         )
     }
@@ -226,6 +252,23 @@ mod tests {
              script-src 'self' https://widget.example; style-src 'self' https://styles.example; \
              img-src 'self' https: data:; form-action 'self' https: http:; \
              frame-ancestors 'none'; base-uri 'none'"
+        );
+    }
+
+    #[test]
+    fn waits_are_said_in_minutes_and_hours() {
+        assert_eq!(describe_wait(std::time::Duration::from_secs(5)), "1 minute");
+        assert_eq!(
+            describe_wait(std::time::Duration::from_secs(600)),
+            "10 minutes"
+        );
+        assert_eq!(
+            describe_wait(std::time::Duration::from_secs(3600)),
+            "1 hour"
+        );
+        assert_eq!(
+            describe_wait(std::time::Duration::from_secs(3900)),
+            "1 hour and 5 minutes"
         );
     }
 }

@@ -1,7 +1,7 @@
 //! `send-email`: send one email through the configured transport.
 //!
-//! The payload is the email itself, rendered when the job is queued (`{ to, subject, text,
-//! html }`, see [`portcullis_email::messages`] for the contents): the job needs no templates or
+//! The payload is the email itself, rendered from the `emails/` templates in the reader's
+//! language when the job is queued (`{ to, subject, text, html }`): the job needs no templates or
 //! site settings, and a retried job sends exactly what was first meant. The price is that the
 //! body (a verification code, a recovery link) sits in the job table until the job is cleaned
 //! up, as the code or ticket itself sits in its own table.

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use crate::{
     Site, TemplateError, Templates,
+    emails::{Email, RecoveryEmail, VerificationEmail},
     pages::{
         AccountCrossSigningResetPage, AccountDeactivatePage, AccountDeactivatedPage,
         AccountDevicePage, AccountLockedPage, AccountNav, AccountPasswordPage, AccountProfilePage,
@@ -109,6 +110,57 @@ pub(crate) fn check_all(templates: &Templates) -> Result<(), TemplateError> {
         }
         check_account_pages(templates, &site)?;
         check_recovery_pages(templates, &site)?;
+        check_email(
+            templates,
+            &site,
+            &VerificationEmail {
+                email: "alice@example.com".to_owned(),
+                code: "123456".to_owned(),
+            },
+        )?;
+        check_email(
+            templates,
+            &site,
+            &RecoveryEmail {
+                email: "alice@example.com".to_owned(),
+                username: "alice".to_owned(),
+                recovery_link: "https://auth.example.com/recover/complete?ticket=TTT".to_owned(),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// An email renders in its three parts, the HTML part passes the page checks, and the subject
+/// template gives one line: [`Templates::render_email`] would join the lines of a longer one,
+/// which is better caught here than read in an inbox.
+fn check_email<E: Email>(
+    templates: &Templates,
+    site: &Site,
+    email: &E,
+) -> Result<(), TemplateError> {
+    let rendered = templates.render_email(site, email)?;
+    let problem = |suffix: &str, problem: String| TemplateError::Check {
+        template: format!("{}.{suffix}", E::TEMPLATE),
+        problem,
+    };
+    check_html(&rendered.html).map_err(|problem_found| problem("html", problem_found))?;
+    let context = minijinja::value::merge_maps([
+        minijinja::Value::from_serialize(site),
+        minijinja::Value::from_serialize(email),
+    ]);
+    let subject = templates.render(&format!("{}.subject", E::TEMPLATE), context)?;
+    if subject.trim().contains(['\r', '\n']) {
+        return Err(problem(
+            "subject",
+            "the subject renders to more than one line".to_owned(),
+        ));
+    }
+    if rendered.subject.is_empty() {
+        return Err(problem("subject", "the subject renders empty".to_owned()));
+    }
+    if rendered.text.trim().is_empty() {
+        return Err(problem("txt", "the text part renders empty".to_owned()));
     }
     Ok(())
 }

@@ -1,12 +1,15 @@
-//! Server-rendered pages: minijinja templates and one stylesheet, embedded in the binary and
-//! overridable from a directory (`templates.path`).
+//! Server-rendered pages and the emails: minijinja templates and one stylesheet, embedded in the
+//! binary and overridable from a directory (`templates.path`).
 //!
 //! Every page has a context struct in [`pages`] and is rendered with
-//! [`Templates::render_page`], which adds the [`Site`] around it. Output is HTML-escaped for
+//! [`Templates::render_page`], which adds the [`Site`] around it; every email has one in
+//! [`emails`], rendered with [`Templates::render_email`] into a subject, a text and an HTML
+//! body. Output is HTML-escaped for
 //! `.html` templates, so values from users and clients are inert. The pages need no
 //! JavaScript; the form post page alone runs a one-line script, under a CSP nonce.
 
 mod check;
+pub mod emails;
 pub mod i18n;
 pub mod pages;
 mod scope;
@@ -26,6 +29,7 @@ use minijinja::{
 use serde::Serialize;
 
 pub use crate::{
+    emails::{Email, RenderedEmail},
     i18n::{Locale, negotiate, translate},
     pages::Page,
     scope::{ScopeView, describe_scope, describe_scopes},
@@ -103,6 +107,34 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "end_session.html",
         include_str!("../templates/end_session.html"),
+    ),
+    (
+        "emails/base.html",
+        include_str!("../templates/emails/base.html"),
+    ),
+    (
+        "emails/recovery.html",
+        include_str!("../templates/emails/recovery.html"),
+    ),
+    (
+        "emails/recovery.subject",
+        include_str!("../templates/emails/recovery.subject"),
+    ),
+    (
+        "emails/recovery.txt",
+        include_str!("../templates/emails/recovery.txt"),
+    ),
+    (
+        "emails/verification.html",
+        include_str!("../templates/emails/verification.html"),
+    ),
+    (
+        "emails/verification.subject",
+        include_str!("../templates/emails/verification.subject"),
+    ),
+    (
+        "emails/verification.txt",
+        include_str!("../templates/emails/verification.txt"),
     ),
     ("error.html", include_str!("../templates/error.html")),
     ("index.html", include_str!("../templates/index.html")),
@@ -235,6 +267,15 @@ impl Templates {
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
         env.set_trim_blocks(true);
         env.set_formatter(html_formatter);
+        // HTML escaping for `.html` only: an email's subject and text part are not HTML, and
+        // `&amp;` there would reach the reader as such.
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
         env.set_lstrip_blocks(true);
         env.add_function("_", translate_function);
 
@@ -288,6 +329,29 @@ impl Templates {
         self.render(P::TEMPLATE, context)
     }
 
+    /// Renders an email's subject, text and HTML templates with its site context (`lang`
+    /// chooses the language, `branding.service_name` names the service). The subject is made
+    /// one line (see [`emails::one_line`]).
+    ///
+    /// # Errors
+    /// When one of the three templates is missing or fails.
+    pub fn render_email<E: Email>(
+        &self,
+        site: &Site,
+        email: &E,
+    ) -> Result<RenderedEmail, TemplateError> {
+        let context = minijinja::value::merge_maps([
+            Value::from_serialize(site),
+            Value::from_serialize(email),
+        ]);
+        let subject = self.render(&format!("{}.subject", E::TEMPLATE), &context)?;
+        Ok(RenderedEmail {
+            subject: emails::one_line(&subject),
+            text: self.render(&format!("{}.txt", E::TEMPLATE), &context)?,
+            html: self.render(&format!("{}.html", E::TEMPLATE), &context)?,
+        })
+    }
+
     /// Renders any template with any context.
     ///
     /// # Errors
@@ -304,9 +368,10 @@ impl Templates {
             .map_err(|error| self.render_error(name, &error))
     }
 
-    /// Renders every page with sample contexts and checks the HTML: a `lang`, a label for
-    /// every visible input, unique IDs, balanced tags, a CSRF field in every form that posts
-    /// back. Meant for `templates check` after editing overrides.
+    /// Renders every page and every email with sample contexts and checks the HTML: a `lang`,
+    /// a label for every visible input, unique IDs, balanced tags, a CSRF field in every form
+    /// that posts back; and that each email subject renders to a single line. Meant for
+    /// `templates check` after editing overrides.
     ///
     /// # Errors
     /// The first problem found.

@@ -1,10 +1,11 @@
 //! `mas-cli templates save DIR` and `mas-cli templates check [DIR]`: start and check template
 //! overrides.
 //!
-//! The pages are built into the binary; `templates.path` names a directory whose files replace
-//! the built-in ones of the same name. `save` writes the built-in templates out as a starting
-//! point, and `check` loads a directory the way the server would and renders every page with
-//! sample data, so that a mistake shows up here rather than in front of users.
+//! The pages and the emails are built into the binary; `templates.path` names a directory whose
+//! files replace the built-in ones of the same name. `save` writes the built-in templates out as
+//! a starting point, and `check` loads a directory the way the server would and renders every
+//! page and email with sample data, so that a mistake shows up here rather than in front of
+//! users.
 
 use std::{
     path::{Path, PathBuf},
@@ -27,8 +28,8 @@ pub enum TemplatesCommand {
         #[arg(long)]
         overwrite: bool,
     },
-    /// Render every page with the templates of DIR (or of `templates.path`) and report the
-    /// first problem.
+    /// Render every page and email with the templates of DIR (or of `templates.path`) and
+    /// report the first problem.
     Check {
         /// The override directory; without it, `templates.path` from the configuration.
         dir: Option<PathBuf>,
@@ -80,7 +81,7 @@ fn check(dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let templates = Templates::load(dir)?;
     templates.check_all()?;
     println!(
-        "ok: {} templates load and every page renders{}",
+        "ok: {} templates load and every page and email renders{}",
         templates.names().len(),
         dir.map(|dir| format!(" with the overrides of {}", dir.display()))
             .unwrap_or_default()

@@ -13,6 +13,12 @@ fn saved_templates_check_and_a_broken_override_is_reported() {
     assert!(saved.status.success(), "{}", stderr(&saved));
     assert!(overrides.join("login.html").is_file());
     assert!(overrides.join("base.html").is_file());
+    for mail in ["verification", "recovery"] {
+        for extension in ["subject", "txt", "html"] {
+            let name = format!("emails/{mail}.{extension}");
+            assert!(overrides.join(&name).is_file(), "{name} is saved");
+        }
+    }
 
     let checked = run(mas_cli(dir.path())
         .args(["templates", "check"])
@@ -39,6 +45,30 @@ fn saved_templates_check_and_a_broken_override_is_reported() {
     assert!(!broken.status.success());
     assert!(
         stderr(&broken).contains("login.html"),
+        "{}",
+        stderr(&broken)
+    );
+}
+
+#[test]
+fn check_renders_the_emails_and_names_a_broken_email_override() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let overrides = dir.path().join("templates");
+    std::fs::create_dir_all(overrides.join("emails")).expect("the directory is created");
+    // Compiles, but fails when rendered: the verification email has no `user`.
+    std::fs::write(
+        overrides.join("emails/verification.txt"),
+        "Hello {{ user.username }},\n\nYour code: {{ code }}\n",
+    )
+    .expect("the override is written");
+
+    let broken = run(mas_cli(dir.path())
+        .args(["templates", "check"])
+        .arg(&overrides));
+
+    assert!(!broken.status.success());
+    assert!(
+        stderr(&broken).contains("emails/verification.txt"),
         "{}",
         stderr(&broken)
     );

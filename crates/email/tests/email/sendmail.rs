@@ -5,10 +5,16 @@
 use std::{os::unix::fs::PermissionsExt as _, path::Path};
 
 use portcullis_config::{EmailConfig, sections::email::EmailTransportKind};
-use portcullis_email::{
-    Mailer,
-    messages::{self, Locale},
-};
+use portcullis_email::{Mailer, OutgoingEmail};
+
+fn verification() -> OutgoingEmail {
+    OutgoingEmail {
+        to: "alice@example.org".to_owned(),
+        subject: "Your verification code is 654321".to_owned(),
+        text: "Your verification code is:\n\n    654321\n".to_owned(),
+        html: "<p>Your verification code is:</p>\n<p>654321</p>".to_owned(),
+    }
+}
 
 /// A script at `dir/name` running `body`, executable.
 fn script(dir: &Path, name: &str, body: &str) -> String {
@@ -40,15 +46,7 @@ async fn the_message_is_piped_to_the_command() {
     let mailer = mailer(command);
     mailer.test_connection().await.expect("the command exists");
 
-    mailer
-        .send(&messages::verification_code(
-            Locale::English,
-            "alice@example.org",
-            "Example",
-            "654321",
-        ))
-        .await
-        .expect("sent");
+    mailer.send(&verification()).await.expect("sent");
 
     let args = std::fs::read_to_string(dir.path().join("args")).expect("args recorded");
     assert_eq!(
@@ -69,12 +67,7 @@ async fn a_failing_command_is_a_retryable_error() {
         "cat > /dev/null\necho 'queue full' >&2\nexit 75",
     );
     let error = mailer(command)
-        .send(&messages::verification_code(
-            Locale::English,
-            "alice@example.org",
-            "Example",
-            "654321",
-        ))
+        .send(&verification())
         .await
         .expect_err("the command failed");
     assert!(error.is_retryable(), "{error:?}");

@@ -12,10 +12,7 @@ use portcullis_config::{
     EmailConfig, Port, Secret,
     sections::email::{EmailSmtpMode, EmailTransportKind},
 };
-use portcullis_email::{
-    EmailError, Mailer,
-    messages::{self, Locale},
-};
+use portcullis_email::{EmailError, Mailer, OutgoingEmail};
 use tokio::{
     io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader},
     net::{TcpListener, TcpStream},
@@ -187,8 +184,13 @@ fn path(line: &str) -> String {
         .unwrap_or_default()
 }
 
-fn verification() -> portcullis_email::OutgoingEmail {
-    messages::verification_code(Locale::English, "alice@example.org", "Example", "123456")
+fn verification() -> OutgoingEmail {
+    OutgoingEmail {
+        to: "alice@example.org".to_owned(),
+        subject: "Your verification code is 123456".to_owned(),
+        text: "Your verification code on Example is:\n\n123456\n".to_owned(),
+        html: "<p>Your verification code on Example is:</p>\n<p>123456</p>".to_owned(),
+    }
 }
 
 #[tokio::test]
@@ -233,13 +235,13 @@ async fn an_email_goes_through_plain_smtp_with_credentials() {
 async fn an_email_goes_through_plain_smtp_without_credentials() {
     let sink = Sink::start(SinkOptions::default()).await;
     let mailer = Mailer::from_config(&sink.config()).expect("a valid configuration");
-    let recovery = messages::password_recovery(
-        Locale::English,
-        "bob@example.org",
-        "Example",
-        "bob",
-        "https://auth.example.com/recover?ticket=abc",
-    );
+    let recovery = OutgoingEmail {
+        to: "bob@example.org".to_owned(),
+        subject: "Reset your password on Example".to_owned(),
+        text: "Hello bob,\n\nhttps://auth.example.com/recover?ticket=abc\n".to_owned(),
+        html: "<p><a href=\"https://auth.example.com/recover?ticket=abc\">Choose a new password</a></p>"
+            .to_owned(),
+    };
 
     mailer.send(&recovery).await.expect("sent");
     mailer.send(&verification()).await.expect("sent");

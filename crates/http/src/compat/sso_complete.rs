@@ -33,6 +33,7 @@ use crate::{
     csrf,
     human::post_auth::{PostAuthAction, login_url},
     pages::CONTENT_SECURITY_POLICY,
+    pages::tr,
     session::{self, SignedIn},
 };
 
@@ -95,8 +96,8 @@ pub async fn post(
     if let Err(error) = csrf::verify(&jar, &form.csrf, now) {
         return state.error_page(
             StatusCode::FORBIDDEN,
-            "This form has expired",
-            error.to_string(),
+            tr("form.error.expired_title", &[]),
+            error.message(),
         );
     }
     let allow = match form.action.as_str() {
@@ -105,8 +106,8 @@ pub async fn post(
         _ => {
             return state.error_page(
                 StatusCode::BAD_REQUEST,
-                "Unknown choice",
-                "Choose Allow or Cancel.",
+                tr("form.error.unknown_choice_title", &[]),
+                tr("form.error.unknown_choice", &[]),
             );
         }
     };
@@ -120,8 +121,8 @@ pub async fn post(
         tracing::info!(sso_login.id = %id, user.id = %loaded.signed_in.user.id, "single sign-on login cancelled");
         return state.error_page(
             StatusCode::OK,
-            "Sign-in cancelled",
-            format!("{host} was not signed in to your account. You can close this page."),
+            tr("compat_sso.error.cancelled_title", &[]),
+            tr("compat_sso.error.cancelled", &[("host", &host)]),
         );
     }
 
@@ -174,8 +175,8 @@ async fn load(
     let Some(login) = login else {
         return Ok(Err(state.error_page(
             StatusCode::NOT_FOUND,
-            "Unknown sign-in",
-            "This sign-in link is not valid. Start signing in again from your application.",
+            tr("compat_sso.error.unknown_title", &[]),
+            tr("compat_sso.error.unknown", &[]),
         )));
     };
     if login.state != CompatSsoLoginState::Pending {
@@ -184,16 +185,16 @@ async fn load(
     if now - login.created_at > SSO_LOGIN_TTL {
         return Ok(Err(state.error_page(
             StatusCode::GONE,
-            "This sign-in has expired",
-            "Too much time has passed since it started. Start signing in again from your application.",
+            tr("compat_sso.error.expired_title", &[]),
+            tr("compat_sso.error.expired", &[]),
         )));
     }
     // We stored it after checking it; a URL that no longer parses is not one to send anybody to.
     let Ok(redirect_url) = Url::parse(&login.redirect_uri) else {
         return Ok(Err(state.error_page(
             StatusCode::BAD_REQUEST,
-            "Invalid sign-in",
-            "The application gave an address this server cannot send you back to.",
+            tr("compat_sso.error.invalid_title", &[]),
+            tr("compat_sso.error.invalid", &[]),
         )));
     };
     let Some(signed_in) = signed_in else {
@@ -213,8 +214,8 @@ async fn load(
 fn already_answered(state: &AppState) -> Response {
     state.error_page(
         StatusCode::GONE,
-        "This sign-in was already answered",
-        "It cannot be used again. Start signing in again from your application.",
+        tr("compat_sso.error.answered_title", &[]),
+        tr("compat_sso.error.answered", &[]),
     )
 }
 

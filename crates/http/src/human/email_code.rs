@@ -2,16 +2,13 @@
 //! pages: made, stored (as a hash) and queued for sending in the caller's transaction.
 
 use chrono::TimeDelta;
-use portcullis_jobs::{
-    email::messages::{self, Locale},
-    send_email::SendEmail,
-};
 use portcullis_model::UserEmailAuthentication;
 use portcullis_storage::{Repository, StorageError};
+use portcullis_templates::emails::VerificationEmail;
 use rand::Rng as _;
 use ulid::Ulid;
 
-use crate::AppState;
+use crate::{AppState, emails::QueueEmailError, pages::tr};
 
 /// How long a code is accepted, as in MAS.
 pub const CODE_TTL: TimeDelta = TimeDelta::minutes(5);
@@ -25,26 +22,24 @@ fn new_code() -> String {
 }
 
 /// Stores a new code for `email` (for `user_id` when a user adds an address) and queues the
-/// email that carries it, in `repo`'s transaction.
+/// email that carries it, in the language of the request, in `repo`'s transaction.
 pub async fn send(
     state: &AppState,
     repo: &mut dyn Repository,
     email: &str,
     user_id: Option<Ulid>,
-) -> Result<UserEmailAuthentication, StorageError> {
+) -> Result<UserEmailAuthentication, QueueEmailError> {
     let now = state.now();
     let code = new_code();
     let authentication = repo
         .user_email_authentications()
         .add(email, &code, user_id, now, CODE_TTL)
         .await?;
-    let service_name = state
-        .site_config()
-        .service_name
-        .clone()
-        .unwrap_or_else(|| state.site_config().server_name.clone());
-    let outgoing = messages::verification_code(Locale::default(), email, &service_name, &code);
-    SendEmail::new(outgoing).schedule(repo, now).await?;
+    let message = VerificationEmail {
+        email: email.to_owned(),
+        code,
+    };
+    state.queue_email(repo, email, &message).await?;
     Ok(authentication)
 }
 
@@ -60,14 +55,17 @@ pub enum Refused {
 }
 
 impl Refused {
-    /// The sentence shown above the form.
+    /// The sentence shown above the form, in the language of the request.
     #[must_use]
-    pub fn message(self) -> &'static str {
-        match self {
-            Self::Expired => "This code has expired. Send a new code, or start again.",
-            Self::TooManyAttempts => "Too many wrong codes were entered. Send a new code.",
-            Self::Wrong => "This code is not right. Check the email and try again.",
-        }
+    pub fn message(self) -> String {
+        tr(
+            match self {
+                Self::Expired => "email_code.error.expired",
+                Self::TooManyAttempts => "email_code.error.too_many",
+                Self::Wrong => "email_code.error.wrong",
+            },
+            &[],
+        )
     }
 
     /// The status of the form shown again.

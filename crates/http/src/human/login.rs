@@ -80,7 +80,7 @@ pub async fn post(
             &query,
             StatusCode::FORBIDDEN,
             Some(form_data.username),
-            Some(error.to_string()),
+            Some(error.message()),
         );
     }
 
@@ -120,14 +120,14 @@ pub async fn post(
     if user.deactivated_at.is_some() {
         return state.error_page(
             StatusCode::FORBIDDEN,
-            &tr("login.error.deactivated_title", &[]),
+            tr("login.error.deactivated_title", &[]),
             tr("login.error.deactivated", &[]),
         );
     }
     if user.locked_at.is_some() {
         return state.error_page(
             StatusCode::FORBIDDEN,
-            &tr("login.error.locked_title", &[]),
+            tr("login.error.locked_title", &[]),
             tr("login.error.locked", &[]),
         );
     }
@@ -295,7 +295,7 @@ fn form(
 fn password_login_disabled(state: &AppState) -> Response {
     state.error_page(
         StatusCode::NOT_FOUND,
-        &tr("login.error.disabled_title", &[]),
+        tr("login.error.disabled_title", &[]),
         tr("login.error.disabled", &[]),
     )
 }
@@ -305,7 +305,7 @@ fn too_many_attempts(state: &AppState, wait: std::time::Duration) -> Response {
     let seconds = wait.as_secs().max(1);
     let mut response = state.error_page(
         StatusCode::TOO_MANY_REQUESTS,
-        &tr("login.error.too_many_title", &[]),
+        tr("login.error.too_many_title", &[]),
         tr("login.error.too_many", &[("seconds", &seconds.to_string())]),
     );
     if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
@@ -319,7 +319,7 @@ fn too_many_attempts(state: &AppState, wait: std::time::Duration) -> Response {
 fn busy(state: &AppState) -> Response {
     let mut response = state.error_page(
         StatusCode::SERVICE_UNAVAILABLE,
-        &tr("login.error.busy_title", &[]),
+        tr("login.error.busy_title", &[]),
         tr("login.error.busy", &[]),
     );
     response

@@ -8,7 +8,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use crate::{AppState, cookies::CookieJar, csrf, session};
+use crate::{AppState, cookies::CookieJar, csrf, pages::tr, session};
 
 #[derive(Deserialize)]
 pub struct LogoutForm {
@@ -22,7 +22,11 @@ pub async fn post(
 ) -> Response {
     let now = state.now();
     if let Err(error) = csrf::verify(&jar, &form.csrf, now) {
-        return state.error_page(StatusCode::FORBIDDEN, "Sign-out refused", error.to_string());
+        return state.error_page(
+            StatusCode::FORBIDDEN,
+            tr("logout.error.refused_title", &[]),
+            error.message(),
+        );
     }
     let result = async {
         let mut repository = state.database().transaction().await?;

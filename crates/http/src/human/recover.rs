@@ -19,22 +19,21 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use chrono::TimeDelta;
-use portcullis_jobs::{
-    email::messages::{self, Locale},
-    send_email::SendEmail,
-};
 use portcullis_model::{User, UserRecoveryTicket};
 use portcullis_passwords::PasswordError;
 use portcullis_storage::{Repository, StorageError};
-use portcullis_templates::pages::{
-    PasswordChangeErrors, RecoverCompletePage, RecoverPage, RecoverSentPage,
+use portcullis_templates::{
+    emails::RecoveryEmail,
+    pages::{PasswordChangeErrors, RecoverCompletePage, RecoverPage, RecoverSentPage},
 };
 use rand::{Rng as _, distributions::Alphanumeric};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::account::{csrf_refusal, csrf_token, retry_after};
-use crate::{AppState, client_ip::ClientIp, cookies::CookieJar, session};
+use crate::{
+    AppState, client_ip::ClientIp, cookies::CookieJar, emails::QueueEmailError, pages::tr, session,
+};
 
 /// How long a recovery link works.
 pub const TICKET_TTL: TimeDelta = TimeDelta::minutes(10);
@@ -80,8 +79,8 @@ fn unavailable(state: &AppState) -> Option<Response> {
     (!state.site_config().password_recovery_enabled).then(|| {
         state.error_page(
             StatusCode::NOT_FOUND,
-            "Password recovery is not available",
-            "This server does not reset forgotten passwords by email. Contact its administrators.",
+            tr("recover.error.unavailable_title", &[]),
+            tr("recover.error.unavailable", &[]),
         )
     })
 }
@@ -132,10 +131,7 @@ pub async fn post(
                 jar,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some(form_data.email),
-                Some(format!(
-                    "This email address is not valid: {}.",
-                    error.reason
-                )),
+                Some(tr("form.error.email_invalid", &[("reason", &error.reason)])),
             );
         }
     };
@@ -146,7 +142,7 @@ pub async fn post(
             jar,
             StatusCode::TOO_MANY_REQUESTS,
             Some(address),
-            Some("Too many requests. Wait a few minutes and try again.".to_owned()),
+            Some(tr("recover.error.too_many", &[])),
         );
         return retry_after(response, Some(wait));
     }
@@ -155,7 +151,7 @@ pub async fn post(
         let mut repository = state.database().transaction().await?;
         let sent = send_link(&state, &mut *repository, &address).await?;
         repository.commit().await?;
-        Ok::<_, StorageError>(sent)
+        Ok::<_, QueueEmailError>(sent)
     }
     .await;
     match sent {
@@ -176,12 +172,12 @@ pub async fn post(
 }
 
 /// Makes a ticket for the active user who has `address`, if any, and queues the email with
-/// the link, in `repo`'s transaction.
+/// the link, in the language of the request, in `repo`'s transaction.
 async fn send_link(
     state: &AppState,
     repo: &mut dyn Repository,
     address: &str,
-) -> Result<Option<User>, StorageError> {
+) -> Result<Option<User>, QueueEmailError> {
     let Some(email) = repo.user_emails().find_by_email(address).await? else {
         return Ok(None);
     };
@@ -196,20 +192,12 @@ async fn send_link(
     repo.user_recovery_tickets()
         .add(&user, &email.email, &ticket, now, TICKET_TTL)
         .await?;
-    let site = state.site_config();
-    let service_name = site
-        .service_name
-        .clone()
-        .unwrap_or_else(|| site.server_name.clone());
-    let link = state.urls().recover_complete(&ticket);
-    let outgoing = messages::password_recovery(
-        Locale::default(),
-        &email.email,
-        &service_name,
-        &user.username,
-        link.as_str(),
-    );
-    SendEmail::new(outgoing).schedule(repo, now).await?;
+    let message = RecoveryEmail {
+        email: email.email.clone(),
+        username: user.username.clone(),
+        recovery_link: state.urls().recover_complete(&ticket).to_string(),
+    };
+    state.queue_email(repo, &email.email, &message).await?;
     Ok(Some(user))
 }
 
@@ -218,14 +206,14 @@ fn link_refused(state: &AppState, expired: bool) -> Response {
     if expired {
         state.error_page(
             StatusCode::GONE,
-            "This link has expired",
-            "This password recovery link has expired or was already used. Ask for a new one from the sign-in page.",
+            tr("recover.error.expired_title", &[]),
+            tr("recover.error.expired", &[]),
         )
     } else {
         state.error_page(
             StatusCode::NOT_FOUND,
-            "This link is not valid",
-            "This password recovery link is not valid. Check that it was copied whole, or ask for a new one from the sign-in page.",
+            tr("recover.error.invalid_title", &[]),
+            tr("recover.error.invalid", &[]),
         )
     }
 }
@@ -325,15 +313,13 @@ pub async fn complete_post(
     let refuse = |errors| complete_form(&state, jar.clone(), invalid, ticket, &user, errors);
     if form_data.new_password.is_empty() {
         return refuse(PasswordChangeErrors {
-            new_password: Some("Choose a new password.".to_owned()),
+            new_password: Some(tr("password.error.new_needed", &[])),
             ..PasswordChangeErrors::default()
         });
     }
     if *form_data.new_password != *form_data.new_password_confirm {
         return refuse(PasswordChangeErrors {
-            new_password_confirm: Some(
-                "The two passwords do not match. Type the same password in both fields.".to_owned(),
-            ),
+            new_password_confirm: Some(tr("register.error.password_mismatch", &[])),
             ..PasswordChangeErrors::default()
         });
     }

@@ -52,7 +52,16 @@ use super::{
     login::localpart_of,
     post_auth::{ContinuationQuery, PostAuthAction, with_continuation},
 };
-use crate::{AppState, client_ip::ClientIp, cookies::CookieJar, csrf, pages, pages::tr, session};
+use crate::{
+    AppState,
+    client_ip::ClientIp,
+    cookies::CookieJar,
+    csrf,
+    emails::QueueEmailError,
+    pages,
+    pages::{describe_wait, tr},
+    session,
+};
 
 /// The longest display name accepted, in characters: Synapse's `MAX_DISPLAYNAME_LEN`.
 pub const MAX_DISPLAY_NAME_CHARS: usize = 256;
@@ -277,7 +286,7 @@ pub async fn password_post(
     let kept = Kept::from_form(&form_data);
     let now = state.now();
     if let Err(error) = csrf::verify(&jar, &form_data.csrf, now) {
-        let refusal = Refusal::new(StatusCode::FORBIDDEN, Field::Form, sentence(error));
+        let refusal = Refusal::new(StatusCode::FORBIDDEN, Field::Form, error.message());
         return refused(&state, jar, &query, kept, refusal);
     }
 
@@ -292,9 +301,9 @@ pub async fn password_post(
         let refusal = Refusal::new(
             StatusCode::TOO_MANY_REQUESTS,
             Field::Form,
-            format!(
-                "Too many registration attempts were made from this address. Try again in {}.",
-                describe_wait(wait)
+            tr(
+                "register.error.too_many_attempts",
+                &[("wait", &describe_wait(wait))],
             ),
         )
         .retry_after(wait);
@@ -325,7 +334,7 @@ pub async fn password_post(
             let refusal = Refusal::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 Field::Form,
-                "The server is busy checking other passwords, so no account was created. Please try again in a few seconds.",
+                tr("register.error.busy", &[]),
             )
             .retry_after(Duration::from_secs(2));
             return refused(&state, jar, &query, kept, refusal);
@@ -366,13 +375,17 @@ fn check_form(state: &AppState, form: &RegisterForm) -> Result<Checked, Refusal>
         .map_err(|error| Refusal::new(invalid, Field::Username, sentence(error)))?;
 
     if form.password.is_empty() {
-        return Err(Refusal::new(invalid, Field::Password, "Choose a password."));
+        return Err(Refusal::new(
+            invalid,
+            Field::Password,
+            tr("register.error.password_needed", &[]),
+        ));
     }
     if *form.password != *form.password_confirm {
         return Err(Refusal::new(
             invalid,
             Field::PasswordConfirm,
-            "The two passwords do not match. Type the same password in both fields.",
+            tr("register.error.password_mismatch", &[]),
         ));
     }
 
@@ -383,8 +396,9 @@ fn check_form(state: &AppState, form: &RegisterForm) -> Result<Checked, Refusal>
             return Err(Refusal::new(
                 invalid,
                 Field::DisplayName,
-                format!(
-                    "The display name is too long: at most {MAX_DISPLAY_NAME_CHARS} characters."
+                tr(
+                    "display_name.error.too_long",
+                    &[("max", &MAX_DISPLAY_NAME_CHARS.to_string())],
                 ),
             ));
         }
@@ -392,7 +406,7 @@ fn check_form(state: &AppState, form: &RegisterForm) -> Result<Checked, Refusal>
             return Err(Refusal::new(
                 invalid,
                 Field::DisplayName,
-                "The display name cannot contain control characters such as line breaks.",
+                tr("display_name.error.control", &[]),
             ));
         }
     }
@@ -412,7 +426,7 @@ fn check_form(state: &AppState, form: &RegisterForm) -> Result<Checked, Refusal>
         return Err(Refusal::new(
             invalid,
             Field::Terms,
-            "Accept the terms of service to create an account.",
+            tr("register.error.terms", &[]),
         ));
     }
 
@@ -421,7 +435,7 @@ fn check_form(state: &AppState, form: &RegisterForm) -> Result<Checked, Refusal>
             return Err(Refusal::new(
                 invalid,
                 Field::Email,
-                "Enter your email address: a code will be sent there to verify it.",
+                tr("register.error.email_needed", &[]),
             ));
         }
         None
@@ -430,10 +444,7 @@ fn check_form(state: &AppState, form: &RegisterForm) -> Result<Checked, Refusal>
             Refusal::new(
                 invalid,
                 Field::Email,
-                format!(
-                    "This email address is not valid: {}",
-                    sentence(error.reason)
-                ),
+                tr("form.error.email_invalid", &[("reason", &error.reason)]),
             )
         })?;
         Some(address.to_string())
@@ -445,7 +456,7 @@ fn check_form(state: &AppState, form: &RegisterForm) -> Result<Checked, Refusal>
             return Err(Refusal::new(
                 invalid,
                 Field::Token,
-                "Enter the registration token the server's administrators gave you.",
+                tr("register.error.token_needed", &[]),
             ));
         }
         Some(token.to_owned())
@@ -510,18 +521,12 @@ async fn check_availability(
         Ok(LocalpartAvailability::Invalid { reason }) => Err(Refusal::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             Field::Username,
-            format!(
-                "The homeserver does not accept this username: {}",
-                sentence(reason)
-            ),
+            tr("register.error.rejected", &[("reason", &sentence(reason))]),
         )),
         Ok(LocalpartAvailability::Exclusive { reason }) => Err(Refusal::new(
             StatusCode::CONFLICT,
             Field::Username,
-            format!(
-                "This username is reserved on the homeserver: {}",
-                sentence(reason)
-            ),
+            tr("register.error.reserved", &[("reason", &sentence(reason))]),
         )),
         Err(error) => {
             tracing::warn!(%error, "cannot check a username with the homeserver");
@@ -533,7 +538,7 @@ async fn check_availability(
             let refusal = Refusal::new(
                 status,
                 Field::Form,
-                "The homeserver could not be reached to check the username, so no account was created. Please try again in a moment.",
+                tr("register.error.homeserver_unreachable", &[]),
             );
             if error.is_retryable() {
                 Err(refusal.retry_after(Duration::from_secs(10)))
@@ -608,7 +613,7 @@ async fn start_verification(
     checked: &Checked,
     email: &str,
     (version, hashed): (u16, String),
-) -> Result<Result<url::Url, Refusal>, StorageError> {
+) -> Result<Result<url::Url, Refusal>, QueueEmailError> {
     if let Err(wait) = state.limiters().email_send(ip, email, ulid::Ulid::new()) {
         return Ok(Err(too_many_emails(wait, Field::Email)));
     }
@@ -655,9 +660,9 @@ fn too_many_emails(wait: Duration, field: Field) -> Refusal {
     Refusal::new(
         StatusCode::TOO_MANY_REQUESTS,
         field,
-        format!(
-            "Too many verification emails were asked for. Try again in {}.",
-            describe_wait(wait)
+        tr(
+            "register.error.too_many_emails",
+            &[("wait", &describe_wait(wait))],
         ),
     )
     .retry_after(wait)
@@ -684,8 +689,8 @@ async fn pending_registration(state: &AppState, id: &str) -> Result<UserRegistra
     let not_found = || {
         state.error_page(
             StatusCode::NOT_FOUND,
-            "Registration not found",
-            "This registration is unknown or already finished. Start again from the registration form.",
+            tr("register.error.not_found_title", &[]),
+            tr("register.error.not_found", &[]),
         )
     };
     let Ok(id) = id.parse::<ulid::Ulid>() else {
@@ -789,7 +794,7 @@ pub async fn verify_post(
             jar,
             &registration,
             StatusCode::FORBIDDEN,
-            Some(sentence(error)),
+            Some(error.message()),
             None,
         );
     }
@@ -813,7 +818,7 @@ pub async fn verify_post(
         ),
         Ok(Finished::Conflict(message)) => state.error_page(
             StatusCode::CONFLICT,
-            "The account cannot be created",
+            tr("register.error.cannot_create_title", &[]),
             message,
         ),
         Err(error) => state.internal_error_page(&error),
@@ -824,7 +829,7 @@ pub async fn verify_post(
 enum Finished {
     Created(User, BrowserSession),
     Refused(email_code::Refused),
-    Conflict(&'static str),
+    Conflict(String),
 }
 
 /// Checks the code and makes the account, in one transaction.
@@ -858,9 +863,10 @@ async fn finish(
         .is_none()
     {
         repository.rollback().await?;
-        return Ok(Finished::Conflict(
-            "This registration is already finished. Sign in instead.",
-        ));
+        return Ok(Finished::Conflict(tr(
+            "register.error.finished_sign_in",
+            &[],
+        )));
     }
     if repository
         .user_emails()
@@ -869,17 +875,19 @@ async fn finish(
         .is_some()
     {
         repository.rollback().await?;
-        return Ok(Finished::Conflict(
-            "This email address was added to another account meanwhile. Start again with another address.",
-        ));
+        return Ok(Finished::Conflict(tr(
+            "register.error.email_taken_meanwhile",
+            &[],
+        )));
     }
     let user = match repository.users().add(&registration.username, now).await {
         Ok(user) => user,
         Err(StorageError::Conflict(_)) => {
             repository.rollback().await?;
-            return Ok(Finished::Conflict(
-                "This username was taken meanwhile. Start again with another username.",
-            ));
+            return Ok(Finished::Conflict(tr(
+                "register.error.username_taken_meanwhile",
+                &[],
+            )));
         }
         Err(error) => return Err(error),
     };
@@ -905,9 +913,10 @@ async fn finish(
             .is_none()
     {
         repository.rollback().await?;
-        return Ok(Finished::Conflict(
-            "The registration token was used up or revoked meanwhile, so no account was created.",
-        ));
+        return Ok(Finished::Conflict(tr(
+            "register.error.token_used_meanwhile",
+            &[],
+        )));
     }
     // The form refused to go on without the terms accepted.
     record_terms(state, &mut *repository, &user, now).await?;
@@ -948,7 +957,7 @@ pub async fn resend_post(
             jar,
             &registration,
             StatusCode::FORBIDDEN,
-            Some(sentence(error)),
+            Some(error.message()),
             None,
         );
     }
@@ -979,7 +988,7 @@ pub async fn resend_post(
             .set_email_authentication(registration.id, authentication.id)
             .await?;
         repository.commit().await?;
-        Ok::<_, StorageError>(updated)
+        Ok::<_, QueueEmailError>(updated)
     }
     .await;
     match resent {
@@ -989,12 +998,15 @@ pub async fn resend_post(
             &updated,
             StatusCode::OK,
             None,
-            Some(format!("A new code was sent to {}.", updated.email)),
+            Some(tr(
+                "register.notice.code_resent",
+                &[("email", &updated.email)],
+            )),
         ),
         Ok(None) => state.error_page(
             StatusCode::NOT_FOUND,
-            "Registration not found",
-            "This registration is already finished.",
+            tr("register.error.not_found_title", &[]),
+            tr("register.error.finished", &[]),
         ),
         Err(error) => state.internal_error_page(&error),
     }
@@ -1031,7 +1043,7 @@ fn email_in_use() -> Refusal {
     Refusal::new(
         StatusCode::CONFLICT,
         Field::Email,
-        "This email address is already used by another account. Use another one.",
+        tr("register.error.email_in_use", &[]),
     )
 }
 
@@ -1039,7 +1051,7 @@ fn taken() -> Refusal {
     Refusal::new(
         StatusCode::CONFLICT,
         Field::Username,
-        "This username is already taken. Choose another one.",
+        tr("register.error.username_taken", &[]),
     )
 }
 
@@ -1047,7 +1059,7 @@ fn token_not_valid() -> Refusal {
     Refusal::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         Field::Token,
-        "This registration token is not valid: it is unknown, has expired, was revoked or has been used up.",
+        tr("register.error.token_invalid", &[]),
     )
 }
 
@@ -1138,8 +1150,8 @@ fn unavailable(state: &AppState) -> Option<Response> {
 fn registration_closed(state: &AppState) -> Response {
     state.error_page(
         StatusCode::NOT_FOUND,
-        "Registration is closed",
-        "This server does not allow creating accounts here. If you already have an account, sign in instead.",
+        tr("register.error.closed_title", &[]),
+        tr("register.error.closed", &[]),
     )
 }
 
@@ -1155,28 +1167,6 @@ fn sentence(text: impl fmt::Display) -> String {
         sentence.push('.');
     }
     sentence
-}
-
-/// A wait in words: "a minute", "12 minutes", "1 hour and 5 minutes".
-fn describe_wait(wait: Duration) -> String {
-    let minutes = wait.as_secs().div_ceil(60).max(1);
-    let (hours, minutes) = (minutes / 60, minutes % 60);
-    let unit = |count: u64, one: &str, many: &str| {
-        if count == 1 {
-            format!("1 {one}")
-        } else {
-            format!("{count} {many}")
-        }
-    };
-    match (hours, minutes) {
-        (0, minutes) => unit(minutes, "minute", "minutes"),
-        (hours, 0) => unit(hours, "hour", "hours"),
-        (hours, minutes) => format!(
-            "{} and {}",
-            unit(hours, "hour", "hours"),
-            unit(minutes, "minute", "minutes")
-        ),
-    }
 }
 
 /// Records that the new user accepted the terms of service, when there are some
@@ -1205,17 +1195,6 @@ mod tests {
         assert_eq!(sentence("the username is empty"), "The username is empty.");
         assert_eq!(sentence("Already one."), "Already one.");
         assert_eq!(sentence(""), "");
-    }
-
-    #[test]
-    fn waits_are_said_in_minutes_and_hours() {
-        assert_eq!(describe_wait(Duration::from_secs(5)), "1 minute");
-        assert_eq!(describe_wait(Duration::from_secs(600)), "10 minutes");
-        assert_eq!(describe_wait(Duration::from_secs(3600)), "1 hour");
-        assert_eq!(
-            describe_wait(Duration::from_secs(3900)),
-            "1 hour and 5 minutes"
-        );
     }
 
     #[test]

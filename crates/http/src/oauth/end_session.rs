@@ -18,7 +18,7 @@ use portcullis_templates::pages::{EndSessionPage, LoggedOutPage};
 use serde::Deserialize;
 use url::Url;
 
-use crate::{AppState, cookies::CookieJar, csrf, session};
+use crate::{AppState, cookies::CookieJar, csrf, pages::tr, session};
 
 #[derive(Debug, Deserialize)]
 pub struct EndSessionQuery {
@@ -86,8 +86,8 @@ pub async fn post(
     if let Err(error) = csrf::verify(&jar, &form.csrf, now) {
         return state.error_page(
             StatusCode::FORBIDDEN,
-            "This form has expired",
-            error.to_string(),
+            tr("form.error.expired_title", &[]),
+            error.message(),
         );
     }
     let checked = match check(&state, &query).await {
@@ -144,10 +144,10 @@ async fn check(
     state: &AppState,
     query: &EndSessionQuery,
 ) -> Result<Result<Checked, Box<Response>>, StorageError> {
-    let refuse = |message: &str| {
+    let refuse = |message: String| {
         Err(Box::new(state.error_page(
             StatusCode::BAD_REQUEST,
-            "This sign-out request cannot be completed",
+            tr("end_session.error.title", &[]),
             message,
         )))
     };
@@ -157,14 +157,10 @@ async fn check(
         Some(hint) => {
             let jwks = serde_json::to_string(state.keystore().public_jwks()).unwrap_or_default();
             let Ok(claims) = portcullis_keys::verify_jwt(&jwks, hint) else {
-                return Ok(refuse(
-                    "The sign-out request carries an ID token this server did not issue.",
-                ));
+                return Ok(refuse(tr("end_session.error.foreign_token", &[])));
             };
             if claims.get("iss").and_then(|v| v.as_str()) != Some(state.urls().issuer().as_str()) {
-                return Ok(refuse(
-                    "The sign-out request carries an ID token from another issuer.",
-                ));
+                return Ok(refuse(tr("end_session.error.other_issuer", &[])));
             }
             match claims.get("aud") {
                 Some(serde_json::Value::String(aud)) => Some(aud.clone()),
@@ -179,7 +175,7 @@ async fn check(
     if let (Some(hinted), Some(named)) = (&hinted_client, &query.client_id)
         && hinted != named
     {
-        return Ok(refuse("The ID token and the client do not match."));
+        return Ok(refuse(tr("end_session.error.client_mismatch", &[])));
     }
     let client_id = hinted_client.or_else(|| query.client_id.clone());
 
@@ -192,9 +188,7 @@ async fn check(
                 .await?;
             repository.rollback().await?;
             if client.is_none() {
-                return Ok(refuse(
-                    "The application asking to sign you out is not known to this server.",
-                ));
+                return Ok(refuse(tr("end_session.error.unknown_client", &[])));
             }
             client
         }
@@ -211,9 +205,7 @@ async fn check(
                     .any(|uri| uri == requested)
             });
             let Some(mut url) = registered.then(|| requested.parse::<Url>().ok()).flatten() else {
-                return Ok(refuse(
-                    "The application asked to send you to an address it did not register.",
-                ));
+                return Ok(refuse(tr("end_session.error.unregistered_redirect", &[])));
             };
             if let Some(state_value) = &query.state {
                 url.query_pairs_mut().append_pair("state", state_value);

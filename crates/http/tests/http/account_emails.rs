@@ -122,6 +122,41 @@ async fn an_address_is_added_with_the_code_and_pushed_to_the_homeserver() {
 }
 
 #[tokio::test]
+async fn a_french_browser_gets_the_verification_email_in_french() {
+    let app = app().await;
+    let (mut browser, _) = signed_in(&app, "alice").await;
+    browser.set_language("fr-FR, en;q=0.5");
+
+    let posted = add_address(&mut browser, "alice@example.com").await;
+
+    assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.body);
+    let code = code_sent_to(&app, "alice@example.com").await;
+    let sent = app.mailer.sent();
+    let email = &sent.last().expect("an email").email;
+    assert_eq!(
+        email.subject,
+        format!("Votre code de vérification est {code}")
+    );
+    assert!(email.text.starts_with("Bonjour,"), "{}", email.text);
+    assert!(email.text.contains(&code), "{}", email.text);
+    assert!(email.html.contains("<html lang=\"fr\">"), "{}", email.html);
+}
+
+#[tokio::test]
+async fn an_english_browser_gets_the_verification_email_in_english() {
+    let app = app().await;
+    let (mut browser, _) = signed_in(&app, "alice").await;
+
+    add_address(&mut browser, "alice@example.com").await;
+
+    let code = code_sent_to(&app, "alice@example.com").await;
+    let sent = app.mailer.sent();
+    let email = &sent.last().expect("an email").email;
+    assert_eq!(email.subject, format!("Your verification code is {code}"));
+    assert!(email.text.starts_with("Hello,"), "{}", email.text);
+}
+
+#[tokio::test]
 async fn a_wrong_code_shows_the_form_again_and_adds_nothing() {
     let app = app().await;
     let (mut browser, user) = signed_in(&app, "alice").await;

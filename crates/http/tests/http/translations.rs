@@ -1,6 +1,6 @@
 //! Pages follow the visitor's `Accept-Language`.
 
-use crate::common::{app, body_text};
+use crate::common::{app, app_with, body_text, browser::Browser};
 use axum::{
     body::Body,
     http::{Request, StatusCode, header},
@@ -101,6 +101,69 @@ async fn a_wrong_password_is_reported_in_french() {
     );
 }
 
+#[tokio::test]
+async fn an_invalid_recovery_link_is_explained_in_french() {
+    let app = app_with(|config| config.account.password_recovery_enabled = true).await;
+    let mut browser = Browser::new(&app);
+    browser.set_language("fr");
+
+    let page = browser.get("/recover/complete?ticket=not-a-ticket").await;
+
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("<html lang=\"fr\""), "{}", page.body);
+    assert!(
+        page.body.contains("Ce lien n’est pas valide"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Vérifiez qu’il a été copié en entier"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("This link is not valid"),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn a_refused_sign_out_form_is_explained_in_french() {
+    let app = app().await;
+    let mut browser = Browser::new(&app);
+    browser.set_language("fr-FR");
+
+    // No CSRF cookie: the form did not come from this browser.
+    let page = browser.post("/logout", &[("csrf", "forged")]).await;
+
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("Déconnexion refusée"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("votre navigateur n’a pas renvoyé son cookie"),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_feature_is_explained_in_french() {
+    let app = app_with(|config| config.account.password_recovery_enabled = false).await;
+    let mut browser = Browser::new(&app);
+    browser.set_language("fr");
+
+    let page = browser.get("/recover").await;
+
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(
+        page.body
+            .contains("La récupération du mot de passe n’est pas disponible"),
+        "{}",
+        page.body
+    );
+}
+
 /// Every `tr("key"` in the handlers names a key of the English catalog.
 #[test]
 fn every_key_translated_in_rust_exists() {
@@ -129,4 +192,63 @@ fn every_key_translated_in_rust_exists() {
         &mut missing,
     );
     assert!(missing.is_empty(), "keys missing from en.json: {missing:?}");
+}
+
+/// The calls that put words in front of a visitor (an error page, a form's refusal) take
+/// their words from the catalogs: a string literal that reads as an English sentence inside
+/// one of them was not translated.
+#[test]
+fn no_error_page_or_form_refusal_is_written_in_english_in_rust() {
+    const CALLS: &[&str] = &[
+        "error_page(",
+        "Refusal::new(",
+        "ReauthFailure::form(",
+        "disabled(",
+        "shown(",
+    ];
+    fn scan(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("readable") {
+            let path = entry.expect("readable").path();
+            if path.is_dir() {
+                scan(&path, found);
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).expect("readable");
+            for call in CALLS {
+                let mut rest = source.as_str();
+                while let Some(at) = rest.find(call) {
+                    rest = &rest[at + call.len()..];
+                    let arguments = arguments_of(rest);
+                    if let Some(literal) = english_literal(arguments) {
+                        found.push(format!("{}: {call}... \"{literal}\"", path.display()));
+                    }
+                }
+            }
+        }
+    }
+    /// The text up to the parenthesis that closes the call.
+    fn arguments_of(text: &str) -> &str {
+        let mut depth = 0_usize;
+        for (at, c) in text.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' if depth == 0 => return &text[..at],
+                ')' => depth -= 1,
+                _ => {}
+            }
+        }
+        text
+    }
+    /// A string literal that starts with a capital and has a space: a sentence.
+    fn english_literal(arguments: &str) -> Option<&str> {
+        arguments.split('"').skip(1).step_by(2).find(|literal| {
+            literal.starts_with(|c: char| c.is_ascii_uppercase()) && literal.contains(' ')
+        })
+    }
+    let mut found = Vec::new();
+    scan(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut found,
+    );
+    assert!(found.is_empty(), "untranslated: {found:#?}");
 }

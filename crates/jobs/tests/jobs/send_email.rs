@@ -2,10 +2,7 @@
 
 use crate::common::{World, world};
 use chrono::TimeDelta;
-use portcullis_email::{
-    OutgoingEmail, SimulatedFailure,
-    messages::{self, Locale},
-};
+use portcullis_email::{OutgoingEmail, SimulatedFailure};
 use portcullis_jobs::send_email::SendEmail;
 use portcullis_model::{Clock as _, JobStatus};
 
@@ -26,7 +23,12 @@ impl World {
 }
 
 fn verification() -> OutgoingEmail {
-    messages::verification_code(Locale::English, "alice@example.org", "Example", "123456")
+    OutgoingEmail {
+        to: "alice@example.org".to_owned(),
+        subject: "Your verification code is 123456".to_owned(),
+        text: "Your verification code is:\n\n    123456\n".to_owned(),
+        html: "<p>Your verification code is:</p>\n<p>123456</p>".to_owned(),
+    }
 }
 
 #[test]

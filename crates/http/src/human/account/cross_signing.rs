@@ -20,7 +20,7 @@ use super::{
     retry_after, with_done,
 };
 use crate::{
-    AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction,
+    AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction, pages::tr,
     session::SignedIn,
 };
 
@@ -92,14 +92,14 @@ pub async fn post(
         return if error.is_retryable() {
             state.error_page(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "The homeserver could not be reached",
-                "The reset of your cross-signing keys could not be allowed, because the homeserver could not be reached. Please try again in a moment.",
+                tr("homeserver.error.unreachable_title", &[]),
+                tr("cross_signing.error.unreachable", &[]),
             )
         } else {
             state.error_page(
                 StatusCode::BAD_GATEWAY,
-                "The homeserver refused",
-                "The homeserver did not allow the reset of your cross-signing keys. Please try again later, or contact the server's administrators.",
+                tr("homeserver.error.refused_title", &[]),
+                tr("cross_signing.error.refused", &[]),
             )
         };
     }

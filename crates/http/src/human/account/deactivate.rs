@@ -22,8 +22,8 @@ use super::{
     retry_after,
 };
 use crate::{
-    AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction, session,
-    session::SignedIn,
+    AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction, pages::tr,
+    session, session::SignedIn,
 };
 
 #[derive(Deserialize)]
@@ -41,8 +41,8 @@ fn unavailable(state: &AppState) -> Option<Response> {
     (!state.site_config().account_deactivation_allowed).then(|| {
         super::disabled(
             state,
-            "Deactivation is disabled",
-            "This server does not let you deactivate your account here. Contact the server's administrators.",
+            tr("deactivate.error.disabled_title", &[]),
+            tr("deactivate.error.disabled", &[]),
         )
     })
 }

@@ -32,13 +32,17 @@ use crate::{
     AppState,
     client_ip::ClientIp,
     cookies::CookieJar,
+    emails::QueueEmailError,
     human::{email_code, post_auth::PostAuthAction},
+    pages::{describe_wait, tr},
     session::SignedIn,
 };
 
 /// The message when an address is already someone's (this user's included); it does not say
 /// whose.
-pub(crate) const ADDRESS_IN_USE: &str = "This email address is already in use.";
+fn address_in_use() -> String {
+    tr("emails.error.in_use", &[])
+}
 
 #[derive(Deserialize)]
 pub struct AddForm {
@@ -74,8 +78,8 @@ fn unavailable(state: &AppState) -> Option<Response> {
     (!state.site_config().email_change_allowed).then(|| {
         super::disabled(
             state,
-            "Email address changes are disabled",
-            "This server does not let you add or remove email addresses here.",
+            tr("emails.error.disabled_title", &[]),
+            tr("emails.error.disabled", &[]),
         )
     })
 }
@@ -126,11 +130,7 @@ async fn refuse(
 }
 
 fn too_many_emails(wait: std::time::Duration) -> String {
-    let minutes = wait.as_secs().div_ceil(60).max(1);
-    format!(
-        "Too many codes were sent. Wait {minutes} minute{} and try again.",
-        if minutes == 1 { "" } else { "s" }
-    )
+    tr("emails.error.too_many", &[("wait", &describe_wait(wait))])
 }
 
 /// `POST /account/emails`: sends a code to a new address.
@@ -155,7 +155,7 @@ pub async fn add(
                 &signed_in,
                 invalid,
                 input,
-                format!("This email address is not valid: {}.", error.reason),
+                tr("form.error.email_invalid", &[("reason", &error.reason)]),
             )
             .await;
         }
@@ -170,7 +170,7 @@ pub async fn add(
     match taken {
         Ok(false) => {}
         Ok(true) => {
-            return refuse(&state, jar, &signed_in, invalid, input, ADDRESS_IN_USE).await;
+            return refuse(&state, jar, &signed_in, invalid, input, address_in_use()).await;
         }
         Err(error) => return state.internal_error_page(&error),
     }
@@ -195,7 +195,7 @@ pub async fn add(
         let authentication =
             email_code::send(&state, &mut *repository, &address, Some(user_id)).await?;
         repository.commit().await?;
-        Ok::<_, StorageError>(authentication)
+        Ok::<_, QueueEmailError>(authentication)
     }
     .await;
     match sent {
@@ -217,8 +217,8 @@ async fn pending(
     let not_found = || {
         state.error_page(
             StatusCode::NOT_FOUND,
-            "Code not found",
-            "This code is unknown, expired or already used. Add the address again from your account page.",
+            tr("emails.error.code_not_found_title", &[]),
+            tr("emails.error.code_not_found", &[]),
         )
     };
     let Ok(id) = id.parse::<Ulid>() else {
@@ -362,7 +362,7 @@ pub async fn verify_post(
                 &signed_in,
                 StatusCode::CONFLICT,
                 None,
-                ADDRESS_IN_USE,
+                address_in_use(),
             )
             .await
         }
@@ -412,7 +412,7 @@ pub async fn resend(
         )
         .await?;
         repository.commit().await?;
-        Ok::<_, StorageError>(fresh)
+        Ok::<_, QueueEmailError>(fresh)
     }
     .await;
     match sent {
@@ -441,8 +441,8 @@ pub async fn remove(
     let not_found = || {
         state.error_page(
             StatusCode::NOT_FOUND,
-            "Email address not found",
-            "This email address is not one of yours, or was already removed.",
+            tr("emails.error.not_found_title", &[]),
+            tr("emails.error.not_found", &[]),
         )
     };
     let Ok(id) = id.parse::<Ulid>() else {
@@ -504,7 +504,7 @@ mod tests {
 
     #[test]
     fn waits_are_said_in_whole_minutes() {
-        assert!(too_many_emails(std::time::Duration::from_secs(5)).contains("1 minute and"));
-        assert!(too_many_emails(std::time::Duration::from_secs(61)).contains("2 minutes"));
+        assert!(too_many_emails(std::time::Duration::from_secs(5)).ends_with("in 1 minute."));
+        assert!(too_many_emails(std::time::Duration::from_secs(61)).ends_with("in 2 minutes."));
     }
 }

@@ -44,6 +44,7 @@ use crate::{
     AppState,
     cookies::CookieJar,
     csrf,
+    pages::tr,
     session::{self, Lookup, SignedIn},
 };
 
@@ -154,10 +155,6 @@ impl ReauthFailure {
     }
 }
 
-/// The message when a password is needed and none was typed.
-pub(crate) const PASSWORD_NEEDED: &str =
-    "Enter your password to confirm that it is you: your last sign-in was more than 5 minutes ago.";
-
 /// Applies [`reauth_rule`] for `signed_in`: checks a typed `password` (counting the attempt
 /// against the password rate limits, per address and per account), or the age of the last
 /// authentication. A right password is recorded as a new authentication of the session (and
@@ -189,7 +186,7 @@ pub(crate) async fn reauthenticate(
         Reauth::PasswordNeeded => {
             return Err(ReauthFailure::form(
                 StatusCode::UNAUTHORIZED,
-                PASSWORD_NEEDED,
+                tr("reauth.error.password_needed", &[]),
             ));
         }
         Reauth::CheckPassword => {}
@@ -199,20 +196,20 @@ pub(crate) async fn reauthenticate(
         tracing::info!(user.id = %user.id, client.ip = ?ip, "password rate limit reached on an account page");
         return Err(ReauthFailure::Form {
             status: StatusCode::TOO_MANY_REQUESTS,
-            message: "Too many password attempts. Wait a minute and try again.".to_owned(),
+            message: tr("reauth.error.too_many", &[]),
             retry_after: Some(wait),
         });
     }
     if !state.site_config().password_login_enabled {
         return Err(ReauthFailure::form(
             StatusCode::FORBIDDEN,
-            "This server does not use passwords: sign out and sign in again to continue.",
+            tr("reauth.error.no_passwords", &[]),
         ));
     }
     let Some(stored) = stored else {
         return Err(ReauthFailure::form(
             StatusCode::UNAUTHORIZED,
-            "This account has no password: sign out and sign in again to continue.",
+            tr("reauth.error.no_password", &[]),
         ));
     };
     let verified = state
@@ -230,7 +227,7 @@ pub(crate) async fn reauthenticate(
             tracing::info!(user.id = %user.id, "wrong password on an account page");
             return Err(ReauthFailure::form(
                 StatusCode::UNAUTHORIZED,
-                "Wrong password.",
+                tr("reauth.error.wrong_password", &[]),
             ));
         }
         Err(PasswordError::Busy) => return Err(ReauthFailure::Page(busy(state))),
@@ -323,8 +320,8 @@ pub(crate) fn csrf_refusal(state: &AppState, jar: &CookieJar, submitted: &str) -
         .map(|error| {
             state.error_page(
                 StatusCode::FORBIDDEN,
-                "Form refused",
-                format!("The form could not be accepted: {error}."),
+                tr("form.error.refused_title", &[]),
+                error.message(),
             )
         })
 }
@@ -365,7 +362,7 @@ pub(crate) fn with_done(mut url: url::Url, what: &str) -> url::Url {
 }
 
 /// A refusal when the operator switched a feature off.
-pub(crate) fn disabled(state: &AppState, title: &str, message: &str) -> Response {
+pub(crate) fn disabled(state: &AppState, title: String, message: String) -> Response {
     state.error_page(StatusCode::FORBIDDEN, title, message)
 }
 
@@ -373,8 +370,8 @@ pub(crate) fn disabled(state: &AppState, title: &str, message: &str) -> Response
 pub(crate) fn busy(state: &AppState) -> Response {
     let mut response = state.error_page(
         StatusCode::SERVICE_UNAVAILABLE,
-        "The server is busy",
-        "The server is busy checking other passwords, so nothing was changed. Please try again in a few seconds.",
+        tr("form.error.busy_title", &[]),
+        tr("account.error.busy", &[]),
     );
     response
         .headers_mut()

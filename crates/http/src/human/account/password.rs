@@ -23,7 +23,7 @@ use super::{
     retry_after, with_done,
 };
 use crate::{
-    AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction,
+    AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction, pages::tr,
     session::SignedIn,
 };
 
@@ -48,8 +48,8 @@ fn unavailable(state: &AppState) -> Option<Response> {
     (!state.site_config().password_change_allowed).then(|| {
         super::disabled(
             state,
-            "Password changes are disabled",
-            "This server does not let you change your password here.",
+            tr("password.error.disabled_title", &[]),
+            tr("password.error.disabled", &[]),
         )
     })
 }
@@ -68,8 +68,8 @@ pub async fn get(
     if let Some(refusal) = unavailable(&state) {
         return refusal;
     }
-    let notice = (query.done.as_deref() == Some("changed"))
-        .then(|| "Your password has been changed.".to_owned());
+    let notice =
+        (query.done.as_deref() == Some("changed")).then(|| tr("password.notice.changed", &[]));
     form(
         &state,
         jar,
@@ -106,7 +106,7 @@ pub async fn post(
         return refuse(
             invalid,
             PasswordChangeErrors {
-                new_password: Some("Choose a new password.".to_owned()),
+                new_password: Some(tr("password.error.new_needed", &[])),
                 ..PasswordChangeErrors::default()
             },
         )
@@ -116,10 +116,7 @@ pub async fn post(
         return refuse(
             invalid,
             PasswordChangeErrors {
-                new_password_confirm: Some(
-                    "The two new passwords do not match. Type the same password in both fields."
-                        .to_owned(),
-                ),
+                new_password_confirm: Some(tr("password.error.new_mismatch", &[])),
                 ..PasswordChangeErrors::default()
             },
         )

@@ -26,6 +26,7 @@ use crate::{
     AppState,
     cookies::CookieJar,
     human::{post_auth::PostAuthAction, register::MAX_DISPLAY_NAME_CHARS},
+    pages::tr,
     session::SignedIn,
 };
 
@@ -61,12 +62,12 @@ pub async fn get(
     let url = match destination(query.action.as_deref(), query.device_id.as_deref()) {
         Destination::Profile => {
             let notice = match query.done.as_deref() {
-                Some("display_name") => {
-                    Some("Your new display name is on its way to the homeserver.")
+                Some("display_name") => Some(tr("profile.notice.display_name", &[])),
+                Some("display_name_removed") => {
+                    Some(tr("profile.notice.display_name_removed", &[]))
                 }
-                Some("display_name_removed") => Some("Your display name has been removed."),
-                Some("email_added") => Some("The email address has been added."),
-                Some("email_removed") => Some("The email address has been removed."),
+                Some("email_added") => Some(tr("profile.notice.email_added", &[])),
+                Some("email_removed") => Some(tr("profile.notice.email_removed", &[])),
                 _ => None,
             };
             return page(
@@ -75,7 +76,7 @@ pub async fn get(
                 &signed_in,
                 StatusCode::OK,
                 Feedback {
-                    notice: notice.map(str::to_owned),
+                    notice,
                     ..Feedback::default()
                 },
             )
@@ -111,8 +112,8 @@ pub async fn post(
     if !state.site_config().displayname_change_allowed {
         return super::disabled(
             &state,
-            "Display name changes are disabled",
-            "This server does not let you change your display name here.",
+            tr("profile.error.display_name_disabled_title", &[]),
+            tr("profile.error.display_name_disabled", &[]),
         );
     }
     let display_name = form.display_name.trim();
@@ -141,14 +142,14 @@ pub async fn post(
                 return if error.is_retryable() {
                     state.error_page(
                         StatusCode::SERVICE_UNAVAILABLE,
-                        "The homeserver could not be reached",
-                        "Your display name was not removed, because the homeserver could not be reached. Please try again in a moment.",
+                        tr("homeserver.error.unreachable_title", &[]),
+                        tr("profile.error.remove_unreachable", &[]),
                     )
                 } else {
                     state.error_page(
                         StatusCode::BAD_GATEWAY,
-                        "The homeserver refused",
-                        "The homeserver did not remove your display name. Please try again later, or contact the server's administrators.",
+                        tr("homeserver.error.refused_title", &[]),
+                        tr("profile.error.remove_refused", &[]),
                     )
                 };
             }
@@ -178,12 +179,15 @@ pub async fn post(
 /// Why a display name cannot be used, if it cannot: as at registration, at most
 /// [`MAX_DISPLAY_NAME_CHARS`] characters and no control characters. Empty is fine: it removes
 /// the display name.
-fn check_display_name(name: &str) -> Result<(), &'static str> {
+fn check_display_name(name: &str) -> Result<(), String> {
     if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
-        return Err("The display name is too long: at most 256 characters.");
+        return Err(tr(
+            "display_name.error.too_long",
+            &[("max", &MAX_DISPLAY_NAME_CHARS.to_string())],
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err("The display name cannot contain control characters such as line breaks.");
+        return Err(tr("display_name.error.control", &[]));
     }
     Ok(())
 }

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use ulid::Ulid;
 
 use super::{csrf_refusal, csrf_token, nav, require_user, timestamp, with_done};
-use crate::{AppState, cookies::CookieJar, human::post_auth::PostAuthAction, session};
+use crate::{AppState, cookies::CookieJar, human::post_auth::PostAuthAction, pages::tr, session};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SessionsQuery {
@@ -68,7 +68,7 @@ async fn load(
     {
         let client = repository.oauth_clients().find(session.client_id).await?;
         let name = client.map_or_else(
-            || "Unknown application".to_owned(),
+            || tr("sessions.unknown_application", &[]),
             |client| client.client_name.unwrap_or(client.client_id),
         );
         oauth.push((session, name));
@@ -98,7 +98,7 @@ fn browser_view(state: &AppState, session: &BrowserSession, current: Ulid) -> Se
     SessionView {
         id: session.id.to_string(),
         kind: SessionKind::Browser,
-        title: "Web browser".to_owned(),
+        title: tr("sessions.web_browser", &[]),
         device_id: None,
         device_url: None,
         created_at: timestamp(session.created_at),
@@ -137,7 +137,7 @@ fn compat_view(state: &AppState, session: &CompatSession) -> SessionView {
         title: session
             .human_name
             .clone()
-            .unwrap_or_else(|| "Matrix client".to_owned()),
+            .unwrap_or_else(|| tr("sessions.matrix_client", &[])),
         device_id: Some(session.device_id.clone()),
         device_url: Some(state.urls().account_device(&session.device_id).to_string()),
         created_at: timestamp(session.created_at),
@@ -175,7 +175,7 @@ pub async fn list(
     };
     let current = signed_in.session.id;
     let notice = match query.done.as_deref() {
-        Some("ended") => Some("The session has ended.".to_owned()),
+        Some("ended") => Some(tr("sessions.notice.ended", &[])),
         _ => None,
     };
     let (jar, csrf) = csrf_token(&state, jar);
@@ -342,15 +342,15 @@ pub async fn end(
 fn no_such_session(state: &AppState) -> Response {
     state.error_page(
         StatusCode::NOT_FOUND,
-        "Session not found",
-        "You have no session with this ID. It may have ended already.",
+        tr("sessions.error.session_not_found_title", &[]),
+        tr("sessions.error.session_not_found", &[]),
     )
 }
 
 fn no_such_device(state: &AppState) -> Response {
     state.error_page(
         StatusCode::NOT_FOUND,
-        "Device not found",
-        "None of your sessions is on a device with this ID. It may have been signed out already.",
+        tr("sessions.error.device_not_found_title", &[]),
+        tr("sessions.error.device_not_found", &[]),
     )
 }

@@ -30,6 +30,7 @@ use crate::{
     cookies::CookieJar,
     csrf,
     human::post_auth::{PostAuthAction, login_url},
+    pages::tr,
     session::{self, SignedIn},
 };
 
@@ -78,8 +79,8 @@ pub async fn post(
     if let Err(error) = csrf::verify(&jar, &form.csrf, state.now()) {
         return state.error_page(
             StatusCode::FORBIDDEN,
-            "This form has expired",
-            error.to_string(),
+            tr("form.error.expired_title", &[]),
+            error.message(),
         );
     }
     let decision = match form.action.as_str() {
@@ -88,8 +89,8 @@ pub async fn post(
         _ => {
             return state.error_page(
                 StatusCode::BAD_REQUEST,
-                "Unknown choice",
-                "Choose Allow or Cancel.",
+                tr("form.error.unknown_choice_title", &[]),
+                tr("form.error.unknown_choice", &[]),
             );
         }
     };
@@ -97,8 +98,8 @@ pub async fn post(
         // A POST never shows the form again: without a decision it would not get here.
         Ok(Step::Show { .. }) => state.error_page(
             StatusCode::BAD_REQUEST,
-            "Unknown choice",
-            "Choose Allow or Cancel.",
+            tr("form.error.unknown_choice_title", &[]),
+            tr("form.error.unknown_choice", &[]),
         ),
         Ok(Step::Done(response)) => response,
         Err(error) => state.internal_error_page(&error),
@@ -145,16 +146,16 @@ async fn step(
         repository.rollback().await?;
         return Ok(Step::Done(state.error_page(
             StatusCode::BAD_REQUEST,
-            "This request is no longer valid",
-            "It was already answered, or it expired. Go back to the application and start again.",
+            tr("consent.error.stale_title", &[]),
+            tr("consent.error.stale", &[]),
         )));
     };
     let Some(client) = repository.oauth_clients().find(grant.client_id).await? else {
         repository.rollback().await?;
         return Ok(Step::Done(state.error_page(
             StatusCode::BAD_REQUEST,
-            "Unknown application",
-            "This application no longer exists.",
+            tr("consent.error.client_gone_title", &[]),
+            tr("consent.error.client_gone", &[]),
         )));
     };
     let callback = callback_of(&grant);
@@ -292,8 +293,8 @@ pub(super) async fn fulfill(
         repository.rollback().await?;
         return Ok(state.error_page(
             StatusCode::CONFLICT,
-            "Already answered",
-            "This request was answered in another window.",
+            tr("consent.error.answered_title", &[]),
+            tr("consent.error.answered", &[]),
         ));
     }
     if client.client_auth_method != "none" {

@@ -29,6 +29,7 @@ use crate::{
     AppState,
     cookies::CookieJar,
     human::post_auth::{PostAuthAction, login_url, register_url},
+    pages::tr,
     session,
 };
 
@@ -70,10 +71,7 @@ async fn authorize(
 
     // 1. The client, and the redirect URI it registered: problems here are shown, not sent.
     let Some(client_id) = params.client_id.clone() else {
-        return Err(shown(
-            state,
-            "The application did not say who it is (no client_id).",
-        ));
+        return Err(shown(state, tr("authorize.error.no_client_id", &[])));
     };
     let mut repository = state.database().transaction().await?;
     let client = repository
@@ -82,10 +80,7 @@ async fn authorize(
         .await?;
     let Some(client) = client else {
         repository.rollback().await?;
-        return Err(shown(
-            state,
-            "This application is not known to this server.",
-        ));
+        return Err(shown(state, tr("authorize.error.unknown_client", &[])));
     };
     let redirect_uri = trusted_redirect_uri(state, &client, params.redirect_uri.as_deref())?;
     let callback = Callback {
@@ -99,7 +94,7 @@ async fn authorize(
         if error.is_redirectable() {
             Refusal::Shown(Box::new(callback.error(state, error.to_client_error())))
         } else {
-            shown(state, &error.to_string())
+            shown(state, error.to_string())
         }
     })?;
     let callback = Callback {
@@ -233,26 +228,20 @@ fn trusted_redirect_uri(
     match requested {
         Some(requested) => {
             let Ok(url) = requested.parse::<Url>() else {
-                return Err(shown(
-                    state,
-                    "The application sent an invalid redirect address.",
-                ));
+                return Err(shown(state, tr("authorize.error.invalid_redirect", &[])));
             };
             if matches_registered(&url, &registered, native) {
                 Ok(url)
             } else {
                 Err(shown(
                     state,
-                    "The application asked to send you to an address it did not register. For your safety, the request was stopped here.",
+                    tr("authorize.error.unregistered_redirect", &[]),
                 ))
             }
         }
         None => match registered.as_slice() {
             [only] => Ok(only.clone()),
-            _ => Err(shown(
-                state,
-                "The application did not say where to send you back (no redirect_uri).",
-            )),
+            _ => Err(shown(state, tr("authorize.error.no_redirect", &[]))),
         },
     }
 }
@@ -329,10 +318,10 @@ pub(crate) fn protocol_response_mode(mode: portcullis_model::ResponseMode) -> Re
     }
 }
 
-fn shown(state: &AppState, message: &str) -> Refusal {
+fn shown(state: &AppState, message: impl Into<String>) -> Refusal {
     Refusal::Shown(Box::new(state.error_page(
         StatusCode::BAD_REQUEST,
-        "This sign-in request cannot be completed",
+        tr("authorize.error.title", &[]),
         message,
     )))
 }

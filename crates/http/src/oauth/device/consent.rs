@@ -28,6 +28,7 @@ use crate::{
     cookies::CookieJar,
     csrf,
     human::post_auth::{PostAuthAction, login_url},
+    pages::tr,
     session::{self, SignedIn},
 };
 
@@ -81,8 +82,8 @@ pub async fn post(
     if let Err(error) = csrf::verify(&jar, &form.csrf, now) {
         return state.error_page(
             StatusCode::FORBIDDEN,
-            "This form has expired",
-            error.to_string(),
+            tr("form.error.expired_title", &[]),
+            error.message(),
         );
     }
     let approve = match form.action.as_str() {
@@ -91,8 +92,8 @@ pub async fn post(
         _ => {
             return state.error_page(
                 StatusCode::BAD_REQUEST,
-                "Unknown choice",
-                "Choose Allow or Cancel.",
+                tr("form.error.unknown_choice_title", &[]),
+                tr("form.error.unknown_choice", &[]),
             );
         }
     };
@@ -114,7 +115,7 @@ pub async fn post(
         if let Err(violation) = check_requested_scope(&scope, &context) {
             return state.error_page(
                 StatusCode::FORBIDDEN,
-                "This device asks for too much",
+                tr("device.error.too_much_title", &[]),
                 violation.to_string(),
             );
         }
@@ -149,8 +150,8 @@ pub async fn post(
         // Someone answered first (another tab, another approval): the first answer stands.
         Ok(None) => state.error_page(
             StatusCode::CONFLICT,
-            "Already answered",
-            "This device's request was already answered.",
+            tr("consent.error.answered_title", &[]),
+            tr("device.error.answered", &[]),
         ),
         Err(error) => state.internal_error_page(&error),
     }
@@ -190,8 +191,8 @@ async fn load(
     let gone = || {
         state.error_page(
             StatusCode::NOT_FOUND,
-            "This code is no longer valid",
-            "It was already used, or it expired. Start again on your device.",
+            tr("device.error.gone_title", &[]),
+            tr("device.error.gone", &[]),
         )
     };
     let Some(grant) =

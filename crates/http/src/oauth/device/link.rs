@@ -15,7 +15,7 @@ use portcullis_oauth::token::UserCode;
 use portcullis_templates::pages::DeviceLinkPage;
 use serde::Deserialize;
 
-use crate::{AppState, client_ip::ClientIp};
+use crate::{AppState, client_ip::ClientIp, pages::tr};
 
 #[derive(Debug, Deserialize)]
 pub struct LinkQuery {
@@ -30,8 +30,8 @@ pub async fn get(
     if !state.site_config().device_code_grant_enabled {
         return state.error_page(
             StatusCode::NOT_FOUND,
-            "Device sign-in is disabled",
-            "This server does not offer signing in devices with a code.",
+            tr("device.error.disabled_title", &[]),
+            tr("device.error.disabled", &[]),
         );
     }
     let Some(typed) = query.code.filter(|code| !code.trim().is_empty()) else {
@@ -48,10 +48,7 @@ pub async fn get(
             StatusCode::TOO_MANY_REQUESTS,
             &DeviceLinkPage {
                 code: Some(typed),
-                error: Some(
-                    "Too many codes were tried from this address. Wait a minute and try again."
-                        .to_owned(),
-                ),
+                error: Some(tr("device.error.too_many", &[])),
             },
         );
         if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
@@ -64,10 +61,7 @@ pub async fn get(
             StatusCode::NOT_FOUND,
             &DeviceLinkPage {
                 code: Some(typed),
-                error: Some(
-                    "This code is not valid. Check it against your device, or start again there."
-                        .to_owned(),
-                ),
+                error: Some(tr("device.error.unknown_code", &[])),
             },
         )
     };

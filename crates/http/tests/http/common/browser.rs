@@ -13,6 +13,8 @@ use super::{TestApp, body_text};
 pub struct Browser<'a> {
     app: &'a TestApp,
     cookies: BTreeMap<String, String>,
+    /// The `Accept-Language` sent with every request, if any.
+    language: Option<String>,
 }
 
 /// What a page answered.
@@ -59,7 +61,13 @@ impl<'a> Browser<'a> {
         Self {
             app,
             cookies: BTreeMap::new(),
+            language: None,
         }
+    }
+
+    /// From now on, sends `Accept-Language: {language}` with every request.
+    pub fn set_language(&mut self, language: &str) {
+        self.language = Some(language.to_owned());
     }
 
     pub async fn get(&mut self, uri: &str) -> Page {
@@ -91,6 +99,12 @@ impl<'a> Browser<'a> {
             request
                 .headers_mut()
                 .insert(header::COOKIE, cookie.parse().expect("valid header"));
+        }
+        if let Some(language) = &self.language {
+            request.headers_mut().insert(
+                header::ACCEPT_LANGUAGE,
+                language.parse().expect("valid header"),
+            );
         }
         let response: Response<Body> = self.app.send(request).await;
         for value in response.headers().get_all(header::SET_COOKIE) {
