@@ -211,6 +211,15 @@ test('an account, from registration to deactivation, in a real browser', async (
     await page.getByRole('link', { name: 'Manage your account' }).click();
     await page.waitForURL(/\/account\/$/);
     assert.equal(await heading(page), 'Your account');
+    // The homeserver gets the user (and the display name given at registration) from the job
+    // queue, a moment after the account is made.
+    const displayName = page.locator('.facts > div', { hasText: 'Display name' }).locator('dd');
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      if ((await displayName.textContent()).trim() === 'Erin') break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await page.reload();
+    }
+    assert.equal((await displayName.textContent()).trim(), 'Erin');
     const main = await page.textContent('main');
     assert.match(main, /@erin:localhost/);
     assert.match(main, /erin@example\.org/);
