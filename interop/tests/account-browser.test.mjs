@@ -187,12 +187,20 @@ test('an account, from registration to deactivation, in a real browser', async (
     const seen = mails.length;
     await page.getByRole('button', { name: 'Create account' }).click();
 
-    // Nothing exists until the code is given: the browser is asked for it.
+    // Nothing exists until the code is given: the browser is asked for it, and the account
+    // cannot sign in yet.
     await page.waitForURL(/\/register\/steps\/[^/]+\/verify-email/);
     assert.equal(await heading(page), 'Verify your email address');
     assert.match(await page.textContent('main'), new RegExp(email.replace('.', '\\.')));
     const code = await codeMailedTo(email, seen);
     await shot(page, 'verify-email');
+    const early = await browser.newContext();
+    const earlyPage = await early.newPage();
+    await earlyPage.goto(new URL('login', base).href);
+    await signIn(earlyPage, firstPassword);
+    await earlyPage.waitForLoadState();
+    assert.match(await earlyPage.textContent('main'), /Wrong username or password/);
+    await early.close();
 
     // A wrong code is refused, and the page asks again.
     const wrong = code === '000000' ? '111111' : '000000';
@@ -362,7 +370,7 @@ test('an account, from registration to deactivation, in a real browser', async (
     await signIn(page, secondPassword);
     await page.waitForLoadState();
     assert.doesNotMatch(page.url(), /\/account\//);
-    assert.match(await page.textContent('main'), /deactivated/);
+    assert.match(await page.textContent('main'), /This account has been deactivated/);
   });
 
   await context.close();
