@@ -93,6 +93,11 @@ async function shot(page, name, { dark = false } = {}) {
   if (dark) await page.emulateMedia({ colorScheme: 'light' });
 }
 
+/** Waits until an element matching `selector` is on the page (after a form's answer loads). */
+async function shown(page, selector) {
+  await page.locator(selector).first().waitFor();
+}
+
 async function heading(page) {
   return (await page.locator('h1').first().textContent()).trim();
 }
@@ -198,7 +203,7 @@ test('an account, from registration to deactivation, in a real browser', async (
     const earlyPage = await early.newPage();
     await earlyPage.goto(new URL('login', base).href);
     await signIn(earlyPage, firstPassword);
-    await earlyPage.waitForLoadState();
+    await shown(earlyPage, 'text=Wrong username or password');
     assert.match(await earlyPage.textContent('main'), /Wrong username or password/);
     await early.close();
 
@@ -206,9 +211,8 @@ test('an account, from registration to deactivation, in a real browser', async (
     const wrong = code === '000000' ? '111111' : '000000';
     await page.getByLabel('Code').fill(wrong);
     await page.getByRole('button', { name: 'Continue' }).click();
-    await page.waitForLoadState();
+    await shown(page, '#code-error');
     assert.match(page.url(), /\/verify-email/);
-    assert.equal(await page.locator('#code-error').count(), 1);
 
     // The right code makes the account and signs the browser in.
     await page.getByLabel('Code').fill(code);
@@ -245,8 +249,7 @@ test('an account, from registration to deactivation, in a real browser', async (
 
     // The wrong password is refused; the right one goes back to the account.
     await signIn(page, 'not the password');
-    await page.waitForLoadState();
-    assert.match(await page.textContent('main'), /Wrong username or password/);
+    await shown(page, 'text=Wrong username or password');
     await signIn(page, firstPassword);
     await page.waitForURL((url) => !url.pathname.endsWith('/login'));
     await page.goto(new URL('account/', base).href);
@@ -264,8 +267,7 @@ test('an account, from registration to deactivation, in a real browser', async (
     await page.getByLabel('New password', { exact: true }).fill(secondPassword);
     await page.getByLabel('Confirm the new password').fill(secondPassword);
     await page.getByRole('button', { name: 'Change password' }).click();
-    await page.waitForLoadState();
-    assert.equal(await page.locator('#current-password-error').count(), 1);
+    await shown(page, '#current-password-error');
     assert.equal(await page.locator('[role=status]').count(), 0);
 
     await page.getByLabel(/current password/i).fill(firstPassword);
@@ -349,8 +351,7 @@ test('an account, from registration to deactivation, in a real browser', async (
     const password = page.locator('#password');
     if ((await password.count()) > 0) await password.fill(secondPassword);
     await page.getByRole('button', { name: 'Allow the reset' }).click();
-    await page.waitForLoadState();
-    assert.equal(await heading(page), 'You may now reset your keys');
+    await shown(page, 'h1:text-is("You may now reset your keys")');
     assert.match(await page.textContent('[role=status]'), /next 10 minutes/);
   });
 
@@ -363,12 +364,12 @@ test('an account, from registration to deactivation, in a real browser', async (
     const password = page.locator('#password');
     if ((await password.count()) > 0) await password.fill(secondPassword);
     await page.getByRole('button', { name: 'Deactivate my account' }).click();
-    await page.waitForLoadState();
+    await page.waitForURL(/\/account\/deactivated/);
     assert.equal(await heading(page), 'Your account is deactivated');
 
     await page.goto(new URL('login', base).href);
     await signIn(page, secondPassword);
-    await page.waitForLoadState();
+    await shown(page, 'text=This account has been deactivated');
     assert.doesNotMatch(page.url(), /\/account\//);
     assert.match(await page.textContent('main'), /This account has been deactivated/);
   });
