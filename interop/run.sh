@@ -3,11 +3,13 @@
 # from npm) drives a real `mas-cli server` over HTTP, with a real Synapse (from PyPI) delegating
 # its authentication to that server, so the tokens are also used on the homeserver.
 #
-#   interop/run.sh
+#   interop/run.sh [test file...]      (default: every file in interop/tests/)
 #
 # Builds the binary, starts Synapse with ../shared/peers/synapse/run-synapse.sh, writes a
 # throwaway configuration on a free port, registers a user with `mas-cli manage register-user`,
-# starts the server, runs `node --test interop/tests/`, and stops both.
+# starts the server, runs `node --test interop/tests/`, and stops both. Mail goes over SMTP to a
+# free port where interop/tests/account-browser.test.mjs runs a sink (smtp-server, from npm)
+# and reads the codes; SCREENSHOTS_DIR, when set, is where that suite saves its screenshots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +34,7 @@ base="http://127.0.0.1:$port/"
 secret=interop-homeserver-secret
 
 synapse_port=$(free_port)
+smtp_port=$(free_port)
 MAS_ENDPOINT=$base MAS_SECRET=$secret SYNAPSE_PORT=$synapse_port SYNAPSE_SERVER_NAME=localhost \
   SYNAPSE_VENV=${SYNAPSE_VENV:-$PWD/target/synapse-venv} \
   bash "$synapse_scripts/run-synapse.sh" "$dir/synapse" > "$dir/synapse.env"
@@ -60,7 +63,17 @@ matrix:
   endpoint: "$synapse_url"
 account:
   password_registration_enabled: true
+  # Optional, so the other suites can register without an address; one that is given must
+  # still be verified with the code mailed to it (account-browser.test.mjs does).
   password_registration_email_required: false
+# The SMTP sink of account-browser.test.mjs listens there (nothing does before that suite runs:
+# the job queue retries).
+email:
+  from: '"Portcullis interop" <noreply@localhost>'
+  transport: smtp
+  mode: plain
+  hostname: 127.0.0.1
+  port: $smtp_port
 # Every test signs in from 127.0.0.1; MAS's default allows 3 password attempts a minute per address.
 rate_limiting:
   login:
@@ -82,8 +95,8 @@ done
 cd - >/dev/null
 
 status=0
-BASE_URL=$base SYNAPSE_URL=$synapse_url HOMESERVER_SECRET=$secret USERNAME=alice PASSWORD='correct horse battery staple' \
-  node --test interop/tests/ || status=$?
+BASE_URL=$base SYNAPSE_URL=$synapse_url SMTP_PORT=$smtp_port HOMESERVER_SECRET=$secret USERNAME=alice PASSWORD='correct horse battery staple' \
+  node --test "${@:-interop/tests/}" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- server log"; tail -n 50 "$dir/server.log"
 fi
