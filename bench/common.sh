@@ -1,10 +1,12 @@
-# Shared set-up of the load benchmarks (sourced by introspection.sh, discovery.sh, logins.sh).
+# Shared set-up of the load benchmarks (sourced by introspection.sh, discovery.sh, logins.sh,
+# code_flows.sh).
 #
 # bench_init BACKEND   builds the release binary (unless BENCH_SKIP_BUILD is set), makes a
 #                      throwaway directory, picks a free port, creates a fresh PostgreSQL
 #                      database (no TLS unless PG_SSLMODE) when BACKEND is `postgres`, writes
 #                      $dir/config.yaml: every resource on one listener, one static confidential
-#                      client (client_secret_post), database.max_connections 20. Extra YAML for
+#                      client (client_secret_post, redirect URI $redirect_uri),
+#                      database.max_connections 20. Extra YAML for
 #                      the file can be given in $BENCH_EXTRA_YAML.
 # bench_start          migrates, starts `mas-cli server` (RUST_LOG=warn, plus the NAME=value
 #                      words of $BENCH_SERVER_ENV), waits for /health.
@@ -17,6 +19,8 @@ bin=$PWD/target/release/mas-cli
 key=$PWD/crates/config/tests/fixtures/keys/rsa-2048.pkcs1.pem
 client_id=01J5Z6K3QY8V0W9X2ABCDEFGH0
 client_secret=bench-client-secret-$RANDOM$RANDOM
+# Never fetched: code flows stop at the redirect and read the code from its address.
+redirect_uri=https://bench.invalid/callback
 hs_secret=bench-homeserver-secret-$RANDOM$RANDOM
 pid=
 db_name=
@@ -66,6 +70,7 @@ clients:
   - client_id: $client_id
     client_auth_method: client_secret_post
     client_secret: $client_secret
+    redirect_uris: ["$redirect_uri"]
 ${BENCH_EXTRA_YAML:-}
 YAML
 }

@@ -18,9 +18,20 @@
       threads fetch the form, meet at a barrier and POST at once; the next wave starts when
       all have answered. Meanwhile VmRSS of PID is sampled every 20 ms. Prints the statuses
       (with how many 503 carried Retry-After), the waves, and the peak resident memory.
+
+  login_client.py flows BASE PASSWORD USER CLIENT_ID CLIENT_SECRET REDIRECT_URI CONCURRENCY SECONDS
+      Complete authorization code flows, CONCURRENCY at a time for SECONDS, each in a fresh
+      cookie jar as a new browser would: GET /authorize (PKCE S256) -> sign-in form -> POST
+      /login -> the consent page when asked (Allow) -> the code at REDIRECT_URI -> POST
+      /oauth2/token (client_secret_post). Prints the flows completed per second, the median
+      and p99 of a whole flow, and the failures by step.
 """
 
+import base64
+import hashlib
 import http.client
+import json
+import secrets
 import re
 import statistics
 import sys
@@ -168,6 +179,125 @@ def storm(base, password, user, concurrency, seconds, pid):
     print(f"peak_rss_kib={peak[0]}")
 
 
+class Jar:
+    """The cookies of one browser, sent back on every request."""
+
+    def __init__(self):
+        self.cookies = {}
+
+    def take(self, response):
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                pair = value.split(";", 1)[0]
+                key, _, val = pair.partition("=")
+                if val == "" or "max-age=0" in value.lower():
+                    self.cookies.pop(key, None)
+                else:
+                    self.cookies[key] = val
+
+    def header(self):
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+
+def one_flow(base, password, user, client_id, client_secret, redirect_uri):
+    """One whole code flow; returns None on success, or the step that failed."""
+    conn = connect(base)
+    jar = Jar()
+
+    def request(method, target, form=None):
+        headers = {"Cookie": jar.header()}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, target, body=body, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode()
+        jar.take(response)
+        return response.status, response.getheader("Location"), text
+
+    try:
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(
+            hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        query = urllib.parse.urlencode({
+            "client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code",
+            "scope": "openid urn:matrix:client:api:*", "state": secrets.token_hex(8),
+            "code_challenge": challenge, "code_challenge_method": "S256",
+        })
+        status, location, _ = request("GET", f"/authorize?{query}")
+        if status != 303 or not location:
+            return f"authorize {status}"
+        login = urllib.parse.urlsplit(urllib.parse.urljoin(base, location))
+        login_target = login.path + (f"?{login.query}" if login.query else "")
+        status, _, page = request("GET", login_target)
+        match = CSRF_FIELD.search(page)
+        if status != 200 or not match:
+            return f"login form {status}"
+        status, location, _ = request("POST", login_target, {
+            "csrf": match.group(1), "username": user, "password": password})
+        for _ in range(5):
+            if status != 303 or not location:
+                return f"after login {status}"
+            if location.startswith(redirect_uri):
+                break
+            target = urllib.parse.urlsplit(urllib.parse.urljoin(base, location))
+            target = target.path + (f"?{target.query}" if target.query else "")
+            status, location, page = request("GET", target)
+            match = CSRF_FIELD.search(page)
+            if status == 200 and match:
+                status, location, _ = request("POST", target, {
+                    "csrf": match.group(1), "action": "allow"})
+        else:
+            return "too many redirects"
+        code = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query).get("code")
+        if not code:
+            return "no code"
+        status, _, body = request("POST", "/oauth2/token", {
+            "grant_type": "authorization_code", "code": code[0], "redirect_uri": redirect_uri,
+            "code_verifier": verifier, "client_id": client_id, "client_secret": client_secret})
+        if status != 200 or not json.loads(body).get("access_token"):
+            return f"token {status}"
+        return None
+    except Exception as error:  # noqa: BLE001 - a benchmark counts failures
+        return f"error: {error}"
+    finally:
+        conn.close()
+
+
+def flows(base, password, user, client_id, client_secret, redirect_uri, concurrency, seconds):
+    times = []
+    failures = {}
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def worker():
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            failed = one_flow(base, password, user, client_id, client_secret, redirect_uri)
+            elapsed = (time.perf_counter() - start) * 1000
+            with lock:
+                if failed is None:
+                    times.append(elapsed)
+                else:
+                    failures[failed] = failures.get(failed, 0) + 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.monotonic() - started
+    times.sort()
+    print(f"complete code flows: {len(times)} in {wall:.1f} s = {len(times) / wall:.1f}/s "
+          f"({concurrency} at a time); failed: {failures or 0}")
+    if times:
+        p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+        print(f"  one flow ms: median {statistics.median(times):.1f}, p99 {p99:.1f}, "
+              f"max {times[-1]:.1f}")
+
+
 def main():
     command, args = sys.argv[1], sys.argv[2:]
     if command == "sequential":
@@ -176,6 +306,9 @@ def main():
         compare(args[0], args[1], args[2], args[3:])
     elif command == "storm":
         storm(args[0], args[1], args[2], int(args[3]), float(args[4]), int(args[5]))
+    elif command == "flows":
+        flows(args[0], args[1], args[2], args[3], args[4], args[5], int(args[6]),
+              float(args[7]))
     else:
         sys.exit(__doc__)
 
