@@ -469,3 +469,89 @@ fn manage_commands_refuse_an_unmigrated_database() {
 
     assert_fails_with(&output, "run `mas-cli database migrate` first");
 }
+
+/// The stored registration token whose clear value is `token`, if any.
+async fn stored_registration_token(
+    dir: &Path,
+    token: &str,
+) -> Option<portcullis_model::RegistrationToken> {
+    let database = Database::connect(
+        &ConnectOptions::Sqlite {
+            path: dir.join("mas.db"),
+        },
+        &PoolOptions::default(),
+    )
+    .await
+    .expect("database opens");
+    let mut repo = database.transaction().await.expect("transaction");
+    let found = repo
+        .registration_tokens()
+        .find_by_token(token)
+        .await
+        .expect("query");
+    repo.rollback().await.expect("rollback");
+    database.close().await;
+    found
+}
+
+#[tokio::test]
+async fn issue_user_registration_token_prints_a_stored_token_with_its_limits() {
+    let dir = setup();
+
+    let generated = manage(
+        dir.path(),
+        &[
+            "issue-user-registration-token",
+            "--usage-limit",
+            "2",
+            "--expires-in",
+            "3600",
+        ],
+    );
+    let given = manage(
+        dir.path(),
+        &[
+            "issue-user-registration-token",
+            "--token",
+            "lets-meet-at-fosdem",
+        ],
+    );
+
+    assert_success(&generated);
+    assert_success(&given);
+    let token = stdout(&generated).trim().to_owned();
+    assert_eq!(token.len(), 20);
+    assert!(token.chars().all(|c| c.is_ascii_alphanumeric()));
+    let stored = stored_registration_token(dir.path(), &token)
+        .await
+        .expect("the printed token is stored");
+    assert_eq!(stored.usage_limit, Some(2));
+    let lifetime = stored.expires_at.expect("it expires") - stored.created_at;
+    assert_eq!(lifetime.num_seconds(), 3600);
+    assert_eq!(stdout(&given).trim(), "lets-meet-at-fosdem");
+    let stored = stored_registration_token(dir.path(), "lets-meet-at-fosdem")
+        .await
+        .expect("the given token is stored");
+    assert_eq!((stored.usage_limit, stored.expires_at), (None, None));
+}
+
+#[test]
+fn issue_user_registration_token_refuses_a_duplicate_and_a_zero_limit() {
+    let dir = setup();
+    assert_success(&manage(
+        dir.path(),
+        &["issue-user-registration-token", "--token", "once"],
+    ));
+
+    let again = manage(
+        dir.path(),
+        &["issue-user-registration-token", "--token", "once"],
+    );
+    let zero = manage(
+        dir.path(),
+        &["issue-user-registration-token", "--usage-limit", "0"],
+    );
+
+    assert_fails_with(&again, "already exists");
+    assert_fails_with(&zero, "usage limit of 0");
+}

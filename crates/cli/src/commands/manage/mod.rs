@@ -9,6 +9,7 @@ mod add_email;
 mod allow_cross_signing_reset;
 mod demote_admin;
 mod issue_compatibility_token;
+mod issue_user_registration_token;
 mod kill_sessions;
 mod list_admin_users;
 mod list_users;
@@ -59,6 +60,9 @@ pub enum ManageCommand {
     /// Print a Matrix access token for a user's device (created on the homeserver), for bots
     /// and scripts.
     IssueCompatibilityToken(issue_compatibility_token::Args),
+    /// Create a token that lets someone register when registration tokens are required, and
+    /// print it.
+    IssueUserRegistrationToken(issue_user_registration_token::Args),
     /// Let a user replace their cross-signing keys without further authentication for the
     /// next 10 minutes.
     AllowCrossSigningReset(allow_cross_signing_reset::Args),
@@ -80,6 +84,9 @@ pub async fn run(config_paths: &[PathBuf], command: ManageCommand) -> anyhow::Re
         ManageCommand::RegisterUser(args) => register_user::run(&context, args).await,
         ManageCommand::IssueCompatibilityToken(args) => {
             issue_compatibility_token::run(&context, args).await
+        }
+        ManageCommand::IssueUserRegistrationToken(args) => {
+            issue_user_registration_token::run(&context, args).await
         }
         ManageCommand::AllowCrossSigningReset(args) => {
             allow_cross_signing_reset::run(&context, args).await
