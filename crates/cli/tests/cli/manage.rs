@@ -79,15 +79,20 @@ fn user(dir: &Path, username: &str) -> Value {
 }
 
 /// The user's current password as stored, read straight from the database.
-async fn stored_password(dir: &Path, username: &str) -> UserPassword {
-    let database = Database::connect(
+/// The database the commands wrote, opened from the test.
+async fn open_database(dir: &Path) -> Database {
+    Database::connect(
         &ConnectOptions::Sqlite {
             path: dir.join("mas.db"),
         },
         &PoolOptions::default(),
     )
     .await
-    .expect("database opens");
+    .expect("database opens")
+}
+
+async fn stored_password(dir: &Path, username: &str) -> UserPassword {
+    let database = open_database(dir).await;
     let mut repo = database.transaction().await.expect("transaction");
     let user = repo
         .users()
@@ -315,14 +320,7 @@ async fn registering_queues_the_provisioning_on_the_homeserver_with_the_display_
     let output = register(dir.path(), &["alice", "-d", "Alice Liddell"]);
     assert_success(&output);
 
-    let database = Database::connect(
-        &ConnectOptions::Sqlite {
-            path: dir.path().join("mas.db"),
-        },
-        &PoolOptions::default(),
-    )
-    .await
-    .expect("database opens");
+    let database = open_database(dir.path()).await;
     let mut repo = database.transaction().await.expect("transaction");
     let alice = repo
         .users()
@@ -475,14 +473,7 @@ async fn stored_registration_token(
     dir: &Path,
     token: &str,
 ) -> Option<portcullis_model::RegistrationToken> {
-    let database = Database::connect(
-        &ConnectOptions::Sqlite {
-            path: dir.join("mas.db"),
-        },
-        &PoolOptions::default(),
-    )
-    .await
-    .expect("database opens");
+    let database = open_database(dir).await;
     let mut repo = database.transaction().await.expect("transaction");
     let found = repo
         .registration_tokens()
