@@ -2,7 +2,9 @@
 
 pub use lettre::Address;
 
-use crate::InvalidAddress;
+use lettre::address::AddressError;
+
+use crate::{AddressProblem, InvalidAddress};
 
 /// The longest address SMTP can carry in a `RCPT TO` path (RFC 5321 §4.5.3.1.3).
 pub const MAX_ADDRESS_LENGTH: usize = 254;
@@ -15,23 +17,29 @@ pub const MAX_ADDRESS_LENGTH: usize = 254;
 /// # Errors
 /// When `input` is not a single valid address.
 pub fn parse_address(input: &str) -> Result<Address, InvalidAddress> {
-    let invalid = |reason: &str| InvalidAddress {
+    let invalid = |problem: AddressProblem| InvalidAddress {
         input: input.to_owned(),
-        reason: reason.to_owned(),
+        problem,
     };
     let trimmed = input.trim();
     if trimmed.is_empty() {
-        return Err(invalid("it is empty"));
+        return Err(invalid(AddressProblem::Empty));
     }
     if trimmed.len() > MAX_ADDRESS_LENGTH {
-        return Err(invalid("it is longer than 254 characters"));
+        return Err(invalid(AddressProblem::TooLong));
     }
     if trimmed.contains(['<', '>', ',', ';']) || trimmed.chars().any(char::is_whitespace) {
-        return Err(invalid("write only the address, e.g. user@example.com"));
+        return Err(invalid(AddressProblem::NotBare));
     }
-    trimmed
-        .parse::<Address>()
-        .map_err(|error| invalid(&error.to_string().to_lowercase()))
+    trimmed.parse::<Address>().map_err(|error| {
+        invalid(match error {
+            AddressError::InvalidUser => AddressProblem::InvalidUser,
+            AddressError::InvalidDomain => AddressProblem::InvalidDomain,
+            // Angle brackets were refused above; whatever else lettre finds wrong is a
+            // missing part (`alice@`, `@example.com`, `alice`).
+            _ => AddressProblem::MissingParts,
+        })
+    })
 }
 
 #[cfg(test)]
@@ -68,6 +76,22 @@ mod tests {
     fn overlong_addresses_are_refused() {
         let input = format!("{}@example.com", "a".repeat(250));
         let error = parse_address(&input).expect_err("too long");
-        assert!(error.reason.contains("254"));
+        assert_eq!(error.problem, AddressProblem::TooLong);
+    }
+
+    #[test]
+    fn each_problem_is_named() {
+        let problem = |input: &str| parse_address(input).expect_err(input).problem;
+        assert_eq!(problem("  "), AddressProblem::Empty);
+        assert_eq!(
+            problem("Alice <alice@example.com>"),
+            AddressProblem::NotBare
+        );
+        assert_eq!(problem("alice"), AddressProblem::MissingParts);
+        assert_eq!(
+            problem("alice@exa_mple..com"),
+            AddressProblem::InvalidDomain
+        );
+        assert_eq!(problem("al(ice@example.com"), AddressProblem::InvalidUser);
     }
 }

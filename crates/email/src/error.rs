@@ -4,12 +4,36 @@ use std::fmt;
 
 /// An input that is not a usable email address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{input}` is not a valid email address: {reason}")]
+#[error("`{input}` is not a valid email address: {problem}")]
 pub struct InvalidAddress {
     /// What was given.
     pub input: String,
     /// Why it was refused.
-    pub reason: String,
+    pub problem: AddressProblem,
+}
+
+/// What is wrong with an address, as a closed set so that pages can say it in the reader's
+/// language; the `Display` form is English, for logs and the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AddressProblem {
+    /// Nothing but whitespace.
+    #[error("it is empty")]
+    Empty,
+    /// Longer than [`crate::MAX_ADDRESS_LENGTH`].
+    #[error("it is longer than 254 characters")]
+    TooLong,
+    /// A display name, several addresses, or whitespace inside.
+    #[error("write only the address, e.g. user@example.com")]
+    NotBare,
+    /// No `@`, or nothing before or after it.
+    #[error("it needs a name, an @ and a domain, e.g. user@example.com")]
+    MissingParts,
+    /// The part before the `@` has characters an address cannot have.
+    #[error("the part before the @ is not valid")]
+    InvalidUser,
+    /// The part after the `@` is not a domain name.
+    #[error("the part after the @ is not a valid domain")]
+    InvalidDomain,
 }
 
 /// Why an email could not be sent (or a mailer not built).

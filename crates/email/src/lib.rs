@@ -61,7 +61,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::{
     address::{Address, MAX_ADDRESS_LENGTH, parse_address},
-    error::{EmailError, InvalidAddress},
+    error::{AddressProblem, EmailError, InvalidAddress},
     memory::{SentEmail, SimulatedFailure},
 };
 use crate::{error::Chain, memory::Outbox};

@@ -111,6 +111,12 @@ pub async fn negotiate_language(request: Request, next: Next) -> Response {
     response
 }
 
+/// Runs `future` as if serving a request negotiated to `locale`: what it renders or
+/// translates is in that language.
+pub async fn with_locale<F: std::future::Future>(locale: Locale, future: F) -> F::Output {
+    LOCALE.scope(locale, future).await
+}
+
 /// The text of `key` in the language of the request being served (see
 /// [`portcullis_templates::translate`]), for messages that handlers pass to pages.
 #[must_use]

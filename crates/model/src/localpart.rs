@@ -107,6 +107,12 @@ fn is_allowed_text(text: &str) -> bool {
 }
 
 impl Localpart {
+    /// Whether every character of `text` may appear in a localpart (`a-z 0-9 . = _ / + -`).
+    #[must_use]
+    pub fn has_only_allowed_characters(text: &str) -> bool {
+        is_allowed_text(text)
+    }
+
     /// Reads a username given either bare (`bob`) or as the full Matrix ID of a user of this
     /// server (`@bob:example.com`), and checks every rule. Nothing is lowercased: `Bob` is
     /// refused with a hint, rather than silently becoming someone else's `bob`.

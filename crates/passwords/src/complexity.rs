@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use zxcvbn::feedback::Suggestion;
+pub use zxcvbn::feedback::{Suggestion, Warning};
 
 /// Characters looked at when estimating strength. zxcvbn's work grows quickly with length, and
 /// the check runs before any rate limit can help; past this length a password is long enough
@@ -11,23 +11,25 @@ use zxcvbn::feedback::Suggestion;
 const ESTIMATED_CHARS: usize = 256;
 
 /// A password weaker than required, with what to tell the user.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub struct WeakPassword {
     /// zxcvbn's score, from 0 to 4.
     pub score: u8,
     /// The score that was required.
     pub minimum: u8,
-    /// What is wrong, when zxcvbn can tell ("This is a top-10 common password.").
-    pub warning: Option<String>,
+    /// What is wrong, when zxcvbn can tell ("This is a top-10 common password."). A closed
+    /// set, so that pages can say it in the reader's language; `Display` is English.
+    pub warning: Option<Warning>,
     /// How to do better; never empty.
-    pub suggestions: Vec<String>,
+    pub suggestions: Vec<Suggestion>,
 }
 
 impl fmt::Display for WeakPassword {
     /// One paragraph for the user: the verdict, the warning if any, then the suggestions.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("This password is too easy to guess.")?;
-        for sentence in self.warning.iter().chain(&self.suggestions) {
+        let warning = self.warning.iter().map(ToString::to_string);
+        for sentence in warning.chain(self.suggestions.iter().map(ToString::to_string)) {
             write!(f, " {sentence}")?;
             if !sentence.ends_with('.') {
                 f.write_str(".")?;
@@ -60,22 +62,15 @@ pub fn check_complexity(
 
     let warning = entropy
         .feedback()
-        .and_then(zxcvbn::feedback::Feedback::warning)
-        .map(|warning| warning.to_string());
-    let mut suggestions: Vec<String> = entropy
+        .and_then(zxcvbn::feedback::Feedback::warning);
+    let mut suggestions: Vec<Suggestion> = entropy
         .feedback()
-        .map(|feedback| {
-            feedback
-                .suggestions()
-                .iter()
-                .map(ToString::to_string)
-                .collect()
-        })
+        .map(|feedback| feedback.suggestions().to_vec())
         .unwrap_or_default();
     // zxcvbn only gives feedback to the weakest passwords (score 2 or less); a stricter
     // minimum still deserves advice.
     if suggestions.is_empty() {
-        suggestions.push(Suggestion::AddAnotherWordOrTwo.to_string());
+        suggestions.push(Suggestion::AddAnotherWordOrTwo);
     }
     Err(WeakPassword {
         score,

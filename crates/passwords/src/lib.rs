@@ -24,7 +24,7 @@ use portcullis_config::PasswordsConfig;
 use zeroize::Zeroizing;
 
 pub use crate::{
-    complexity::{WeakPassword, check_complexity},
+    complexity::{Suggestion, Warning, WeakPassword, check_complexity},
     pool::PoolLimits,
 };
 use crate::{pool::BlockingPool, scheme::Scheme};

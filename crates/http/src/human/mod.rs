@@ -7,6 +7,7 @@ pub mod email_code;
 pub mod index;
 pub mod login;
 pub mod logout;
+pub mod messages;
 pub mod post_auth;
 pub mod recover;
 pub mod register;

@@ -131,7 +131,10 @@ pub async fn post(
                 jar,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Some(form_data.email),
-                Some(tr("form.error.email_invalid", &[("reason", &error.reason)])),
+                Some(tr(
+                    "form.error.email_invalid",
+                    &[("reason", &crate::human::messages::address_problem(&error))],
+                )),
             );
         }
     };
@@ -328,7 +331,7 @@ pub async fn complete_post(
         .check_complexity(&form_data.new_password, &[user.username.as_str()])
     {
         return refuse(PasswordChangeErrors {
-            new_password: Some(weak.to_string()),
+            new_password: Some(crate::human::messages::weak_password(&weak)),
             ..PasswordChangeErrors::default()
         });
     }

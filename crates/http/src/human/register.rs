@@ -50,6 +50,7 @@ use super::{
     captcha::{CaptchaAnswers, CaptchaError, CaptchaWidget},
     email_code,
     login::localpart_of,
+    messages,
     post_auth::{ContinuationQuery, PostAuthAction, with_continuation},
 };
 use crate::{
@@ -371,8 +372,9 @@ fn check_form(state: &AppState, form: &RegisterForm) -> Result<Checked, Refusal>
     let site = state.site_config();
     let invalid = StatusCode::UNPROCESSABLE_ENTITY;
 
-    let localpart = Localpart::parse(form.username.trim(), &site.server_name)
-        .map_err(|error| Refusal::new(invalid, Field::Username, sentence(error)))?;
+    let localpart = Localpart::parse(form.username.trim(), &site.server_name).map_err(|error| {
+        Refusal::new(invalid, Field::Username, messages::username_error(&error))
+    })?;
 
     if form.password.is_empty() {
         return Err(Refusal::new(
@@ -420,7 +422,7 @@ fn check_form(state: &AppState, form: &RegisterForm) -> Result<Checked, Refusal>
     state
         .passwords()
         .check_complexity(&form.password, &user_inputs)
-        .map_err(|weak| Refusal::new(invalid, Field::Password, weak.to_string()))?;
+        .map_err(|weak| Refusal::new(invalid, Field::Password, messages::weak_password(&weak)))?;
 
     if site.tos_uri.is_some() && form.accept_terms.as_deref().is_none_or(str::is_empty) {
         return Err(Refusal::new(
@@ -444,7 +446,10 @@ fn check_form(state: &AppState, form: &RegisterForm) -> Result<Checked, Refusal>
             Refusal::new(
                 invalid,
                 Field::Email,
-                tr("form.error.email_invalid", &[("reason", &error.reason)]),
+                tr(
+                    "form.error.email_invalid",
+                    &[("reason", &messages::address_problem(&error))],
+                ),
             )
         })?;
         Some(address.to_string())

@@ -667,7 +667,7 @@ async fn each_invalid_form_is_shown_again_with_its_message_and_creates_nobody() 
         (
             &[("username", "Bob")],
             StatusCode::UNPROCESSABLE_ENTITY,
-            "did you mean &quot;bob&quot;?",
+            "Did you mean “bob”?",
         ),
         (
             &[("username", "")],
@@ -714,6 +714,48 @@ async fn each_invalid_form_is_shown_again_with_its_message_and_creates_nobody() 
     for (changes, status, message) in cases {
         let page = register(&mut browser, "/register/password", &fields(changes)).await;
         assert_refused(&app, &page, status, message).await;
+    }
+}
+
+/// The rules of other parts of the service (usernames, password strength, addresses) are
+/// explained in the visitor's language too, not only the messages written for the pages.
+#[tokio::test]
+async fn the_username_password_and_address_rules_are_explained_in_french() {
+    let app = open_app().await;
+    let mut browser = Browser::new(&app);
+    browser.set_language("fr");
+    let cases: [Case<'_>; 5] = [
+        (
+            &[("username", "Bob")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Le nom d’utilisateur « Bob » contient « B »",
+        ),
+        (
+            &[("username", "12345")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ne compte que des chiffres",
+        ),
+        (
+            &[("username", "@bob:elsewhere.example")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "appartient au serveur elsewhere.example",
+        ),
+        (
+            &[("password", "password1"), ("password_confirm", "password1")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Ce mot de passe est trop facile à deviner. C’est un mot de passe très courant.",
+        ),
+        (
+            &[("email", "bob@@example.com")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Cette adresse e-mail n’est pas valide : la partie avant le @ n’est pas valide.",
+        ),
+    ];
+
+    for (changes, status, message) in cases {
+        let page = register(&mut browser, "/register/password", &fields(changes)).await;
+        assert_refused(&app, &page, status, message).await;
+        assert!(!page.body.contains("username."), "a raw key: {}", page.body);
     }
 }
 

@@ -155,7 +155,10 @@ pub async fn add(
                 &signed_in,
                 invalid,
                 input,
-                tr("form.error.email_invalid", &[("reason", &error.reason)]),
+                tr(
+                    "form.error.email_invalid",
+                    &[("reason", &crate::human::messages::address_problem(&error))],
+                ),
             )
             .await;
         }

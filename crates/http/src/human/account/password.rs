@@ -130,7 +130,7 @@ pub async fn post(
         return refuse(
             invalid,
             PasswordChangeErrors {
-                new_password: Some(weak.to_string()),
+                new_password: Some(crate::human::messages::weak_password(&weak)),
                 ..PasswordChangeErrors::default()
             },
         )

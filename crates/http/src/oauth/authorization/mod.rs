@@ -17,7 +17,8 @@ use portcullis_oauth::{
     errors::{ClientError, ErrorCode, ToClientError as _},
     redirect_uri::matches_registered,
     requests::{
-        AuthorizationParams, AuthorizationRequest, PromptValue, ResponseMode, ResponseType,
+        AuthorizationParams, AuthorizationRequest, AuthorizationRequestError, PromptValue,
+        ResponseMode, ResponseType,
     },
     scope::{GrantKind, ScopeContext, check_requested_scope},
 };
@@ -94,7 +95,7 @@ async fn authorize(
         if error.is_redirectable() {
             Refusal::Shown(Box::new(callback.error(state, error.to_client_error())))
         } else {
-            shown(state, error.to_string())
+            shown(state, unsendable_error_message(&error))
         }
     })?;
     let callback = Callback {
@@ -315,6 +316,20 @@ pub(crate) fn protocol_response_mode(mode: portcullis_model::ResponseMode) -> Re
         portcullis_model::ResponseMode::Query => ResponseMode::Query,
         portcullis_model::ResponseMode::Fragment => ResponseMode::Fragment,
         portcullis_model::ResponseMode::FormPost => ResponseMode::FormPost,
+    }
+}
+
+/// What the person is told about a request error that cannot go back to the client (the
+/// client or its redirect URI is in question).
+fn unsendable_error_message(error: &AuthorizationRequestError) -> String {
+    match error {
+        AuthorizationRequestError::MissingParameter("client_id") => {
+            tr("authorize.error.no_client_id", &[])
+        }
+        AuthorizationRequestError::MissingParameter("redirect_uri") => {
+            tr("authorize.error.no_redirect", &[])
+        }
+        _ => tr("authorize.error.invalid_redirect", &[]),
     }
 }
 
