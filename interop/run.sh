@@ -95,7 +95,7 @@ done
 cd - >/dev/null
 
 status=0
-BASE_URL=$base SYNAPSE_URL=$synapse_url SMTP_PORT=$smtp_port HOMESERVER_SECRET=$secret USERNAME=alice PASSWORD='correct horse battery staple' \
+BASE_URL=$base SYNAPSE_URL=$synapse_url SMTP_PORT=$smtp_port DATABASE_FILE=$dir/mas.db HOMESERVER_SECRET=$secret USERNAME=alice PASSWORD='correct horse battery staple' \
   node --test "${@:-interop/tests/}" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- server log"; tail -n 50 "$dir/server.log"

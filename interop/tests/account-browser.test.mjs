@@ -3,12 +3,16 @@
 // sink, sign-out and sign-in, a password change that checks the current password, a second
 // address added and removed, another session seen and ended (Synapse then refuses its token),
 // a cross-signing reset approved, and the deactivation, after which signing in is refused.
+// Removing an address, approving the reset and deactivating each ask for the password again
+// once the sign-in is more than 5 minutes old: the suite ages the sign-in in the database
+// (DATABASE_FILE, the server's SQLite file) rather than wait.
 //
 // This file owns the SMTP sink: the server's `email:` section (interop/run.sh) points at
 // SMTP_PORT, and no other test file listens there. With SCREENSHOTS_DIR set, the main pages are
 // saved there as PNGs (docs/screenshots/ holds the committed ones); otherwise nothing is saved.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as client from 'openid-client';
@@ -19,6 +23,7 @@ import { simpleParser } from 'mailparser';
 const base = new URL(process.env.BASE_URL);
 const synapse = new URL(process.env.SYNAPSE_URL);
 const smtpPort = Number(process.env.SMTP_PORT);
+const databaseFile = process.env.DATABASE_FILE;
 const screenshots = process.env.SCREENSHOTS_DIR ? resolve(process.env.SCREENSHOTS_DIR) : null;
 const redirectUri = 'https://account.interop.example.org/callback';
 const viewport = { width: 1000, height: 800 };
@@ -30,6 +35,21 @@ const secondPassword = 'and erin changed it to another one 8';
 const email = 'erin@example.org';
 const workEmail = 'erin.work@example.org';
 
+// Moves every sign-in of every browser session `minutes` into the past, as if the person had
+// signed in that long ago. Times are stored as RFC 3339 text in UTC with microseconds.
+function ageSignIns(minutes) {
+  const script = `
+import datetime, sqlite3, sys
+when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=int(sys.argv[2]))
+db = sqlite3.connect(sys.argv[1], timeout=30)
+with db:
+    db.execute("UPDATE user_session_authentications SET created_at = ?",
+               (when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),))
+db.close()
+`;
+  execFileSync('python3', ['-c', script, databaseFile, String(minutes)]);
+}
+
 // The SMTP sink: every message it receives, parsed, in order of arrival.
 const mails = [];
 let sink;
@@ -37,6 +57,7 @@ let browser;
 
 before(async () => {
   assert.ok(smtpPort > 0, 'SMTP_PORT is not set (run this through interop/run.sh)');
+  assert.ok(databaseFile, 'DATABASE_FILE is not set (run this through interop/run.sh)');
   sink = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -294,10 +315,22 @@ test('an account, from registration to deactivation, in a real browser', async (
     assert.equal(await addresses.count(), 2);
     await shot(page, 'emails');
 
-    const item = addresses.filter({ hasText: workEmail });
+    // Signed in a moment ago: no password is asked.
+    assert.equal(await addresses.locator('input[type=password]').count(), 0);
+
+    // Ten minutes later, removing the address needs the password again.
+    ageSignIns(10);
+    await page.reload();
+    const item = page.locator('ul.plain-list > li').filter({ hasText: workEmail });
     const password = item.locator('input[type=password]');
-    if ((await password.count()) > 0) await password.fill(secondPassword);
+    assert.equal(await password.count(), 1, 'the removal asks for the password');
+    await password.fill('not the password');
     await item.getByRole('button', { name: 'Remove' }).click();
+    await shown(page, 'text=Wrong password');
+    assert.match(await page.textContent('main'), /erin\.work@example\.org/);
+    const again = page.locator('ul.plain-list > li').filter({ hasText: workEmail });
+    await again.locator('input[type=password]').fill(secondPassword);
+    await again.getByRole('button', { name: 'Remove' }).click();
     await page.waitForURL(/\/account\/\?done=email_removed/);
     assert.match(await page.textContent('[role=status]'), /has been removed/);
     const main = await page.textContent('main');
@@ -348,8 +381,20 @@ test('an account, from registration to deactivation, in a real browser', async (
     await page.waitForURL(/\/account\/cross-signing-reset/);
     assert.equal(await heading(page), 'Reset your encryption keys');
     await shot(page, 'cross-signing-reset');
+
+    // An old sign-in: the approval without the password is refused, with the reason.
+    ageSignIns(10);
+    await page.reload();
     const password = page.locator('#password');
-    if ((await password.count()) > 0) await password.fill(secondPassword);
+    assert.equal(await password.count(), 1, 'the approval asks for the password');
+    assert.equal(await password.getAttribute('required'), '', 'the browser asks for it first');
+    // The server refuses it on its own too, should a browser send the form without it.
+    await password.evaluate((input) => input.removeAttribute('required'));
+    await page.getByRole('button', { name: 'Allow the reset' }).click();
+    await shown(page, 'text=your last sign-in was more than 5 minutes ago');
+    assert.equal(await heading(page), 'Reset your encryption keys');
+
+    await page.locator('#password').fill(secondPassword);
     await page.getByRole('button', { name: 'Allow the reset' }).click();
     await shown(page, 'h1:text-is("You may now reset your keys")');
     assert.match(await page.textContent('[role=status]'), /next 10 minutes/);
@@ -361,8 +406,17 @@ test('an account, from registration to deactivation, in a real browser', async (
     assert.equal(await heading(page), 'Deactivate your account');
     await shot(page, 'deactivate');
     await shot(page, 'deactivate-dark', { dark: true });
-    const password = page.locator('#password');
-    if ((await password.count()) > 0) await password.fill(secondPassword);
+
+    // An old sign-in and a wrong password: the account stays.
+    ageSignIns(10);
+    await page.reload();
+    assert.equal(await page.locator('#password').count(), 1, 'deactivation asks for the password');
+    await page.locator('#password').fill('not the password');
+    await page.getByRole('button', { name: 'Deactivate my account' }).click();
+    await shown(page, 'text=Wrong password');
+    assert.equal(await heading(page), 'Deactivate your account');
+
+    await page.locator('#password').fill(secondPassword);
     await page.getByRole('button', { name: 'Deactivate my account' }).click();
     await page.waitForURL(/\/account\/deactivated/);
     assert.equal(await heading(page), 'Your account is deactivated');
