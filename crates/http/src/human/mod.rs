@@ -33,6 +33,11 @@ pub fn router() -> Router<AppState> {
             "/recover/complete",
             get(recover::complete_get).post(recover::complete_post),
         )
+        // Where MAS's recovery emails point: links sent before a move from MAS keep working.
+        .route(
+            "/account/password/recovery",
+            get(recover::complete_get).post(recover::complete_post),
+        )
         .route("/register", get(register::get))
         .route(
             "/register/password",

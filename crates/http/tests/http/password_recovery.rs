@@ -131,6 +131,28 @@ async fn the_link_sets_a_new_password_once_and_signs_in() {
     assert_eq!(new.status, StatusCode::SEE_OTHER, "{}", new.body);
 }
 
+/// MAS sends recovery links to `/account/password/recovery?ticket=`; that path works too.
+#[tokio::test]
+async fn the_link_also_works_under_the_path_of_mas() {
+    let app = recovery_app().await;
+    alice_with_email(&app).await;
+    advance_minutes(&app, 1);
+    let mut browser = Browser::new(&app);
+    ask(&mut browser, "alice@example.com").await;
+    let links = links_sent_to(&app, "alice@example.com").await;
+    let link = links
+        .first()
+        .expect("a link")
+        .replace("/recover/complete?", "/account/password/recovery?");
+
+    let done = set_password(&mut Browser::new(&app), &link, NEW_PASSWORD, NEW_PASSWORD).await;
+
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location_path(), "/account/");
+    let new = log_in(&mut Browser::new(&app), "", "alice", NEW_PASSWORD).await;
+    assert_eq!(new.status, StatusCode::SEE_OTHER, "{}", new.body);
+}
+
 #[tokio::test]
 async fn a_weak_or_mismatched_password_shows_the_form_again_and_keeps_the_link() {
     let app = recovery_app().await;
