@@ -13,10 +13,13 @@
 //! | [`reactivate_user::KIND`] | reactivates a user on the homeserver, then here |
 //! | [`send_email::KIND`] | sends an email (verification code, password recovery) |
 //!
+//! [`register`] also gives the worker the hourly [`cleanup`] of expired rows.
+//!
 //! Jobs may run more than once (a worker that dies mid-job loses its lease and another takes
 //! over), so each is idempotent. A failed attempt is retried with back-off by the worker: while
 //! the homeserver or the mail relay is down, nothing is lost.
 
+pub mod cleanup;
 pub mod deactivate_user;
 pub mod delete_device;
 pub mod provision_user;
@@ -70,6 +73,11 @@ pub fn register(worker: Worker, context: &JobContext) -> Worker {
         .with_handler(
             send_email::KIND,
             Arc::new(send_email::Handler(context.clone())),
+        )
+        .with_periodic_task(
+            "cleanup",
+            cleanup::EVERY,
+            Arc::new(cleanup::Cleanup(context.clone())),
         )
 }
 

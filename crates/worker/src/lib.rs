@@ -6,6 +6,10 @@
 //! job still runs once at a time. A failed attempt is retried with an exponential back-off (the
 //! rule is [`portcullis_model::queue::after_failure`]); a worker that dies mid-job loses its lease
 //! and another worker takes the job over.
+//!
+//! A worker also runs [`PeriodicTask`]s (housekeeping such as deleting expired rows): each when
+//! the worker starts, then every time its interval has passed. Several workers each run them;
+//! periodic tasks are written so that running them twice does no harm.
 
 use std::{collections::HashMap, fmt, sync::Arc, time::Duration};
 
@@ -22,6 +26,19 @@ pub type JobError = Box<dyn std::error::Error + Send + Sync>;
 pub trait JobHandler: Send + Sync {
     /// Does the work of `job`. An error makes the attempt count as failed.
     async fn run(&self, job: &Job) -> Result<(), JobError>;
+}
+
+/// Work a worker does on a timer rather than from the queue.
+#[async_trait]
+pub trait PeriodicTask: Send + Sync {
+    /// Does the work once. An error is logged; the task runs again at its next turn.
+    async fn run(&self) -> Result<(), JobError>;
+}
+
+struct Periodic {
+    name: String,
+    every: Duration,
+    task: Arc<dyn PeriodicTask>,
 }
 
 /// What happened to the job a worker took.
@@ -41,6 +58,7 @@ pub struct Worker {
     worker_id: String,
     poll_interval: Duration,
     lease: Duration,
+    periodic: Vec<Periodic>,
 }
 
 impl fmt::Debug for Worker {
@@ -65,7 +83,24 @@ impl Worker {
             // Long enough for any job we run (they are short HTTP calls and emails); a job
             // outliving it may run twice, so jobs are written to be idempotent.
             lease: Duration::from_secs(300),
+            periodic: Vec::new(),
         }
+    }
+
+    /// Runs `task` when the worker starts, then every `every`; `name` is for the logs.
+    #[must_use]
+    pub fn with_periodic_task(
+        mut self,
+        name: &str,
+        every: Duration,
+        task: Arc<dyn PeriodicTask>,
+    ) -> Self {
+        self.periodic.push(Periodic {
+            name: name.to_owned(),
+            every,
+            task,
+        });
+        self
     }
 
     /// Registers the handler for jobs of `kind`.
@@ -146,7 +181,19 @@ impl Worker {
     /// first, so nothing is left half-done.
     pub async fn run(self, shutdown: CancellationToken) {
         tracing::info!(worker = %self.worker_id, "background worker started");
+        let mut next_runs = vec![tokio::time::Instant::now(); self.periodic.len()];
         while !shutdown.is_cancelled() {
+            for (periodic, next_run) in self.periodic.iter().zip(&mut next_runs) {
+                let now = tokio::time::Instant::now();
+                if now < *next_run {
+                    continue;
+                }
+                *next_run = now + periodic.every;
+                if let Err(error) = periodic.task.run().await {
+                    let error = error_chain(&*error);
+                    tracing::warn!(task = %periodic.name, %error, "periodic task failed");
+                }
+            }
             match self.run_once().await {
                 // Something was due: look again at once, the queue may hold more.
                 Ok(Some(_)) => continue,

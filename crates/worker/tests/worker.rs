@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{TimeDelta, TimeZone as _, Utc};
 use portcullis_model::{Clock as _, Job, JobStatus, MockClock};
 use portcullis_storage_sql::{ConnectOptions, Database, PoolOptions};
-use portcullis_worker::{JobError, JobHandler, Worker};
+use portcullis_worker::{JobError, JobHandler, PeriodicTask, Worker};
 
 struct Counting {
     runs: AtomicUsize,
@@ -166,4 +166,81 @@ async fn a_job_of_an_unknown_kind_fails_with_a_message_naming_the_kind() {
         "{:?}",
         job.last_error
     );
+}
+
+/// Sends the time of each of its runs; fails its first run, to show that
+/// a failure does not stop it.
+struct Ticking {
+    runs: AtomicUsize,
+    times: tokio::sync::mpsc::UnboundedSender<tokio::time::Instant>,
+}
+
+#[async_trait]
+impl PeriodicTask for Ticking {
+    async fn run(&self) -> Result<(), JobError> {
+        let previous = self.runs.fetch_add(1, Ordering::SeqCst);
+        self.times
+            .send(tokio::time::Instant::now())
+            .map_err(|_| "the test is gone")?;
+        if previous == 0 {
+            Err("the first run fails".into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_periodic_task_runs_at_start_then_once_per_interval_even_after_a_failure() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = database(&dir).await;
+    let (sender, mut runs) = tokio::sync::mpsc::unbounded_channel();
+    let interval = std::time::Duration::from_millis(200);
+    let worker = Worker::new(Arc::new(database), Arc::new(clock()))
+        .with_poll_interval(std::time::Duration::from_millis(20))
+        .with_periodic_task(
+            "ticking",
+            interval,
+            Arc::new(Ticking {
+                runs: AtomicUsize::new(0),
+                times: sender,
+            }),
+        );
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(worker.run(shutdown.clone()));
+
+    let first = runs.recv().await.expect("a first run");
+    let second = runs.recv().await.expect("a second run");
+    let third = runs.recv().await.expect("a third run");
+    shutdown.cancel();
+    running.await.expect("the worker stops");
+
+    assert!(second - first >= interval, "not again before the interval");
+    assert!(
+        third - second >= interval,
+        "the failed first run changed nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_periodic_task_runs_when_the_worker_starts_without_waiting_for_its_interval() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = database(&dir).await;
+    let (sender, mut runs) = tokio::sync::mpsc::unbounded_channel();
+    let day = std::time::Duration::from_secs(86_400);
+    let worker = Worker::new(Arc::new(database), Arc::new(clock())).with_periodic_task(
+        "daily",
+        day,
+        Arc::new(Ticking {
+            runs: AtomicUsize::new(1),
+            times: sender,
+        }),
+    );
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(worker.run(shutdown.clone()));
+
+    runs.recv().await.expect("a run at start");
+    shutdown.cancel();
+    running.await.expect("the worker stops");
+    assert!(runs.try_recv().is_err(), "only one run in this day");
 }

@@ -4,5 +4,6 @@
 
 mod common;
 
+mod cleanup;
 mod provision_user;
 mod send_email;

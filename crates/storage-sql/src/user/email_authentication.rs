@@ -130,4 +130,15 @@ impl UserEmailAuthenticationRepository for SqlRepository {
             .await)?;
         row.map(UserEmailAuthentication::try_from).transpose()
     }
+
+    async fn delete_expired_before(&mut self, before: DateTime<Utc>) -> Result<u64, StorageError> {
+        // Registrations waiting on one of these go with it (ON DELETE CASCADE).
+        const SQL: &str = "DELETE FROM user_email_authentications WHERE expires_at < $1";
+        let deleted = on_backend!(self, |conn| sqlx::query(SQL)
+            .bind(DbTime(before))
+            .execute(conn)
+            .await
+            .map(|result| result.rows_affected()))?;
+        Ok(deleted)
+    }
 }

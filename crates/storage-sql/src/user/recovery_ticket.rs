@@ -107,4 +107,14 @@ impl UserRecoveryTicketRepository for SqlRepository {
             .await)?;
         Ok(row.map(UserRecoveryTicket::from))
     }
+
+    async fn delete_expired_before(&mut self, before: DateTime<Utc>) -> Result<u64, StorageError> {
+        const SQL: &str = "DELETE FROM user_recovery_tickets WHERE expires_at < $1";
+        let deleted = on_backend!(self, |conn| sqlx::query(SQL)
+            .bind(DbTime(before))
+            .execute(conn)
+            .await
+            .map(|result| result.rows_affected()))?;
+        Ok(deleted)
+    }
 }

@@ -226,3 +226,55 @@ backend_test!(
         commit(tx).await;
     }
 );
+
+backend_test!(
+    async fn expired_codes_go_with_the_registrations_waiting_on_them(db: Database) {
+        let mut tx = repo(&db).await;
+        let old = tx
+            .user_email_authentications()
+            .add("alice@example.org", CODE, None, start(), ttl())
+            .await
+            .expect("added");
+        let registration = tx
+            .user_registrations()
+            .add(
+                NewUserRegistration {
+                    username: "alice",
+                    hashed_password: "$argon2id$hash",
+                    password_version: 2,
+                    display_name: None,
+                    email: "alice@example.org",
+                    registration_token_id: None,
+                    continuation: None,
+                    email_authentication_id: old.id,
+                },
+                start(),
+            )
+            .await
+            .expect("registration added");
+        let later = start() + TimeDelta::hours(1);
+        let recent = tx
+            .user_email_authentications()
+            .add("bob@example.org", CODE, None, later, ttl())
+            .await
+            .expect("added");
+
+        let deleted = tx
+            .user_email_authentications()
+            .delete_expired_before(later)
+            .await
+            .expect("ok");
+
+        assert_eq!(deleted, 1);
+        let codes = tx.user_email_authentications();
+        assert!(codes.find(old.id).await.expect("ok").is_none());
+        assert!(codes.find(recent.id).await.expect("ok").is_some());
+        let waiting = tx
+            .user_registrations()
+            .find(registration.id)
+            .await
+            .expect("ok");
+        assert!(waiting.is_none(), "the registration went with its code");
+        commit(tx).await;
+    }
+);

@@ -109,3 +109,45 @@ backend_test!(
         assert_eq!(winners, 1);
     }
 );
+
+backend_test!(
+    async fn tickets_expired_before_a_time_are_deleted_used_or_not(db: Database) {
+        let mut tx = repo(&db).await;
+        let alice = add_user(&mut tx, "alice").await;
+        let tickets = tx.user_recovery_tickets();
+        tickets
+            .add(&alice, "alice@example.org", "used", start(), ttl())
+            .await
+            .expect("added");
+        tickets.consume("used", start()).await.expect("ok");
+        tickets
+            .add(&alice, "alice@example.org", "unused", start(), ttl())
+            .await
+            .expect("added");
+        let later = start() + TimeDelta::hours(1);
+        tickets
+            .add(&alice, "alice@example.org", "later", later, ttl())
+            .await
+            .expect("added");
+
+        // Expiring exactly at the limit is not "before" it.
+        let at_expiry = tickets
+            .delete_expired_before(start() + ttl())
+            .await
+            .expect("ok");
+        assert_eq!(at_expiry, 0);
+        let deleted = tickets.delete_expired_before(later).await.expect("ok");
+        assert_eq!(deleted, 2);
+
+        assert!(tickets.find_by_ticket("used").await.expect("ok").is_none());
+        assert!(
+            tickets
+                .find_by_ticket("unused")
+                .await
+                .expect("ok")
+                .is_none()
+        );
+        assert!(tickets.find_by_ticket("later").await.expect("ok").is_some());
+        commit(tx).await;
+    }
+);

@@ -47,4 +47,8 @@ pub trait UserEmailAuthenticationRepository: Send {
         max_attempts: u32,
         now: DateTime<Utc>,
     ) -> Result<Option<UserEmailAuthentication>, StorageError>;
+
+    /// Deletes the authentications that expired before `before`, completed or not, and with
+    /// them the registrations that were waiting on them; returns how many authentications.
+    async fn delete_expired_before(&mut self, before: DateTime<Utc>) -> Result<u64, StorageError>;
 }

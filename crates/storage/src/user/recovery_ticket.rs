@@ -36,4 +36,7 @@ pub trait UserRecoveryTicketRepository: Send {
         ticket: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<UserRecoveryTicket>, StorageError>;
+
+    /// Deletes the tickets that expired before `before`, used or not; returns how many.
+    async fn delete_expired_before(&mut self, before: DateTime<Utc>) -> Result<u64, StorageError>;
 }

@@ -1,0 +1,72 @@
+//! Housekeeping: deletes what can no longer be used and has been kept long enough to explain
+//! recent events, so that the database does not grow with every sign-up and recovery.
+//!
+//! Runs once an hour on every worker (deleting twice is harmless). What is deleted, and after
+//! how long — MAS's retention for the same data:
+//!
+//! | rows | deleted when |
+//! | --- | --- |
+//! | password recovery tickets | expired more than 7 days ago, used or not |
+//! | email verification codes (and the unfinished registrations waiting on them) | expired more than 7 days ago |
+
+use async_trait::async_trait;
+use chrono::TimeDelta;
+use portcullis_worker::{JobError, PeriodicTask};
+
+use crate::JobContext;
+
+/// How often the worker runs the cleanup.
+pub const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How long expired rows are kept.
+pub const KEPT_AFTER_EXPIRY: TimeDelta = TimeDelta::days(7);
+
+/// How many rows one run deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Deleted {
+    /// Password recovery tickets.
+    pub recovery_tickets: u64,
+    /// Email verification codes.
+    pub email_authentications: u64,
+}
+
+/// The periodic task.
+pub struct Cleanup(pub JobContext);
+
+impl Cleanup {
+    /// Deletes, in one transaction, every row the table in the module documentation names.
+    ///
+    /// # Errors
+    /// When storage fails: nothing is deleted then.
+    pub async fn run_once(&self) -> Result<Deleted, JobError> {
+        let before = self.0.clock.now() - KEPT_AFTER_EXPIRY;
+        let mut repository = self.0.repositories.transaction().await?;
+        let deleted = Deleted {
+            recovery_tickets: repository
+                .user_recovery_tickets()
+                .delete_expired_before(before)
+                .await?,
+            email_authentications: repository
+                .user_email_authentications()
+                .delete_expired_before(before)
+                .await?,
+        };
+        repository.commit().await?;
+        Ok(deleted)
+    }
+}
+
+#[async_trait]
+impl PeriodicTask for Cleanup {
+    async fn run(&self) -> Result<(), JobError> {
+        let deleted = self.run_once().await?;
+        if deleted != Deleted::default() {
+            tracing::info!(
+                recovery_tickets = deleted.recovery_tickets,
+                email_authentications = deleted.email_authentications,
+                "deleted expired rows"
+            );
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+//! The hourly cleanup of expired rows, over a real SQLite database.
+
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+use portcullis_jobs::{
+    JobContext,
+    cleanup::{Cleanup, Deleted},
+};
+use portcullis_model::Clock as _;
+
+use crate::common::{World, world};
+
+fn cleanup(world: &World) -> Cleanup {
+    Cleanup(JobContext {
+        repositories: Arc::new(world.database.clone()),
+        homeserver: world.homeserver.clone(),
+        clock: Arc::new(world.clock.clone()),
+        mailer: world.mailer.clone(),
+    })
+}
+
+/// Adds, for alice, a recovery ticket and an email code created `days_ago` days ago, each
+/// valid 10 minutes.
+async fn add_both(world: &World, alice: &portcullis_model::User, days_ago: i64, secret: &str) {
+    let created = world.clock.now() - TimeDelta::days(days_ago);
+    let ttl = TimeDelta::minutes(10);
+    let mut repo = world.database.transaction().await.expect("transaction");
+    repo.user_recovery_tickets()
+        .add(alice, "alice@example.org", secret, created, ttl)
+        .await
+        .expect("ticket added");
+    repo.user_email_authentications()
+        .add("alice@example.org", secret, Some(alice.id), created, ttl)
+        .await
+        .expect("code added");
+    repo.commit().await.expect("commit");
+}
+
+#[tokio::test]
+async fn rows_expired_more_than_a_week_ago_are_deleted_and_the_others_kept() {
+    let world = world().await;
+    let mut repo = world.database.transaction().await.expect("transaction");
+    let alice = repo
+        .users()
+        .add("alice", world.clock.now())
+        .await
+        .expect("user added");
+    repo.commit().await.expect("commit");
+    add_both(&world, &alice, 8, "old-secret").await;
+    add_both(&world, &alice, 6, "recent-secret").await;
+    add_both(&world, &alice, 0, "current-secret").await;
+
+    let deleted = cleanup(&world).run_once().await.expect("the cleanup runs");
+
+    assert_eq!(
+        deleted,
+        Deleted {
+            recovery_tickets: 1,
+            email_authentications: 1,
+        }
+    );
+    let mut repo = world.database.transaction().await.expect("transaction");
+    let tickets = repo.user_recovery_tickets();
+    assert!(
+        tickets
+            .find_by_ticket("old-secret")
+            .await
+            .expect("ok")
+            .is_none()
+    );
+    assert!(
+        tickets
+            .find_by_ticket("recent-secret")
+            .await
+            .expect("ok")
+            .is_some()
+    );
+    assert!(
+        tickets
+            .find_by_ticket("current-secret")
+            .await
+            .expect("ok")
+            .is_some()
+    );
+    repo.rollback().await.expect("rollback");
+
+    let again = cleanup(&world).run_once().await.expect("the cleanup runs");
+    assert_eq!(again, Deleted::default(), "a second run finds nothing more");
+}
