@@ -90,12 +90,15 @@ fn describe_chars(chars: &[char]) -> String {
 }
 
 fn uppercase_hint(localpart: &str) -> String {
+    lowercase_suggestion(localpart)
+        .map(|lowered| format!(" (did you mean {lowered:?}?)"))
+        .unwrap_or_default()
+}
+
+/// The lowercase form of `localpart`, when lowercasing is all it needs.
+fn lowercase_suggestion(localpart: &str) -> Option<String> {
     let lowered = localpart.to_lowercase();
-    if lowered != localpart && is_allowed_text(&lowered) {
-        format!(" (did you mean {lowered:?}?)")
-    } else {
-        String::new()
-    }
+    (lowered != localpart && is_allowed_text(&lowered)).then_some(lowered)
 }
 
 fn is_allowed_char(c: char) -> bool {
@@ -106,13 +109,18 @@ fn is_allowed_text(text: &str) -> bool {
     text.chars().all(is_allowed_char)
 }
 
-impl Localpart {
-    /// Whether every character of `text` may appear in a localpart (`a-z 0-9 . = _ / + -`).
+impl LocalpartError {
+    /// For a username refused only for its capitals, its lowercase form ("did you mean...").
     #[must_use]
-    pub fn has_only_allowed_characters(text: &str) -> bool {
-        is_allowed_text(text)
+    pub fn lowercase_suggestion(&self) -> Option<String> {
+        match self {
+            Self::InvalidCharacters { localpart, .. } => lowercase_suggestion(localpart),
+            _ => None,
+        }
     }
+}
 
+impl Localpart {
     /// Reads a username given either bare (`bob`) or as the full Matrix ID of a user of this
     /// server (`@bob:example.com`), and checks every rule. Nothing is lowercased: `Bob` is
     /// refused with a hint, rather than silently becoming someone else's `bob`.

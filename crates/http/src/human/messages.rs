@@ -5,7 +5,7 @@
 //! the translation catalogs instead.
 
 use portcullis_email::{AddressProblem, InvalidAddress};
-use portcullis_model::{Localpart, LocalpartError};
+use portcullis_model::LocalpartError;
 use portcullis_passwords::{Suggestion, Warning, WeakPassword};
 
 use crate::pages::tr;
@@ -38,8 +38,7 @@ pub fn username_error(error: &LocalpartError) -> String {
                     ("characters", &characters(invalid)),
                 ],
             );
-            let lowered = localpart.to_lowercase();
-            if lowered != *localpart && Localpart::has_only_allowed_characters(&lowered) {
+            if let Some(lowered) = error.lowercase_suggestion() {
                 message.push(' ');
                 message.push_str(&tr(
                     "username.error.uppercase_hint",
@@ -171,7 +170,7 @@ mod tests {
     }
 
     fn username_error_of(locale: Locale, input: &str) -> String {
-        let error = Localpart::parse(input, "example.com").expect_err(input);
+        let error = portcullis_model::Localpart::parse(input, "example.com").expect_err(input);
         in_locale(locale, || username_error(&error))
     }
 
