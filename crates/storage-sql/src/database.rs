@@ -462,6 +462,17 @@ where
         // request, introspection included. A dead connection still fails its query, and the
         // lifetimes above retire connections before servers and proxies drop them.
         .test_before_acquire(false)
+        // A request dropped while it waits (its client went away) can leave its connection
+        // inside a transaction that no one will end: sqlx's SQLite driver counts a `BEGIN` as
+        // done before the unit of work that asked for it exists. Such a connection would fail
+        // every later unit of work, so it is closed instead of going back to the pool.
+        .after_release(|connection: &mut C, _| {
+            let clean = !connection.is_in_transaction();
+            if !clean {
+                tracing::debug!("closing a connection left inside a transaction");
+            }
+            Box::pin(std::future::ready(Ok(clean)))
+        })
         .connect_lazy_with(connect_options))
 }
 

@@ -1,6 +1,7 @@
 //! Units of work running side by side.
 
 use portcullis_model::{Clock, MockClock};
+use portcullis_storage::{BoxRepository, StorageError};
 
 use crate::support::{commit, race, repo};
 
@@ -121,5 +122,57 @@ backend_test!(
             Some("committed")
         );
         assert_eq!(pending, None, "uncommitted work is not visible");
+    }
+);
+
+/// Polls `unit` once: `Some` with its output if it finished, `None` if it is still waiting.
+async fn poll_once<F: Future + Unpin>(unit: &mut F) -> Option<F::Output> {
+    std::future::poll_fn(|cx| match std::pin::Pin::new(&mut *unit).poll(cx) {
+        std::task::Poll::Ready(output) => std::task::Poll::Ready(Some(output)),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await
+}
+
+backend_test!(
+    async fn a_unit_of_work_abandoned_while_it_starts_leaves_no_transaction_behind(db: Database) {
+        // A request whose client goes away is dropped wherever it waits, also halfway through
+        // `BEGIN`. The connection must not go back to the pool inside that transaction: every
+        // later unit of work on it would fail ("begin_with at non-zero transaction depth").
+        for attempt in 0..200_u64 {
+            type Starting<'a> = std::pin::Pin<
+                Box<dyn Future<Output = Result<BoxRepository, StorageError>> + Send + 'a>,
+            >;
+            let mut unit: Starting<'_> = if attempt % 2 == 0 {
+                Box::pin(db.transaction())
+            } else {
+                Box::pin(db.read_transaction())
+            };
+            // Give the connection's worker a little more time at each attempt, so that the
+            // drops land at every step of the start.
+            for _ in 0..=attempt % 4 {
+                if poll_once(&mut unit).await.is_some() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_micros(attempt % 50 * 10));
+            }
+            drop(unit);
+        }
+
+        // Every connection of the pool starts a unit of work again: as many readers as the pool
+        // has connections, held at once so that each connection is tried (SQLite lets only one
+        // writer in at a time), then writers one after the other.
+        let mut held = Vec::new();
+        for _ in 0..20 {
+            let started = db.read_transaction().await;
+            held.push(started.expect("a unit of work starts on every pooled connection"));
+        }
+        for unit in held {
+            unit.rollback().await.expect("rollback");
+        }
+        for _ in 0..20 {
+            let unit = db.transaction().await.expect("a writer starts");
+            unit.rollback().await.expect("rollback");
+        }
     }
 );
