@@ -1,13 +1,16 @@
-//! argon2 with its working memory allocated so that it goes back to the system after each
-//! hash.
+//! argon2 with working memory that is reused while logins keep coming and goes back to the
+//! system when they stop.
 //!
 //! argon2id needs a large block of memory per computation (19 MiB with the default
-//! parameters). Left to the argon2 crate, that block is an ordinary 19 MiB allocation, and
-//! glibc's malloc, after the first such block is freed, raises its mmap threshold to 19 MiB and
-//! serves the next ones from its per-thread arenas, which it keeps: after a storm of logins the
-//! process held some 360 MiB for good (see `docs/performance.md`). An allocation above 32 MiB is
-//! always mapped afresh and unmapped when freed, and never moves that threshold, so each
-//! computation here reserves 33 MiB of address space and touches only the blocks it needs.
+//! parameters). Allocating it afresh for each hash costs thousands of page faults, and freeing it
+//! an unmapping, every time; and left to glibc's malloc, freed blocks stay in per-thread arenas,
+//! so that after a storm of logins the process held some 360 MiB for good (see
+//! `docs/performance.md`). Here each thread keeps one block, in a mapping of its own, and reuses
+//! it for every computation it runs; the hashing pool's workers hand it back
+//! ([`release_memory`]) once they have been idle for a moment. The block is reserved above
+//! glibc's 32 MiB limit for the dynamic mmap threshold, so that freeing it always unmaps it.
+
+use std::cell::RefCell;
 
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use password_hash::{Output, PasswordHash, SaltString};
@@ -19,15 +22,31 @@ use crate::PasswordError;
 /// dynamic mmap threshold, on 64-bit systems).
 const UNMAPPED_ON_FREE_BLOCKS: usize = 33 * 1024 * 1024 / std::mem::size_of::<Block>();
 
-/// Zeroed working memory for `params`, in its own mapping.
-fn working_memory(params: &Params) -> Vec<Block> {
-    let block_count = params.block_count();
+thread_local! {
+    /// This thread's working memory: empty until its first computation, then as large as the
+    /// largest one it ran, until [`release_memory`].
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Zeroed working memory of `block_count` blocks, in its own mapping.
+fn working_memory(block_count: usize) -> Vec<Block> {
     let mut blocks = Vec::with_capacity(block_count.max(UNMAPPED_ON_FREE_BLOCKS));
     blocks.resize(block_count, Block::new());
     blocks
 }
 
-/// Computes the argon2 digest of `input` into `out`.
+/// Gives this thread's working memory back to the system.
+pub(crate) fn release_memory() {
+    MEMORY.with(|memory| drop(std::mem::take(&mut *memory.borrow_mut())));
+}
+
+/// How many bytes of working memory this thread holds.
+#[cfg(test)]
+fn held_bytes() -> usize {
+    MEMORY.with(|memory| memory.borrow().capacity() * std::mem::size_of::<Block>())
+}
+
+/// Computes the argon2 digest of `input` into `out`, in this thread's working memory.
 fn compute(
     argon2: &Argon2<'_>,
     params: &Params,
@@ -35,13 +54,20 @@ fn compute(
     salt: &[u8],
     out: &mut [u8],
 ) -> Result<(), argon2::Error> {
-    let mut memory = working_memory(params);
-    let result = argon2.hash_password_into_with_memory(input, salt, out, &mut memory);
-    // The blocks hold values derived from the password.
-    for block in &mut memory {
-        *block = Block::new();
-    }
-    result
+    let block_count = params.block_count();
+    MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() < block_count {
+            *memory = working_memory(block_count);
+        }
+        let blocks = &mut memory[..block_count];
+        let result = argon2.hash_password_into_with_memory(input, salt, out, &mut *blocks);
+        // The blocks hold values derived from the password: none is left for the next one.
+        for block in blocks {
+            *block = Block::new();
+        }
+        result
+    })
 }
 
 /// Hashes `input` with argon2id, `params` and `secret` (the pepper) into a PHC string.
@@ -143,9 +169,52 @@ mod tests {
 
     #[test]
     fn the_working_memory_is_a_separate_mapping_of_the_needed_blocks() {
-        let memory = working_memory(&Params::default());
+        let memory = working_memory(Params::default().block_count());
         assert_eq!(memory.len(), Params::default().block_count());
         assert!(memory.capacity() * std::mem::size_of::<Block>() > 32 * 1024 * 1024);
+    }
+
+    #[test]
+    fn a_thread_keeps_its_working_memory_until_it_releases_it() {
+        std::thread::spawn(|| {
+            assert_eq!(held_bytes(), 0, "nothing before the first computation");
+            let first = hash(b"hunter2", small(), None).expect("hashes");
+            let held = held_bytes();
+            assert!(held >= small().block_count() * std::mem::size_of::<Block>());
+
+            // The next computations reuse the same memory, and give the same answers.
+            let parsed = PasswordHash::new(&first).expect("a PHC string");
+            assert!(verify(b"hunter2", &parsed, None).is_ok());
+            assert_eq!(held_bytes(), held);
+
+            release_memory();
+            assert_eq!(held_bytes(), 0);
+            assert!(
+                verify(b"hunter2", &parsed, None).is_ok(),
+                "and it comes back"
+            );
+        })
+        .join()
+        .expect("no panic");
+    }
+
+    #[test]
+    fn larger_parameters_after_smaller_ones_get_enough_memory() {
+        std::thread::spawn(|| {
+            let small_hash = hash(b"hunter2", small(), None).expect("hashes");
+            let larger = Params::new(4096, 1, 1, None).expect("valid parameters");
+            let large_hash = hash(b"hunter2", larger, None).expect("hashes");
+            for hashed in [&small_hash, &large_hash, &small_hash] {
+                let parsed = PasswordHash::new(hashed).expect("a PHC string");
+                assert!(verify(b"hunter2", &parsed, None).is_ok());
+                assert!(matches!(
+                    verify(b"hunter3", &parsed, None),
+                    Err(PasswordError::Mismatch)
+                ));
+            }
+        })
+        .join()
+        .expect("no panic");
     }
 
     #[test]

@@ -152,6 +152,10 @@ pub enum PasswordConfigError {
         /// argon2's reason.
         reason: String,
     },
+
+    /// The system refused a thread for the hashing pool.
+    #[error("cannot start the password hashing threads")]
+    Threads(#[source] io::Error),
 }
 
 /// Hashes and verifies passwords with the configured schemes. Cheap to clone: clones share
@@ -196,7 +200,8 @@ impl PasswordManager {
     /// Like [`PasswordManager::new`], with explicit pool limits.
     ///
     /// # Errors
-    /// When a scheme cannot be used (see [`PasswordConfigError`]).
+    /// When a scheme cannot be used, or the pool's threads cannot start (see
+    /// [`PasswordConfigError`]).
     pub fn with_limits(
         config: &PasswordsConfig,
         limits: PoolLimits,
@@ -225,7 +230,7 @@ impl PasswordManager {
             inner: Some(Arc::new(Inner {
                 schemes,
                 current,
-                pool: BlockingPool::new(limits),
+                pool: BlockingPool::new(limits).map_err(PasswordConfigError::Threads)?,
             })),
             minimum_complexity,
         })
