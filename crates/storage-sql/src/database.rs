@@ -1,6 +1,6 @@
 //! Opening the database, migrating it, and starting units of work.
 
-use std::{path::PathBuf, str::FromStr, time::Duration};
+use std::{path::PathBuf, str::FromStr, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use portcullis_storage::{BoxRepository, RepositoryFactory, StorageError};
@@ -11,6 +11,7 @@ use sqlx::{
     postgres::{PgConnectOptions, PgSslMode},
     sqlite::{SqliteConnectOptions, SqliteJournalMode},
 };
+use tokio::sync::Semaphore;
 
 use crate::{
     error::{DatabaseError, storage_error},
@@ -164,6 +165,26 @@ impl MigrationStatus {
 #[derive(Debug, Clone)]
 pub struct Database {
     pool: Pool,
+    /// One permit per [`Database::reader`] unit of work in flight.
+    readers: Arc<Semaphore>,
+    /// The permits `readers` started with.
+    reader_slots: usize,
+}
+
+/// How many [`Database::reader`] units of work may run at once: three per core of this machine
+/// (at least four), and never more than the pool has connections.
+///
+/// The readers serve the hot path (introspection), and a database answers a few busy
+/// connections faster than many: with PostgreSQL on the same two cores, twenty lookups in
+/// flight at once put twenty backend processes in the scheduler's queue, and a burst of other
+/// work (a storm of logins) then stretches the slowest answers past 50 ms; six in flight, with
+/// the others waiting their turn in order, keep them under 10 ms (`docs/performance.md`).
+fn reader_slots(max_connections: u32) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let pool = usize::try_from(max_connections)
+        .unwrap_or(usize::MAX)
+        .max(1);
+    cores.saturating_mul(3).max(4).min(pool)
 }
 
 #[derive(Debug, Clone)]
@@ -197,9 +218,7 @@ impl Database {
                         source,
                     })?;
                 tracing::debug!(path = %path.display(), "opened the SQLite database");
-                Ok(Self {
-                    pool: Pool::Sqlite(pool),
-                })
+                Ok(Self::new(Pool::Sqlite(pool), pool_options))
             }
             ConnectOptions::Postgres(options) => {
                 let connect_options = postgres_connect_options(options)?;
@@ -211,11 +230,25 @@ impl Database {
                         source,
                     })?;
                 tracing::info!(%target, "connected to PostgreSQL");
-                Ok(Self {
-                    pool: Pool::Postgres(pool),
-                })
+                Ok(Self::new(Pool::Postgres(pool), pool_options))
             }
         }
+    }
+
+    fn new(pool: Pool, options: &PoolOptions) -> Self {
+        let slots = reader_slots(options.max_connections);
+        Self {
+            pool,
+            readers: Arc::new(Semaphore::new(slots)),
+            reader_slots: slots,
+        }
+    }
+
+    /// How many [`Database::reader`] units of work may run at once; the next ones wait, in
+    /// order, for one of them to end.
+    #[must_use]
+    pub fn reader_slots(&self) -> usize {
+        self.reader_slots
     }
 
     /// The engine behind this database.
@@ -387,22 +420,30 @@ impl Database {
         Ok(Box::new(SqlRepository::new(transaction)))
     }
 
-    /// Starts a unit of work for one read statement; see [`RepositoryFactory::reader`]. On
-    /// PostgreSQL it is a bare pooled connection, so the statement is one round trip; on SQLite,
-    /// where a transaction costs no round trip, it is [`Database::read_transaction`].
+    /// Starts a unit of work for one read statement; see [`RepositoryFactory::reader`]. At most
+    /// [`Database::reader_slots`] run at once. On PostgreSQL it is a bare pooled connection, so
+    /// the statement is one round trip; on SQLite, where a transaction costs no round trip, it
+    /// is [`Database::read_transaction`].
     ///
     /// # Errors
     /// If no connection is available.
     pub async fn reader(&self) -> Result<BoxRepository, StorageError> {
-        match &self.pool {
-            Pool::Sqlite(_) => self.read_transaction().await,
-            Pool::Postgres(pool) => {
-                let connection = pool.acquire().await.map_err(storage_error)?;
-                Ok(Box::new(SqlRepository::new(Transaction::Postgres(
-                    PgUnit::Autocommit(connection),
-                ))))
-            }
-        }
+        // The semaphore is never closed: this error cannot happen.
+        let slot = Arc::clone(&self.readers)
+            .acquire_owned()
+            .await
+            .map_err(|closed| StorageError::Backend(closed.to_string()))?;
+        let unit = match &self.pool {
+            Pool::Sqlite(pool) => Transaction::Sqlite(
+                pool.begin_with("BEGIN DEFERRED")
+                    .await
+                    .map_err(storage_error)?,
+            ),
+            Pool::Postgres(pool) => Transaction::Postgres(PgUnit::Autocommit(
+                pool.acquire().await.map_err(storage_error)?,
+            )),
+        };
+        Ok(Box::new(SqlRepository::new(unit).holding(slot)))
     }
 
     /// Closes every connection, waiting for those in use to be returned.
@@ -538,4 +579,17 @@ fn describe_postgres_target(options: &PgConnectOptions) -> String {
     };
     let database = options.get_database().unwrap_or(options.get_username());
     format!("{}@{place}/{database}", options.get_username())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reader_slots;
+
+    #[test]
+    fn readers_get_three_slots_per_core_at_least_four_and_at_most_the_pool() {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        assert_eq!(reader_slots(1000), (3 * cores).max(4));
+        assert_eq!(reader_slots(3), 3);
+        assert_eq!(reader_slots(0), 1, "a pool always has room for one");
+    }
 }

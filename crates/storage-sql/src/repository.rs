@@ -75,11 +75,24 @@ pub(crate) use on_backend;
 /// implemented on it, in the module of the same path as the trait.
 pub(crate) struct SqlRepository {
     pub(crate) transaction: Transaction,
+    /// The place this unit of work holds among a limited number, given back when it ends.
+    _slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl SqlRepository {
     pub(crate) fn new(transaction: Transaction) -> Self {
-        Self { transaction }
+        Self {
+            transaction,
+            _slot: None,
+        }
+    }
+
+    /// This unit of work, holding `slot` until it ends.
+    pub(crate) fn holding(self, slot: tokio::sync::OwnedSemaphorePermit) -> Self {
+        Self {
+            _slot: Some(slot),
+            ..self
+        }
     }
 
     /// The backend of this transaction, for the rare query that must differ.

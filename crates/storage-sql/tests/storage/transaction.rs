@@ -176,3 +176,47 @@ backend_test!(
         }
     }
 );
+
+backend_test!(
+    async fn readers_beyond_their_slots_wait_for_one_to_end(db: Database) {
+        let slots = db.reader_slots();
+        assert!(
+            (1..=20).contains(&slots),
+            "never more than the pool's 20 connections"
+        );
+        let mut held = Vec::new();
+        for _ in 0..slots {
+            held.push(
+                db.reader()
+                    .await
+                    .expect("a reader starts while there are slots"),
+            );
+        }
+
+        let mut next = Box::pin(db.reader());
+        for _ in 0..10 {
+            assert!(poll_once(&mut next).await.is_none(), "every slot is taken");
+            tokio::task::yield_now().await;
+        }
+        // Other units of work do not need a reader's slot.
+        let writer = db.transaction().await.expect("a writer starts");
+        writer.rollback().await.expect("rollback");
+
+        held.pop()
+            .expect("at least one slot")
+            .rollback()
+            .await
+            .expect("rollback");
+        let mut unit = next
+            .await
+            .expect("the waiting reader starts once a slot is free");
+        assert_eq!(
+            unit.users()
+                .find_by_username("nobody")
+                .await
+                .expect("the read works"),
+            None
+        );
+        unit.rollback().await.expect("rollback");
+    }
+);
