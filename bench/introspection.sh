@@ -1,24 +1,25 @@
 #!/usr/bin/env bash
 # Introspection throughput and latency: the homeserver's hot path.
 #
-#   [CONNECTIONS=64] bench/introspection.sh [sqlite|postgres] [DURATION_S]
+#   [CONNECTIONS=20] bench/introspection.sh [sqlite|postgres] [DURATION_S]
 #
 # Starts the release server with a static confidential client and a 20-connection database pool,
-# gets an access token with the client credentials grant, and runs wrk (2 threads, $CONNECTIONS
-# connections, 64 by default, --latency) POSTing `token=<it>` to /oauth2/introspect with
+# gets an access token with the client credentials grant, warms the server up (bench_warm_up),
+# and runs wrk (2 threads, $CONNECTIONS connections, 20 by default, --latency) POSTing `token=<it>` to /oauth2/introspect with
 # `Authorization: Bearer <matrix.secret>`. Then checks, with one curl each, that a second token
 # is active, is revoked, and is inactive right after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
 duration=${2:-15}
-connections=${CONNECTIONS:-64}
+connections=${CONNECTIONS:-20}
 
 bench_init "${1:-sqlite}"
 bench_start
 
 token=$(bench_token)
 echo "backend: $backend; token active before the run: $(bench_introspect_active "$token")"
+bench_warm_up "$token"
 TOKEN=$token HS_SECRET=$hs_secret wrk -t2 -c"$connections" -d"${duration}s" --latency \
   -s bench/introspect.lua "$base/oauth2/introspect" | tee "$dir/wrk.txt"
 echo "idle-after-load resident memory: $(( $(rss_kib) / 1024 )) MiB"

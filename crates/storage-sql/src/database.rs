@@ -406,11 +406,7 @@ impl Database {
     /// If no connection is available or the transaction cannot start.
     pub async fn read_transaction(&self) -> Result<BoxRepository, StorageError> {
         let transaction = match &self.pool {
-            Pool::Sqlite(pool) => Transaction::Sqlite(
-                pool.begin_with("BEGIN DEFERRED")
-                    .await
-                    .map_err(storage_error)?,
-            ),
+            Pool::Sqlite(pool) => sqlite_reader(pool).await?,
             Pool::Postgres(pool) => Transaction::Postgres(PgUnit::Transaction(
                 pool.begin_with("BEGIN READ ONLY")
                     .await
@@ -434,11 +430,7 @@ impl Database {
             .await
             .map_err(|closed| StorageError::Backend(closed.to_string()))?;
         let unit = match &self.pool {
-            Pool::Sqlite(pool) => Transaction::Sqlite(
-                pool.begin_with("BEGIN DEFERRED")
-                    .await
-                    .map_err(storage_error)?,
-            ),
+            Pool::Sqlite(pool) => sqlite_reader(pool).await?,
             Pool::Postgres(pool) => Transaction::Postgres(PgUnit::Autocommit(
                 pool.acquire().await.map_err(storage_error)?,
             )),
@@ -468,6 +460,16 @@ impl RepositoryFactory for Database {
     async fn reader(&self) -> Result<BoxRepository, StorageError> {
         Database::reader(self).await
     }
+}
+
+/// A deferred SQLite transaction: in WAL mode it reads a snapshot without taking the write
+/// lock.
+async fn sqlite_reader(pool: &SqlitePool) -> Result<Transaction, StorageError> {
+    let transaction = pool
+        .begin_with("BEGIN DEFERRED")
+        .await
+        .map_err(storage_error)?;
+    Ok(Transaction::Sqlite(transaction))
 }
 
 /// Opens one connection to check the target, then the pool.
