@@ -50,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/.well-known/openid-configuration", get(get_metadata))
         .route("/.well-known/oauth-authorization-server", get(get_metadata))
         .route("/.well-known/webfinger", get(get_webfinger))
+        .layer(crate::cors::api())
 }
 
 /// The provider metadata document. A pure function of the configuration and the signing

@@ -10,6 +10,7 @@ pub mod client_ip;
 pub mod compat;
 pub mod connection_info;
 pub mod cookies;
+pub mod cors;
 pub mod csrf;
 pub mod discovery;
 pub mod emails;

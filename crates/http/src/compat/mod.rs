@@ -20,10 +20,8 @@ pub mod sso_redirect;
 
 use axum::{
     Router,
-    http::{Method, header},
     routing::{get, post},
 };
-use tower_http::cors::{Any, CorsLayer};
 
 use crate::AppState;
 
@@ -41,12 +39,7 @@ pub fn router() -> Router<AppState> {
             .route(&format!("{base}/refresh"), post(refresh::post));
     }
     // Web clients call the API from their own origin; nothing here relies on cookies.
-    let api = api.layer(
-        CorsLayer::new()
-            .allow_origin(Any)
-            .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT]),
-    );
+    let api = api.layer(crate::cors::api());
 
     // The single sign-on redirect is a browser navigation, not an API call.
     let mut sso = Router::new();

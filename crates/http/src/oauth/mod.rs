@@ -27,4 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(introspection::router())
         .merge(revocation::router())
         .merge(userinfo::router())
+        // Web clients call every one of these from their own origin. `/authorize` and the
+        // consent pages belong to the `human` resource and get no CORS.
+        .layer(crate::cors::api())
 }

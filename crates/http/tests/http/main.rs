@@ -14,6 +14,7 @@ mod compat_login;
 mod compat_logout;
 mod compat_refresh;
 mod compat_sso;
+mod cors;
 mod device_pages;
 mod end_session;
 mod homeserver_devices;
