@@ -9,19 +9,20 @@
 //! can only show where it comes from, so every URI it shows or redirects to must be tied to the
 //! one domain the client claims (`client_uri`).
 //!
-//! - `client_uri` is required, https, not on localhost, with a domain name.
-//! - `logo_uri`, `policy_uri`, `tos_uri` (and all localized variants) are https on the
-//!   `client_uri` host or one of its subdomains.
+//! - `client_uri` is required, https, not on localhost, with a domain name that is not a public
+//!   suffix: `https://github.io/` or `https://co.uk/` would claim every site under them.
+//! - `logo_uri`, `policy_uri`, `tos_uri` (and all localized variants) are https on the same site
+//!   as `client_uri`.
 //! - Redirect URIs are required for the `authorization_code` and `implicit` grants; they carry no
 //!   fragment (RFC 6749 §3.1.2) and no userinfo.
-//!   - Web clients: https, on the `client_uri` host or a subdomain.
+//!   - Web clients: https, on the same site as `client_uri`.
 //!   - Native clients (RFC 8252 §7): `http` on `localhost`, `127.0.0.1` or `[::1]`; a private-use
-//!     scheme that is the reverse-DNS name of the `client_uri` host or a subdomain
-//!     (`io.element:/callback` for `https://element.io`); or https on the `client_uri` host or a
-//!     subdomain.
+//!     scheme that is the reverse-DNS name of a host on the same site as `client_uri`
+//!     (`io.element:/callback` for `https://element.io`); or https on the same site.
 //!
-//! Not checked here: whether a host is a public suffix (MAS refuses `client_uri`s such as
-//! `https://co.uk`; that needs the public suffix list).
+//! "The same site" is the registrable domain of the Public Suffix List (the `psl` crate embeds
+//! it): `app.element.io` and `element.io` are one site, `alice.github.io` and `bob.github.io` are
+//! two, as `github.io` is a suffix under which anyone may publish.
 
 use std::collections::BTreeMap;
 
@@ -375,9 +376,12 @@ pub enum MetadataProblem {
     /// On localhost.
     #[error("must not be on localhost")]
     Localhost,
-    /// Not on the `client_uri` host or a subdomain.
-    #[error("must be on the host of client_uri or one of its subdomains")]
+    /// Not on the same site (registrable domain) as `client_uri`.
+    #[error("must be on the same site as client_uri (its domain or a subdomain of it)")]
     HostMismatch,
+    /// A whole public suffix (`github.io`, `co.uk`), which no one client owns.
+    #[error("must not be a public suffix such as github.io or co.uk: name the client's own site")]
+    PublicSuffix,
     /// Has a fragment.
     #[error("must not contain a fragment")]
     Fragment,
@@ -472,6 +476,12 @@ pub fn validate(metadata: &ClientMetadata) -> Result<VerifiedClientMetadata, Reg
             MetadataProblem::NotADomain,
         ));
     };
+    if is_public_suffix(client_host) {
+        return Err(RegistrationError::new(
+            "client_uri",
+            MetadataProblem::PublicSuffix,
+        ));
+    }
     let client_host = client_host.to_owned();
     let localized = localized_fields(metadata, &client_host)?;
 
@@ -866,16 +876,16 @@ fn public_https_uri(raw: &str, field: &str) -> Result<Url, RegistrationError> {
     Ok(url)
 }
 
-/// A public https URI on the `client_uri` host or one of its subdomains.
+/// A public https URI on the same site as the `client_uri` host.
 fn same_site_uri(raw: &str, field: &str, client_host: &str) -> Result<Url, RegistrationError> {
     let url = public_https_uri(raw, field)?;
-    if !url
-        .host_str()
-        .is_some_and(|h| is_same_or_subdomain(h, client_host))
-    {
-        return Err(RegistrationError::new(field, MetadataProblem::HostMismatch));
+    match url.host() {
+        Some(Host::Domain(host)) if is_public_suffix(host) => {
+            Err(RegistrationError::new(field, MetadataProblem::PublicSuffix))
+        }
+        Some(Host::Domain(host)) if is_same_site(host, client_host) => Ok(url),
+        _ => Err(RegistrationError::new(field, MetadataProblem::HostMismatch)),
     }
-    Ok(url)
 }
 
 /// A redirect URI (or post-logout redirect URI) under the rules of the module doc.
@@ -895,9 +905,10 @@ fn redirect_uri(
     if has_userinfo(&url) {
         return fail(P::Userinfo);
     }
-    let on_client_site = url
-        .host_str()
-        .is_some_and(|h| is_same_or_subdomain(h, client_host));
+    let on_client_site = match url.host() {
+        Some(Host::Domain(host)) => is_same_site(host, client_host),
+        _ => false,
+    };
     match (application_type, url.scheme()) {
         (ApplicationType::Web, "https") | (ApplicationType::Native, "https") => {
             if is_local(&url) {
@@ -929,7 +940,7 @@ fn redirect_uri(
                 return fail(P::NativeRedirect);
             }
             let domain = scheme.split('.').rev().collect::<Vec<_>>().join(".");
-            if is_same_or_subdomain(&domain, client_host) {
+            if is_same_site(&domain, client_host) {
                 Ok(url)
             } else {
                 fail(P::SchemeMismatch)
@@ -958,6 +969,33 @@ fn is_same_or_subdomain(host: &str, parent: &str) -> bool {
         || host
             .strip_suffix(parent)
             .is_some_and(|prefix| prefix.len() > 1 && prefix.ends_with('.'))
+}
+
+/// Whether `host` is exactly a rule of the Public Suffix List, ICANN or private (`co.uk`,
+/// `github.io`, `s3.amazonaws.com`). A name under a top-level domain the list does not know
+/// (`intranet`, `example.test`) is not: the list says nothing about it.
+fn is_public_suffix(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    psl::suffix(host.as_bytes())
+        .is_some_and(|suffix| suffix.is_known() && suffix.as_bytes() == host.as_bytes())
+}
+
+/// The registrable domain of `host` (`app.element.io` → `element.io`), if the list gives one.
+fn registrable_domain(host: &str) -> Option<&str> {
+    psl::domain_str(host.trim_end_matches('.'))
+}
+
+/// Whether `host` belongs to the same site as `client_host`: a subdomain of it, or the same
+/// registrable domain. Hosts (already lower-cased by URL parsing) that are public suffixes
+/// themselves belong to no site.
+fn is_same_site(host: &str, client_host: &str) -> bool {
+    if is_public_suffix(host) {
+        return false;
+    }
+    is_same_or_subdomain(host, client_host)
+        || registrable_domain(host)
+            .zip(registrable_domain(client_host))
+            .is_some_and(|(a, b)| a == b)
 }
 
 /// A BCP 47 tag, loosely: letters, then dash-separated alphanumeric subtags of 1 to 8 characters.

@@ -104,6 +104,44 @@ async fn a_web_redirect_uri_on_another_host_is_refused_naming_the_field() {
 }
 
 #[tokio::test]
+async fn a_client_that_claims_a_whole_public_suffix_is_refused() {
+    let app = app().await;
+    let metadata = json!({
+        "client_uri": "https://github.io/",
+        "redirect_uris": ["https://github.io/cb"],
+    });
+    let response = app.send(register(&metadata)).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body = body_json(response).await;
+    assert_eq!(body["error"], "invalid_client_metadata");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains("client_uri") && d.contains("public suffix")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_github_pages_client_may_not_redirect_to_another_github_pages_site() {
+    let app = app().await;
+    let mine = json!({
+        "client_uri": "https://alice.github.io/",
+        "redirect_uris": ["https://alice.github.io/cb"],
+    });
+    assert_eq!(
+        app.send(register(&mine)).await.status(),
+        StatusCode::CREATED
+    );
+    let theirs = json!({
+        "client_uri": "https://alice.github.io/",
+        "redirect_uris": ["https://bob.github.io/cb"],
+    });
+    let body = body_json(app.send(register(&theirs)).await).await;
+    assert_eq!(body["error"], "invalid_redirect_uri", "{body}");
+}
+
+#[tokio::test]
 async fn a_client_without_client_uri_is_refused() {
     let app = app().await;
     let response = app

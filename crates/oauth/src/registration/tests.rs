@@ -300,6 +300,170 @@ fn a_localized_client_uri_on_another_host_is_refused() {
     );
 }
 
+// --- public suffixes (MSC2966) ------------------------------------------------------------------
+
+/// A web client of `client_uri`, with its redirect URI on `redirect_host`.
+fn web_client_on(client_uri: &str, redirect_host: &str) -> Value {
+    json!({
+        "client_uri": client_uri,
+        "redirect_uris": [format!("https://{redirect_host}/callback")],
+        "application_type": "web",
+        "token_endpoint_auth_method": "none",
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"]
+    })
+}
+
+#[test]
+fn a_client_uri_that_is_a_public_suffix_is_refused() {
+    // ICANN suffixes, private ones (anyone gets a site under them), a wildcard rule, a
+    // suffix several labels deep, and a top-level domain.
+    for host in [
+        "github.io",
+        "co.uk",
+        "s3.amazonaws.com",
+        "anything.ck",
+        "pages.dev",
+        "com",
+        "GitHub.IO",
+        "github.io.",
+    ] {
+        let value = with(element_x(), "client_uri", json!(format!("https://{host}/")));
+        let error = check(value).expect_err(host);
+        assert_eq!(
+            (error.field.as_str(), error.problem),
+            ("client_uri", MetadataProblem::PublicSuffix),
+            "{host}"
+        );
+        assert_eq!(error.error_code(), ErrorCode::InvalidClientMetadata);
+    }
+}
+
+#[test]
+fn a_localized_client_uri_that_is_a_public_suffix_is_refused() {
+    let value = with(
+        web_client_on("https://alice.github.io/", "alice.github.io"),
+        "client_uri#fr",
+        json!("https://github.io/"),
+    );
+    refused(value, "client_uri#fr", MetadataProblem::PublicSuffix);
+}
+
+#[test]
+fn a_site_under_a_public_suffix_is_a_client_uri_like_any_other() {
+    for (client_uri, redirect_host) in [
+        ("https://alice.github.io/", "alice.github.io"),
+        ("https://example.co.uk/", "app.example.co.uk"),
+        (
+            "https://bucket.s3.amazonaws.com/",
+            "bucket.s3.amazonaws.com",
+        ),
+        ("https://element.io/", "app.element.io"),
+    ] {
+        assert!(
+            check(web_client_on(client_uri, redirect_host)).is_ok(),
+            "{client_uri} with a redirect on {redirect_host}"
+        );
+    }
+}
+
+#[test]
+fn another_site_under_the_same_public_suffix_is_not_the_same_site() {
+    for (client_uri, redirect_host) in [
+        ("https://alice.github.io/", "bob.github.io"),
+        ("https://example.co.uk/", "evil.co.uk"),
+        ("https://bucket.s3.amazonaws.com/", "other.s3.amazonaws.com"),
+        ("https://alice.github.io/", "github.io"),
+    ] {
+        refused(
+            web_client_on(client_uri, redirect_host),
+            "redirect_uris[0]",
+            MetadataProblem::HostMismatch,
+        );
+    }
+}
+
+#[test]
+fn a_redirect_on_the_parent_of_the_client_uri_host_is_the_same_site() {
+    // The registrable domain decides: app.element.io and element.io are one site.
+    assert!(check(web_client_on("https://app.element.io/", "element.io")).is_ok());
+    assert!(
+        check(web_client_on(
+            "https://app.element.io/",
+            "develop.element.io"
+        ))
+        .is_ok()
+    );
+}
+
+#[test]
+fn a_logo_or_terms_on_a_public_suffix_are_refused() {
+    let client = web_client_on("https://alice.github.io/", "alice.github.io");
+    refused(
+        with(
+            client.clone(),
+            "logo_uri",
+            json!("https://github.io/logo.png"),
+        ),
+        "logo_uri",
+        MetadataProblem::PublicSuffix,
+    );
+    refused(
+        with(
+            client.clone(),
+            "tos_uri",
+            json!("https://bob.github.io/tos"),
+        ),
+        "tos_uri",
+        MetadataProblem::HostMismatch,
+    );
+    refused(
+        with(
+            client,
+            "policy_uri#de",
+            json!("https://bob.github.io/privacy"),
+        ),
+        "policy_uri#de",
+        MetadataProblem::HostMismatch,
+    );
+}
+
+#[test]
+fn a_native_scheme_is_judged_by_the_site_too() {
+    let native = |client_uri: &str, redirect: &str| {
+        json!({
+            "client_uri": client_uri,
+            "redirect_uris": [redirect],
+            "application_type": "native",
+            "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code"],
+            "response_types": ["code"]
+        })
+    };
+    assert!(check(native("https://alice.github.io/", "io.github.alice:/cb")).is_ok());
+    refused(
+        native("https://alice.github.io/", "io.github.bob:/cb"),
+        "redirect_uris[0]",
+        MetadataProblem::SchemeMismatch,
+    );
+    refused(
+        native("https://alice.github.io/", "io.github:/cb"),
+        "redirect_uris[0]",
+        MetadataProblem::SchemeMismatch,
+    );
+}
+
+#[test]
+fn a_name_under_a_top_level_domain_the_list_does_not_know_is_not_a_public_suffix() {
+    assert!(
+        check(web_client_on(
+            "https://app.interop.test/",
+            "app.interop.test"
+        ))
+        .is_ok()
+    );
+}
+
 // --- logo, policy, tos --------------------------------------------------------------------------
 
 #[test]
@@ -354,7 +518,7 @@ fn a_policy_over_http_is_refused() {
 }
 
 #[test]
-fn terms_on_the_parent_domain_of_the_client_host_are_refused() {
+fn terms_on_the_parent_domain_of_the_client_host_are_on_the_same_site() {
     let value = with(
         with(
             without(without(web_client(), "logo_uri"), "policy_uri"),
@@ -364,7 +528,10 @@ fn terms_on_the_parent_domain_of_the_client_host_are_refused() {
         "tos_uri",
         json!("https://example.com/tos"),
     );
-    refused(value, "tos_uri", MetadataProblem::HostMismatch);
+    assert!(
+        check(value).is_ok(),
+        "example.com is the registrable domain of app.example.com"
+    );
 }
 
 #[test]
@@ -551,14 +718,14 @@ fn a_native_private_use_scheme_of_a_subdomain_is_accepted() {
 }
 
 #[test]
-fn a_native_private_use_scheme_of_the_parent_domain_is_refused() {
+fn a_native_private_use_scheme_of_the_parent_domain_is_on_the_same_site() {
     let value = with(
         with(element_x(), "client_uri", json!("https://app.example.com")),
         "redirect_uris",
         json!(["com.example:/callback"]),
     );
     let value = without(without(without(value, "logo_uri"), "policy_uri"), "tos_uri");
-    refused(value, "redirect_uris[0]", MetadataProblem::SchemeMismatch);
+    assert!(check(value).is_ok());
 }
 
 #[test]
