@@ -406,6 +406,8 @@ test('an account, from registration to deactivation, in a real browser', async (
     assert.equal(await heading(page), 'Deactivate your account');
     await shot(page, 'deactivate');
     await shot(page, 'deactivate-dark', { dark: true });
+    // Unlike the other sensitive pages, a recent sign-in is not enough here.
+    assert.equal(await page.locator('#password').count(), 1, 'asked at once');
 
     // An old sign-in and a wrong password: the account stays.
     ageSignIns(10);

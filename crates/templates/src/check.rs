@@ -344,6 +344,8 @@ fn sample_nav(current: AccountSection, everything: bool) -> AccountNav {
     AccountNav {
         current,
         username: "alice".to_owned(),
+        mxid: "@alice:example.com".to_owned(),
+        display_name: Some("Alice Liddell".to_owned()),
         password_change_allowed: everything,
         deactivation_allowed: everything,
     }

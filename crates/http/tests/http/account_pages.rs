@@ -385,3 +385,58 @@ async fn a_deactivated_user_with_an_open_session_is_signed_out_and_told_why() {
     assert!(page.body.contains("Your account is deactivated"));
     assert_eq!(browser.get("/account/").await.status, StatusCode::SEE_OTHER);
 }
+
+/// The site header of a page: where every account page names its account.
+fn site_header(body: &str) -> &str {
+    let start = body
+        .find("<header class=\"site-header\">")
+        .expect("a site header");
+    let end = body[start..].find("</header>").expect("closed") + start;
+    &body[start..end]
+}
+
+#[tokio::test]
+async fn every_account_page_names_the_account_in_its_header() {
+    use portcullis_homeserver::HomeserverConnection as _;
+    let app = app().await;
+    let (mut browser, _) = signed_in(&app, "alice").await;
+    logged_in(&app, "alice", &json!({"device_id": "PHONE"})).await;
+    run_jobs(&app).await;
+    app.homeserver
+        .set_displayname("alice", "Alice Liddell")
+        .await
+        .expect("alice is on the homeserver");
+
+    for uri in [
+        "/account/",
+        "/account/sessions",
+        "/account/devices/PHONE",
+        "/account/password",
+        "/account/cross-signing-reset",
+        "/account/deactivate",
+    ] {
+        let page = browser.get(uri).await;
+        assert_eq!(page.status, StatusCode::OK, "{uri}");
+        let header = site_header(&page.body);
+        assert!(header.contains("@alice:example.com"), "{uri}: {header}");
+        assert!(header.contains("Alice Liddell"), "{uri}: {header}");
+    }
+
+    let login = Browser::new(&app).get("/login").await;
+    assert!(
+        !site_header(&login.body).contains("@alice:example.com"),
+        "pages without an account name none"
+    );
+}
+
+#[tokio::test]
+async fn an_account_page_still_names_the_account_when_the_homeserver_is_down() {
+    let app = app().await;
+    let (mut browser, _) = signed_in(&app, "alice").await;
+    app.homeserver.set_down(true);
+
+    let page = browser.get("/account/password").await;
+
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(site_header(&page.body).contains("@alice:example.com"));
+}

@@ -227,8 +227,54 @@ async fn the_password_counts_as_a_new_authentication() {
     assert_eq!(done.status, StatusCode::SEE_OTHER);
 
     advance_minutes(&app, 2);
-    let page = browser.get("/account/deactivate").await;
+    let page = browser.get("/account/cross-signing-reset").await;
     assert!(!page.body.contains("name=\"password\""), "recent again");
+}
+
+#[tokio::test]
+async fn deactivation_asks_for_the_password_even_right_after_signing_in() {
+    let app = app().await;
+    let (mut browser, alice) = signed_in(&app, "alice").await;
+
+    let page = browser.get("/account/deactivate").await;
+    assert!(
+        page.body.contains("name=\"password\""),
+        "the form asks for the password at once"
+    );
+    let csrf = page.field("csrf").expect("csrf");
+    let missing = browser
+        .post("/account/deactivate", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        missing
+            .body
+            .contains("deactivating an account always asks for it")
+    );
+    let blank = browser
+        .post("/account/deactivate", &[("csrf", &csrf), ("password", "")])
+        .await;
+    assert_eq!(blank.status, StatusCode::UNAUTHORIZED);
+    let wrong = browser
+        .post(
+            "/account/deactivate",
+            &[("csrf", &csrf), ("password", "not my password")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+
+    assert!(stored_user(&app, &alice).await.deactivated_at.is_none());
+    run_jobs(&app).await;
+    assert!(
+        !app.homeserver
+            .user("alice")
+            .is_some_and(|user| user.deactivated),
+        "nothing reached the homeserver"
+    );
+    assert!(
+        browser.get("/account/").await.status.is_success(),
+        "still signed in"
+    );
 }
 
 #[tokio::test]

@@ -26,6 +26,12 @@ pub struct AccountNav {
     pub current: AccountSection,
     /// Who is signed in (the localpart).
     pub username: String,
+    /// Their full Matrix ID (`@alice:example.com`), shown in the page header of every account
+    /// page so that a person with two accounts knows which one they are changing.
+    pub mxid: String,
+    /// Their display name, as the homeserver keeps it; `None` when they have none or the
+    /// homeserver could not be asked.
+    pub display_name: Option<String>,
     /// Links the password page.
     pub password_change_allowed: bool,
     /// Links the deactivation page.

@@ -740,6 +740,8 @@ fn account_nav() -> portcullis_templates::pages::AccountNav {
     portcullis_templates::pages::AccountNav {
         current: portcullis_templates::pages::AccountSection::Profile,
         username: "alice".to_owned(),
+        mxid: "@alice:example.com".to_owned(),
+        display_name: Some("Alice Liddell".to_owned()),
         password_change_allowed: false,
         deactivation_allowed: false,
     }

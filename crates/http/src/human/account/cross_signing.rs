@@ -16,8 +16,8 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::{
-    ReauthFailure, csrf_refusal, csrf_token, nav, needs_password, reauthenticate, require_user,
-    retry_after, with_done,
+    ReauthFailure, ReauthPolicy, csrf_refusal, csrf_token, nav, needs_password, reauthenticate,
+    require_user, retry_after, with_done,
 };
 use crate::{
     AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction, pages::tr,
@@ -70,7 +70,15 @@ pub async fn post(
     if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
         return response;
     }
-    match reauthenticate(&state, ip, &signed_in, form.password).await {
+    match reauthenticate(
+        &state,
+        ip,
+        &signed_in,
+        ReauthPolicy::PasswordOrRecentSignIn,
+        form.password,
+    )
+    .await
+    {
         Ok(()) => {}
         Err(ReauthFailure::Page(response)) => return response,
         Err(ReauthFailure::Form {
@@ -116,13 +124,14 @@ async fn page(
     error: Option<String>,
     allowed: bool,
 ) -> Response {
-    let password_required = match needs_password(state, signed_in).await {
-        Ok(required) => required,
-        Err(error) => return state.internal_error_page(&error),
-    };
+    let password_required =
+        match needs_password(state, signed_in, ReauthPolicy::PasswordOrRecentSignIn).await {
+            Ok(required) => required,
+            Err(error) => return state.internal_error_page(&error),
+        };
     let (jar, csrf) = csrf_token(state, jar);
     let page = AccountCrossSigningResetPage {
-        nav: nav(state, signed_in, AccountSection::CrossSigningReset),
+        nav: nav(state, signed_in, AccountSection::CrossSigningReset).await,
         csrf,
         password_required: password_required || error.is_some(),
         error,

@@ -18,8 +18,8 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::{
-    ReauthFailure, csrf_refusal, csrf_token, nav, needs_password, reauthenticate, require_user,
-    retry_after,
+    ReauthFailure, ReauthPolicy, csrf_refusal, csrf_token, nav, needs_password, reauthenticate,
+    require_user, retry_after,
 };
 use crate::{
     AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction, pages::tr,
@@ -78,7 +78,15 @@ pub async fn post(
     if let Some(refusal) = unavailable(&state) {
         return refusal;
     }
-    match reauthenticate(&state, ip, &signed_in, form.password).await {
+    match reauthenticate(
+        &state,
+        ip,
+        &signed_in,
+        ReauthPolicy::PasswordEveryTime,
+        form.password,
+    )
+    .await
+    {
         Ok(()) => {}
         Err(ReauthFailure::Page(response)) => return response,
         Err(ReauthFailure::Form {
@@ -135,13 +143,14 @@ async fn page(
     status: StatusCode,
     error: Option<String>,
 ) -> Response {
-    let password_required = match needs_password(state, signed_in).await {
-        Ok(required) => required || error.is_some(),
-        Err(error) => return state.internal_error_page(&error),
-    };
+    let password_required =
+        match needs_password(state, signed_in, ReauthPolicy::PasswordEveryTime).await {
+            Ok(required) => required || error.is_some(),
+            Err(error) => return state.internal_error_page(&error),
+        };
     let (jar, csrf) = csrf_token(state, jar);
     let page = AccountDeactivatePage {
-        nav: nav(state, signed_in, AccountSection::Deactivate),
+        nav: nav(state, signed_in, AccountSection::Deactivate).await,
         csrf,
         mxid: state.homeserver().mxid(&signed_in.user.username),
         password_required,

@@ -25,8 +25,8 @@ use ulid::Ulid;
 use zeroize::Zeroizing;
 
 use super::{
-    ReauthFailure, csrf_refusal, csrf_token, profile, reauthenticate, require_user, retry_after,
-    with_done,
+    ReauthFailure, ReauthPolicy, csrf_refusal, csrf_token, profile, reauthenticate, require_user,
+    retry_after, with_done,
 };
 use crate::{
     AppState,
@@ -464,7 +464,15 @@ pub async fn remove(
         Err(error) => return state.internal_error_page(&error),
     }
 
-    match reauthenticate(&state, ip, &signed_in, form.password).await {
+    match reauthenticate(
+        &state,
+        ip,
+        &signed_in,
+        ReauthPolicy::PasswordOrRecentSignIn,
+        form.password,
+    )
+    .await
+    {
         Ok(()) => {}
         Err(ReauthFailure::Page(response)) => return response,
         Err(ReauthFailure::Form {

@@ -108,19 +108,31 @@ pub enum Reauth {
     PasswordNeeded,
 }
 
-/// The re-authentication rule of the password change, the deactivation and the approval of
-/// a cross-signing reset: the password typed in the same form, or an authentication of the
-/// browser session less than [`REAUTH_WINDOW`] old. A session that is merely signed in is
-/// never enough.
+/// How much proof a sensitive action asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReauthPolicy {
+    /// The password, or a sign-in less than [`REAUTH_WINDOW`] old: the password change, the
+    /// removal of an address, the approval of a cross-signing reset.
+    PasswordOrRecentSignIn,
+    /// The password, every time: deactivation cannot be undone by the user, so a browser left
+    /// signed in for a minute must not be enough to do it.
+    PasswordEveryTime,
+}
+
+/// The re-authentication rule of the sensitive account pages: the password typed in the same
+/// form, or, where `policy` allows it, an authentication of the browser session less than
+/// [`REAUTH_WINDOW`] old. A session that is merely signed in is never enough.
 #[must_use]
 pub fn reauth_rule(
+    policy: ReauthPolicy,
     password_entered: bool,
     last_authentication: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Reauth {
     if password_entered {
         Reauth::CheckPassword
-    } else if is_recent(last_authentication, now) {
+    } else if policy == ReauthPolicy::PasswordOrRecentSignIn && is_recent(last_authentication, now)
+    {
         Reauth::Recent
     } else {
         Reauth::PasswordNeeded
@@ -163,6 +175,7 @@ pub(crate) async fn reauthenticate(
     state: &AppState,
     ip: Option<IpAddr>,
     signed_in: &SignedIn,
+    policy: ReauthPolicy,
     password: Zeroizing<String>,
 ) -> Result<(), ReauthFailure> {
     let now = state.now();
@@ -181,12 +194,16 @@ pub(crate) async fn reauthenticate(
     let (last, stored) =
         read.map_err(|error| ReauthFailure::Page(state.internal_error_page(&error)))?;
 
-    match reauth_rule(!password.is_empty(), last, now) {
+    match reauth_rule(policy, !password.is_empty(), last, now) {
         Reauth::Recent => return Ok(()),
         Reauth::PasswordNeeded => {
+            let message = match policy {
+                ReauthPolicy::PasswordOrRecentSignIn => "reauth.error.password_needed",
+                ReauthPolicy::PasswordEveryTime => "reauth.error.password_every_time",
+            };
             return Err(ReauthFailure::form(
                 StatusCode::UNAUTHORIZED,
-                tr("reauth.error.password_needed", &[]),
+                tr(message, &[]),
             ));
         }
         Reauth::CheckPassword => {}
@@ -252,15 +269,20 @@ pub(crate) async fn reauthenticate(
     record.map_err(|error| ReauthFailure::Page(state.internal_error_page(&error)))
 }
 
-/// Whether the sensitive pages must ask `signed_in` for the password: their last
-/// authentication is not recent (see [`is_recent`]).
+/// Whether a sensitive page must ask `signed_in` for the password: always under
+/// [`ReauthPolicy::PasswordEveryTime`], otherwise when their last authentication is not recent
+/// (see [`is_recent`]).
 ///
 /// # Errors
 /// When storage fails.
 pub(crate) async fn needs_password(
     state: &AppState,
     signed_in: &SignedIn,
+    policy: ReauthPolicy,
 ) -> Result<bool, StorageError> {
+    if policy == ReauthPolicy::PasswordEveryTime {
+        return Ok(true);
+    }
     let mut repository = state.database().read_transaction().await?;
     let last = repository
         .browser_sessions()
@@ -337,13 +359,61 @@ pub(crate) fn csrf_token(state: &AppState, jar: CookieJar) -> (CookieJar, String
 }
 
 /// The navigation of the account pages, `current` marked.
-pub(crate) fn nav(state: &AppState, signed_in: &SignedIn, current: AccountSection) -> AccountNav {
+pub(crate) async fn nav(
+    state: &AppState,
+    signed_in: &SignedIn,
+    current: AccountSection,
+) -> AccountNav {
+    let display_name = display_name(state, &signed_in.user).await.ok().flatten();
+    nav_with_display_name(state, signed_in, current, display_name)
+}
+
+/// [`nav`], with the display name already read.
+pub(crate) fn nav_with_display_name(
+    state: &AppState,
+    signed_in: &SignedIn,
+    current: AccountSection,
+    display_name: Option<String>,
+) -> AccountNav {
     let site = state.site_config();
     AccountNav {
         current,
         username: signed_in.user.username.clone(),
+        mxid: state.homeserver().mxid(&signed_in.user.username),
+        display_name,
         password_change_allowed: site.password_change_allowed,
         deactivation_allowed: site.account_deactivation_allowed,
+    }
+}
+
+/// How long an account page waits for the homeserver to tell the display name: past it, the
+/// page names the account by its Matrix ID alone rather than hang.
+const DISPLAY_NAME_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The display name of `user`, which the homeserver keeps (MAS keeps none either).
+///
+/// # Errors
+/// When the homeserver cannot be asked, or does not answer in [`DISPLAY_NAME_TIMEOUT`]; the
+/// cause is logged.
+pub(crate) async fn display_name(
+    state: &AppState,
+    user: &portcullis_model::User,
+) -> Result<Option<String>, ()> {
+    match tokio::time::timeout(
+        DISPLAY_NAME_TIMEOUT,
+        state.homeserver().query_user(&user.username),
+    )
+    .await
+    {
+        Ok(Ok(found)) => Ok(found.and_then(|found| found.display_name)),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, user.id = %user.id, "cannot read the display name from the homeserver");
+            Err(())
+        }
+        Err(_) => {
+            tracing::warn!(user.id = %user.id, "the homeserver did not tell the display name in time");
+            Err(())
+        }
     }
 }
 
@@ -480,20 +550,35 @@ mod tests {
         );
     }
 
+    const RECENT_OK: ReauthPolicy = ReauthPolicy::PasswordOrRecentSignIn;
+
     #[test]
     fn a_typed_password_is_always_checked() {
         let now = now();
-        assert_eq!(reauth_rule(true, at(1, now), now), Reauth::CheckPassword);
-        assert_eq!(reauth_rule(true, None, now), Reauth::CheckPassword);
+        assert_eq!(
+            reauth_rule(RECENT_OK, true, at(1, now), now),
+            Reauth::CheckPassword
+        );
+        assert_eq!(
+            reauth_rule(RECENT_OK, true, None, now),
+            Reauth::CheckPassword
+        );
     }
 
     #[test]
     fn a_sign_in_less_than_five_minutes_old_does_without_the_password() {
         let now = now();
-        assert_eq!(reauth_rule(false, at(0, now), now), Reauth::Recent);
-        assert_eq!(reauth_rule(false, at(4, now), now), Reauth::Recent);
+        assert_eq!(
+            reauth_rule(RECENT_OK, false, at(0, now), now),
+            Reauth::Recent
+        );
+        assert_eq!(
+            reauth_rule(RECENT_OK, false, at(4, now), now),
+            Reauth::Recent
+        );
         assert_eq!(
             reauth_rule(
+                RECENT_OK,
                 false,
                 Some(now - REAUTH_WINDOW + TimeDelta::seconds(1)),
                 now
@@ -506,14 +591,35 @@ mod tests {
     fn an_older_sign_in_or_none_needs_the_password() {
         let now = now();
         assert_eq!(
-            reauth_rule(false, Some(now - REAUTH_WINDOW), now),
+            reauth_rule(RECENT_OK, false, Some(now - REAUTH_WINDOW), now),
             Reauth::PasswordNeeded
         );
-        assert_eq!(reauth_rule(false, at(10, now), now), Reauth::PasswordNeeded);
         assert_eq!(
-            reauth_rule(false, None, now),
+            reauth_rule(RECENT_OK, false, at(10, now), now),
+            Reauth::PasswordNeeded
+        );
+        assert_eq!(
+            reauth_rule(RECENT_OK, false, None, now),
             Reauth::PasswordNeeded,
             "a signed-in session alone is never enough"
+        );
+    }
+
+    #[test]
+    fn deactivation_needs_the_password_however_recent_the_sign_in() {
+        let now = now();
+        let always = ReauthPolicy::PasswordEveryTime;
+        assert_eq!(
+            reauth_rule(always, false, at(0, now), now),
+            Reauth::PasswordNeeded
+        );
+        assert_eq!(
+            reauth_rule(always, false, None, now),
+            Reauth::PasswordNeeded
+        );
+        assert_eq!(
+            reauth_rule(always, true, at(0, now), now),
+            Reauth::CheckPassword
         );
     }
 

@@ -19,8 +19,8 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::{
-    ReauthFailure, csrf_refusal, csrf_token, nav, needs_password, reauthenticate, require_user,
-    retry_after, with_done,
+    ReauthFailure, ReauthPolicy, csrf_refusal, csrf_token, nav, needs_password, reauthenticate,
+    require_user, retry_after, with_done,
 };
 use crate::{
     AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction, pages::tr,
@@ -137,7 +137,15 @@ pub async fn post(
         .await;
     }
 
-    match reauthenticate(&state, ip, &signed_in, form_data.current_password).await {
+    match reauthenticate(
+        &state,
+        ip,
+        &signed_in,
+        ReauthPolicy::PasswordOrRecentSignIn,
+        form_data.current_password,
+    )
+    .await
+    {
         Ok(()) => {}
         Err(ReauthFailure::Page(response)) => return response,
         Err(ReauthFailure::Form {
@@ -189,13 +197,14 @@ async fn form(
     errors: PasswordChangeErrors,
     notice: Option<String>,
 ) -> Response {
-    let password_required = match needs_password(state, signed_in).await {
-        Ok(required) => required,
-        Err(error) => return state.internal_error_page(&error),
-    };
+    let password_required =
+        match needs_password(state, signed_in, ReauthPolicy::PasswordOrRecentSignIn).await {
+            Ok(required) => required,
+            Err(error) => return state.internal_error_page(&error),
+        };
     let (jar, csrf) = csrf_token(state, jar);
     let page = AccountPasswordPage {
-        nav: nav(state, signed_in, AccountSection::Password),
+        nav: nav(state, signed_in, AccountSection::Password).await,
         csrf,
         current_password_required: password_required,
         errors,

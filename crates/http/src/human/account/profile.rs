@@ -19,8 +19,8 @@ use portcullis_templates::pages::{AccountProfilePage, AccountSection, EmailView}
 use serde::Deserialize;
 
 use super::{
-    Destination, csrf_refusal, csrf_token, destination, nav, needs_password, require_user,
-    with_done,
+    Destination, ReauthPolicy, csrf_refusal, csrf_token, destination, nav_with_display_name,
+    needs_password, require_user, with_done,
 };
 use crate::{
     AppState,
@@ -231,27 +231,25 @@ pub(crate) async fn page(
     };
     let email_change_allowed = state.site_config().email_change_allowed;
     let email_password_required = if email_change_allowed {
-        match needs_password(state, signed_in).await {
+        match needs_password(state, signed_in, ReauthPolicy::PasswordOrRecentSignIn).await {
             Ok(required) => required,
             Err(error) => return state.internal_error_page(&error),
         }
     } else {
         false
     };
-    let (display_name, display_name_unavailable) = match state
-        .homeserver()
-        .query_user(&user.username)
-        .await
-    {
-        Ok(found) => (found.and_then(|found| found.display_name), false),
-        Err(error) => {
-            tracing::warn!(%error, user.id = %user.id, "cannot read the display name from the homeserver");
-            (None, true)
-        }
+    let (display_name, display_name_unavailable) = match super::display_name(state, user).await {
+        Ok(found) => (found, false),
+        Err(()) => (None, true),
     };
     let (jar, csrf) = csrf_token(state, jar);
     let page = AccountProfilePage {
-        nav: nav(state, signed_in, AccountSection::Profile),
+        nav: nav_with_display_name(
+            state,
+            signed_in,
+            AccountSection::Profile,
+            display_name.clone(),
+        ),
         csrf,
         mxid: state.homeserver().mxid(&user.username),
         display_name,

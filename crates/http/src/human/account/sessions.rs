@@ -180,7 +180,7 @@ pub async fn list(
     };
     let (jar, csrf) = csrf_token(&state, jar);
     let page = AccountSessionsPage {
-        nav: nav(&state, &signed_in, AccountSection::Sessions),
+        nav: nav(&state, &signed_in, AccountSection::Sessions).await,
         csrf,
         browser_sessions: sessions
             .browser
@@ -245,7 +245,7 @@ pub async fn device(
     }
     let (jar, csrf) = csrf_token(&state, jar);
     let page = AccountDevicePage {
-        nav: nav(&state, &signed_in, AccountSection::Sessions),
+        nav: nav(&state, &signed_in, AccountSection::Sessions).await,
         csrf,
         device_id,
         sessions: views,
