@@ -10,6 +10,9 @@
 # starts the server, runs `node --test interop/tests/`, and stops both. Mail goes over SMTP to a
 # free port where interop/tests/account-browser.test.mjs runs a sink (smtp-server, from npm)
 # and reads the codes; SCREENSHOTS_DIR, when set, is where that suite saves its screenshots.
+# interop/tests/element-web.test.mjs signs in as Element Web does: it bundles
+# interop/web-client/ (the real matrix-js-sdk) with esbuild, serves it from its own HTTPS origin
+# and runs it in Chromium, so the auth server's CORS answers are what the browser checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
