@@ -20,7 +20,6 @@ pub mod homeserver;
 pub mod human;
 pub mod oauth;
 pub mod pages;
-pub mod rate_limit;
 pub mod session;
 pub mod site_config;
 pub mod url_builder;
@@ -64,7 +63,7 @@ struct Inner {
     policy: PolicyData,
     homeserver_secret: Option<Zeroizing<String>>,
     homeserver: Arc<dyn HomeserverConnection>,
-    limiters: rate_limit::Limiters,
+    limiters: portcullis_services::rate_limit::Limiters,
     jwks_cache: oauth::jwks_cache::JwksCache,
     /// Checks CAPTCHA answers on registration, when `captcha` is configured.
     captcha: Option<human::captcha::CaptchaVerifier>,
@@ -145,7 +144,7 @@ impl AppState {
                 .as_slice(),
         );
         let cookie_settings = CookieSettings::from_public_base(parts.urls.base());
-        let limiters = rate_limit::Limiters::new(
+        let limiters = portcullis_services::rate_limit::Limiters::new(
             &parts.site.login_rate_limits,
             &parts.site.registration_rate_limit,
         )
@@ -234,8 +233,21 @@ impl AppState {
 
     /// The per-process rate limiters.
     #[must_use]
-    pub fn limiters(&self) -> &rate_limit::Limiters {
+    pub fn limiters(&self) -> &portcullis_services::rate_limit::Limiters {
         &self.inner.limiters
+    }
+
+    /// Password sign-in (the service), with this process's storage, hashers, limits and
+    /// settings.
+    #[must_use]
+    pub fn password_sign_in(&self) -> portcullis_services::sign_in::PasswordSignIn<'_> {
+        portcullis_services::sign_in::PasswordSignIn {
+            repositories: &self.inner.database,
+            passwords: &self.inner.passwords,
+            limiters: &self.inner.limiters,
+            server_name: &self.inner.site.server_name,
+            login_with_email_allowed: self.inner.site.login_with_email_allowed,
+        }
     }
 
     /// The OpenID Provider metadata, as served.

@@ -338,6 +338,30 @@ impl PasswordManager {
             .await?
     }
 
+    /// Spends on `password` what verifying it costs, then fails as a wrong password does: for
+    /// a sign-in to an account that does not exist or has no password, so that neither the
+    /// answer nor the time it takes tells that the account is not there.
+    ///
+    /// # Errors
+    /// Always: [`PasswordError::Mismatch`] once the work is done; [`PasswordError::Disabled`],
+    /// [`PasswordError::Busy`] as [`PasswordManager::verify`] does.
+    #[tracing::instrument(name = "passwords.verify_against_nothing", skip_all)]
+    pub async fn verify_against_nothing(
+        &self,
+        password: Zeroizing<String>,
+    ) -> Result<Verified, PasswordError> {
+        let inner = self.inner()?;
+        let scheme = Arc::clone(&inner.current);
+        inner
+            .pool
+            .submit(move || {
+                // Every scheme verifies by hashing again and comparing: one hash is the cost.
+                scheme.hash(&password)?;
+                Err(PasswordError::Mismatch)
+            })?
+            .await?
+    }
+
     fn inner(&self) -> Result<&Inner, PasswordError> {
         self.inner.as_deref().ok_or(PasswordError::Disabled)
     }
@@ -442,6 +466,21 @@ mod tests {
         let error = result.expect_err("wrong password");
         assert!(matches!(error, PasswordError::Mismatch));
         assert!(!error.is_internal());
+    }
+
+    #[tokio::test]
+    async fn verifying_against_nothing_fails_as_a_wrong_password_does() {
+        let manager = manager(vec![scheme(1, HashingAlgorithm::Bcrypt)]);
+
+        let result = manager.verify_against_nothing(password("hunter2")).await;
+
+        assert!(matches!(result, Err(PasswordError::Mismatch)));
+        assert!(matches!(
+            PasswordManager::disabled()
+                .verify_against_nothing(password("hunter2"))
+                .await,
+            Err(PasswordError::Disabled)
+        ));
     }
 
     #[tokio::test]

@@ -16,6 +16,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use portcullis_model::{CompatSession, User};
+use portcullis_services::sign_in::Identifier;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
@@ -70,15 +71,6 @@ pub struct LoginRequest {
     refresh_token: bool,
 }
 
-/// Who a password login names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Identifier {
-    /// A localpart or a full Matrix ID (`m.id.user`).
-    User(String),
-    /// An email address (`m.id.thirdparty` with medium `email`).
-    Email(String),
-}
-
 /// The user a password login names: `identifier` if given, else the deprecated top-level
 /// `user`, or `medium` and `address`.
 ///
@@ -112,7 +104,7 @@ pub fn identifier(
     if identifier.is_some() {
         return match field("type")? {
             Some("m.id.user") => field("user")?
-                .map(|user| Identifier::User(user.to_owned()))
+                .map(|user| Identifier::Username(user.to_owned()))
                 .ok_or_else(|| MatrixError::bad_json("`identifier.user` is missing")),
             Some("m.id.thirdparty") => match (field("medium")?, field("address")?) {
                 (Some(medium), Some(address)) => third_party(medium, address),
@@ -130,7 +122,7 @@ pub fn identifier(
         };
     }
     match (user, medium, address) {
-        (Some(user), _, _) => Ok(Identifier::User(user.to_owned())),
+        (Some(user), _, _) => Ok(Identifier::Username(user.to_owned())),
         (None, Some(medium), Some(address)) => third_party(medium, address),
         _ => Err(MatrixError::bad_json("the request names no user")),
     }
@@ -267,7 +259,7 @@ mod tests {
             parse(
                 json!({"type": "m.login.password", "identifier": {"type": "m.id.user", "user": "@alice:example.com"}})
             ),
-            Ok(Identifier::User("@alice:example.com".to_owned()))
+            Ok(Identifier::Username("@alice:example.com".to_owned()))
         );
     }
 
@@ -275,7 +267,7 @@ mod tests {
     fn the_deprecated_user_field_still_works() {
         assert_eq!(
             parse(json!({"type": "m.login.password", "user": "alice"})),
-            Ok(Identifier::User("alice".to_owned()))
+            Ok(Identifier::Username("alice".to_owned()))
         );
         assert_eq!(
             parse(

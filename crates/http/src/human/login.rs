@@ -6,9 +6,8 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
-use portcullis_model::User;
-use portcullis_passwords::{PasswordError, Verified};
-use portcullis_storage::{BoxRepository, StorageError};
+use portcullis_services::sign_in::{Authenticated, Identifier, SignInError, localpart_of};
+use portcullis_storage::StorageError;
 use portcullis_templates::pages::LoginPage;
 use serde::Deserialize;
 use zeroize::Zeroizing;
@@ -84,77 +83,53 @@ pub async fn post(
         );
     }
 
-    // During a storm of sign-ins, those the hashing pool could not take are refused before
-    // they cost a database round trip (the pool still decides for those let through).
-    if !state.passwords().has_room() {
-        return busy(&state);
-    }
-
-    // Reading the user and verifying the password happen outside any transaction: hashing takes
-    // a while, and on SQLite an open transaction holds the write lock.
-    let found = match find_user(&state, &form_data.username).await {
-        Ok(found) => found,
-        Err(error) => return state.internal_error_page(&error),
-    };
-    // Every attempt counts, per address and per account (when there is one), before any
-    // password is checked: guessing is what the limits are for.
-    if let Err(wait) = state
-        .limiters()
-        .password_attempt(ip, found.as_ref().map(|(user, _)| user.id))
-    {
-        tracing::info!(client.ip = ?ip, "sign-in rate limit reached");
-        return too_many_attempts(&state, wait);
-    }
-    let Some((user, password)) = found else {
-        return form(
-            &state,
-            jar,
-            &query,
-            StatusCode::UNAUTHORIZED,
-            Some(form_data.username),
-            // The same words whether the user is unknown or the password wrong: the form must
-            // not tell which usernames exist.
-            Some(tr("login.error.invalid", &[])),
-        );
-    };
-    if user.deactivated_at.is_some() {
-        return state.error_page(
-            StatusCode::FORBIDDEN,
-            tr("login.error.deactivated_title", &[]),
-            tr("login.error.deactivated", &[]),
-        );
-    }
-    if user.locked_at.is_some() {
-        return state.error_page(
-            StatusCode::FORBIDDEN,
-            tr("login.error.locked_title", &[]),
-            tr("login.error.locked", &[]),
-        );
-    }
-
-    let verified = state
-        .passwords()
-        .verify(
-            u16::try_from(password.version).unwrap_or(u16::MAX),
-            &password.hashed_password,
+    let signed_in = state
+        .password_sign_in()
+        .sign_in(
+            ip,
+            &Identifier::from_field(&form_data.username),
             form_data.password,
         )
         .await;
-    let upgrade = match verified {
-        Ok(Verified::Ok) => None,
-        Ok(Verified::OkNeedsUpgrade { version, hashed }) => Some((version, hashed)),
-        Err(PasswordError::Mismatch) => {
+    let Authenticated { user, upgrade } = match signed_in {
+        Ok(authenticated) => authenticated,
+        Err(SignInError::InvalidCredentials) => {
             return form(
                 &state,
                 jar,
                 &query,
                 StatusCode::UNAUTHORIZED,
                 Some(form_data.username),
+                // The same words whether the user is unknown or the password wrong: the form
+                // must not tell which usernames exist.
                 Some(tr("login.error.invalid", &[])),
             );
         }
-        Err(PasswordError::Busy) => return busy(&state),
-        Err(error) => return state.internal_error_page(&error),
+        // Told only to whoever gave the right password.
+        Err(SignInError::Deactivated) => {
+            return state.error_page(
+                StatusCode::FORBIDDEN,
+                tr("login.error.deactivated_title", &[]),
+                tr("login.error.deactivated", &[]),
+            );
+        }
+        Err(SignInError::Locked) => {
+            return state.error_page(
+                StatusCode::FORBIDDEN,
+                tr("login.error.locked_title", &[]),
+                tr("login.error.locked", &[]),
+            );
+        }
+        Err(SignInError::RateLimited { wait }) => {
+            tracing::info!(client.ip = ?ip, "sign-in rate limit reached");
+            return too_many_attempts(&state, wait);
+        }
+        Err(SignInError::Busy) => return busy(&state),
+        Err(SignInError::PasswordsDisabled | SignInError::NoPassword) => {
+            return password_login_disabled(&state);
+        }
+        Err(SignInError::Storage(error)) => return state.internal_error_page(&error),
+        Err(SignInError::Hashing(error)) => return state.internal_error_page(&error),
     };
 
     let user_agent = headers
@@ -162,12 +137,8 @@ pub async fn post(
         .and_then(|value| value.to_str().ok());
     let result = async {
         let mut repository = state.database().transaction().await?;
-        if let Some((version, hashed)) = upgrade {
-            // Verify-and-upgrade: the old hash stays behind the new one, as MAS keeps it.
-            repository
-                .user_passwords()
-                .add(&user, &hashed, u32::from(version), Some(&password), now)
-                .await?;
+        if let Some(upgrade) = &upgrade {
+            upgrade.save(&mut *repository, &user, now).await?;
         }
         let browser_session = repository
             .browser_sessions()
@@ -198,57 +169,6 @@ pub async fn post(
         destination.query_pairs_mut().append_pair("code", code);
     }
     (jar, Redirect::to(destination.as_str())).into_response()
-}
-
-/// The user named by what was typed in the username field: a localpart, a full Matrix ID of
-/// this server, or (when allowed) an email address.
-async fn find_user(
-    state: &AppState,
-    input: &str,
-) -> Result<Option<(User, portcullis_model::UserPassword)>, StorageError> {
-    let site = state.site_config();
-    let input = input.trim();
-    let mut repository: BoxRepository = state.database().read_transaction().await?;
-    let user = if input.contains('@') && !input.starts_with('@') {
-        if site.login_with_email_allowed {
-            match repository.user_emails().find_by_email(input).await? {
-                Some(email) => repository.users().find_by_id(email.user_id).await?,
-                None => None,
-            }
-        } else {
-            None
-        }
-    } else {
-        match localpart_of(input, &site.server_name) {
-            Some(localpart) => repository.users().find_by_username(&localpart).await?,
-            None => None,
-        }
-    };
-    let found = match user {
-        Some(user) => repository
-            .user_passwords()
-            .active(&user)
-            .await?
-            .map(|password| (user, password)),
-        None => None,
-    };
-    repository.rollback().await?;
-    Ok(found)
-}
-
-/// `alice`, `Alice` or `@alice:server` → `alice`; a Matrix ID of another server → nothing.
-pub(crate) fn localpart_of(input: &str, server_name: &str) -> Option<String> {
-    let localpart = match input.strip_prefix('@') {
-        Some(mxid) => {
-            let (localpart, server) = mxid.split_once(':')?;
-            if server != server_name {
-                return None;
-            }
-            localpart
-        }
-        None => input,
-    };
-    (!localpart.is_empty()).then(|| localpart.to_lowercase())
 }
 
 /// The username a `login_hint` suggests: `mxid:@alice:server` of this server, or an email.
@@ -331,24 +251,6 @@ fn busy(state: &AppState) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_matrix_id_of_this_server_names_its_localpart() {
-        assert_eq!(
-            localpart_of("@Alice:example.com", "example.com").as_deref(),
-            Some("alice")
-        );
-        assert_eq!(
-            localpart_of("alice", "example.com").as_deref(),
-            Some("alice")
-        );
-    }
-
-    #[test]
-    fn a_matrix_id_of_another_server_names_nobody() {
-        assert_eq!(localpart_of("@alice:evil.example", "example.com"), None);
-        assert_eq!(localpart_of("@alice", "example.com"), None);
-    }
 
     #[test]
     fn login_hints_fill_in_the_username() {

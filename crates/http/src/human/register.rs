@@ -41,6 +41,7 @@ use portcullis_homeserver::LocalpartAvailability;
 use portcullis_jobs::provision_user::ProvisionUser;
 use portcullis_model::{BrowserSession, Localpart, User, UserRegistration};
 use portcullis_passwords::PasswordError;
+use portcullis_services::sign_in::localpart_of;
 use portcullis_storage::{NewUserRegistration, StorageError};
 use portcullis_templates::pages::{Page, RegisterErrors, RegisterPage, VerifyEmailPage};
 use serde::{Deserialize, Serialize};
@@ -48,9 +49,7 @@ use zeroize::Zeroizing;
 
 use super::{
     captcha::{CaptchaAnswers, CaptchaError, CaptchaWidget},
-    email_code,
-    login::localpart_of,
-    messages,
+    email_code, messages,
     post_auth::{ContinuationQuery, PostAuthAction, with_continuation},
 };
 use crate::{

@@ -30,4 +30,5 @@ mod oauth_userinfo;
 mod password_recovery;
 mod registration;
 mod router;
+mod sign_in;
 mod translations;

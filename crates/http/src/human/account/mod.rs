@@ -32,7 +32,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
-use portcullis_passwords::{PasswordError, Verified};
+use portcullis_services::sign_in::SignInError;
 use portcullis_storage::StorageError;
 use portcullis_templates::pages::{
     AccountDeactivatedPage, AccountLockedPage, AccountNav, AccountSection, Timestamp,
@@ -180,19 +180,9 @@ pub(crate) async fn reauthenticate(
 ) -> Result<(), ReauthFailure> {
     let now = state.now();
     let user = &signed_in.user;
-    let read = async {
-        let mut repository = state.database().read_transaction().await?;
-        let last = repository
-            .browser_sessions()
-            .last_authentication(&signed_in.session)
-            .await?;
-        let stored = repository.user_passwords().active(user).await?;
-        repository.rollback().await?;
-        Ok::<_, StorageError>((last, stored))
-    }
-    .await;
-    let (last, stored) =
-        read.map_err(|error| ReauthFailure::Page(state.internal_error_page(&error)))?;
+    let last = last_authentication(state, signed_in)
+        .await
+        .map_err(|error| ReauthFailure::Page(state.internal_error_page(&error)))?;
 
     match reauth_rule(policy, !password.is_empty(), last, now) {
         Reauth::Recent => return Ok(()),
@@ -209,55 +199,54 @@ pub(crate) async fn reauthenticate(
         Reauth::CheckPassword => {}
     }
 
-    if let Err(wait) = state.limiters().password_attempt(ip, Some(user.id)) {
-        tracing::info!(user.id = %user.id, client.ip = ?ip, "password rate limit reached on an account page");
-        return Err(ReauthFailure::Form {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            message: tr("reauth.error.too_many", &[]),
-            retry_after: Some(wait),
-        });
-    }
     if !state.site_config().password_login_enabled {
         return Err(ReauthFailure::form(
             StatusCode::FORBIDDEN,
             tr("reauth.error.no_passwords", &[]),
         ));
     }
-    let Some(stored) = stored else {
-        return Err(ReauthFailure::form(
-            StatusCode::UNAUTHORIZED,
-            tr("reauth.error.no_password", &[]),
-        ));
-    };
-    let verified = state
-        .passwords()
-        .verify(
-            u16::try_from(stored.version).unwrap_or(u16::MAX),
-            &stored.hashed_password,
-            password,
-        )
-        .await;
-    let upgrade = match verified {
-        Ok(Verified::Ok) => None,
-        Ok(Verified::OkNeedsUpgrade { version, hashed }) => Some((version, hashed)),
-        Err(PasswordError::Mismatch) => {
+    let upgrade = match state.password_sign_in().confirm(ip, user, password).await {
+        Ok(upgrade) => upgrade,
+        Err(SignInError::RateLimited { wait }) => {
+            tracing::info!(user.id = %user.id, client.ip = ?ip, "password rate limit reached on an account page");
+            return Err(ReauthFailure::Form {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                message: tr("reauth.error.too_many", &[]),
+                retry_after: Some(wait),
+            });
+        }
+        Err(SignInError::PasswordsDisabled) => {
+            return Err(ReauthFailure::form(
+                StatusCode::FORBIDDEN,
+                tr("reauth.error.no_passwords", &[]),
+            ));
+        }
+        Err(SignInError::NoPassword) => {
+            return Err(ReauthFailure::form(
+                StatusCode::UNAUTHORIZED,
+                tr("reauth.error.no_password", &[]),
+            ));
+        }
+        Err(SignInError::InvalidCredentials | SignInError::Locked | SignInError::Deactivated) => {
             tracing::info!(user.id = %user.id, "wrong password on an account page");
             return Err(ReauthFailure::form(
                 StatusCode::UNAUTHORIZED,
                 tr("reauth.error.wrong_password", &[]),
             ));
         }
-        Err(PasswordError::Busy) => return Err(ReauthFailure::Page(busy(state))),
-        Err(error) => return Err(ReauthFailure::Page(state.internal_error_page(&error))),
+        Err(SignInError::Busy) => return Err(ReauthFailure::Page(busy(state))),
+        Err(SignInError::Storage(error)) => {
+            return Err(ReauthFailure::Page(state.internal_error_page(&error)));
+        }
+        Err(SignInError::Hashing(error)) => {
+            return Err(ReauthFailure::Page(state.internal_error_page(&error)));
+        }
     };
 
     let record = async {
         let mut repository = state.database().transaction().await?;
-        if let Some((version, hashed)) = upgrade {
-            repository
-                .user_passwords()
-                .add(user, &hashed, u32::from(version), Some(&stored), now)
-                .await?;
+        if let Some(upgrade) = &upgrade {
+            upgrade.save(&mut *repository, user, now).await?;
         }
         repository
             .browser_sessions()
@@ -267,6 +256,20 @@ pub(crate) async fn reauthenticate(
     }
     .await;
     record.map_err(|error| ReauthFailure::Page(state.internal_error_page(&error)))
+}
+
+/// When the browser session of `signed_in` last proved who its user is.
+async fn last_authentication(
+    state: &AppState,
+    signed_in: &SignedIn,
+) -> Result<Option<DateTime<Utc>>, StorageError> {
+    let mut repository = state.database().read_transaction().await?;
+    let last = repository
+        .browser_sessions()
+        .last_authentication(&signed_in.session)
+        .await?;
+    repository.rollback().await?;
+    Ok(last)
 }
 
 /// Whether a sensitive page must ask `signed_in` for the password: always under
@@ -283,12 +286,7 @@ pub(crate) async fn needs_password(
     if policy == ReauthPolicy::PasswordEveryTime {
         return Ok(true);
     }
-    let mut repository = state.database().read_transaction().await?;
-    let last = repository
-        .browser_sessions()
-        .last_authentication(&signed_in.session)
-        .await?;
-    repository.rollback().await?;
+    let last = last_authentication(state, signed_in).await?;
     Ok(!is_recent(last, state.now()))
 }
 

@@ -1,0 +1,63 @@
+//! The sign-in page (`/login`): what it tells, and to whom.
+
+use crate::common::{
+    TestApp,
+    account::{PASSWORD, log_in},
+    add_user_with_password, app,
+    browser::Browser,
+    oauth::lock,
+};
+use axum::http::StatusCode;
+
+async fn deactivate(app: &TestApp, user: &portcullis_model::User) {
+    let mut repo = app.database.transaction().await.expect("tx");
+    repo.users()
+        .deactivate(user.clone(), app.state.now())
+        .await
+        .expect("deactivated");
+    repo.commit().await.expect("commit");
+}
+
+#[tokio::test]
+async fn a_wrong_password_gets_the_same_answer_for_unknown_locked_and_deactivated_accounts() {
+    let app = app().await;
+    add_user_with_password(&app, "alice", PASSWORD, false).await;
+    let bob = add_user_with_password(&app, "bob", PASSWORD, false).await;
+    lock(&app, &bob).await;
+    let carol = add_user_with_password(&app, "carol", PASSWORD, false).await;
+    deactivate(&app, &carol).await;
+
+    for username in ["alice", "bob", "carol", "nobody"] {
+        let page = log_in(&mut Browser::new(&app), "", username, "not the password").await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{username}");
+        assert!(
+            page.body.contains("Wrong username or password."),
+            "{username}: {}",
+            page.body
+        );
+        assert!(
+            !page.body.contains("locked") && !page.body.contains("deactivated"),
+            "{username}: the state of an account is for whoever knows its password"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_right_password_of_a_locked_or_deactivated_account_is_told_why_it_cannot_sign_in() {
+    let app = app().await;
+    let bob = add_user_with_password(&app, "bob", PASSWORD, false).await;
+    lock(&app, &bob).await;
+    let carol = add_user_with_password(&app, "carol", PASSWORD, false).await;
+    deactivate(&app, &carol).await;
+
+    let locked = log_in(&mut Browser::new(&app), "", "bob", PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::FORBIDDEN);
+    assert!(locked.body.contains("This account is locked"));
+    let deactivated = log_in(&mut Browser::new(&app), "", "carol", PASSWORD).await;
+    assert_eq!(deactivated.status, StatusCode::FORBIDDEN);
+    assert!(
+        deactivated
+            .body
+            .contains("This account has been deactivated")
+    );
+}

@@ -1,0 +1,13 @@
+//! The rules of Portcullis, one module per flow, in plain functions that HTTP handlers, the
+//! `mas-cli manage` commands and the jobs all call, so that each rule exists once.
+//!
+//! A service takes what it needs explicitly (the repositories, the password manager, the rate
+//! limiters, the settings it reads, the instant) and answers with domain values or its own error
+//! enum; it knows nothing of HTTP, pages or Matrix error codes, which stay with the callers.
+//!
+//! - [`sign_in`]: who a typed username names, whether the password is theirs, whether their
+//!   account may sign in.
+//! - [`rate_limit`]: the per-address and per-account limits of guessable inputs.
+
+pub mod rate_limit;
+pub mod sign_in;
