@@ -491,12 +491,17 @@ impl HomeserverConnection for SynapseConnection {
         &self,
         request: &ProvisionRequest,
     ) -> Result<UpsertOutcome, HomeserverError> {
-        self.post_upsert(
-            "provision_user",
-            Subject::user(&request.localpart),
-            &ProvisionBody::new(request),
-        )
-        .await
+        let body = ProvisionBody::new(request);
+        let subject = Subject::user(&request.localpart);
+        match self.post_upsert("provision_user", subject, &body).await {
+            // Two provisionings of a new user raced (a sign-in and the queued job): Synapse
+            // created the user for the other one and tells this one the ID is taken. The user
+            // exists now, so the same request is an update that also applies our attributes.
+            Err(HomeserverError::Refused { errcode, .. }) if errcode == "M_USER_IN_USE" => {
+                self.post_upsert("provision_user", subject, &body).await
+            }
+            other => other,
+        }
     }
 
     async fn delete_user(&self, localpart: &str, erase: bool) -> Result<(), HomeserverError> {

@@ -16,7 +16,6 @@ pub mod discovery;
 pub mod emails;
 pub mod graphql;
 pub mod health;
-pub mod homeserver;
 pub mod human;
 pub mod oauth;
 pub mod pages;

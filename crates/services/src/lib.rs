@@ -7,7 +7,9 @@
 //!
 //! - [`sign_in`]: who a typed username names, whether the password is theirs, whether their
 //!   account may sign in.
+//! - [`devices`]: devices made known to the homeserver before their tokens exist.
 //! - [`rate_limit`]: the per-address and per-account limits of guessable inputs.
 
+pub mod devices;
 pub mod rate_limit;
 pub mod sign_in;

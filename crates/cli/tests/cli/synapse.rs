@@ -446,6 +446,27 @@ async fn an_issued_compatibility_token_works_on_synapse_and_may_be_an_admin_one(
     assert_eq!(user["name"], "@alice:localhost");
 }
 
+#[tokio::test]
+async fn a_compatibility_token_issued_right_after_registration_works_before_any_job_ran() {
+    // No server and no worker: the queued provision-user job has not run, so Synapse does not
+    // know the user yet. Issuing a token provisions them first.
+    let mut deployment = Deployment::new();
+    let Some(synapse) = TestSynapse::start(&deployment.synapse_options()) else {
+        return;
+    };
+    deployment.manage(&["register-user", "bot", "-p", PASSWORD, "--yes"]);
+    assert!(profile(&synapse, "@bot:localhost").await.is_none());
+
+    let token = deployment.manage(&["issue-compatibility-token", "bot", "BOTDEV01"]);
+
+    // Synapse asks the auth service about the token: serve it now.
+    deployment.start_server().await;
+    let (status, identity) = whoami(&synapse, token.trim()).await;
+    assert_eq!(status, 200, "{identity}");
+    assert_eq!(identity["user_id"], "@bot:localhost");
+    assert_eq!(identity["device_id"], "BOTDEV01");
+}
+
 /// Two cross-signing master keys of alice (32 bytes each, unpadded base64).
 const FIRST_MASTER_KEY: &str = "Zmlyc3QtbWFzdGVyLWtleS1vZi1hbGljZS0wMTIzNDU";
 const SECOND_MASTER_KEY: &str = "c2Vjb25kLW1hc3Rlci1rZXktb2YtYWxpY2UtMDEyMzQ";

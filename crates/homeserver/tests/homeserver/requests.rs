@@ -37,6 +37,8 @@ struct Recorded {
 }
 
 struct Script {
+    /// An answer for the first request only, before `status` and `body` for every other.
+    first: Mutex<Option<(StatusCode, String)>>,
     status: StatusCode,
     body: String,
     location: Option<String>,
@@ -57,6 +59,7 @@ impl FakeHomeserver {
 
     async fn start(status: u16, body: &str, location: Option<&str>, delay: Duration) -> Self {
         let script = Arc::new(Script {
+            first: Mutex::new(None),
             status: StatusCode::from_u16(status).expect("the tests use valid status codes"),
             body: body.to_owned(),
             location: location.map(str::to_owned),
@@ -73,6 +76,17 @@ impl FakeHomeserver {
         tokio::spawn(async move { axum::serve(listener, router).await });
         let url = Url::parse(&format!("http://{address}/")).expect("a socket address makes a URL");
         Self { url, script }
+    }
+
+    /// Answers the first request with `first_status` and `first_body`, every later one with
+    /// `status` and `body`.
+    async fn answering_first(first_status: u16, first_body: &str, status: u16, body: &str) -> Self {
+        let fake = Self::answering(status, body).await;
+        *fake.script.first.lock().expect("not poisoned") = Some((
+            StatusCode::from_u16(first_status).expect("the tests use valid status codes"),
+            first_body.to_owned(),
+        ));
+        fake
     }
 
     fn connection(&self) -> SynapseConnection {
@@ -124,12 +138,13 @@ async fn answer(
             body: serde_json::from_slice(&body).ok(),
         });
     tokio::time::sleep(script.delay).await;
-    let mut response = (
-        script.status,
-        [(header::CONTENT_TYPE, "application/json")],
-        script.body.clone(),
-    )
-        .into_response();
+    let first = script
+        .first
+        .lock()
+        .expect("no test panics while holding the lock")
+        .take();
+    let (status, body) = first.unwrap_or_else(|| (script.status, script.body.clone()));
+    let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
     if let Some(location) = &script.location {
         response.headers_mut().insert(
             header::LOCATION,
@@ -771,4 +786,47 @@ async fn mxid_and_localpart_are_inverse_for_this_server_only() {
     assert_eq!(connection.localpart("@alice:evilexample.org"), None);
     assert_eq!(connection.localpart("alice:example.org"), None);
     assert_eq!(connection.localpart("@:example.org"), None);
+}
+
+#[tokio::test]
+async fn a_provisioning_that_lost_a_race_to_create_the_user_is_made_again_as_an_update() {
+    // A sign-in provisions a new user while their queued job does the same: Synapse creates the
+    // user for one and answers the other M_USER_IN_USE. The user exists: that is success.
+    let fake = FakeHomeserver::answering_first(
+        400,
+        r#"{"errcode":"M_USER_IN_USE","error":"User ID already taken."}"#,
+        200,
+        "{}",
+    )
+    .await;
+
+    let outcome = fake
+        .connection()
+        .provision_user(&ProvisionRequest::new("alice"))
+        .await;
+
+    assert_eq!(outcome.expect("the user exists"), UpsertOutcome::Updated);
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2, "sent again once");
+    assert_eq!(requests[0].body, requests[1].body, "the same request");
+}
+
+#[tokio::test]
+async fn a_user_id_taken_twice_is_still_an_error() {
+    let fake = FakeHomeserver::answering(
+        400,
+        r#"{"errcode":"M_USER_IN_USE","error":"User ID already taken."}"#,
+    )
+    .await;
+
+    let outcome = fake
+        .connection()
+        .provision_user(&ProvisionRequest::new("alice"))
+        .await;
+
+    assert!(
+        matches!(outcome, Err(HomeserverError::Refused { .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(fake.requests().len(), 2, "no loop");
 }

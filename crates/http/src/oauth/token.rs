@@ -335,7 +335,7 @@ async fn issue_for_user(
 }
 
 /// Creates the device that `scope` binds a session of `user` to on the homeserver, before the
-/// session's first token is handed out (see [`crate::homeserver`]). Nothing to do for a scope
+/// session's first token is handed out (see [`portcullis_services::devices`]). Nothing to do for a scope
 /// without a device.
 async fn provision_device(
     state: &AppState,
@@ -350,9 +350,14 @@ async fn provision_device(
     else {
         return Ok(());
     };
-    crate::homeserver::provision_device(state, user, &device_id, display_name)
-        .await
-        .map_err(TokenError::Homeserver)
+    portcullis_services::devices::provision_device(
+        state.homeserver().as_ref(),
+        &user.username,
+        &device_id,
+        display_name,
+    )
+    .await
+    .map_err(TokenError::Homeserver)
 }
 
 /// The scope stored on a session, which we wrote ourselves.

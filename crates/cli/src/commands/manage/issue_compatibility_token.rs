@@ -54,10 +54,16 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
 
     // The homeserver refuses tokens of devices it does not know, so the device comes first.
     let homeserver = context.homeserver()?;
-    homeserver
-        .upsert_device(&user.username, &device_id, None)
-        .await
-        .with_context(|| format!("cannot create the device {device_id} of {mxid} on the homeserver (was the user provisioned? is it running?)"))?;
+    portcullis_services::devices::provision_device(
+        homeserver.as_ref(),
+        &user.username,
+        &device_id,
+        None,
+    )
+    .await
+    .with_context(|| {
+        format!("cannot create the device {device_id} of {mxid} on the homeserver (is it running?)")
+    })?;
 
     let now = context.now();
     let token = TokenType::CompatAccessToken.generate(&mut rand::thread_rng());

@@ -55,9 +55,14 @@ pub(super) async fn login(
     }
     check_active(&user)?;
 
-    crate::homeserver::provision_device(state, &user, &login.device_id, login.display_name)
-        .await
-        .map_err(|error| MatrixError::homeserver_unavailable(&error))?;
+    portcullis_services::devices::provision_device(
+        state.homeserver().as_ref(),
+        &user.username,
+        &login.device_id,
+        login.display_name,
+    )
+    .await
+    .map_err(|error| MatrixError::homeserver_unavailable(&error))?;
 
     let mut repo = state.database().transaction().await?;
     let new_login = NewLogin {
