@@ -618,9 +618,6 @@ async fn start_verification(
     email: &str,
     (version, hashed): (u16, String),
 ) -> Result<Result<url::Url, Refusal>, QueueEmailError> {
-    if let Err(wait) = state.limiters().email_send(ip, email, ulid::Ulid::new()) {
-        return Ok(Err(too_many_emails(wait, Field::Email)));
-    }
     let now = state.now();
     let mut repository = state.database().transaction().await?;
     let registration_token_id = match &checked.token {
@@ -655,6 +652,12 @@ async fn start_verification(
             now,
         )
         .await?;
+    // The first code counts against the registration's own limit as its resends do, so the
+    // limit is checked once the registration has its id; refused, nothing is kept or sent.
+    if let Err(wait) = state.limiters().email_send(ip, email, registration.id) {
+        repository.rollback().await?;
+        return Ok(Err(too_many_emails(wait, Field::Email)));
+    }
     repository.commit().await?;
     tracing::info!(registration.id = %registration.id, "registration waiting for its email code");
     Ok(Ok(state.urls().register_verify_email(registration.id)))

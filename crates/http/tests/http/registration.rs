@@ -364,6 +364,31 @@ async fn resending_codes_is_rate_limited() {
 }
 
 #[tokio::test]
+async fn the_first_code_counts_against_the_registrations_own_limit() {
+    // emails_per_session: 2 by default, the first code included: one resend, then a wait.
+    let app = email_app().await;
+    let mut browser = Browser::new(&app);
+    let verify = register_with_email(&mut browser, "/register/password").await;
+    let resend = verify.replace("/verify-email", "/resend");
+    let mut statuses = Vec::new();
+    for _ in 0..2 {
+        let form = browser.get(&verify).await;
+        let csrf = form.field("csrf").expect("csrf");
+        statuses.push(
+            browser
+                .post(&resend, &[("csrf", csrf.as_str())])
+                .await
+                .status,
+        );
+    }
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::TOO_MANY_REQUESTS],
+        "the address's own limit (3) is not what stopped it"
+    );
+}
+
+#[tokio::test]
 async fn an_email_address_already_used_or_malformed_is_refused() {
     let app = email_app().await;
     let mut repo = app.database.transaction().await.expect("tx");
