@@ -6,7 +6,7 @@ use crate::common::{
     app, app_with,
     browser::Browser,
     compat::{logged_in, run_jobs},
-    oauth::{add_email, lock},
+    oauth::{add_email, deactivate, lock},
 };
 use axum::http::StatusCode;
 use portcullis_model::JobStatus;
@@ -372,12 +372,7 @@ async fn a_locked_user_is_signed_out_and_told_why() {
 async fn a_deactivated_user_with_an_open_session_is_signed_out_and_told_why() {
     let app = app().await;
     let (mut browser, alice) = signed_in(&app, "alice").await;
-    let mut repo = app.database.transaction().await.expect("tx");
-    repo.users()
-        .deactivate(alice.clone(), app.state.now())
-        .await
-        .expect("deactivated");
-    repo.commit().await.expect("commit");
+    deactivate(&app, &alice).await;
 
     let page = browser.get("/account/").await;
 

@@ -342,15 +342,12 @@ async fn an_expired_code_is_refused() {
     assert!(find_user(&app, "bob").await.is_none());
 }
 
-#[tokio::test]
-async fn resending_codes_is_rate_limited() {
-    let app = email_app().await;
-    let mut browser = Browser::new(&app);
-    let verify = register_with_email(&mut browser, "/register/password").await;
+/// Asks `times` times for a new code on the code page at `verify`; the statuses of the answers.
+async fn resend_codes(browser: &mut Browser<'_>, verify: &str, times: usize) -> Vec<StatusCode> {
     let resend = verify.replace("/verify-email", "/resend");
     let mut statuses = Vec::new();
-    for _ in 0..3 {
-        let form = browser.get(&verify).await;
+    for _ in 0..times {
+        let form = browser.get(verify).await;
         let csrf = form.field("csrf").expect("csrf");
         statuses.push(
             browser
@@ -359,6 +356,15 @@ async fn resending_codes_is_rate_limited() {
                 .status,
         );
     }
+    statuses
+}
+
+#[tokio::test]
+async fn resending_codes_is_rate_limited() {
+    let app = email_app().await;
+    let mut browser = Browser::new(&app);
+    let verify = register_with_email(&mut browser, "/register/password").await;
+    let statuses = resend_codes(&mut browser, &verify, 3).await;
     assert_eq!(statuses[0], StatusCode::OK);
     assert_eq!(statuses[2], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
 }
@@ -369,18 +375,7 @@ async fn the_first_code_counts_against_the_registrations_own_limit() {
     let app = email_app().await;
     let mut browser = Browser::new(&app);
     let verify = register_with_email(&mut browser, "/register/password").await;
-    let resend = verify.replace("/verify-email", "/resend");
-    let mut statuses = Vec::new();
-    for _ in 0..2 {
-        let form = browser.get(&verify).await;
-        let csrf = form.field("csrf").expect("csrf");
-        statuses.push(
-            browser
-                .post(&resend, &[("csrf", csrf.as_str())])
-                .await
-                .status,
-        );
-    }
+    let statuses = resend_codes(&mut browser, &verify, 2).await;
     assert_eq!(
         statuses,
         [StatusCode::OK, StatusCode::TOO_MANY_REQUESTS],

@@ -1,22 +1,12 @@
 //! The sign-in page (`/login`): what it tells, and to whom.
 
 use crate::common::{
-    TestApp,
     account::{PASSWORD, log_in},
     add_user_with_password, app,
     browser::Browser,
-    oauth::lock,
+    oauth::{deactivate, lock},
 };
 use axum::http::StatusCode;
-
-async fn deactivate(app: &TestApp, user: &portcullis_model::User) {
-    let mut repo = app.database.transaction().await.expect("tx");
-    repo.users()
-        .deactivate(user.clone(), app.state.now())
-        .await
-        .expect("deactivated");
-    repo.commit().await.expect("commit");
-}
 
 #[tokio::test]
 async fn a_wrong_password_gets_the_same_answer_for_unknown_locked_and_deactivated_accounts() {

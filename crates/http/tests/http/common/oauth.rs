@@ -107,6 +107,16 @@ pub async fn lock(app: &TestApp, user: &User) {
     repo.commit().await.expect("commit");
 }
 
+/// Deactivates `user` in storage, as the deactivation job does first.
+pub async fn deactivate(app: &TestApp, user: &User) {
+    let mut repo = app.database.transaction().await.expect("tx");
+    repo.users()
+        .deactivate(user.clone(), app.state.now())
+        .await
+        .expect("deactivated");
+    repo.commit().await.expect("commit");
+}
+
 /// How the authorization request of a [`consented_code`] looked.
 pub struct Authorization<'a> {
     pub scope: &'a str,
