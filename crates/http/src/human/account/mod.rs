@@ -199,12 +199,6 @@ pub(crate) async fn reauthenticate(
         Reauth::CheckPassword => {}
     }
 
-    if !state.site_config().password_login_enabled {
-        return Err(ReauthFailure::form(
-            StatusCode::FORBIDDEN,
-            tr("reauth.error.no_passwords", &[]),
-        ));
-    }
     let upgrade = match state.password_sign_in().confirm(ip, user, password).await {
         Ok(upgrade) => upgrade,
         Err(SignInError::RateLimited { wait }) => {
