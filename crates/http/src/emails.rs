@@ -1,7 +1,8 @@
 //! The emails a request queues, rendered from the `emails/` templates in the language of the
 //! request, so that the reader gets the email in the language of the page they asked it from.
 
-use portcullis_jobs::{email::OutgoingEmail, send_email::SendEmail};
+use portcullis_email::OutgoingEmail;
+use portcullis_services::jobs::send_email::SendEmail;
 use portcullis_storage::{Repository, StorageError};
 use portcullis_templates::{Email, TemplateError};
 

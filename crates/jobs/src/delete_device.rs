@@ -7,69 +7,13 @@
 //! device ID) is kept.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use portcullis_homeserver::HomeserverError;
 use portcullis_model::Job;
-use portcullis_oauth::scope::Scope;
-use portcullis_storage::{Repository, StorageError};
 use portcullis_worker::{JobError, JobHandler};
-use serde::{Deserialize, Serialize};
-use ulid::Ulid;
+
+use portcullis_services::{jobs::delete_device::DeleteDevice, sessions::device_in_use};
 
 use crate::JobContext;
-
-/// The job kind.
-pub const KIND: &str = "delete-device";
-
-/// The payload of a `delete-device` job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeleteDevice {
-    /// The device's owner.
-    pub user_id: Ulid,
-    /// The Matrix device ID.
-    pub device_id: String,
-}
-
-impl DeleteDevice {
-    /// Queues the job in `repo`'s transaction, to run at once.
-    ///
-    /// # Errors
-    /// When storage fails.
-    pub async fn schedule(
-        &self,
-        repo: &mut dyn Repository,
-        now: DateTime<Utc>,
-    ) -> Result<Job, StorageError> {
-        crate::schedule(repo, KIND, self, now).await
-    }
-}
-
-/// Whether an active session of the user, OAuth 2.0 or compatibility, is still bound to
-/// `device_id`.
-///
-/// # Errors
-/// When storage fails.
-pub async fn device_in_use(
-    repo: &mut dyn Repository,
-    user: &portcullis_model::User,
-    device_id: &str,
-) -> Result<bool, StorageError> {
-    let oauth = repo.oauth_sessions().list_active_for_user(user).await?;
-    let oauth_uses_it = oauth.iter().any(|session| {
-        session
-            .scope
-            .parse::<Scope>()
-            .is_ok_and(|scope| scope.device_id() == Some(device_id))
-    });
-    if oauth_uses_it {
-        return Ok(true);
-    }
-    let compat = repo
-        .compat_sessions()
-        .list_active_for_device(user.id, device_id)
-        .await?;
-    Ok(!compat.is_empty())
-}
 
 /// Runs `delete-device` jobs.
 pub struct Handler(pub(crate) JobContext);

@@ -1,17 +1,17 @@
 //! The background jobs: what each one does, and how the rest of the service queues it.
 //!
-//! One module per job kind. Each has the job's payload type with a `schedule` function, which
-//! queues it inside the caller's transaction (so the job exists if and only if the change that
-//! needs it is committed), and the [`JobHandler`] that the worker runs. [`register`] gives a
-//! worker every handler.
+//! One module per job kind, with the [`JobHandler`](portcullis_worker::JobHandler) that the worker runs; the payloads, and the
+//! `schedule` functions that queue them inside the caller's transaction, are in
+//! `portcullis_services::jobs`, beside the rules that ask for them. [`register`] gives a worker
+//! every handler.
 //!
 //! | kind | what it does |
 //! | --- | --- |
-//! | [`provision_user::KIND`] | creates or updates a user on the homeserver |
-//! | [`delete_device::KIND`] | deletes a device on the homeserver once no session uses it |
-//! | [`deactivate_user::KIND`] | ends a deactivated user's sessions, then deactivates them on the homeserver |
-//! | [`reactivate_user::KIND`] | reactivates a user on the homeserver, then here |
-//! | [`send_email::KIND`] | sends an email (verification code, password recovery) |
+//! | `provision-user` | creates or updates a user on the homeserver |
+//! | `delete-device` | deletes a device on the homeserver once no session uses it |
+//! | `deactivate-user` | ends a deactivated user's sessions, then deactivates them on the homeserver |
+//! | `reactivate-user` | reactivates a user on the homeserver, then here |
+//! | `send-email` | sends an email (verification code, password recovery) |
 //!
 //! [`register`] also gives the worker the hourly [`cleanup`] of expired rows.
 //!
@@ -28,14 +28,13 @@ pub mod send_email;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 pub use portcullis_email as email;
 use portcullis_email::Mailer;
 use portcullis_homeserver::HomeserverConnection;
 use portcullis_model::{Clock, Job};
-use portcullis_storage::{Repository, RepositoryFactory, StorageError};
+use portcullis_storage::RepositoryFactory;
 use portcullis_worker::{JobError, Worker};
-use serde::{Serialize, de::DeserializeOwned};
+use serde::de::DeserializeOwned;
 
 /// What the jobs work with.
 #[derive(Clone)]
@@ -55,23 +54,23 @@ pub struct JobContext {
 pub fn register(worker: Worker, context: &JobContext) -> Worker {
     worker
         .with_handler(
-            provision_user::KIND,
+            portcullis_services::jobs::provision_user::KIND,
             Arc::new(provision_user::Handler(context.clone())),
         )
         .with_handler(
-            delete_device::KIND,
+            portcullis_services::jobs::delete_device::KIND,
             Arc::new(delete_device::Handler(context.clone())),
         )
         .with_handler(
-            deactivate_user::KIND,
+            portcullis_services::jobs::deactivate_user::KIND,
             Arc::new(deactivate_user::Handler(context.clone())),
         )
         .with_handler(
-            reactivate_user::KIND,
+            portcullis_services::jobs::reactivate_user::KIND,
             Arc::new(reactivate_user::Handler(context.clone())),
         )
         .with_handler(
-            send_email::KIND,
+            portcullis_services::jobs::send_email::KIND,
             Arc::new(send_email::Handler(context.clone())),
         )
         .with_periodic_task(
@@ -79,19 +78,6 @@ pub fn register(worker: Worker, context: &JobContext) -> Worker {
             cleanup::EVERY,
             Arc::new(cleanup::Cleanup(context.clone())),
         )
-}
-
-/// Queues a job of `kind` with `payload`, to run at once.
-async fn schedule<T: Serialize + Sync>(
-    repo: &mut dyn Repository,
-    kind: &str,
-    payload: &T,
-    now: DateTime<Utc>,
-) -> Result<Job, StorageError> {
-    let payload = serde_json::to_value(payload).map_err(|error| {
-        StorageError::InvalidData(format!("a {kind} payload cannot be serialised: {error}"))
-    })?;
-    repo.jobs().schedule(kind, payload, now, now).await
 }
 
 /// The payload of `job`, as the job kind's type.

@@ -5,58 +5,13 @@
 //! is when it runs, so a late run never pushes stale data.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use portcullis_homeserver::ProvisionRequest;
 use portcullis_model::Job;
-use portcullis_storage::{Repository, StorageError};
 use portcullis_worker::{JobError, JobHandler};
-use serde::{Deserialize, Serialize};
-use ulid::Ulid;
+
+use portcullis_services::jobs::provision_user::ProvisionUser;
 
 use crate::JobContext;
-
-/// The job kind.
-pub const KIND: &str = "provision-user";
-
-/// The payload of a `provision-user` job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProvisionUser {
-    /// The user to provision.
-    pub user_id: Ulid,
-    /// A display name to set on the homeserver's profile; `None` leaves it as it is.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub set_display_name: Option<String>,
-}
-
-impl ProvisionUser {
-    /// A job that provisions `user_id` without touching its display name.
-    #[must_use]
-    pub fn new(user_id: Ulid) -> Self {
-        Self {
-            user_id,
-            set_display_name: None,
-        }
-    }
-
-    /// Also set this display name.
-    #[must_use]
-    pub fn with_display_name(mut self, display_name: Option<String>) -> Self {
-        self.set_display_name = display_name;
-        self
-    }
-
-    /// Queues the job in `repo`'s transaction, to run at once.
-    ///
-    /// # Errors
-    /// When storage fails.
-    pub async fn schedule(
-        &self,
-        repo: &mut dyn Repository,
-        now: DateTime<Utc>,
-    ) -> Result<Job, StorageError> {
-        crate::schedule(repo, KIND, self, now).await
-    }
-}
 
 /// Runs `provision-user` jobs.
 pub struct Handler(pub(crate) JobContext);

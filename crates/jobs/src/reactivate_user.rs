@@ -5,39 +5,13 @@
 //! addresses, ended at deactivation, do not come back.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use portcullis_homeserver::{HomeserverError, ProvisionRequest};
 use portcullis_model::Job;
-use portcullis_storage::{Repository, StorageError};
 use portcullis_worker::{JobError, JobHandler};
-use serde::{Deserialize, Serialize};
-use ulid::Ulid;
+
+use portcullis_services::jobs::reactivate_user::ReactivateUser;
 
 use crate::JobContext;
-
-/// The job kind.
-pub const KIND: &str = "reactivate-user";
-
-/// The payload of a `reactivate-user` job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReactivateUser {
-    /// The user to reactivate.
-    pub user_id: Ulid,
-}
-
-impl ReactivateUser {
-    /// Queues the job in `repo`'s transaction, to run at once.
-    ///
-    /// # Errors
-    /// When storage fails.
-    pub async fn schedule(
-        &self,
-        repo: &mut dyn Repository,
-        now: DateTime<Utc>,
-    ) -> Result<Job, StorageError> {
-        crate::schedule(repo, KIND, self, now).await
-    }
-}
 
 /// Runs `reactivate-user` jobs.
 pub struct Handler(pub(crate) JobContext);

@@ -16,48 +16,12 @@
 //! harmless for a code or a link.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use portcullis_email::OutgoingEmail;
 use portcullis_model::Job;
-use portcullis_storage::{Repository, StorageError};
 use portcullis_worker::{JobError, JobHandler};
-use serde::{Deserialize, Serialize};
+
+use portcullis_services::jobs::send_email::SendEmail;
 
 use crate::JobContext;
-
-/// The job kind.
-pub const KIND: &str = "send-email";
-
-/// The payload of a `send-email` job: the email, as `{ to, subject, text, html }`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct SendEmail(pub OutgoingEmail);
-
-impl SendEmail {
-    /// A job that sends `email`.
-    #[must_use]
-    pub fn new(email: OutgoingEmail) -> Self {
-        Self(email)
-    }
-
-    /// Queues the job in `repo`'s transaction, to run at once.
-    ///
-    /// # Errors
-    /// When storage fails.
-    pub async fn schedule(
-        &self,
-        repo: &mut dyn Repository,
-        now: DateTime<Utc>,
-    ) -> Result<Job, StorageError> {
-        crate::schedule(repo, KIND, self, now).await
-    }
-}
-
-impl From<OutgoingEmail> for SendEmail {
-    fn from(email: OutgoingEmail) -> Self {
-        Self(email)
-    }
-}
 
 /// Runs `send-email` jobs.
 pub struct Handler(pub(crate) JobContext);

@@ -9,7 +9,11 @@
 //!   account may sign in.
 //! - [`devices`]: devices made known to the homeserver before their tokens exist.
 //! - [`rate_limit`]: the per-address and per-account limits of guessable inputs.
+//! - [`sessions`]: ending browser, OAuth 2.0 and compatibility sessions, and what goes with it.
+//! - [`jobs`]: the payloads of the background jobs the rules queue.
 
 pub mod devices;
+pub mod jobs;
 pub mod rate_limit;
+pub mod sessions;
 pub mod sign_in;

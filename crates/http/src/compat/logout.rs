@@ -8,10 +8,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, Utc};
-use portcullis_jobs::delete_device::DeleteDevice;
-use portcullis_model::CompatSession;
 use portcullis_oauth::token::{TokenKind, TokenType};
-use portcullis_storage::{ActiveCompatAccessToken, Repository, StorageError};
+use portcullis_services::sessions;
+use portcullis_storage::{ActiveCompatAccessToken, Repository};
 use serde_json::json;
 
 use super::{
@@ -40,7 +39,7 @@ async fn logout(
     let now = state.now();
     let mut repo = state.database().transaction().await?;
     let active = authenticate(&mut *repo, &token, now).await?;
-    end_session(&mut *repo, &active.session, now).await?;
+    sessions::end_compat_session(&mut *repo, &active.session, now).await?;
     repo.commit().await?;
     tracing::info!(user.id = %active.user.id, compat_session.id = %active.session.id, "compatibility session logged out");
     Ok(())
@@ -66,28 +65,4 @@ pub(crate) async fn authenticate(
         .find_active_by_token(token, now)
         .await?
         .ok_or_else(unknown)
-}
-
-/// Ends `session` and queues the deletion of its device; a session that had ended already
-/// queues nothing. `session` must have been read in this unit of work. (The stored end is not
-/// compared with `now`: storage keeps less precision than the clock. Should two requests race
-/// to end it, the deletion may be queued twice, which the job tolerates.)
-///
-/// # Errors
-/// When storage fails.
-pub(crate) async fn end_session(
-    repo: &mut dyn Repository,
-    session: &CompatSession,
-    now: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    let finished = repo.compat_sessions().finish(session.id, now).await?;
-    if finished.is_some() && session.is_active() {
-        DeleteDevice {
-            user_id: session.user_id,
-            device_id: session.device_id.clone(),
-        }
-        .schedule(repo, now)
-        .await?;
-    }
-    Ok(())
 }

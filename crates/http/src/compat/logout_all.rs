@@ -11,12 +11,13 @@ use axum::{
     http::HeaderMap,
     response::{IntoResponse, Response},
 };
+use portcullis_services::sessions;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{
     error::{MatrixError, json_ok},
-    logout::{authenticate, end_session},
+    logout::authenticate,
     request::{access_token, parse_optional_json},
 };
 use crate::AppState;
@@ -62,7 +63,7 @@ async fn logout_all(
         .list_active_for_user(&active.user)
         .await?;
     for session in &sessions {
-        end_session(&mut *repo, session, now).await?;
+        sessions::end_compat_session(&mut *repo, session, now).await?;
     }
     repo.commit().await?;
     tracing::info!(user.id = %active.user.id, sessions = sessions.len(), "every compatibility session logged out");

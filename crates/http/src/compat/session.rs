@@ -14,11 +14,12 @@ use portcullis_oauth::{
     scope::{MatrixNamespace, Scope, ScopeToken},
     token::TokenType,
 };
+use portcullis_services::sessions;
 use portcullis_storage::{NewCompatSession, Repository, StorageError};
 use rand::{Rng, RngCore};
 use ulid::Ulid;
 
-use crate::{AppState, oauth::revocation::end_session_keeping_device};
+use crate::AppState;
 
 /// Length of a generated device ID.
 const DEVICE_ID_LENGTH: usize = 10;
@@ -117,24 +118,7 @@ pub async fn start_session(
     now: DateTime<Utc>,
 ) -> Result<(CompatSession, IssuedTokens), StorageError> {
     let user = login.user;
-    let replaced = repo
-        .compat_sessions()
-        .list_active_for_device(user.id, login.device_id)
-        .await?;
-    for old in &replaced {
-        repo.compat_sessions().finish(old.id, now).await?;
-        tracing::info!(compat_session.id = %old.id, device.id = %login.device_id, "compatibility session replaced by a new login on its device");
-    }
-    let oauth = repo.oauth_sessions().list_active_for_user(user).await?;
-    for old in oauth.iter().filter(|session| {
-        session
-            .scope
-            .parse::<Scope>()
-            .is_ok_and(|scope| scope.device_id() == Some(login.device_id))
-    }) {
-        end_session_keeping_device(repo, old, now).await?;
-        tracing::info!(oauth_session.id = %old.id, device.id = %login.device_id, "OAuth session replaced by a new login on its device");
-    }
+    sessions::replace_device_sessions(repo, user, login.device_id, now).await?;
 
     let session = repo
         .compat_sessions()

@@ -6,6 +6,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+use portcullis_services::sessions;
 use serde::Deserialize;
 
 use crate::{AppState, cookies::CookieJar, csrf, pages::tr, session};
@@ -31,10 +32,7 @@ pub async fn post(
     let result = async {
         let mut repository = state.database().transaction().await?;
         if let Some(signed_in) = session::current(&jar, &mut repository).await? {
-            repository
-                .browser_sessions()
-                .finish(signed_in.session.id, now)
-                .await?;
+            sessions::end_browser_session(&mut *repository, &signed_in.session, now).await?;
         }
         repository.commit().await
     }

@@ -38,9 +38,9 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use portcullis_homeserver::LocalpartAvailability;
-use portcullis_jobs::provision_user::ProvisionUser;
 use portcullis_model::{BrowserSession, Localpart, User, UserRegistration};
 use portcullis_passwords::PasswordError;
+use portcullis_services::jobs::provision_user::ProvisionUser;
 use portcullis_services::sign_in::localpart_of;
 use portcullis_storage::{NewUserRegistration, StorageError};
 use portcullis_templates::pages::{Page, RegisterErrors, RegisterPage, VerifyEmailPage};

@@ -13,6 +13,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use portcullis_model::OAuthClient;
+use portcullis_services::sessions;
 use portcullis_storage::StorageError;
 use portcullis_templates::pages::{EndSessionPage, LoggedOutPage};
 use serde::Deserialize;
@@ -102,10 +103,7 @@ pub async fn post(
     let ended = async {
         let mut repository = state.database().transaction().await?;
         if let Some(signed_in) = session::current(&jar, &mut repository).await? {
-            repository
-                .browser_sessions()
-                .finish(signed_in.session.id, now)
-                .await?;
+            sessions::end_browser_session(&mut *repository, &signed_in.session, now).await?;
         }
         repository.commit().await
     }

@@ -10,16 +10,13 @@ use axum::{
     response::{IntoResponse, Response},
     routing::post,
 };
-use chrono::{DateTime, Utc};
-use portcullis_jobs::delete_device::DeleteDevice;
-use portcullis_model::OAuthSession;
 use portcullis_oauth::{
     ClientError, ErrorCode,
     requests::RevocationRequest,
-    scope::Scope,
     token::{TokenKind, TokenType},
 };
-use portcullis_storage::{Repository, StorageError};
+use portcullis_services::sessions;
+use portcullis_storage::StorageError;
 
 use super::{
     client_auth::{self, ClientAuthFailure, Credentials},
@@ -88,59 +85,10 @@ async fn revoke(
     if session.client_id != client.id {
         return Err(RevocationError::OtherClient);
     }
-    end_session(&mut *repo, &session, now).await?;
+    sessions::end_oauth_session(&mut *repo, &session, now).await?;
     repo.commit().await?;
     tracing::info!(client.id = %client.client_id, session.id = %session.id, "session ended by token revocation");
     Ok(())
-}
-
-/// Ends `session` at `now`: every token it has is revoked and the session is finished, so
-/// nothing it ever issued is accepted again. Its device, if it has one, is queued for deletion
-/// on the homeserver, which is what makes the homeserver drop the tokens it cached.
-///
-/// # Errors
-/// When storage fails.
-pub(crate) async fn end_session(
-    repo: &mut dyn Repository,
-    session: &OAuthSession,
-    now: DateTime<Utc>,
-) -> Result<(), StorageError> {
-    let newly_finished = end_session_keeping_device(repo, session, now).await?;
-    if newly_finished
-        && let Some(user_id) = session.user_id
-        && let Ok(scope) = session.scope.parse::<Scope>()
-        && let Some(device_id) = scope.device_id()
-    {
-        DeleteDevice {
-            user_id,
-            device_id: device_id.to_owned(),
-        }
-        .schedule(repo, now)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Ends `session` at `now` like [`end_session`], but leaves its device alone: for a session
-/// that a new one replaces on the same device (a client logging in again with its device ID),
-/// whose device, and the encryption keys on it, must survive. Returns whether this call
-/// finished the session (`false` if it had ended before).
-///
-/// # Errors
-/// When storage fails.
-pub(crate) async fn end_session_keeping_device(
-    repo: &mut dyn Repository,
-    session: &OAuthSession,
-    now: DateTime<Utc>,
-) -> Result<bool, StorageError> {
-    repo.oauth_refresh_tokens()
-        .revoke_all_for_session(session, now)
-        .await?;
-    repo.oauth_sessions().finish(session.id, now).await?;
-    // Only the first end of a session counts. The caller read `session` in this unit of work,
-    // which holds the write lock, so it is current. (Comparing the stored instant with `now`
-    // would not do: storage keeps less than nanoseconds.)
-    Ok(session.is_active())
 }
 
 /// Why a revocation is refused.

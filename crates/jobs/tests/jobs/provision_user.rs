@@ -2,8 +2,8 @@
 
 use crate::common::{World, world};
 use chrono::TimeDelta;
-use portcullis_jobs::provision_user::ProvisionUser;
 use portcullis_model::{Clock as _, JobStatus, User};
+use portcullis_services::jobs::provision_user::ProvisionUser;
 
 impl World {
     /// Creates `username` with `emails` and queues its provisioning, as registration does.

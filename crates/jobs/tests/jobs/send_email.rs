@@ -3,8 +3,8 @@
 use crate::common::{World, world};
 use chrono::TimeDelta;
 use portcullis_email::{OutgoingEmail, SimulatedFailure};
-use portcullis_jobs::send_email::SendEmail;
 use portcullis_model::{Clock as _, JobStatus};
+use portcullis_services::jobs::send_email::SendEmail;
 
 impl World {
     async fn queue(&self, email: OutgoingEmail) {
@@ -17,7 +17,7 @@ impl World {
             .schedule(&mut *repo, self.clock.now())
             .await
             .expect("the test set-up works");
-        assert_eq!(job.kind, portcullis_jobs::send_email::KIND);
+        assert_eq!(job.kind, portcullis_services::jobs::send_email::KIND);
         repo.commit().await.expect("the test set-up works");
     }
 }

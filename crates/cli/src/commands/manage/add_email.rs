@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use portcullis_storage::StorageError;
 
-use portcullis_jobs::provision_user::ProvisionUser;
+use portcullis_services::jobs::provision_user::ProvisionUser;
 
 use super::{Context, check_email};
 

@@ -68,13 +68,9 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let now = context.now();
     let token = TokenType::CompatAccessToken.generate(&mut rand::thread_rng());
     let mut repo = context.transaction().await?;
-    let previous = repo
-        .compat_sessions()
-        .list_active_for_device(user.id, &device_id)
-        .await?;
-    for session in &previous {
-        repo.compat_sessions().finish(session.id, now).await?;
-    }
+    let replaced =
+        portcullis_services::sessions::replace_device_sessions(&mut *repo, &user, &device_id, now)
+            .await?;
     let session = repo
         .compat_sessions()
         .add(
@@ -101,13 +97,10 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         } else {
             ""
         },
-        if previous.is_empty() {
+        if replaced == 0 {
             String::new()
         } else {
-            format!(
-                "; {} earlier session(s) on this device ended",
-                previous.len()
-            )
+            format!("; {replaced} earlier session(s) on this device ended")
         }
     );
     println!("{token}");

@@ -2,10 +2,9 @@
 //! OAuth 2.0 and compatibility. Their devices are deleted on the homeserver by the worker, which
 //! makes the homeserver refuse their tokens at once.
 
-use std::{collections::BTreeSet, process::ExitCode};
+use std::process::ExitCode;
 
-use portcullis_jobs::{deactivate_user::end_everything, delete_device::DeleteDevice};
-use portcullis_oauth::scope::Scope;
+use portcullis_services::sessions::{ActiveSessions, Devices};
 
 use super::Context;
 
@@ -24,21 +23,13 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let user = context.find_user(&mut repo, &args.user).await?;
     let mxid = context.mxid(&user.username);
 
-    let browser = repo.browser_sessions().list_active_for_user(&user).await?;
-    let oauth = repo.oauth_sessions().list_active_for_user(&user).await?;
-    let compat = repo.compat_sessions().list_active_for_user(&user).await?;
-    let mut devices = BTreeSet::new();
-    devices.extend(oauth.iter().filter_map(|session| {
-        let scope: Scope = session.scope.parse().ok()?;
-        scope.device_id().map(str::to_owned)
-    }));
-    devices.extend(compat.iter().map(|session| session.device_id.clone()));
+    let active = ActiveSessions::of(&mut *repo, &user).await?;
     let summary = format!(
         "{} browser, {} OAuth 2.0 and {} compatibility session(s) of {mxid}, on {} device(s)",
-        browser.len(),
-        oauth.len(),
-        compat.len(),
-        devices.len()
+        active.browser.len(),
+        active.oauth.len(),
+        active.compat.len(),
+        active.devices().len()
     );
 
     if args.dry_run {
@@ -46,15 +37,7 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         println!("would end {summary}");
         return Ok(ExitCode::SUCCESS);
     }
-    end_everything(&mut *repo, &user, now).await?;
-    for device_id in devices {
-        DeleteDevice {
-            user_id: user.id,
-            device_id,
-        }
-        .schedule(&mut *repo, now)
-        .await?;
-    }
+    active.end(&mut *repo, Devices::Delete, now).await?;
     repo.commit().await?;
     println!("ended {summary}");
     Ok(ExitCode::SUCCESS)

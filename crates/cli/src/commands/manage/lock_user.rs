@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use portcullis_jobs::{deactivate_user::DeactivateUser, provision_user::ProvisionUser};
+use portcullis_services::jobs::{deactivate_user::DeactivateUser, provision_user::ProvisionUser};
 
 use super::Context;
 

@@ -8,9 +8,9 @@
 use std::{io::IsTerminal as _, process::ExitCode};
 
 use anyhow::Context as _;
-use portcullis_jobs::provision_user::ProvisionUser;
 use portcullis_model::{Localpart, UserEmail};
 use portcullis_passwords::PasswordManager;
+use portcullis_services::jobs::provision_user::ProvisionUser;
 use portcullis_storage::StorageError;
 use zeroize::Zeroizing;
 

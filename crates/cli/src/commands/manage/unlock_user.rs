@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use portcullis_jobs::{provision_user::ProvisionUser, reactivate_user::ReactivateUser};
+use portcullis_services::jobs::{provision_user::ProvisionUser, reactivate_user::ReactivateUser};
 
 use super::Context;
 

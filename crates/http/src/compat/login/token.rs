@@ -7,8 +7,8 @@
 //! session the user signed in with.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use portcullis_jobs::delete_device::DeleteDevice;
 use portcullis_model::{BrowserSession, CompatSsoLoginState, User};
+use portcullis_services::sessions;
 use portcullis_storage::{Repository, StorageError};
 use ulid::Ulid;
 
@@ -134,12 +134,7 @@ async fn forget_device(state: &AppState, user: &User, device_id: &str) {
     let now = state.now();
     let result = async {
         let mut repo = state.database().transaction().await?;
-        DeleteDevice {
-            user_id: user.id,
-            device_id: device_id.to_owned(),
-        }
-        .schedule(&mut *repo, now)
-        .await?;
+        sessions::forget_device(&mut *repo, user.id, device_id.to_owned(), now).await?;
         repo.commit().await
     }
     .await;

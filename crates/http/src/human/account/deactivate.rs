@@ -12,7 +12,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use portcullis_jobs::deactivate_user::DeactivateUser;
+use portcullis_services::{jobs::deactivate_user::DeactivateUser, sessions};
 use portcullis_templates::pages::{AccountDeactivatePage, AccountDeactivatedPage, AccountSection};
 use serde::Deserialize;
 use zeroize::Zeroizing;
@@ -111,10 +111,7 @@ pub async fn post(
         }
         .schedule(&mut *repository, now)
         .await?;
-        repository
-            .browser_sessions()
-            .finish(signed_in.session.id, now)
-            .await?;
+        sessions::end_browser_session(&mut *repository, &signed_in.session, now).await?;
         repository.commit().await
     }
     .await;

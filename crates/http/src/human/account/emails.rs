@@ -16,8 +16,8 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use portcullis_jobs::provision_user::ProvisionUser;
 use portcullis_model::UserEmailAuthentication;
+use portcullis_services::jobs::provision_user::ProvisionUser;
 use portcullis_storage::StorageError;
 use portcullis_templates::pages::VerifyEmailPage;
 use serde::Deserialize;

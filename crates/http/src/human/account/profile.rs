@@ -13,7 +13,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use portcullis_homeserver::HomeserverError;
-use portcullis_jobs::provision_user::ProvisionUser;
+use portcullis_services::jobs::provision_user::ProvisionUser;
 use portcullis_storage::StorageError;
 use portcullis_templates::pages::{AccountProfilePage, AccountSection, EmailView};
 use serde::Deserialize;

@@ -14,6 +14,7 @@ use axum::{
 };
 use portcullis_model::{BrowserSession, CompatSession, OAuthSession};
 use portcullis_oauth::scope::Scope;
+use portcullis_services::sessions;
 use portcullis_storage::{BoxRepository, StorageError};
 use portcullis_templates::pages::{
     AccountDevicePage, AccountSection, AccountSessionsPage, SessionKind, SessionView,
@@ -254,16 +255,6 @@ pub async fn device(
     (jar, state.render(StatusCode::OK, &page)).into_response()
 }
 
-/// What `POST /account/sessions/{id}/end` ended.
-enum Ended {
-    /// A session of the user (or one that had ended already).
-    Other,
-    /// The browser session this request came from.
-    ThisBrowser,
-    /// No session of the user has this id.
-    NotFound,
-}
-
 /// `POST /account/sessions/{id}/end`.
 pub async fn end(
     State(state): State<AppState>,
@@ -286,55 +277,22 @@ pub async fn end(
     let now = state.now();
     let result = async {
         let mut repository = state.database().transaction().await?;
-        let ended = if let Some(session) = repository
-            .browser_sessions()
-            .find(id)
-            .await?
-            .filter(|session| session.user_id == user.id)
-        {
-            repository
-                .browser_sessions()
-                .finish(session.id, now)
-                .await?;
-            if session.id == signed_in.session.id {
-                Ended::ThisBrowser
-            } else {
-                Ended::Other
-            }
-        } else if let Some(session) = repository
-            .oauth_sessions()
-            .find(id)
-            .await?
-            .filter(|session| session.user_id == Some(user.id))
-        {
-            crate::oauth::revocation::end_session(&mut *repository, &session, now).await?;
-            Ended::Other
-        } else if let Some(session) = repository
-            .compat_sessions()
-            .find(id)
-            .await?
-            .filter(|session| session.user_id == user.id)
-        {
-            crate::compat::logout::end_session(&mut *repository, &session, now).await?;
-            Ended::Other
-        } else {
-            Ended::NotFound
-        };
+        let ended = sessions::end_user_session(&mut *repository, user, id, now).await?;
         repository.commit().await?;
         Ok::<_, StorageError>(ended)
     }
     .await;
     match result {
-        Ok(Ended::Other) => {
+        Ok(Some(sessions::SessionKind::Browser)) if id == signed_in.session.id => {
+            let jar = session::forget(&state, jar);
+            (jar, Redirect::to(state.urls().login().as_str())).into_response()
+        }
+        Ok(Some(_)) => {
             tracing::info!(user.id = %user.id, session.id = %id, "session ended from the account page");
             let url = with_done(state.urls().account_sessions(), "ended");
             (jar, Redirect::to(url.as_str())).into_response()
         }
-        Ok(Ended::ThisBrowser) => {
-            let jar = session::forget(&state, jar);
-            (jar, Redirect::to(state.urls().login().as_str())).into_response()
-        }
-        Ok(Ended::NotFound) => no_such_session(&state),
+        Ok(None) => no_such_session(&state),
         Err(error) => state.internal_error_page(&error),
     }
 }

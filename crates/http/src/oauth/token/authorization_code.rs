@@ -10,14 +10,12 @@ use portcullis_oauth::{
     requests::AccessTokenResponse,
     scope::Scope,
 };
+use portcullis_services::sessions;
 use portcullis_storage::{BoxRepository, Repository};
 use url::Url;
 
 use super::{TokenError, UserGrant, approving_user, issue_for_user, provision_device};
-use crate::{
-    AppState,
-    oauth::{reply::Internal, revocation::end_session},
-};
+use crate::{AppState, oauth::reply::Internal};
 
 /// How long after consent a code may be exchanged. RFC 6749 §4.1.2 recommends at most ten
 /// minutes.
@@ -63,7 +61,7 @@ pub(super) async fn exchange(
             if let Some(session_id) = grant.stage.session_id()
                 && let Some(session) = repo.oauth_sessions().find(session_id).await?
             {
-                end_session(&mut *repo, &session, now).await?;
+                sessions::end_oauth_session(&mut *repo, &session, now).await?;
             }
             repo.commit().await?;
             Err(error)
@@ -124,7 +122,7 @@ async fn refuse_unusable_code(
     // server MUST deny the request and SHOULD revoke (when possible) all tokens previously
     // issued based on that authorization code."
     if let Some(session) = repo.oauth_sessions().find(session_id).await? {
-        end_session(&mut *repo, &session, now).await?;
+        sessions::end_oauth_session(&mut *repo, &session, now).await?;
     }
     repo.commit().await?;
     tracing::warn!(grant.id = %id, session.id = %session_id, "authorization code replayed; its session is ended");

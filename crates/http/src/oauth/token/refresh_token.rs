@@ -9,14 +9,12 @@
 
 use portcullis_model::{OAuthClient, RefreshToken, RefreshTokenState};
 use portcullis_oauth::{requests::AccessTokenResponse, scope::Scope};
+use portcullis_services::sessions;
 use portcullis_storage::{Repository, StorageError};
 use ulid::Ulid;
 
 use super::{TokenError, issue_tokens, session_scope};
-use crate::{
-    AppState,
-    oauth::{reply::Internal, revocation::end_session},
-};
+use crate::{AppState, oauth::reply::Internal};
 
 /// Refreshes `token` for `client`. A `scope` parameter must name the session's scope exactly:
 /// access tokens carry their session's scope, so narrowing it for one token is not possible.
@@ -115,7 +113,7 @@ pub(super) async fn refresh(
         return Ok(issued.response(&granted, None));
     }
 
-    end_session(&mut *repo, &session, now).await?;
+    sessions::end_oauth_session(&mut *repo, &session, now).await?;
     repo.commit().await?;
     tracing::warn!(session.id = %session.id, "refresh token reused; the session is ended");
     Err(TokenError::InvalidGrant(

@@ -1,0 +1,319 @@
+//! Ending sessions: browser, OAuth 2.0 and compatibility.
+//!
+//! Every way a session ends comes here: a client revoking its token or signing out, the user
+//! ending a session from the account pages or signing out of the browser, a code replayed, a new
+//! login taking over a device, `mas-cli manage kill-sessions`, and the deactivation of a user.
+//!
+//! The rules:
+//! - an ended OAuth 2.0 session has every refresh token revoked with it, so nothing it ever
+//!   issued is accepted again;
+//! - a session bound to a Matrix device queues the deletion of that device on the homeserver in
+//!   the same unit of work (that is what makes the homeserver drop the tokens it cached), unless
+//!   the device lives on in a new session that replaces this one;
+//! - only the first end counts: ending a session that had ended already changes nothing and
+//!   queues nothing. The caller must have read the session in the same unit of work, which holds
+//!   the write lock, so its state is current. (Comparing the stored end with `now` would not do:
+//!   storage keeps less precision than the clock.)
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use portcullis_model::{BrowserSession, CompatSession, OAuthSession, User};
+use portcullis_oauth::scope::Scope;
+use portcullis_storage::{Repository, StorageError};
+use ulid::Ulid;
+
+use crate::jobs::delete_device::DeleteDevice;
+
+/// The Matrix device an OAuth 2.0 session is bound to, from its scope.
+#[must_use]
+pub fn oauth_device(session: &OAuthSession) -> Option<String> {
+    let scope: Scope = session.scope.parse().ok()?;
+    scope.device_id().map(str::to_owned)
+}
+
+/// Ends a browser session. Returns whether this call ended it.
+///
+/// # Errors
+/// When storage fails.
+pub async fn end_browser_session(
+    repo: &mut dyn Repository,
+    session: &BrowserSession,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let finished = repo.browser_sessions().finish(session.id, now).await?;
+    Ok(finished.is_some() && session.is_active())
+}
+
+/// Ends an OAuth 2.0 session, revokes its refresh tokens and queues the deletion of its device.
+/// Returns whether this call ended it.
+///
+/// # Errors
+/// When storage fails.
+pub async fn end_oauth_session(
+    repo: &mut dyn Repository,
+    session: &OAuthSession,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let ended = end_oauth_session_keeping_device(repo, session, now).await?;
+    if ended
+        && let Some(user_id) = session.user_id
+        && let Some(device_id) = oauth_device(session)
+    {
+        forget_device(repo, user_id, device_id, now).await?;
+    }
+    Ok(ended)
+}
+
+/// Ends an OAuth 2.0 session like [`end_oauth_session`] but leaves its device alone: for a
+/// session that a new one replaces on the same device (a client logging in again with its
+/// device ID), whose device, and the encryption keys on it, must survive.
+///
+/// # Errors
+/// When storage fails.
+pub async fn end_oauth_session_keeping_device(
+    repo: &mut dyn Repository,
+    session: &OAuthSession,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    repo.oauth_refresh_tokens()
+        .revoke_all_for_session(session, now)
+        .await?;
+    let finished = repo.oauth_sessions().finish(session.id, now).await?;
+    Ok(finished.is_some() && session.is_active())
+}
+
+/// Ends a compatibility session and queues the deletion of its device. Returns whether this
+/// call ended it.
+///
+/// # Errors
+/// When storage fails.
+pub async fn end_compat_session(
+    repo: &mut dyn Repository,
+    session: &CompatSession,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let ended = end_compat_session_keeping_device(repo, session, now).await?;
+    if ended {
+        forget_device(repo, session.user_id, session.device_id.clone(), now).await?;
+    }
+    Ok(ended)
+}
+
+/// Ends a compatibility session, leaving its device to the session that replaces it.
+///
+/// # Errors
+/// When storage fails.
+pub async fn end_compat_session_keeping_device(
+    repo: &mut dyn Repository,
+    session: &CompatSession,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let finished = repo.compat_sessions().finish(session.id, now).await?;
+    Ok(finished.is_some() && session.is_active())
+}
+
+/// The kind of session [`end_user_session`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// A browser session (signed in to these pages).
+    Browser,
+    /// An OAuth 2.0 session of a client.
+    OAuth,
+    /// A session of the Matrix login API.
+    Compat,
+}
+
+/// Ends `user`'s session with this id, whatever its kind, as when they end it from the account
+/// pages (or an administrator on their behalf); `None` if the user has no session with this id.
+/// A session that had ended already is found but not ended twice.
+///
+/// # Errors
+/// When storage fails.
+pub async fn end_user_session(
+    repo: &mut dyn Repository,
+    user: &User,
+    id: Ulid,
+    now: DateTime<Utc>,
+) -> Result<Option<SessionKind>, StorageError> {
+    if let Some(session) = repo.browser_sessions().find(id).await?
+        && session.user_id == user.id
+    {
+        end_browser_session(repo, &session, now).await?;
+        return Ok(Some(SessionKind::Browser));
+    }
+    if let Some(session) = repo.oauth_sessions().find(id).await?
+        && session.user_id == Some(user.id)
+    {
+        end_oauth_session(repo, &session, now).await?;
+        return Ok(Some(SessionKind::OAuth));
+    }
+    if let Some(session) = repo.compat_sessions().find(id).await?
+        && session.user_id == user.id
+    {
+        end_compat_session(repo, &session, now).await?;
+        return Ok(Some(SessionKind::Compat));
+    }
+    Ok(None)
+}
+
+/// Ends every session, OAuth 2.0 or compatibility, that `device_id` of `user` still has,
+/// keeping the device: a new login on that device is about to replace them. Returns how many
+/// ended.
+///
+/// # Errors
+/// When storage fails.
+pub async fn replace_device_sessions(
+    repo: &mut dyn Repository,
+    user: &User,
+    device_id: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, StorageError> {
+    let mut ended = 0;
+    for old in repo
+        .compat_sessions()
+        .list_active_for_device(user.id, device_id)
+        .await?
+    {
+        if end_compat_session_keeping_device(repo, &old, now).await? {
+            tracing::info!(compat_session.id = %old.id, device.id = %device_id, "compatibility session replaced by a new login on its device");
+            ended += 1;
+        }
+    }
+    for old in repo.oauth_sessions().list_active_for_user(user).await? {
+        if oauth_device(&old).as_deref() != Some(device_id) {
+            continue;
+        }
+        if end_oauth_session_keeping_device(repo, &old, now).await? {
+            tracing::info!(oauth_session.id = %old.id, device.id = %device_id, "OAuth session replaced by a new login on its device");
+            ended += 1;
+        }
+    }
+    Ok(ended)
+}
+
+/// Queues the deletion of `device_id` on the homeserver; the job keeps it if a session still
+/// uses it when it runs.
+///
+/// # Errors
+/// When storage fails.
+pub async fn forget_device(
+    repo: &mut dyn Repository,
+    user_id: Ulid,
+    device_id: String,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    DeleteDevice { user_id, device_id }
+        .schedule(repo, now)
+        .await?;
+    Ok(())
+}
+
+/// Whether an active session of the user, OAuth 2.0 or compatibility, is still bound to
+/// `device_id`.
+///
+/// # Errors
+/// When storage fails.
+pub async fn device_in_use(
+    repo: &mut dyn Repository,
+    user: &User,
+    device_id: &str,
+) -> Result<bool, StorageError> {
+    let oauth = repo.oauth_sessions().list_active_for_user(user).await?;
+    if oauth
+        .iter()
+        .any(|session| oauth_device(session).as_deref() == Some(device_id))
+    {
+        return Ok(true);
+    }
+    let compat = repo
+        .compat_sessions()
+        .list_active_for_device(user.id, device_id)
+        .await?;
+    Ok(!compat.is_empty())
+}
+
+/// Every session of a user that has not ended, read in one unit of work.
+#[derive(Debug, Clone)]
+pub struct ActiveSessions {
+    /// The user.
+    pub user: User,
+    /// Browser sessions.
+    pub browser: Vec<BrowserSession>,
+    /// OAuth 2.0 sessions.
+    pub oauth: Vec<OAuthSession>,
+    /// Compatibility sessions.
+    pub compat: Vec<CompatSession>,
+}
+
+/// What happens to the devices of the sessions [`ActiveSessions::end`] ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Devices {
+    /// Each is deleted on the homeserver by a queued job.
+    Delete,
+    /// The homeserver deletes them itself, with the whole user (deactivation).
+    GoWithTheUser,
+}
+
+impl ActiveSessions {
+    /// The sessions of `user` that have not ended.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn of(repo: &mut dyn Repository, user: &User) -> Result<Self, StorageError> {
+        Ok(Self {
+            user: user.clone(),
+            browser: repo.browser_sessions().list_active_for_user(user).await?,
+            oauth: repo.oauth_sessions().list_active_for_user(user).await?,
+            compat: repo.compat_sessions().list_active_for_user(user).await?,
+        })
+    }
+
+    /// How many sessions, of every kind.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.browser.len() + self.oauth.len() + self.compat.len()
+    }
+
+    /// Whether there is none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The Matrix devices these sessions are bound to.
+    #[must_use]
+    pub fn devices(&self) -> BTreeSet<String> {
+        let mut devices: BTreeSet<String> = self.oauth.iter().filter_map(oauth_device).collect();
+        devices.extend(self.compat.iter().map(|session| session.device_id.clone()));
+        devices
+    }
+
+    /// Ends them all, in the unit of work they were read in. Returns how many ended.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn end(
+        &self,
+        repo: &mut dyn Repository,
+        devices: Devices,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StorageError> {
+        let mut ended = 0;
+        for session in &self.browser {
+            ended += usize::from(end_browser_session(repo, session, now).await?);
+        }
+        for session in &self.oauth {
+            ended += usize::from(end_oauth_session_keeping_device(repo, session, now).await?);
+        }
+        for session in &self.compat {
+            ended += usize::from(end_compat_session_keeping_device(repo, session, now).await?);
+        }
+        if devices == Devices::Delete {
+            for device_id in self.devices() {
+                forget_device(repo, self.user.id, device_id, now).await?;
+            }
+        }
+        Ok(ended)
+    }
+}

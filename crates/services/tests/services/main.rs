@@ -1,0 +1,5 @@
+//! The services' tests, over a real, migrated SQLite database (the storage suite itself runs
+//! on both backends).
+
+mod common;
+mod sessions;

@@ -1,0 +1,290 @@
+//! Ending sessions: what ends with them, what is queued, and that only the first end counts.
+
+use portcullis_services::{
+    jobs::delete_device::{self, DeleteDevice},
+    sessions::{self, ActiveSessions, Devices, SessionKind},
+};
+
+use crate::common::{add_client, add_compat_session, add_oauth_session, add_user, start, world};
+
+fn deletions(jobs: &[portcullis_model::Job]) -> Vec<DeleteDevice> {
+    jobs.iter()
+        .filter(|job| job.kind == delete_device::KIND)
+        .map(|job| serde_json::from_value(job.payload.clone()).expect("a delete-device payload"))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_oauth_session_ends_with_its_refresh_tokens_and_queues_its_device_once() {
+    let world = world().await;
+    let mut tx = world.tx().await;
+    let user = add_user(&mut tx, "alice").await;
+    let client = add_client(&mut tx).await;
+    let session = add_oauth_session(&mut tx, &client, &user, "PHONEPHONE").await;
+    let refresh = tx
+        .oauth_refresh_tokens()
+        .add(&session, "mar_first", None, start())
+        .await
+        .expect("a refresh token");
+    assert!(
+        sessions::end_oauth_session(&mut *tx, &session, start())
+            .await
+            .expect("ends")
+    );
+    tx.commit().await.expect("commit");
+
+    let mut tx = world.tx().await;
+    let stored = tx.oauth_sessions().find(session.id).await.unwrap().unwrap();
+    assert!(!stored.is_active());
+    let refresh = tx
+        .oauth_refresh_tokens()
+        .find(refresh.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !refresh.state.is_valid(),
+        "the refresh token is revoked with its session"
+    );
+    // Ending it again (as read now) changes nothing and queues nothing more.
+    assert!(
+        !sessions::end_oauth_session(&mut *tx, &stored, start())
+            .await
+            .expect("ends")
+    );
+    tx.commit().await.expect("commit");
+
+    let queued = deletions(&world.take_jobs().await);
+    assert_eq!(
+        queued,
+        vec![DeleteDevice {
+            user_id: user.id,
+            device_id: "PHONEPHONE".to_owned()
+        }]
+    );
+}
+
+#[tokio::test]
+async fn a_compat_session_ends_and_queues_its_device_once() {
+    let world = world().await;
+    let mut tx = world.tx().await;
+    let user = add_user(&mut tx, "alice").await;
+    let session = add_compat_session(&mut tx, &user, "BOT").await;
+    assert!(
+        sessions::end_compat_session(&mut *tx, &session, start())
+            .await
+            .unwrap()
+    );
+    let stored = tx
+        .compat_sessions()
+        .find(session.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.is_active());
+    assert!(
+        !sessions::end_compat_session(&mut *tx, &stored, start())
+            .await
+            .unwrap()
+    );
+    tx.commit().await.expect("commit");
+
+    let queued = deletions(&world.take_jobs().await);
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].device_id, "BOT");
+}
+
+#[tokio::test]
+async fn a_new_login_replaces_the_sessions_of_its_device_and_keeps_the_device() {
+    let world = world().await;
+    let mut tx = world.tx().await;
+    let user = add_user(&mut tx, "alice").await;
+    let client = add_client(&mut tx).await;
+    let old_oauth = add_oauth_session(&mut tx, &client, &user, "LAPTOPLAPT").await;
+    let old_compat = add_compat_session(&mut tx, &user, "LAPTOPLAPT").await;
+    let other_oauth = add_oauth_session(&mut tx, &client, &user, "PHONEPHONE").await;
+    let other_compat = add_compat_session(&mut tx, &user, "TABLET").await;
+
+    let ended = sessions::replace_device_sessions(&mut *tx, &user, "LAPTOPLAPT", start())
+        .await
+        .unwrap();
+    tx.commit().await.expect("commit");
+    assert_eq!(ended, 2);
+
+    let mut tx = world.tx().await;
+    assert!(
+        !tx.oauth_sessions()
+            .find(old_oauth.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_active()
+    );
+    assert!(
+        tx.oauth_sessions()
+            .find(other_oauth.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_active()
+    );
+    assert!(
+        !tx.compat_sessions()
+            .find(old_compat.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_active()
+    );
+    assert!(
+        tx.compat_sessions()
+            .find(other_compat.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_active()
+    );
+    tx.rollback().await.unwrap();
+    assert!(
+        deletions(&world.take_jobs().await).is_empty(),
+        "the device lives on in the new session"
+    );
+}
+
+#[tokio::test]
+async fn a_user_ends_only_their_own_sessions() {
+    let world = world().await;
+    let mut tx = world.tx().await;
+    let alice = add_user(&mut tx, "alice").await;
+    let mallory = add_user(&mut tx, "mallory").await;
+    let client = add_client(&mut tx).await;
+    let browser = tx
+        .browser_sessions()
+        .add(&alice, None, start())
+        .await
+        .unwrap();
+    let oauth = add_oauth_session(&mut tx, &client, &alice, "PHONEPHONE").await;
+    let compat = add_compat_session(&mut tx, &alice, "BOT").await;
+
+    for id in [browser.id, oauth.id, compat.id] {
+        let ended = sessions::end_user_session(&mut *tx, &mallory, id, start())
+            .await
+            .unwrap();
+        assert_eq!(ended, None, "mallory cannot end alice's sessions");
+    }
+    assert_eq!(ActiveSessions::of(&mut *tx, &alice).await.unwrap().len(), 3);
+
+    let kinds = [
+        sessions::end_user_session(&mut *tx, &alice, browser.id, start())
+            .await
+            .unwrap(),
+        sessions::end_user_session(&mut *tx, &alice, oauth.id, start())
+            .await
+            .unwrap(),
+        sessions::end_user_session(&mut *tx, &alice, compat.id, start())
+            .await
+            .unwrap(),
+    ];
+    assert_eq!(
+        kinds,
+        [
+            Some(SessionKind::Browser),
+            Some(SessionKind::OAuth),
+            Some(SessionKind::Compat)
+        ]
+    );
+    assert!(
+        ActiveSessions::of(&mut *tx, &alice)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    tx.commit().await.unwrap();
+    let mut devices: Vec<String> = deletions(&world.take_jobs().await)
+        .into_iter()
+        .map(|job| job.device_id)
+        .collect();
+    devices.sort();
+    assert_eq!(devices, ["BOT", "PHONEPHONE"]);
+}
+
+#[tokio::test]
+async fn ending_everything_deletes_each_device_once_unless_the_user_goes_with_them() {
+    for (fate, expected) in [
+        (Devices::Delete, vec!["BOT", "PHONEPHONE"]),
+        (Devices::GoWithTheUser, vec![]),
+    ] {
+        let world = world().await;
+        let mut tx = world.tx().await;
+        let user = add_user(&mut tx, "alice").await;
+        let client = add_client(&mut tx).await;
+        tx.browser_sessions()
+            .add(&user, None, start())
+            .await
+            .unwrap();
+        add_oauth_session(&mut tx, &client, &user, "PHONEPHONE").await;
+        add_compat_session(&mut tx, &user, "PHONEPHONE").await;
+        add_compat_session(&mut tx, &user, "BOT").await;
+
+        let active = ActiveSessions::of(&mut *tx, &user).await.unwrap();
+        assert_eq!(active.len(), 4);
+        assert_eq!(active.devices().len(), 2);
+        assert_eq!(active.end(&mut *tx, fate, start()).await.unwrap(), 4);
+        assert!(
+            ActiveSessions::of(&mut *tx, &user)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        tx.commit().await.unwrap();
+
+        let mut devices: Vec<String> = deletions(&world.take_jobs().await)
+            .into_iter()
+            .map(|job| job.device_id)
+            .collect();
+        devices.sort();
+        assert_eq!(devices, expected, "{fate:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_device_is_in_use_while_a_session_of_either_kind_has_it() {
+    let world = world().await;
+    let mut tx = world.tx().await;
+    let user = add_user(&mut tx, "alice").await;
+    let client = add_client(&mut tx).await;
+    let oauth = add_oauth_session(&mut tx, &client, &user, "PHONEPHONE").await;
+    let compat = add_compat_session(&mut tx, &user, "BOT").await;
+    assert!(
+        sessions::device_in_use(&mut *tx, &user, "PHONEPHONE")
+            .await
+            .unwrap()
+    );
+    assert!(
+        sessions::device_in_use(&mut *tx, &user, "BOT")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !sessions::device_in_use(&mut *tx, &user, "OTHER")
+            .await
+            .unwrap()
+    );
+    sessions::end_oauth_session(&mut *tx, &oauth, start())
+        .await
+        .unwrap();
+    sessions::end_compat_session(&mut *tx, &compat, start())
+        .await
+        .unwrap();
+    assert!(
+        !sessions::device_in_use(&mut *tx, &user, "PHONEPHONE")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !sessions::device_in_use(&mut *tx, &user, "BOT")
+            .await
+            .unwrap()
+    );
+    tx.rollback().await.unwrap();
+}
