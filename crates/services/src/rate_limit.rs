@@ -14,11 +14,29 @@
 //! token or creating the account counts, so nobody can script accounts, probe which names
 //! are taken, or guess tokens quickly.
 //!
-//! The limits live in each process's memory, as MAS's do.
+//! The limits live in each process's memory, as MAS's do. A key (an address, an account) is
+//! kept only while its bucket is not full again: [`Limiters::prune`], which the server runs
+//! every minute, forgets the others, so the memory they take is bounded by the attempts of the
+//! last few minutes rather than by every address ever seen.
 
-use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
+use std::{
+    hash::Hash,
+    net::IpAddr,
+    num::NonZeroU32,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock as _};
+use governor::{
+    Quota, RateLimiter,
+    clock::{Clock, QuantaClock, QuantaInstant},
+    middleware::NoOpMiddleware,
+    nanos::Nanos,
+    state::keyed::DashMapStateStore,
+};
 use portcullis_config::sections::rate_limiting::{
     AccountRecoveryRateLimits, EmailAuthenticationRateLimits, LoginRateLimits, RateLimiterConfig,
     RateLimitingConfig,
@@ -29,18 +47,56 @@ use ulid::Ulid;
 const USER_CODE_BURST: u32 = 10;
 const USER_CODE_PERIOD: Duration = Duration::from_secs(6);
 
+/// The monotonic clock of the limiters, which tests can move forward.
+#[derive(Debug, Clone, Default)]
+pub struct LimiterClock {
+    base: QuantaClock,
+    ahead: Arc<AtomicU64>,
+}
+
+impl LimiterClock {
+    /// Moves this clock, and every limiter that reads it, `by` forward.
+    pub fn advance(&self, by: Duration) {
+        let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        self.ahead.fetch_add(nanos, Ordering::Relaxed);
+    }
+}
+
+impl Clock for LimiterClock {
+    type Instant = QuantaInstant;
+
+    fn now(&self) -> QuantaInstant {
+        self.base.now() + Nanos::from(self.ahead.load(Ordering::Relaxed))
+    }
+}
+
+type Keyed<K> = RateLimiter<K, DashMapStateStore<K>, LimiterClock, NoOpMiddleware<QuantaInstant>>;
+
+/// A limiter per key, on `clock`.
+fn keyed<K: Hash + Eq + Clone>(quota: Quota, clock: &LimiterClock) -> Arc<Keyed<K>> {
+    Arc::new(RateLimiter::dashmap_with_clock(quota, clock.clone()))
+}
+
+/// Forgets the keys of `limiter` whose bucket is full again; the keys left.
+fn prune<K: Hash + Eq + Clone>(limiter: &Keyed<K>) -> usize {
+    limiter.retain_recent();
+    limiter.shrink_to_fit();
+    limiter.len()
+}
+
 /// The limiters, shared by every request of a process.
 #[derive(Clone)]
 pub struct Limiters {
-    user_code_guesses: Arc<DefaultKeyedRateLimiter<IpAddr>>,
-    password_per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
-    password_per_account: Arc<DefaultKeyedRateLimiter<Ulid>>,
-    registration_per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
-    email_per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
-    email_per_address: Arc<DefaultKeyedRateLimiter<String>>,
-    email_per_session: Arc<DefaultKeyedRateLimiter<Ulid>>,
-    recovery_per_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
-    recovery_per_address: Arc<DefaultKeyedRateLimiter<String>>,
+    clock: LimiterClock,
+    user_code_guesses: Arc<Keyed<IpAddr>>,
+    password_per_ip: Arc<Keyed<IpAddr>>,
+    password_per_account: Arc<Keyed<Ulid>>,
+    registration_per_ip: Arc<Keyed<IpAddr>>,
+    email_per_ip: Arc<Keyed<IpAddr>>,
+    email_per_address: Arc<Keyed<String>>,
+    email_per_session: Arc<Keyed<Ulid>>,
+    recovery_per_ip: Arc<Keyed<IpAddr>>,
+    recovery_per_address: Arc<Keyed<String>>,
 }
 
 impl std::fmt::Debug for Limiters {
@@ -72,45 +128,68 @@ fn quota(config: &RateLimiterConfig) -> Quota {
         .allow_burst(config.burst)
 }
 
-/// How long until the limiter lets the next attempt through.
-fn wait_time(not_until: &governor::NotUntil<governor::clock::QuantaInstant>) -> Duration {
-    not_until.wait_time_from(governor::clock::DefaultClock::default().now())
-}
-
 impl Limiters {
     /// Limiters whose password limits are `login` and registration limit `registration`.
     #[must_use]
     pub fn new(login: &LoginRateLimits, registration: &RateLimiterConfig) -> Self {
+        Self::with_clock(login, registration, LimiterClock::default())
+    }
+
+    /// [`Limiters::new`] on `clock`.
+    #[must_use]
+    pub fn with_clock(
+        login: &LoginRateLimits,
+        registration: &RateLimiterConfig,
+        clock: LimiterClock,
+    ) -> Self {
         let email_defaults = EmailAuthenticationRateLimits::default();
         let recovery_defaults = AccountRecoveryRateLimits::default();
         let burst = NonZeroU32::new(USER_CODE_BURST).expect("the burst is a non-zero constant");
         let user_code = Quota::with_period(USER_CODE_PERIOD)
             .expect("the period is a non-zero constant")
             .allow_burst(burst);
+        let c = &clock;
         Self {
-            user_code_guesses: Arc::new(RateLimiter::keyed(user_code)),
-            password_per_ip: Arc::new(RateLimiter::keyed(quota(&login.per_ip))),
-            password_per_account: Arc::new(RateLimiter::keyed(quota(&login.per_account))),
-            registration_per_ip: Arc::new(RateLimiter::keyed(quota(registration))),
-            email_per_ip: Arc::new(RateLimiter::keyed(quota(&email_defaults.per_ip))),
-            email_per_address: Arc::new(RateLimiter::keyed(quota(&email_defaults.per_address))),
-            email_per_session: Arc::new(RateLimiter::keyed(quota(
-                &email_defaults.emails_per_session,
-            ))),
-            recovery_per_ip: Arc::new(RateLimiter::keyed(quota(&recovery_defaults.per_ip))),
-            recovery_per_address: Arc::new(RateLimiter::keyed(quota(
-                &recovery_defaults.per_address,
-            ))),
+            user_code_guesses: keyed(user_code, c),
+            password_per_ip: keyed(quota(&login.per_ip), c),
+            password_per_account: keyed(quota(&login.per_account), c),
+            registration_per_ip: keyed(quota(registration), c),
+            email_per_ip: keyed(quota(&email_defaults.per_ip), c),
+            email_per_address: keyed(quota(&email_defaults.per_address), c),
+            email_per_session: keyed(quota(&email_defaults.emails_per_session), c),
+            recovery_per_ip: keyed(quota(&recovery_defaults.per_ip), c),
+            recovery_per_address: keyed(quota(&recovery_defaults.per_address), c),
+            clock,
         }
+    }
+
+    /// Forgets every key whose bucket is full again (an address or an account that has not
+    /// tried anything for long enough is indistinguishable from one never seen); returns how
+    /// many keys are left, in all limiters.
+    pub fn prune(&self) -> usize {
+        prune(&self.user_code_guesses)
+            + prune(&self.password_per_ip)
+            + prune(&self.password_per_account)
+            + prune(&self.registration_per_ip)
+            + prune(&self.email_per_ip)
+            + prune(&self.email_per_address)
+            + prune(&self.email_per_session)
+            + prune(&self.recovery_per_ip)
+            + prune(&self.recovery_per_address)
+    }
+
+    /// How long until the limiter lets the next attempt through.
+    fn wait_time(&self, not_until: &governor::NotUntil<QuantaInstant>) -> Duration {
+        not_until.wait_time_from(self.clock.now())
     }
 
     /// These limiters with the verification email limits `email`
     /// (`rate_limiting.email_authentication`).
     #[must_use]
     pub fn with_email(mut self, email: &EmailAuthenticationRateLimits) -> Self {
-        self.email_per_ip = Arc::new(RateLimiter::keyed(quota(&email.per_ip)));
-        self.email_per_address = Arc::new(RateLimiter::keyed(quota(&email.per_address)));
-        self.email_per_session = Arc::new(RateLimiter::keyed(quota(&email.emails_per_session)));
+        self.email_per_ip = keyed(quota(&email.per_ip), &self.clock);
+        self.email_per_address = keyed(quota(&email.per_address), &self.clock);
+        self.email_per_session = keyed(quota(&email.emails_per_session), &self.clock);
         self
     }
 
@@ -118,8 +197,8 @@ impl Limiters {
     /// (`rate_limiting.account_recovery`).
     #[must_use]
     pub fn with_recovery(mut self, recovery: &AccountRecoveryRateLimits) -> Self {
-        self.recovery_per_ip = Arc::new(RateLimiter::keyed(quota(&recovery.per_ip)));
-        self.recovery_per_address = Arc::new(RateLimiter::keyed(quota(&recovery.per_address)));
+        self.recovery_per_ip = keyed(quota(&recovery.per_ip), &self.clock);
+        self.recovery_per_address = keyed(quota(&recovery.per_address), &self.clock);
         self
     }
 
@@ -129,10 +208,10 @@ impl Limiters {
         let key = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
         self.recovery_per_ip
             .check_key(&key)
-            .map_err(|not_until| wait_time(&not_until))?;
+            .map_err(|not_until| self.wait_time(&not_until))?;
         self.recovery_per_address
             .check_key(&address.to_lowercase())
-            .map_err(|not_until| wait_time(&not_until))
+            .map_err(|not_until| self.wait_time(&not_until))
     }
 
     /// Counts one verification email sent from `ip` to `address` for the verification
@@ -147,13 +226,13 @@ impl Limiters {
         let key = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
         self.email_per_ip
             .check_key(&key)
-            .map_err(|not_until| wait_time(&not_until))?;
+            .map_err(|not_until| self.wait_time(&not_until))?;
         self.email_per_address
             .check_key(&address.to_lowercase())
-            .map_err(|not_until| wait_time(&not_until))?;
+            .map_err(|not_until| self.wait_time(&not_until))?;
         self.email_per_session
             .check_key(&session)
-            .map_err(|not_until| wait_time(&not_until))
+            .map_err(|not_until| self.wait_time(&not_until))
     }
 
     /// Counts one user code typed from `ip`; `Err(wait)` once the address is over its limit.
@@ -163,7 +242,7 @@ impl Limiters {
         let key = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
         self.user_code_guesses
             .check_key(&key)
-            .map_err(|not_until| wait_time(&not_until))
+            .map_err(|not_until| self.wait_time(&not_until))
     }
 
     /// Counts one password attempt from `ip` on the account `user_id` (when the account
@@ -180,12 +259,12 @@ impl Limiters {
         if let Some(ip) = ip {
             self.password_per_ip
                 .check_key(&ip)
-                .map_err(|not_until| wait_time(&not_until))?;
+                .map_err(|not_until| self.wait_time(&not_until))?;
         }
         if let Some(user_id) = user_id {
             self.password_per_account
                 .check_key(&user_id)
-                .map_err(|not_until| wait_time(&not_until))?;
+                .map_err(|not_until| self.wait_time(&not_until))?;
         }
         Ok(())
     }
@@ -198,7 +277,7 @@ impl Limiters {
         let key = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
         self.registration_per_ip
             .check_key(&key)
-            .map_err(|not_until| wait_time(&not_until))
+            .map_err(|not_until| self.wait_time(&not_until))
     }
 }
 
@@ -287,5 +366,30 @@ mod tests {
             limiters.password_attempt(ip, None).is_ok(),
             "registrations do not use up sign-ins"
         );
+    }
+
+    #[test]
+    fn keys_are_forgotten_once_their_buckets_are_full_again() {
+        let clock = LimiterClock::default();
+        let limiters = Limiters::with_clock(&limits(2, 2), &registrations(3), clock.clone());
+        let limited = Some(IpAddr::from([198, 51, 100, 1]));
+        for n in 0..100_000_u32 {
+            let ip = IpAddr::from(n.to_be_bytes());
+            assert!(limiters.password_attempt(Some(ip), None).is_ok());
+        }
+        assert!(limiters.password_attempt(limited, None).is_ok());
+        assert!(limiters.password_attempt(limited, None).is_ok());
+        assert!(limiters.password_attempt(limited, None).is_err());
+        assert_eq!(limiters.prune(), 100_001, "every key is still recent");
+
+        // One token comes back every minute: after two, every bucket is full again but the one
+        // that went over its limit a moment later... which is full too after three.
+        clock.advance(Duration::from_secs(3 * 60));
+        assert_eq!(limiters.prune(), 0, "every bucket is full again");
+        assert!(
+            limiters.password_attempt(limited, None).is_ok(),
+            "a forgotten key starts afresh"
+        );
+        assert_eq!(limiters.prune(), 1);
     }
 }

@@ -7,6 +7,7 @@ use clap::Args;
 use portcullis_config::sections::matrix::HomeserverKind;
 use portcullis_listener::ServeOptions;
 use portcullis_model::SystemClock;
+use portcullis_services::rate_limit::Limiters;
 use tokio_util::sync::CancellationToken;
 
 use crate::app;
@@ -107,6 +108,8 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
         tokio::spawn(worker.run(shutdown.clone()))
     });
 
+    spawn_limiter_pruning(state.limiters().clone(), shutdown.clone());
+
     for listener in bound.iter() {
         for address in listener.local_addrs() {
             tracing::info!(listener = listener.name(), %address, tls = listener.is_tls(), "listening");
@@ -127,6 +130,23 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
     database.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every minute, the rate limiters forget the addresses and accounts whose buckets are full
+/// again, so that their memory stays bounded by recent attempts.
+fn spawn_limiter_pruning(limiters: Limiters, shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                _ = every.tick() => {
+                    let keys = limiters.prune();
+                    tracing::debug!(keys, "rate limiters pruned");
+                }
+            }
+        }
+    });
 }
 
 /// Settings we parse but cannot honour yet must stop the server, not be silently ignored.
