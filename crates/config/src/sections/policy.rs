@@ -86,17 +86,88 @@ impl Default for PolicyConfig {
     }
 }
 
+/// The `policy.data` keys this version applies; every other key is reported, not silently
+/// dropped, until policies are evaluated.
+pub const APPLIED_DATA_KEYS: [&str; 2] = ["admin_users", "admin_clients"];
+
 impl PolicyConfig {
     /// Every problem in this section.
     #[must_use]
     pub fn validate(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
-        if !self.data.is_object() {
-            problems.push(Problem::error(
-                "policy.data",
-                "expected a map of values for the policy",
+        if let Some(module) = &self.wasm_module {
+            problems.push(Problem::warning(
+                "policy.wasm_module",
+                format!(
+                    "compiled policies are not evaluated yet: `{}` is not loaded, and only \
+                     `policy.data.admin_users` and `policy.data.admin_clients` are applied",
+                    module.display()
+                ),
             ));
         }
+        match &self.data {
+            serde_json::Value::Object(data) => {
+                for key in data
+                    .keys()
+                    .filter(|key| !APPLIED_DATA_KEYS.contains(&key.as_str()))
+                {
+                    problems.push(Problem::warning(
+                        format!("policy.data.{key}"),
+                        "not applied: this version does not evaluate policies yet, so whatever \
+                         this key bans or requires is not enforced; only `admin_users` and \
+                         `admin_clients` are read from `policy.data`",
+                    ));
+                }
+            }
+            _ => problems.push(Problem::error(
+                "policy.data",
+                "expected a map of values for the policy",
+            )),
+        }
         problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_data_key_that_is_not_applied_is_a_warning_naming_it() {
+        let config = PolicyConfig {
+            data: serde_json::json!({
+                "admin_users": ["alice"],
+                "admin_clients": [],
+                "registration": {"banned_usernames": {"literals": ["root"]}},
+                "emails": {"banned_domains": ["example.org"]},
+            }),
+            ..PolicyConfig::default()
+        };
+        let problems = config.validate();
+        let paths: Vec<String> = problems.iter().map(|p| p.path.clone()).collect();
+        assert_eq!(paths, ["policy.data.emails", "policy.data.registration"]);
+        assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
+        assert!(problems[0].message.contains("not enforced"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_wasm_module_is_a_warning_naming_it() {
+        let config = PolicyConfig {
+            wasm_module: Some(PathBuf::from("/etc/mas/policy.wasm")),
+            ..PolicyConfig::default()
+        };
+        let problems = config.validate();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].path, "policy.wasm_module");
+        assert!(problems[0].message.contains("/etc/mas/policy.wasm"));
+    }
+
+    #[test]
+    fn the_applied_keys_alone_give_no_warning() {
+        let config = PolicyConfig {
+            data: serde_json::json!({"admin_users": ["alice"], "admin_clients": ["bot"]}),
+            ..PolicyConfig::default()
+        };
+        assert!(config.validate().is_empty());
     }
 }
