@@ -1,8 +1,9 @@
 //! Compact JWS (RFC 7515) signing with our keys, and verification against a public JWKS.
 
 use base64ct::{Base64UrlUnpadded, Encoding as _};
+use hmac::{Hmac, Mac};
 use rsa::{BigUint, Pkcs1v15Sign, Pss, RsaPublicKey};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256, Sha384, Sha512};
 
 use crate::private_key::MIN_RSA_BITS;
@@ -90,65 +91,163 @@ fn encode_json(value: &Value) -> String {
     Base64UrlUnpadded::encode_string(&json)
 }
 
+/// A compact JWS (RFC 7515 §7.1) taken apart, whose signature is not checked yet: the caller
+/// may need a claim (the `sub` of a client assertion) to know which key to check it with. The
+/// claims must not be trusted before [`verify_with_jwks`](Self::verify_with_jwks) or
+/// [`verify_with_secret`](Self::verify_with_secret) succeeds.
+#[derive(Debug, Clone)]
+pub struct UnverifiedJws<'a> {
+    header: Map<String, Value>,
+    claims: Map<String, Value>,
+    signing_input: &'a str,
+    signature: Vec<u8>,
+}
+
+impl<'a> UnverifiedJws<'a> {
+    /// Splits `token` into its header, claims (a JSON object, as in a JWT) and signature.
+    ///
+    /// # Errors
+    /// [`VerifyError::Malformed`] for anything but three base64url parts whose first two are
+    /// JSON objects; [`VerifyError::CriticalHeader`] for a `crit` header, which RFC 7515
+    /// §4.1.11 says must be refused when not understood.
+    pub fn parse(token: &'a str) -> Result<Self, VerifyError> {
+        let mut parts = token.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(VerifyError::Malformed("expected three dot-separated parts"));
+        };
+        let Some(Value::Object(header)) = decode_json(header_b64) else {
+            return Err(VerifyError::Malformed(
+                "the header is not base64url JSON object",
+            ));
+        };
+        if header.contains_key("crit") {
+            return Err(VerifyError::CriticalHeader);
+        }
+        let Some(Value::Object(claims)) = decode_json(payload_b64) else {
+            return Err(VerifyError::Malformed(
+                "the payload is not a base64url JSON object",
+            ));
+        };
+        let signature = Base64UrlUnpadded::decode_vec(signature_b64)
+            .map_err(|_| VerifyError::Malformed("the signature is not base64url"))?;
+        Ok(Self {
+            header,
+            claims,
+            signing_input: &token[..header_b64.len() + 1 + payload_b64.len()],
+            signature,
+        })
+    }
+
+    /// The header's `alg`, if it has one.
+    #[must_use]
+    pub fn alg(&self) -> Option<&str> {
+        self.header.get("alg").and_then(Value::as_str)
+    }
+
+    /// The claims, not verified yet.
+    #[must_use]
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+
+    /// The claims, once verified.
+    #[must_use]
+    pub fn into_claims(self) -> Map<String, Value> {
+        self.claims
+    }
+
+    /// Checks the signature against a JWK Set given as JSON.
+    ///
+    /// The key is chosen by the header's `kid` when there is one, and must suit the header's
+    /// `alg` (its `kty`/`crv`, and its own `alg` when set), so a token cannot pick a weaker
+    /// algorithm than the key was published for. `none` and symmetric algorithms are refused.
+    ///
+    /// # Errors
+    /// A [`VerifyError`] saying whether the JWKS, the token or the signature is at fault.
+    pub fn verify_with_jwks(&self, jwks_json: &str) -> Result<(), VerifyError> {
+        let jwks: Value = serde_json::from_str(jwks_json).map_err(|_| VerifyError::InvalidJwks)?;
+        let keys = jwks
+            .get("keys")
+            .and_then(Value::as_array)
+            .ok_or(VerifyError::InvalidJwks)?;
+        let alg_name = self
+            .alg()
+            .ok_or(VerifyError::Malformed("the header has no alg"))?;
+        let alg: JwsAlgorithm = alg_name
+            .parse()
+            .map_err(|_| VerifyError::UnsupportedAlgorithm(alg_name.to_owned()))?;
+        let kid = self.header.get("kid").and_then(Value::as_str);
+        let candidates: Vec<&Value> = keys
+            .iter()
+            .filter(|jwk| kid.is_none_or(|kid| member(jwk, "kid") == Some(kid)))
+            .filter(|jwk| member(jwk, "use").is_none_or(|key_use| key_use == "sig"))
+            .filter(|jwk| member(jwk, "alg").is_none_or(|key_alg| key_alg == alg.as_str()))
+            .filter(|jwk| suits(jwk, alg))
+            .collect();
+        if candidates.is_empty() {
+            return Err(VerifyError::NoMatchingKey);
+        }
+        let message = self.signing_input.as_bytes();
+        if candidates
+            .iter()
+            .any(|jwk| verifies(jwk, alg, message, &self.signature))
+        {
+            Ok(())
+        } else {
+            Err(VerifyError::BadSignature)
+        }
+    }
+
+    /// Checks an HMAC signature (`HS256`, `HS384`, `HS512`, RFC 7518 §3.2) made with a shared
+    /// secret, in constant time.
+    ///
+    /// # Errors
+    /// [`VerifyError::UnsupportedAlgorithm`] for any other `alg`, [`VerifyError::BadSignature`]
+    /// for a wrong signature.
+    pub fn verify_with_secret(&self, secret: &[u8]) -> Result<(), VerifyError> {
+        fn check<M: Mac + hmac::digest::KeyInit>(
+            key: &[u8],
+            input: &[u8],
+            signature: &[u8],
+        ) -> bool {
+            <M as Mac>::new_from_slice(key).is_ok_and(|mut mac| {
+                mac.update(input);
+                mac.verify_slice(signature).is_ok()
+            })
+        }
+        let (input, signature) = (self.signing_input.as_bytes(), self.signature.as_slice());
+        let verified = match self.alg() {
+            Some("HS256") => check::<Hmac<Sha256>>(secret, input, signature),
+            Some("HS384") => check::<Hmac<Sha384>>(secret, input, signature),
+            Some("HS512") => check::<Hmac<Sha512>>(secret, input, signature),
+            other => {
+                return Err(VerifyError::UnsupportedAlgorithm(
+                    other.unwrap_or_default().to_owned(),
+                ));
+            }
+        };
+        if verified {
+            Ok(())
+        } else {
+            Err(VerifyError::BadSignature)
+        }
+    }
+}
+
 /// Verifies a compact JWS against a JWK Set given as JSON and returns its claims.
 ///
-/// Only the signature is checked: the caller validates `iss`, `aud`, `exp` and the rest.
-/// The key is chosen by the header's `kid` when there is one, and must suit the header's
-/// `alg` (its `kty`/`crv`, and its own `alg` when set), so a token cannot pick a weaker
-/// algorithm than the key was published for. `none` and symmetric algorithms are refused.
+/// Only the signature is checked: the caller validates `iss`, `aud`, `exp` and the rest. See
+/// [`UnverifiedJws::verify_with_jwks`] for how the key is chosen.
 ///
 /// # Errors
 ///
 /// A [`VerifyError`] saying whether the JWKS, the token or the signature is at fault.
 pub fn verify_jwt(jwks_json: &str, token: &str) -> Result<Value, VerifyError> {
-    let jwks: Value = serde_json::from_str(jwks_json).map_err(|_| VerifyError::InvalidJwks)?;
-    let keys = jwks
-        .get("keys")
-        .and_then(Value::as_array)
-        .ok_or(VerifyError::InvalidJwks)?;
-
-    let mut parts = token.split('.');
-    let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(VerifyError::Malformed("expected three dot-separated parts"));
-    };
-    let header = decode_json(header_b64).ok_or(VerifyError::Malformed("invalid header"))?;
-    let header = header
-        .as_object()
-        .ok_or(VerifyError::Malformed("the header is not a JSON object"))?;
-    if header.contains_key("crit") {
-        return Err(VerifyError::CriticalHeader);
-    }
-    let alg_name = header
-        .get("alg")
-        .and_then(Value::as_str)
-        .ok_or(VerifyError::Malformed("the header has no alg"))?;
-    let alg: JwsAlgorithm = alg_name
-        .parse()
-        .map_err(|_| VerifyError::UnsupportedAlgorithm(alg_name.to_owned()))?;
-    let kid = header.get("kid").and_then(Value::as_str);
-    let signature = Base64UrlUnpadded::decode_vec(signature_b64)
-        .map_err(|_| VerifyError::Malformed("the signature is not base64url"))?;
-    let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
-
-    let candidates: Vec<&Value> = keys
-        .iter()
-        .filter(|jwk| kid.is_none_or(|kid| member(jwk, "kid") == Some(kid)))
-        .filter(|jwk| member(jwk, "use").is_none_or(|key_use| key_use == "sig"))
-        .filter(|jwk| member(jwk, "alg").is_none_or(|key_alg| key_alg == alg.as_str()))
-        .filter(|jwk| suits(jwk, alg))
-        .collect();
-    if candidates.is_empty() {
-        return Err(VerifyError::NoMatchingKey);
-    }
-    if !candidates
-        .iter()
-        .any(|jwk| verifies(jwk, alg, signing_input.as_bytes(), &signature))
-    {
-        return Err(VerifyError::BadSignature);
-    }
-    decode_json(payload_b64).ok_or(VerifyError::Malformed("the payload is not base64url JSON"))
+    let jws = UnverifiedJws::parse(token)?;
+    jws.verify_with_jwks(jwks_json)?;
+    Ok(Value::Object(jws.into_claims()))
 }
 
 fn decode_json(part: &str) -> Option<Value> {

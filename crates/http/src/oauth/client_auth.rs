@@ -14,14 +14,13 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use base64ct::{Base64, Base64UrlUnpadded, Encoding as _};
+use base64ct::{Base64, Encoding as _};
 use chrono::{DateTime, TimeZone as _, Utc};
-use hmac::{Hmac, Mac};
+use portcullis_keys::{UnverifiedJws, VerifyError};
 use portcullis_model::OAuthClient;
 use portcullis_oauth::{ClientError, ErrorCode, requests::ClientAuthParams};
 use portcullis_storage::Repository;
 use serde_json::{Map, Value};
-use sha2::{Sha256, Sha384, Sha512};
 use subtle::ConstantTimeEq as _;
 use url::Url;
 use zeroize::Zeroizing;
@@ -150,26 +149,16 @@ fn parse_basic(
     Ok(Some((client_id, secret)))
 }
 
-/// Undoes `application/x-www-form-urlencoded` encoding (`+` and `%XX`); `None` when the
-/// result is not UTF-8 or an escape is cut short.
+/// Undoes `application/x-www-form-urlencoded` encoding (`+` and `%XX`), as `url`'s
+/// `form_urlencoded` does for one value (it would also split at `=` and `&`, which a client
+/// secret may hold unescaped); `None` when the result is not UTF-8. A malformed escape is kept
+/// as typed.
 fn form_decode(input: &str) -> Option<String> {
-    let bytes = input.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
-        match byte {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes.get(index + 1..index + 3)?;
-                let hex = std::str::from_utf8(hex).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                index += 2;
-            }
-            other => out.push(other),
-        }
-        index += 1;
-    }
-    String::from_utf8(out).ok()
+    let spaced = input.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .ok()
+        .map(std::borrow::Cow::into_owned)
 }
 
 /// Why a client is not authenticated.
@@ -364,44 +353,6 @@ fn client_secret_of(
         })
 }
 
-/// A compact JWS taken apart, not yet verified.
-struct Jws<'a> {
-    header: Map<String, Value>,
-    claims: Map<String, Value>,
-    signing_input: &'a str,
-    signature: Vec<u8>,
-}
-
-fn decode_jws(token: &str) -> Result<Jws<'_>, ClientAuthError> {
-    let malformed = ClientAuthError::InvalidAssertion("not a compact JWS");
-    let mut parts = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(malformed);
-    };
-    let object = |part: &str| -> Option<Map<String, Value>> {
-        let bytes = Base64UrlUnpadded::decode_vec(part).ok()?;
-        match serde_json::from_slice(&bytes).ok()? {
-            Value::Object(map) => Some(map),
-            _ => None,
-        }
-    };
-    let (Some(header_map), Some(claims), Ok(signature)) = (
-        object(header),
-        object(payload),
-        Base64UrlUnpadded::decode_vec(signature),
-    ) else {
-        return Err(malformed);
-    };
-    Ok(Jws {
-        header: header_map,
-        claims,
-        signing_input: &token[..header.len() + 1 + payload.len()],
-        signature,
-    })
-}
-
 async fn authenticate_assertion(
     state: &AppState,
     repo: &mut dyn Repository,
@@ -409,10 +360,15 @@ async fn authenticate_assertion(
     assertion: &str,
     endpoint: &Url,
 ) -> Result<OAuthClient, ClientAuthError> {
-    let jws = decode_jws(assertion)?;
+    let jws = UnverifiedJws::parse(assertion).map_err(|error| match error {
+        VerifyError::CriticalHeader => {
+            ClientAuthError::InvalidAssertion("critical header parameters are not supported")
+        }
+        _ => ClientAuthError::InvalidAssertion("not a compact JWS"),
+    })?;
     // RFC 7523 §3: the subject is the client; a `client_id` in the form must agree with it.
     let subject = jws
-        .claims
+        .claims()
         .get("sub")
         .and_then(Value::as_str)
         .ok_or(ClientAuthError::InvalidAssertion("no sub claim"))?;
@@ -421,15 +377,8 @@ async fn authenticate_assertion(
     }
     let client = find_client(repo, subject).await?;
 
-    if jws.header.contains_key("crit") {
-        return Err(ClientAuthError::InvalidAssertion(
-            "critical header parameters are not supported",
-        ));
-    }
     let alg = jws
-        .header
-        .get("alg")
-        .and_then(Value::as_str)
+        .alg()
         .ok_or(ClientAuthError::InvalidAssertion("no alg header"))?;
     if client
         .token_endpoint_auth_signing_alg
@@ -444,14 +393,18 @@ async fn authenticate_assertion(
     if alg.starts_with("HS") {
         expect_method(&client, "client_secret_jwt")?;
         let secret = client_secret_of(state, &client)?;
-        if !hmac_verifies(alg, &secret, jws.signing_input.as_bytes(), &jws.signature)? {
-            return Err(ClientAuthError::InvalidAssertion("bad signature"));
-        }
+        jws.verify_with_secret(&secret)
+            .map_err(|error| match error {
+                VerifyError::UnsupportedAlgorithm(_) => {
+                    ClientAuthError::InvalidAssertion("unsupported algorithm")
+                }
+                _ => ClientAuthError::InvalidAssertion("bad signature"),
+            })?;
     } else {
         expect_method(&client, "private_key_jwt")?;
         match (&client.jwks, &client.jwks_uri) {
             (Some(jwks), _) => {
-                portcullis_keys::verify_jwt(&jwks.to_string(), assertion)
+                jws.verify_with_jwks(&jwks.to_string())
                     .map_err(|_| ClientAuthError::InvalidAssertion("bad signature"))?;
             }
             (None, Some(uri)) => {
@@ -460,13 +413,13 @@ async fn authenticate_assertion(
                     .get(uri, false)
                     .await
                     .map_err(ClientAuthError::JwksUnavailable)?;
-                if portcullis_keys::verify_jwt(&jwks, assertion).is_err() {
+                if jws.verify_with_jwks(&jwks).is_err() {
                     // Maybe a key the client just rotated in: look once more before refusing.
                     let jwks = cache
                         .get(uri, true)
                         .await
                         .map_err(ClientAuthError::JwksUnavailable)?;
-                    portcullis_keys::verify_jwt(&jwks, assertion)
+                    jws.verify_with_jwks(&jwks)
                         .map_err(|_| ClientAuthError::InvalidAssertion("bad signature"))?;
                 }
             }
@@ -484,7 +437,7 @@ async fn authenticate_assertion(
         endpoint.to_string(),
     ];
     let now = state.now();
-    let claims = check_claims(&jws.claims, &client.client_id, &audiences, now)?;
+    let claims = check_claims(jws.claims(), &client.client_id, &audiences, now)?;
     let first_use = repo
         .oauth_client_assertions()
         .record_jti(&client, &claims.jti, claims.expires_at, now)
@@ -495,27 +448,6 @@ async fn authenticate_assertion(
         return Err(ClientAuthError::ReplayedAssertion);
     }
     Ok(client)
-}
-
-/// Checks the signature of an HMAC assertion in constant time; `Ok(false)` for a bad one.
-fn hmac_verifies(
-    alg: &str,
-    key: &[u8],
-    signing_input: &[u8],
-    signature: &[u8],
-) -> Result<bool, ClientAuthError> {
-    fn verify<M: Mac + hmac::digest::KeyInit>(key: &[u8], input: &[u8], signature: &[u8]) -> bool {
-        <M as Mac>::new_from_slice(key).is_ok_and(|mut mac| {
-            mac.update(input);
-            mac.verify_slice(signature).is_ok()
-        })
-    }
-    match alg {
-        "HS256" => Ok(verify::<Hmac<Sha256>>(key, signing_input, signature)),
-        "HS384" => Ok(verify::<Hmac<Sha384>>(key, signing_input, signature)),
-        "HS512" => Ok(verify::<Hmac<Sha512>>(key, signing_input, signature)),
-        _ => Err(ClientAuthError::InvalidAssertion("unsupported algorithm")),
-    }
 }
 
 /// What the claims of a valid assertion give.
@@ -589,9 +521,10 @@ mod tests {
     }
 
     #[test]
-    fn a_truncated_escape_is_refused() {
-        assert_eq!(form_decode("abc%4"), None);
-        assert_eq!(form_decode("%zz"), None);
+    fn a_malformed_escape_is_kept_as_typed_and_bad_utf8_is_refused() {
+        assert_eq!(form_decode("abc%4").as_deref(), Some("abc%4"));
+        assert_eq!(form_decode("%zz").as_deref(), Some("%zz"));
+        assert_eq!(form_decode("%ff%fe"), None);
     }
 
     fn claims(value: Value) -> Map<String, Value> {
