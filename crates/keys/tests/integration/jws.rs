@@ -1,7 +1,7 @@
 //! Tokens signed by the keystore verify with the published JWKS alone, and nothing else does.
 
 use base64ct::{Base64UrlUnpadded, Encoding as _};
-use portcullis_keys::{JwsAlgorithm, Keystore, SignError, VerifyError, verify_jwt};
+use portcullis_keys::{JwsAlgorithm, Keystore, SignError, UnverifiedJws, VerifyError, verify_jwt};
 use serde_json::{Value, json};
 
 use crate::{fixture, fixture_keystore, load_fixture, published_jwks};
@@ -248,5 +248,68 @@ fn signing_with_an_algorithm_no_key_supports_is_refused() {
         Err(SignError::NoKeyForAlgorithm {
             alg: JwsAlgorithm::Rs256
         })
+    ));
+}
+
+/// An HS256 token over `claims()` signed with `secret`, as a client signs a `client_secret_jwt`
+/// assertion.
+fn hs256(secret: &[u8], header: &Value) -> String {
+    use hmac::{Hmac, Mac as _};
+    let input = format!(
+        "{}.{}",
+        Base64UrlUnpadded::encode_string(header.to_string().as_bytes()),
+        Base64UrlUnpadded::encode_string(claims().to_string().as_bytes())
+    );
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("any key length");
+    mac.update(input.as_bytes());
+    let signature = Base64UrlUnpadded::encode_string(&mac.finalize().into_bytes());
+    format!("{input}.{signature}")
+}
+
+#[test]
+fn an_hmac_token_verifies_with_its_secret_only() {
+    let token = hs256(b"the client secret", &json!({ "alg": "HS256" }));
+    let jws = UnverifiedJws::parse(&token).expect("well formed");
+    assert_eq!(jws.alg(), Some("HS256"));
+    assert_eq!(Value::Object(jws.claims().clone()), claims());
+    assert!(jws.verify_with_secret(b"the client secret").is_ok());
+    assert!(matches!(
+        jws.verify_with_secret(b"another secret"),
+        Err(VerifyError::BadSignature)
+    ));
+    // A symmetric token never verifies against public keys.
+    assert!(matches!(
+        jws.verify_with_jwks(&published_jwks(&fixture_keystore())),
+        Err(VerifyError::UnsupportedAlgorithm(alg)) if alg == "HS256"
+    ));
+}
+
+#[test]
+fn a_secret_cannot_verify_an_asymmetric_or_unsigned_token() {
+    let keystore = fixture_keystore();
+    let token = keystore
+        .sign_jwt(JwsAlgorithm::Es256, &claims())
+        .expect("P-256 key present");
+    let jws = UnverifiedJws::parse(&token).expect("well formed");
+    assert!(matches!(
+        jws.verify_with_secret(b"secret"),
+        Err(VerifyError::UnsupportedAlgorithm(alg)) if alg == "ES256"
+    ));
+    let unsigned = hs256(b"secret", &json!({ "alg": "none" }));
+    let jws = UnverifiedJws::parse(&unsigned).expect("well formed");
+    assert!(matches!(
+        jws.verify_with_secret(b"secret"),
+        Err(VerifyError::UnsupportedAlgorithm(alg)) if alg == "none"
+    ));
+}
+
+#[test]
+fn claims_that_are_not_an_object_are_malformed() {
+    let header = Base64UrlUnpadded::encode_string(br#"{"alg":"HS256"}"#);
+    let payload = Base64UrlUnpadded::encode_string(b"[1,2]");
+    let token = format!("{header}.{payload}.c2ln");
+    assert!(matches!(
+        UnverifiedJws::parse(&token),
+        Err(VerifyError::Malformed(_))
     ));
 }
