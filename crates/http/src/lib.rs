@@ -63,6 +63,7 @@ struct Inner {
     homeserver_secret: Option<Zeroizing<String>>,
     homeserver: Arc<dyn HomeserverConnection>,
     limiters: portcullis_services::rate_limit::Limiters,
+    activity: Arc<portcullis_services::activity::ActivityTracker>,
     jwks_cache: oauth::jwks_cache::JwksCache,
     /// Checks CAPTCHA answers on registration, when `captcha` is configured.
     captcha: Option<human::captcha::CaptchaVerifier>,
@@ -176,6 +177,7 @@ impl AppState {
                 homeserver_secret: parts.homeserver_secret,
                 homeserver: parts.homeserver,
                 limiters,
+                activity: Arc::default(),
                 jwks_cache: oauth::jwks_cache::JwksCache::default(),
                 captcha,
                 discovery_document,
@@ -228,6 +230,12 @@ impl AppState {
     #[must_use]
     pub fn policy(&self) -> &PolicyData {
         &self.inner.policy
+    }
+
+    /// The sessions' last activity, gathered in memory until the server flushes it.
+    #[must_use]
+    pub fn activity(&self) -> &Arc<portcullis_services::activity::ActivityTracker> {
+        &self.inner.activity
     }
 
     /// The per-process rate limiters.

@@ -5,15 +5,20 @@
 //! limiters, the settings it reads, the instant) and answers with domain values or its own error
 //! enum; it knows nothing of HTTP, pages or Matrix error codes, which stay with the callers.
 //!
+//! - [`activity`]: when and from where sessions were last active, gathered in memory and
+//!   written in batches.
 //! - [`sign_in`]: who a typed username names, whether the password is theirs, whether their
 //!   account may sign in.
 //! - [`devices`]: devices made known to the homeserver before their tokens exist.
 //! - [`rate_limit`]: the per-address and per-account limits of guessable inputs.
 //! - [`sessions`]: ending browser, OAuth 2.0 and compatibility sessions, and what goes with it.
+//! - [`user_agent`]: a readable name for the software behind a `User-Agent`.
 //! - [`jobs`]: the payloads of the background jobs the rules queue.
 
+pub mod activity;
 pub mod devices;
 pub mod jobs;
 pub mod rate_limit;
 pub mod sessions;
 pub mod sign_in;
+pub mod user_agent;

@@ -48,6 +48,7 @@
 //! Two embedded sets, `migrations/sqlite` and `migrations/postgres`, with the same versions and
 //! descriptions, applied by [`Database::migrate`].
 
+mod activity;
 mod compat;
 mod database;
 mod error;

@@ -6,10 +6,10 @@ use portcullis_storage::{
     ClientAssertionRepository, CompatAccessTokenRepository, CompatRefreshTokenRepository,
     CompatSessionRepository, CompatSsoLoginRepository, ConsentRepository,
     DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
-    RefreshTokenRepository, RegistrationTokenRepository, Repository, StorageError,
-    UpstreamProviderRepository, UserEmailAuthenticationRepository, UserEmailRepository,
-    UserPasswordRepository, UserRecoveryTicketRepository, UserRegistrationRepository,
-    UserRepository, UserTermsRepository,
+    RefreshTokenRepository, RegistrationTokenRepository, Repository, SessionActivityRepository,
+    StorageError, UpstreamProviderRepository, UserEmailAuthenticationRepository,
+    UserEmailRepository, UserPasswordRepository, UserRecoveryTicketRepository,
+    UserRegistrationRepository, UserRepository, UserTermsRepository,
 };
 use sqlx::{Postgres, Sqlite};
 
@@ -195,6 +195,10 @@ impl Repository for SqlRepository {
     }
 
     fn jobs(&mut self) -> &mut dyn JobRepository {
+        self
+    }
+
+    fn session_activity(&mut self) -> &mut dyn SessionActivityRepository {
         self
     }
 

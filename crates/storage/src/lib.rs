@@ -7,7 +7,8 @@
 //! [`oauth::access_token`], [`oauth::refresh_token`], [`oauth::consent`],
 //! [`oauth::client_assertion`], [`compat::session`], [`compat::access_token`],
 //! [`compat::refresh_token`], [`compat::sso_login`] (the Matrix login API's sessions, tokens
-//! and single sign-on logins), [`upstream::provider`], [`queue::job`]. The one implementation,
+//! and single sign-on logins), [`upstream::provider`], [`queue::job`], [`activity`] (when
+//! sessions were last active). The one implementation,
 //! `portcullis-storage-sql`, keeps the same relative paths.
 //!
 //! Work happens inside a [`Repository`], a unit of work that is one database transaction:
@@ -24,6 +25,7 @@
 //!   win; such methods return `None` to the losers;
 //! - ending something (a session, a token) twice keeps the first instant.
 
+pub mod activity;
 pub mod compat;
 pub mod error;
 pub mod oauth;
@@ -33,6 +35,7 @@ pub mod upstream;
 pub mod user;
 
 pub use self::{
+    activity::{SessionActivity, SessionActivityRepository, SessionRef},
     compat::{
         access_token::{ActiveCompatAccessToken, CompatAccessTokenRepository},
         refresh_token::CompatRefreshTokenRepository,

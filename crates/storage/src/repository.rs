@@ -7,9 +7,10 @@ use crate::{
     ClientAssertionRepository, CompatAccessTokenRepository, CompatRefreshTokenRepository,
     CompatSessionRepository, CompatSsoLoginRepository, ConsentRepository,
     DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
-    RefreshTokenRepository, RegistrationTokenRepository, StorageError, UpstreamProviderRepository,
-    UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
-    UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository, UserTermsRepository,
+    RefreshTokenRepository, RegistrationTokenRepository, SessionActivityRepository, StorageError,
+    UpstreamProviderRepository, UserEmailAuthenticationRepository, UserEmailRepository,
+    UserPasswordRepository, UserRecoveryTicketRepository, UserRegistrationRepository,
+    UserRepository, UserTermsRepository,
 };
 
 /// One database transaction, through which every repository is reached.
@@ -86,6 +87,9 @@ pub trait Repository: Send {
 
     /// The background job queue.
     fn jobs(&mut self) -> &mut dyn JobRepository;
+
+    /// Last activity of sessions of every kind.
+    fn session_activity(&mut self) -> &mut dyn SessionActivityRepository;
 
     /// Makes every change of this unit of work visible, atomically.
     async fn commit(self: Box<Self>) -> Result<(), StorageError>;

@@ -364,6 +364,8 @@ fn sample_sessions() -> Vec<SessionView> {
         device_url: device.map(|device| format!("/auth/account/devices/{device}")),
         created_at: at("2026-11-23 12:00 UTC"),
         last_active_at: current.then(|| at("2026-11-23 12:05 UTC")),
+        last_active_ip: current.then(|| "192.0.2.1".to_owned()),
+        client: current.then(|| "Firefox on Linux".to_owned()),
         user_agent: current.then(|| "Mozilla/5.0 (X11; Linux x86_64)".to_owned()),
         current,
         end_url: format!("/auth/account/sessions/{id}/end"),

@@ -1,13 +1,19 @@
 //! `mas-cli server`: migrate, sync the configuration, serve, and run the worker.
 
-use std::{path::PathBuf, process::ExitCode, sync::Arc, time::Instant};
+use std::{
+    path::PathBuf,
+    process::ExitCode,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use anyhow::Context as _;
 use clap::Args;
 use portcullis_config::sections::matrix::HomeserverKind;
 use portcullis_listener::ServeOptions;
 use portcullis_model::SystemClock;
-use portcullis_services::rate_limit::Limiters;
+use portcullis_services::activity::ActivityTracker;
+use portcullis_storage_sql::Database;
 use tokio_util::sync::CancellationToken;
 
 use crate::app;
@@ -108,7 +114,7 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
         tokio::spawn(worker.run(shutdown.clone()))
     });
 
-    spawn_limiter_pruning(state.limiters().clone(), shutdown.clone());
+    let housekeeping = spawn_housekeeping(&state, database.clone(), shutdown.clone());
 
     for listener in bound.iter() {
         for address in listener.local_addrs() {
@@ -127,26 +133,51 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
         // The worker stops after its current job; wait for it so nothing is cut halfway.
         let _ = worker.await;
     }
+    // The last activity seen is written before the database closes.
+    let _ = housekeeping.await;
     database.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 
-/// Every minute, the rate limiters forget the addresses and accounts whose buckets are full
-/// again, so that their memory stays bounded by recent attempts.
-fn spawn_limiter_pruning(limiters: Limiters, shutdown: CancellationToken) {
+/// How often the sessions' last activity is written.
+const ACTIVITY_FLUSH: Duration = Duration::from_secs(10);
+/// How often the rate limiters forget the keys whose buckets are full again.
+const LIMITER_PRUNING: Duration = Duration::from_secs(60);
+
+/// The in-memory state's upkeep: the sessions' last activity is written every few seconds
+/// (and once more at shutdown), and the rate limiters forget the addresses and accounts whose
+/// buckets are full again, so that their memory stays bounded by recent attempts.
+fn spawn_housekeeping(
+    state: &portcullis_http::AppState,
+    database: Database,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let activity = state.activity().clone();
+    let limiters = state.limiters().clone();
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        let mut flush = tokio::time::interval(ACTIVITY_FLUSH);
+        let mut prune = tokio::time::interval(LIMITER_PRUNING);
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => break,
-                _ = every.tick() => {
+                _ = flush.tick() => flush_activity(&activity, &database).await,
+                _ = prune.tick() => {
                     let keys = limiters.prune();
                     tracing::debug!(keys, "rate limiters pruned");
                 }
             }
         }
-    });
+        flush_activity(&activity, &database).await;
+    })
+}
+
+async fn flush_activity(activity: &ActivityTracker, database: &Database) {
+    match activity.flush(database).await {
+        Ok(0) => {}
+        Ok(sessions) => tracing::debug!(sessions, "session activity recorded"),
+        Err(error) => tracing::warn!(%error, "cannot record session activity; retrying later"),
+    }
 }
 
 /// Settings we parse but cannot honour yet must stop the server, not be silently ignored.

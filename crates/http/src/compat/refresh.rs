@@ -7,12 +7,15 @@
 //! told apart (`M_USER_LOCKED`) and spends nothing, so the client can carry on once it is
 //! unlocked.
 
+use std::net::IpAddr;
+
 use axum::{
     body::Bytes,
     extract::State,
     response::{IntoResponse, Response},
 };
 use portcullis_oauth::token::{TokenKind, TokenType};
+use portcullis_storage::SessionRef;
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -20,7 +23,7 @@ use super::{
     request::parse_json,
     session::{issue_tokens, millis},
 };
-use crate::AppState;
+use crate::{AppState, client_ip::ClientIp};
 
 #[derive(Deserialize)]
 struct RefreshRequest {
@@ -34,14 +37,18 @@ struct RefreshResponse {
     expires_in_ms: u64,
 }
 
-pub async fn post(State(state): State<AppState>, body: Bytes) -> Response {
-    match refresh(&state, &body).await {
+pub async fn post(State(state): State<AppState>, ClientIp(ip): ClientIp, body: Bytes) -> Response {
+    match refresh(&state, ip, &body).await {
         Ok(response) => json_ok(&response),
         Err(error) => error.into_response(),
     }
 }
 
-async fn refresh(state: &AppState, body: &[u8]) -> Result<RefreshResponse, MatrixError> {
+async fn refresh(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    body: &[u8],
+) -> Result<RefreshResponse, MatrixError> {
     let request: RefreshRequest = parse_json(body)?;
     let unknown = || MatrixError::unknown_token("Invalid refresh token");
     let is_compat = TokenKind::detect(&request.refresh_token)
@@ -90,6 +97,9 @@ async fn refresh(state: &AppState, body: &[u8]) -> Result<RefreshResponse, Matri
         .await?;
     let tokens = issue_tokens(state, &mut *repo, &session, true, now).await?;
     repo.commit().await?;
+    state
+        .activity()
+        .record(SessionRef::Compat(session.id), now, ip);
 
     tracing::debug!(compat_session.id = %session.id, "compatibility tokens refreshed");
     Ok(RefreshResponse {

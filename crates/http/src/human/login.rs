@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use portcullis_services::sign_in::{Authenticated, Identifier, SignInError, localpart_of};
-use portcullis_storage::StorageError;
+use portcullis_storage::{SessionRef, StorageError};
 use portcullis_templates::pages::LoginPage;
 use serde::Deserialize;
 use zeroize::Zeroizing;
@@ -157,6 +157,9 @@ pub async fn post(
         Err(error) => return state.internal_error_page(&error),
     };
 
+    state
+        .activity()
+        .record(SessionRef::Browser(browser_session.id), now, ip);
     tracing::info!(user.id = %user.id, user.username = %user.username, "signed in with a password");
     let jar = session::remember(&state, jar, &browser_session);
     let mut destination = query.action().map_or_else(

@@ -24,7 +24,7 @@ use portcullis_oauth::{
     scope::{Scope, normalize_for_introspection},
     token::{TokenKind, TokenType},
 };
-use portcullis_storage::StorageError;
+use portcullis_storage::{SessionRef, StorageError};
 use portcullis_storage_sql::Database;
 use subtle::ConstantTimeEq as _;
 use ulid::Ulid;
@@ -154,6 +154,10 @@ async fn access_token(
     if active.access_token.first_used_at.is_none() {
         record_first_use(state.database().clone(), active.access_token.id, now);
     }
+    // The homeserver asks, not the client: its address is not the client's.
+    state
+        .activity()
+        .record(SessionRef::OAuth(active.session.id), now, None);
 
     let token = &active.access_token;
     let mut answer = session_answer(

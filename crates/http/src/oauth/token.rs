@@ -9,6 +9,8 @@ mod client_credentials;
 mod device_code;
 mod refresh_token;
 
+use std::net::IpAddr;
+
 use axum::{
     Router,
     extract::State,
@@ -35,7 +37,7 @@ use super::{
     id_token,
     reply::{self, Internal, OAuthForm},
 };
-use crate::AppState;
+use crate::{AppState, client_ip::ClientIp};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/oauth2/token", post(post_token))
@@ -43,10 +45,11 @@ pub fn router() -> Router<AppState> {
 
 async fn post_token(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     OAuthForm(params): OAuthForm<TokenParams>,
 ) -> Response {
-    match token(&state, &headers, &params).await {
+    match token(&state, ip, &headers, &params).await {
         Ok(response) => reply::no_store_json(StatusCode::OK, &response),
         Err(error) => error.into_response(),
     }
@@ -54,6 +57,7 @@ async fn post_token(
 
 async fn token(
     state: &AppState,
+    ip: Option<IpAddr>,
     headers: &HeaderMap,
     params: &TokenParams,
 ) -> Result<AccessTokenResponse, TokenError> {
@@ -94,7 +98,7 @@ async fn token(
         TokenRequest::RefreshToken {
             refresh_token,
             scope,
-        } => refresh_token::refresh(state, &client, &refresh_token, scope.as_ref()).await,
+        } => refresh_token::refresh(state, &client, &refresh_token, scope.as_ref(), ip).await,
         TokenRequest::ClientCredentials { scope } => {
             let user_agent = headers
                 .get(header::USER_AGENT)

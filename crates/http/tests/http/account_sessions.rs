@@ -242,3 +242,100 @@ async fn nobody_sees_or_ends_the_sessions_of_someone_else() {
     assert_eq!(bob_browser.get("/account/").await.status, StatusCode::OK);
     assert!(run_jobs(&app).await.is_empty(), "no device deletion queued");
 }
+
+#[tokio::test]
+async fn last_activity_is_written_in_batches_and_shown_with_its_address_and_client() {
+    use std::{net::SocketAddr, sync::Arc};
+
+    use axum::http::header;
+    use chrono::TimeDelta;
+    use portcullis_listener::{ConnectionInfo, LocalAddr};
+
+    let app = app().await;
+    let (mut browser, alice) = signed_in(&app, "alice").await;
+    // A client logs in from 203.0.113.5...
+    let mut request = compat::post_json(
+        compat::LOGIN,
+        &compat::password_body("alice", &json!({"device_id": "PIXELPHONE"})),
+    );
+    request.headers_mut().insert(
+        header::USER_AGENT,
+        "Element X/25.01.0 (Google Pixel 8; Android 14)"
+            .parse()
+            .unwrap(),
+    );
+    request.extensions_mut().insert(ConnectionInfo {
+        listener: Arc::from("web"),
+        local: LocalAddr::Tcp(SocketAddr::from(([127, 0, 0, 1], 8080))),
+        transport_peer: Some(SocketAddr::from(([203, 0, 113, 5], 40_000))),
+        proxied: None,
+        tls: None,
+    });
+    let response = app.send(request).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = crate::common::body_json(response).await;
+    let token = body["access_token"].as_str().expect("a token").to_owned();
+
+    // ...and the homeserver introspects its token many times, five minutes later.
+    app.clock.advance(TimeDelta::minutes(5));
+    let used_at = app.state.now();
+    for _ in 0..20 {
+        let answer = compat::introspect(&app, &token, None, true).await;
+        assert_eq!(answer["active"], true);
+    }
+    let stored = |app: &TestApp| {
+        let database = app.database.clone();
+        let alice = alice.clone();
+        async move {
+            let mut repo = database.transaction().await.expect("tx");
+            let sessions = repo
+                .compat_sessions()
+                .list_active_for_user(&alice)
+                .await
+                .expect("sessions");
+            repo.rollback().await.expect("rollback");
+            sessions
+                .into_iter()
+                .find(|session| session.device_id == "PIXELPHONE")
+                .expect("the session")
+        }
+    };
+    let before = stored(&app).await;
+    assert_eq!(
+        before.last_active_at, None,
+        "introspection writes nothing on the request path"
+    );
+
+    app.state
+        .activity()
+        .flush(&app.database)
+        .await
+        .expect("flushed");
+    let after = stored(&app).await;
+    // Storage keeps microseconds.
+    assert_eq!(
+        after.last_active_at.map(|at| at.timestamp_micros()),
+        Some(used_at.timestamp_micros())
+    );
+    assert_eq!(
+        after.last_active_ip,
+        Some("203.0.113.5".parse().unwrap()),
+        "the homeserver's introspections keep the address the client logged in from"
+    );
+
+    let page = browser.get("/account/sessions").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let item = page
+        .body
+        .split("<li class=\"session")
+        .find(|item| item.contains("PIXELPHONE"))
+        .expect("the session is listed");
+    assert!(item.contains("203.0.113.5"), "{item}");
+    assert!(item.contains(">Element X"), "a readable client: {item}");
+    assert!(
+        item.contains("title=\"Element X/25.01.0 (Google Pixel 8; Android 14)\""),
+        "{item}"
+    );
+    assert!(item.contains("2026-11-23 12:05 UTC"), "{item}");
+    assert!(!item.contains("Unknown"), "{item}");
+}

@@ -26,6 +26,7 @@ mod oauth_session;
 mod queue_job;
 mod refresh_token;
 mod registration_token;
+mod session_activity;
 mod transaction;
 mod types;
 mod upstream_provider;

@@ -74,6 +74,12 @@ pub struct SessionView {
     pub device_url: Option<String>,
     pub created_at: Timestamp,
     pub last_active_at: Option<Timestamp>,
+    /// The client's address when it was last active, if known.
+    pub last_active_ip: Option<String>,
+    /// The software, readable: `Firefox on Linux`, `Element X`; the raw user agent when
+    /// nothing readable is in it.
+    pub client: Option<String>,
+    /// The raw `User-Agent`, shown on hover.
     pub user_agent: Option<String>,
     /// The browser session this page is shown in.
     pub current: bool,

@@ -6,6 +6,7 @@
 //! then are the session, its tokens and any password hash upgrade written in one transaction.
 
 use portcullis_services::sign_in::{Authenticated, Identifier, SignInError, localpart_of};
+use portcullis_storage::SessionRef;
 use zeroize::Zeroizing;
 
 use super::{Login, LoginResponse};
@@ -90,6 +91,9 @@ pub(super) async fn login(
     };
     let (session, tokens) = start_session(state, &mut *repo, &new_login, now).await?;
     repo.commit().await?;
+    state
+        .activity()
+        .record(SessionRef::Compat(session.id), now, login.ip.0);
 
     tracing::info!(user.id = %user.id, user.username = %user.username, compat_session.id = %session.id, device.id = %session.device_id, "signed in with a password through the Matrix login API");
     Ok(LoginResponse::new(state, &user, &session, tokens))

@@ -9,7 +9,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use portcullis_model::{BrowserSession, CompatSsoLoginState, User};
 use portcullis_services::sessions;
-use portcullis_storage::{Repository, StorageError};
+use portcullis_storage::{Repository, SessionRef, StorageError};
 use ulid::Ulid;
 
 use super::{Login, LoginResponse, check_active};
@@ -87,6 +87,9 @@ pub(super) async fn login(
         return Err(invalid_token());
     }
     repo.commit().await?;
+    state
+        .activity()
+        .record(SessionRef::Compat(session.id), now, login.ip.0);
 
     tracing::info!(user.id = %user.id, compat_session.id = %session.id, device.id = %session.device_id, sso_login.id = %id, "signed in with a login token through the Matrix login API");
     Ok(LoginResponse::new(state, &user, &session, tokens))

@@ -44,10 +44,11 @@ pub struct ResetQuery {
 pub async fn get(
     State(state): State<AppState>,
     jar: CookieJar,
+    ClientIp(ip): ClientIp,
     Query(query): Query<ResetQuery>,
 ) -> Response {
     let action = PostAuthAction::manage_account(Some(ACTION), None);
-    let (jar, signed_in) = match require_user(&state, jar, action).await {
+    let (jar, signed_in) = match require_user(&state, jar, ip, action).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -63,7 +64,7 @@ pub async fn post(
     Form(form): Form<ResetForm>,
 ) -> Response {
     let action = PostAuthAction::manage_account(Some(ACTION), None);
-    let (jar, signed_in) = match require_user(&state, jar, action).await {
+    let (jar, signed_in) = match require_user(&state, jar, ip, action).await {
         Ok(found) => found,
         Err(response) => return response,
     };

@@ -48,9 +48,13 @@ fn unavailable(state: &AppState) -> Option<Response> {
 }
 
 /// `GET /account/deactivate`.
-pub async fn get(State(state): State<AppState>, jar: CookieJar) -> Response {
+pub async fn get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+) -> Response {
     let (jar, signed_in) =
-        match require_user(&state, jar, PostAuthAction::manage_account(None, None)).await {
+        match require_user(&state, jar, ip, PostAuthAction::manage_account(None, None)).await {
             Ok(found) => found,
             Err(response) => return response,
         };
@@ -68,7 +72,7 @@ pub async fn post(
     Form(form): Form<DeactivateForm>,
 ) -> Response {
     let (jar, signed_in) =
-        match require_user(&state, jar, PostAuthAction::manage_account(None, None)).await {
+        match require_user(&state, jar, ip, PostAuthAction::manage_account(None, None)).await {
             Ok(found) => found,
             Err(response) => return response,
         };

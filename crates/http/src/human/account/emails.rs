@@ -10,6 +10,8 @@
 //!
 //! When the switch is off, every one of them answers 403 and the profile shows no form.
 
+use std::net::IpAddr;
+
 use axum::{
     Form,
     extract::{Path, State},
@@ -85,8 +87,12 @@ fn unavailable(state: &AppState) -> Option<Response> {
 }
 
 /// The signed-in user, or the response to send instead.
-async fn user(state: &AppState, jar: CookieJar) -> Result<(CookieJar, SignedIn), Response> {
-    require_user(state, jar, PostAuthAction::manage_account(None, None)).await
+async fn user(
+    state: &AppState,
+    jar: CookieJar,
+    ip: Option<IpAddr>,
+) -> Result<(CookieJar, SignedIn), Response> {
+    require_user(state, jar, ip, PostAuthAction::manage_account(None, None)).await
 }
 
 /// What every form of these pages checks first: a signed-in user, the form's CSRF token, and
@@ -94,9 +100,10 @@ async fn user(state: &AppState, jar: CookieJar) -> Result<(CookieJar, SignedIn),
 async fn posted(
     state: &AppState,
     jar: CookieJar,
+    ip: Option<IpAddr>,
     csrf: &str,
 ) -> Result<(CookieJar, SignedIn), Response> {
-    let (jar, signed_in) = user(state, jar).await?;
+    let (jar, signed_in) = user(state, jar, ip).await?;
     if let Some(response) = csrf_refusal(state, &jar, csrf) {
         return Err(response);
     }
@@ -140,7 +147,7 @@ pub async fn add(
     ClientIp(ip): ClientIp,
     Form(form): Form<AddForm>,
 ) -> Response {
-    let (jar, signed_in) = match posted(&state, jar, &form.csrf).await {
+    let (jar, signed_in) = match posted(&state, jar, ip, &form.csrf).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -274,9 +281,10 @@ fn verify_page(
 pub async fn verify_get(
     State(state): State<AppState>,
     jar: CookieJar,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> Response {
-    let (jar, signed_in) = match user(&state, jar).await {
+    let (jar, signed_in) = match user(&state, jar, ip).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -300,10 +308,11 @@ enum Outcome {
 pub async fn verify_post(
     State(state): State<AppState>,
     jar: CookieJar,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let (jar, signed_in) = match posted(&state, jar, &form.csrf).await {
+    let (jar, signed_in) = match posted(&state, jar, ip, &form.csrf).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -382,7 +391,7 @@ pub async fn resend(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let (jar, signed_in) = match posted(&state, jar, &form.csrf).await {
+    let (jar, signed_in) = match posted(&state, jar, ip, &form.csrf).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -436,7 +445,7 @@ pub async fn remove(
     Path(id): Path<String>,
     Form(form): Form<RemoveForm>,
 ) -> Response {
-    let (jar, signed_in) = match posted(&state, jar, &form.csrf).await {
+    let (jar, signed_in) = match posted(&state, jar, ip, &form.csrf).await {
         Ok(found) => found,
         Err(response) => return response,
     };

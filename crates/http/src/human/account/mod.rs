@@ -33,7 +33,7 @@ use axum::{
 };
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use portcullis_services::sign_in::SignInError;
-use portcullis_storage::StorageError;
+use portcullis_storage::{SessionRef, StorageError};
 use portcullis_templates::pages::{
     AccountDeactivatedPage, AccountLockedPage, AccountNav, AccountSection, Timestamp,
 };
@@ -290,6 +290,7 @@ pub(crate) async fn needs_password(
 pub(crate) async fn require_user(
     state: &AppState,
     jar: CookieJar,
+    ip: Option<IpAddr>,
     action: PostAuthAction,
 ) -> Result<(CookieJar, SignedIn), Response> {
     let lookup = async {
@@ -300,7 +301,12 @@ pub(crate) async fn require_user(
     }
     .await;
     match lookup {
-        Ok(Lookup::SignedIn(signed_in)) => Ok((jar, signed_in)),
+        Ok(Lookup::SignedIn(signed_in)) => {
+            state
+                .activity()
+                .record(SessionRef::Browser(signed_in.session.id), state.now(), ip);
+            Ok((jar, signed_in))
+        }
         Ok(Lookup::Nobody) => {
             let url = login_url(state.urls(), Some(action), None);
             Err(Redirect::to(url.as_str()).into_response())

@@ -58,10 +58,11 @@ fn unavailable(state: &AppState) -> Option<Response> {
 pub async fn get(
     State(state): State<AppState>,
     jar: CookieJar,
+    ClientIp(ip): ClientIp,
     Query(query): Query<PasswordQuery>,
 ) -> Response {
     let (jar, signed_in) =
-        match require_user(&state, jar, PostAuthAction::manage_account(None, None)).await {
+        match require_user(&state, jar, ip, PostAuthAction::manage_account(None, None)).await {
             Ok(found) => found,
             Err(response) => return response,
         };
@@ -89,7 +90,7 @@ pub async fn post(
     Form(form_data): Form<PasswordForm>,
 ) -> Response {
     let (jar, signed_in) =
-        match require_user(&state, jar, PostAuthAction::manage_account(None, None)).await {
+        match require_user(&state, jar, ip, PostAuthAction::manage_account(None, None)).await {
             Ok(found) => found,
             Err(response) => return response,
         };

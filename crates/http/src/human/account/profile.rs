@@ -24,6 +24,7 @@ use super::{
 };
 use crate::{
     AppState,
+    client_ip::ClientIp,
     cookies::CookieJar,
     human::{post_auth::PostAuthAction, register::MAX_DISPLAY_NAME_CHARS},
     pages::tr,
@@ -50,11 +51,12 @@ pub struct DisplayNameForm {
 pub async fn get(
     State(state): State<AppState>,
     jar: CookieJar,
+    ClientIp(ip): ClientIp,
     Query(query): Query<AccountQuery>,
 ) -> Response {
     let action =
         PostAuthAction::manage_account(query.action.as_deref(), query.device_id.as_deref());
-    let (jar, signed_in) = match require_user(&state, jar, action).await {
+    let (jar, signed_in) = match require_user(&state, jar, ip, action).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -99,10 +101,11 @@ pub async fn get(
 pub async fn post(
     State(state): State<AppState>,
     jar: CookieJar,
+    ClientIp(ip): ClientIp,
     Form(form): Form<DisplayNameForm>,
 ) -> Response {
     let (jar, signed_in) =
-        match require_user(&state, jar, PostAuthAction::manage_account(None, None)).await {
+        match require_user(&state, jar, ip, PostAuthAction::manage_account(None, None)).await {
             Ok(found) => found,
             Err(response) => return response,
         };

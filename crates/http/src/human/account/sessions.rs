@@ -13,8 +13,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use portcullis_model::{BrowserSession, CompatSession, OAuthSession};
-use portcullis_oauth::scope::Scope;
-use portcullis_services::sessions;
+use portcullis_services::{sessions, user_agent::ClientSoftware};
 use portcullis_storage::{BoxRepository, StorageError};
 use portcullis_templates::pages::{
     AccountDevicePage, AccountSection, AccountSessionsPage, SessionKind, SessionView,
@@ -23,7 +22,10 @@ use serde::Deserialize;
 use ulid::Ulid;
 
 use super::{csrf_refusal, csrf_token, nav, require_user, timestamp, with_done};
-use crate::{AppState, cookies::CookieJar, human::post_auth::PostAuthAction, pages::tr, session};
+use crate::{
+    AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction, pages::tr,
+    session,
+};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SessionsQuery {
@@ -87,12 +89,18 @@ async fn load(
 }
 
 /// The Matrix device an OAuth 2.0 session is bound to by its scope, if any.
-fn oauth_device(session: &OAuthSession) -> Option<String> {
-    session
-        .scope
-        .parse::<Scope>()
-        .ok()
-        .and_then(|scope| scope.device_id().map(str::to_owned))
+/// The software behind `user_agent`, in words: `Firefox on Linux`.
+fn client_text(user_agent: Option<&str>) -> Option<String> {
+    let user_agent = user_agent?;
+    Some(
+        match portcullis_services::user_agent::describe(user_agent) {
+            Some(ClientSoftware { name, os: Some(os) }) => {
+                tr("session.client_on_os", &[("client", &name), ("os", &os)])
+            }
+            Some(ClientSoftware { name, os: None }) => name,
+            None => user_agent.to_owned(),
+        },
+    )
 }
 
 fn browser_view(state: &AppState, session: &BrowserSession, current: Ulid) -> SessionView {
@@ -104,6 +112,8 @@ fn browser_view(state: &AppState, session: &BrowserSession, current: Ulid) -> Se
         device_url: None,
         created_at: timestamp(session.created_at),
         last_active_at: session.last_active_at.map(timestamp),
+        last_active_ip: session.last_active_ip.map(|ip| ip.to_string()),
+        client: client_text(session.user_agent.as_deref()),
         user_agent: session.user_agent.clone(),
         current: session.id == current,
         end_url: state.urls().account_end_session(session.id).to_string(),
@@ -111,7 +121,7 @@ fn browser_view(state: &AppState, session: &BrowserSession, current: Ulid) -> Se
 }
 
 fn oauth_view(state: &AppState, session: &OAuthSession, client_name: &str) -> SessionView {
-    let device_id = oauth_device(session);
+    let device_id = sessions::oauth_device(session);
     SessionView {
         id: session.id.to_string(),
         kind: SessionKind::OAuth,
@@ -125,6 +135,8 @@ fn oauth_view(state: &AppState, session: &OAuthSession, client_name: &str) -> Se
         device_id,
         created_at: timestamp(session.created_at),
         last_active_at: session.last_active_at.map(timestamp),
+        last_active_ip: session.last_active_ip.map(|ip| ip.to_string()),
+        client: client_text(session.user_agent.as_deref()),
         user_agent: session.user_agent.clone(),
         current: false,
         end_url: state.urls().account_end_session(session.id).to_string(),
@@ -143,6 +155,8 @@ fn compat_view(state: &AppState, session: &CompatSession) -> SessionView {
         device_url: Some(state.urls().account_device(&session.device_id).to_string()),
         created_at: timestamp(session.created_at),
         last_active_at: session.last_active_at.map(timestamp),
+        last_active_ip: session.last_active_ip.map(|ip| ip.to_string()),
+        client: client_text(session.user_agent.as_deref()),
         user_agent: session.user_agent.clone(),
         current: false,
         end_url: state.urls().account_end_session(session.id).to_string(),
@@ -163,10 +177,11 @@ async fn read_sessions(
 pub async fn list(
     State(state): State<AppState>,
     jar: CookieJar,
+    ClientIp(ip): ClientIp,
     Query(query): Query<SessionsQuery>,
 ) -> Response {
     let action = PostAuthAction::manage_account(Some("org.matrix.sessions_list"), None);
-    let (jar, signed_in) = match require_user(&state, jar, action).await {
+    let (jar, signed_in) = match require_user(&state, jar, ip, action).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -208,6 +223,7 @@ pub async fn list(
 pub async fn device(
     State(state): State<AppState>,
     jar: CookieJar,
+    ClientIp(ip): ClientIp,
     Path(device_id): Path<String>,
     Query(query): Query<DeviceQuery>,
 ) -> Response {
@@ -220,7 +236,7 @@ pub async fn device(
         }),
         Some(&device_id),
     );
-    let (jar, signed_in) = match require_user(&state, jar, action).await {
+    let (jar, signed_in) = match require_user(&state, jar, ip, action).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -231,7 +247,9 @@ pub async fn device(
     let mut views: Vec<SessionView> = sessions
         .oauth
         .iter()
-        .filter(|(session, _)| oauth_device(session).as_deref() == Some(device_id.as_str()))
+        .filter(|(session, _)| {
+            sessions::oauth_device(session).as_deref() == Some(device_id.as_str())
+        })
         .map(|(session, name)| oauth_view(&state, session, name))
         .collect();
     views.extend(
@@ -259,11 +277,12 @@ pub async fn device(
 pub async fn end(
     State(state): State<AppState>,
     jar: CookieJar,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     Form(form): Form<EndForm>,
 ) -> Response {
     let action = PostAuthAction::manage_account(Some("org.matrix.sessions_list"), None);
-    let (jar, signed_in) = match require_user(&state, jar, action).await {
+    let (jar, signed_in) = match require_user(&state, jar, ip, action).await {
         Ok(found) => found,
         Err(response) => return response,
     };

@@ -7,6 +7,7 @@
 
 use portcullis_model::{CompatSession, User};
 use portcullis_oauth::requests::{IntrospectionResponse, TokenTypeHint};
+use portcullis_storage::SessionRef;
 
 use super::IntrospectionError;
 use crate::{AppState, compat::session::session_scope};
@@ -34,6 +35,9 @@ pub(super) async fn access_token(
     let Some(mut answer) = session_answer(&active.session, &active.user, with_device_id) else {
         return Ok(None);
     };
+    state
+        .activity()
+        .record(SessionRef::Compat(active.session.id), now, None);
     let token = &active.access_token;
     answer.token_type = Some(TokenTypeHint::AccessToken);
     answer.exp = token.expires_at;

@@ -7,9 +7,12 @@
 //! refresh (the connection dropped), which shows as a successor that is still valid and whose
 //! access token was never used. That successor pair is then revoked and a new one issued.
 
+use std::net::IpAddr;
+
 use portcullis_model::{OAuthClient, RefreshToken, RefreshTokenState};
 use portcullis_oauth::{requests::AccessTokenResponse, scope::Scope};
 use portcullis_services::sessions;
+use portcullis_storage::SessionRef;
 use portcullis_storage::{Repository, StorageError};
 use ulid::Ulid;
 
@@ -23,6 +26,7 @@ pub(super) async fn refresh(
     client: &OAuthClient,
     token: &str,
     scope: Option<&Scope>,
+    ip: Option<IpAddr>,
 ) -> Result<AccessTokenResponse, TokenError> {
     let now = state.now();
     let mut repo = state.database().transaction().await?;
@@ -88,6 +92,9 @@ pub(super) async fn refresh(
             repo.oauth_access_tokens().revoke(previous, now).await?;
         }
         repo.commit().await?;
+        state
+            .activity()
+            .record(SessionRef::OAuth(session.id), now, ip);
         return Ok(issued.response(&granted, None));
     }
 
