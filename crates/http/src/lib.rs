@@ -19,6 +19,7 @@ pub mod health;
 pub mod human;
 pub mod oauth;
 pub mod pages;
+pub mod requester;
 pub mod session;
 pub mod site_config;
 pub mod url_builder;

@@ -12,7 +12,7 @@ mod token;
 use axum::{
     body::Bytes,
     extract::State,
-    http::{HeaderMap, header},
+    http::HeaderMap,
     response::{IntoResponse, Response},
 };
 use portcullis_model::{CompatSession, User};
@@ -187,9 +187,7 @@ async fn login(
         .map_err(|_| {
             MatrixError::invalid_param("`device_id` has characters a device ID cannot have")
         })?;
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|value| value.to_str().ok());
+    let user_agent = crate::requester::user_agent(&headers);
     let login = Login {
         ip,
         user_agent,

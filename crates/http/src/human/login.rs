@@ -132,9 +132,7 @@ pub async fn post(
         Err(SignInError::Hashing(error)) => return state.internal_error_page(&error),
     };
 
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|value| value.to_str().ok());
+    let user_agent = crate::requester::user_agent(&headers);
     let result = async {
         let mut repository = state.database().transaction().await?;
         if let Some(upgrade) = &upgrade {

@@ -15,7 +15,7 @@
 use axum::{
     Form,
     extract::{Query, State},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
 use chrono::TimeDelta;
@@ -342,9 +342,7 @@ pub async fn complete_post(
         Err(PasswordError::Busy) => return super::account::busy(&state),
         Err(error) => return state.internal_error_page(&error),
     };
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|value| value.to_str().ok());
+    let user_agent = crate::requester::user_agent(&headers);
     let now = state.now();
     let done = async {
         let mut repository = state.database().transaction().await?;

@@ -350,9 +350,7 @@ pub async fn password_post(
         };
     }
 
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|value| value.to_str().ok());
+    let user_agent = crate::requester::user_agent(&headers);
     let created = match create(&state, &checked, hashed, user_agent).await {
         Ok(Ok(created)) => created,
         Ok(Err(refusal)) => return refused(&state, jar, &query, kept, refusal),
@@ -805,9 +803,7 @@ pub async fn verify_post(
             None,
         );
     }
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|value| value.to_str().ok());
+    let user_agent = crate::requester::user_agent(&headers);
     match finish(&state, &registration, &form_data.code, user_agent).await {
         Ok(Finished::Created(user, browser_session)) => {
             tracing::info!(user.id = %user.id, user.username = %user.username, "registered with a password and a verified email");

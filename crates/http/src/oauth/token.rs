@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use axum::{
     Router,
     extract::State,
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::post,
 };
@@ -100,9 +100,7 @@ async fn token(
             scope,
         } => refresh_token::refresh(state, &client, &refresh_token, scope.as_ref(), ip).await,
         TokenRequest::ClientCredentials { scope } => {
-            let user_agent = headers
-                .get(header::USER_AGENT)
-                .and_then(|value| value.to_str().ok());
+            let user_agent = crate::requester::user_agent(&headers);
             client_credentials::grant(state, &client, &scope, user_agent).await
         }
         TokenRequest::DeviceCode { device_code } => {

@@ -7,7 +7,7 @@
 use axum::{
     Form,
     extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
 use portcullis_model::{AuthorizationGrant, AuthorizationGrantStage, OAuthClient};
@@ -243,10 +243,7 @@ async fn step(
             Ok(Step::Done(callback.error(state, error)))
         }
         Decision::Allow => {
-            let user_agent = headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            let user_agent = crate::requester::user_agent(&headers).map(str::to_owned);
             fulfill(
                 state, repository, grant, &client, &signed_in, &callback, user_agent,
             )

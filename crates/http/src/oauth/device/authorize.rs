@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use axum::{
     Router,
     extract::State,
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::post,
 };
@@ -112,10 +112,7 @@ async fn authorize(
         scope: request.scope.to_string(),
         expires_at: now + GRANT_LIFETIME,
         ip,
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned),
+        user_agent: crate::requester::user_agent(&headers).map(str::to_owned),
     };
     let started = start_grant(state, &new_grant, now).await?;
     tracing::info!(
