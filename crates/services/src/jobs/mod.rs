@@ -2,6 +2,29 @@
 //! function that queues it inside the caller's unit of work, so the job exists if and only if
 //! the change that needs it is committed. The `portcullis-jobs` crate runs them.
 
+/// Gives a payload type its job kind (`KIND`) and the `schedule` function that queues it.
+macro_rules! job_kind {
+    ($payload:ty, $kind:literal) => {
+        /// The job kind.
+        pub const KIND: &str = $kind;
+
+        impl $payload {
+            /// Queues the job in `repo`'s transaction, to run at once.
+            ///
+            /// # Errors
+            /// When storage fails.
+            pub async fn schedule(
+                &self,
+                repo: &mut dyn portcullis_storage::Repository,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<portcullis_model::Job, portcullis_storage::StorageError> {
+                super::schedule(repo, KIND, self, now).await
+            }
+        }
+    };
+}
+use job_kind;
+
 pub mod deactivate_user;
 pub mod delete_device;
 pub mod provision_user;

@@ -2,14 +2,8 @@
 //!
 //! The payload and how it is queued; the `portcullis-jobs` crate runs it.
 
-use chrono::{DateTime, Utc};
-use portcullis_model::Job;
-use portcullis_storage::{Repository, StorageError};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
-
-/// The job kind.
-pub const KIND: &str = "provision-user";
 
 /// The payload of a `provision-user` job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,16 +31,6 @@ impl ProvisionUser {
         self.set_display_name = display_name;
         self
     }
-
-    /// Queues the job in `repo`'s transaction, to run at once.
-    ///
-    /// # Errors
-    /// When storage fails.
-    pub async fn schedule(
-        &self,
-        repo: &mut dyn Repository,
-        now: DateTime<Utc>,
-    ) -> Result<Job, StorageError> {
-        super::schedule(repo, KIND, self, now).await
-    }
 }
+
+super::job_kind!(ProvisionUser, "provision-user");
