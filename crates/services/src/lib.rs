@@ -5,6 +5,8 @@
 //! limiters, the settings it reads, the instant) and answers with domain values or its own error
 //! enum; it knows nothing of HTTP, pages or Matrix error codes, which stay with the callers.
 //!
+//! - [`account`]: creating, locking, unlocking, deactivating and reactivating users; their
+//!   password, addresses and display name.
 //! - [`activity`]: when and from where sessions were last active, gathered in memory and
 //!   written in batches.
 //! - [`sign_in`]: who a typed username names, whether the password is theirs, whether their
@@ -15,6 +17,7 @@
 //! - [`user_agent`]: a readable name for the software behind a `User-Agent`.
 //! - [`jobs`]: the payloads of the background jobs the rules queue.
 
+pub mod account;
 pub mod activity;
 pub mod devices;
 pub mod jobs;

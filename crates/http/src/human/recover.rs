@@ -21,6 +21,7 @@ use axum::{
 use chrono::TimeDelta;
 use portcullis_model::{User, UserRecoveryTicket};
 use portcullis_passwords::PasswordError;
+use portcullis_services::account::{self, HashedPassword};
 use portcullis_storage::{Repository, StorageError};
 use portcullis_templates::{
     emails::RecoveryEmail,
@@ -337,8 +338,8 @@ pub async fn complete_post(
     }
 
     // Hashing takes a while, and on SQLite an open transaction holds the write lock.
-    let (version, hashed) = match state.passwords().hash(form_data.new_password).await {
-        Ok(hashed) => hashed,
+    let hashed = match state.passwords().hash(form_data.new_password).await {
+        Ok((version, hash)) => HashedPassword { version, hash },
         Err(PasswordError::Busy) => return super::account::busy(&state),
         Err(error) => return state.internal_error_page(&error),
     };
@@ -361,10 +362,7 @@ pub async fn complete_post(
                 return Ok(None);
             }
         };
-        repository
-            .user_passwords()
-            .add(&user, &hashed, u32::from(version), None, now)
-            .await?;
+        account::set_password(&mut *repository, &user, &hashed, now).await?;
         let browser_session = repository
             .browser_sessions()
             .add(&user, user_agent, now)

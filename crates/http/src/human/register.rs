@@ -40,7 +40,9 @@ use axum::{
 use portcullis_homeserver::LocalpartAvailability;
 use portcullis_model::{BrowserSession, Localpart, User, UserRegistration};
 use portcullis_passwords::PasswordError;
-use portcullis_services::jobs::provision_user::ProvisionUser;
+use portcullis_services::account::{
+    self, CreateAccountError, HashedPassword, NewAccount, TokenUse,
+};
 use portcullis_services::sign_in::localpart_of;
 use portcullis_storage::{NewUserRegistration, StorageError};
 use portcullis_templates::pages::{Page, RegisterErrors, RegisterPage, VerifyEmailPage};
@@ -561,39 +563,30 @@ async fn create(
 ) -> Result<Result<(User, BrowserSession), Refusal>, StorageError> {
     let now = state.now();
     let mut repository = state.database().transaction().await?;
-    let user = match repository
-        .users()
-        .add(checked.localpart.as_str(), now)
-        .await
-    {
-        Ok(user) => user,
-        Err(StorageError::Conflict(_)) => {
-            repository.rollback().await?;
-            return Ok(Err(taken()));
-        }
-        Err(error) => return Err(error),
+    let account = NewAccount {
+        username: checked.localpart.as_str(),
+        password: Some(HashedPassword {
+            version,
+            hash: hashed,
+        }),
+        display_name: checked.display_name.clone(),
+        registration_token: checked.token.as_deref().map(TokenUse::Value),
+        ..NewAccount::default()
     };
-    repository
-        .user_passwords()
-        .add(&user, &hashed, u32::from(version), None, now)
-        .await?;
-    if let Some(token) = &checked.token
-        && repository
-            .registration_tokens()
-            .consume(token, now)
-            .await?
-            .is_none()
-    {
-        repository.rollback().await?;
-        return Ok(Err(token_not_valid()));
-    }
+    let user = match account::create_user(&mut *repository, &account, now).await {
+        Ok(user) => user,
+        Err(refused) => {
+            repository.rollback().await?;
+            return match refused {
+                CreateAccountError::Storage(error) => Err(error),
+                CreateAccountError::TokenNotValid => Ok(Err(token_not_valid())),
+                CreateAccountError::UsernameTaken | CreateAccountError::EmailTaken(_) => {
+                    Ok(Err(taken()))
+                }
+            };
+        }
+    };
     record_terms(state, &mut *repository, &user, now).await?;
-    // The homeserver learns about the user from the job queue, so that a homeserver that goes
-    // down now still gets the user when it is back. The display name lives there only.
-    ProvisionUser::new(user.id)
-        .with_display_name(checked.display_name.clone())
-        .schedule(&mut *repository, now)
-        .await?;
     let browser_session = repository
         .browser_sessions()
         .add(&user, user_agent, now)
@@ -883,50 +876,34 @@ async fn finish(
             &[],
         )));
     }
-    let user = match repository.users().add(&registration.username, now).await {
-        Ok(user) => user,
-        Err(StorageError::Conflict(_)) => {
-            repository.rollback().await?;
-            return Ok(Finished::Conflict(tr(
-                "register.error.username_taken_meanwhile",
-                &[],
-            )));
-        }
-        Err(error) => return Err(error),
+    let emails = [registration.email.clone()];
+    let account = NewAccount {
+        username: &registration.username,
+        password: Some(HashedPassword {
+            version: u16::try_from(registration.password_version)
+                .map_err(|_| StorageError::InvalidData("a password version out of range".into()))?,
+            hash: registration.hashed_password.clone(),
+        }),
+        emails: &emails,
+        display_name: registration.display_name.clone(),
+        registration_token: registration.registration_token_id.map(TokenUse::Id),
+        ..NewAccount::default()
     };
-    repository
-        .user_passwords()
-        .add(
-            &user,
-            &registration.hashed_password,
-            registration.password_version,
-            None,
-            now,
-        )
-        .await?;
-    repository
-        .user_emails()
-        .add(&user, &registration.email, now)
-        .await?;
-    if let Some(token_id) = registration.registration_token_id
-        && repository
-            .registration_tokens()
-            .consume_by_id(token_id, now)
-            .await?
-            .is_none()
-    {
-        repository.rollback().await?;
-        return Ok(Finished::Conflict(tr(
-            "register.error.token_used_meanwhile",
-            &[],
-        )));
-    }
+    let user = match account::create_user(&mut *repository, &account, now).await {
+        Ok(user) => user,
+        Err(refused) => {
+            repository.rollback().await?;
+            let key = match refused {
+                CreateAccountError::Storage(error) => return Err(error),
+                CreateAccountError::UsernameTaken => "register.error.username_taken_meanwhile",
+                CreateAccountError::EmailTaken(_) => "register.error.email_taken_meanwhile",
+                CreateAccountError::TokenNotValid => "register.error.token_used_meanwhile",
+            };
+            return Ok(Finished::Conflict(tr(key, &[])));
+        }
+    };
     // The form refused to go on without the terms accepted.
     record_terms(state, &mut *repository, &user, now).await?;
-    ProvisionUser::new(user.id)
-        .with_display_name(registration.display_name.clone())
-        .schedule(&mut *repository, now)
-        .await?;
     let browser_session = repository
         .browser_sessions()
         .add(&user, user_agent, now)

@@ -15,6 +15,4 @@ pub struct DeactivateUser {
     pub hs_erase: bool,
 }
 
-impl DeactivateUser {}
-
 super::job_kind!(DeactivateUser, "deactivate-user");

@@ -14,6 +14,4 @@ pub struct DeleteDevice {
     pub device_id: String,
 }
 
-impl DeleteDevice {}
-
 super::job_kind!(DeleteDevice, "delete-device");

@@ -12,6 +12,4 @@ pub struct ReactivateUser {
     pub user_id: Ulid,
 }
 
-impl ReactivateUser {}
-
 super::job_kind!(ReactivateUser, "reactivate-user");

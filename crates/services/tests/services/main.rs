@@ -1,6 +1,7 @@
 //! The services' tests, over a real, migrated SQLite database (the storage suite itself runs
 //! on both backends).
 
+mod account;
 mod activity;
 mod common;
 mod sessions;

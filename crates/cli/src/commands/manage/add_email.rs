@@ -2,9 +2,7 @@
 
 use std::process::ExitCode;
 
-use portcullis_storage::StorageError;
-
-use portcullis_services::jobs::provision_user::ProvisionUser;
+use portcullis_services::account::{self, AddedEmail};
 
 use super::{Context, check_email};
 
@@ -22,32 +20,19 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let user = context.find_user(&mut repo, &args.user).await?;
     let mxid = context.mxid(&user.username);
 
-    if let Some(existing) = repo.user_emails().find_by_email(&args.email).await? {
-        if existing.user_id == user.id {
+    match account::add_email(&mut *repo, &user, &args.email, context.now()).await? {
+        AddedEmail::Added(_) => {}
+        AddedEmail::AlreadyTheirs(existing) => {
             println!("{mxid} already has the address {}", existing.email);
             return Ok(ExitCode::SUCCESS);
         }
-        let owner = repo.users().find_by_id(existing.user_id).await?;
-        let owner = owner.map_or_else(|| "another user".to_owned(), |o| context.mxid(&o.username));
-        anyhow::bail!("the address {} is already used by {owner}", existing.email);
-    }
-
-    match repo
-        .user_emails()
-        .add(&user, &args.email, context.now())
-        .await
-    {
-        Ok(_) => {}
-        // Another process added it between the check and the insert.
-        Err(StorageError::Conflict(_)) => {
-            anyhow::bail!("the address {} is already used by another user", args.email)
+        AddedEmail::InUse { user_id } => {
+            let owner = repo.users().find_by_id(user_id).await?;
+            let owner =
+                owner.map_or_else(|| "another user".to_owned(), |o| context.mxid(&o.username));
+            anyhow::bail!("the address {} is already used by {owner}", args.email);
         }
-        Err(error) => return Err(error.into()),
     }
-    // The homeserver keeps a copy of the addresses.
-    ProvisionUser::new(user.id)
-        .schedule(&mut *repo, context.now())
-        .await?;
     repo.commit().await?;
     println!("added {} to {mxid}", args.email);
     Ok(ExitCode::SUCCESS)

@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use portcullis_services::jobs::{deactivate_user::DeactivateUser, provision_user::ProvisionUser};
+use portcullis_services::account;
 
 use super::Context;
 
@@ -25,21 +25,10 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let mxid = context.mxid(&user.username);
     let was_locked = user.locked_at;
     let was_deactivated = user.deactivated_at.is_some();
-    let user_id = user.id;
 
-    let user = repo.users().lock(user, now).await?;
-    // The homeserver shows the account as locked too.
-    ProvisionUser::new(user_id)
-        .schedule(&mut *repo, now)
-        .await?;
-    if args.deactivate && !was_deactivated {
-        repo.users().deactivate(user, now).await?;
-        DeactivateUser {
-            user_id,
-            hs_erase: false,
-        }
-        .schedule(&mut *repo, now)
-        .await?;
+    let user = account::lock_user(&mut *repo, user, now).await?;
+    if args.deactivate {
+        account::deactivate_user(&mut *repo, user, false, now).await?;
     }
     repo.commit().await?;
 

@@ -10,8 +10,7 @@ use std::{io::IsTerminal as _, process::ExitCode};
 use anyhow::Context as _;
 use portcullis_model::{Localpart, UserEmail};
 use portcullis_passwords::PasswordManager;
-use portcullis_services::jobs::provision_user::ProvisionUser;
-use portcullis_storage::StorageError;
+use portcullis_services::account::{self, CreateAccountError, HashedPassword, NewAccount};
 use zeroize::Zeroizing;
 
 use super::{Context, check_email};
@@ -275,51 +274,36 @@ async fn create(context: &Context, passwords: &PasswordManager, plan: Plan) -> a
 
     // Hashed before the transaction: on SQLite it holds the write lock, which the server needs
     // too.
-    let hashed = match plan.password {
-        Some(password) => Some(passwords.hash(password).await?),
+    let password = match plan.password {
+        Some(password) => {
+            let (version, hash) = passwords.hash(password).await?;
+            Some(HashedPassword { version, hash })
+        }
         None => None,
+    };
+    let account = NewAccount {
+        username: plan.localpart.as_str(),
+        password,
+        emails: &plan.emails,
+        display_name: plan.display_name,
+        can_request_admin: plan.admin,
+        registration_token: None,
     };
 
     let now = context.now();
     let mut repo = context.transaction().await?;
-    let user = match repo.users().add(plan.localpart.as_str(), now).await {
-        Ok(user) => user,
-        // Someone took the name since it was checked.
-        Err(StorageError::Conflict(_)) => {
+    match account::create_user(&mut *repo, &account, now).await {
+        Ok(_) => {}
+        // Someone took the name or the address since they were checked.
+        Err(CreateAccountError::UsernameTaken) => {
             anyhow::bail!(
                 "the username {} is already taken: {mxid} exists",
                 plan.localpart
             )
         }
+        Err(error @ CreateAccountError::EmailTaken(_)) => anyhow::bail!("{error}"),
         Err(error) => return Err(error).context("cannot create the user"),
-    };
-    let user = if plan.admin {
-        repo.users().set_can_request_admin(user, true).await?
-    } else {
-        user
-    };
-    if let Some((version, hashed)) = hashed {
-        repo.user_passwords()
-            .add(&user, &hashed, u32::from(version), None, now)
-            .await
-            .context("cannot store the password")?;
     }
-    for email in &plan.emails {
-        match repo.user_emails().add(&user, email, now).await {
-            Ok(_) => {}
-            Err(StorageError::Conflict(_)) => {
-                anyhow::bail!("the address {email} is already used by another user")
-            }
-            Err(error) => return Err(error).context("cannot store the email address"),
-        }
-    }
-    // The homeserver learns about the user from the job queue, so that a homeserver that is
-    // down now gets the user when it is back. The display name lives on the homeserver only.
-    ProvisionUser::new(user.id)
-        .with_display_name(plan.display_name)
-        .schedule(&mut *repo, now)
-        .await
-        .context("cannot queue the user's provisioning on the homeserver")?;
     repo.commit().await.context("cannot create the user")?;
 
     println!("created user {mxid}");

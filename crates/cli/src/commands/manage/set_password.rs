@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use portcullis_services::account::{self, Complexity, NewPasswordError};
 use zeroize::Zeroizing;
 
 use super::Context;
@@ -33,17 +34,22 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     };
     let mxid = context.mxid(&user.username);
 
-    if !args.ignore_complexity {
-        passwords
-            .check_complexity(&password, &[user.username.as_str()])
-            .map_err(|weak| anyhow::anyhow!("{weak} Pass --ignore-complexity to set it anyway."))?;
-    }
-    let (version, hashed) = passwords.hash(password).await?;
+    let complexity = if args.ignore_complexity {
+        Complexity::Ignore
+    } else {
+        Complexity::Enforce
+    };
+    let hashed =
+        match account::hash_new_password(&passwords, &user.username, password, complexity).await {
+            Ok(hashed) => hashed,
+            Err(NewPasswordError::Weak(weak)) => {
+                anyhow::bail!("{weak} Pass --ignore-complexity to set it anyway.")
+            }
+            Err(NewPasswordError::Hashing(error)) => return Err(error.into()),
+        };
 
     let mut repo = context.transaction().await?;
-    repo.user_passwords()
-        .add(&user, &hashed, u32::from(version), None, context.now())
-        .await?;
+    account::set_password(&mut *repo, &user, &hashed, context.now()).await?;
     repo.commit().await?;
     println!("set the password of {mxid}");
     Ok(ExitCode::SUCCESS)

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use portcullis_services::jobs::{provision_user::ProvisionUser, reactivate_user::ReactivateUser};
+use portcullis_services::account;
 
 use super::Context;
 
@@ -24,16 +24,10 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let mxid = context.mxid(&user.username);
     let was_locked = user.locked_at.is_some();
     let deactivated = user.deactivated_at.is_some();
-    let user_id = user.id;
 
-    if was_locked {
-        repo.users().unlock(user).await?;
-        ProvisionUser::new(user_id)
-            .schedule(&mut *repo, now)
-            .await?;
-    }
-    if args.reactivate && deactivated {
-        ReactivateUser { user_id }.schedule(&mut *repo, now).await?;
+    let user = account::unlock_user(&mut *repo, user, now).await?;
+    if args.reactivate {
+        account::reactivate_user(&mut *repo, &user, now).await?;
     }
     repo.commit().await?;
 

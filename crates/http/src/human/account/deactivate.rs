@@ -12,7 +12,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use portcullis_services::{jobs::deactivate_user::DeactivateUser, sessions};
+use portcullis_services::{account, sessions};
 use portcullis_templates::pages::{AccountDeactivatePage, AccountDeactivatedPage, AccountSection};
 use serde::Deserialize;
 use zeroize::Zeroizing;
@@ -108,13 +108,7 @@ pub async fn post(
     let now = state.now();
     let result = async {
         let mut repository = state.database().transaction().await?;
-        repository.users().deactivate(user.clone(), now).await?;
-        DeactivateUser {
-            user_id: user.id,
-            hs_erase,
-        }
-        .schedule(&mut *repository, now)
-        .await?;
+        account::deactivate_user(&mut *repository, user.clone(), hs_erase, now).await?;
         sessions::end_browser_session(&mut *repository, &signed_in.session, now).await?;
         repository.commit().await
     }

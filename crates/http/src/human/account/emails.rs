@@ -19,7 +19,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use portcullis_model::UserEmailAuthentication;
-use portcullis_services::jobs::provision_user::ProvisionUser;
+use portcullis_services::account::{self, AddedEmail};
 use portcullis_storage::StorageError;
 use portcullis_templates::pages::VerifyEmailPage;
 use serde::Deserialize;
@@ -329,23 +329,13 @@ pub async fn verify_post(
         let outcome = match checked {
             Err(refused) => Outcome::Refused(refused),
             Ok(completed) => {
-                match repository
-                    .user_emails()
-                    .add(user, &completed.email, now)
-                    .await
-                {
-                    Ok(_) => {
-                        ProvisionUser::new(user.id)
-                            .schedule(&mut *repository, now)
-                            .await?;
-                        Outcome::Added
-                    }
+                match account::add_email(&mut *repository, user, &completed.email, now).await? {
+                    AddedEmail::Added(_) | AddedEmail::AlreadyTheirs(_) => Outcome::Added,
                     // Someone added it since the code was sent: nothing is kept.
-                    Err(StorageError::Conflict(_)) => {
+                    AddedEmail::InUse { .. } => {
                         repository.rollback().await?;
                         return Ok(Outcome::InUse);
                     }
-                    Err(error) => return Err(error),
                 }
             }
         };
@@ -497,12 +487,7 @@ pub async fn remove(
     let now = state.now();
     let removed = async {
         let mut repository = state.database().transaction().await?;
-        let removed = repository.user_emails().remove(id).await?;
-        if removed {
-            ProvisionUser::new(user.id)
-                .schedule(&mut *repository, now)
-                .await?;
-        }
+        let removed = account::remove_email(&mut *repository, user, id, now).await?;
         repository.commit().await?;
         Ok::<_, StorageError>(removed)
     }

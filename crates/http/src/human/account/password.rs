@@ -14,6 +14,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use portcullis_passwords::PasswordError;
+use portcullis_services::account::{self, HashedPassword};
 use portcullis_templates::pages::{AccountPasswordPage, AccountSection, PasswordChangeErrors};
 use serde::Deserialize;
 use zeroize::Zeroizing;
@@ -167,18 +168,15 @@ pub async fn post(
     }
 
     // Hashing takes a while, and on SQLite an open transaction holds the write lock.
-    let (version, hashed) = match state.passwords().hash(form_data.new_password).await {
-        Ok(hashed) => hashed,
+    let hashed = match state.passwords().hash(form_data.new_password).await {
+        Ok((version, hash)) => HashedPassword { version, hash },
         Err(PasswordError::Busy) => return super::busy(&state),
         Err(error) => return state.internal_error_page(&error),
     };
     let now = state.now();
     let stored = async {
         let mut repository = state.database().transaction().await?;
-        repository
-            .user_passwords()
-            .add(user, &hashed, u32::from(version), None, now)
-            .await?;
+        account::set_password(&mut *repository, user, &hashed, now).await?;
         repository.commit().await
     }
     .await;

@@ -13,7 +13,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use portcullis_homeserver::HomeserverError;
-use portcullis_services::jobs::provision_user::ProvisionUser;
+use portcullis_services::account;
 use portcullis_storage::StorageError;
 use portcullis_templates::pages::{AccountProfilePage, AccountSection, EmailView};
 use serde::Deserialize;
@@ -162,10 +162,7 @@ pub async fn post(
         let now = state.now();
         let queued = async {
             let mut repository = state.database().transaction().await?;
-            ProvisionUser::new(user.id)
-                .with_display_name(Some(display_name.to_owned()))
-                .schedule(&mut *repository, now)
-                .await?;
+            account::set_display_name(&mut *repository, user, display_name, now).await?;
             repository.commit().await
         }
         .await;

@@ -1,0 +1,352 @@
+//! Account changes: creating a user, locking, unlocking, deactivating and reactivating them,
+//! their password, email addresses and display name.
+//!
+//! The registration pages, the account pages, password recovery and the `mas-cli manage`
+//! commands all change accounts through here, so that each change carries what goes with it:
+//! the homeserver keeps a copy of the lock, the addresses and the display name, so those changes
+//! queue a `provision-user` job in the same unit of work; deactivation queues the job that ends
+//! everything the user had; reactivation goes through the homeserver first.
+
+use chrono::{DateTime, Utc};
+use portcullis_model::{User, UserEmail};
+use portcullis_passwords::{PasswordError, PasswordManager, WeakPassword};
+use portcullis_storage::{Repository, StorageError};
+use ulid::Ulid;
+use zeroize::Zeroizing;
+
+use crate::jobs::{
+    deactivate_user::DeactivateUser, provision_user::ProvisionUser, reactivate_user::ReactivateUser,
+};
+
+/// A password hashed with the current scheme, ready to be stored.
+#[derive(Debug, Clone)]
+pub struct HashedPassword {
+    /// The scheme version (`passwords.schemes[].version`).
+    pub version: u16,
+    /// The hash.
+    pub hash: String,
+}
+
+/// Whether a new password must meet `passwords.minimum_complexity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Complexity {
+    /// It must (people choosing their own password).
+    Enforce,
+    /// It need not (an administrator who says so).
+    Ignore,
+}
+
+/// Why a new password cannot be set.
+#[derive(Debug, thiserror::Error)]
+pub enum NewPasswordError {
+    /// Below `passwords.minimum_complexity`.
+    #[error("{0}")]
+    Weak(WeakPassword),
+    /// Passwords are disabled, every hasher is busy, or hashing failed.
+    #[error(transparent)]
+    Hashing(#[from] PasswordError),
+}
+
+/// Checks `password` for `username` and hashes it, outside any unit of work (hashing is slow,
+/// and on SQLite an open transaction holds the write lock).
+///
+/// # Errors
+/// [`NewPasswordError::Weak`] for a password below the minimum complexity (when enforced),
+/// [`NewPasswordError::Hashing`] when it cannot be hashed.
+pub async fn hash_new_password(
+    passwords: &PasswordManager,
+    username: &str,
+    password: Zeroizing<String>,
+    complexity: Complexity,
+) -> Result<HashedPassword, NewPasswordError> {
+    if complexity == Complexity::Enforce {
+        passwords
+            .check_complexity(&password, &[username])
+            .map_err(NewPasswordError::Weak)?;
+    }
+    let (version, hash) = passwords.hash(password).await?;
+    Ok(HashedPassword { version, hash })
+}
+
+/// Makes `password` the user's password from now on.
+///
+/// # Errors
+/// When storage fails.
+pub async fn set_password(
+    repo: &mut dyn Repository,
+    user: &User,
+    password: &HashedPassword,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    repo.user_passwords()
+        .add(user, &password.hash, u32::from(password.version), None, now)
+        .await?;
+    Ok(())
+}
+
+/// A registration token spent by a new account.
+#[derive(Debug, Clone, Copy)]
+pub enum TokenUse<'a> {
+    /// The token as typed.
+    Value(&'a str),
+    /// The token checked earlier, by id.
+    Id(Ulid),
+}
+
+/// Everything a new account starts with.
+#[derive(Debug, Clone, Default)]
+pub struct NewAccount<'a> {
+    /// The localpart, already checked.
+    pub username: &'a str,
+    /// Its first password, if it has one.
+    pub password: Option<HashedPassword>,
+    /// Its addresses, already verified (or vouched for by an administrator).
+    pub emails: &'a [String],
+    /// Its display name, kept by the homeserver.
+    pub display_name: Option<String>,
+    /// Whether it may request admin access.
+    pub can_request_admin: bool,
+    /// The registration token it spends.
+    pub registration_token: Option<TokenUse<'a>>,
+}
+
+/// Why an account was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateAccountError {
+    /// The username is taken (perhaps since it was checked).
+    #[error("the username is already taken")]
+    UsernameTaken,
+    /// The address belongs to another user.
+    #[error("the address {0} is already used by another user")]
+    EmailTaken(String),
+    /// The registration token is used up, expired or revoked (perhaps since it was checked).
+    #[error("the registration token is not valid")]
+    TokenNotValid,
+    /// Our fault.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Creates the account in `repo`'s unit of work, with its password, addresses and token, and
+/// queues its provisioning on the homeserver (which then keeps the display name). The caller
+/// rolls back on error.
+///
+/// # Errors
+/// A [`CreateAccountError`] when the name, an address or the token was taken meanwhile.
+pub async fn create_user(
+    repo: &mut dyn Repository,
+    account: &NewAccount<'_>,
+    now: DateTime<Utc>,
+) -> Result<User, CreateAccountError> {
+    let user = match repo.users().add(account.username, now).await {
+        Ok(user) => user,
+        Err(StorageError::Conflict(_)) => return Err(CreateAccountError::UsernameTaken),
+        Err(error) => return Err(error.into()),
+    };
+    let user = if account.can_request_admin {
+        repo.users().set_can_request_admin(user, true).await?
+    } else {
+        user
+    };
+    if let Some(password) = &account.password {
+        set_password(repo, &user, password, now).await?;
+    }
+    for email in account.emails {
+        match repo.user_emails().add(&user, email, now).await {
+            Ok(_) => {}
+            Err(StorageError::Conflict(_)) => {
+                return Err(CreateAccountError::EmailTaken(email.clone()));
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    let spent = match account.registration_token {
+        None => true,
+        Some(TokenUse::Value(token)) => repo
+            .registration_tokens()
+            .consume(token, now)
+            .await?
+            .is_some(),
+        Some(TokenUse::Id(id)) => repo
+            .registration_tokens()
+            .consume_by_id(id, now)
+            .await?
+            .is_some(),
+    };
+    if !spent {
+        return Err(CreateAccountError::TokenNotValid);
+    }
+    // Through the job queue, so that a homeserver that is down now gets the user when it is
+    // back. The display name lives on the homeserver only.
+    ProvisionUser::new(user.id)
+        .with_display_name(account.display_name.clone())
+        .schedule(repo, now)
+        .await?;
+    Ok(user)
+}
+
+/// Locks the user: sign-ins and sessions are refused until unlocked, the sessions themselves
+/// are kept. A user locked already keeps their first instant.
+///
+/// # Errors
+/// When storage fails.
+pub async fn lock_user(
+    repo: &mut dyn Repository,
+    user: User,
+    now: DateTime<Utc>,
+) -> Result<User, StorageError> {
+    let user = repo.users().lock(user, now).await?;
+    // The homeserver shows the account as locked too.
+    ProvisionUser::new(user.id).schedule(repo, now).await?;
+    Ok(user)
+}
+
+/// Unlocks the user, if locked.
+///
+/// # Errors
+/// When storage fails.
+pub async fn unlock_user(
+    repo: &mut dyn Repository,
+    user: User,
+    now: DateTime<Utc>,
+) -> Result<User, StorageError> {
+    if user.locked_at.is_none() {
+        return Ok(user);
+    }
+    let user = repo.users().unlock(user).await?;
+    ProvisionUser::new(user.id).schedule(repo, now).await?;
+    Ok(user)
+}
+
+/// Deactivates the user, if not deactivated already: from now on nothing of theirs is
+/// accepted, and a job ends their sessions, removes their addresses and deactivates them on the
+/// homeserver (erasing them there too when `hs_erase`).
+///
+/// # Errors
+/// When storage fails.
+pub async fn deactivate_user(
+    repo: &mut dyn Repository,
+    user: User,
+    hs_erase: bool,
+    now: DateTime<Utc>,
+) -> Result<User, StorageError> {
+    if user.deactivated_at.is_some() {
+        return Ok(user);
+    }
+    let user = repo.users().deactivate(user, now).await?;
+    DeactivateUser {
+        user_id: user.id,
+        hs_erase,
+    }
+    .schedule(repo, now)
+    .await?;
+    Ok(user)
+}
+
+/// Queues the reactivation of a deactivated user: the homeserver first, then here. Returns
+/// whether there was anything to do.
+///
+/// # Errors
+/// When storage fails.
+pub async fn reactivate_user(
+    repo: &mut dyn Repository,
+    user: &User,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    if user.deactivated_at.is_none() {
+        return Ok(false);
+    }
+    ReactivateUser { user_id: user.id }
+        .schedule(repo, now)
+        .await?;
+    Ok(true)
+}
+
+/// What [`add_email`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddedEmail {
+    /// Added.
+    Added(UserEmail),
+    /// The user had it already.
+    AlreadyTheirs(UserEmail),
+    /// Another user has it: `user_id` is theirs, for callers allowed to say who.
+    InUse {
+        /// The owner.
+        user_id: Ulid,
+    },
+}
+
+/// Adds a verified address to the user and pushes the addresses to the homeserver.
+///
+/// # Errors
+/// When storage fails.
+pub async fn add_email(
+    repo: &mut dyn Repository,
+    user: &User,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<AddedEmail, StorageError> {
+    if let Some(existing) = repo.user_emails().find_by_email(address).await? {
+        return Ok(if existing.user_id == user.id {
+            AddedEmail::AlreadyTheirs(existing)
+        } else {
+            AddedEmail::InUse {
+                user_id: existing.user_id,
+            }
+        });
+    }
+    let added = match repo.user_emails().add(user, address, now).await {
+        Ok(added) => added,
+        // Another process added it between the check and the insert.
+        Err(StorageError::Conflict(_)) => {
+            let owner = repo.user_emails().find_by_email(address).await?;
+            return Ok(AddedEmail::InUse {
+                user_id: owner.map_or(Ulid::nil(), |owner| owner.user_id),
+            });
+        }
+        Err(error) => return Err(error),
+    };
+    ProvisionUser::new(user.id).schedule(repo, now).await?;
+    Ok(AddedEmail::Added(added))
+}
+
+/// Removes the user's address `email_id` and pushes the addresses to the homeserver; `false`
+/// if the user has no such address.
+///
+/// # Errors
+/// When storage fails.
+pub async fn remove_email(
+    repo: &mut dyn Repository,
+    user: &User,
+    email_id: Ulid,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let owned = repo
+        .user_emails()
+        .list_for_user(user)
+        .await?
+        .iter()
+        .any(|email| email.id == email_id);
+    if !owned || !repo.user_emails().remove(email_id).await? {
+        return Ok(false);
+    }
+    ProvisionUser::new(user.id).schedule(repo, now).await?;
+    Ok(true)
+}
+
+/// Sets the user's display name, which the homeserver keeps: a job sets it there.
+///
+/// # Errors
+/// When storage fails.
+pub async fn set_display_name(
+    repo: &mut dyn Repository,
+    user: &User,
+    display_name: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    ProvisionUser::new(user.id)
+        .with_display_name(Some(display_name.to_owned()))
+        .schedule(repo, now)
+        .await?;
+    Ok(())
+}
