@@ -312,6 +312,29 @@ impl AppState {
     pub fn database(&self) -> &Database {
         &self.inner.database
     }
+
+    /// Where randomness comes from: the operating system's generator.
+    #[must_use]
+    pub fn rng(&self) -> rand::rngs::OsRng {
+        rand::rngs::OsRng
+    }
+
+    /// What the token grants read, for one request: its instant, and fresh randomness from the
+    /// operating system for the tokens.
+    #[must_use]
+    pub fn token_issuer(&self) -> portcullis_services::tokens::TokenIssuer<'_> {
+        portcullis_services::tokens::TokenIssuer {
+            repositories: &self.inner.database,
+            homeserver: self.inner.homeserver.as_ref(),
+            keystore: &self.inner.keystore,
+            issuer: self.inner.urls.issuer(),
+            access_token_ttl: self.inner.site.access_token_ttl,
+            admin_clients: &self.inner.policy.admin_clients,
+            activity: &self.inner.activity,
+            now: self.now(),
+            rng: Box::new(self.rng()),
+        }
+    }
 }
 
 /// A listener asked for a resource this version cannot serve yet.

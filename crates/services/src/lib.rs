@@ -11,17 +11,22 @@
 //!   written in batches.
 //! - [`sign_in`]: who a typed username names, whether the password is theirs, whether their
 //!   account may sign in.
+//! - [`compat`]: the Matrix login API's sessions: device IDs, starting a session on a device,
+//!   its tokens.
 //! - [`devices`]: devices made known to the homeserver before their tokens exist.
 //! - [`rate_limit`]: the per-address and per-account limits of guessable inputs.
 //! - [`sessions`]: ending browser, OAuth 2.0 and compatibility sessions, and what goes with it.
+//! - [`tokens`]: the grants of the token endpoint and the ID token.
 //! - [`user_agent`]: a readable name for the software behind a `User-Agent`.
 //! - [`jobs`]: the payloads of the background jobs the rules queue.
 
 pub mod account;
 pub mod activity;
+pub mod compat;
 pub mod devices;
 pub mod jobs;
 pub mod rate_limit;
 pub mod sessions;
 pub mod sign_in;
+pub mod tokens;
 pub mod user_agent;

@@ -24,8 +24,9 @@ use zeroize::Zeroizing;
 use super::{
     error::{MatrixError, json_ok},
     request::parse_json,
-    session::{IssuedTokens, choose_device_id, millis},
 };
+use portcullis_services::compat::{IssuedTokens, choose_device_id, millis};
+
 use crate::{AppState, client_ip::ClientIp};
 
 /// The flows, in MAS's order: passwords only when they are enabled. The single sign-on flow
@@ -183,8 +184,8 @@ async fn login(
     body: &[u8],
 ) -> Result<LoginResponse, MatrixError> {
     let request: LoginRequest = parse_json(body)?;
-    let device_id = choose_device_id(request.device_id.as_deref(), &mut rand::thread_rng())
-        .map_err(|_| {
+    let device_id =
+        choose_device_id(request.device_id.as_deref(), &mut state.rng()).map_err(|_| {
             MatrixError::invalid_param("`device_id` has characters a device ID cannot have")
         })?;
     let user_agent = crate::requester::user_agent(&headers);

@@ -14,7 +14,6 @@ pub mod logout;
 pub mod logout_all;
 pub mod refresh;
 pub mod request;
-pub mod session;
 pub mod sso_complete;
 pub mod sso_redirect;
 

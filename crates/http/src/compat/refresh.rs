@@ -15,13 +15,13 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use portcullis_oauth::token::{TokenKind, TokenType};
+use portcullis_services::compat::{issue_tokens, millis};
 use portcullis_storage::SessionRef;
 use serde::{Deserialize, Serialize};
 
 use super::{
     error::{MatrixError, json_ok},
     request::parse_json,
-    session::{issue_tokens, millis},
 };
 use crate::{AppState, client_ip::ClientIp};
 
@@ -95,7 +95,15 @@ async fn refresh(
     repo.compat_access_tokens()
         .revoke(refresh_token.access_token_id, now)
         .await?;
-    let tokens = issue_tokens(state, &mut *repo, &session, true, now).await?;
+    let tokens = issue_tokens(
+        &mut *repo,
+        &session,
+        true,
+        state.site_config().compat_token_ttl,
+        &mut state.rng(),
+        now,
+    )
+    .await?;
     repo.commit().await?;
     state
         .activity()

@@ -70,12 +70,7 @@ pub async fn get(State(state): State<AppState>, jar: CookieJar, Path(id): Path<U
         Ok(Err(response)) => return response,
         Err(error) => return state.internal_error_page(&error),
     };
-    let (jar, token) = csrf::token(
-        jar,
-        state.cookie_settings(),
-        state.now(),
-        &mut rand::thread_rng(),
-    );
+    let (jar, token) = csrf::token(jar, state.cookie_settings(), state.now(), &mut state.rng());
     let page = CompatSsoPage {
         csrf: token,
         redirect_host: redirect_host(&loaded.redirect_url),
@@ -126,7 +121,7 @@ pub async fn post(
         );
     }
 
-    let token = generate_code(&mut rand::thread_rng(), LOGIN_TOKEN_LENGTH);
+    let token = generate_code(&mut state.rng(), LOGIN_TOKEN_LENGTH);
     let browser_session = &loaded.signed_in.session;
     let result = async {
         let mut repo = state.database().transaction().await?;

@@ -79,7 +79,7 @@ async fn start(state: &AppState, query: &RedirectQuery) -> Result<Url, MatrixErr
         .ok_or_else(|| MatrixError::missing_param("`redirectUrl` is required"))?;
     let redirect_url = validate_redirect_url(redirect_url)
         .map_err(|error| MatrixError::invalid_param(error.to_string()))?;
-    let placeholder = generate_code(&mut rand::thread_rng(), LOGIN_TOKEN_LENGTH);
+    let placeholder = generate_code(&mut state.rng(), LOGIN_TOKEN_LENGTH);
     let now = state.now();
     let mut repo = state.database().transaction().await?;
     let login = repo

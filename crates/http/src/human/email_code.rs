@@ -17,8 +17,8 @@ pub const CODE_TTL: TimeDelta = TimeDelta::minutes(5);
 pub const MAX_ATTEMPTS: u32 = 5;
 
 /// A fresh code: six random digits.
-fn new_code() -> String {
-    format!("{:06}", rand::thread_rng().gen_range(0..1_000_000u32))
+fn new_code(state: &AppState) -> String {
+    format!("{:06}", state.rng().gen_range(0..1_000_000u32))
 }
 
 /// Stores a new code for `email` (for `user_id` when a user adds an address) and queues the
@@ -30,7 +30,7 @@ pub async fn send(
     user_id: Option<Ulid>,
 ) -> Result<UserEmailAuthentication, QueueEmailError> {
     let now = state.now();
-    let code = new_code();
+    let code = new_code(state);
     let authentication = repo
         .user_email_authentications()
         .add(email, &code, user_id, now, CODE_TTL)

@@ -189,12 +189,7 @@ fn form(
     username: Option<String>,
     error: Option<String>,
 ) -> Response {
-    let (jar, token) = csrf::token(
-        jar,
-        state.cookie_settings(),
-        state.now(),
-        &mut rand::thread_rng(),
-    );
+    let (jar, token) = csrf::token(jar, state.cookie_settings(), state.now(), &mut state.rng());
     let mut page = LoginPage::new(token);
     page.username = username;
     page.error = error;

@@ -27,7 +27,7 @@ use portcullis_templates::{
     emails::RecoveryEmail,
     pages::{PasswordChangeErrors, RecoverCompletePage, RecoverPage, RecoverSentPage},
 };
-use rand::{Rng as _, distributions::Alphanumeric};
+use rand::distributions::Alphanumeric;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
@@ -69,8 +69,7 @@ pub struct CompleteForm {
 }
 
 /// A fresh ticket: 32 random letters and digits.
-fn new_ticket() -> String {
-    let mut rng = rand::thread_rng();
+fn new_ticket(rng: &mut impl rand::Rng) -> String {
     (0..TICKET_LENGTH)
         .map(|_| char::from(rng.sample(Alphanumeric)))
         .collect()
@@ -192,7 +191,7 @@ async fn send_link(
         return Ok(None);
     }
     let now = state.now();
-    let ticket = new_ticket();
+    let ticket = new_ticket(&mut state.rng());
     repo.user_recovery_tickets()
         .add(&user, &email.email, &ticket, now, TICKET_TTL)
         .await?;
@@ -393,9 +392,10 @@ mod tests {
 
     #[test]
     fn tickets_are_32_random_letters_and_digits() {
-        let ticket = new_ticket();
+        let mut rng = rand::rngs::OsRng;
+        let ticket = new_ticket(&mut rng);
         assert_eq!(ticket.len(), 32);
         assert!(ticket.chars().all(|c| c.is_ascii_alphanumeric()));
-        assert_ne!(ticket, new_ticket());
+        assert_ne!(ticket, new_ticket(&mut rng));
     }
 }

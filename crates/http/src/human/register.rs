@@ -716,12 +716,7 @@ fn verify_page(
     error: Option<String>,
     notice: Option<String>,
 ) -> Response {
-    let (jar, csrf) = csrf::token(
-        jar,
-        state.cookie_settings(),
-        state.now(),
-        &mut rand::thread_rng(),
-    );
+    let (jar, csrf) = csrf::token(jar, state.cookie_settings(), state.now(), &mut state.rng());
     let page = VerifyEmailPage {
         csrf,
         email: registration.email.clone(),
@@ -1070,12 +1065,7 @@ fn form(
     errors: RegisterErrors,
 ) -> Response {
     let site = state.site_config();
-    let (jar, csrf) = csrf::token(
-        jar,
-        state.cookie_settings(),
-        state.now(),
-        &mut rand::thread_rng(),
-    );
+    let (jar, csrf) = csrf::token(jar, state.cookie_settings(), state.now(), &mut state.rng());
     let login_url = site
         .password_login_enabled
         .then(|| query.carry(state.urls().login()).to_string());

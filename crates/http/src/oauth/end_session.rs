@@ -60,12 +60,7 @@ pub async fn get(
         // Nobody to sign out: go straight back, or say so.
         return finished(&state, checked.redirect);
     }
-    let (jar, token) = csrf::token(
-        jar,
-        state.cookie_settings(),
-        state.now(),
-        &mut rand::thread_rng(),
-    );
+    let (jar, token) = csrf::token(jar, state.cookie_settings(), state.now(), &mut state.rng());
     let page = EndSessionPage {
         csrf: token,
         client_name: checked

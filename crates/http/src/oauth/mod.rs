@@ -4,7 +4,6 @@ pub mod authorization;
 pub mod client_auth;
 pub mod device;
 pub mod end_session;
-pub mod id_token;
 pub mod introspection;
 pub mod jwks_cache;
 pub mod keys;

@@ -83,7 +83,7 @@ async fn register(
     let auth_method = verified.token_endpoint_auth_method;
     let secret = auth_method
         .uses_client_secret()
-        .then(|| generate_code(&mut rand::thread_rng(), 32));
+        .then(|| generate_code(&mut state.rng(), 32));
     let echo = verified.to_metadata();
     let digest = secret.is_none().then(|| metadata_digest(&echo));
 

@@ -14,11 +14,11 @@ use portcullis_oauth::{
     scope::{EMAIL, OPENID, Scope},
     token::{TokenKind, TokenType},
 };
+use portcullis_services::tokens::id_token;
 use portcullis_storage::StorageError;
 use serde_json::{Value, json};
 
 use super::{
-    id_token,
     introspection::bearer,
     reply::{self, Internal},
 };
@@ -115,7 +115,8 @@ async fn claims(state: &AppState, headers: &HeaderMap) -> Result<Userinfo, Useri
         Value::from(state.urls().issuer().as_str()),
     );
     object.insert("aud".to_owned(), Value::from(client.client_id.as_str()));
-    let alg = id_token::client_algorithm(Some(registered), JwsAlgorithm::Rs256)?;
+    let alg = id_token::client_algorithm(Some(registered), JwsAlgorithm::Rs256)
+        .map_err(|error| Internal::from(error.to_string()))?;
     let jwt = state
         .keystore()
         .sign_jwt(alg, &body)

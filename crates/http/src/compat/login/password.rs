@@ -5,18 +5,13 @@
 //! ([`portcullis_services::sign_in`]); then the device is created on the homeserver, and only
 //! then are the session, its tokens and any password hash upgrade written in one transaction.
 
+use portcullis_services::compat::{NewLogin, start_session};
 use portcullis_services::sign_in::{Authenticated, Identifier, SignInError, localpart_of};
 use portcullis_storage::SessionRef;
 use zeroize::Zeroizing;
 
 use super::{Login, LoginResponse};
-use crate::{
-    AppState,
-    compat::{
-        error::MatrixError,
-        session::{NewLogin, start_session},
-    },
-};
+use crate::{AppState, compat::error::MatrixError};
 
 /// How long a client should wait when every password hasher is busy.
 const BUSY_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
@@ -89,7 +84,14 @@ pub(super) async fn login(
         user_agent: login.user_agent,
         with_refresh: login.with_refresh,
     };
-    let (session, tokens) = start_session(state, &mut *repo, &new_login, now).await?;
+    let (session, tokens) = start_session(
+        &mut *repo,
+        &new_login,
+        state.site_config().compat_token_ttl,
+        &mut state.rng(),
+        now,
+    )
+    .await?;
     repo.commit().await?;
     state
         .activity()

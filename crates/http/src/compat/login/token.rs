@@ -8,18 +8,13 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use portcullis_model::{BrowserSession, CompatSsoLoginState, User};
+use portcullis_services::compat::{NewLogin, start_session};
 use portcullis_services::sessions;
 use portcullis_storage::{Repository, SessionRef, StorageError};
 use ulid::Ulid;
 
 use super::{Login, LoginResponse, check_active};
-use crate::{
-    AppState,
-    compat::{
-        error::MatrixError,
-        session::{NewLogin, start_session},
-    },
-};
+use crate::{AppState, compat::error::MatrixError};
 
 /// How long a login token is accepted after the user allowed the sign-in.
 pub const LOGIN_TOKEN_TTL: TimeDelta = TimeDelta::seconds(30);
@@ -73,7 +68,14 @@ pub(super) async fn login(
         user_agent: login.user_agent,
         with_refresh: login.with_refresh,
     };
-    let (session, tokens) = start_session(state, &mut *repo, &new_login, now).await?;
+    let (session, tokens) = start_session(
+        &mut *repo,
+        &new_login,
+        state.site_config().compat_token_ttl,
+        &mut state.rng(),
+        now,
+    )
+    .await?;
     if repo
         .compat_sso_logins()
         .exchange(id, session.id, now)

@@ -348,12 +348,7 @@ pub(crate) fn csrf_refusal(state: &AppState, jar: &CookieJar, submitted: &str) -
 
 /// A CSRF token for the page's forms.
 pub(crate) fn csrf_token(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
-    csrf::token(
-        jar,
-        state.cookie_settings(),
-        state.now(),
-        &mut rand::thread_rng(),
-    )
+    csrf::token(jar, state.cookie_settings(), state.now(), &mut state.rng())
 }
 
 /// The navigation of the account pages, `current` marked.

@@ -67,7 +67,7 @@ fn respond(app: &AppState, redirect: AuthorizationRedirect) -> Response {
 /// to the client's own redirect URI.
 fn form_post(app: &AppState, action: &Url, fields: Vec<(String, String)>) -> Response {
     let mut nonce = [0_u8; 16];
-    rand::thread_rng().fill_bytes(&mut nonce);
+    app.rng().fill_bytes(&mut nonce);
     let nonce = Base64::encode_string(&nonce);
     let page = FormPostPage {
         redirect_uri: action.to_string(),

@@ -16,6 +16,7 @@ use portcullis_oauth::{
     scope::{GrantKind, Scope, ScopeContext, check_requested_scope},
     token::generate_code,
 };
+use portcullis_services::tokens::id_token;
 use portcullis_storage::{BoxRepository, NewOAuthSession, StorageError};
 use portcullis_templates::{
     describe_scopes,
@@ -30,6 +31,7 @@ use crate::{
     cookies::CookieJar,
     csrf,
     human::post_auth::{PostAuthAction, login_url},
+    oauth::reply::Internal,
     pages::tr,
     session::{self, SignedIn},
 };
@@ -52,12 +54,8 @@ pub async fn get(
 ) -> Response {
     match step(&state, &jar, &headers, grant_id, None).await {
         Ok(Step::Show { page }) => {
-            let (jar, token) = csrf::token(
-                jar,
-                state.cookie_settings(),
-                state.now(),
-                &mut rand::thread_rng(),
-            );
+            let (jar, token) =
+                csrf::token(jar, state.cookie_settings(), state.now(), &mut state.rng());
             let page = ConsentPage {
                 csrf: token,
                 ..*page
@@ -280,7 +278,7 @@ pub(super) async fn fulfill(
         .await?;
     let code = grant
         .response_type_code
-        .then(|| generate_code(&mut rand::thread_rng(), 32));
+        .then(|| generate_code(&mut state.rng(), 32));
     let fulfilled = repository
         .oauth_authorization_grants()
         .fulfill(grant.id, &session, &signed_in.session, code.as_deref(), now)
@@ -308,11 +306,11 @@ pub(super) async fn fulfill(
             .await?
             .unwrap_or(now);
         let email = if grant.scope_tokens().any(|token| token == "email") {
-            crate::oauth::id_token::primary_email(&mut *repository, &signed_in.user).await?
+            id_token::primary_email(&mut *repository, &signed_in.user).await?
         } else {
             None
         };
-        let claims = crate::oauth::id_token::IdTokenClaims {
+        let claims = id_token::IdTokenClaims {
             client,
             user: &signed_in.user,
             auth_time,
@@ -321,11 +319,11 @@ pub(super) async fn fulfill(
             code: code.as_deref(),
             email: email.as_deref(),
         };
-        match crate::oauth::id_token::sign(state, &claims, now) {
+        match id_token::sign(state.keystore(), state.urls().issuer(), &claims, now) {
             Ok(token) => Some(token),
             Err(error) => {
                 repository.rollback().await?;
-                return Ok(error.response("authorization"));
+                return Ok(Internal::from(error.to_string()).response("authorization"));
             }
         }
     } else {

@@ -42,7 +42,7 @@ pub const GRANT_LIFETIME: TimeDelta = TimeDelta::minutes(20);
 
 /// How long a device waits between two polls (RFC 8628 §3.2 `interval`); a poll sooner than
 /// this after the previous one is told to `slow_down` (RFC 8628 §3.5).
-pub const POLL_INTERVAL: TimeDelta = TimeDelta::seconds(5);
+pub use portcullis_services::tokens::device_code::POLL_INTERVAL;
 
 /// Alphanumerics in a device code: about 190 bits, like an authorization code, since it is a
 /// bearer secret that polls for tokens (RFC 8628 §5.1 and §6.1: the device code must be
@@ -137,8 +137,8 @@ async fn start_grant(
     now: DateTime<Utc>,
 ) -> Result<Started, DeviceAuthorizationError> {
     for _ in 0..USER_CODE_ATTEMPTS {
-        let device_code = generate_code(&mut rand::thread_rng(), DEVICE_CODE_LENGTH);
-        let user_code = UserCode::generate(&mut rand::thread_rng());
+        let device_code = generate_code(&mut state.rng(), DEVICE_CODE_LENGTH);
+        let user_code = UserCode::generate(&mut state.rng());
         // One unit of work per attempt: on PostgreSQL a failed insert spoils its transaction.
         let mut repo = state.database().transaction().await?;
         match repo

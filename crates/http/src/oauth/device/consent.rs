@@ -54,12 +54,7 @@ pub async fn get(
         Ok(Err(response)) => return response,
         Err(error) => return state.internal_error_page(&error),
     };
-    let (jar, token) = csrf::token(
-        jar,
-        state.cookie_settings(),
-        state.now(),
-        &mut rand::thread_rng(),
-    );
+    let (jar, token) = csrf::token(jar, state.cookie_settings(), state.now(), &mut state.rng());
     let page = DeviceConsentPage {
         csrf: token,
         client: client_view(&loaded.client),

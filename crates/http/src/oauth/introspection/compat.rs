@@ -10,7 +10,9 @@ use portcullis_oauth::requests::{IntrospectionResponse, TokenTypeHint};
 use portcullis_storage::SessionRef;
 
 use super::IntrospectionError;
-use crate::{AppState, compat::session::session_scope};
+use portcullis_services::compat::session_scope;
+
+use crate::AppState;
 
 /// The client every compatibility session is reported under.
 const LEGACY_CLIENT_ID: &str = "legacy";

@@ -8,13 +8,12 @@ use portcullis_oauth::{
 };
 use portcullis_storage::NewOAuthSession;
 
-use super::{TokenError, issue_tokens};
-use crate::AppState;
+use super::{TokenError, TokenIssuer};
 
 /// Starts a session without user for `client` and gives it an access token (no refresh
 /// token: the client can ask again whenever it wants, RFC 6749 §4.4.3).
-pub(super) async fn grant(
-    state: &AppState,
+pub async fn grant(
+    issuer: &mut TokenIssuer<'_>,
     client: &OAuthClient,
     scope: &Scope,
     user_agent: Option<&str>,
@@ -29,8 +28,7 @@ pub(super) async fn grant(
     let context = ScopeContext {
         grant: GrantKind::ClientCredentials,
         user_can_request_admin: false,
-        client_is_admin_client: state
-            .policy()
+        client_is_admin_client: issuer
             .admin_clients
             .iter()
             .any(|admin| admin == &client.client_id),
@@ -38,8 +36,8 @@ pub(super) async fn grant(
     check_requested_scope(scope, &context)
         .map_err(|violation| TokenError::Request(violation.to_client_error()))?;
 
-    let now = state.now();
-    let mut repo = state.database().transaction().await?;
+    let now = issuer.now;
+    let mut repo = issuer.repositories.transaction().await?;
     let session = repo
         .oauth_sessions()
         .add(
@@ -54,7 +52,7 @@ pub(super) async fn grant(
             now,
         )
         .await?;
-    let issued = issue_tokens(state, &mut *repo, &session, false, now).await?;
+    let issued = issuer.issue_tokens(&mut *repo, &session, false).await?;
     repo.commit().await?;
     tracing::info!(client.id = %client.client_id, session.id = %session.id, "client credentials granted");
     Ok(issued.response(scope, None))

@@ -1,5 +1,6 @@
 //! The authorization code grant (RFC 6749 §4.1.3, RFC 7636 §4.6, OpenID Connect Core §3.1.3).
 
+use crate::sessions;
 use chrono::{DateTime, TimeDelta, Utc};
 use portcullis_model::{
     AuthorizationGrant, AuthorizationGrantStage, CodeChallenge, CodeChallengeMethod, OAuthClient,
@@ -10,22 +11,22 @@ use portcullis_oauth::{
     requests::AccessTokenResponse,
     scope::Scope,
 };
-use portcullis_services::sessions;
 use portcullis_storage::{BoxRepository, Repository};
 use url::Url;
 
-use super::{TokenError, UserGrant, approving_user, issue_for_user, provision_device};
-use crate::{AppState, oauth::reply::Internal};
+use super::{TokenError, TokenIssuer, UserGrant, approving_user};
 
 /// How long after consent a code may be exchanged. RFC 6749 §4.1.2 recommends at most ten
 /// minutes.
 const CODE_LIFETIME: TimeDelta = TimeDelta::minutes(10);
 
 /// The parameters of a code exchange.
-pub(super) struct CodeRequest<'a> {
+pub struct CodeRequest<'a> {
+    /// The code, as sent.
     pub code: &'a str,
     /// As sent, unparsed.
     pub redirect_uri: Option<&'a str>,
+    /// The PKCE verifier, if sent.
     pub code_verifier: Option<&'a str>,
 }
 
@@ -35,14 +36,14 @@ pub(super) struct CodeRequest<'a> {
 /// check (another client, another redirect URI, a wrong PKCE verifier, too late) may be in the
 /// wrong hands, so the session made for it ends as well. A code presented after it was spent is
 /// a replay: RFC 6749 §4.1.2 asks to revoke what it gave.
-pub(super) async fn exchange(
-    state: &AppState,
+pub async fn exchange(
+    issuer: &mut TokenIssuer<'_>,
     client: &OAuthClient,
     request: &CodeRequest<'_>,
 ) -> Result<AccessTokenResponse, TokenError> {
-    let now = state.now();
-    provision_device_of_code(state, client, request.code).await?;
-    let mut repo = state.database().transaction().await?;
+    let now = issuer.now;
+    provision_device_of_code(issuer, client, request.code).await?;
+    let mut repo = issuer.repositories.transaction().await?;
     let Some(grant) = repo
         .oauth_authorization_grants()
         .exchange(request.code, now)
@@ -51,7 +52,7 @@ pub(super) async fn exchange(
         return refuse_unusable_code(repo, request.code, now).await;
     };
 
-    match issue_for_grant(state, &mut *repo, client, &grant, request, now).await {
+    match issue_for_grant(issuer, &mut *repo, client, &grant, request, now).await {
         Ok(response) => {
             repo.commit().await?;
             Ok(response)
@@ -75,11 +76,11 @@ pub(super) async fn exchange(
 /// spent and the client may try again. Should the exchange then fail, ending the session queues
 /// the device's deletion.
 async fn provision_device_of_code(
-    state: &AppState,
+    issuer: &mut TokenIssuer<'_>,
     client: &OAuthClient,
     code: &str,
 ) -> Result<(), TokenError> {
-    let mut repo = state.database().read_transaction().await?;
+    let mut repo = issuer.repositories.read_transaction().await?;
     let mut target = None;
     if let Some(grant) = repo.oauth_authorization_grants().find_by_code(code).await?
         && grant.client_id == client.id
@@ -97,7 +98,9 @@ async fn provision_device_of_code(
     }
     repo.rollback().await?;
     if let Some((user, session)) = target {
-        provision_device(state, &user, &session.scope, client.client_name.as_deref()).await?;
+        issuer
+            .provision_device(&user, &session.scope, client.client_name.as_deref())
+            .await?;
     }
     Ok(())
 }
@@ -133,7 +136,7 @@ async fn refuse_unusable_code(
 
 /// Checks a just-exchanged grant against the request and issues its tokens.
 async fn issue_for_grant(
-    state: &AppState,
+    issuer: &mut TokenIssuer<'_>,
     repo: &mut dyn Repository,
     client: &OAuthClient,
     grant: &AuthorizationGrant,
@@ -159,7 +162,9 @@ async fn issue_for_grant(
         ..
     } = grant.stage
     else {
-        return Err(Internal::from("an exchanged grant is not in the exchanged stage").into());
+        return Err(TokenError::Internal(
+            "an exchanged grant is not in the exchanged stage".to_owned(),
+        ));
     };
     if now - fulfilled_at > CODE_LIFETIME {
         return Err(TokenError::InvalidGrant("the authorization code expired"));
@@ -178,9 +183,9 @@ async fn issue_for_grant(
         .ok_or(TokenError::InvalidGrant(
             "the session of this code has ended",
         ))?;
-    let user_id = session
-        .user_id
-        .ok_or_else(|| Internal::from("the session of an authorization grant has no user"))?;
+    let user_id = session.user_id.ok_or_else(|| {
+        TokenError::Internal("the session of an authorization grant has no user".to_owned())
+    })?;
     let (user, browser_session) = approving_user(repo, user_id, user_session_id).await?;
 
     let user_grant = UserGrant {
@@ -191,7 +196,7 @@ async fn issue_for_grant(
         nonce: grant.nonce.as_deref(),
         code: Some(request.code),
     };
-    let (response, access_token_id) = issue_for_user(state, repo, &user_grant, now).await?;
+    let (response, access_token_id) = issuer.issue_for_user(repo, &user_grant).await?;
     tracing::info!(
         client.id = %client.client_id,
         session.id = %session.id,
@@ -212,13 +217,14 @@ fn same_redirect_uri(sent: Option<&str>, stored: &str) -> bool {
 }
 
 /// The challenge stored with the grant, in the protocol crate's terms.
-fn stored_pkce(challenge: &CodeChallenge) -> Result<Pkce, Internal> {
+fn stored_pkce(challenge: &CodeChallenge) -> Result<Pkce, TokenError> {
     let method = match challenge.method {
         CodeChallengeMethod::Plain => pkce::CodeChallengeMethod::Plain,
         CodeChallengeMethod::S256 => pkce::CodeChallengeMethod::S256,
     };
-    let parsed = pkce::CodeChallenge::parse(method, &challenge.challenge)
-        .map_err(|error| Internal::from(format!("a stored code challenge is invalid: {error}")))?;
+    let parsed = pkce::CodeChallenge::parse(method, &challenge.challenge).map_err(|error| {
+        TokenError::Internal(format!("a stored code challenge is invalid: {error}"))
+    })?;
     Ok(Pkce {
         method,
         challenge: parsed,

@@ -7,8 +7,19 @@ use portcullis_oauth::id_token::{HashAlg, half_hash};
 use portcullis_storage::{Repository, StorageError};
 use serde_json::{Value, json};
 
-use super::reply::Internal;
-use crate::AppState;
+use portcullis_keys::{Keystore, SignError};
+use url::Url;
+
+/// Why an ID token (or a signed userinfo answer) cannot be signed.
+#[derive(Debug, thiserror::Error)]
+pub enum IdTokenError {
+    /// The client registered an algorithm we cannot use.
+    #[error("the client's signing algorithm is unusable: {0}")]
+    Algorithm(String),
+    /// The keys cannot sign.
+    #[error(transparent)]
+    Sign(#[from] SignError),
+}
 
 /// How long an ID token is valid: it proves a sign-in that already happened, so an hour is
 /// plenty (the reference implementation uses the same).
@@ -39,13 +50,10 @@ pub struct IdTokenClaims<'a> {
 pub fn client_algorithm(
     registered: Option<&str>,
     default: JwsAlgorithm,
-) -> Result<JwsAlgorithm, Internal> {
+) -> Result<JwsAlgorithm, IdTokenError> {
     registered.map_or(Ok(default), |name| {
-        name.parse().map_err(|error| {
-            Internal::from(format!(
-                "the client's signing algorithm is unusable: {error}"
-            ))
-        })
+        name.parse()
+            .map_err(|error| IdTokenError::Algorithm(format!("{error}")))
     })
 }
 
@@ -54,19 +62,20 @@ pub fn client_algorithm(
 /// # Errors
 /// When no key can sign with that algorithm.
 pub fn sign(
-    state: &AppState,
+    keystore: &Keystore,
+    issuer: &Url,
     claims: &IdTokenClaims<'_>,
     now: DateTime<Utc>,
-) -> Result<String, Internal> {
+) -> Result<String, IdTokenError> {
     let alg = client_algorithm(
         claims.client.id_token_signed_response_alg.as_deref(),
         JwsAlgorithm::Rs256,
     )?;
     let hash = HashAlg::for_jws_alg(alg.as_str())
-        .ok_or_else(|| Internal::from(format!("no hash function is known for {alg}")))?;
+        .ok_or_else(|| IdTokenError::Algorithm(format!("no hash function is known for {alg}")))?;
 
     let mut body = json!({
-        "iss": state.urls().issuer().as_str(),
+        "iss": issuer.as_str(),
         "sub": claims.user.id.to_string(),
         "aud": claims.client.client_id,
         "iat": now.timestamp(),
@@ -93,7 +102,7 @@ pub fn sign(
     if let Some(email) = claims.email {
         insert_email(object, email);
     }
-    Ok(state.keystore().sign_jwt(alg, &body)?)
+    Ok(keystore.sign_jwt(alg, &body)?)
 }
 
 /// `email` and `email_verified`. An address only becomes the user's once they proved they

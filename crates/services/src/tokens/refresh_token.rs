@@ -11,25 +11,23 @@ use std::net::IpAddr;
 
 use portcullis_model::{OAuthClient, RefreshToken, RefreshTokenState};
 use portcullis_oauth::{requests::AccessTokenResponse, scope::Scope};
-use portcullis_services::sessions;
-use portcullis_storage::SessionRef;
-use portcullis_storage::{Repository, StorageError};
+use portcullis_storage::{Repository, SessionRef, StorageError};
 use ulid::Ulid;
 
-use super::{TokenError, issue_tokens, session_scope};
-use crate::{AppState, oauth::reply::Internal};
+use super::{TokenError, TokenIssuer, session_scope};
+use crate::sessions;
 
 /// Refreshes `token` for `client`. A `scope` parameter must name the session's scope exactly:
 /// access tokens carry their session's scope, so narrowing it for one token is not possible.
-pub(super) async fn refresh(
-    state: &AppState,
+pub async fn refresh(
+    issuer: &mut TokenIssuer<'_>,
     client: &OAuthClient,
     token: &str,
     scope: Option<&Scope>,
     ip: Option<IpAddr>,
 ) -> Result<AccessTokenResponse, TokenError> {
-    let now = state.now();
-    let mut repo = state.database().transaction().await?;
+    let now = issuer.now;
+    let mut repo = issuer.repositories.transaction().await?;
     let presented = repo
         .oauth_refresh_tokens()
         .find_by_token(token)
@@ -69,12 +67,12 @@ pub(super) async fn refresh(
     }
 
     if presented.state.is_valid() {
-        let issued = issue_tokens(state, &mut *repo, &session, true, now).await?;
+        let issued = issuer.issue_tokens(&mut *repo, &session, true).await?;
         let next_id = issued
             .refresh_token
             .as_ref()
             .map(|(_, stored)| stored.id)
-            .ok_or_else(|| Internal::from("a refresh issued no refresh token"))?;
+            .ok_or_else(|| TokenError::Internal("a refresh issued no refresh token".to_owned()))?;
         // The read above and this update are not atomic: if another request consumed the token
         // in between, it won, and this one leaves no trace (dropping the unit of work rolls back
         // the tokens just added).
@@ -92,8 +90,8 @@ pub(super) async fn refresh(
             repo.oauth_access_tokens().revoke(previous, now).await?;
         }
         repo.commit().await?;
-        state
-            .activity()
+        issuer
+            .activity
             .record(SessionRef::OAuth(session.id), now, ip);
         return Ok(issued.response(&granted, None));
     }
@@ -114,7 +112,7 @@ pub(super) async fn refresh(
         if let Some(access_id) = successor.access_token_id {
             repo.oauth_access_tokens().revoke(access_id, now).await?;
         }
-        let issued = issue_tokens(state, &mut *repo, &session, true, now).await?;
+        let issued = issuer.issue_tokens(&mut *repo, &session, true).await?;
         repo.commit().await?;
         tracing::info!(session.id = %session.id, "refresh retried after a lost response");
         return Ok(issued.response(&granted, None));

@@ -1,4 +1,5 @@
-//! What every compatibility sign-in shares: the device ID rules, starting a session on a
+//! The Matrix login API's sessions (compatibility sessions). What every compatibility sign-in
+//! shares: the device ID rules, starting a session on a
 //! device (ending the sessions it replaces), and issuing its tokens.
 //!
 //! A client that logs in again with the device ID it had keeps that device: the sessions still
@@ -14,12 +15,11 @@ use portcullis_oauth::{
     scope::{MatrixNamespace, Scope, ScopeToken},
     token::TokenType,
 };
-use portcullis_services::sessions;
 use portcullis_storage::{NewCompatSession, Repository, StorageError};
 use rand::{Rng, RngCore};
 use ulid::Ulid;
 
-use crate::AppState;
+use crate::sessions;
 
 /// Length of a generated device ID.
 const DEVICE_ID_LENGTH: usize = 10;
@@ -112,9 +112,10 @@ pub struct IssuedTokens {
 /// # Errors
 /// When storage fails.
 pub async fn start_session(
-    state: &AppState,
     repo: &mut dyn Repository,
     login: &NewLogin<'_>,
+    compat_token_ttl: Duration,
+    rng: &mut (dyn RngCore + Send),
     now: DateTime<Utc>,
 ) -> Result<(CompatSession, IssuedTokens), StorageError> {
     let user = login.user;
@@ -134,33 +135,43 @@ pub async fn start_session(
             now,
         )
         .await?;
-    let tokens = issue_tokens(state, repo, &session, login.with_refresh, now).await?;
+    let tokens = issue_tokens(
+        repo,
+        &session,
+        login.with_refresh,
+        compat_token_ttl,
+        rng,
+        now,
+    )
+    .await?;
     Ok((session, tokens))
 }
 
 /// Stores a new access token for `session` and, with `with_refresh`, a refresh token with it;
-/// the access token then expires after `experimental.compat_token_ttl`, else never.
+/// the access token then expires after `compat_token_ttl` (`experimental.compat_token_ttl`),
+/// else never.
 ///
 /// # Errors
 /// When storage fails.
 pub async fn issue_tokens(
-    state: &AppState,
     repo: &mut dyn Repository,
     session: &CompatSession,
     with_refresh: bool,
+    compat_token_ttl: Duration,
+    rng: &mut (dyn RngCore + Send),
     now: DateTime<Utc>,
 ) -> Result<IssuedTokens, StorageError> {
-    let ttl = with_refresh.then_some(state.site_config().compat_token_ttl);
+    let ttl = with_refresh.then_some(compat_token_ttl);
     let expires_at = ttl
         .and_then(|ttl| TimeDelta::from_std(ttl).ok())
         .map(|ttl| now + ttl);
-    let access_token = TokenType::CompatAccessToken.generate(&mut rand::thread_rng());
+    let access_token = TokenType::CompatAccessToken.generate(rng);
     let access = repo
         .compat_access_tokens()
         .add(session, &access_token, expires_at, now)
         .await?;
     let refresh_token = if with_refresh {
-        let token = TokenType::CompatRefreshToken.generate(&mut rand::thread_rng());
+        let token = TokenType::CompatRefreshToken.generate(rng);
         repo.compat_refresh_tokens()
             .add(session, &token, &access, now)
             .await?;

@@ -16,18 +16,20 @@ use portcullis_oauth::requests::AccessTokenResponse;
 use portcullis_storage::NewOAuthSession;
 use ulid::Ulid;
 
-use super::{TokenError, UserGrant, approving_user, issue_for_user, provision_device};
-use crate::{AppState, oauth::device::authorize::POLL_INTERVAL};
+use super::{TokenError, TokenIssuer, UserGrant, approving_user};
+
+/// RFC 8628 §3.2: how many seconds a device waits between polls.
+pub const POLL_INTERVAL: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
 
 /// Answers a poll of `client` with `device_code`: tokens once, and an RFC 8628 §3.5 error
 /// until then.
-pub(super) async fn exchange(
-    state: &AppState,
+pub async fn exchange(
+    issuer: &mut TokenIssuer<'_>,
     client: &OAuthClient,
     device_code: &str,
 ) -> Result<AccessTokenResponse, TokenError> {
-    let now = state.now();
-    let grant = poll(state, client, device_code, now).await?;
+    let now = issuer.now;
+    let grant = poll(issuer, client, device_code, now).await?;
     // Rejected and exchanged grants were answered by `poll`.
     let DeviceCodeGrantStage::Fulfilled {
         browser_session_id,
@@ -39,14 +41,16 @@ pub(super) async fn exchange(
     };
     // The device exists on the homeserver before the tokens do; if this fails, the grant is
     // untouched and the next poll tries again.
-    let mut repo = state.database().read_transaction().await?;
+    let mut repo = issuer.repositories.read_transaction().await?;
     let user = repo.users().find_by_id(user_id).await?;
     repo.rollback().await?;
     if let Some(user) = user {
-        provision_device(state, &user, &grant.scope, client.client_name.as_deref()).await?;
+        issuer
+            .provision_device(&user, &grant.scope, client.client_name.as_deref())
+            .await?;
     }
     redeem(
-        state,
+        issuer,
         client,
         device_code,
         &grant,
@@ -59,12 +63,12 @@ pub(super) async fn exchange(
 
 /// The grant of `device_code`, if `client` may poll it now; the poll is recorded.
 async fn poll(
-    state: &AppState,
+    issuer: &mut TokenIssuer<'_>,
     client: &OAuthClient,
     device_code: &str,
     now: DateTime<Utc>,
 ) -> Result<DeviceCodeGrant, TokenError> {
-    let mut repo = state.database().transaction().await?;
+    let mut repo = issuer.repositories.transaction().await?;
     let grants = repo.oauth_device_code_grants();
     let grant = grants
         .find_by_device_code(device_code)
@@ -99,7 +103,7 @@ async fn poll(
 /// Starts the session of an approved grant, marks the grant exchanged and issues the tokens,
 /// all in one unit of work.
 async fn redeem(
-    state: &AppState,
+    issuer: &mut TokenIssuer<'_>,
     client: &OAuthClient,
     device_code: &str,
     grant: &DeviceCodeGrant,
@@ -107,7 +111,7 @@ async fn redeem(
     browser_session_id: Ulid,
     now: DateTime<Utc>,
 ) -> Result<AccessTokenResponse, TokenError> {
-    let mut repo = state.database().transaction().await?;
+    let mut repo = issuer.repositories.transaction().await?;
     let (user, browser_session) = approving_user(&mut *repo, user_id, browser_session_id).await?;
     let session = repo
         .oauth_sessions()
@@ -141,7 +145,7 @@ async fn redeem(
         nonce: None,
         code: None,
     };
-    let (response, access_token_id) = issue_for_user(state, &mut *repo, &user_grant, now).await?;
+    let (response, access_token_id) = issuer.issue_for_user(&mut *repo, &user_grant).await?;
     repo.commit().await?;
     tracing::info!(
         client.id = %client.client_id,
