@@ -65,7 +65,7 @@ struct Inner {
     homeserver: Arc<dyn HomeserverConnection>,
     limiters: portcullis_services::rate_limit::Limiters,
     activity: Arc<portcullis_services::activity::ActivityTracker>,
-    jwks_cache: oauth::jwks_cache::JwksCache,
+    jwks_cache: portcullis_services::jwks_cache::JwksCache,
     /// Checks CAPTCHA answers on registration, when `captcha` is configured.
     captcha: Option<human::captcha::CaptchaVerifier>,
     /// The discovery document, serialised once: it depends only on the configuration.
@@ -179,7 +179,7 @@ impl AppState {
                 homeserver: parts.homeserver,
                 limiters,
                 activity: Arc::default(),
-                jwks_cache: oauth::jwks_cache::JwksCache::default(),
+                jwks_cache: portcullis_services::jwks_cache::JwksCache::default(),
                 captcha,
                 discovery_document,
             }),
@@ -266,7 +266,7 @@ impl AppState {
 
     /// Client key sets fetched from their `jwks_uri`.
     #[must_use]
-    pub fn jwks_cache(&self) -> &oauth::jwks_cache::JwksCache {
+    pub fn jwks_cache(&self) -> &portcullis_services::jwks_cache::JwksCache {
         &self.inner.jwks_cache
     }
 

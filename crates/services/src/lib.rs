@@ -11,6 +11,8 @@
 //!   written in batches.
 //! - [`sign_in`]: who a typed username names, whether the password is theirs, whether their
 //!   account may sign in.
+//! - [`client_auth`]: which client the credentials of a back-channel request prove, with the
+//!   method it registered; [`jwks_cache`] holds the keys clients publish.
 //! - [`compat`]: the Matrix login API's sessions: device IDs, starting a session on a device,
 //!   its tokens.
 //! - [`devices`]: devices made known to the homeserver before their tokens exist.
@@ -22,9 +24,11 @@
 
 pub mod account;
 pub mod activity;
+pub mod client_auth;
 pub mod compat;
 pub mod devices;
 pub mod jobs;
+pub mod jwks_cache;
 pub mod rate_limit;
 pub mod sessions;
 pub mod sign_in;

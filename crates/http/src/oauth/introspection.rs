@@ -30,7 +30,7 @@ use subtle::ConstantTimeEq as _;
 use ulid::Ulid;
 
 use super::{
-    client_auth::{self, ClientAuthFailure, Credentials},
+    client_auth::{self, ClientAuthFailure},
     reply::{self, Internal, OAuthForm},
 };
 use crate::AppState;
@@ -111,7 +111,7 @@ async fn authenticate_caller(
             Err(IntrospectionError::WrongHomeserverSecret)
         };
     }
-    let credentials = Credentials::from_request(headers, &request.client)?;
+    let credentials = client_auth::credentials(headers, &request.client)?;
     let client =
         client_auth::authenticate(state, &credentials, &state.urls().introspection_endpoint())
             .await?;

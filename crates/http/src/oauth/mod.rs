@@ -5,7 +5,6 @@ pub mod client_auth;
 pub mod device;
 pub mod end_session;
 pub mod introspection;
-pub mod jwks_cache;
 pub mod keys;
 pub mod registration;
 pub mod reply;

@@ -19,7 +19,7 @@ use portcullis_services::sessions;
 use portcullis_storage::StorageError;
 
 use super::{
-    client_auth::{self, ClientAuthFailure, Credentials},
+    client_auth::{self, ClientAuthFailure},
     reply::{self, Internal, OAuthForm},
 };
 use crate::AppState;
@@ -49,7 +49,7 @@ async fn revoke(
     headers: &HeaderMap,
     request: &RevocationRequest,
 ) -> Result<(), RevocationError> {
-    let credentials = Credentials::from_request(headers, &request.client)?;
+    let credentials = client_auth::credentials(headers, &request.client)?;
     let client =
         client_auth::authenticate(state, &credentials, &state.urls().revocation_endpoint()).await?;
 

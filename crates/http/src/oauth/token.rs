@@ -23,7 +23,7 @@ use portcullis_services::tokens::{
 };
 
 use super::{
-    client_auth::{self, ClientAuthFailure, Credentials},
+    client_auth::{self, ClientAuthFailure},
     reply::{self, Internal, OAuthForm},
 };
 use crate::{AppState, client_ip::ClientIp};
@@ -50,7 +50,7 @@ async fn token(
     headers: &HeaderMap,
     params: &TokenParams,
 ) -> Result<AccessTokenResponse, TokenEndpointError> {
-    let credentials = Credentials::from_request(headers, &params.client)?;
+    let credentials = client_auth::credentials(headers, &params.client)?;
     let client =
         client_auth::authenticate(state, &credentials, &state.urls().token_endpoint()).await?;
     let request = TokenRequest::try_from(params)

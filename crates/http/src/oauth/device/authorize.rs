@@ -31,7 +31,7 @@ use crate::{
     AppState,
     client_ip::ClientIp,
     oauth::{
-        client_auth::{self, ClientAuthFailure, Credentials},
+        client_auth::{self, ClientAuthFailure},
         reply::{self, Internal, OAuthForm},
     },
 };
@@ -79,7 +79,7 @@ async fn authorize(
     if !state.site_config().device_code_grant_enabled {
         return Err(DeviceAuthorizationError::Disabled);
     }
-    let credentials = Credentials::from_request(headers, &params.client)?;
+    let credentials = client_auth::credentials(headers, &params.client)?;
     let client = client_auth::authenticate(
         state,
         &credentials,
