@@ -67,7 +67,7 @@ struct Inner {
     activity: Arc<portcullis_services::activity::ActivityTracker>,
     jwks_cache: portcullis_services::jwks_cache::JwksCache,
     /// Checks CAPTCHA answers on registration, when `captcha` is configured.
-    captcha: Option<human::captcha::CaptchaVerifier>,
+    captcha: Option<portcullis_services::captcha::CaptchaVerifier>,
     /// The discovery document, serialised once: it depends only on the configuration.
     discovery_document: axum::body::Bytes,
 }
@@ -159,7 +159,7 @@ impl AppState {
             .site
             .captcha
             .clone()
-            .map(human::captcha::CaptchaVerifier::new);
+            .map(portcullis_services::captcha::CaptchaVerifier::new);
         Self {
             inner: Arc::new(Inner {
                 database: parts.database,
@@ -272,7 +272,7 @@ impl AppState {
 
     /// The CAPTCHA verifier of registration, when one is configured.
     #[must_use]
-    pub fn captcha(&self) -> Option<&human::captcha::CaptchaVerifier> {
+    pub fn captcha(&self) -> Option<&portcullis_services::captcha::CaptchaVerifier> {
         self.inner.captcha.as_ref()
     }
 

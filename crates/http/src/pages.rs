@@ -14,19 +14,7 @@ use crate::AppState;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; style-src 'self'; img-src 'self' https: data:; \
      form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'";
 
-/// Hosts one page may load from besides its own, by directive: the single exception to
-/// [`CONTENT_SECURITY_POLICY`], for a third-party widget (the CAPTCHA of the register page).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ThirdPartySources {
-    /// `script-src`.
-    pub script: &'static [&'static str],
-    /// `frame-src`.
-    pub frame: &'static [&'static str],
-    /// `connect-src`.
-    pub connect: &'static [&'static str],
-    /// `style-src`.
-    pub style: &'static [&'static str],
-}
+pub use portcullis_services::captcha::ThirdPartySources;
 
 /// [`CONTENT_SECURITY_POLICY`] with `sources` added to their directives, and nothing else
 /// changed: a directive the strict policy leaves to `default-src 'self'` keeps `'self'`.

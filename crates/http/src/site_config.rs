@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::human::captcha::CaptchaSettings;
+use portcullis_services::captcha::CaptchaSettings;
 
 use portcullis_config::{
     Config,

@@ -11,6 +11,7 @@
 //!   written in batches.
 //! - [`sign_in`]: who a typed username names, whether the password is theirs, whether their
 //!   account may sign in.
+//! - [`captcha`]: the CAPTCHA providers and the verification of an answer at the provider.
 //! - [`client_auth`]: which client the credentials of a back-channel request prove, with the
 //!   method it registered; [`jwks_cache`] holds the keys clients publish.
 //! - [`compat`]: the Matrix login API's sessions: device IDs, starting a session on a device,
@@ -24,6 +25,7 @@
 
 pub mod account;
 pub mod activity;
+pub mod captcha;
 pub mod client_auth;
 pub mod compat;
 pub mod devices;

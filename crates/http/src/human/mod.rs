@@ -2,7 +2,6 @@
 //! of the Matrix login API, account management).
 
 pub mod account;
-pub mod captcha;
 pub mod email_code;
 pub mod index;
 pub mod login;

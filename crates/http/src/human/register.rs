@@ -43,14 +43,16 @@ use portcullis_passwords::PasswordError;
 use portcullis_services::account::{
     self, CreateAccountError, HashedPassword, NewAccount, TokenUse,
 };
-use portcullis_services::sign_in::localpart_of;
+use portcullis_services::{
+    captcha::{CaptchaAnswers, CaptchaError, CaptchaWidget},
+    sign_in::localpart_of,
+};
 use portcullis_storage::{NewUserRegistration, StorageError};
 use portcullis_templates::pages::{Page, RegisterErrors, RegisterPage, VerifyEmailPage};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::{
-    captcha::{CaptchaAnswers, CaptchaError, CaptchaWidget},
     email_code, messages,
     post_auth::{ContinuationQuery, PostAuthAction, with_continuation},
 };

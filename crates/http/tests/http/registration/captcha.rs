@@ -17,11 +17,9 @@ use axum::{
     routing::post,
 };
 use portcullis_config::{CaptchaConfig, Secret, sections::captcha::CaptchaService};
-use portcullis_http::{
-    human::captcha::provider,
-    pages::{CONTENT_SECURITY_POLICY, content_security_policy_allowing},
-};
+use portcullis_http::pages::{CONTENT_SECURITY_POLICY, content_security_policy_allowing};
 use portcullis_listener::{ConnectionInfo, LocalAddr};
+use portcullis_services::captcha::provider;
 use serde_json::json;
 
 use super::{PASSWORD, assert_refused, fields, find_user, open_registration, register, user_count};

@@ -16,7 +16,20 @@ use portcullis_config::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::pages::ThirdPartySources;
+/// Hosts one page may load from besides its own, by directive: the single exception to the
+/// pages' strict content security policy, for a third-party widget (the CAPTCHA of the register
+/// page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ThirdPartySources {
+    /// `script-src`.
+    pub script: &'static [&'static str],
+    /// `frame-src`.
+    pub frame: &'static [&'static str],
+    /// `connect-src`.
+    pub connect: &'static [&'static str],
+    /// `style-src`.
+    pub style: &'static [&'static str],
+}
 
 /// How long the provider has to answer before the registration is refused as unchecked.
 pub const VERIFY_TIMEOUT: Duration = Duration::from_secs(10);
