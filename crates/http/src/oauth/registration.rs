@@ -136,9 +136,14 @@ async fn register(
                 .map(|(lang, uri)| (format!("tos_uri#{lang}"), uri.to_string())),
         )
         .collect();
+    // The ULID of the instant, with its random part from our random source.
+    let id = Ulid::from_parts(
+        u64::try_from(now.timestamp_millis()).unwrap_or_default(),
+        rand::Rng::r#gen(&mut state.rng()),
+    );
     let client = OAuthClient {
-        id: Ulid::new(),
-        client_id: Ulid::new().to_string(),
+        id,
+        client_id: id.to_string(),
         is_static: false,
         client_auth_method: auth_method.as_str().to_owned(),
         // Kept encrypted: the database alone must not give client secrets away.
