@@ -18,6 +18,8 @@
 //!   its tokens.
 //! - [`devices`]: devices made known to the homeserver before their tokens exist.
 //! - [`rate_limit`]: the per-address and per-account limits of guessable inputs.
+//! - [`registration`]: what a registration form must hold, and whether its name, address and
+//!   token are still free.
 //! - [`sessions`]: ending browser, OAuth 2.0 and compatibility sessions, and what goes with it.
 //! - [`tokens`]: the grants of the token endpoint and the ID token.
 //! - [`user_agent`]: a readable name for the software behind a `User-Agent`.
@@ -32,6 +34,7 @@ pub mod devices;
 pub mod jobs;
 pub mod jwks_cache;
 pub mod rate_limit;
+pub mod registration;
 pub mod sessions;
 pub mod sign_in;
 pub mod tokens;

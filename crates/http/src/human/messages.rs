@@ -7,6 +7,7 @@
 use portcullis_email::{AddressProblem, InvalidAddress};
 use portcullis_model::LocalpartError;
 use portcullis_passwords::{Suggestion, Warning, WeakPassword};
+use portcullis_services::registration::{DisplayNameProblem, MAX_DISPLAY_NAME_CHARS};
 
 use crate::pages::tr;
 
@@ -88,6 +89,18 @@ pub fn address_problem(error: &InvalidAddress) -> String {
         AddressProblem::MissingParts => tr("email.problem.missing_parts", &[]),
         AddressProblem::InvalidUser => tr("email.problem.invalid_user", &[]),
         AddressProblem::InvalidDomain => tr("email.problem.invalid_domain", &[]),
+    }
+}
+
+/// Why a display name cannot be used, in the reader's language.
+#[must_use]
+pub fn display_name_problem(problem: DisplayNameProblem) -> String {
+    match problem {
+        DisplayNameProblem::TooLong => tr(
+            "display_name.error.too_long",
+            &[("max", &MAX_DISPLAY_NAME_CHARS.to_string())],
+        ),
+        DisplayNameProblem::Control => tr("display_name.error.control", &[]),
     }
 }
 

@@ -37,14 +37,14 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
-use portcullis_homeserver::LocalpartAvailability;
-use portcullis_model::{BrowserSession, Localpart, User, UserRegistration};
+use portcullis_model::{BrowserSession, User, UserRegistration};
 use portcullis_passwords::PasswordError;
 use portcullis_services::account::{
     self, CreateAccountError, HashedPassword, NewAccount, TokenUse,
 };
 use portcullis_services::{
     captcha::{CaptchaAnswers, CaptchaError, CaptchaWidget},
+    registration::{self, Application, Checked, Problem, Requirements, Unavailable},
     sign_in::localpart_of,
 };
 use portcullis_storage::{NewUserRegistration, StorageError};
@@ -66,9 +66,6 @@ use crate::{
     pages::{describe_wait, tr},
     session,
 };
-
-/// The longest display name accepted, in characters: Synapse's `MAX_DISPLAYNAME_LEN`.
-pub const MAX_DISPLAY_NAME_CHARS: usize = 256;
 
 /// The query string of the registration pages: the flow to continue, and a hint.
 #[derive(Debug, Default, Deserialize)]
@@ -225,16 +222,6 @@ impl Refusal {
     }
 }
 
-/// A form that passed every check that needs nothing but the form.
-struct Checked {
-    localpart: Localpart,
-    display_name: Option<String>,
-    /// The registration token, when one is required.
-    token: Option<String>,
-    /// The email address, to verify before the account is made.
-    email: Option<String>,
-}
-
 /// `GET /register`: on to the password form, keeping the query; a readable refusal when
 /// registration is closed.
 pub async fn get(State(state): State<AppState>, Query(query): Query<RegisterQuery>) -> Response {
@@ -371,110 +358,48 @@ pub async fn password_post(
 /// The checks that need nothing but the form, in the order of the module documentation.
 fn check_form(state: &AppState, form: &RegisterForm) -> Result<Checked, Refusal> {
     let site = state.site_config();
-    let invalid = StatusCode::UNPROCESSABLE_ENTITY;
-
-    let localpart = Localpart::parse(form.username.trim(), &site.server_name).map_err(|error| {
-        Refusal::new(invalid, Field::Username, messages::username_error(&error))
-    })?;
-
-    if form.password.is_empty() {
-        return Err(Refusal::new(
-            invalid,
-            Field::Password,
-            tr("register.error.password_needed", &[]),
-        ));
-    }
-    if *form.password != *form.password_confirm {
-        return Err(Refusal::new(
-            invalid,
-            Field::PasswordConfirm,
-            tr("register.error.password_mismatch", &[]),
-        ));
-    }
-
-    let display_name = form.display_name.trim();
-    let display_name = (!display_name.is_empty()).then(|| display_name.to_owned());
-    if let Some(name) = &display_name {
-        if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
-            return Err(Refusal::new(
-                invalid,
-                Field::DisplayName,
-                tr(
-                    "display_name.error.too_long",
-                    &[("max", &MAX_DISPLAY_NAME_CHARS.to_string())],
-                ),
-            ));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(Refusal::new(
-                invalid,
-                Field::DisplayName,
-                tr("display_name.error.control", &[]),
-            ));
-        }
-    }
-
-    let email = form.email.trim();
-    let mut user_inputs = vec![localpart.as_str()];
-    user_inputs.extend(display_name.as_deref());
-    if !email.is_empty() {
-        user_inputs.push(email);
-    }
-    state
-        .passwords()
-        .check_complexity(&form.password, &user_inputs)
-        .map_err(|weak| Refusal::new(invalid, Field::Password, messages::weak_password(&weak)))?;
-
-    if site.tos_uri.is_some() && form.accept_terms.as_deref().is_none_or(str::is_empty) {
-        return Err(Refusal::new(
-            invalid,
-            Field::Terms,
-            tr("register.error.terms", &[]),
-        ));
-    }
-
-    let email = if email.is_empty() {
-        if site.password_registration_email_required {
-            return Err(Refusal::new(
-                invalid,
-                Field::Email,
-                tr("register.error.email_needed", &[]),
-            ));
-        }
-        None
-    } else {
-        let address = portcullis_email::parse_address(email).map_err(|error| {
-            Refusal::new(
-                invalid,
+    let requirements = Requirements {
+        server_name: &site.server_name,
+        terms: site.tos_uri.is_some(),
+        email: site.password_registration_email_required,
+        token: site.registration_token_required,
+    };
+    let application = Application {
+        username: &form.username,
+        password: &form.password,
+        password_confirm: &form.password_confirm,
+        display_name: &form.display_name,
+        email: &form.email,
+        token: &form.token,
+        terms_accepted: form
+            .accept_terms
+            .as_deref()
+            .is_some_and(|value| !value.is_empty()),
+    };
+    registration::check(&requirements, state.passwords(), &application).map_err(|problem| {
+        let (field, message) = match problem {
+            Problem::Username(error) => (Field::Username, messages::username_error(&error)),
+            Problem::PasswordNeeded => (Field::Password, tr("register.error.password_needed", &[])),
+            Problem::PasswordMismatch => (
+                Field::PasswordConfirm,
+                tr("register.error.password_mismatch", &[]),
+            ),
+            Problem::DisplayName(problem) => {
+                (Field::DisplayName, messages::display_name_problem(problem))
+            }
+            Problem::WeakPassword(weak) => (Field::Password, messages::weak_password(&weak)),
+            Problem::TermsNotAccepted => (Field::Terms, tr("register.error.terms", &[])),
+            Problem::EmailNeeded => (Field::Email, tr("register.error.email_needed", &[])),
+            Problem::EmailInvalid(error) => (
                 Field::Email,
                 tr(
                     "form.error.email_invalid",
                     &[("reason", &messages::address_problem(&error))],
                 ),
-            )
-        })?;
-        Some(address.to_string())
-    };
-
-    let token = if site.registration_token_required {
-        let token = form.token.trim();
-        if token.is_empty() {
-            return Err(Refusal::new(
-                invalid,
-                Field::Token,
-                tr("register.error.token_needed", &[]),
-            ));
-        }
-        Some(token.to_owned())
-    } else {
-        None
-    };
-
-    Ok(Checked {
-        localpart,
-        display_name,
-        token,
-        email,
+            ),
+            Problem::TokenNeeded => (Field::Token, tr("register.error.token_needed", &[])),
+        };
+        Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, field, message)
     })
 }
 
@@ -483,60 +408,29 @@ async fn check_availability(
     state: &AppState,
     checked: &Checked,
 ) -> Result<Result<(), Refusal>, StorageError> {
-    let now = state.now();
-    let mut repository = state.database().read_transaction().await?;
-    if let Some(token) = &checked.token {
-        let found = repository
-            .registration_tokens()
-            .find_by_token(token)
-            .await?;
-        if !found.is_some_and(|token| token.is_valid(now)) {
-            repository.rollback().await?;
-            return Ok(Err(token_not_valid()));
-        }
-    }
-    let taken_here = repository
-        .users()
-        .find_by_username(checked.localpart.as_str())
-        .await?
-        .is_some();
-    let email_used = match &checked.email {
-        Some(email) => repository
-            .user_emails()
-            .find_by_email(email)
-            .await?
-            .is_some(),
-        None => false,
-    };
-    repository.rollback().await?;
-    if taken_here {
-        return Ok(Err(taken()));
-    }
-    if email_used {
-        return Ok(Err(email_in_use()));
-    }
-
-    // Outside the transaction: the homeserver may be slow.
-    let availability = state
-        .homeserver()
-        .is_localpart_available(checked.localpart.as_str())
-        .await;
-    Ok(match availability {
-        Ok(LocalpartAvailability::Available) => Ok(()),
-        Ok(LocalpartAvailability::InUse) => Err(taken()),
-        Ok(LocalpartAvailability::Invalid { reason }) => Err(Refusal::new(
+    let availability = registration::check_availability(
+        state.database(),
+        state.homeserver().as_ref(),
+        checked,
+        state.now(),
+    )
+    .await?;
+    Ok(availability.map_err(|unavailable| match unavailable {
+        Unavailable::TokenNotValid => token_not_valid(),
+        Unavailable::UsernameTaken => taken(),
+        Unavailable::EmailInUse => email_in_use(),
+        Unavailable::Rejected(reason) => Refusal::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             Field::Username,
             tr("register.error.rejected", &[("reason", &sentence(reason))]),
-        )),
-        Ok(LocalpartAvailability::Exclusive { reason }) => Err(Refusal::new(
+        ),
+        Unavailable::Reserved(reason) => Refusal::new(
             StatusCode::CONFLICT,
             Field::Username,
             tr("register.error.reserved", &[("reason", &sentence(reason))]),
-        )),
-        Err(error) => {
-            tracing::warn!(%error, "cannot check a username with the homeserver");
-            let status = if error.is_retryable() {
+        ),
+        Unavailable::HomeserverUnreachable { retryable } => {
+            let status = if retryable {
                 StatusCode::SERVICE_UNAVAILABLE
             } else {
                 StatusCode::BAD_GATEWAY
@@ -546,13 +440,13 @@ async fn check_availability(
                 Field::Form,
                 tr("register.error.homeserver_unreachable", &[]),
             );
-            if error.is_retryable() {
-                Err(refusal.retry_after(Duration::from_secs(10)))
+            if retryable {
+                refusal.retry_after(Duration::from_secs(10))
             } else {
-                Err(refusal)
+                refusal
             }
         }
-    })
+    }))
 }
 
 /// Creates the account in one transaction; a username taken or a token used up meanwhile

@@ -13,7 +13,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use portcullis_homeserver::HomeserverError;
-use portcullis_services::account;
+use portcullis_services::{account, registration};
 use portcullis_storage::StorageError;
 use portcullis_templates::pages::{AccountProfilePage, AccountSection, EmailView};
 use serde::Deserialize;
@@ -26,7 +26,7 @@ use crate::{
     AppState,
     client_ip::ClientIp,
     cookies::CookieJar,
-    human::{post_auth::PostAuthAction, register::MAX_DISPLAY_NAME_CHARS},
+    human::{messages, post_auth::PostAuthAction},
     pages::tr,
     session::SignedIn,
 };
@@ -176,20 +176,10 @@ pub async fn post(
     (jar, Redirect::to(url.as_str())).into_response()
 }
 
-/// Why a display name cannot be used, if it cannot: as at registration, at most
-/// [`MAX_DISPLAY_NAME_CHARS`] characters and no control characters. Empty is fine: it removes
-/// the display name.
+/// Why a display name cannot be used, if it cannot: the registration rules. Empty is fine: it
+/// removes the display name.
 fn check_display_name(name: &str) -> Result<(), String> {
-    if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
-        return Err(tr(
-            "display_name.error.too_long",
-            &[("max", &MAX_DISPLAY_NAME_CHARS.to_string())],
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(tr("display_name.error.control", &[]));
-    }
-    Ok(())
+    registration::check_display_name(name).map_err(messages::display_name_problem)
 }
 
 /// What the profile page says about the last form sent, beyond the stored state.

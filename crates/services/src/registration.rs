@@ -1,0 +1,267 @@
+//! The rules of registering with a password: what the form must hold, and whether the name,
+//! the address and the registration token are still free.
+//!
+//! The page shows each [`Problem`] next to its field, in the reader's language; creating the
+//! account itself is [`crate::account::create_user`].
+
+use chrono::{DateTime, Utc};
+use portcullis_email::InvalidAddress;
+use portcullis_homeserver::{HomeserverConnection, LocalpartAvailability};
+use portcullis_model::{Localpart, LocalpartError};
+use portcullis_passwords::{PasswordManager, WeakPassword};
+use portcullis_storage::{RepositoryFactory, StorageError};
+
+/// The longest display name, in characters, as MAS and Synapse allow.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 256;
+
+/// What the registration settings require of the form.
+#[derive(Debug, Clone)]
+pub struct Requirements<'a> {
+    /// The homeserver's `server_name`, for Matrix IDs.
+    pub server_name: &'a str,
+    /// Terms of service must be accepted (`branding.tos_uri` is set).
+    pub terms: bool,
+    /// An email address is required (`account.password_registration_email_required`).
+    pub email: bool,
+    /// A registration token is required (`account.registration_token_required`).
+    pub token: bool,
+}
+
+/// The form, as typed.
+#[derive(Debug, Clone, Copy)]
+pub struct Application<'a> {
+    /// The username.
+    pub username: &'a str,
+    /// The password.
+    pub password: &'a str,
+    /// The password again.
+    pub password_confirm: &'a str,
+    /// The display name (blank: none).
+    pub display_name: &'a str,
+    /// The email address (blank: none).
+    pub email: &'a str,
+    /// The registration token (blank: none).
+    pub token: &'a str,
+    /// Whether the terms box was ticked.
+    pub terms_accepted: bool,
+}
+
+/// A form that passed every check that needs nothing but the form.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The username.
+    pub localpart: Localpart,
+    /// The display name, if any.
+    pub display_name: Option<String>,
+    /// The registration token, when one is required.
+    pub token: Option<String>,
+    /// The email address, to verify before the account is made.
+    pub email: Option<String>,
+}
+
+/// What is wrong with a form.
+#[derive(Debug)]
+pub enum Problem {
+    /// The username breaks a rule.
+    Username(LocalpartError),
+    /// No password.
+    PasswordNeeded,
+    /// The two passwords differ.
+    PasswordMismatch,
+    /// The display name breaks a rule.
+    DisplayName(DisplayNameProblem),
+    /// The password is below `passwords.minimum_complexity`.
+    WeakPassword(WeakPassword),
+    /// The terms were not accepted.
+    TermsNotAccepted,
+    /// No address, but one is required.
+    EmailNeeded,
+    /// The address is not one.
+    EmailInvalid(InvalidAddress),
+    /// No token, but one is required.
+    TokenNeeded,
+}
+
+/// Why a display name cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisplayNameProblem {
+    /// Longer than [`MAX_DISPLAY_NAME_CHARS`].
+    TooLong,
+    /// It holds a control character.
+    Control,
+}
+
+/// Checks a display name (already trimmed) against the rules the homeserver applies too.
+///
+/// # Errors
+/// The [`DisplayNameProblem`].
+pub fn check_display_name(name: &str) -> Result<(), DisplayNameProblem> {
+    if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
+        return Err(DisplayNameProblem::TooLong);
+    }
+    if name.chars().any(char::is_control) {
+        return Err(DisplayNameProblem::Control);
+    }
+    Ok(())
+}
+
+/// Checks the form, in the order the page shows problems: username, passwords, display name,
+/// password strength (against the name, display name and address too), terms, address, token.
+///
+/// # Errors
+/// The first [`Problem`].
+pub fn check(
+    requirements: &Requirements<'_>,
+    passwords: &PasswordManager,
+    form: &Application<'_>,
+) -> Result<Checked, Problem> {
+    let localpart = Localpart::parse(form.username.trim(), requirements.server_name)
+        .map_err(Problem::Username)?;
+    if form.password.is_empty() {
+        return Err(Problem::PasswordNeeded);
+    }
+    if form.password != form.password_confirm {
+        return Err(Problem::PasswordMismatch);
+    }
+    let display_name = form.display_name.trim();
+    let display_name = (!display_name.is_empty()).then(|| display_name.to_owned());
+    if let Some(name) = &display_name {
+        check_display_name(name).map_err(Problem::DisplayName)?;
+    }
+    let email = form.email.trim();
+    let mut user_inputs = vec![localpart.as_str()];
+    user_inputs.extend(display_name.as_deref());
+    if !email.is_empty() {
+        user_inputs.push(email);
+    }
+    passwords
+        .check_complexity(form.password, &user_inputs)
+        .map_err(Problem::WeakPassword)?;
+    if requirements.terms && !form.terms_accepted {
+        return Err(Problem::TermsNotAccepted);
+    }
+    let email = if email.is_empty() {
+        if requirements.email {
+            return Err(Problem::EmailNeeded);
+        }
+        None
+    } else {
+        let address = portcullis_email::parse_address(email).map_err(Problem::EmailInvalid)?;
+        Some(address.to_string())
+    };
+    let token = if requirements.token {
+        let token = form.token.trim();
+        if token.is_empty() {
+            return Err(Problem::TokenNeeded);
+        }
+        Some(token.to_owned())
+    } else {
+        None
+    };
+    Ok(Checked {
+        localpart,
+        display_name,
+        token,
+        email,
+    })
+}
+
+/// Why a checked form cannot register now.
+#[derive(Debug)]
+pub enum Unavailable {
+    /// The token is unknown, used up, expired or revoked.
+    TokenNotValid,
+    /// The username is taken, here or on the homeserver.
+    UsernameTaken,
+    /// The address belongs to another user.
+    EmailInUse,
+    /// The homeserver refuses the username, and says why.
+    Rejected(String),
+    /// The username is reserved on the homeserver (an application service's namespace).
+    Reserved(String),
+    /// The homeserver cannot be asked; `retryable` when trying again later may help.
+    HomeserverUnreachable {
+        /// Whether a later attempt may succeed.
+        retryable: bool,
+    },
+}
+
+/// Whether the token is valid, and the username and address free here and on the homeserver.
+/// The homeserver is asked outside any unit of work (it may be slow).
+///
+/// # Errors
+/// When storage fails.
+pub async fn check_availability(
+    repositories: &dyn RepositoryFactory,
+    homeserver: &dyn HomeserverConnection,
+    checked: &Checked,
+    now: DateTime<Utc>,
+) -> Result<Result<(), Unavailable>, StorageError> {
+    let mut repository = repositories.read_transaction().await?;
+    if let Some(token) = &checked.token {
+        let found = repository
+            .registration_tokens()
+            .find_by_token(token)
+            .await?;
+        if !found.is_some_and(|token| token.is_valid(now)) {
+            repository.rollback().await?;
+            return Ok(Err(Unavailable::TokenNotValid));
+        }
+    }
+    let taken_here = repository
+        .users()
+        .find_by_username(checked.localpart.as_str())
+        .await?
+        .is_some();
+    let email_used = match &checked.email {
+        Some(email) => repository
+            .user_emails()
+            .find_by_email(email)
+            .await?
+            .is_some(),
+        None => false,
+    };
+    repository.rollback().await?;
+    if taken_here {
+        return Ok(Err(Unavailable::UsernameTaken));
+    }
+    if email_used {
+        return Ok(Err(Unavailable::EmailInUse));
+    }
+    Ok(
+        match homeserver
+            .is_localpart_available(checked.localpart.as_str())
+            .await
+        {
+            Ok(LocalpartAvailability::Available) => Ok(()),
+            Ok(LocalpartAvailability::InUse) => Err(Unavailable::UsernameTaken),
+            Ok(LocalpartAvailability::Invalid { reason }) => Err(Unavailable::Rejected(reason)),
+            Ok(LocalpartAvailability::Exclusive { reason }) => Err(Unavailable::Reserved(reason)),
+            Err(error) => {
+                tracing::warn!(%error, "cannot check a username with the homeserver");
+                Err(Unavailable::HomeserverUnreachable {
+                    retryable: error.is_retryable(),
+                })
+            }
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_display_name_is_at_most_256_characters_without_control_characters() {
+        assert_eq!(check_display_name(&"é".repeat(256)), Ok(()));
+        assert_eq!(
+            check_display_name(&"é".repeat(257)),
+            Err(DisplayNameProblem::TooLong)
+        );
+        assert_eq!(
+            check_display_name("Alice\u{7}"),
+            Err(DisplayNameProblem::Control)
+        );
+        assert_eq!(check_display_name(""), Ok(()));
+    }
+}
