@@ -23,6 +23,7 @@
 //! - [`sessions`]: ending browser, OAuth 2.0 and compatibility sessions, and what goes with it.
 //! - [`tokens`]: the grants of the token endpoint and the ID token.
 //! - [`user_agent`]: a readable name for the software behind a `User-Agent`.
+//! - [`introspection`]: whether a token is active and what it stands for (RFC 7662).
 //! - [`jobs`]: the payloads of the background jobs the rules queue.
 
 pub mod account;
@@ -31,6 +32,7 @@ pub mod captcha;
 pub mod client_auth;
 pub mod compat;
 pub mod devices;
+pub mod introspection;
 pub mod jobs;
 pub mod jwks_cache;
 pub mod rate_limit;

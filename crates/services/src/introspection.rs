@@ -1,0 +1,371 @@
+//! Token introspection (RFC 7662): whether a token is active, and what its session, client,
+//! user and device are, the way the homeserver learns who a Matrix access token belongs to.
+//!
+//! Every request of every Matrix client goes through here (Synapse caches answers for two
+//! minutes), so an access token costs one indexed read and no write: its use is noted in the
+//! activity tracker, and its first use, which the refresh grant needs to know about, is handed
+//! back to be recorded after the answer ([`Introspected::first_use`], [`record_first_use`]).
+//!
+//! Compatibility tokens of the Matrix login API (`mct_`/`mcr_`, and the `syt_`/`syr_` tokens
+//! Synapse issued before the migration) are reported under the client `legacy`; their scope is
+//! the whole client-server API, the Synapse admin API for admin sessions, and the session's
+//! device, unless the homeserver reads `device_id` instead (`X-MAS-Supports-Device-Id: 1`), as
+//! MAS answers. Who may ask (the homeserver's secret, a confidential client) is for the caller.
+
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use portcullis_model::{CompatSession, OAuthSession, User};
+use portcullis_oauth::{
+    requests::{IntrospectionResponse, TokenTypeHint},
+    scope::{Scope, normalize_for_introspection},
+    token::{TokenKind, TokenType},
+};
+use portcullis_storage::{RepositoryFactory, SessionRef, StorageError};
+use ulid::Ulid;
+
+use crate::{activity::ActivityTracker, compat::session_scope};
+
+/// The client every compatibility session is reported under.
+const LEGACY_CLIENT_ID: &str = "legacy";
+
+/// Why an introspection has no answer: our fault only (an unknown or dead token is
+/// `{"active": false}`).
+#[derive(Debug, thiserror::Error)]
+pub enum IntrospectionError {
+    /// Storage failed, or stored data is not what we wrote.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StorageError> for IntrospectionError {
+    fn from(error: StorageError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+/// An answer, and the access token whose first use it was, to record afterwards.
+#[derive(Debug)]
+pub struct Introspected {
+    /// The answer.
+    pub answer: IntrospectionResponse,
+    /// An access token used for the first time.
+    pub first_use: Option<Ulid>,
+}
+
+/// What introspection reads, for one request.
+pub struct Introspection<'a> {
+    /// The database; access tokens are read through [`RepositoryFactory::reader`].
+    pub repositories: &'a dyn RepositoryFactory,
+    /// Where the sessions' use is noted.
+    pub activity: &'a ActivityTracker,
+    /// The instant of the request.
+    pub now: DateTime<Utc>,
+    first_use: Mutex<Option<Ulid>>,
+}
+
+impl<'a> Introspection<'a> {
+    /// An introspection at `now`.
+    #[must_use]
+    pub fn new(
+        repositories: &'a dyn RepositoryFactory,
+        activity: &'a ActivityTracker,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            repositories,
+            activity,
+            now,
+            first_use: Mutex::new(None),
+        }
+    }
+
+    /// What `token` is, with the caller's `hint`; `with_device_id` when the homeserver reads
+    /// the device from `device_id` rather than from the scope.
+    ///
+    /// # Errors
+    /// [`IntrospectionError::Internal`] when storage fails.
+    pub async fn introspect(
+        self,
+        token: &str,
+        hint: Option<TokenTypeHint>,
+        with_device_id: bool,
+    ) -> Result<Introspected, IntrospectionError> {
+        // A token that is not in any of our formats is not worth a database read.
+        let Ok(kind) = TokenKind::detect(token) else {
+            return Ok(Introspected {
+                answer: IntrospectionResponse::inactive(),
+                first_use: None,
+            });
+        };
+        // A hint that contradicts the token's prefix is a confused or probing caller: the token is
+        // not what it says, so it is not active (as in the reference implementation).
+        let access_hint = hint != Some(TokenTypeHint::RefreshToken);
+        let refresh_hint = hint != Some(TokenTypeHint::AccessToken);
+        let answer = match kind.token_type() {
+            TokenType::AccessToken if access_hint => {
+                self.access_token(token, with_device_id).await?
+            }
+            TokenType::RefreshToken if refresh_hint => {
+                self.refresh_token(token, with_device_id).await?
+            }
+            // `mct_`/`mcr_`, and the `syt_`/`syr_` of Synapse, which count as such.
+            TokenType::CompatAccessToken if access_hint => {
+                self.compat_access_token(token, with_device_id).await?
+            }
+            TokenType::CompatRefreshToken if refresh_hint => {
+                self.compat_refresh_token(token, with_device_id).await?
+            }
+            // Personal (`mpt_`) tokens come with the feature that issues them.
+            _ => None,
+        };
+        Ok(Introspected {
+            answer: answer.unwrap_or_else(IntrospectionResponse::inactive),
+            first_use: self
+                .first_use
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        })
+    }
+
+    /// An access token: one read, no write; `None` if it is not active.
+    async fn access_token(
+        &self,
+        token: &str,
+        with_device_id: bool,
+    ) -> Result<Option<IntrospectionResponse>, IntrospectionError> {
+        let now = self.now;
+        // One statement: on PostgreSQL, one round trip without a transaction around it.
+        let mut repo = self.repositories.reader().await?;
+        let found = repo
+            .oauth_access_tokens()
+            .find_active_by_token(token, now)
+            .await?;
+        repo.rollback().await?;
+        let Some(active) = found else {
+            return Ok(None);
+        };
+        if active.user.as_ref().is_some_and(|user| !user.is_active()) {
+            return Ok(None);
+        }
+        if active.access_token.first_used_at.is_none() {
+            *self
+                .first_use
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(active.access_token.id);
+        }
+        // The homeserver asks, not the client: its address is not the client's.
+        self.activity
+            .record(SessionRef::OAuth(active.session.id), now, None);
+
+        let token = &active.access_token;
+        let mut answer = session_answer(
+            &active.session,
+            active.client_id,
+            active.user.as_ref(),
+            with_device_id,
+        )?;
+        answer.token_type = Some(TokenTypeHint::AccessToken);
+        answer.exp = token.expires_at;
+        // The homeserver caches the answer for up to `expires_in`: it must not outlive the token.
+        answer.expires_in = token
+            .expires_at
+            .map(|expires_at| u64::try_from((expires_at - now).num_seconds()).unwrap_or(0));
+        answer.iat = Some(token.created_at);
+        answer.nbf = Some(token.created_at);
+        answer.jti = Some(token.id.to_string());
+        Ok(Some(answer))
+    }
+
+    /// A refresh token: active while valid, in a standing session of an active user.
+    async fn refresh_token(
+        &self,
+        token: &str,
+        with_device_id: bool,
+    ) -> Result<Option<IntrospectionResponse>, IntrospectionError> {
+        let mut repo = self.repositories.read_transaction().await?;
+        let Some(refresh) = repo
+            .oauth_refresh_tokens()
+            .find_by_token(token)
+            .await?
+            .filter(|refresh| refresh.state.is_valid())
+        else {
+            return Ok(None);
+        };
+        let Some(session) = repo
+            .oauth_sessions()
+            .find(refresh.session_id)
+            .await?
+            .filter(OAuthSession::is_active)
+        else {
+            return Ok(None);
+        };
+        let user = match session.user_id {
+            Some(user_id) => match repo.users().find_by_id(user_id).await? {
+                Some(user) if user.is_active() => Some(user),
+                _ => return Ok(None),
+            },
+            None => None,
+        };
+        let client = repo
+            .oauth_clients()
+            .find(session.client_id)
+            .await?
+            .ok_or_else(|| {
+                IntrospectionError::Internal("a session's client does not exist".to_owned())
+            })?;
+        repo.rollback().await?;
+
+        let mut answer = session_answer(&session, client.client_id, user.as_ref(), with_device_id)?;
+        answer.token_type = Some(TokenTypeHint::RefreshToken);
+        answer.iat = Some(refresh.created_at);
+        answer.nbf = Some(refresh.created_at);
+        answer.jti = Some(refresh.id.to_string());
+        Ok(Some(answer))
+    }
+
+    /// An access token: one read, no write; `None` if it is not active.
+    async fn compat_access_token(
+        &self,
+        token: &str,
+        with_device_id: bool,
+    ) -> Result<Option<IntrospectionResponse>, IntrospectionError> {
+        let now = self.now;
+        // One statement: on PostgreSQL, one round trip without a transaction around it.
+        let mut repo = self.repositories.reader().await?;
+        let found = repo
+            .compat_access_tokens()
+            .find_active_by_token(token, now)
+            .await?;
+        repo.rollback().await?;
+        let Some(active) = found.filter(|active| active.user.is_active()) else {
+            return Ok(None);
+        };
+        let Some(mut answer) = compat_session_answer(&active.session, &active.user, with_device_id)
+        else {
+            return Ok(None);
+        };
+        self.activity
+            .record(SessionRef::Compat(active.session.id), now, None);
+        let token = &active.access_token;
+        answer.token_type = Some(TokenTypeHint::AccessToken);
+        answer.exp = token.expires_at;
+        // The homeserver caches the answer for up to `expires_in`: it must not outlive the token.
+        answer.expires_in = token
+            .expires_at
+            .map(|expires_at| u64::try_from((expires_at - now).num_seconds()).unwrap_or(0));
+        answer.iat = Some(token.created_at);
+        answer.nbf = Some(token.created_at);
+        answer.jti = Some(token.id.to_string());
+        Ok(Some(answer))
+    }
+
+    /// A refresh token: active while usable, in a standing session of an active user.
+    async fn compat_refresh_token(
+        &self,
+        token: &str,
+        with_device_id: bool,
+    ) -> Result<Option<IntrospectionResponse>, IntrospectionError> {
+        let mut repo = self.repositories.read_transaction().await?;
+        let Some(refresh) = repo
+            .compat_refresh_tokens()
+            .find_by_token(token)
+            .await?
+            .filter(portcullis_model::CompatRefreshToken::is_valid)
+        else {
+            return Ok(None);
+        };
+        let Some(session) = repo
+            .compat_sessions()
+            .find(refresh.session_id)
+            .await?
+            .filter(CompatSession::is_active)
+        else {
+            return Ok(None);
+        };
+        let Some(user) = repo
+            .users()
+            .find_by_id(session.user_id)
+            .await?
+            .filter(User::is_active)
+        else {
+            return Ok(None);
+        };
+        repo.rollback().await?;
+
+        let Some(mut answer) = compat_session_answer(&session, &user, with_device_id) else {
+            return Ok(None);
+        };
+        answer.token_type = Some(TokenTypeHint::RefreshToken);
+        answer.iat = Some(refresh.created_at);
+        answer.nbf = Some(refresh.created_at);
+        answer.jti = Some(refresh.id.to_string());
+        Ok(Some(answer))
+    }
+}
+
+/// What an active token says about its session, client and user.
+fn session_answer(
+    session: &OAuthSession,
+    client_id: String,
+    user: Option<&User>,
+    with_device_id: bool,
+) -> Result<IntrospectionResponse, IntrospectionError> {
+    let scope: Scope = session.scope.parse().map_err(|error| {
+        IntrospectionError::Internal(format!(
+            "session {} has an invalid scope: {error}",
+            session.id
+        ))
+    })?;
+    Ok(IntrospectionResponse {
+        active: true,
+        // Both the stable and the MSC2967 names, for homeservers that know only one.
+        scope: Some(normalize_for_introspection(&scope)),
+        client_id: Some(client_id),
+        username: user.map(|user| user.username.clone()),
+        sub: user.map(|user| user.id.to_string()),
+        device_id: if with_device_id {
+            scope.device_id().map(str::to_owned)
+        } else {
+            None
+        },
+        ..IntrospectionResponse::default()
+    })
+}
+
+/// Records that an access token was used (after the answer has gone: a refresh whose response
+/// was lost may be retried only while the access token it gave was never used).
+///
+/// # Errors
+/// When storage fails.
+pub async fn record_first_use(
+    repositories: &dyn RepositoryFactory,
+    token_id: Ulid,
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let mut repo = repositories.transaction().await?;
+    repo.oauth_access_tokens().mark_used(token_id, now).await?;
+    repo.commit().await
+}
+
+/// What an active token says about its session and user; `None` when the device cannot be
+/// written as a scope for a homeserver that needs it so.
+fn compat_session_answer(
+    session: &CompatSession,
+    user: &User,
+    with_device_id: bool,
+) -> Option<IntrospectionResponse> {
+    let Some(scope) = session_scope(session, with_device_id) else {
+        tracing::warn!(compat_session.id = %session.id, "the device of a compatibility session cannot be written as a scope; the homeserver should send X-MAS-Supports-Device-Id");
+        return None;
+    };
+    Some(IntrospectionResponse {
+        active: true,
+        scope: Some(scope),
+        client_id: Some(LEGACY_CLIENT_ID.to_owned()),
+        username: Some(user.username.clone()),
+        sub: Some(user.id.to_string()),
+        device_id: with_device_id.then(|| session.device_id.clone()),
+        ..IntrospectionResponse::default()
+    })
+}
