@@ -14,6 +14,7 @@
 //! - [`captcha`]: the CAPTCHA providers and the verification of an answer at the provider.
 //! - [`client_auth`]: which client the credentials of a back-channel request prove, with the
 //!   method it registered; [`jwks_cache`] holds the keys clients publish.
+//! - [`client_registration`]: storing a dynamically registered client.
 //! - [`compat`]: the Matrix login API's sessions: device IDs, starting a session on a device,
 //!   its tokens.
 //! - [`devices`]: devices made known to the homeserver before their tokens exist.
@@ -30,6 +31,7 @@ pub mod account;
 pub mod activity;
 pub mod captcha;
 pub mod client_auth;
+pub mod client_registration;
 pub mod compat;
 pub mod devices;
 pub mod introspection;
