@@ -17,6 +17,7 @@
 //! - [`client_registration`]: storing a dynamically registered client.
 //! - [`compat`]: the Matrix login API's sessions: device IDs, starting a session on a device,
 //!   its tokens.
+//! - [`device_grant`]: starting a device authorization grant and a user's answer to it.
 //! - [`devices`]: devices made known to the homeserver before their tokens exist.
 //! - [`rate_limit`]: the per-address and per-account limits of guessable inputs.
 //! - [`registration`]: what a registration form must hold, and whether its name, address and
@@ -33,6 +34,7 @@ pub mod captcha;
 pub mod client_auth;
 pub mod client_registration;
 pub mod compat;
+pub mod device_grant;
 pub mod devices;
 pub mod introspection;
 pub mod jobs;

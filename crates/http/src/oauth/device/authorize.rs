@@ -14,18 +14,14 @@ use axum::{
     response::{IntoResponse, Response},
     routing::post,
 };
-use chrono::{DateTime, TimeDelta, Utc};
-use portcullis_model::DeviceCodeGrant;
 use portcullis_oauth::{
     ClientError, ErrorCode, ToClientError as _,
     requests::{
         DeviceAuthorizationParams, DeviceAuthorizationRequest, DeviceAuthorizationResponse,
-        GrantType,
     },
-    scope::{GrantKind, ScopeContext, check_requested_scope},
-    token::{UserCode, generate_code},
 };
-use portcullis_storage::{NewDeviceCodeGrant, StorageError};
+use portcullis_services::device_grant::{self, Requester, StartError, Started};
+use portcullis_storage::StorageError;
 
 use crate::{
     AppState,
@@ -36,22 +32,7 @@ use crate::{
     },
 };
 
-/// How long the device and the user have to finish. MAS uses the same; RFC 8628 leaves it to
-/// the server.
-pub const GRANT_LIFETIME: TimeDelta = TimeDelta::minutes(20);
-
-/// How long a device waits between two polls (RFC 8628 §3.2 `interval`); a poll sooner than
-/// this after the previous one is told to `slow_down` (RFC 8628 §3.5).
-pub use portcullis_services::tokens::device_code::POLL_INTERVAL;
-
-/// Alphanumerics in a device code: about 190 bits, like an authorization code, since it is a
-/// bearer secret that polls for tokens (RFC 8628 §5.1 and §6.1: the device code must be
-/// unguessable, unlike the short user code).
-const DEVICE_CODE_LENGTH: usize = 32;
-
-/// User codes are short (about 38 bits), so one may collide with the code of another pending
-/// grant; a fresh pair is drawn this many times before giving up.
-const USER_CODE_ATTEMPTS: usize = 5;
+pub use portcullis_services::device_grant::{GRANT_LIFETIME, POLL_INTERVAL};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/oauth2/device", post(post_device_authorization))
@@ -86,84 +67,34 @@ async fn authorize(
         &state.urls().device_authorization_endpoint(),
     )
     .await?;
-    // RFC 8628 §3.1 with RFC 6749 §5.2: a client may only start the grants it registered.
-    if !client
-        .grant_types
-        .iter()
-        .any(|grant| grant == GrantType::DeviceCode.as_str())
-    {
-        return Err(DeviceAuthorizationError::UnauthorizedClient);
-    }
     let request = DeviceAuthorizationRequest::try_from(params)
         .map_err(|error| DeviceAuthorizationError::Request(error.to_client_error()))?;
-    // The user is not known yet: admin scopes pass here and are checked against whoever
-    // approves (`device::consent`).
-    let context = ScopeContext {
-        grant: GrantKind::DeviceCode,
-        user_can_request_admin: true,
-        client_is_admin_client: false,
-    };
-    check_requested_scope(&request.scope, &context)
-        .map_err(|violation| DeviceAuthorizationError::Request(violation.to_client_error()))?;
-
-    let now = state.now();
-    let new_grant = NewDeviceCodeGrant {
-        client_id: client.id,
-        scope: request.scope.to_string(),
-        expires_at: now + GRANT_LIFETIME,
+    let requester = Requester {
         ip,
-        user_agent: crate::requester::user_agent(&headers).map(str::to_owned),
+        user_agent: crate::requester::user_agent(headers),
     };
-    let started = start_grant(state, &new_grant, now).await?;
+    let started = device_grant::start(
+        state.database(),
+        &client,
+        &request,
+        requester,
+        &mut state.rng(),
+        state.now(),
+    )
+    .await
+    .map_err(|error| match error {
+        StartError::UnauthorizedClient => DeviceAuthorizationError::UnauthorizedClient,
+        StartError::Request(error) => DeviceAuthorizationError::Request(error),
+        StartError::Internal(message) => {
+            DeviceAuthorizationError::Internal(Internal::from(message))
+        }
+    })?;
     tracing::info!(
         client.id = %client.client_id,
         grant.id = %started.grant.id,
         "device authorization started"
     );
     Ok(response(state, started))
-}
-
-/// A grant just stored, with its codes in clear (only their hashes are stored).
-struct Started {
-    grant: DeviceCodeGrant,
-    device_code: String,
-    user_code: UserCode,
-}
-
-/// Stores `new_grant` under fresh codes, drawing new ones when the user code is taken.
-async fn start_grant(
-    state: &AppState,
-    new_grant: &NewDeviceCodeGrant,
-    now: DateTime<Utc>,
-) -> Result<Started, DeviceAuthorizationError> {
-    for _ in 0..USER_CODE_ATTEMPTS {
-        let device_code = generate_code(&mut state.rng(), DEVICE_CODE_LENGTH);
-        let user_code = UserCode::generate(&mut state.rng());
-        // One unit of work per attempt: on PostgreSQL a failed insert spoils its transaction.
-        let mut repo = state.database().transaction().await?;
-        match repo
-            .oauth_device_code_grants()
-            .add(new_grant, &device_code, user_code.as_str(), now)
-            .await
-        {
-            Ok(grant) => {
-                repo.commit().await?;
-                return Ok(Started {
-                    grant,
-                    device_code,
-                    user_code,
-                });
-            }
-            Err(StorageError::Conflict(_)) => {
-                repo.rollback().await?;
-            }
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Err(Internal::from(format!(
-        "no free user code after {USER_CODE_ATTEMPTS} attempts"
-    ))
-    .into())
 }
 
 fn response(state: &AppState, started: Started) -> DeviceAuthorizationResponse {

@@ -9,18 +9,15 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use portcullis_model::{DeviceCodeGrant, DeviceCodeGrantStage, OAuthClient, token::hash_token};
-use portcullis_oauth::{
-    scope::{GrantKind, Scope, ScopeContext, check_requested_scope},
-    token::UserCode,
-};
+use portcullis_model::{DeviceCodeGrant, OAuthClient};
+use portcullis_oauth::token::UserCode;
+use portcullis_services::device_grant::{self, AnswerError, Pending};
 use portcullis_storage::StorageError;
 use portcullis_templates::{
     describe_scopes,
     pages::{ClientView, DeviceConsentPage, DeviceDonePage},
 };
 use serde::Deserialize;
-use subtle::ConstantTimeEq as _;
 use ulid::Ulid;
 
 use crate::{
@@ -98,39 +95,19 @@ pub async fn post(
         Err(error) => return state.internal_error_page(&error),
     };
 
-    if approve {
-        let scope: Scope = loaded.grant.scope.parse().unwrap_or_default();
-        let user = &loaded.signed_in.user;
-        let admin = state.policy().user_may_request_admin(user);
-        let context = ScopeContext {
-            grant: GrantKind::DeviceCode,
-            user_can_request_admin: admin,
-            client_is_admin_client: false,
-        };
-        if let Err(violation) = check_requested_scope(&scope, &context) {
-            return state.error_page(
-                StatusCode::FORBIDDEN,
-                tr("device.error.too_much_title", &[]),
-                violation.to_string(),
-            );
-        }
-    }
-
-    let result = async {
-        let mut repository = state.database().transaction().await?;
-        let grants = repository.oauth_device_code_grants();
-        let answered = if approve {
-            grants.fulfill(id, &loaded.signed_in.session, now).await?
-        } else {
-            grants.reject(id, now).await?
-        };
-        repository.commit().await?;
-        Ok::<_, StorageError>(answered)
-    }
+    let user = &loaded.signed_in.user;
+    let answered = device_grant::answer(
+        state.database(),
+        &loaded.grant,
+        user,
+        &loaded.signed_in.session,
+        state.policy().user_may_request_admin(user),
+        approve,
+        now,
+    )
     .await;
-    match result {
-        Ok(Some(_)) => {
-            tracing::info!(grant.id = %id, approved = approve, user.id = %loaded.signed_in.user.id, "device code grant answered");
+    match answered {
+        Ok(()) => {
             let page = DeviceDonePage {
                 approved: approve,
                 client_name: loaded
@@ -138,17 +115,21 @@ pub async fn post(
                     .client_name
                     .clone()
                     .unwrap_or_else(|| loaded.client.client_id.clone()),
-                username: loaded.signed_in.user.username.clone(),
+                username: user.username.clone(),
             };
             state.render(StatusCode::OK, &page)
         }
-        // Someone answered first (another tab, another approval): the first answer stands.
-        Ok(None) => state.error_page(
+        Err(AnswerError::ScopeNotAllowed(why)) => state.error_page(
+            StatusCode::FORBIDDEN,
+            tr("device.error.too_much_title", &[]),
+            why,
+        ),
+        Err(AnswerError::AlreadyAnswered) => state.error_page(
             StatusCode::CONFLICT,
             tr("consent.error.answered_title", &[]),
             tr("device.error.answered", &[]),
         ),
-        Err(error) => state.internal_error_page(&error),
+        Err(AnswerError::Storage(error)) => state.internal_error_page(&error),
     }
 }
 
@@ -182,40 +163,28 @@ async fn load(
         }
         return Ok(Err(Redirect::to(login.as_str()).into_response()));
     };
-    let grant = repository.oauth_device_code_grants().find(id).await?;
-    let gone = || {
-        state.error_page(
-            StatusCode::NOT_FOUND,
-            tr("device.error.gone_title", &[]),
-            tr("device.error.gone", &[]),
-        )
-    };
-    let Some(grant) =
-        grant.filter(|g| g.stage == DeviceCodeGrantStage::Pending && !g.is_expired(now))
-    else {
-        repository.rollback().await?;
-        return Ok(Err(gone()));
-    };
-    // The page must show the code the user typed, and that code must be this grant's: only its
-    // hash is stored, so it comes along in the URL and is checked here.
-    let user_code = code.and_then(|code| UserCode::parse(code).ok());
-    let Some(user_code) = user_code.filter(|user_code| {
-        bool::from(
-            hash_token(user_code.as_str())
-                .as_bytes()
-                .ct_eq(grant.user_code_hash.as_bytes()),
-        )
-    }) else {
-        repository.rollback().await?;
-        return Ok(Err(
-            Redirect::to(state.urls().device_link().as_str()).into_response()
-        ));
-    };
-    let Some(client) = repository.oauth_clients().find(grant.client_id).await? else {
-        repository.rollback().await?;
-        return Ok(Err(gone()));
-    };
+    let pending = device_grant::find_pending(&mut *repository, id, code, now).await?;
     repository.rollback().await?;
+    let (grant, client, user_code) = match pending {
+        Pending::Waiting {
+            grant,
+            client,
+            user_code,
+        } => (grant, client, user_code),
+        // The page must show the code the user typed, and that code must be this grant's.
+        Pending::WrongCode => {
+            return Ok(Err(
+                Redirect::to(state.urls().device_link().as_str()).into_response()
+            ));
+        }
+        Pending::Gone => {
+            return Ok(Err(state.error_page(
+                StatusCode::NOT_FOUND,
+                tr("device.error.gone_title", &[]),
+                tr("device.error.gone", &[]),
+            )));
+        }
+    };
     Ok(Ok(Loaded {
         signed_in,
         grant,
