@@ -20,6 +20,7 @@
 //! - [`device_grant`]: starting a device authorization grant and a user's answer to it.
 //! - [`devices`]: devices made known to the homeserver before their tokens exist.
 //! - [`rate_limit`]: the per-address and per-account limits of guessable inputs.
+//! - [`recovery`]: password recovery tickets, and a new password through one.
 //! - [`registration`]: what a registration form must hold, and whether its name, address and
 //!   token are still free.
 //! - [`sessions`]: ending browser, OAuth 2.0 and compatibility sessions, and what goes with it.
@@ -40,6 +41,7 @@ pub mod introspection;
 pub mod jobs;
 pub mod jwks_cache;
 pub mod rate_limit;
+pub mod recovery;
 pub mod registration;
 pub mod sessions;
 pub mod sign_in;

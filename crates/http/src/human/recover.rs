@@ -18,16 +18,17 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
-use chrono::TimeDelta;
 use portcullis_model::{User, UserRecoveryTicket};
 use portcullis_passwords::PasswordError;
-use portcullis_services::account::{self, HashedPassword};
-use portcullis_storage::{Repository, StorageError};
+use portcullis_services::{
+    account::HashedPassword,
+    recovery::{self, Lookup},
+};
+use portcullis_storage::Repository;
 use portcullis_templates::{
     emails::RecoveryEmail,
     pages::{PasswordChangeErrors, RecoverCompletePage, RecoverPage, RecoverSentPage},
 };
-use rand::distributions::Alphanumeric;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
@@ -36,11 +37,7 @@ use crate::{
     AppState, client_ip::ClientIp, cookies::CookieJar, emails::QueueEmailError, pages::tr, session,
 };
 
-/// How long a recovery link works.
-pub const TICKET_TTL: TimeDelta = TimeDelta::minutes(10);
-
-/// How many characters a ticket has.
-const TICKET_LENGTH: usize = 32;
+pub use portcullis_services::recovery::TICKET_TTL;
 
 #[derive(Deserialize)]
 pub struct RecoverForm {
@@ -66,13 +63,6 @@ pub struct CompleteForm {
     new_password: Zeroizing<String>,
     #[serde(default)]
     new_password_confirm: Zeroizing<String>,
-}
-
-/// A fresh ticket: 32 random letters and digits.
-fn new_ticket(rng: &mut impl rand::Rng) -> String {
-    (0..TICKET_LENGTH)
-        .map(|_| char::from(rng.sample(Alphanumeric)))
-        .collect()
 }
 
 fn unavailable(state: &AppState) -> Option<Response> {
@@ -181,27 +171,16 @@ async fn send_link(
     repo: &mut dyn Repository,
     address: &str,
 ) -> Result<Option<User>, QueueEmailError> {
-    let Some(email) = repo.user_emails().find_by_email(address).await? else {
+    let Some(made) = recovery::start(repo, address, &mut state.rng(), state.now()).await? else {
         return Ok(None);
     };
-    let Some(user) = repo.users().find_by_id(email.user_id).await? else {
-        return Ok(None);
-    };
-    if !user.is_active() {
-        return Ok(None);
-    }
-    let now = state.now();
-    let ticket = new_ticket(&mut state.rng());
-    repo.user_recovery_tickets()
-        .add(&user, &email.email, &ticket, now, TICKET_TTL)
-        .await?;
     let message = RecoveryEmail {
-        email: email.email.clone(),
-        username: user.username.clone(),
-        recovery_link: state.urls().recover_complete(&ticket).to_string(),
+        email: made.email.email.clone(),
+        username: made.user.username.clone(),
+        recovery_link: state.urls().recover_complete(&made.ticket).to_string(),
     };
-    state.queue_email(repo, &email.email, &message).await?;
-    Ok(Some(user))
+    state.queue_email(repo, &made.email.email, &message).await?;
+    Ok(Some(made.user))
 }
 
 /// The page of a link that cannot be used.
@@ -226,29 +205,10 @@ async fn usable_ticket(
     state: &AppState,
     ticket: &str,
 ) -> Result<(UserRecoveryTicket, User), Response> {
-    if ticket.is_empty() {
-        return Err(link_refused(state, false));
-    }
-    let found = async {
-        let mut repository = state.database().read_transaction().await?;
-        let found = repository
-            .user_recovery_tickets()
-            .find_by_ticket(ticket)
-            .await?;
-        let user = match &found {
-            Some(found) => repository.users().find_by_id(found.user_id).await?,
-            None => None,
-        };
-        repository.rollback().await?;
-        Ok::<_, StorageError>(found.zip(user))
-    }
-    .await;
-    match found {
-        Ok(Some((found, user))) if found.is_usable(state.now()) && user.is_active() => {
-            Ok((found, user))
-        }
-        Ok(Some(_)) => Err(link_refused(state, true)),
-        Ok(None) => Err(link_refused(state, false)),
+    match recovery::find(state.database(), ticket, state.now()).await {
+        Ok(Lookup::Usable(found, user)) => Ok((found, user)),
+        Ok(Lookup::Expired) => Err(link_refused(state, true)),
+        Ok(Lookup::Unknown) => Err(link_refused(state, false)),
         Err(error) => Err(state.internal_error_page(&error)),
     }
 }
@@ -343,39 +303,9 @@ pub async fn complete_post(
         Err(error) => return state.internal_error_page(&error),
     };
     let user_agent = crate::requester::user_agent(&headers);
-    let now = state.now();
-    let done = async {
-        let mut repository = state.database().transaction().await?;
-        let Some(used) = repository
-            .user_recovery_tickets()
-            .consume(ticket, now)
-            .await?
-        else {
-            repository.rollback().await?;
-            return Ok(None);
-        };
-        let user = match repository.users().find_by_id(used.user_id).await? {
-            Some(user) if user.is_active() => user,
-            _ => {
-                repository.rollback().await?;
-                return Ok(None);
-            }
-        };
-        account::set_password(&mut *repository, &user, &hashed, now).await?;
-        let browser_session = repository
-            .browser_sessions()
-            .add(&user, user_agent, now)
-            .await?;
-        repository
-            .browser_sessions()
-            .authenticate_with_password(&browser_session, now)
-            .await?;
-        repository.commit().await?;
-        Ok::<_, StorageError>(Some(browser_session))
-    }
-    .await;
+    let done = recovery::complete(state.database(), ticket, &hashed, user_agent, state.now()).await;
     match done {
-        Ok(Some(browser_session)) => {
+        Ok(Some((user, browser_session))) => {
             tracing::info!(user.id = %user.id, user.username = %user.username, "password reset through a recovery link");
             let jar = session::remember(&state, jar, &browser_session);
             let url = state.urls().account_management_uri();
@@ -383,19 +313,5 @@ pub async fn complete_post(
         }
         Ok(None) => link_refused(&state, true),
         Err(error) => state.internal_error_page(&error),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tickets_are_32_random_letters_and_digits() {
-        let mut rng = rand::rngs::OsRng;
-        let ticket = new_ticket(&mut rng);
-        assert_eq!(ticket.len(), 32);
-        assert!(ticket.chars().all(|c| c.is_ascii_alphanumeric()));
-        assert_ne!(ticket, new_ticket(&mut rng));
     }
 }
