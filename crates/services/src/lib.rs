@@ -11,6 +11,7 @@
 //!   written in batches.
 //! - [`sign_in`]: who a typed username names, whether the password is theirs, whether their
 //!   account may sign in.
+//! - [`authorization`]: a user allowing a client's authorization request.
 //! - [`captcha`]: the CAPTCHA providers and the verification of an answer at the provider.
 //! - [`client_auth`]: which client the credentials of a back-channel request prove, with the
 //!   method it registered; [`jwks_cache`] holds the keys clients publish.
@@ -31,6 +32,7 @@
 
 pub mod account;
 pub mod activity;
+pub mod authorization;
 pub mod captcha;
 pub mod client_auth;
 pub mod client_registration;

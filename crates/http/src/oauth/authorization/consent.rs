@@ -14,10 +14,9 @@ use portcullis_model::{AuthorizationGrant, AuthorizationGrantStage, OAuthClient}
 use portcullis_oauth::{
     errors::{ClientError, ErrorCode, ToClientError as _},
     scope::{GrantKind, Scope, ScopeContext, check_requested_scope},
-    token::generate_code,
 };
-use portcullis_services::tokens::id_token;
-use portcullis_storage::{BoxRepository, NewOAuthSession, StorageError};
+use portcullis_services::authorization::{self, Approval, FulfillError, Fulfilled};
+use portcullis_storage::{BoxRepository, StorageError};
 use portcullis_templates::{
     describe_scopes,
     pages::{ClientView, ConsentPage},
@@ -251,7 +250,7 @@ async fn step(
     }
 }
 
-/// Creates the session, makes the code, remembers the consent, and sends the code back.
+/// Allows the grant (`portcullis_services::authorization::fulfill`) and sends the code back.
 pub(super) async fn fulfill(
     state: &AppState,
     mut repository: BoxRepository,
@@ -261,77 +260,41 @@ pub(super) async fn fulfill(
     callback: &Callback,
     user_agent: Option<String>,
 ) -> Result<Response, StorageError> {
-    let now = state.now();
-    let session = repository
-        .oauth_sessions()
-        .add(
-            &NewOAuthSession {
-                client_id: client.id,
-                user_id: Some(signed_in.user.id),
-                user_session_id: Some(signed_in.session.id),
-                scope: grant.scope.clone(),
-                user_agent,
-                human_name: None,
-            },
-            now,
-        )
-        .await?;
-    let code = grant
-        .response_type_code
-        .then(|| generate_code(&mut state.rng(), 32));
-    let fulfilled = repository
-        .oauth_authorization_grants()
-        .fulfill(grant.id, &session, &signed_in.session, code.as_deref(), now)
-        .await?;
-    if fulfilled.is_none() {
-        // Answered meanwhile, in another tab or by a double click.
-        repository.rollback().await?;
-        return Ok(state.error_page(
-            StatusCode::CONFLICT,
-            tr("consent.error.answered_title", &[]),
-            tr("consent.error.answered", &[]),
-        ));
-    }
-    if client.client_auth_method != "none" {
-        let tokens: Vec<String> = grant.scope_tokens().map(str::to_owned).collect();
-        repository
-            .oauth_consents()
-            .grant(&signed_in.user, client, &tokens, now)
-            .await?;
-    }
-    let id_token = if grant.response_type_id_token {
-        let auth_time = repository
-            .browser_sessions()
-            .last_authentication(&signed_in.session)
-            .await?
-            .unwrap_or(now);
-        let email = if grant.scope_tokens().any(|token| token == "email") {
-            id_token::primary_email(&mut *repository, &signed_in.user).await?
-        } else {
-            None
-        };
-        let claims = id_token::IdTokenClaims {
-            client,
-            user: &signed_in.user,
-            auth_time,
-            nonce: grant.nonce.as_deref(),
-            access_token: None,
-            code: code.as_deref(),
-            email: email.as_deref(),
-        };
-        match id_token::sign(state.keystore(), state.urls().issuer(), &claims, now) {
-            Ok(token) => Some(token),
-            Err(error) => {
-                repository.rollback().await?;
-                return Ok(Internal::from(error.to_string()).response("authorization"));
-            }
-        }
-    } else {
-        None
+    let approval = Approval {
+        user: &signed_in.user,
+        browser_session: &signed_in.session,
+        user_agent,
+        keystore: state.keystore(),
+        issuer: state.urls().issuer(),
     };
-    repository.commit().await?;
-    tracing::info!(grant.id = %grant.id, client.id = %client.client_id, user.id = %signed_in.user.id, "authorization granted");
-    Ok(callback.success(state, code, id_token))
+    let fulfilled = authorization::fulfill(
+        &mut *repository,
+        &grant,
+        client,
+        &approval,
+        &mut state.rng(),
+        state.now(),
+    )
+    .await;
+    match fulfilled {
+        Ok(Fulfilled { code, id_token }) => {
+            repository.commit().await?;
+            Ok(callback.success(state, code, id_token))
+        }
+        Err(FulfillError::AlreadyAnswered) => {
+            repository.rollback().await?;
+            Ok(state.error_page(
+                StatusCode::CONFLICT,
+                tr("consent.error.answered_title", &[]),
+                tr("consent.error.answered", &[]),
+            ))
+        }
+        Err(FulfillError::Signing(message)) => {
+            repository.rollback().await?;
+            Ok(Internal::from(message).response("authorization"))
+        }
+        Err(FulfillError::Storage(error)) => Err(error),
+    }
 }
 
 fn callback_of(grant: &AuthorizationGrant) -> Callback {
