@@ -21,6 +21,7 @@
 //! - [`device_grant`]: starting a device authorization grant and a user's answer to it.
 //! - [`devices`]: devices made known to the homeserver before their tokens exist.
 //! - [`rate_limit`]: the per-address and per-account limits of guessable inputs.
+//! - [`reauth`]: the password, or a recent sign-in, before a sensitive account change.
 //! - [`recovery`]: password recovery tickets, and a new password through one.
 //! - [`registration`]: what a registration form must hold, and whether its name, address and
 //!   token are still free.
@@ -43,6 +44,7 @@ pub mod introspection;
 pub mod jobs;
 pub mod jwks_cache;
 pub mod rate_limit;
+pub mod reauth;
 pub mod recovery;
 pub mod registration;
 pub mod sessions;

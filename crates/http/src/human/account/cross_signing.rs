@@ -2,7 +2,7 @@
 //! cross-signing keys without interactive authentication, for 10 minutes (MSC4191
 //! `org.matrix.cross_signing_reset`).
 //!
-//! The approval needs a re-authentication ([`super::reauth_rule`]); it is then asked of the
+//! The approval needs a re-authentication (`portcullis_services::reauth`); it is then asked of the
 //! homeserver at once, and the page says so, or that the homeserver could not be reached.
 
 use axum::{

@@ -1,7 +1,7 @@
 //! `GET`/`POST /account/deactivate`: the user deactivates their own account, when
 //! `account.account_deactivation_allowed`; `GET /account/deactivated`: the page after.
 //!
-//! The approval needs a re-authentication ([`super::reauth_rule`]). The user is then marked
+//! The approval needs a re-authentication (`portcullis_services::reauth`). The user is then marked
 //! deactivated and a `deactivate-user` job queued in one transaction (the job ends every
 //! session, removes the email addresses and deactivates the user on the homeserver, erasing
 //! them there when asked to); this browser's session ends at once and its cookie is dropped.

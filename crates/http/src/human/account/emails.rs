@@ -6,7 +6,7 @@
 //!   (verified) and queues a `provision-user` job that pushes the new list to the homeserver;
 //!   `POST …/resend` sends a new code, within the email rate limits;
 //! - `POST /account/emails/{id}/remove` removes an address after the re-authentication of the
-//!   account pages ([`super::reauth_rule`]), and queues `provision-user` too.
+//!   account pages (`portcullis_services::reauth`), and queues `provision-user` too.
 //!
 //! When the switch is off, every one of them answers 403 and the profile shows no form.
 

@@ -31,8 +31,12 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
-use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
-use portcullis_services::sign_in::SignInError;
+use chrono::{DateTime, SecondsFormat, Utc};
+pub use portcullis_services::reauth::ReauthPolicy;
+use portcullis_services::{
+    reauth::{self, ReauthError},
+    sign_in::SignInError,
+};
 use portcullis_storage::{SessionRef, StorageError};
 use portcullis_templates::pages::{
     AccountDeactivatedPage, AccountLockedPage, AccountNav, AccountSection, Timestamp,
@@ -47,13 +51,6 @@ use crate::{
     pages::tr,
     session::{self, Lookup, SignedIn},
 };
-
-/// How recent a sign-in must be for the sensitive pages to do without the password.
-pub const REAUTH_WINDOW: TimeDelta = TimeDelta::minutes(5);
-
-/// How far in the future a recorded authentication may be and still count: another process's
-/// clock may be a little ahead.
-const CLOCK_SKEW: TimeDelta = TimeDelta::seconds(30);
 
 /// Where an MSC4191 deep link (`/account/?action=…&device_id=…`) leads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,55 +93,6 @@ pub fn destination(action: Option<&str>, device_id: Option<&str>) -> Destination
     }
 }
 
-/// What a sensitive action needs to go ahead, given what the form holds and when the browser
-/// session last proved who its user is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reauth {
-    /// A password was typed: check it (a wrong one refuses, however recent the sign-in).
-    CheckPassword,
-    /// No password, but the last authentication is recent enough.
-    Recent,
-    /// No password, and no recent authentication: ask for the password.
-    PasswordNeeded,
-}
-
-/// How much proof a sensitive action asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReauthPolicy {
-    /// The password, or a sign-in less than [`REAUTH_WINDOW`] old: the password change, the
-    /// removal of an address, the approval of a cross-signing reset.
-    PasswordOrRecentSignIn,
-    /// The password, every time: deactivation cannot be undone by the user, so a browser left
-    /// signed in for a minute must not be enough to do it.
-    PasswordEveryTime,
-}
-
-/// The re-authentication rule of the sensitive account pages: the password typed in the same
-/// form, or, where `policy` allows it, an authentication of the browser session less than
-/// [`REAUTH_WINDOW`] old. A session that is merely signed in is never enough.
-#[must_use]
-pub fn reauth_rule(
-    policy: ReauthPolicy,
-    password_entered: bool,
-    last_authentication: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Reauth {
-    if password_entered {
-        Reauth::CheckPassword
-    } else if policy == ReauthPolicy::PasswordOrRecentSignIn && is_recent(last_authentication, now)
-    {
-        Reauth::Recent
-    } else {
-        Reauth::PasswordNeeded
-    }
-}
-
-/// Whether an authentication at `at` is less than [`REAUTH_WINDOW`] old at `now`.
-#[must_use]
-pub fn is_recent(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
-    at.is_some_and(|at| at <= now + CLOCK_SKEW && now - at < REAUTH_WINDOW)
-}
-
 /// Why a re-authentication did not go through.
 pub(crate) enum ReauthFailure {
     /// Say it on the form, with this status.
@@ -167,7 +115,7 @@ impl ReauthFailure {
     }
 }
 
-/// Applies [`reauth_rule`] for `signed_in`: checks a typed `password` (counting the attempt
+/// Applies the re-authentication rule (`portcullis_services::reauth`) for `signed_in`: checks a typed `password` (counting the attempt
 /// against the password rate limits, per address and per account), or the age of the last
 /// authentication. A right password is recorded as a new authentication of the session (and
 /// its hash upgraded if its scheme is old), as a sign-in would.
@@ -178,15 +126,21 @@ pub(crate) async fn reauthenticate(
     policy: ReauthPolicy,
     password: Zeroizing<String>,
 ) -> Result<(), ReauthFailure> {
-    let now = state.now();
     let user = &signed_in.user;
-    let last = last_authentication(state, signed_in)
-        .await
-        .map_err(|error| ReauthFailure::Page(state.internal_error_page(&error)))?;
-
-    match reauth_rule(policy, !password.is_empty(), last, now) {
-        Reauth::Recent => return Ok(()),
-        Reauth::PasswordNeeded => {
+    let confirmed = reauth::reauthenticate(
+        &state.password_sign_in(),
+        state.database(),
+        ip,
+        user,
+        &signed_in.session,
+        policy,
+        password,
+        state.now(),
+    )
+    .await;
+    let error = match confirmed {
+        Ok(()) => return Ok(()),
+        Err(ReauthError::PasswordNeeded) => {
             let message = match policy {
                 ReauthPolicy::PasswordOrRecentSignIn => "reauth.error.password_needed",
                 ReauthPolicy::PasswordEveryTime => "reauth.error.password_every_time",
@@ -196,79 +150,42 @@ pub(crate) async fn reauthenticate(
                 tr(message, &[]),
             ));
         }
-        Reauth::CheckPassword => {}
-    }
-
-    let upgrade = match state.password_sign_in().confirm(ip, user, password).await {
-        Ok(upgrade) => upgrade,
-        Err(SignInError::RateLimited { wait }) => {
+        Err(ReauthError::Storage(error)) => {
+            return Err(ReauthFailure::Page(state.internal_error_page(&error)));
+        }
+        Err(ReauthError::SignIn(error)) => error,
+    };
+    Err(match error {
+        SignInError::RateLimited { wait } => {
             tracing::info!(user.id = %user.id, client.ip = ?ip, "password rate limit reached on an account page");
-            return Err(ReauthFailure::Form {
+            ReauthFailure::Form {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 message: tr("reauth.error.too_many", &[]),
                 retry_after: Some(wait),
-            });
+            }
         }
-        Err(SignInError::PasswordsDisabled) => {
-            return Err(ReauthFailure::form(
-                StatusCode::FORBIDDEN,
-                tr("reauth.error.no_passwords", &[]),
-            ));
+        SignInError::PasswordsDisabled => {
+            ReauthFailure::form(StatusCode::FORBIDDEN, tr("reauth.error.no_passwords", &[]))
         }
-        Err(SignInError::NoPassword) => {
-            return Err(ReauthFailure::form(
-                StatusCode::UNAUTHORIZED,
-                tr("reauth.error.no_password", &[]),
-            ));
-        }
-        Err(SignInError::InvalidCredentials | SignInError::Locked | SignInError::Deactivated) => {
+        SignInError::NoPassword => ReauthFailure::form(
+            StatusCode::UNAUTHORIZED,
+            tr("reauth.error.no_password", &[]),
+        ),
+        SignInError::InvalidCredentials | SignInError::Locked | SignInError::Deactivated => {
             tracing::info!(user.id = %user.id, "wrong password on an account page");
-            return Err(ReauthFailure::form(
+            ReauthFailure::form(
                 StatusCode::UNAUTHORIZED,
                 tr("reauth.error.wrong_password", &[]),
-            ));
+            )
         }
-        Err(SignInError::Busy) => return Err(ReauthFailure::Page(busy(state))),
-        Err(SignInError::Storage(error)) => {
-            return Err(ReauthFailure::Page(state.internal_error_page(&error)));
-        }
-        Err(SignInError::Hashing(error)) => {
-            return Err(ReauthFailure::Page(state.internal_error_page(&error)));
-        }
-    };
-
-    let record = async {
-        let mut repository = state.database().transaction().await?;
-        if let Some(upgrade) = &upgrade {
-            upgrade.save(&mut *repository, user, now).await?;
-        }
-        repository
-            .browser_sessions()
-            .authenticate_with_password(&signed_in.session, now)
-            .await?;
-        repository.commit().await
-    }
-    .await;
-    record.map_err(|error| ReauthFailure::Page(state.internal_error_page(&error)))
-}
-
-/// When the browser session of `signed_in` last proved who its user is.
-async fn last_authentication(
-    state: &AppState,
-    signed_in: &SignedIn,
-) -> Result<Option<DateTime<Utc>>, StorageError> {
-    let mut repository = state.database().read_transaction().await?;
-    let last = repository
-        .browser_sessions()
-        .last_authentication(&signed_in.session)
-        .await?;
-    repository.rollback().await?;
-    Ok(last)
+        SignInError::Busy => ReauthFailure::Page(busy(state)),
+        SignInError::Storage(error) => ReauthFailure::Page(state.internal_error_page(&error)),
+        SignInError::Hashing(error) => ReauthFailure::Page(state.internal_error_page(&error)),
+    })
 }
 
 /// Whether a sensitive page must ask `signed_in` for the password: always under
-/// [`ReauthPolicy::PasswordEveryTime`], otherwise when their last authentication is not recent
-/// (see [`is_recent`]).
+/// [`ReauthPolicy::PasswordEveryTime`], otherwise when their last authentication is not recent.
 ///
 /// # Errors
 /// When storage fails.
@@ -277,11 +194,7 @@ pub(crate) async fn needs_password(
     signed_in: &SignedIn,
     policy: ReauthPolicy,
 ) -> Result<bool, StorageError> {
-    if policy == ReauthPolicy::PasswordEveryTime {
-        return Ok(true);
-    }
-    let last = last_authentication(state, signed_in).await?;
-    Ok(!is_recent(last, state.now()))
+    reauth::needs_password(state.database(), &signed_in.session, policy, state.now()).await
 }
 
 /// The browser's signed-in user, or the response to send instead: to the login page (coming
@@ -469,10 +382,6 @@ pub async fn well_known_change_password(State(state): State<AppState>) -> Respon
 mod tests {
     use super::*;
 
-    fn at(minutes_ago: i64, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        Some(now - TimeDelta::minutes(minutes_ago))
-    }
-
     fn now() -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).expect("valid instant")
     }
@@ -541,86 +450,6 @@ mod tests {
             destination(Some("org.matrix.device_delete"), Some("")),
             Destination::Sessions
         );
-    }
-
-    const RECENT_OK: ReauthPolicy = ReauthPolicy::PasswordOrRecentSignIn;
-
-    #[test]
-    fn a_typed_password_is_always_checked() {
-        let now = now();
-        assert_eq!(
-            reauth_rule(RECENT_OK, true, at(1, now), now),
-            Reauth::CheckPassword
-        );
-        assert_eq!(
-            reauth_rule(RECENT_OK, true, None, now),
-            Reauth::CheckPassword
-        );
-    }
-
-    #[test]
-    fn a_sign_in_less_than_five_minutes_old_does_without_the_password() {
-        let now = now();
-        assert_eq!(
-            reauth_rule(RECENT_OK, false, at(0, now), now),
-            Reauth::Recent
-        );
-        assert_eq!(
-            reauth_rule(RECENT_OK, false, at(4, now), now),
-            Reauth::Recent
-        );
-        assert_eq!(
-            reauth_rule(
-                RECENT_OK,
-                false,
-                Some(now - REAUTH_WINDOW + TimeDelta::seconds(1)),
-                now
-            ),
-            Reauth::Recent
-        );
-    }
-
-    #[test]
-    fn an_older_sign_in_or_none_needs_the_password() {
-        let now = now();
-        assert_eq!(
-            reauth_rule(RECENT_OK, false, Some(now - REAUTH_WINDOW), now),
-            Reauth::PasswordNeeded
-        );
-        assert_eq!(
-            reauth_rule(RECENT_OK, false, at(10, now), now),
-            Reauth::PasswordNeeded
-        );
-        assert_eq!(
-            reauth_rule(RECENT_OK, false, None, now),
-            Reauth::PasswordNeeded,
-            "a signed-in session alone is never enough"
-        );
-    }
-
-    #[test]
-    fn deactivation_needs_the_password_however_recent_the_sign_in() {
-        let now = now();
-        let always = ReauthPolicy::PasswordEveryTime;
-        assert_eq!(
-            reauth_rule(always, false, at(0, now), now),
-            Reauth::PasswordNeeded
-        );
-        assert_eq!(
-            reauth_rule(always, false, None, now),
-            Reauth::PasswordNeeded
-        );
-        assert_eq!(
-            reauth_rule(always, true, at(0, now), now),
-            Reauth::CheckPassword
-        );
-    }
-
-    #[test]
-    fn an_authentication_far_in_the_future_does_not_count() {
-        let now = now();
-        assert!(is_recent(Some(now + TimeDelta::seconds(10)), now));
-        assert!(!is_recent(Some(now + TimeDelta::hours(1)), now));
     }
 
     #[test]

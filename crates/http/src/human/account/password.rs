@@ -1,7 +1,7 @@
 //! `GET`/`POST /account/password`: changing the password.
 //!
 //! Available when `account.password_change_allowed` and passwords are in use. The current
-//! password is the re-authentication ([`super::reauth_rule`]): it must be right when typed,
+//! password is the re-authentication (`portcullis_services::reauth`): it must be right when typed,
 //! and may be left out only within 5 minutes of a sign-in. The new password must be typed twice
 //! and pass the strength check; it is hashed outside any transaction, with the current scheme,
 //! and stored as the user's newest password. The user's other sessions are kept, as MAS keeps

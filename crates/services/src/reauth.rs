@@ -1,0 +1,254 @@
+//! Re-authentication on the sensitive account pages: the password typed in the same form, or,
+//! where the action allows it, an authentication of the browser session less than
+//! [`REAUTH_WINDOW`] old. A session that is merely signed in is never enough.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use portcullis_model::{BrowserSession, User};
+use portcullis_storage::{RepositoryFactory, StorageError};
+use zeroize::Zeroizing;
+
+use crate::sign_in::{PasswordSignIn, SignInError};
+
+/// How recent a sign-in must be for the sensitive pages to do without the password.
+pub const REAUTH_WINDOW: TimeDelta = TimeDelta::minutes(5);
+
+/// How far in the future a recorded authentication may be and still count: another process's
+/// clock may be a little ahead.
+const CLOCK_SKEW: TimeDelta = TimeDelta::seconds(30);
+
+/// What a sensitive action needs to go ahead, given what the form holds and when the browser
+/// session last proved who its user is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reauth {
+    /// A password was typed: check it (a wrong one refuses, however recent the sign-in).
+    CheckPassword,
+    /// No password, but the last authentication is recent enough.
+    Recent,
+    /// No password, and no recent authentication: ask for the password.
+    PasswordNeeded,
+}
+
+/// How much proof a sensitive action asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReauthPolicy {
+    /// The password, or a sign-in less than [`REAUTH_WINDOW`] old: the password change, the
+    /// removal of an address, the approval of a cross-signing reset.
+    PasswordOrRecentSignIn,
+    /// The password, every time: deactivation cannot be undone by the user, so a browser left
+    /// signed in for a minute must not be enough to do it.
+    PasswordEveryTime,
+}
+
+/// The re-authentication rule of the sensitive account pages: the password typed in the same
+/// form, or, where `policy` allows it, an authentication of the browser session less than
+/// [`REAUTH_WINDOW`] old. A session that is merely signed in is never enough.
+#[must_use]
+pub fn reauth_rule(
+    policy: ReauthPolicy,
+    password_entered: bool,
+    last_authentication: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Reauth {
+    if password_entered {
+        Reauth::CheckPassword
+    } else if policy == ReauthPolicy::PasswordOrRecentSignIn && is_recent(last_authentication, now)
+    {
+        Reauth::Recent
+    } else {
+        Reauth::PasswordNeeded
+    }
+}
+
+/// Whether an authentication at `at` is less than [`REAUTH_WINDOW`] old at `now`.
+#[must_use]
+pub fn is_recent(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    at.is_some_and(|at| at <= now + CLOCK_SKEW && now - at < REAUTH_WINDOW)
+}
+
+/// Why a re-authentication did not go through.
+#[derive(Debug)]
+pub enum ReauthError {
+    /// No password was typed, and the policy asks for one now.
+    PasswordNeeded,
+    /// The password typed was not accepted.
+    SignIn(SignInError),
+    /// Storage failed.
+    Storage(StorageError),
+}
+
+impl From<StorageError> for ReauthError {
+    fn from(error: StorageError) -> Self {
+        Self::Storage(error)
+    }
+}
+
+/// When `browser_session` last proved who its user is.
+///
+/// # Errors
+/// When storage fails.
+pub async fn last_authentication(
+    repositories: &dyn RepositoryFactory,
+    browser_session: &BrowserSession,
+) -> Result<Option<DateTime<Utc>>, StorageError> {
+    let mut repository = repositories.read_transaction().await?;
+    let last = repository
+        .browser_sessions()
+        .last_authentication(browser_session)
+        .await?;
+    repository.rollback().await?;
+    Ok(last)
+}
+
+/// Applies [`reauth_rule`]: checks a typed `password` (counted against the password rate
+/// limits, per address and per account), or the age of the last authentication. A right
+/// password is recorded as a new authentication of the session (and its hash upgraded if its
+/// scheme is old), as a sign-in would.
+///
+/// # Errors
+/// A [`ReauthError`] when the action may not go ahead.
+#[allow(clippy::too_many_arguments)]
+pub async fn reauthenticate(
+    sign_in: &PasswordSignIn<'_>,
+    repositories: &dyn RepositoryFactory,
+    ip: Option<IpAddr>,
+    user: &User,
+    browser_session: &BrowserSession,
+    policy: ReauthPolicy,
+    password: Zeroizing<String>,
+    now: DateTime<Utc>,
+) -> Result<(), ReauthError> {
+    let last = last_authentication(repositories, browser_session).await?;
+    match reauth_rule(policy, !password.is_empty(), last, now) {
+        Reauth::Recent => return Ok(()),
+        Reauth::PasswordNeeded => return Err(ReauthError::PasswordNeeded),
+        Reauth::CheckPassword => {}
+    }
+    let upgrade = sign_in
+        .confirm(ip, user, password)
+        .await
+        .map_err(ReauthError::SignIn)?;
+    let mut repository = repositories.transaction().await?;
+    if let Some(upgrade) = &upgrade {
+        upgrade.save(&mut *repository, user, now).await?;
+    }
+    repository
+        .browser_sessions()
+        .authenticate_with_password(browser_session, now)
+        .await?;
+    repository.commit().await?;
+    Ok(())
+}
+
+/// Whether a sensitive page must ask for the password: always under
+/// [`ReauthPolicy::PasswordEveryTime`], otherwise when the last authentication of
+/// `browser_session` is not recent (see [`is_recent`]).
+///
+/// # Errors
+/// When storage fails.
+pub async fn needs_password(
+    repositories: &dyn RepositoryFactory,
+    browser_session: &BrowserSession,
+    policy: ReauthPolicy,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    if policy == ReauthPolicy::PasswordEveryTime {
+        return Ok(true);
+    }
+    let last = last_authentication(repositories, browser_session).await?;
+    Ok(!is_recent(last, now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minutes_ago: i64, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        Some(now - TimeDelta::minutes(minutes_ago))
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).expect("valid instant")
+    }
+
+    const RECENT_OK: ReauthPolicy = ReauthPolicy::PasswordOrRecentSignIn;
+
+    #[test]
+    fn a_typed_password_is_always_checked() {
+        let now = now();
+        assert_eq!(
+            reauth_rule(RECENT_OK, true, at(1, now), now),
+            Reauth::CheckPassword
+        );
+        assert_eq!(
+            reauth_rule(RECENT_OK, true, None, now),
+            Reauth::CheckPassword
+        );
+    }
+
+    #[test]
+    fn a_sign_in_less_than_five_minutes_old_does_without_the_password() {
+        let now = now();
+        assert_eq!(
+            reauth_rule(RECENT_OK, false, at(0, now), now),
+            Reauth::Recent
+        );
+        assert_eq!(
+            reauth_rule(RECENT_OK, false, at(4, now), now),
+            Reauth::Recent
+        );
+        assert_eq!(
+            reauth_rule(
+                RECENT_OK,
+                false,
+                Some(now - REAUTH_WINDOW + TimeDelta::seconds(1)),
+                now
+            ),
+            Reauth::Recent
+        );
+    }
+
+    #[test]
+    fn an_older_sign_in_or_none_needs_the_password() {
+        let now = now();
+        assert_eq!(
+            reauth_rule(RECENT_OK, false, Some(now - REAUTH_WINDOW), now),
+            Reauth::PasswordNeeded
+        );
+        assert_eq!(
+            reauth_rule(RECENT_OK, false, at(10, now), now),
+            Reauth::PasswordNeeded
+        );
+        assert_eq!(
+            reauth_rule(RECENT_OK, false, None, now),
+            Reauth::PasswordNeeded,
+            "a signed-in session alone is never enough"
+        );
+    }
+
+    #[test]
+    fn deactivation_needs_the_password_however_recent_the_sign_in() {
+        let now = now();
+        let always = ReauthPolicy::PasswordEveryTime;
+        assert_eq!(
+            reauth_rule(always, false, at(0, now), now),
+            Reauth::PasswordNeeded
+        );
+        assert_eq!(
+            reauth_rule(always, false, None, now),
+            Reauth::PasswordNeeded
+        );
+        assert_eq!(
+            reauth_rule(always, true, at(0, now), now),
+            Reauth::CheckPassword
+        );
+    }
+
+    #[test]
+    fn an_authentication_far_in_the_future_does_not_count() {
+        let now = now();
+        assert!(is_recent(Some(now + TimeDelta::seconds(10)), now));
+        assert!(!is_recent(Some(now + TimeDelta::hours(1)), now));
+    }
+}
