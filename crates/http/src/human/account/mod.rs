@@ -10,7 +10,7 @@
 //!   [`emails`];
 //! - `/account/password`, `/account/cross-signing-reset`, `/account/deactivate` and the
 //!   removal of an email address need the user to prove again who they are (see
-//!   [`reauth_rule`]).
+//!   `portcullis_services::reauth`).
 //!
 //! Every page needs a browser session: without one it sends the browser to sign in, and back
 //! to the same page (the deep link included) afterwards. A locked or deactivated user is
