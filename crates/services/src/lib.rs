@@ -28,6 +28,7 @@
 //! - [`sessions`]: ending browser, OAuth 2.0 and compatibility sessions, and what goes with it.
 //! - [`tokens`]: the grants of the token endpoint and the ID token.
 //! - [`user_agent`]: a readable name for the software behind a `User-Agent`.
+//! - [`email_codes`]: six-digit codes that prove an email address.
 //! - [`introspection`]: whether a token is active and what it stands for (RFC 7662).
 //! - [`jobs`]: the payloads of the background jobs the rules queue.
 
@@ -40,6 +41,7 @@ pub mod client_registration;
 pub mod compat;
 pub mod device_grant;
 pub mod devices;
+pub mod email_codes;
 pub mod introspection;
 pub mod jobs;
 pub mod jwks_cache;

@@ -699,8 +699,8 @@ pub async fn verify_post(
             &state,
             jar,
             &registration,
-            refused.status(),
-            Some(refused.message().to_owned()),
+            email_code::status(refused),
+            Some(email_code::message(refused)),
             None,
         ),
         Ok(Finished::Conflict(message)) => state.error_page(

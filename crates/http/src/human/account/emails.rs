@@ -353,8 +353,8 @@ pub async fn verify_post(
             &state,
             jar,
             &authentication,
-            refused.status(),
-            Some(refused.message().to_owned()),
+            email_code::status(refused),
+            Some(email_code::message(refused)),
             None,
         ),
         Ok(Outcome::InUse) => {
