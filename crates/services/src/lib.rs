@@ -20,6 +20,7 @@
 //!   its tokens.
 //! - [`device_grant`]: starting a device authorization grant and a user's answer to it.
 //! - [`devices`]: devices made known to the homeserver before their tokens exist.
+//! - [`logout`]: which client asks to sign the user out, and where the browser goes next.
 //! - [`rate_limit`]: the per-address and per-account limits of guessable inputs.
 //! - [`reauth`]: the password, or a recent sign-in, before a sensitive account change.
 //! - [`recovery`]: password recovery tickets, and a new password through one.
@@ -45,6 +46,7 @@ pub mod email_codes;
 pub mod introspection;
 pub mod jobs;
 pub mod jwks_cache;
+pub mod logout;
 pub mod rate_limit;
 pub mod reauth;
 pub mod recovery;

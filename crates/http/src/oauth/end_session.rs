@@ -12,8 +12,10 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use portcullis_model::OAuthClient;
-use portcullis_services::sessions;
+use portcullis_services::{
+    logout::{self, CheckedLogout, LogoutProblem, LogoutRequest},
+    sessions,
+};
 use portcullis_storage::StorageError;
 use portcullis_templates::pages::{EndSessionPage, LoggedOutPage};
 use serde::Deserialize;
@@ -35,12 +37,7 @@ pub struct EndSessionForm {
     action: String,
 }
 
-/// What the request asks, once checked.
-struct Checked {
-    client: Option<OAuthClient>,
-    /// Where to go afterwards, with `state`: only a registered URI.
-    redirect: Option<Url>,
-}
+type Checked = CheckedLogout;
 
 pub async fn get(
     State(state): State<AppState>,
@@ -137,74 +134,31 @@ async fn check(
     state: &AppState,
     query: &EndSessionQuery,
 ) -> Result<Result<Checked, Box<Response>>, StorageError> {
-    let refuse = |message: String| {
-        Err(Box::new(state.error_page(
+    let request = LogoutRequest {
+        id_token_hint: query.id_token_hint.as_deref(),
+        client_id: query.client_id.as_deref(),
+        post_logout_redirect_uri: query.post_logout_redirect_uri.as_deref(),
+        state: query.state.as_deref(),
+    };
+    let checked = logout::check(
+        state.database(),
+        state.keystore(),
+        state.urls().issuer(),
+        &request,
+    )
+    .await?;
+    Ok(checked.map_err(|problem| {
+        let key = match problem {
+            LogoutProblem::ForeignToken => "end_session.error.foreign_token",
+            LogoutProblem::OtherIssuer => "end_session.error.other_issuer",
+            LogoutProblem::ClientMismatch => "end_session.error.client_mismatch",
+            LogoutProblem::UnknownClient => "end_session.error.unknown_client",
+            LogoutProblem::UnregisteredRedirect => "end_session.error.unregistered_redirect",
+        };
+        Box::new(state.error_page(
             StatusCode::BAD_REQUEST,
             tr("end_session.error.title", &[]),
-            message,
-        )))
-    };
-
-    // The hint must be an ID token we issued; it may have expired (it is only a hint).
-    let hinted_client = match &query.id_token_hint {
-        Some(hint) => {
-            let jwks = serde_json::to_string(state.keystore().public_jwks()).unwrap_or_default();
-            let Ok(claims) = portcullis_keys::verify_jwt(&jwks, hint) else {
-                return Ok(refuse(tr("end_session.error.foreign_token", &[])));
-            };
-            if claims.get("iss").and_then(|v| v.as_str()) != Some(state.urls().issuer().as_str()) {
-                return Ok(refuse(tr("end_session.error.other_issuer", &[])));
-            }
-            match claims.get("aud") {
-                Some(serde_json::Value::String(aud)) => Some(aud.clone()),
-                Some(serde_json::Value::Array(auds)) => {
-                    auds.first().and_then(|a| a.as_str()).map(str::to_owned)
-                }
-                _ => None,
-            }
-        }
-        None => None,
-    };
-    if let (Some(hinted), Some(named)) = (&hinted_client, &query.client_id)
-        && hinted != named
-    {
-        return Ok(refuse(tr("end_session.error.client_mismatch", &[])));
-    }
-    let client_id = hinted_client.or_else(|| query.client_id.clone());
-
-    let client = match &client_id {
-        Some(client_id) => {
-            let mut repository = state.database().transaction().await?;
-            let client = repository
-                .oauth_clients()
-                .find_by_client_id(client_id)
-                .await?;
-            repository.rollback().await?;
-            if client.is_none() {
-                return Ok(refuse(tr("end_session.error.unknown_client", &[])));
-            }
-            client
-        }
-        None => None,
-    };
-
-    let redirect = match &query.post_logout_redirect_uri {
-        None => None,
-        Some(requested) => {
-            // §3: the URI must have been registered by the client the request identifies.
-            let registered = client.as_ref().is_some_and(|c| {
-                c.post_logout_redirect_uris
-                    .iter()
-                    .any(|uri| uri == requested)
-            });
-            let Some(mut url) = registered.then(|| requested.parse::<Url>().ok()).flatten() else {
-                return Ok(refuse(tr("end_session.error.unregistered_redirect", &[])));
-            };
-            if let Some(state_value) = &query.state {
-                url.query_pairs_mut().append_pair("state", state_value);
-            }
-            Some(url)
-        }
-    };
-    Ok(Ok(Checked { client, redirect }))
+            tr(key, &[]),
+        ))
+    }))
 }
