@@ -6,18 +6,17 @@
 //! racing with the same token exactly one gets a session. The session is linked to the browser
 //! session the user signed in with.
 
-use chrono::{DateTime, TimeDelta, Utc};
-use portcullis_model::{BrowserSession, CompatSsoLoginState, User};
-use portcullis_services::compat::{NewLogin, start_session};
-use portcullis_services::sessions;
-use portcullis_storage::{Repository, SessionRef, StorageError};
-use ulid::Ulid;
+use portcullis_model::User;
+use portcullis_services::{
+    compat::{self, NewLogin, WaitingSsoLogin, start_session},
+    sessions,
+};
+use portcullis_storage::SessionRef;
 
 use super::{Login, LoginResponse, check_active};
 use crate::{AppState, compat::error::MatrixError};
 
-/// How long a login token is accepted after the user allowed the sign-in.
-pub const LOGIN_TOKEN_TTL: TimeDelta = TimeDelta::seconds(30);
+pub use portcullis_services::compat::LOGIN_TOKEN_TTL;
 
 fn invalid_token() -> MatrixError {
     MatrixError::forbidden("Invalid login token")
@@ -29,14 +28,14 @@ pub(super) async fn login(
     token: &str,
 ) -> Result<LoginResponse, MatrixError> {
     let now = state.now();
-    let Waiting {
+    let WaitingSsoLogin {
         id,
         fulfilled_at,
         browser_session,
         user,
     } = {
         let mut repo = state.database().read_transaction().await?;
-        let found = find(&mut *repo, token).await?;
+        let found = compat::find_sso_login(&mut *repo, token).await?;
         repo.rollback().await?;
         found.ok_or_else(invalid_token)?
     };
@@ -95,42 +94,6 @@ pub(super) async fn login(
 
     tracing::info!(user.id = %user.id, compat_session.id = %session.id, device.id = %session.device_id, sso_login.id = %id, "signed in with a login token through the Matrix login API");
     Ok(LoginResponse::new(state, &user, &session, tokens))
-}
-
-/// A single sign-on login whose token waits to be exchanged.
-struct Waiting {
-    id: Ulid,
-    /// When the user allowed the sign-in.
-    fulfilled_at: DateTime<Utc>,
-    /// The browser session they allowed it in.
-    browser_session: BrowserSession,
-    user: User,
-}
-
-/// The login of `token`, if it waits to be exchanged.
-async fn find(repo: &mut dyn Repository, token: &str) -> Result<Option<Waiting>, StorageError> {
-    let Some(login) = repo.compat_sso_logins().find_by_token(token).await? else {
-        return Ok(None);
-    };
-    let CompatSsoLoginState::Fulfilled {
-        fulfilled_at,
-        user_session_id,
-    } = login.state
-    else {
-        return Ok(None);
-    };
-    let Some(browser_session) = repo.browser_sessions().find(user_session_id).await? else {
-        return Ok(None);
-    };
-    let Some(user) = repo.users().find_by_id(browser_session.user_id).await? else {
-        return Ok(None);
-    };
-    Ok(Some(Waiting {
-        id: login.id,
-        fulfilled_at,
-        browser_session,
-        user,
-    }))
 }
 
 /// Queues the deletion of a device created for a login that did not happen; the job keeps it
