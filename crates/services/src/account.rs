@@ -350,3 +350,33 @@ pub async fn set_display_name(
         .await?;
     Ok(())
 }
+
+/// Why a cross-signing reset was not allowed.
+#[derive(Debug, thiserror::Error)]
+pub enum CrossSigningResetError {
+    /// The user is locked or deactivated.
+    #[error("the account is locked or deactivated")]
+    Inactive,
+    /// The homeserver could not be asked, or refused.
+    #[error(transparent)]
+    Homeserver(#[from] portcullis_homeserver::HomeserverError),
+}
+
+/// Lets the user replace their cross-signing keys without further authentication for a short
+/// while (MSC4191's `org.matrix.cross_signing_reset`): the homeserver opens the window. The
+/// caller has made sure it is the user who asks (re-authentication on the account page, an
+/// administrator on the command line).
+///
+/// # Errors
+/// A [`CrossSigningResetError`] for an inactive user or a homeserver that did not allow it.
+pub async fn allow_cross_signing_reset(
+    homeserver: &dyn portcullis_homeserver::HomeserverConnection,
+    user: &User,
+) -> Result<(), CrossSigningResetError> {
+    if !user.is_active() {
+        return Err(CrossSigningResetError::Inactive);
+    }
+    homeserver.allow_cross_signing_reset(&user.username).await?;
+    tracing::info!(user.id = %user.id, user.username = %user.username, "cross-signing reset allowed");
+    Ok(())
+}

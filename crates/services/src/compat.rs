@@ -94,6 +94,19 @@ pub struct NewLogin<'a> {
     pub user_agent: Option<&'a str>,
     /// Whether the client asked for a refresh token (`refresh_token: true`).
     pub with_refresh: bool,
+    /// Whether the session may use the homeserver's admin API (`manage
+    /// issue-compatibility-token --yes-i-want-to-grant-synapse-admin-privileges`).
+    pub is_synapse_admin: bool,
+}
+
+/// A session just started.
+pub struct Started {
+    /// The session.
+    pub session: CompatSession,
+    /// Its tokens.
+    pub tokens: IssuedTokens,
+    /// How many sessions it replaced on its device.
+    pub replaced: usize,
 }
 
 /// Tokens just stored for a session.
@@ -117,9 +130,9 @@ pub async fn start_session(
     compat_token_ttl: Duration,
     rng: &mut (dyn RngCore + Send),
     now: DateTime<Utc>,
-) -> Result<(CompatSession, IssuedTokens), StorageError> {
+) -> Result<Started, StorageError> {
     let user = login.user;
-    sessions::replace_device_sessions(repo, user, login.device_id, now).await?;
+    let replaced = sessions::replace_device_sessions(repo, user, login.device_id, now).await?;
 
     let session = repo
         .compat_sessions()
@@ -129,7 +142,7 @@ pub async fn start_session(
                 device_id: login.device_id.to_owned(),
                 human_name: login.display_name.map(str::to_owned),
                 user_session_id: login.browser_session_id,
-                is_synapse_admin: false,
+                is_synapse_admin: login.is_synapse_admin,
                 user_agent: login.user_agent.map(str::to_owned),
             },
             now,
@@ -144,7 +157,11 @@ pub async fn start_session(
         now,
     )
     .await?;
-    Ok((session, tokens))
+    Ok(Started {
+        session,
+        tokens,
+        replaced,
+    })
 }
 
 /// Stores a new access token for `session` and, with `with_refresh`, a refresh token with it;

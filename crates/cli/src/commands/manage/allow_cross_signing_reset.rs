@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
+use portcullis_services::account::{self, CrossSigningResetError};
+
 use super::Context;
 
 #[derive(Debug, clap::Args)]
@@ -21,15 +23,16 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let user = context.find_user(&mut repo, &args.user).await?;
     repo.rollback().await?;
     let mxid = context.mxid(&user.username);
-    anyhow::ensure!(
-        user.is_active(),
-        "{mxid} is locked or deactivated: no reset can be allowed"
-    );
-    context
-        .homeserver()?
-        .allow_cross_signing_reset(&user.username)
-        .await
-        .with_context(|| format!("the homeserver did not allow the reset for {mxid}"))?;
+    match account::allow_cross_signing_reset(context.homeserver()?.as_ref(), &user).await {
+        Ok(()) => {}
+        Err(CrossSigningResetError::Inactive) => {
+            anyhow::bail!("{mxid} is locked or deactivated: no reset can be allowed")
+        }
+        Err(CrossSigningResetError::Homeserver(error)) => {
+            return Err(error)
+                .with_context(|| format!("the homeserver did not allow the reset for {mxid}"));
+        }
+    }
     println!(
         "{mxid} may replace their cross-signing keys without further authentication for the next 10 minutes"
     );

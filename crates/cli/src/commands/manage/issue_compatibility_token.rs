@@ -11,9 +11,9 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use portcullis_oauth::{
     scope::{MatrixNamespace, ScopeToken},
-    token::{TokenType, generate_code},
+    token::generate_code,
 };
-use portcullis_storage::NewCompatSession;
+use portcullis_services::compat::{self, NewLogin};
 
 use super::Context;
 
@@ -40,7 +40,7 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             })?;
             device_id
         }
-        None => generate_code(&mut rand::thread_rng(), 10).to_uppercase(),
+        None => generate_code(&mut rand::rngs::OsRng, 10).to_uppercase(),
     };
 
     let mut repo = context.transaction().await?;
@@ -66,28 +66,26 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     })?;
 
     let now = context.now();
-    let token = TokenType::CompatAccessToken.generate(&mut rand::thread_rng());
     let mut repo = context.transaction().await?;
-    let replaced =
-        portcullis_services::sessions::replace_device_sessions(&mut *repo, &user, &device_id, now)
-            .await?;
-    let session = repo
-        .compat_sessions()
-        .add(
-            &NewCompatSession {
-                user_id: user.id,
-                device_id: device_id.clone(),
-                human_name: None,
-                user_session_id: None,
-                is_synapse_admin: args.synapse_admin,
-                user_agent: None,
-            },
-            now,
-        )
-        .await?;
-    repo.compat_access_tokens()
-        .add(&session, &token, None, now)
-        .await?;
+    let login = NewLogin {
+        user: &user,
+        device_id: &device_id,
+        display_name: None,
+        browser_session_id: None,
+        user_agent: None,
+        with_refresh: false,
+        is_synapse_admin: args.synapse_admin,
+    };
+    // Without a refresh token, the access token lives until the session ends.
+    let started = compat::start_session(
+        &mut *repo,
+        &login,
+        std::time::Duration::ZERO,
+        &mut rand::rngs::OsRng,
+        now,
+    )
+    .await?;
+    let (token, replaced) = (started.tokens.access_token, started.replaced);
     repo.commit().await.context("cannot store the token")?;
 
     eprintln!(

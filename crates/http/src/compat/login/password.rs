@@ -5,7 +5,7 @@
 //! ([`portcullis_services::sign_in`]); then the device is created on the homeserver, and only
 //! then are the session, its tokens and any password hash upgrade written in one transaction.
 
-use portcullis_services::compat::{NewLogin, start_session};
+use portcullis_services::compat::{NewLogin, Started, start_session};
 use portcullis_services::sign_in::{Authenticated, Identifier, SignInError, localpart_of};
 use portcullis_storage::SessionRef;
 use zeroize::Zeroizing;
@@ -83,8 +83,11 @@ pub(super) async fn login(
         browser_session_id: None,
         user_agent: login.user_agent,
         with_refresh: login.with_refresh,
+        is_synapse_admin: false,
     };
-    let (session, tokens) = start_session(
+    let Started {
+        session, tokens, ..
+    } = start_session(
         &mut *repo,
         &new_login,
         state.site_config().compat_token_ttl,

@@ -8,7 +8,7 @@
 
 use portcullis_model::User;
 use portcullis_services::{
-    compat::{self, NewLogin, WaitingSsoLogin, start_session},
+    compat::{self, NewLogin, Started, WaitingSsoLogin, start_session},
     sessions,
 };
 use portcullis_storage::SessionRef;
@@ -66,8 +66,11 @@ pub(super) async fn login(
         browser_session_id: Some(browser_session.id),
         user_agent: login.user_agent,
         with_refresh: login.with_refresh,
+        is_synapse_admin: false,
     };
-    let (session, tokens) = start_session(
+    let Started {
+        session, tokens, ..
+    } = start_session(
         &mut *repo,
         &new_login,
         state.site_config().compat_token_ttl,

@@ -11,6 +11,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+use portcullis_services::account::{self, CrossSigningResetError};
 use portcullis_templates::pages::{AccountCrossSigningResetPage, AccountSection};
 use serde::Deserialize;
 use zeroize::Zeroizing;
@@ -92,13 +93,15 @@ pub async fn post(
         }
     }
     let user = &signed_in.user;
-    if let Err(error) = state
-        .homeserver()
-        .allow_cross_signing_reset(&user.username)
-        .await
+    if let Err(error) = account::allow_cross_signing_reset(state.homeserver().as_ref(), user).await
     {
         tracing::warn!(%error, user.id = %user.id, "cannot allow a cross-signing reset on the homeserver");
-        return if error.is_retryable() {
+        let retryable = match &error {
+            CrossSigningResetError::Homeserver(error) => error.is_retryable(),
+            // require_user signed an inactive user out before this point.
+            CrossSigningResetError::Inactive => false,
+        };
+        return if retryable {
             state.error_page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 tr("homeserver.error.unreachable_title", &[]),
@@ -112,7 +115,6 @@ pub async fn post(
             )
         };
     }
-    tracing::info!(user.id = %user.id, user.username = %user.username, "cross-signing reset allowed from the account page");
     let url = with_done(state.urls().account_cross_signing_reset(), "allowed");
     (jar, Redirect::to(url.as_str())).into_response()
 }
