@@ -18,7 +18,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use portcullis_model::{BrowserSession, CompatSession, OAuthSession, User};
+use portcullis_model::{BrowserSession, CompatSession, OAuthClient, OAuthSession, User};
 use portcullis_oauth::scope::Scope;
 use portcullis_storage::{Repository, StorageError};
 use ulid::Ulid;
@@ -279,6 +279,22 @@ impl ActiveSessions {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The client of each OAuth 2.0 session, in order (`None` for a client that no longer
+    /// exists).
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn oauth_clients(
+        &self,
+        repo: &mut dyn Repository,
+    ) -> Result<Vec<Option<OAuthClient>>, StorageError> {
+        let mut clients = Vec::with_capacity(self.oauth.len());
+        for session in &self.oauth {
+            clients.push(repo.oauth_clients().find(session.client_id).await?);
+        }
+        Ok(clients)
     }
 
     /// The Matrix devices these sessions are bound to.

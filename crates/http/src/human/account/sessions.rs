@@ -13,7 +13,10 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use portcullis_model::{BrowserSession, CompatSession, OAuthSession};
-use portcullis_services::{sessions, user_agent::ClientSoftware};
+use portcullis_services::{
+    sessions::{self, ActiveSessions},
+    user_agent::ClientSoftware,
+};
 use portcullis_storage::{BoxRepository, StorageError};
 use portcullis_templates::pages::{
     AccountDevicePage, AccountSection, AccountSessionsPage, SessionKind, SessionView,
@@ -56,30 +59,24 @@ async fn load(
     repository: &mut BoxRepository,
     user: &portcullis_model::User,
 ) -> Result<Sessions, StorageError> {
-    let mut browser = repository
-        .browser_sessions()
-        .list_active_for_user(user)
-        .await?;
-    browser.reverse();
-    let mut oauth = Vec::new();
-    for session in repository
-        .oauth_sessions()
-        .list_active_for_user(user)
-        .await?
-        .into_iter()
-        .rev()
-    {
-        let client = repository.oauth_clients().find(session.client_id).await?;
-        let name = client.map_or_else(
+    let active = ActiveSessions::of(&mut **repository, user).await?;
+    let clients = active.oauth_clients(&mut **repository).await?;
+    let names = clients.into_iter().map(|client| {
+        client.map_or_else(
             || tr("sessions.unknown_application", &[]),
             |client| client.client_name.unwrap_or(client.client_id),
-        );
-        oauth.push((session, name));
-    }
-    let mut compat = repository
-        .compat_sessions()
-        .list_active_for_user(user)
-        .await?;
+        )
+    });
+    let ActiveSessions {
+        browser,
+        oauth,
+        compat,
+        ..
+    } = active;
+    let mut oauth: Vec<(OAuthSession, String)> = oauth.into_iter().zip(names).collect();
+    let (mut browser, mut compat) = (browser, compat);
+    browser.reverse();
+    oauth.reverse();
     compat.reverse();
     Ok(Sessions {
         browser,
@@ -88,7 +85,6 @@ async fn load(
     })
 }
 
-/// The Matrix device an OAuth 2.0 session is bound to by its scope, if any.
 /// The software behind `user_agent`, in words: `Firefox on Linux`.
 fn client_text(user_agent: Option<&str>) -> Option<String> {
     let user_agent = user_agent?;
