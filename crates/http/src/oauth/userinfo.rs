@@ -8,15 +8,9 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use portcullis_keys::JwsAlgorithm;
-use portcullis_oauth::{
-    ClientError, ErrorCode,
-    scope::{EMAIL, OPENID, Scope},
-    token::{TokenKind, TokenType},
-};
-use portcullis_services::tokens::id_token;
+use portcullis_oauth::{ClientError, ErrorCode};
+use portcullis_services::tokens::userinfo::{self, Userinfo, UserinfoError as Refused};
 use portcullis_storage::StorageError;
-use serde_json::{Value, json};
 
 use super::{
     introspection::bearer,
@@ -47,81 +41,21 @@ async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response
     }
 }
 
-/// The answer: plain JSON, or a JWT for a client that registered
-/// `userinfo_signed_response_alg` (OpenID Connect Core §5.3.2).
-enum Userinfo {
-    Json(Value),
-    Jwt(String),
-}
-
 async fn claims(state: &AppState, headers: &HeaderMap) -> Result<Userinfo, UserinfoError> {
     let token = bearer(headers).ok_or(UserinfoError::InvalidToken)?;
-    if !matches!(
-        TokenKind::detect(token),
-        Ok(TokenKind::Ours(TokenType::AccessToken))
-    ) {
-        return Err(UserinfoError::InvalidToken);
-    }
-    let now = state.now();
-    let mut repo = state.database().read_transaction().await?;
-    let active = repo
-        .oauth_access_tokens()
-        .find_active_by_token(token, now)
-        .await?
-        .ok_or(UserinfoError::InvalidToken)?;
-    // A client's own token (client credentials) has no user to describe.
-    let user = active
-        .user
-        .filter(portcullis_model::User::is_active)
-        .ok_or(UserinfoError::InvalidToken)?;
-    let scope: Scope = active.session.scope.parse().map_err(|error| {
-        Internal::from(format!(
-            "session {} has an invalid scope: {error}",
-            active.session.id
-        ))
-    })?;
-    if !scope.contains(OPENID) {
-        return Err(UserinfoError::InsufficientScope);
-    }
-    let client = repo
-        .oauth_clients()
-        .find(active.session.client_id)
-        .await?
-        .ok_or_else(|| Internal::from("a session's client does not exist"))?;
-    let email = if scope.contains(EMAIL) {
-        id_token::primary_email(&mut *repo, &user).await?
-    } else {
-        None
-    };
-    repo.rollback().await?;
-
-    let mut body = json!({
-        "sub": user.id.to_string(),
-        "username": user.username,
-    });
-    let object = body
-        .as_object_mut()
-        .expect("json! of an object literal is an object");
-    if let Some(email) = &email {
-        id_token::insert_email(object, email);
-    }
-
-    let Some(registered) = client.userinfo_signed_response_alg.as_deref() else {
-        return Ok(Userinfo::Json(body));
-    };
-    // OpenID Connect Core §5.3.2: a signed response "SHOULD contain the Claims iss and aud".
-    object.insert(
-        "iss".to_owned(),
-        Value::from(state.urls().issuer().as_str()),
-    );
-    object.insert("aud".to_owned(), Value::from(client.client_id.as_str()));
-    let alg = id_token::client_algorithm(Some(registered), JwsAlgorithm::Rs256)
-        .map_err(|error| Internal::from(error.to_string()))?;
-    let jwt = state
-        .keystore()
-        .sign_jwt(alg, &body)
-        .map_err(Internal::from)?;
-    Ok(Userinfo::Jwt(jwt))
+    userinfo::userinfo(
+        state.database(),
+        state.keystore(),
+        state.urls().issuer(),
+        token,
+        state.now(),
+    )
+    .await
+    .map_err(|error| match error {
+        Refused::InvalidToken => UserinfoError::InvalidToken,
+        Refused::InsufficientScope => UserinfoError::InsufficientScope,
+        Refused::Internal(message) => UserinfoError::Internal(Internal::from(message)),
+    })
 }
 
 /// Why userinfo is refused, in RFC 6750 §3 terms.

@@ -10,6 +10,7 @@ pub mod client_credentials;
 pub mod device_code;
 pub mod id_token;
 pub mod refresh_token;
+pub mod userinfo;
 
 use std::time::Duration;
 
