@@ -75,6 +75,28 @@ pub fn token(
     (jar.add(settings.cookie(COOKIE_NAME, value)), token)
 }
 
+/// A token for the forms of a page, with the jar that carries it.
+pub fn page_token(state: &crate::AppState, jar: CookieJar) -> (CookieJar, String) {
+    token(jar, state.cookie_settings(), state.now(), &mut state.rng())
+}
+
+/// The page that refuses a form whose token is missing, expired or not this browser's, titled
+/// with the translation `title`; `None` when the token is good.
+pub fn refusal(
+    state: &crate::AppState,
+    jar: &CookieJar,
+    submitted: &str,
+    title: &str,
+) -> Option<axum::response::Response> {
+    verify(jar, submitted, state.now()).err().map(|error| {
+        state.error_page(
+            axum::http::StatusCode::FORBIDDEN,
+            crate::pages::tr(title, &[]),
+            error.message(),
+        )
+    })
+}
+
 /// Checks a submitted form's `csrf` field against the cookie.
 ///
 /// # Errors

@@ -220,6 +220,20 @@ pub fn protective_headers() -> [(HeaderName, HeaderValue); 4] {
     ]
 }
 
+/// The answer of a two-button form (`action=allow` or `action=deny`): whether it allows, or
+/// the page that says the choice is not one of the two.
+pub fn allow_or_deny(state: &AppState, action: &str) -> Result<bool, Response> {
+    match action {
+        "allow" => Ok(true),
+        "deny" => Ok(false),
+        _ => Err(state.error_page(
+            StatusCode::BAD_REQUEST,
+            tr("form.error.unknown_choice_title", &[]),
+            tr("form.error.unknown_choice", &[]),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -138,14 +138,8 @@ pub async fn complete(
         }
     };
     account::set_password(&mut *repository, &user, password, now).await?;
-    let browser_session = repository
-        .browser_sessions()
-        .add(&user, user_agent, now)
-        .await?;
-    repository
-        .browser_sessions()
-        .authenticate_with_password(&browser_session, now)
-        .await?;
+    let browser_session =
+        crate::sessions::start_browser_session(&mut *repository, &user, user_agent, now).await?;
     repository.commit().await?;
     Ok(Some((user, browser_session)))
 }

@@ -32,6 +32,24 @@ pub fn oauth_device(session: &OAuthSession) -> Option<String> {
     scope.device_id().map(str::to_owned)
 }
 
+/// Starts a browser session for `user`, who just proved who they are with their password
+/// (signing in, registering, recovering their account).
+///
+/// # Errors
+/// When storage fails.
+pub async fn start_browser_session(
+    repo: &mut dyn Repository,
+    user: &User,
+    user_agent: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<BrowserSession, StorageError> {
+    let session = repo.browser_sessions().add(user, user_agent, now).await?;
+    repo.browser_sessions()
+        .authenticate_with_password(&session, now)
+        .await?;
+    Ok(session)
+}
+
 /// Ends a browser session. Returns whether this call ended it.
 ///
 /// # Errors

@@ -70,7 +70,7 @@ pub async fn get(State(state): State<AppState>, jar: CookieJar, Path(id): Path<U
         Ok(Err(response)) => return response,
         Err(error) => return state.internal_error_page(&error),
     };
-    let (jar, token) = csrf::token(jar, state.cookie_settings(), state.now(), &mut state.rng());
+    let (jar, token) = csrf::page_token(&state, jar);
     let page = CompatSsoPage {
         csrf: token,
         redirect_host: redirect_host(&loaded.redirect_url),
@@ -88,23 +88,12 @@ pub async fn post(
     Form(form): Form<ConsentForm>,
 ) -> Response {
     let now = state.now();
-    if let Err(error) = csrf::verify(&jar, &form.csrf, now) {
-        return state.error_page(
-            StatusCode::FORBIDDEN,
-            tr("form.error.expired_title", &[]),
-            error.message(),
-        );
+    if let Some(refused) = csrf::refusal(&state, &jar, &form.csrf, "form.error.expired_title") {
+        return refused;
     }
-    let allow = match form.action.as_str() {
-        "allow" => true,
-        "deny" => false,
-        _ => {
-            return state.error_page(
-                StatusCode::BAD_REQUEST,
-                tr("form.error.unknown_choice_title", &[]),
-                tr("form.error.unknown_choice", &[]),
-            );
-        }
+    let allow = match crate::pages::allow_or_deny(&state, &form.action) {
+        Ok(allow) => allow,
+        Err(page) => return page,
     };
     let loaded = match load(&state, &jar, id).await {
         Ok(Ok(loaded)) => loaded,

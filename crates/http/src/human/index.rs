@@ -21,7 +21,7 @@ pub async fn get(State(state): State<AppState>, jar: CookieJar) -> Response {
         Ok(signed_in) => signed_in,
         Err(error) => return state.internal_error_page(&error),
     };
-    let (jar, token) = csrf::token(jar, state.cookie_settings(), state.now(), &mut state.rng());
+    let (jar, token) = csrf::page_token(&state, jar);
     let page = IndexPage {
         csrf: token,
         username: signed_in.map(|s| s.user.username),

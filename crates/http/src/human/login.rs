@@ -138,14 +138,13 @@ pub async fn post(
         if let Some(upgrade) = &upgrade {
             upgrade.save(&mut *repository, &user, now).await?;
         }
-        let browser_session = repository
-            .browser_sessions()
-            .add(&user, user_agent, now)
-            .await?;
-        repository
-            .browser_sessions()
-            .authenticate_with_password(&browser_session, now)
-            .await?;
+        let browser_session = portcullis_services::sessions::start_browser_session(
+            &mut *repository,
+            &user,
+            user_agent,
+            now,
+        )
+        .await?;
         repository.commit().await?;
         Ok::<_, StorageError>(browser_session)
     }
@@ -189,7 +188,7 @@ fn form(
     username: Option<String>,
     error: Option<String>,
 ) -> Response {
-    let (jar, token) = csrf::token(jar, state.cookie_settings(), state.now(), &mut state.rng());
+    let (jar, token) = csrf::page_token(&state, jar);
     let mut page = LoginPage::new(token);
     page.username = username;
     page.error = error;

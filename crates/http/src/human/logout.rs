@@ -3,13 +3,12 @@
 use axum::{
     Form,
     extract::State,
-    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use portcullis_services::sessions;
 use serde::Deserialize;
 
-use crate::{AppState, cookies::CookieJar, csrf, pages::tr, session};
+use crate::{AppState, cookies::CookieJar, csrf, session};
 
 #[derive(Deserialize)]
 pub struct LogoutForm {
@@ -22,12 +21,8 @@ pub async fn post(
     Form(form): Form<LogoutForm>,
 ) -> Response {
     let now = state.now();
-    if let Err(error) = csrf::verify(&jar, &form.csrf, now) {
-        return state.error_page(
-            StatusCode::FORBIDDEN,
-            tr("logout.error.refused_title", &[]),
-            error.message(),
-        );
+    if let Some(refused) = csrf::refusal(&state, &jar, &form.csrf, "logout.error.refused_title") {
+        return refused;
     }
     let result = async {
         let mut repository = state.database().transaction().await?;

@@ -483,14 +483,13 @@ async fn create(
         }
     };
     record_terms(state, &mut *repository, &user, now).await?;
-    let browser_session = repository
-        .browser_sessions()
-        .add(&user, user_agent, now)
-        .await?;
-    repository
-        .browser_sessions()
-        .authenticate_with_password(&browser_session, now)
-        .await?;
+    let browser_session = portcullis_services::sessions::start_browser_session(
+        &mut *repository,
+        &user,
+        user_agent,
+        now,
+    )
+    .await?;
     repository.commit().await?;
     Ok(Ok((user, browser_session)))
 }
@@ -612,7 +611,7 @@ fn verify_page(
     error: Option<String>,
     notice: Option<String>,
 ) -> Response {
-    let (jar, csrf) = csrf::token(jar, state.cookie_settings(), state.now(), &mut state.rng());
+    let (jar, csrf) = csrf::page_token(&state, jar);
     let page = VerifyEmailPage {
         csrf,
         email: registration.email.clone(),
@@ -795,14 +794,13 @@ async fn finish(
     };
     // The form refused to go on without the terms accepted.
     record_terms(state, &mut *repository, &user, now).await?;
-    let browser_session = repository
-        .browser_sessions()
-        .add(&user, user_agent, now)
-        .await?;
-    repository
-        .browser_sessions()
-        .authenticate_with_password(&browser_session, now)
-        .await?;
+    let browser_session = portcullis_services::sessions::start_browser_session(
+        &mut *repository,
+        &user,
+        user_agent,
+        now,
+    )
+    .await?;
     repository.commit().await?;
     Ok(Finished::Created(user, browser_session))
 }
@@ -961,7 +959,7 @@ fn form(
     errors: RegisterErrors,
 ) -> Response {
     let site = state.site_config();
-    let (jar, csrf) = csrf::token(jar, state.cookie_settings(), state.now(), &mut state.rng());
+    let (jar, csrf) = csrf::page_token(&state, jar);
     let login_url = site
         .password_login_enabled
         .then(|| query.carry(state.urls().login()).to_string());

@@ -57,7 +57,7 @@ pub async fn get(
         // Nobody to sign out: go straight back, or say so.
         return finished(&state, checked.redirect);
     }
-    let (jar, token) = csrf::token(jar, state.cookie_settings(), state.now(), &mut state.rng());
+    let (jar, token) = csrf::page_token(&state, jar);
     let page = EndSessionPage {
         csrf: token,
         client_name: checked
@@ -76,12 +76,8 @@ pub async fn post(
     Form(form): Form<EndSessionForm>,
 ) -> Response {
     let now = state.now();
-    if let Err(error) = csrf::verify(&jar, &form.csrf, now) {
-        return state.error_page(
-            StatusCode::FORBIDDEN,
-            tr("form.error.expired_title", &[]),
-            error.message(),
-        );
+    if let Some(refused) = csrf::refusal(&state, &jar, &form.csrf, "form.error.expired_title") {
+        return refused;
     }
     let checked = match check(&state, &query).await {
         Ok(Ok(checked)) => checked,

@@ -248,20 +248,12 @@ pub(crate) async fn require_user(
 
 /// The refusal page when a form's CSRF token is missing or wrong.
 pub(crate) fn csrf_refusal(state: &AppState, jar: &CookieJar, submitted: &str) -> Option<Response> {
-    csrf::verify(jar, submitted, state.now())
-        .err()
-        .map(|error| {
-            state.error_page(
-                StatusCode::FORBIDDEN,
-                tr("form.error.refused_title", &[]),
-                error.message(),
-            )
-        })
+    csrf::refusal(state, jar, submitted, "form.error.refused_title")
 }
 
 /// A CSRF token for the page's forms.
 pub(crate) fn csrf_token(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
-    csrf::token(jar, state.cookie_settings(), state.now(), &mut state.rng())
+    csrf::page_token(state, jar)
 }
 
 /// The navigation of the account pages, `current` marked.

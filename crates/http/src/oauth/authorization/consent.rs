@@ -53,8 +53,7 @@ pub async fn get(
 ) -> Response {
     match step(&state, &jar, &headers, grant_id, None).await {
         Ok(Step::Show { page }) => {
-            let (jar, token) =
-                csrf::token(jar, state.cookie_settings(), state.now(), &mut state.rng());
+            let (jar, token) = csrf::page_token(&state, jar);
             let page = ConsentPage {
                 csrf: token,
                 ..*page
@@ -73,23 +72,13 @@ pub async fn post(
     Path(grant_id): Path<Ulid>,
     Form(form): Form<ConsentForm>,
 ) -> Response {
-    if let Err(error) = csrf::verify(&jar, &form.csrf, state.now()) {
-        return state.error_page(
-            StatusCode::FORBIDDEN,
-            tr("form.error.expired_title", &[]),
-            error.message(),
-        );
+    if let Some(refused) = csrf::refusal(&state, &jar, &form.csrf, "form.error.expired_title") {
+        return refused;
     }
-    let decision = match form.action.as_str() {
-        "allow" => Decision::Allow,
-        "deny" => Decision::Deny,
-        _ => {
-            return state.error_page(
-                StatusCode::BAD_REQUEST,
-                tr("form.error.unknown_choice_title", &[]),
-                tr("form.error.unknown_choice", &[]),
-            );
-        }
+    let decision = match crate::pages::allow_or_deny(&state, &form.action) {
+        Ok(true) => Decision::Allow,
+        Ok(false) => Decision::Deny,
+        Err(page) => return page,
     };
     match step(&state, &jar, &headers, grant_id, Some(decision)).await {
         // A POST never shows the form again: without a decision it would not get here.

@@ -51,7 +51,7 @@ pub async fn get(
         Ok(Err(response)) => return response,
         Err(error) => return state.internal_error_page(&error),
     };
-    let (jar, token) = csrf::token(jar, state.cookie_settings(), state.now(), &mut state.rng());
+    let (jar, token) = csrf::page_token(&state, jar);
     let page = DeviceConsentPage {
         csrf: token,
         client: client_view(&loaded.client),
@@ -71,23 +71,12 @@ pub async fn post(
     Form(form): Form<DeviceForm>,
 ) -> Response {
     let now = state.now();
-    if let Err(error) = csrf::verify(&jar, &form.csrf, now) {
-        return state.error_page(
-            StatusCode::FORBIDDEN,
-            tr("form.error.expired_title", &[]),
-            error.message(),
-        );
+    if let Some(refused) = csrf::refusal(&state, &jar, &form.csrf, "form.error.expired_title") {
+        return refused;
     }
-    let approve = match form.action.as_str() {
-        "allow" => true,
-        "deny" => false,
-        _ => {
-            return state.error_page(
-                StatusCode::BAD_REQUEST,
-                tr("form.error.unknown_choice_title", &[]),
-                tr("form.error.unknown_choice", &[]),
-            );
-        }
+    let approve = match crate::pages::allow_or_deny(&state, &form.action) {
+        Ok(approve) => approve,
+        Err(page) => return page,
     };
     let loaded = match load(&state, &jar, id, query.code.as_deref()).await {
         Ok(Ok(loaded)) => loaded,
