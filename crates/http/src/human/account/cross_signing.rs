@@ -17,8 +17,8 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::{
-    ReauthFailure, ReauthPolicy, csrf_refusal, csrf_token, nav, needs_password, reauthenticate,
-    require_user, retry_after, with_done,
+    ReauthPolicy, csrf_refusal, csrf_token, nav, needs_password, reauthenticate, require_user,
+    with_done,
 };
 use crate::{
     AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction, pages::tr,
@@ -72,7 +72,7 @@ pub async fn post(
     if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
         return response;
     }
-    match reauthenticate(
+    if let Err(failure) = reauthenticate(
         &state,
         ip,
         &signed_in,
@@ -81,16 +81,11 @@ pub async fn post(
     )
     .await
     {
-        Ok(()) => {}
-        Err(ReauthFailure::Page(response)) => return response,
-        Err(ReauthFailure::Form {
-            status,
-            message,
-            retry_after: wait,
-        }) => {
-            let response = page(&state, jar, &signed_in, status, Some(message), false).await;
-            return retry_after(response, wait);
-        }
+        return failure
+            .respond(async |status, message| {
+                page(&state, jar, &signed_in, status, Some(message), false).await
+            })
+            .await;
     }
     let user = &signed_in.user;
     if let Err(error) = account::allow_cross_signing_reset(state.homeserver().as_ref(), user).await

@@ -17,13 +17,9 @@ use portcullis_templates::pages::{AccountDeactivatePage, AccountDeactivatedPage,
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::{
-    ReauthFailure, ReauthPolicy, csrf_refusal, csrf_token, nav, needs_password, reauthenticate,
-    require_user, retry_after,
-};
+use super::{ReauthPolicy, account_user, csrf_token, nav, needs_password, reauthenticate};
 use crate::{
-    AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction, pages::tr,
-    session, session::SignedIn,
+    AppState, client_ip::ClientIp, cookies::CookieJar, pages::tr, session, session::SignedIn,
 };
 
 #[derive(Deserialize)]
@@ -53,14 +49,10 @@ pub async fn get(
     jar: CookieJar,
     ClientIp(ip): ClientIp,
 ) -> Response {
-    let (jar, signed_in) =
-        match require_user(&state, jar, ip, PostAuthAction::manage_account(None, None)).await {
-            Ok(found) => found,
-            Err(response) => return response,
-        };
-    if let Some(refusal) = unavailable(&state) {
-        return refusal;
-    }
+    let (jar, signed_in) = match account_user(&state, jar, ip, None, unavailable(&state)).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
     page(&state, jar, &signed_in, StatusCode::OK, None).await
 }
 
@@ -72,17 +64,11 @@ pub async fn post(
     Form(form): Form<DeactivateForm>,
 ) -> Response {
     let (jar, signed_in) =
-        match require_user(&state, jar, ip, PostAuthAction::manage_account(None, None)).await {
+        match account_user(&state, jar, ip, Some(&form.csrf), unavailable(&state)).await {
             Ok(found) => found,
             Err(response) => return response,
         };
-    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
-        return response;
-    }
-    if let Some(refusal) = unavailable(&state) {
-        return refusal;
-    }
-    match reauthenticate(
+    if let Err(failure) = reauthenticate(
         &state,
         ip,
         &signed_in,
@@ -91,16 +77,11 @@ pub async fn post(
     )
     .await
     {
-        Ok(()) => {}
-        Err(ReauthFailure::Page(response)) => return response,
-        Err(ReauthFailure::Form {
-            status,
-            message,
-            retry_after: wait,
-        }) => {
-            let response = page(&state, jar, &signed_in, status, Some(message)).await;
-            return retry_after(response, wait);
-        }
+        return failure
+            .respond(async |status, message| {
+                page(&state, jar, &signed_in, status, Some(message)).await
+            })
+            .await;
     }
 
     let user = signed_in.user.clone();

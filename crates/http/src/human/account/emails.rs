@@ -27,8 +27,8 @@ use ulid::Ulid;
 use zeroize::Zeroizing;
 
 use super::{
-    ReauthFailure, ReauthPolicy, csrf_refusal, csrf_token, profile, reauthenticate, require_user,
-    retry_after, with_done,
+    ReauthPolicy, csrf_refusal, csrf_token, profile, reauthenticate, require_user, retry_after,
+    with_done,
 };
 use crate::{
     AppState,
@@ -463,7 +463,7 @@ pub async fn remove(
         Err(error) => return state.internal_error_page(&error),
     }
 
-    match reauthenticate(
+    if let Err(failure) = reauthenticate(
         &state,
         ip,
         &signed_in,
@@ -472,16 +472,11 @@ pub async fn remove(
     )
     .await
     {
-        Ok(()) => {}
-        Err(ReauthFailure::Page(response)) => return response,
-        Err(ReauthFailure::Form {
-            status,
-            message,
-            retry_after: wait,
-        }) => {
-            let response = refuse(&state, jar, &signed_in, status, None, message).await;
-            return retry_after(response, wait);
-        }
+        return failure
+            .respond(async |status, message| {
+                refuse(&state, jar, &signed_in, status, None, message).await
+            })
+            .await;
     }
 
     let now = state.now();

@@ -106,6 +106,22 @@ pub(crate) enum ReauthFailure {
 }
 
 impl ReauthFailure {
+    /// The answer: its own page, or the action's form shown again by `form` with the status
+    /// and the message (and `Retry-After` when waiting helps).
+    pub(crate) async fn respond(
+        self,
+        form: impl AsyncFnOnce(StatusCode, String) -> Response,
+    ) -> Response {
+        match self {
+            Self::Page(response) => response,
+            Self::Form {
+                status,
+                message,
+                retry_after: wait,
+            } => retry_after(form(status, message).await, wait),
+        }
+    }
+
     fn form(status: StatusCode, message: impl Into<String>) -> Self {
         Self::Form {
             status,
@@ -244,6 +260,27 @@ pub(crate) async fn require_user(
         }
         Err(error) => Err(state.internal_error_page(&error)),
     }
+}
+
+/// The signed-in user of an account page (see [`require_user`]), or the response instead:
+/// with `csrf`, the form's token must be good; `closed` is the page's refusal when the
+/// operator switched it off.
+pub(crate) async fn account_user(
+    state: &AppState,
+    jar: CookieJar,
+    ip: Option<IpAddr>,
+    csrf: Option<&str>,
+    closed: Option<Response>,
+) -> Result<(CookieJar, SignedIn), Response> {
+    let (jar, signed_in) =
+        require_user(state, jar, ip, PostAuthAction::manage_account(None, None)).await?;
+    if let Some(refused) = csrf.and_then(|csrf| csrf_refusal(state, &jar, csrf)) {
+        return Err(refused);
+    }
+    if let Some(closed) = closed {
+        return Err(closed);
+    }
+    Ok((jar, signed_in))
 }
 
 /// The refusal page when a form's CSRF token is missing or wrong.

@@ -20,13 +20,9 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::{
-    ReauthFailure, ReauthPolicy, csrf_refusal, csrf_token, nav, needs_password, reauthenticate,
-    require_user, retry_after, with_done,
+    ReauthPolicy, account_user, csrf_token, nav, needs_password, reauthenticate, with_done,
 };
-use crate::{
-    AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction, pages::tr,
-    session::SignedIn,
-};
+use crate::{AppState, client_ip::ClientIp, cookies::CookieJar, pages::tr, session::SignedIn};
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
@@ -62,14 +58,10 @@ pub async fn get(
     ClientIp(ip): ClientIp,
     Query(query): Query<PasswordQuery>,
 ) -> Response {
-    let (jar, signed_in) =
-        match require_user(&state, jar, ip, PostAuthAction::manage_account(None, None)).await {
-            Ok(found) => found,
-            Err(response) => return response,
-        };
-    if let Some(refusal) = unavailable(&state) {
-        return refusal;
-    }
+    let (jar, signed_in) = match account_user(&state, jar, ip, None, unavailable(&state)).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
     let notice =
         (query.done.as_deref() == Some("changed")).then(|| tr("password.notice.changed", &[]));
     form(
@@ -91,16 +83,10 @@ pub async fn post(
     Form(form_data): Form<PasswordForm>,
 ) -> Response {
     let (jar, signed_in) =
-        match require_user(&state, jar, ip, PostAuthAction::manage_account(None, None)).await {
+        match account_user(&state, jar, ip, Some(&form_data.csrf), unavailable(&state)).await {
             Ok(found) => found,
             Err(response) => return response,
         };
-    if let Some(response) = csrf_refusal(&state, &jar, &form_data.csrf) {
-        return response;
-    }
-    if let Some(refusal) = unavailable(&state) {
-        return refusal;
-    }
     let invalid = StatusCode::UNPROCESSABLE_ENTITY;
     let refuse = |status, errors| form(&state, jar.clone(), &signed_in, status, errors, None);
 
@@ -139,7 +125,7 @@ pub async fn post(
         .await;
     }
 
-    match reauthenticate(
+    if let Err(failure) = reauthenticate(
         &state,
         ip,
         &signed_in,
@@ -148,23 +134,18 @@ pub async fn post(
     )
     .await
     {
-        Ok(()) => {}
-        Err(ReauthFailure::Page(response)) => return response,
-        Err(ReauthFailure::Form {
-            status,
-            message,
-            retry_after: wait,
-        }) => {
-            let response = refuse(
-                status,
-                PasswordChangeErrors {
-                    current_password: Some(message),
-                    ..PasswordChangeErrors::default()
-                },
-            )
+        return failure
+            .respond(async |status, message| {
+                refuse(
+                    status,
+                    PasswordChangeErrors {
+                        current_password: Some(message),
+                        ..PasswordChangeErrors::default()
+                    },
+                )
+                .await
+            })
             .await;
-            return retry_after(response, wait);
-        }
     }
 
     // Hashing takes a while, and on SQLite an open transaction holds the write lock.
