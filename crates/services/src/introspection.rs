@@ -158,23 +158,21 @@ impl<'a> Introspection<'a> {
         self.activity
             .record(SessionRef::OAuth(active.session.id), now, None);
 
-        let token = &active.access_token;
-        let mut answer = session_answer(
+        let answer = session_answer(
             &active.session,
             active.client_id,
             active.user.as_ref(),
             with_device_id,
         )?;
-        answer.token_type = Some(TokenTypeHint::AccessToken);
-        answer.exp = token.expires_at;
-        // The homeserver caches the answer for up to `expires_in`: it must not outlive the token.
-        answer.expires_in = token
-            .expires_at
-            .map(|expires_at| u64::try_from((expires_at - now).num_seconds()).unwrap_or(0));
-        answer.iat = Some(token.created_at);
-        answer.nbf = Some(token.created_at);
-        answer.jti = Some(token.id.to_string());
-        Ok(Some(answer))
+        let token = &active.access_token;
+        Ok(Some(about_token(
+            answer,
+            TokenTypeHint::AccessToken,
+            token.id,
+            token.created_at,
+            token.expires_at,
+            now,
+        )))
     }
 
     /// A refresh token: active while valid, in a standing session of an active user.
@@ -216,12 +214,15 @@ impl<'a> Introspection<'a> {
             })?;
         repo.rollback().await?;
 
-        let mut answer = session_answer(&session, client.client_id, user.as_ref(), with_device_id)?;
-        answer.token_type = Some(TokenTypeHint::RefreshToken);
-        answer.iat = Some(refresh.created_at);
-        answer.nbf = Some(refresh.created_at);
-        answer.jti = Some(refresh.id.to_string());
-        Ok(Some(answer))
+        let answer = session_answer(&session, client.client_id, user.as_ref(), with_device_id)?;
+        Ok(Some(about_token(
+            answer,
+            TokenTypeHint::RefreshToken,
+            refresh.id,
+            refresh.created_at,
+            None,
+            self.now,
+        )))
     }
 
     /// An access token: one read, no write; `None` if it is not active.
@@ -241,23 +242,21 @@ impl<'a> Introspection<'a> {
         let Some(active) = found.filter(|active| active.user.is_active()) else {
             return Ok(None);
         };
-        let Some(mut answer) = compat_session_answer(&active.session, &active.user, with_device_id)
+        let Some(answer) = compat_session_answer(&active.session, &active.user, with_device_id)
         else {
             return Ok(None);
         };
         self.activity
             .record(SessionRef::Compat(active.session.id), now, None);
         let token = &active.access_token;
-        answer.token_type = Some(TokenTypeHint::AccessToken);
-        answer.exp = token.expires_at;
-        // The homeserver caches the answer for up to `expires_in`: it must not outlive the token.
-        answer.expires_in = token
-            .expires_at
-            .map(|expires_at| u64::try_from((expires_at - now).num_seconds()).unwrap_or(0));
-        answer.iat = Some(token.created_at);
-        answer.nbf = Some(token.created_at);
-        answer.jti = Some(token.id.to_string());
-        Ok(Some(answer))
+        Ok(Some(about_token(
+            answer,
+            TokenTypeHint::AccessToken,
+            token.id,
+            token.created_at,
+            token.expires_at,
+            now,
+        )))
     }
 
     /// A refresh token: active while usable, in a standing session of an active user.
@@ -293,15 +292,39 @@ impl<'a> Introspection<'a> {
         };
         repo.rollback().await?;
 
-        let Some(mut answer) = compat_session_answer(&session, &user, with_device_id) else {
+        let Some(answer) = compat_session_answer(&session, &user, with_device_id) else {
             return Ok(None);
         };
-        answer.token_type = Some(TokenTypeHint::RefreshToken);
-        answer.iat = Some(refresh.created_at);
-        answer.nbf = Some(refresh.created_at);
-        answer.jti = Some(refresh.id.to_string());
-        Ok(Some(answer))
+        Ok(Some(about_token(
+            answer,
+            TokenTypeHint::RefreshToken,
+            refresh.id,
+            refresh.created_at,
+            None,
+            self.now,
+        )))
     }
+}
+
+/// `answer` with what it says about the token itself: its type, when it was made, its id and,
+/// for an access token, when it expires (the homeserver caches the answer for up to
+/// `expires_in`: it must not outlive the token).
+fn about_token(
+    mut answer: IntrospectionResponse,
+    token_type: TokenTypeHint,
+    id: Ulid,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> IntrospectionResponse {
+    answer.token_type = Some(token_type);
+    answer.exp = expires_at;
+    answer.expires_in =
+        expires_at.map(|expires_at| u64::try_from((expires_at - now).num_seconds()).unwrap_or(0));
+    answer.iat = Some(created_at);
+    answer.nbf = Some(created_at);
+    answer.jti = Some(id.to_string());
+    answer
 }
 
 /// What an active token says about its session, client and user.

@@ -165,6 +165,45 @@ pub(super) struct Login<'a> {
     with_refresh: bool,
 }
 
+impl Login<'_> {
+    /// Starts the session of `user` on this login's device, in `repo`'s unit of work, for a
+    /// single sign-on in `browser_session_id` if given (see `services::compat::start_session`).
+    async fn start(
+        &self,
+        state: &AppState,
+        repo: &mut dyn portcullis_storage::Repository,
+        user: &portcullis_model::User,
+        browser_session_id: Option<ulid::Ulid>,
+    ) -> Result<portcullis_services::compat::Started, portcullis_storage::StorageError> {
+        let new_login = portcullis_services::compat::NewLogin {
+            user,
+            device_id: &self.device_id,
+            display_name: self.display_name,
+            browser_session_id,
+            user_agent: self.user_agent,
+            with_refresh: self.with_refresh,
+            is_synapse_admin: false,
+        };
+        portcullis_services::compat::start_session(
+            repo,
+            &new_login,
+            state.site_config().compat_token_ttl,
+            &mut state.rng(),
+            state.now(),
+        )
+        .await
+    }
+
+    /// Notes the session's first use, from the client's address.
+    fn record_activity(&self, state: &AppState, session: &portcullis_model::CompatSession) {
+        state.activity().record(
+            portcullis_storage::SessionRef::Compat(session.id),
+            state.now(),
+            self.ip.0,
+        );
+    }
+}
+
 pub async fn post(
     State(state): State<AppState>,
     ip: ClientIp,

@@ -5,9 +5,8 @@
 //! ([`portcullis_services::sign_in`]); then the device is created on the homeserver, and only
 //! then are the session, its tokens and any password hash upgrade written in one transaction.
 
-use portcullis_services::compat::{NewLogin, Started, start_session};
+use portcullis_services::compat::Started;
 use portcullis_services::sign_in::{Authenticated, Identifier, SignInError, localpart_of};
-use portcullis_storage::SessionRef;
 use zeroize::Zeroizing;
 
 use super::{Login, LoginResponse};
@@ -76,29 +75,11 @@ pub(super) async fn login(
     if let Some(upgrade) = &upgrade {
         upgrade.save(&mut *repo, &user, now).await?;
     }
-    let new_login = NewLogin {
-        user: &user,
-        device_id: &login.device_id,
-        display_name: login.display_name,
-        browser_session_id: None,
-        user_agent: login.user_agent,
-        with_refresh: login.with_refresh,
-        is_synapse_admin: false,
-    };
     let Started {
         session, tokens, ..
-    } = start_session(
-        &mut *repo,
-        &new_login,
-        state.site_config().compat_token_ttl,
-        &mut state.rng(),
-        now,
-    )
-    .await?;
+    } = login.start(state, &mut *repo, &user, None).await?;
     repo.commit().await?;
-    state
-        .activity()
-        .record(SessionRef::Compat(session.id), now, login.ip.0);
+    login.record_activity(state, &session);
 
     tracing::info!(user.id = %user.id, user.username = %user.username, compat_session.id = %session.id, device.id = %session.device_id, "signed in with a password through the Matrix login API");
     Ok(LoginResponse::new(state, &user, &session, tokens))

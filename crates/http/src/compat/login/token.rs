@@ -8,10 +8,9 @@
 
 use portcullis_model::User;
 use portcullis_services::{
-    compat::{self, NewLogin, Started, WaitingSsoLogin, start_session},
+    compat::{self, Started, WaitingSsoLogin},
     sessions,
 };
-use portcullis_storage::SessionRef;
 
 use super::{Login, LoginResponse, check_active};
 use crate::{AppState, compat::error::MatrixError};
@@ -59,25 +58,11 @@ pub(super) async fn login(
     .map_err(|error| MatrixError::homeserver_unavailable(&error))?;
 
     let mut repo = state.database().transaction().await?;
-    let new_login = NewLogin {
-        user: &user,
-        device_id: &login.device_id,
-        display_name: login.display_name,
-        browser_session_id: Some(browser_session.id),
-        user_agent: login.user_agent,
-        with_refresh: login.with_refresh,
-        is_synapse_admin: false,
-    };
     let Started {
         session, tokens, ..
-    } = start_session(
-        &mut *repo,
-        &new_login,
-        state.site_config().compat_token_ttl,
-        &mut state.rng(),
-        now,
-    )
-    .await?;
+    } = login
+        .start(state, &mut *repo, &user, Some(browser_session.id))
+        .await?;
     if repo
         .compat_sso_logins()
         .exchange(id, session.id, now)
@@ -91,9 +76,7 @@ pub(super) async fn login(
         return Err(invalid_token());
     }
     repo.commit().await?;
-    state
-        .activity()
-        .record(SessionRef::Compat(session.id), now, login.ip.0);
+    login.record_activity(state, &session);
 
     tracing::info!(user.id = %user.id, compat_session.id = %session.id, device.id = %session.device_id, sso_login.id = %id, "signed in with a login token through the Matrix login API");
     Ok(LoginResponse::new(state, &user, &session, tokens))
