@@ -660,6 +660,30 @@ pub async fn verify_get(
     }
 }
 
+/// The pending registration a code form posts to, its token checked, or the page instead.
+async fn posted_registration(
+    state: &AppState,
+    jar: CookieJar,
+    id: &str,
+    csrf_token: &str,
+) -> Result<(CookieJar, UserRegistration), Response> {
+    if let Some(refusal) = unavailable(state) {
+        return Err(refusal);
+    }
+    let registration = pending_registration(state, id).await?;
+    if let Err(error) = csrf::verify(&jar, csrf_token, state.now()) {
+        return Err(verify_page(
+            state,
+            jar,
+            &registration,
+            StatusCode::FORBIDDEN,
+            Some(error.message()),
+            None,
+        ));
+    }
+    Ok((jar, registration))
+}
+
 /// `POST /register/steps/{id}/verify-email`: checks the code and, when right, makes the
 /// account, signs the user in and continues the flow.
 pub async fn verify_post(
@@ -669,23 +693,10 @@ pub async fn verify_post(
     Path(id): Path<String>,
     Form(form_data): Form<CodeForm>,
 ) -> Response {
-    if let Some(refusal) = unavailable(&state) {
-        return refusal;
-    }
-    let registration = match pending_registration(&state, &id).await {
-        Ok(registration) => registration,
+    let (jar, registration) = match posted_registration(&state, jar, &id, &form_data.csrf).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
-    if let Err(error) = csrf::verify(&jar, &form_data.csrf, state.now()) {
-        return verify_page(
-            &state,
-            jar,
-            &registration,
-            StatusCode::FORBIDDEN,
-            Some(error.message()),
-            None,
-        );
-    }
     let user_agent = crate::requester::user_agent(&headers);
     match finish(&state, &registration, &form_data.code, user_agent).await {
         Ok(Finished::Created(user, browser_session)) => {
@@ -813,23 +824,10 @@ pub async fn resend_post(
     Path(id): Path<String>,
     Form(form_data): Form<ResendForm>,
 ) -> Response {
-    if let Some(refusal) = unavailable(&state) {
-        return refusal;
-    }
-    let registration = match pending_registration(&state, &id).await {
-        Ok(registration) => registration,
+    let (jar, registration) = match posted_registration(&state, jar, &id, &form_data.csrf).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
-    if let Err(error) = csrf::verify(&jar, &form_data.csrf, state.now()) {
-        return verify_page(
-            &state,
-            jar,
-            &registration,
-            StatusCode::FORBIDDEN,
-            Some(error.message()),
-            None,
-        );
-    }
     if let Err(wait) = state
         .limiters()
         .email_send(ip, &registration.email, registration.id)
