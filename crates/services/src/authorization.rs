@@ -95,7 +95,7 @@ pub async fn fulfill(
     if fulfilled.is_none() {
         return Err(FulfillError::AlreadyAnswered);
     }
-    if client.client_auth_method != "none" {
+    if !client.is_public() {
         let tokens: Vec<String> = grant.scope_tokens().map(str::to_owned).collect();
         repository
             .oauth_consents()

@@ -92,7 +92,7 @@ async fn authenticate_caller(
         client_auth::authenticate(state, &credentials, &state.urls().introspection_endpoint())
             .await?;
     // A public client proves nothing about who is asking.
-    if client.client_auth_method == "none" {
+    if client.is_public() {
         return Err(IntrospectionError::PublicClient);
     }
     Ok(())

@@ -70,3 +70,42 @@ pub struct OAuthClient {
     /// the registration request (`client_name#fr` → `Mon application`).
     pub localized: BTreeMap<String, String>,
 }
+
+impl OAuthClient {
+    /// Whether the client is public (`token_endpoint_auth_method: none`): it holds no secret
+    /// and no key, so it proves nothing about who is asking.
+    #[must_use]
+    pub fn is_public(&self) -> bool {
+        self.client_auth_method == "none"
+    }
+
+    /// Whether the client registered the grant type `grant_type`.
+    #[must_use]
+    pub fn has_grant(&self, grant_type: &str) -> bool {
+        self.grant_types
+            .iter()
+            .any(|registered| registered == grant_type)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_without_authentication_is_public_and_has_only_its_grants() {
+        let client = OAuthClient {
+            client_auth_method: "none".to_owned(),
+            grant_types: vec!["authorization_code".to_owned()],
+            ..OAuthClient::default()
+        };
+        assert!(client.is_public());
+        assert!(client.has_grant("authorization_code"));
+        assert!(!client.has_grant("refresh_token"));
+        let confidential = OAuthClient {
+            client_auth_method: "client_secret_basic".to_owned(),
+            ..client
+        };
+        assert!(!confidential.is_public());
+    }
+}

@@ -20,7 +20,7 @@ pub async fn grant(
 ) -> Result<AccessTokenResponse, TokenError> {
     // RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential
     // clients": a public client proves nothing about who is asking.
-    if client.client_auth_method == "none" {
+    if client.is_public() {
         return Err(TokenError::UnauthorizedClient(
             "public clients may not use the client_credentials grant",
         ));

@@ -270,5 +270,5 @@ pub fn session_scope(session: &OAuthSession) -> Result<Scope, TokenError> {
 /// Whether `client` registered `grant_type`.
 #[must_use]
 pub fn client_has_grant(client: &OAuthClient, grant_type: &str) -> bool {
-    client.grant_types.iter().any(|g| g == grant_type)
+    client.has_grant(grant_type)
 }

@@ -189,7 +189,7 @@ async fn step(
         ));
     }
 
-    let confidential = client.client_auth_method != "none";
+    let confidential = !client.is_public();
     let decision = match decision {
         Some(decision) => decision,
         None if confidential && !grant.requires_consent => {

@@ -108,7 +108,7 @@ async fn authorize(
         ))
     };
 
-    let has = |grant_type: &str| client.grant_types.iter().any(|grant| grant == grant_type);
+    let has = |grant_type: &str| client.has_grant(grant_type);
     let wants_code = request.response_type.contains(ResponseType::Code);
     // An ID token from the authorization endpoint (the implicit and hybrid flows) is for
     // clients registered for the implicit grant only, as in MAS.
@@ -125,7 +125,7 @@ async fn authorize(
         ));
     }
     // RFC 9700 §2.1.1: public clients must use PKCE; we do not leave it optional as MAS does.
-    if wants_code && client.client_auth_method == "none" && request.pkce.is_none() {
+    if wants_code && client.is_public() && request.pkce.is_none() {
         return Err(refuse(
             ErrorCode::InvalidRequest,
             "code_challenge is required for public clients",
@@ -164,7 +164,7 @@ async fn authorize(
             .scope
             .iter()
             .all(|token| remembered.iter().any(|r| r == token.as_str()));
-        if client.client_auth_method == "none" || !covered {
+        if client.is_public() || !covered {
             return Err(refuse(
                 ErrorCode::ConsentRequired,
                 "the user has not consented to this scope",
