@@ -12,31 +12,10 @@ use portcullis_templates::pages::LoginPage;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::post_auth::{ContinuationQuery, PostAuthAction, register_url};
 use crate::{AppState, client_ip::ClientIp, cookies::CookieJar, csrf, pages::tr, session};
 
-#[derive(Debug, Deserialize)]
-pub struct LoginQuery {
-    kind: Option<String>,
-    id: Option<String>,
-    login_hint: Option<String>,
-    /// The user code of a device grant, carried through the sign-in to the approval page.
-    code: Option<String>,
-    /// MSC4191 deep link into the account pages, for `kind=manage_account`.
-    action: Option<String>,
-    device_id: Option<String>,
-}
-
-impl LoginQuery {
-    fn action(&self) -> Option<PostAuthAction> {
-        PostAuthAction::from_query(&ContinuationQuery {
-            kind: self.kind.as_deref(),
-            id: self.id.as_deref(),
-            action: self.action.as_deref(),
-            device_id: self.device_id.as_deref(),
-        })
-    }
-}
+/// The sign-in page's query.
+pub type LoginQuery = super::post_auth::FlowQuery;
 
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -159,15 +138,7 @@ pub async fn post(
         .record(SessionRef::Browser(browser_session.id), now, ip);
     tracing::info!(user.id = %user.id, user.username = %user.username, "signed in with a password");
     let jar = session::remember(&state, jar, &browser_session);
-    let mut destination = query.action().map_or_else(
-        || state.urls().index(),
-        |action| action.destination(state.urls()),
-    );
-    if let (Some(PostAuthAction::ContinueDeviceCodeGrant { .. }), Some(code)) =
-        (query.action(), &query.code)
-    {
-        destination.query_pairs_mut().append_pair("code", code);
-    }
+    let destination = query.destination(state.urls());
     (jar, Redirect::to(destination.as_str())).into_response()
 }
 
@@ -193,13 +164,7 @@ fn form(
     page.username = username;
     page.error = error;
     if state.site_config().password_registration_enabled {
-        let mut url = register_url(state.urls(), query.action(), query.login_hint.as_deref());
-        if let (Some(PostAuthAction::ContinueDeviceCodeGrant { .. }), Some(code)) =
-            (query.action(), &query.code)
-        {
-            url.query_pairs_mut().append_pair("code", code);
-        }
-        page.registration_url = Some(url.to_string());
+        page.registration_url = Some(query.carry(state.urls().register()).to_string());
     }
     if state.site_config().password_recovery_enabled {
         page.recovery_url = Some(state.urls().recover().to_string());

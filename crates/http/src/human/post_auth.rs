@@ -182,6 +182,70 @@ pub fn with_continuation(
     url
 }
 
+/// The query string of the sign-in and registration pages: the flow to continue, a hint, and
+/// the user code of a device grant carried through to its approval page.
+#[derive(Debug, Default, Deserialize)]
+pub struct FlowQuery {
+    kind: Option<String>,
+    id: Option<String>,
+    pub(crate) login_hint: Option<String>,
+    /// The user code of a device grant, carried through to the approval page.
+    pub(crate) code: Option<String>,
+    /// MSC4191 deep link into the account pages, for `kind=manage_account`.
+    action: Option<String>,
+    device_id: Option<String>,
+}
+
+impl FlowQuery {
+    /// The flow to continue afterwards, if any.
+    pub(crate) fn action(&self) -> Option<PostAuthAction> {
+        PostAuthAction::from_query(&ContinuationQuery {
+            kind: self.kind.as_deref(),
+            id: self.id.as_deref(),
+            action: self.action.as_deref(),
+            device_id: self.device_id.as_deref(),
+        })
+    }
+
+    /// `url` with the device grant's user code, when the flow is a device grant.
+    fn with_code(&self, mut url: url::Url) -> url::Url {
+        if let (Some(PostAuthAction::ContinueDeviceCodeGrant { .. }), Some(code)) =
+            (self.action(), &self.code)
+        {
+            url.query_pairs_mut().append_pair("code", code);
+        }
+        url
+    }
+
+    /// `url` with this query's continuation, hint and device code.
+    pub(crate) fn carry(&self, url: url::Url) -> url::Url {
+        self.with_code(with_continuation(
+            url,
+            self.action(),
+            self.login_hint.as_deref(),
+        ))
+    }
+
+    /// Where the user goes once signed in.
+    pub(crate) fn destination(&self, urls: &UrlBuilder) -> url::Url {
+        let destination = self
+            .action()
+            .map_or_else(|| urls.index(), |action| action.destination(urls));
+        self.with_code(destination)
+    }
+
+    /// A query continuing a device grant (for tests and links).
+    #[cfg(test)]
+    pub(crate) fn device_grant(id: Ulid, code: &str) -> Self {
+        Self {
+            kind: Some("continue_device_code_grant".to_owned()),
+            id: Some(id.to_string()),
+            code: Some(code.to_owned()),
+            ..Self::default()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,6 +345,31 @@ mod tests {
                 action: None,
                 device_id: Some("D".to_owned())
             }
+        );
+    }
+
+    #[test]
+    fn the_device_code_rides_along_only_with_a_device_grant() {
+        let urls = crate::url_builder::UrlBuilder::new(
+            "https://auth.example.com/".parse().expect("valid"),
+            "https://example.com/".parse().expect("valid"),
+        );
+        let id = ulid::Ulid::new();
+        let device = FlowQuery::device_grant(id, "ABCD-EFGH");
+        let url = device.carry(urls.register_password());
+        assert_eq!(
+            url.as_str(),
+            format!(
+                "https://auth.example.com/register/password?kind=continue_device_code_grant&id={id}&code=ABCD-EFGH"
+            )
+        );
+        let stray = FlowQuery {
+            code: Some("ABCD-EFGH".to_owned()),
+            ..FlowQuery::default()
+        };
+        assert_eq!(
+            stray.carry(urls.register()).as_str(),
+            "https://auth.example.com/register"
         );
     }
 }

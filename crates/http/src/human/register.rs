@@ -52,10 +52,7 @@ use portcullis_templates::pages::{Page, RegisterErrors, RegisterPage, VerifyEmai
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::{
-    email_code, messages,
-    post_auth::{ContinuationQuery, PostAuthAction, with_continuation},
-};
+use super::{email_code, messages};
 use crate::{
     AppState,
     client_ip::ClientIp,
@@ -68,55 +65,7 @@ use crate::{
 };
 
 /// The query string of the registration pages: the flow to continue, and a hint.
-#[derive(Debug, Default, Deserialize)]
-pub struct RegisterQuery {
-    kind: Option<String>,
-    id: Option<String>,
-    login_hint: Option<String>,
-    /// The user code of a device grant, carried through to the approval page.
-    code: Option<String>,
-    /// MSC4191 deep link into the account pages, for `kind=manage_account`.
-    action: Option<String>,
-    device_id: Option<String>,
-}
-
-impl RegisterQuery {
-    fn action(&self) -> Option<PostAuthAction> {
-        PostAuthAction::from_query(&ContinuationQuery {
-            kind: self.kind.as_deref(),
-            id: self.id.as_deref(),
-            action: self.action.as_deref(),
-            device_id: self.device_id.as_deref(),
-        })
-    }
-
-    /// `url` with this query's continuation, hint and device code.
-    fn carry(&self, url: url::Url) -> url::Url {
-        let action = self.action();
-        let is_device_grant =
-            matches!(action, Some(PostAuthAction::ContinueDeviceCodeGrant { .. }));
-        let mut url = with_continuation(url, action, self.login_hint.as_deref());
-        if let (true, Some(code)) = (is_device_grant, &self.code) {
-            url.query_pairs_mut().append_pair("code", code);
-        }
-        url
-    }
-
-    /// Where the new user goes once signed in.
-    fn destination(&self, state: &AppState) -> url::Url {
-        let action = self.action();
-        let mut destination = action.as_ref().map_or_else(
-            || state.urls().index(),
-            |action| action.destination(state.urls()),
-        );
-        if let (Some(PostAuthAction::ContinueDeviceCodeGrant { .. }), Some(code)) =
-            (&action, &self.code)
-        {
-            destination.query_pairs_mut().append_pair("code", code);
-        }
-        destination
-    }
-}
+pub type RegisterQuery = super::post_auth::FlowQuery;
 
 /// The registration form's fields; every one may be missing, so that a broken or forged post
 /// gets the form back with an explanation rather than a bare 422.
@@ -351,7 +300,7 @@ pub async fn password_post(
 
     tracing::info!(user.id = %user.id, user.username = %user.username, "registered with a password");
     let jar = session::remember(&state, jar, &browser_session);
-    let destination = query.destination(&state);
+    let destination = query.destination(state.urls());
     (jar, Redirect::to(destination.as_str())).into_response()
 }
 
@@ -702,7 +651,7 @@ pub async fn verify_post(
         Ok(Finished::Created(user, browser_session)) => {
             tracing::info!(user.id = %user.id, user.username = %user.username, "registered with a password and a verified email");
             let jar = session::remember(&state, jar, &browser_session);
-            let destination = stored_query(&registration).destination(&state);
+            let destination = stored_query(&registration).destination(state.urls());
             (jar, Redirect::to(destination.as_str())).into_response()
         }
         Ok(Finished::Refused(refused)) => verify_page(
@@ -1057,36 +1006,5 @@ mod tests {
         assert_eq!(sentence("the username is empty"), "The username is empty.");
         assert_eq!(sentence("Already one."), "Already one.");
         assert_eq!(sentence(""), "");
-    }
-
-    #[test]
-    fn the_device_code_rides_along_only_with_a_device_grant() {
-        let urls = crate::url_builder::UrlBuilder::new(
-            "https://auth.example.com/".parse().expect("valid"),
-            "https://example.com/".parse().expect("valid"),
-        );
-        let id = ulid::Ulid::new();
-        let device = RegisterQuery {
-            kind: Some("continue_device_code_grant".to_owned()),
-            id: Some(id.to_string()),
-            login_hint: None,
-            code: Some("ABCD-EFGH".to_owned()),
-            ..RegisterQuery::default()
-        };
-        let url = device.carry(urls.register_password());
-        assert_eq!(
-            url.as_str(),
-            format!(
-                "https://auth.example.com/register/password?kind=continue_device_code_grant&id={id}&code=ABCD-EFGH"
-            )
-        );
-        let stray = RegisterQuery {
-            code: Some("ABCD-EFGH".to_owned()),
-            ..RegisterQuery::default()
-        };
-        assert_eq!(
-            stray.carry(urls.register()).as_str(),
-            "https://auth.example.com/register"
-        );
     }
 }
