@@ -42,6 +42,7 @@ use portcullis_passwords::PasswordError;
 use portcullis_services::account::{
     self, CreateAccountError, HashedPassword, NewAccount, TokenUse,
 };
+use portcullis_services::sessions::start_browser_session;
 use portcullis_services::{
     captcha::{CaptchaAnswers, CaptchaError, CaptchaWidget},
     registration::{self, Application, Checked, Problem, Requirements, Unavailable},
@@ -432,13 +433,7 @@ async fn create(
         }
     };
     record_terms(state, &mut *repository, &user, now).await?;
-    let browser_session = portcullis_services::sessions::start_browser_session(
-        &mut *repository,
-        &user,
-        user_agent,
-        now,
-    )
-    .await?;
+    let browser_session = start_browser_session(&mut *repository, &user, user_agent, now).await?;
     repository.commit().await?;
     Ok(Ok((user, browser_session)))
 }
@@ -754,13 +749,7 @@ async fn finish(
     };
     // The form refused to go on without the terms accepted.
     record_terms(state, &mut *repository, &user, now).await?;
-    let browser_session = portcullis_services::sessions::start_browser_session(
-        &mut *repository,
-        &user,
-        user_agent,
-        now,
-    )
-    .await?;
+    let browser_session = start_browser_session(&mut *repository, &user, user_agent, now).await?;
     repository.commit().await?;
     Ok(Finished::Created(user, browser_session))
 }
