@@ -17,8 +17,7 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::{
-    ReauthPolicy, csrf_refusal, csrf_token, nav, needs_password, reauthenticate, require_user,
-    with_done,
+    ReauthPolicy, csrf_refusal, nav, reauth_form, reauthenticate, require_user, with_done,
 };
 use crate::{
     AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction, pages::tr,
@@ -122,12 +121,11 @@ async fn page(
     error: Option<String>,
     allowed: bool,
 ) -> Response {
-    let password_required =
-        match needs_password(state, signed_in, ReauthPolicy::PasswordOrRecentSignIn).await {
-            Ok(required) => required,
-            Err(error) => return state.internal_error_page(&error),
+    let (jar, csrf, password_required) =
+        match reauth_form(state, jar, signed_in, ReauthPolicy::PasswordOrRecentSignIn).await {
+            Ok(form) => form,
+            Err(page) => return page,
         };
-    let (jar, csrf) = csrf_token(state, jar);
     let page = AccountCrossSigningResetPage {
         nav: nav(state, signed_in, AccountSection::CrossSigningReset).await,
         csrf,

@@ -17,7 +17,7 @@ use portcullis_templates::pages::{AccountDeactivatePage, AccountDeactivatedPage,
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::{ReauthPolicy, account_user, csrf_token, nav, needs_password, reauthenticate};
+use super::{ReauthPolicy, account_user, nav, reauth_form, reauthenticate};
 use crate::{
     AppState, client_ip::ClientIp, cookies::CookieJar, pages::tr, session, session::SignedIn,
 };
@@ -119,12 +119,12 @@ async fn page(
     status: StatusCode,
     error: Option<String>,
 ) -> Response {
-    let password_required =
-        match needs_password(state, signed_in, ReauthPolicy::PasswordEveryTime).await {
-            Ok(required) => required || error.is_some(),
-            Err(error) => return state.internal_error_page(&error),
+    let (jar, csrf, password_required) =
+        match reauth_form(state, jar, signed_in, ReauthPolicy::PasswordEveryTime).await {
+            Ok(form) => form,
+            Err(page) => return page,
         };
-    let (jar, csrf) = csrf_token(state, jar);
+    let password_required = password_required || error.is_some();
     let page = AccountDeactivatePage {
         nav: nav(state, signed_in, AccountSection::Deactivate).await,
         csrf,

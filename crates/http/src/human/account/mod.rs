@@ -213,6 +213,21 @@ pub(crate) async fn needs_password(
     reauth::needs_password(state.database(), &signed_in.session, policy, state.now()).await
 }
 
+/// What the form of a page asking for re-authentication needs: the jar with a fresh form token,
+/// the token, and whether to ask for the password; or the error page.
+pub(crate) async fn reauth_form(
+    state: &AppState,
+    jar: CookieJar,
+    signed_in: &SignedIn,
+    policy: ReauthPolicy,
+) -> Result<(CookieJar, String, bool), Response> {
+    let required = needs_password(state, signed_in, policy)
+        .await
+        .map_err(|error| state.internal_error_page(&error))?;
+    let (jar, csrf) = csrf_token(state, jar);
+    Ok((jar, csrf, required))
+}
+
 /// The browser's signed-in user, or the response to send instead: to the login page (coming
 /// back to `action` afterwards) when nobody is signed in; signed out, with the reason, when
 /// the user is locked or deactivated.

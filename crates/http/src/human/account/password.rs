@@ -19,9 +19,7 @@ use portcullis_templates::pages::{AccountPasswordPage, AccountSection, PasswordC
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::{
-    ReauthPolicy, account_user, csrf_token, nav, needs_password, reauthenticate, with_done,
-};
+use super::{ReauthPolicy, account_user, nav, reauth_form, reauthenticate, with_done};
 use crate::{AppState, client_ip::ClientIp, cookies::CookieJar, pages::tr, session::SignedIn};
 
 #[derive(Deserialize)]
@@ -177,12 +175,11 @@ async fn form(
     errors: PasswordChangeErrors,
     notice: Option<String>,
 ) -> Response {
-    let password_required =
-        match needs_password(state, signed_in, ReauthPolicy::PasswordOrRecentSignIn).await {
-            Ok(required) => required,
-            Err(error) => return state.internal_error_page(&error),
+    let (jar, csrf, password_required) =
+        match reauth_form(state, jar, signed_in, ReauthPolicy::PasswordOrRecentSignIn).await {
+            Ok(form) => form,
+            Err(page) => return page,
         };
-    let (jar, csrf) = csrf_token(state, jar);
     let page = AccountPasswordPage {
         nav: nav(state, signed_in, AccountSection::Password).await,
         csrf,
