@@ -220,6 +220,20 @@ pub fn protective_headers() -> [(HeaderName, HeaderValue); 4] {
     ]
 }
 
+/// How the consent pages show a client: its name, logo and links, as it registered them.
+#[must_use]
+pub fn client_view(
+    client: &portcullis_model::OAuthClient,
+) -> portcullis_templates::pages::ClientView {
+    let mut view = portcullis_templates::pages::ClientView::new(client.client_id.clone());
+    view.name = client.client_name.clone();
+    view.logo_uri = client.logo_uri.clone();
+    view.client_uri = client.client_uri.clone();
+    view.policy_uri = client.policy_uri.clone();
+    view.tos_uri = client.tos_uri.clone();
+    view
+}
+
 /// The answer of a two-button form (`action=allow` or `action=deny`): whether it allows, or
 /// the page that says the choice is not one of the two.
 pub fn allow_or_deny(state: &AppState, action: &str) -> Result<bool, Response> {

@@ -17,10 +17,7 @@ use portcullis_oauth::{
 };
 use portcullis_services::authorization::{self, Approval, FulfillError, Fulfilled};
 use portcullis_storage::{BoxRepository, StorageError};
-use portcullis_templates::{
-    describe_scopes,
-    pages::{ClientView, ConsentPage},
-};
+use portcullis_templates::{describe_scopes, pages::ConsentPage};
 use serde::Deserialize;
 use ulid::Ulid;
 
@@ -299,15 +296,9 @@ fn callback_of(grant: &AuthorizationGrant) -> Callback {
 }
 
 fn page(client: &OAuthClient, grant: &AuthorizationGrant, signed_in: &SignedIn) -> ConsentPage {
-    let mut view = ClientView::new(client.client_id.clone());
-    view.name = client.client_name.clone();
-    view.logo_uri = client.logo_uri.clone();
-    view.client_uri = client.client_uri.clone();
-    view.policy_uri = client.policy_uri.clone();
-    view.tos_uri = client.tos_uri.clone();
     ConsentPage {
         csrf: String::new(),
-        client: view,
+        client: crate::pages::client_view(client),
         scopes: describe_scopes(&grant.scope),
         username: signed_in.user.username.clone(),
     }

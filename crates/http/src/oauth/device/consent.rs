@@ -15,7 +15,7 @@ use portcullis_services::device_grant::{self, AnswerError, Pending};
 use portcullis_storage::StorageError;
 use portcullis_templates::{
     describe_scopes,
-    pages::{ClientView, DeviceConsentPage, DeviceDonePage},
+    pages::{DeviceConsentPage, DeviceDonePage},
 };
 use serde::Deserialize;
 use ulid::Ulid;
@@ -54,7 +54,7 @@ pub async fn get(
     let (jar, token) = csrf::page_token(&state, jar);
     let page = DeviceConsentPage {
         csrf: token,
-        client: client_view(&loaded.client),
+        client: crate::pages::client_view(&loaded.client),
         user_code: loaded.user_code.to_string(),
         scopes: describe_scopes(&loaded.grant.scope),
         username: loaded.signed_in.user.username.clone(),
@@ -180,14 +180,4 @@ async fn load(
         client,
         user_code,
     }))
-}
-
-fn client_view(client: &OAuthClient) -> ClientView {
-    let mut view = ClientView::new(client.client_id.clone());
-    view.name = client.client_name.clone();
-    view.logo_uri = client.logo_uri.clone();
-    view.client_uri = client.client_uri.clone();
-    view.policy_uri = client.policy_uri.clone();
-    view.tos_uri = client.tos_uri.clone();
-    view
 }
