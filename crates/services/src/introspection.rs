@@ -12,8 +12,6 @@
 //! device, unless the homeserver reads `device_id` instead (`X-MAS-Supports-Device-Id: 1`), as
 //! MAS answers. Who may ask (the homeserver's secret, a confidential client) is for the caller.
 
-use std::sync::Mutex;
-
 use chrono::{DateTime, Utc};
 use portcullis_model::{CompatSession, OAuthSession, User};
 use portcullis_oauth::{
@@ -61,7 +59,6 @@ pub struct Introspection<'a> {
     pub activity: &'a ActivityTracker,
     /// The instant of the request.
     pub now: DateTime<Utc>,
-    first_use: Mutex<Option<Ulid>>,
 }
 
 impl<'a> Introspection<'a> {
@@ -76,7 +73,6 @@ impl<'a> Introspection<'a> {
             repositories,
             activity,
             now,
-            first_use: Mutex::new(None),
         }
     }
 
@@ -102,38 +98,40 @@ impl<'a> Introspection<'a> {
         // not what it says, so it is not active (as in the reference implementation).
         let access_hint = hint != Some(TokenTypeHint::RefreshToken);
         let refresh_hint = hint != Some(TokenTypeHint::AccessToken);
-        let answer = match kind.token_type() {
-            TokenType::AccessToken if access_hint => {
-                self.access_token(token, with_device_id).await?
-            }
+        let (answer, first_use) = match kind.token_type() {
+            TokenType::AccessToken if access_hint => self
+                .access_token(token, with_device_id)
+                .await?
+                .map_or((None, None), |(answer, first_use)| {
+                    (Some(answer), first_use)
+                }),
             TokenType::RefreshToken if refresh_hint => {
-                self.refresh_token(token, with_device_id).await?
+                (self.refresh_token(token, with_device_id).await?, None)
             }
             // `mct_`/`mcr_`, and the `syt_`/`syr_` of Synapse, which count as such.
             TokenType::CompatAccessToken if access_hint => {
-                self.compat_access_token(token, with_device_id).await?
+                (self.compat_access_token(token, with_device_id).await?, None)
             }
-            TokenType::CompatRefreshToken if refresh_hint => {
-                self.compat_refresh_token(token, with_device_id).await?
-            }
+            TokenType::CompatRefreshToken if refresh_hint => (
+                self.compat_refresh_token(token, with_device_id).await?,
+                None,
+            ),
             // Personal (`mpt_`) tokens come with the feature that issues them.
-            _ => None,
+            _ => (None, None),
         };
         Ok(Introspected {
             answer: answer.unwrap_or_else(IntrospectionResponse::inactive),
-            first_use: self
-                .first_use
-                .into_inner()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            first_use,
         })
     }
 
-    /// An access token: one read, no write; `None` if it is not active.
+    /// An access token: one read, no write; `None` if it is not active. With the answer, the
+    /// token's id if this is its first use.
     async fn access_token(
         &self,
         token: &str,
         with_device_id: bool,
-    ) -> Result<Option<IntrospectionResponse>, IntrospectionError> {
+    ) -> Result<Option<(IntrospectionResponse, Option<Ulid>)>, IntrospectionError> {
         let now = self.now;
         // One statement: on PostgreSQL, one round trip without a transaction around it.
         let mut repo = self.repositories.reader().await?;
@@ -148,12 +146,11 @@ impl<'a> Introspection<'a> {
         if active.user.as_ref().is_some_and(|user| !user.is_active()) {
             return Ok(None);
         }
-        if active.access_token.first_used_at.is_none() {
-            *self
-                .first_use
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(active.access_token.id);
-        }
+        let first_use = active
+            .access_token
+            .first_used_at
+            .is_none()
+            .then_some(active.access_token.id);
         // The homeserver asks, not the client: its address is not the client's.
         self.activity
             .record(SessionRef::OAuth(active.session.id), now, None);
@@ -165,14 +162,15 @@ impl<'a> Introspection<'a> {
             with_device_id,
         )?;
         let token = &active.access_token;
-        Ok(Some(about_token(
+        let answer = about_token(
             answer,
             TokenTypeHint::AccessToken,
             token.id,
             token.created_at,
             token.expires_at,
             now,
-        )))
+        );
+        Ok(Some((answer, first_use)))
     }
 
     /// A refresh token: active while valid, in a standing session of an active user.
