@@ -52,6 +52,13 @@ impl CsrfError {
     }
 }
 
+/// The fields of a form that carries nothing but its token (a button).
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    pub csrf: String,
+}
+
 /// The token to put in the page's forms: the current one, its life extended, or a new one.
 pub fn token(
     jar: CookieJar,

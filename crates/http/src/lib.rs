@@ -5,6 +5,18 @@
 //! each, under the listener's optional prefix. Handlers are thin: they extract, call one
 //! service function, and answer in the caller's protocol.
 
+/// The value in `result`, or, from the handler, the response it holds instead (for the steps
+/// of a handler that answer early: the sign-in page, a refused form).
+macro_rules! or_respond {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(response) => return response,
+        }
+    };
+}
+pub(crate) use or_respond;
+
 pub mod assets;
 pub mod client_ip;
 pub mod compat;

@@ -187,6 +187,29 @@ impl AppState {
         self.render(status, &page)
     }
 
+    /// The 404 page worded by the message `key` (its title by `{key}_title`).
+    pub fn not_found_page(&self, key: &str) -> Response {
+        self.error_page(
+            StatusCode::NOT_FOUND,
+            tr(&format!("{key}_title"), &[]),
+            tr(key, &[]),
+        )
+    }
+
+    /// What a lookup `found`, the 404 page worded by `key` when it found nothing, or the
+    /// internal error page.
+    pub fn found_or_not_found<T>(
+        &self,
+        found: Result<Option<T>, portcullis_storage::StorageError>,
+        key: &str,
+    ) -> Result<T, Response> {
+        match found {
+            Ok(Some(found)) => Ok(found),
+            Ok(None) => Err(self.not_found_page(key)),
+            Err(error) => Err(self.internal_error_page(&error)),
+        }
+    }
+
     /// The page for a failure that is ours, not the visitor's: logged with its cause, shown
     /// without detail.
     pub fn internal_error_page(&self, error: &dyn std::error::Error) -> Response {

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use portcullis_model::UserEmailAuthentication;
-use portcullis_storage::{Repository, StorageError};
+use portcullis_storage::{Repository, RepositoryFactory, StorageError};
 use rand::{Rng as _, RngCore};
 use ulid::Ulid;
 
@@ -37,6 +37,25 @@ pub async fn issue(
         .add(email, &code, user_id, now, CODE_TTL)
         .await?;
     Ok((authentication, code))
+}
+
+/// The authentication `id` (as written in a URL) that `user_id` started and has not completed
+/// yet (read on its own); `None` for any other, so that no one learns of another's.
+///
+/// # Errors
+/// When storage fails.
+pub async fn pending_for_user(
+    repositories: &dyn RepositoryFactory,
+    id: &str,
+    user_id: Ulid,
+) -> Result<Option<UserEmailAuthentication>, StorageError> {
+    let Ok(id) = id.parse::<Ulid>() else {
+        return Ok(None);
+    };
+    let mut repo = repositories.read_transaction().await?;
+    let found = repo.user_email_authentications().find(id).await?;
+    repo.rollback().await?;
+    Ok(found.filter(|found| found.user_id == Some(user_id) && found.completed_at.is_none()))
 }
 
 /// Why a code was refused.

@@ -19,7 +19,7 @@ use portcullis_oauth::{
     scope::{Scope, normalize_for_introspection},
     token::{TokenKind, TokenType},
 };
-use portcullis_storage::{RepositoryFactory, SessionRef, StorageError};
+use portcullis_storage::{BoxRepository, RepositoryFactory, SessionRef, StorageError};
 use ulid::Ulid;
 
 use crate::{activity::ActivityTracker, compat::session_scope};
@@ -105,17 +105,17 @@ impl<'a> Introspection<'a> {
                 .map_or((None, None), |(answer, first_use)| {
                     (Some(answer), first_use)
                 }),
-            TokenType::RefreshToken if refresh_hint => {
-                (self.refresh_token(token, with_device_id).await?, None)
-            }
+            TokenType::RefreshToken if refresh_hint => (
+                self.refresh_token(token, false, with_device_id).await?,
+                None,
+            ),
             // `mct_`/`mcr_`, and the `syt_`/`syr_` of Synapse, which count as such.
             TokenType::CompatAccessToken if access_hint => {
                 (self.compat_access_token(token, with_device_id).await?, None)
             }
-            TokenType::CompatRefreshToken if refresh_hint => (
-                self.compat_refresh_token(token, with_device_id).await?,
-                None,
-            ),
+            TokenType::CompatRefreshToken if refresh_hint => {
+                (self.refresh_token(token, true, with_device_id).await?, None)
+            }
             // Personal (`mpt_`) tokens come with the feature that issues them.
             _ => (None, None),
         };
@@ -173,56 +173,6 @@ impl<'a> Introspection<'a> {
         Ok(Some((answer, first_use)))
     }
 
-    /// A refresh token: active while valid, in a standing session of an active user.
-    async fn refresh_token(
-        &self,
-        token: &str,
-        with_device_id: bool,
-    ) -> Result<Option<IntrospectionResponse>, IntrospectionError> {
-        let mut repo = self.repositories.read_transaction().await?;
-        let Some(refresh) = repo
-            .oauth_refresh_tokens()
-            .find_by_token(token)
-            .await?
-            .filter(|refresh| refresh.state.is_valid())
-        else {
-            return Ok(None);
-        };
-        let Some(session) = repo
-            .oauth_sessions()
-            .find(refresh.session_id)
-            .await?
-            .filter(OAuthSession::is_active)
-        else {
-            return Ok(None);
-        };
-        let user = match session.user_id {
-            Some(user_id) => match repo.users().find_by_id(user_id).await? {
-                Some(user) if user.is_active() => Some(user),
-                _ => return Ok(None),
-            },
-            None => None,
-        };
-        let client = repo
-            .oauth_clients()
-            .find(session.client_id)
-            .await?
-            .ok_or_else(|| {
-                IntrospectionError::Internal("a session's client does not exist".to_owned())
-            })?;
-        repo.rollback().await?;
-
-        let answer = session_answer(&session, client.client_id, user.as_ref(), with_device_id)?;
-        Ok(Some(about_token(
-            answer,
-            TokenTypeHint::RefreshToken,
-            refresh.id,
-            refresh.created_at,
-            None,
-            self.now,
-        )))
-    }
-
     /// An access token: one read, no write; `None` if it is not active.
     async fn compat_access_token(
         &self,
@@ -257,51 +207,96 @@ impl<'a> Introspection<'a> {
         )))
     }
 
-    /// A refresh token: active while usable, in a standing session of an active user.
-    async fn compat_refresh_token(
+    /// A refresh token (`compat` for the Matrix login API's): active while usable, in a standing
+    /// session of an active user.
+    async fn refresh_token(
         &self,
         token: &str,
+        compat: bool,
         with_device_id: bool,
     ) -> Result<Option<IntrospectionResponse>, IntrospectionError> {
         let mut repo = self.repositories.read_transaction().await?;
-        let Some(refresh) = repo
-            .compat_refresh_tokens()
-            .find_by_token(token)
-            .await?
-            .filter(portcullis_model::CompatRefreshToken::is_valid)
-        else {
-            return Ok(None);
-        };
-        let Some(session) = repo
-            .compat_sessions()
-            .find(refresh.session_id)
-            .await?
-            .filter(CompatSession::is_active)
-        else {
-            return Ok(None);
-        };
-        let Some(user) = repo
-            .users()
-            .find_by_id(session.user_id)
-            .await?
-            .filter(User::is_active)
-        else {
-            return Ok(None);
+        let found = if compat {
+            compat_refresh_token(&mut repo, token, with_device_id).await?
+        } else {
+            oauth_refresh_token(&mut repo, token, with_device_id).await?
         };
         repo.rollback().await?;
-
-        let Some(answer) = compat_session_answer(&session, &user, with_device_id) else {
-            return Ok(None);
-        };
-        Ok(Some(about_token(
-            answer,
-            TokenTypeHint::RefreshToken,
-            refresh.id,
-            refresh.created_at,
-            None,
-            self.now,
-        )))
+        Ok(found.map(|(answer, id, created_at)| {
+            about_token(
+                answer,
+                TokenTypeHint::RefreshToken,
+                id,
+                created_at,
+                None,
+                self.now,
+            )
+        }))
     }
+}
+
+/// An active refresh token's answer, id and creation time.
+type ActiveRefresh = Option<(IntrospectionResponse, Ulid, DateTime<Utc>)>;
+
+/// The user of a session, if active.
+async fn active_user(
+    repo: &mut BoxRepository,
+    user_id: Ulid,
+) -> Result<Option<User>, StorageError> {
+    Ok(repo
+        .users()
+        .find_by_id(user_id)
+        .await?
+        .filter(User::is_active))
+}
+
+async fn oauth_refresh_token(
+    repo: &mut BoxRepository,
+    token: &str,
+    with_device_id: bool,
+) -> Result<ActiveRefresh, IntrospectionError> {
+    let Some(refresh) = repo.oauth_refresh_tokens().find_by_token(token).await? else {
+        return Ok(None);
+    };
+    let session = match repo.oauth_sessions().find(refresh.session_id).await? {
+        Some(session) if refresh.state.is_valid() && session.is_active() => session,
+        _ => return Ok(None),
+    };
+    let user = match session.user_id {
+        Some(user_id) => match active_user(repo, user_id).await? {
+            Some(user) => Some(user),
+            None => return Ok(None),
+        },
+        None => None,
+    };
+    let client = repo
+        .oauth_clients()
+        .find(session.client_id)
+        .await?
+        .ok_or_else(|| {
+            IntrospectionError::Internal("a session's client does not exist".to_owned())
+        })?;
+    let answer = session_answer(&session, client.client_id, user.as_ref(), with_device_id)?;
+    Ok(Some((answer, refresh.id, refresh.created_at)))
+}
+
+async fn compat_refresh_token(
+    repo: &mut BoxRepository,
+    token: &str,
+    with_device_id: bool,
+) -> Result<ActiveRefresh, IntrospectionError> {
+    let Some(refresh) = repo.compat_refresh_tokens().find_by_token(token).await? else {
+        return Ok(None);
+    };
+    let session = match repo.compat_sessions().find(refresh.session_id).await? {
+        Some(session) if refresh.is_valid() && session.is_active() => session,
+        _ => return Ok(None),
+    };
+    let Some(user) = active_user(repo, session.user_id).await? else {
+        return Ok(None);
+    };
+    Ok(compat_session_answer(&session, &user, with_device_id)
+        .map(|answer| (answer, refresh.id, refresh.created_at)))
 }
 
 /// `answer` with what it says about the token itself: its type, when it was made, its id and,

@@ -247,6 +247,23 @@ pub async fn check_availability(
     )
 }
 
+/// The registration `id` (as written in a URL), if it is not complete yet (read on its own).
+///
+/// # Errors
+/// When storage fails.
+pub async fn pending(
+    repositories: &dyn RepositoryFactory,
+    id: &str,
+) -> Result<Option<portcullis_model::UserRegistration>, StorageError> {
+    let Ok(id) = id.parse::<ulid::Ulid>() else {
+        return Ok(None);
+    };
+    let mut repo = repositories.read_transaction().await?;
+    let found = repo.user_registrations().find(id).await?;
+    repo.rollback().await?;
+    Ok(found.filter(|registration| registration.completed_at.is_none()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

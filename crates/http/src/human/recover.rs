@@ -268,10 +268,7 @@ pub async fn complete_post(
         return response;
     }
     let ticket = form_data.ticket.as_str();
-    let user = match usable_ticket(&state, ticket).await {
-        Ok((_, user)) => user,
-        Err(response) => return response,
-    };
+    let (_, user) = crate::or_respond!(usable_ticket(&state, ticket).await);
     let invalid = StatusCode::UNPROCESSABLE_ENTITY;
     let refuse = |errors| complete_form(&state, jar.clone(), invalid, ticket, &user, errors);
     if form_data.new_password.is_empty() {

@@ -49,16 +49,19 @@ use portcullis_services::{
     sign_in::localpart_of,
 };
 use portcullis_storage::{NewUserRegistration, StorageError};
-use portcullis_templates::pages::{Page, RegisterErrors, RegisterPage, VerifyEmailPage};
+use portcullis_templates::pages::{Page, RegisterErrors, RegisterPage};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::{email_code, messages};
+use super::{
+    email_code::{self, CodeForm, CodePage},
+    messages,
+};
 use crate::{
     AppState,
     client_ip::ClientIp,
     cookies::CookieJar,
-    csrf,
+    csrf::{self, CsrfOnly},
     emails::QueueEmailError,
     pages,
     pages::{describe_wait, tr},
@@ -505,73 +508,20 @@ fn too_many_emails(wait: Duration, field: Field) -> Refusal {
     .retry_after(wait)
 }
 
-/// The code form's fields.
-#[derive(Deserialize)]
-pub struct CodeForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    code: String,
-}
-
-/// The resend form's fields.
-#[derive(Deserialize)]
-pub struct ResendForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// The pending registration `id`, or the page saying there is none (any more).
 async fn pending_registration(state: &AppState, id: &str) -> Result<UserRegistration, Response> {
-    let not_found = || {
-        state.error_page(
-            StatusCode::NOT_FOUND,
-            tr("register.error.not_found_title", &[]),
-            tr("register.error.not_found", &[]),
-        )
-    };
-    let Ok(id) = id.parse::<ulid::Ulid>() else {
-        return Err(not_found());
-    };
-    let found = async {
-        let mut repository = state.database().read_transaction().await?;
-        let found = repository.user_registrations().find(id).await?;
-        repository.rollback().await?;
-        Ok::<_, StorageError>(found)
-    }
-    .await;
-    match found {
-        Ok(Some(registration)) if registration.completed_at.is_none() => Ok(registration),
-        Ok(_) => Err(not_found()),
-        Err(error) => Err(state.internal_error_page(&error)),
-    }
+    let found = registration::pending(state.database(), id).await;
+    state.found_or_not_found(found, "register.error.not_found")
 }
 
-fn verify_page(
-    state: &AppState,
-    jar: CookieJar,
-    registration: &UserRegistration,
-    status: StatusCode,
-    error: Option<String>,
-    notice: Option<String>,
-) -> Response {
-    let (jar, csrf) = csrf::page_token(&state, jar);
-    let page = VerifyEmailPage {
-        csrf,
+fn code_page(state: &AppState, registration: &UserRegistration) -> CodePage {
+    let urls = state.urls();
+    CodePage {
         email: registration.email.clone(),
-        action: state
-            .urls()
-            .register_verify_email(registration.id)
-            .to_string(),
-        resend_url: state
-            .urls()
-            .register_resend_code(registration.id)
-            .to_string(),
-        restart_url: Some(restart_url(state, registration).to_string()),
-        error,
-        notice,
-    };
-    (jar, state.render(status, &page)).into_response()
+        action: urls.register_verify_email(registration.id).to_string(),
+        resend_url: urls.register_resend_code(registration.id).to_string(),
+        restart_url: restart_url(state, registration).to_string(),
+    }
 }
 
 /// The registration's continuation, as a query.
@@ -599,7 +549,14 @@ pub async fn verify_get(
         return refusal;
     }
     match pending_registration(&state, &id).await {
-        Ok(registration) => verify_page(&state, jar, &registration, StatusCode::OK, None, None),
+        Ok(registration) => email_code::page(
+            &state,
+            jar,
+            code_page(&state, &registration),
+            StatusCode::OK,
+            None,
+            None,
+        ),
         Err(response) => response,
     }
 }
@@ -616,10 +573,10 @@ async fn posted_registration(
     }
     let registration = pending_registration(state, id).await?;
     if let Err(error) = csrf::verify(&jar, csrf_token, state.now()) {
-        return Err(verify_page(
+        return Err(email_code::page(
             state,
             jar,
-            &registration,
+            code_page(state, &registration),
             StatusCode::FORBIDDEN,
             Some(error.message()),
             None,
@@ -637,10 +594,8 @@ pub async fn verify_post(
     Path(id): Path<String>,
     Form(form_data): Form<CodeForm>,
 ) -> Response {
-    let (jar, registration) = match posted_registration(&state, jar, &id, &form_data.csrf).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (jar, registration) =
+        crate::or_respond!(posted_registration(&state, jar, &id, &form_data.csrf).await);
     let user_agent = crate::requester::user_agent(&headers);
     match finish(&state, &registration, &form_data.code, user_agent).await {
         Ok(Finished::Created(user, browser_session)) => {
@@ -649,10 +604,10 @@ pub async fn verify_post(
             let destination = stored_query(&registration).destination(state.urls());
             (jar, Redirect::to(destination.as_str())).into_response()
         }
-        Ok(Finished::Refused(refused)) => verify_page(
+        Ok(Finished::Refused(refused)) => email_code::page(
             &state,
             jar,
-            &registration,
+            code_page(&state, &registration),
             email_code::status(refused),
             Some(email_code::message(refused)),
             None,
@@ -760,21 +715,19 @@ pub async fn resend_post(
     jar: CookieJar,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
-    Form(form_data): Form<ResendForm>,
+    Form(form_data): Form<CsrfOnly>,
 ) -> Response {
-    let (jar, registration) = match posted_registration(&state, jar, &id, &form_data.csrf).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (jar, registration) =
+        crate::or_respond!(posted_registration(&state, jar, &id, &form_data.csrf).await);
     if let Err(wait) = state
         .limiters()
         .email_send(ip, &registration.email, registration.id)
     {
         let refusal = too_many_emails(wait, Field::Form);
-        let mut response = verify_page(
+        let mut response = email_code::page(
             &state,
             jar,
-            &registration,
+            code_page(&state, &registration),
             refusal.status,
             Some(refusal.message),
             None,
@@ -797,10 +750,10 @@ pub async fn resend_post(
     }
     .await;
     match resent {
-        Ok(Some(updated)) => verify_page(
+        Ok(Some(updated)) => email_code::page(
             &state,
             jar,
-            &updated,
+            code_page(&state, &updated),
             StatusCode::OK,
             None,
             Some(tr(

@@ -9,7 +9,7 @@
 use axum::{
     Router,
     extract::State,
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, header},
     response::{IntoResponse, Response},
     routing::post,
 };
@@ -43,10 +43,7 @@ async fn post_introspect(
     headers: HeaderMap,
     OAuthForm(request): OAuthForm<IntrospectionRequest>,
 ) -> Response {
-    match introspect(&state, &headers, &request).await {
-        Ok(answer) => reply::no_store_json(StatusCode::OK, &answer),
-        Err(error) => error.into_response(),
-    }
+    reply::answer(introspect(&state, &headers, &request).await)
 }
 
 async fn introspect(

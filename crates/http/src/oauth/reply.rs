@@ -21,6 +21,14 @@ pub(crate) fn no_store_json<T: Serialize>(status: StatusCode, body: &T) -> Respo
     response
 }
 
+/// A successful answer as uncacheable JSON (200), or the error in its own format.
+pub(crate) fn answer<T: Serialize, E: IntoResponse>(result: Result<T, E>) -> Response {
+    match result {
+        Ok(body) => no_store_json(StatusCode::OK, &body),
+        Err(error) => error.into_response(),
+    }
+}
+
 /// An OAuth error body with the status its code calls for.
 pub(crate) fn error(error: &ClientError) -> Response {
     no_store_json(error.status(), error)

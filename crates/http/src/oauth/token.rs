@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use axum::{
     Router,
     extract::State,
-    http::{HeaderMap, StatusCode},
+    http::HeaderMap,
     response::{IntoResponse, Response},
     routing::post,
 };
@@ -38,10 +38,7 @@ async fn post_token(
     headers: HeaderMap,
     OAuthForm(params): OAuthForm<TokenParams>,
 ) -> Response {
-    match token(&state, ip, &headers, &params).await {
-        Ok(response) => reply::no_store_json(StatusCode::OK, &response),
-        Err(error) => error.into_response(),
-    }
+    reply::answer(token(&state, ip, &headers, &params).await)
 }
 
 async fn token(

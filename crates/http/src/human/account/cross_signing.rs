@@ -48,10 +48,7 @@ pub async fn get(
     Query(query): Query<ResetQuery>,
 ) -> Response {
     let action = PostAuthAction::manage_account(Some(ACTION), None);
-    let (jar, signed_in) = match require_user(&state, jar, ip, action).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (jar, signed_in) = crate::or_respond!(require_user(&state, jar, ip, action).await);
     let allowed = query.done.as_deref() == Some("allowed");
     page(&state, jar, &signed_in, StatusCode::OK, None, allowed).await
 }
@@ -64,22 +61,13 @@ pub async fn post(
     Form(form): Form<ResetForm>,
 ) -> Response {
     let action = PostAuthAction::manage_account(Some(ACTION), None);
-    let (jar, signed_in) = match require_user(&state, jar, ip, action).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (jar, signed_in) = crate::or_respond!(require_user(&state, jar, ip, action).await);
     if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
         return response;
     }
-    if let Err(failure) = reauthenticate(
-        &state,
-        ip,
-        &signed_in,
-        ReauthPolicy::PasswordOrRecentSignIn,
-        form.password,
-    )
-    .await
-    {
+    let policy = ReauthPolicy::PasswordOrRecentSignIn;
+    let confirmed = reauthenticate(&state, ip, &signed_in, policy, form.password).await;
+    if let Err(failure) = confirmed {
         return failure
             .respond(async |status, message| {
                 page(&state, jar, &signed_in, status, Some(message), false).await

@@ -49,10 +49,8 @@ pub async fn get(
     jar: CookieJar,
     ClientIp(ip): ClientIp,
 ) -> Response {
-    let (jar, signed_in) = match account_user(&state, jar, ip, None, unavailable(&state)).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (jar, signed_in) =
+        crate::or_respond!(account_user(&state, jar, ip, None, unavailable(&state)).await);
     page(&state, jar, &signed_in, StatusCode::OK, None).await
 }
 
@@ -63,20 +61,12 @@ pub async fn post(
     ClientIp(ip): ClientIp,
     Form(form): Form<DeactivateForm>,
 ) -> Response {
-    let (jar, signed_in) =
-        match account_user(&state, jar, ip, Some(&form.csrf), unavailable(&state)).await {
-            Ok(found) => found,
-            Err(response) => return response,
-        };
-    if let Err(failure) = reauthenticate(
-        &state,
-        ip,
-        &signed_in,
-        ReauthPolicy::PasswordEveryTime,
-        form.password,
-    )
-    .await
-    {
+    let (jar, signed_in) = crate::or_respond!(
+        account_user(&state, jar, ip, Some(&form.csrf), unavailable(&state)).await
+    );
+    let policy = ReauthPolicy::PasswordEveryTime;
+    let confirmed = reauthenticate(&state, ip, &signed_in, policy, form.password).await;
+    if let Err(failure) = confirmed {
         return failure
             .respond(async |status, message| {
                 page(&state, jar, &signed_in, status, Some(message)).await

@@ -19,23 +19,28 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use portcullis_model::UserEmailAuthentication;
-use portcullis_services::account::{self, AddedEmail};
+use portcullis_services::{
+    account::{self, AddedEmail},
+    email_codes,
+};
 use portcullis_storage::StorageError;
-use portcullis_templates::pages::VerifyEmailPage;
 use serde::Deserialize;
 use ulid::Ulid;
 use zeroize::Zeroizing;
 
 use super::{
-    ReauthPolicy, csrf_refusal, csrf_token, profile, reauthenticate, require_user, retry_after,
-    with_done,
+    ReauthPolicy, csrf_refusal, profile, reauthenticate, require_user, retry_after, with_done,
 };
 use crate::{
     AppState,
     client_ip::ClientIp,
     cookies::CookieJar,
+    csrf::CsrfOnly,
     emails::QueueEmailError,
-    human::{email_code, post_auth::PostAuthAction},
+    human::{
+        email_code::{self, CodeForm, CodePage},
+        post_auth::PostAuthAction,
+    },
     pages::{describe_wait, tr},
     session::SignedIn,
 };
@@ -52,20 +57,6 @@ pub struct AddForm {
     csrf: String,
     #[serde(default)]
     email: String,
-}
-
-#[derive(Deserialize)]
-pub struct CodeForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    code: String,
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
 }
 
 #[derive(Deserialize)]
@@ -147,10 +138,7 @@ pub async fn add(
     ClientIp(ip): ClientIp,
     Form(form): Form<AddForm>,
 ) -> Response {
-    let (jar, signed_in) = match posted(&state, jar, ip, &form.csrf).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (jar, signed_in) = crate::or_respond!(posted(&state, jar, ip, &form.csrf).await);
     let invalid = StatusCode::UNPROCESSABLE_ENTITY;
     let input = Some(form.email.clone());
     let address = match portcullis_email::parse_address(&form.email) {
@@ -224,57 +212,21 @@ async fn pending(
     signed_in: &SignedIn,
     id: &str,
 ) -> Result<UserEmailAuthentication, Response> {
-    let not_found = || {
-        state.error_page(
-            StatusCode::NOT_FOUND,
-            tr("emails.error.code_not_found_title", &[]),
-            tr("emails.error.code_not_found", &[]),
-        )
-    };
-    let Ok(id) = id.parse::<Ulid>() else {
-        return Err(not_found());
-    };
-    let found = async {
-        let mut repository = state.database().read_transaction().await?;
-        let found = repository.user_email_authentications().find(id).await?;
-        repository.rollback().await?;
-        Ok::<_, StorageError>(found)
-    }
-    .await;
-    match found {
-        Ok(Some(authentication))
-            if authentication.user_id == Some(signed_in.user.id)
-                && authentication.completed_at.is_none() =>
-        {
-            Ok(authentication)
-        }
-        Ok(_) => Err(not_found()),
-        Err(error) => Err(state.internal_error_page(&error)),
-    }
+    let user_id = signed_in.user.id;
+    let found = email_codes::pending_for_user(state.database(), id, user_id).await;
+    state.found_or_not_found(found, "emails.error.code_not_found")
 }
 
-fn verify_page(
-    state: &AppState,
-    jar: CookieJar,
-    authentication: &UserEmailAuthentication,
-    status: StatusCode,
-    error: Option<String>,
-    notice: Option<String>,
-) -> Response {
-    let (jar, csrf) = csrf_token(state, jar);
+fn code_page(state: &AppState, authentication: &UserEmailAuthentication) -> CodePage {
     let urls = state.urls();
-    let page = VerifyEmailPage {
-        csrf,
+    CodePage {
         email: authentication.email.clone(),
         action: urls.account_verify_email(authentication.id).to_string(),
         resend_url: urls
             .account_resend_email_code(authentication.id)
             .to_string(),
-        restart_url: Some(urls.account_management_uri().to_string()),
-        error,
-        notice,
-    };
-    (jar, state.render(status, &page)).into_response()
+        restart_url: urls.account_management_uri().to_string(),
+    }
 }
 
 /// `GET /account/emails/verify/{id}`: the form for the code.
@@ -284,15 +236,19 @@ pub async fn verify_get(
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> Response {
-    let (jar, signed_in) = match user(&state, jar, ip).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (jar, signed_in) = crate::or_respond!(user(&state, jar, ip).await);
     if let Some(refusal) = unavailable(&state) {
         return refusal;
     }
     match pending(&state, &signed_in, &id).await {
-        Ok(authentication) => verify_page(&state, jar, &authentication, StatusCode::OK, None, None),
+        Ok(authentication) => email_code::page(
+            &state,
+            jar,
+            code_page(&state, &authentication),
+            StatusCode::OK,
+            None,
+            None,
+        ),
         Err(response) => response,
     }
 }
@@ -312,14 +268,8 @@ pub async fn verify_post(
     Path(id): Path<String>,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let (jar, signed_in) = match posted(&state, jar, ip, &form.csrf).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let authentication = match pending(&state, &signed_in, &id).await {
-        Ok(authentication) => authentication,
-        Err(response) => return response,
-    };
+    let (jar, signed_in) = crate::or_respond!(posted(&state, jar, ip, &form.csrf).await);
+    let authentication = crate::or_respond!(pending(&state, &signed_in, &id).await);
     let user = &signed_in.user;
     let now = state.now();
     let outcome = async {
@@ -349,10 +299,10 @@ pub async fn verify_post(
             let url = with_done(state.urls().account_management_uri(), "email_added");
             (jar, Redirect::to(url.as_str())).into_response()
         }
-        Ok(Outcome::Refused(refused)) => verify_page(
+        Ok(Outcome::Refused(refused)) => email_code::page(
             &state,
             jar,
-            &authentication,
+            code_page(&state, &authentication),
             email_code::status(refused),
             Some(email_code::message(refused)),
             None,
@@ -379,24 +329,18 @@ pub async fn resend(
     jar: CookieJar,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<CsrfOnly>,
 ) -> Response {
-    let (jar, signed_in) = match posted(&state, jar, ip, &form.csrf).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let authentication = match pending(&state, &signed_in, &id).await {
-        Ok(authentication) => authentication,
-        Err(response) => return response,
-    };
+    let (jar, signed_in) = crate::or_respond!(posted(&state, jar, ip, &form.csrf).await);
+    let authentication = crate::or_respond!(pending(&state, &signed_in, &id).await);
     if let Err(wait) = state
         .limiters()
         .email_send(ip, &authentication.email, signed_in.session.id)
     {
-        let response = verify_page(
+        let response = email_code::page(
             &state,
             jar,
-            &authentication,
+            code_page(&state, &authentication),
             StatusCode::TOO_MANY_REQUESTS,
             Some(too_many_emails(wait)),
             None,
@@ -435,18 +379,9 @@ pub async fn remove(
     Path(id): Path<String>,
     Form(form): Form<RemoveForm>,
 ) -> Response {
-    let (jar, signed_in) = match posted(&state, jar, ip, &form.csrf).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (jar, signed_in) = crate::or_respond!(posted(&state, jar, ip, &form.csrf).await);
     let user = &signed_in.user;
-    let not_found = || {
-        state.error_page(
-            StatusCode::NOT_FOUND,
-            tr("emails.error.not_found_title", &[]),
-            tr("emails.error.not_found", &[]),
-        )
-    };
+    let not_found = || state.not_found_page("emails.error.not_found");
     let Ok(id) = id.parse::<Ulid>() else {
         return not_found();
     };
@@ -463,15 +398,9 @@ pub async fn remove(
         Err(error) => return state.internal_error_page(&error),
     }
 
-    if let Err(failure) = reauthenticate(
-        &state,
-        ip,
-        &signed_in,
-        ReauthPolicy::PasswordOrRecentSignIn,
-        form.password,
-    )
-    .await
-    {
+    let policy = ReauthPolicy::PasswordOrRecentSignIn;
+    let confirmed = reauthenticate(&state, ip, &signed_in, policy, form.password).await;
+    if let Err(failure) = confirmed {
         return failure
             .respond(async |status, message| {
                 refuse(&state, jar, &signed_in, status, None, message).await

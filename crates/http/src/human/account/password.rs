@@ -56,10 +56,8 @@ pub async fn get(
     ClientIp(ip): ClientIp,
     Query(query): Query<PasswordQuery>,
 ) -> Response {
-    let (jar, signed_in) = match account_user(&state, jar, ip, None, unavailable(&state)).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (jar, signed_in) =
+        crate::or_respond!(account_user(&state, jar, ip, None, unavailable(&state)).await);
     let notice =
         (query.done.as_deref() == Some("changed")).then(|| tr("password.notice.changed", &[]));
     form(
@@ -80,11 +78,9 @@ pub async fn post(
     ClientIp(ip): ClientIp,
     Form(form_data): Form<PasswordForm>,
 ) -> Response {
-    let (jar, signed_in) =
-        match account_user(&state, jar, ip, Some(&form_data.csrf), unavailable(&state)).await {
-            Ok(found) => found,
-            Err(response) => return response,
-        };
+    let (jar, signed_in) = crate::or_respond!(
+        account_user(&state, jar, ip, Some(&form_data.csrf), unavailable(&state)).await
+    );
     let invalid = StatusCode::UNPROCESSABLE_ENTITY;
     let refuse = |status, errors| form(&state, jar.clone(), &signed_in, status, errors, None);
 
@@ -123,15 +119,10 @@ pub async fn post(
         .await;
     }
 
-    if let Err(failure) = reauthenticate(
-        &state,
-        ip,
-        &signed_in,
-        ReauthPolicy::PasswordOrRecentSignIn,
-        form_data.current_password,
-    )
-    .await
-    {
+    let policy = ReauthPolicy::PasswordOrRecentSignIn;
+    let confirmed =
+        reauthenticate(&state, ip, &signed_in, policy, form_data.current_password).await;
+    if let Err(failure) = confirmed {
         return failure
             .respond(async |status, message| {
                 refuse(

@@ -56,10 +56,7 @@ pub async fn get(
 ) -> Response {
     let action =
         PostAuthAction::manage_account(query.action.as_deref(), query.device_id.as_deref());
-    let (jar, signed_in) = match require_user(&state, jar, ip, action).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (jar, signed_in) = crate::or_respond!(require_user(&state, jar, ip, action).await);
     let urls = state.urls();
     let url = match destination(query.action.as_deref(), query.device_id.as_deref()) {
         Destination::Profile => {
@@ -104,11 +101,9 @@ pub async fn post(
     ClientIp(ip): ClientIp,
     Form(form): Form<DisplayNameForm>,
 ) -> Response {
-    let (jar, signed_in) =
-        match require_user(&state, jar, ip, PostAuthAction::manage_account(None, None)).await {
-            Ok(found) => found,
-            Err(response) => return response,
-        };
+    let (jar, signed_in) = crate::or_respond!(
+        require_user(&state, jar, ip, PostAuthAction::manage_account(None, None)).await
+    );
     if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
         return response;
     }

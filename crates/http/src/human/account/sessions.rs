@@ -17,7 +17,7 @@ use portcullis_services::{
     sessions::{self, ActiveSessions},
     user_agent::ClientSoftware,
 };
-use portcullis_storage::{BoxRepository, StorageError};
+use portcullis_storage::{Repository, StorageError};
 use portcullis_templates::pages::{
     AccountDevicePage, AccountSection, AccountSessionsPage, SessionKind, SessionView,
 };
@@ -26,8 +26,12 @@ use ulid::Ulid;
 
 use super::{csrf_refusal, csrf_token, nav, require_user, timestamp, with_done};
 use crate::{
-    AppState, client_ip::ClientIp, cookies::CookieJar, human::post_auth::PostAuthAction, pages::tr,
-    session,
+    AppState,
+    client_ip::ClientIp,
+    cookies::CookieJar,
+    human::post_auth::PostAuthAction,
+    pages::tr,
+    session::{self, SignedIn},
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -56,11 +60,11 @@ struct Sessions {
 }
 
 async fn load(
-    repository: &mut BoxRepository,
+    repository: &mut dyn Repository,
     user: &portcullis_model::User,
 ) -> Result<Sessions, StorageError> {
-    let active = ActiveSessions::of(&mut **repository, user).await?;
-    let clients = active.oauth_clients(&mut **repository).await?;
+    let active = ActiveSessions::of(repository, user).await?;
+    let clients = active.oauth_clients(repository).await?;
     let names = clients.into_iter().map(|client| {
         client.map_or_else(
             || tr("sessions.unknown_application", &[]),
@@ -159,14 +163,26 @@ fn compat_view(state: &AppState, session: &CompatSession) -> SessionView {
     }
 }
 
-async fn read_sessions(
+/// The signed-in user (or the sign-in page, then `action`) and all of their sessions.
+async fn signed_in_sessions(
     state: &AppState,
-    user: &portcullis_model::User,
-) -> Result<Sessions, StorageError> {
-    let mut repository = state.database().read_transaction().await?;
-    let sessions = load(&mut repository, user).await?;
-    repository.rollback().await?;
-    Ok(sessions)
+    jar: CookieJar,
+    ip: Option<std::net::IpAddr>,
+    action: PostAuthAction,
+) -> Result<(CookieJar, SignedIn, Sessions), Response> {
+    let (jar, signed_in) = require_user(state, jar, ip, action).await?;
+    let user = &signed_in.user;
+    let sessions = async {
+        let mut repository = state.database().read_transaction().await?;
+        let sessions = load(&mut *repository, user).await?;
+        repository.rollback().await?;
+        Ok::<_, StorageError>(sessions)
+    }
+    .await;
+    match sessions {
+        Ok(sessions) => Ok((jar, signed_in, sessions)),
+        Err(error) => Err(state.internal_error_page(&error)),
+    }
 }
 
 /// `GET /account/sessions`.
@@ -177,14 +193,8 @@ pub async fn list(
     Query(query): Query<SessionsQuery>,
 ) -> Response {
     let action = PostAuthAction::manage_account(Some("org.matrix.sessions_list"), None);
-    let (jar, signed_in) = match require_user(&state, jar, ip, action).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let sessions = match read_sessions(&state, &signed_in.user).await {
-        Ok(sessions) => sessions,
-        Err(error) => return state.internal_error_page(&error),
-    };
+    let (jar, signed_in, sessions) =
+        crate::or_respond!(signed_in_sessions(&state, jar, ip, action).await);
     let current = signed_in.session.id;
     let notice = match query.done.as_deref() {
         Some("ended") => Some(tr("sessions.notice.ended", &[])),
@@ -232,14 +242,8 @@ pub async fn device(
         }),
         Some(&device_id),
     );
-    let (jar, signed_in) = match require_user(&state, jar, ip, action).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let sessions = match read_sessions(&state, &signed_in.user).await {
-        Ok(sessions) => sessions,
-        Err(error) => return state.internal_error_page(&error),
-    };
+    let (jar, signed_in, sessions) =
+        crate::or_respond!(signed_in_sessions(&state, jar, ip, action).await);
     let mut views: Vec<SessionView> = sessions
         .oauth
         .iter()
@@ -278,10 +282,7 @@ pub async fn end(
     Form(form): Form<EndForm>,
 ) -> Response {
     let action = PostAuthAction::manage_account(Some("org.matrix.sessions_list"), None);
-    let (jar, signed_in) = match require_user(&state, jar, ip, action).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (jar, signed_in) = crate::or_respond!(require_user(&state, jar, ip, action).await);
     if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
         return response;
     }

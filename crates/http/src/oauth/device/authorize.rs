@@ -44,10 +44,7 @@ async fn post_device_authorization(
     headers: HeaderMap,
     OAuthForm(params): OAuthForm<DeviceAuthorizationParams>,
 ) -> Response {
-    match authorize(&state, &headers, ip, &params).await {
-        Ok(response) => reply::no_store_json(StatusCode::OK, &response),
-        Err(error) => error.into_response(),
-    }
+    reply::answer(authorize(&state, &headers, ip, &params).await)
 }
 
 async fn authorize(
