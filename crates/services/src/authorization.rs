@@ -96,7 +96,11 @@ pub async fn fulfill(
         return Err(FulfillError::AlreadyAnswered);
     }
     if !client.is_public() {
-        let tokens: Vec<String> = grant.scope_tokens().map(str::to_owned).collect();
+        let tokens: Vec<String> = grant
+            .scope
+            .iter()
+            .map(|token| token.as_str().to_owned())
+            .collect();
         repository
             .oauth_consents()
             .grant(approval.user, client, &tokens, now)
@@ -108,7 +112,7 @@ pub async fn fulfill(
             .last_authentication(approval.browser_session)
             .await?
             .unwrap_or(now);
-        let email = if grant.scope_tokens().any(|token| token == "email") {
+        let email = if grant.scope.contains("email") {
             id_token::primary_email(repository, approval.user).await?
         } else {
             None

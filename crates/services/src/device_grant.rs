@@ -9,7 +9,7 @@ use portcullis_model::{
 use portcullis_oauth::{
     ClientError, ToClientError as _,
     requests::{DeviceAuthorizationRequest, GrantType},
-    scope::{GrantKind, Scope, ScopeContext, check_requested_scope},
+    scope::{GrantKind, ScopeContext, check_requested_scope},
     token::{UserCode, generate_code},
 };
 use portcullis_storage::{NewDeviceCodeGrant, Repository, RepositoryFactory, StorageError};
@@ -97,7 +97,7 @@ pub async fn start(
         .map_err(|violation| StartError::Request(violation.to_client_error()))?;
     let new_grant = NewDeviceCodeGrant {
         client_id: client.id,
-        scope: request.scope.to_string(),
+        scope: request.scope.clone(),
         expires_at: now + GRANT_LIFETIME,
         ip: requester.ip,
         user_agent: requester.user_agent.map(str::to_owned),
@@ -221,13 +221,12 @@ pub async fn answer(
     now: DateTime<Utc>,
 ) -> Result<(), AnswerError> {
     if approve {
-        let scope: Scope = grant.scope.parse().unwrap_or_default();
         let context = ScopeContext {
             grant: GrantKind::DeviceCode,
             user_can_request_admin: user_may_request_admin,
             client_is_admin_client: false,
         };
-        check_requested_scope(&scope, &context)
+        check_requested_scope(&grant.scope, &context)
             .map_err(|violation| AnswerError::ScopeNotAllowed(violation.to_string()))?;
     }
     let mut repository = repositories.transaction().await?;

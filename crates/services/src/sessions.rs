@@ -19,7 +19,6 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use portcullis_model::{BrowserSession, CompatSession, OAuthClient, OAuthSession, User};
-use portcullis_oauth::scope::Scope;
 use portcullis_storage::{Repository, StorageError};
 use ulid::Ulid;
 
@@ -28,8 +27,7 @@ use crate::jobs::delete_device::DeleteDevice;
 /// The Matrix device an OAuth 2.0 session is bound to, from its scope.
 #[must_use]
 pub fn oauth_device(session: &OAuthSession) -> Option<String> {
-    let scope: Scope = session.scope.parse().ok()?;
-    scope.device_id().map(str::to_owned)
+    session.scope.device_id().map(str::to_owned)
 }
 
 /// Starts a browser session for `user`, who just proved who they are with their password

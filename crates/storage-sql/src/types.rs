@@ -221,6 +221,18 @@ where
     })
 }
 
+/// Turns a stored scope back into the protocol's type.
+pub(crate) fn scope(
+    column: &'static str,
+    value: &str,
+) -> Result<portcullis_oauth::scope::Scope, portcullis_storage::StorageError> {
+    value.parse().map_err(|error| {
+        portcullis_storage::StorageError::InvalidData(format!(
+            "{column} is {value:?}, not a scope: {error}"
+        ))
+    })
+}
+
 /// Turns a stored instant back into a domain one.
 pub(crate) fn instant(value: Option<DbTime>) -> Option<DateTime<Utc>> {
     value.map(|time| time.0)

@@ -509,13 +509,13 @@ fn sample_consents() -> Vec<ConsentPage> {
         ConsentPage {
             csrf: "csrf-token".to_owned(),
             client: sample_client(),
-            scopes: describe_scopes(SAMPLE_SCOPE),
+            scopes: describe_scopes(SAMPLE_SCOPE.split(' ')),
             username: "alice".to_owned(),
         },
         ConsentPage {
             csrf: "csrf-token".to_owned(),
             client: ClientView::new("01J0000000000000000000CL1E"),
-            scopes: describe_scopes("openid"),
+            scopes: describe_scopes(["openid"]),
             username: "alice".to_owned(),
         },
     ]
@@ -527,7 +527,7 @@ fn sample_device_consents() -> Vec<DeviceConsentPage> {
             csrf: "csrf-token".to_owned(),
             client: sample_client(),
             user_code: "ABCD-EFGH".to_owned(),
-            scopes: describe_scopes(SAMPLE_SCOPE),
+            scopes: describe_scopes(SAMPLE_SCOPE.split(' ')),
             username: "alice".to_owned(),
             requester_ip: Some("192.0.2.1".to_owned()),
         },
@@ -535,7 +535,7 @@ fn sample_device_consents() -> Vec<DeviceConsentPage> {
             csrf: "csrf-token".to_owned(),
             client: ClientView::new("01J0000000000000000000CL1E"),
             user_code: "ABCD-EFGH".to_owned(),
-            scopes: describe_scopes("openid"),
+            scopes: describe_scopes(["openid"]),
             username: "alice".to_owned(),
             requester_ip: None,
         },

@@ -44,12 +44,12 @@ impl ScopeView {
     }
 }
 
-/// Describes every token of a space-separated `scope` parameter, in order, once each.
+/// Describes each scope token, in order, once each.
 #[must_use]
-pub fn describe_scopes(scope: &str) -> Vec<ScopeView> {
+pub fn describe_scopes<'a>(tokens: impl IntoIterator<Item = &'a str>) -> Vec<ScopeView> {
     let mut seen = Vec::new();
-    scope
-        .split_ascii_whitespace()
+    tokens
+        .into_iter()
         .filter(|token| {
             let new = !seen.contains(token);
             seen.push(token);
@@ -181,7 +181,7 @@ mod tests {
 
     #[test]
     fn a_scope_parameter_is_described_token_by_token_without_repeats() {
-        let views = describe_scopes("openid  email openid");
+        let views = describe_scopes("openid  email openid".split_ascii_whitespace());
 
         let tokens: Vec<&str> = views.iter().map(|view| view.token.as_str()).collect();
         assert_eq!(tokens, ["openid", "email"]);

@@ -35,7 +35,7 @@ async fn add_device_grant(app: &TestApp) -> (ulid::Ulid, UserCode) {
         .add(
             &NewDeviceCodeGrant {
                 client_id: client.id,
-                scope: "openid urn:matrix:client:api:*".to_owned(),
+                scope: "openid urn:matrix:client:api:*".parse().expect("a scope"),
                 expires_at: now + chrono::TimeDelta::minutes(20),
                 ip: None,
                 user_agent: None,

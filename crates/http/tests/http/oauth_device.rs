@@ -170,7 +170,7 @@ async fn device_authorization_answers_both_codes_where_to_type_them_and_how_ofte
 
     let grant = stored_grant(&app, device_code).await;
     assert_eq!(grant.stage, DeviceCodeGrantStage::Pending);
-    assert_eq!(grant.scope, SCOPE);
+    assert_eq!(grant.scope.to_string(), SCOPE);
     assert_eq!(grant.user_agent.as_deref(), Some("LivingRoomTV/1.0"));
 }
 

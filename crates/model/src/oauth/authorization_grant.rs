@@ -2,6 +2,7 @@
 //! is exchanged.
 
 use chrono::{DateTime, Utc};
+use portcullis_oauth::scope::Scope;
 use serde::Serialize;
 use ulid::Ulid;
 
@@ -195,8 +196,8 @@ pub struct AuthorizationGrant {
     pub client_id: Ulid,
     /// Where the response goes, one of the client's redirect URIs.
     pub redirect_uri: String,
-    /// The scope asked for, space-separated.
-    pub scope: String,
+    /// The scope asked for.
+    pub scope: Scope,
     /// The client's `state`, echoed in the response.
     pub state: Option<String>,
     /// The client's `nonce`, echoed in the ID token.
@@ -224,12 +225,7 @@ pub struct AuthorizationGrant {
     pub created_at: DateTime<Utc>,
 }
 
-impl AuthorizationGrant {
-    /// The scope tokens asked for.
-    pub fn scope_tokens(&self) -> impl Iterator<Item = &str> {
-        self.scope.split_ascii_whitespace()
-    }
-}
+impl AuthorizationGrant {}
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
+use portcullis_oauth::scope::Scope;
 use serde::Serialize;
 use ulid::Ulid;
 
@@ -141,8 +142,8 @@ pub struct DeviceCodeGrant {
     pub stage: DeviceCodeGrantStage,
     /// The client's internal id.
     pub client_id: Ulid,
-    /// The scope asked for, space-separated.
-    pub scope: String,
+    /// The scope asked for.
+    pub scope: Scope,
     /// The [`hash_token`](crate::token::hash_token) of the device code, which the device polls
     /// with.
     pub device_code_hash: String,
@@ -165,11 +166,6 @@ impl DeviceCodeGrant {
     #[must_use]
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
         self.expires_at <= now
-    }
-
-    /// The scope tokens asked for.
-    pub fn scope_tokens(&self) -> impl Iterator<Item = &str> {
-        self.scope.split_ascii_whitespace()
     }
 }
 

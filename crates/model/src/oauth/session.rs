@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
+use portcullis_oauth::scope::Scope;
 use serde::Serialize;
 use ulid::Ulid;
 
@@ -21,8 +22,8 @@ pub struct OAuthSession {
     pub user_id: Option<Ulid>,
     /// The browser session in which the user granted it, if any.
     pub user_session_id: Option<Ulid>,
-    /// The scope granted, space-separated.
-    pub scope: String,
+    /// The scope granted.
+    pub scope: Scope,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it ended (sign-out, revocation, account deactivation...).
@@ -42,10 +43,5 @@ impl OAuthSession {
     #[must_use]
     pub fn is_active(&self) -> bool {
         self.finished_at.is_none()
-    }
-
-    /// The scope tokens granted.
-    pub fn scope_tokens(&self) -> impl Iterator<Item = &str> {
-        self.scope.split_ascii_whitespace()
     }
 }

@@ -9,7 +9,6 @@ use portcullis_oauth::{
     ToClientError as _,
     pkce::{self, Pkce},
     requests::AccessTokenResponse,
-    scope::Scope,
 };
 use portcullis_storage::{BoxRepository, Repository};
 use url::Url;
@@ -85,10 +84,7 @@ async fn provision_device_of_code(
     if let Some(grant) = repo.oauth_authorization_grants().find_by_code(code).await?
         && grant.client_id == client.id
         // Most grants of a Matrix client bind a device; those that do not need no more reads.
-        && grant
-            .scope
-            .parse::<Scope>()
-            .is_ok_and(|scope| scope.device_id().is_some())
+        && grant.scope.device_id().is_some()
         && let AuthorizationGrantStage::Fulfilled { session_id, .. } = grant.stage
         && let Some(session) = repo.oauth_sessions().find(session_id).await?
         && let Some(user_id) = session.user_id

@@ -45,7 +45,7 @@ pub async fn grant(
                 client_id: client.id,
                 user_id: None,
                 user_session_id: None,
-                scope: scope.to_string(),
+                scope: scope.clone(),
                 user_agent: user_agent.map(str::to_owned),
                 human_name: None,
             },

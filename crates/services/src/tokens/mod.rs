@@ -162,7 +162,7 @@ impl TokenIssuer<'_> {
         repo: &mut dyn Repository,
         grant: &UserGrant<'_>,
     ) -> Result<(AccessTokenResponse, Ulid), TokenError> {
-        let scope = session_scope(grant.session)?;
+        let scope = &grant.session.scope;
         let with_refresh = client_has_grant(grant.client, "refresh_token");
         let issued = self.issue_tokens(repo, grant.session, with_refresh).await?;
 
@@ -202,17 +202,13 @@ impl TokenIssuer<'_> {
     async fn provision_device(
         &self,
         user: &User,
-        scope: &str,
+        scope: &Scope,
         display_name: Option<&str>,
     ) -> Result<(), TokenError> {
-        let Some(device_id) = scope
-            .parse::<Scope>()
-            .ok()
-            .and_then(|scope| scope.device_id().map(str::to_owned))
-        else {
+        let Some(device_id) = scope.device_id() else {
             return Ok(());
         };
-        crate::devices::provision_device(self.homeserver, &user.username, &device_id, display_name)
+        crate::devices::provision_device(self.homeserver, &user.username, device_id, display_name)
             .await
             .map_err(TokenError::Homeserver)
     }
@@ -252,19 +248,6 @@ async fn approving_user(
         .filter(BrowserSession::is_active)
         .ok_or(TokenError::InvalidGrant("the user has signed out since"))?;
     Ok((user, browser_session))
-}
-
-/// The scope stored on a session, which we wrote ourselves.
-///
-/// # Errors
-/// [`TokenError::Internal`] when it does not parse.
-pub fn session_scope(session: &OAuthSession) -> Result<Scope, TokenError> {
-    session.scope.parse().map_err(|error| {
-        TokenError::Internal(format!(
-            "session {} has an invalid scope: {error}",
-            session.id
-        ))
-    })
 }
 
 /// Whether `client` registered `grant_type`.

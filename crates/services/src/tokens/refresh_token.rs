@@ -14,7 +14,7 @@ use portcullis_oauth::{requests::AccessTokenResponse, scope::Scope};
 use portcullis_storage::{Repository, SessionRef, StorageError};
 use ulid::Ulid;
 
-use super::{TokenError, TokenIssuer, session_scope};
+use super::{TokenError, TokenIssuer};
 use crate::sessions;
 
 /// Refreshes `token` for `client`. A `scope` parameter must name the session's scope exactly:
@@ -59,7 +59,7 @@ pub async fn refresh(
             ));
         }
     }
-    let granted = session_scope(&session)?;
+    let granted = session.scope.clone();
     if scope.is_some_and(|requested| requested != &granted) {
         return Err(TokenError::InvalidScope(
             "the scope of a refresh must be the one granted".to_owned(),

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use portcullis_keys::{JwsAlgorithm, Keystore};
 use portcullis_oauth::{
-    scope::{EMAIL, OPENID, Scope},
+    scope::{EMAIL, OPENID},
     token::{TokenKind, TokenType},
 };
 use portcullis_storage::RepositoryFactory;
@@ -69,12 +69,7 @@ pub async fn userinfo(
         .user
         .filter(portcullis_model::User::is_active)
         .ok_or(UserinfoError::InvalidToken)?;
-    let scope: Scope = active.session.scope.parse().map_err(|error| {
-        UserinfoError::Internal(format!(
-            "session {} has an invalid scope: {error}",
-            active.session.id
-        ))
-    })?;
+    let scope = &active.session.scope;
     if !scope.contains(OPENID) {
         return Err(UserinfoError::InsufficientScope);
     }

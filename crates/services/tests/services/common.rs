@@ -95,7 +95,9 @@ pub async fn add_oauth_session(
                 user_session_id: None,
                 scope: format!(
                     "openid urn:matrix:client:api:* urn:matrix:client:device:{device_id}"
-                ),
+                )
+                .parse()
+                .expect("a scope"),
                 user_agent: None,
                 human_name: None,
             },

@@ -15,7 +15,7 @@ use ulid::Ulid;
 
 use crate::{
     repository::{SqlRepository, on_backend},
-    types::{DbId, DbTime, counter, name},
+    types::{DbId, DbTime, counter, name, scope},
 };
 
 /// The columns every query returns, in [`AuthorizationGrantRow`]'s order.
@@ -118,7 +118,7 @@ impl TryFrom<AuthorizationGrantRow> for AuthorizationGrant {
             stage,
             client_id: row.oauth2_client_id.0,
             redirect_uri: row.redirect_uri,
-            scope: row.scope,
+            scope: scope("oauth2_authorization_grants.scope", &row.scope)?,
             state: row.state,
             nonce: row.nonce,
             response_mode: name(
@@ -164,7 +164,7 @@ impl AuthorizationGrantRepository for SqlRepository {
             .bind(DbId(id))
             .bind(DbId(grant.client_id))
             .bind(&grant.redirect_uri)
-            .bind(&grant.scope)
+            .bind(grant.scope.to_string())
             .bind(&grant.state)
             .bind(&grant.nonce)
             .bind(grant.response_mode.as_str())

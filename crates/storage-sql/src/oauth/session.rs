@@ -8,7 +8,7 @@ use ulid::Ulid;
 
 use crate::{
     repository::{SqlRepository, on_backend},
-    types::{DbId, DbTime, instant, ip_address},
+    types::{DbId, DbTime, instant, ip_address, scope},
 };
 
 /// The columns every query returns, in [`OAuthSessionRow`]'s order.
@@ -43,7 +43,7 @@ impl TryFrom<OAuthSessionRow> for OAuthSession {
             client_id: row.oauth2_client_id.0,
             user_id: row.user_id.map(|id| id.0),
             user_session_id: row.user_session_id.map(|id| id.0),
-            scope: row.scope,
+            scope: scope("oauth2_sessions.scope", &row.scope)?,
             created_at: row.created_at.0,
             finished_at: instant(row.finished_at),
             user_agent: row.user_agent,
@@ -73,7 +73,7 @@ impl OAuthSessionRepository for SqlRepository {
             .bind(DbId(session.client_id))
             .bind(session.user_id.map(DbId))
             .bind(session.user_session_id.map(DbId))
-            .bind(&session.scope)
+            .bind(session.scope.to_string())
             .bind(DbTime(now))
             .bind(&session.user_agent)
             .bind(&session.human_name)

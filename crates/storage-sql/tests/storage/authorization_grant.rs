@@ -17,7 +17,7 @@ fn request(world: &World) -> NewAuthorizationGrant {
     NewAuthorizationGrant {
         client_id: world.client.id,
         redirect_uri: "https://app.example/callback".to_owned(),
-        scope: "openid urn:matrix:client:api:*".to_owned(),
+        scope: "openid urn:matrix:client:api:*".parse().expect("a scope"),
         state: Some("af0ifjsldkj".to_owned()),
         nonce: Some("n-0S6_WzA2Mj".to_owned()),
         response_mode: ResponseMode::Fragment,

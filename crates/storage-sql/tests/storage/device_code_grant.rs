@@ -18,7 +18,7 @@ const LIFETIME: TimeDelta = TimeDelta::minutes(20);
 fn request(world: &World) -> NewDeviceCodeGrant {
     NewDeviceCodeGrant {
         client_id: world.client.id,
-        scope: "openid urn:matrix:client:api:*".to_owned(),
+        scope: "openid urn:matrix:client:api:*".parse().expect("a scope"),
         expires_at: start() + LIFETIME,
         ip: Some(IpAddr::V6(Ipv6Addr::LOCALHOST)),
         user_agent: Some("matrix-rust-sdk".to_owned()),

@@ -62,7 +62,7 @@ pub async fn add_session(
                 client_id: client.id,
                 user_id: browser_session.map(|session| session.user_id),
                 user_session_id: browser_session.map(|session| session.id),
-                scope: "openid urn:matrix:client:api:*".to_owned(),
+                scope: "openid urn:matrix:client:api:*".parse().expect("a scope"),
                 user_agent: Some("Element X".to_owned()),
                 human_name: None,
             },

@@ -223,7 +223,7 @@ backend_test!(
                     client_id: world.client.id,
                     user_id: None,
                     user_session_id: None,
-                    scope: "urn:mas:admin".to_owned(),
+                    scope: "urn:mas:admin".parse().expect("a scope"),
                     user_agent: None,
                     human_name: None,
                 },

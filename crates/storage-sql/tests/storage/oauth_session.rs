@@ -1,7 +1,8 @@
 //! The OAuth 2.0 sessions.
 
 use chrono::TimeDelta;
-use portcullis_storage::NewOAuthSession;
+use portcullis_storage::{NewOAuthSession, StorageError};
+use portcullis_storage_sql::Backend;
 
 use crate::{
     fixtures::{add_browser_session, add_session, add_user, start, world},
@@ -15,7 +16,9 @@ backend_test!(
             client_id: world.client.id,
             user_id: Some(world.user.id),
             user_session_id: Some(world.browser_session.id),
-            scope: "openid urn:matrix:client:device:ABCDEFGHIJ".to_owned(),
+            scope: "openid urn:matrix:client:device:ABCDEFGHIJ"
+                .parse()
+                .expect("a scope"),
             user_agent: Some("Element X/25.01".to_owned()),
             human_name: Some("Element X on Pixel 8".to_owned()),
         };
@@ -39,7 +42,11 @@ backend_test!(
         assert_eq!(session.user_id, Some(world.user.id));
         assert_eq!(session.user_session_id, Some(world.browser_session.id));
         assert_eq!(
-            session.scope_tokens().collect::<Vec<_>>(),
+            session
+                .scope
+                .iter()
+                .map(|token| token.as_str())
+                .collect::<Vec<_>>(),
             ["openid", "urn:matrix:client:device:ABCDEFGHIJ"]
         );
         assert_eq!(session.user_agent.as_deref(), Some("Element X/25.01"));
@@ -113,5 +120,36 @@ backend_test!(
         let mut ids: Vec<_> = listed.iter().map(|session| session.id).collect();
         ids.sort();
         assert_eq!(ids, expected);
+    }
+);
+
+backend_test!(
+    async fn a_stored_scope_that_is_not_a_scope_is_refused_when_read(db: Database) {
+        let world = world(&db).await;
+        let mut tx = repo(&db).await;
+        let session = add_session(&mut tx, &world.client, Some(&world.browser_session)).await;
+        commit(tx).await;
+        // A scope token may not hold a double quote (RFC 6749 §3.3); someone wrote this by hand.
+        let corrupt = "UPDATE oauth2_sessions SET scope = 'openid \"quoted\"'";
+        match db.backend() {
+            Backend::Postgres => sqlx::query(corrupt)
+                .execute(db.postgres_pool().expect("a PostgreSQL database"))
+                .await
+                .map(drop),
+            Backend::Sqlite => sqlx::query(corrupt)
+                .execute(db.sqlite_pool().expect("a SQLite database"))
+                .await
+                .map(drop),
+        }
+        .expect("the row is changed");
+
+        let mut tx = repo(&db).await;
+        let read = tx.oauth_sessions().find(session.id).await;
+        match read {
+            Err(StorageError::InvalidData(message)) => {
+                assert!(message.contains("oauth2_sessions.scope"), "{message}");
+            }
+            other => panic!("a corrupt scope was read as {other:?}"),
+        }
     }
 );

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use portcullis_model::{
     AuthorizationGrant, BrowserSession, CodeChallenge, OAuthSession, ResponseMode,
 };
+use portcullis_oauth::scope::Scope;
 use ulid::Ulid;
 
 use crate::StorageError;
@@ -17,8 +18,8 @@ pub struct NewAuthorizationGrant {
     pub client_id: Ulid,
     /// Where the response goes.
     pub redirect_uri: String,
-    /// The scope asked for, space-separated.
-    pub scope: String,
+    /// The scope asked for.
+    pub scope: Scope,
     /// The client's `state`.
     pub state: Option<String>,
     /// The client's `nonce`.

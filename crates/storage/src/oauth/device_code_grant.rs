@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_model::{BrowserSession, DeviceCodeGrant, OAuthSession};
+use portcullis_oauth::scope::Scope;
 use ulid::Ulid;
 
 use crate::StorageError;
@@ -15,8 +16,8 @@ use crate::StorageError;
 pub struct NewDeviceCodeGrant {
     /// The client's internal id.
     pub client_id: Ulid,
-    /// The scope asked for, space-separated.
-    pub scope: String,
+    /// The scope asked for.
+    pub scope: Scope,
     /// From this instant on, both codes are refused.
     pub expires_at: DateTime<Utc>,
     /// The device's address.

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_model::{OAuthSession, User};
+use portcullis_oauth::scope::Scope;
 use ulid::Ulid;
 
 use crate::StorageError;
@@ -16,8 +17,8 @@ pub struct NewOAuthSession {
     pub user_id: Option<Ulid>,
     /// The browser session in which the user granted it.
     pub user_session_id: Option<Ulid>,
-    /// The scope granted, space-separated.
-    pub scope: String,
+    /// The scope granted.
+    pub scope: Scope,
     /// The client's `User-Agent`.
     pub user_agent: Option<String>,
     /// A name the user can recognise.

@@ -22,7 +22,7 @@ fn consent(client: ClientView) -> ConsentPage {
     ConsentPage {
         csrf: "csrf-token".to_owned(),
         client,
-        scopes: describe_scopes("openid urn:matrix:client:api:*"),
+        scopes: describe_scopes(["openid", "urn:matrix:client:api:*"]),
         username: "alice".to_owned(),
     }
 }
@@ -450,7 +450,7 @@ fn the_consent_form_posts_allow_or_deny_with_csrf() {
 #[test]
 fn an_admin_scope_is_marked_on_the_consent_page() {
     let page = ConsentPage {
-        scopes: describe_scopes("urn:synapse:admin:*"),
+        scopes: describe_scopes(["urn:synapse:admin:*"]),
         ..consent(ClientView::new("client-id"))
     };
 
@@ -524,7 +524,7 @@ fn the_device_consent_page_shows_the_user_code_and_the_client() {
             ..ClientView::new("client-id")
         },
         user_code: "WDJB-MJHT".to_owned(),
-        scopes: describe_scopes("openid"),
+        scopes: describe_scopes(["openid"]),
         username: "alice".to_owned(),
         requester_ip: Some("192.0.2.7".to_owned()),
     };

@@ -13,7 +13,7 @@ use axum::{
 use portcullis_model::{AuthorizationGrant, AuthorizationGrantStage, OAuthClient};
 use portcullis_oauth::{
     errors::{ClientError, ErrorCode, ToClientError as _},
-    scope::{GrantKind, Scope, ScopeContext, check_requested_scope},
+    scope::{GrantKind, ScopeContext, ScopeToken, check_requested_scope},
 };
 use portcullis_services::authorization::{self, Approval, FulfillError, Fulfilled};
 use portcullis_storage::{BoxRepository, StorageError};
@@ -168,14 +168,13 @@ async fn step(
     }
 
     // What this user may be given is decided now that we know who they are.
-    let scope: Scope = grant.scope.parse().unwrap_or_default();
     let admin = state.policy().user_may_request_admin(&signed_in.user);
     let context = ScopeContext {
         grant: GrantKind::AuthorizationCode,
         user_can_request_admin: admin,
         client_is_admin_client: false,
     };
-    if let Err(violation) = check_requested_scope(&scope, &context) {
+    if let Err(violation) = check_requested_scope(&grant.scope, &context) {
         repository
             .oauth_authorization_grants()
             .cancel(grant.id, now)
@@ -194,7 +193,8 @@ async fn step(
                 .oauth_consents()
                 .granted_scope(&signed_in.user, &client)
                 .await?;
-            if scope
+            if grant
+                .scope
                 .iter()
                 .all(|token| remembered.iter().any(|r| r == token.as_str()))
             {
@@ -299,7 +299,7 @@ fn page(client: &OAuthClient, grant: &AuthorizationGrant, signed_in: &SignedIn) 
     ConsentPage {
         csrf: String::new(),
         client: crate::pages::client_view(client),
-        scopes: describe_scopes(&grant.scope),
+        scopes: describe_scopes(grant.scope.iter().map(ScopeToken::as_str)),
         username: signed_in.user.username.clone(),
     }
 }

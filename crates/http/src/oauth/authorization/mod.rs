@@ -265,7 +265,7 @@ fn new_grant(
     NewAuthorizationGrant {
         client_id: client.id,
         redirect_uri: callback.redirect_uri.to_string(),
-        scope: request.scope.to_string(),
+        scope: request.scope.clone(),
         state: request.state.clone(),
         nonce: request.nonce.clone(),
         response_mode: model_response_mode(callback.mode),

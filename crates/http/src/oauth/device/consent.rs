@@ -10,7 +10,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use portcullis_model::{DeviceCodeGrant, OAuthClient};
-use portcullis_oauth::token::UserCode;
+use portcullis_oauth::{scope::ScopeToken, token::UserCode};
 use portcullis_services::device_grant::{self, AnswerError, Pending};
 use portcullis_storage::StorageError;
 use portcullis_templates::{
@@ -56,7 +56,7 @@ pub async fn get(
         csrf: token,
         client: crate::pages::client_view(&loaded.client),
         user_code: loaded.user_code.to_string(),
-        scopes: describe_scopes(&loaded.grant.scope),
+        scopes: describe_scopes(loaded.grant.scope.iter().map(ScopeToken::as_str)),
         username: loaded.signed_in.user.username.clone(),
         requester_ip: loaded.grant.ip.map(|ip| ip.to_string()),
     };

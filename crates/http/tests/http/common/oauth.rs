@@ -157,7 +157,7 @@ pub async fn consented_code(
             &NewAuthorizationGrant {
                 client_id: client.id,
                 redirect_uri: REDIRECT_URI.to_owned(),
-                scope: authorization.scope.to_owned(),
+                scope: authorization.scope.parse().expect("a scope"),
                 state: Some("xyz".to_owned()),
                 nonce: authorization.nonce.map(str::to_owned),
                 response_mode: ResponseMode::Query,
@@ -184,7 +184,7 @@ pub async fn consented_code(
                 client_id: client.id,
                 user_id: Some(signed_in.user.id),
                 user_session_id: Some(signed_in.browser_session.id),
-                scope: authorization.scope.to_owned(),
+                scope: authorization.scope.parse().expect("a scope"),
                 user_agent: Some("Element X".to_owned()),
                 human_name: None,
             },
