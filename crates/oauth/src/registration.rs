@@ -188,6 +188,44 @@ impl ClientAuthMethod {
     }
 }
 
+/// A value that is not one of an enumeration's names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not a known {what}")]
+pub struct UnknownName {
+    /// What was expected.
+    pub what: &'static str,
+    /// What was given.
+    pub value: String,
+}
+
+impl std::str::FromStr for ClientAuthMethod {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|method| method.as_str() == s)
+            .ok_or_else(|| UnknownName {
+                what: "client authentication method",
+                value: s.to_owned(),
+            })
+    }
+}
+
+impl std::str::FromStr for ApplicationType {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [Self::Web, Self::Native]
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| UnknownName {
+                what: "application type",
+                value: s.to_owned(),
+            })
+    }
+}
+
 /// A human-readable value and its per-language variants (OpenID Connect Registration §2.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Localized<T> {
@@ -549,14 +587,14 @@ pub fn validate(metadata: &ClientMetadata) -> Result<VerifiedClientMetadata, Reg
 }
 
 fn application_type(metadata: &ClientMetadata) -> Result<ApplicationType, RegistrationError> {
-    match metadata.application_type.as_deref() {
-        None | Some("web") => Ok(ApplicationType::Web),
-        Some("native") => Ok(ApplicationType::Native),
-        Some(_) => Err(RegistrationError::new(
-            "application_type",
-            MetadataProblem::Unsupported,
-        )),
-    }
+    metadata
+        .application_type
+        .as_deref()
+        .map_or(Ok(ApplicationType::default()), |raw| {
+            raw.parse().map_err(|_| {
+                RegistrationError::new("application_type", MetadataProblem::Unsupported)
+            })
+        })
 }
 
 fn token_endpoint_auth_method(
@@ -565,12 +603,9 @@ fn token_endpoint_auth_method(
     let Some(raw) = metadata.token_endpoint_auth_method.as_deref() else {
         return Ok(ClientAuthMethod::default());
     };
-    ClientAuthMethod::ALL
-        .into_iter()
-        .find(|m| m.as_str() == raw)
-        .ok_or_else(|| {
-            RegistrationError::new("token_endpoint_auth_method", MetadataProblem::Unsupported)
-        })
+    raw.parse().map_err(|_| {
+        RegistrationError::new("token_endpoint_auth_method", MetadataProblem::Unsupported)
+    })
 }
 
 /// The grant and response types with RFC 7591 §2's defaults, duplicates removed, consistent.

@@ -14,6 +14,7 @@
 use chrono::{DateTime, TimeZone as _, Utc};
 use portcullis_keys::{Encrypter, UnverifiedJws, VerifyError};
 use portcullis_model::OAuthClient;
+use portcullis_oauth::registration::ClientAuthMethod;
 use portcullis_storage::{Repository, StorageError};
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq as _;
@@ -87,7 +88,7 @@ pub enum ClientAuthError {
     UnknownClient,
     #[error("the client is registered with the {registered} authentication method, not {used}")]
     WrongMethod {
-        registered: String,
+        registered: &'static str,
         used: &'static str,
     },
     #[error("invalid client secret")]
@@ -124,7 +125,7 @@ impl ClientAuthenticator<'_> {
         match credentials {
             Credentials::None { client_id } => {
                 let client = find_client(repo, client_id).await?;
-                expect_method(&client, "none")?;
+                expect_method(&client, ClientAuthMethod::None)?;
                 Ok(client)
             }
             Credentials::ClientSecretBasic {
@@ -137,9 +138,9 @@ impl ClientAuthenticator<'_> {
             } => {
                 let client = find_client(repo, client_id).await?;
                 let method = if credentials.uses_basic() {
-                    "client_secret_basic"
+                    ClientAuthMethod::ClientSecretBasic
                 } else {
-                    "client_secret_post"
+                    ClientAuthMethod::ClientSecretPost
                 };
                 expect_method(&client, method)?;
                 let secret = self.client_secret_of(&client)?;
@@ -171,13 +172,13 @@ async fn find_client(
         .ok_or(ClientAuthError::UnknownClient)
 }
 
-fn expect_method(client: &OAuthClient, used: &'static str) -> Result<(), ClientAuthError> {
+fn expect_method(client: &OAuthClient, used: ClientAuthMethod) -> Result<(), ClientAuthError> {
     if client.client_auth_method == used {
         Ok(())
     } else {
         Err(ClientAuthError::WrongMethod {
-            registered: client.client_auth_method.clone(),
-            used,
+            registered: client.client_auth_method.as_str(),
+            used: used.as_str(),
         })
     }
 }
@@ -242,7 +243,7 @@ impl ClientAuthenticator<'_> {
         }
 
         if alg.starts_with("HS") {
-            expect_method(&client, "client_secret_jwt")?;
+            expect_method(&client, ClientAuthMethod::ClientSecretJwt)?;
             let secret = self.client_secret_of(&client)?;
             jws.verify_with_secret(&secret)
                 .map_err(|error| match error {
@@ -252,7 +253,7 @@ impl ClientAuthenticator<'_> {
                     _ => ClientAuthError::InvalidAssertion("bad signature"),
                 })?;
         } else {
-            expect_method(&client, "private_key_jwt")?;
+            expect_method(&client, ClientAuthMethod::PrivateKeyJwt)?;
             match (&client.jwks, &client.jwks_uri) {
                 (Some(jwks), _) => {
                     jws.verify_with_jwks(&jwks.to_string())

@@ -113,31 +113,19 @@ pub async fn register(
         id,
         client_id: id.to_string(),
         is_static: false,
-        client_auth_method: auth_method.as_str().to_owned(),
+        client_auth_method: auth_method,
         // Kept encrypted: the database alone must not give client secrets away.
         encrypted_client_secret: secret.as_ref().map(|s| encrypter.encrypt(s.as_bytes())),
-        redirect_uris: verified
-            .redirect_uris
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
+        redirect_uris: verified.redirect_uris.clone(),
         client_name: verified.client_name.default.clone(),
         client_uri: Some(verified.client_uri.to_string()),
         jwks: verified.jwks.clone(),
-        jwks_uri: verified.jwks_uri.as_ref().map(ToString::to_string),
-        grant_types: verified
-            .grant_types
-            .iter()
-            .map(|g| g.as_str().to_owned())
-            .collect(),
+        jwks_uri: verified.jwks_uri.clone(),
+        grant_types: verified.grant_types.clone(),
         created_at: now,
         metadata_digest: digest,
-        application_type: Some(serde_name(&verified.application_type)),
-        response_types: verified
-            .response_types
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
+        application_type: Some(verified.application_type),
+        response_types: verified.response_types.clone(),
         logo_uri: verified.logo_uri.default.as_ref().map(ToString::to_string),
         policy_uri: verified
             .policy_uri
@@ -149,11 +137,7 @@ pub async fn register(
         token_endpoint_auth_signing_alg: verified.token_endpoint_auth_signing_alg.clone(),
         id_token_signed_response_alg: verified.id_token_signed_response_alg.clone(),
         userinfo_signed_response_alg: verified.userinfo_signed_response_alg.clone(),
-        post_logout_redirect_uris: verified
-            .post_logout_redirect_uris
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
+        post_logout_redirect_uris: verified.post_logout_redirect_uris.clone(),
         localized,
     };
     let client = repository.oauth_clients().add_dynamic(&client).await?;
@@ -174,11 +158,4 @@ fn metadata_digest(metadata: &ClientMetadata) -> String {
         .map(|v| v.to_string())
         .unwrap_or_default();
     hex::encode(Sha256::digest(canonical.as_bytes()))
-}
-
-fn serde_name<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }

@@ -83,7 +83,7 @@ pub async fn start(
     now: DateTime<Utc>,
 ) -> Result<Started, StartError> {
     // RFC 8628 §3.1 with RFC 6749 §5.2: a client may only start the grants it registered.
-    if !client.has_grant(GrantType::DeviceCode.as_str()) {
+    if !client.has_grant(GrantType::DeviceCode) {
         return Err(StartError::UnauthorizedClient);
     }
     // The user is not known yet: admin scopes pass here and are checked against whoever

@@ -10,6 +10,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use url::Url;
+
 /// How long fetched keys are trusted before they are fetched again.
 const FRESH_FOR: Duration = Duration::from_secs(300);
 
@@ -49,20 +51,20 @@ impl JwksCache {
     ///
     /// # Errors
     /// When the keys cannot be fetched or are not a JSON object.
-    pub async fn get(&self, uri: &str, refresh: bool) -> Result<String, String> {
+    pub async fn get(&self, uri: &Url, refresh: bool) -> Result<String, String> {
         if !refresh
             && let Some((fetched_at, jwks)) = self
                 .entries
                 .lock()
                 .map_err(|_| "cache lock poisoned")?
-                .get(uri)
+                .get(uri.as_str())
             && fetched_at.elapsed() < FRESH_FOR
         {
             return Ok(jwks.clone());
         }
         let response = self
             .client
-            .get(uri)
+            .get(uri.clone())
             .send()
             .await
             .map_err(|e| format!("cannot fetch {uri}: {e}"))?;
@@ -87,7 +89,7 @@ impl JwksCache {
         self.entries
             .lock()
             .map_err(|_| "cache lock poisoned")?
-            .insert(uri.to_owned(), (Instant::now(), jwks.clone()));
+            .insert(uri.to_string(), (Instant::now(), jwks.clone()));
         Ok(jwks)
     }
 }

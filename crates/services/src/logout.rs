@@ -98,12 +98,13 @@ pub async fn check(
         None => None,
         Some(requested) => {
             // §3: the URI must have been registered by the client the request identifies.
-            let registered = client.as_ref().is_some_and(|c| {
+            // Compared as strings (as registered, which is as parsed), not as parsed URLs.
+            let registered = client.as_ref().and_then(|c| {
                 c.post_logout_redirect_uris
                     .iter()
-                    .any(|uri| uri == requested)
+                    .find(|uri| uri.as_str() == requested)
             });
-            let Some(mut url) = registered.then(|| requested.parse::<Url>().ok()).flatten() else {
+            let Some(mut url) = registered.cloned() else {
                 return Ok(Err(LogoutProblem::UnregisteredRedirect));
             };
             if let Some(state) = request.state {

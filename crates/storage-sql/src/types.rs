@@ -5,6 +5,7 @@
 //! `ORDER BY run_at`) means the same thing on both.
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use portcullis_storage::StorageError;
 use sqlx::{
     Decode, Encode, Postgres, Sqlite, Type,
     encode::IsNull,
@@ -133,6 +134,22 @@ impl<'r> Decode<'r, Postgres> for DbTime {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DbStringList(pub Vec<String>);
 
+impl DbStringList {
+    /// The values, as their names.
+    pub(crate) fn of<T: std::fmt::Display>(values: &[T]) -> Self {
+        Self(values.iter().map(ToString::to_string).collect())
+    }
+
+    /// The values read back from their names in `column`.
+    pub(crate) fn parsed<T>(self, column: &'static str) -> Result<Vec<T>, StorageError>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        self.0.iter().map(|value| parsed(column, value)).collect()
+    }
+}
+
 impl Type<Sqlite> for DbStringList {
     fn type_info() -> SqliteTypeInfo {
         <String as Type<Sqlite>>::type_info()
@@ -221,16 +238,15 @@ where
     })
 }
 
-/// Turns a stored scope back into the protocol's type.
-pub(crate) fn scope(
-    column: &'static str,
-    value: &str,
-) -> Result<portcullis_oauth::scope::Scope, portcullis_storage::StorageError> {
-    value.parse().map_err(|error| {
-        portcullis_storage::StorageError::InvalidData(format!(
-            "{column} is {value:?}, not a scope: {error}"
-        ))
-    })
+/// Turns a stored value back into the protocol's type (a scope, a grant type...).
+pub(crate) fn parsed<T>(column: &'static str, value: &str) -> Result<T, StorageError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    value
+        .parse()
+        .map_err(|error| StorageError::InvalidData(format!("{column} is {value:?}: {error}")))
 }
 
 /// Turns a stored instant back into a domain one.

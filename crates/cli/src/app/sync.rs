@@ -4,19 +4,23 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use portcullis_config::{Config, sections::clients::ClientConfig};
+use portcullis_config::{
+    Config,
+    sections::clients::{ClientAuthMethod as ConfigAuthMethod, ClientConfig},
+};
 use portcullis_keys::Encrypter;
 use portcullis_model::{OAuthClient, UpstreamProvider};
+use portcullis_oauth::{registration::ClientAuthMethod, requests::GrantType};
 use portcullis_storage::{BoxRepository, StorageError};
 use ulid::Ulid;
 
 /// Grants a static client may use: all of them, as in MAS (the client is trusted: it is in
 /// the operator's own file).
-const STATIC_CLIENT_GRANT_TYPES: &[&str] = &[
-    "authorization_code",
-    "refresh_token",
-    "client_credentials",
-    "urn:ietf:params:oauth:grant-type:device_code",
+const STATIC_CLIENT_GRANT_TYPES: &[GrantType] = &[
+    GrantType::AuthorizationCode,
+    GrantType::RefreshToken,
+    GrantType::ClientCredentials,
+    GrantType::DeviceCode,
 ];
 
 /// What a sync did, or would do with `--dry-run`.
@@ -166,23 +170,16 @@ fn static_client(
         id: current.map_or_else(Ulid::new, |c| c.id),
         client_id: client.client_id.clone(),
         is_static: true,
-        client_auth_method: serde_name(&client.client_auth_method),
+        client_auth_method: auth_method(client.client_auth_method),
         // Stored encrypted: the database alone must not give away client secrets.
         encrypted_client_secret: secret
             .map(|s| encrypter.encrypt(s.trim_end_matches(['\r', '\n']).as_bytes())),
-        redirect_uris: client
-            .redirect_uris
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
+        redirect_uris: client.redirect_uris.clone(),
         client_name: client.client_name.clone(),
         client_uri: client.client_uri.as_ref().map(ToString::to_string),
         jwks: client.jwks.clone(),
-        jwks_uri: client.jwks_uri.as_ref().map(ToString::to_string),
-        grant_types: STATIC_CLIENT_GRANT_TYPES
-            .iter()
-            .map(|g| (*g).to_owned())
-            .collect(),
+        jwks_uri: client.jwks_uri.clone(),
+        grant_types: STATIC_CLIENT_GRANT_TYPES.to_vec(),
         created_at: current.map_or(now, |c| c.created_at),
         ..OAuthClient::default()
     }
@@ -300,9 +297,13 @@ fn same_provider(a: &UpstreamProvider, b: &UpstreamProvider, encrypter: &Encrypt
 }
 
 /// The name a value has in the configuration file.
-fn serde_name<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+/// The configuration's name of an authentication method, as the protocol's.
+fn auth_method(method: ConfigAuthMethod) -> ClientAuthMethod {
+    match method {
+        ConfigAuthMethod::None => ClientAuthMethod::None,
+        ConfigAuthMethod::ClientSecretBasic => ClientAuthMethod::ClientSecretBasic,
+        ConfigAuthMethod::ClientSecretPost => ClientAuthMethod::ClientSecretPost,
+        ConfigAuthMethod::ClientSecretJwt => ClientAuthMethod::ClientSecretJwt,
+        ConfigAuthMethod::PrivateKeyJwt => ClientAuthMethod::PrivateKeyJwt,
+    }
 }

@@ -18,8 +18,7 @@ use portcullis_oauth::{
     requests::{AccessTokenResponse, TokenParams, TokenRequest},
 };
 use portcullis_services::tokens::{
-    TokenError, authorization_code, client_credentials, client_has_grant, device_code,
-    refresh_token,
+    TokenError, authorization_code, client_credentials, device_code, refresh_token,
 };
 
 use super::{
@@ -60,7 +59,7 @@ async fn token(
         return Err(TokenEndpointError::UnsupportedGrantType);
     }
     // RFC 6749 §5.2: a client may only use the grants it registered.
-    if !client_has_grant(&client, request.grant_type().as_str()) {
+    if !client.has_grant(request.grant_type()) {
         return Err(TokenEndpointError::Token(TokenError::UnauthorizedClient(
             "the client is not allowed to use this grant type",
         )));

@@ -20,12 +20,15 @@ async fn add_client(app: &TestApp, client_id: &str, auth_method: &str) -> OAuthC
         id: ulid::Ulid::new(),
         client_id: client_id.to_owned(),
         is_static: true,
-        client_auth_method: auth_method.to_owned(),
+        client_auth_method: auth_method.parse().expect("valid"),
         encrypted_client_secret: (auth_method != "none")
             .then(|| app.state.encrypter().encrypt(b"client-secret")),
-        redirect_uris: vec![REDIRECT.to_owned()],
+        redirect_uris: vec![REDIRECT.parse().expect("valid")],
         client_name: Some("Test App".to_owned()),
-        grant_types: vec!["authorization_code".to_owned(), "refresh_token".to_owned()],
+        grant_types: vec![
+            "authorization_code".parse().expect("valid"),
+            "refresh_token".parse().expect("valid"),
+        ],
         created_at: app.state.now(),
         ..OAuthClient::default()
     };
@@ -437,10 +440,13 @@ async fn add_implicit_client(app: &TestApp) {
         id: ulid::Ulid::new(),
         client_id: "hybrid-app".to_owned(),
         is_static: true,
-        client_auth_method: "client_secret_basic".to_owned(),
+        client_auth_method: "client_secret_basic".parse().expect("valid"),
         encrypted_client_secret: Some(app.state.encrypter().encrypt(b"client-secret")),
-        redirect_uris: vec![REDIRECT.to_owned()],
-        grant_types: vec!["authorization_code".to_owned(), "implicit".to_owned()],
+        redirect_uris: vec![REDIRECT.parse().expect("valid")],
+        grant_types: vec![
+            "authorization_code".parse().expect("valid"),
+            "implicit".parse().expect("valid"),
+        ],
         created_at: app.state.now(),
         ..OAuthClient::default()
     };

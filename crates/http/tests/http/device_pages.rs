@@ -17,9 +17,13 @@ async fn add_device_grant(app: &TestApp) -> (ulid::Ulid, UserCode) {
         id: ulid::Ulid::new(),
         client_id: "tv-app".to_owned(),
         is_static: true,
-        client_auth_method: "none".to_owned(),
+        client_auth_method: "none".parse().expect("valid"),
         client_name: Some("Living Room TV".to_owned()),
-        grant_types: vec!["urn:ietf:params:oauth:grant-type:device_code".to_owned()],
+        grant_types: vec![
+            "urn:ietf:params:oauth:grant-type:device_code"
+                .parse()
+                .expect("valid"),
+        ],
         created_at: now,
         ..OAuthClient::default()
     };

@@ -17,9 +17,9 @@ async fn setup(app: &TestApp) {
         id: ulid::Ulid::new(),
         client_id: "web-app".to_owned(),
         is_static: true,
-        client_auth_method: "none".to_owned(),
+        client_auth_method: "none".parse().expect("valid"),
         client_name: Some("Web App".to_owned()),
-        post_logout_redirect_uris: vec![AFTER_LOGOUT.to_owned()],
+        post_logout_redirect_uris: vec![AFTER_LOGOUT.parse().expect("valid")],
         created_at: now,
         ..OAuthClient::default()
     };

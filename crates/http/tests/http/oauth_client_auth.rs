@@ -86,9 +86,9 @@ async fn add_private_key_client(app: &TestApp, keys: &Keystore) -> OAuthClient {
         id: ulid::Ulid::new(),
         client_id: "signed".to_owned(),
         is_static: true,
-        client_auth_method: "private_key_jwt".to_owned(),
+        client_auth_method: "private_key_jwt".parse().expect("valid"),
         jwks: Some(serde_json::to_value(keys.public_jwks()).expect("serialisable")),
-        grant_types: vec!["client_credentials".to_owned()],
+        grant_types: vec!["client_credentials".parse().expect("valid")],
         created_at: app.state.now(),
         ..OAuthClient::default()
     };
@@ -119,9 +119,9 @@ async fn a_basic_secret_is_form_decoded() {
         id: ulid::Ulid::new(),
         client_id: "odd client".to_owned(),
         is_static: true,
-        client_auth_method: "client_secret_basic".to_owned(),
+        client_auth_method: "client_secret_basic".parse().expect("valid"),
         encrypted_client_secret: Some(app.state.encrypter().encrypt(secret.as_bytes())),
-        grant_types: vec!["client_credentials".to_owned()],
+        grant_types: vec!["client_credentials".parse().expect("valid")],
         created_at: app.state.now(),
         ..OAuthClient::default()
     };
@@ -459,9 +459,9 @@ async fn private_key_jwt_authenticates_with_keys_fetched_from_the_jwks_uri() {
         id: ulid::Ulid::new(),
         client_id: "signed".to_owned(),
         is_static: true,
-        client_auth_method: "private_key_jwt".to_owned(),
-        jwks_uri: Some(uri),
-        grant_types: vec!["client_credentials".to_owned()],
+        client_auth_method: "private_key_jwt".parse().expect("valid"),
+        jwks_uri: Some(uri.parse().expect("valid")),
+        grant_types: vec!["client_credentials".parse().expect("valid")],
         created_at: app.state.now(),
         ..OAuthClient::default()
     };
@@ -494,9 +494,9 @@ async fn an_unreachable_jwks_uri_is_an_authentication_failure() {
         id: ulid::Ulid::new(),
         client_id: "signed".to_owned(),
         is_static: true,
-        client_auth_method: "private_key_jwt".to_owned(),
-        jwks_uri: Some("http://127.0.0.1:9/jwks.json".to_owned()),
-        grant_types: vec!["client_credentials".to_owned()],
+        client_auth_method: "private_key_jwt".parse().expect("valid"),
+        jwks_uri: Some("http://127.0.0.1:9/jwks.json".parse().expect("valid")),
+        grant_types: vec!["client_credentials".parse().expect("valid")],
         created_at: app.state.now(),
         ..OAuthClient::default()
     };

@@ -139,9 +139,12 @@ async fn userinfo_is_a_signed_jwt_for_a_client_that_asked_for_one() {
         id: ulid::Ulid::new(),
         client_id: "signed-app".to_owned(),
         is_static: true,
-        client_auth_method: "none".to_owned(),
-        redirect_uris: vec![crate::common::oauth::REDIRECT_URI.to_owned()],
-        grant_types: CODE_GRANTS.iter().map(|g| (*g).to_owned()).collect(),
+        client_auth_method: "none".parse().expect("valid"),
+        redirect_uris: vec![crate::common::oauth::REDIRECT_URI.parse().expect("valid")],
+        grant_types: CODE_GRANTS
+            .iter()
+            .map(|g| g.parse().expect("valid"))
+            .collect(),
         userinfo_signed_response_alg: Some("RS256".to_owned()),
         created_at: app.state.now(),
         ..OAuthClient::default()

@@ -115,10 +115,13 @@ async fn add_client(app: &TestApp) -> OAuthClient {
         id: ulid::Ulid::new(),
         client_id: "public-app".to_owned(),
         is_static: true,
-        client_auth_method: "none".to_owned(),
-        redirect_uris: vec![REDIRECT.to_owned()],
+        client_auth_method: "none".parse().expect("valid"),
+        redirect_uris: vec![REDIRECT.parse().expect("valid")],
         client_name: Some("Test App".to_owned()),
-        grant_types: vec!["authorization_code".to_owned(), "refresh_token".to_owned()],
+        grant_types: vec![
+            "authorization_code".parse().expect("valid"),
+            "refresh_token".parse().expect("valid"),
+        ],
         created_at: app.state.now(),
         ..OAuthClient::default()
     };

@@ -22,7 +22,7 @@ use portcullis_model::{
 };
 use portcullis_oauth::{
     ClientError,
-    requests::{AccessTokenResponse, AccessTokenType},
+    requests::{AccessTokenResponse, AccessTokenType, GrantType},
     scope::{EMAIL, OPENID, Scope},
     token::TokenType,
 };
@@ -163,7 +163,7 @@ impl TokenIssuer<'_> {
         grant: &UserGrant<'_>,
     ) -> Result<(AccessTokenResponse, Ulid), TokenError> {
         let scope = &grant.session.scope;
-        let with_refresh = client_has_grant(grant.client, "refresh_token");
+        let with_refresh = grant.client.has_grant(GrantType::RefreshToken);
         let issued = self.issue_tokens(repo, grant.session, with_refresh).await?;
 
         let id_token = if scope.contains(OPENID) {
@@ -248,10 +248,4 @@ async fn approving_user(
         .filter(BrowserSession::is_active)
         .ok_or(TokenError::InvalidGrant("the user has signed out since"))?;
     Ok((user, browser_session))
-}
-
-/// Whether `client` registered `grant_type`.
-#[must_use]
-pub fn client_has_grant(client: &OAuthClient, grant_type: &str) -> bool {
-    client.has_grant(grant_type)
 }

@@ -15,7 +15,7 @@ use ulid::Ulid;
 
 use crate::{
     repository::{SqlRepository, on_backend},
-    types::{DbId, DbTime, counter, name, scope},
+    types::{DbId, DbTime, counter, name, parsed},
 };
 
 /// The columns every query returns, in [`AuthorizationGrantRow`]'s order.
@@ -118,7 +118,7 @@ impl TryFrom<AuthorizationGrantRow> for AuthorizationGrant {
             stage,
             client_id: row.oauth2_client_id.0,
             redirect_uri: row.redirect_uri,
-            scope: scope("oauth2_authorization_grants.scope", &row.scope)?,
+            scope: parsed("oauth2_authorization_grants.scope", &row.scope)?,
             state: row.state,
             nonce: row.nonce,
             response_mode: name(

@@ -4,13 +4,15 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use portcullis_model::OAuthClient;
+use portcullis_oauth::registration::ApplicationType;
 use portcullis_storage::{OAuthClientRepository, StorageError};
 use sqlx::types::Json;
 use ulid::Ulid;
+use url::Url;
 
 use crate::{
     repository::{SqlRepository, on_backend},
-    types::{DbId, DbStringList, DbTime},
+    types::{DbId, DbStringList, DbTime, parsed},
 };
 
 /// The columns every query returns, in [`OAuthClientRow`]'s order.
@@ -56,18 +58,18 @@ macro_rules! bind_client {
         $query
             .bind(DbId(client.id))
             .bind(&client.client_id)
-            .bind(&client.client_auth_method)
+            .bind(client.client_auth_method.as_str())
             .bind(&client.encrypted_client_secret)
-            .bind(DbStringList(client.redirect_uris.clone()))
+            .bind(DbStringList::of(&client.redirect_uris))
             .bind(&client.client_name)
             .bind(&client.client_uri)
             .bind(client.jwks.as_ref().map(Json))
-            .bind(&client.jwks_uri)
-            .bind(DbStringList(client.grant_types.clone()))
+            .bind(client.jwks_uri.as_ref().map(Url::as_str))
+            .bind(DbStringList::of(&client.grant_types))
             .bind(DbTime(client.created_at))
             .bind(&client.metadata_digest)
-            .bind(&client.application_type)
-            .bind(DbStringList(client.response_types.clone()))
+            .bind(client.application_type.map(ApplicationType::as_str))
+            .bind(DbStringList::of(&client.response_types))
             .bind(&client.logo_uri)
             .bind(&client.policy_uri)
             .bind(&client.tos_uri)
@@ -75,7 +77,7 @@ macro_rules! bind_client {
             .bind(&client.token_endpoint_auth_signing_alg)
             .bind(&client.id_token_signed_response_alg)
             .bind(&client.userinfo_signed_response_alg)
-            .bind(DbStringList(client.post_logout_redirect_uris.clone()))
+            .bind(DbStringList::of(&client.post_logout_redirect_uris))
             .bind(Json(&client.localized))
     }};
 }
@@ -108,24 +110,35 @@ struct OAuthClientRow {
     localized: Json<BTreeMap<String, String>>,
 }
 
-impl From<OAuthClientRow> for OAuthClient {
-    fn from(row: OAuthClientRow) -> Self {
-        Self {
+impl TryFrom<OAuthClientRow> for OAuthClient {
+    type Error = StorageError;
+
+    fn try_from(row: OAuthClientRow) -> Result<Self, Self::Error> {
+        Ok(Self {
             id: row.oauth2_client_id.0,
             client_id: row.client_id,
             is_static: row.is_static,
-            client_auth_method: row.token_endpoint_auth_method,
+            client_auth_method: parsed(
+                "oauth2_clients.token_endpoint_auth_method",
+                &row.token_endpoint_auth_method,
+            )?,
             encrypted_client_secret: row.encrypted_client_secret,
-            redirect_uris: row.redirect_uris.0,
+            redirect_uris: row.redirect_uris.parsed("oauth2_clients.redirect_uris")?,
             client_name: row.client_name,
             client_uri: row.client_uri,
             jwks: row.jwks.map(|jwks| jwks.0),
-            jwks_uri: row.jwks_uri,
-            grant_types: row.grant_types.0,
+            jwks_uri: row
+                .jwks_uri
+                .map(|uri| parsed("oauth2_clients.jwks_uri", &uri))
+                .transpose()?,
+            grant_types: row.grant_types.parsed("oauth2_clients.grant_types")?,
             created_at: row.created_at.0,
             metadata_digest: row.metadata_digest,
-            application_type: row.application_type,
-            response_types: row.response_types.0,
+            application_type: row
+                .application_type
+                .map(|kind| parsed("oauth2_clients.application_type", &kind))
+                .transpose()?,
+            response_types: row.response_types.parsed("oauth2_clients.response_types")?,
             logo_uri: row.logo_uri,
             policy_uri: row.policy_uri,
             tos_uri: row.tos_uri,
@@ -133,9 +146,11 @@ impl From<OAuthClientRow> for OAuthClient {
             token_endpoint_auth_signing_alg: row.token_endpoint_auth_signing_alg,
             id_token_signed_response_alg: row.id_token_signed_response_alg,
             userinfo_signed_response_alg: row.userinfo_signed_response_alg,
-            post_logout_redirect_uris: row.post_logout_redirect_uris.0,
+            post_logout_redirect_uris: row
+                .post_logout_redirect_uris
+                .parsed("oauth2_clients.post_logout_redirect_uris")?,
             localized: row.localized.0,
-        }
+        })
     }
 }
 
@@ -179,7 +194,7 @@ impl OAuthClientRepository for SqlRepository {
             on_backend!(self, |conn| bind_client!(sqlx::query_as(SQL), client)
                 .fetch_optional(conn)
                 .await)?;
-        row.map(OAuthClient::from).ok_or_else(|| {
+        row.map(OAuthClient::try_from).transpose()?.ok_or_else(|| {
             StorageError::Conflict(format!(
                 "client_id {} belongs to a dynamically registered client",
                 client.client_id
@@ -200,7 +215,7 @@ impl OAuthClientRepository for SqlRepository {
             on_backend!(self, |conn| bind_client!(sqlx::query_as(SQL), client)
                 .fetch_one(conn)
                 .await)?;
-        Ok(row.into())
+        row.try_into()
     }
 
     async fn find_dynamic_by_metadata_digest(
@@ -216,7 +231,7 @@ impl OAuthClientRepository for SqlRepository {
             .bind(digest)
             .fetch_optional(conn)
             .await)?;
-        Ok(row.map(OAuthClient::from))
+        row.map(OAuthClient::try_from).transpose()
     }
 
     async fn find(&mut self, id: Ulid) -> Result<Option<OAuthClient>, StorageError> {
@@ -229,7 +244,7 @@ impl OAuthClientRepository for SqlRepository {
             .bind(DbId(id))
             .fetch_optional(conn)
             .await)?;
-        Ok(row.map(OAuthClient::from))
+        row.map(OAuthClient::try_from).transpose()
     }
 
     async fn find_by_client_id(
@@ -245,7 +260,7 @@ impl OAuthClientRepository for SqlRepository {
             .bind(client_id)
             .fetch_optional(conn)
             .await)?;
-        Ok(row.map(OAuthClient::from))
+        row.map(OAuthClient::try_from).transpose()
     }
 
     async fn list_static(&mut self) -> Result<Vec<OAuthClient>, StorageError> {
@@ -256,7 +271,7 @@ impl OAuthClientRepository for SqlRepository {
         );
         let rows: Vec<OAuthClientRow> =
             on_backend!(self, |conn| sqlx::query_as(SQL).fetch_all(conn).await)?;
-        Ok(rows.into_iter().map(OAuthClient::from).collect())
+        rows.into_iter().map(OAuthClient::try_from).collect()
     }
 
     async fn delete(&mut self, id: Ulid) -> Result<bool, StorageError> {

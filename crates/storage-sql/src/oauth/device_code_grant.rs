@@ -15,7 +15,7 @@ use ulid::Ulid;
 
 use crate::{
     repository::{SqlRepository, on_backend},
-    types::{DbId, DbTime, instant, ip_address, scope},
+    types::{DbId, DbTime, instant, ip_address, parsed},
 };
 
 /// The columns every query returns, in [`DeviceCodeGrantRow`]'s order.
@@ -103,7 +103,7 @@ impl TryFrom<DeviceCodeGrantRow> for DeviceCodeGrant {
             id: row.oauth2_device_code_grant_id.0,
             stage: row.stage()?,
             client_id: row.oauth2_client_id.0,
-            scope: scope("oauth2_device_code_grants.scope", &row.scope)?,
+            scope: parsed("oauth2_device_code_grants.scope", &row.scope)?,
             device_code_hash: row.device_code_hash,
             user_code_hash: row.user_code_hash,
             created_at: row.created_at.0,

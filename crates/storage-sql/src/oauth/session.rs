@@ -8,7 +8,7 @@ use ulid::Ulid;
 
 use crate::{
     repository::{SqlRepository, on_backend},
-    types::{DbId, DbTime, instant, ip_address, scope},
+    types::{DbId, DbTime, instant, ip_address, parsed},
 };
 
 /// The columns every query returns, in [`OAuthSessionRow`]'s order.
@@ -43,7 +43,7 @@ impl TryFrom<OAuthSessionRow> for OAuthSession {
             client_id: row.oauth2_client_id.0,
             user_id: row.user_id.map(|id| id.0),
             user_session_id: row.user_session_id.map(|id| id.0),
-            scope: scope("oauth2_sessions.scope", &row.scope)?,
+            scope: parsed("oauth2_sessions.scope", &row.scope)?,
             created_at: row.created_at.0,
             finished_at: instant(row.finished_at),
             user_agent: row.user_agent,

@@ -29,9 +29,12 @@ pub async fn add_client(tx: &mut BoxRepository, client_id: &str) -> OAuthClient 
         id: Ulid::new(),
         client_id: client_id.to_owned(),
         is_static: true,
-        client_auth_method: "none".to_owned(),
-        redirect_uris: vec!["https://app.example/callback".to_owned()],
-        grant_types: vec!["authorization_code".to_owned(), "refresh_token".to_owned()],
+        client_auth_method: "none".parse().expect("valid"),
+        redirect_uris: vec!["https://app.example/callback".parse().expect("valid")],
+        grant_types: vec![
+            "authorization_code".parse().expect("valid"),
+            "refresh_token".parse().expect("valid"),
+        ],
         created_at: start(),
         ..OAuthClient::default()
     };

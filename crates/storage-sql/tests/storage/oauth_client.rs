@@ -14,17 +14,20 @@ fn static_client(clock: &MockClock, client_id: &str) -> OAuthClient {
         id: Ulid::from_datetime(clock.now().into()),
         client_id: client_id.to_owned(),
         is_static: true,
-        client_auth_method: "client_secret_basic".to_owned(),
+        client_auth_method: "client_secret_basic".parse().expect("valid"),
         encrypted_client_secret: Some("opaque-ciphertext".to_owned()),
         redirect_uris: vec![
-            "https://app.example/callback".to_owned(),
-            "https://app.example/other".to_owned(),
+            "https://app.example/callback".parse().expect("valid"),
+            "https://app.example/other".parse().expect("valid"),
         ],
         client_name: Some("App".to_owned()),
         client_uri: Some("https://app.example/".to_owned()),
         jwks: Some(json!({ "keys": [{ "kty": "OKP", "crv": "Ed25519", "x": "abc" }] })),
         jwks_uri: None,
-        grant_types: vec!["authorization_code".to_owned(), "refresh_token".to_owned()],
+        grant_types: vec![
+            "authorization_code".parse().expect("valid"),
+            "refresh_token".parse().expect("valid"),
+        ],
         created_at: clock.now(),
         ..OAuthClient::default()
     }
@@ -68,9 +71,9 @@ backend_test!(
 
         // The next `config sync` builds the client afresh: new internal id, new time.
         let changed = OAuthClient {
-            redirect_uris: vec!["https://new.example/callback".to_owned()],
+            redirect_uris: vec!["https://new.example/callback".parse().expect("valid")],
             encrypted_client_secret: None,
-            client_auth_method: "none".to_owned(),
+            client_auth_method: "none".parse().expect("valid"),
             jwks: None,
             ..static_client(&clock, "app")
         };
@@ -85,7 +88,7 @@ backend_test!(
         assert_eq!(updated.id, original.id);
         assert_eq!(updated.created_at, original.created_at);
         assert_eq!(updated.redirect_uris, changed.redirect_uris);
-        assert_eq!(updated.client_auth_method, "none");
+        assert_eq!(updated.client_auth_method.as_str(), "none");
         assert_eq!(updated.encrypted_client_secret, None);
         assert_eq!(updated.jwks, None);
         let mut tx = repo(&db).await;
@@ -166,18 +169,21 @@ fn dynamic_client(clock: &MockClock, client_id: &str, digest: &str) -> OAuthClie
         id: Ulid::from_datetime(clock.now().into()),
         client_id: client_id.to_owned(),
         is_static: false,
-        client_auth_method: "none".to_owned(),
+        client_auth_method: "none".parse().expect("valid"),
         encrypted_client_secret: None,
-        redirect_uris: vec!["https://element.example/callback".to_owned()],
+        redirect_uris: vec!["https://element.example/callback".parse().expect("valid")],
         client_name: Some("Element".to_owned()),
         client_uri: Some("https://element.example/".to_owned()),
         jwks: None,
         jwks_uri: None,
-        grant_types: vec!["authorization_code".to_owned(), "refresh_token".to_owned()],
+        grant_types: vec![
+            "authorization_code".parse().expect("valid"),
+            "refresh_token".parse().expect("valid"),
+        ],
         created_at: clock.now(),
         metadata_digest: Some(digest.to_owned()),
-        application_type: Some("native".to_owned()),
-        response_types: vec!["code".to_owned()],
+        application_type: Some("native".parse().expect("valid")),
+        response_types: vec!["code".parse().expect("valid")],
         logo_uri: Some("https://element.example/logo.png".to_owned()),
         policy_uri: Some("https://element.example/privacy".to_owned()),
         tos_uri: Some("https://element.example/terms".to_owned()),
@@ -185,7 +191,7 @@ fn dynamic_client(clock: &MockClock, client_id: &str, digest: &str) -> OAuthClie
         token_endpoint_auth_signing_alg: None,
         id_token_signed_response_alg: Some("ES256".to_owned()),
         userinfo_signed_response_alg: None,
-        post_logout_redirect_uris: vec!["https://element.example/bye".to_owned()],
+        post_logout_redirect_uris: vec!["https://element.example/bye".parse().expect("valid")],
         localized: BTreeMap::from([
             ("client_name#fr".to_owned(), "Élément".to_owned()),
             (
@@ -298,7 +304,7 @@ backend_test!(
 
         for client_id in ["one", "two"] {
             let client = OAuthClient {
-                client_auth_method: "client_secret_basic".to_owned(),
+                client_auth_method: "client_secret_basic".parse().expect("valid"),
                 encrypted_client_secret: Some("opaque-ciphertext".to_owned()),
                 metadata_digest: None,
                 ..dynamic_client(&clock, client_id, "unused")

@@ -17,8 +17,8 @@ use portcullis_oauth::{
     errors::{ClientError, ErrorCode, ToClientError as _},
     redirect_uri::matches_registered,
     requests::{
-        AuthorizationParams, AuthorizationRequest, AuthorizationRequestError, PromptValue,
-        ResponseMode, ResponseType,
+        AuthorizationParams, AuthorizationRequest, AuthorizationRequestError, GrantType,
+        PromptValue, ResponseMode, ResponseType,
     },
     scope::{GrantKind, ScopeContext, check_requested_scope},
 };
@@ -108,17 +108,18 @@ async fn authorize(
         ))
     };
 
-    let has = |grant_type: &str| client.has_grant(grant_type);
     let wants_code = request.response_type.contains(ResponseType::Code);
     // An ID token from the authorization endpoint (the implicit and hybrid flows) is for
     // clients registered for the implicit grant only, as in MAS.
-    if request.response_type.contains(ResponseType::IdToken) && !has("implicit") {
+    if request.response_type.contains(ResponseType::IdToken)
+        && !client.has_grant(GrantType::Implicit)
+    {
         return Err(refuse(
             ErrorCode::UnauthorizedClient,
             "this client may not receive ID tokens from the authorization endpoint",
         ));
     }
-    if wants_code && !has("authorization_code") {
+    if wants_code && !client.has_grant(GrantType::AuthorizationCode) {
         return Err(refuse(
             ErrorCode::UnauthorizedClient,
             "this client may not use the authorization code grant",
@@ -220,12 +221,8 @@ fn trusted_redirect_uri(
     client: &OAuthClient,
     requested: Option<&str>,
 ) -> Result<Url, Refusal> {
-    let registered: Vec<Url> = client
-        .redirect_uris
-        .iter()
-        .filter_map(|uri| uri.parse().ok())
-        .collect();
-    let native = client.application_type.as_deref() == Some("native");
+    let registered = &client.redirect_uris;
+    let native = client.is_native();
     match requested {
         Some(requested) => {
             let Ok(url) = requested.parse::<Url>() else {

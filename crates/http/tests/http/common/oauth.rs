@@ -36,12 +36,15 @@ pub async fn add_client(
         id: ulid::Ulid::new(),
         client_id: client_id.to_owned(),
         is_static: true,
-        client_auth_method: auth_method.to_owned(),
+        client_auth_method: auth_method.parse().expect("valid"),
         encrypted_client_secret: auth_method
             .starts_with("client_secret")
             .then(|| app.state.encrypter().encrypt(CLIENT_SECRET.as_bytes())),
-        redirect_uris: vec![REDIRECT_URI.to_owned()],
-        grant_types: grant_types.iter().map(|g| (*g).to_owned()).collect(),
+        redirect_uris: vec![REDIRECT_URI.parse().expect("valid")],
+        grant_types: grant_types
+            .iter()
+            .map(|g| g.parse().expect("valid"))
+            .collect(),
         created_at: app.state.now(),
         ..OAuthClient::default()
     };
