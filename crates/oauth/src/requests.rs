@@ -161,16 +161,29 @@ pub enum ResponseMode {
     FormPost,
 }
 
+impl ResponseMode {
+    /// The value as on the wire.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Query => "query",
+            Self::Fragment => "fragment",
+            Self::FormPost => "form_post",
+        }
+    }
+}
+
 impl FromStr for ResponseMode {
-    type Err = ();
+    type Err = crate::registration::UnknownName;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "query" => Ok(Self::Query),
-            "fragment" => Ok(Self::Fragment),
-            "form_post" => Ok(Self::FormPost),
-            _ => Err(()),
-        }
+        [Self::Query, Self::Fragment, Self::FormPost]
+            .into_iter()
+            .find(|mode| mode.as_str() == s)
+            .ok_or_else(|| crate::registration::UnknownName {
+                what: "response mode",
+                value: s.to_owned(),
+            })
     }
 }
 
@@ -493,7 +506,7 @@ impl TryFrom<AuthorizationParams> for AuthorizationRequest {
         let response_mode = match params.response_mode.as_deref() {
             None => response_type.default_response_mode(),
             Some(raw) => {
-                let mode = raw.parse().map_err(|()| E::UnsupportedResponseMode)?;
+                let mode = raw.parse().map_err(|_| E::UnsupportedResponseMode)?;
                 if !response_type.allows_response_mode(mode) {
                     return Err(E::QueryModeWithFrontChannelToken);
                 }

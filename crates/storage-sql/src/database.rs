@@ -2,6 +2,8 @@
 
 use std::{path::PathBuf, str::FromStr, sync::Arc, time::Duration};
 
+use rand::RngCore;
+
 use async_trait::async_trait;
 use portcullis_storage::{BoxRepository, RepositoryFactory, StorageError};
 use sqlx::{
@@ -15,7 +17,7 @@ use tokio::sync::Semaphore;
 
 use crate::{
     error::{DatabaseError, storage_error},
-    repository::{PgUnit, SqlRepository, Transaction},
+    repository::{IdSource, PgUnit, SqlRepository, Transaction},
 };
 
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -169,6 +171,8 @@ pub struct Database {
     readers: Arc<Semaphore>,
     /// The permits `readers` started with.
     reader_slots: usize,
+    /// Where new rows take their ids from.
+    ids: Arc<IdSource>,
 }
 
 /// How many [`Database::reader`] units of work may run at once: three per core of this machine
@@ -241,6 +245,17 @@ impl Database {
             pool,
             readers: Arc::new(Semaphore::new(slots)),
             reader_slots: slots,
+            ids: Arc::new(IdSource::new(Box::new(rand::rngs::OsRng))),
+        }
+    }
+
+    /// This database, with the random part of new rows' ids drawn from `rng` rather than from
+    /// the operating system (a seeded source makes them reproducible).
+    #[must_use]
+    pub fn with_random_source(self, rng: impl RngCore + Send + 'static) -> Self {
+        Self {
+            ids: Arc::new(IdSource::new(Box::new(rng))),
+            ..self
         }
     }
 
@@ -394,7 +409,10 @@ impl Database {
                 pool.begin().await.map_err(storage_error)?,
             )),
         };
-        Ok(Box::new(SqlRepository::new(transaction)))
+        Ok(Box::new(SqlRepository::new(
+            transaction,
+            Arc::clone(&self.ids),
+        )))
     }
 
     /// Starts a unit of work that only reads; see
@@ -413,7 +431,10 @@ impl Database {
                     .map_err(storage_error)?,
             )),
         };
-        Ok(Box::new(SqlRepository::new(transaction)))
+        Ok(Box::new(SqlRepository::new(
+            transaction,
+            Arc::clone(&self.ids),
+        )))
     }
 
     /// Starts a unit of work for one read statement; see [`RepositoryFactory::reader`]. At most
@@ -435,7 +456,9 @@ impl Database {
                 pool.acquire().await.map_err(storage_error)?,
             )),
         };
-        Ok(Box::new(SqlRepository::new(unit).holding(slot)))
+        Ok(Box::new(
+            SqlRepository::new(unit, Arc::clone(&self.ids)).holding(slot),
+        ))
     }
 
     /// Closes every connection, waiting for those in use to be returned.

@@ -1,6 +1,9 @@
 //! The unit of work: one transaction on whichever backend is active.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use portcullis_storage::{
     AccessTokenRepository, AuthorizationGrantRepository, BrowserSessionRepository,
     ClientAssertionRepository, CompatAccessTokenRepository, CompatRefreshTokenRepository,
@@ -11,7 +14,9 @@ use portcullis_storage::{
     UserEmailRepository, UserPasswordRepository, UserRecoveryTicketRepository,
     UserRegistrationRepository, UserRepository, UserTermsRepository,
 };
+use rand::RngCore;
 use sqlx::{Postgres, Sqlite};
+use ulid::Ulid;
 
 use crate::{database::Backend, error::storage_error};
 
@@ -75,16 +80,50 @@ pub(crate) use on_backend;
 /// implemented on it, in the module of the same path as the trait.
 pub(crate) struct SqlRepository {
     pub(crate) transaction: Transaction,
+    /// Where the rows this unit of work adds take their ids from.
+    ids: Arc<IdSource>,
     /// The place this unit of work holds among a limited number, given back when it ends.
     _slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
+/// Where new rows take their ids from: a ULID made of the instant the row is added and 80 bits
+/// of the random source the database was given ([`crate::Database::with_random_source`]).
+pub(crate) struct IdSource(Mutex<Box<dyn RngCore + Send>>);
+
+impl std::fmt::Debug for IdSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdSource")
+    }
+}
+
+impl IdSource {
+    pub(crate) fn new(rng: Box<dyn RngCore + Send>) -> Self {
+        Self(Mutex::new(rng))
+    }
+
+    /// A fresh id for a row added at `now`.
+    fn id_at(&self, now: DateTime<Utc>) -> Ulid {
+        let millis = u64::try_from(now.timestamp_millis()).unwrap_or_default();
+        // A panic while the lock was held cannot leave a random source half-updated in a way
+        // that matters: its next numbers are as good as any.
+        let mut rng = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let random = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
+        Ulid::from_parts(millis, random)
+    }
+}
+
 impl SqlRepository {
-    pub(crate) fn new(transaction: Transaction) -> Self {
+    pub(crate) fn new(transaction: Transaction, ids: Arc<IdSource>) -> Self {
         Self {
             transaction,
+            ids,
             _slot: None,
         }
+    }
+
+    /// The id of a row added at `now`.
+    pub(crate) fn new_id(&self, now: DateTime<Utc>) -> Ulid {
+        self.ids.id_at(now)
     }
 
     /// This unit of work, holding `slot` until it ends.

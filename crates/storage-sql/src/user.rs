@@ -65,7 +65,7 @@ impl UserRepository for SqlRepository {
             "VALUES ($1, $2, $3, FALSE) RETURNING ",
             columns!()
         );
-        let id = Ulid::from_datetime(now.into());
+        let id = self.new_id(now);
         let row: UserRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(username)

@@ -6,30 +6,9 @@ use portcullis_oauth::scope::Scope;
 use serde::Serialize;
 use ulid::Ulid;
 
-use crate::state::{InvalidTransition, named_enum};
+use crate::state::InvalidTransition;
 
-named_enum! {
-    /// How the authorization response is returned to the client (OAuth 2.0 Multiple Response
-    /// Type Encoding Practices, and Form Post Response Mode).
-    pub enum ResponseMode ("response mode") {
-        /// In the redirect URI's query string.
-        Query => "query",
-        /// In the redirect URI's fragment.
-        Fragment => "fragment",
-        /// In an auto-submitted HTML form posted to the redirect URI.
-        FormPost => "form_post",
-    }
-}
-
-named_enum! {
-    /// How a PKCE code verifier is turned into the challenge (RFC 7636 §4.2).
-    pub enum CodeChallengeMethod ("code challenge method") {
-        /// The challenge is the verifier itself.
-        Plain => "plain",
-        /// The challenge is the unpadded base64url of the verifier's SHA-256.
-        S256 => "S256",
-    }
-}
+pub use portcullis_oauth::{pkce::CodeChallengeMethod, requests::ResponseMode};
 
 /// A PKCE challenge (RFC 7636): the token request must present the verifier it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -305,16 +284,5 @@ mod tests {
             .expect("cancelled");
 
         assert!(cancelled.fulfill(session, browser, instant()).is_err());
-    }
-
-    #[test]
-    fn response_modes_and_challenge_methods_round_trip() {
-        for mode in ResponseMode::ALL {
-            assert_eq!(mode.as_str().parse::<ResponseMode>(), Ok(*mode));
-        }
-        for method in CodeChallengeMethod::ALL {
-            assert_eq!(method.as_str().parse::<CodeChallengeMethod>(), Ok(*method));
-        }
-        assert!("s256".parse::<CodeChallengeMethod>().is_err());
     }
 }

@@ -845,3 +845,29 @@ fn a_device_authorization_response_serialises_as_rfc_8628() {
         r#"{"device_code":"d","user_code":"BCDF-GHJK","verification_uri":"https://auth.example.com/link","verification_uri_complete":"https://auth.example.com/link?code=BCDFGHJK","expires_in":1200,"interval":5}"#
     );
 }
+
+/// Moved from the model's tests when the model took this crate's types.
+#[test]
+fn response_modes_and_challenge_methods_round_trip_through_their_names() {
+    for mode in [
+        ResponseMode::Query,
+        ResponseMode::Fragment,
+        ResponseMode::FormPost,
+    ] {
+        assert_eq!(mode.as_str().parse::<ResponseMode>(), Ok(mode));
+    }
+    assert!("Query".parse::<ResponseMode>().is_err());
+    for method in [
+        crate::pkce::CodeChallengeMethod::Plain,
+        crate::pkce::CodeChallengeMethod::S256,
+    ] {
+        assert_eq!(
+            method
+                .as_str()
+                .parse::<crate::pkce::CodeChallengeMethod>()
+                .ok(),
+            Some(method)
+        );
+    }
+    assert!("s256".parse::<crate::pkce::CodeChallengeMethod>().is_err());
+}

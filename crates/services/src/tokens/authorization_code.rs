@@ -2,9 +2,7 @@
 
 use crate::sessions;
 use chrono::{DateTime, TimeDelta, Utc};
-use portcullis_model::{
-    AuthorizationGrant, AuthorizationGrantStage, CodeChallenge, CodeChallengeMethod, OAuthClient,
-};
+use portcullis_model::{AuthorizationGrant, AuthorizationGrantStage, CodeChallenge, OAuthClient};
 use portcullis_oauth::{
     ToClientError as _,
     pkce::{self, Pkce},
@@ -214,10 +212,7 @@ fn same_redirect_uri(sent: Option<&str>, stored: &str) -> bool {
 
 /// The challenge stored with the grant, in the protocol crate's terms.
 fn stored_pkce(challenge: &CodeChallenge) -> Result<Pkce, TokenError> {
-    let method = match challenge.method {
-        CodeChallengeMethod::Plain => pkce::CodeChallengeMethod::Plain,
-        CodeChallengeMethod::S256 => pkce::CodeChallengeMethod::S256,
-    };
+    let method = challenge.method;
     let parsed = pkce::CodeChallenge::parse(method, &challenge.challenge).map_err(|error| {
         TokenError::Internal(format!("a stored code challenge is invalid: {error}"))
     })?;

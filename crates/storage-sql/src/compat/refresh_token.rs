@@ -60,7 +60,7 @@ impl CompatRefreshTokenRepository for SqlRepository {
             "RETURNING ",
             columns!()
         );
-        let id = Ulid::from_datetime(now.into());
+        let id = self.new_id(now);
         let row: CompatRefreshTokenRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(DbId(session.id))

@@ -67,7 +67,7 @@ impl CompatSessionRepository for SqlRepository {
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
             columns!()
         );
-        let id = Ulid::from_datetime(now.into());
+        let id = self.new_id(now);
         let row: CompatSessionRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(DbId(session.user_id))

@@ -99,7 +99,7 @@ impl CompatSsoLoginRepository for SqlRepository {
             "redirect_uri, created_at) VALUES ($1, $2, $3, $4) RETURNING ",
             columns!()
         );
-        let id = Ulid::from_datetime(now.into());
+        let id = self.new_id(now);
         let row: CompatSsoLoginRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(hash_token(login_token))

@@ -156,7 +156,7 @@ impl AccessTokenRepository for SqlRepository {
             "token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING ",
             columns!()
         );
-        let id = Ulid::from_datetime(now.into());
+        let id = self.new_id(now);
         let row: AccessTokenRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(DbId(session.id))

@@ -15,7 +15,7 @@ use ulid::Ulid;
 
 use crate::{
     repository::{SqlRepository, on_backend},
-    types::{DbId, DbTime, counter, name, parsed},
+    types::{DbId, DbTime, counter, parsed},
 };
 
 /// The columns every query returns, in [`AuthorizationGrantRow`]'s order.
@@ -108,7 +108,7 @@ impl TryFrom<AuthorizationGrantRow> for AuthorizationGrant {
         let code_challenge = match (row.code_challenge, row.code_challenge_method) {
             (Some(challenge), Some(method)) => Some(CodeChallenge {
                 challenge,
-                method: name("oauth2_authorization_grants.code_challenge_method", &method)?,
+                method: parsed("oauth2_authorization_grants.code_challenge_method", &method)?,
             }),
             (None, None) => None,
             _ => return Err(inconsistent(row.oauth2_authorization_grant_id)),
@@ -121,7 +121,7 @@ impl TryFrom<AuthorizationGrantRow> for AuthorizationGrant {
             scope: parsed("oauth2_authorization_grants.scope", &row.scope)?,
             state: row.state,
             nonce: row.nonce,
-            response_mode: name(
+            response_mode: parsed(
                 "oauth2_authorization_grants.response_mode",
                 &row.response_mode,
             )?,
@@ -158,7 +158,7 @@ impl AuthorizationGrantRepository for SqlRepository {
             "RETURNING ",
             columns!()
         );
-        let id = Ulid::from_datetime(now.into());
+        let id = self.new_id(now);
         let challenge = grant.code_challenge.as_ref();
         let row: AuthorizationGrantRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))

@@ -130,7 +130,7 @@ impl DeviceCodeGrantRepository for SqlRepository {
             "ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ",
             columns!()
         );
-        let id = Ulid::from_datetime(now.into());
+        let id = self.new_id(now);
         let row: DeviceCodeGrantRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(DbId(grant.client_id))

@@ -75,7 +75,7 @@ impl RefreshTokenRepository for SqlRepository {
             "RETURNING ",
             columns!()
         );
-        let id = Ulid::from_datetime(now.into());
+        let id = self.new_id(now);
         let row: RefreshTokenRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(DbId(session.id))

@@ -136,7 +136,7 @@ impl JobRepository for SqlRepository {
             "VALUES ($1, $2, $3, 'available', 0, $4, $5, $6) RETURNING ",
             columns!()
         );
-        let id = Ulid::from_datetime(now.into());
+        let id = self.new_id(now);
         let row: JobRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(kind)

@@ -53,7 +53,7 @@ impl UserEmailRepository for SqlRepository {
             "created_at) VALUES ($1, $2, $3, $4, $5) RETURNING ",
             columns!()
         );
-        let id = Ulid::from_datetime(now.into());
+        let id = self.new_id(now);
         let row: UserEmailRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(DbId(user.id))

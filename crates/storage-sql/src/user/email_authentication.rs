@@ -64,7 +64,7 @@ impl UserEmailAuthenticationRepository for SqlRepository {
             "attempts) VALUES ($1, $2, $3, $4, $5, $6, 0) RETURNING ",
             columns!()
         );
-        let id = Ulid::from_datetime(now.into());
+        let id = self.new_id(now);
         let row: EmailAuthenticationRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(email)

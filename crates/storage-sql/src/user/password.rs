@@ -4,7 +4,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_model::{User, UserPassword};
 use portcullis_storage::{StorageError, UserPasswordRepository};
-use ulid::Ulid;
 
 use crate::{
     repository::{SqlRepository, on_backend},
@@ -58,7 +57,7 @@ impl UserPasswordRepository for SqlRepository {
             "upgraded_from_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
             columns!()
         );
-        let id = Ulid::from_datetime(now.into());
+        let id = self.new_id(now);
         let row: UserPasswordRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(DbId(user.id))

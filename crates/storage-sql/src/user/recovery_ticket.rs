@@ -6,7 +6,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use portcullis_model::{User, UserRecoveryTicket, token::hash_token};
 use portcullis_storage::{StorageError, UserRecoveryTicketRepository};
-use ulid::Ulid;
 
 use crate::{
     repository::{SqlRepository, on_backend},
@@ -59,7 +58,7 @@ impl UserRecoveryTicketRepository for SqlRepository {
             "VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
             columns!()
         );
-        let id = Ulid::from_datetime(now.into());
+        let id = self.new_id(now);
         let row: RecoveryTicketRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(DbId(user.id))

@@ -69,7 +69,7 @@ impl UserRegistrationRepository for SqlRepository {
             "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ",
             columns!()
         );
-        let id = Ulid::from_datetime(now.into());
+        let id = self.new_id(now);
         let row: RegistrationRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(registration.username)

@@ -67,7 +67,7 @@ impl RegistrationTokenRepository for SqlRepository {
             "expires_at) VALUES ($1, $2, $3, 0, $4, $5) RETURNING ",
             columns!()
         );
-        let id = Ulid::from_datetime(now.into());
+        let id = self.new_id(now);
         let row: RegistrationTokenRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(hash_token(token))

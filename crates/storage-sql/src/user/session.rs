@@ -81,7 +81,7 @@ impl BrowserSessionRepository for SqlRepository {
             "VALUES ($1, $2, $3, $4) RETURNING ",
             columns!()
         );
-        let id = Ulid::from_datetime(now.into());
+        let id = self.new_id(now);
         let row: BrowserSessionRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(DbId(user.id))
@@ -151,7 +151,7 @@ impl BrowserSessionRepository for SqlRepository {
             "VALUES ($1, $2, $3, $4) ",
             "RETURNING user_session_authentication_id, user_session_id, kind, created_at"
         );
-        let id = Ulid::from_datetime(now.into());
+        let id = self.new_id(now);
         let row: AuthenticationRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(DbId(session.id))

@@ -4,7 +4,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_model::User;
 use portcullis_storage::{StorageError, UserTermsRepository};
-use ulid::Ulid;
 
 use crate::{
     repository::{SqlRepository, on_backend},
@@ -23,8 +22,9 @@ impl UserTermsRepository for SqlRepository {
             "INSERT INTO user_terms (user_terms_id, user_id, terms_url, created_at) ",
             "VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, terms_url) DO NOTHING"
         );
+        let id = self.new_id(now);
         on_backend!(self, |conn| sqlx::query(SQL)
-            .bind(DbId(Ulid::from_datetime(now.into())))
+            .bind(DbId(id))
             .bind(DbId(user.id))
             .bind(terms_url)
             .bind(DbTime(now))

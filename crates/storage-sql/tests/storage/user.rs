@@ -244,3 +244,25 @@ backend_test!(
         assert!(reactivated.is_active());
     }
 );
+
+backend_test!(
+    async fn new_ids_are_the_instant_and_the_given_random_source(db: Database) {
+        use rand::{RngCore as _, SeedableRng as _, rngs::StdRng};
+
+        let db = db.with_random_source(StdRng::seed_from_u64(7));
+        let mut same_source = StdRng::seed_from_u64(7);
+        let now = MockClock::default().now();
+
+        let mut tx = repo(&db).await;
+        let alice = tx.users().add("alice", now).await.expect("added");
+        let bob = tx.users().add("bob", now).await.expect("added");
+        commit(tx).await;
+
+        for user in [alice, bob] {
+            let random =
+                (u128::from(same_source.next_u64()) << 64) | u128::from(same_source.next_u64());
+            let millis = u64::try_from(now.timestamp_millis()).expect("after 1970");
+            assert_eq!(user.id, ulid::Ulid::from_parts(millis, random));
+        }
+    }
+);

@@ -21,7 +21,7 @@ use portcullis_templates::{describe_scopes, pages::ConsentPage};
 use serde::Deserialize;
 use ulid::Ulid;
 
-use super::{GRANT_LIFETIME, callback::Callback, protocol_response_mode};
+use super::{GRANT_LIFETIME, callback::Callback};
 use crate::{
     AppState,
     cookies::CookieJar,
@@ -290,7 +290,7 @@ fn callback_of(grant: &AuthorizationGrant) -> Callback {
             .redirect_uri
             .parse()
             .expect("the stored redirect URI was a valid URL"),
-        mode: protocol_response_mode(grant.response_mode),
+        mode: grant.response_mode,
         state: grant.state.clone(),
     }
 }

@@ -18,7 +18,7 @@ use portcullis_oauth::{
     redirect_uri::matches_registered,
     requests::{
         AuthorizationParams, AuthorizationRequest, AuthorizationRequestError, GrantType,
-        PromptValue, ResponseMode, ResponseType,
+        PromptValue, ResponseType,
     },
     scope::{GrantKind, ScopeContext, check_requested_scope},
 };
@@ -265,7 +265,7 @@ fn new_grant(
         scope: request.scope.clone(),
         state: request.state.clone(),
         nonce: request.nonce.clone(),
-        response_mode: model_response_mode(callback.mode),
+        response_mode: callback.mode,
         response_type_code: request.response_type.contains(ResponseType::Code),
         response_type_id_token: request.response_type.contains(ResponseType::IdToken),
         code_challenge: request
@@ -273,14 +273,7 @@ fn new_grant(
             .as_ref()
             .map(|pkce| portcullis_model::CodeChallenge {
                 challenge: pkce.challenge.as_str().to_owned(),
-                method: match pkce.method {
-                    portcullis_oauth::pkce::CodeChallengeMethod::Plain => {
-                        portcullis_model::CodeChallengeMethod::Plain
-                    }
-                    portcullis_oauth::pkce::CodeChallengeMethod::S256 => {
-                        portcullis_model::CodeChallengeMethod::S256
-                    }
-                },
+                method: pkce.method,
             }),
         max_age,
         login_hint: request.login_hint.clone(),
@@ -295,24 +288,6 @@ struct Prompts(Option<portcullis_oauth::requests::Prompt>);
 impl Prompts {
     fn contains(&self, value: PromptValue) -> bool {
         self.0.as_ref().is_some_and(|prompt| prompt.contains(value))
-    }
-}
-
-/// The stored form of a response mode.
-pub(crate) fn model_response_mode(mode: ResponseMode) -> portcullis_model::ResponseMode {
-    match mode {
-        ResponseMode::Query => portcullis_model::ResponseMode::Query,
-        ResponseMode::Fragment => portcullis_model::ResponseMode::Fragment,
-        ResponseMode::FormPost => portcullis_model::ResponseMode::FormPost,
-    }
-}
-
-/// The protocol form of a stored response mode.
-pub(crate) fn protocol_response_mode(mode: portcullis_model::ResponseMode) -> ResponseMode {
-    match mode {
-        portcullis_model::ResponseMode::Query => ResponseMode::Query,
-        portcullis_model::ResponseMode::Fragment => ResponseMode::Fragment,
-        portcullis_model::ResponseMode::FormPost => ResponseMode::FormPost,
     }
 }
 
