@@ -7,9 +7,16 @@
 use chrono::{DateTime, Utc};
 use portcullis_email::InvalidAddress;
 use portcullis_homeserver::{HomeserverConnection, LocalpartAvailability};
-use portcullis_model::{Localpart, LocalpartError};
+use portcullis_model::{BrowserSession, Localpart, LocalpartError, User, UserRegistration};
 use portcullis_passwords::{PasswordManager, WeakPassword};
-use portcullis_storage::{RepositoryFactory, StorageError};
+use portcullis_storage::{NewUserRegistration, Repository, RepositoryFactory, StorageError};
+use ulid::Ulid;
+
+use crate::{
+    account::{self, CreateAccountError, HashedPassword, NewAccount, TokenUse},
+    email_codes::{self, Refused},
+    sessions::start_browser_session,
+};
 
 /// The longest display name, in characters, as MAS and Synapse allow.
 pub const MAX_DISPLAY_NAME_CHARS: usize = 256;
@@ -254,14 +261,188 @@ pub async fn check_availability(
 pub async fn pending(
     repositories: &dyn RepositoryFactory,
     id: &str,
-) -> Result<Option<portcullis_model::UserRegistration>, StorageError> {
-    let Ok(id) = id.parse::<ulid::Ulid>() else {
+) -> Result<Option<UserRegistration>, StorageError> {
+    let Ok(id) = id.parse::<Ulid>() else {
         return Ok(None);
     };
     let mut repo = repositories.read_transaction().await?;
     let found = repo.user_registrations().find(id).await?;
     repo.rollback().await?;
     Ok(found.filter(|registration| registration.completed_at.is_none()))
+}
+
+/// Where a new account comes from: who it is for, and the circumstances of its creation.
+#[derive(Debug, Clone, Copy)]
+pub struct Circumstances<'a> {
+    /// The terms of service the form made the user accept, if there are some.
+    pub terms_uri: Option<&'a str>,
+    /// The browser's `User-Agent`, for the browser session that starts.
+    pub user_agent: Option<&'a str>,
+    /// The instant.
+    pub now: DateTime<Utc>,
+}
+
+/// Why an account could not be made after all: something changed since the form was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// The registration was completed already (another tab, a double submit).
+    AlreadyFinished,
+    /// The username was taken meanwhile.
+    UsernameTaken,
+    /// The address was taken meanwhile.
+    EmailTaken,
+    /// The registration token was used up, expired or revoked meanwhile.
+    TokenNotValid,
+}
+
+/// What became of a registration's last step.
+#[derive(Debug)]
+pub enum Finished {
+    /// The account exists and the user is signed in.
+    Created(User, BrowserSession),
+    /// The code was refused; the attempt is counted once the unit of work is committed.
+    Refused(Refused),
+    /// The account could not be made; nothing was changed.
+    Conflict(Conflict),
+}
+
+/// Makes the account of a checked form without an address to verify, with its `hashed`
+/// password, records the accepted terms and signs the user in, in `repo`'s unit of work
+/// (which the caller rolls back on a conflict).
+///
+/// # Errors
+/// When storage fails.
+pub async fn register(
+    repo: &mut dyn Repository,
+    checked: &Checked,
+    hashed: HashedPassword,
+    circumstances: Circumstances<'_>,
+) -> Result<Result<(User, BrowserSession), Conflict>, StorageError> {
+    let account = NewAccount {
+        username: checked.localpart.as_str(),
+        password: Some(hashed),
+        display_name: checked.display_name.clone(),
+        registration_token: checked.token.as_deref().map(TokenUse::Value),
+        ..NewAccount::default()
+    };
+    create_signed_in(repo, &account, circumstances).await
+}
+
+/// Keeps a checked form with an address as a registration waiting for the code of
+/// `email_authentication_id`; `None` when its registration token is no longer valid.
+///
+/// # Errors
+/// When storage fails.
+pub async fn start(
+    repo: &mut dyn Repository,
+    checked: &Checked,
+    email: &str,
+    (version, hashed): (u16, &str),
+    email_authentication_id: Ulid,
+    continuation: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<UserRegistration>, StorageError> {
+    let registration_token_id = match &checked.token {
+        Some(token) => match repo.registration_tokens().find_by_token(token).await? {
+            Some(found) if found.is_valid(now) => Some(found.id),
+            _ => return Ok(None),
+        },
+        None => None,
+    };
+    let registration = repo
+        .user_registrations()
+        .add(
+            NewUserRegistration {
+                username: checked.localpart.as_str(),
+                hashed_password: hashed,
+                password_version: u32::from(version),
+                display_name: checked.display_name.as_deref(),
+                email,
+                registration_token_id,
+                continuation,
+                email_authentication_id,
+            },
+            now,
+        )
+        .await?;
+    Ok(Some(registration))
+}
+
+/// Checks `code` for a waiting registration and, if right, makes the account with its
+/// verified address and signs the user in, in `repo`'s unit of work. On [`Finished::Refused`]
+/// the caller commits (the attempt counts); on [`Finished::Conflict`] it rolls back.
+///
+/// # Errors
+/// When storage fails, or the stored password version is out of range.
+pub async fn finish(
+    repo: &mut dyn Repository,
+    registration: &UserRegistration,
+    code: &str,
+    circumstances: Circumstances<'_>,
+) -> Result<Finished, StorageError> {
+    let now = circumstances.now;
+    if let Err(refused) =
+        email_codes::check(repo, registration.email_authentication_id, code, now).await?
+    {
+        return Ok(Finished::Refused(refused));
+    }
+    if repo
+        .user_registrations()
+        .complete(registration.id, now)
+        .await?
+        .is_none()
+    {
+        return Ok(Finished::Conflict(Conflict::AlreadyFinished));
+    }
+    if repo
+        .user_emails()
+        .find_by_email(&registration.email)
+        .await?
+        .is_some()
+    {
+        return Ok(Finished::Conflict(Conflict::EmailTaken));
+    }
+    let emails = [registration.email.clone()];
+    let account = NewAccount {
+        username: &registration.username,
+        password: Some(HashedPassword {
+            version: u16::try_from(registration.password_version)
+                .map_err(|_| StorageError::InvalidData("a password version out of range".into()))?,
+            hash: registration.hashed_password.clone(),
+        }),
+        emails: &emails,
+        display_name: registration.display_name.clone(),
+        registration_token: registration.registration_token_id.map(TokenUse::Id),
+        ..NewAccount::default()
+    };
+    Ok(
+        match create_signed_in(repo, &account, circumstances).await? {
+            Ok((user, browser_session)) => Finished::Created(user, browser_session),
+            Err(conflict) => Finished::Conflict(conflict),
+        },
+    )
+}
+
+/// Creates `account`, records the accepted terms and starts a browser session.
+async fn create_signed_in(
+    repo: &mut dyn Repository,
+    account: &NewAccount<'_>,
+    circumstances: Circumstances<'_>,
+) -> Result<Result<(User, BrowserSession), Conflict>, StorageError> {
+    let now = circumstances.now;
+    let user = match account::create_user(repo, account, now).await {
+        Ok(user) => user,
+        Err(CreateAccountError::Storage(error)) => return Err(error),
+        Err(CreateAccountError::UsernameTaken) => return Ok(Err(Conflict::UsernameTaken)),
+        Err(CreateAccountError::EmailTaken(_)) => return Ok(Err(Conflict::EmailTaken)),
+        Err(CreateAccountError::TokenNotValid) => return Ok(Err(Conflict::TokenNotValid)),
+    };
+    // The form refused to go on without the terms accepted.
+    if let Some(terms_uri) = circumstances.terms_uri {
+        repo.user_terms().accept(&user, terms_uri, now).await?;
+    }
+    let browser_session = start_browser_session(repo, &user, circumstances.user_agent, now).await?;
+    Ok(Ok((user, browser_session)))
 }
 
 #[cfg(test)]

@@ -39,16 +39,16 @@ use axum::{
 };
 use portcullis_model::{BrowserSession, User, UserRegistration};
 use portcullis_passwords::PasswordError;
-use portcullis_services::account::{
-    self, CreateAccountError, HashedPassword, NewAccount, TokenUse,
-};
-use portcullis_services::sessions::start_browser_session;
 use portcullis_services::{
+    account::HashedPassword,
     captcha::{CaptchaAnswers, CaptchaError, CaptchaWidget},
-    registration::{self, Application, Checked, Problem, Requirements, Unavailable},
+    registration::{
+        self, Application, Checked, Circumstances, Conflict, Finished, Problem, Requirements,
+        Unavailable,
+    },
     sign_in::localpart_of,
 };
-use portcullis_storage::{NewUserRegistration, StorageError};
+use portcullis_storage::StorageError;
 use portcullis_templates::pages::{Page, RegisterErrors, RegisterPage};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -407,38 +407,34 @@ async fn check_availability(
 async fn create(
     state: &AppState,
     checked: &Checked,
-    (version, hashed): (u16, String),
+    (version, hash): (u16, String),
     user_agent: Option<&str>,
 ) -> Result<Result<(User, BrowserSession), Refusal>, StorageError> {
-    let now = state.now();
     let mut repository = state.database().transaction().await?;
-    let account = NewAccount {
-        username: checked.localpart.as_str(),
-        password: Some(HashedPassword {
-            version,
-            hash: hashed,
-        }),
-        display_name: checked.display_name.clone(),
-        registration_token: checked.token.as_deref().map(TokenUse::Value),
-        ..NewAccount::default()
-    };
-    let user = match account::create_user(&mut *repository, &account, now).await {
-        Ok(user) => user,
-        Err(refused) => {
-            repository.rollback().await?;
-            return match refused {
-                CreateAccountError::Storage(error) => Err(error),
-                CreateAccountError::TokenNotValid => Ok(Err(token_not_valid())),
-                CreateAccountError::UsernameTaken | CreateAccountError::EmailTaken(_) => {
-                    Ok(Err(taken()))
-                }
-            };
+    let hashed = HashedPassword { version, hash };
+    let circumstances = circumstances(state, user_agent);
+    match registration::register(&mut *repository, checked, hashed, circumstances).await? {
+        Ok(created) => {
+            repository.commit().await?;
+            Ok(Ok(created))
         }
-    };
-    record_terms(state, &mut *repository, &user, now).await?;
-    let browser_session = start_browser_session(&mut *repository, &user, user_agent, now).await?;
-    repository.commit().await?;
-    Ok(Ok((user, browser_session)))
+        Err(conflict) => {
+            repository.rollback().await?;
+            Ok(Err(match conflict {
+                Conflict::TokenNotValid => token_not_valid(),
+                _ => taken(),
+            }))
+        }
+    }
+}
+
+/// The terms the form made the user accept, the browser, and the instant.
+fn circumstances<'a>(state: &'a AppState, user_agent: Option<&'a str>) -> Circumstances<'a> {
+    Circumstances {
+        terms_uri: state.site_config().tos_uri.as_ref().map(url::Url::as_str),
+        user_agent,
+        now: state.now(),
+    }
 }
 
 /// Keeps the form's values as a pending registration, sends the code, and returns where to
@@ -453,38 +449,24 @@ async fn start_verification(
 ) -> Result<Result<url::Url, Refusal>, QueueEmailError> {
     let now = state.now();
     let mut repository = state.database().transaction().await?;
-    let registration_token_id = match &checked.token {
-        Some(token) => match repository
-            .registration_tokens()
-            .find_by_token(token)
-            .await?
-        {
-            Some(found) if found.is_valid(now) => Some(found.id),
-            _ => {
-                repository.rollback().await?;
-                return Ok(Err(token_not_valid()));
-            }
-        },
-        None => None,
-    };
     let authentication = email_code::send(state, &mut *repository, email, None).await?;
     let carried = query.carry(state.urls().register_password());
-    let registration = repository
-        .user_registrations()
-        .add(
-            NewUserRegistration {
-                username: checked.localpart.as_str(),
-                hashed_password: &hashed,
-                password_version: u32::from(version),
-                display_name: checked.display_name.as_deref(),
-                email,
-                registration_token_id,
-                continuation: carried.query(),
-                email_authentication_id: authentication.id,
-            },
-            now,
-        )
-        .await?;
+    let hashed = (version, hashed.as_str());
+    let continuation = carried.query();
+    let Some(registration) = registration::start(
+        &mut *repository,
+        checked,
+        email,
+        hashed,
+        authentication.id,
+        continuation,
+        now,
+    )
+    .await?
+    else {
+        repository.rollback().await?;
+        return Ok(Err(token_not_valid()));
+    };
     // The first code counts against the registration's own limit as its resends do, so the
     // limit is checked once the registration has its id; refused, nothing is kept or sent.
     if let Err(wait) = state.limiters().email_send(ip, email, registration.id) {
@@ -612,20 +594,13 @@ pub async fn verify_post(
             Some(email_code::message(refused)),
             None,
         ),
-        Ok(Finished::Conflict(message)) => state.error_page(
+        Ok(Finished::Conflict(conflict)) => state.error_page(
             StatusCode::CONFLICT,
             tr("register.error.cannot_create_title", &[]),
-            message,
+            conflict_message(conflict),
         ),
         Err(error) => state.internal_error_page(&error),
     }
-}
-
-/// How a code ended.
-enum Finished {
-    Created(User, BrowserSession),
-    Refused(email_code::Refused),
-    Conflict(String),
 }
 
 /// Checks the code and makes the account, in one transaction.
@@ -635,78 +610,27 @@ async fn finish(
     code: &str,
     user_agent: Option<&str>,
 ) -> Result<Finished, StorageError> {
-    let now = state.now();
     let mut repository = state.database().transaction().await?;
-    match email_code::check(
-        state,
-        &mut *repository,
-        registration.email_authentication_id,
-        code,
-    )
-    .await?
-    {
-        Ok(_) => {}
-        Err(refused) => {
-            // Keeps the attempt counted.
-            repository.commit().await?;
-            return Ok(Finished::Refused(refused));
-        }
+    let circumstances = circumstances(state, user_agent);
+    let finished =
+        registration::finish(&mut *repository, registration, code, circumstances).await?;
+    match finished {
+        // A refused code keeps its attempt counted.
+        Finished::Created(..) | Finished::Refused(_) => repository.commit().await?,
+        Finished::Conflict(_) => repository.rollback().await?,
     }
-    if repository
-        .user_registrations()
-        .complete(registration.id, now)
-        .await?
-        .is_none()
-    {
-        repository.rollback().await?;
-        return Ok(Finished::Conflict(tr(
-            "register.error.finished_sign_in",
-            &[],
-        )));
-    }
-    if repository
-        .user_emails()
-        .find_by_email(&registration.email)
-        .await?
-        .is_some()
-    {
-        repository.rollback().await?;
-        return Ok(Finished::Conflict(tr(
-            "register.error.email_taken_meanwhile",
-            &[],
-        )));
-    }
-    let emails = [registration.email.clone()];
-    let account = NewAccount {
-        username: &registration.username,
-        password: Some(HashedPassword {
-            version: u16::try_from(registration.password_version)
-                .map_err(|_| StorageError::InvalidData("a password version out of range".into()))?,
-            hash: registration.hashed_password.clone(),
-        }),
-        emails: &emails,
-        display_name: registration.display_name.clone(),
-        registration_token: registration.registration_token_id.map(TokenUse::Id),
-        ..NewAccount::default()
+    Ok(finished)
+}
+
+/// The sentence for a registration that could not end with an account.
+fn conflict_message(conflict: Conflict) -> String {
+    let key = match conflict {
+        Conflict::AlreadyFinished => "register.error.finished_sign_in",
+        Conflict::UsernameTaken => "register.error.username_taken_meanwhile",
+        Conflict::EmailTaken => "register.error.email_taken_meanwhile",
+        Conflict::TokenNotValid => "register.error.token_used_meanwhile",
     };
-    let user = match account::create_user(&mut *repository, &account, now).await {
-        Ok(user) => user,
-        Err(refused) => {
-            repository.rollback().await?;
-            let key = match refused {
-                CreateAccountError::Storage(error) => return Err(error),
-                CreateAccountError::UsernameTaken => "register.error.username_taken_meanwhile",
-                CreateAccountError::EmailTaken(_) => "register.error.email_taken_meanwhile",
-                CreateAccountError::TokenNotValid => "register.error.token_used_meanwhile",
-            };
-            return Ok(Finished::Conflict(tr(key, &[])));
-        }
-    };
-    // The form refused to go on without the terms accepted.
-    record_terms(state, &mut *repository, &user, now).await?;
-    let browser_session = start_browser_session(&mut *repository, &user, user_agent, now).await?;
-    repository.commit().await?;
-    Ok(Finished::Created(user, browser_session))
+    tr(key, &[])
 }
 
 /// `POST /register/steps/{id}/resend`: a new code, within the rate limits.
@@ -920,23 +844,6 @@ fn sentence(text: impl fmt::Display) -> String {
         sentence.push('.');
     }
     sentence
-}
-
-/// Records that the new user accepted the terms of service, when there are some
-/// (`branding.tos_uri`): registration cannot go on without ticking the box.
-async fn record_terms(
-    state: &AppState,
-    repository: &mut dyn portcullis_storage::Repository,
-    user: &User,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), StorageError> {
-    if let Some(tos_uri) = &state.site_config().tos_uri {
-        repository
-            .user_terms()
-            .accept(user, tos_uri.as_str(), now)
-            .await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -4,4 +4,5 @@
 mod account;
 mod activity;
 mod common;
+mod registration;
 mod sessions;
