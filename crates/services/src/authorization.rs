@@ -5,13 +5,167 @@
 
 use chrono::{DateTime, Utc};
 use portcullis_keys::Keystore;
-use portcullis_model::{AuthorizationGrant, BrowserSession, OAuthClient, User};
-use portcullis_oauth::token::generate_code;
-use portcullis_storage::{NewOAuthSession, Repository, StorageError};
+use portcullis_model::{AuthorizationGrant, BrowserSession, CodeChallenge, OAuthClient, User};
+use portcullis_oauth::{
+    errors::{ClientError, ErrorCode, ToClientError as _},
+    redirect_uri::matches_registered,
+    requests::{AuthorizationRequest, GrantType, PromptValue, ResponseType},
+    scope::{GrantKind, Scope, ScopeContext, check_requested_scope},
+    token::generate_code,
+};
+use portcullis_storage::{NewAuthorizationGrant, NewOAuthSession, Repository, StorageError};
 use rand::RngCore;
 use url::Url;
 
 use crate::tokens::id_token;
+
+/// How long a request may wait for the user's consent.
+pub const GRANT_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// Why a redirect URI cannot be trusted: told to the person, never sent (RFC 6749 §4.1.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectProblem {
+    /// The requested URI is not a URL.
+    Invalid,
+    /// The client did not register it.
+    Unregistered,
+    /// None was requested and the client registered several (or none).
+    Missing,
+}
+
+/// The redirect URI to answer to: the one requested if `client` registered it (a native
+/// client's loopback URI on any port, RFC 8252 §7.3), or the client's only one when none was
+/// requested (RFC 6749 §3.1.2.3).
+///
+/// # Errors
+/// [`RedirectProblem`] when there is none to trust.
+pub fn redirect_uri(client: &OAuthClient, requested: Option<&str>) -> Result<Url, RedirectProblem> {
+    let registered = &client.redirect_uris;
+    match requested {
+        Some(requested) => {
+            let url = requested
+                .parse::<Url>()
+                .map_err(|_| RedirectProblem::Invalid)?;
+            if matches_registered(&url, registered, client.is_native()) {
+                Ok(url)
+            } else {
+                Err(RedirectProblem::Unregistered)
+            }
+        }
+        None => match registered.as_slice() {
+            [only] => Ok(only.clone()),
+            _ => Err(RedirectProblem::Missing),
+        },
+    }
+}
+
+/// Whether `client` may make `request`, now that both are known to be genuine: the response
+/// types of its grants, PKCE for a public client, and the shape of the scope (what this user
+/// may have is decided at consent, once we know who they are).
+///
+/// # Errors
+/// The error to send back to the client.
+pub fn check_request(
+    client: &OAuthClient,
+    request: &AuthorizationRequest,
+) -> Result<(), ClientError> {
+    let refuse = |code: ErrorCode, description: &str| {
+        Err(ClientError::new(code).with_description(description))
+    };
+    let wants_code = request.response_type.contains(ResponseType::Code);
+    // An ID token from the authorization endpoint (the implicit and hybrid flows) is for
+    // clients registered for the implicit grant only, as in MAS.
+    if request.response_type.contains(ResponseType::IdToken)
+        && !client.has_grant(GrantType::Implicit)
+    {
+        return refuse(
+            ErrorCode::UnauthorizedClient,
+            "this client may not receive ID tokens from the authorization endpoint",
+        );
+    }
+    if wants_code && !client.has_grant(GrantType::AuthorizationCode) {
+        return refuse(
+            ErrorCode::UnauthorizedClient,
+            "this client may not use the authorization code grant",
+        );
+    }
+    // RFC 9700 §2.1.1: public clients must use PKCE; we do not leave it optional as MAS does.
+    if wants_code && client.is_public() && request.pkce.is_none() {
+        return refuse(
+            ErrorCode::InvalidRequest,
+            "code_challenge is required for public clients",
+        );
+    }
+    let structure = ScopeContext {
+        grant: GrantKind::AuthorizationCode,
+        user_can_request_admin: true,
+        client_is_admin_client: false,
+    };
+    check_requested_scope(&request.scope, &structure)
+        .map_err(|violation| violation.to_client_error())
+}
+
+/// The grant that keeps `request` until the user answers, to be answered at `redirect_uri`.
+#[must_use]
+pub fn new_grant(
+    client: &OAuthClient,
+    request: &AuthorizationRequest,
+    redirect_uri: &Url,
+) -> NewAuthorizationGrant {
+    let prompt = |value| {
+        request
+            .prompt
+            .as_ref()
+            .is_some_and(|prompt| prompt.contains(value))
+    };
+    // `prompt=login` asks for a password typed after this request: the same as a `max_age`
+    // of zero, which the consent step enforces against the time of the request.
+    let max_age = if prompt(PromptValue::Login) {
+        Some(0)
+    } else {
+        request
+            .max_age
+            .map(|age| u32::try_from(age).unwrap_or(u32::MAX))
+    };
+    NewAuthorizationGrant {
+        client_id: client.id,
+        redirect_uri: redirect_uri.to_string(),
+        scope: request.scope.clone(),
+        state: request.state.clone(),
+        nonce: request.nonce.clone(),
+        response_mode: request.response_mode,
+        response_type_code: request.response_type.contains(ResponseType::Code),
+        response_type_id_token: request.response_type.contains(ResponseType::IdToken),
+        code_challenge: request.pkce.as_ref().map(|pkce| CodeChallenge {
+            challenge: pkce.challenge.as_str().to_owned(),
+            method: pkce.method,
+        }),
+        max_age,
+        login_hint: request.login_hint.clone(),
+        locale: request.ui_locales.first().cloned(),
+        requires_consent: prompt(PromptValue::Consent),
+    }
+}
+
+/// Whether `user` consented before to every token of `scope` for `client`. A public client's
+/// consent is never remembered: anyone can claim to be it.
+///
+/// # Errors
+/// When storage fails.
+pub async fn consented_before(
+    repo: &mut dyn Repository,
+    user: &User,
+    client: &OAuthClient,
+    scope: &Scope,
+) -> Result<bool, StorageError> {
+    if client.is_public() {
+        return Ok(false);
+    }
+    let remembered = repo.oauth_consents().granted_scope(user, client).await?;
+    Ok(scope
+        .iter()
+        .all(|token| remembered.iter().any(|granted| granted == token.as_str())))
+}
 
 /// What the client gets back through the user's browser.
 #[derive(Debug)]
@@ -134,4 +288,53 @@ pub async fn fulfill(
     };
     tracing::info!(grant.id = %grant.id, client.id = %client.client_id, user.id = %approval.user.id, "authorization granted");
     Ok(Fulfilled { code, id_token })
+}
+
+#[cfg(test)]
+mod tests {
+    use portcullis_oauth::registration::ApplicationType;
+
+    use super::*;
+
+    fn client(uris: &[&str], native: bool) -> OAuthClient {
+        OAuthClient {
+            redirect_uris: uris.iter().map(|uri| uri.parse().expect("a URL")).collect(),
+            application_type: native.then_some(ApplicationType::Native),
+            ..OAuthClient::default()
+        }
+    }
+
+    #[test]
+    fn only_a_registered_redirect_uri_is_trusted_and_one_alone_is_the_default() {
+        let web = client(&["https://app.example/cb"], false);
+        assert_eq!(
+            redirect_uri(&web, Some("https://app.example/cb")).map(String::from),
+            Ok("https://app.example/cb".to_owned())
+        );
+        assert_eq!(
+            redirect_uri(&web, Some("https://evil.example/cb")),
+            Err(RedirectProblem::Unregistered)
+        );
+        assert_eq!(
+            redirect_uri(&web, Some("not a url")),
+            Err(RedirectProblem::Invalid)
+        );
+        assert_eq!(
+            redirect_uri(&web, None).map(String::from),
+            Ok("https://app.example/cb".to_owned())
+        );
+        let two = client(&["https://app.example/a", "https://app.example/b"], false);
+        assert_eq!(redirect_uri(&two, None), Err(RedirectProblem::Missing));
+    }
+
+    #[test]
+    fn a_native_clients_loopback_uri_matches_on_any_port() {
+        let native = client(&["http://127.0.0.1/callback"], true);
+        assert!(redirect_uri(&native, Some("http://127.0.0.1:51234/callback")).is_ok());
+        let web = client(&["http://127.0.0.1/callback"], false);
+        assert_eq!(
+            redirect_uri(&web, Some("http://127.0.0.1:51234/callback")),
+            Err(RedirectProblem::Unregistered)
+        );
+    }
 }

@@ -185,27 +185,18 @@ async fn step(
         ));
     }
 
-    let confidential = !client.is_public();
+    let remembered = decision.is_none()
+        && !grant.requires_consent
+        && authorization::consented_before(
+            &mut *repository,
+            &signed_in.user,
+            &client,
+            &grant.scope,
+        )
+        .await?;
     let decision = match decision {
         Some(decision) => decision,
-        None if confidential && !grant.requires_consent => {
-            let remembered = repository
-                .oauth_consents()
-                .granted_scope(&signed_in.user, &client)
-                .await?;
-            if grant
-                .scope
-                .iter()
-                .all(|token| remembered.iter().any(|r| r == token.as_str()))
-            {
-                Decision::Allow
-            } else {
-                repository.rollback().await?;
-                return Ok(Step::Show {
-                    page: Box::new(page(&client, &grant, &signed_in)),
-                });
-            }
-        }
+        None if remembered => Decision::Allow,
         None => {
             repository.rollback().await?;
             return Ok(Step::Show {

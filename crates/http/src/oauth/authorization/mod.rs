@@ -12,18 +12,12 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use portcullis_model::OAuthClient;
 use portcullis_oauth::{
     errors::{ClientError, ErrorCode, ToClientError as _},
-    redirect_uri::matches_registered,
-    requests::{
-        AuthorizationParams, AuthorizationRequest, AuthorizationRequestError, GrantType,
-        PromptValue, ResponseType,
-    },
-    scope::{GrantKind, ScopeContext, check_requested_scope},
+    requests::{AuthorizationParams, AuthorizationRequest, AuthorizationRequestError, PromptValue},
 };
-use portcullis_storage::{NewAuthorizationGrant, StorageError};
-use url::Url;
+use portcullis_services::authorization::{self, RedirectProblem};
+use portcullis_storage::StorageError;
 
 use self::callback::Callback;
 use crate::{
@@ -34,8 +28,7 @@ use crate::{
     session,
 };
 
-/// A request older than this cannot be consented to any more.
-pub const GRANT_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+pub use portcullis_services::authorization::GRANT_LIFETIME;
 
 pub async fn get(
     State(state): State<AppState>,
@@ -83,7 +76,20 @@ async fn authorize(
         repository.rollback().await?;
         return Err(shown(state, tr("authorize.error.unknown_client", &[])));
     };
-    let redirect_uri = trusted_redirect_uri(state, &client, params.redirect_uri.as_deref())?;
+    let redirect_uri = authorization::redirect_uri(&client, params.redirect_uri.as_deref())
+        .map_err(|problem| {
+            shown(
+                state,
+                tr(
+                    match problem {
+                        RedirectProblem::Invalid => "authorize.error.invalid_redirect",
+                        RedirectProblem::Unregistered => "authorize.error.unregistered_redirect",
+                        RedirectProblem::Missing => "authorize.error.no_redirect",
+                    },
+                    &[],
+                ),
+            )
+        })?;
     let callback = Callback {
         redirect_uri,
         mode,
@@ -102,48 +108,8 @@ async fn authorize(
         mode: request.response_mode,
         ..callback
     };
-    let refuse = |code: ErrorCode, description: &str| {
-        Refusal::Shown(Box::new(
-            callback.error(state, ClientError::new(code).with_description(description)),
-        ))
-    };
-
-    let wants_code = request.response_type.contains(ResponseType::Code);
-    // An ID token from the authorization endpoint (the implicit and hybrid flows) is for
-    // clients registered for the implicit grant only, as in MAS.
-    if request.response_type.contains(ResponseType::IdToken)
-        && !client.has_grant(GrantType::Implicit)
-    {
-        return Err(refuse(
-            ErrorCode::UnauthorizedClient,
-            "this client may not receive ID tokens from the authorization endpoint",
-        ));
-    }
-    if wants_code && !client.has_grant(GrantType::AuthorizationCode) {
-        return Err(refuse(
-            ErrorCode::UnauthorizedClient,
-            "this client may not use the authorization code grant",
-        ));
-    }
-    // RFC 9700 §2.1.1: public clients must use PKCE; we do not leave it optional as MAS does.
-    if wants_code && client.is_public() && request.pkce.is_none() {
-        return Err(refuse(
-            ErrorCode::InvalidRequest,
-            "code_challenge is required for public clients",
-        ));
-    }
-    // Only the shape of the scope now; what this user may have is decided at consent, once we
-    // know who they are.
-    let structure = ScopeContext {
-        grant: GrantKind::AuthorizationCode,
-        user_can_request_admin: true,
-        client_is_admin_client: false,
-    };
-    if let Err(violation) = check_requested_scope(&request.scope, &structure) {
-        return Err(Refusal::Shown(Box::new(
-            callback.error(state, violation.to_client_error()),
-        )));
-    }
+    let refuse = |error: ClientError| Refusal::Shown(Box::new(callback.error(state, error)));
+    authorization::check_request(&client, &request).map_err(refuse)?;
 
     let prompt = Prompts(request.prompt.clone());
     let signed_in = session::current(jar, &mut repository).await?;
@@ -153,27 +119,25 @@ async fn authorize(
         // OIDC Core §3.1.2.1: no page may be shown; succeed silently or say why not.
         let Some(signed_in) = signed_in else {
             return Err(refuse(
-                ErrorCode::LoginRequired,
-                "the user is not signed in",
+                ClientError::new(ErrorCode::LoginRequired)
+                    .with_description("the user is not signed in"),
             ));
         };
-        let remembered = repository
-            .oauth_consents()
-            .granted_scope(&signed_in.user, &client)
-            .await?;
-        let covered = request
-            .scope
-            .iter()
-            .all(|token| remembered.iter().any(|r| r == token.as_str()));
-        if client.is_public() || !covered {
+        let user = &signed_in.user;
+        if !authorization::consented_before(&mut *repository, user, &client, &request.scope).await?
+        {
             return Err(refuse(
-                ErrorCode::ConsentRequired,
-                "the user has not consented to this scope",
+                ClientError::new(ErrorCode::ConsentRequired)
+                    .with_description("the user has not consented to this scope"),
             ));
         }
         let grant = repository
             .oauth_authorization_grants()
-            .add(&new_grant(&client, &request, &callback, &prompt), None, now)
+            .add(
+                &authorization::new_grant(&client, &request, &callback.redirect_uri),
+                None,
+                now,
+            )
             .await?;
         return consent::fulfill(
             state, repository, grant, &client, &signed_in, &callback, None,
@@ -184,7 +148,11 @@ async fn authorize(
 
     let grant = repository
         .oauth_authorization_grants()
-        .add(&new_grant(&client, &request, &callback, &prompt), None, now)
+        .add(
+            &authorization::new_grant(&client, &request, &callback.redirect_uri),
+            None,
+            now,
+        )
         .await?;
     repository.commit().await?;
 
@@ -212,74 +180,6 @@ async fn authorize(
         continuation.destination(state.urls())
     };
     Ok(Redirect::to(destination.as_str()).into_response())
-}
-
-/// The redirect URI to answer to: the one requested if the client registered it, or the
-/// client's only one when none was requested (RFC 6749 §3.1.2.3).
-fn trusted_redirect_uri(
-    state: &AppState,
-    client: &OAuthClient,
-    requested: Option<&str>,
-) -> Result<Url, Refusal> {
-    let registered = &client.redirect_uris;
-    let native = client.is_native();
-    match requested {
-        Some(requested) => {
-            let Ok(url) = requested.parse::<Url>() else {
-                return Err(shown(state, tr("authorize.error.invalid_redirect", &[])));
-            };
-            if matches_registered(&url, &registered, native) {
-                Ok(url)
-            } else {
-                Err(shown(
-                    state,
-                    tr("authorize.error.unregistered_redirect", &[]),
-                ))
-            }
-        }
-        None => match registered.as_slice() {
-            [only] => Ok(only.clone()),
-            _ => Err(shown(state, tr("authorize.error.no_redirect", &[]))),
-        },
-    }
-}
-
-fn new_grant(
-    client: &OAuthClient,
-    request: &AuthorizationRequest,
-    callback: &Callback,
-    prompt: &Prompts,
-) -> NewAuthorizationGrant {
-    // `prompt=login` asks for a password typed after this request: the same as a `max_age`
-    // of zero, which the consent step enforces against the time of the request.
-    let max_age = if prompt.contains(PromptValue::Login) {
-        Some(0)
-    } else {
-        request
-            .max_age
-            .map(|age| u32::try_from(age).unwrap_or(u32::MAX))
-    };
-    NewAuthorizationGrant {
-        client_id: client.id,
-        redirect_uri: callback.redirect_uri.to_string(),
-        scope: request.scope.clone(),
-        state: request.state.clone(),
-        nonce: request.nonce.clone(),
-        response_mode: callback.mode,
-        response_type_code: request.response_type.contains(ResponseType::Code),
-        response_type_id_token: request.response_type.contains(ResponseType::IdToken),
-        code_challenge: request
-            .pkce
-            .as_ref()
-            .map(|pkce| portcullis_model::CodeChallenge {
-                challenge: pkce.challenge.as_str().to_owned(),
-                method: pkce.method,
-            }),
-        max_age,
-        login_hint: request.login_hint.clone(),
-        locale: request.ui_locales.first().cloned(),
-        requires_consent: prompt.contains(PromptValue::Consent),
-    }
 }
 
 /// The `prompt` values of a request, none when absent.
