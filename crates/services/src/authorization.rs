@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, Utc};
 use portcullis_keys::Keystore;
-use portcullis_model::{AuthorizationGrant, BrowserSession, CodeChallenge, OAuthClient, User};
+use portcullis_model::{
+    AuthorizationGrant, AuthorizationGrantStage, BrowserSession, CodeChallenge, OAuthClient, User,
+};
 use portcullis_oauth::{
     errors::{ClientError, ErrorCode, ToClientError as _},
     redirect_uri::matches_registered,
@@ -15,6 +17,7 @@ use portcullis_oauth::{
 };
 use portcullis_storage::{NewAuthorizationGrant, NewOAuthSession, Repository, StorageError};
 use rand::RngCore;
+use ulid::Ulid;
 use url::Url;
 
 use crate::tokens::id_token;
@@ -129,7 +132,7 @@ pub fn new_grant(
     };
     NewAuthorizationGrant {
         client_id: client.id,
-        redirect_uri: redirect_uri.to_string(),
+        redirect_uri: redirect_uri.clone(),
         scope: request.scope.clone(),
         state: request.state.clone(),
         nonce: request.nonce.clone(),
@@ -165,6 +168,105 @@ pub async fn consented_before(
     Ok(scope
         .iter()
         .all(|token| remembered.iter().any(|granted| granted == token.as_str())))
+}
+
+/// Where a signed-in user's answer to a waiting grant leads.
+#[derive(Debug)]
+pub enum Consent {
+    /// The grant is unknown, answered, or older than [`GRANT_LIFETIME`].
+    Stale,
+    /// The grant's client is gone.
+    ClientGone,
+    /// The request wants a password typed more recently (`max_age`, `prompt=login`).
+    SignInAgain,
+    /// This user may not have the scope asked for; the grant is cancelled (the caller commits).
+    ScopeNotAllowed(AuthorizationGrant, ClientError),
+    /// The user has to be asked.
+    Ask(AuthorizationGrant, OAuthClient),
+    /// The user refused; the grant is cancelled (the caller commits).
+    Denied(AuthorizationGrant),
+    /// Allowed, by the user now or by a consent remembered: ready for [`fulfill`].
+    Allowed(AuthorizationGrant, OAuthClient),
+}
+
+/// Who answers a grant, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct Answer<'a> {
+    /// The signed-in user.
+    pub user: &'a User,
+    /// Their browser session.
+    pub browser_session: &'a BrowserSession,
+    /// Whether the policy lets this user ask for admin scopes.
+    pub user_may_request_admin: bool,
+    /// `Some(true)` to allow, `Some(false)` to refuse, `None` when only looking.
+    pub decision: Option<bool>,
+}
+
+/// Decides, in `repo`'s unit of work, what `answer` does to the grant `grant_id` at `now`:
+/// the grant must be waiting and young, the password fresh enough for its `max_age`, the
+/// scope one this user may have; then the user's decision, or a consent they gave before to
+/// a confidential client, settles it.
+///
+/// # Errors
+/// When storage fails.
+pub async fn consent(
+    repo: &mut dyn Repository,
+    grant_id: Ulid,
+    answer: Answer<'_>,
+    now: DateTime<Utc>,
+) -> Result<Consent, StorageError> {
+    let grant = repo.oauth_authorization_grants().find(grant_id).await?;
+    let Some(grant) = grant.filter(|grant| {
+        grant.stage == AuthorizationGrantStage::Pending && now - grant.created_at < GRANT_LIFETIME
+    }) else {
+        return Ok(Consent::Stale);
+    };
+    let Some(client) = repo.oauth_clients().find(grant.client_id).await? else {
+        return Ok(Consent::ClientGone);
+    };
+    // max_age, and prompt=login stored as max_age 0: a password typed after the request always
+    // counts as fresh; otherwise the last one must be recent enough.
+    if let Some(max_age) = grant.max_age {
+        let last = repo
+            .browser_sessions()
+            .last_authentication(answer.browser_session)
+            .await?;
+        let fresh = last.is_some_and(|at| {
+            at >= grant.created_at || now - at <= chrono::TimeDelta::seconds(i64::from(max_age))
+        });
+        if !fresh {
+            return Ok(Consent::SignInAgain);
+        }
+    }
+    // What this user may be given is decided now that we know who they are.
+    let context = ScopeContext {
+        grant: GrantKind::AuthorizationCode,
+        user_can_request_admin: answer.user_may_request_admin,
+        client_is_admin_client: false,
+    };
+    if let Err(violation) = check_requested_scope(&grant.scope, &context) {
+        repo.oauth_authorization_grants()
+            .cancel(grant.id, now)
+            .await?;
+        return Ok(Consent::ScopeNotAllowed(grant, violation.to_client_error()));
+    }
+    let allowed = match answer.decision {
+        Some(decision) => decision,
+        None if !grant.requires_consent
+            && consented_before(repo, answer.user, &client, &grant.scope).await? =>
+        {
+            true
+        }
+        None => return Ok(Consent::Ask(grant, client)),
+    };
+    if allowed {
+        Ok(Consent::Allowed(grant, client))
+    } else {
+        repo.oauth_authorization_grants()
+            .cancel(grant.id, now)
+            .await?;
+        Ok(Consent::Denied(grant))
+    }
 }
 
 /// What the client gets back through the user's browser.

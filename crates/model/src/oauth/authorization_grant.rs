@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use portcullis_oauth::scope::Scope;
 use serde::Serialize;
 use ulid::Ulid;
+use url::Url;
 
 use crate::state::InvalidTransition;
 
@@ -174,7 +175,7 @@ pub struct AuthorizationGrant {
     /// The client's internal id.
     pub client_id: Ulid,
     /// Where the response goes, one of the client's redirect URIs.
-    pub redirect_uri: String,
+    pub redirect_uri: Url,
     /// The scope asked for.
     pub scope: Scope,
     /// The client's `state`, echoed in the response.

@@ -144,7 +144,7 @@ async fn issue_for_grant(
         ));
     }
     // ...and the redirect URI is the one of the authorization request.
-    if !same_redirect_uri(request.redirect_uri, &grant.redirect_uri) {
+    if !same_redirect_uri(request.redirect_uri, grant.redirect_uri.as_str()) {
         return Err(TokenError::InvalidGrant(
             "redirect_uri differs from the one of the authorization request",
         ));

@@ -117,7 +117,10 @@ impl TryFrom<AuthorizationGrantRow> for AuthorizationGrant {
             id: row.oauth2_authorization_grant_id.0,
             stage,
             client_id: row.oauth2_client_id.0,
-            redirect_uri: row.redirect_uri,
+            redirect_uri: parsed(
+                "oauth2_authorization_grants.redirect_uri",
+                &row.redirect_uri,
+            )?,
             scope: parsed("oauth2_authorization_grants.scope", &row.scope)?,
             state: row.state,
             nonce: row.nonce,
@@ -163,7 +166,7 @@ impl AuthorizationGrantRepository for SqlRepository {
         let row: AuthorizationGrantRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(DbId(grant.client_id))
-            .bind(&grant.redirect_uri)
+            .bind(grant.redirect_uri.as_str())
             .bind(grant.scope.to_string())
             .bind(&grant.state)
             .bind(&grant.nonce)

@@ -16,7 +16,7 @@ const CODE: &str = "Xq3vN8pL2mK7rT5wY9zA1bC4dE6fG0hJ";
 fn request(world: &World) -> NewAuthorizationGrant {
     NewAuthorizationGrant {
         client_id: world.client.id,
-        redirect_uri: "https://app.example/callback".to_owned(),
+        redirect_uri: "https://app.example/callback".parse().expect("valid"),
         scope: "openid urn:matrix:client:api:*".parse().expect("a scope"),
         state: Some("af0ifjsldkj".to_owned()),
         nonce: Some("n-0S6_WzA2Mj".to_owned()),

@@ -17,7 +17,7 @@ pub struct NewAuthorizationGrant {
     /// The client's internal id.
     pub client_id: Ulid,
     /// Where the response goes.
-    pub redirect_uri: String,
+    pub redirect_uri: url::Url,
     /// The scope asked for.
     pub scope: Scope,
     /// The client's `state`.

@@ -10,18 +10,20 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
-use portcullis_model::{AuthorizationGrant, AuthorizationGrantStage, OAuthClient};
+use portcullis_model::{AuthorizationGrant, OAuthClient};
 use portcullis_oauth::{
-    errors::{ClientError, ErrorCode, ToClientError as _},
-    scope::{GrantKind, ScopeContext, ScopeToken, check_requested_scope},
+    errors::{ClientError, ErrorCode},
+    scope::ScopeToken,
 };
-use portcullis_services::authorization::{self, Approval, FulfillError, Fulfilled};
+use portcullis_services::authorization::{
+    self, Answer, Approval, Consent, FulfillError, Fulfilled,
+};
 use portcullis_storage::{BoxRepository, StorageError};
 use portcullis_templates::{describe_scopes, pages::ConsentPage};
 use serde::Deserialize;
 use ulid::Ulid;
 
-use super::{GRANT_LIFETIME, callback::Callback};
+use super::callback::Callback;
 use crate::{
     AppState,
     cookies::CookieJar,
@@ -100,7 +102,7 @@ enum Step {
     Done(Response),
 }
 
-/// Everything the consent page decides, for both the GET (no decision yet) and the POST.
+/// Everything the consent page does, for both the GET (no decision yet) and the POST.
 async fn step(
     state: &AppState,
     jar: &CookieJar,
@@ -119,112 +121,60 @@ async fn step(
                 .into_response(),
         ));
     };
-    let grant = repository
-        .oauth_authorization_grants()
-        .find(grant_id)
-        .await?;
-    let Some(grant) = grant.filter(|g| {
-        g.stage == AuthorizationGrantStage::Pending && now - g.created_at < GRANT_LIFETIME
-    }) else {
-        repository.rollback().await?;
-        return Ok(Step::Done(state.error_page(
-            StatusCode::BAD_REQUEST,
-            tr("consent.error.stale_title", &[]),
-            tr("consent.error.stale", &[]),
-        )));
+    let answer = Answer {
+        user: &signed_in.user,
+        browser_session: &signed_in.session,
+        user_may_request_admin: state.policy().user_may_request_admin(&signed_in.user),
+        decision: decision.map(|decision| decision == Decision::Allow),
     };
-    let Some(client) = repository.oauth_clients().find(grant.client_id).await? else {
-        repository.rollback().await?;
-        return Ok(Step::Done(state.error_page(
+    let consent = authorization::consent(&mut *repository, grant_id, answer, now).await?;
+    let error_page = |key: &str| {
+        state.error_page(
             StatusCode::BAD_REQUEST,
-            tr("consent.error.client_gone_title", &[]),
-            tr("consent.error.client_gone", &[]),
-        )));
+            tr(&format!("{key}_title"), &[]),
+            tr(key, &[]),
+        )
     };
-    let callback = callback_of(&grant);
-
-    // max_age, and prompt=login stored as max_age 0: a password typed after the request always
-    // counts as fresh; otherwise the last one must be recent enough.
-    if let Some(max_age) = grant.max_age {
-        let last = repository
-            .browser_sessions()
-            .last_authentication(&signed_in.session)
-            .await?;
-        let fresh = last.is_some_and(|at| {
-            at >= grant.created_at || now - at <= chrono::TimeDelta::seconds(i64::from(max_age))
-        });
-        if !fresh {
-            repository.rollback().await?;
+    let settled = matches!(consent, Consent::ScopeNotAllowed(..) | Consent::Denied(_));
+    if let Consent::Allowed(grant, client) = consent {
+        let user_agent = crate::requester::user_agent(headers).map(str::to_owned);
+        let callback = callback_of(&grant);
+        return fulfill(
+            state, repository, grant, &client, &signed_in, &callback, user_agent,
+        )
+        .await
+        .map(Step::Done);
+    }
+    // A cancelled grant stays cancelled; anything else changed nothing.
+    if settled {
+        repository.commit().await?;
+    } else {
+        repository.rollback().await?;
+    }
+    Ok(Step::Done(match consent {
+        Consent::ScopeNotAllowed(grant, error) => callback_of(&grant).error(state, error),
+        Consent::Denied(grant) => {
+            let error =
+                ClientError::new(ErrorCode::AccessDenied).with_description("the user refused");
+            callback_of(&grant).error(state, error)
+        }
+        Consent::Stale | Consent::Allowed(..) => error_page("consent.error.stale"),
+        Consent::ClientGone => error_page("consent.error.client_gone"),
+        Consent::SignInAgain => {
             let hint = format!(
                 "mxid:@{}:{}",
                 signed_in.user.username,
                 state.site_config().server_name
             );
-            return Ok(Step::Done(
-                Redirect::to(login_url(state.urls(), Some(continuation), Some(&hint)).as_str())
-                    .into_response(),
-            ));
+            let url = login_url(state.urls(), Some(continuation), Some(&hint));
+            Redirect::to(url.as_str()).into_response()
         }
-    }
-
-    // What this user may be given is decided now that we know who they are.
-    let admin = state.policy().user_may_request_admin(&signed_in.user);
-    let context = ScopeContext {
-        grant: GrantKind::AuthorizationCode,
-        user_can_request_admin: admin,
-        client_is_admin_client: false,
-    };
-    if let Err(violation) = check_requested_scope(&grant.scope, &context) {
-        repository
-            .oauth_authorization_grants()
-            .cancel(grant.id, now)
-            .await?;
-        repository.commit().await?;
-        return Ok(Step::Done(
-            callback.error(state, violation.to_client_error()),
-        ));
-    }
-
-    let remembered = decision.is_none()
-        && !grant.requires_consent
-        && authorization::consented_before(
-            &mut *repository,
-            &signed_in.user,
-            &client,
-            &grant.scope,
-        )
-        .await?;
-    let decision = match decision {
-        Some(decision) => decision,
-        None if remembered => Decision::Allow,
-        None => {
-            repository.rollback().await?;
+        Consent::Ask(grant, client) => {
             return Ok(Step::Show {
                 page: Box::new(page(&client, &grant, &signed_in)),
             });
         }
-    };
-
-    match decision {
-        Decision::Deny => {
-            repository
-                .oauth_authorization_grants()
-                .cancel(grant.id, now)
-                .await?;
-            repository.commit().await?;
-            let error =
-                ClientError::new(ErrorCode::AccessDenied).with_description("the user refused");
-            Ok(Step::Done(callback.error(state, error)))
-        }
-        Decision::Allow => {
-            let user_agent = crate::requester::user_agent(&headers).map(str::to_owned);
-            fulfill(
-                state, repository, grant, &client, &signed_in, &callback, user_agent,
-            )
-            .await
-            .map(Step::Done)
-        }
-    }
+    }))
 }
 
 /// Allows the grant (`portcullis_services::authorization::fulfill`) and sends the code back.
@@ -276,11 +226,7 @@ pub(super) async fn fulfill(
 
 fn callback_of(grant: &AuthorizationGrant) -> Callback {
     Callback {
-        // Stored from a parsed URL, so it parses back.
-        redirect_uri: grant
-            .redirect_uri
-            .parse()
-            .expect("the stored redirect URI was a valid URL"),
+        redirect_uri: grant.redirect_uri.clone(),
         mode: grant.response_mode,
         state: grant.state.clone(),
     }

@@ -159,7 +159,7 @@ pub async fn consented_code(
         .add(
             &NewAuthorizationGrant {
                 client_id: client.id,
-                redirect_uri: REDIRECT_URI.to_owned(),
+                redirect_uri: REDIRECT_URI.parse().expect("valid"),
                 scope: authorization.scope.parse().expect("a scope"),
                 state: Some("xyz".to_owned()),
                 nonce: authorization.nonce.map(str::to_owned),
