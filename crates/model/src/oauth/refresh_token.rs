@@ -72,14 +72,13 @@ impl RefreshTokenState {
         }
     }
 
-    /// The token was revoked at `revoked_at`.
-    ///
-    /// # Errors
-    /// If it already was.
-    pub fn revoke(self, revoked_at: DateTime<Utc>) -> Result<Self, InvalidTransition> {
+    /// The token was revoked at `revoked_at`; one revoked already keeps its first instant
+    /// (revoking is idempotent, as RFC 7009 revocation is).
+    #[must_use]
+    pub fn revoke(self, revoked_at: DateTime<Utc>) -> Self {
         match self {
-            Self::Valid | Self::Consumed { .. } => Ok(Self::Revoked { revoked_at }),
-            Self::Revoked { .. } => Err(self.invalid("revoke")),
+            Self::Valid | Self::Consumed { .. } => Self::Revoked { revoked_at },
+            Self::Revoked { .. } => self,
         }
     }
 
@@ -141,9 +140,7 @@ mod tests {
 
     #[test]
     fn a_revoked_refresh_token_cannot_be_consumed() {
-        let revoked = RefreshTokenState::Valid
-            .revoke(instant())
-            .expect("a valid token can be revoked");
+        let revoked = RefreshTokenState::Valid.revoke(instant());
 
         let error = revoked
             .consume(instant(), Ulid::nil())
@@ -156,13 +153,14 @@ mod tests {
     }
 
     #[test]
-    fn a_consumed_refresh_token_can_be_revoked_but_only_once() {
+    fn a_consumed_refresh_token_can_be_revoked_and_keeps_its_first_revocation() {
         let revoked = RefreshTokenState::Valid
             .consume(instant(), Ulid::nil())
-            .and_then(|state| state.revoke(instant()))
-            .expect("a consumed token can be revoked");
+            .expect("a valid token can be consumed")
+            .revoke(instant());
 
         assert!(!revoked.is_valid());
-        assert!(revoked.revoke(instant()).is_err());
+        let later = instant() + chrono::TimeDelta::minutes(1);
+        assert_eq!(revoked.clone().revoke(later), revoked);
     }
 }

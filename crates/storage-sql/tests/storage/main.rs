@@ -28,6 +28,7 @@ mod refresh_token;
 mod registration_token;
 mod session_activity;
 mod transaction;
+mod transitions;
 mod types;
 mod upstream_provider;
 mod user;

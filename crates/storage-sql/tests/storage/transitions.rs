@@ -1,0 +1,227 @@
+//! The model's state machines and storage's conditional updates agree: for every stage a
+//! grant or login can be in and every transition, what the model's method refuses, storage
+//! refuses too, and what the model allows, storage stores as the stage the model computed.
+
+use chrono::TimeDelta;
+use portcullis_model::ResponseMode;
+use portcullis_storage::{NewAuthorizationGrant, NewDeviceCodeGrant};
+
+use crate::{
+    fixtures::{World, add_session, start, world},
+    support::repo,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GrantStep {
+    Fulfill,
+    Exchange,
+    Cancel,
+}
+
+fn authorization_request(world: &World) -> NewAuthorizationGrant {
+    NewAuthorizationGrant {
+        client_id: world.client.id,
+        redirect_uri: "https://app.example/callback".parse().expect("a URL"),
+        scope: "openid".parse().expect("a scope"),
+        state: None,
+        nonce: None,
+        response_mode: ResponseMode::Query,
+        response_type_code: true,
+        response_type_id_token: false,
+        code_challenge: None,
+        max_age: None,
+        login_hint: None,
+        locale: None,
+        requires_consent: false,
+    }
+}
+
+backend_test!(
+    async fn the_model_and_storage_agree_on_every_authorization_grant_transition(db: Database) {
+        use GrantStep::{Cancel, Exchange, Fulfill};
+        let world = world(&db).await;
+        let paths: [&[GrantStep]; 4] = [&[], &[Fulfill], &[Fulfill, Exchange], &[Cancel]];
+        let mut checked = 0;
+        for (round, path) in paths.iter().enumerate() {
+            for step in [Fulfill, Exchange, Cancel] {
+                let code = format!("code-{round}-{step:?}");
+                let mut tx = repo(&db).await;
+                let grant = tx
+                    .oauth_authorization_grants()
+                    .add(&authorization_request(&world), Some(&code), start())
+                    .await
+                    .expect("stored");
+                let session =
+                    add_session(&mut tx, &world.client, Some(&world.browser_session)).await;
+                let browser = &world.browser_session;
+                let mut at = start();
+                let mut stage = grant.stage;
+                for current in path.iter().chain(std::iter::once(&step)) {
+                    at += TimeDelta::seconds(1);
+                    let grants = tx.oauth_authorization_grants();
+                    let stored = match current {
+                        Fulfill => grants.fulfill(grant.id, &session, browser, None, at).await,
+                        Exchange => grants.exchange(&code, at).await,
+                        Cancel => grants.cancel(grant.id, at).await,
+                    }
+                    .expect("storage works")
+                    .map(|grant| grant.stage);
+                    let model = match current {
+                        Fulfill => stage.fulfill(session.id, browser.id, at),
+                        Exchange => stage.exchange(at),
+                        Cancel => stage.cancel(at),
+                    };
+                    match (model, stored) {
+                        (Ok(expected), Some(stored)) => {
+                            assert_eq!(stored, expected);
+                            stage = stored;
+                        }
+                        (Err(_), None) => {}
+                        (model, stored) => panic!(
+                            "after {path:?}, {current:?}: the model says {model:?}, storage \
+                             {stored:?}"
+                        ),
+                    }
+                }
+                checked += 1;
+                tx.rollback().await.expect("rolled back");
+            }
+        }
+        assert_eq!(checked, 12);
+    }
+);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeviceStep {
+    Fulfill,
+    Reject,
+    Exchange,
+}
+
+backend_test!(
+    async fn the_model_and_storage_agree_on_every_device_code_grant_transition(db: Database) {
+        use DeviceStep::{Exchange, Fulfill, Reject};
+        let world = world(&db).await;
+        let paths: [&[DeviceStep]; 4] = [&[], &[Fulfill], &[Fulfill, Exchange], &[Reject]];
+        let mut checked = 0;
+        for (round, path) in paths.iter().enumerate() {
+            for step in [Fulfill, Reject, Exchange] {
+                let device_code = format!("device-{round}-{step:?}");
+                let user_code = format!("U{round}{step:?}");
+                let mut tx = repo(&db).await;
+                let request = NewDeviceCodeGrant {
+                    client_id: world.client.id,
+                    scope: "openid".parse().expect("a scope"),
+                    expires_at: start() + TimeDelta::minutes(20),
+                    ip: None,
+                    user_agent: None,
+                };
+                let grant = tx
+                    .oauth_device_code_grants()
+                    .add(&request, &device_code, &user_code, start())
+                    .await
+                    .expect("stored");
+                let session =
+                    add_session(&mut tx, &world.client, Some(&world.browser_session)).await;
+                let browser = &world.browser_session;
+                let mut at = start();
+                let mut stage = grant.stage;
+                for current in path.iter().chain(std::iter::once(&step)) {
+                    at += TimeDelta::seconds(1);
+                    let grants = tx.oauth_device_code_grants();
+                    let stored = match current {
+                        Fulfill => grants.fulfill(grant.id, browser, at).await,
+                        Reject => grants.reject(grant.id, at).await,
+                        Exchange => grants.exchange(&device_code, &session, at).await,
+                    }
+                    .expect("storage works")
+                    .map(|grant| grant.stage);
+                    let model = match current {
+                        Fulfill => stage.fulfill(browser.id, browser.user_id, at),
+                        Reject => stage.reject(at),
+                        Exchange => stage.exchange(session.id, at),
+                    };
+                    match (model, stored) {
+                        (Ok(expected), Some(stored)) => {
+                            assert_eq!(stored, expected);
+                            stage = stored;
+                        }
+                        (Err(_), None) => {}
+                        (model, stored) => panic!(
+                            "after {path:?}, {current:?}: the model says {model:?}, storage \
+                             {stored:?}"
+                        ),
+                    }
+                }
+                checked += 1;
+                tx.rollback().await.expect("rolled back");
+            }
+        }
+        assert_eq!(checked, 12);
+    }
+);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RefreshStep {
+    Consume,
+    Revoke,
+}
+
+backend_test!(
+    async fn the_model_and_storage_agree_on_every_refresh_token_transition(db: Database) {
+        use RefreshStep::{Consume, Revoke};
+        let world = world(&db).await;
+        let paths: [&[RefreshStep]; 3] = [&[], &[Consume], &[Revoke]];
+        let mut checked = 0;
+        for (round, path) in paths.iter().enumerate() {
+            for step in [Consume, Revoke] {
+                let token = format!("refresh-{round}-{step:?}");
+                let mut tx = repo(&db).await;
+                let session =
+                    add_session(&mut tx, &world.client, Some(&world.browser_session)).await;
+                let refresh = tx
+                    .oauth_refresh_tokens()
+                    .add(&session, &token, None, start())
+                    .await
+                    .expect("stored");
+                let mut at = start();
+                let mut state = refresh.state;
+                for current in path.iter().chain(std::iter::once(&step)) {
+                    at += TimeDelta::seconds(1);
+                    // The token a consumption points to exists: the next one of the session.
+                    let next = tx
+                        .oauth_refresh_tokens()
+                        .add(&session, &format!("{token}-after-{at}"), None, at)
+                        .await
+                        .expect("stored")
+                        .id;
+                    let tokens = tx.oauth_refresh_tokens();
+                    let stored = match current {
+                        Consume => tokens.consume(&token, next, at).await,
+                        Revoke => tokens.revoke(refresh.id, at).await,
+                    }
+                    .expect("storage works")
+                    .map(|refresh| refresh.state);
+                    let model = match current {
+                        Consume => state.clone().consume(at, next),
+                        Revoke => Ok(state.clone().revoke(at)),
+                    };
+                    match (model, stored) {
+                        (Ok(expected), Some(stored)) => {
+                            assert_eq!(stored, expected);
+                            state = stored;
+                        }
+                        (Err(_), None) => {}
+                        (model, stored) => panic!(
+                            "after {path:?}, {current:?}: the model says {model:?}, storage \
+                             {stored:?}"
+                        ),
+                    }
+                }
+                checked += 1;
+                tx.rollback().await.expect("rolled back");
+            }
+        }
+        assert_eq!(checked, 6);
+    }
+);
