@@ -114,6 +114,7 @@ async fn authorize(
     let prompt = Prompts(request.prompt.clone());
     let signed_in = session::current(jar, &mut repository).await?;
     let now = state.now();
+    let new_grant = authorization::new_grant(&client, &request, &callback.redirect_uri);
 
     if prompt.contains(PromptValue::None) {
         // OIDC Core §3.1.2.1: no page may be shown; succeed silently or say why not.
@@ -133,11 +134,7 @@ async fn authorize(
         }
         let grant = repository
             .oauth_authorization_grants()
-            .add(
-                &authorization::new_grant(&client, &request, &callback.redirect_uri),
-                None,
-                now,
-            )
+            .add(&new_grant, None, now)
             .await?;
         return consent::fulfill(
             state, repository, grant, &client, &signed_in, &callback, None,
@@ -148,11 +145,7 @@ async fn authorize(
 
     let grant = repository
         .oauth_authorization_grants()
-        .add(
-            &authorization::new_grant(&client, &request, &callback.redirect_uri),
-            None,
-            now,
-        )
+        .add(&new_grant, None, now)
         .await?;
     repository.commit().await?;
 
