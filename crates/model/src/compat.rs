@@ -232,7 +232,7 @@ pub struct CompatSsoLogin {
     /// Internal identifier.
     pub id: Ulid,
     /// Where the client wants the user sent back, with the login token.
-    pub redirect_uri: String,
+    pub redirect_uri: url::Url,
     /// When the login started.
     pub created_at: DateTime<Utc>,
     /// Where the login is in its life.

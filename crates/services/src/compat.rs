@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use portcullis_model::{BrowserSession, CompatSession, CompatSsoLoginState, User};
+use portcullis_model::{CompatSession, User};
 use portcullis_oauth::{
     scope::{MatrixNamespace, Scope, ScopeToken},
     token::TokenType,
@@ -201,54 +201,6 @@ pub async fn issue_tokens(
         refresh_token,
         expires_in: ttl,
     })
-}
-
-/// How long a login token is accepted after the user allowed the sign-in.
-pub const LOGIN_TOKEN_TTL: TimeDelta = TimeDelta::seconds(30);
-
-/// A single sign-on login whose token waits to be exchanged.
-#[derive(Debug)]
-pub struct WaitingSsoLogin {
-    /// The login.
-    pub id: Ulid,
-    /// When the user allowed the sign-in.
-    pub fulfilled_at: DateTime<Utc>,
-    /// The browser session they allowed it in.
-    pub browser_session: BrowserSession,
-    /// Who signed in.
-    pub user: User,
-}
-
-/// The single sign-on login of `token`, if it waits to be exchanged.
-///
-/// # Errors
-/// When storage fails.
-pub async fn find_sso_login(
-    repo: &mut dyn Repository,
-    token: &str,
-) -> Result<Option<WaitingSsoLogin>, StorageError> {
-    let Some(login) = repo.compat_sso_logins().find_by_token(token).await? else {
-        return Ok(None);
-    };
-    let CompatSsoLoginState::Fulfilled {
-        fulfilled_at,
-        user_session_id,
-    } = login.state
-    else {
-        return Ok(None);
-    };
-    let Some(browser_session) = repo.browser_sessions().find(user_session_id).await? else {
-        return Ok(None);
-    };
-    let Some(user) = repo.users().find_by_id(browser_session.user_id).await? else {
-        return Ok(None);
-    };
-    Ok(Some(WaitingSsoLogin {
-        id: login.id,
-        fulfilled_at,
-        browser_session,
-        user,
-    }))
 }
 
 /// `duration` in milliseconds, as the Matrix API counts.

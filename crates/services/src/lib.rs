@@ -53,5 +53,6 @@ pub mod recovery;
 pub mod registration;
 pub mod sessions;
 pub mod sign_in;
+pub mod sso_login;
 pub mod tokens;
 pub mod user_agent;

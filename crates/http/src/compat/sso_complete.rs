@@ -17,16 +17,14 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
-use chrono::TimeDelta;
-use portcullis_model::CompatSsoLoginState;
-use portcullis_oauth::token::generate_code;
+use portcullis_model::CompatSsoLogin;
+use portcullis_services::sso_login::{self, NotPending};
 use portcullis_storage::StorageError;
 use portcullis_templates::pages::CompatSsoPage;
 use serde::Deserialize;
 use ulid::Ulid;
 use url::Url;
 
-use super::sso_redirect::LOGIN_TOKEN_LENGTH;
 use crate::{
     AppState,
     cookies::CookieJar,
@@ -36,9 +34,6 @@ use crate::{
     pages::tr,
     session::{self, SignedIn},
 };
-
-/// How long a started login waits for the user.
-pub const SSO_LOGIN_TTL: TimeDelta = TimeDelta::minutes(30);
 
 #[derive(Deserialize)]
 pub struct ConsentForm {
@@ -56,14 +51,6 @@ pub fn redirect_host(redirect_url: &Url) -> String {
     }
 }
 
-/// `redirect_url` with `loginToken=<token>` added to its query.
-#[must_use]
-pub fn with_login_token(redirect_url: &Url, token: &str) -> Url {
-    let mut url = redirect_url.clone();
-    url.query_pairs_mut().append_pair("loginToken", token);
-    url
-}
-
 pub async fn get(State(state): State<AppState>, jar: CookieJar, Path(id): Path<Ulid>) -> Response {
     let loaded = match load(&state, &jar, id).await {
         Ok(Ok(loaded)) => loaded,
@@ -73,11 +60,11 @@ pub async fn get(State(state): State<AppState>, jar: CookieJar, Path(id): Path<U
     let (jar, token) = csrf::page_token(&state, jar);
     let page = CompatSsoPage {
         csrf: token,
-        redirect_host: redirect_host(&loaded.redirect_url),
+        redirect_host: redirect_host(&loaded.login.redirect_uri),
         username: loaded.signed_in.user.username.clone(),
     };
     let mut response = state.render(StatusCode::OK, &page);
-    allow_form_redirect_to(&mut response, &loaded.redirect_url);
+    allow_form_redirect_to(&mut response, &loaded.login.redirect_uri);
     (jar, response).into_response()
 }
 
@@ -100,7 +87,7 @@ pub async fn post(
         Ok(Err(response)) => return response,
         Err(error) => return state.internal_error_page(&error),
     };
-    let host = redirect_host(&loaded.redirect_url);
+    let host = redirect_host(&loaded.login.redirect_uri);
     if !allow {
         tracing::info!(sso_login.id = %id, user.id = %loaded.signed_in.user.id, "single sign-on login cancelled");
         return state.error_page(
@@ -110,38 +97,35 @@ pub async fn post(
         );
     }
 
-    let token = generate_code(&mut state.rng(), LOGIN_TOKEN_LENGTH);
     let browser_session = &loaded.signed_in.session;
     let result = async {
         let mut repo = state.database().transaction().await?;
-        if repo
-            .compat_sso_logins()
-            .fulfill(id, browser_session.id, &token, now)
-            .await?
-            .is_none()
-        {
-            repo.rollback().await?;
-            return Ok(false);
-        }
+        let destination = sso_login::allow(
+            &mut *repo,
+            &loaded.login,
+            browser_session,
+            &mut state.rng(),
+            now,
+        )
+        .await?;
         repo.commit().await?;
-        Ok::<_, StorageError>(true)
+        Ok::<_, StorageError>(destination)
     }
     .await;
     match result {
-        Ok(true) => {
+        Ok(Some(destination)) => {
             tracing::info!(sso_login.id = %id, user.id = %loaded.signed_in.user.id, "single sign-on login allowed");
-            let destination = with_login_token(&loaded.redirect_url, &token);
             Redirect::to(destination.as_str()).into_response()
         }
         // Another tab answered first.
-        Ok(false) => already_answered(&state),
+        Ok(None) => already_answered(&state),
         Err(error) => state.internal_error_page(&error),
     }
 }
 
 struct Loaded {
     signed_in: SignedIn,
-    redirect_url: Url,
+    login: CompatSsoLogin,
 }
 
 /// The pending login and the signed-in user, or the page to show instead.
@@ -150,36 +134,27 @@ async fn load(
     jar: &CookieJar,
     id: Ulid,
 ) -> Result<Result<Loaded, Response>, StorageError> {
-    let now = state.now();
     let mut repo = state.database().read_transaction().await?;
-    let login = repo.compat_sso_logins().find(id).await?;
+    let login = sso_login::pending(&mut *repo, id, state.now()).await?;
     let signed_in = session::current(jar, &mut repo).await?;
     repo.rollback().await?;
-
-    let Some(login) = login else {
-        return Ok(Err(state.error_page(
-            StatusCode::NOT_FOUND,
-            tr("compat_sso.error.unknown_title", &[]),
-            tr("compat_sso.error.unknown", &[]),
-        )));
-    };
-    if login.state != CompatSsoLoginState::Pending {
-        return Ok(Err(already_answered(state)));
-    }
-    if now - login.created_at > SSO_LOGIN_TTL {
-        return Ok(Err(state.error_page(
-            StatusCode::GONE,
-            tr("compat_sso.error.expired_title", &[]),
-            tr("compat_sso.error.expired", &[]),
-        )));
-    }
-    // We stored it after checking it; a URL that no longer parses is not one to send anybody to.
-    let Ok(redirect_url) = Url::parse(&login.redirect_uri) else {
-        return Ok(Err(state.error_page(
-            StatusCode::BAD_REQUEST,
-            tr("compat_sso.error.invalid_title", &[]),
-            tr("compat_sso.error.invalid", &[]),
-        )));
+    let login = match login {
+        Ok(login) => login,
+        Err(NotPending::Unknown) => {
+            return Ok(Err(state.error_page(
+                StatusCode::NOT_FOUND,
+                tr("compat_sso.error.unknown_title", &[]),
+                tr("compat_sso.error.unknown", &[]),
+            )));
+        }
+        Err(NotPending::Answered) => return Ok(Err(already_answered(state))),
+        Err(NotPending::Expired) => {
+            return Ok(Err(state.error_page(
+                StatusCode::GONE,
+                tr("compat_sso.error.expired_title", &[]),
+                tr("compat_sso.error.expired", &[]),
+            )));
+        }
     };
     let Some(signed_in) = signed_in else {
         let login = login_url(
@@ -189,10 +164,7 @@ async fn load(
         );
         return Ok(Err(Redirect::to(login.as_str()).into_response()));
     };
-    Ok(Ok(Loaded {
-        signed_in,
-        redirect_url,
-    }))
+    Ok(Ok(Loaded { signed_in, login }))
 }
 
 fn already_answered(state: &AppState) -> Response {
@@ -241,18 +213,6 @@ mod tests {
             "im.fluffychat"
         );
         assert_eq!(redirect_host(&url("element:/callback")), "element");
-    }
-
-    #[test]
-    fn the_login_token_is_added_to_the_query() {
-        assert_eq!(
-            with_login_token(&url("https://app.example.com/cb?state=1"), "abc").as_str(),
-            "https://app.example.com/cb?state=1&loginToken=abc"
-        );
-        assert_eq!(
-            with_login_token(&url("element:/callback"), "abc").as_str(),
-            "element:/callback?loginToken=abc"
-        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use ulid::Ulid;
 
 use crate::{
     repository::{SqlRepository, on_backend},
-    types::{DbId, DbTime},
+    types::{DbId, DbTime, parsed},
 };
 
 /// The columns every query returns, in [`CompatSsoLoginRow`]'s order.
@@ -79,7 +79,7 @@ impl TryFrom<CompatSsoLoginRow> for CompatSsoLogin {
         let state = row.state()?;
         Ok(Self {
             id: row.compat_sso_login_id.0,
-            redirect_uri: row.redirect_uri,
+            redirect_uri: parsed("compat_sso_logins.redirect_uri", &row.redirect_uri)?,
             created_at: row.created_at.0,
             state,
         })
@@ -91,7 +91,7 @@ impl CompatSsoLoginRepository for SqlRepository {
     async fn add(
         &mut self,
         login_token: &str,
-        redirect_uri: &str,
+        redirect_uri: &url::Url,
         now: DateTime<Utc>,
     ) -> Result<CompatSsoLogin, StorageError> {
         const SQL: &str = concat!(
@@ -103,7 +103,7 @@ impl CompatSsoLoginRepository for SqlRepository {
         let row: CompatSsoLoginRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(hash_token(login_token))
-            .bind(redirect_uri)
+            .bind(redirect_uri.as_str())
             .bind(DbTime(now))
             .fetch_one(conn)
             .await)?;

@@ -13,6 +13,10 @@ use crate::{
 const LOGIN_TOKEN: &str = "mcl_Xq3vN8pL2mK7rT5wY9zA1bC4dE6fG0_1a2B3c";
 const REDIRECT_URI: &str = "https://app.example/sso?state=abc";
 
+fn redirect_uri() -> url::Url {
+    REDIRECT_URI.parse().expect("a URL")
+}
+
 /// A login with token `login_token`, fulfilled by the world's browser session, committed.
 async fn fulfilled_login(
     db: &portcullis_storage_sql::Database,
@@ -22,7 +26,7 @@ async fn fulfilled_login(
     let mut tx = repo(db).await;
     let login = tx
         .compat_sso_logins()
-        .add(login_token, REDIRECT_URI, start())
+        .add(login_token, &redirect_uri(), start())
         .await
         .expect("the login is stored");
     tx.compat_sso_logins()
@@ -39,7 +43,7 @@ backend_test!(
         let mut tx = repo(&db).await;
         let login = tx
             .compat_sso_logins()
-            .add(LOGIN_TOKEN, REDIRECT_URI, start())
+            .add(LOGIN_TOKEN, &redirect_uri(), start())
             .await
             .expect("the login is stored");
         commit(tx).await;
@@ -69,7 +73,7 @@ backend_test!(
             rows[0]
         );
         assert!(rows[0].contains(&hash_token(LOGIN_TOKEN)), "{}", rows[0]);
-        assert_eq!(login.redirect_uri, REDIRECT_URI);
+        assert_eq!(login.redirect_uri.as_str(), REDIRECT_URI);
         assert_eq!(login.created_at, start());
         assert_eq!(login.state, CompatSsoLoginState::Pending);
         assert_eq!(by_token.as_ref(), Some(&login));
@@ -82,13 +86,17 @@ backend_test!(
     async fn the_same_login_token_cannot_be_issued_twice(db: Database) {
         let mut tx = repo(&db).await;
         tx.compat_sso_logins()
-            .add(LOGIN_TOKEN, REDIRECT_URI, start())
+            .add(LOGIN_TOKEN, &redirect_uri(), start())
             .await
             .expect("stored");
 
         let again = tx
             .compat_sso_logins()
-            .add(LOGIN_TOKEN, "https://other.example/", start())
+            .add(
+                LOGIN_TOKEN,
+                &"https://other.example/".parse().expect("a URL"),
+                start(),
+            )
             .await;
 
         assert!(matches!(again, Err(StorageError::Conflict(_))), "{again:?}");
@@ -101,7 +109,7 @@ backend_test!(
         let mut tx = repo(&db).await;
         let login = tx
             .compat_sso_logins()
-            .add(LOGIN_TOKEN, REDIRECT_URI, start())
+            .add(LOGIN_TOKEN, &redirect_uri(), start())
             .await
             .expect("stored");
         let fulfilled_at = start() + TimeDelta::seconds(30);
@@ -188,7 +196,7 @@ backend_test!(
         let mut tx = repo(&db).await;
         let login = tx
             .compat_sso_logins()
-            .add(LOGIN_TOKEN, REDIRECT_URI, start())
+            .add(LOGIN_TOKEN, &redirect_uri(), start())
             .await
             .expect("stored");
         let session = add_compat_session(&mut tx, &world.user, "DEVICE").await;
@@ -311,7 +319,7 @@ backend_test!(
         let mut tx = repo(&db).await;
         let login = tx
             .compat_sso_logins()
-            .add("mcl_never_shown", REDIRECT_URI, start())
+            .add("mcl_never_shown", &redirect_uri(), start())
             .await
             .expect("stored");
         tx.compat_sso_logins()

@@ -50,7 +50,11 @@ backend_test!(
             .expect("stored");
         let login = tx
             .compat_sso_logins()
-            .add("mcl_token", "https://app.example/sso", start())
+            .add(
+                "mcl_token",
+                &"https://app.example/sso".parse().expect("a URL"),
+                start(),
+            )
             .await
             .expect("stored");
         tx.compat_sso_logins()
@@ -138,12 +142,20 @@ backend_test!(
             .expect("the session starts");
         let pending = tx
             .compat_sso_logins()
-            .add("mcl_pending", "https://app.example/sso", start())
+            .add(
+                "mcl_pending",
+                &"https://app.example/sso".parse().expect("a URL"),
+                start(),
+            )
             .await
             .expect("stored");
         let fulfilled = tx
             .compat_sso_logins()
-            .add("mcl_fulfilled", "https://app.example/sso", start())
+            .add(
+                "mcl_fulfilled",
+                &"https://app.example/sso".parse().expect("a URL"),
+                start(),
+            )
             .await
             .expect("stored");
         tx.compat_sso_logins()

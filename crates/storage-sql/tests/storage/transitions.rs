@@ -208,3 +208,53 @@ backend_test!(
         }
     }
 );
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SsoStep {
+    Fulfill,
+    Exchange,
+}
+
+backend_test!(
+    async fn the_model_and_storage_agree_on_every_single_sign_on_login_transition(db: Database) {
+        use SsoStep::{Exchange, Fulfill};
+        let world = world(&db).await;
+        let paths: [&[SsoStep]; 3] = [&[], &[Fulfill], &[Fulfill, Exchange]];
+        for (round, path) in paths.iter().enumerate() {
+            for step in [Fulfill, Exchange] {
+                let mut tx = repo(&db).await;
+                let redirect = "https://app.example/sso".parse().expect("a URL");
+                let login = tx
+                    .compat_sso_logins()
+                    .add(&format!("placeholder-{round}-{step:?}"), &redirect, start())
+                    .await
+                    .expect("stored");
+                let device = format!("DEVICE{round}{step:?}");
+                let session =
+                    crate::compat_session::add_compat_session(&mut tx, &world.user, &device).await;
+                let browser = &world.browser_session;
+                let mut at = start();
+                let mut state = login.state;
+                for current in path.iter().chain(std::iter::once(&step)) {
+                    at += TimeDelta::seconds(1);
+                    let token = format!("token-{round}-{step:?}-{at}");
+                    let logins = tx.compat_sso_logins();
+                    let stored = match current {
+                        Fulfill => logins.fulfill(login.id, browser.id, &token, at).await,
+                        Exchange => logins.exchange(login.id, session.id, at).await,
+                    }
+                    .expect("storage works")
+                    .map(|login| login.state);
+                    let model = match current {
+                        Fulfill => state.clone().fulfill(at, browser.id),
+                        Exchange => state.clone().exchange(at, session.id),
+                    };
+                    if let Some(next) = agree((path, current), model, stored) {
+                        state = next;
+                    }
+                }
+                tx.rollback().await.expect("rolled back");
+            }
+        }
+    }
+);

@@ -21,7 +21,7 @@ pub trait CompatSsoLoginRepository: Send {
     async fn add(
         &mut self,
         login_token: &str,
-        redirect_uri: &str,
+        redirect_uri: &url::Url,
         now: DateTime<Utc>,
     ) -> Result<CompatSsoLogin, StorageError>;
 

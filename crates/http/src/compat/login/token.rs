@@ -8,14 +8,15 @@
 
 use portcullis_model::User;
 use portcullis_services::{
-    compat::{self, Started, WaitingSsoLogin},
+    compat::Started,
     sessions,
+    sso_login::{self, WaitingSsoLogin},
 };
 
 use super::{Login, LoginResponse, check_active};
 use crate::{AppState, compat::error::MatrixError};
 
-pub use portcullis_services::compat::LOGIN_TOKEN_TTL;
+pub use portcullis_services::sso_login::LOGIN_TOKEN_TTL;
 
 fn invalid_token() -> MatrixError {
     MatrixError::forbidden("Invalid login token")
@@ -34,7 +35,7 @@ pub(super) async fn login(
         user,
     } = {
         let mut repo = state.database().read_transaction().await?;
-        let found = compat::find_sso_login(&mut *repo, token).await?;
+        let found = sso_login::waiting(&mut *repo, token).await?;
         repo.rollback().await?;
         found.ok_or_else(invalid_token)?
     };
