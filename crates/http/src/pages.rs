@@ -257,6 +257,13 @@ pub fn client_view(
     view
 }
 
+/// The fields of a two-button form: its token, and which button (`action`).
+#[derive(Debug, serde::Deserialize)]
+pub struct ChoiceForm {
+    pub csrf: String,
+    pub action: String,
+}
+
 /// The answer of a two-button form (`action=allow` or `action=deny`): whether it allows, or
 /// the page that says the choice is not one of the two.
 pub fn allow_or_deny(state: &AppState, action: &str) -> Result<bool, Response> {

@@ -21,7 +21,6 @@ use portcullis_model::CompatSsoLogin;
 use portcullis_services::sso_login::{self, NotPending};
 use portcullis_storage::StorageError;
 use portcullis_templates::pages::CompatSsoPage;
-use serde::Deserialize;
 use ulid::Ulid;
 use url::Url;
 
@@ -31,15 +30,10 @@ use crate::{
     csrf,
     human::post_auth::{PostAuthAction, login_url},
     pages::CONTENT_SECURITY_POLICY,
+    pages::ChoiceForm,
     pages::tr,
     session::{self, SignedIn},
 };
-
-#[derive(Deserialize)]
-pub struct ConsentForm {
-    csrf: String,
-    action: String,
-}
 
 /// What the page names the application by: the host of a web address, else the scheme of an
 /// app's own (`im.example`), which says more than whatever follows it.
@@ -72,7 +66,7 @@ pub async fn post(
     State(state): State<AppState>,
     jar: CookieJar,
     Path(id): Path<Ulid>,
-    Form(form): Form<ConsentForm>,
+    Form(form): Form<ChoiceForm>,
 ) -> Response {
     let now = state.now();
     if let Some(refused) = csrf::refusal(&state, &jar, &form.csrf, "form.error.expired_title") {

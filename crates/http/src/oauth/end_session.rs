@@ -21,7 +21,13 @@ use portcullis_templates::pages::{EndSessionPage, LoggedOutPage};
 use serde::Deserialize;
 use url::Url;
 
-use crate::{AppState, cookies::CookieJar, csrf, pages::tr, session};
+use crate::{
+    AppState,
+    cookies::CookieJar,
+    csrf,
+    pages::{ChoiceForm, tr},
+    session,
+};
 
 #[derive(Debug, Deserialize)]
 pub struct EndSessionQuery {
@@ -29,12 +35,6 @@ pub struct EndSessionQuery {
     client_id: Option<String>,
     post_logout_redirect_uri: Option<String>,
     state: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct EndSessionForm {
-    csrf: String,
-    action: String,
 }
 
 type Checked = CheckedLogout;
@@ -73,7 +73,7 @@ pub async fn post(
     State(state): State<AppState>,
     jar: CookieJar,
     Query(query): Query<EndSessionQuery>,
-    Form(form): Form<EndSessionForm>,
+    Form(form): Form<ChoiceForm>,
 ) -> Response {
     let now = state.now();
     if let Some(refused) = csrf::refusal(&state, &jar, &form.csrf, "form.error.expired_title") {

@@ -30,15 +30,10 @@ use crate::{
     csrf,
     human::post_auth::{PostAuthAction, login_url},
     oauth::reply::Internal,
+    pages::ChoiceForm,
     pages::tr,
     session::{self, SignedIn},
 };
-
-#[derive(Deserialize)]
-pub struct ConsentForm {
-    csrf: String,
-    action: String,
-}
 
 #[derive(Deserialize)]
 pub struct NoQuery {}
@@ -69,7 +64,7 @@ pub async fn post(
     jar: CookieJar,
     headers: HeaderMap,
     Path(grant_id): Path<Ulid>,
-    Form(form): Form<ConsentForm>,
+    Form(form): Form<ChoiceForm>,
 ) -> Response {
     if let Some(refused) = csrf::refusal(&state, &jar, &form.csrf, "form.error.expired_title") {
         return refused;

@@ -25,6 +25,7 @@ use crate::{
     cookies::CookieJar,
     csrf,
     human::post_auth::{PostAuthAction, login_url},
+    pages::ChoiceForm,
     pages::tr,
     session::{self, SignedIn},
 };
@@ -32,12 +33,6 @@ use crate::{
 #[derive(Debug, Deserialize)]
 pub struct DeviceQuery {
     code: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct DeviceForm {
-    csrf: String,
-    action: String,
 }
 
 pub async fn get(
@@ -68,7 +63,7 @@ pub async fn post(
     jar: CookieJar,
     Path(id): Path<Ulid>,
     Query(query): Query<DeviceQuery>,
-    Form(form): Form<DeviceForm>,
+    Form(form): Form<ChoiceForm>,
 ) -> Response {
     let now = state.now();
     if let Some(refused) = csrf::refusal(&state, &jar, &form.csrf, "form.error.expired_title") {
