@@ -130,32 +130,43 @@ async fn step(
             tr(key, &[]),
         )
     };
-    let settled = matches!(consent, Consent::ScopeNotAllowed(..) | Consent::Denied(_));
-    if let Consent::Allowed(grant, client) = consent {
-        let user_agent = crate::requester::user_agent(headers).map(str::to_owned);
-        let callback = callback_of(&grant);
-        return fulfill(
-            state, repository, grant, &client, &signed_in, &callback, user_agent,
-        )
-        .await
-        .map(Step::Done);
-    }
-    // A cancelled grant stays cancelled; anything else changed nothing.
-    if settled {
-        repository.commit().await?;
-    } else {
-        repository.rollback().await?;
-    }
-    Ok(Step::Done(match consent {
-        Consent::ScopeNotAllowed(grant, error) => callback_of(&grant).error(state, error),
+    // A cancelled grant stays cancelled; anything else that is not allowed changed nothing.
+    let response = match consent {
+        Consent::Allowed(grant, client) => {
+            let user_agent = crate::requester::user_agent(headers).map(str::to_owned);
+            let callback = callback_of(&grant);
+            return fulfill(
+                state, repository, grant, &client, &signed_in, &callback, user_agent,
+            )
+            .await
+            .map(Step::Done);
+        }
+        Consent::ScopeNotAllowed(grant, error) => {
+            repository.commit().await?;
+            callback_of(&grant).error(state, error)
+        }
         Consent::Denied(grant) => {
+            repository.commit().await?;
             let error =
                 ClientError::new(ErrorCode::AccessDenied).with_description("the user refused");
             callback_of(&grant).error(state, error)
         }
-        Consent::Stale | Consent::Allowed(..) => error_page("consent.error.stale"),
-        Consent::ClientGone => error_page("consent.error.client_gone"),
+        Consent::Ask(grant, client) => {
+            repository.rollback().await?;
+            return Ok(Step::Show {
+                page: Box::new(page(&client, &grant, &signed_in)),
+            });
+        }
+        Consent::Stale => {
+            repository.rollback().await?;
+            error_page("consent.error.stale")
+        }
+        Consent::ClientGone => {
+            repository.rollback().await?;
+            error_page("consent.error.client_gone")
+        }
         Consent::SignInAgain => {
+            repository.rollback().await?;
             let hint = format!(
                 "mxid:@{}:{}",
                 signed_in.user.username,
@@ -164,12 +175,8 @@ async fn step(
             let url = login_url(state.urls(), Some(continuation), Some(&hint));
             Redirect::to(url.as_str()).into_response()
         }
-        Consent::Ask(grant, client) => {
-            return Ok(Step::Show {
-                page: Box::new(page(&client, &grant, &signed_in)),
-            });
-        }
-    }))
+    };
+    Ok(Step::Done(response))
 }
 
 /// Allows the grant (`portcullis_services::authorization::fulfill`) and sends the code back.
