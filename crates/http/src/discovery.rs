@@ -15,7 +15,9 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{AppState, site_config::SiteConfig, url_builder::UrlBuilder};
+use portcullis_urls::UrlBuilder;
+
+use crate::{AppState, site_config::SiteConfig};
 
 /// Client authentication methods, the same at every endpoint that authenticates clients.
 const CLIENT_AUTH_METHODS: &[&str] = &[

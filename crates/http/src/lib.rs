@@ -5,6 +5,10 @@
 //! each, under the listener's optional prefix. Handlers are thin: they extract, call one
 //! service function, and answer in the caller's protocol.
 
+// A handler's early answer is a whole `Response`, returned once per request: boxing it would
+// buy nothing.
+#![allow(clippy::result_large_err)]
+
 /// The value in `result`, or, from the handler, the response it holds instead (for the steps
 /// of a handler that answer early: the sign-in page, a refused form).
 macro_rules! or_respond {
@@ -34,7 +38,6 @@ pub mod pages;
 pub mod requester;
 pub mod session;
 pub mod site_config;
-pub mod url_builder;
 
 use std::sync::Arc;
 
@@ -50,7 +53,9 @@ use portcullis_storage_sql::Database;
 use portcullis_templates::Templates;
 use zeroize::Zeroizing;
 
-use crate::{cookies::CookieSettings, site_config::SiteConfig, url_builder::UrlBuilder};
+use portcullis_urls::UrlBuilder;
+
+use crate::{cookies::CookieSettings, site_config::SiteConfig};
 use tower_http::trace::TraceLayer;
 
 /// What every handler may need, shared by all listeners.

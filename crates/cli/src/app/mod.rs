@@ -216,10 +216,7 @@ pub fn app_state(
     Ok(portcullis_http::AppState::new(portcullis_http::AppParts {
         database,
         trusted_proxies: http.trusted_proxies.iter().map(|net| net.net()).collect(),
-        urls: portcullis_http::url_builder::UrlBuilder::new(
-            http.public_base.clone(),
-            http.issuer().clone(),
-        ),
+        urls: portcullis_urls::UrlBuilder::new(http.public_base.clone(), http.issuer().clone()),
         site: portcullis_http::site_config::SiteConfig::from_config(config),
         keystore: checked.keystore.clone(),
         encrypter: checked.encrypter.clone(),

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
-use crate::url_builder::UrlBuilder;
+use portcullis_urls::UrlBuilder;
 
 /// The longest MSC4191 `action` or `device_id` carried through a sign-in; anything longer is
 /// dropped rather than copied from URL to URL.
@@ -350,7 +350,7 @@ mod tests {
 
     #[test]
     fn the_device_code_rides_along_only_with_a_device_grant() {
-        let urls = crate::url_builder::UrlBuilder::new(
+        let urls = UrlBuilder::new(
             "https://auth.example.com/".parse().expect("valid"),
             "https://example.com/".parse().expect("valid"),
         );

@@ -11,12 +11,11 @@ use axum::{
 use chrono::{TimeZone as _, Utc};
 use portcullis_config::sections::http::Resource;
 use portcullis_homeserver::MemoryHomeserver;
-use portcullis_http::{
-    AppParts, AppState, PolicyData, site_config::SiteConfig, url_builder::UrlBuilder,
-};
+use portcullis_http::{AppParts, AppState, PolicyData, site_config::SiteConfig};
 use portcullis_keys::{Encrypter, EncryptionKey, Keystore, PrivateKey};
 use portcullis_model::MockClock;
 use portcullis_storage_sql::{ConnectOptions, Database, PoolOptions};
+use portcullis_urls::UrlBuilder;
 use tower::ServiceExt as _;
 
 /// The homeserver's shared secret in test states.
