@@ -37,7 +37,6 @@ const REQUEST_HEADERS: [HeaderName; 9] = [
 const EXPOSED_HEADERS: [HeaderName; 2] = [header::WWW_AUTHENTICATE, header::RETRY_AFTER];
 
 /// The CORS layer of the client-facing APIs: any origin, no credentials.
-#[must_use]
 pub fn api() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(Any)

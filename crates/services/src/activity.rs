@@ -111,7 +111,10 @@ mod tests {
     use super::*;
 
     fn at(minutes: i64) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap() + TimeDelta::minutes(minutes)
+        Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0)
+            .single()
+            .expect("one instant")
+            + TimeDelta::minutes(minutes)
     }
 
     fn seen(tracker: &ActivityTracker, session: SessionRef) -> (DateTime<Utc>, Option<IpAddr>) {
@@ -135,11 +138,11 @@ mod tests {
     fn a_use_without_an_address_keeps_the_known_one() {
         let tracker = ActivityTracker::new();
         let session = SessionRef::Compat(Ulid::from_parts(1, 2));
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let ip: IpAddr = "192.0.2.1".parse().expect("valid");
         tracker.record(session, at(1), Some(ip));
         tracker.record(session, at(2), None);
         assert_eq!(seen(&tracker, session), (at(2), Some(ip)));
-        let newer: IpAddr = "192.0.2.2".parse().unwrap();
+        let newer: IpAddr = "192.0.2.2".parse().expect("valid");
         tracker.record(session, at(3), Some(newer));
         assert_eq!(seen(&tracker, session), (at(3), Some(newer)));
         // An older use with another address does not replace the newer one.

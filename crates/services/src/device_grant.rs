@@ -133,6 +133,10 @@ pub async fn start(
 
 /// A grant waiting for its user, as [`find_pending`] found it.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per request and matched at once"
+)]
 pub enum Pending {
     /// Unknown, answered or expired.
     Gone,

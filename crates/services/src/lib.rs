@@ -24,6 +24,7 @@
 //! - [`rate_limit`]: the per-address and per-account limits of guessable inputs.
 //! - [`reauth`]: the password, or a recent sign-in, before a sensitive account change.
 //! - [`recovery`]: password recovery tickets, and a new password through one.
+//! - [`registration_tokens`]: the tokens that let someone register when tokens are required.
 //! - [`registration`]: what a registration form must hold, and whether its name, address and
 //!   token are still free.
 //! - [`sessions`]: ending browser, OAuth 2.0 and compatibility sessions, and what goes with it.
@@ -51,6 +52,7 @@ pub mod rate_limit;
 pub mod reauth;
 pub mod recovery;
 pub mod registration;
+pub mod registration_tokens;
 pub mod sessions;
 pub mod sign_in;
 pub mod sso_login;

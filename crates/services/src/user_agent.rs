@@ -69,16 +69,16 @@ mod tests {
             "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
              Chrome/131.0.0.0 Safari/537.36",
         )
-        .unwrap();
+        .expect("present");
         assert_eq!(chrome.0, "Chrome");
-        assert!(chrome.1.unwrap().starts_with("Windows"));
+        assert!(chrome.1.expect("present").starts_with("Windows"));
     }
 
     #[test]
     fn matrix_clients_are_named_from_their_product_token() {
         let element =
             described("Element X/25.01.0 (Google Pixel 8; Android 14; UD1A.230803.041; Sdk 1.0.0)")
-                .unwrap();
+                .expect("present");
         assert_eq!(element.0, "Element X");
         assert_eq!(
             described("matrix-rust-sdk/0.9.0").map(|client| client.0),

@@ -357,7 +357,7 @@ async fn check_bogus_token(client: &reqwest::Client, loaded: &app::CheckedConfig
             "set `matrix.endpoint` to the homeserver's base URL",
         );
     };
-    let bogus = portcullis_oauth::token::TokenType::AccessToken.generate(&mut rand::thread_rng());
+    let bogus = portcullis_oauth::token::TokenType::AccessToken.generate(&mut rand::rngs::OsRng);
     match client.get(url.clone()).bearer_auth(bogus).send().await {
         Ok(response) if response.status().as_u16() == 401 => Check::ok(
             "token check",

@@ -227,7 +227,7 @@ async fn login(
         choose_device_id(request.device_id.as_deref(), &mut state.rng()).map_err(|_| {
             MatrixError::invalid_param("`device_id` has characters a device ID cannot have")
         })?;
-    let user_agent = crate::requester::user_agent(&headers);
+    let user_agent = crate::requester::user_agent(headers);
     let login = Login {
         ip,
         user_agent,

@@ -155,7 +155,7 @@ fn form(
     username: Option<String>,
     error: Option<String>,
 ) -> Response {
-    let (jar, token) = csrf::page_token(&state, jar);
+    let (jar, token) = csrf::page_token(state, jar);
     let mut page = LoginPage::new(token);
     page.username = username;
     page.error = error;

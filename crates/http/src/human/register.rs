@@ -772,7 +772,7 @@ fn form(
     errors: RegisterErrors,
 ) -> Response {
     let site = state.site_config();
-    let (jar, csrf) = csrf::page_token(&state, jar);
+    let (jar, csrf) = csrf::page_token(state, jar);
     let login_url = site
         .password_login_enabled
         .then(|| query.carry(state.urls().login()).to_string());

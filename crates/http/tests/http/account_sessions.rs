@@ -262,7 +262,7 @@ async fn last_activity_is_written_in_batches_and_shown_with_its_address_and_clie
         header::USER_AGENT,
         "Element X/25.01.0 (Google Pixel 8; Android 14)"
             .parse()
-            .unwrap(),
+            .expect("valid"),
     );
     request.extensions_mut().insert(ConnectionInfo {
         listener: Arc::from("web"),
@@ -319,7 +319,7 @@ async fn last_activity_is_written_in_batches_and_shown_with_its_address_and_clie
     );
     assert_eq!(
         after.last_active_ip,
-        Some("203.0.113.5".parse().unwrap()),
+        Some("203.0.113.5".parse().expect("valid")),
         "the homeserver's introspections keep the address the client logged in from"
     );
 

@@ -161,6 +161,6 @@ mod tests {
 
         assert!(!revoked.is_valid());
         let later = instant() + chrono::TimeDelta::minutes(1);
-        assert_eq!(revoked.clone().revoke(later), revoked);
+        assert_eq!(revoked.revoke(later), revoked);
     }
 }

@@ -193,7 +193,7 @@ impl TokenIssuer<'_> {
             None
         };
         let access_token_id = issued.access.id;
-        Ok((issued.response(&scope, id_token), access_token_id))
+        Ok((issued.response(scope, id_token), access_token_id))
     }
 
     /// Creates the device that `scope` binds a session of `user` to on the homeserver, before

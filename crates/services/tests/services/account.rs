@@ -29,7 +29,7 @@ async fn a_new_account_gets_everything_at_once_and_is_provisioned() {
     tx.registration_tokens()
         .add("invite", Some(1), None, start())
         .await
-        .unwrap();
+        .expect("storage works");
     let emails = ["alice@example.com".to_owned()];
     let user = account::create_user(
         &mut *tx,
@@ -45,13 +45,23 @@ async fn a_new_account_gets_everything_at_once_and_is_provisioned() {
     )
     .await
     .expect("created");
-    tx.commit().await.unwrap();
+    tx.commit().await.expect("storage works");
     assert!(user.can_request_admin);
 
     let mut tx = world.tx().await;
-    assert!(tx.user_passwords().active(&user).await.unwrap().is_some());
+    assert!(
+        tx.user_passwords()
+            .active(&user)
+            .await
+            .expect("storage works")
+            .is_some()
+    );
     assert_eq!(
-        tx.user_emails().list_for_user(&user).await.unwrap().len(),
+        tx.user_emails()
+            .list_for_user(&user)
+            .await
+            .expect("storage works")
+            .len(),
         1
     );
     // The token is used up: a second account cannot spend it.
@@ -69,7 +79,7 @@ async fn a_new_account_gets_everything_at_once_and_is_provisioned() {
         matches!(again, Err(CreateAccountError::TokenNotValid)),
         "{again:?}"
     );
-    tx.rollback().await.unwrap();
+    tx.rollback().await.expect("storage works");
 
     let jobs = world.take_jobs().await;
     assert_eq!(kinds(&jobs), [provision_user::KIND]);
@@ -83,8 +93,8 @@ async fn a_taken_name_or_address_creates_nothing() {
     let alice = add_user(&mut tx, "alice").await;
     account::add_email(&mut *tx, &alice, "alice@example.com", start())
         .await
-        .unwrap();
-    tx.commit().await.unwrap();
+        .expect("storage works");
+    tx.commit().await.expect("storage works");
     world.take_jobs().await;
 
     let mut tx = world.tx().await;
@@ -98,7 +108,7 @@ async fn a_taken_name_or_address_creates_nothing() {
     )
     .await;
     assert!(matches!(taken, Err(CreateAccountError::UsernameTaken)));
-    tx.rollback().await.unwrap();
+    tx.rollback().await.expect("storage works");
 
     let mut tx = world.tx().await;
     let emails = ["alice@example.com".to_owned()];
@@ -116,7 +126,7 @@ async fn a_taken_name_or_address_creates_nothing() {
         matches!(&in_use, Err(CreateAccountError::EmailTaken(email)) if email == "alice@example.com"),
         "{in_use:?}"
     );
-    tx.rollback().await.unwrap();
+    tx.rollback().await.expect("storage works");
     assert!(world.take_jobs().await.is_empty());
 }
 
@@ -125,31 +135,37 @@ async fn lock_unlock_deactivate_and_reactivate_queue_what_the_homeserver_needs()
     let world = world().await;
     let mut tx = world.tx().await;
     let user = add_user(&mut tx, "alice").await;
-    let user = account::lock_user(&mut *tx, user, start()).await.unwrap();
+    let user = account::lock_user(&mut *tx, user, start())
+        .await
+        .expect("storage works");
     assert!(user.locked_at.is_some());
-    let user = account::unlock_user(&mut *tx, user, start()).await.unwrap();
+    let user = account::unlock_user(&mut *tx, user, start())
+        .await
+        .expect("storage works");
     assert!(user.locked_at.is_none());
     // Unlocking a user who is not locked queues nothing.
-    let user = account::unlock_user(&mut *tx, user, start()).await.unwrap();
+    let user = account::unlock_user(&mut *tx, user, start())
+        .await
+        .expect("storage works");
     assert!(
         !account::reactivate_user(&mut *tx, &user, start())
             .await
-            .unwrap()
+            .expect("storage works")
     );
     let user = account::deactivate_user(&mut *tx, user, true, start())
         .await
-        .unwrap();
+        .expect("storage works");
     assert!(user.deactivated_at.is_some());
     // Deactivating again queues nothing more.
     let user = account::deactivate_user(&mut *tx, user, true, start())
         .await
-        .unwrap();
+        .expect("storage works");
     assert!(
         account::reactivate_user(&mut *tx, &user, start())
             .await
-            .unwrap()
+            .expect("storage works")
     );
-    tx.commit().await.unwrap();
+    tx.commit().await.expect("storage works");
 
     let jobs = world.take_jobs().await;
     assert_eq!(
@@ -164,7 +180,7 @@ async fn lock_unlock_deactivate_and_reactivate_queue_what_the_homeserver_needs()
     let deactivation = jobs
         .iter()
         .find(|job| job.kind == deactivate_user::KIND)
-        .unwrap();
+        .expect("present");
     assert_eq!(deactivation.payload["hs_erase"], true);
 }
 
@@ -176,39 +192,39 @@ async fn addresses_are_added_once_removed_by_their_owner_only_and_pushed_to_the_
     let bob = add_user(&mut tx, "bob").await;
     let AddedEmail::Added(email) = account::add_email(&mut *tx, &alice, "a@example.com", start())
         .await
-        .unwrap()
+        .expect("storage works")
     else {
         panic!("added");
     };
     assert!(matches!(
         account::add_email(&mut *tx, &alice, "a@example.com", start())
             .await
-            .unwrap(),
+            .expect("storage works"),
         AddedEmail::AlreadyTheirs(_)
     ));
     assert_eq!(
         account::add_email(&mut *tx, &bob, "a@example.com", start())
             .await
-            .unwrap(),
+            .expect("storage works"),
         AddedEmail::InUse { user_id: alice.id }
     );
     assert!(
         !account::remove_email(&mut *tx, &bob, email.id, start())
             .await
-            .unwrap(),
+            .expect("storage works"),
         "bob cannot remove alice's address"
     );
     assert!(
         account::remove_email(&mut *tx, &alice, email.id, start())
             .await
-            .unwrap()
+            .expect("storage works")
     );
     assert!(
         !account::remove_email(&mut *tx, &alice, email.id, start())
             .await
-            .unwrap()
+            .expect("storage works")
     );
-    tx.commit().await.unwrap();
+    tx.commit().await.expect("storage works");
     assert_eq!(
         kinds(&world.take_jobs().await),
         [provision_user::KIND, provision_user::KIND],

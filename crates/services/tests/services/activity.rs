@@ -18,11 +18,11 @@ async fn a_flush_writes_the_latest_use_of_each_session_once() {
         .browser_sessions()
         .add(&user, None, start())
         .await
-        .unwrap();
-    tx.commit().await.unwrap();
+        .expect("storage works");
+    tx.commit().await.expect("storage works");
 
     let tracker = ActivityTracker::new();
-    let ip = "203.0.113.5".parse().unwrap();
+    let ip = "203.0.113.5".parse().expect("valid");
     // A thousand introspections of one token, a refresh from a known address, a page view.
     for second in 0..1000 {
         tracker.record(
@@ -48,29 +48,42 @@ async fn a_flush_writes_the_latest_use_of_each_session_once() {
     );
     assert_eq!(tracker.pending(), 3);
 
-    assert_eq!(tracker.flush(&world.database).await.unwrap(), 3);
+    assert_eq!(
+        tracker.flush(&world.database).await.expect("storage works"),
+        3
+    );
     assert_eq!(tracker.pending(), 0);
     assert_eq!(
-        tracker.flush(&world.database).await.unwrap(),
+        tracker.flush(&world.database).await.expect("storage works"),
         0,
         "nothing new"
     );
 
     let mut tx = world.tx().await;
-    let oauth = tx.oauth_sessions().find(oauth.id).await.unwrap().unwrap();
+    let oauth = tx
+        .oauth_sessions()
+        .find(oauth.id)
+        .await
+        .expect("storage works")
+        .expect("present");
     assert_eq!(
         oauth.last_active_at,
         Some(start() + TimeDelta::seconds(999))
     );
     assert_eq!(oauth.last_active_ip, Some(ip));
-    let compat = tx.compat_sessions().find(compat.id).await.unwrap().unwrap();
+    let compat = tx
+        .compat_sessions()
+        .find(compat.id)
+        .await
+        .expect("storage works")
+        .expect("present");
     assert_eq!(compat.last_active_at, Some(start() + TimeDelta::minutes(1)));
     assert_eq!(compat.last_active_ip, None);
     let browser = tx
         .browser_sessions()
         .find(browser.id)
         .await
-        .unwrap()
-        .unwrap();
+        .expect("storage works")
+        .expect("present");
     assert_eq!(browser.last_active_ip, Some(ip));
 }

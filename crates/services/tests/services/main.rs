@@ -5,4 +5,5 @@ mod account;
 mod activity;
 mod common;
 mod registration;
+mod registration_tokens;
 mod sessions;

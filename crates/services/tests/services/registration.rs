@@ -41,12 +41,16 @@ async fn a_form_without_an_address_makes_a_signed_in_account_with_the_terms_acce
             .await
             .expect("storage works")
             .expect("created");
-    tx.commit().await.unwrap();
+    tx.commit().await.expect("storage works");
 
     assert_eq!(user.username, "alice");
     assert_eq!(browser_session.user_id, user.id);
     let mut tx = world.tx().await;
-    let terms = tx.user_terms().list_for_user(&user).await.unwrap();
+    let terms = tx
+        .user_terms()
+        .list_for_user(&user)
+        .await
+        .expect("storage works");
     assert_eq!(terms, [("https://example.com/tos".to_owned(), start())]);
 
     // A second form for the same name, checked before the first was made, makes nothing.
@@ -68,7 +72,7 @@ async fn a_registration_waits_for_its_code_counts_wrong_ones_and_ends_once() {
     let (authentication, code) =
         email_codes::issue(&mut *tx, "alice@example.com", None, &mut rng, start())
             .await
-            .unwrap();
+            .expect("storage works");
     let pending = registration::start(
         &mut *tx,
         &checked("alice", Some("alice@example.com")),
@@ -79,35 +83,39 @@ async fn a_registration_waits_for_its_code_counts_wrong_ones_and_ends_once() {
         start(),
     )
     .await
-    .unwrap()
+    .expect("storage works")
     .expect("no token to check");
-    tx.commit().await.unwrap();
+    tx.commit().await.expect("storage works");
 
     let mut tx = world.tx().await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let refused = registration::finish(&mut *tx, &pending, wrong, circumstances())
         .await
-        .unwrap();
+        .expect("storage works");
     assert!(matches!(refused, Finished::Refused(Refused::Wrong)));
-    tx.commit().await.unwrap();
+    tx.commit().await.expect("storage works");
 
     let mut tx = world.tx().await;
     let created = registration::finish(&mut *tx, &pending, &code, circumstances())
         .await
-        .unwrap();
+        .expect("storage works");
     let Finished::Created(user, _) = created else {
         panic!("the right code makes the account, not {created:?}");
     };
-    tx.commit().await.unwrap();
+    tx.commit().await.expect("storage works");
     let mut tx = world.tx().await;
-    let emails = tx.user_emails().list_for_user(&user).await.unwrap();
+    let emails = tx
+        .user_emails()
+        .list_for_user(&user)
+        .await
+        .expect("storage works");
     assert_eq!(emails.len(), 1);
     assert_eq!(emails[0].email, "alice@example.com");
 
     // The same code again: the authentication is complete, nothing more is made.
     let again = registration::finish(&mut *tx, &pending, &code, circumstances())
         .await
-        .unwrap();
+        .expect("storage works");
     assert!(matches!(again, Finished::Refused(Refused::Expired)));
 }
 
@@ -120,7 +128,7 @@ async fn an_address_taken_while_the_code_travelled_makes_no_account() {
     let (authentication, code) =
         email_codes::issue(&mut *tx, "shared@example.com", None, &mut rng, start())
             .await
-            .unwrap();
+            .expect("storage works");
     let pending = registration::start(
         &mut *tx,
         &checked("alice", Some("shared@example.com")),
@@ -131,17 +139,17 @@ async fn an_address_taken_while_the_code_travelled_makes_no_account() {
         start(),
     )
     .await
-    .unwrap()
+    .expect("storage works")
     .expect("no token to check");
     tx.user_emails()
         .add(&bob, "shared@example.com", start())
         .await
-        .unwrap();
-    tx.commit().await.unwrap();
+        .expect("storage works");
+    tx.commit().await.expect("storage works");
 
     let mut tx = world.tx().await;
     let finished = registration::finish(&mut *tx, &pending, &code, circumstances())
         .await
-        .unwrap();
+        .expect("storage works");
     assert!(matches!(finished, Finished::Conflict(Conflict::EmailTaken)));
 }

@@ -34,14 +34,19 @@ async fn an_oauth_session_ends_with_its_refresh_tokens_and_queues_its_device_onc
     tx.commit().await.expect("commit");
 
     let mut tx = world.tx().await;
-    let stored = tx.oauth_sessions().find(session.id).await.unwrap().unwrap();
+    let stored = tx
+        .oauth_sessions()
+        .find(session.id)
+        .await
+        .expect("storage works")
+        .expect("present");
     assert!(!stored.is_active());
     let refresh = tx
         .oauth_refresh_tokens()
         .find(refresh.id)
         .await
-        .unwrap()
-        .unwrap();
+        .expect("storage works")
+        .expect("present");
     assert!(
         !refresh.state.is_valid(),
         "the refresh token is revoked with its session"
@@ -73,19 +78,19 @@ async fn a_compat_session_ends_and_queues_its_device_once() {
     assert!(
         sessions::end_compat_session(&mut *tx, &session, start())
             .await
-            .unwrap()
+            .expect("storage works")
     );
     let stored = tx
         .compat_sessions()
         .find(session.id)
         .await
-        .unwrap()
-        .unwrap();
+        .expect("storage works")
+        .expect("present");
     assert!(!stored.is_active());
     assert!(
         !sessions::end_compat_session(&mut *tx, &stored, start())
             .await
-            .unwrap()
+            .expect("storage works")
     );
     tx.commit().await.expect("commit");
 
@@ -107,7 +112,7 @@ async fn a_new_login_replaces_the_sessions_of_its_device_and_keeps_the_device() 
 
     let ended = sessions::replace_device_sessions(&mut *tx, &user, "LAPTOPLAPT", start())
         .await
-        .unwrap();
+        .expect("storage works");
     tx.commit().await.expect("commit");
     assert_eq!(ended, 2);
 
@@ -116,35 +121,35 @@ async fn a_new_login_replaces_the_sessions_of_its_device_and_keeps_the_device() 
         !tx.oauth_sessions()
             .find(old_oauth.id)
             .await
-            .unwrap()
-            .unwrap()
+            .expect("storage works")
+            .expect("present")
             .is_active()
     );
     assert!(
         tx.oauth_sessions()
             .find(other_oauth.id)
             .await
-            .unwrap()
-            .unwrap()
+            .expect("storage works")
+            .expect("present")
             .is_active()
     );
     assert!(
         !tx.compat_sessions()
             .find(old_compat.id)
             .await
-            .unwrap()
-            .unwrap()
+            .expect("storage works")
+            .expect("present")
             .is_active()
     );
     assert!(
         tx.compat_sessions()
             .find(other_compat.id)
             .await
-            .unwrap()
-            .unwrap()
+            .expect("storage works")
+            .expect("present")
             .is_active()
     );
-    tx.rollback().await.unwrap();
+    tx.rollback().await.expect("storage works");
     assert!(
         deletions(&world.take_jobs().await).is_empty(),
         "the device lives on in the new session"
@@ -162,28 +167,34 @@ async fn a_user_ends_only_their_own_sessions() {
         .browser_sessions()
         .add(&alice, None, start())
         .await
-        .unwrap();
+        .expect("storage works");
     let oauth = add_oauth_session(&mut tx, &client, &alice, "PHONEPHONE").await;
     let compat = add_compat_session(&mut tx, &alice, "BOT").await;
 
     for id in [browser.id, oauth.id, compat.id] {
         let ended = sessions::end_user_session(&mut *tx, &mallory, id, start())
             .await
-            .unwrap();
+            .expect("storage works");
         assert_eq!(ended, None, "mallory cannot end alice's sessions");
     }
-    assert_eq!(ActiveSessions::of(&mut *tx, &alice).await.unwrap().len(), 3);
+    assert_eq!(
+        ActiveSessions::of(&mut *tx, &alice)
+            .await
+            .expect("storage works")
+            .len(),
+        3
+    );
 
     let kinds = [
         sessions::end_user_session(&mut *tx, &alice, browser.id, start())
             .await
-            .unwrap(),
+            .expect("storage works"),
         sessions::end_user_session(&mut *tx, &alice, oauth.id, start())
             .await
-            .unwrap(),
+            .expect("storage works"),
         sessions::end_user_session(&mut *tx, &alice, compat.id, start())
             .await
-            .unwrap(),
+            .expect("storage works"),
     ];
     assert_eq!(
         kinds,
@@ -196,10 +207,10 @@ async fn a_user_ends_only_their_own_sessions() {
     assert!(
         ActiveSessions::of(&mut *tx, &alice)
             .await
-            .unwrap()
+            .expect("storage works")
             .is_empty()
     );
-    tx.commit().await.unwrap();
+    tx.commit().await.expect("storage works");
     let mut devices: Vec<String> = deletions(&world.take_jobs().await)
         .into_iter()
         .map(|job| job.device_id)
@@ -221,22 +232,30 @@ async fn ending_everything_deletes_each_device_once_unless_the_user_goes_with_th
         tx.browser_sessions()
             .add(&user, None, start())
             .await
-            .unwrap();
+            .expect("storage works");
         add_oauth_session(&mut tx, &client, &user, "PHONEPHONE").await;
         add_compat_session(&mut tx, &user, "PHONEPHONE").await;
         add_compat_session(&mut tx, &user, "BOT").await;
 
-        let active = ActiveSessions::of(&mut *tx, &user).await.unwrap();
+        let active = ActiveSessions::of(&mut *tx, &user)
+            .await
+            .expect("storage works");
         assert_eq!(active.len(), 4);
         assert_eq!(active.devices().len(), 2);
-        assert_eq!(active.end(&mut *tx, fate, start()).await.unwrap(), 4);
+        assert_eq!(
+            active
+                .end(&mut *tx, fate, start())
+                .await
+                .expect("storage works"),
+            4
+        );
         assert!(
             ActiveSessions::of(&mut *tx, &user)
                 .await
-                .unwrap()
+                .expect("storage works")
                 .is_empty()
         );
-        tx.commit().await.unwrap();
+        tx.commit().await.expect("storage works");
 
         let mut devices: Vec<String> = deletions(&world.take_jobs().await)
             .into_iter()
@@ -258,33 +277,33 @@ async fn a_device_is_in_use_while_a_session_of_either_kind_has_it() {
     assert!(
         sessions::device_in_use(&mut *tx, &user, "PHONEPHONE")
             .await
-            .unwrap()
+            .expect("storage works")
     );
     assert!(
         sessions::device_in_use(&mut *tx, &user, "BOT")
             .await
-            .unwrap()
+            .expect("storage works")
     );
     assert!(
         !sessions::device_in_use(&mut *tx, &user, "OTHER")
             .await
-            .unwrap()
+            .expect("storage works")
     );
     sessions::end_oauth_session(&mut *tx, &oauth, start())
         .await
-        .unwrap();
+        .expect("storage works");
     sessions::end_compat_session(&mut *tx, &compat, start())
         .await
-        .unwrap();
+        .expect("storage works");
     assert!(
         !sessions::device_in_use(&mut *tx, &user, "PHONEPHONE")
             .await
-            .unwrap()
+            .expect("storage works")
     );
     assert!(
         !sessions::device_in_use(&mut *tx, &user, "BOT")
             .await
-            .unwrap()
+            .expect("storage works")
     );
-    tx.rollback().await.unwrap();
+    tx.rollback().await.expect("storage works");
 }

@@ -33,7 +33,7 @@ backend_test!(
         commit(tx).await;
 
         let at = start() + TimeDelta::minutes(5);
-        let ip: IpAddr = "2001:db8::7".parse().unwrap();
+        let ip: IpAddr = "2001:db8::7".parse().expect("valid");
         let batch = [
             SessionActivity {
                 session: SessionRef::Browser(world.browser_session.id),
@@ -48,7 +48,7 @@ backend_test!(
             SessionActivity {
                 session: SessionRef::Compat(compat.id),
                 at,
-                ip: Some("192.0.2.9".parse().unwrap()),
+                ip: Some("192.0.2.9".parse().expect("valid")),
             },
             SessionActivity {
                 session: SessionRef::Compat(ulid::Ulid::new()),
@@ -70,15 +70,28 @@ backend_test!(
             .browser_sessions()
             .find(world.browser_session.id)
             .await
-            .unwrap()
-            .unwrap();
+            .expect("storage works")
+            .expect("present");
         assert_eq!(browser.last_active_at, Some(at));
         assert_eq!(browser.last_active_ip, Some(ip));
-        let oauth = tx.oauth_sessions().find(oauth.id).await.unwrap().unwrap();
+        let oauth = tx
+            .oauth_sessions()
+            .find(oauth.id)
+            .await
+            .expect("storage works")
+            .expect("present");
         assert_eq!(oauth.last_active_at, Some(at));
         assert_eq!(oauth.last_active_ip, None);
-        let compat = tx.compat_sessions().find(compat.id).await.unwrap().unwrap();
-        assert_eq!(compat.last_active_ip, Some("192.0.2.9".parse().unwrap()));
+        let compat = tx
+            .compat_sessions()
+            .find(compat.id)
+            .await
+            .expect("storage works")
+            .expect("present");
+        assert_eq!(
+            compat.last_active_ip,
+            Some("192.0.2.9".parse().expect("valid"))
+        );
     }
 );
 
@@ -86,7 +99,7 @@ backend_test!(
     async fn a_later_instant_wins_and_an_unknown_address_keeps_the_last_one(db: Database) {
         let world = world(&db).await;
         let session = SessionRef::Browser(world.browser_session.id);
-        let ip: IpAddr = "198.51.100.4".parse().unwrap();
+        let ip: IpAddr = "198.51.100.4".parse().expect("valid");
         let later = start() + TimeDelta::minutes(10);
         let record = |at, ip| SessionActivity { session, at, ip };
 
@@ -94,23 +107,23 @@ backend_test!(
         tx.session_activity()
             .record(&[record(later, Some(ip))])
             .await
-            .unwrap();
+            .expect("storage works");
         // An older batch arriving late changes nothing.
         let stale = tx
             .session_activity()
             .record(&[record(
                 start() + TimeDelta::minutes(1),
-                Some("192.0.2.1".parse().unwrap()),
+                Some("192.0.2.1".parse().expect("valid")),
             )])
             .await
-            .unwrap();
+            .expect("storage works");
         assert_eq!(stale, 0);
         // A newer one without an address moves the time and keeps the address.
         let newest = later + TimeDelta::minutes(1);
         tx.session_activity()
             .record(&[record(newest, None)])
             .await
-            .unwrap();
+            .expect("storage works");
         commit(tx).await;
 
         let mut tx = repo(&db).await;
@@ -118,8 +131,8 @@ backend_test!(
             .browser_sessions()
             .find(world.browser_session.id)
             .await
-            .unwrap()
-            .unwrap();
+            .expect("storage works")
+            .expect("present");
         assert_eq!(browser.last_active_at, Some(newest));
         assert_eq!(browser.last_active_ip, Some(ip));
     }

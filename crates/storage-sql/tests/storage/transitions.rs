@@ -196,8 +196,8 @@ backend_test!(
                     .expect("storage works")
                     .map(|refresh| refresh.state);
                     let model = match current {
-                        Consume => state.clone().consume(at, next),
-                        Revoke => Ok(state.clone().revoke(at)),
+                        Consume => state.consume(at, next),
+                        Revoke => Ok(state.revoke(at)),
                     };
                     if let Some(next) = agree((path, current), model, stored) {
                         state = next;
@@ -246,8 +246,8 @@ backend_test!(
                     .expect("storage works")
                     .map(|login| login.state);
                     let model = match current {
-                        Fulfill => state.clone().fulfill(at, browser.id),
-                        Exchange => state.clone().exchange(at, session.id),
+                        Fulfill => state.fulfill(at, browser.id),
+                        Exchange => state.exchange(at, session.id),
                     };
                     if let Some(next) = agree((path, current), model, stored) {
                         state = next;

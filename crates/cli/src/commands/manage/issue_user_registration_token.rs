@@ -4,12 +4,9 @@
 
 use std::process::ExitCode;
 
-use rand::distributions::{Alphanumeric, DistString as _};
+use portcullis_services::registration_tokens::{self, NewToken};
 
 use super::Context;
-
-/// The length of a generated token: 20 letters and digits, about 119 bits.
-const GENERATED_LENGTH: usize = 20;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -20,39 +17,25 @@ pub struct Args {
     #[arg(long)]
     usage_limit: Option<u32>,
     /// How long it stays valid, in seconds; forever when absent.
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(1..))]
     expires_in: Option<u32>,
 }
 
 pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
-    let token = match args.token {
-        Some(token) => {
-            let token = token.trim().to_owned();
-            anyhow::ensure!(!token.is_empty(), "the token must not be empty");
-            token
-        }
-        None => Alphanumeric.sample_string(&mut rand::thread_rng(), GENERATED_LENGTH),
-    };
-    anyhow::ensure!(
-        args.usage_limit != Some(0),
-        "a usage limit of 0 would make a token nobody can use"
-    );
     let now = context.now();
-    let expires_at = args
-        .expires_in
-        .map(|seconds| now + chrono::Duration::seconds(i64::from(seconds)));
+    let new = NewToken {
+        token: args.token.as_deref(),
+        usage_limit: args.usage_limit,
+        expires_at: args
+            .expires_in
+            .map(|seconds| now + chrono::Duration::seconds(i64::from(seconds))),
+    };
     let mut repo = context.transaction().await?;
-    let added = repo
-        .registration_tokens()
-        .add(&token, args.usage_limit, expires_at, now)
-        .await;
-    match added {
-        Ok(_) => {}
-        Err(portcullis_storage::StorageError::Conflict(_)) => {
-            anyhow::bail!("this token already exists")
-        }
-        Err(error) => return Err(error.into()),
-    }
+    let (_, token) =
+        match registration_tokens::issue(&mut *repo, &mut rand::rngs::OsRng, &new, now).await? {
+            Ok(issued) => issued,
+            Err(problem) => anyhow::bail!("{problem}"),
+        };
     repo.commit().await?;
     println!("{token}");
     Ok(ExitCode::SUCCESS)

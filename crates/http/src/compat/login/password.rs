@@ -63,7 +63,7 @@ pub(super) async fn login(
 
     portcullis_services::devices::provision_device(
         state.homeserver().as_ref(),
-        &&user.username,
+        &user.username,
         &login.device_id,
         login.display_name,
     )
