@@ -36,6 +36,13 @@ impl BrowserSession {
     pub fn is_active(&self) -> bool {
         self.finished_at.is_none()
     }
+
+    /// When the session ends if it is ended at `now`: a session already finished keeps its
+    /// first instant, so ending it again changes nothing.
+    #[must_use]
+    pub fn finish(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.finished_at.unwrap_or(now)
+    }
 }
 
 named_enum! {

@@ -1,6 +1,7 @@
 //! The model's state machines and storage's conditional updates agree: for every stage a
-//! grant or login can be in and every transition, what the model's method refuses, storage
-//! refuses too, and what the model allows, storage stores as the stage the model computed.
+//! grant, login or session can be in and every transition, what the model's method refuses,
+//! storage refuses too, and what the model allows, storage stores as the stage the model
+//! computed.
 
 use chrono::TimeDelta;
 use portcullis_model::ResponseMode;
@@ -256,5 +257,51 @@ backend_test!(
                 tx.rollback().await.expect("rolled back");
             }
         }
+    }
+);
+
+backend_test!(
+    async fn the_model_and_storage_agree_on_ending_every_kind_of_session(db: Database) {
+        let world = world(&db).await;
+        let mut tx = repo(&db).await;
+        let mut browser = world.browser_session.clone();
+        let mut oauth = add_session(&mut tx, &world.client, Some(&browser)).await;
+        let mut compat =
+            crate::compat_session::add_compat_session(&mut tx, &world.user, "ENDING").await;
+        // Ending twice: the first instant stays.
+        for round in 1..=2 {
+            let at = start() + TimeDelta::minutes(round);
+            let stored = tx.browser_sessions().finish(browser.id, at).await;
+            let model = Ok::<_, ()>(Some(browser.finish(at)));
+            let stored = stored.expect("storage works");
+            agree(
+                ("browser", round),
+                model,
+                stored.as_ref().map(|s| s.finished_at),
+            );
+            browser = stored.expect("found");
+
+            let stored = tx.oauth_sessions().finish(oauth.id, at).await;
+            let model = Ok::<_, ()>(Some(oauth.finish(at)));
+            let stored = stored.expect("storage works");
+            agree(
+                ("oauth", round),
+                model,
+                stored.as_ref().map(|s| s.finished_at),
+            );
+            oauth = stored.expect("found");
+
+            let stored = tx.compat_sessions().finish(compat.id, at).await;
+            let model = Ok::<_, ()>(Some(compat.finish(at)));
+            let stored = stored.expect("storage works");
+            agree(
+                ("compat", round),
+                model,
+                stored.as_ref().map(|s| s.finished_at),
+            );
+            compat = stored.expect("found");
+        }
+        assert_eq!(compat.finished_at, Some(start() + TimeDelta::minutes(1)));
+        tx.rollback().await.expect("rolled back");
     }
 );
