@@ -424,7 +424,10 @@ pub fn router(
     for resource in resources {
         router = match resource.name {
             ResourceName::Discovery => router.merge(discovery::router()),
-            ResourceName::Human => router.merge(human::router()),
+            ResourceName::Human => router
+                .merge(human::router())
+                .merge(oauth::pages())
+                .merge(compat::pages()),
             ResourceName::OAuth => router.merge(oauth::router()),
             ResourceName::Compat => router.merge(compat::router()),
             ResourceName::GraphQl => router.merge(graphql::router()),

@@ -1,4 +1,5 @@
-//! What a request says about who sent it, beside its address (`client_ip`).
+//! What a request says about who sent it, beside its address (`client_ip`): its software and
+//! its bearer credentials.
 
 use axum::http::{HeaderMap, header};
 
@@ -8,4 +9,14 @@ pub fn user_agent(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::USER_AGENT)
         .and_then(|value| value.to_str().ok())
+}
+
+/// The credentials of `Authorization: Bearer <credentials>`, if that is the scheme.
+#[must_use]
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, credentials) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| credentials.trim())
 }

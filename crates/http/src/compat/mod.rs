@@ -51,3 +51,11 @@ pub fn router() -> Router<AppState> {
     }
     api.merge(sso)
 }
+
+/// The consent page of single sign-on, served with the `human` resource as in MAS.
+pub fn pages() -> Router<AppState> {
+    Router::new().route(
+        "/complete-compat-sso/{id}",
+        get(sso_complete::get).post(sso_complete::post),
+    )
+}

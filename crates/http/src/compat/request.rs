@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
 
 use super::error::MatrixError;
-use crate::oauth::introspection::bearer;
+use crate::requester::bearer;
 
 /// `body` as a `T`: `M_NOT_JSON` if it is not JSON at all, `M_BAD_JSON` if it is JSON of the
 /// wrong shape.

@@ -1,5 +1,7 @@
-//! The `human` resource: pages for people (sign-in, consent, device approval, single sign-on
-//! of the Matrix login API, account management).
+//! The `human` resource: pages for people (sign-in, sign-out, registration, recovery, account
+//! management). The pages of the OAuth 2.0 flows and of the Matrix login API's single sign-on
+//! live with their flows ([`crate::oauth::pages`], [`crate::compat::pages`]); [`crate::router`]
+//! serves them with this resource.
 
 pub mod account;
 pub mod email_code;
@@ -22,10 +24,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index::get))
         .route("/login", get(login::get).post(login::post))
-        .route(
-            "/oauth2/logout",
-            get(crate::oauth::end_session::get).post(crate::oauth::end_session::post),
-        )
         .route("/logout", post(logout::post))
         .route("/recover", get(recover::get).post(recover::post))
         .route(
@@ -47,23 +45,6 @@ pub fn router() -> Router<AppState> {
             get(register::verify_get).post(register::verify_post),
         )
         .route("/register/steps/{id}/resend", post(register::resend_post))
-        // The authorization endpoint and its consent page are pages for people, as in MAS.
-        .route("/authorize", get(crate::oauth::authorization::get))
-        .route(
-            "/consent/{grant_id}",
-            get(crate::oauth::authorization::consent::get)
-                .post(crate::oauth::authorization::consent::post),
-        )
-        .route("/link", get(crate::oauth::device::link::get))
-        .route(
-            "/device/{id}",
-            get(crate::oauth::device::consent::get).post(crate::oauth::device::consent::post),
-        )
-        // The consent page of the Matrix login API's single sign-on, as in MAS.
-        .route(
-            "/complete-compat-sso/{id}",
-            get(crate::compat::sso_complete::get).post(crate::compat::sso_complete::post),
-        )
         .route("/account", get(account::without_slash))
         .route("/account/", get(account::profile::get))
         .route("/account/profile", post(account::profile::post))

@@ -9,7 +9,7 @@
 use axum::{
     Router,
     extract::State,
-    http::{HeaderMap, header},
+    http::HeaderMap,
     response::{IntoResponse, Response},
     routing::post,
 };
@@ -28,7 +28,7 @@ use super::{
     client_auth::{self, ClientAuthFailure},
     reply::{self, Internal, OAuthForm},
 };
-use crate::AppState;
+use crate::{AppState, requester::bearer};
 
 /// The header with which a homeserver says it reads `device_id` from the answer, so the
 /// device need not be encoded as a scope (MAS's `X-MAS-Supports-Device-Id: 1`).
@@ -93,15 +93,6 @@ async fn authenticate_caller(
         return Err(IntrospectionError::PublicClient);
     }
     Ok(())
-}
-
-/// The credentials of `Authorization: Bearer <credentials>`, if that is the scheme.
-pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, credentials) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| credentials.trim())
 }
 
 /// Records, after the answer has gone, that the token was used.

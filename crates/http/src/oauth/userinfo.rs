@@ -12,11 +12,8 @@ use portcullis_oauth::{ClientError, ErrorCode};
 use portcullis_services::tokens::userinfo::{self, Userinfo, UserinfoError as Refused};
 use portcullis_storage::StorageError;
 
-use super::{
-    introspection::bearer,
-    reply::{self, Internal},
-};
-use crate::AppState;
+use super::reply::{self, Internal};
+use crate::{AppState, requester::bearer};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/oauth2/userinfo", get(userinfo).post(userinfo))
