@@ -52,6 +52,7 @@ mod activity;
 mod compat;
 mod database;
 mod error;
+mod listing;
 mod oauth;
 mod queue;
 mod repository;

@@ -12,10 +12,11 @@ mod terms;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_model::User;
-use portcullis_storage::{StorageError, UserRepository};
+use portcullis_storage::{Page, Pagination, StorageError, UserFilter, UserRepository, UserState};
 use ulid::Ulid;
 
 use crate::{
+    listing::{Arg, Conditions, bind_args, contains_pattern},
     repository::{SqlRepository, on_backend},
     types::{DbId, DbTime},
 };
@@ -48,6 +49,53 @@ impl From<UserRow> for User {
             can_request_admin: row.can_request_admin,
         }
     }
+}
+
+/// The conditions of `filter` on table `users`.
+fn conditions(filter: &UserFilter) -> Conditions {
+    let mut conditions = Conditions::default();
+    if let Some(admin) = filter.can_request_admin {
+        conditions.and("can_request_admin = ?", [Arg::Bool(admin)]);
+    }
+    // No account here is a legacy guest: asking for guests gives nothing.
+    if filter.legacy_guest == Some(true) {
+        conditions.and("FALSE", []);
+    }
+    if let Some(search) = &filter.search {
+        conditions.and(
+            "username LIKE ? ESCAPE '\\'",
+            [Arg::Text(contains_pattern(&search.to_lowercase()))],
+        );
+    }
+    match filter.state {
+        Some(UserState::Active) => {
+            conditions.and("locked_at IS NULL AND deactivated_at IS NULL", []);
+        }
+        Some(UserState::Locked) => conditions.and("locked_at IS NOT NULL", []),
+        Some(UserState::Deactivated) => conditions.and("deactivated_at IS NOT NULL", []),
+        None => {}
+    }
+    if !filter.active_oauth2_clients.is_empty() {
+        let marks = vec!["?"; filter.active_oauth2_clients.len()].join(", ");
+        conditions.and(
+            &format!(
+                "EXISTS (SELECT 1 FROM oauth2_sessions s WHERE s.user_id = users.user_id \
+                 AND s.finished_at IS NULL AND s.oauth2_client_id IN ({marks}))"
+            ),
+            filter.active_oauth2_clients.iter().copied().map(Arg::Id),
+        );
+    }
+    conditions.and_flag(
+        filter.has_active_oauth2_session,
+        "EXISTS (SELECT 1 FROM oauth2_sessions s WHERE s.user_id = users.user_id \
+         AND s.finished_at IS NULL)",
+    );
+    conditions.and_flag(
+        filter.has_active_compat_session,
+        "EXISTS (SELECT 1 FROM compat_sessions s WHERE s.user_id = users.user_id \
+         AND s.finished_at IS NULL)",
+    );
+    conditions
 }
 
 fn not_found(id: Ulid) -> StorageError {
@@ -106,6 +154,27 @@ impl UserRepository for SqlRepository {
             .fetch_all(conn)
             .await)?;
         Ok(rows.into_iter().map(User::from).collect())
+    }
+
+    async fn list_page(
+        &mut self,
+        filter: &UserFilter,
+        pagination: Pagination,
+    ) -> Result<Page<User>, StorageError> {
+        let (sql, args) =
+            conditions(filter).page_query(columns!(), "users", "user_id", &pagination);
+        let rows: Vec<UserRow> = on_backend!(self, |conn| bind_args!(sqlx::query_as(&sql), args)
+            .fetch_all(conn)
+            .await)?;
+        Ok(pagination.page(rows.into_iter().map(User::from).collect()))
+    }
+
+    async fn count(&mut self, filter: &UserFilter) -> Result<usize, StorageError> {
+        let (sql, args) = conditions(filter).count_query("users");
+        let count: i64 = on_backend!(self, |conn| bind_args!(sqlx::query_scalar(&sql), args)
+            .fetch_one(conn)
+            .await)?;
+        Ok(crate::listing::count(count))
     }
 
     async fn lock(&mut self, user: User, now: DateTime<Utc>) -> Result<User, StorageError> {

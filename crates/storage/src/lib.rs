@@ -8,7 +8,8 @@
 //! [`oauth::client_assertion`], [`compat::session`], [`compat::access_token`],
 //! [`compat::refresh_token`], [`compat::sso_login`] (the Matrix login API's sessions, tokens
 //! and single sign-on logins), [`upstream::provider`], [`queue::job`], [`activity`] (when
-//! sessions were last active). The one implementation,
+//! sessions were last active), and [`pagination`] for the lists read page by page. The one
+//! implementation,
 //! `portcullis-storage-sql`, keeps the same relative paths.
 //!
 //! Work happens inside a [`Repository`], a unit of work that is one database transaction:
@@ -29,6 +30,7 @@ pub mod activity;
 pub mod compat;
 pub mod error;
 pub mod oauth;
+pub mod pagination;
 pub mod queue;
 pub mod repository;
 pub mod upstream;
@@ -53,11 +55,12 @@ pub use self::{
         refresh_token::RefreshTokenRepository,
         session::{NewOAuthSession, OAuthSessionRepository},
     },
+    pagination::{Direction, Page, Pagination},
     queue::job::JobRepository,
     repository::{BoxRepository, Repository, RepositoryFactory},
     upstream::provider::UpstreamProviderRepository,
     user::{
-        UserRepository,
+        UserFilter, UserRepository, UserState,
         email::UserEmailRepository,
         email_authentication::UserEmailAuthenticationRepository,
         password::UserPasswordRepository,

@@ -14,7 +14,34 @@ use chrono::{DateTime, Utc};
 use portcullis_model::User;
 use ulid::Ulid;
 
-use crate::StorageError;
+use crate::{Page, Pagination, StorageError};
+
+/// Which users a list holds; every condition set must hold (`None` and empty mean any).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    /// Whether the user may ask for the admin scope.
+    pub can_request_admin: Option<bool>,
+    /// Legacy guests (users Synapse made as guests); none exist here yet.
+    pub legacy_guest: Option<bool>,
+    /// Part of the username, in any case.
+    pub search: Option<String>,
+    pub state: Option<UserState>,
+    /// Users with an unfinished OAuth 2.0 session of one of these clients (by internal id).
+    pub active_oauth2_clients: Vec<Ulid>,
+    pub has_active_oauth2_session: Option<bool>,
+    pub has_active_compat_session: Option<bool>,
+}
+
+/// The state of an account, as lists filter on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserState {
+    /// Neither locked nor deactivated.
+    Active,
+    /// Locked (whether deactivated or not).
+    Locked,
+    /// Deactivated (whether locked or not).
+    Deactivated,
+}
 
 /// Reads and writes [`User`]s.
 #[async_trait]
@@ -33,6 +60,16 @@ pub trait UserRepository: Send {
 
     /// Up to `limit` users, oldest first.
     async fn list(&mut self, limit: usize) -> Result<Vec<User>, StorageError>;
+
+    /// One page of the users `filter` holds, oldest first.
+    async fn list_page(
+        &mut self,
+        filter: &UserFilter,
+        pagination: Pagination,
+    ) -> Result<Page<User>, StorageError>;
+
+    /// How many users `filter` holds.
+    async fn count(&mut self, filter: &UserFilter) -> Result<usize, StorageError>;
 
     /// Locks the user at `now`; a user already locked keeps their original lock instant.
     ///

@@ -34,6 +34,7 @@ mod upstream_provider;
 mod user;
 mod user_email;
 mod user_email_authentication;
+mod user_list;
 mod user_password;
 mod user_recovery_ticket;
 mod user_terms;

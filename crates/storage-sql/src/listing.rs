@@ -1,0 +1,162 @@
+//! Lists read page by page with filters: the `WHERE` clause is assembled from the conditions a
+//! filter sets, with numbered parameters bound in order on either backend.
+
+use portcullis_storage::{Direction, Pagination};
+use ulid::Ulid;
+
+/// A value bound to one parameter of a listing.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Id(Ulid),
+    Bool(bool),
+    Text(String),
+    Int(i64),
+}
+
+/// The conditions of a list query, with their parameters.
+#[derive(Debug, Default)]
+pub(crate) struct Conditions {
+    clauses: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Conditions {
+    /// Adds `clause`, in which each `?` stands for the next of `args`, in order.
+    pub(crate) fn and(&mut self, clause: &str, args: impl IntoIterator<Item = Arg>) {
+        let mut numbered = String::with_capacity(clause.len() + 4);
+        let mut args = args.into_iter();
+        for piece in clause.split_inclusive('?') {
+            match piece.strip_suffix('?') {
+                Some(before) => {
+                    numbered.push_str(before);
+                    let arg = args.next().expect("one argument per `?`");
+                    self.args.push(arg);
+                    numbered.push_str(&format!("${}", self.args.len()));
+                }
+                None => numbered.push_str(piece),
+            }
+        }
+        assert!(args.next().is_none(), "one `?` per argument");
+        self.clauses.push(numbered);
+    }
+
+    /// Adds `clause` when `flag` is set, its negation when it is unset.
+    pub(crate) fn and_flag(&mut self, flag: Option<bool>, clause: &str) {
+        match flag {
+            Some(true) => self.and(clause, []),
+            Some(false) => self.and(&format!("NOT ({clause})"), []),
+            None => {}
+        }
+    }
+
+    /// `column` strictly between the cursors of `pagination`.
+    fn and_cursors(&mut self, column: &str, pagination: &Pagination) {
+        if let Some(after) = pagination.after {
+            self.and(&format!("{column} > ?"), [Arg::Id(after)]);
+        }
+        if let Some(before) = pagination.before {
+            self.and(&format!("{column} < ?"), [Arg::Id(before)]);
+        }
+    }
+
+    fn where_clause(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+
+    /// `SELECT {columns} FROM {from}` with the conditions and the page's cursors, ordered by
+    /// `id_column` in the page's direction, limited to one more row than the page holds.
+    pub(crate) fn page_query(
+        mut self,
+        columns: &str,
+        from: &str,
+        id_column: &str,
+        pagination: &Pagination,
+    ) -> (String, Vec<Arg>) {
+        self.and_cursors(id_column, pagination);
+        let order = match pagination.direction {
+            Direction::Forward => "ASC",
+            Direction::Backward => "DESC",
+        };
+        let limit = i64::try_from(pagination.fetch()).unwrap_or(i64::MAX);
+        self.args.push(Arg::Int(limit));
+        let sql = format!(
+            "SELECT {columns} FROM {from}{} ORDER BY {id_column} {order} LIMIT ${}",
+            self.where_clause(),
+            self.args.len()
+        );
+        (sql, self.args)
+    }
+
+    /// `SELECT COUNT(*) FROM {from}` with the conditions.
+    pub(crate) fn count_query(self, from: &str) -> (String, Vec<Arg>) {
+        (
+            format!("SELECT COUNT(*) FROM {from}{}", self.where_clause()),
+            self.args,
+        )
+    }
+}
+
+/// `%text%` for `LIKE … ESCAPE '\'`, with the wildcards of `text` taken literally.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Binds `args` in order to a runtime query of either backend.
+macro_rules! bind_args {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                $crate::listing::Arg::Id(id) => query.bind($crate::types::DbId(id)),
+                $crate::listing::Arg::Bool(flag) => query.bind(flag),
+                $crate::listing::Arg::Text(text) => query.bind(text),
+                $crate::listing::Arg::Int(number) => query.bind(number),
+            };
+        }
+        query
+    }};
+}
+pub(crate) use bind_args;
+
+/// The row count of a `COUNT(*)` as a `usize`.
+pub(crate) fn count(value: i64) -> usize {
+    usize::try_from(value).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_numbered_in_the_order_they_are_added() {
+        let mut conditions = Conditions::default();
+        conditions.and("a = ?", [Arg::Bool(true)]);
+        conditions.and("b BETWEEN ? AND ?", [Arg::Int(1), Arg::Int(2)]);
+        let (sql, args) =
+            conditions.page_query("x", "t", "id", &Pagination::last(10).after(Ulid::nil()));
+        assert_eq!(
+            sql,
+            "SELECT x FROM t WHERE a = $1 AND b BETWEEN $2 AND $3 AND id > $4 ORDER BY id DESC LIMIT $5"
+        );
+        assert_eq!(args.len(), 5);
+        assert!(matches!(args[4], Arg::Int(11)));
+    }
+
+    #[test]
+    fn wildcards_in_a_search_are_literal() {
+        assert_eq!(contains_pattern("a_b%c"), "%a\\_b\\%c%");
+    }
+}

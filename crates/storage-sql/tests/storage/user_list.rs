@@ -1,0 +1,215 @@
+//! Lists of users, page by page and filtered, as the Admin API reads them.
+
+use chrono::TimeDelta;
+use portcullis_model::User;
+use portcullis_storage::{Pagination, UserFilter, UserState};
+
+use crate::{
+    fixtures::{add_client, add_session, start},
+    support::{commit, repo},
+};
+
+/// Five users one second apart: `u0` … `u4`; `u1` locked, `u2` deactivated, `u3` admin with
+/// an OAuth 2.0 session, `u4` with a compatibility session.
+async fn five_users(db: &portcullis_storage_sql::Database) -> Vec<User> {
+    let mut tx = repo(db).await;
+    let mut users = Vec::new();
+    for i in 0..5 {
+        let at = start() + TimeDelta::seconds(i);
+        users.push(tx.users().add(&format!("u{i}"), at).await.expect("added"));
+    }
+    users[1] = tx
+        .users()
+        .lock(users[1].clone(), start())
+        .await
+        .expect("locked");
+    users[2] = tx
+        .users()
+        .deactivate(users[2].clone(), start())
+        .await
+        .expect("deactivated");
+    users[3] = tx
+        .users()
+        .set_can_request_admin(users[3].clone(), true)
+        .await
+        .expect("promoted");
+    let client = add_client(&mut tx, "listing-client").await;
+    let browser = tx
+        .browser_sessions()
+        .add(&users[3], None, start())
+        .await
+        .expect("signed in");
+    let session = add_session(&mut tx, &client, Some(&browser)).await;
+    assert_eq!(session.user_id, Some(users[3].id));
+    crate::compat_session::add_compat_session(&mut tx, &users[4], "LISTED").await;
+    commit(tx).await;
+    users
+}
+
+fn names(users: &[User]) -> Vec<&str> {
+    users.iter().map(|user| user.username.as_str()).collect()
+}
+
+backend_test!(
+    async fn users_are_paged_forward_and_backward_by_cursor(db: Database) {
+        let users = five_users(&db).await;
+        let mut tx = repo(&db).await;
+        let all = UserFilter::default();
+
+        let page = tx
+            .users()
+            .list_page(&all, Pagination::first(2))
+            .await
+            .expect("read");
+        assert_eq!(names(&page.edges), ["u0", "u1"]);
+        assert!(page.has_next_page && !page.has_previous_page);
+
+        let next = Pagination::first(2).after(users[1].id);
+        let page = tx.users().list_page(&all, next).await.expect("read");
+        assert_eq!(names(&page.edges), ["u2", "u3"]);
+        let next = Pagination::first(2).after(users[3].id);
+        let page = tx.users().list_page(&all, next).await.expect("read");
+        assert_eq!(names(&page.edges), ["u4"]);
+        assert!(!page.has_next_page);
+
+        let page = tx
+            .users()
+            .list_page(&all, Pagination::last(2))
+            .await
+            .expect("read");
+        assert_eq!(names(&page.edges), ["u3", "u4"]);
+        assert!(page.has_previous_page && !page.has_next_page);
+        let previous = Pagination::last(2).before(users[3].id);
+        let page = tx.users().list_page(&all, previous).await.expect("read");
+        assert_eq!(names(&page.edges), ["u1", "u2"]);
+        let previous = Pagination::last(2).before(users[1].id);
+        let page = tx.users().list_page(&all, previous).await.expect("read");
+        assert_eq!(names(&page.edges), ["u0"]);
+        assert!(!page.has_previous_page);
+
+        // Both cursors: the rows strictly between.
+        let between = Pagination::first(10).after(users[0].id).before(users[4].id);
+        let page = tx.users().list_page(&all, between).await.expect("read");
+        assert_eq!(names(&page.edges), ["u1", "u2", "u3"]);
+        assert_eq!(tx.users().count(&all).await.expect("counted"), 5);
+    }
+);
+
+backend_test!(
+    async fn every_user_filter_selects_what_it_names(db: Database) {
+        let users = five_users(&db).await;
+        let mut tx = repo(&db).await;
+        let client_id = tx
+            .oauth_sessions()
+            .list_active_for_user(&users[3])
+            .await
+            .expect("read")
+            .first()
+            .expect("u3 has a session")
+            .client_id;
+        let cases: Vec<(UserFilter, Vec<&str>)> = vec![
+            (
+                UserFilter {
+                    can_request_admin: Some(true),
+                    ..UserFilter::default()
+                },
+                vec!["u3"],
+            ),
+            (
+                UserFilter {
+                    can_request_admin: Some(false),
+                    ..UserFilter::default()
+                },
+                vec!["u0", "u1", "u2", "u4"],
+            ),
+            (
+                UserFilter {
+                    legacy_guest: Some(true),
+                    ..UserFilter::default()
+                },
+                vec![],
+            ),
+            (
+                UserFilter {
+                    legacy_guest: Some(false),
+                    ..UserFilter::default()
+                },
+                vec!["u0", "u1", "u2", "u3", "u4"],
+            ),
+            (
+                UserFilter {
+                    search: Some("U4".to_owned()),
+                    ..UserFilter::default()
+                },
+                vec!["u4"],
+            ),
+            (
+                UserFilter {
+                    search: Some("%".to_owned()),
+                    ..UserFilter::default()
+                },
+                vec![],
+            ),
+            (
+                UserFilter {
+                    state: Some(UserState::Active),
+                    ..UserFilter::default()
+                },
+                vec!["u0", "u3", "u4"],
+            ),
+            (
+                UserFilter {
+                    state: Some(UserState::Locked),
+                    ..UserFilter::default()
+                },
+                vec!["u1"],
+            ),
+            (
+                UserFilter {
+                    state: Some(UserState::Deactivated),
+                    ..UserFilter::default()
+                },
+                vec!["u2"],
+            ),
+            (
+                UserFilter {
+                    active_oauth2_clients: vec![client_id, ulid::Ulid::nil()],
+                    ..UserFilter::default()
+                },
+                vec!["u3"],
+            ),
+            (
+                UserFilter {
+                    has_active_oauth2_session: Some(true),
+                    ..UserFilter::default()
+                },
+                vec!["u3"],
+            ),
+            (
+                UserFilter {
+                    has_active_compat_session: Some(true),
+                    ..UserFilter::default()
+                },
+                vec!["u4"],
+            ),
+            (
+                UserFilter {
+                    has_active_compat_session: Some(false),
+                    state: Some(UserState::Active),
+                    ..UserFilter::default()
+                },
+                vec!["u0", "u3"],
+            ),
+        ];
+        for (filter, expected) in cases {
+            let page = tx
+                .users()
+                .list_page(&filter, Pagination::first(10))
+                .await
+                .expect("read");
+            assert_eq!(names(&page.edges), expected, "{filter:?}");
+            let count = tx.users().count(&filter).await.expect("counted");
+            assert_eq!(count, expected.len(), "{filter:?}");
+        }
+    }
+);
