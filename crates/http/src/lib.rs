@@ -374,9 +374,18 @@ pub const AVAILABLE_RESOURCES: &[ResourceName] = &[
     ResourceName::Compat,
     ResourceName::GraphQl,
     ResourceName::Assets,
+    ResourceName::AdminApi,
     ResourceName::Health,
     ResourceName::ConnectionInfo,
 ];
+
+/// The routers of resources that other crates serve, handed in by the binary: the Admin API
+/// lives in `portcullis-admin`, which builds on this crate.
+#[derive(Clone, Default)]
+pub struct Mounted {
+    /// The `adminapi` resource: `/api/admin/v1`, `/api/spec.json`, `/api/doc/`.
+    pub admin_api: Option<Router<AppState>>,
+}
 
 /// Checks that every resource of a listener can be served, before anything is bound: a
 /// configuration asking for a feature that does not exist yet must fail loudly at start-up,
@@ -416,6 +425,7 @@ pub fn router(
     resources: &[Resource],
     prefix: Option<&str>,
     state: AppState,
+    mounted: &Mounted,
 ) -> Result<Router, UnavailableResource> {
     check_resources(resources)?;
     let has_human = resources.iter().any(|r| r.name == ResourceName::Human);
@@ -434,6 +444,15 @@ pub fn router(
             // The pages serve the stylesheet themselves; only add it where they are not.
             ResourceName::Assets if has_human => router,
             ResourceName::Assets => router.merge(assets::router()),
+            ResourceName::AdminApi => match &mounted.admin_api {
+                Some(admin_api) => router.merge(admin_api.clone()),
+                None => {
+                    return Err(UnavailableResource {
+                        name: resource_name(ResourceName::AdminApi),
+                        available: "(the Admin API was not built into this program)".to_owned(),
+                    });
+                }
+            },
             ResourceName::Health => router.merge(health::router()),
             ResourceName::ConnectionInfo => router.merge(connection_info::router()),
             // `check_resources` refused everything else above.

@@ -7,6 +7,7 @@
 //!
 //! - [`account`]: creating, locking, unlocking, deactivating and reactivating users; their
 //!   password, addresses and display name.
+//! - [`admin_access`]: who calls the Admin API, from the bearer token of the request.
 //! - [`activity`]: when and from where sessions were last active, gathered in memory and
 //!   written in batches.
 //! - [`sign_in`]: who a typed username names, whether the password is theirs, whether their
@@ -36,6 +37,7 @@
 
 pub mod account;
 pub mod activity;
+pub mod admin_access;
 pub mod authorization;
 pub mod captcha;
 pub mod client_auth;

@@ -56,6 +56,8 @@ mod listing;
 mod oauth;
 mod queue;
 mod repository;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod types;
 mod upstream;
 mod user;

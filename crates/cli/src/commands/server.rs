@@ -88,6 +88,9 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
     let state = app::app_state(&checked, database.clone(), homeserver.clone())?;
     let specs = app::listeners::specs(&checked.config.http)
         .map_err(|problem| anyhow::anyhow!("{problem}"))?;
+    let mounted = portcullis_http::Mounted {
+        admin_api: Some(portcullis_admin::router()),
+    };
     let mut routers = Vec::with_capacity(specs.len());
     let mut listener_specs = Vec::with_capacity(specs.len());
     for (spec, listener) in specs {
@@ -95,6 +98,7 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
             &listener.resources,
             listener.prefix.as_deref(),
             state.clone(),
+            &mounted,
         )
         .map_err(|error| anyhow::anyhow!("listener `{}`: {error}", spec.name))?;
         routers.push(router);

@@ -231,8 +231,13 @@ async fn cors_follows_the_routes_under_a_listener_prefix() {
             portcullis_config::sections::http::ResourceName::Human,
         ),
     ];
-    let router =
-        portcullis_http::router(&resources, Some("/auth"), app.state.clone()).expect("available");
+    let router = portcullis_http::router(
+        &resources,
+        Some("/auth"),
+        app.state.clone(),
+        &portcullis_http::Mounted::default(),
+    )
+    .expect("available");
     let send = |uri: &'static str| {
         let router = router.clone();
         async move {

@@ -6,7 +6,7 @@ use axum::{
     http::{Request, StatusCode},
 };
 use portcullis_config::sections::http::{Resource, ResourceName};
-use portcullis_http::router;
+use portcullis_http::{Mounted, router};
 use tower::ServiceExt as _;
 
 async fn get(app: axum::Router, uri: &str) -> (StatusCode, String) {
@@ -28,6 +28,7 @@ async fn health_is_ok_while_the_database_answers() {
         &[Resource::new(ResourceName::Health)],
         None,
         app.state.clone(),
+        &Mounted::default(),
     )
     .expect("available");
     assert_eq!(
@@ -41,7 +42,13 @@ async fn health_is_unavailable_when_the_database_is_gone() {
     let app = app().await;
     let state = app.state.clone();
     app.database.close().await;
-    let app = router(&[Resource::new(ResourceName::Health)], None, state).expect("available");
+    let app = router(
+        &[Resource::new(ResourceName::Health)],
+        None,
+        state,
+        &Mounted::default(),
+    )
+    .expect("available");
     let (status, _) = get(app, "/health").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
@@ -53,6 +60,7 @@ async fn a_route_of_a_resource_the_listener_does_not_serve_is_not_found() {
         &[Resource::new(ResourceName::ConnectionInfo)],
         None,
         app.state.clone(),
+        &Mounted::default(),
     )
     .expect("available");
     let (status, _) = get(app, "/health").await;
@@ -64,7 +72,7 @@ async fn a_prefix_moves_the_routes_under_it() {
     let app = app().await;
     let state = app.state.clone();
     let resources = [Resource::new(ResourceName::Health)];
-    let app = router(&resources, Some("/auth/"), state).expect("available");
+    let app = router(&resources, Some("/auth/"), state, &Mounted::default()).expect("available");
     assert_eq!(get(app.clone(), "/auth/health").await.0, StatusCode::OK);
     assert_eq!(get(app, "/health").await.0, StatusCode::NOT_FOUND);
 }
@@ -74,10 +82,11 @@ async fn a_resource_not_built_yet_is_refused_with_its_name() {
     let app = app().await;
     let resources = [
         Resource::new(ResourceName::Health),
-        Resource::new(ResourceName::AdminApi),
+        Resource::new(ResourceName::Prometheus),
     ];
-    let error = router(&resources, None, app.state.clone()).expect_err("adminapi is not available");
-    assert_eq!(error.name, "adminapi");
+    let error = router(&resources, None, app.state.clone(), &Mounted::default())
+        .expect_err("prometheus is not available");
+    assert_eq!(error.name, "prometheus");
     assert!(
         error.to_string().contains("health"),
         "lists what is available: {error}"
@@ -91,6 +100,7 @@ async fn the_discovery_document_names_the_issuer_and_the_account_page() {
         &[Resource::new(ResourceName::Discovery)],
         None,
         app.state.clone(),
+        &Mounted::default(),
     )
     .expect("available");
     let (status, body) = get(app.clone(), "/.well-known/openid-configuration").await;
@@ -119,6 +129,7 @@ async fn webfinger_points_at_the_issuer_and_needs_a_resource() {
         &[Resource::new(ResourceName::Discovery)],
         None,
         app.state.clone(),
+        &Mounted::default(),
     )
     .expect("available");
     let (status, body) = get(
@@ -150,7 +161,8 @@ async fn the_default_mas_listener_starts_with_assets_and_an_unserved_graphql() {
     .into_iter()
     .map(Resource::new)
     .collect();
-    let with_pages = router(&resources, None, app.state.clone()).expect("MAS's default builds");
+    let with_pages = router(&resources, None, app.state.clone(), &Mounted::default())
+        .expect("MAS's default builds");
     let (status, body) = get(with_pages.clone(), "/assets/portcullis.css").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains('{'), "a stylesheet: {body}");
@@ -163,6 +175,7 @@ async fn the_default_mas_listener_starts_with_assets_and_an_unserved_graphql() {
         &[Resource::new(ResourceName::Assets)],
         None,
         app.state.clone(),
+        &Mounted::default(),
     )
     .expect("assets builds");
     assert_eq!(

@@ -9,9 +9,9 @@ use axum::{
     http::{Request, Response, header},
 };
 use chrono::{TimeZone as _, Utc};
-use portcullis_config::sections::http::Resource;
+use portcullis_config::sections::http::{Resource, ResourceName};
 use portcullis_homeserver::MemoryHomeserver;
-use portcullis_http::{AppParts, AppState, PolicyData, site_config::SiteConfig};
+use portcullis_http::{AppParts, AppState, Mounted, PolicyData, site_config::SiteConfig};
 use portcullis_keys::{Encrypter, EncryptionKey, Keystore, PrivateKey};
 use portcullis_model::MockClock;
 use portcullis_storage_sql::{ConnectOptions, Database, PoolOptions};
@@ -113,13 +113,15 @@ pub async fn app_with_site(
 }
 
 impl TestApp {
-    /// The router with every resource this version serves.
+    /// The router with every resource this crate serves (the Admin API has its own crate and
+    /// tests).
     pub fn router(&self) -> Router {
         let resources: Vec<Resource> = portcullis_http::AVAILABLE_RESOURCES
             .iter()
+            .filter(|name| **name != ResourceName::AdminApi)
             .map(|name| Resource::new(*name))
             .collect();
-        portcullis_http::router(&resources, None, self.state.clone())
+        portcullis_http::router(&resources, None, self.state.clone(), &Mounted::default())
             .expect("every available resource builds")
     }
 

@@ -1,0 +1,224 @@
+//! Answers in MAS's JSON:API-like shape: one resource as `{data, links}`, a list as
+//! `{meta, data, links}` with cursor links to the first, last, next and previous pages.
+
+use portcullis_storage::{Page, Pagination};
+use schemars::JsonSchema;
+use serde::Serialize;
+use ulid::Ulid;
+
+use crate::{
+    params::{IncludeCount, ListQuery},
+    schema::UlidSchema,
+};
+
+/// Something the API serves at `{PATH}/{id}`.
+pub trait Resource {
+    /// Its `type`, e.g. `user`.
+    const KIND: &'static str;
+    /// Where its collection is, e.g. `/api/admin/v1/users`.
+    const PATH: &'static str;
+
+    fn id(&self) -> Ulid;
+
+    /// Where it is.
+    fn path(&self) -> String {
+        format!("{}/{}", Self::PATH, self.id())
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SelfLinks {
+    #[serde(rename = "self")]
+    pub self_: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SingleResourceMetaPage {
+    pub cursor: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SingleResourceMeta {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<SingleResourceMetaPage>,
+}
+
+/// One resource: its type, id, attributes and link.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SingleResource<T> {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[schemars(with = "UlidSchema")]
+    pub id: Ulid,
+    pub attributes: T,
+    pub links: SelfLinks,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meta: Option<SingleResourceMeta>,
+}
+
+impl<T: Resource> SingleResource<T> {
+    pub fn new(resource: T) -> Self {
+        Self {
+            kind: T::KIND.to_owned(),
+            id: resource.id(),
+            links: SelfLinks {
+                self_: resource.path(),
+            },
+            attributes: resource,
+            meta: None,
+        }
+    }
+
+    /// As a row of a list: with its cursor.
+    fn with_cursor(mut self) -> Self {
+        self.meta = Some(SingleResourceMeta {
+            page: Some(SingleResourceMetaPage {
+                cursor: self.id.to_string(),
+            }),
+        });
+        self
+    }
+}
+
+/// The answer about one resource.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SingleResponse<T> {
+    pub data: SingleResource<T>,
+    pub links: SelfLinks,
+}
+
+impl<T: Resource> SingleResponse<T> {
+    pub fn new(resource: T) -> Self {
+        let links = SelfLinks {
+            self_: resource.path(),
+        };
+        Self {
+            data: SingleResource::new(resource),
+            links,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PaginationMeta {
+    pub count: Option<usize>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PaginationLinks {
+    #[serde(rename = "self")]
+    pub self_: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
+}
+
+/// The answer of a list.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PaginatedResponse<T> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meta: Option<PaginationMeta>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Vec<SingleResource<T>>>,
+    pub links: PaginationLinks,
+}
+
+/// `path?filters&page…` with the page's parameters.
+fn link(path: &str, filter_pairs: &[(String, String)], page: Option<&Pagination>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in filter_pairs {
+        query.append_pair(key, value);
+    }
+    if let Some(page) = page {
+        if let Some(after) = page.after {
+            query.append_pair("page[after]", &after.to_string());
+        }
+        if let Some(before) = page.before {
+            query.append_pair("page[before]", &before.to_string());
+        }
+        let size = page.count.to_string();
+        match page.direction {
+            portcullis_storage::Direction::Forward => query.append_pair("page[first]", &size),
+            portcullis_storage::Direction::Backward => query.append_pair("page[last]", &size),
+        };
+    }
+    let query = query.finish();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+impl<T: Resource> PaginatedResponse<T> {
+    /// A page of rows, with the total count when it was asked for.
+    pub fn page<F>(
+        page: Page<T>,
+        pagination: &Pagination,
+        count: Option<usize>,
+        query: &ListQuery<F>,
+    ) -> Self {
+        let pairs = &query.filter_pairs;
+        let first_cursor = page.edges.first().map(Resource::id);
+        let last_cursor = page.edges.last().map(Resource::id);
+        let size = pagination.count;
+        let next = page
+            .has_next_page
+            .then_some(last_cursor)
+            .flatten()
+            .map(|cursor| link(T::PATH, pairs, Some(&Pagination::first(size).after(cursor))));
+        let prev = page
+            .has_previous_page
+            .then_some(first_cursor)
+            .flatten()
+            .map(|cursor| link(T::PATH, pairs, Some(&Pagination::last(size).before(cursor))));
+        Self {
+            meta: count.map(|count| PaginationMeta { count: Some(count) }),
+            data: Some(
+                page.edges
+                    .into_iter()
+                    .map(|row| SingleResource::new(row).with_cursor())
+                    .collect(),
+            ),
+            links: PaginationLinks {
+                self_: link(T::PATH, pairs, Some(pagination)),
+                first: Some(link(T::PATH, pairs, Some(&Pagination::first(size)))),
+                last: Some(link(T::PATH, pairs, Some(&Pagination::last(size)))),
+                next,
+                prev,
+            },
+        }
+    }
+
+    /// Only the count (`count=only`).
+    pub fn count_only<F>(count: usize, query: &ListQuery<F>) -> Self {
+        let mut pairs = query.filter_pairs.clone();
+        pairs.push(("count".to_owned(), "only".to_owned()));
+        Self {
+            meta: Some(PaginationMeta { count: Some(count) }),
+            data: None,
+            links: PaginationLinks {
+                self_: link(T::PATH, &pairs, None),
+                first: None,
+                last: None,
+                next: None,
+                prev: None,
+            },
+        }
+    }
+}
+
+/// Whether to read the rows and whether to count them, from `count=`.
+#[must_use]
+pub fn wants(count: IncludeCount) -> (bool, bool) {
+    match count {
+        IncludeCount::True => (true, true),
+        IncludeCount::False => (true, false),
+        IncludeCount::Only => (false, true),
+    }
+}

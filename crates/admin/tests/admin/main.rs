@@ -1,0 +1,9 @@
+//! The Admin API through its router, on SQLite and on PostgreSQL.
+
+#[macro_use]
+mod common;
+
+mod authorization;
+mod description;
+mod server;
+mod users;

@@ -1,0 +1,100 @@
+//! Who calls the Admin API: the bearer token of a request, checked as MAS checks it.
+//!
+//! Only OAuth 2.0 access tokens (`mat_`) and personal access tokens (`mpt_`) are accepted;
+//! the token must be active, its session standing, its user (if any) neither locked nor
+//! deactivated, and its scope must hold `urn:mas:admin`. Whether the scope could be granted
+//! was decided when the token was issued (admin users interactively, admin clients with client
+//! credentials); this check does not repeat it.
+
+use chrono::{DateTime, Utc};
+use portcullis_model::User;
+use portcullis_oauth::{
+    scope::MAS_ADMIN,
+    token::{TokenKind, TokenType},
+};
+use portcullis_storage::{RepositoryFactory, StorageError};
+use ulid::Ulid;
+
+/// Who is calling, once the token is accepted.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The session the token belongs to.
+    pub session_id: Ulid,
+    /// The user acting, for a user's token; `None` for a client acting for itself (client
+    /// credentials).
+    pub user: Option<User>,
+    /// The public `client_id` of the session's client.
+    pub client_id: String,
+}
+
+impl Caller {
+    /// Names the caller in the log: the user, or the client.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match &self.user {
+            Some(user) => format!("user {} ({})", user.username, user.id),
+            None => format!("client {}", self.client_id),
+        }
+    }
+}
+
+/// Why a token does not open the Admin API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error(
+        "Unsupported token type: only OAuth 2.0 access tokens and personal access tokens are accepted"
+    )]
+    UnsupportedTokenType,
+    #[error("Invalid, expired or revoked token")]
+    UnknownToken,
+    #[error("The user of this token is locked")]
+    UserLocked,
+    #[error("The user of this token is deactivated")]
+    UserDeactivated,
+    #[error("The token does not have the urn:mas:admin scope")]
+    MissingScope,
+}
+
+/// Checks `token` at `now`.
+///
+/// # Errors
+/// Only storage failures; a refused token is the inner `Err`.
+pub async fn authorize(
+    repositories: &dyn RepositoryFactory,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<Caller, Refused>, StorageError> {
+    match TokenKind::detect(token) {
+        Ok(TokenKind::Ours(TokenType::AccessToken)) => {}
+        Ok(TokenKind::Ours(TokenType::PersonalAccessToken)) => {
+            return Ok(Err(Refused::UnknownToken));
+        }
+        Ok(_) => return Ok(Err(Refused::UnsupportedTokenType)),
+        Err(_) => return Ok(Err(Refused::UnknownToken)),
+    }
+    let mut repo = repositories.reader().await?;
+    let found = repo
+        .oauth_access_tokens()
+        .find_active_by_token(token, now)
+        .await?;
+    repo.rollback().await?;
+    let Some(active) = found else {
+        return Ok(Err(Refused::UnknownToken));
+    };
+    if let Some(user) = &active.user {
+        if user.deactivated_at.is_some() {
+            return Ok(Err(Refused::UserDeactivated));
+        }
+        if user.locked_at.is_some() {
+            return Ok(Err(Refused::UserLocked));
+        }
+    }
+    if !active.session.scope.contains(MAS_ADMIN) {
+        return Ok(Err(Refused::MissingScope));
+    }
+    Ok(Ok(Caller {
+        session_id: active.session.id,
+        user: active.user,
+        client_id: active.client_id,
+    }))
+}
