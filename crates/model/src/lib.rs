@@ -18,6 +18,7 @@ pub mod clock;
 pub mod compat;
 pub mod localpart;
 pub mod oauth;
+pub mod personal;
 pub mod queue;
 pub mod state;
 pub mod token;
@@ -36,6 +37,7 @@ pub use self::{
         CodeChallengeMethod, DeviceCodeGrant, DeviceCodeGrantStage, OAuthClient, OAuthSession,
         RefreshToken, RefreshTokenState, ResponseMode,
     },
+    personal::{PersonalAccessToken, PersonalSession, PersonalSessionOwner},
     queue::{FailureOutcome, Job, JobStatus, UnknownJobStatus},
     state::{InvalidTransition, UnknownName},
     upstream::UpstreamProvider,

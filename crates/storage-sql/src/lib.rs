@@ -54,6 +54,7 @@ mod database;
 mod error;
 mod listing;
 mod oauth;
+mod personal;
 mod queue;
 mod repository;
 #[cfg(feature = "testing")]

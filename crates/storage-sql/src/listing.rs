@@ -1,6 +1,7 @@
 //! Lists read page by page with filters: the `WHERE` clause is assembled from the conditions a
 //! filter sets, with numbered parameters bound in order on either backend.
 
+use chrono::{DateTime, Utc};
 use portcullis_storage::{Direction, Pagination};
 use ulid::Ulid;
 
@@ -8,6 +9,7 @@ use ulid::Ulid;
 #[derive(Debug, Clone)]
 pub(crate) enum Arg {
     Id(Ulid),
+    Time(DateTime<Utc>),
     Bool(bool),
     Text(String),
     Int(i64),
@@ -121,6 +123,7 @@ macro_rules! bind_args {
         for arg in $args {
             query = match arg {
                 $crate::listing::Arg::Id(id) => query.bind($crate::types::DbId(id)),
+                $crate::listing::Arg::Time(time) => query.bind($crate::types::DbTime(time)),
                 $crate::listing::Arg::Bool(flag) => query.bind(flag),
                 $crate::listing::Arg::Text(text) => query.bind(text),
                 $crate::listing::Arg::Int(number) => query.bind(number),

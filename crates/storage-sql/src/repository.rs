@@ -9,10 +9,10 @@ use portcullis_storage::{
     ClientAssertionRepository, CompatAccessTokenRepository, CompatRefreshTokenRepository,
     CompatSessionRepository, CompatSsoLoginRepository, ConsentRepository,
     DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
-    RefreshTokenRepository, RegistrationTokenRepository, Repository, SessionActivityRepository,
-    StorageError, UpstreamProviderRepository, UserEmailAuthenticationRepository,
-    UserEmailRepository, UserPasswordRepository, UserRecoveryTicketRepository,
-    UserRegistrationRepository, UserRepository, UserTermsRepository,
+    PersonalSessionRepository, RefreshTokenRepository, RegistrationTokenRepository, Repository,
+    SessionActivityRepository, StorageError, UpstreamProviderRepository,
+    UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
+    UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository, UserTermsRepository,
 };
 use rand::RngCore;
 use sqlx::{Postgres, Sqlite};
@@ -210,6 +210,10 @@ impl Repository for SqlRepository {
     }
 
     fn compat_sso_logins(&mut self) -> &mut dyn CompatSsoLoginRepository {
+        self
+    }
+
+    fn personal_sessions(&mut self) -> &mut dyn PersonalSessionRepository {
         self
     }
 

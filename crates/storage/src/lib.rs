@@ -7,7 +7,8 @@
 //! [`oauth::access_token`], [`oauth::refresh_token`], [`oauth::consent`],
 //! [`oauth::client_assertion`], [`compat::session`], [`compat::access_token`],
 //! [`compat::refresh_token`], [`compat::sso_login`] (the Matrix login API's sessions, tokens
-//! and single sign-on logins), [`upstream::provider`], [`queue::job`], [`activity`] (when
+//! and single sign-on logins), [`personal`] (personal sessions and their tokens),
+//! [`upstream::provider`], [`queue::job`], [`activity`] (when
 //! sessions were last active), and [`pagination`] for the lists read page by page. The one
 //! implementation,
 //! `portcullis-storage-sql`, keeps the same relative paths.
@@ -31,6 +32,7 @@ pub mod compat;
 pub mod error;
 pub mod oauth;
 pub mod pagination;
+pub mod personal;
 pub mod queue;
 pub mod repository;
 pub mod upstream;
@@ -56,6 +58,10 @@ pub use self::{
         session::{NewOAuthSession, OAuthSessionRepository},
     },
     pagination::{Direction, Page, Pagination},
+    personal::{
+        ActivePersonalAccessToken, NewPersonalSession, PersonalSessionFilter,
+        PersonalSessionRepository,
+    },
     queue::job::JobRepository,
     repository::{BoxRepository, Repository, RepositoryFactory},
     upstream::provider::UpstreamProviderRepository,

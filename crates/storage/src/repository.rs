@@ -7,10 +7,10 @@ use crate::{
     ClientAssertionRepository, CompatAccessTokenRepository, CompatRefreshTokenRepository,
     CompatSessionRepository, CompatSsoLoginRepository, ConsentRepository,
     DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
-    RefreshTokenRepository, RegistrationTokenRepository, SessionActivityRepository, StorageError,
-    UpstreamProviderRepository, UserEmailAuthenticationRepository, UserEmailRepository,
-    UserPasswordRepository, UserRecoveryTicketRepository, UserRegistrationRepository,
-    UserRepository, UserTermsRepository,
+    PersonalSessionRepository, RefreshTokenRepository, RegistrationTokenRepository,
+    SessionActivityRepository, StorageError, UpstreamProviderRepository,
+    UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
+    UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository, UserTermsRepository,
 };
 
 /// One database transaction, through which every repository is reached.
@@ -69,6 +69,9 @@ pub trait Repository: Send {
 
     /// The Matrix single sign-on logins.
     fn compat_sso_logins(&mut self) -> &mut dyn CompatSsoLoginRepository;
+
+    /// The personal sessions and their tokens.
+    fn personal_sessions(&mut self) -> &mut dyn PersonalSessionRepository;
 
     /// The upstream providers.
     fn upstream_providers(&mut self) -> &mut dyn UpstreamProviderRepository;

@@ -23,6 +23,7 @@ mod foreign_keys;
 mod migrations;
 mod oauth_client;
 mod oauth_session;
+mod personal_session;
 mod queue_job;
 mod refresh_token;
 mod registration_token;
