@@ -79,6 +79,11 @@ pub fn api() -> (Router<AppState>, Vec<u8>) {
                 description: Some("Manage users".to_owned()),
                 ..Default::default()
             })
+            .tag(aide::openapi::Tag {
+                name: "personal-session".to_owned(),
+                description: Some("Manage personal sessions and their access tokens".to_owned()),
+                ..Default::default()
+            })
     });
     let mut document = serde_json::to_value(&api).unwrap_or_else(|_| json!({}));
     // How to authenticate, stated once for every operation: a token whose scope holds

@@ -7,7 +7,7 @@
 //! credentials); this check does not repeat it.
 
 use chrono::{DateTime, Utc};
-use portcullis_model::User;
+use portcullis_model::{PersonalSessionOwner, User};
 use portcullis_oauth::{
     scope::MAS_ADMIN,
     token::{TokenKind, TokenType},
@@ -18,22 +18,33 @@ use ulid::Ulid;
 /// Who is calling, once the token is accepted.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    /// The session the token belongs to.
+    /// The session the token belongs to (OAuth 2.0 or personal).
     pub session_id: Ulid,
-    /// The user acting, for a user's token; `None` for a client acting for itself (client
-    /// credentials).
+    /// The user acting: the session's user, or a personal session's actor; `None` for a client
+    /// acting for itself (client credentials).
     pub user: Option<User>,
-    /// The public `client_id` of the session's client.
-    pub client_id: String,
+    /// The client of an OAuth 2.0 session: its internal id and public `client_id`.
+    pub client: Option<(Ulid, String)>,
 }
 
 impl Caller {
     /// Names the caller in the log: the user, or the client.
     #[must_use]
     pub fn describe(&self) -> String {
-        match &self.user {
-            Some(user) => format!("user {} ({})", user.username, user.id),
-            None => format!("client {}", self.client_id),
+        match (&self.user, &self.client) {
+            (Some(user), _) => format!("user {} ({})", user.username, user.id),
+            (None, Some((_, client_id))) => format!("client {client_id}"),
+            (None, None) => "nobody".to_owned(),
+        }
+    }
+
+    /// Who owns what this caller makes (personal sessions): the user, or else the client.
+    #[must_use]
+    pub fn owner(&self) -> Option<PersonalSessionOwner> {
+        match (&self.user, &self.client) {
+            (Some(user), _) => Some(PersonalSessionOwner::User(user.id)),
+            (None, Some((id, _))) => Some(PersonalSessionOwner::Client(*id)),
+            (None, None) => None,
         }
     }
 }
@@ -67,7 +78,7 @@ pub async fn authorize(
     match TokenKind::detect(token) {
         Ok(TokenKind::Ours(TokenType::AccessToken)) => {}
         Ok(TokenKind::Ours(TokenType::PersonalAccessToken)) => {
-            return Ok(Err(Refused::UnknownToken));
+            return personal(repositories, token, now).await;
         }
         Ok(_) => return Ok(Err(Refused::UnsupportedTokenType)),
         Err(_) => return Ok(Err(Refused::UnknownToken)),
@@ -95,6 +106,45 @@ pub async fn authorize(
     Ok(Ok(Caller {
         session_id: active.session.id,
         user: active.user,
-        client_id: active.client_id,
+        client: Some((active.session.client_id, active.client_id)),
+    }))
+}
+
+/// A personal access token: its actor acts, and must be neither locked nor deactivated; a
+/// user who owns it must still be active too.
+async fn personal(
+    repositories: &dyn RepositoryFactory,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<Caller, Refused>, StorageError> {
+    let mut repo = repositories.reader().await?;
+    let found = repo
+        .personal_sessions()
+        .find_active_by_token(token, now)
+        .await?;
+    repo.rollback().await?;
+    let Some(active) = found else {
+        return Ok(Err(Refused::UnknownToken));
+    };
+    if active
+        .owner_user
+        .as_ref()
+        .is_some_and(|owner| !owner.is_active())
+    {
+        return Ok(Err(Refused::UnknownToken));
+    }
+    if active.actor.deactivated_at.is_some() {
+        return Ok(Err(Refused::UserDeactivated));
+    }
+    if active.actor.locked_at.is_some() {
+        return Ok(Err(Refused::UserLocked));
+    }
+    if !active.session.scope.contains(MAS_ADMIN) {
+        return Ok(Err(Refused::MissingScope));
+    }
+    Ok(Ok(Caller {
+        session_id: active.session.id,
+        user: Some(active.actor),
+        client: None,
     }))
 }

@@ -116,7 +116,10 @@ impl<'a> Introspection<'a> {
             TokenType::CompatRefreshToken if refresh_hint => {
                 (self.refresh_token(token, true, with_device_id).await?, None)
             }
-            // Personal (`mpt_`) tokens come with the feature that issues them.
+            TokenType::PersonalAccessToken if access_hint => (
+                self.personal_access_token(token, with_device_id).await?,
+                None,
+            ),
             _ => (None, None),
         };
         Ok(Introspected {
@@ -197,6 +200,57 @@ impl<'a> Introspection<'a> {
         self.activity
             .record(SessionRef::Compat(active.session.id), now, None);
         let token = &active.access_token;
+        Ok(Some(about_token(
+            answer,
+            TokenTypeHint::AccessToken,
+            token.id,
+            token.created_at,
+            token.expires_at,
+            now,
+        )))
+    }
+
+    /// A personal access token: one read, no write; `None` if it is not active. It acts as its
+    /// actor, who must be neither locked nor deactivated, as must the user who owns it.
+    async fn personal_access_token(
+        &self,
+        token: &str,
+        with_device_id: bool,
+    ) -> Result<Option<IntrospectionResponse>, IntrospectionError> {
+        let now = self.now;
+        let mut repo = self.repositories.reader().await?;
+        let found = repo
+            .personal_sessions()
+            .find_active_by_token(token, now)
+            .await?;
+        repo.rollback().await?;
+        let Some(active) = found else {
+            return Ok(None);
+        };
+        if !active.actor.is_active()
+            || active
+                .owner_user
+                .as_ref()
+                .is_some_and(|owner| !owner.is_active())
+        {
+            return Ok(None);
+        }
+        self.activity
+            .record(SessionRef::Personal(active.session.id), now, None);
+        let scope = &active.session.scope;
+        let answer = IntrospectionResponse {
+            active: true,
+            scope: Some(normalize_for_introspection(scope)),
+            username: Some(active.actor.username.clone()),
+            sub: Some(active.actor.id.to_string()),
+            device_id: if with_device_id {
+                scope.device_id().map(str::to_owned)
+            } else {
+                None
+            },
+            ..IntrospectionResponse::default()
+        };
+        let token = &active.token;
         Ok(Some(about_token(
             answer,
             TokenTypeHint::AccessToken,

@@ -22,6 +22,7 @@
 //! - [`device_grant`]: starting a device authorization grant and a user's answer to it.
 //! - [`devices`]: devices made known to the homeserver before their tokens exist.
 //! - [`logout`]: which client asks to sign the user out, and where the browser goes next.
+//! - [`personal_sessions`]: personal sessions and their access tokens, for bots and tools.
 //! - [`rate_limit`]: the per-address and per-account limits of guessable inputs.
 //! - [`reauth`]: the password, or a recent sign-in, before a sensitive account change.
 //! - [`recovery`]: password recovery tickets, and a new password through one.
@@ -50,6 +51,7 @@ pub mod introspection;
 pub mod jobs;
 pub mod jwks_cache;
 pub mod logout;
+pub mod personal_sessions;
 pub mod rate_limit;
 pub mod reauth;
 pub mod recovery;

@@ -31,6 +31,9 @@ impl SessionActivityRepository for SqlRepository {
                 SessionRef::Browser(id) => (record_sql!("user_sessions", "user_session_id"), id),
                 SessionRef::OAuth(id) => (record_sql!("oauth2_sessions", "oauth2_session_id"), id),
                 SessionRef::Compat(id) => (record_sql!("compat_sessions", "compat_session_id"), id),
+                SessionRef::Personal(id) => {
+                    (record_sql!("personal_sessions", "personal_session_id"), id)
+                }
             };
             let ip = activity.ip.map(|ip| ip.to_string());
             let result = on_backend!(self, |conn| sqlx::query(sql)

@@ -20,6 +20,8 @@ pub enum SessionRef {
     OAuth(Ulid),
     /// A compatibility session.
     Compat(Ulid),
+    /// A personal session.
+    Personal(Ulid),
 }
 
 /// A session seen active at `at`, from `ip` when the address is known (a token the homeserver

@@ -1,5 +1,6 @@
 //! `/api/admin/v1`: one module per resource, one per operation inside it.
 
+pub mod personal_sessions;
 pub mod site_config;
 pub mod users;
 pub mod version;
@@ -17,5 +18,5 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/admin/v1/version",
             get_with(version::handler, version::doc),
         );
-    users::routes(router)
+    personal_sessions::routes(users::routes(router))
 }

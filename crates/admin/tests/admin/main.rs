@@ -5,5 +5,6 @@ mod common;
 
 mod authorization;
 mod description;
+mod personal_sessions;
 mod server;
 mod users;

@@ -28,6 +28,7 @@ mod oauth_revocation;
 mod oauth_token;
 mod oauth_userinfo;
 mod password_recovery;
+mod personal_introspection;
 mod registration;
 mod router;
 mod sign_in;
