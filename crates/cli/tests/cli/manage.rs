@@ -546,3 +546,146 @@ fn issue_user_registration_token_refuses_a_duplicate_and_a_zero_limit() {
     assert_fails_with(&again, "already exists");
     assert_fails_with(&zero, "usage limit of 0");
 }
+
+#[test]
+fn generate_token_gives_an_admin_token_only_to_an_admin_and_prints_it_alone() {
+    let dir = setup();
+    assert_success(&register(dir.path(), &["admin", "--password", STRONG]));
+
+    let refused = manage(
+        dir.path(),
+        &[
+            "generate-token",
+            "--admin",
+            "--expires-in-days",
+            "365",
+            "--user",
+            "admin",
+        ],
+    );
+    assert_fails_with(&refused, "mas-cli manage promote-admin admin");
+
+    assert_success(&manage(dir.path(), &["promote-admin", "admin"]));
+    let output = manage(
+        dir.path(),
+        &[
+            "generate-token",
+            "--admin",
+            "--expires-in-days",
+            "365",
+            "--user",
+            "admin",
+        ],
+    );
+    assert_success(&output);
+    let token = stdout(&output);
+    let token = token.trim_end();
+    assert!(
+        token.starts_with("mpt_") && !token.contains(char::is_whitespace),
+        "{token:?}"
+    );
+    assert!(
+        stderr(&output).contains("urn:mas:admin"),
+        "{}",
+        stderr(&output)
+    );
+
+    let listed = manage(
+        dir.path(),
+        &["list-personal-access-tokens", "admin", "--json"],
+    );
+    assert_success(&listed);
+    let listed: Vec<Value> = serde_json::from_str(&stdout(&listed)).expect("JSON");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["scope"], "urn:mas:admin");
+    assert!(listed[0]["expires_at"].is_string());
+    assert!(!stdout(&manage(dir.path(), &["list-personal-access-tokens"])).contains("mpt_"));
+
+    let id = listed[0]["id"].as_str().expect("an id");
+    assert_success(&manage(dir.path(), &["revoke-personal-access-token", id]));
+    let listed = manage(
+        dir.path(),
+        &["list-personal-access-tokens", "admin", "--json"],
+    );
+    let listed: Vec<Value> = serde_json::from_str(&stdout(&listed)).expect("JSON");
+    assert!(
+        listed.is_empty(),
+        "revoked tokens are not listed without --all"
+    );
+    let all = manage(
+        dir.path(),
+        &["list-personal-access-tokens", "--all", "--json"],
+    );
+    let all: Vec<Value> = serde_json::from_str(&stdout(&all)).expect("JSON");
+    assert!(all[0]["revoked_at"].is_string());
+}
+
+#[test]
+fn issue_personal_access_token_checks_its_arguments() {
+    let dir = setup();
+    assert_success(&register(dir.path(), &["bot", "--password", STRONG]));
+
+    let output = manage(
+        dir.path(),
+        &[
+            "issue-personal-access-token",
+            "bot",
+            "--name",
+            "CI",
+            "--expires-in",
+            "30d",
+        ],
+    );
+    assert_success(&output);
+    assert!(stdout(&output).starts_with("mpt_"));
+    assert!(
+        stderr(&output).contains("urn:matrix:client:api:*"),
+        "{}",
+        stderr(&output)
+    );
+
+    let bad_duration = manage(
+        dir.path(),
+        &[
+            "issue-personal-access-token",
+            "bot",
+            "--name",
+            "CI",
+            "--expires-in",
+            "soon",
+        ],
+    );
+    assert_eq!(
+        bad_duration.status.code(),
+        Some(2),
+        "{}",
+        stderr(&bad_duration)
+    );
+    assert!(
+        stderr(&bad_duration).contains("--expires-in"),
+        "{}",
+        stderr(&bad_duration)
+    );
+
+    let bad_scope = manage(
+        dir.path(),
+        &[
+            "issue-personal-access-token",
+            "bot",
+            "--name",
+            "CI",
+            "--scope",
+            "openid",
+        ],
+    );
+    assert_fails_with(&bad_scope, "the scope openid cannot be given");
+
+    let unknown = manage(
+        dir.path(),
+        &["issue-personal-access-token", "nobody", "--name", "CI"],
+    );
+    assert_fails_with(&unknown, "does not exist");
+
+    let bad_id = manage(dir.path(), &["revoke-personal-access-token", "nope"]);
+    assert_fails_with(&bad_id, "is not a token ID");
+}

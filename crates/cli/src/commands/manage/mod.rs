@@ -8,14 +8,18 @@
 mod add_email;
 mod allow_cross_signing_reset;
 mod demote_admin;
+mod generate_token;
 mod issue_compatibility_token;
+mod issue_personal_access_token;
 mod issue_user_registration_token;
 mod kill_sessions;
 mod list_admin_users;
+mod list_personal_access_tokens;
 mod list_users;
 mod lock_user;
 mod promote_admin;
 mod register_user;
+mod revoke_personal_access_token;
 mod set_password;
 mod unlock_user;
 mod verify_email;
@@ -63,6 +67,14 @@ pub enum ManageCommand {
     /// Create a token that lets someone register when registration tokens are required, and
     /// print it.
     IssueUserRegistrationToken(issue_user_registration_token::Args),
+    /// Print a personal access token acting as a user, for a bot or a script.
+    IssuePersonalAccessToken(issue_personal_access_token::Args),
+    /// List personal access tokens (never the tokens themselves).
+    ListPersonalAccessTokens(list_personal_access_tokens::Args),
+    /// Revoke a personal access token.
+    RevokePersonalAccessToken(revoke_personal_access_token::Args),
+    /// Print a personal access token for a user: with --admin, one for the Admin API.
+    GenerateToken(generate_token::Args),
     /// Let a user replace their cross-signing keys without further authentication for the
     /// next 10 minutes.
     AllowCrossSigningReset(allow_cross_signing_reset::Args),
@@ -88,6 +100,16 @@ pub async fn run(config_paths: &[PathBuf], command: ManageCommand) -> anyhow::Re
         ManageCommand::IssueUserRegistrationToken(args) => {
             issue_user_registration_token::run(&context, args).await
         }
+        ManageCommand::IssuePersonalAccessToken(args) => {
+            issue_personal_access_token::run(&context, args).await
+        }
+        ManageCommand::ListPersonalAccessTokens(args) => {
+            list_personal_access_tokens::run(&context, args).await
+        }
+        ManageCommand::RevokePersonalAccessToken(args) => {
+            revoke_personal_access_token::run(&context, args).await
+        }
+        ManageCommand::GenerateToken(args) => generate_token::run(&context, args).await,
         ManageCommand::AllowCrossSigningReset(args) => {
             allow_cross_signing_reset::run(&context, args).await
         }
@@ -152,6 +174,11 @@ impl Context {
             "passwords are disabled in the configuration (passwords.enabled: false), so no password can be set"
         );
         Ok(manager)
+    }
+
+    /// The parts of `policy.data` the admin rules read.
+    fn policy(&self) -> portcullis_http::PolicyData {
+        portcullis_http::PolicyData::from_json(&self.checked.config.policy.data)
     }
 
     fn passwords(&self) -> anyhow::Result<PasswordManager> {
