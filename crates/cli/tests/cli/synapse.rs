@@ -40,7 +40,7 @@ impl Deployment {
         let port = free_port();
         let synapse_port = free_port();
         let yaml = format!(
-            "http:\n  public_base: http://127.0.0.1:{port}/\n  listeners:\n    - name: web\n      resources:\n        - name: discovery\n        - name: human\n        - name: oauth\n        - name: compat\n        - name: health\n      binds:\n        - address: \"127.0.0.1:{port}\"\n\
+            "http:\n  public_base: http://127.0.0.1:{port}/\n  listeners:\n    - name: web\n      resources:\n        - name: discovery\n        - name: human\n        - name: oauth\n        - name: compat\n        - name: adminapi\n        - name: health\n      binds:\n        - address: \"127.0.0.1:{port}\"\n\
              secrets:\n  encryption: \"{}\"\n  keys:\n    - kid: e2e-rsa\n      key_file: \"{}\"\n\
              matrix:\n  homeserver: {}\n  secret: {SECRET}\n  endpoint: \"http://127.0.0.1:{synapse_port}/\"\n",
             "0123456789abcdef".repeat(4),
@@ -784,4 +784,102 @@ async fn a_cross_signing_reset_approved_on_the_account_page_lets_new_keys_in() {
 
     let (status, answer) = upload_master_key(&synapse, token, SECOND_MASTER_KEY).await;
     assert_eq!(status, 200, "approved, the replacement goes in: {answer}");
+}
+
+/// `method` on our Admin API at `path` with `token`: the status and the JSON answer.
+async fn admin_api(
+    deployment: &Deployment,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method, deployment.url(path))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("the Admin API answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn an_admin_token_makes_a_user_and_a_personal_access_token_synapse_accepts_until_revoked() {
+    let mut deployment = Deployment::new();
+    let Some(synapse) = TestSynapse::start(&deployment.synapse_options()) else {
+        return;
+    };
+    deployment.manage(&["register-user", "admin", "-p", PASSWORD, "--admin", "--yes"]);
+    deployment.start_server().await;
+    let admin_token = deployment.manage(&[
+        "generate-token",
+        "--admin",
+        "--expires-in-days",
+        "365",
+        "--user",
+        "admin",
+    ]);
+    let admin_token = admin_token.trim();
+
+    let (status, created) = admin_api(
+        &deployment,
+        reqwest::Method::POST,
+        "api/admin/v1/users",
+        admin_token,
+        Some(serde_json::json!({"username": "bot"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let bot_id = created["data"]["id"].as_str().expect("an id").to_owned();
+    let (status, found) = admin_api(
+        &deployment,
+        reqwest::Method::GET,
+        "api/admin/v1/users/by-username/bot",
+        admin_token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(found["data"]["id"], bot_id);
+
+    let (status, session) = admin_api(
+        &deployment,
+        reqwest::Method::POST,
+        "api/admin/v1/personal-sessions",
+        admin_token,
+        Some(serde_json::json!({
+            "actor_user_id": bot_id,
+            "human_name": "e2e bot",
+            "scope": "urn:matrix:client:api:* urn:matrix:client:device:BOTDEVICE01",
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{session}");
+    let pat = session["data"]["attributes"]["access_token"]
+        .as_str()
+        .expect("the token")
+        .to_owned();
+    let session_id = session["data"]["id"].as_str().expect("an id").to_owned();
+
+    let (status, me) = whoami(&synapse, &pat).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["user_id"], "@bot:localhost");
+    assert_eq!(me["device_id"], "BOTDEVICE01");
+
+    let (status, _) = admin_api(
+        &deployment,
+        reqwest::Method::POST,
+        &format!("api/admin/v1/personal-sessions/{session_id}/revoke"),
+        admin_token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let refused = eventually(Duration::from_secs(30), || async {
+        whoami(&synapse, &pat).await.0 == 401
+    })
+    .await;
+    assert!(refused, "Synapse still accepts the revoked token");
 }
