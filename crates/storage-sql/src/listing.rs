@@ -2,7 +2,7 @@
 //! filter sets, with numbered parameters bound in order on either backend.
 
 use chrono::{DateTime, Utc};
-use portcullis_storage::{Direction, Pagination};
+use portcullis_storage::{Direction, Pagination, SessionFilter};
 use ulid::Ulid;
 
 /// A value bound to one parameter of a listing.
@@ -102,18 +102,61 @@ impl Conditions {
     }
 }
 
-/// `%text%` for `LIKE … ESCAPE '\'`, with the wildcards of `text` taken literally.
-pub(crate) fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
+/// The conditions every kind of session is listed by, on a table with `user_id`, `created_at`,
+/// `finished_at` and `last_active_at` columns.
+pub(crate) fn session_conditions(filter: &SessionFilter) -> Conditions {
+    let mut conditions = Conditions::default();
+    if let Some(user) = filter.user {
+        conditions.and("user_id = ?", [Arg::Id(user)]);
+    }
+    match filter.active {
+        Some(true) => conditions.and("finished_at IS NULL", []),
+        Some(false) => conditions.and("finished_at IS NOT NULL", []),
+        None => {}
+    }
+    let instants = [
+        ("created_at < ?", filter.created_before),
+        ("created_at > ?", filter.created_after),
+        ("last_active_at < ?", filter.last_active_before),
+        ("last_active_at > ?", filter.last_active_after),
+    ];
+    for (clause, instant) in instants {
+        if let Some(instant) = instant {
+            conditions.and(clause, [Arg::Time(instant)]);
+        }
+    }
+    conditions
+}
+
+/// Conditions that the space-separated scope in `column` holds every token of `scope`.
+pub(crate) fn and_scope_holds(
+    conditions: &mut Conditions,
+    column: &str,
+    scope: &portcullis_oauth::scope::Scope,
+) {
+    for token in scope.iter() {
+        conditions.and(
+            &format!("(' ' || {column} || ' ') LIKE ? ESCAPE '\\'"),
+            [Arg::Text(format!("% {} %", escape_like(token.as_str())))],
+        );
+    }
+}
+
+/// `text` with the wildcards of `LIKE … ESCAPE '\'` taken literally.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
+            escaped.push('\\');
         }
-        pattern.push(c);
+        escaped.push(c);
     }
-    pattern.push('%');
-    pattern
+    escaped
+}
+
+/// `%text%` for `LIKE … ESCAPE '\'`, with the wildcards of `text` taken literally.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    format!("%{}%", escape_like(text))
 }
 
 /// Binds `args` in order to a runtime query of either backend.

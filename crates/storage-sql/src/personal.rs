@@ -16,7 +16,7 @@ use portcullis_storage::{
 use ulid::Ulid;
 
 use crate::{
-    listing::{Arg, Conditions, bind_args},
+    listing::{Arg, Conditions, and_scope_holds, bind_args},
     repository::{SqlRepository, on_backend},
     types::{DbId, DbTime, instant, ip_address, parsed},
 };
@@ -220,12 +220,7 @@ fn conditions(filter: &PersonalSessionFilter) -> Conditions {
         conditions.and("s.actor_user_id = ?", [Arg::Id(actor)]);
     }
     if let Some(scope) = &filter.scope {
-        for token in scope.iter() {
-            conditions.and(
-                "(' ' || s.scope || ' ') LIKE ?",
-                [Arg::Text(format!("% {} %", token.as_str()))],
-            );
-        }
+        and_scope_holds(&mut conditions, "s.scope", scope);
     }
     match filter.active {
         Some(true) => conditions.and("s.revoked_at IS NULL", []),

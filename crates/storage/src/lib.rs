@@ -43,7 +43,7 @@ pub use self::{
     compat::{
         access_token::{ActiveCompatAccessToken, CompatAccessTokenRepository},
         refresh_token::CompatRefreshTokenRepository,
-        session::{CompatSessionRepository, NewCompatSession},
+        session::{CompatSessionFilter, CompatSessionRepository, NewCompatSession},
         sso_login::CompatSsoLoginRepository,
     },
     error::StorageError,
@@ -55,9 +55,9 @@ pub use self::{
         consent::ConsentRepository,
         device_code_grant::{DeviceCodeGrantRepository, NewDeviceCodeGrant},
         refresh_token::RefreshTokenRepository,
-        session::{NewOAuthSession, OAuthSessionRepository},
+        session::{NewOAuthSession, OAuthSessionFilter, OAuthSessionRepository},
     },
-    pagination::{Direction, Page, Pagination},
+    pagination::{Direction, Page, Pagination, SessionFilter},
     personal::{
         ActivePersonalAccessToken, NewPersonalSession, PersonalSessionFilter,
         PersonalSessionRepository,

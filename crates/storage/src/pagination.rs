@@ -1,6 +1,7 @@
 //! Pages of a list, by cursor: the id of the last row seen, not an offset, so that rows added
 //! meanwhile neither repeat nor vanish between pages (the Admin API's `page[…]` parameters).
 
+use chrono::{DateTime, Utc};
 use ulid::Ulid;
 
 /// Which end of the list a page starts from.
@@ -108,6 +109,19 @@ impl<T> Page<T> {
             has_previous_page: self.has_previous_page,
         }
     }
+}
+
+/// What every kind of session is listed by; every condition set must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionFilter {
+    /// Sessions of this user.
+    pub user: Option<Ulid>,
+    /// `Some(true)`: standing; `Some(false)`: finished.
+    pub active: Option<bool>,
+    pub created_before: Option<DateTime<Utc>>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub last_active_before: Option<DateTime<Utc>>,
+    pub last_active_after: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

@@ -3,10 +3,13 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_model::{CompatSession, User};
-use portcullis_storage::{CompatSessionRepository, NewCompatSession, StorageError};
+use portcullis_storage::{
+    CompatSessionFilter, CompatSessionRepository, NewCompatSession, Page, Pagination, StorageError,
+};
 use ulid::Ulid;
 
 use crate::{
+    listing::{Arg, Conditions, bind_args, session_conditions},
     repository::{SqlRepository, on_backend},
     types::{DbId, DbTime, instant, ip_address},
 };
@@ -52,6 +55,15 @@ impl TryFrom<CompatSessionRow> for CompatSession {
             last_active_ip: ip_address("compat_sessions.last_active_ip", row.last_active_ip)?,
         })
     }
+}
+
+/// The conditions of `filter` on table `compat_sessions`.
+fn compat_conditions(filter: &CompatSessionFilter) -> Conditions {
+    let mut conditions = session_conditions(&filter.session);
+    if let Some(user_session) = filter.user_session {
+        conditions.and("user_session_id = ?", [Arg::Id(user_session)]);
+    }
+    conditions
 }
 
 #[async_trait]
@@ -147,5 +159,35 @@ impl CompatSessionRepository for SqlRepository {
             .fetch_all(conn)
             .await)?;
         rows.into_iter().map(CompatSession::try_from).collect()
+    }
+
+    async fn list_page(
+        &mut self,
+        filter: &CompatSessionFilter,
+        pagination: Pagination,
+    ) -> Result<Page<CompatSession>, StorageError> {
+        let (sql, args) = compat_conditions(filter).page_query(
+            columns!(),
+            "compat_sessions",
+            "compat_session_id",
+            &pagination,
+        );
+        let rows: Vec<CompatSessionRow> =
+            on_backend!(self, |conn| bind_args!(sqlx::query_as(&sql), args)
+                .fetch_all(conn)
+                .await)?;
+        let sessions = rows
+            .into_iter()
+            .map(CompatSession::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(pagination.page(sessions))
+    }
+
+    async fn count(&mut self, filter: &CompatSessionFilter) -> Result<usize, StorageError> {
+        let (sql, args) = compat_conditions(filter).count_query("compat_sessions");
+        let count: i64 = on_backend!(self, |conn| bind_args!(sqlx::query_scalar(&sql), args)
+            .fetch_one(conn)
+            .await)?;
+        Ok(crate::listing::count(count))
     }
 }

@@ -3,10 +3,13 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_model::{OAuthSession, User};
-use portcullis_storage::{NewOAuthSession, OAuthSessionRepository, StorageError};
+use portcullis_storage::{
+    NewOAuthSession, OAuthSessionFilter, OAuthSessionRepository, Page, Pagination, StorageError,
+};
 use ulid::Ulid;
 
 use crate::{
+    listing::{Arg, Conditions, and_scope_holds, bind_args, session_conditions},
     repository::{SqlRepository, on_backend},
     types::{DbId, DbTime, instant, ip_address, parsed},
 };
@@ -52,6 +55,28 @@ impl TryFrom<OAuthSessionRow> for OAuthSession {
             human_name: row.human_name,
         })
     }
+}
+
+/// The conditions of `filter` on table `oauth2_sessions`.
+fn oauth_conditions(filter: &OAuthSessionFilter) -> Conditions {
+    let mut conditions = session_conditions(&filter.session);
+    if let Some(user_session) = filter.user_session {
+        conditions.and("user_session_id = ?", [Arg::Id(user_session)]);
+    }
+    if let Some(client) = filter.client {
+        conditions.and("oauth2_client_id = ?", [Arg::Id(client)]);
+    }
+    if let Some(is_static) = filter.static_client {
+        conditions.and(
+            "EXISTS (SELECT 1 FROM oauth2_clients AS c \
+             WHERE c.oauth2_client_id = oauth2_sessions.oauth2_client_id AND c.is_static = ?)",
+            [Arg::Bool(is_static)],
+        );
+    }
+    if let Some(scope) = &filter.scope {
+        and_scope_holds(&mut conditions, "scope", scope);
+    }
+    conditions
 }
 
 #[async_trait]
@@ -128,5 +153,35 @@ impl OAuthSessionRepository for SqlRepository {
             .fetch_all(conn)
             .await)?;
         rows.into_iter().map(OAuthSession::try_from).collect()
+    }
+
+    async fn list_page(
+        &mut self,
+        filter: &OAuthSessionFilter,
+        pagination: Pagination,
+    ) -> Result<Page<OAuthSession>, StorageError> {
+        let (sql, args) = oauth_conditions(filter).page_query(
+            columns!(),
+            "oauth2_sessions",
+            "oauth2_session_id",
+            &pagination,
+        );
+        let rows: Vec<OAuthSessionRow> =
+            on_backend!(self, |conn| bind_args!(sqlx::query_as(&sql), args)
+                .fetch_all(conn)
+                .await)?;
+        let sessions = rows
+            .into_iter()
+            .map(OAuthSession::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(pagination.page(sessions))
+    }
+
+    async fn count(&mut self, filter: &OAuthSessionFilter) -> Result<usize, StorageError> {
+        let (sql, args) = oauth_conditions(filter).count_query("oauth2_sessions");
+        let count: i64 = on_backend!(self, |conn| bind_args!(sqlx::query_scalar(&sql), args)
+            .fetch_one(conn)
+            .await)?;
+        Ok(crate::listing::count(count))
     }
 }

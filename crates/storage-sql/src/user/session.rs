@@ -4,10 +4,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_model::{Authentication, AuthenticationKind, BrowserSession, User};
-use portcullis_storage::{BrowserSessionRepository, StorageError};
+use portcullis_storage::{BrowserSessionRepository, Page, Pagination, SessionFilter, StorageError};
 use ulid::Ulid;
 
 use crate::{
+    listing::{bind_args, session_conditions},
     repository::{SqlRepository, on_backend},
     types::{DbId, DbTime, instant, ip_address, name},
 };
@@ -175,5 +176,35 @@ impl BrowserSessionRepository for SqlRepository {
             .fetch_optional(conn)
             .await)?;
         Ok(last.map(|(time,)| time.0))
+    }
+
+    async fn list_page(
+        &mut self,
+        filter: &SessionFilter,
+        pagination: Pagination,
+    ) -> Result<Page<BrowserSession>, StorageError> {
+        let (sql, args) = session_conditions(filter).page_query(
+            columns!(),
+            "user_sessions",
+            "user_session_id",
+            &pagination,
+        );
+        let rows: Vec<BrowserSessionRow> =
+            on_backend!(self, |conn| bind_args!(sqlx::query_as(&sql), args)
+                .fetch_all(conn)
+                .await)?;
+        let sessions = rows
+            .into_iter()
+            .map(BrowserSession::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(pagination.page(sessions))
+    }
+
+    async fn count(&mut self, filter: &SessionFilter) -> Result<usize, StorageError> {
+        let (sql, args) = session_conditions(filter).count_query("user_sessions");
+        let count: i64 = on_backend!(self, |conn| bind_args!(sqlx::query_scalar(&sql), args)
+            .fetch_one(conn)
+            .await)?;
+        Ok(crate::listing::count(count))
     }
 }

@@ -28,6 +28,7 @@ mod queue_job;
 mod refresh_token;
 mod registration_token;
 mod session_activity;
+mod session_list;
 mod transaction;
 mod transitions;
 mod types;

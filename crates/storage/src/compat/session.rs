@@ -24,6 +24,14 @@ pub struct NewCompatSession {
     pub user_agent: Option<String>,
 }
 
+/// Which compatibility sessions a list holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompatSessionFilter {
+    pub session: crate::SessionFilter,
+    /// Sessions started from this browser session (single sign-on).
+    pub user_session: Option<Ulid>,
+}
+
 /// Reads and writes [`CompatSession`]s.
 #[async_trait]
 pub trait CompatSessionRepository: Send {
@@ -58,4 +66,14 @@ pub trait CompatSessionRepository: Send {
         user_id: Ulid,
         device_id: &str,
     ) -> Result<Vec<CompatSession>, StorageError>;
+
+    /// One page of the sessions `filter` holds, oldest first.
+    async fn list_page(
+        &mut self,
+        filter: &CompatSessionFilter,
+        pagination: crate::Pagination,
+    ) -> Result<crate::Page<CompatSession>, StorageError>;
+
+    /// How many sessions `filter` holds.
+    async fn count(&mut self, filter: &CompatSessionFilter) -> Result<usize, StorageError>;
 }

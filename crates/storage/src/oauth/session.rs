@@ -25,6 +25,20 @@ pub struct NewOAuthSession {
     pub human_name: Option<String>,
 }
 
+/// Which OAuth 2.0 sessions a list holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OAuthSessionFilter {
+    pub session: crate::SessionFilter,
+    /// Sessions started from this browser session.
+    pub user_session: Option<Ulid>,
+    /// Sessions of this client (by internal id).
+    pub client: Option<Ulid>,
+    /// `Some(true)`: of static clients; `Some(false)`: of dynamically registered ones.
+    pub static_client: Option<bool>,
+    /// Sessions whose scope holds every token of this one.
+    pub scope: Option<portcullis_oauth::scope::Scope>,
+}
+
 /// Reads and writes [`OAuthSession`]s.
 #[async_trait]
 pub trait OAuthSessionRepository: Send {
@@ -51,4 +65,14 @@ pub trait OAuthSessionRepository: Send {
         &mut self,
         user: &User,
     ) -> Result<Vec<OAuthSession>, StorageError>;
+
+    /// One page of the sessions `filter` holds, oldest first.
+    async fn list_page(
+        &mut self,
+        filter: &OAuthSessionFilter,
+        pagination: crate::Pagination,
+    ) -> Result<crate::Page<OAuthSession>, StorageError>;
+
+    /// How many sessions `filter` holds.
+    async fn count(&mut self, filter: &OAuthSessionFilter) -> Result<usize, StorageError>;
 }

@@ -48,4 +48,14 @@ pub trait BrowserSessionRepository: Send {
         &mut self,
         session: &BrowserSession,
     ) -> Result<Option<DateTime<Utc>>, StorageError>;
+
+    /// One page of the sessions `filter` holds, oldest first.
+    async fn list_page(
+        &mut self,
+        filter: &crate::SessionFilter,
+        pagination: crate::Pagination,
+    ) -> Result<crate::Page<BrowserSession>, StorageError>;
+
+    /// How many sessions `filter` holds.
+    async fn count(&mut self, filter: &crate::SessionFilter) -> Result<usize, StorageError>;
 }
