@@ -80,6 +80,21 @@ pub fn api() -> (Router<AppState>, Vec<u8>) {
                 ..Default::default()
             })
             .tag(aide::openapi::Tag {
+                name: "user-session".to_owned(),
+                description: Some("Manage browser sessions".to_owned()),
+                ..Default::default()
+            })
+            .tag(aide::openapi::Tag {
+                name: "oauth2-session".to_owned(),
+                description: Some("Manage OAuth 2.0 sessions".to_owned()),
+                ..Default::default()
+            })
+            .tag(aide::openapi::Tag {
+                name: "compat-session".to_owned(),
+                description: Some("Manage sessions of the Matrix login API".to_owned()),
+                ..Default::default()
+            })
+            .tag(aide::openapi::Tag {
                 name: "personal-session".to_owned(),
                 description: Some("Manage personal sessions and their access tokens".to_owned()),
                 ..Default::default()

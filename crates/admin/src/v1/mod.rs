@@ -1,7 +1,11 @@
 //! `/api/admin/v1`: one module per resource, one per operation inside it.
 
+pub mod compat_sessions;
+pub mod oauth2_sessions;
 pub mod personal_sessions;
+pub mod sessions;
 pub mod site_config;
+pub mod user_sessions;
 pub mod users;
 pub mod version;
 
@@ -18,5 +22,9 @@ pub fn routes() -> ApiRouter<AppState> {
             "/api/admin/v1/version",
             get_with(version::handler, version::doc),
         );
-    personal_sessions::routes(users::routes(router))
+    let router = users::routes(router);
+    let router = personal_sessions::routes(router);
+    let router = user_sessions::routes(router);
+    let router = oauth2_sessions::routes(router);
+    compat_sessions::routes(router)
 }

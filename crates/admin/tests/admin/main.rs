@@ -7,4 +7,5 @@ mod authorization;
 mod description;
 mod personal_sessions;
 mod server;
+mod sessions;
 mod users;

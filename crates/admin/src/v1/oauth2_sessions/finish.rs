@@ -1,0 +1,43 @@
+//! `POST /oauth2-sessions/{id}/finish`: ends the OAuth 2.0 session and deletes its device on the homeserver.
+
+use aide::transform::TransformOperation;
+use axum::{Json, extract::State};
+use portcullis_http::AppState;
+use portcullis_services::sessions;
+
+use super::OAuth2Session;
+use crate::{
+    call_context::CallContext,
+    error::{ApiError, ErrorResponse},
+    params::IdInPath,
+    response::SingleResponse,
+};
+
+pub fn doc(operation: TransformOperation<'_>) -> TransformOperation<'_> {
+    operation
+        .id("finishOAuth2Session")
+        .tag("oauth2-session")
+        .summary("Finish an OAuth 2.0 session")
+        .response::<200, Json<SingleResponse<OAuth2Session>>>()
+        .response_with::<400, Json<ErrorResponse>, _>(|r| r.description("Already finished"))
+        .response_with::<404, Json<ErrorResponse>, _>(|r| r.description("No such session"))
+}
+
+pub async fn handler(
+    caller: CallContext,
+    State(state): State<AppState>,
+    IdInPath(id): IdInPath,
+) -> Result<Json<SingleResponse<OAuth2Session>>, ApiError> {
+    let mut repo = state.database().transaction().await?;
+    let session = super::find(&mut *repo, id).await?;
+    if !session.is_active() {
+        return Err(ApiError::bad_request(format!(
+            "OAuth 2.0 session ID {id} is already finished"
+        )));
+    }
+    sessions::end_oauth_session(&mut *repo, &session, state.now()).await?;
+    let session = super::find(&mut *repo, id).await?;
+    repo.commit().await?;
+    caller.record("finish OAuth 2.0 session", &id);
+    Ok(Json(SingleResponse::new(OAuth2Session::from(session))))
+}

@@ -1,0 +1,109 @@
+//! `GET /oauth2-sessions`: OAuth 2.0 sessions, filtered, page by page.
+
+use aide::transform::TransformOperation;
+use axum::{Json, extract::State};
+use portcullis_http::AppState;
+use portcullis_storage::OAuthSessionFilter;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use ulid::Ulid;
+
+use super::OAuth2Session;
+use crate::{
+    call_context::CallContext,
+    error::{ApiError, ErrorResponse},
+    params::{ListQuery, Query},
+    response::{PaginatedResponse, wants},
+    schema::UlidSchema,
+    v1::sessions::{SessionFilterParams, check_user_session, reader},
+};
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OAuth2ClientKind {
+    Dynamic,
+    Static,
+}
+
+/// The filters OAuth 2.0 sessions have beyond those of every session.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct OAuth2SessionFilterParams {
+    /// Only the sessions of this client (its internal ID).
+    #[serde(rename = "filter[client]")]
+    #[schemars(with = "Option<UlidSchema>")]
+    client: Option<Ulid>,
+    #[serde(rename = "filter[client-kind]")]
+    client_kind: Option<OAuth2ClientKind>,
+    /// Only the sessions started from this browser session.
+    #[serde(rename = "filter[user-session]")]
+    #[schemars(with = "Option<UlidSchema>")]
+    user_session: Option<Ulid>,
+    /// Only the sessions whose scope holds each of these (repeatable).
+    #[serde(rename = "filter[scope]", default)]
+    scope: Vec<String>,
+}
+
+pub fn doc(operation: TransformOperation<'_>) -> TransformOperation<'_> {
+    operation
+        .id("listOAuth2Sessions")
+        .tag("oauth2-session")
+        .summary("List OAuth 2.0 sessions")
+        .response::<200, Json<PaginatedResponse<OAuth2Session>>>()
+        .response_with::<400, Json<ErrorResponse>, _>(|r| r.description("Invalid filter or page"))
+        .response_with::<404, Json<ErrorResponse>, _>(|r| {
+            r.description("The user, client or browser session of a filter does not exist")
+        })
+}
+
+pub async fn handler(
+    _caller: CallContext,
+    State(state): State<AppState>,
+    query: ListQuery<OAuth2SessionFilterParams>,
+    Query(common): Query<SessionFilterParams>,
+) -> Result<Json<PaginatedResponse<OAuth2Session>>, ApiError> {
+    let pagination = query.page.pagination()?;
+    let params = &query.filter;
+    let scope = if params.scope.is_empty() {
+        None
+    } else {
+        Some(
+            params
+                .scope
+                .join(" ")
+                .parse()
+                .map_err(|_| ApiError::bad_request("Invalid filter[scope]"))?,
+        )
+    };
+    let (rows, count) = wants(query.page.include_count());
+    let mut repo = reader(&state).await?;
+    check_user_session(&mut *repo, params.user_session).await?;
+    if let Some(client) = params.client
+        && repo.oauth_clients().find(client).await?.is_none()
+    {
+        return Err(ApiError::not_found(format!(
+            "OAuth 2.0 client ID {client} not found"
+        )));
+    }
+    let filter = OAuthSessionFilter {
+        session: common.filter(&mut *repo).await?,
+        user_session: params.user_session,
+        client: params.client,
+        static_client: params
+            .client_kind
+            .map(|kind| matches!(kind, OAuth2ClientKind::Static)),
+        scope,
+    };
+    let count = if count {
+        Some(repo.oauth_sessions().count(&filter).await?)
+    } else {
+        None
+    };
+    let answer = if rows {
+        let page = repo.oauth_sessions().list_page(&filter, pagination).await?;
+        PaginatedResponse::page(page.map(OAuth2Session::from), &pagination, count, &query)
+    } else {
+        PaginatedResponse::count_only(count.unwrap_or_default(), &query)
+    };
+    repo.rollback().await?;
+    Ok(Json(answer))
+}

@@ -1,0 +1,51 @@
+//! `GET /user-sessions`: browser sessions, filtered, page by page.
+
+use aide::transform::TransformOperation;
+use axum::{Json, extract::State};
+use portcullis_http::AppState;
+
+use super::UserSession;
+use crate::{
+    call_context::CallContext,
+    error::{ApiError, ErrorResponse},
+    params::ListQuery,
+    response::{PaginatedResponse, wants},
+    v1::sessions::{SessionFilterParams, reader},
+};
+
+pub fn doc(operation: TransformOperation<'_>) -> TransformOperation<'_> {
+    operation
+        .id("listUserSessions")
+        .tag("user-session")
+        .summary("List browser sessions")
+        .response::<200, Json<PaginatedResponse<UserSession>>>()
+        .response_with::<400, Json<ErrorResponse>, _>(|r| r.description("Invalid filter or page"))
+        .response_with::<404, Json<ErrorResponse>, _>(|r| r.description("No such user"))
+}
+
+pub async fn handler(
+    _caller: CallContext,
+    State(state): State<AppState>,
+    query: ListQuery<SessionFilterParams>,
+) -> Result<Json<PaginatedResponse<UserSession>>, ApiError> {
+    let pagination = query.page.pagination()?;
+    let (rows, count) = wants(query.page.include_count());
+    let mut repo = reader(&state).await?;
+    let filter = query.filter.filter(&mut *repo).await?;
+    let count = if count {
+        Some(repo.browser_sessions().count(&filter).await?)
+    } else {
+        None
+    };
+    let answer = if rows {
+        let page = repo
+            .browser_sessions()
+            .list_page(&filter, pagination)
+            .await?;
+        PaginatedResponse::page(page.map(UserSession::from), &pagination, count, &query)
+    } else {
+        PaginatedResponse::count_only(count.unwrap_or_default(), &query)
+    };
+    repo.rollback().await?;
+    Ok(Json(answer))
+}

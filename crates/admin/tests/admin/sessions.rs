@@ -1,0 +1,186 @@
+//! `/user-sessions`, `/oauth2-sessions` and `/compat-sessions`: listed with their filters,
+//! read one by one, and finished.
+
+use axum::http::StatusCode;
+use portcullis_model::Clock as _;
+use portcullis_storage::NewCompatSession;
+use serde_json::Value;
+
+use crate::common::title;
+
+fn ids(body: &Value) -> Vec<String> {
+    body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no data: {body}"))
+        .iter()
+        .map(|row| row["id"].as_str().expect("an id").to_owned())
+        .collect()
+}
+
+admin_test!(
+    async fn browser_sessions_are_listed_read_and_finished(world: World) {
+        let alice = world.user("alice").await;
+        let bob = world.user("bob").await;
+        let mut tx = world.database.transaction().await.expect("tx");
+        let first = tx
+            .browser_sessions()
+            .add(&alice, Some("Firefox"), world.clock.now())
+            .await
+            .expect("added");
+        let second = tx
+            .browser_sessions()
+            .add(
+                &bob,
+                None,
+                world.clock.now() + chrono::TimeDelta::minutes(1),
+            )
+            .await
+            .expect("added");
+        tx.commit().await.expect("committed");
+
+        let (status, body) = world
+            .get(&format!(
+                "/api/admin/v1/user-sessions?filter[user]={}",
+                alice.id
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(ids(&body), [first.id.to_string()]);
+        assert_eq!(body["data"][0]["type"], "user-session");
+        assert_eq!(body["data"][0]["attributes"]["user_agent"], "Firefox");
+
+        let uri = format!("/api/admin/v1/user-sessions/{}/finish", second.id);
+        let (status, body) = world.post(&uri, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body["data"]["attributes"]["finished_at"].is_string());
+        let (status, body) = world.post(&uri, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(title(&body).contains("already finished"));
+
+        let (_, body) = world
+            .get("/api/admin/v1/user-sessions?filter[status]=active")
+            .await;
+        assert_eq!(ids(&body), [first.id.to_string()]);
+        let (_, body) = world
+            .get("/api/admin/v1/user-sessions?filter[status]=finished")
+            .await;
+        assert_eq!(ids(&body), [second.id.to_string()]);
+        let (status, _) = world
+            .get(&format!("/api/admin/v1/user-sessions/{}", first.id))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = world
+            .get("/api/admin/v1/user-sessions?filter[user]=01ARZ3NDEKTSV4RRFFQ69G5FAV")
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = world
+            .get("/api/admin/v1/user-sessions?filter[created-after]=yesterday")
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+);
+
+admin_test!(
+    async fn oauth2_sessions_are_listed_by_client_kind_and_scope_and_finished(world: World) {
+        let alice = world.user("alice").await;
+        world
+            .token(
+                Some(&alice),
+                "urn:matrix:client:api:* urn:matrix:client:device:ALICEDEV01",
+            )
+            .await;
+        let (status, body) = world
+            .get(&format!(
+                "/api/admin/v1/oauth2-sessions?filter[user]={}&filter[scope]=urn:matrix:client:api:*",
+                alice.id
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let found = ids(&body);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            body["data"][0]["attributes"]["client_id"],
+            world.client.id.to_string()
+        );
+        let (_, body) = world
+            .get("/api/admin/v1/oauth2-sessions?filter[client-kind]=dynamic")
+            .await;
+        assert!(ids(&body).is_empty());
+
+        let (status, body) = world
+            .post(
+                &format!("/api/admin/v1/oauth2-sessions/{}/finish", found[0]),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        // The device is deleted on the homeserver by a queued job.
+        let mut tx = world.database.transaction().await.expect("tx");
+        let queued = tx
+            .jobs()
+            .count_by_status(portcullis_model::JobStatus::Available)
+            .await
+            .expect("counted");
+        tx.rollback().await.expect("rolled back");
+        assert!(queued >= 1);
+        let (_, body) = world
+            .get(&format!(
+                "/api/admin/v1/oauth2-sessions?filter[user]={}&filter[status]=active",
+                alice.id
+            ))
+            .await;
+        assert!(ids(&body).is_empty());
+        let (status, _) = world
+            .get("/api/admin/v1/oauth2-sessions?filter[client]=01ARZ3NDEKTSV4RRFFQ69G5FAV")
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+);
+
+admin_test!(
+    async fn compat_sessions_are_listed_read_and_finished(world: World) {
+        let alice = world.user("alice").await;
+        let mut tx = world.database.transaction().await.expect("tx");
+        let session = tx
+            .compat_sessions()
+            .add(
+                &NewCompatSession {
+                    user_id: alice.id,
+                    device_id: "ALICEPHONE".to_owned(),
+                    human_name: None,
+                    user_session_id: None,
+                    is_synapse_admin: false,
+                    user_agent: None,
+                },
+                world.clock.now(),
+            )
+            .await
+            .expect("added");
+        tx.commit().await.expect("committed");
+
+        let (status, body) = world
+            .get(&format!(
+                "/api/admin/v1/compat-sessions?filter[user]={}",
+                alice.id
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(ids(&body), [session.id.to_string()]);
+        assert_eq!(body["data"][0]["attributes"]["device_id"], "ALICEPHONE");
+
+        let uri = format!("/api/admin/v1/compat-sessions/{}/finish", session.id);
+        let (status, _) = world.post(&uri, None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = world.post(&uri, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, body) = world
+            .get(&format!("/api/admin/v1/compat-sessions/{}", session.id))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body["data"]["attributes"]["finished_at"].is_string());
+        let (status, _) = world
+            .get("/api/admin/v1/compat-sessions?filter[user-session]=01ARZ3NDEKTSV4RRFFQ69G5FAV")
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+);
