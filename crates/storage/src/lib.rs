@@ -50,7 +50,7 @@ pub use self::{
     oauth::{
         access_token::{AccessTokenRepository, ActiveAccessToken},
         authorization_grant::{AuthorizationGrantRepository, NewAuthorizationGrant},
-        client::OAuthClientRepository,
+        client::{OAuthClientFilter, OAuthClientRepository},
         client_assertion::ClientAssertionRepository,
         consent::ConsentRepository,
         device_code_grant::{DeviceCodeGrantRepository, NewDeviceCodeGrant},
@@ -67,7 +67,7 @@ pub use self::{
     upstream::provider::UpstreamProviderRepository,
     user::{
         UserFilter, UserRepository, UserState,
-        email::UserEmailRepository,
+        email::{UserEmailFilter, UserEmailRepository},
         email_authentication::UserEmailAuthenticationRepository,
         password::UserPasswordRepository,
         recovery_ticket::UserRecoveryTicketRepository,

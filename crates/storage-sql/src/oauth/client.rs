@@ -5,12 +5,16 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use portcullis_model::OAuthClient;
 use portcullis_oauth::registration::ApplicationType;
-use portcullis_storage::{OAuthClientRepository, StorageError};
+use portcullis_storage::{
+    OAuthClientFilter, OAuthClientRepository, Page, Pagination, StorageError,
+};
 use sqlx::types::Json;
 use ulid::Ulid;
 use url::Url;
 
 use crate::{
+    database::Backend,
+    listing::{Arg, Conditions, bind_args},
     repository::{SqlRepository, on_backend},
     types::{DbId, DbStringList, DbTime, parsed},
 };
@@ -154,6 +158,34 @@ impl TryFrom<OAuthClientRow> for OAuthClient {
     }
 }
 
+/// The conditions of `filter` on table `oauth2_clients`; the grant types are a list, read
+/// the way of each backend.
+fn conditions(filter: &OAuthClientFilter, backend: Backend) -> Conditions {
+    let mut conditions = Conditions::default();
+    if let Some(is_static) = filter.is_static {
+        conditions.and("is_static = ?", [Arg::Bool(is_static)]);
+    }
+    if let Some(name) = &filter.client_name {
+        conditions.and("client_name = ?", [Arg::Text(name.clone())]);
+    }
+    if let Some(uri) = &filter.client_uri {
+        conditions.and("client_uri = ?", [Arg::Text(uri.clone())]);
+    }
+    if let Some(grant_type) = filter.grant_type {
+        let clause = match backend {
+            Backend::Postgres => "? = ANY(grant_types)",
+            Backend::Sqlite => "EXISTS (SELECT 1 FROM json_each(grant_types) WHERE value = ?)",
+        };
+        conditions.and(clause, [Arg::Text(grant_type.as_str().to_owned())]);
+    }
+    conditions.and_flag(
+        filter.has_active_sessions,
+        "EXISTS (SELECT 1 FROM oauth2_sessions AS s \
+         WHERE s.oauth2_client_id = oauth2_clients.oauth2_client_id AND s.finished_at IS NULL)",
+    );
+    conditions
+}
+
 #[async_trait]
 impl OAuthClientRepository for SqlRepository {
     async fn upsert_static(&mut self, client: &OAuthClient) -> Result<OAuthClient, StorageError> {
@@ -282,5 +314,35 @@ impl OAuthClientRepository for SqlRepository {
             .await
             .map(|result| result.rows_affected()))?;
         Ok(deleted > 0)
+    }
+
+    async fn list_page(
+        &mut self,
+        filter: &OAuthClientFilter,
+        pagination: Pagination,
+    ) -> Result<Page<OAuthClient>, StorageError> {
+        let (sql, args) = conditions(filter, self.backend()).page_query(
+            columns!(),
+            "oauth2_clients",
+            "oauth2_client_id",
+            &pagination,
+        );
+        let rows: Vec<OAuthClientRow> =
+            on_backend!(self, |conn| bind_args!(sqlx::query_as(&sql), args)
+                .fetch_all(conn)
+                .await)?;
+        let clients = rows
+            .into_iter()
+            .map(OAuthClient::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(pagination.page(clients))
+    }
+
+    async fn count(&mut self, filter: &OAuthClientFilter) -> Result<usize, StorageError> {
+        let (sql, args) = conditions(filter, self.backend()).count_query("oauth2_clients");
+        let count: i64 = on_backend!(self, |conn| bind_args!(sqlx::query_scalar(&sql), args)
+            .fetch_one(conn)
+            .await)?;
+        Ok(crate::listing::count(count))
     }
 }

@@ -6,10 +6,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_model::{User, UserEmail};
-use portcullis_storage::{StorageError, UserEmailRepository};
+use portcullis_storage::{Page, Pagination, StorageError, UserEmailFilter, UserEmailRepository};
 use ulid::Ulid;
 
 use crate::{
+    listing::{Arg, Conditions, bind_args},
     repository::{SqlRepository, on_backend},
     types::{DbId, DbTime},
 };
@@ -38,6 +39,21 @@ impl From<UserEmailRow> for UserEmail {
             created_at: row.created_at.0,
         }
     }
+}
+
+/// The conditions of `filter` on table `user_emails`.
+fn conditions(filter: &UserEmailFilter) -> Conditions {
+    let mut conditions = Conditions::default();
+    if let Some(user) = filter.user {
+        conditions.and("user_id = ?", [Arg::Id(user)]);
+    }
+    if let Some(email) = &filter.email {
+        conditions.and(
+            "normalized_email = ?",
+            [Arg::Text(UserEmail::normalize(email))],
+        );
+    }
+    conditions
 }
 
 #[async_trait]
@@ -99,5 +115,40 @@ impl UserEmailRepository for SqlRepository {
             .await
             .map(|result| result.rows_affected()))?;
         Ok(deleted > 0)
+    }
+
+    async fn find(&mut self, id: Ulid) -> Result<Option<UserEmail>, StorageError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM user_emails WHERE user_email_id = $1"
+        );
+        let row: Option<UserEmailRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(DbId(id))
+            .fetch_optional(conn)
+            .await)?;
+        Ok(row.map(UserEmail::from))
+    }
+
+    async fn list_page(
+        &mut self,
+        filter: &UserEmailFilter,
+        pagination: Pagination,
+    ) -> Result<Page<UserEmail>, StorageError> {
+        let (sql, args) =
+            conditions(filter).page_query(columns!(), "user_emails", "user_email_id", &pagination);
+        let rows: Vec<UserEmailRow> =
+            on_backend!(self, |conn| bind_args!(sqlx::query_as(&sql), args)
+                .fetch_all(conn)
+                .await)?;
+        Ok(pagination.page(rows.into_iter().map(UserEmail::from).collect()))
+    }
+
+    async fn count(&mut self, filter: &UserEmailFilter) -> Result<usize, StorageError> {
+        let (sql, args) = conditions(filter).count_query("user_emails");
+        let count: i64 = on_backend!(self, |conn| bind_args!(sqlx::query_scalar(&sql), args)
+            .fetch_one(conn)
+            .await)?;
+        Ok(crate::listing::count(count))
     }
 }

@@ -19,6 +19,7 @@ mod compat_sso_login;
 mod connect;
 mod consent;
 mod device_code_grant;
+mod email_client_list;
 mod foreign_keys;
 mod migrations;
 mod oauth_client;

@@ -6,6 +6,21 @@ use ulid::Ulid;
 
 use crate::StorageError;
 
+/// Which clients a list holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OAuthClientFilter {
+    /// `Some(true)`: from the configuration; `Some(false)`: registered dynamically.
+    pub is_static: Option<bool>,
+    /// Exactly this `client_name`.
+    pub client_name: Option<String>,
+    /// Exactly this `client_uri`.
+    pub client_uri: Option<String>,
+    /// Clients allowed this grant type.
+    pub grant_type: Option<portcullis_oauth::requests::GrantType>,
+    /// `Some(true)`: with a session not finished; `Some(false)`: without.
+    pub has_active_sessions: Option<bool>,
+}
+
 /// Reads and writes [`OAuthClient`]s.
 #[async_trait]
 pub trait OAuthClientRepository: Send {
@@ -45,4 +60,14 @@ pub trait OAuthClientRepository: Send {
 
     /// Deletes the client; `false` if there was none.
     async fn delete(&mut self, id: Ulid) -> Result<bool, StorageError>;
+
+    /// One page of the clients `filter` holds, oldest first.
+    async fn list_page(
+        &mut self,
+        filter: &OAuthClientFilter,
+        pagination: crate::Pagination,
+    ) -> Result<crate::Page<OAuthClient>, StorageError>;
+
+    /// How many clients `filter` holds.
+    async fn count(&mut self, filter: &OAuthClientFilter) -> Result<usize, StorageError>;
 }

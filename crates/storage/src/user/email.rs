@@ -7,6 +7,14 @@ use ulid::Ulid;
 
 use crate::StorageError;
 
+/// Which addresses a list holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserEmailFilter {
+    pub user: Option<Ulid>,
+    /// The address, compared ignoring case.
+    pub email: Option<String>,
+}
+
 /// Reads and writes [`UserEmail`]s. Addresses are compared case-insensitively
 /// ([`UserEmail::normalize`]), and one address belongs to one user at most.
 #[async_trait]
@@ -32,4 +40,17 @@ pub trait UserEmailRepository: Send {
 
     /// Removes the address; `false` if there was none.
     async fn remove(&mut self, id: Ulid) -> Result<bool, StorageError>;
+
+    /// The address with this id, if any.
+    async fn find(&mut self, id: Ulid) -> Result<Option<UserEmail>, StorageError>;
+
+    /// One page of the addresses `filter` holds, oldest first.
+    async fn list_page(
+        &mut self,
+        filter: &UserEmailFilter,
+        pagination: crate::Pagination,
+    ) -> Result<crate::Page<UserEmail>, StorageError>;
+
+    /// How many addresses `filter` holds.
+    async fn count(&mut self, filter: &UserEmailFilter) -> Result<usize, StorageError>;
 }
