@@ -80,6 +80,16 @@ pub fn api() -> (Router<AppState>, Vec<u8>) {
                 ..Default::default()
             })
             .tag(aide::openapi::Tag {
+                name: "user-email".to_owned(),
+                description: Some("Manage email addresses of users".to_owned()),
+                ..Default::default()
+            })
+            .tag(aide::openapi::Tag {
+                name: "oauth2-client".to_owned(),
+                description: Some("Read OAuth 2.0 clients".to_owned()),
+                ..Default::default()
+            })
+            .tag(aide::openapi::Tag {
                 name: "user-session".to_owned(),
                 description: Some("Manage browser sessions".to_owned()),
                 ..Default::default()

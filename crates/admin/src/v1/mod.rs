@@ -1,10 +1,12 @@
 //! `/api/admin/v1`: one module per resource, one per operation inside it.
 
 pub mod compat_sessions;
+pub mod oauth2_clients;
 pub mod oauth2_sessions;
 pub mod personal_sessions;
 pub mod sessions;
 pub mod site_config;
+pub mod user_emails;
 pub mod user_sessions;
 pub mod users;
 pub mod version;
@@ -26,5 +28,7 @@ pub fn routes() -> ApiRouter<AppState> {
     let router = personal_sessions::routes(router);
     let router = user_sessions::routes(router);
     let router = oauth2_sessions::routes(router);
-    compat_sessions::routes(router)
+    let router = compat_sessions::routes(router);
+    let router = user_emails::routes(router);
+    oauth2_clients::routes(router)
 }

@@ -5,6 +5,7 @@ mod common;
 
 mod authorization;
 mod description;
+mod emails_and_clients;
 mod personal_sessions;
 mod server;
 mod sessions;

@@ -1,0 +1,71 @@
+//! `GET /user-emails`: the addresses, filtered, page by page.
+
+use aide::transform::TransformOperation;
+use axum::{Json, extract::State};
+use portcullis_http::AppState;
+use portcullis_storage::UserEmailFilter;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use ulid::Ulid;
+
+use super::UserEmail;
+use crate::{
+    call_context::CallContext,
+    error::{ApiError, ErrorResponse},
+    params::ListQuery,
+    response::{PaginatedResponse, wants},
+    schema::UlidSchema,
+};
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct UserEmailFilterParams {
+    /// Only the addresses of this user.
+    #[serde(rename = "filter[user]")]
+    #[schemars(with = "Option<UlidSchema>")]
+    user: Option<Ulid>,
+    /// Only this address (in any case).
+    #[serde(rename = "filter[email]")]
+    email: Option<String>,
+}
+
+pub fn doc(operation: TransformOperation<'_>) -> TransformOperation<'_> {
+    operation
+        .id("listUserEmails")
+        .tag("user-email")
+        .summary("List email addresses")
+        .response::<200, Json<PaginatedResponse<UserEmail>>>()
+        .response_with::<400, Json<ErrorResponse>, _>(|r| r.description("Invalid filter or page"))
+        .response_with::<404, Json<ErrorResponse>, _>(|r| r.description("No such user"))
+}
+
+pub async fn handler(
+    _caller: CallContext,
+    State(state): State<AppState>,
+    query: ListQuery<UserEmailFilterParams>,
+) -> Result<Json<PaginatedResponse<UserEmail>>, ApiError> {
+    let pagination = query.page.pagination()?;
+    let filter = UserEmailFilter {
+        user: query.filter.user,
+        email: query.filter.email.clone(),
+    };
+    let (rows, count) = wants(query.page.include_count());
+    let mut repo = state.database().read_transaction().await?;
+    if let Some(user) = filter.user
+        && repo.users().find_by_id(user).await?.is_none()
+    {
+        return Err(ApiError::not_found(format!("User ID {user} not found")));
+    }
+    let count = if count {
+        Some(repo.user_emails().count(&filter).await?)
+    } else {
+        None
+    };
+    let answer = if rows {
+        let page = repo.user_emails().list_page(&filter, pagination).await?;
+        PaginatedResponse::page(page.map(UserEmail::from), &pagination, count, &query)
+    } else {
+        PaginatedResponse::count_only(count.unwrap_or_default(), &query)
+    };
+    repo.rollback().await?;
+    Ok(Json(answer))
+}
