@@ -90,6 +90,11 @@ pub fn api() -> (Router<AppState>, Vec<u8>) {
                 ..Default::default()
             })
             .tag(aide::openapi::Tag {
+                name: "user-registration-token".to_owned(),
+                description: Some("Manage registration tokens".to_owned()),
+                ..Default::default()
+            })
+            .tag(aide::openapi::Tag {
                 name: "user-session".to_owned(),
                 description: Some("Manage browser sessions".to_owned()),
                 ..Default::default()

@@ -98,11 +98,14 @@ impl UserEmail {
 
 /// A token that allows registering an account when registration requires one.
 ///
-/// The token itself is not part of this value: it is stored only as its hash.
+/// Administrators hand it out, so they can read it back: it is kept in clear beside the hash
+/// lookups use.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RegistrationToken {
     /// Internal identifier.
     pub id: Ulid,
+    /// The token itself; `None` for tokens made before clear values were kept.
+    pub token: Option<String>,
     /// How many registrations it allows; `None` means unlimited.
     pub usage_limit: Option<u32>,
     /// How many registrations it has allowed so far.

@@ -73,3 +73,19 @@ pub async fn issue(
         Err(error) => Err(error),
     }
 }
+
+/// Changes a token's expiry or usage limit (`None` leaves a field, `Some(None)` clears it);
+/// `None` if there is no such token.
+///
+/// # Errors
+/// Storage failures; a usage limit of 0 is the inner `Err`.
+pub async fn edit(
+    repo: &mut dyn Repository,
+    id: ulid::Ulid,
+    change: &portcullis_storage::RegistrationTokenChange,
+) -> Result<Result<Option<RegistrationToken>, Problem>, StorageError> {
+    if change.usage_limit == Some(Some(0)) {
+        return Ok(Err(Problem::ZeroUsageLimit));
+    }
+    Ok(Ok(repo.registration_tokens().update(id, change).await?))
+}

@@ -20,9 +20,10 @@
 //! Conventions shared by every repository:
 //! - identifiers are ULIDs and instants are UTC; the current instant is always passed in (`now`),
 //!   never read from the wall clock, so tests can move time;
-//! - secrets that only need comparing (registration tokens, authorization and device codes,
-//!   access and refresh tokens, single sign-on login tokens) are passed in clear and hashed by
-//!   the repository, so no caller can store one in clear;
+//! - secrets that only need comparing (authorization and device codes, access, refresh and
+//!   personal access tokens, single sign-on login tokens) are passed in clear and hashed by the
+//!   repository, so no caller can store one in clear; registration tokens, which administrators
+//!   hand out and read back, are kept in clear beside their hash;
 //! - single-use things are consumed by one conditional update, so two processes can never both
 //!   win; such methods return `None` to the losers;
 //! - ending something (a session, a token) twice keeps the first instant.
@@ -72,7 +73,9 @@ pub use self::{
         password::UserPasswordRepository,
         recovery_ticket::UserRecoveryTicketRepository,
         registration::{NewUserRegistration, UserRegistrationRepository},
-        registration_token::RegistrationTokenRepository,
+        registration_token::{
+            RegistrationTokenChange, RegistrationTokenFilter, RegistrationTokenRepository,
+        },
         session::BrowserSessionRepository,
         terms::UserTermsRepository,
     },

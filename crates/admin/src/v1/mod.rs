@@ -7,6 +7,7 @@ pub mod personal_sessions;
 pub mod sessions;
 pub mod site_config;
 pub mod user_emails;
+pub mod user_registration_tokens;
 pub mod user_sessions;
 pub mod users;
 pub mod version;
@@ -30,5 +31,6 @@ pub fn routes() -> ApiRouter<AppState> {
     let router = oauth2_sessions::routes(router);
     let router = compat_sessions::routes(router);
     let router = user_emails::routes(router);
-    oauth2_clients::routes(router)
+    let router = oauth2_clients::routes(router);
+    user_registration_tokens::routes(router)
 }

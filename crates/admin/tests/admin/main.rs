@@ -7,6 +7,7 @@ mod authorization;
 mod description;
 mod emails_and_clients;
 mod personal_sessions;
+mod registration_tokens;
 mod server;
 mod sessions;
 mod users;

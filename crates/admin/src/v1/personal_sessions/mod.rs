@@ -20,6 +20,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use ulid::Ulid;
 
+pub(crate) use self::regenerate::capitalized;
 use crate::{error::ApiError, response::Resource, schema::UlidSchema};
 
 /// A personal session, as the API shows it.

@@ -72,7 +72,7 @@ pub async fn handler(
 }
 
 /// `text` with its first letter in capitals, as the API's error titles are.
-pub(super) fn capitalized(text: &str) -> String {
+pub(crate) fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map_or_else(String::new, |first| {
         first.to_uppercase().chain(chars).collect()
