@@ -263,6 +263,7 @@ mod tests {
 
     fn token() -> RegistrationToken {
         RegistrationToken {
+            token: None,
             id: Ulid::nil(),
             usage_limit: Some(1),
             times_used: 0,

@@ -49,6 +49,12 @@ admin_test!(
         assert!(!ours.is_empty());
         let mut compared = 0;
         for (path, item) in ours {
+            // Our one extension, documented as such.
+            if path == "/api/admin/v1/users/{id}/allow-cross-signing-reset" {
+                let description = item["post"]["description"].as_str().unwrap_or_default();
+                assert!(description.contains("not part of MAS"), "{item}");
+                continue;
+            }
             let theirs = &contract["paths"][path];
             assert!(theirs.is_object(), "{path} is not in MAS's Admin API");
             for (method, operation) in item.as_object().expect("a path item") {

@@ -311,3 +311,34 @@ admin_test!(
         assert_eq!(status, StatusCode::NO_CONTENT);
     }
 );
+
+admin_test!(
+    async fn an_operator_allows_a_cross_signing_reset_without_a_browser(world: World) {
+        let bot = world.user("bot").await;
+        let uri = format!("/api/admin/v1/users/{}/allow-cross-signing-reset", bot.id);
+        // Not on the homeserver yet: the homeserver refuses.
+        let (status, body) = world.post(&uri, None).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+
+        world
+            .homeserver
+            .provision_user(&portcullis_homeserver::ProvisionRequest::new("bot"))
+            .await
+            .expect("provisioned");
+        let (status, body) = world.post(&uri, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(
+            world
+                .homeserver
+                .user("bot")
+                .is_some_and(|user| user.cross_signing_reset_allowed)
+        );
+
+        world
+            .post(&format!("/api/admin/v1/users/{}/lock", bot.id), None)
+            .await;
+        let (status, body) = world.post(&uri, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(title(&body).contains("locked or deactivated"));
+    }
+);

@@ -1,6 +1,7 @@
 //! `/users`: accounts, listed and changed by an operator.
 
 pub mod add;
+pub mod allow_cross_signing_reset;
 pub mod by_username;
 pub mod deactivate;
 pub mod get;
@@ -107,5 +108,12 @@ pub fn routes(router: ApiRouter<AppState>) -> ApiRouter<AppState> {
         .api_route(
             "/api/admin/v1/users/{id}/unlock",
             post_with(unlock::handler, unlock::doc),
+        )
+        .api_route(
+            "/api/admin/v1/users/{id}/allow-cross-signing-reset",
+            post_with(
+                allow_cross_signing_reset::handler,
+                allow_cross_signing_reset::doc,
+            ),
         )
 }

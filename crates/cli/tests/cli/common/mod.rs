@@ -27,8 +27,63 @@ pub fn mas_cli(dir: &Path) -> Command {
     command
 }
 
+/// How long a command may run before the test gives up on it: a command that should stop but
+/// serves forever (a regression) fails the test instead of hanging it.
+const COMMAND_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Runs `command` to its end, with its output captured; kills it and fails past
+/// [`COMMAND_LIMIT`].
 pub fn run(command: &mut Command) -> Output {
-    command.output().expect("mas-cli runs")
+    use std::{io::Read, process::Stdio, thread};
+
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mas-cli runs");
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = std::time::Instant::now() + COMMAND_LIMIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("the command can be waited for") {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stderr = stderr.join().unwrap_or_default();
+            panic!(
+                "{command:?} still ran after {COMMAND_LIMIT:?}; its standard error:\n{}",
+                String::from_utf8_lossy(&stderr)
+            );
+        }
+        thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    }
 }
 
 pub fn stdout(output: &Output) -> String {
