@@ -13,11 +13,11 @@ use crate::{
     pages::{
         AccountCrossSigningResetPage, AccountDeactivatePage, AccountDeactivatedPage,
         AccountDevicePage, AccountLockedPage, AccountNav, AccountPasswordPage, AccountProfilePage,
-        AccountSection, AccountSessionsPage, ClientView, CompatSsoPage, ConsentPage,
-        DeviceConsentPage, DeviceDonePage, DeviceLinkPage, EmailView, EndSessionPage, ErrorPage,
-        FormPostPage, IndexPage, LoggedOutPage, LoginPage, Page, PasswordChangeErrors,
-        RecoverCompletePage, RecoverPage, RecoverSentPage, RegisterErrors, RegisterPage,
-        SessionKind, SessionView, Timestamp, VerifyEmailPage,
+        AccountSection, AccountSessionsPage, AccountTokensPage, ClientView, CompatSsoPage,
+        ConsentPage, DeviceConsentPage, DeviceDonePage, DeviceLinkPage, EmailView, EndSessionPage,
+        ErrorPage, FormPostPage, IndexPage, LoggedOutPage, LoginPage, NewPersonalToken, Page,
+        PasswordChangeErrors, PersonalTokenView, RecoverCompletePage, RecoverPage, RecoverSentPage,
+        RegisterErrors, RegisterPage, SessionKind, SessionView, Timestamp, VerifyEmailPage,
     },
     scope::describe_scopes,
     site::Branding,
@@ -217,6 +217,7 @@ fn check_account_pages(templates: &Templates, site: &Site) -> Result<(), Templat
         (false, AccountSection::Sessions),
         (true, AccountSection::Password),
         (false, AccountSection::CrossSigningReset),
+        (true, AccountSection::Tokens),
         (true, AccountSection::Deactivate),
     ] {
         let nav = sample_nav(section, full);
@@ -324,6 +325,46 @@ fn check_account_pages(templates: &Templates, site: &Site) -> Result<(), Templat
                 },
             )?;
         }
+        let stamp = Timestamp {
+            iso: "2026-11-23T12:00:00Z".to_owned(),
+            text: "2026-11-23 12:00 UTC".to_owned(),
+        };
+        check_page(
+            templates,
+            site,
+            &AccountTokensPage {
+                nav: nav.clone(),
+                csrf: "csrf-token".to_owned(),
+                password_required: full,
+                tokens: if full {
+                    vec![PersonalTokenView {
+                        name: "<My bot>".to_owned(),
+                        scopes: describe_scopes([
+                            "urn:matrix:client:api:*",
+                            "urn:matrix:client:device:BOTDEVICE01",
+                            "urn:mas:admin",
+                        ]),
+                        created_at: stamp.clone(),
+                        last_active_at: Some(stamp.clone()),
+                        expires_at: Some(stamp.clone()),
+                        expired: true,
+                        revoke_url: "/auth/account/tokens/T1/revoke".to_owned(),
+                    }]
+                } else {
+                    Vec::new()
+                },
+                created: full.then(|| NewPersonalToken {
+                    name: "<My bot>".to_owned(),
+                    token: "mpt_abc".to_owned(),
+                }),
+                admin_allowed: full,
+                expiry_choices: vec![90, 30, 365],
+                name_input: some("<bot>"),
+                device_input: some("<device>"),
+                error: some("Give the token a name."),
+                notice: some("Revoked."),
+            },
+        )?;
         check_page(
             templates,
             site,

@@ -43,6 +43,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../templates/account/cross_signing_reset.html"),
     ),
     (
+        "account/tokens.html",
+        include_str!("../templates/account/tokens.html"),
+    ),
+    (
         "account/deactivate.html",
         include_str!("../templates/account/deactivate.html"),
     ),

@@ -130,6 +130,18 @@ impl UrlBuilder {
         self.join("account/password")
     }
 
+    /// The account page of the personal access tokens.
+    #[must_use]
+    pub fn account_tokens(&self) -> Url {
+        self.join("account/tokens")
+    }
+
+    /// Where the revoke form of one personal access token posts.
+    #[must_use]
+    pub fn account_token_revoke(&self, session_id: ulid::Ulid) -> Url {
+        self.join(&format!("account/tokens/{session_id}/revoke"))
+    }
+
     /// The page that allows resetting the cross-signing keys.
     #[must_use]
     pub fn account_cross_signing_reset(&self) -> Url {

@@ -59,6 +59,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/account/emails/{id}/remove", post(account::emails::remove))
         .route("/account/sessions", get(account::sessions::list))
+        .route(
+            "/account/tokens",
+            get(account::tokens::get).post(account::tokens::post),
+        )
+        .route("/account/tokens/{id}/revoke", post(account::tokens::revoke))
         .route("/account/sessions/{id}/end", post(account::sessions::end))
         .route(
             "/account/devices/{device_id}",

@@ -8,6 +8,7 @@ mod account_emails;
 mod account_pages;
 mod account_security;
 mod account_sessions;
+mod account_tokens;
 mod authorization;
 mod compat_introspection;
 mod compat_login;

@@ -16,6 +16,7 @@ pub enum AccountSection {
     Sessions,
     Password,
     CrossSigningReset,
+    Tokens,
     Deactivate,
 }
 
@@ -251,4 +252,55 @@ pub struct AccountLockedPage {}
 
 impl Page for AccountLockedPage {
     const TEMPLATE: &'static str = "account/locked.html";
+}
+
+/// One personal access token of the user, as the tokens page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonalTokenView {
+    pub name: String,
+    /// What it may do, in plain words.
+    pub scopes: Vec<crate::ScopeView>,
+    pub created_at: Timestamp,
+    pub last_active_at: Option<Timestamp>,
+    /// `None`: until revoked.
+    pub expires_at: Option<Timestamp>,
+    /// Expired already (still listed until revoked).
+    pub expired: bool,
+    /// Where its "Revoke" form posts.
+    pub revoke_url: String,
+}
+
+/// A token just made: shown this once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewPersonalToken {
+    pub name: String,
+    pub token: String,
+}
+
+/// `account/tokens.html`: the user's personal access tokens, each with a revoke form posting
+/// `csrf`, and a form posting `csrf`, `name`, `device` (optional), `admin` (`yes` when ticked,
+/// offered only when `admin_allowed`), `expires_in_days` (one of `expiry_choices`, or `never`)
+/// and `password` when `password_required`. A token just made is in `created`, once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountTokensPage {
+    pub nav: AccountNav,
+    pub csrf: String,
+    pub password_required: bool,
+    pub tokens: Vec<PersonalTokenView>,
+    pub created: Option<NewPersonalToken>,
+    /// The user may give their tokens the Admin API.
+    pub admin_allowed: bool,
+    /// The expiries offered, in days; the first is the default.
+    pub expiry_choices: Vec<u32>,
+    /// What the form held when it was refused.
+    pub name_input: Option<String>,
+    pub device_input: Option<String>,
+    /// Why the last attempt was refused.
+    pub error: Option<String>,
+    /// What the last action did.
+    pub notice: Option<String>,
+}
+
+impl Page for AccountTokensPage {
+    const TEMPLATE: &'static str = "account/tokens.html";
 }

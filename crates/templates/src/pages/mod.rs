@@ -26,8 +26,8 @@ pub use self::{
     account::{
         AccountCrossSigningResetPage, AccountDeactivatePage, AccountDeactivatedPage,
         AccountDevicePage, AccountLockedPage, AccountNav, AccountPasswordPage, AccountProfilePage,
-        AccountSection, AccountSessionsPage, EmailView, PasswordChangeErrors, SessionKind,
-        SessionView, Timestamp,
+        AccountSection, AccountSessionsPage, AccountTokensPage, EmailView, NewPersonalToken,
+        PasswordChangeErrors, PersonalTokenView, SessionKind, SessionView, Timestamp,
     },
     compat_sso::CompatSsoPage,
     consent::{ClientView, ConsentPage},

@@ -23,6 +23,7 @@ pub mod emails;
 pub mod password;
 pub mod profile;
 pub mod sessions;
+pub mod tokens;
 
 use std::net::IpAddr;
 
