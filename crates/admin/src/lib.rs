@@ -95,6 +95,11 @@ pub fn api() -> (Router<AppState>, Vec<u8>) {
                 ..Default::default()
             })
             .tag(aide::openapi::Tag {
+                name: "upstream-oauth-provider".to_owned(),
+                description: Some("Read upstream identity providers".to_owned()),
+                ..Default::default()
+            })
+            .tag(aide::openapi::Tag {
                 name: "user-session".to_owned(),
                 description: Some("Manage browser sessions".to_owned()),
                 ..Default::default()

@@ -89,6 +89,25 @@ impl Pagination {
     }
 }
 
+impl Pagination {
+    /// The page out of every row, for short lists held in memory (the upstream providers of
+    /// the configuration): the rows between the cursors, in the page's direction.
+    #[must_use]
+    pub fn select<T>(&self, mut rows: Vec<T>, id: impl Fn(&T) -> Ulid) -> Page<T> {
+        rows.retain(|row| {
+            let id = id(row);
+            self.after.is_none_or(|after| id > after)
+                && self.before.is_none_or(|before| id < before)
+        });
+        rows.sort_by_key(|row| id(row));
+        if self.direction == Direction::Backward {
+            rows.reverse();
+        }
+        rows.truncate(self.fetch());
+        self.page(rows)
+    }
+}
+
 /// One page of rows, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T> {
@@ -152,5 +171,20 @@ mod tests {
             }
         );
         assert!(!backward.page(vec![9]).has_previous_page);
+    }
+
+    #[test]
+    fn rows_in_memory_are_paged_like_rows_in_a_table() {
+        let ids: Vec<Ulid> = (1..=5).map(|n| Ulid::from_parts(n, 0)).collect();
+        let page = Pagination::first(2)
+            .after(ids[0])
+            .select(ids.clone(), |id| *id);
+        assert_eq!(page.edges, [ids[1], ids[2]]);
+        assert!(page.has_next_page);
+        let page = Pagination::last(2)
+            .before(ids[4])
+            .select(ids.clone(), |id| *id);
+        assert_eq!(page.edges, [ids[2], ids[3]]);
+        assert!(page.has_previous_page);
     }
 }

@@ -6,6 +6,7 @@ pub mod oauth2_sessions;
 pub mod personal_sessions;
 pub mod sessions;
 pub mod site_config;
+pub mod upstream_oauth_providers;
 pub mod user_emails;
 pub mod user_registration_tokens;
 pub mod user_sessions;
@@ -32,5 +33,6 @@ pub fn routes() -> ApiRouter<AppState> {
     let router = compat_sessions::routes(router);
     let router = user_emails::routes(router);
     let router = oauth2_clients::routes(router);
-    user_registration_tokens::routes(router)
+    let router = user_registration_tokens::routes(router);
+    upstream_oauth_providers::routes(router)
 }

@@ -10,4 +10,5 @@ mod personal_sessions;
 mod registration_tokens;
 mod server;
 mod sessions;
+mod upstream;
 mod users;
