@@ -2,7 +2,8 @@
 // playwright-core): registration with an email address verified by the code from a real SMTP
 // sink, sign-out and sign-in, a password change that checks the current password, a second
 // address added and removed, another session seen and ended (Synapse then refuses its token),
-// a cross-signing reset approved, and the deactivation, after which signing in is refused.
+// a cross-signing reset approved, an access token made for a bot (copied, used on Synapse,
+// revoked), and the deactivation, after which signing in is refused.
 // Removing an address, approving the reset and deactivating each ask for the password again
 // once the sign-in is more than 5 minutes old: the suite ages the sign-in in the database
 // (DATABASE_FILE, the server's SQLite file) rather than wait.
@@ -398,6 +399,56 @@ test('an account, from registration to deactivation, in a real browser', async (
     await page.getByRole('button', { name: 'Allow the reset' }).click();
     await shown(page, 'h1:text-is("You may now reset your keys")');
     assert.match(await page.textContent('[role=status]'), /next 10 minutes/);
+  });
+
+  await step('make an access token for a bot, copy it, use it on Synapse, revoke it', async () => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base.origin });
+    await page.getByRole('link', { name: 'Access tokens' }).click();
+    await page.waitForURL(/\/account\/tokens/);
+    assert.equal(await heading(page), 'Access tokens');
+    await page.getByLabel('Name', { exact: true }).fill('Erin’s weather bot');
+    await page.getByLabel(/Device ID/).fill('ERINWEATHERBOT');
+    await page.getByLabel('Valid for').selectOption('30');
+    // An old sign-in: the password is asked again.
+    ageSignIns(10);
+    await page.reload();
+    await page.getByLabel('Name', { exact: true }).fill('Erin’s weather bot');
+    await page.getByLabel(/Device ID/).fill('ERINWEATHERBOT');
+    await page.getByLabel('Valid for').selectOption('30');
+    await page.locator('#password').fill(secondPassword);
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await shown(page, '#new-token');
+    const token = await page.locator('#new-token').inputValue();
+    assert.match(token, /^mpt_/);
+    await shot(page, 'account-tokens');
+
+    // The copy button, shown by the one script of the pages, puts it on the clipboard.
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-copy]').dataset.copied === 'true');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), token);
+
+    // Synapse accepts it, as erin on the bot's device.
+    const answer = await fetch(new URL('_matrix/client/v3/account/whoami', synapse), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(answer.status, 200);
+    const me = await answer.json();
+    assert.equal(me.user_id, `@${username}:localhost`);
+    assert.equal(me.device_id, 'ERINWEATHERBOT');
+
+    // Shown once: after a reload, the list names it but the token is gone.
+    await page.goto(new URL('account/tokens', base).href);
+    assert.equal(await page.locator('#new-token').count(), 0);
+    assert.match(await page.textContent('main'), /Erin’s weather bot/);
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    await page.waitForURL(/\/account\/tokens\?done=revoked/);
+    assert.match(await page.textContent('[role=status]'), /no longer works/);
+    let status = 200;
+    for (let attempt = 0; attempt < 100 && status !== 401; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = await whoami(token);
+    }
+    assert.equal(status, 401, 'Synapse still accepts the revoked token');
   });
 
   await step('deactivate the account; signing in is then refused', async () => {
