@@ -103,6 +103,11 @@ pub fn api() -> (Router<AppState>, Vec<u8>) {
                 ..Default::default()
             })
             .tag(aide::openapi::Tag {
+                name: "policy-data".to_owned(),
+                description: Some("Set and read the dynamic policy data".to_owned()),
+                ..Default::default()
+            })
+            .tag(aide::openapi::Tag {
                 name: "user-session".to_owned(),
                 description: Some("Manage browser sessions".to_owned()),
                 ..Default::default()

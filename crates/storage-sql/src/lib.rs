@@ -55,6 +55,7 @@ mod error;
 mod listing;
 mod oauth;
 mod personal;
+mod policy;
 mod queue;
 mod repository;
 #[cfg(feature = "testing")]

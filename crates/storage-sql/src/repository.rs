@@ -9,10 +9,11 @@ use portcullis_storage::{
     ClientAssertionRepository, CompatAccessTokenRepository, CompatRefreshTokenRepository,
     CompatSessionRepository, CompatSsoLoginRepository, ConsentRepository,
     DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
-    PersonalSessionRepository, RefreshTokenRepository, RegistrationTokenRepository, Repository,
-    SessionActivityRepository, StorageError, UpstreamProviderRepository,
-    UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
-    UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository, UserTermsRepository,
+    PersonalSessionRepository, PolicyDataRepository, RefreshTokenRepository,
+    RegistrationTokenRepository, Repository, SessionActivityRepository, StorageError,
+    UpstreamProviderRepository, UserEmailAuthenticationRepository, UserEmailRepository,
+    UserPasswordRepository, UserRecoveryTicketRepository, UserRegistrationRepository,
+    UserRepository, UserTermsRepository,
 };
 use rand::RngCore;
 use sqlx::{Postgres, Sqlite};
@@ -214,6 +215,10 @@ impl Repository for SqlRepository {
     }
 
     fn personal_sessions(&mut self) -> &mut dyn PersonalSessionRepository {
+        self
+    }
+
+    fn policy_data(&mut self) -> &mut dyn PolicyDataRepository {
         self
     }
 

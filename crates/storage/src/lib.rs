@@ -34,6 +34,7 @@ pub mod error;
 pub mod oauth;
 pub mod pagination;
 pub mod personal;
+pub mod policy;
 pub mod queue;
 pub mod repository;
 pub mod upstream;
@@ -63,6 +64,7 @@ pub use self::{
         ActivePersonalAccessToken, NewPersonalSession, PersonalSessionFilter,
         PersonalSessionRepository,
     },
+    policy::{PolicyData, PolicyDataRepository},
     queue::job::JobRepository,
     repository::{BoxRepository, Repository, RepositoryFactory},
     upstream::provider::UpstreamProviderRepository,

@@ -7,10 +7,11 @@ use crate::{
     ClientAssertionRepository, CompatAccessTokenRepository, CompatRefreshTokenRepository,
     CompatSessionRepository, CompatSsoLoginRepository, ConsentRepository,
     DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
-    PersonalSessionRepository, RefreshTokenRepository, RegistrationTokenRepository,
-    SessionActivityRepository, StorageError, UpstreamProviderRepository,
-    UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
-    UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository, UserTermsRepository,
+    PersonalSessionRepository, PolicyDataRepository, RefreshTokenRepository,
+    RegistrationTokenRepository, SessionActivityRepository, StorageError,
+    UpstreamProviderRepository, UserEmailAuthenticationRepository, UserEmailRepository,
+    UserPasswordRepository, UserRecoveryTicketRepository, UserRegistrationRepository,
+    UserRepository, UserTermsRepository,
 };
 
 /// One database transaction, through which every repository is reached.
@@ -72,6 +73,9 @@ pub trait Repository: Send {
 
     /// The personal sessions and their tokens.
     fn personal_sessions(&mut self) -> &mut dyn PersonalSessionRepository;
+
+    /// The policy data pushed through the Admin API.
+    fn policy_data(&mut self) -> &mut dyn PolicyDataRepository;
 
     /// The upstream providers.
     fn upstream_providers(&mut self) -> &mut dyn UpstreamProviderRepository;

@@ -4,6 +4,7 @@ pub mod compat_sessions;
 pub mod oauth2_clients;
 pub mod oauth2_sessions;
 pub mod personal_sessions;
+pub mod policy_data;
 pub mod sessions;
 pub mod site_config;
 pub mod upstream_oauth_providers;
@@ -34,5 +35,6 @@ pub fn routes() -> ApiRouter<AppState> {
     let router = user_emails::routes(router);
     let router = oauth2_clients::routes(router);
     let router = user_registration_tokens::routes(router);
-    upstream_oauth_providers::routes(router)
+    let router = upstream_oauth_providers::routes(router);
+    policy_data::routes(router)
 }

@@ -24,3 +24,47 @@ admin_test!(
         assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
     }
 );
+
+admin_test!(
+    async fn policy_data_is_set_read_back_and_versioned(world: World) {
+        let (status, _) = world.get("/api/admin/v1/policy-data/latest").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let data =
+            serde_json::json!({"registration": {"banned_usernames": {"literals": ["root"]}}});
+        let (status, body) = world
+            .post(
+                "/api/admin/v1/policy-data",
+                Some(serde_json::json!({"data": data})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["data"]["type"], "policy-data");
+        assert_eq!(body["data"]["attributes"]["data"], data);
+        let first = body["data"]["id"].as_str().expect("an id").to_owned();
+
+        world.clock.advance(chrono::TimeDelta::seconds(1));
+        let (_, body) = world
+            .post(
+                "/api/admin/v1/policy-data",
+                Some(serde_json::json!({"data": {}})),
+            )
+            .await;
+        let second = body["data"]["id"].as_str().expect("an id").to_owned();
+        let (status, body) = world.get("/api/admin/v1/policy-data/latest").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["data"]["id"], second);
+        let (status, body) = world
+            .get(&format!("/api/admin/v1/policy-data/{first}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["data"]["attributes"]["data"], data);
+
+        let (status, body) = world
+            .post(
+                "/api/admin/v1/policy-data",
+                Some(serde_json::json!({"data": [1, 2]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    }
+);

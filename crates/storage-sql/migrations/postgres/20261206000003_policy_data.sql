@@ -1,0 +1,7 @@
+-- Policy data pushed through the Admin API; the newest row is the one in effect, older ones
+-- are kept for reading back.
+CREATE TABLE policy_data (
+    policy_data_id UUID NOT NULL PRIMARY KEY,
+    data JSONB NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
