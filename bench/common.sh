@@ -70,7 +70,7 @@ http:
   issuer: $base/
   listeners:
     - name: web
-      resources: [{name: discovery}, {name: human}, {name: oauth}, {name: health}]
+      resources: [{name: discovery}, {name: human}, {name: oauth}, {name: adminapi}, {name: health}]
       binds: [{address: "127.0.0.1:$port"}]
 database: $db_yaml
 secrets:

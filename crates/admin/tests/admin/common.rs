@@ -248,3 +248,13 @@ pub fn title(body: &Value) -> &str {
         .as_str()
         .unwrap_or_else(|| panic!("not an error answer: {body}"))
 }
+
+/// The ids of the rows of a list answer, in order.
+pub fn ids(body: &Value) -> Vec<String> {
+    body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no data: {body}"))
+        .iter()
+        .map(|row| row["id"].as_str().expect("an id").to_owned())
+        .collect()
+}

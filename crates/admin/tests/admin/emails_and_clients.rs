@@ -3,16 +3,8 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::title;
+use crate::common::{ids, title};
 
-fn ids(body: &Value) -> Vec<String> {
-    body["data"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no data: {body}"))
-        .iter()
-        .map(|row| row["id"].as_str().expect("an id").to_owned())
-        .collect()
-}
 
 admin_test!(
     async fn addresses_are_added_listed_read_and_deleted(world: World) {

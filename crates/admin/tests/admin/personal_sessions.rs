@@ -4,16 +4,8 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::title;
+use crate::common::{ids, title};
 
-fn ids(body: &Value) -> Vec<&str> {
-    body["data"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no data: {body}"))
-        .iter()
-        .map(|session| session["id"].as_str().expect("an id"))
-        .collect()
-}
 
 admin_test!(
     async fn a_personal_session_is_made_used_regenerated_and_revoked(world: World) {

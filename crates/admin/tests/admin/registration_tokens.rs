@@ -3,16 +3,8 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::title;
+use crate::common::{ids, title};
 
-fn ids(body: &Value) -> Vec<String> {
-    body["data"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no data: {body}"))
-        .iter()
-        .map(|row| row["id"].as_str().expect("an id").to_owned())
-        .collect()
-}
 
 admin_test!(
     async fn a_registration_token_is_made_changed_revoked_and_unrevoked(world: World) {

@@ -6,16 +6,8 @@ use portcullis_model::Clock as _;
 use portcullis_storage::NewCompatSession;
 use serde_json::Value;
 
-use crate::common::title;
+use crate::common::{ids, title};
 
-fn ids(body: &Value) -> Vec<String> {
-    body["data"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no data: {body}"))
-        .iter()
-        .map(|row| row["id"].as_str().expect("an id").to_owned())
-        .collect()
-}
 
 admin_test!(
     async fn browser_sessions_are_listed_read_and_finished(world: World) {

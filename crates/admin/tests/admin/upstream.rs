@@ -2,16 +2,9 @@
 
 use axum::http::StatusCode;
 use portcullis_model::{Clock as _, UpstreamProvider};
+use crate::common::ids;
 use serde_json::{Value, json};
 
-fn ids(body: &Value) -> Vec<String> {
-    body["data"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no data: {body}"))
-        .iter()
-        .map(|row| row["id"].as_str().expect("an id").to_owned())
-        .collect()
-}
 
 admin_test!(
     async fn configured_providers_are_listed_filtered_and_read(world: World) {
