@@ -196,7 +196,7 @@ impl TryFrom<ActiveRow> for ActivePersonalAccessToken {
             revoked_at: row.session_revoked_at,
             last_active_at: row.session_last_active_at,
             last_active_ip: row.session_last_active_ip,
-            expires_at: row.token.expires_at.clone(),
+            expires_at: row.token.expires_at,
         })?;
         Ok(Self {
             token: row.token.into(),

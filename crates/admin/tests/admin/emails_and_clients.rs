@@ -1,10 +1,9 @@
 //! `/user-emails` and `/oauth2-clients`.
 
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::{ids, title};
-
 
 admin_test!(
     async fn addresses_are_added_listed_read_and_deleted(world: World) {
@@ -47,7 +46,7 @@ admin_test!(
         let (_, body) = world
             .get("/api/admin/v1/user-emails?filter[email]=Alice@Example.com")
             .await;
-        assert_eq!(ids(&body), [id.clone()]);
+        assert_eq!(ids(&body), std::slice::from_ref(&id));
         let (_, body) = world
             .get(&format!(
                 "/api/admin/v1/user-emails?filter[user]={}",

@@ -2,10 +2,9 @@
 //! once, regenerated, revoked and listed.
 
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::{ids, title};
-
 
 admin_test!(
     async fn a_personal_session_is_made_used_regenerated_and_revoked(world: World) {

@@ -1,10 +1,9 @@
 //! `/user-registration-tokens`: made, read back, changed, revoked, unrevoked and listed.
 
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::{ids, title};
-
 
 admin_test!(
     async fn a_registration_token_is_made_changed_revoked_and_unrevoked(world: World) {
@@ -74,7 +73,7 @@ admin_test!(
         let (_, body) = world
             .get("/api/admin/v1/user-registration-tokens?filter[revoked]=true")
             .await;
-        assert_eq!(ids(&body), [id.clone()]);
+        assert_eq!(ids(&body), std::slice::from_ref(&id));
         let (_, body) = world
             .get("/api/admin/v1/user-registration-tokens?filter[valid]=true")
             .await;

@@ -4,10 +4,8 @@
 use axum::http::StatusCode;
 use portcullis_model::Clock as _;
 use portcullis_storage::NewCompatSession;
-use serde_json::Value;
 
 use crate::common::{ids, title};
-
 
 admin_test!(
     async fn browser_sessions_are_listed_read_and_finished(world: World) {

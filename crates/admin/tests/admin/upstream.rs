@@ -1,10 +1,9 @@
 //! `/upstream-oauth-providers`: the configured providers, read only.
 
+use crate::common::ids;
 use axum::http::StatusCode;
 use portcullis_model::{Clock as _, UpstreamProvider};
-use crate::common::ids;
-use serde_json::{Value, json};
-
+use serde_json::json;
 
 admin_test!(
     async fn configured_providers_are_listed_filtered_and_read(world: World) {
