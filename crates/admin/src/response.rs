@@ -1,7 +1,7 @@
 //! Answers in MAS's JSON:API-like shape: one resource as `{data, links}`, a list as
 //! `{meta, data, links}` with cursor links to the first, last, next and previous pages.
 
-use portcullis_storage::{Page, Pagination};
+use portcullis_storage::{Page, Pagination, Repository, StorageError};
 use schemars::JsonSchema;
 use serde::Serialize;
 use ulid::Ulid;
@@ -222,3 +222,112 @@ pub fn wants(count: IncludeCount) -> (bool, bool) {
         IncludeCount::Only => (false, true),
     }
 }
+
+/// A list the API serves: how to count its rows and read one page of them, in a unit of work.
+#[async_trait::async_trait]
+pub trait Listing: Send + Sync {
+    type Row: Send;
+
+    async fn count(&self, repo: &mut dyn Repository) -> Result<usize, StorageError>;
+
+    async fn page(
+        &self,
+        repo: &mut dyn Repository,
+        pagination: Pagination,
+    ) -> Result<Page<Self::Row>, StorageError>;
+}
+
+/// The answer of a list: its rows and its count, as `count=` asks, each row shown by `show`.
+///
+/// # Errors
+/// When storage fails.
+pub async fn list<L, T, F>(
+    repo: &mut dyn Repository,
+    listing: &L,
+    pagination: Pagination,
+    query: &ListQuery<F>,
+    show: impl Fn(L::Row) -> T,
+) -> Result<PaginatedResponse<T>, StorageError>
+where
+    L: Listing,
+    T: Resource,
+{
+    let (rows, count) = wants(query.page.include_count());
+    let count = if count {
+        Some(listing.count(repo).await?)
+    } else {
+        None
+    };
+    Ok(if rows {
+        let page = listing.page(repo, pagination).await?;
+        PaginatedResponse::page(page.map(show), &pagination, count, query)
+    } else {
+        PaginatedResponse::count_only(count.unwrap_or_default(), query)
+    })
+}
+
+/// [`Listing`] for a filter type whose repository has `count` and `list_page`.
+macro_rules! listing {
+    ($filter:ty, $row:ty, $repository:ident) => {
+        #[async_trait::async_trait]
+        impl $crate::response::Listing for $filter {
+            type Row = $row;
+
+            async fn count(
+                &self,
+                repo: &mut dyn portcullis_storage::Repository,
+            ) -> Result<usize, portcullis_storage::StorageError> {
+                repo.$repository().count(self).await
+            }
+
+            async fn page(
+                &self,
+                repo: &mut dyn portcullis_storage::Repository,
+                pagination: portcullis_storage::Pagination,
+            ) -> Result<portcullis_storage::Page<$row>, portcullis_storage::StorageError> {
+                repo.$repository().list_page(self, pagination).await
+            }
+        }
+    };
+}
+
+listing!(
+    portcullis_storage::UserFilter,
+    portcullis_model::User,
+    users
+);
+listing!(
+    portcullis_storage::PersonalSessionFilter,
+    portcullis_model::PersonalSession,
+    personal_sessions
+);
+listing!(
+    portcullis_storage::SessionFilter,
+    portcullis_model::BrowserSession,
+    browser_sessions
+);
+listing!(
+    portcullis_storage::OAuthSessionFilter,
+    portcullis_model::OAuthSession,
+    oauth_sessions
+);
+listing!(
+    portcullis_storage::CompatSessionFilter,
+    portcullis_model::CompatSession,
+    compat_sessions
+);
+listing!(
+    portcullis_storage::UserEmailFilter,
+    portcullis_model::UserEmail,
+    user_emails
+);
+listing!(
+    portcullis_storage::OAuthClientFilter,
+    portcullis_model::OAuthClient,
+    oauth_clients
+);
+listing!(
+    portcullis_storage::RegistrationTokenFilter,
+    portcullis_model::RegistrationToken,
+    registration_tokens
+);

@@ -13,7 +13,7 @@ use crate::{
     call_context::CallContext,
     error::{ApiError, ErrorResponse},
     params::{ListQuery, Query},
-    response::{PaginatedResponse, wants},
+    response::{PaginatedResponse, list},
     schema::UlidSchema,
     v1::sessions::{SessionFilterParams, check_user_session, reader},
 };
@@ -46,27 +46,13 @@ pub async fn handler(
     Query(common): Query<SessionFilterParams>,
 ) -> Result<Json<PaginatedResponse<CompatSession>>, ApiError> {
     let pagination = query.page.pagination()?;
-    let (rows, count) = wants(query.page.include_count());
     let mut repo = reader(&state).await?;
     check_user_session(&mut *repo, query.filter.user_session).await?;
     let filter = CompatSessionFilter {
         session: common.filter(&mut *repo).await?,
         user_session: query.filter.user_session,
     };
-    let count = if count {
-        Some(repo.compat_sessions().count(&filter).await?)
-    } else {
-        None
-    };
-    let answer = if rows {
-        let page = repo
-            .compat_sessions()
-            .list_page(&filter, pagination)
-            .await?;
-        PaginatedResponse::page(page.map(CompatSession::from), &pagination, count, &query)
-    } else {
-        PaginatedResponse::count_only(count.unwrap_or_default(), &query)
-    };
+    let answer = list(&mut *repo, &filter, pagination, &query, CompatSession::from).await?;
     repo.rollback().await?;
     Ok(Json(answer))
 }

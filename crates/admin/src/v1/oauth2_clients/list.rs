@@ -12,7 +12,7 @@ use crate::{
     call_context::CallContext,
     error::{ApiError, ErrorResponse},
     params::ListQuery,
-    response::{PaginatedResponse, wants},
+    response::{PaginatedResponse, list},
     v1::oauth2_sessions::list::OAuth2ClientKind,
 };
 
@@ -64,19 +64,8 @@ pub async fn handler(
         grant_type,
         has_active_sessions: params.has_active_sessions,
     };
-    let (rows, count) = wants(query.page.include_count());
     let mut repo = state.database().read_transaction().await?;
-    let count = if count {
-        Some(repo.oauth_clients().count(&filter).await?)
-    } else {
-        None
-    };
-    let answer = if rows {
-        let page = repo.oauth_clients().list_page(&filter, pagination).await?;
-        PaginatedResponse::page(page.map(OAuth2Client::from), &pagination, count, &query)
-    } else {
-        PaginatedResponse::count_only(count.unwrap_or_default(), &query)
-    };
+    let answer = list(&mut *repo, &filter, pagination, &query, OAuth2Client::from).await?;
     repo.rollback().await?;
     Ok(Json(answer))
 }

@@ -13,7 +13,7 @@ use crate::{
     call_context::CallContext,
     error::{ApiError, ErrorResponse},
     params::{ListQuery, Query},
-    response::{PaginatedResponse, wants},
+    response::{PaginatedResponse, list},
     schema::UlidSchema,
     v1::sessions::{SessionFilterParams, check_user_session, reader},
 };
@@ -74,7 +74,6 @@ pub async fn handler(
                 .map_err(|_| ApiError::bad_request("Invalid filter[scope]"))?,
         )
     };
-    let (rows, count) = wants(query.page.include_count());
     let mut repo = reader(&state).await?;
     check_user_session(&mut *repo, params.user_session).await?;
     if let Some(client) = params.client
@@ -93,17 +92,7 @@ pub async fn handler(
             .map(|kind| matches!(kind, OAuth2ClientKind::Static)),
         scope,
     };
-    let count = if count {
-        Some(repo.oauth_sessions().count(&filter).await?)
-    } else {
-        None
-    };
-    let answer = if rows {
-        let page = repo.oauth_sessions().list_page(&filter, pagination).await?;
-        PaginatedResponse::page(page.map(OAuth2Session::from), &pagination, count, &query)
-    } else {
-        PaginatedResponse::count_only(count.unwrap_or_default(), &query)
-    };
+    let answer = list(&mut *repo, &filter, pagination, &query, OAuth2Session::from).await?;
     repo.rollback().await?;
     Ok(Json(answer))
 }

@@ -14,7 +14,7 @@ use crate::{
     call_context::CallContext,
     error::{ApiError, ErrorResponse},
     params::ListQuery,
-    response::{PaginatedResponse, wants},
+    response::{PaginatedResponse, list},
     schema::UlidSchema,
 };
 
@@ -93,7 +93,6 @@ pub async fn handler(
         expires_after: params.expires_after,
         expires: params.expires,
     };
-    let (rows, count) = wants(query.page.include_count());
     let mut repo = state.database().read_transaction().await?;
     for user in [filter.owner_user, filter.actor_user].into_iter().flatten() {
         if repo.users().find_by_id(user).await?.is_none() {
@@ -107,20 +106,14 @@ pub async fn handler(
             "OAuth 2.0 client ID {client} not found"
         )));
     }
-    let count = if count {
-        Some(repo.personal_sessions().count(&filter).await?)
-    } else {
-        None
-    };
-    let answer = if rows {
-        let page = repo
-            .personal_sessions()
-            .list_page(&filter, pagination)
-            .await?;
-        PaginatedResponse::page(page.map(PersonalSession::from), &pagination, count, &query)
-    } else {
-        PaginatedResponse::count_only(count.unwrap_or_default(), &query)
-    };
+    let answer = list(
+        &mut *repo,
+        &filter,
+        pagination,
+        &query,
+        PersonalSession::from,
+    )
+    .await?;
     repo.rollback().await?;
     Ok(Json(answer))
 }

@@ -13,7 +13,7 @@ use crate::{
     call_context::CallContext,
     error::{ApiError, ErrorResponse},
     params::ListQuery,
-    response::{PaginatedResponse, wants},
+    response::{PaginatedResponse, list},
     schema::UlidSchema,
 };
 
@@ -48,24 +48,13 @@ pub async fn handler(
         user: query.filter.user,
         email: query.filter.email.clone(),
     };
-    let (rows, count) = wants(query.page.include_count());
     let mut repo = state.database().read_transaction().await?;
     if let Some(user) = filter.user
         && repo.users().find_by_id(user).await?.is_none()
     {
         return Err(ApiError::not_found(format!("User ID {user} not found")));
     }
-    let count = if count {
-        Some(repo.user_emails().count(&filter).await?)
-    } else {
-        None
-    };
-    let answer = if rows {
-        let page = repo.user_emails().list_page(&filter, pagination).await?;
-        PaginatedResponse::page(page.map(UserEmail::from), &pagination, count, &query)
-    } else {
-        PaginatedResponse::count_only(count.unwrap_or_default(), &query)
-    };
+    let answer = list(&mut *repo, &filter, pagination, &query, UserEmail::from).await?;
     repo.rollback().await?;
     Ok(Json(answer))
 }

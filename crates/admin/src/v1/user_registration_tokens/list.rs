@@ -12,7 +12,7 @@ use crate::{
     call_context::CallContext,
     error::{ApiError, ErrorResponse},
     params::ListQuery,
-    response::{PaginatedResponse, wants},
+    response::{PaginatedResponse, list},
 };
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -52,27 +52,11 @@ pub async fn handler(
         valid: query.filter.valid,
         now,
     };
-    let (rows, count) = wants(query.page.include_count());
     let mut repo = state.database().read_transaction().await?;
-    let count = if count {
-        Some(repo.registration_tokens().count(&filter).await?)
-    } else {
-        None
-    };
-    let answer = if rows {
-        let page = repo
-            .registration_tokens()
-            .list_page(&filter, pagination)
-            .await?;
-        PaginatedResponse::page(
-            page.map(|token| UserRegistrationToken::new(token, now)),
-            &pagination,
-            count,
-            &query,
-        )
-    } else {
-        PaginatedResponse::count_only(count.unwrap_or_default(), &query)
-    };
+    let answer = list(&mut *repo, &filter, pagination, &query, |token| {
+        UserRegistrationToken::new(token, now)
+    })
+    .await?;
     repo.rollback().await?;
     Ok(Json(answer))
 }

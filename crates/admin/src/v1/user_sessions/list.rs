@@ -9,7 +9,7 @@ use crate::{
     call_context::CallContext,
     error::{ApiError, ErrorResponse},
     params::ListQuery,
-    response::{PaginatedResponse, wants},
+    response::{PaginatedResponse, list},
     v1::sessions::{SessionFilterParams, reader},
 };
 
@@ -29,23 +29,9 @@ pub async fn handler(
     query: ListQuery<SessionFilterParams>,
 ) -> Result<Json<PaginatedResponse<UserSession>>, ApiError> {
     let pagination = query.page.pagination()?;
-    let (rows, count) = wants(query.page.include_count());
     let mut repo = reader(&state).await?;
     let filter = query.filter.filter(&mut *repo).await?;
-    let count = if count {
-        Some(repo.browser_sessions().count(&filter).await?)
-    } else {
-        None
-    };
-    let answer = if rows {
-        let page = repo
-            .browser_sessions()
-            .list_page(&filter, pagination)
-            .await?;
-        PaginatedResponse::page(page.map(UserSession::from), &pagination, count, &query)
-    } else {
-        PaginatedResponse::count_only(count.unwrap_or_default(), &query)
-    };
+    let answer = list(&mut *repo, &filter, pagination, &query, UserSession::from).await?;
     repo.rollback().await?;
     Ok(Json(answer))
 }

@@ -13,7 +13,7 @@ use crate::{
     call_context::CallContext,
     error::{ApiError, ErrorResponse},
     params::ListQuery,
-    response::{PaginatedResponse, wants},
+    response::{PaginatedResponse, list},
     schema::UlidSchema,
 };
 
@@ -88,7 +88,6 @@ pub async fn handler(
 ) -> Result<Json<PaginatedResponse<User>>, ApiError> {
     let pagination = query.page.pagination()?;
     let filter = UserFilter::from(&query.filter);
-    let (rows, count) = wants(query.page.include_count());
     let mut repo = state.database().read_transaction().await?;
     for client in &filter.active_oauth2_clients {
         if repo.oauth_clients().find(*client).await?.is_none() {
@@ -97,17 +96,7 @@ pub async fn handler(
             )));
         }
     }
-    let count = if count {
-        Some(repo.users().count(&filter).await?)
-    } else {
-        None
-    };
-    let answer = if rows {
-        let page = repo.users().list_page(&filter, pagination).await?;
-        PaginatedResponse::page(page.map(User::from), &pagination, count, &query)
-    } else {
-        PaginatedResponse::count_only(count.unwrap_or_default(), &query)
-    };
+    let answer = list(&mut *repo, &filter, pagination, &query, User::from).await?;
     repo.rollback().await?;
     Ok(Json(answer))
 }
