@@ -279,7 +279,7 @@ pub struct NewPersonalToken {
 
 /// `account/tokens.html`: the user's personal access tokens, each with a revoke form posting
 /// `csrf`, and a form posting `csrf`, `name`, `device` (optional), `admin` (`yes` when ticked,
-/// offered only when `admin_allowed`), `expires_in_days` (one of `expiry_choices`, or `never`)
+/// offered only when `admin_allowed`), `expires_in_days` (one of `expiry_choices`)
 /// and `password` when `password_required`. A token just made is in `created`, once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccountTokensPage {

@@ -33,7 +33,9 @@ use crate::{
     session::SignedIn,
 };
 
-/// The lifetimes offered, in days; the first is the default.
+/// The lifetimes offered, in days: the first is the default, the longest (a year) the most a
+/// user may give their own token. Longer-lived tokens are for administrators
+/// (`mas-cli manage issue-personal-access-token`, the Admin API).
 pub const EXPIRY_CHOICES: [u32; 4] = [90, 30, 7, 365];
 
 /// The most tokens the page lists.
@@ -134,12 +136,9 @@ pub async fn post(
         )
         .await
     };
-    let expires_in = match form.expires_in_days.as_str() {
-        "never" => None,
-        days => match days.parse::<u32>() {
-            Ok(days) if EXPIRY_CHOICES.contains(&days) => Some(Duration::days(i64::from(days))),
-            _ => return refuse(jar, tr("tokens.error.expiry", &[])).await,
-        },
+    let expires_in = match form.expires_in_days.parse::<u32>() {
+        Ok(days) if EXPIRY_CHOICES.contains(&days) => Some(Duration::days(i64::from(days))),
+        _ => return refuse(jar, tr("tokens.error.expiry", &[])).await,
     };
     let user = &signed_in.user;
     let may_grant_admin = state.policy().user_may_request_admin(user);
