@@ -15,7 +15,7 @@
 //!   the write lock, so its state is current. (Comparing the stored end with `now` would not do:
 //!   storage keeps less precision than the clock.)
 
-use std::collections::BTreeSet;
+use std::{collections::BTreeSet, str::FromStr as _};
 
 use chrono::{DateTime, Utc};
 use portcullis_model::{BrowserSession, CompatSession, OAuthClient, OAuthSession, User};
@@ -225,8 +225,8 @@ pub async fn forget_device(
     Ok(())
 }
 
-/// Whether an active session of the user, OAuth 2.0 or compatibility, is still bound to
-/// `device_id`.
+/// Whether an active session of the user, OAuth 2.0, compatibility or personal, is still bound
+/// to `device_id`.
 ///
 /// # Errors
 /// When storage fails.
@@ -246,7 +246,21 @@ pub async fn device_in_use(
         .compat_sessions()
         .list_active_for_device(user.id, device_id)
         .await?;
-    Ok(!compat.is_empty())
+    if !compat.is_empty() {
+        return Ok(true);
+    }
+    // A personal session whose scope names the device, as its actor.
+    let personal = portcullis_storage::PersonalSessionFilter {
+        actor_user: Some(user.id),
+        active: Some(true),
+        scope: portcullis_oauth::scope::Scope::from_str(&format!(
+            "{}{device_id}",
+            portcullis_oauth::scope::MATRIX_DEVICE_PREFIX
+        ))
+        .ok(),
+        ..portcullis_storage::PersonalSessionFilter::default()
+    };
+    Ok(personal.scope.is_some() && repo.personal_sessions().count(&personal).await? > 0)
 }
 
 /// Every session of a user that has not ended, read in one unit of work.

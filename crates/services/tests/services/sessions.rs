@@ -307,3 +307,48 @@ async fn a_device_is_in_use_while_a_session_of_either_kind_has_it() {
     );
     tx.rollback().await.expect("storage works");
 }
+
+#[tokio::test]
+async fn a_device_named_by_a_standing_personal_session_is_in_use() {
+    use portcullis_model::PersonalSessionOwner;
+    use portcullis_storage::NewPersonalSession;
+
+    let world = world().await;
+    let mut tx = world.tx().await;
+    let user = add_user(&mut tx, "alice").await;
+    let session = tx
+        .personal_sessions()
+        .add(
+            &NewPersonalSession {
+                owner: PersonalSessionOwner::User(user.id),
+                actor_user_id: user.id,
+                human_name: "bot".to_owned(),
+                scope: "urn:matrix:client:api:* urn:matrix:client:device:BOTDEVICE01"
+                    .parse()
+                    .expect("a scope"),
+            },
+            start(),
+        )
+        .await
+        .expect("storage works");
+    assert!(
+        sessions::device_in_use(&mut *tx, &user, "BOTDEVICE01")
+            .await
+            .expect("storage works")
+    );
+    // A device ID that contains the other one is another device.
+    assert!(
+        !sessions::device_in_use(&mut *tx, &user, "BOTDEVICE0")
+            .await
+            .expect("storage works")
+    );
+    tx.personal_sessions()
+        .revoke(session.id, start())
+        .await
+        .expect("storage works");
+    assert!(
+        !sessions::device_in_use(&mut *tx, &user, "BOTDEVICE01")
+            .await
+            .expect("storage works")
+    );
+}
