@@ -18,9 +18,10 @@ backend_test!(
             .add(&alice, "Alice@Example.com", start())
             .await
             .expect("added");
+        // A second later: rows are listed in the order they were added.
         let b = tx
             .user_emails()
-            .add(&bob, "bob@example.com", start())
+            .add(&bob, "bob@example.com", start() + chrono::TimeDelta::seconds(1))
             .await
             .expect("added");
         commit(tx).await;
