@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Introspection throughput and latency: the homeserver's hot path.
 #
-#   [CONNECTIONS=20] bench/introspection.sh [sqlite|postgres] [DURATION_S]
+#   [CONNECTIONS=20] [TOKEN_KIND=access|personal] bench/introspection.sh [sqlite|postgres] [DURATION_S]
+#
+# TOKEN_KIND=personal introspects a personal access token (`manage generate-token`) instead of
+# an access token of the client credentials grant.
 #
 # Starts the release server with a static confidential client and a 20-connection database pool,
 # gets an access token with the client credentials grant, warms the server up (bench_warm_up),
@@ -17,8 +20,13 @@ connections=${CONNECTIONS:-20}
 bench_init "${1:-sqlite}"
 bench_start
 
-token=$(bench_token)
-echo "backend: $backend; token active before the run: $(bench_introspect_active "$token")"
+if [ "${TOKEN_KIND:-access}" = personal ]; then
+  (cd "$dir" && "$bin" manage register-user benchbot --yes >/dev/null 2>&1)
+  token=$(cd "$dir" && "$bin" manage generate-token --user benchbot 2>/dev/null)
+else
+  token=$(bench_token)
+fi
+echo "backend: $backend; ${TOKEN_KIND:-access} token active before the run: $(bench_introspect_active "$token")"
 bench_warm_up "$token"
 TOKEN=$token HS_SECRET=$hs_secret wrk -t2 -c"$connections" -d"${duration}s" --latency \
   -s bench/introspect.lua "$base/oauth2/introspect" | tee "$dir/wrk.txt"
