@@ -21,7 +21,11 @@ backend_test!(
         // A second later: rows are listed in the order they were added.
         let b = tx
             .user_emails()
-            .add(&bob, "bob@example.com", start() + chrono::TimeDelta::seconds(1))
+            .add(
+                &bob,
+                "bob@example.com",
+                start() + chrono::TimeDelta::seconds(1),
+            )
             .await
             .expect("added");
         commit(tx).await;
