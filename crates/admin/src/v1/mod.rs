@@ -1,6 +1,7 @@
 //! `/api/admin/v1`: one module per resource, one per operation inside it.
 
 pub mod compat_sessions;
+pub mod known;
 pub mod oauth2_clients;
 pub mod oauth2_sessions;
 pub mod personal_sessions;

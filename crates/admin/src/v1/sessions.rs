@@ -1,7 +1,6 @@
 //! What the three kinds of sessions (browser, OAuth 2.0, compatibility) are filtered by.
 
 use chrono::{DateTime, Utc};
-use portcullis_http::AppState;
 use portcullis_storage::{Repository, SessionFilter};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -38,11 +37,7 @@ pub struct SessionFilterParams {
 impl SessionFilterParams {
     /// The storage filter, once the user it names is known to exist (404 otherwise).
     pub async fn filter(&self, repo: &mut dyn Repository) -> Result<SessionFilter, ApiError> {
-        if let Some(user) = self.user
-            && repo.users().find_by_id(user).await?.is_none()
-        {
-            return Err(ApiError::not_found(format!("User ID {user} not found")));
-        }
+        super::known::users(repo, [self.user]).await?;
         Ok(SessionFilter {
             user: self.user,
             active: self
@@ -54,24 +49,4 @@ impl SessionFilterParams {
             last_active_after: self.last_active_after,
         })
     }
-}
-
-/// Checks that the browser session a filter names exists (404 otherwise).
-pub async fn check_user_session(
-    repo: &mut dyn Repository,
-    user_session: Option<Ulid>,
-) -> Result<(), ApiError> {
-    if let Some(id) = user_session
-        && repo.browser_sessions().find(id).await?.is_none()
-    {
-        return Err(ApiError::not_found(format!(
-            "User session ID {id} not found"
-        )));
-    }
-    Ok(())
-}
-
-/// A read-only unit of work for a list.
-pub async fn reader(state: &AppState) -> Result<portcullis_storage::BoxRepository, ApiError> {
-    Ok(state.database().read_transaction().await?)
 }

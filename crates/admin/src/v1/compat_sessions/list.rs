@@ -15,7 +15,7 @@ use crate::{
     params::{ListQuery, Query},
     response::{PaginatedResponse, list},
     schema::UlidSchema,
-    v1::sessions::{SessionFilterParams, check_user_session, reader},
+    v1::{known, sessions::SessionFilterParams},
 };
 
 /// The filters compatibility sessions have beyond those of every session.
@@ -46,8 +46,8 @@ pub async fn handler(
     Query(common): Query<SessionFilterParams>,
 ) -> Result<Json<PaginatedResponse<CompatSession>>, ApiError> {
     let pagination = query.page.pagination()?;
-    let mut repo = reader(&state).await?;
-    check_user_session(&mut *repo, query.filter.user_session).await?;
+    let mut repo = state.database().read_transaction().await?;
+    known::user_session(&mut *repo, query.filter.user_session).await?;
     let filter = CompatSessionFilter {
         session: common.filter(&mut *repo).await?,
         user_session: query.filter.user_session,

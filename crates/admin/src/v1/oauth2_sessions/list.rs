@@ -15,7 +15,7 @@ use crate::{
     params::{ListQuery, Query},
     response::{PaginatedResponse, list},
     schema::UlidSchema,
-    v1::sessions::{SessionFilterParams, check_user_session, reader},
+    v1::{known, sessions::SessionFilterParams},
 };
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
@@ -63,26 +63,10 @@ pub async fn handler(
 ) -> Result<Json<PaginatedResponse<OAuth2Session>>, ApiError> {
     let pagination = query.page.pagination()?;
     let params = &query.filter;
-    let scope = if params.scope.is_empty() {
-        None
-    } else {
-        Some(
-            params
-                .scope
-                .join(" ")
-                .parse()
-                .map_err(|_| ApiError::bad_request("Invalid filter[scope]"))?,
-        )
-    };
-    let mut repo = reader(&state).await?;
-    check_user_session(&mut *repo, params.user_session).await?;
-    if let Some(client) = params.client
-        && repo.oauth_clients().find(client).await?.is_none()
-    {
-        return Err(ApiError::not_found(format!(
-            "OAuth 2.0 client ID {client} not found"
-        )));
-    }
+    let scope = known::scope(&params.scope)?;
+    let mut repo = state.database().read_transaction().await?;
+    known::user_session(&mut *repo, params.user_session).await?;
+    known::clients(&mut *repo, params.client).await?;
     let filter = OAuthSessionFilter {
         session: common.filter(&mut *repo).await?,
         user_session: params.user_session,

@@ -16,6 +16,7 @@ use crate::{
     params::ListQuery,
     response::{PaginatedResponse, list},
     schema::UlidSchema,
+    v1::known,
 };
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
@@ -70,17 +71,7 @@ pub async fn handler(
 ) -> Result<Json<PaginatedResponse<PersonalSession>>, ApiError> {
     let pagination = query.page.pagination()?;
     let params = &query.filter;
-    let scope = if params.scope.is_empty() {
-        None
-    } else {
-        Some(
-            params
-                .scope
-                .join(" ")
-                .parse()
-                .map_err(|_| ApiError::bad_request("Invalid filter[scope]"))?,
-        )
-    };
+    let scope = known::scope(&params.scope)?;
     let filter = PersonalSessionFilter {
         owner_user: params.owner_user,
         owner_client: params.owner_client,
@@ -94,18 +85,8 @@ pub async fn handler(
         expires: params.expires,
     };
     let mut repo = state.database().read_transaction().await?;
-    for user in [filter.owner_user, filter.actor_user].into_iter().flatten() {
-        if repo.users().find_by_id(user).await?.is_none() {
-            return Err(ApiError::not_found(format!("User ID {user} not found")));
-        }
-    }
-    if let Some(client) = filter.owner_client
-        && repo.oauth_clients().find(client).await?.is_none()
-    {
-        return Err(ApiError::not_found(format!(
-            "OAuth 2.0 client ID {client} not found"
-        )));
-    }
+    known::users(&mut *repo, [filter.owner_user, filter.actor_user]).await?;
+    known::clients(&mut *repo, filter.owner_client).await?;
     let answer = list(
         &mut *repo,
         &filter,

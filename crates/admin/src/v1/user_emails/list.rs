@@ -15,6 +15,7 @@ use crate::{
     params::ListQuery,
     response::{PaginatedResponse, list},
     schema::UlidSchema,
+    v1::known,
 };
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -49,11 +50,7 @@ pub async fn handler(
         email: query.filter.email.clone(),
     };
     let mut repo = state.database().read_transaction().await?;
-    if let Some(user) = filter.user
-        && repo.users().find_by_id(user).await?.is_none()
-    {
-        return Err(ApiError::not_found(format!("User ID {user} not found")));
-    }
+    known::users(&mut *repo, [filter.user]).await?;
     let answer = list(&mut *repo, &filter, pagination, &query, UserEmail::from).await?;
     repo.rollback().await?;
     Ok(Json(answer))

@@ -10,7 +10,7 @@ use crate::{
     error::{ApiError, ErrorResponse},
     params::ListQuery,
     response::{PaginatedResponse, list},
-    v1::sessions::{SessionFilterParams, reader},
+    v1::sessions::SessionFilterParams,
 };
 
 pub fn doc(operation: TransformOperation<'_>) -> TransformOperation<'_> {
@@ -29,7 +29,7 @@ pub async fn handler(
     query: ListQuery<SessionFilterParams>,
 ) -> Result<Json<PaginatedResponse<UserSession>>, ApiError> {
     let pagination = query.page.pagination()?;
-    let mut repo = reader(&state).await?;
+    let mut repo = state.database().read_transaction().await?;
     let filter = query.filter.filter(&mut *repo).await?;
     let answer = list(&mut *repo, &filter, pagination, &query, UserSession::from).await?;
     repo.rollback().await?;

@@ -15,6 +15,7 @@ use crate::{
     params::ListQuery,
     response::{PaginatedResponse, list},
     schema::UlidSchema,
+    v1::known,
 };
 
 /// The state of an account.
@@ -89,13 +90,7 @@ pub async fn handler(
     let pagination = query.page.pagination()?;
     let filter = UserFilter::from(&query.filter);
     let mut repo = state.database().read_transaction().await?;
-    for client in &filter.active_oauth2_clients {
-        if repo.oauth_clients().find(*client).await?.is_none() {
-            return Err(ApiError::not_found(format!(
-                "OAuth 2.0 client ID {client} not found"
-            )));
-        }
-    }
+    known::clients(&mut *repo, filter.active_oauth2_clients.iter().copied()).await?;
     let answer = list(&mut *repo, &filter, pagination, &query, User::from).await?;
     repo.rollback().await?;
     Ok(Json(answer))
