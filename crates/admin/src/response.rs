@@ -331,3 +331,8 @@ listing!(
     portcullis_model::RegistrationToken,
     registration_tokens
 );
+listing!(
+    portcullis_storage::UpstreamLinkFilter,
+    portcullis_model::UpstreamLink,
+    upstream_links
+);

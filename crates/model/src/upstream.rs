@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use ulid::Ulid;
 
 /// An upstream provider, mirrored from the configuration file by `config sync`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -32,4 +33,23 @@ impl UpstreamProvider {
     pub fn is_enabled(&self) -> bool {
         self.disabled_at.is_none()
     }
+}
+
+/// What ties an account at an upstream provider (its subject) to a local user. A link may
+/// exist before it has a user: the sign-in that found no account waits for the visitor to
+/// register or to sign in, and links the account then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UpstreamLink {
+    pub id: Ulid,
+    /// The provider's [`UpstreamProvider::id`].
+    pub provider_id: String,
+    /// The account's stable identifier at the provider (the `sub` claim, or what the
+    /// provider's subject template gives).
+    pub subject: String,
+    /// The local user, once linked.
+    pub user_id: Option<Ulid>,
+    /// A name of the upstream account that a person recognises (an email, a username), to show
+    /// beside the link.
+    pub human_account_name: Option<String>,
+    pub created_at: DateTime<Utc>,
 }

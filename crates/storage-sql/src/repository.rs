@@ -11,9 +11,9 @@ use portcullis_storage::{
     DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
     PersonalSessionRepository, PolicyDataRepository, RefreshTokenRepository,
     RegistrationTokenRepository, Repository, SessionActivityRepository, StorageError,
-    UpstreamProviderRepository, UserEmailAuthenticationRepository, UserEmailRepository,
-    UserPasswordRepository, UserRecoveryTicketRepository, UserRegistrationRepository,
-    UserRepository, UserTermsRepository,
+    UpstreamLinkRepository, UpstreamProviderRepository, UserEmailAuthenticationRepository,
+    UserEmailRepository, UserPasswordRepository, UserRecoveryTicketRepository,
+    UserRegistrationRepository, UserRepository, UserTermsRepository,
 };
 use rand::RngCore;
 use sqlx::{Postgres, Sqlite};
@@ -223,6 +223,10 @@ impl Repository for SqlRepository {
     }
 
     fn upstream_providers(&mut self) -> &mut dyn UpstreamProviderRepository {
+        self
+    }
+
+    fn upstream_links(&mut self) -> &mut dyn UpstreamLinkRepository {
         self
     }
 

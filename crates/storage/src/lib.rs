@@ -8,7 +8,7 @@
 //! [`oauth::client_assertion`], [`compat::session`], [`compat::access_token`],
 //! [`compat::refresh_token`], [`compat::sso_login`] (the Matrix login API's sessions, tokens
 //! and single sign-on logins), [`personal`] (personal sessions and their tokens),
-//! [`upstream::provider`], [`queue::job`], [`activity`] (when
+//! [`upstream::provider`], [`upstream::link`] (upstream accounts tied to users), [`queue::job`], [`activity`] (when
 //! sessions were last active), and [`pagination`] for the lists read page by page. The one
 //! implementation,
 //! `portcullis-storage-sql`, keeps the same relative paths.
@@ -67,7 +67,10 @@ pub use self::{
     policy::{PolicyData, PolicyDataRepository},
     queue::job::JobRepository,
     repository::{BoxRepository, Repository, RepositoryFactory},
-    upstream::provider::UpstreamProviderRepository,
+    upstream::{
+        link::{UpstreamLinkFilter, UpstreamLinkRepository},
+        provider::UpstreamProviderRepository,
+    },
     user::{
         UserFilter, UserRepository, UserState,
         email::{UserEmailFilter, UserEmailRepository},

@@ -8,7 +8,7 @@ use crate::{
     CompatSessionRepository, CompatSsoLoginRepository, ConsentRepository,
     DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
     PersonalSessionRepository, PolicyDataRepository, RefreshTokenRepository,
-    RegistrationTokenRepository, SessionActivityRepository, StorageError,
+    RegistrationTokenRepository, SessionActivityRepository, StorageError, UpstreamLinkRepository,
     UpstreamProviderRepository, UserEmailAuthenticationRepository, UserEmailRepository,
     UserPasswordRepository, UserRecoveryTicketRepository, UserRegistrationRepository,
     UserRepository, UserTermsRepository,
@@ -79,6 +79,9 @@ pub trait Repository: Send {
 
     /// The upstream providers.
     fn upstream_providers(&mut self) -> &mut dyn UpstreamProviderRepository;
+
+    /// The upstream accounts linked to users.
+    fn upstream_links(&mut self) -> &mut dyn UpstreamLinkRepository;
 
     /// The registration tokens.
     fn registration_tokens(&mut self) -> &mut dyn RegistrationTokenRepository;

@@ -1,3 +1,4 @@
-//! Upstream identity providers.
+//! Upstream identity providers and the accounts linked through them.
 
+pub mod link;
 pub mod provider;

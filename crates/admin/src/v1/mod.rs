@@ -8,6 +8,7 @@ pub mod personal_sessions;
 pub mod policy_data;
 pub mod sessions;
 pub mod site_config;
+pub mod upstream_oauth_links;
 pub mod upstream_oauth_providers;
 pub mod user_emails;
 pub mod user_registration_tokens;
@@ -36,6 +37,7 @@ pub fn routes() -> ApiRouter<AppState> {
     let router = user_emails::routes(router);
     let router = oauth2_clients::routes(router);
     let router = user_registration_tokens::routes(router);
+    let router = upstream_oauth_links::routes(router);
     let router = upstream_oauth_providers::routes(router);
     policy_data::routes(router)
 }
