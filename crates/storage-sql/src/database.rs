@@ -29,6 +29,10 @@ static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 /// concurrent requests behave like on PostgreSQL, only slower.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How much of a SQLite database file each connection reads through a memory map rather than
+/// with `read` calls into its own page cache (see `docs/performance.md`, Admin API lists).
+const SQLITE_MMAP_SIZE: u64 = 1 << 30;
+
 /// Where the database is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[expect(
@@ -214,7 +218,8 @@ impl Database {
                     // WAL lets readers proceed while one connection writes.
                     .journal_mode(SqliteJournalMode::Wal)
                     .foreign_keys(true)
-                    .busy_timeout(SQLITE_BUSY_TIMEOUT);
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                    .pragma("mmap_size", SQLITE_MMAP_SIZE.to_string());
                 let pool = open_pool::<sqlx::SqliteConnection>(connect_options, pool_options)
                     .await
                     .map_err(|source| DatabaseError::SqliteConnect {

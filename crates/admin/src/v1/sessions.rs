@@ -1,12 +1,20 @@
-//! What the three kinds of sessions (browser, OAuth 2.0, compatibility) are filtered by.
+//! What the three kinds of sessions (browser, OAuth 2.0, compatibility) share: the filters of
+//! their lists and their `finish` operation.
 
+use axum::Json;
 use chrono::{DateTime, Utc};
-use portcullis_storage::{Repository, SessionFilter};
+use portcullis_http::AppState;
+use portcullis_storage::{Repository, SessionFilter, StorageError};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use ulid::Ulid;
 
-use crate::{error::ApiError, schema::UlidSchema};
+use crate::{
+    call_context::CallContext,
+    error::ApiError,
+    response::{Resource, SingleResponse},
+    schema::UlidSchema,
+};
 
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -49,4 +57,46 @@ impl SessionFilterParams {
             last_active_after: self.last_active_after,
         })
     }
+}
+
+/// A kind of session the API finishes through `POST /{kind}/{id}/finish`.
+#[async_trait::async_trait]
+pub trait Finish: Resource + Sized {
+    type Session: Send + Sync;
+    /// The kind as error titles name it ("User session").
+    const TITLE: &'static str;
+
+    /// The session, or a 404.
+    async fn find(repo: &mut dyn Repository, id: Ulid) -> Result<Self::Session, ApiError>;
+
+    /// Ends the session with what goes with it (the service's rule); `false` if it had
+    /// already ended.
+    async fn end(
+        repo: &mut dyn Repository,
+        session: &Self::Session,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
+
+    fn show(session: Self::Session) -> Self;
+}
+
+/// Finishes the session `id` of kind `T`: 404 if there is none, 400 if it had already ended
+/// (also when another request ended it first).
+pub async fn finish<T: Finish>(
+    caller: &CallContext,
+    state: &AppState,
+    id: Ulid,
+) -> Result<Json<SingleResponse<T>>, ApiError> {
+    let mut repo = state.database().transaction().await?;
+    let session = T::find(&mut *repo, id).await?;
+    if !T::end(&mut *repo, &session, state.now()).await? {
+        return Err(ApiError::bad_request(format!(
+            "{} ID {id} is already finished",
+            T::TITLE
+        )));
+    }
+    let session = T::find(&mut *repo, id).await?;
+    repo.commit().await?;
+    caller.record("finish", &format_args!("{} {id}", T::TITLE));
+    Ok(Json(SingleResponse::new(T::show(session))))
 }

@@ -10,7 +10,8 @@ use crate::{
 };
 
 /// Five users one second apart: `u0` … `u4`; `u1` locked, `u2` deactivated, `u3` admin with
-/// an OAuth 2.0 session, `u4` with a compatibility session.
+/// an OAuth 2.0 session, `u4` with two standing compatibility sessions, `u0` with a finished
+/// one.
 async fn five_users(db: &portcullis_storage_sql::Database) -> Vec<User> {
     let mut tx = repo(db).await;
     let mut users = Vec::new();
@@ -42,6 +43,12 @@ async fn five_users(db: &portcullis_storage_sql::Database) -> Vec<User> {
     let session = add_session(&mut tx, &client, Some(&browser)).await;
     assert_eq!(session.user_id, Some(users[3].id));
     crate::compat_session::add_compat_session(&mut tx, &users[4], "LISTED").await;
+    crate::compat_session::add_compat_session(&mut tx, &users[4], "LISTED-TOO").await;
+    let finished = crate::compat_session::add_compat_session(&mut tx, &users[0], "GONE").await;
+    tx.compat_sessions()
+        .finish(finished.id, start())
+        .await
+        .expect("finished");
     commit(tx).await;
     users
 }
@@ -188,6 +195,29 @@ backend_test!(
             (
                 UserFilter {
                     has_active_compat_session: Some(true),
+                    ..UserFilter::default()
+                },
+                vec!["u4"],
+            ),
+            // Alone, these two filters are counted from the sessions' side.
+            (
+                UserFilter {
+                    has_active_compat_session: Some(false),
+                    ..UserFilter::default()
+                },
+                vec!["u0", "u1", "u2", "u3"],
+            ),
+            (
+                UserFilter {
+                    has_active_oauth2_session: Some(false),
+                    ..UserFilter::default()
+                },
+                vec!["u0", "u1", "u2", "u4"],
+            ),
+            (
+                UserFilter {
+                    has_active_compat_session: Some(true),
+                    has_active_oauth2_session: Some(false),
                     ..UserFilter::default()
                 },
                 vec!["u4"],

@@ -2,8 +2,11 @@
 
 use aide::transform::TransformOperation;
 use axum::{Json, extract::State};
+use chrono::{DateTime, Utc};
 use portcullis_http::AppState;
 use portcullis_services::sessions;
+use portcullis_storage::{Repository, StorageError};
+use ulid::Ulid;
 
 use super::CompatSession;
 use crate::{
@@ -11,6 +14,7 @@ use crate::{
     error::{ApiError, ErrorResponse},
     params::IdInPath,
     response::SingleResponse,
+    v1::sessions::{Finish, finish},
 };
 
 pub fn doc(operation: TransformOperation<'_>) -> TransformOperation<'_> {
@@ -28,16 +32,27 @@ pub async fn handler(
     State(state): State<AppState>,
     IdInPath(id): IdInPath,
 ) -> Result<Json<SingleResponse<CompatSession>>, ApiError> {
-    let mut repo = state.database().transaction().await?;
-    let session = super::find(&mut *repo, id).await?;
-    if !session.is_active() {
-        return Err(ApiError::bad_request(format!(
-            "Compatibility session ID {id} is already finished"
-        )));
+    finish::<CompatSession>(&caller, &state, id).await
+}
+
+#[async_trait::async_trait]
+impl Finish for CompatSession {
+    type Session = portcullis_model::CompatSession;
+    const TITLE: &'static str = "Compatibility session";
+
+    async fn find(repo: &mut dyn Repository, id: Ulid) -> Result<Self::Session, ApiError> {
+        super::find(repo, id).await
     }
-    sessions::end_compat_session(&mut *repo, &session, state.now()).await?;
-    let session = super::find(&mut *repo, id).await?;
-    repo.commit().await?;
-    caller.record("finish compatibility session", &id);
-    Ok(Json(SingleResponse::new(CompatSession::from(session))))
+
+    async fn end(
+        repo: &mut dyn Repository,
+        session: &Self::Session,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        sessions::end_compat_session(repo, session, now).await
+    }
+
+    fn show(session: Self::Session) -> Self {
+        Self::from(session)
+    }
 }
