@@ -20,4 +20,4 @@ token=$(cd "$dir" && "$bin" manage generate-token --admin --user benchadmin 2>/d
 bench_start
 echo "--- admin API user lists ($backend)"
 python3 bench/admin_client.py "$base" "$token"
-echo "server VmRSS after: $(( $(rss_kib) / 1024 )) MiB"
+echo "server VmRSS after: $(( $(rss_kib) / 1024 )) MiB (own memory, RssAnon: $(( $(anon_rss_kib) / 1024 )) MiB)"

@@ -128,6 +128,10 @@ bench_introspect_active() {
 }
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
+# The server's own memory (heap and stacks), without the pages of files it maps (SQLite reads
+# its database through a memory map: those pages are the kernel's file cache, shared and
+# reclaimable, yet counted in VmRSS).
+anon_rss_kib() { awk '/^RssAnon/ {print $2}' "/proc/$pid/status"; }
 
 # The p99 of wrk --latency output in file $1, in milliseconds.
 wrk_p99_ms() {
