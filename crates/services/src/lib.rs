@@ -49,8 +49,9 @@ pub mod device_grant;
 pub mod devices;
 pub mod email_codes;
 pub mod introspection;
+/// The key sets clients publish, fetched when needed (shared with the upstream client).
+pub use portcullis_oidc_client::jwks as jwks_cache;
 pub mod jobs;
-pub mod jwks_cache;
 pub mod logout;
 pub mod personal_sessions;
 pub mod rate_limit;

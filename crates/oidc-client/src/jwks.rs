@@ -1,8 +1,11 @@
-//! Client keys published at a `jwks_uri`, fetched when needed and kept a few minutes.
+//! Key sets published at a `jwks_uri` — by our clients that authenticate with
+//! `private_key_jwt`, and by upstream providers for their ID tokens — fetched when needed and
+//! kept a few minutes.
 //!
-//! Clients rotate keys by publishing the new one first, so a signature by an unknown key
-//! triggers one refetch before it is refused. A registered `jwks_uri` is https on the client's
-//! own host (the registration rules), or comes from the operator's configuration.
+//! Keys are rotated by publishing the new one first, so a signature by an unknown key
+//! triggers one refetch before it is refused. A client's `jwks_uri` is https on the client's
+//! own host (the registration rules); a provider's comes from its discovery document or from
+//! the operator's configuration.
 
 use std::{
     collections::HashMap,
