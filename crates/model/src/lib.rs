@@ -40,7 +40,7 @@ pub use self::{
     personal::{PersonalAccessToken, PersonalSession, PersonalSessionOwner},
     queue::{FailureOutcome, Job, JobStatus, UnknownJobStatus},
     state::{InvalidTransition, UnknownName},
-    upstream::{UpstreamLink, UpstreamProvider},
+    upstream::{UpstreamAnswer, UpstreamAuthorizationSession, UpstreamLink, UpstreamProvider},
     user::{
         RegistrationToken, User, UserEmail, UserEmailAuthentication, UserPassword,
         UserRecoveryTicket, UserRegistration,

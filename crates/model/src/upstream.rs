@@ -53,3 +53,50 @@ pub struct UpstreamLink {
     pub human_account_name: Option<String>,
     pub created_at: DateTime<Utc>,
 }
+
+/// One sign-in attempt through an upstream provider, from the authorization request to the
+/// moment it signs someone in (or registers them).
+///
+/// It is pending until the provider's answer is checked (`completed_at`), then completed —
+/// holding the account's link, the ID token and the claims — until the visitor uses it, once
+/// (`consumed_at`). The `state` of the request finds it at the callback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UpstreamAuthorizationSession {
+    pub id: Ulid,
+    pub provider_id: String,
+    /// The `state` sent to the provider (unique).
+    pub state: String,
+    /// The `nonce` the ID token must carry, when one was asked for.
+    pub nonce: Option<String>,
+    /// The PKCE verifier, kept for the token request.
+    #[serde(skip)]
+    pub code_verifier: Option<String>,
+    /// Where the visitor goes once signed in (what they were doing: an authorization request,
+    /// a single sign-on login of the Matrix API...), as the sign-in pages encode it.
+    pub post_auth_action: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    /// The account at the provider, once the answer is checked.
+    pub link_id: Option<Ulid>,
+    /// The ID token, kept to match a back-channel logout and as `id_token_hint`.
+    #[serde(skip)]
+    pub id_token: Option<String>,
+    /// The claims the templates read: of the ID token, of userinfo, and the callback's
+    /// extra parameters.
+    pub id_token_claims: Option<serde_json::Value>,
+    pub userinfo_claims: Option<serde_json::Value>,
+    pub extra_callback_parameters: Option<serde_json::Value>,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// The browser session it signed in, once used.
+    pub user_session_id: Option<Ulid>,
+    pub consumed_at: Option<DateTime<Utc>>,
+}
+
+/// What a checked answer of the provider brings to its authorization session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamAnswer {
+    pub link_id: Ulid,
+    pub id_token: Option<String>,
+    pub id_token_claims: Option<serde_json::Value>,
+    pub userinfo_claims: Option<serde_json::Value>,
+    pub extra_callback_parameters: Option<serde_json::Value>,
+}

@@ -11,9 +11,9 @@ use portcullis_storage::{
     DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
     PersonalSessionRepository, PolicyDataRepository, RefreshTokenRepository,
     RegistrationTokenRepository, Repository, SessionActivityRepository, StorageError,
-    UpstreamLinkRepository, UpstreamProviderRepository, UserEmailAuthenticationRepository,
-    UserEmailRepository, UserPasswordRepository, UserRecoveryTicketRepository,
-    UserRegistrationRepository, UserRepository, UserTermsRepository,
+    UpstreamAuthorizationSessionRepository, UpstreamLinkRepository, UpstreamProviderRepository,
+    UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
+    UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository, UserTermsRepository,
 };
 use rand::RngCore;
 use sqlx::{Postgres, Sqlite};
@@ -227,6 +227,12 @@ impl Repository for SqlRepository {
     }
 
     fn upstream_links(&mut self) -> &mut dyn UpstreamLinkRepository {
+        self
+    }
+
+    fn upstream_authorization_sessions(
+        &mut self,
+    ) -> &mut dyn UpstreamAuthorizationSessionRepository {
         self
     }
 

@@ -1,4 +1,5 @@
-//! Upstream identity providers and the accounts linked through them.
+//! Upstream identity providers, the accounts linked through them, and the sign-in attempts.
 
+mod authorization_session;
 mod link;
 mod provider;

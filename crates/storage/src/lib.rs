@@ -8,7 +8,8 @@
 //! [`oauth::client_assertion`], [`compat::session`], [`compat::access_token`],
 //! [`compat::refresh_token`], [`compat::sso_login`] (the Matrix login API's sessions, tokens
 //! and single sign-on logins), [`personal`] (personal sessions and their tokens),
-//! [`upstream::provider`], [`upstream::link`] (upstream accounts tied to users), [`queue::job`], [`activity`] (when
+//! [`upstream::provider`], [`upstream::link`] (upstream accounts tied to users), [`upstream::authorization_session`]
+//! (sign-in attempts through a provider), [`queue::job`], [`activity`] (when
 //! sessions were last active), and [`pagination`] for the lists read page by page. The one
 //! implementation,
 //! `portcullis-storage-sql`, keeps the same relative paths.
@@ -68,6 +69,9 @@ pub use self::{
     queue::job::JobRepository,
     repository::{BoxRepository, Repository, RepositoryFactory},
     upstream::{
+        authorization_session::{
+            NewUpstreamAuthorizationSession, UpstreamAuthorizationSessionRepository,
+        },
         link::{UpstreamLinkFilter, UpstreamLinkRepository},
         provider::UpstreamProviderRepository,
     },

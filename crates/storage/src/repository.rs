@@ -8,10 +8,10 @@ use crate::{
     CompatSessionRepository, CompatSsoLoginRepository, ConsentRepository,
     DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
     PersonalSessionRepository, PolicyDataRepository, RefreshTokenRepository,
-    RegistrationTokenRepository, SessionActivityRepository, StorageError, UpstreamLinkRepository,
-    UpstreamProviderRepository, UserEmailAuthenticationRepository, UserEmailRepository,
-    UserPasswordRepository, UserRecoveryTicketRepository, UserRegistrationRepository,
-    UserRepository, UserTermsRepository,
+    RegistrationTokenRepository, SessionActivityRepository, StorageError,
+    UpstreamAuthorizationSessionRepository, UpstreamLinkRepository, UpstreamProviderRepository,
+    UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
+    UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository, UserTermsRepository,
 };
 
 /// One database transaction, through which every repository is reached.
@@ -82,6 +82,11 @@ pub trait Repository: Send {
 
     /// The upstream accounts linked to users.
     fn upstream_links(&mut self) -> &mut dyn UpstreamLinkRepository;
+
+    /// The sign-in attempts through upstream providers.
+    fn upstream_authorization_sessions(
+        &mut self,
+    ) -> &mut dyn UpstreamAuthorizationSessionRepository;
 
     /// The registration tokens.
     fn registration_tokens(&mut self) -> &mut dyn RegistrationTokenRepository;

@@ -33,6 +33,7 @@ mod session_list;
 mod transaction;
 mod transitions;
 mod types;
+mod upstream_authorization_session;
 mod upstream_link;
 mod upstream_provider;
 mod user;

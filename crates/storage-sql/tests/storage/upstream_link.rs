@@ -10,7 +10,7 @@ use crate::{
     support::{commit, repo},
 };
 
-async fn add_provider(tx: &mut BoxRepository, id: &str) {
+pub async fn add_provider(tx: &mut BoxRepository, id: &str) {
     tx.upstream_providers()
         .upsert(&UpstreamProvider {
             id: id.to_owned(),

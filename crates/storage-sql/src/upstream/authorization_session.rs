@@ -1,0 +1,182 @@
+//! Sign-in attempts through upstream providers, in table
+//! `upstream_oauth_authorization_sessions`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use portcullis_model::{UpstreamAnswer, UpstreamAuthorizationSession};
+use portcullis_storage::{
+    NewUpstreamAuthorizationSession, StorageError, UpstreamAuthorizationSessionRepository,
+};
+use sqlx::types::Json;
+use ulid::Ulid;
+
+use crate::{
+    repository::{SqlRepository, on_backend},
+    types::{DbId, DbTime},
+};
+
+/// The columns every query returns, in [`AuthorizationSessionRow`]'s order.
+macro_rules! columns {
+    () => {
+        "upstream_oauth_authorization_session_id, upstream_oauth_provider_id, state, nonce, \
+         code_verifier, post_auth_action, created_at, upstream_oauth_link_id, id_token, \
+         id_token_claims, userinfo_claims, extra_callback_parameters, completed_at, \
+         user_session_id, consumed_at"
+    };
+}
+
+type JsonValue = Json<serde_json::Value>;
+
+#[derive(sqlx::FromRow)]
+struct AuthorizationSessionRow {
+    upstream_oauth_authorization_session_id: DbId,
+    upstream_oauth_provider_id: String,
+    state: String,
+    nonce: Option<String>,
+    code_verifier: Option<String>,
+    post_auth_action: Option<JsonValue>,
+    created_at: DbTime,
+    upstream_oauth_link_id: Option<DbId>,
+    id_token: Option<String>,
+    id_token_claims: Option<JsonValue>,
+    userinfo_claims: Option<JsonValue>,
+    extra_callback_parameters: Option<JsonValue>,
+    completed_at: Option<DbTime>,
+    user_session_id: Option<DbId>,
+    consumed_at: Option<DbTime>,
+}
+
+impl From<AuthorizationSessionRow> for UpstreamAuthorizationSession {
+    fn from(row: AuthorizationSessionRow) -> Self {
+        Self {
+            id: row.upstream_oauth_authorization_session_id.0,
+            provider_id: row.upstream_oauth_provider_id,
+            state: row.state,
+            nonce: row.nonce,
+            code_verifier: row.code_verifier,
+            post_auth_action: row.post_auth_action.map(|json| json.0),
+            created_at: row.created_at.0,
+            link_id: row.upstream_oauth_link_id.map(|id| id.0),
+            id_token: row.id_token,
+            id_token_claims: row.id_token_claims.map(|json| json.0),
+            userinfo_claims: row.userinfo_claims.map(|json| json.0),
+            extra_callback_parameters: row.extra_callback_parameters.map(|json| json.0),
+            completed_at: row.completed_at.map(|time| time.0),
+            user_session_id: row.user_session_id.map(|id| id.0),
+            consumed_at: row.consumed_at.map(|time| time.0),
+        }
+    }
+}
+
+#[async_trait]
+impl UpstreamAuthorizationSessionRepository for SqlRepository {
+    async fn add(
+        &mut self,
+        session: &NewUpstreamAuthorizationSession,
+        now: DateTime<Utc>,
+    ) -> Result<UpstreamAuthorizationSession, StorageError> {
+        const SQL: &str = concat!(
+            "INSERT INTO upstream_oauth_authorization_sessions ",
+            "(upstream_oauth_authorization_session_id, upstream_oauth_provider_id, state, nonce, ",
+            "code_verifier, post_auth_action, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ",
+            "RETURNING ",
+            columns!()
+        );
+        let id = self.new_id(now);
+        let row: AuthorizationSessionRow = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(DbId(id))
+            .bind(&session.provider_id)
+            .bind(&session.state)
+            .bind(&session.nonce)
+            .bind(&session.code_verifier)
+            .bind(session.post_auth_action.as_ref().map(Json))
+            .bind(DbTime(now))
+            .fetch_one(conn)
+            .await)?;
+        Ok(row.into())
+    }
+
+    async fn find(
+        &mut self,
+        id: Ulid,
+    ) -> Result<Option<UpstreamAuthorizationSession>, StorageError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM upstream_oauth_authorization_sessions ",
+            "WHERE upstream_oauth_authorization_session_id = $1"
+        );
+        let row: Option<AuthorizationSessionRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(DbId(id))
+            .fetch_optional(conn)
+            .await)?;
+        Ok(row.map(UpstreamAuthorizationSession::from))
+    }
+
+    async fn find_by_state(
+        &mut self,
+        provider_id: &str,
+        state: &str,
+    ) -> Result<Option<UpstreamAuthorizationSession>, StorageError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM upstream_oauth_authorization_sessions ",
+            "WHERE upstream_oauth_provider_id = $1 AND state = $2"
+        );
+        let row: Option<AuthorizationSessionRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(provider_id)
+            .bind(state)
+            .fetch_optional(conn)
+            .await)?;
+        Ok(row.map(UpstreamAuthorizationSession::from))
+    }
+
+    async fn complete(
+        &mut self,
+        id: Ulid,
+        answer: &UpstreamAnswer,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UpstreamAuthorizationSession>, StorageError> {
+        const SQL: &str = concat!(
+            "UPDATE upstream_oauth_authorization_sessions SET upstream_oauth_link_id = $2, ",
+            "id_token = $3, id_token_claims = $4, userinfo_claims = $5, ",
+            "extra_callback_parameters = $6, completed_at = $7 ",
+            "WHERE upstream_oauth_authorization_session_id = $1 AND completed_at IS NULL ",
+            "RETURNING ",
+            columns!()
+        );
+        let row: Option<AuthorizationSessionRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(DbId(id))
+            .bind(DbId(answer.link_id))
+            .bind(&answer.id_token)
+            .bind(answer.id_token_claims.as_ref().map(Json))
+            .bind(answer.userinfo_claims.as_ref().map(Json))
+            .bind(answer.extra_callback_parameters.as_ref().map(Json))
+            .bind(DbTime(now))
+            .fetch_optional(conn)
+            .await)?;
+        Ok(row.map(UpstreamAuthorizationSession::from))
+    }
+
+    async fn consume(
+        &mut self,
+        id: Ulid,
+        user_session_id: Ulid,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UpstreamAuthorizationSession>, StorageError> {
+        const SQL: &str = concat!(
+            "UPDATE upstream_oauth_authorization_sessions SET user_session_id = $2, ",
+            "consumed_at = $3 WHERE upstream_oauth_authorization_session_id = $1 ",
+            "AND completed_at IS NOT NULL AND consumed_at IS NULL RETURNING ",
+            columns!()
+        );
+        let row: Option<AuthorizationSessionRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(DbId(id))
+            .bind(DbId(user_session_id))
+            .bind(DbTime(now))
+            .fetch_optional(conn)
+            .await)?;
+        Ok(row.map(UpstreamAuthorizationSession::from))
+    }
+}

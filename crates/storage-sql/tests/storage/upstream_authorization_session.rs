@@ -1,0 +1,159 @@
+//! Sign-in attempts through upstream providers: pending, completed once, consumed once.
+
+use chrono::TimeDelta;
+use portcullis_model::UpstreamAnswer;
+use portcullis_storage::{NewUpstreamAuthorizationSession, StorageError};
+use serde_json::json;
+
+use crate::{
+    fixtures::{add_browser_session, add_user, start},
+    support::{commit, repo},
+    upstream_link::add_provider,
+};
+
+fn attempt(state: &str) -> NewUpstreamAuthorizationSession {
+    NewUpstreamAuthorizationSession {
+        provider_id: "pocketid".to_owned(),
+        state: state.to_owned(),
+        nonce: Some("nonce-1".to_owned()),
+        code_verifier: Some("verifier-1".to_owned()),
+        post_auth_action: Some(json!({"kind": "continue_authorization_grant", "id": "x"})),
+    }
+}
+
+backend_test!(
+    async fn an_attempt_is_found_by_its_provider_and_state(db: Database) {
+        let mut tx = repo(&db).await;
+        add_provider(&mut tx, "pocketid").await;
+        let sessions = tx.upstream_authorization_sessions();
+        let added = sessions
+            .add(&attempt("state-1"), start())
+            .await
+            .expect("stored");
+        assert_eq!(added.state, "state-1");
+        assert_eq!(added.nonce.as_deref(), Some("nonce-1"));
+        assert_eq!(added.code_verifier.as_deref(), Some("verifier-1"));
+        assert_eq!(added.created_at, start());
+        assert_eq!(
+            (added.completed_at, added.consumed_at, added.link_id),
+            (None, None, None)
+        );
+        commit(tx).await;
+
+        let mut tx = repo(&db).await;
+        let again = tx
+            .upstream_authorization_sessions()
+            .add(&attempt("state-1"), start())
+            .await;
+        assert!(matches!(again, Err(StorageError::Conflict(_))), "{again:?}");
+        drop(tx);
+
+        let mut tx = repo(&db).await;
+        let sessions = tx.upstream_authorization_sessions();
+        assert_eq!(
+            sessions.find(added.id).await.expect("read"),
+            Some(added.clone())
+        );
+        assert_eq!(
+            sessions
+                .find_by_state("pocketid", "state-1")
+                .await
+                .expect("read"),
+            Some(added)
+        );
+        assert_eq!(
+            sessions
+                .find_by_state("other", "state-1")
+                .await
+                .expect("read"),
+            None
+        );
+        assert_eq!(
+            sessions
+                .find_by_state("pocketid", "state-2")
+                .await
+                .expect("read"),
+            None
+        );
+    }
+);
+
+backend_test!(
+    async fn an_answer_completes_an_attempt_once_and_a_sign_in_consumes_it_once(db: Database) {
+        let mut tx = repo(&db).await;
+        add_provider(&mut tx, "pocketid").await;
+        let alice = add_user(&mut tx, "alice").await;
+        let browser = add_browser_session(&mut tx, &alice).await;
+        let link = tx
+            .upstream_links()
+            .add("pocketid", "alice-sub", None, start())
+            .await
+            .expect("linked");
+        let added = tx
+            .upstream_authorization_sessions()
+            .add(&attempt("state-1"), start())
+            .await
+            .expect("stored");
+        commit(tx).await;
+
+        let answer = UpstreamAnswer {
+            link_id: link.id,
+            id_token: Some("header.claims.signature".to_owned()),
+            id_token_claims: Some(json!({"sub": "alice-sub", "sid": "s1"})),
+            userinfo_claims: Some(json!({"email": "alice@example.com"})),
+            extra_callback_parameters: None,
+        };
+        let later = start() + TimeDelta::seconds(5);
+        let mut tx = repo(&db).await;
+        let sessions = tx.upstream_authorization_sessions();
+        // Not completed yet: it cannot sign anyone in.
+        assert_eq!(
+            sessions
+                .consume(added.id, browser.id, later)
+                .await
+                .expect("tried"),
+            None
+        );
+        let completed = sessions
+            .complete(added.id, &answer, later)
+            .await
+            .expect("tried")
+            .expect("completed");
+        assert_eq!(completed.link_id, Some(link.id));
+        assert_eq!(completed.id_token_claims, answer.id_token_claims);
+        assert_eq!(completed.userinfo_claims, answer.userinfo_claims);
+        assert_eq!(completed.completed_at, Some(later));
+        // A replayed answer finds nothing to complete.
+        assert_eq!(
+            sessions
+                .complete(added.id, &answer, later)
+                .await
+                .expect("tried"),
+            None
+        );
+        let consumed = sessions
+            .consume(added.id, browser.id, later)
+            .await
+            .expect("tried")
+            .expect("consumed");
+        assert_eq!(consumed.user_session_id, Some(browser.id));
+        assert_eq!(consumed.consumed_at, Some(later));
+        assert_eq!(
+            sessions
+                .consume(added.id, browser.id, later)
+                .await
+                .expect("tried"),
+            None
+        );
+        commit(tx).await;
+
+        let mut tx = repo(&db).await;
+        let stored = tx
+            .upstream_authorization_sessions()
+            .find(added.id)
+            .await
+            .expect("read")
+            .expect("kept");
+        assert_eq!(stored, consumed);
+    }
+);
