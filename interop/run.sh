@@ -38,6 +38,10 @@ secret=interop-homeserver-secret
 
 synapse_port=$(free_port)
 smtp_port=$(free_port)
+# interop/tests/upstream-sign-in.test.mjs starts a real OpenID Provider (npm oidc-provider)
+# there; the server knows it from the configuration below, as the homelab guide's Pocket ID.
+upstream_port=$(free_port)
+upstream_id=01JPQ0C4ETQD0000000000P0C1
 MAS_ENDPOINT=$base MAS_SECRET=$secret SYNAPSE_PORT=$synapse_port SYNAPSE_SERVER_NAME=localhost \
   SYNAPSE_VENV=${SYNAPSE_VENV:-$PWD/target/synapse-venv} \
   bash "$synapse_scripts/run-synapse.sh" "$dir/synapse" > "$dir/synapse.env"
@@ -52,6 +56,7 @@ http:
         - name: discovery
         - name: human
         - name: oauth
+        - name: adminapi
         - name: health
       binds:
         - address: "127.0.0.1:$port"
@@ -77,6 +82,28 @@ email:
   mode: plain
   hostname: 127.0.0.1
   port: $smtp_port
+upstream_oauth2:
+  providers:
+    - id: "$upstream_id"
+      issuer: "http://127.0.0.1:$upstream_port"
+      human_name: "Pocket ID"
+      brand_name: "pocketid"
+      discovery_mode: "oidc"
+      client_id: "portcullis"
+      client_secret: "interop-upstream-secret"
+      token_endpoint_auth_method: "client_secret_post"
+      scope: "openid profile email"
+      claims_imports:
+        localpart:
+          action: "require"
+          template: "{{ user.preferred_username }}"
+        displayname:
+          action: "suggest"
+          template: "{{ user.name }}"
+        email:
+          action: "suggest"
+          template: "{{ user.email }}"
+          set_email_verification: "import"
 # Every test signs in from 127.0.0.1; MAS's default allows 3 password attempts a minute per address.
 rate_limiting:
   login:
@@ -88,6 +115,8 @@ YAML
 cd "$dir"
 "$bin" database migrate >/dev/null
 "$bin" manage register-user alice -p 'correct horse battery staple' --yes >/dev/null
+"$bin" manage register-user root --admin --yes >/dev/null
+admin_token=$("$bin" manage generate-token --admin --user root)
 "$bin" server > server.log 2>&1 &
 pid=$!
 for _ in $(seq 1 200); do
@@ -98,7 +127,8 @@ done
 cd - >/dev/null
 
 status=0
-BASE_URL=$base SYNAPSE_URL=$synapse_url SMTP_PORT=$smtp_port DATABASE_FILE=$dir/mas.db HOMESERVER_SECRET=$secret USERNAME=alice PASSWORD='correct horse battery staple' \
+UPSTREAM_PORT=$upstream_port UPSTREAM_ID=$upstream_id ADMIN_TOKEN=$admin_token \
+  BASE_URL=$base SYNAPSE_URL=$synapse_url SMTP_PORT=$smtp_port DATABASE_FILE=$dir/mas.db HOMESERVER_SECRET=$secret USERNAME=alice PASSWORD='correct horse battery staple' \
   node --test "${@:-interop/tests/}" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- server log"; tail -n 50 "$dir/server.log"

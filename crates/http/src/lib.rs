@@ -38,6 +38,7 @@ pub mod pages;
 pub mod requester;
 pub mod session;
 pub mod site_config;
+pub mod upstream;
 
 use std::sync::Arc;
 
@@ -83,6 +84,8 @@ struct Inner {
     limiters: portcullis_services::rate_limit::Limiters,
     activity: Arc<portcullis_services::activity::ActivityTracker>,
     jwks_cache: portcullis_services::jwks_cache::JwksCache,
+    /// The upstream providers' discovery documents and key sets.
+    upstream: portcullis_services::upstream_sign_in::UpstreamClient,
     /// Checks CAPTCHA answers on registration, when `captcha` is configured.
     captcha: Option<portcullis_services::captcha::CaptchaVerifier>,
     /// The discovery document, serialised once: it depends only on the configuration.
@@ -197,6 +200,7 @@ impl AppState {
                 limiters,
                 activity: Arc::default(),
                 jwks_cache: portcullis_services::jwks_cache::JwksCache::default(),
+                upstream: portcullis_services::upstream_sign_in::UpstreamClient::default(),
                 captcha,
                 discovery_document,
             }),
@@ -279,6 +283,12 @@ impl AppState {
     #[must_use]
     pub fn discovery_document(&self) -> &axum::body::Bytes {
         &self.inner.discovery_document
+    }
+
+    /// The caches of upstream sign-in: providers' discovery documents and key sets.
+    #[must_use]
+    pub fn upstream(&self) -> &portcullis_services::upstream_sign_in::UpstreamClient {
+        &self.inner.upstream
     }
 
     /// Client key sets fetched from their `jwks_uri`.
@@ -436,6 +446,7 @@ pub fn router(
             ResourceName::Discovery => router.merge(discovery::router()),
             ResourceName::Human => router
                 .merge(human::router())
+                .merge(upstream::router())
                 .merge(oauth::pages())
                 .merge(compat::pages()),
             ResourceName::OAuth => router.merge(oauth::router()),

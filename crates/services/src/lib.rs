@@ -32,6 +32,8 @@
 //! - [`sessions`]: ending browser, OAuth 2.0 and compatibility sessions, and what goes with it.
 //! - [`tokens`]: the grants of the token endpoint and the ID token.
 //! - [`upstream_links`]: tying accounts at upstream providers to users.
+//! - [`upstream_sign_in`]: signing in through an upstream provider: the request, the answer,
+//!   the linked user's sign-in.
 //! - [`user_agent`]: a readable name for the software behind a `User-Agent`.
 //! - [`email_codes`]: six-digit codes that prove an email address.
 //! - [`introspection`]: whether a token is active and what it stands for (RFC 7662).
@@ -64,4 +66,5 @@ pub mod sign_in;
 pub mod sso_login;
 pub mod tokens;
 pub mod upstream_links;
+pub mod upstream_sign_in;
 pub mod user_agent;

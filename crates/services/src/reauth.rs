@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use portcullis_model::{BrowserSession, User};
+use portcullis_model::{AuthenticationKind, BrowserSession, User};
 use portcullis_storage::{RepositoryFactory, StorageError};
 use zeroize::Zeroizing;
 
@@ -135,7 +135,7 @@ pub async fn reauthenticate(
     }
     repository
         .browser_sessions()
-        .authenticate_with_password(browser_session, now)
+        .authenticate(browser_session, AuthenticationKind::Password, now)
         .await?;
     repository.commit().await?;
     Ok(())

@@ -138,8 +138,14 @@ pub async fn complete(
         }
     };
     account::set_password(&mut *repository, &user, password, now).await?;
-    let browser_session =
-        crate::sessions::start_browser_session(&mut *repository, &user, user_agent, now).await?;
+    let browser_session = crate::sessions::start_browser_session(
+        &mut *repository,
+        &user,
+        portcullis_model::AuthenticationKind::Password,
+        user_agent,
+        now,
+    )
+    .await?;
     repository.commit().await?;
     Ok(Some((user, browser_session)))
 }

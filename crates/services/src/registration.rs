@@ -7,7 +7,9 @@
 use chrono::{DateTime, Utc};
 use portcullis_email::InvalidAddress;
 use portcullis_homeserver::{HomeserverConnection, LocalpartAvailability};
-use portcullis_model::{BrowserSession, Localpart, LocalpartError, User, UserRegistration};
+use portcullis_model::{
+    AuthenticationKind, BrowserSession, Localpart, LocalpartError, User, UserRegistration,
+};
 use portcullis_passwords::{PasswordManager, WeakPassword};
 use portcullis_storage::{NewUserRegistration, Repository, RepositoryFactory, StorageError};
 use ulid::Ulid;
@@ -441,7 +443,14 @@ async fn create_signed_in(
     if let Some(terms_uri) = circumstances.terms_uri {
         repo.user_terms().accept(&user, terms_uri, now).await?;
     }
-    let browser_session = start_browser_session(repo, &user, circumstances.user_agent, now).await?;
+    let browser_session = start_browser_session(
+        repo,
+        &user,
+        AuthenticationKind::Password,
+        circumstances.user_agent,
+        now,
+    )
+    .await?;
     Ok(Ok((user, browser_session)))
 }
 

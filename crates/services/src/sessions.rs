@@ -18,7 +18,9 @@
 use std::{collections::BTreeSet, str::FromStr as _};
 
 use chrono::{DateTime, Utc};
-use portcullis_model::{BrowserSession, CompatSession, OAuthClient, OAuthSession, User};
+use portcullis_model::{
+    AuthenticationKind, BrowserSession, CompatSession, OAuthClient, OAuthSession, User,
+};
 use portcullis_storage::{Repository, StorageError};
 use ulid::Ulid;
 
@@ -30,20 +32,21 @@ pub fn oauth_device(session: &OAuthSession) -> Option<String> {
     session.scope.device_id().map(str::to_owned)
 }
 
-/// Starts a browser session for `user`, who just proved who they are with their password
-/// (signing in, registering, recovering their account).
+/// Starts a browser session for `user`, who just proved who they are `how`: with their
+/// password (signing in, registering, recovering their account) or at an upstream provider.
 ///
 /// # Errors
 /// When storage fails.
 pub async fn start_browser_session(
     repo: &mut dyn Repository,
     user: &User,
+    how: AuthenticationKind,
     user_agent: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<BrowserSession, StorageError> {
     let session = repo.browser_sessions().add(user, user_agent, now).await?;
     repo.browser_sessions()
-        .authenticate_with_password(&session, now)
+        .authenticate(&session, how, now)
         .await?;
     Ok(session)
 }

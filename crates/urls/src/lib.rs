@@ -142,6 +142,19 @@ impl UrlBuilder {
         self.join(&format!("account/tokens/{session_id}/revoke"))
     }
 
+    /// Where an upstream provider sends the browser back (the redirect URI to register at
+    /// the provider).
+    #[must_use]
+    pub fn upstream_callback(&self, provider_id: &str) -> Url {
+        self.join(&format!("upstream/callback/{provider_id}"))
+    }
+
+    /// Where a completed upstream sign-in continues.
+    #[must_use]
+    pub fn upstream_link(&self, attempt_id: ulid::Ulid) -> Url {
+        self.join(&format!("upstream/link/{attempt_id}"))
+    }
+
     /// The page that allows resetting the cross-signing keys.
     #[must_use]
     pub fn account_cross_signing_reset(&self) -> Url {

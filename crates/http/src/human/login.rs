@@ -6,6 +6,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
+use portcullis_model::AuthenticationKind;
 use portcullis_services::sessions::start_browser_session;
 use portcullis_services::sign_in::{Authenticated, Identifier, SignInError, localpart_of};
 use portcullis_storage::{SessionRef, StorageError};
@@ -118,8 +119,14 @@ pub async fn post(
         if let Some(upgrade) = &upgrade {
             upgrade.save(&mut *repository, &user, now).await?;
         }
-        let browser_session =
-            start_browser_session(&mut *repository, &user, user_agent, now).await?;
+        let browser_session = start_browser_session(
+            &mut *repository,
+            &user,
+            AuthenticationKind::Password,
+            user_agent,
+            now,
+        )
+        .await?;
         repository.commit().await?;
         Ok::<_, StorageError>(browser_session)
     }

@@ -184,7 +184,7 @@ pub fn with_continuation(
 
 /// The query string of the sign-in and registration pages: the flow to continue, a hint, and
 /// the user code of a device grant carried through to its approval page.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct FlowQuery {
     kind: Option<String>,
     id: Option<String>,

@@ -141,9 +141,10 @@ impl BrowserSessionRepository for SqlRepository {
         rows.into_iter().map(BrowserSession::try_from).collect()
     }
 
-    async fn authenticate_with_password(
+    async fn authenticate(
         &mut self,
         session: &BrowserSession,
+        kind: AuthenticationKind,
         now: DateTime<Utc>,
     ) -> Result<Authentication, StorageError> {
         const SQL: &str = concat!(
@@ -156,7 +157,7 @@ impl BrowserSessionRepository for SqlRepository {
         let row: AuthenticationRow = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(DbId(session.id))
-            .bind(AuthenticationKind::Password.as_str())
+            .bind(kind.as_str())
             .bind(DbTime(now))
             .fetch_one(conn)
             .await)?;

@@ -128,7 +128,7 @@ backend_test!(
         for at in [start(), newest, start() + TimeDelta::minutes(10)] {
             let authentication = tx
                 .browser_sessions()
-                .authenticate_with_password(&session, at)
+                .authenticate(&session, portcullis_model::AuthenticationKind::Password, at)
                 .await
                 .expect("recorded");
             assert_eq!(
@@ -138,7 +138,11 @@ backend_test!(
             assert_eq!(authentication.user_session_id, session.id);
         }
         tx.browser_sessions()
-            .authenticate_with_password(&other, newest + TimeDelta::hours(1))
+            .authenticate(
+                &other,
+                portcullis_model::AuthenticationKind::Password,
+                newest + TimeDelta::hours(1),
+            )
             .await
             .expect("recorded");
 

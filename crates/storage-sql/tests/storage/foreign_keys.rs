@@ -23,7 +23,11 @@ backend_test!(
             .await
             .expect("stored");
         tx.browser_sessions()
-            .authenticate_with_password(&world.browser_session, start())
+            .authenticate(
+                &world.browser_session,
+                portcullis_model::AuthenticationKind::Password,
+                start(),
+            )
             .await
             .expect("recorded");
         tx.user_passwords()

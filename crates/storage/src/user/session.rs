@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use portcullis_model::{Authentication, BrowserSession, User};
+use portcullis_model::{Authentication, AuthenticationKind, BrowserSession, User};
 use ulid::Ulid;
 
 use crate::StorageError;
@@ -35,10 +35,12 @@ pub trait BrowserSessionRepository: Send {
         user: &User,
     ) -> Result<Vec<BrowserSession>, StorageError>;
 
-    /// Records that the user of `session` typed their password at `now`.
-    async fn authenticate_with_password(
+    /// Records that the user of `session` proved who they are at `now`, by typing their
+    /// password or by signing in at an upstream provider.
+    async fn authenticate(
         &mut self,
         session: &BrowserSession,
+        kind: AuthenticationKind,
         now: DateTime<Utc>,
     ) -> Result<Authentication, StorageError>;
 

@@ -80,7 +80,11 @@ pub async fn sign_in(app: &TestApp, username: &str) -> SignedIn {
         .await
         .expect("browser session");
     repo.browser_sessions()
-        .authenticate_with_password(&browser_session, now)
+        .authenticate(
+            &browser_session,
+            portcullis_model::AuthenticationKind::Password,
+            now,
+        )
         .await
         .expect("authenticated");
     repo.commit().await.expect("commit");
