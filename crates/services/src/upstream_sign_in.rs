@@ -5,7 +5,7 @@
 //! stored by one conditional update, so a replayed callback finds nothing to complete.
 
 use chrono::{DateTime, Utc};
-use portcullis_config::sections::upstream_oauth2::ProviderConfig;
+use portcullis_config::sections::upstream_oauth2::{ProviderConfig, TokenAuthMethod};
 use portcullis_keys::{Encrypter, Keystore};
 use portcullis_model::{
     AuthenticationKind, BrowserSession, UpstreamAnswer, UpstreamAuthorizationSession, UpstreamLink,
@@ -39,7 +39,8 @@ pub struct UpstreamClient {
     pub jwks: JwksCache,
 }
 
-/// A provider as the sign-in uses it: its settings and its client secret, decrypted.
+/// A provider as the sign-in uses it: its settings and its client secret, decrypted (for Sign
+/// in with Apple, its private key).
 #[derive(Clone)]
 pub struct Provider {
     pub config: ProviderConfig,
@@ -247,10 +248,12 @@ pub async fn complete(
 
     let metadata = client.metadata.get(config).await?;
     let secret = provider.client_secret.as_deref().map(String::as_str);
+    // For Sign in with Apple, what is stored in the secret's place is the private key.
+    let apple = config.token_endpoint_auth_method == TokenAuthMethod::SignInWithApple;
     let credentials = Credentials {
-        client_secret: secret,
+        client_secret: secret.filter(|_| !apple),
         keystore,
-        apple_private_key: None,
+        apple_private_key: secret.filter(|_| apple),
     };
     let tokens = token::exchange_code(
         config,

@@ -219,7 +219,15 @@ async fn sync_providers(
         // Every setting is kept as JSON (later features read them from there), except the
         // client secret, which is kept apart and encrypted.
         let mut settings = serde_json::to_value(provider)?;
-        let secret = match provider.client_secret() {
+        // Sign in with Apple signs with a private key instead of sending a secret (the method
+        // excludes a client secret): the key is kept, encrypted, in the secret's place.
+        let source = provider.client_secret().or_else(|| {
+            provider
+                .sign_in_with_apple
+                .as_ref()
+                .and_then(|apple| apple.private_key())
+        });
+        let secret = match source {
             Some(source) => Some(
                 source
                     .read_string()
@@ -233,6 +241,13 @@ async fn sync_providers(
         if let Some(object) = settings.as_object_mut() {
             object.remove("client_secret");
             object.remove("client_secret_file");
+            if let Some(apple) = object
+                .get_mut("sign_in_with_apple")
+                .and_then(serde_json::Value::as_object_mut)
+            {
+                apple.remove("private_key");
+                apple.remove("private_key_file");
+            }
         }
         let current = existing.iter().find(|p| p.id == provider.id);
         let wanted = UpstreamProvider {

@@ -275,3 +275,49 @@ fn sync_writes_clients_and_prune_removes_the_ones_that_left_the_file() {
         "{pruned}"
     );
 }
+
+#[test]
+fn sync_keeps_the_sign_in_with_apple_key_out_of_the_stored_settings() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = std::fs::read_to_string(fixtures_dir().join("keys/ec-p256.sec1.pem"))
+        .expect("the EC key fixture");
+    let indented = key.trim_end().replace('\n', "\n          ");
+    let providers = format!(
+        "upstream_oauth2:\n  providers:\n    - id: 01JAPPLE0000000000000000AP\n      client_id: org.example.matrix\n      token_endpoint_auth_method: sign_in_with_apple\n      issuer: https://appleid.apple.com\n      sign_in_with_apple:\n        team_id: TEAM123456\n        key_id: KEY1234567\n        private_key: |\n          {indented}\n"
+    );
+    write_config(
+        dir.path(),
+        crate::common::free_port(),
+        &["health"],
+        &providers,
+    );
+    assert!(
+        run(mas_cli(dir.path()).args(["database", "migrate"]))
+            .status
+            .success()
+    );
+    let synced = run(mas_cli(dir.path()).args(["config", "sync"]));
+    assert!(synced.status.success(), "{}", stderr(&synced));
+    assert!(
+        stdout(&synced).contains("01JAPPLE0000000000000000AP"),
+        "{}",
+        stdout(&synced)
+    );
+
+    // The database files (and their write-ahead log) never hold the key in clear.
+    let secret_line = key.lines().nth(1).expect("a line of key material");
+    for entry in std::fs::read_dir(dir.path()).expect("the directory") {
+        let path = entry.expect("an entry").path();
+        if path
+            .file_name()
+            .is_some_and(|name| name.to_string_lossy().contains(".db"))
+        {
+            let bytes = std::fs::read(&path).expect("readable");
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(secret_line),
+                "{} holds the private key in clear",
+                path.display()
+            );
+        }
+    }
+}

@@ -11,15 +11,14 @@ use axum::{
 use portcullis_services::upstream_sign_in::{self, CallbackError, CallbackParams};
 
 use super::authorize::{load, provider_failed};
-use crate::{AppState, cookies::CookieJar, pages::tr};
+use crate::{AppState, pages::tr};
 
 pub async fn get(
     State(state): State<AppState>,
-    jar: CookieJar,
     Path(provider_id): Path<String>,
     Query(params): Query<BTreeMap<String, String>>,
 ) -> Response {
-    answer(&state, &jar, &provider_id, params).await
+    answer(&state, &provider_id, params).await
 }
 
 /// `response_mode: form_post`: the same parameters, in a form the provider's page posts. The
@@ -27,16 +26,14 @@ pub async fn get(
 /// attempt's cookie is checked on the link page, reached by a top-level GET.
 pub async fn post(
     State(state): State<AppState>,
-    jar: CookieJar,
     Path(provider_id): Path<String>,
     Form(params): Form<BTreeMap<String, String>>,
 ) -> Response {
-    answer(&state, &jar, &provider_id, params).await
+    answer(&state, &provider_id, params).await
 }
 
 async fn answer(
     state: &AppState,
-    _jar: &CookieJar,
     provider_id: &str,
     mut params: BTreeMap<String, String>,
 ) -> Response {
