@@ -62,7 +62,15 @@ async function admin(method, path, body) {
  * as `login`. Resolves to the callback URL the provider sent the browser to.
  */
 async function throughProvider(browser, login) {
-  const start = await browser.get(`upstream/authorize/${providerId}`);
+  // The sign-in page offers the provider, as the homelab guide says to check.
+  const page = await browser.get('login');
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  assert.match(html, /Continue with Pocket ID/);
+  const button = html.match(/href="([^"]*upstream\/authorize\/[^"]*)"/);
+  assert.ok(button, 'a button to the provider');
+  assert.equal(new URL(button[1].replaceAll('&amp;', '&'), base).pathname, `/upstream/authorize/${providerId}`);
+  const start = await browser.get(button[1].replaceAll('&amp;', '&'));
   assert.equal(start.status, 303, 'the server sends the browser to the provider');
   const authorization = new URL(start.headers.get('location'));
   assert.equal(authorization.origin, new URL(op.issuer).origin);

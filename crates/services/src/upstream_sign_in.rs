@@ -102,6 +102,25 @@ pub async fn provider(
     }))
 }
 
+/// The providers people may sign in with now (enabled in the file and in the database),
+/// ordered by id, for the sign-in page's buttons.
+///
+/// # Errors
+/// When storage fails; a provider whose stored settings cannot be read is left out.
+pub async fn enabled_providers(
+    repo: &mut dyn Repository,
+) -> Result<Vec<ProviderConfig>, StorageError> {
+    Ok(repo
+        .upstream_providers()
+        .list()
+        .await?
+        .into_iter()
+        .filter(portcullis_model::UpstreamProvider::is_enabled)
+        .filter_map(|stored| serde_json::from_value::<ProviderConfig>(stored.config).ok())
+        .filter(|config| config.enabled)
+        .collect())
+}
+
 /// Why the sign-in could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {

@@ -16,8 +16,9 @@ use crate::{
         AccountSection, AccountSessionsPage, AccountTokensPage, ClientView, CompatSsoPage,
         ConsentPage, DeviceConsentPage, DeviceDonePage, DeviceLinkPage, EmailView, EndSessionPage,
         ErrorPage, FormPostPage, IndexPage, LoggedOutPage, LoginPage, NewPersonalToken, Page,
-        PasswordChangeErrors, PersonalTokenView, RecoverCompletePage, RecoverPage, RecoverSentPage,
-        RegisterErrors, RegisterPage, SessionKind, SessionView, Timestamp, VerifyEmailPage,
+        PasswordChangeErrors, PersonalTokenView, ProviderButton, RecoverCompletePage, RecoverPage,
+        RecoverSentPage, RegisterErrors, RegisterPage, SessionKind, SessionView, Timestamp,
+        VerifyEmailPage,
     },
     scope::describe_scopes,
     site::Branding,
@@ -479,6 +480,28 @@ fn sample_logins() -> Vec<LoginPage> {
             error: Some("Wrong username or password.".to_owned()),
             registration_url: Some("/register".to_owned()),
             recovery_url: Some("/recover".to_owned()),
+            password_form: true,
+            providers: vec![ProviderButton {
+                name: "Pocket ID".to_owned(),
+                brand: Some("pocketid".to_owned()),
+                url: "/upstream/authorize/pocketid".to_owned(),
+            }],
+        },
+        LoginPage {
+            password_form: false,
+            providers: vec![
+                ProviderButton {
+                    name: "Google".to_owned(),
+                    brand: Some("google".to_owned()),
+                    url: "/upstream/authorize/google".to_owned(),
+                },
+                ProviderButton {
+                    name: "Company login".to_owned(),
+                    brand: None,
+                    url: "/upstream/authorize/corp".to_owned(),
+                },
+            ],
+            ..LoginPage::new("csrf-token")
         },
     ]
 }

@@ -142,6 +142,12 @@ impl UrlBuilder {
         self.join(&format!("account/tokens/{session_id}/revoke"))
     }
 
+    /// Where a sign-in through an upstream provider starts.
+    #[must_use]
+    pub fn upstream_authorize(&self, provider_id: &str) -> Url {
+        self.join(&format!("upstream/authorize/{provider_id}"))
+    }
+
     /// Where an upstream provider sends the browser back (the redirect URI to register at
     /// the provider).
     #[must_use]

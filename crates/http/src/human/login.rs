@@ -9,8 +9,9 @@ use axum::{
 use portcullis_model::AuthenticationKind;
 use portcullis_services::sessions::start_browser_session;
 use portcullis_services::sign_in::{Authenticated, Identifier, SignInError, localpart_of};
+use portcullis_services::upstream_sign_in;
 use portcullis_storage::{SessionRef, StorageError};
-use portcullis_templates::pages::LoginPage;
+use portcullis_templates::pages::{LoginPage, ProviderButton};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
@@ -32,13 +33,22 @@ pub async fn get(
     Query(query): Query<LoginQuery>,
 ) -> Response {
     if !state.site_config().password_login_enabled {
-        return password_login_disabled(&state);
+        // Without passwords the providers are the only way in; with one, go straight there.
+        let buttons = match provider_buttons(&state, &query).await {
+            Ok(buttons) => buttons,
+            Err(error) => return state.internal_error_page(&error),
+        };
+        return match buttons.as_slice() {
+            [] => password_login_disabled(&state),
+            [only] => Redirect::to(&only.url).into_response(),
+            _ => form(&state, jar, &query, StatusCode::OK, None, None).await,
+        };
     }
     let username = query
         .login_hint
         .as_deref()
         .and_then(|hint| hint_username(hint, &state.site_config().server_name));
-    form(&state, jar, &query, StatusCode::OK, username, None)
+    form(&state, jar, &query, StatusCode::OK, username, None).await
 }
 
 pub async fn post(
@@ -61,7 +71,8 @@ pub async fn post(
             StatusCode::FORBIDDEN,
             Some(form_data.username),
             Some(error.message()),
-        );
+        )
+        .await;
     }
 
     let signed_in = state
@@ -84,7 +95,8 @@ pub async fn post(
                 // The same words whether the user is unknown or the password wrong: the form
                 // must not tell which usernames exist.
                 Some(tr("login.error.invalid", &[])),
-            );
+            )
+            .await;
         }
         // Told only to whoever gave the right password.
         Err(SignInError::Deactivated) => {
@@ -154,7 +166,27 @@ fn hint_username(hint: &str, server_name: &str) -> Option<String> {
     }
 }
 
-fn form(
+/// A button per enabled upstream provider, carrying the page's query.
+async fn provider_buttons(
+    state: &AppState,
+    query: &LoginQuery,
+) -> Result<Vec<ProviderButton>, StorageError> {
+    let mut repo = state.database().read_transaction().await?;
+    let providers = upstream_sign_in::enabled_providers(&mut *repo).await?;
+    repo.rollback().await?;
+    Ok(providers
+        .into_iter()
+        .map(|provider| ProviderButton {
+            url: query
+                .carry(state.urls().upstream_authorize(&provider.id))
+                .to_string(),
+            name: provider.human_name.unwrap_or_else(|| provider.id.clone()),
+            brand: provider.brand_name,
+        })
+        .collect())
+}
+
+async fn form(
     state: &AppState,
     jar: CookieJar,
     query: &LoginQuery,
@@ -162,10 +194,16 @@ fn form(
     username: Option<String>,
     error: Option<String>,
 ) -> Response {
+    let providers = match provider_buttons(state, query).await {
+        Ok(providers) => providers,
+        Err(error) => return state.internal_error_page(&error),
+    };
     let (jar, token) = csrf::page_token(state, jar);
     let mut page = LoginPage::new(token);
     page.username = username;
     page.error = error;
+    page.password_form = state.site_config().password_login_enabled;
+    page.providers = providers;
     if state.site_config().password_registration_enabled {
         page.registration_url = Some(query.carry(state.urls().register()).to_string());
     }

@@ -1,4 +1,4 @@
-//! `login.html`: the password login form.
+//! `login.html`: the password login form and the upstream providers' buttons.
 
 use serde::Serialize;
 
@@ -18,6 +18,21 @@ pub struct LoginPage {
     pub registration_url: Option<String>,
     /// Where to recover a forgotten password, when recovery is enabled.
     pub recovery_url: Option<String>,
+    /// Whether the password form is shown (password login is enabled).
+    pub password_form: bool,
+    /// A button per enabled upstream provider.
+    pub providers: Vec<ProviderButton>,
+}
+
+/// A "Continue with …" button: it starts a sign-in at an upstream provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProviderButton {
+    /// The provider's name (`human_name`, else its id).
+    pub name: String,
+    /// A well-known brand (`google`, `github`...), for a style of its own.
+    pub brand: Option<String>,
+    /// `/upstream/authorize/{id}`, with the page's query (where the user was going).
+    pub url: String,
 }
 
 impl LoginPage {
@@ -30,6 +45,8 @@ impl LoginPage {
             error: None,
             registration_url: None,
             recovery_url: None,
+            password_form: true,
+            providers: Vec::new(),
         }
     }
 }

@@ -39,7 +39,7 @@ pub use self::{
     form_post::FormPostPage,
     index::IndexPage,
     logged_out::LoggedOutPage,
-    login::LoginPage,
+    login::{LoginPage, ProviderButton},
     recover::{RecoverCompletePage, RecoverPage, RecoverSentPage},
     register::{RegisterErrors, RegisterPage},
     verify_email::VerifyEmailPage,
