@@ -30,16 +30,18 @@ use portcullis_services::compat::{IssuedTokens, choose_device_id, millis};
 use crate::{AppState, client_ip::ClientIp};
 
 /// The flows, in MAS's order: passwords only when they are enabled. The single sign-on flow
-/// tells clients that we are an OAuth 2.0 server they should rather use (MSC3824).
+/// tells clients that we are an OAuth 2.0 server they should rather use (MSC3824), and lists
+/// the upstream providers a client may offer as buttons (`/login/sso/redirect/{id}` goes
+/// straight to one); MAS lists none.
 #[must_use]
-pub fn flows(password_login_enabled: bool) -> Value {
+pub fn flows(password_login_enabled: bool, identity_providers: &[Value]) -> Value {
     let mut flows = Vec::new();
     if password_login_enabled {
         flows.push(json!({"type": "m.login.password"}));
     }
     flows.push(json!({
         "type": "m.login.sso",
-        "identity_providers": [],
+        "identity_providers": identity_providers,
         "org.matrix.msc3824.delegated_oidc_compatibility": true,
         "oauth_aware_preferred": true,
     }));
@@ -47,8 +49,40 @@ pub fn flows(password_login_enabled: bool) -> Value {
     json!({ "flows": flows })
 }
 
+/// An enabled upstream provider as the Matrix API describes one: its Synapse id when it has
+/// one (what clients of a deployment moved from Synapse already know), else its own id.
+fn identity_provider(
+    provider: &portcullis_config::sections::upstream_oauth2::ProviderConfig,
+) -> Value {
+    let mut entry = json!({
+        "id": provider.synapse_idp_id.as_deref().unwrap_or(&provider.id),
+        "name": provider.human_name.as_deref().unwrap_or(&provider.id),
+    });
+    if let Some(brand) = &provider.brand_name {
+        entry["brand"] = json!(brand);
+    }
+    entry
+}
+
 pub async fn get(State(state): State<AppState>) -> Response {
-    json_ok(&flows(state.site_config().password_login_enabled))
+    let providers = async {
+        let mut repo = state.database().read_transaction().await?;
+        let providers =
+            portcullis_services::upstream_sign_in::enabled_providers(&mut *repo).await?;
+        repo.rollback().await?;
+        Ok::<_, portcullis_storage::StorageError>(providers)
+    }
+    .await;
+    match providers {
+        Ok(providers) => {
+            let providers: Vec<Value> = providers.iter().map(identity_provider).collect();
+            json_ok(&flows(
+                state.site_config().password_login_enabled,
+                &providers,
+            ))
+        }
+        Err(error) => MatrixError::from(error).into_response(),
+    }
 }
 
 /// The body of `POST /login`, every login type's fields together.
@@ -361,10 +395,10 @@ mod tests {
                 .collect()
         };
         assert_eq!(
-            types(flows(true)),
+            types(flows(true, &[])),
             ["m.login.password", "m.login.sso", "m.login.token"]
         );
-        assert_eq!(types(flows(false)), ["m.login.sso", "m.login.token"]);
-        assert_eq!(flows(false)["flows"][0]["oauth_aware_preferred"], true);
+        assert_eq!(types(flows(false, &[])), ["m.login.sso", "m.login.token"]);
+        assert_eq!(flows(false, &[])["flows"][0]["oauth_aware_preferred"], true);
     }
 }

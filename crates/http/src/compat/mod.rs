@@ -47,7 +47,7 @@ pub fn router() -> Router<AppState> {
         sso = sso
             .route(&base, get(sso_redirect::get))
             .route(&format!("{base}/"), get(sso_redirect::get))
-            .route(&format!("{base}/{{idp}}"), get(sso_redirect::get));
+            .route(&format!("{base}/{{idp}}"), get(sso_redirect::get_with_idp));
     }
     api.merge(sso)
 }

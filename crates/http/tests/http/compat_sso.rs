@@ -357,3 +357,55 @@ async fn an_unknown_login_id_is_not_found() {
         .await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_login_flows_list_the_upstream_providers_and_an_idp_in_the_path_goes_to_it() {
+    let app = app().await;
+    crate::common::add_provider(&app, "pocketid", "Pocket ID", true).await;
+    crate::common::add_provider(&app, "old", "Old IdP", false).await;
+    let mut browser = Browser::new(&app);
+    let flows = browser.get("/_matrix/client/v3/login").await;
+    let flows: serde_json::Value = serde_json::from_str(&flows.body).expect("JSON");
+    let sso = flows["flows"]
+        .as_array()
+        .expect("flows")
+        .iter()
+        .find(|flow| flow["type"] == "m.login.sso")
+        .expect("the SSO flow");
+    assert_eq!(
+        sso["identity_providers"],
+        json!([{"id": "oidc-pocketid", "name": "Pocket ID", "brand": "pocketid"}])
+    );
+
+    // By its Synapse id: the provider's sign-in first, then back to allow this login.
+    let encoded: String = url::form_urlencoded::byte_serialize(CLIENT.as_bytes()).collect();
+    let started = browser
+        .get(&format!("{REDIRECT}/oidc-pocketid?redirectUrl={encoded}"))
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let location =
+        url::Url::parse(started.location.as_deref().expect("a redirect")).expect("a URL");
+    assert_eq!(location.path(), "/upstream/authorize/pocketid");
+    let query: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+    assert_eq!(
+        query.get("kind").map(String::as_str),
+        Some("continue_compat_sso_login")
+    );
+    assert!(query.get("id").is_some_and(|id| id.len() == 26));
+
+    // An unknown or disabled provider is ignored, as MAS ignores them all.
+    for idp in ["oidc-old", "nobody"] {
+        let started = browser
+            .get(&format!("{REDIRECT}/{idp}?redirectUrl={encoded}"))
+            .await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER);
+        assert!(
+            started
+                .location
+                .as_deref()
+                .is_some_and(|l| l.starts_with("https://auth.example.com/complete-compat-sso/")),
+            "{idp}: {:?}",
+            started.location
+        );
+    }
+}

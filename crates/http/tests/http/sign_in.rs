@@ -52,38 +52,11 @@ async fn the_right_password_of_a_locked_or_deactivated_account_is_told_why_it_ca
     );
 }
 
-/// Stores an upstream provider as `config sync` does (enabled unless `enabled: false`).
-async fn add_provider(app: &crate::common::TestApp, id: &str, name: &str, enabled: bool) {
-    use portcullis_model::Clock as _;
-    let mut repo = app.database.transaction().await.expect("tx");
-    repo.upstream_providers()
-        .upsert(&portcullis_model::UpstreamProvider {
-            id: id.to_owned(),
-            issuer: Some(format!("https://{id}.example.com")),
-            human_name: Some(name.to_owned()),
-            brand_name: None,
-            encrypted_client_secret: None,
-            config: serde_json::json!({
-                "id": id,
-                "enabled": enabled,
-                "human_name": name,
-                "issuer": format!("https://{id}.example.com"),
-                "client_id": "portcullis",
-                "token_endpoint_auth_method": "none",
-            }),
-            created_at: app.state.clock().now(),
-            disabled_at: None,
-        })
-        .await
-        .expect("stored");
-    repo.commit().await.expect("committed");
-}
-
 #[tokio::test]
 async fn the_sign_in_page_offers_each_enabled_provider_keeping_where_the_user_was_going() {
     let app = app().await;
-    add_provider(&app, "pocketid", "Pocket ID", true).await;
-    add_provider(&app, "old", "Old IdP", false).await;
+    crate::common::add_provider(&app, "pocketid", "Pocket ID", true).await;
+    crate::common::add_provider(&app, "old", "Old IdP", false).await;
     let page = Browser::new(&app)
         .get("/login?kind=manage_account&action=org.matrix.profile")
         .await;
@@ -121,7 +94,7 @@ async fn without_passwords_the_one_provider_is_where_sign_in_goes_and_several_ar
         page.body
     );
 
-    add_provider(&app, "pocketid", "Pocket ID", true).await;
+    crate::common::add_provider(&app, "pocketid", "Pocket ID", true).await;
     let page = Browser::new(&app)
         .get("/login?login_hint=alice%40example.com")
         .await;
@@ -131,7 +104,7 @@ async fn without_passwords_the_one_provider_is_where_sign_in_goes_and_several_ar
         Some("https://auth.example.com/upstream/authorize/pocketid?login_hint=alice%40example.com")
     );
 
-    add_provider(&app, "google", "Google", true).await;
+    crate::common::add_provider(&app, "google", "Google", true).await;
     let page = Browser::new(&app).get("/login").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(

@@ -196,3 +196,31 @@ pub async fn add_user_with_password(
     repo.commit().await.expect("commit");
     user
 }
+
+/// Stores an upstream provider as `config sync` does (enabled unless `enabled: false`).
+pub async fn add_provider(app: &TestApp, id: &str, name: &str, enabled: bool) {
+    let mut repo = app.database.transaction().await.expect("tx");
+    repo.upstream_providers()
+        .upsert(&portcullis_model::UpstreamProvider {
+            id: id.to_owned(),
+            issuer: Some(format!("https://{id}.example.com")),
+            human_name: Some(name.to_owned()),
+            brand_name: None,
+            encrypted_client_secret: None,
+            config: serde_json::json!({
+                "id": id,
+                "enabled": enabled,
+                "human_name": name,
+                "issuer": format!("https://{id}.example.com"),
+                "client_id": "portcullis",
+                "token_endpoint_auth_method": "none",
+                "synapse_idp_id": format!("oidc-{id}"),
+                "brand_name": "pocketid",
+            }),
+            created_at: app.state.clock().now(),
+            disabled_at: None,
+        })
+        .await
+        .expect("stored");
+    repo.commit().await.expect("committed");
+}
