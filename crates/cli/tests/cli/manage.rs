@@ -689,3 +689,98 @@ fn issue_personal_access_token_checks_its_arguments() {
     let bad_id = manage(dir.path(), &["revoke-personal-access-token", "nope"]);
     assert_fails_with(&bad_id, "is not a token ID");
 }
+
+#[test]
+fn upstream_links_are_added_listed_refused_when_taken_and_removed() {
+    let dir = setup_with(
+        "upstream_oauth2:\n  providers:\n    - id: pocketid\n      issuer: https://id.example.com\n      client_id: portcullis\n      token_endpoint_auth_method: none\n",
+    );
+    assert_success(&run(mas_cli(dir.path()).args(["config", "sync"])));
+    assert_success(&register(dir.path(), &["alice"]));
+    assert_success(&register(dir.path(), &["bob"]));
+
+    let empty = manage(dir.path(), &["list-upstream-links"]);
+    assert_success(&empty);
+    assert!(
+        stdout(&empty).contains("(no upstream links)"),
+        "{}",
+        stdout(&empty)
+    );
+
+    let added = manage(
+        dir.path(),
+        &[
+            "add-upstream-link",
+            "alice",
+            "pocketid",
+            "sub-1",
+            "--account-name",
+            "alice@id.example.com",
+        ],
+    );
+    assert_success(&added);
+    assert!(
+        stderr(&added).contains("@alice:localhost"),
+        "{}",
+        stderr(&added)
+    );
+
+    let table = manage(dir.path(), &["list-upstream-links"]);
+    assert_success(&table);
+    let table = stdout(&table);
+    assert!(table.starts_with("ID"), "{table}");
+    assert!(
+        table.contains("pocketid") && table.contains("sub-1") && table.contains("@alice:localhost"),
+        "{table}"
+    );
+    let listed: Value = serde_json::from_str(&stdout(&manage(
+        dir.path(),
+        &["list-upstream-links", "--user", "alice", "--json"],
+    )))
+    .expect("JSON");
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    assert_eq!(listed[0]["subject"], "sub-1");
+    assert_eq!(listed[0]["human_account_name"], "alice@id.example.com");
+    let bobs: Value = serde_json::from_str(&stdout(&manage(
+        dir.path(),
+        &["list-upstream-links", "--user", "bob", "--json"],
+    )))
+    .expect("JSON");
+    assert_eq!(bobs, serde_json::json!([]));
+
+    // The account is alice's: linking it to bob says whose it is and how to undo it.
+    let taken = manage(
+        dir.path(),
+        &["add-upstream-link", "bob", "pocketid", "sub-1"],
+    );
+    assert_fails_with(&taken, "already linked to @alice:localhost");
+    assert_fails_with(
+        &manage(
+            dir.path(),
+            &["add-upstream-link", "bob", "keycloak", "sub-1"],
+        ),
+        "there is no upstream provider \"keycloak\"",
+    );
+    assert_fails_with(
+        &manage(
+            dir.path(),
+            &["list-upstream-links", "--provider", "keycloak"],
+        ),
+        "there is no upstream provider \"keycloak\"",
+    );
+
+    let id = listed[0]["id"].as_str().expect("an id");
+    assert_success(&manage(dir.path(), &["remove-upstream-link", id]));
+    assert_fails_with(
+        &manage(dir.path(), &["remove-upstream-link", id]),
+        "there is no upstream link with ID",
+    );
+    assert_fails_with(
+        &manage(dir.path(), &["remove-upstream-link", "not-an-id"]),
+        "is not a link ID",
+    );
+    assert_success(&manage(
+        dir.path(),
+        &["add-upstream-link", "bob", "pocketid", "sub-1"],
+    ));
+}

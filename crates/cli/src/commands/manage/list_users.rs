@@ -100,7 +100,6 @@ pub async fn run(context: &Context, args: &Args) -> anyhow::Result<ExitCode> {
 }
 
 fn table(listed: &[Listed]) -> String {
-    const HEADERS: [&str; 5] = ["USER", "STATUS", "ADMIN", "PASSWORD", "EMAILS"];
     let rows: Vec<[String; 5]> = listed
         .iter()
         .map(|user| {
@@ -113,28 +112,9 @@ fn table(listed: &[Listed]) -> String {
             ]
         })
         .collect();
-
-    let mut widths = HEADERS.map(str::len);
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-
-    let mut out = String::new();
-    let headers = HEADERS.map(str::to_owned);
-    for row in std::iter::once(&headers).chain(&rows) {
-        let line = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect::<Vec<_>>()
-            .join("  ");
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    if rows.is_empty() {
-        out.push_str("(no users)\n");
-    }
-    out
+    super::table::render(
+        ["USER", "STATUS", "ADMIN", "PASSWORD", "EMAILS"],
+        &rows,
+        "(no users)",
+    )
 }

@@ -6,6 +6,7 @@
 //! because a name that breaks them cannot be a Matrix user ID.
 
 mod add_email;
+mod add_upstream_link;
 mod allow_cross_signing_reset;
 mod demote_admin;
 mod generate_token;
@@ -15,12 +16,15 @@ mod issue_user_registration_token;
 mod kill_sessions;
 mod list_admin_users;
 mod list_personal_access_tokens;
+mod list_upstream_links;
 mod list_users;
 mod lock_user;
 mod promote_admin;
 mod register_user;
+mod remove_upstream_link;
 mod revoke_personal_access_token;
 mod set_password;
+mod table;
 mod unlock_user;
 mod verify_email;
 
@@ -73,6 +77,12 @@ pub enum ManageCommand {
     ListPersonalAccessTokens(list_personal_access_tokens::Args),
     /// Revoke a personal access token.
     RevokePersonalAccessToken(revoke_personal_access_token::Args),
+    /// List the accounts at upstream providers and the users they are linked to.
+    ListUpstreamLinks(list_upstream_links::Args),
+    /// Link an account at an upstream provider to a user, who can then sign in with it.
+    AddUpstreamLink(add_upstream_link::Args),
+    /// Remove a link between an upstream account and a user.
+    RemoveUpstreamLink(remove_upstream_link::Args),
     /// Print a personal access token for a user: with --admin, one for the Admin API.
     GenerateToken(generate_token::Args),
     /// Let a user replace their cross-signing keys without further authentication for the
@@ -90,6 +100,9 @@ pub async fn run(config_paths: &[PathBuf], command: ManageCommand) -> anyhow::Re
         ManageCommand::DemoteAdmin(args) => demote_admin::run(&context, args).await,
         ManageCommand::ListAdminUsers => list_admin_users::run(&context).await,
         ManageCommand::ListUsers(args) => list_users::run(&context, &args).await,
+        ManageCommand::ListUpstreamLinks(args) => list_upstream_links::run(&context, &args).await,
+        ManageCommand::AddUpstreamLink(args) => add_upstream_link::run(&context, &args).await,
+        ManageCommand::RemoveUpstreamLink(args) => remove_upstream_link::run(&context, &args).await,
         ManageCommand::LockUser(args) => lock_user::run(&context, args).await,
         ManageCommand::UnlockUser(args) => unlock_user::run(&context, args).await,
         ManageCommand::KillSessions(args) => kill_sessions::run(&context, args).await,
