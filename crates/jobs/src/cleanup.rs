@@ -8,6 +8,7 @@
 //! | --- | --- |
 //! | password recovery tickets | expired more than 7 days ago, used or not |
 //! | email verification codes (and the unfinished registrations waiting on them) | expired more than 7 days ago |
+//! | upstream sign-in attempts that signed nobody in | started more than 7 days ago |
 
 use async_trait::async_trait;
 use chrono::TimeDelta;
@@ -28,6 +29,8 @@ pub struct Deleted {
     pub recovery_tickets: u64,
     /// Email verification codes.
     pub email_authentications: u64,
+    /// Upstream sign-in attempts that signed nobody in.
+    pub upstream_authorization_sessions: u64,
 }
 
 /// The periodic task.
@@ -50,6 +53,10 @@ impl Cleanup {
                 .user_email_authentications()
                 .delete_expired_before(before)
                 .await?,
+            upstream_authorization_sessions: repository
+                .upstream_authorization_sessions()
+                .delete_unused_before(before)
+                .await?,
         };
         repository.commit().await?;
         Ok(deleted)
@@ -64,6 +71,7 @@ impl PeriodicTask for Cleanup {
             tracing::info!(
                 recovery_tickets = deleted.recovery_tickets,
                 email_authentications = deleted.email_authentications,
+                upstream_authorization_sessions = deleted.upstream_authorization_sessions,
                 "deleted expired rows"
             );
         }

@@ -58,6 +58,7 @@ async fn rows_expired_more_than_a_week_ago_are_deleted_and_the_others_kept() {
         Deleted {
             recovery_tickets: 1,
             email_authentications: 1,
+            upstream_authorization_sessions: 0,
         }
     );
     let mut repo = world.database.transaction().await.expect("transaction");
@@ -87,4 +88,91 @@ async fn rows_expired_more_than_a_week_ago_are_deleted_and_the_others_kept() {
 
     let again = cleanup(&world).run_once().await.expect("the cleanup runs");
     assert_eq!(again, Deleted::default(), "a second run finds nothing more");
+}
+
+#[tokio::test]
+async fn upstream_sign_ins_that_signed_nobody_in_are_deleted_after_a_week() {
+    let world = world().await;
+    let mut repo = world.database.transaction().await.expect("transaction");
+    repo.upstream_providers()
+        .upsert(&portcullis_model::UpstreamProvider {
+            id: "pocketid".to_owned(),
+            issuer: None,
+            human_name: None,
+            brand_name: None,
+            encrypted_client_secret: None,
+            config: serde_json::json!({}),
+            created_at: world.clock.now(),
+            disabled_at: None,
+        })
+        .await
+        .expect("provider");
+    let alice = repo
+        .users()
+        .add("alice", world.clock.now())
+        .await
+        .expect("user");
+    let browser = repo
+        .browser_sessions()
+        .add(&alice, None, world.clock.now())
+        .await
+        .expect("browser session");
+    let link = repo
+        .upstream_links()
+        .add("pocketid", "alice-sub", None, world.clock.now())
+        .await
+        .expect("link");
+    let mut attempts = Vec::new();
+    for (state, days_ago) in [("abandoned", 8), ("recent", 6), ("used", 8)] {
+        let attempt = repo
+            .upstream_authorization_sessions()
+            .add(
+                &portcullis_storage::NewUpstreamAuthorizationSession {
+                    provider_id: "pocketid".to_owned(),
+                    state: state.to_owned(),
+                    nonce: None,
+                    code_verifier: None,
+                    post_auth_action: None,
+                },
+                world.clock.now() - TimeDelta::days(days_ago),
+            )
+            .await
+            .expect("attempt");
+        attempts.push(attempt);
+    }
+    let answer = portcullis_model::UpstreamAnswer {
+        link_id: link.id,
+        id_token: None,
+        id_token_claims: None,
+        userinfo_claims: None,
+        extra_callback_parameters: None,
+    };
+    let sessions = repo.upstream_authorization_sessions();
+    sessions
+        .complete(attempts[2].id, &answer, world.clock.now())
+        .await
+        .expect("completed");
+    sessions
+        .consume(attempts[2].id, browser.id, world.clock.now())
+        .await
+        .expect("consumed");
+    repo.commit().await.expect("commit");
+
+    let deleted = cleanup(&world).run_once().await.expect("the cleanup runs");
+    assert_eq!(deleted.upstream_authorization_sessions, 1);
+    let mut repo = world.database.transaction().await.expect("transaction");
+    let sessions = repo.upstream_authorization_sessions();
+    let kept = |found: Option<portcullis_model::UpstreamAuthorizationSession>| found.is_some();
+    assert!(
+        !kept(sessions.find(attempts[0].id).await.expect("read")),
+        "abandoned, deleted"
+    );
+    assert!(
+        kept(sessions.find(attempts[1].id).await.expect("read")),
+        "recent, kept"
+    );
+    assert!(
+        kept(sessions.find(attempts[2].id).await.expect("read")),
+        "it signed alice in"
+    );
 }

@@ -179,4 +179,14 @@ impl UpstreamAuthorizationSessionRepository for SqlRepository {
             .await)?;
         Ok(row.map(UpstreamAuthorizationSession::from))
     }
+
+    async fn delete_unused_before(&mut self, before: DateTime<Utc>) -> Result<u64, StorageError> {
+        const SQL: &str = "DELETE FROM upstream_oauth_authorization_sessions \
+                           WHERE consumed_at IS NULL AND created_at < $1";
+        on_backend!(self, |conn| sqlx::query(SQL)
+            .bind(DbTime(before))
+            .execute(conn)
+            .await
+            .map(|result| result.rows_affected()))
+    }
 }

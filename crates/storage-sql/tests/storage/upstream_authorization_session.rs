@@ -157,3 +157,57 @@ backend_test!(
         assert_eq!(stored, consumed);
     }
 );
+
+backend_test!(
+    async fn attempts_that_signed_nobody_in_are_deleted_and_used_ones_kept(db: Database) {
+        let mut tx = repo(&db).await;
+        add_provider(&mut tx, "pocketid").await;
+        let alice = add_user(&mut tx, "alice").await;
+        let browser = add_browser_session(&mut tx, &alice).await;
+        let link = tx
+            .upstream_links()
+            .add("pocketid", "alice-sub", None, start())
+            .await
+            .expect("linked");
+        let sessions = tx.upstream_authorization_sessions();
+        let abandoned = sessions
+            .add(&attempt("abandoned"), start())
+            .await
+            .expect("stored");
+        let used = sessions
+            .add(&attempt("used"), start())
+            .await
+            .expect("stored");
+        let answer = UpstreamAnswer {
+            link_id: link.id,
+            id_token: None,
+            id_token_claims: None,
+            userinfo_claims: None,
+            extra_callback_parameters: None,
+        };
+        sessions
+            .complete(used.id, &answer, start())
+            .await
+            .expect("completed");
+        sessions
+            .consume(used.id, browser.id, start())
+            .await
+            .expect("consumed");
+        let later = sessions
+            .add(&attempt("later"), start() + TimeDelta::days(1))
+            .await
+            .expect("stored");
+        commit(tx).await;
+
+        let mut tx = repo(&db).await;
+        let sessions = tx.upstream_authorization_sessions();
+        let cut = start() + TimeDelta::hours(1);
+        assert_eq!(
+            sessions.delete_unused_before(cut).await.expect("deleted"),
+            1
+        );
+        assert_eq!(sessions.find(abandoned.id).await.expect("read"), None);
+        assert!(sessions.find(used.id).await.expect("read").is_some());
+        assert!(sessions.find(later.id).await.expect("read").is_some());
+    }
+);

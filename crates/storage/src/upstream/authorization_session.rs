@@ -60,4 +60,8 @@ pub trait UpstreamAuthorizationSessionRepository: Send {
         user_session_id: Ulid,
         now: DateTime<Utc>,
     ) -> Result<Option<UpstreamAuthorizationSession>, StorageError>;
+
+    /// Deletes the attempts started before `before` that never signed anyone in (abandoned at
+    /// the provider, or answered and left); how many.
+    async fn delete_unused_before(&mut self, before: DateTime<Utc>) -> Result<u64, StorageError>;
 }
