@@ -41,8 +41,9 @@ pub fn client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
-/// Sends `request` and reads the answer's body, at most [`MAX_SIZE`] bytes; an answer that is
-/// not a success is an error carrying its OAuth 2.0 `error`, if any.
+/// Sends `request` and reads the answer's body, at most [`MAX_SIZE`] bytes; returns the URL
+/// asked (for messages) and the body. An answer that is not a success is an error carrying its
+/// OAuth 2.0 `error`, if any.
 ///
 /// # Errors
 /// See [`FetchError`].
@@ -61,12 +62,6 @@ pub async fn send(request: reqwest::RequestBuilder) -> Result<(String, Vec<u8>),
             reason: error.without_url().to_string(),
         })?;
     let status = response.status();
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
     let mut body = Vec::new();
     while let Some(chunk) = response
         .chunk()
@@ -88,7 +83,7 @@ pub async fn send(request: reqwest::RequestBuilder) -> Result<(String, Vec<u8>),
             detail: oauth_error(&body),
         });
     }
-    Ok((content_type, body))
+    Ok((url, body))
 }
 
 /// Sends `request` and parses the answer as a JSON object.
@@ -98,12 +93,7 @@ pub async fn send(request: reqwest::RequestBuilder) -> Result<(String, Vec<u8>),
 pub async fn json_object(
     request: reqwest::RequestBuilder,
 ) -> Result<serde_json::Map<String, Value>, FetchError> {
-    let url = request
-        .try_clone()
-        .and_then(|request| request.build().ok())
-        .map(|request| request.url().to_string())
-        .unwrap_or_default();
-    let (_, body) = send(request).await?;
+    let (url, body) = send(request).await?;
     match serde_json::from_slice(&body) {
         Ok(Value::Object(object)) => Ok(object),
         _ => Err(FetchError::Unexpected {

@@ -41,7 +41,7 @@ pub async fn get(
         return match buttons.as_slice() {
             [] => password_login_disabled(&state),
             [only] => Redirect::to(&only.url).into_response(),
-            _ => form(&state, jar, &query, StatusCode::OK, None, None).await,
+            _ => page(&state, jar, &query, StatusCode::OK, None, None, buttons),
         };
     }
     let username = query
@@ -186,6 +186,7 @@ async fn provider_buttons(
         .collect())
 }
 
+/// The page with the providers' buttons read from the database.
 async fn form(
     state: &AppState,
     jar: CookieJar,
@@ -194,10 +195,21 @@ async fn form(
     username: Option<String>,
     error: Option<String>,
 ) -> Response {
-    let providers = match provider_buttons(state, query).await {
-        Ok(providers) => providers,
-        Err(error) => return state.internal_error_page(&error),
-    };
+    match provider_buttons(state, query).await {
+        Ok(providers) => page(state, jar, query, status, username, error, providers),
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+fn page(
+    state: &AppState,
+    jar: CookieJar,
+    query: &LoginQuery,
+    status: StatusCode,
+    username: Option<String>,
+    error: Option<String>,
+    providers: Vec<ProviderButton>,
+) -> Response {
     let (jar, token) = csrf::page_token(state, jar);
     let mut page = LoginPage::new(token);
     page.username = username;
