@@ -327,7 +327,7 @@ pub async fn register(
         registration_token: checked.token.as_deref().map(TokenUse::Value),
         ..NewAccount::default()
     };
-    create_signed_in(repo, &account, circumstances).await
+    create_signed_in(repo, &account, AuthenticationKind::Password, circumstances).await
 }
 
 /// Keeps a checked form with an address as a registration waiting for the code of
@@ -418,17 +418,19 @@ pub async fn finish(
         ..NewAccount::default()
     };
     Ok(
-        match create_signed_in(repo, &account, circumstances).await? {
+        match create_signed_in(repo, &account, AuthenticationKind::Password, circumstances).await? {
             Ok((user, browser_session)) => Finished::Created(user, browser_session),
             Err(conflict) => Finished::Conflict(conflict),
         },
     )
 }
 
-/// Creates `account`, records the accepted terms and starts a browser session.
-async fn create_signed_in(
+/// Creates `account`, records the accepted terms and starts a browser session authenticated
+/// `how`.
+pub(crate) async fn create_signed_in(
     repo: &mut dyn Repository,
     account: &NewAccount<'_>,
+    how: AuthenticationKind,
     circumstances: Circumstances<'_>,
 ) -> Result<Result<(User, BrowserSession), Conflict>, StorageError> {
     let now = circumstances.now;
@@ -443,14 +445,8 @@ async fn create_signed_in(
     if let Some(terms_uri) = circumstances.terms_uri {
         repo.user_terms().accept(&user, terms_uri, now).await?;
     }
-    let browser_session = start_browser_session(
-        repo,
-        &user,
-        AuthenticationKind::Password,
-        circumstances.user_agent,
-        now,
-    )
-    .await?;
+    let browser_session =
+        start_browser_session(repo, &user, how, circumstances.user_agent, now).await?;
     Ok(Ok((user, browser_session)))
 }
 

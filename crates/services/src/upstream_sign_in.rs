@@ -368,49 +368,75 @@ pub async fn complete(
     Ok((completed, link))
 }
 
-/// What the completed attempt leads to for a visitor who is not signed in.
+/// What a completed attempt leads to.
 #[derive(Debug)]
-pub enum LinkedSignIn {
-    /// The account's user is signed in: a new browser session.
+pub enum Continued {
+    /// Nobody was signed in: the account's user is, in a new browser session.
     SignedIn {
         user: User,
         session: BrowserSession,
     },
-    /// The account is linked to nobody yet: the visitor registers (or signs in to link it).
-    NoUser(UpstreamLink),
+    /// The account's user was signed in already: their session counts as freshly
+    /// authenticated (a re-authentication).
+    Reauthenticated,
+    /// Another user is signed in in this browser: nothing is done.
+    OtherUser,
+    /// The account is linked to nobody yet: the visitor registers, or links it to the user
+    /// signed in.
+    Unlinked(UpstreamLink),
     Locked,
     Deactivated,
     /// The attempt is not completed, or was already used.
     NotUsable,
 }
 
-/// Signs in the user the completed attempt's account is linked to, once.
+/// Goes on with a completed attempt, once, for the browser whose signed-in session is
+/// `current` (if any): signs in the account's user, or re-authenticates them. The caller
+/// commits on [`Continued::SignedIn`] and [`Continued::Reauthenticated`].
 ///
 /// # Errors
 /// Storage failures.
-pub async fn sign_in_linked(
+pub async fn continue_sign_in(
     repo: &mut dyn Repository,
     attempt: &UpstreamAuthorizationSession,
+    current: Option<(&User, &BrowserSession)>,
     user_agent: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<LinkedSignIn, StorageError> {
+) -> Result<Continued, StorageError> {
     let Some(link_id) = attempt.link_id.filter(|_| attempt.consumed_at.is_none()) else {
-        return Ok(LinkedSignIn::NotUsable);
+        return Ok(Continued::NotUsable);
     };
     let Some(link) = repo.upstream_links().find(link_id).await? else {
-        return Ok(LinkedSignIn::NotUsable);
+        return Ok(Continued::NotUsable);
     };
     let Some(user_id) = link.user_id else {
-        return Ok(LinkedSignIn::NoUser(link));
+        return Ok(Continued::Unlinked(link));
     };
+    if let Some((current_user, current_session)) = current {
+        if current_user.id != user_id {
+            return Ok(Continued::OtherUser);
+        }
+        if repo
+            .upstream_authorization_sessions()
+            .consume(attempt.id, current_session.id, now)
+            .await?
+            .is_none()
+        {
+            return Ok(Continued::NotUsable);
+        }
+        repo.browser_sessions()
+            .authenticate(current_session, AuthenticationKind::Upstream, now)
+            .await?;
+        return Ok(Continued::Reauthenticated);
+    }
     let Some(user) = repo.users().find_by_id(user_id).await? else {
-        return Ok(LinkedSignIn::NotUsable);
+        return Ok(Continued::NotUsable);
     };
     if user.deactivated_at.is_some() {
-        return Ok(LinkedSignIn::Deactivated);
+        return Ok(Continued::Deactivated);
     }
     if user.locked_at.is_some() {
-        return Ok(LinkedSignIn::Locked);
+        return Ok(Continued::Locked);
     }
     let session =
         start_browser_session(repo, &user, AuthenticationKind::Upstream, user_agent, now).await?;
@@ -420,7 +446,7 @@ pub async fn sign_in_linked(
         .await?
         .is_none()
     {
-        return Ok(LinkedSignIn::NotUsable);
+        return Ok(Continued::NotUsable);
     }
-    Ok(LinkedSignIn::SignedIn { user, session })
+    Ok(Continued::SignedIn { user, session })
 }

@@ -15,9 +15,10 @@ use crate::{
         AccountDevicePage, AccountLockedPage, AccountNav, AccountPasswordPage, AccountProfilePage,
         AccountSection, AccountSessionsPage, AccountTokensPage, ClientView, CompatSsoPage,
         ConsentPage, DeviceConsentPage, DeviceDonePage, DeviceLinkPage, EmailView, EndSessionPage,
-        ErrorPage, FormPostPage, IndexPage, LoggedOutPage, LoginPage, NewPersonalToken, Page,
-        PasswordChangeErrors, PersonalTokenView, ProviderButton, RecoverCompletePage, RecoverPage,
-        RecoverSentPage, RegisterErrors, RegisterPage, SessionKind, SessionView, Timestamp,
+        ErrorPage, FormPostPage, ImportedValue, IndexPage, LoggedOutPage, LoginPage,
+        NewPersonalToken, Page, PasswordChangeErrors, PersonalTokenView, ProviderButton,
+        RecoverCompletePage, RecoverPage, RecoverSentPage, RegisterErrors, RegisterPage,
+        SessionKind, SessionView, Timestamp, UpstreamLinkPage, UpstreamRegisterPage,
         VerifyEmailPage,
     },
     scope::describe_scopes,
@@ -46,6 +47,10 @@ pub(crate) fn check_all(templates: &Templates) -> Result<(), TemplateError> {
         for page in sample_registers() {
             check_page(templates, &site, &page)?;
         }
+        for page in sample_upstream_registers() {
+            check_page(templates, &site, &page)?;
+        }
+        check_page(templates, &site, &sample_upstream_link())?;
         for page in sample_verify_emails() {
             check_page(templates, &site, &page)?;
         }
@@ -532,6 +537,75 @@ fn sample_registers() -> Vec<RegisterPage> {
             },
         },
     ]
+}
+
+fn sample_upstream_registers() -> Vec<UpstreamRegisterPage> {
+    let chosen = UpstreamRegisterPage {
+        csrf: "csrf-token".to_owned(),
+        server_name: "example.com".to_owned(),
+        provider: "Pocket ID".to_owned(),
+        account_name: None,
+        localpart: None,
+        existing_user: false,
+        username: Some("alice".to_owned()),
+        display_name: Some(ImportedValue {
+            value: "Alice Liddell".to_owned(),
+            optional: true,
+            chosen: true,
+        }),
+        email: Some(ImportedValue {
+            value: "alice@example.com".to_owned(),
+            optional: true,
+            chosen: false,
+        }),
+        unvouched_email: None,
+        token_required: true,
+        token: Some("the-token".to_owned()),
+        terms_accepted: true,
+        errors: RegisterErrors {
+            form: Some("Too many attempts.".to_owned()),
+            username: Some("This username is taken.".to_owned()),
+            email: Some("This address is used by another account.".to_owned()),
+            token: Some("This token is not valid.".to_owned()),
+            terms: Some("Accept the terms of service to continue.".to_owned()),
+            ..RegisterErrors::default()
+        },
+    };
+    let fixed = UpstreamRegisterPage {
+        account_name: Some("alice@pocket.example.com".to_owned()),
+        localpart: Some("alice".to_owned()),
+        username: None,
+        display_name: Some(ImportedValue {
+            value: "Alice Liddell".to_owned(),
+            optional: false,
+            chosen: true,
+        }),
+        email: Some(ImportedValue {
+            value: "alice@example.com".to_owned(),
+            optional: false,
+            chosen: true,
+        }),
+        unvouched_email: Some("alice@unverified.example.com".to_owned()),
+        token_required: false,
+        token: None,
+        errors: RegisterErrors::default(),
+        ..chosen.clone()
+    };
+    let existing = UpstreamRegisterPage {
+        existing_user: true,
+        ..fixed.clone()
+    };
+    vec![chosen, fixed, existing]
+}
+
+fn sample_upstream_link() -> UpstreamLinkPage {
+    UpstreamLinkPage {
+        csrf: "csrf-token".to_owned(),
+        provider: "Pocket ID".to_owned(),
+        account_name: Some("alice@pocket.example.com".to_owned()),
+        user_id: "@alice:example.com".to_owned(),
+        cancel_url: "/account/".to_owned(),
+    }
 }
 
 fn sample_verify_emails() -> Vec<VerifyEmailPage> {

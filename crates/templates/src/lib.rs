@@ -162,6 +162,14 @@ const EMBEDDED: &[(&str, &str)] = &[
     ),
     ("register.html", include_str!("../templates/register.html")),
     (
+        "upstream_link.html",
+        include_str!("../templates/upstream_link.html"),
+    ),
+    (
+        "upstream_register.html",
+        include_str!("../templates/upstream_register.html"),
+    ),
+    (
         "verify_email.html",
         include_str!("../templates/verify_email.html"),
     ),

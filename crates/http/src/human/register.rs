@@ -121,7 +121,7 @@ impl Kept {
 
 /// The field a problem is shown next to, or the whole form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
+pub(crate) enum Field {
     Form,
     Username,
     Password,
@@ -135,15 +135,15 @@ enum Field {
 /// A refused attempt: the status, what to say where, and how long to wait if it is worth
 /// waiting.
 #[derive(Debug)]
-struct Refusal {
-    status: StatusCode,
-    field: Field,
-    message: String,
-    retry_after: Option<Duration>,
+pub(crate) struct Refusal {
+    pub(crate) status: StatusCode,
+    pub(crate) field: Field,
+    pub(crate) message: String,
+    pub(crate) retry_after: Option<Duration>,
 }
 
 impl Refusal {
-    fn new(status: StatusCode, field: Field, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, field: Field, message: impl Into<String>) -> Self {
         Self {
             status,
             field,
@@ -152,13 +152,13 @@ impl Refusal {
         }
     }
 
-    fn retry_after(mut self, wait: Duration) -> Self {
+    pub(crate) fn retry_after(mut self, wait: Duration) -> Self {
         self.retry_after = Some(wait);
         self
     }
 
     /// The message, in the place of its field.
-    fn errors(self) -> RegisterErrors {
+    pub(crate) fn errors(self) -> RegisterErrors {
         let mut errors = RegisterErrors::default();
         let place = match self.field {
             Field::Form => &mut errors.form,
@@ -329,35 +329,38 @@ fn check_form(state: &AppState, form: &RegisterForm) -> Result<Checked, Refusal>
             .as_deref()
             .is_some_and(|value| !value.is_empty()),
     };
-    registration::check(&requirements, state.passwords(), &application).map_err(|problem| {
-        let (field, message) = match problem {
-            Problem::Username(error) => (Field::Username, messages::username_error(&error)),
-            Problem::PasswordNeeded => (Field::Password, tr("register.error.password_needed", &[])),
-            Problem::PasswordMismatch => (
-                Field::PasswordConfirm,
-                tr("register.error.password_mismatch", &[]),
+    registration::check(&requirements, state.passwords(), &application).map_err(problem_refusal)
+}
+
+/// A problem of a form, next to its field.
+pub(crate) fn problem_refusal(problem: Problem) -> Refusal {
+    let (field, message) = match problem {
+        Problem::Username(error) => (Field::Username, messages::username_error(&error)),
+        Problem::PasswordNeeded => (Field::Password, tr("register.error.password_needed", &[])),
+        Problem::PasswordMismatch => (
+            Field::PasswordConfirm,
+            tr("register.error.password_mismatch", &[]),
+        ),
+        Problem::DisplayName(problem) => {
+            (Field::DisplayName, messages::display_name_problem(problem))
+        }
+        Problem::WeakPassword(weak) => (Field::Password, messages::weak_password(&weak)),
+        Problem::TermsNotAccepted => (Field::Terms, tr("register.error.terms", &[])),
+        Problem::EmailNeeded => (Field::Email, tr("register.error.email_needed", &[])),
+        Problem::EmailInvalid(error) => (
+            Field::Email,
+            tr(
+                "form.error.email_invalid",
+                &[("reason", &messages::address_problem(&error))],
             ),
-            Problem::DisplayName(problem) => {
-                (Field::DisplayName, messages::display_name_problem(problem))
-            }
-            Problem::WeakPassword(weak) => (Field::Password, messages::weak_password(&weak)),
-            Problem::TermsNotAccepted => (Field::Terms, tr("register.error.terms", &[])),
-            Problem::EmailNeeded => (Field::Email, tr("register.error.email_needed", &[])),
-            Problem::EmailInvalid(error) => (
-                Field::Email,
-                tr(
-                    "form.error.email_invalid",
-                    &[("reason", &messages::address_problem(&error))],
-                ),
-            ),
-            Problem::TokenNeeded => (Field::Token, tr("register.error.token_needed", &[])),
-        };
-        Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, field, message)
-    })
+        ),
+        Problem::TokenNeeded => (Field::Token, tr("register.error.token_needed", &[])),
+    };
+    Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, field, message)
 }
 
 /// The registration token is valid, and the username free here and on the homeserver.
-async fn check_availability(
+pub(crate) async fn check_availability(
     state: &AppState,
     checked: &Checked,
 ) -> Result<Result<(), Refusal>, StorageError> {
@@ -429,7 +432,10 @@ async fn create(
 }
 
 /// The terms the form made the user accept, the browser, and the instant.
-fn circumstances<'a>(state: &'a AppState, user_agent: Option<&'a str>) -> Circumstances<'a> {
+pub(crate) fn circumstances<'a>(
+    state: &'a AppState,
+    user_agent: Option<&'a str>,
+) -> Circumstances<'a> {
     Circumstances {
         terms_uri: state.site_config().tos_uri.as_ref().map(url::Url::as_str),
         user_agent,
@@ -729,7 +735,7 @@ fn email_in_use() -> Refusal {
     )
 }
 
-fn taken() -> Refusal {
+pub(crate) fn taken() -> Refusal {
     Refusal::new(
         StatusCode::CONFLICT,
         Field::Username,
@@ -737,7 +743,7 @@ fn taken() -> Refusal {
     )
 }
 
-fn token_not_valid() -> Refusal {
+pub(crate) fn token_not_valid() -> Refusal {
     Refusal::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         Field::Token,

@@ -1,6 +1,7 @@
 //! Signing in through an upstream provider, at MAS's paths: `/upstream/authorize/{provider}`
 //! sends the browser to the provider, `/upstream/callback/{provider}` takes its answer (GET,
-//! or POST for `response_mode: form_post`), `/upstream/link/{id}` signs in the linked user.
+//! or POST for `response_mode: form_post`), `/upstream/link/{id}` signs in the linked user,
+//! or registers the visitor, or links the account to the user signed in.
 //!
 //! The attempts a browser started are listed in an encrypted cookie, so that an answer, or
 //! a link page, only works in the browser that began the sign-in.
@@ -8,6 +9,7 @@
 mod authorize;
 mod callback;
 mod link;
+mod register;
 
 use axum::{Router, routing::get};
 use ulid::Ulid;
@@ -27,7 +29,7 @@ pub fn router() -> Router<AppState> {
             "/upstream/callback/{provider_id}",
             get(callback::get).post(callback::post),
         )
-        .route("/upstream/link/{id}", get(link::get))
+        .route("/upstream/link/{id}", get(link::get).post(link::post))
 }
 
 /// The attempts the browser's cookie lists.

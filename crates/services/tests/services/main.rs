@@ -7,3 +7,4 @@ mod common;
 mod registration;
 mod registration_tokens;
 mod sessions;
+mod upstream;

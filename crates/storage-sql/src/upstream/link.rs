@@ -120,6 +120,20 @@ impl UpstreamLinkRepository for SqlRepository {
             })
     }
 
+    async fn claim(&mut self, id: Ulid, user: &User) -> Result<Option<UpstreamLink>, StorageError> {
+        const SQL: &str = concat!(
+            "UPDATE upstream_oauth_links SET user_id = $2 ",
+            "WHERE upstream_oauth_link_id = $1 AND user_id IS NULL RETURNING ",
+            columns!()
+        );
+        let row: Option<UpstreamLinkRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(DbId(id))
+            .bind(DbId(user.id))
+            .fetch_optional(conn)
+            .await)?;
+        Ok(row.map(UpstreamLink::from))
+    }
+
     async fn find(&mut self, id: Ulid) -> Result<Option<UpstreamLink>, StorageError> {
         const SQL: &str = concat!(
             "SELECT ",

@@ -133,6 +133,45 @@ backend_test!(
 );
 
 backend_test!(
+    async fn claiming_links_an_account_of_nobody_once(db: Database) {
+        let mut tx = repo(&db).await;
+        add_provider(&mut tx, "pocketid").await;
+        let alice = add_user(&mut tx, "alice").await;
+        let bob = add_user(&mut tx, "bob").await;
+        let link = add_link(&mut tx, "pocketid", "sub-1", 0).await;
+        let claimed = tx
+            .upstream_links()
+            .claim(link.id, &alice)
+            .await
+            .expect("claimed");
+        assert_eq!(
+            claimed,
+            Some(UpstreamLink {
+                user_id: Some(alice.id),
+                ..link.clone()
+            })
+        );
+        let again = tx
+            .upstream_links()
+            .claim(link.id, &bob)
+            .await
+            .expect("second claim");
+        assert_eq!(again, None, "the account is alice's already");
+        let unknown = tx
+            .upstream_links()
+            .claim(ulid::Ulid::new(), &bob)
+            .await
+            .expect("unknown claim");
+        assert_eq!(unknown, None);
+        commit(tx).await;
+
+        let mut tx = repo(&db).await;
+        let stored = tx.upstream_links().find(link.id).await.expect("lookup");
+        assert_eq!(stored.and_then(|link| link.user_id), Some(alice.id));
+    }
+);
+
+backend_test!(
     async fn lists_filter_by_user_provider_subject_and_name_and_page_both_ways(db: Database) {
         let mut tx = repo(&db).await;
         add_provider(&mut tx, "pocketid").await;

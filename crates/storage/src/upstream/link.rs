@@ -41,6 +41,10 @@ pub trait UpstreamLinkRepository: Send {
         user: &User,
     ) -> Result<UpstreamLink, StorageError>;
 
+    /// Links the upstream account `id` to `user` if it is linked to nobody yet; `None` when
+    /// it is unknown or already someone's (another request may have claimed it first).
+    async fn claim(&mut self, id: Ulid, user: &User) -> Result<Option<UpstreamLink>, StorageError>;
+
     /// The link with this id, if any.
     async fn find(&mut self, id: Ulid) -> Result<Option<UpstreamLink>, StorageError>;
 

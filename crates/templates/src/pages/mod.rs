@@ -18,6 +18,7 @@ mod logged_out;
 mod login;
 mod recover;
 mod register;
+mod upstream;
 mod verify_email;
 
 use serde::Serialize;
@@ -42,6 +43,7 @@ pub use self::{
     login::{LoginPage, ProviderButton},
     recover::{RecoverCompletePage, RecoverPage, RecoverSentPage},
     register::{RegisterErrors, RegisterPage},
+    upstream::{ImportedValue, UpstreamLinkPage, UpstreamRegisterPage},
     verify_email::VerifyEmailPage,
 };
 

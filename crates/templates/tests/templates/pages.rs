@@ -67,6 +67,8 @@ fn the_embedded_templates_include_every_page() {
         "login.html",
         "register.html",
         "verify_email.html",
+        "upstream_register.html",
+        "upstream_link.html",
         "consent.html",
         "compat_sso.html",
         "device_link.html",

@@ -1,0 +1,409 @@
+//! A completed upstream sign-in: the linked user signed in or re-authenticated, a new account
+//! registered from the claims, linked to an existing user as `on_conflict` allows, or to the
+//! user signed in.
+
+use portcullis_config::sections::upstream_oauth2::OnConflict;
+use portcullis_model::{
+    AuthenticationKind, BrowserSession, Localpart, UpstreamAnswer, UpstreamAuthorizationSession,
+    UpstreamProvider, User,
+};
+use portcullis_services::{
+    registration::{Checked, Circumstances, Conflict},
+    sessions::start_browser_session,
+    upstream_registration::{self, Existing},
+    upstream_sign_in::{self, Continued},
+};
+use portcullis_storage::{BoxRepository, NewUpstreamAuthorizationSession, UpstreamLinkFilter};
+use serde_json::json;
+
+use crate::common::{World, add_user, start, world};
+
+const PROVIDER: &str = "01JPQ0C4ETQD0000000000P0C1";
+
+async fn add_provider(tx: &mut BoxRepository) {
+    tx.upstream_providers()
+        .upsert(&UpstreamProvider {
+            id: PROVIDER.to_owned(),
+            issuer: Some("https://id.example.com".to_owned()),
+            human_name: Some("Pocket ID".to_owned()),
+            brand_name: None,
+            encrypted_client_secret: None,
+            config: json!({}),
+            created_at: start(),
+            disabled_at: None,
+        })
+        .await
+        .expect("the provider is stored");
+}
+
+/// A sign-in of `subject` the provider answered, as the callback leaves it.
+async fn answered(world: &World, subject: &str, state: &str) -> UpstreamAuthorizationSession {
+    let mut tx = world.tx().await;
+    if tx
+        .upstream_providers()
+        .find(PROVIDER)
+        .await
+        .expect("storage works")
+        .is_none()
+    {
+        add_provider(&mut tx).await;
+    }
+    let attempt = tx
+        .upstream_authorization_sessions()
+        .add(
+            &NewUpstreamAuthorizationSession {
+                provider_id: PROVIDER.to_owned(),
+                state: state.to_owned(),
+                nonce: None,
+                code_verifier: None,
+                post_auth_action: None,
+            },
+            start(),
+        )
+        .await
+        .expect("the attempt is stored");
+    let link = match tx
+        .upstream_links()
+        .find_by_subject(PROVIDER, subject)
+        .await
+        .expect("storage works")
+    {
+        Some(link) => link,
+        None => tx
+            .upstream_links()
+            .add(PROVIDER, subject, Some("alice@id.example.com"), start())
+            .await
+            .expect("the link is stored"),
+    };
+    let answer = UpstreamAnswer {
+        link_id: link.id,
+        id_token: None,
+        id_token_claims: Some(json!({ "sub": subject, "preferred_username": "alice" })),
+        userinfo_claims: None,
+        extra_callback_parameters: None,
+    };
+    let completed = tx
+        .upstream_authorization_sessions()
+        .complete(attempt.id, &answer, start())
+        .await
+        .expect("storage works")
+        .expect("completed");
+    tx.commit().await.expect("commit");
+    completed
+}
+
+fn checked(username: &str) -> Checked {
+    Checked {
+        localpart: Localpart::parse(username, "example.com").expect("a valid username"),
+        display_name: Some("Alice Liddell".to_owned()),
+        token: None,
+        email: Some("alice@example.com".to_owned()),
+    }
+}
+
+fn circumstances() -> Circumstances<'static> {
+    Circumstances {
+        terms_uri: None,
+        user_agent: Some("Firefox"),
+        now: start(),
+    }
+}
+
+async fn signed_in(world: &World, user: &User) -> BrowserSession {
+    let mut tx = world.tx().await;
+    let session =
+        start_browser_session(&mut *tx, user, AuthenticationKind::Password, None, start())
+            .await
+            .expect("a session");
+    tx.commit().await.expect("commit");
+    session
+}
+
+async fn links_of(world: &World, user: &User) -> Vec<String> {
+    let mut tx = world.tx().await;
+    let filter = UpstreamLinkFilter {
+        user: Some(user.id),
+        ..UpstreamLinkFilter::default()
+    };
+    tx.upstream_links()
+        .list_page(&filter, portcullis_storage::Pagination::first(10))
+        .await
+        .expect("storage works")
+        .edges
+        .into_iter()
+        .map(|link| link.subject)
+        .collect()
+}
+
+#[tokio::test]
+async fn registering_makes_the_account_links_it_and_uses_the_attempt_once() {
+    let world = world().await;
+    let attempt = answered(&world, "alice-sub", "s1").await;
+
+    let mut tx = world.tx().await;
+    let (user, session) =
+        upstream_registration::register(&mut *tx, &attempt, &checked("alice"), circumstances())
+            .await
+            .expect("storage works")
+            .expect("registered");
+    tx.commit().await.expect("commit");
+    assert_eq!(user.username, "alice");
+    assert_eq!(links_of(&world, &user).await, ["alice-sub"]);
+
+    let mut tx = world.tx().await;
+    let emails = tx
+        .user_emails()
+        .list_for_user(&user)
+        .await
+        .expect("storage works");
+    assert_eq!(
+        emails
+            .iter()
+            .map(|email| email.email.as_str())
+            .collect::<Vec<_>>(),
+        ["alice@example.com"]
+    );
+    let used = tx
+        .upstream_authorization_sessions()
+        .find(attempt.id)
+        .await
+        .expect("storage works")
+        .expect("found");
+    assert_eq!(used.user_session_id, Some(session.id));
+    assert!(used.consumed_at.is_some());
+    let authenticated = tx
+        .browser_sessions()
+        .last_authentication(&session)
+        .await
+        .expect("storage works");
+    assert_eq!(authenticated, Some(start()));
+    drop(tx);
+    // Provisioned on the homeserver with the display name, as any new account.
+    let jobs = world.take_jobs().await;
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert!(
+        jobs[0].payload.to_string().contains("Alice Liddell"),
+        "{jobs:?}"
+    );
+
+    // The same attempt registers nobody else.
+    let mut tx = world.tx().await;
+    let again =
+        upstream_registration::register(&mut *tx, &attempt, &checked("alice2"), circumstances())
+            .await
+            .expect("storage works");
+    assert_eq!(again.err(), Some(Conflict::AlreadyFinished));
+    tx.rollback().await.expect("rollback");
+    let mut tx = world.tx().await;
+    assert!(
+        tx.users()
+            .find_by_username("alice2")
+            .await
+            .expect("storage works")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_username_taken_meanwhile_makes_nothing() {
+    let world = world().await;
+    let attempt = answered(&world, "alice-sub", "s1").await;
+    let mut tx = world.tx().await;
+    add_user(&mut tx, "alice").await;
+    tx.commit().await.expect("commit");
+
+    let mut tx = world.tx().await;
+    let registered =
+        upstream_registration::register(&mut *tx, &attempt, &checked("alice"), circumstances())
+            .await
+            .expect("storage works");
+    assert_eq!(registered.err(), Some(Conflict::UsernameTaken));
+}
+
+#[tokio::test]
+async fn on_conflict_decides_whether_an_existing_user_is_linked() {
+    let world = world().await;
+    let mut tx = world.tx().await;
+    let alice = add_user(&mut tx, "alice").await;
+    tx.commit().await.expect("commit");
+    let localpart = Localpart::parse("alice", "example.com").expect("valid");
+    let existing = |on_conflict| {
+        let world = &world;
+        let localpart = &localpart;
+        async move {
+            let mut tx = world.tx().await;
+            upstream_registration::existing_user(&mut *tx, PROVIDER, localpart, on_conflict)
+                .await
+                .expect("storage works")
+        }
+    };
+    assert_eq!(existing(OnConflict::Fail).await, Existing::Taken);
+    assert_eq!(
+        existing(OnConflict::Set).await,
+        Existing::Linkable(alice.clone())
+    );
+
+    // `add` links a first account; then `set` refuses a second, `replace` swaps it.
+    let first = answered(&world, "first-sub", "s1").await;
+    let mut tx = world.tx().await;
+    upstream_registration::link_existing(&mut *tx, &first, &alice, OnConflict::Add, None, start())
+        .await
+        .expect("storage works")
+        .expect("linked");
+    tx.commit().await.expect("commit");
+    assert_eq!(links_of(&world, &alice).await, ["first-sub"]);
+    assert_eq!(existing(OnConflict::Set).await, Existing::LinkedAlready);
+
+    let second = answered(&world, "second-sub", "s2").await;
+    let mut tx = world.tx().await;
+    let refused = upstream_registration::link_existing(
+        &mut *tx,
+        &second,
+        &alice,
+        OnConflict::Set,
+        None,
+        start(),
+    )
+    .await
+    .expect("storage works");
+    assert_eq!(refused.err(), Some(Existing::LinkedAlready));
+    tx.rollback().await.expect("rollback");
+    let mut tx = world.tx().await;
+    let (user, _session) = upstream_registration::link_existing(
+        &mut *tx,
+        &second,
+        &alice,
+        OnConflict::Replace,
+        None,
+        start(),
+    )
+    .await
+    .expect("storage works")
+    .expect("linked");
+    tx.commit().await.expect("commit");
+    assert_eq!(user.id, alice.id);
+    assert_eq!(links_of(&world, &alice).await, ["second-sub"]);
+
+    // A locked user is linked to nothing.
+    let mut tx = world.tx().await;
+    let alice = tx.users().lock(alice, start()).await.expect("locked");
+    tx.commit().await.expect("commit");
+    assert_eq!(existing(OnConflict::Add).await, Existing::Unusable);
+    let third = answered(&world, "third-sub", "s3").await;
+    let mut tx = world.tx().await;
+    let refused = upstream_registration::link_existing(
+        &mut *tx,
+        &third,
+        &alice,
+        OnConflict::Add,
+        None,
+        start(),
+    )
+    .await
+    .expect("storage works");
+    assert_eq!(refused.err(), Some(Existing::Unusable));
+}
+
+#[tokio::test]
+async fn a_signed_in_user_links_the_account_then_signs_in_and_reauthenticates_with_it() {
+    let world = world().await;
+    let mut tx = world.tx().await;
+    let alice = add_user(&mut tx, "alice").await;
+    let bob = add_user(&mut tx, "bob").await;
+    tx.commit().await.expect("commit");
+    let alice_session = signed_in(&world, &alice).await;
+
+    // Signed in, an account linked to nobody: offered, then linked.
+    let attempt = answered(&world, "alice-sub", "s1").await;
+    let mut tx = world.tx().await;
+    let continued = upstream_sign_in::continue_sign_in(
+        &mut *tx,
+        &attempt,
+        Some((&alice, &alice_session)),
+        None,
+        start(),
+    )
+    .await
+    .expect("storage works");
+    assert!(matches!(continued, Continued::Unlinked(_)), "{continued:?}");
+    let later = start() + chrono::TimeDelta::minutes(10);
+    assert!(
+        upstream_registration::link_signed_in(&mut *tx, &attempt, &alice, &alice_session, later)
+            .await
+            .expect("storage works")
+    );
+    tx.commit().await.expect("commit");
+    assert_eq!(links_of(&world, &alice).await, ["alice-sub"]);
+    let mut tx = world.tx().await;
+    assert_eq!(
+        tx.browser_sessions()
+            .last_authentication(&alice_session)
+            .await
+            .expect("storage works"),
+        Some(later),
+        "linking proves who the user is"
+    );
+    // Used once.
+    assert!(
+        !upstream_registration::link_signed_in(&mut *tx, &attempt, &alice, &alice_session, later)
+            .await
+            .expect("storage works")
+    );
+    drop(tx);
+
+    // Signed in as alice again: a re-authentication.
+    let again = answered(&world, "alice-sub", "s2").await;
+    let much_later = later + chrono::TimeDelta::minutes(10);
+    let mut tx = world.tx().await;
+    let continued = upstream_sign_in::continue_sign_in(
+        &mut *tx,
+        &again,
+        Some((&alice, &alice_session)),
+        None,
+        much_later,
+    )
+    .await
+    .expect("storage works");
+    assert!(
+        matches!(continued, Continued::Reauthenticated),
+        "{continued:?}"
+    );
+    tx.commit().await.expect("commit");
+    let mut tx = world.tx().await;
+    assert_eq!(
+        tx.browser_sessions()
+            .last_authentication(&alice_session)
+            .await
+            .expect("storage works"),
+        Some(much_later)
+    );
+    drop(tx);
+
+    // Signed in as bob: nothing happens.
+    let bob_session = signed_in(&world, &bob).await;
+    let third = answered(&world, "alice-sub", "s3").await;
+    let mut tx = world.tx().await;
+    let continued = upstream_sign_in::continue_sign_in(
+        &mut *tx,
+        &third,
+        Some((&bob, &bob_session)),
+        None,
+        much_later,
+    )
+    .await
+    .expect("storage works");
+    assert!(matches!(continued, Continued::OtherUser), "{continued:?}");
+    drop(tx);
+
+    // Nobody signed in: alice, in a new session.
+    let mut tx = world.tx().await;
+    let continued =
+        upstream_sign_in::continue_sign_in(&mut *tx, &third, None, Some("Firefox"), much_later)
+            .await
+            .expect("storage works");
+    let Continued::SignedIn { user, session } = continued else {
+        panic!("signed in: {continued:?}");
+    };
+    assert_eq!(user.id, alice.id);
+    assert_ne!(session.id, alice_session.id);
+}
