@@ -56,6 +56,7 @@ http:
         - name: discovery
         - name: human
         - name: oauth
+        - name: compat
         - name: adminapi
         - name: health
       binds:

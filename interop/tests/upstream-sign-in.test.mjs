@@ -8,12 +8,14 @@ import assert from 'node:assert/strict';
 
 import { startProvider } from '../upstream-op/op.mjs';
 import { signIn as signInUpstream } from '../upstream-op/signin.mjs';
-import { Browser } from './browser.mjs';
+import { Browser, field, signIn as signInWithPassword } from './browser.mjs';
 
 const base = new URL(process.env.BASE_URL);
 const providerId = process.env.UPSTREAM_ID;
 const adminToken = process.env.ADMIN_TOKEN;
 const username = process.env.USERNAME;
+const password = process.env.PASSWORD;
+const synapse = new URL(process.env.SYNAPSE_URL);
 
 let op;
 
@@ -35,7 +37,20 @@ before(async () => {
         email: 'alice@example.com',
         email_verified: true,
       },
-      'stranger-sub': { preferred_username: 'stranger', name: 'A Stranger' },
+      'carol-sub': {
+        preferred_username: 'carol',
+        name: 'Carol Danvers',
+        email: 'carol@example.com',
+        email_verified: true,
+      },
+      'dave-sub': {
+        preferred_username: 'dave',
+        name: 'Dave',
+        email: 'dave@example.com',
+        email_verified: false,
+      },
+      'alice-work-sub': { preferred_username: 'alice.work', name: 'Alice at work' },
+      'Bad-sub': { preferred_username: 'Not A Username', name: 'Bad' },
     },
   });
 });
@@ -61,16 +76,20 @@ async function admin(method, path, body) {
  * From the server's `/upstream/authorize/{provider}` to its callback: the provider's sign-in
  * as `login`. Resolves to the callback URL the provider sent the browser to.
  */
-async function throughProvider(browser, login) {
-  // The sign-in page offers the provider, as the homelab guide says to check.
-  const page = await browser.get('login');
-  assert.equal(page.status, 200);
-  const html = await page.text();
-  assert.match(html, /Continue with Pocket ID/);
-  const button = html.match(/href="([^"]*upstream\/authorize\/[^"]*)"/);
-  assert.ok(button, 'a button to the provider');
-  assert.equal(new URL(button[1].replaceAll('&amp;', '&'), base).pathname, `/upstream/authorize/${providerId}`);
-  const start = await browser.get(button[1].replaceAll('&amp;', '&'));
+async function throughProvider(browser, login, { direct = false } = {}) {
+  let startUrl = `upstream/authorize/${providerId}`;
+  if (!direct) {
+    // The sign-in page offers the provider, as the homelab guide says to check.
+    const page = await browser.get('login');
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    assert.match(html, /Continue with Pocket ID/);
+    const button = html.match(/href="([^"]*upstream\/authorize\/[^"]*)"/);
+    assert.ok(button, 'a button to the provider');
+    startUrl = button[1].replaceAll('&amp;', '&');
+    assert.equal(new URL(startUrl, base).pathname, `/upstream/authorize/${providerId}`);
+  }
+  const start = await browser.get(startUrl);
   assert.equal(start.status, 303, 'the server sends the browser to the provider');
   const authorization = new URL(start.headers.get('location'));
   assert.equal(authorization.origin, new URL(op.issuer).origin);
@@ -121,19 +140,164 @@ test('a user linked to an account at the provider signs in with it', async () =>
   assert.equal(found.body.data[0].attributes.user_id, users.body.data.id);
 });
 
-test('an account at the provider linked to nobody signs nobody in', async () => {
-  const browser = new Browser(base);
-  const callback = await throughProvider(browser, 'stranger-sub');
+/** The provider's answer taken to `/upstream/link/{id}`: that page's response and its URL. */
+async function linkPage(browser, login, options) {
+  const callback = await throughProvider(browser, login, options);
   const completed = await browser.get(callback);
-  assert.equal(completed.status, 303);
-  const page = await browser.get(completed.headers.get('location'));
-  assert.equal(page.status, 403);
-  assert.match(await page.text(), /not linked to an account on this server/);
-  assert.equal((await browser.get('account/')).status, 303, 'not signed in');
-  // The provider's account is recorded, linked to nobody, for a later registration.
-  const found = await admin('GET', `upstream-oauth-links?filter[subject]=stranger-sub`);
-  assert.equal(found.body.meta.count, 1);
-  assert.equal(found.body.data[0].attributes.user_id, null);
+  assert.equal(completed.status, 303, await completed.clone().text());
+  const link = completed.headers.get('location');
+  return { link, page: await browser.get(link) };
+}
+
+/** `GET /account/whoami` on Synapse with `token`. */
+async function whoami(token) {
+  const response = await fetch(new URL('_matrix/client/v3/account/whoami', synapse), {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+test('a new account at the provider registers from its claims and lands on Synapse', async () => {
+  // As a Matrix client without OAuth 2.0 does: the login API's single sign-on, straight to
+  // the provider (`/login/sso/redirect/{idp}`), back with a login token.
+  const flows = await (await fetch(new URL('_matrix/client/v3/login', base))).json();
+  const sso = flows.flows.find((flow) => flow.type === 'm.login.sso');
+  const idp = sso.identity_providers.find((p) => p.name === 'Pocket ID');
+  assert.ok(idp, JSON.stringify(sso));
+  const browser = new Browser(base);
+  const clientUrl = 'https://client.example.org/sso-done';
+  const start = await browser.get(
+    `_matrix/client/v3/login/sso/redirect/${idp.id}?redirectUrl=${encodeURIComponent(clientUrl)}`,
+  );
+  assert.equal(start.status, 303);
+  const toProvider = await browser.get(start.headers.get('location'));
+  assert.equal(toProvider.status, 303);
+  const answer = await signInUpstream(toProvider.headers.get('location'), { login: 'carol-sub' });
+  const completed = await browser.get(answer.url);
+  assert.equal(completed.status, 303, await completed.clone().text());
+  const link = completed.headers.get('location');
+
+  // The claims propose the account: the username required (not editable), the name and the
+  // verified address suggested.
+  const page = await browser.get(link);
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  assert.match(html, /Create your account with Pocket ID/);
+  assert.match(html, /<strong id="user-id">@carol:localhost<\/strong>/);
+  assert.doesNotMatch(html, /name="username"/);
+  assert.match(html, /name="import_display_name" value="yes" checked/);
+  assert.match(html, /Carol Danvers/);
+  assert.match(html, /name="import_email" value="yes" checked/);
+
+  // Registered: signed in and sent on to the single sign-on's consent.
+  const created = await browser.post(link, {
+    csrf: field(html, 'csrf'),
+    action: 'register',
+    import_display_name: 'yes',
+    import_email: 'yes',
+  });
+  assert.equal(created.status, 303, await created.clone().text());
+  const consentUrl = new URL(created.headers.get('location'), base);
+  assert.match(consentUrl.pathname, /^\/complete-compat-sso\//);
+  const consent = await browser.get(consentUrl);
+  assert.equal(consent.status, 200);
+  const back = await browser.post(consentUrl, { csrf: field(await consent.text(), 'csrf'), action: 'allow' });
+  assert.equal(back.status, 303);
+  const loginToken = new URL(back.headers.get('location')).searchParams.get('loginToken');
+  assert.ok(loginToken);
+  const login = await fetch(new URL('_matrix/client/v3/login', base), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'm.login.token', token: loginToken }),
+  });
+  assert.equal(login.status, 200, await login.clone().text());
+  const session = await login.json();
+  assert.equal(session.user_id, '@carol:localhost');
+
+  // Synapse knows the new user, with the imported display name.
+  const onSynapse = await whoami(session.access_token);
+  assert.equal(onSynapse.status, 200, JSON.stringify(onSynapse.body));
+  assert.equal(onSynapse.body.user_id, '@carol:localhost');
+  let displayname;
+  for (let tries = 0; tries < 100 && displayname !== 'Carol Danvers'; tries += 1) {
+    const profile = await fetch(new URL('_matrix/client/v3/profile/@carol:localhost/displayname', synapse), {
+      headers: { authorization: `Bearer ${session.access_token}` },
+    });
+    displayname = profile.ok ? (await profile.json()).displayname : undefined;
+    if (displayname !== 'Carol Danvers') await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal(displayname, 'Carol Danvers');
+
+  // The address the provider verified is the account's; the link is recorded.
+  const user = await admin('GET', 'users/by-username/carol');
+  const emails = await admin('GET', `user-emails?filter[user]=${user.body.data.id}`);
+  assert.deepEqual(emails.body.data.map((email) => email.attributes.email), ['carol@example.com']);
+  const links = await admin('GET', `upstream-oauth-links?filter[user]=${user.body.data.id}`);
+  assert.deepEqual(links.body.data.map((l) => l.attributes.subject), ['carol-sub']);
+
+  // The page is used: posting it again registers nobody.
+  const again = await browser.post(link, { csrf: field(html, 'csrf'), action: 'register' });
+  assert.equal(again.status, 400);
+
+  // A returning user: the next sign-in with the provider signs carol in at once.
+  const returning = new Browser(base);
+  const next = await linkPage(returning, 'carol-sub');
+  assert.equal(next.page.status, 303);
+  const account = await returning.get('account/');
+  assert.match(await account.text(), /@carol:localhost/);
+});
+
+test('an address the provider has not verified is not added, and a bad username is explained', async () => {
+  const browser = new Browser(base);
+  const { link, page } = await linkPage(browser, 'dave-sub');
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  assert.match(html, /gave the address dave@example.com without confirming that it is yours/);
+  assert.doesNotMatch(html, /name="import_email"/);
+  // Leaving the suggested display name out.
+  const created = await browser.post(link, { csrf: field(html, 'csrf'), action: 'register' });
+  assert.equal(created.status, 303, await created.clone().text());
+  const user = await admin('GET', 'users/by-username/dave');
+  assert.equal(user.status, 200);
+  const emails = await admin('GET', `user-emails?filter[user]=${user.body.data.id}`);
+  assert.equal(emails.body.meta.count, 0);
+
+  // A username the provider requires but that is not one: a page that says which and why.
+  const bad = await linkPage(new Browser(base), 'Bad-sub');
+  assert.equal(bad.page.status, 403);
+  assert.match(await bad.page.text(), /Not A Username/);
+});
+
+test('a signed-in user links another account at the provider, and another user is told it is not theirs', async () => {
+  const browser = new Browser(base);
+  const toLogin = await browser.get('account/');
+  assert.equal(toLogin.status, 303);
+  const signedIn = await signInWithPassword(browser, toLogin, username, password);
+  assert.equal(signedIn.status, 303);
+
+  const { link, page } = await linkPage(browser, 'alice-work-sub', { direct: true });
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  assert.match(html, /Link your Pocket ID account\?/);
+  assert.match(html, new RegExp(`@${username}:localhost`));
+  const linked = await browser.post(link, { csrf: field(html, 'csrf'), action: 'link' });
+  assert.equal(linked.status, 303, await linked.clone().text());
+  const user = await admin('GET', `users/by-username/${username}`);
+  const links = await admin('GET', `upstream-oauth-links?filter[subject]=alice-work-sub`);
+  assert.equal(links.body.data[0].attributes.user_id, user.body.data.id);
+
+  // Signed in as alice, a sign-in with carol's account changes nothing.
+  const mismatch = await linkPage(browser, 'carol-sub', { direct: true });
+  assert.equal(mismatch.page.status, 403);
+  assert.match(await mismatch.page.text(), /linked to another user than the one signed in/);
+  const account = await browser.get('account/');
+  assert.match(await account.text(), new RegExp(`@${username}:localhost`));
+
+  // The linked account now signs alice in.
+  const elsewhere = new Browser(base);
+  const again = await linkPage(elsewhere, 'alice-work-sub');
+  assert.equal(again.page.status, 303);
+  assert.match(await (await elsewhere.get('account/')).text(), new RegExp(`@${username}:localhost`));
 });
 
 test('a sign-in the visitor cancels at the provider says so', async () => {
