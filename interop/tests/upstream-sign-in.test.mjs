@@ -298,6 +298,19 @@ test('a signed-in user links another account at the provider, and another user i
   const again = await linkPage(elsewhere, 'alice-work-sub');
   assert.equal(again.page.status, 303);
   assert.match(await (await elsewhere.get('account/')).text(), new RegExp(`@${username}:localhost`));
+
+  // The account page lists it, and unlinks it (alice keeps her password).
+  const profile = await (await elsewhere.get('account/')).text();
+  assert.match(profile, /Pocket ID: <strong>alice-work-sub<\/strong>/);
+  const remove = profile.match(/action="([^"]*upstream-links\/[0-9A-Z]{26}\/remove)"/g);
+  assert.equal(remove.length, 2, 'alice-sub and alice-work-sub');
+  const workLink = links.body.data[0].id;
+  const unlinked = await elsewhere.post(`account/upstream-links/${workLink}/remove`, {
+    csrf: field(profile, 'csrf'),
+  });
+  assert.equal(unlinked.status, 303, await unlinked.clone().text());
+  const gone = await admin('GET', `upstream-oauth-links?filter[subject]=alice-work-sub`);
+  assert.equal(gone.body.meta.count, 0);
 });
 
 test('a sign-in the visitor cancels at the provider says so', async () => {

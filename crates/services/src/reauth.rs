@@ -1,6 +1,9 @@
 //! Re-authentication on the sensitive account pages: the password typed in the same form, or,
 //! where the action allows it, an authentication of the browser session less than
-//! [`REAUTH_WINDOW`] old. A session that is merely signed in is never enough.
+//! [`REAUTH_WINDOW`] old (a password typed, or a sign-in at an upstream provider). A session
+//! that is merely signed in is never enough. A user without a password (who signs in only
+//! through a provider) proves who they are by signing in at their provider again, for every
+//! action.
 
 use std::net::IpAddr;
 
@@ -37,24 +40,27 @@ pub enum ReauthPolicy {
     /// removal of an address, the approval of a cross-signing reset.
     PasswordOrRecentSignIn,
     /// The password, every time: deactivation cannot be undone by the user, so a browser left
-    /// signed in for a minute must not be enough to do it.
+    /// signed in for a minute must not be enough to do it. A user without a password signs in
+    /// at their provider again instead (a sign-in less than [`REAUTH_WINDOW`] old).
     PasswordEveryTime,
 }
 
 /// The re-authentication rule of the sensitive account pages: the password typed in the same
-/// form, or, where `policy` allows it, an authentication of the browser session less than
-/// [`REAUTH_WINDOW`] old. A session that is merely signed in is never enough.
+/// form, or, where `policy` allows it (or the user has no password), an authentication of the
+/// browser session less than [`REAUTH_WINDOW`] old. A session that is merely signed in is never
+/// enough.
 #[must_use]
 pub fn reauth_rule(
     policy: ReauthPolicy,
     password_entered: bool,
+    has_password: bool,
     last_authentication: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Reauth {
+    let recent_is_enough = policy == ReauthPolicy::PasswordOrRecentSignIn || !has_password;
     if password_entered {
         Reauth::CheckPassword
-    } else if policy == ReauthPolicy::PasswordOrRecentSignIn && is_recent(last_authentication, now)
-    {
+    } else if recent_is_enough && is_recent(last_authentication, now) {
         Reauth::Recent
     } else {
         Reauth::PasswordNeeded
@@ -84,21 +90,23 @@ impl From<StorageError> for ReauthError {
     }
 }
 
-/// When `browser_session` last proved who its user is.
+/// When `browser_session` last proved who its user is, and whether the user has a password.
 ///
 /// # Errors
 /// When storage fails.
 pub async fn last_authentication(
     repositories: &dyn RepositoryFactory,
+    user: &User,
     browser_session: &BrowserSession,
-) -> Result<Option<DateTime<Utc>>, StorageError> {
+) -> Result<(Option<DateTime<Utc>>, bool), StorageError> {
     let mut repository = repositories.read_transaction().await?;
     let last = repository
         .browser_sessions()
         .last_authentication(browser_session)
         .await?;
+    let has_password = repository.user_passwords().active(user).await?.is_some();
     repository.rollback().await?;
-    Ok(last)
+    Ok((last, has_password))
 }
 
 /// Applies [`reauth_rule`]: checks a typed `password` (counted against the password rate
@@ -119,8 +127,8 @@ pub async fn reauthenticate(
     password: Zeroizing<String>,
     now: DateTime<Utc>,
 ) -> Result<(), ReauthError> {
-    let last = last_authentication(repositories, browser_session).await?;
-    match reauth_rule(policy, !password.is_empty(), last, now) {
+    let (last, has_password) = last_authentication(repositories, user, browser_session).await?;
+    match reauth_rule(policy, !password.is_empty(), has_password, last, now) {
         Reauth::Recent => return Ok(()),
         Reauth::PasswordNeeded => return Err(ReauthError::PasswordNeeded),
         Reauth::CheckPassword => {}
@@ -141,23 +149,22 @@ pub async fn reauthenticate(
     Ok(())
 }
 
-/// Whether a sensitive page must ask for the password: always under
-/// [`ReauthPolicy::PasswordEveryTime`], otherwise when the last authentication of
-/// `browser_session` is not recent (see [`is_recent`]).
+/// Whether a sensitive page must ask for the password (or, for a user without one, a new
+/// sign-in at their provider): always under [`ReauthPolicy::PasswordEveryTime`] for a user
+/// with a password, otherwise when the last authentication of `browser_session` is not recent
+/// (see [`is_recent`]).
 ///
 /// # Errors
 /// When storage fails.
 pub async fn needs_password(
     repositories: &dyn RepositoryFactory,
+    user: &User,
     browser_session: &BrowserSession,
     policy: ReauthPolicy,
     now: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
-    if policy == ReauthPolicy::PasswordEveryTime {
-        return Ok(true);
-    }
-    let last = last_authentication(repositories, browser_session).await?;
-    Ok(!is_recent(last, now))
+    let (last, has_password) = last_authentication(repositories, user, browser_session).await?;
+    Ok(reauth_rule(policy, false, has_password, last, now) == Reauth::PasswordNeeded)
 }
 
 #[cfg(test)]
@@ -178,11 +185,11 @@ mod tests {
     fn a_typed_password_is_always_checked() {
         let now = now();
         assert_eq!(
-            reauth_rule(RECENT_OK, true, at(1, now), now),
+            reauth_rule(RECENT_OK, true, true, at(1, now), now),
             Reauth::CheckPassword
         );
         assert_eq!(
-            reauth_rule(RECENT_OK, true, None, now),
+            reauth_rule(RECENT_OK, true, true, None, now),
             Reauth::CheckPassword
         );
     }
@@ -191,17 +198,18 @@ mod tests {
     fn a_sign_in_less_than_five_minutes_old_does_without_the_password() {
         let now = now();
         assert_eq!(
-            reauth_rule(RECENT_OK, false, at(0, now), now),
+            reauth_rule(RECENT_OK, false, true, at(0, now), now),
             Reauth::Recent
         );
         assert_eq!(
-            reauth_rule(RECENT_OK, false, at(4, now), now),
+            reauth_rule(RECENT_OK, false, true, at(4, now), now),
             Reauth::Recent
         );
         assert_eq!(
             reauth_rule(
                 RECENT_OK,
                 false,
+                true,
                 Some(now - REAUTH_WINDOW + TimeDelta::seconds(1)),
                 now
             ),
@@ -213,15 +221,15 @@ mod tests {
     fn an_older_sign_in_or_none_needs_the_password() {
         let now = now();
         assert_eq!(
-            reauth_rule(RECENT_OK, false, Some(now - REAUTH_WINDOW), now),
+            reauth_rule(RECENT_OK, false, true, Some(now - REAUTH_WINDOW), now),
             Reauth::PasswordNeeded
         );
         assert_eq!(
-            reauth_rule(RECENT_OK, false, at(10, now), now),
+            reauth_rule(RECENT_OK, false, true, at(10, now), now),
             Reauth::PasswordNeeded
         );
         assert_eq!(
-            reauth_rule(RECENT_OK, false, None, now),
+            reauth_rule(RECENT_OK, false, true, None, now),
             Reauth::PasswordNeeded,
             "a signed-in session alone is never enough"
         );
@@ -232,17 +240,39 @@ mod tests {
         let now = now();
         let always = ReauthPolicy::PasswordEveryTime;
         assert_eq!(
-            reauth_rule(always, false, at(0, now), now),
+            reauth_rule(always, false, true, at(0, now), now),
             Reauth::PasswordNeeded
         );
         assert_eq!(
-            reauth_rule(always, false, None, now),
+            reauth_rule(always, false, true, None, now),
             Reauth::PasswordNeeded
         );
         assert_eq!(
-            reauth_rule(always, true, at(0, now), now),
+            reauth_rule(always, true, true, at(0, now), now),
             Reauth::CheckPassword
         );
+    }
+
+    #[test]
+    fn a_user_without_a_password_proves_it_with_a_recent_sign_in_even_to_deactivate() {
+        let now = now();
+        for policy in [ReauthPolicy::PasswordEveryTime, RECENT_OK] {
+            assert_eq!(
+                reauth_rule(policy, false, false, at(1, now), now),
+                Reauth::Recent,
+                "{policy:?}"
+            );
+            assert_eq!(
+                reauth_rule(policy, false, false, at(10, now), now),
+                Reauth::PasswordNeeded,
+                "{policy:?}"
+            );
+            assert_eq!(
+                reauth_rule(policy, false, false, None, now),
+                Reauth::PasswordNeeded,
+                "{policy:?}"
+            );
+        }
     }
 
     #[test]

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use portcullis_model::{UpstreamLink, UpstreamProvider, User};
-use portcullis_storage::{Repository, StorageError};
+use portcullis_storage::{Pagination, Repository, StorageError, UpstreamLinkFilter};
+use ulid::Ulid;
 
 /// What [`link`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,10 +34,81 @@ pub async fn link(
         if existing.user_id.is_some() {
             return Ok(Linked::AlreadyLinked(existing));
         }
-        return Ok(Linked::Claimed(links.associate(existing, user).await?));
+        // Conditional: an upstream sign-in may claim it at the same moment.
+        return Ok(match links.claim(existing.id, user).await? {
+            Some(claimed) => Linked::Claimed(claimed),
+            None => Linked::AlreadyLinked(existing),
+        });
     }
     let link = links
         .add(&provider.id, subject, human_account_name, now)
         .await?;
     Ok(Linked::Created(links.associate(link, user).await?))
+}
+
+/// The user's accounts at upstream providers, oldest first.
+///
+/// # Errors
+/// When storage fails.
+pub async fn linked_accounts(
+    repo: &mut dyn Repository,
+    user: &User,
+) -> Result<Vec<UpstreamLink>, StorageError> {
+    let filter = UpstreamLinkFilter {
+        user: Some(user.id),
+        ..UpstreamLinkFilter::default()
+    };
+    // A person has a handful of accounts at providers, not hundreds.
+    Ok(repo
+        .upstream_links()
+        .list_page(&filter, Pagination::first(100))
+        .await?
+        .edges)
+}
+
+/// What [`unlink`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unlinked {
+    Removed,
+    /// The user has no such link.
+    NotFound,
+    /// It is the user's last way in: no password they may use, no other account at an
+    /// enabled provider. Nothing changed.
+    LastWayIn,
+}
+
+/// Removes the user's link `link_id`, if they keep another way to sign in: a password (while
+/// `passwords_enabled`), or another account at an enabled provider.
+///
+/// # Errors
+/// When storage fails.
+pub async fn unlink(
+    repo: &mut dyn Repository,
+    user: &User,
+    link_id: Ulid,
+    passwords_enabled: bool,
+) -> Result<Unlinked, StorageError> {
+    let links = linked_accounts(repo, user).await?;
+    if !links.iter().any(|link| link.id == link_id) {
+        return Ok(Unlinked::NotFound);
+    }
+    let has_password = passwords_enabled && repo.user_passwords().active(user).await?.is_some();
+    if !has_password {
+        let enabled: Vec<String> = crate::upstream_sign_in::enabled_providers(repo)
+            .await?
+            .into_iter()
+            .map(|provider| provider.id)
+            .collect();
+        let another = links
+            .iter()
+            .any(|link| link.id != link_id && enabled.contains(&link.provider_id));
+        if !another {
+            return Ok(Unlinked::LastWayIn);
+        }
+    }
+    Ok(if repo.upstream_links().remove(link_id).await? {
+        Unlinked::Removed
+    } else {
+        Unlinked::NotFound
+    })
 }

@@ -17,7 +17,7 @@ use portcullis_model::{
     User,
 };
 use portcullis_oidc_client::template::{self, TemplateError};
-use portcullis_storage::{Pagination, Repository, StorageError, UpstreamLinkFilter};
+use portcullis_storage::{Repository, StorageError};
 use serde_json::Value;
 
 use crate::{
@@ -414,17 +414,9 @@ async fn links_at(
     user: &User,
     provider_id: &str,
 ) -> Result<Vec<portcullis_model::UpstreamLink>, StorageError> {
-    let filter = UpstreamLinkFilter {
-        user: Some(user.id),
-        providers: Some(vec![provider_id.to_owned()]),
-        ..UpstreamLinkFilter::default()
-    };
-    // A user has a handful of links at one provider at most.
-    Ok(repo
-        .upstream_links()
-        .list_page(&filter, Pagination::first(100))
-        .await?
-        .edges)
+    let mut links = crate::upstream_links::linked_accounts(repo, user).await?;
+    links.retain(|link| link.provider_id == provider_id);
+    Ok(links)
 }
 
 /// Links the attempt's account to the existing `user` as `on_conflict` allows (with

@@ -15,8 +15,8 @@ use crate::{
         AccountDevicePage, AccountLockedPage, AccountNav, AccountPasswordPage, AccountProfilePage,
         AccountSection, AccountSessionsPage, AccountTokensPage, ClientView, CompatSsoPage,
         ConsentPage, DeviceConsentPage, DeviceDonePage, DeviceLinkPage, EmailView, EndSessionPage,
-        ErrorPage, FormPostPage, ImportedValue, IndexPage, LoggedOutPage, LoginPage,
-        NewPersonalToken, Page, PasswordChangeErrors, PersonalTokenView, ProviderButton,
+        ErrorPage, FormPostPage, ImportedValue, IndexPage, LinkedAccountView, LoggedOutPage,
+        LoginPage, NewPersonalToken, Page, PasswordChangeErrors, PersonalTokenView, ProviderButton,
         RecoverCompletePage, RecoverPage, RecoverSentPage, RegisterErrors, RegisterPage,
         SessionKind, SessionView, Timestamp, UpstreamLinkPage, UpstreamRegisterPage,
         VerifyEmailPage,
@@ -260,6 +260,25 @@ fn check_account_pages(templates: &Templates, site: &Site) -> Result<(), Templat
                 email_input: some("<a@example.com>"),
                 email_error: some("This address is already in use."),
                 email_password_required: full,
+                linked_accounts: if full {
+                    vec![LinkedAccountView {
+                        provider: "Pocket ID".to_owned(),
+                        account: "alice@id.example.com".to_owned(),
+                        remove_url: "/auth/account/upstream-links/L1/remove".to_owned(),
+                    }]
+                } else {
+                    Vec::new()
+                },
+                link_error: some("This is your only way to sign in."),
+                link_providers: if full {
+                    vec![ProviderButton {
+                        name: "Google".to_owned(),
+                        brand: Some("google".to_owned()),
+                        url: "/upstream/authorize/google?kind=manage_account".to_owned(),
+                    }]
+                } else {
+                    Vec::new()
+                },
                 notice: some("Your display name is on its way to the homeserver."),
             },
         )?;
@@ -395,6 +414,15 @@ fn sample_nav(current: AccountSection, everything: bool) -> AccountNav {
         display_name: Some("Alice Liddell".to_owned()),
         password_change_allowed: everything,
         deactivation_allowed: everything,
+        reauth: if everything {
+            vec![ProviderButton {
+                name: "Pocket ID".to_owned(),
+                brand: Some("pocketid".to_owned()),
+                url: "/upstream/authorize/pocketid?kind=manage_account".to_owned(),
+            }]
+        } else {
+            Vec::new()
+        },
     }
 }
 

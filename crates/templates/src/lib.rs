@@ -84,6 +84,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../templates/components/client.html"),
     ),
     (
+        "components/reauth.html",
+        include_str!("../templates/components/reauth.html"),
+    ),
+    (
         "components/scopes.html",
         include_str!("../templates/components/scopes.html"),
     ),

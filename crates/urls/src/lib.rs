@@ -252,6 +252,12 @@ impl UrlBuilder {
         self.join(&format!("account/emails/{email_id}/remove"))
     }
 
+    /// Where the profile page's form unlinks an account at an upstream provider.
+    #[must_use]
+    pub fn account_remove_upstream_link(&self, link_id: ulid::Ulid) -> Url {
+        self.join(&format!("account/upstream-links/{link_id}/remove"))
+    }
+
     #[must_use]
     pub fn logout(&self) -> Url {
         self.join("logout")

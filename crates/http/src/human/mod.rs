@@ -58,6 +58,10 @@ pub fn router() -> Router<AppState> {
             post(account::emails::resend),
         )
         .route("/account/emails/{id}/remove", post(account::emails::remove))
+        .route(
+            "/account/upstream-links/{id}/remove",
+            post(account::links::remove),
+        )
         .route("/account/sessions", get(account::sessions::list))
         .route(
             "/account/tokens",

@@ -10,6 +10,7 @@ use portcullis_model::{
 use portcullis_services::{
     registration::{Checked, Circumstances, Conflict},
     sessions::start_browser_session,
+    upstream_links::{self, Unlinked},
     upstream_registration::{self, Existing},
     upstream_sign_in::{self, Continued},
 };
@@ -406,4 +407,91 @@ async fn a_signed_in_user_links_the_account_then_signs_in_and_reauthenticates_wi
     };
     assert_eq!(user.id, alice.id);
     assert_ne!(session.id, alice_session.id);
+}
+
+#[tokio::test]
+async fn unlinking_keeps_a_way_in() {
+    let world = world().await;
+    let mut tx = world.tx().await;
+    let alice = add_user(&mut tx, "alice").await;
+    let bob = add_user(&mut tx, "bob").await;
+    // Two providers, as `config sync` stores them (the second one usable).
+    for id in [PROVIDER, "01JPQ0C4ETQD0000000000P0C2"] {
+        tx.upstream_providers()
+            .upsert(&UpstreamProvider {
+                id: id.to_owned(),
+                issuer: Some("https://id.example.com".to_owned()),
+                human_name: None,
+                brand_name: None,
+                encrypted_client_secret: None,
+                config: json!({
+                    "id": id,
+                    "client_id": "portcullis",
+                    "token_endpoint_auth_method": "none",
+                }),
+                created_at: start(),
+                disabled_at: None,
+            })
+            .await
+            .expect("stored");
+    }
+    let first = tx
+        .upstream_links()
+        .add(PROVIDER, "alice-1", None, start())
+        .await
+        .expect("added");
+    let first = tx
+        .upstream_links()
+        .associate(first, &alice)
+        .await
+        .expect("linked");
+    tx.commit().await.expect("commit");
+
+    // Alice has no password: her only account at a provider stays.
+    let mut tx = world.tx().await;
+    let unlinked = upstream_links::unlink(&mut *tx, &alice, first.id, true)
+        .await
+        .expect("storage works");
+    assert_eq!(unlinked, Unlinked::LastWayIn);
+    // Bob cannot unlink alice's.
+    let unlinked = upstream_links::unlink(&mut *tx, &bob, first.id, true)
+        .await
+        .expect("storage works");
+    assert_eq!(unlinked, Unlinked::NotFound);
+
+    // With a second account at an enabled provider, the first goes.
+    let second = tx
+        .upstream_links()
+        .add("01JPQ0C4ETQD0000000000P0C2", "alice-2", None, start())
+        .await
+        .expect("added");
+    let second = tx
+        .upstream_links()
+        .associate(second, &alice)
+        .await
+        .expect("linked");
+    let unlinked = upstream_links::unlink(&mut *tx, &alice, first.id, true)
+        .await
+        .expect("storage works");
+    assert_eq!(unlinked, Unlinked::Removed);
+    tx.commit().await.expect("commit");
+    assert_eq!(links_of(&world, &alice).await, ["alice-2"]);
+
+    // A password counts, unless passwords are switched off.
+    let mut tx = world.tx().await;
+    let hashed = portcullis_services::account::HashedPassword {
+        version: 1,
+        hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".to_owned(),
+    };
+    portcullis_services::account::set_password(&mut *tx, &alice, &hashed, start())
+        .await
+        .expect("password set");
+    let unlinked = upstream_links::unlink(&mut *tx, &alice, second.id, false)
+        .await
+        .expect("storage works");
+    assert_eq!(unlinked, Unlinked::LastWayIn);
+    let unlinked = upstream_links::unlink(&mut *tx, &alice, second.id, true)
+        .await
+        .expect("storage works");
+    assert_eq!(unlinked, Unlinked::Removed);
 }

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::Page;
+use super::{Page, ProviderButton};
 
 /// The account page being shown, for the navigation to mark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -37,6 +37,9 @@ pub struct AccountNav {
     pub password_change_allowed: bool,
     /// Links the deactivation page.
     pub deactivation_allowed: bool,
+    /// Where a form asks for the password: the providers the user may sign in at again instead
+    /// (coming back to this page), those of their linked accounts.
+    pub reauth: Vec<ProviderButton>,
 }
 
 /// An instant, as a machine reads it (`datetime`) and as a person does.
@@ -122,10 +125,28 @@ pub struct AccountProfilePage {
     pub email_input: Option<String>,
     /// Why adding or removing an address was refused.
     pub email_error: Option<String>,
-    /// The remove forms ask for the password (no sign-in in the last 5 minutes).
+    /// The forms removing an address or a linked account ask for the password (no sign-in in
+    /// the last 5 minutes).
     pub email_password_required: bool,
+    /// The user's accounts at upstream providers.
+    pub linked_accounts: Vec<LinkedAccountView>,
+    /// Why unlinking an account was refused.
+    pub link_error: Option<String>,
+    /// Enabled providers the user has no account linked at: buttons that link one.
+    pub link_providers: Vec<ProviderButton>,
     /// A confirmation of what was just done.
     pub notice: Option<String>,
+}
+
+/// An account at an upstream provider on the profile page, with where its unlink form posts
+/// `csrf` (and `password` when required).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinkedAccountView {
+    /// The provider's name.
+    pub provider: String,
+    /// The account, as a person recognises it (its name at the provider, else its subject).
+    pub account: String,
+    pub remove_url: String,
 }
 
 /// One email address on the profile page, with where its remove form posts `csrf` (and

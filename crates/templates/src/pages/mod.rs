@@ -27,8 +27,9 @@ pub use self::{
     account::{
         AccountCrossSigningResetPage, AccountDeactivatePage, AccountDeactivatedPage,
         AccountDevicePage, AccountLockedPage, AccountNav, AccountPasswordPage, AccountProfilePage,
-        AccountSection, AccountSessionsPage, AccountTokensPage, EmailView, NewPersonalToken,
-        PasswordChangeErrors, PersonalTokenView, SessionKind, SessionView, Timestamp,
+        AccountSection, AccountSessionsPage, AccountTokensPage, EmailView, LinkedAccountView,
+        NewPersonalToken, PasswordChangeErrors, PersonalTokenView, SessionKind, SessionView,
+        Timestamp,
     },
     compat_sso::CompatSsoPage,
     consent::{ClientView, ConsentPage},

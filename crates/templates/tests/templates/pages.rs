@@ -746,6 +746,7 @@ fn account_nav() -> portcullis_templates::pages::AccountNav {
         display_name: Some("Alice Liddell".to_owned()),
         password_change_allowed: false,
         deactivation_allowed: false,
+        reauth: Vec::new(),
     }
 }
 
@@ -777,8 +778,56 @@ fn profile_with_emails(
         email_input: None,
         email_error: None,
         email_password_required,
+        linked_accounts: Vec::new(),
+        link_error: None,
+        link_providers: Vec::new(),
         notice: None,
     }
+}
+
+#[test]
+fn the_profile_lists_linked_accounts_and_offers_the_providers_to_confirm_with() {
+    let templates = embedded();
+    let pocket = portcullis_templates::pages::ProviderButton {
+        name: "Pocket ID".to_owned(),
+        brand: None,
+        url: "/upstream/authorize/pocketid?kind=manage_account".to_owned(),
+    };
+    let mut page = profile_with_emails(false, true, true);
+    page.nav.reauth = vec![pocket.clone()];
+    page.linked_accounts = vec![portcullis_templates::pages::LinkedAccountView {
+        provider: "Pocket ID".to_owned(),
+        account: "alice@id.example.com".to_owned(),
+        remove_url: "/account/upstream-links/L1/remove".to_owned(),
+    }];
+    page.link_providers = vec![portcullis_templates::pages::ProviderButton {
+        name: "Google".to_owned(),
+        brand: Some("google".to_owned()),
+        url: "/upstream/authorize/google?kind=manage_account".to_owned(),
+    }];
+    let html = templates.render_page(&site(), &page).expect("renders");
+    assert!(
+        html.contains("Pocket ID: <strong>alice@id.example.com</strong>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"action="/account/upstream-links/L1/remove""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"id="unlink-password-1""#), "{html}");
+    assert!(
+        html.contains("Or confirm that it is you by signing in again with:"),
+        "{html}"
+    );
+    assert!(html.contains("Continue with Pocket ID"), "{html}");
+    assert!(html.contains("Link an account at Google"), "{html}");
+
+    // Without linked accounts, providers or a password to ask for: none of it.
+    let bare = templates
+        .render_page(&site(), &profile_with_emails(false, true, false))
+        .expect("renders");
+    assert!(!bare.contains("Sign-in providers"), "{bare}");
+    assert!(!bare.contains("Or confirm that it is you"), "{bare}");
 }
 
 #[test]

@@ -20,6 +20,7 @@
 pub mod cross_signing;
 pub mod deactivate;
 pub mod emails;
+pub mod links;
 pub mod password;
 pub mod profile;
 pub mod sessions;
@@ -64,6 +65,13 @@ pub enum Destination {
     Device { device_id: String, end: bool },
     /// The page that allows resetting the cross-signing keys.
     CrossSigningReset,
+    /// The password page (`action=password`, ours: where a re-authentication at a provider
+    /// comes back to).
+    Password,
+    /// The personal access tokens page (`action=tokens`, ours, likewise).
+    Tokens,
+    /// The deactivation page.
+    Deactivate,
 }
 
 /// The page an MSC4191 `action` (stable or unstable name) with its `device_id` leads to.
@@ -90,6 +98,9 @@ pub fn destination(action: Option<&str>, device_id: Option<&str>) -> Destination
             None => Destination::Sessions,
         },
         Some("org.matrix.cross_signing_reset") => Destination::CrossSigningReset,
+        Some("org.matrix.account_deactivate") => Destination::Deactivate,
+        Some("password") => Destination::Password,
+        Some("tokens") => Destination::Tokens,
         _ => Destination::Profile,
     }
 }
@@ -211,7 +222,14 @@ pub(crate) async fn needs_password(
     signed_in: &SignedIn,
     policy: ReauthPolicy,
 ) -> Result<bool, StorageError> {
-    reauth::needs_password(state.database(), &signed_in.session, policy, state.now()).await
+    reauth::needs_password(
+        state.database(),
+        &signed_in.user,
+        &signed_in.session,
+        policy,
+        state.now(),
+    )
+    .await
 }
 
 /// What the form of a page asking for re-authentication needs: the jar with a fresh form token,
@@ -316,7 +334,9 @@ pub(crate) async fn nav(
     current: AccountSection,
 ) -> AccountNav {
     let display_name = display_name(state, &signed_in.user).await.ok().flatten();
-    nav_with_display_name(state, signed_in, current, display_name)
+    let mut nav = nav_with_display_name(state, signed_in, current, display_name);
+    nav.reauth = links::reauth_buttons(state, signed_in, current).await;
+    nav
 }
 
 /// [`nav`], with the display name already read.
@@ -334,6 +354,7 @@ pub(crate) fn nav_with_display_name(
         display_name,
         password_change_allowed: site.password_change_allowed,
         deactivation_allowed: site.account_deactivation_allowed,
+        reauth: Vec::new(),
     }
 }
 

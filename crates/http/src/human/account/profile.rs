@@ -67,6 +67,7 @@ pub async fn get(
                 }
                 Some("email_added") => Some(tr("profile.notice.email_added", &[])),
                 Some("email_removed") => Some(tr("profile.notice.email_removed", &[])),
+                Some("link_removed") => Some(tr("profile.notice.link_removed", &[])),
                 _ => None,
             };
             return page(
@@ -90,6 +91,9 @@ pub async fn get(
             url
         }
         Destination::CrossSigningReset => urls.account_cross_signing_reset(),
+        Destination::Password => urls.account_password(),
+        Destination::Tokens => urls.account_tokens(),
+        Destination::Deactivate => urls.account_deactivate(),
     };
     (jar, Redirect::to(url.as_str())).into_response()
 }
@@ -184,6 +188,7 @@ pub(crate) struct Feedback {
     pub display_name_error: Option<String>,
     pub email_input: Option<String>,
     pub email_error: Option<String>,
+    pub link_error: Option<String>,
     pub notice: Option<String>,
 }
 
@@ -215,26 +220,32 @@ pub(crate) async fn page(
         Err(error) => return state.internal_error_page(&error),
     };
     let email_change_allowed = state.site_config().email_change_allowed;
-    let email_password_required = if email_change_allowed {
+    // The address and linked-account removal forms ask for the same proof.
+    let email_password_required =
         match needs_password(state, signed_in, ReauthPolicy::PasswordOrRecentSignIn).await {
             Ok(required) => required,
             Err(error) => return state.internal_error_page(&error),
-        }
-    } else {
-        false
-    };
+        };
     let (display_name, display_name_unavailable) = match super::display_name(state, user).await {
         Ok(found) => (found, false),
         Err(()) => (None, true),
     };
+    let links = match super::links::links(state, signed_in).await {
+        Ok(links) => links,
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let mut nav = nav_with_display_name(
+        state,
+        signed_in,
+        AccountSection::Profile,
+        display_name.clone(),
+    );
+    if email_password_required {
+        nav.reauth = super::links::reauth_buttons(state, signed_in, AccountSection::Profile).await;
+    }
     let (jar, csrf) = csrf_token(state, jar);
     let page = AccountProfilePage {
-        nav: nav_with_display_name(
-            state,
-            signed_in,
-            AccountSection::Profile,
-            display_name.clone(),
-        ),
+        nav,
         csrf,
         mxid: state.homeserver().mxid(&user.username),
         display_name,
@@ -249,6 +260,9 @@ pub(crate) async fn page(
         email_input: feedback.email_input,
         email_error: feedback.email_error,
         email_password_required,
+        linked_accounts: links.linked,
+        link_error: feedback.link_error,
+        link_providers: links.to_link,
         notice: feedback.notice,
     };
     (jar, state.render(status, &page)).into_response()
