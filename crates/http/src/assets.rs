@@ -6,7 +6,13 @@
 //! and need only the stylesheet. The `human` resource serves it too, so that a listener with
 //! pages works without `assets`; a listener listing both gets it once.
 
-use axum::{Router, http::header, response::IntoResponse, routing::get};
+use axum::{
+    Router,
+    extract::Path,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
 
 use crate::AppState;
 
@@ -16,10 +22,50 @@ pub const STYLESHEET_PATH: &str = "/assets/portcullis.css";
 /// Where the copy-button script is served.
 pub const COPY_SCRIPT_PATH: &str = "/assets/copy.js";
 
+/// The logos of the known `brand_name`s of upstream providers (see `assets/brands/README.md`),
+/// served at `/assets/brands/{brand}.svg`.
+const BRAND_LOGOS: &[(&str, &str)] = &[
+    ("apple", include_str!("../assets/brands/apple.svg")),
+    ("authentik", include_str!("../assets/brands/authentik.svg")),
+    ("facebook", include_str!("../assets/brands/facebook.svg")),
+    ("github", include_str!("../assets/brands/github.svg")),
+    ("gitlab", include_str!("../assets/brands/gitlab.svg")),
+    ("google", include_str!("../assets/brands/google.svg")),
+    ("keycloak", include_str!("../assets/brands/keycloak.svg")),
+    ("twitter", include_str!("../assets/brands/twitter.svg")),
+];
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(STYLESHEET_PATH, get(stylesheet))
         .route(COPY_SCRIPT_PATH, get(copy_script))
+        .route("/assets/brands/{file}", get(brand_logo))
+}
+
+/// The path of the logo of `brand`, if it is a known one.
+#[must_use]
+pub fn brand_logo_path(brand: &str) -> Option<String> {
+    BRAND_LOGOS
+        .iter()
+        .any(|(name, _)| *name == brand)
+        .then(|| format!("/assets/brands/{brand}.svg"))
+}
+
+async fn brand_logo(Path(file): Path<String>) -> Response {
+    let logo = file
+        .strip_suffix(".svg")
+        .and_then(|brand| BRAND_LOGOS.iter().find(|(name, _)| *name == brand));
+    match logo {
+        Some((_, svg)) => (
+            [
+                (header::CONTENT_TYPE, "image/svg+xml"),
+                (header::CACHE_CONTROL, "public, max-age=86400"),
+            ],
+            *svg,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// The copy-button script, embedded in the binary.

@@ -274,6 +274,7 @@ fn check_account_pages(templates: &Templates, site: &Site) -> Result<(), Templat
                     vec![ProviderButton {
                         name: "Google".to_owned(),
                         brand: Some("google".to_owned()),
+                        logo: Some("/assets/brands/google.svg".to_owned()),
                         url: "/upstream/authorize/google?kind=manage_account".to_owned(),
                     }]
                 } else {
@@ -418,6 +419,7 @@ fn sample_nav(current: AccountSection, everything: bool) -> AccountNav {
             vec![ProviderButton {
                 name: "Pocket ID".to_owned(),
                 brand: Some("pocketid".to_owned()),
+                logo: None,
                 url: "/upstream/authorize/pocketid?kind=manage_account".to_owned(),
             }]
         } else {
@@ -517,6 +519,7 @@ fn sample_logins() -> Vec<LoginPage> {
             providers: vec![ProviderButton {
                 name: "Pocket ID".to_owned(),
                 brand: Some("pocketid".to_owned()),
+                logo: None,
                 url: "/upstream/authorize/pocketid".to_owned(),
             }],
         },
@@ -526,11 +529,13 @@ fn sample_logins() -> Vec<LoginPage> {
                 ProviderButton {
                     name: "Google".to_owned(),
                     brand: Some("google".to_owned()),
+                    logo: Some("/assets/brands/google.svg".to_owned()),
                     url: "/upstream/authorize/google".to_owned(),
                 },
                 ProviderButton {
                     name: "Company login".to_owned(),
                     brand: None,
+                    logo: None,
                     url: "/upstream/authorize/corp".to_owned(),
                 },
             ],
@@ -563,6 +568,23 @@ fn sample_registers() -> Vec<RegisterPage> {
                 token: Some("This token is not valid.".to_owned()),
                 terms: Some("Accept the terms of service to continue.".to_owned()),
             },
+            password_form: true,
+            providers: vec![ProviderButton {
+                name: "GitHub".to_owned(),
+                brand: Some("github".to_owned()),
+                logo: Some("/assets/brands/github.svg".to_owned()),
+                url: "/upstream/authorize/github".to_owned(),
+            }],
+        },
+        RegisterPage {
+            password_form: false,
+            providers: vec![ProviderButton {
+                name: "Pocket ID".to_owned(),
+                brand: None,
+                logo: None,
+                url: "/upstream/authorize/pocketid".to_owned(),
+            }],
+            ..RegisterPage::new("csrf-token", "example.com")
         },
     ]
 }

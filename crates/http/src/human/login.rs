@@ -167,7 +167,7 @@ fn hint_username(hint: &str, server_name: &str) -> Option<String> {
 }
 
 /// A button per enabled upstream provider, carrying the page's query.
-async fn provider_buttons(
+pub(crate) async fn provider_buttons(
     state: &AppState,
     query: &LoginQuery,
 ) -> Result<Vec<ProviderButton>, StorageError> {
@@ -176,12 +176,9 @@ async fn provider_buttons(
     repo.rollback().await?;
     Ok(providers
         .into_iter()
-        .map(|provider| ProviderButton {
-            url: query
-                .carry(state.urls().upstream_authorize(&provider.id))
-                .to_string(),
-            name: provider.human_name.unwrap_or_else(|| provider.id.clone()),
-            brand: provider.brand_name,
+        .map(|provider| {
+            let url = query.carry(state.urls().upstream_authorize(&provider.id));
+            crate::upstream::provider_button(&provider, &url)
         })
         .collect())
 }

@@ -177,9 +177,29 @@ impl Refusal {
 
 /// `GET /register`: on to the password form, keeping the query; a readable refusal when
 /// registration is closed.
-pub async fn get(State(state): State<AppState>, Query(query): Query<RegisterQuery>) -> Response {
+pub async fn get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(query): Query<RegisterQuery>,
+) -> Response {
     if !state.site_config().password_registration_enabled {
-        return registration_closed(&state);
+        // Registration through the upstream providers only, when there are some.
+        let providers = match super::login::provider_buttons(&state, &query).await {
+            Ok(providers) => providers,
+            Err(error) => return state.internal_error_page(&error),
+        };
+        if providers.is_empty() {
+            return registration_closed(&state);
+        }
+        return form(
+            &state,
+            jar,
+            &query,
+            StatusCode::OK,
+            Kept::default(),
+            RegisterErrors::default(),
+            providers,
+        );
     }
     let url = query.carry(state.urls().register_password());
     Redirect::to(url.as_str()).into_response()
@@ -204,6 +224,10 @@ pub async fn password_get(
         username,
         ..Kept::default()
     };
+    let providers = match super::login::provider_buttons(&state, &query).await {
+        Ok(providers) => providers,
+        Err(error) => return state.internal_error_page(&error),
+    };
     form(
         &state,
         jar,
@@ -211,6 +235,7 @@ pub async fn password_get(
         StatusCode::OK,
         kept,
         RegisterErrors::default(),
+        providers,
     )
 }
 
@@ -760,7 +785,15 @@ fn refused(
     refusal: Refusal,
 ) -> Response {
     let (status, retry_after) = (refusal.status, refusal.retry_after);
-    let mut response = form(state, jar, query, status, kept, refusal.errors());
+    let mut response = form(
+        state,
+        jar,
+        query,
+        status,
+        kept,
+        refusal.errors(),
+        Vec::new(),
+    );
     if let Some(wait) = retry_after
         && let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string())
     {
@@ -776,9 +809,11 @@ fn form(
     status: StatusCode,
     kept: Kept,
     errors: RegisterErrors,
+    providers: Vec<portcullis_templates::pages::ProviderButton>,
 ) -> Response {
     let site = state.site_config();
     let (jar, csrf) = csrf::page_token(state, jar);
+    let password_form = site.password_registration_enabled;
     let login_url = site
         .password_login_enabled
         .then(|| query.carry(state.urls().login()).to_string());
@@ -794,8 +829,10 @@ fn form(
         token_required: site.registration_token_required,
         login_url,
         errors,
+        password_form,
+        providers,
     };
-    let Some(captcha) = &site.captcha else {
+    let Some(captcha) = site.captcha.as_ref().filter(|_| password_form) else {
         return (jar, state.render(status, &page)).into_response();
     };
     let page = RegisterPageWithCaptcha {

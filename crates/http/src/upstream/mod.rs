@@ -58,6 +58,22 @@ fn remember(state: &AppState, jar: CookieJar, id: Ulid) -> CookieJar {
     jar.add(state.cookie_settings().cookie(COOKIE_NAME, value))
 }
 
+/// The "Continue with …" button of `config`, leading to `url`.
+pub(crate) fn provider_button(
+    config: &portcullis_config::sections::upstream_oauth2::ProviderConfig,
+    url: &url::Url,
+) -> portcullis_templates::pages::ProviderButton {
+    portcullis_templates::pages::ProviderButton {
+        name: provider_name(config),
+        logo: config
+            .brand_name
+            .as_deref()
+            .and_then(crate::assets::brand_logo_path),
+        brand: config.brand_name.clone(),
+        url: url.to_string(),
+    }
+}
+
 /// The name a page shows for the provider.
 fn provider_name(config: &portcullis_config::sections::upstream_oauth2::ProviderConfig) -> String {
     config

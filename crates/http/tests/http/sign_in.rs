@@ -84,6 +84,61 @@ async fn the_sign_in_page_offers_each_enabled_provider_keeping_where_the_user_wa
 }
 
 #[tokio::test]
+async fn registration_offers_the_providers_too_and_alone_when_password_registration_is_closed() {
+    let app =
+        crate::common::app_with(|config| config.account.password_registration_enabled = true).await;
+    crate::common::add_branded_provider(&app, "github", "GitHub", true, "github").await;
+    let page = Browser::new(&app).get("/register/password").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Continue with GitHub"), "{}", page.body);
+    assert!(page.body.contains("name=\"password\""), "{}", page.body);
+    // The known brand's logo, served by the server itself.
+    assert!(
+        page.body
+            .contains(r#"<img class="brand-logo" src="/assets/brands/github.svg""#),
+        "{}",
+        page.body
+    );
+    let logo = Browser::new(&app).get("/assets/brands/github.svg").await;
+    assert_eq!(logo.status, StatusCode::OK, "{}", logo.body);
+    assert!(logo.body.starts_with("<svg"), "{}", logo.body);
+    assert_eq!(
+        Browser::new(&app)
+            .get("/assets/brands/unknown.svg")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    let closed =
+        crate::common::app_with(|config| config.account.password_registration_enabled = false)
+            .await;
+    assert_eq!(
+        Browser::new(&closed).get("/register").await.status,
+        StatusCode::NOT_FOUND,
+        "no way to register at all"
+    );
+    crate::common::add_provider(&closed, "pocketid", "Pocket ID", true).await;
+    let page = Browser::new(&closed)
+        .get("/register?kind=manage_account")
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("Continue with Pocket ID"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("/upstream/authorize/pocketid?kind=manage_account"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("name=\"password\""), "{}", page.body);
+    assert!(!page.body.contains("<img"), "no logo for an unknown brand");
+}
+
+#[tokio::test]
 async fn without_passwords_the_one_provider_is_where_sign_in_goes_and_several_are_offered() {
     let app = crate::common::app_with(|config| config.passwords.enabled = false).await;
     let page = Browser::new(&app).get("/login").await;

@@ -31,6 +31,8 @@ pub struct ProviderButton {
     pub name: String,
     /// A well-known brand (`google`, `github`...), for a style of its own.
     pub brand: Option<String>,
+    /// The brand's logo, a path under the site's base path (`/assets/brands/google.svg`).
+    pub logo: Option<String>,
     /// `/upstream/authorize/{id}`, with the page's query (where the user was going).
     pub url: String,
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::Page;
+use super::{Page, ProviderButton};
 
 /// The registration form. It posts back to the page's own URL (query string included, so the
 /// flow that led here is kept) the fields `csrf`, `username`, `password`, `password_confirm`,
@@ -34,6 +34,10 @@ pub struct RegisterPage {
     pub login_url: Option<String>,
     /// What was wrong with the last attempt, next to each field.
     pub errors: RegisterErrors,
+    /// Whether the password form is shown (password registration is enabled).
+    pub password_form: bool,
+    /// A button per enabled upstream provider: registering through it.
+    pub providers: Vec<ProviderButton>,
 }
 
 /// The problems of a registration attempt, each shown next to its field (or above the form).
@@ -75,6 +79,8 @@ impl RegisterPage {
             token_required: false,
             login_url: None,
             errors: RegisterErrors::default(),
+            password_form: true,
+            providers: Vec::new(),
         }
     }
 }

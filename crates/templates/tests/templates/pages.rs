@@ -791,6 +791,7 @@ fn the_profile_lists_linked_accounts_and_offers_the_providers_to_confirm_with() 
     let pocket = portcullis_templates::pages::ProviderButton {
         name: "Pocket ID".to_owned(),
         brand: None,
+        logo: None,
         url: "/upstream/authorize/pocketid?kind=manage_account".to_owned(),
     };
     let mut page = profile_with_emails(false, true, true);
@@ -803,6 +804,7 @@ fn the_profile_lists_linked_accounts_and_offers_the_providers_to_confirm_with() 
     page.link_providers = vec![portcullis_templates::pages::ProviderButton {
         name: "Google".to_owned(),
         brand: Some("google".to_owned()),
+        logo: Some("/assets/brands/google.svg".to_owned()),
         url: "/upstream/authorize/google?kind=manage_account".to_owned(),
     }];
     let html = templates.render_page(&site(), &page).expect("renders");

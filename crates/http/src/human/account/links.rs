@@ -57,14 +57,7 @@ fn button(state: &AppState, provider: &ProviderConfig, section: AccountSection) 
     let mut url = state.urls().upstream_authorize(&provider.id);
     url.query_pairs_mut()
         .extend_pairs(PostAuthAction::manage_account(action_of(section), None).query_pairs());
-    ProviderButton {
-        name: provider
-            .human_name
-            .clone()
-            .unwrap_or_else(|| provider.id.clone()),
-        brand: provider.brand_name.clone(),
-        url: url.to_string(),
-    }
+    crate::upstream::provider_button(provider, &url)
 }
 
 /// The user's linked accounts and the providers they could link.

@@ -199,6 +199,11 @@ pub async fn add_user_with_password(
 
 /// Stores an upstream provider as `config sync` does (enabled unless `enabled: false`).
 pub async fn add_provider(app: &TestApp, id: &str, name: &str, enabled: bool) {
+    add_branded_provider(app, id, name, enabled, "pocketid").await;
+}
+
+/// [`add_provider`], with its `brand_name`.
+pub async fn add_branded_provider(app: &TestApp, id: &str, name: &str, enabled: bool, brand: &str) {
     let mut repo = app.database.transaction().await.expect("tx");
     repo.upstream_providers()
         .upsert(&portcullis_model::UpstreamProvider {
@@ -215,7 +220,7 @@ pub async fn add_provider(app: &TestApp, id: &str, name: &str, enabled: bool) {
                 "client_id": "portcullis",
                 "token_endpoint_auth_method": "none",
                 "synapse_idp_id": format!("oidc-{id}"),
-                "brand_name": "pocketid",
+                "brand_name": brand,
             }),
             created_at: app.state.clock().now(),
             disabled_at: None,
