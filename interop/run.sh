@@ -94,6 +94,7 @@ upstream_oauth2:
       client_secret: "interop-upstream-secret"
       token_endpoint_auth_method: "client_secret_post"
       scope: "openid profile email"
+      on_backchannel_logout: "logout_all"
       claims_imports:
         localpart:
           action: "require"

@@ -28,6 +28,8 @@ before(async () => {
         client_secret: 'interop-upstream-secret',
         token_endpoint_auth_method: 'client_secret_post',
         redirect_uris: [new URL(`upstream/callback/${providerId}`, base).href],
+        backchannel_logout_uri: new URL(`upstream/backchannel-logout/${providerId}`, base).href,
+        backchannel_logout_session_required: true,
       },
     ],
     accounts: {
@@ -311,6 +313,58 @@ test('a signed-in user links another account at the provider, and another user i
   assert.equal(unlinked.status, 303, await unlinked.clone().text());
   const gone = await admin('GET', `upstream-oauth-links?filter[subject]=alice-work-sub`);
   assert.equal(gone.body.meta.count, 0);
+});
+
+test('signing out at the provider ends the sessions begun from it, on Synapse too', async () => {
+  // Carol (registered above) signs in to a Matrix client through the provider.
+  const browser = new Browser(base);
+  const clientUrl = 'https://client.example.org/sso-done';
+  const start = await browser.get(
+    `_matrix/client/v3/login/sso/redirect/${providerId}?redirectUrl=${encodeURIComponent(clientUrl)}`,
+  );
+  const toProvider = await browser.get(start.headers.get('location'));
+  const answer = await signInUpstream(toProvider.headers.get('location'), { login: 'carol-sub' });
+  const completed = await browser.get(answer.url);
+  assert.equal(completed.status, 303, await completed.clone().text());
+  const signedIn = await browser.get(completed.headers.get('location'));
+  assert.equal(signedIn.status, 303, 'carol is linked: signed in at once');
+  const consentUrl = new URL(signedIn.headers.get('location'), base);
+  const consent = await browser.get(consentUrl);
+  const back = await browser.post(consentUrl, { csrf: field(await consent.text(), 'csrf'), action: 'allow' });
+  const loginToken = new URL(back.headers.get('location')).searchParams.get('loginToken');
+  const login = await fetch(new URL('_matrix/client/v3/login', base), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'm.login.token', token: loginToken }),
+  });
+  const session = await login.json();
+  assert.equal((await whoami(session.access_token)).status, 200);
+
+  // A forged logout token (signed by nobody) is refused and ends nothing.
+  const forged = await fetch(new URL(`upstream/backchannel-logout/${providerId}`, base), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ logout_token: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJjYXJvbC1zdWIifQ.' }),
+  });
+  assert.equal(forged.status, 400);
+  assert.equal((await forged.json()).error, 'invalid_request');
+  assert.equal((await browser.get('account/')).status, 200, 'still signed in');
+
+  // Carol signs out everywhere at the provider: it sends a logout token per session.
+  const sent = await op.logoutAccount('carol-sub');
+  assert.ok(sent.length > 0, 'the provider sent logout tokens');
+  assert.ok(sent.every((entry) => entry.ok), JSON.stringify(sent));
+  assert.ok(sent.every((entry) => entry.sid), 'with the session id');
+
+  // logout_all: the browser session ends, and the Matrix session begun from it, whose device
+  // Synapse deletes.
+  assert.equal((await browser.get('account/')).status, 303, 'signed out of the account pages');
+  let status = 200;
+  for (let attempt = 0; attempt < 100 && status !== 401; attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    status = (await whoami(session.access_token)).status;
+  }
+  assert.equal(status, 401, 'Synapse still accepts the token of the ended session');
 });
 
 test('a sign-in the visitor cancels at the provider says so', async () => {

@@ -12,7 +12,7 @@ use url::Url;
 use crate::{jwks::JwksCache, token::alg_name};
 
 /// How far the provider's clock may be from ours.
-const LEEWAY: TimeDelta = TimeDelta::minutes(2);
+pub(crate) const LEEWAY: TimeDelta = TimeDelta::minutes(2);
 
 /// Where the keys that verify the provider's signatures come from.
 #[derive(Debug, Clone, Copy)]
@@ -145,59 +145,17 @@ pub fn validate_claims(
     claims: &Map<String, Value>,
     expected: Expected<'_>,
 ) -> Result<(), TokenValidationError> {
-    let text = |name: &'static str| {
-        claims
-            .get(name)
-            .and_then(Value::as_str)
-            .ok_or(TokenValidationError::Missing(name))
-    };
-    let same = |claim: &'static str, found: &str, wanted: &str| {
-        if found == wanted {
-            Ok(())
-        } else {
-            Err(TokenValidationError::Mismatch {
-                claim,
-                expected: wanted.to_owned(),
-                found: found.to_owned(),
-            })
-        }
-    };
-    same("iss", text("iss")?, expected.issuer)?;
-    text("sub")?;
-    let audiences: Vec<&str> = match claims.get("aud") {
-        Some(Value::String(aud)) => vec![aud.as_str()],
-        Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).collect(),
-        _ => return Err(TokenValidationError::Missing("aud")),
-    };
-    if !audiences.contains(&expected.client_id) {
-        return Err(TokenValidationError::Mismatch {
-            claim: "aud",
-            expected: expected.client_id.to_owned(),
-            found: audiences.join(" "),
-        });
-    }
-    // §3.1.3.7 (4, 5): with several audiences the authorized party must be present, and when
-    // present it must be us.
-    match claims.get("azp").and_then(Value::as_str) {
-        Some(azp) => same("azp", azp, expected.client_id)?,
-        None if audiences.len() > 1 => return Err(TokenValidationError::Missing("azp")),
-        None => {}
-    }
-    let instant = |name: &'static str| {
-        claims
-            .get(name)
-            .and_then(Value::as_i64)
-            .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
-            .ok_or(TokenValidationError::Missing(name))
-    };
-    if instant("exp")? + LEEWAY <= expected.now {
+    same("iss", text(claims, "iss")?, expected.issuer)?;
+    text(claims, "sub")?;
+    audience(claims, expected.client_id)?;
+    if instant(claims, "exp")? + LEEWAY <= expected.now {
         return Err(TokenValidationError::Expired);
     }
-    if instant("iat")? - LEEWAY > expected.now {
+    if instant(claims, "iat")? - LEEWAY > expected.now {
         return Err(TokenValidationError::IssuedInTheFuture);
     }
     if let Some(nonce) = expected.nonce {
-        same("nonce", text("nonce")?, nonce)?;
+        same("nonce", text(claims, "nonce")?, nonce)?;
     }
     let hash = HashAlg::for_jws_alg(&alg_name(expected.alg));
     for (claim, value) in [
@@ -211,6 +169,71 @@ pub fn validate_claims(
         }
     }
     Ok(())
+}
+
+/// The string claim `name`.
+pub(crate) fn text<'c>(
+    claims: &'c Map<String, Value>,
+    name: &'static str,
+) -> Result<&'c str, TokenValidationError> {
+    claims
+        .get(name)
+        .and_then(Value::as_str)
+        .ok_or(TokenValidationError::Missing(name))
+}
+
+/// The instant claim `name` (seconds since the epoch).
+pub(crate) fn instant(
+    claims: &Map<String, Value>,
+    name: &'static str,
+) -> Result<DateTime<Utc>, TokenValidationError> {
+    claims
+        .get(name)
+        .and_then(Value::as_i64)
+        .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
+        .ok_or(TokenValidationError::Missing(name))
+}
+
+/// `found` is `wanted`, or the mismatch of `claim`.
+pub(crate) fn same(
+    claim: &'static str,
+    found: &str,
+    wanted: &str,
+) -> Result<(), TokenValidationError> {
+    if found == wanted {
+        Ok(())
+    } else {
+        Err(TokenValidationError::Mismatch {
+            claim,
+            expected: wanted.to_owned(),
+            found: found.to_owned(),
+        })
+    }
+}
+
+/// `aud` names `client_id` and, as §3.1.3.7 (4, 5) says, with several audiences the authorized
+/// party is present, and when present it is us.
+pub(crate) fn audience(
+    claims: &Map<String, Value>,
+    client_id: &str,
+) -> Result<(), TokenValidationError> {
+    let audiences: Vec<&str> = match claims.get("aud") {
+        Some(Value::String(aud)) => vec![aud.as_str()],
+        Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).collect(),
+        _ => return Err(TokenValidationError::Missing("aud")),
+    };
+    if !audiences.contains(&client_id) {
+        return Err(TokenValidationError::Mismatch {
+            claim: "aud",
+            expected: client_id.to_owned(),
+            found: audiences.join(" "),
+        });
+    }
+    match claims.get("azp").and_then(Value::as_str) {
+        Some(azp) => same("azp", azp, client_id),
+        None if audiences.len() > 1 => Err(TokenValidationError::Missing("azp")),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

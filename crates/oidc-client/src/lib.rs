@@ -11,6 +11,7 @@
 //!   authentication.
 //! - [`id_token`]: the ID token's validation (OpenID Connect Core §3.1.3.7).
 //! - [`userinfo`]: the userinfo endpoint, as JSON or as a signed JWT.
+//! - [`logout_token`]: the logout tokens of OpenID Connect Back-Channel Logout.
 //! - [`template`]: the claims templates (`claims_imports`), in Jinja syntax.
 //!
 //! Every request goes to the provider's configured or discovered endpoints only, with a
@@ -20,6 +21,7 @@ pub mod authorization;
 pub mod fetch;
 pub mod id_token;
 pub mod jwks;
+pub mod logout_token;
 pub mod metadata;
 pub mod template;
 pub mod token;

@@ -182,7 +182,10 @@ pub(crate) fn alg_name(alg: JwsAlgorithm) -> String {
 }
 
 /// A JWT signed with a shared secret (`HS256`, `HS384`, `HS512`).
-fn sign_with_secret(
+///
+/// # Errors
+/// Another algorithm, or a key the MAC refuses.
+pub fn sign_with_secret(
     alg: JwsAlgorithm,
     secret: &[u8],
     claims: &Value,

@@ -32,6 +32,7 @@
 //! - [`sessions`]: ending browser, OAuth 2.0 and compatibility sessions, and what goes with it.
 //! - [`tokens`]: the grants of the token endpoint and the ID token.
 //! - [`upstream_links`]: tying accounts at upstream providers to users.
+//! - [`upstream_logout`]: back-channel logout from an upstream provider.
 //! - [`upstream_registration`]: a new upstream account: registering from the provider's
 //!   claims, or linking it to an existing or signed-in user.
 //! - [`upstream_sign_in`]: signing in through an upstream provider: the request, the answer,
@@ -68,6 +69,7 @@ pub mod sign_in;
 pub mod sso_login;
 pub mod tokens;
 pub mod upstream_links;
+pub mod upstream_logout;
 pub mod upstream_registration;
 pub mod upstream_sign_in;
 pub mod user_agent;

@@ -1,12 +1,14 @@
 //! Signing in through an upstream provider, at MAS's paths: `/upstream/authorize/{provider}`
 //! sends the browser to the provider, `/upstream/callback/{provider}` takes its answer (GET,
 //! or POST for `response_mode: form_post`), `/upstream/link/{id}` signs in the linked user,
-//! or registers the visitor, or links the account to the user signed in.
+//! or registers the visitor, or links the account to the user signed in;
+//! `/upstream/backchannel-logout/{provider}` takes the provider's logout tokens.
 //!
 //! The attempts a browser started are listed in an encrypted cookie, so that an answer, or
 //! a link page, only works in the browser that began the sign-in.
 
 mod authorize;
+mod backchannel_logout;
 mod callback;
 mod link;
 mod register;
@@ -30,6 +32,10 @@ pub fn router() -> Router<AppState> {
             get(callback::get).post(callback::post),
         )
         .route("/upstream/link/{id}", get(link::get).post(link::post))
+        .route(
+            "/upstream/backchannel-logout/{provider_id}",
+            axum::routing::post(backchannel_logout::post),
+        )
 }
 
 /// The attempts the browser's cookie lists.

@@ -11,6 +11,7 @@ use portcullis_services::{
     registration::{Checked, Circumstances, Conflict},
     sessions::start_browser_session,
     upstream_links::{self, Unlinked},
+    upstream_logout,
     upstream_registration::{self, Existing},
     upstream_sign_in::{self, Continued},
 };
@@ -494,4 +495,204 @@ async fn unlinking_keeps_a_way_in() {
         .await
         .expect("storage works");
     assert_eq!(unlinked, Unlinked::Removed);
+}
+
+/// A provider configured by hand (no discovery), signing with the client secret, whose
+/// back-channel logouts do `on_backchannel_logout`.
+fn hand_configured(on_backchannel_logout: &str) -> upstream_sign_in::Provider {
+    upstream_sign_in::Provider {
+        config: serde_json::from_value(json!({
+            "id": PROVIDER,
+            "issuer": "https://id.example.com",
+            "discovery_mode": "disabled",
+            "authorization_endpoint": "https://id.example.com/authorize",
+            "token_endpoint": "https://id.example.com/token",
+            "client_id": "portcullis",
+            "token_endpoint_auth_method": "client_secret_post",
+            "id_token_signed_response_alg": "HS256",
+            "on_backchannel_logout": on_backchannel_logout,
+        }))
+        .expect("a provider"),
+        client_secret: Some(zeroize::Zeroizing::new("a shared secret".to_owned())),
+    }
+}
+
+fn logout_token(changes: serde_json::Value) -> String {
+    let mut claims = json!({
+        "iss": "https://id.example.com",
+        "aud": "portcullis",
+        "iat": start().timestamp(),
+        "exp": start().timestamp() + 120,
+        "jti": "j1",
+        "sub": "alice-sub",
+        "sid": "s1",
+        "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+    });
+    for (name, value) in changes.as_object().expect("test data") {
+        if value.is_null() {
+            claims.as_object_mut().expect("test data").remove(name);
+        } else {
+            claims[name] = value.clone();
+        }
+    }
+    portcullis_oidc_client::token::sign_with_secret(
+        portcullis_config::sections::upstream_oauth2::JwsAlgorithm::Hs256,
+        b"a shared secret",
+        &claims,
+    )
+    .expect("signed")
+}
+
+#[tokio::test]
+async fn a_back_channel_logout_ends_what_the_provider_says_and_nothing_on_a_bad_token() {
+    let world = world().await;
+    let mut tx = world.tx().await;
+    let alice = add_user(&mut tx, "alice").await;
+    tx.commit().await.expect("commit");
+    // Alice signed in with the provider (sid s1), then a client and a Matrix login API
+    // client signed in from that browser session.
+    let attempt = answered(&world, "alice-sub", "s1").await;
+    let mut tx = world.tx().await;
+    tx.upstream_links()
+        .claim(attempt.link_id.expect("answered"), &alice)
+        .await
+        .expect("storage works")
+        .expect("linked");
+    let continued = upstream_sign_in::continue_sign_in(&mut *tx, &attempt, None, None, start())
+        .await
+        .expect("storage works");
+    let Continued::SignedIn { session, .. } = continued else {
+        panic!("signed in: {continued:?}");
+    };
+    // `answered` stores the claims without a sid: the sign-in is found by its sub.
+    let client = crate::common::add_client(&mut tx).await;
+    let oauth = tx
+        .oauth_sessions()
+        .add(
+            &portcullis_storage::NewOAuthSession {
+                client_id: client.id,
+                user_id: Some(alice.id),
+                user_session_id: Some(session.id),
+                scope: "openid urn:matrix:client:device:PHONEDEVICE"
+                    .parse()
+                    .expect("a scope"),
+                user_agent: None,
+                human_name: None,
+            },
+            start(),
+        )
+        .await
+        .expect("oauth session");
+    let compat = tx
+        .compat_sessions()
+        .add(
+            &portcullis_storage::NewCompatSession {
+                user_id: alice.id,
+                device_id: "LAPTOP".to_owned(),
+                human_name: None,
+                user_session_id: Some(session.id),
+                is_synapse_admin: false,
+                user_agent: None,
+            },
+            start(),
+        )
+        .await
+        .expect("compat session");
+    tx.commit().await.expect("commit");
+    world.take_jobs().await;
+
+    let client_state = upstream_sign_in::UpstreamClient::default();
+    let logout = |provider: upstream_sign_in::Provider, token: String| {
+        let world = &world;
+        let client_state = &client_state;
+        async move {
+            upstream_logout::backchannel_logout(
+                &world.database,
+                client_state,
+                &provider,
+                &token,
+                start(),
+            )
+            .await
+        }
+    };
+
+    // Refused tokens change nothing.
+    for bad in [
+        logout_token(json!({"nonce": "n"})),
+        logout_token(json!({"iss": "https://evil.example.com"})),
+        logout_token(json!({"exp": start().timestamp() - 3600})),
+        logout_token(json!({"events": {}})),
+        "not.a.jwt".to_owned(),
+    ] {
+        assert!(logout(hand_configured("logout_all"), bad).await.is_err());
+    }
+    // `do_nothing` validates and does nothing.
+    let ended = logout(
+        hand_configured("do_nothing"),
+        logout_token(json!({"sid": null})),
+    )
+    .await
+    .expect("valid");
+    assert_eq!((ended.browser_sessions, ended.client_sessions), (0, 0));
+    let mut tx = world.tx().await;
+    assert!(
+        tx.browser_sessions()
+            .find(session.id)
+            .await
+            .expect("read")
+            .expect("found")
+            .is_active()
+    );
+    drop(tx);
+
+    // `logout_all`: the browser session and both client sessions end, their devices go.
+    let ended = logout(
+        hand_configured("logout_all"),
+        logout_token(json!({"sid": null})),
+    )
+    .await
+    .expect("valid");
+    assert_eq!((ended.browser_sessions, ended.client_sessions), (1, 2));
+    let mut tx = world.tx().await;
+    assert!(
+        !tx.browser_sessions()
+            .find(session.id)
+            .await
+            .expect("read")
+            .expect("found")
+            .is_active()
+    );
+    assert!(
+        !tx.oauth_sessions()
+            .find(oauth.id)
+            .await
+            .expect("read")
+            .expect("found")
+            .is_active()
+    );
+    assert!(
+        !tx.compat_sessions()
+            .find(compat.id)
+            .await
+            .expect("read")
+            .expect("found")
+            .is_active()
+    );
+    drop(tx);
+    let jobs = world.take_jobs().await;
+    let payloads: String = jobs.iter().map(|job| job.payload.to_string()).collect();
+    assert!(
+        payloads.contains("PHONEDEVICE") && payloads.contains("LAPTOP"),
+        "{payloads}"
+    );
+
+    // Again: nothing left to end.
+    let ended = logout(
+        hand_configured("logout_all"),
+        logout_token(json!({"sid": null})),
+    )
+    .await
+    .expect("valid");
+    assert_eq!((ended.browser_sessions, ended.client_sessions), (0, 0));
 }

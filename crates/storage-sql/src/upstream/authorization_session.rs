@@ -141,11 +141,21 @@ impl UpstreamAuthorizationSessionRepository for SqlRepository {
         const SQL: &str = concat!(
             "UPDATE upstream_oauth_authorization_sessions SET upstream_oauth_link_id = $2, ",
             "id_token = $3, id_token_claims = $4, userinfo_claims = $5, ",
-            "extra_callback_parameters = $6, completed_at = $7 ",
+            "extra_callback_parameters = $6, completed_at = $7, id_token_sub = $8, ",
+            "id_token_sid = $9 ",
             "WHERE upstream_oauth_authorization_session_id = $1 AND completed_at IS NULL ",
             "RETURNING ",
             columns!()
         );
+        // Kept apart for back-channel logouts to find by index.
+        let claim = |name: &str| {
+            answer
+                .id_token_claims
+                .as_ref()
+                .and_then(|claims| claims.get(name))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
         let row: Option<AuthorizationSessionRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(DbId(answer.link_id))
@@ -154,6 +164,8 @@ impl UpstreamAuthorizationSessionRepository for SqlRepository {
             .bind(answer.userinfo_claims.as_ref().map(Json))
             .bind(answer.extra_callback_parameters.as_ref().map(Json))
             .bind(DbTime(now))
+            .bind(claim("sub"))
+            .bind(claim("sid"))
             .fetch_optional(conn)
             .await)?;
         Ok(row.map(UpstreamAuthorizationSession::from))
@@ -188,5 +200,34 @@ impl UpstreamAuthorizationSessionRepository for SqlRepository {
             .execute(conn)
             .await
             .map(|result| result.rows_affected()))
+    }
+
+    async fn open_sessions_signed_in_by(
+        &mut self,
+        provider_id: &str,
+        sub: Option<&str>,
+        sid: Option<&str>,
+    ) -> Result<Vec<Ulid>, StorageError> {
+        const SELECT: &str = "SELECT DISTINCT a.user_session_id \
+             FROM upstream_oauth_authorization_sessions a \
+             JOIN user_sessions s ON s.user_session_id = a.user_session_id \
+             WHERE a.upstream_oauth_provider_id = $1 AND s.finished_at IS NULL";
+        let (sql, values): (String, Vec<&str>) = match (sub, sid) {
+            (Some(sub), Some(sid)) => (
+                format!("{SELECT} AND a.id_token_sub = $2 AND a.id_token_sid = $3"),
+                vec![sub, sid],
+            ),
+            (Some(sub), None) => (format!("{SELECT} AND a.id_token_sub = $2"), vec![sub]),
+            (None, Some(sid)) => (format!("{SELECT} AND a.id_token_sid = $2"), vec![sid]),
+            (None, None) => return Ok(Vec::new()),
+        };
+        let rows: Vec<(DbId,)> = on_backend!(self, |conn| {
+            let mut query = sqlx::query_as(&sql).bind(provider_id);
+            for value in &values {
+                query = query.bind(*value);
+            }
+            query.fetch_all(conn).await
+        })?;
+        Ok(rows.into_iter().map(|(id,)| id.0).collect())
     }
 }

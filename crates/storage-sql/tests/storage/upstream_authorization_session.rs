@@ -211,3 +211,102 @@ backend_test!(
         assert!(sessions.find(later.id).await.expect("read").is_some());
     }
 );
+
+backend_test!(
+    async fn a_logout_finds_the_open_sessions_signed_in_by_a_sub_and_sid(db: Database) {
+        let mut tx = repo(&db).await;
+        add_provider(&mut tx, "pocketid").await;
+        add_provider(&mut tx, "other").await;
+        let alice = add_user(&mut tx, "alice").await;
+        let link = tx
+            .upstream_links()
+            .add("pocketid", "alice-sub", None, start())
+            .await
+            .expect("linked");
+        // Three sign-ins: sid s1, sid s2 (its session then ends), and one at another provider.
+        let mut browsers = Vec::new();
+        for (n, (provider, sid)) in [("pocketid", "s1"), ("pocketid", "s2"), ("other", "s1")]
+            .into_iter()
+            .enumerate()
+        {
+            let browser = add_browser_session(&mut tx, &alice).await;
+            let mut new = attempt(&format!("state-{n}"));
+            new.provider_id = provider.to_owned();
+            let added = tx
+                .upstream_authorization_sessions()
+                .add(&new, start())
+                .await
+                .expect("stored");
+            let answer = UpstreamAnswer {
+                link_id: link.id,
+                id_token: None,
+                id_token_claims: Some(json!({"sub": "alice-sub", "sid": sid})),
+                userinfo_claims: None,
+                extra_callback_parameters: None,
+            };
+            let sessions = tx.upstream_authorization_sessions();
+            sessions
+                .complete(added.id, &answer, start())
+                .await
+                .expect("tried")
+                .expect("completed");
+            sessions
+                .consume(added.id, browser.id, start())
+                .await
+                .expect("tried")
+                .expect("consumed");
+            browsers.push(browser);
+        }
+        tx.browser_sessions()
+            .finish(browsers[1].id, start())
+            .await
+            .expect("finished");
+        commit(tx).await;
+
+        let mut tx = repo(&db).await;
+        let sessions = tx.upstream_authorization_sessions();
+        let found = |ids: Vec<ulid::Ulid>| {
+            let mut ids = ids;
+            ids.sort();
+            ids
+        };
+        assert_eq!(
+            found(
+                sessions
+                    .open_sessions_signed_in_by("pocketid", Some("alice-sub"), None)
+                    .await
+                    .expect("read")
+            ),
+            vec![browsers[0].id],
+            "the ended session is not listed, nor the other provider's"
+        );
+        assert_eq!(
+            sessions
+                .open_sessions_signed_in_by("pocketid", None, Some("s1"))
+                .await
+                .expect("read"),
+            vec![browsers[0].id]
+        );
+        assert_eq!(
+            sessions
+                .open_sessions_signed_in_by("pocketid", Some("alice-sub"), Some("s2"))
+                .await
+                .expect("read"),
+            Vec::<ulid::Ulid>::new()
+        );
+        assert_eq!(
+            sessions
+                .open_sessions_signed_in_by("pocketid", Some("bob-sub"), Some("s1"))
+                .await
+                .expect("read"),
+            Vec::<ulid::Ulid>::new()
+        );
+        assert_eq!(
+            sessions
+                .open_sessions_signed_in_by("pocketid", None, None)
+                .await
+                .expect("read"),
+            Vec::<ulid::Ulid>::new()
+        );
+    }
+);

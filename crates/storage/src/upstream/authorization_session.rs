@@ -64,4 +64,14 @@ pub trait UpstreamAuthorizationSessionRepository: Send {
     /// Deletes the attempts started before `before` that never signed anyone in (abandoned at
     /// the provider, or answered and left); how many.
     async fn delete_unused_before(&mut self, before: DateTime<Utc>) -> Result<u64, StorageError>;
+
+    /// The browser sessions, still open, that the provider's sign-ins began or re-authenticated
+    /// with an ID token of this `sub` and/or `sid` (both must match when both are given; with
+    /// neither, none).
+    async fn open_sessions_signed_in_by(
+        &mut self,
+        provider_id: &str,
+        sub: Option<&str>,
+        sid: Option<&str>,
+    ) -> Result<Vec<Ulid>, StorageError>;
 }
