@@ -106,6 +106,46 @@ upstream_oauth2:
           action: "suggest"
           template: "{{ user.email }}"
           set_email_verification: "import"
+    # The same provider as other clients of it, for the other client settings: client_secret_basic
+    # with form_post, PKCE always and a signed userinfo answer (the username read from it)...
+    - id: "01JPQ0C4ETQD0000000000P0C2"
+      issuer: "http://127.0.0.1:$upstream_port"
+      human_name: "Keycloak"
+      brand_name: "keycloak"
+      client_id: "portcullis-basic"
+      client_secret: "interop-upstream-basic-secret"
+      token_endpoint_auth_method: "client_secret_basic"
+      scope: "openid profile"
+      response_mode: "form_post"
+      pkce_method: "always"
+      fetch_userinfo: true
+      userinfo_signed_response_alg: "RS256"
+      claims_imports:
+        localpart:
+          action: "require"
+          template: "{{ userinfo_claims.preferred_username }}"
+    # ... private_key_jwt with this server's key, an ES256 ID token, no PKCE...
+    - id: "01JPQ0C4ETQD0000000000P0C3"
+      issuer: "http://127.0.0.1:$upstream_port"
+      human_name: "authentik"
+      brand_name: "authentik"
+      client_id: "portcullis-pkjwt"
+      token_endpoint_auth_method: "private_key_jwt"
+      token_endpoint_auth_signing_alg: "RS256"
+      id_token_signed_response_alg: "ES256"
+      pkce_method: "never"
+      scope: "openid profile"
+      claims_imports:
+        localpart:
+          action: "require"
+    # ... and keys that are not the provider's: every ID token's signature fails.
+    - id: "01JPQ0C4ETQD0000000000P0C4"
+      issuer: "http://127.0.0.1:$upstream_port"
+      human_name: "Wrong keys"
+      client_id: "portcullis-wrongkeys"
+      client_secret: "interop-upstream-wrongkeys-secret"
+      token_endpoint_auth_method: "client_secret_post"
+      jwks_uri: "${base}oauth2/keys.json"
 # Every test signs in from 127.0.0.1; MAS's default allows 3 password attempts a minute per address.
 rate_limiting:
   login:

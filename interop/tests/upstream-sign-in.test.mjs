@@ -17,6 +17,11 @@ const username = process.env.USERNAME;
 const password = process.env.PASSWORD;
 const synapse = new URL(process.env.SYNAPSE_URL);
 
+// The other clients of the same provider (interop/run.sh).
+const KEYCLOAK = '01JPQ0C4ETQD0000000000P0C2';
+const AUTHENTIK = '01JPQ0C4ETQD0000000000P0C3';
+const WRONG_KEYS = '01JPQ0C4ETQD0000000000P0C4';
+
 let op;
 
 before(async () => {
@@ -30,6 +35,29 @@ before(async () => {
         redirect_uris: [new URL(`upstream/callback/${providerId}`, base).href],
         backchannel_logout_uri: new URL(`upstream/backchannel-logout/${providerId}`, base).href,
         backchannel_logout_session_required: true,
+      },
+      {
+        client_id: 'portcullis-basic',
+        client_secret: 'interop-upstream-basic-secret',
+        token_endpoint_auth_method: 'client_secret_basic',
+        redirect_uris: [new URL(`upstream/callback/${KEYCLOAK}`, base).href],
+        response_modes: ['form_post'],
+        userinfo_signed_response_alg: 'RS256',
+      },
+      {
+        client_id: 'portcullis-pkjwt',
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_signing_alg: 'RS256',
+        // This server's public keys, as its discovery document names them.
+        jwks_uri: new URL('oauth2/keys.json', base).href,
+        id_token_signed_response_alg: 'ES256',
+        redirect_uris: [new URL(`upstream/callback/${AUTHENTIK}`, base).href],
+      },
+      {
+        client_id: 'portcullis-wrongkeys',
+        client_secret: 'interop-upstream-wrongkeys-secret',
+        token_endpoint_auth_method: 'client_secret_post',
+        redirect_uris: [new URL(`upstream/callback/${WRONG_KEYS}`, base).href],
       },
     ],
     accounts: {
@@ -52,6 +80,8 @@ before(async () => {
         email_verified: false,
       },
       'alice-work-sub': { preferred_username: 'alice.work', name: 'Alice at work' },
+      'erin-sub': { preferred_username: 'erin', name: 'Erin' },
+      'frank-sub': { preferred_username: 'frank', name: 'Frank' },
       'Bad-sub': { preferred_username: 'Not A Username', name: 'Bad' },
     },
   });
@@ -365,6 +395,60 @@ test('signing out at the provider ends the sessions begun from it, on Synapse to
     status = (await whoami(session.access_token)).status;
   }
   assert.equal(status, 401, 'Synapse still accepts the token of the ended session');
+});
+
+/** `/upstream/authorize/{provider}` in `browser`: the authorization URL it sends to. */
+async function authorizationUrl(browser, provider) {
+  const start = await browser.get(`upstream/authorize/${provider}`);
+  assert.equal(start.status, 303, await start.clone().text());
+  return new URL(start.headers.get('location'));
+}
+
+test('client_secret_basic, form_post, PKCE always and a signed userinfo answer', async () => {
+  const browser = new Browser(base);
+  const url = await authorizationUrl(browser, KEYCLOAK);
+  assert.equal(url.searchParams.get('response_mode'), 'form_post');
+  assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
+  const answer = await signInUpstream(url, { login: 'erin-sub' });
+  assert.equal(answer.kind, 'form_post');
+  // The provider's page posts the code to the callback.
+  const completed = await browser.post(answer.url, answer.fields);
+  assert.equal(completed.status, 303, await completed.clone().text());
+  const page = await browser.get(completed.headers.get('location'));
+  assert.equal(page.status, 200);
+  // The username came from the signed userinfo answer (`userinfo_claims`).
+  assert.match(await page.text(), /<strong id="user-id">@erin:localhost<\/strong>/);
+});
+
+test('private_key_jwt with this server\'s key, an ES256 ID token and no PKCE', async () => {
+  const browser = new Browser(base);
+  const url = await authorizationUrl(browser, AUTHENTIK);
+  assert.equal(url.searchParams.get('code_challenge'), null, 'pkce_method: never');
+  const answer = await signInUpstream(url, { login: 'frank-sub' });
+  const completed = await browser.get(answer.url);
+  assert.equal(completed.status, 303, await completed.clone().text());
+  const page = await browser.get(completed.headers.get('location'));
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<strong id="user-id">@frank:localhost<\/strong>/);
+});
+
+test('an ID token signed by a key that is not the provider\'s, or with another nonce, is refused', async () => {
+  const browser = new Browser(base);
+  const answer = await signInUpstream(await authorizationUrl(browser, WRONG_KEYS), { login: 'frank-sub' });
+  const refused = await browser.get(answer.url);
+  assert.equal(refused.status, 502);
+  const html = await refused.text();
+  assert.match(html, /the ID token is refused: the signature does not verify/);
+  assert.doesNotMatch(html, /upstream\/link\//);
+
+  // The nonce of the request changed on its way to the provider: the ID token carries the
+  // changed one, and is refused.
+  const tampered = await authorizationUrl(browser, providerId);
+  tampered.searchParams.set('nonce', 'a-nonce-of-someone-else');
+  const replayed = await signInUpstream(tampered, { login: 'frank-sub' });
+  const refusedNonce = await browser.get(replayed.url);
+  assert.equal(refusedNonce.status, 502);
+  assert.match(await refusedNonce.text(), /the claim `nonce` is `a-nonce-of-someone-else`/);
 });
 
 test('a sign-in the visitor cancels at the provider says so', async () => {

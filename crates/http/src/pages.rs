@@ -179,10 +179,22 @@ impl AppState {
         title: impl Into<String>,
         message: impl Into<String>,
     ) -> Response {
+        self.error_page_with_details(status, title, message, None)
+    }
+
+    /// [`Self::error_page`], with technical details folded away (what an administrator asked
+    /// for help needs; never a secret).
+    pub fn error_page_with_details(
+        &self,
+        status: StatusCode,
+        title: impl Into<String>,
+        message: impl Into<String>,
+        details: Option<String>,
+    ) -> Response {
         let page = ErrorPage {
             title: title.into(),
             message: message.into(),
-            details: None,
+            details,
         };
         self.render(status, &page)
     }

@@ -10,7 +10,7 @@ use axum::{
 };
 use portcullis_services::upstream_sign_in::{self, CallbackError, CallbackParams};
 
-use super::authorize::{load, provider_failed};
+use super::authorize::load;
 use crate::{AppState, pages::tr};
 
 pub async fn get(
@@ -87,7 +87,14 @@ async fn answer(
         Err(CallbackError::Storage(error)) => state.internal_error_page(&error),
         Err(error) => {
             tracing::warn!(provider = %provider.config.id, %error, "upstream answer refused");
-            provider_failed(state, &provider.config)
+            // What the provider sent and why it is refused: for the administrators to act on
+            // (the provider's own words, our checks; no secret of ours).
+            state.error_page_with_details(
+                StatusCode::BAD_GATEWAY,
+                tr("upstream.error.provider_title", &[]),
+                tr("upstream.error.provider", &[("provider", &name)]),
+                Some(error.to_string()),
+            )
         }
     }
 }
