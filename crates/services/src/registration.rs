@@ -158,21 +158,28 @@ pub fn check(
         let address = portcullis_email::parse_address(email).map_err(Problem::EmailInvalid)?;
         Some(address.to_string())
     };
-    let token = if requirements.token {
-        let token = form.token.trim();
-        if token.is_empty() {
-            return Err(Problem::TokenNeeded);
-        }
-        Some(token.to_owned())
-    } else {
-        None
-    };
+    let token = required_token(requirements.token, form.token)?;
     Ok(Checked {
         localpart,
         display_name,
         token,
         email,
     })
+}
+
+/// The registration token typed, when one is `required`.
+///
+/// # Errors
+/// [`Problem::TokenNeeded`] when it is required and blank.
+pub fn required_token(required: bool, typed: &str) -> Result<Option<String>, Problem> {
+    if !required {
+        return Ok(None);
+    }
+    let token = typed.trim();
+    if token.is_empty() {
+        return Err(Problem::TokenNeeded);
+    }
+    Ok(Some(token.to_owned()))
 }
 
 /// Why a checked form cannot register now.

@@ -283,15 +283,7 @@ impl Proposal {
         if requirements.terms && !choices.terms_accepted {
             return Err(Problem::TermsNotAccepted);
         }
-        let token = if requirements.token {
-            let token = choices.token.trim();
-            if token.is_empty() {
-                return Err(Problem::TokenNeeded);
-            }
-            Some(token.to_owned())
-        } else {
-            None
-        };
+        let token = registration::required_token(requirements.token, choices.token)?;
         Ok(Checked {
             localpart,
             display_name: kept(&self.display_name, choices.display_name),

@@ -84,6 +84,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../templates/components/client.html"),
     ),
     (
+        "components/providers.html",
+        include_str!("../templates/components/providers.html"),
+    ),
+    (
         "components/reauth.html",
         include_str!("../templates/components/reauth.html"),
     ),
@@ -94,6 +98,14 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "components/session.html",
         include_str!("../templates/components/session.html"),
+    ),
+    (
+        "components/terms_field.html",
+        include_str!("../templates/components/terms_field.html"),
+    ),
+    (
+        "components/token_field.html",
+        include_str!("../templates/components/token_field.html"),
     ),
     (
         "compat_sso.html",
