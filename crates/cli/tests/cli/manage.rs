@@ -784,3 +784,54 @@ fn upstream_links_are_added_listed_refused_when_taken_and_removed() {
         &["add-upstream-link", "bob", "pocketid", "sub-1"],
     ));
 }
+
+#[test]
+fn register_user_links_upstream_accounts_with_m_or_creates_nothing() {
+    let dir = setup_with(
+        "upstream_oauth2:\n  providers:\n    - id: pocketid\n      issuer: https://id.example.com\n      client_id: portcullis\n      token_endpoint_auth_method: none\n",
+    );
+    assert_success(&run(mas_cli(dir.path()).args(["config", "sync"])));
+
+    // As MAS's `-m PROVIDER:SUBJECT`; a subject may hold colons.
+    assert_success(&register(
+        dir.path(),
+        &["carol", "-m", "pocketid:urn:uuid:1234", "--upstream-provider-mapping", "pocketid:c2"],
+    ));
+    let links: Value = serde_json::from_str(&stdout(&manage(
+        dir.path(),
+        &["list-upstream-links", "--user", "carol", "--json"],
+    )))
+    .expect("JSON");
+    let mut subjects: Vec<&str> = links
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|link| link["subject"].as_str())
+        .collect();
+    subjects.sort_unstable();
+    assert_eq!(subjects, ["c2", "urn:uuid:1234"]);
+
+    // Refused before anything is created: an unknown provider, a taken account, a bad mapping.
+    assert_fails_with(
+        &register(dir.path(), &["dave", "-m", "keycloak:d1"]),
+        "there is no upstream provider \"keycloak\"",
+    );
+    assert_fails_with(
+        &register(dir.path(), &["dave", "-m", "pocketid:c2"]),
+        "already linked to another user",
+    );
+    // A usage error, as clap reports them (exit status 2).
+    let malformed = register(dir.path(), &["dave", "-m", "pocketid"]);
+    assert_eq!(malformed.status.code(), Some(2));
+    assert!(
+        stderr(&malformed).contains("is not PROVIDER:SUBJECT"),
+        "{}",
+        stderr(&malformed)
+    );
+    assert!(
+        users(dir.path())
+            .iter()
+            .all(|user| user["username"] != "dave"),
+        "no user was created"
+    );
+}

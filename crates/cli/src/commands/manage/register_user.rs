@@ -1,5 +1,6 @@
 //! `mas-cli manage register-user`: creates a user with, optionally, a password, verified email
-//! addresses and the right to request admin access, all in one transaction.
+//! addresses, accounts at upstream providers (`-m PROVIDER:SUBJECT`, as MAS) and the right to
+//! request admin access, all in one transaction.
 //!
 //! Interactive by default: what the flags leave out (username, password, admin) is asked for,
 //! then a summary is confirmed. With `--yes`, or when standard input is not a terminal, nothing
@@ -10,7 +11,10 @@ use std::{io::IsTerminal as _, process::ExitCode};
 use anyhow::Context as _;
 use portcullis_model::{Localpart, UserEmail};
 use portcullis_passwords::PasswordManager;
-use portcullis_services::account::{self, CreateAccountError, HashedPassword, NewAccount};
+use portcullis_services::{
+    account::{self, CreateAccountError, HashedPassword, NewAccount},
+    upstream_links::{self, Linked},
+};
 use zeroize::Zeroizing;
 
 use super::{Context, check_email};
@@ -42,6 +46,12 @@ pub struct Args {
     #[arg(short, long)]
     display_name: Option<String>,
 
+    /// An account at an upstream provider to link, as `PROVIDER:SUBJECT` (the provider's `id`
+    /// in `upstream_oauth2.providers`, and the account's subject there, by default its `sub`).
+    /// Repeat to link several.
+    #[arg(short = 'm', long = "upstream-provider-mapping", value_name = "PROVIDER:SUBJECT", value_parser = parse_mapping)]
+    upstream_provider_mappings: Vec<Mapping>,
+
     /// Do not ask anything: fail if the username is missing, create without confirmation.
     #[arg(short, long)]
     yes: bool,
@@ -51,6 +61,26 @@ pub struct Args {
     ignore_password_complexity: bool,
 }
 
+/// An account at an upstream provider to link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Mapping {
+    provider: String,
+    subject: String,
+}
+
+/// `PROVIDER:SUBJECT`, split at the first colon (a subject may hold colons).
+fn parse_mapping(value: &str) -> Result<Mapping, String> {
+    match value.split_once(':') {
+        Some((provider, subject)) if !provider.is_empty() && !subject.is_empty() => Ok(Mapping {
+            provider: provider.to_owned(),
+            subject: subject.to_owned(),
+        }),
+        _ => Err(format!(
+            "{value:?} is not PROVIDER:SUBJECT (a provider id, a colon, the account's subject at it)"
+        )),
+    }
+}
+
 /// Everything the new user will have, once gathered and checked.
 struct Plan {
     localpart: Localpart,
@@ -58,6 +88,7 @@ struct Plan {
     emails: Vec<String>,
     admin: bool,
     display_name: Option<String>,
+    mappings: Vec<Mapping>,
 }
 
 pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
@@ -71,6 +102,7 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
 
     let localpart = choose_localpart(context, args.username.as_deref(), interactive).await?;
     let emails = check_emails(context, &args.emails).await?;
+    check_mappings(context, &args.upstream_provider_mappings).await?;
     let password = choose_password(
         &passwords,
         args.password,
@@ -100,6 +132,7 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         emails,
         admin,
         display_name: args.display_name,
+        mappings: args.upstream_provider_mappings,
     };
     if interactive {
         eprint!("{}", summary(context, &plan));
@@ -253,8 +286,17 @@ fn summary(context: &Context, plan: &Plan) -> String {
     } else {
         plan.emails.join(", ")
     };
+    let mappings = if plan.mappings.is_empty() {
+        none.clone()
+    } else {
+        plan.mappings
+            .iter()
+            .map(|mapping| format!("{:?} at {}", mapping.subject, mapping.provider))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     format!(
-        "\nAbout to create:\n  user:         {}\n  password:     {}\n  emails:       {emails}\n  admin:        {}\n  display name: {}\n\n",
+        "\nAbout to create:\n  user:         {}\n  password:     {}\n  emails:       {emails}\n  admin:        {}\n  display name: {}\n  linked to:    {mappings}\n\n",
         plan.localpart.mxid(context.server_name()),
         if plan.password.is_some() {
             "set"
@@ -292,8 +334,8 @@ async fn create(context: &Context, passwords: &PasswordManager, plan: Plan) -> a
 
     let now = context.now();
     let mut repo = context.transaction().await?;
-    match account::create_user(&mut *repo, &account, now).await {
-        Ok(_) => {}
+    let user = match account::create_user(&mut *repo, &account, now).await {
+        Ok(user) => user,
         // Someone took the name or the address since they were checked.
         Err(CreateAccountError::UsernameTaken) => {
             anyhow::bail!(
@@ -303,10 +345,60 @@ async fn create(context: &Context, passwords: &PasswordManager, plan: Plan) -> a
         }
         Err(error @ CreateAccountError::EmailTaken(_)) => anyhow::bail!("{error}"),
         Err(error) => return Err(error).context("cannot create the user"),
+    };
+    for mapping in &plan.mappings {
+        let provider = repo
+            .upstream_providers()
+            .find(&mapping.provider)
+            .await?
+            .with_context(|| unknown_provider(&mapping.provider))?;
+        let linked =
+            upstream_links::link(&mut *repo, &provider, &mapping.subject, None, &user, now).await?;
+        if let Linked::AlreadyLinked(link) = linked {
+            // Dropped uncommitted: no user either.
+            anyhow::bail!(
+                "{:?} at {} was linked to another user meanwhile (link {}): no user was created",
+                link.subject,
+                link.provider_id,
+                link.id
+            );
+        }
     }
     repo.commit().await.context("cannot create the user")?;
 
     println!("created user {mxid}");
+    Ok(())
+}
+
+fn unknown_provider(id: &str) -> String {
+    format!(
+        "there is no upstream provider {id:?}: use an `id` of `upstream_oauth2.providers` (written to the database by `mas-cli config sync` or at server start)"
+    )
+}
+
+/// Each mapping's provider exists and its account is linked to nobody yet.
+async fn check_mappings(context: &Context, mappings: &[Mapping]) -> anyhow::Result<()> {
+    let mut repo = context.transaction().await?;
+    for mapping in mappings {
+        repo.upstream_providers()
+            .find(&mapping.provider)
+            .await?
+            .with_context(|| unknown_provider(&mapping.provider))?;
+        let existing = repo
+            .upstream_links()
+            .find_by_subject(&mapping.provider, &mapping.subject)
+            .await?;
+        if let Some(link) = existing.filter(|link| link.user_id.is_some()) {
+            anyhow::bail!(
+                "{:?} at {} is already linked to another user (link {}); remove that link first with `mas-cli manage remove-upstream-link {}`",
+                link.subject,
+                link.provider_id,
+                link.id,
+                link.id
+            );
+        }
+    }
+    repo.rollback().await?;
     Ok(())
 }
 
