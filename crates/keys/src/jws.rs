@@ -179,12 +179,8 @@ impl<'a> UnverifiedJws<'a> {
             .parse()
             .map_err(|_| VerifyError::UnsupportedAlgorithm(alg_name.to_owned()))?;
         let kid = self.header.get("kid").and_then(Value::as_str);
-        let candidates: Vec<&Value> = keys
-            .iter()
+        let candidates: Vec<&Value> = signing_keys(keys, alg)
             .filter(|jwk| kid.is_none_or(|kid| member(jwk, "kid") == Some(kid)))
-            .filter(|jwk| member(jwk, "use").is_none_or(|key_use| key_use == "sig"))
-            .filter(|jwk| member(jwk, "alg").is_none_or(|key_alg| key_alg == alg.as_str()))
-            .filter(|jwk| suits(jwk, alg))
             .collect();
         if candidates.is_empty() {
             return Err(VerifyError::NoMatchingKey);
@@ -265,6 +261,28 @@ fn decoded_member(jwk: &Value, name: &str) -> Option<Vec<u8>> {
 
 /// Whether a JWK's type and curve are the ones `alg` is defined for (RFC 7518 §3, RFC 8037
 /// §3.1, RFC 8812 §3.2).
+/// How many keys of the JWK Set `jwks_json` could verify a signature made with `alg` (signing
+/// keys of the right type and curve, with that `alg` or none).
+///
+/// # Errors
+/// [`VerifyError::InvalidJwks`] when it is not a JWK Set.
+pub fn keys_for(jwks_json: &str, alg: JwsAlgorithm) -> Result<usize, VerifyError> {
+    let jwks: Value = serde_json::from_str(jwks_json).map_err(|_| VerifyError::InvalidJwks)?;
+    let keys = jwks
+        .get("keys")
+        .and_then(Value::as_array)
+        .ok_or(VerifyError::InvalidJwks)?;
+    Ok(signing_keys(keys, alg).count())
+}
+
+/// The signing keys of a set that suit `alg`.
+fn signing_keys(keys: &[Value], alg: JwsAlgorithm) -> impl Iterator<Item = &Value> {
+    keys.iter()
+        .filter(|jwk| member(jwk, "use").is_none_or(|key_use| key_use == "sig"))
+        .filter(move |jwk| member(jwk, "alg").is_none_or(|key_alg| key_alg == alg.as_str()))
+        .filter(move |jwk| suits(jwk, alg))
+}
+
 fn suits(jwk: &Value, alg: JwsAlgorithm) -> bool {
     use JwsAlgorithm as A;
     let (kty, crv) = (member(jwk, "kty"), member(jwk, "crv"));

@@ -20,6 +20,6 @@ mod private_key;
 pub use self::algorithm::{JwsAlgorithm, UnknownAlgorithm};
 pub use self::encrypter::{DecryptError, Encrypter, EncryptionKey, EncryptionKeyError};
 pub use self::jwk::{PublicJwk, PublicJwkSet};
-pub use self::jws::{SignError, UnverifiedJws, VerifyError, verify_jwt};
+pub use self::jws::{SignError, UnverifiedJws, VerifyError, keys_for, verify_jwt};
 pub use self::keystore::{Keystore, KeystoreError};
 pub use self::private_key::{GenerateError, KeyFormat, KeyType, LoadError, PrivateKey, ToPemError};

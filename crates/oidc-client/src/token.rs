@@ -174,7 +174,7 @@ fn basic(client_id: &str, secret: &str) -> String {
 }
 
 /// The JOSE name of an algorithm of the configuration.
-pub(crate) fn alg_name(alg: JwsAlgorithm) -> String {
+pub fn alg_name(alg: JwsAlgorithm) -> String {
     serde_json::to_value(alg)
         .ok()
         .and_then(|value| value.as_str().map(str::to_owned))

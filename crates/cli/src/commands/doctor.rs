@@ -27,34 +27,34 @@ impl fmt::Display for Verdict {
 #[derive(Debug)]
 pub struct Check {
     pub verdict: Verdict,
-    pub subject: &'static str,
+    pub subject: String,
     pub detail: String,
     pub hint: Option<String>,
 }
 
 impl Check {
-    fn ok(subject: &'static str, detail: impl Into<String>) -> Self {
+    fn ok(subject: impl Into<String>, detail: impl Into<String>) -> Self {
         Self {
             verdict: Verdict::Ok,
-            subject,
+            subject: subject.into(),
             detail: detail.into(),
             hint: None,
         }
     }
 
-    fn warning(subject: &'static str, detail: impl Into<String>, hint: impl Into<String>) -> Self {
+    fn warning(subject: impl Into<String>, detail: impl Into<String>, hint: impl Into<String>) -> Self {
         Self {
             verdict: Verdict::Warning,
-            subject,
+            subject: subject.into(),
             detail: detail.into(),
             hint: Some(hint.into()),
         }
     }
 
-    fn error(subject: &'static str, detail: impl Into<String>, hint: impl Into<String>) -> Self {
+    fn error(subject: impl Into<String>, detail: impl Into<String>, hint: impl Into<String>) -> Self {
         Self {
             verdict: Verdict::Error,
-            subject,
+            subject: subject.into(),
             detail: detail.into(),
             hint: Some(hint.into()),
         }
@@ -119,6 +119,7 @@ pub async fn run(config_paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     checks.push(check_bogus_token(&client, &loaded).await);
     checks.push(check_compat_login(&client, &loaded, &well_known).await);
     checks.push(check_email(&loaded).await);
+    checks.extend(check_upstream_providers(&loaded).await);
 
     Ok(report(&checks))
 }
@@ -472,4 +473,73 @@ async fn check_email(loaded: &app::CheckedConfig) -> Check {
             ),
         },
     }
+}
+
+/// Each enabled upstream provider: its discovery document (or configured endpoints), and a key
+/// of its key set that can verify its ID tokens; the redirect URI to register at it.
+async fn check_upstream_providers(loaded: &app::CheckedConfig) -> Vec<Check> {
+    use portcullis_config::sections::upstream_oauth2::JwsAlgorithm;
+    use portcullis_oidc_client::{JwksCache, metadata::Metadata, token::alg_name};
+
+    let config = &loaded.config;
+    let urls = portcullis_urls::UrlBuilder::new(
+        config.http.public_base.clone(),
+        config.http.issuer.clone().unwrap_or_else(|| config.http.public_base.clone()),
+    );
+    let jwks = JwksCache::default();
+    let mut checks = Vec::new();
+    for provider in config.upstream_oauth2.providers.iter().filter(|p| p.enabled) {
+        let subject = format!("upstream {}", provider.id);
+        let callback = urls.upstream_callback(&provider.id);
+        let metadata = match Metadata::load(provider).await {
+            Ok(metadata) => metadata,
+            Err(error) => {
+                checks.push(Check::error(
+                    subject,
+                    format!("{error}"),
+                    "check `issuer`: its /.well-known/openid-configuration must answer and name exactly that issuer (or set `discovery_mode` and the endpoints)",
+                ));
+                continue;
+            }
+        };
+        let where_from = metadata.issuer.clone().unwrap_or_else(|| {
+            metadata.authorization_endpoint.to_string()
+        });
+        let alg = provider.id_token_signed_response_alg;
+        let shared_secret = matches!(alg, JwsAlgorithm::Hs256 | JwsAlgorithm::Hs384 | JwsAlgorithm::Hs512);
+        let keys = match (&metadata.jwks_uri, metadata.issuer.is_some() && !shared_secret) {
+            (_, false) => Ok(String::new()),
+            (None, true) => Err(Check::error(
+                subject.clone(),
+                "no key set: neither discovery nor the configuration gives a `jwks_uri`",
+                "set `jwks_uri`",
+            )),
+            (Some(uri), true) => match jwks.get(uri, false).await {
+                Err(error) => Err(Check::error(
+                    subject.clone(),
+                    format!("its key set {uri} cannot be read: {error}"),
+                    "check that the provider's jwks_uri answers from this machine",
+                )),
+                Ok(set) => {
+                    let name = alg_name(alg);
+                    match name.parse().map(|alg| portcullis_keys::keys_for(&set, alg)) {
+                        Ok(Ok(0)) | Ok(Err(_)) | Err(_) => Err(Check::error(
+                            subject.clone(),
+                            format!("its key set {uri} has no key for {name}, the algorithm its ID tokens are expected in"),
+                            "set `id_token_signed_response_alg` to the algorithm the provider signs ID tokens with",
+                        )),
+                        Ok(Ok(count)) => Ok(format!(", {count} key(s) for {name}")),
+                    }
+                }
+            },
+        };
+        match keys {
+            Ok(keys) => checks.push(Check::ok(
+                subject,
+                format!("{where_from} answers{keys}; the redirect URI to register there is {callback}"),
+            )),
+            Err(check) => checks.push(check),
+        }
+    }
+    checks
 }

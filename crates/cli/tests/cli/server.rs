@@ -217,6 +217,53 @@ async fn doctor_reports_each_check_and_fails_when_the_homeserver_is_missing() {
 }
 
 #[tokio::test]
+async fn doctor_checks_each_upstream_provider_against_its_discovery_and_keys() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let closed = free_port();
+    // The server itself as the provider (it is an OpenID Provider), one nobody answers at, and
+    // one whose ID tokens would be signed with an algorithm the server has no key for.
+    let providers = format!(
+        "upstream_oauth2:\n  providers:\n\
+         \x20   - id: ourselves\n      issuer: http://127.0.0.1:{port}/\n      client_id: c\n      token_endpoint_auth_method: none\n\
+         \x20   - id: nobody\n      issuer: http://127.0.0.1:{closed}/\n      client_id: c\n      token_endpoint_auth_method: none\n\
+         \x20   - id: es512\n      issuer: http://127.0.0.1:{port}/\n      client_id: c\n      token_endpoint_auth_method: none\n      id_token_signed_response_alg: ES512\n\
+         \x20   - id: off\n      enabled: false\n      issuer: http://127.0.0.1:{closed}/\n      client_id: c\n      token_endpoint_auth_method: none\n"
+    );
+    write_config(
+        dir.path(),
+        port,
+        &["health", "discovery", "oauth"],
+        &providers,
+    );
+    let _server = Server::start(dir.path(), port, &["server"]).await;
+
+    let output = run(mas_cli(dir.path()).arg("doctor"));
+    let text = stdout(&output);
+    let line = |subject: &str| {
+        text.lines()
+            .find(|line| line.contains(&format!("upstream {subject}:")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let ours = line("ourselves");
+    assert!(ours.starts_with("ok"), "{text}");
+    assert!(ours.contains("1 key(s) for RS256"), "{text}");
+    assert!(
+        ours.contains(&format!(
+            "the redirect URI to register there is http://127.0.0.1:{port}/upstream/callback/ourselves"
+        )),
+        "{text}"
+    );
+    assert!(line("nobody").starts_with("error"), "{text}");
+    let es512 = line("es512");
+    assert!(es512.starts_with("error"), "{text}");
+    assert!(es512.contains("ES512"), "{text}");
+    assert!(line("off").is_empty(), "a disabled provider is not checked: {text}");
+    assert!(!output.status.success());
+}
+
+#[tokio::test]
 async fn a_socket_passed_by_systemd_is_served() {
     let Ok(activate) = which("systemd-socket-activate") else {
         eprintln!("skipping: systemd-socket-activate is not installed");
