@@ -9,6 +9,7 @@ pub mod listeners;
 pub mod quick_start;
 pub mod secrets;
 pub mod sync;
+pub mod upstream;
 
 use std::path::{Path, PathBuf};
 
@@ -96,9 +97,10 @@ pub fn check_config(paths: &[PathBuf]) -> Result<CheckedConfig, Vec<Problem>> {
     let secrets = secrets::load(&loaded.config.secrets);
     let database = database::options(loaded.config.database.as_ref(), &loaded.base_dir);
     let listeners = listeners::check(&loaded.config.http);
+    let templates = upstream::check(&loaded.config.upstream_oauth2);
 
-    match (secrets, database, listeners) {
-        (Ok((encrypter, keystore)), Ok(_), Ok(())) => Ok(CheckedConfig {
+    match (secrets, database, listeners, templates) {
+        (Ok((encrypter, keystore)), Ok(_), Ok(()), Ok(())) => Ok(CheckedConfig {
             config: loaded.config,
             warnings: loaded.warnings,
             sources: paths.to_vec(),
@@ -106,10 +108,11 @@ pub fn check_config(paths: &[PathBuf]) -> Result<CheckedConfig, Vec<Problem>> {
             keystore,
             encrypter,
         }),
-        (secrets, database, listeners) => {
+        (secrets, database, listeners, templates) => {
             problems.extend(secrets.err().unwrap_or_default());
             problems.extend(database.err().unwrap_or_default());
             problems.extend(listeners.err().unwrap_or_default());
+            problems.extend(templates.err().unwrap_or_default());
             Err(problems)
         }
     }

@@ -321,3 +321,30 @@ fn sync_keeps_the_sign_in_with_apple_key_out_of_the_stored_settings() {
         }
     }
 }
+
+#[test]
+fn config_check_names_each_upstream_template_that_does_not_parse() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let providers = "upstream_oauth2:\n  providers:\n    - id: pocketid\n      issuer: https://id.example.com\n      client_id: portcullis\n      token_endpoint_auth_method: none\n      additional_authorization_parameters:\n        prompt: \"{% if %}\"\n      claims_imports:\n        localpart:\n          action: require\n          template: \"{{ user.preferred_username \"\n        displayname:\n          action: suggest\n          template: \"{{ user.name | title }}\"\n";
+    write_config(
+        dir.path(),
+        crate::common::free_port(),
+        &["health"],
+        providers,
+    );
+    let checked = run(mas_cli(dir.path()).args(["config", "check"]));
+    assert!(!checked.status.success());
+    let text = format!("{}{}", stdout(&checked), stderr(&checked));
+    assert!(
+        text.contains("upstream_oauth2.providers[0].claims_imports.localpart.template"),
+        "{text}"
+    );
+    assert!(
+        text.contains("upstream_oauth2.providers[0].additional_authorization_parameters.prompt"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("displayname.template"),
+        "a template that parses is fine: {text}"
+    );
+}
