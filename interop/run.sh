@@ -24,8 +24,10 @@ key=$PWD/crates/config/tests/fixtures/keys/rsa-2048.pkcs1.pem
 synapse_scripts=$PWD/../shared/peers/synapse
 dir=$(mktemp -d)
 pid=
+idp_pid=
 cleanup() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" || true; fi
+  if [ -n "$idp_pid" ] && kill -0 "$idp_pid" 2>/dev/null; then kill -TERM "$idp_pid"; wait "$idp_pid" || true; fi
   bash "$synapse_scripts/stop-synapse.sh" "$dir/synapse" >/dev/null 2>&1 || true
   rm -rf "$dir"
 }
@@ -42,6 +44,12 @@ smtp_port=$(free_port)
 # there; the server knows it from the configuration below, as the homelab guide's Pocket ID.
 upstream_port=$(free_port)
 upstream_id=01JPQ0C4ETQD0000000000P0C1
+# interop/tests/upstream-own-op.test.mjs: another instance of this server, on another loopback
+# address (its cookies apart, as another host's), is an upstream provider of the first.
+idp_port=$(free_port)
+idp_base="http://127.0.0.2:$idp_port/"
+idp_provider_id=01JPQ0C4ETQD0000000000P0C5
+idp_client_id=01JPQ0C4ETQD00000000PC1DP0
 MAS_ENDPOINT=$base MAS_SECRET=$secret SYNAPSE_PORT=$synapse_port SYNAPSE_SERVER_NAME=localhost \
   SYNAPSE_VENV=${SYNAPSE_VENV:-$PWD/target/synapse-venv} \
   bash "$synapse_scripts/run-synapse.sh" "$dir/synapse" > "$dir/synapse.env"
@@ -138,6 +146,19 @@ upstream_oauth2:
       claims_imports:
         localpart:
           action: "require"
+    # Another Portcullis, as its own users' identity provider.
+    - id: "$idp_provider_id"
+      issuer: "$idp_base"
+      human_name: "Another Portcullis"
+      client_id: "$idp_client_id"
+      client_secret: "interop-idp-client-secret"
+      token_endpoint_auth_method: "client_secret_basic"
+      scope: "openid"
+      fetch_userinfo: true
+      claims_imports:
+        localpart:
+          action: "require"
+          template: "{{ user.username }}"
     # ... and keys that are not the provider's: every ID token's signature fails.
     - id: "01JPQ0C4ETQD0000000000P0C4"
       issuer: "http://127.0.0.1:$upstream_port"
@@ -153,6 +174,51 @@ rate_limiting:
       burst: 100
       per_second: 10
 YAML
+
+# The identity provider instance: its own database, a static client for the first server, and
+# a user with a password; its homeserver is nowhere (its provisioning jobs wait, harmlessly).
+mkdir "$dir/idp"
+cat > "$dir/idp/config.yaml" <<YAML
+http:
+  public_base: $idp_base
+  issuer: $idp_base
+  listeners:
+    - name: web
+      resources:
+        - name: discovery
+        - name: human
+        - name: oauth
+        - name: health
+      binds:
+        - address: "127.0.0.2:$idp_port"
+secrets:
+  encryption: "$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+  keys:
+    - kid: idp-rsa
+      key_file: "$key"
+matrix:
+  homeserver: idp.localhost
+  secret: idp-homeserver-secret
+  endpoint: "http://127.0.0.1:$(free_port)/"
+clients:
+  - client_id: "$idp_client_id"
+    client_auth_method: client_secret_basic
+    client_secret: "interop-idp-client-secret"
+    redirect_uris:
+      - "${base}upstream/callback/$idp_provider_id"
+YAML
+(
+  cd "$dir/idp"
+  "$bin" database migrate >/dev/null
+  "$bin" manage register-user grace -p 'grace at the identity provider' --yes >/dev/null
+)
+(cd "$dir/idp" && exec "$bin" server > server.log 2>&1) &
+idp_pid=$!
+for _ in $(seq 1 200); do
+  curl -sf -o /dev/null "${idp_base}health" && break
+  if ! kill -0 "$idp_pid" 2>/dev/null; then cat "$dir/idp/server.log"; exit 1; fi
+  sleep 0.05
+done
 
 cd "$dir"
 "$bin" database migrate >/dev/null
@@ -170,6 +236,7 @@ cd - >/dev/null
 
 status=0
 UPSTREAM_PORT=$upstream_port UPSTREAM_ID=$upstream_id ADMIN_TOKEN=$admin_token \
+  IDP_URL=$idp_base IDP_PROVIDER_ID=$idp_provider_id \
   BASE_URL=$base SYNAPSE_URL=$synapse_url SMTP_PORT=$smtp_port DATABASE_FILE=$dir/mas.db HOMESERVER_SECRET=$secret USERNAME=alice PASSWORD='correct horse battery staple' \
   node --test "${@:-interop/tests/}" || status=$?
 if [ "$status" -ne 0 ]; then
