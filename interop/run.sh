@@ -162,7 +162,7 @@ upstream_oauth2:
     # ... and keys that are not the provider's: every ID token's signature fails.
     - id: "01JPQ0C4ETQD0000000000P0C4"
       issuer: "http://127.0.0.1:$upstream_port"
-      human_name: "Wrong keys"
+      human_name: "Legacy SSO"
       client_id: "portcullis-wrongkeys"
       client_secret: "interop-upstream-wrongkeys-secret"
       token_endpoint_auth_method: "client_secret_post"
@@ -173,6 +173,10 @@ rate_limiting:
     per_ip:
       burst: 100
       per_second: 10
+  # The suites register a dozen users from 127.0.0.1; MAS's default allows 3 an hour.
+  registration:
+    burst: 100
+    per_second: 10
 YAML
 
 # The identity provider instance: its own database, a static client for the first server, and

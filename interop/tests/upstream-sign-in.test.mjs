@@ -5,6 +5,9 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
 
 import { startProvider } from '../upstream-op/op.mjs';
 import { signIn as signInUpstream } from '../upstream-op/signin.mjs';
@@ -80,8 +83,14 @@ before(async () => {
         email_verified: false,
       },
       'alice-work-sub': { preferred_username: 'alice.work', name: 'Alice at work' },
-      'erin-sub': { preferred_username: 'erin', name: 'Erin' },
+      'iris-sub': { preferred_username: 'iris', name: 'Iris' },
       'frank-sub': { preferred_username: 'frank', name: 'Frank' },
+      'henry-sub': {
+        preferred_username: 'henry',
+        name: 'Henry Jekyll',
+        email: 'henry@example.com',
+        email_verified: true,
+      },
       'Bad-sub': { preferred_username: 'Not A Username', name: 'Bad' },
     },
   });
@@ -409,7 +418,7 @@ test('client_secret_basic, form_post, PKCE always and a signed userinfo answer',
   const url = await authorizationUrl(browser, KEYCLOAK);
   assert.equal(url.searchParams.get('response_mode'), 'form_post');
   assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
-  const answer = await signInUpstream(url, { login: 'erin-sub' });
+  const answer = await signInUpstream(url, { login: 'iris-sub' });
   assert.equal(answer.kind, 'form_post');
   // The provider's page posts the code to the callback.
   const completed = await browser.post(answer.url, answer.fields);
@@ -417,7 +426,7 @@ test('client_secret_basic, form_post, PKCE always and a signed userinfo answer',
   const page = await browser.get(completed.headers.get('location'));
   assert.equal(page.status, 200);
   // The username came from the signed userinfo answer (`userinfo_claims`).
-  assert.match(await page.text(), /<strong id="user-id">@erin:localhost<\/strong>/);
+  assert.match(await page.text(), /<strong id="user-id">@iris:localhost<\/strong>/);
 });
 
 test('private_key_jwt with this server\'s key, an ES256 ID token and no PKCE', async () => {
@@ -449,6 +458,57 @@ test('an ID token signed by a key that is not the provider\'s, or with another n
   const refusedNonce = await browser.get(replayed.url);
   assert.equal(refusedNonce.status, 502);
   assert.match(await refusedNonce.text(), /the claim `nonce` is `a-nonce-of-someone-else`/);
+});
+
+test('in Chromium: the provider button registers a new user, who then finds the link on the account page', async () => {
+  const screenshots = process.env.SCREENSHOTS_DIR ? resolve(process.env.SCREENSHOTS_DIR) : null;
+  if (screenshots) mkdirSync(screenshots, { recursive: true });
+  const shot = async (page, name) => {
+    if (screenshots) await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+  };
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox'],
+  });
+  try {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(new URL('login', base).href);
+    await shot(page, 'login-providers');
+    await page.getByRole('link', { name: 'Continue with Pocket ID' }).click();
+
+    // The provider's own pages (oidc-provider's development sign-in and consent).
+    await page.waitForURL((url) => url.origin === new URL(op.issuer).origin);
+    await page.locator('input[name="login"]').fill('henry-sub');
+    await page.locator('input[name="password"]').fill('any password');
+    await page.locator('button[type="submit"]').click();
+    await page.locator('button[type="submit"]').waitFor();
+    if (new URL(page.url()).origin === new URL(op.issuer).origin) {
+      await page.locator('button[type="submit"]').click();
+    }
+
+    // Back here: the registration page built from the claims.
+    await page.waitForURL(/\/upstream\/link\//);
+    assert.equal(await page.locator('#user-id').textContent(), '@henry:localhost');
+    assert.equal(await page.locator('#import-display-name').isChecked(), true);
+    await shot(page, 'upstream-register');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL((url) => !url.pathname.startsWith('/upstream/'));
+
+    // The imported display name reaches the homeserver through the provisioning job.
+    let body = '';
+    for (let tries = 0; tries < 50 && !body.includes('Henry Jekyll'); tries += 1) {
+      if (tries) await new Promise((done) => setTimeout(done, 200));
+      await page.goto(new URL('account/', base).href);
+      body = await page.locator('body').textContent();
+    }
+    assert.match(body, /@henry:localhost/);
+    assert.match(body, /Henry Jekyll/);
+    const linked = page.locator('li', { hasText: 'Pocket ID:' });
+    assert.match(await linked.textContent(), /henry-sub/);
+    await shot(page, 'account-linked');
+  } finally {
+    await browser.close();
+  }
 });
 
 test('a sign-in the visitor cancels at the provider says so', async () => {
