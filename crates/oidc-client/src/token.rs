@@ -280,4 +280,58 @@ mod tests {
         assert!(jws.verify_with_secret(b"another").is_err());
         assert!(sign_with_secret(JwsAlgorithm::Rs256, b"s", &claims).is_err());
     }
+
+    #[test]
+    fn the_sign_in_with_apple_secret_is_an_es256_jwt_of_the_team_for_apple() {
+        let pem = include_str!("../../config/tests/fixtures/keys/ec-p256.sec1.pem");
+        let provider: ProviderConfig = serde_json::from_value(json!({
+            "id": "01JAPPLE0000000000000000AP",
+            "issuer": "https://appleid.apple.com",
+            "client_id": "org.example.matrix",
+            "token_endpoint_auth_method": "sign_in_with_apple",
+            "sign_in_with_apple": { "team_id": "TEAM123456", "key_id": "KEY1234567" },
+        }))
+        .expect("a provider");
+        let key = PrivateKey::load(pem.as_bytes(), None).expect("the EC key");
+        let keystore = Keystore::new(vec![(Some("ours".to_owned()), key)]).expect("a keystore");
+        let now = DateTime::from_timestamp(1_800_000_000, 0).expect("an instant");
+        let credentials = Credentials {
+            client_secret: None,
+            keystore: &keystore,
+            apple_private_key: Some(pem),
+        };
+        let secret = apple_client_secret(&provider, credentials, now).expect("signed");
+
+        let jws = UnverifiedJws::parse(&secret).expect("a JWS");
+        assert_eq!(jws.alg(), Some("ES256"));
+        let jwks = serde_json::to_string(keystore.public_jwks()).expect("JSON");
+        // Apple finds the key by the configured key ID; the signature is the team key's.
+        assert_eq!(
+            secret
+                .split('.')
+                .next()
+                .and_then(|header| Base64UrlUnpadded::decode_vec(header).ok())
+                .and_then(|header| serde_json::from_slice::<Value>(&header).ok())
+                .and_then(|header| header.get("kid").and_then(Value::as_str).map(str::to_owned))
+                .as_deref(),
+            Some("KEY1234567")
+        );
+        let claims = jws.claims().clone();
+        assert_eq!(claims["iss"], "TEAM123456");
+        assert_eq!(claims["sub"], "org.example.matrix");
+        assert_eq!(claims["aud"], "https://appleid.apple.com");
+        assert_eq!(claims["iat"], now.timestamp());
+        assert!(claims["exp"].as_i64().expect("exp") > now.timestamp());
+        let renamed = jwks.replace("\"ours\"", "\"KEY1234567\"");
+        jws.verify_with_jwks(&renamed)
+            .expect("verifies with the team key");
+
+        // Without the key, a clear error rather than an unsigned request.
+        let missing = Credentials {
+            client_secret: None,
+            keystore: &keystore,
+            apple_private_key: None,
+        };
+        assert!(apple_client_secret(&provider, missing, now).is_err());
+    }
 }

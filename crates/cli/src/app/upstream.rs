@@ -26,17 +26,14 @@ pub fn check(config: &UpstreamOAuth2Config) -> Result<(), Vec<Problem>> {
             template.map(|template| (format!("{at}.claims_imports.{name}.template"), template))
         })
         .collect();
-        templates.extend(
-            provider
-                .additional_authorization_parameters
-                .iter()
-                .map(|(name, value)| {
-                    (
-                        format!("{at}.additional_authorization_parameters.{name}"),
-                        value.as_str(),
-                    )
-                }),
-        );
+        templates.extend(provider.additional_authorization_parameters.iter().map(
+            |(name, value)| {
+                (
+                    format!("{at}.additional_authorization_parameters.{name}"),
+                    value.as_str(),
+                )
+            },
+        ));
         for (path, text) in templates {
             if let Err(error) = template::check(text) {
                 problems.push(

@@ -42,7 +42,11 @@ impl Check {
         }
     }
 
-    fn warning(subject: impl Into<String>, detail: impl Into<String>, hint: impl Into<String>) -> Self {
+    fn warning(
+        subject: impl Into<String>,
+        detail: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
         Self {
             verdict: Verdict::Warning,
             subject: subject.into(),
@@ -51,7 +55,11 @@ impl Check {
         }
     }
 
-    fn error(subject: impl Into<String>, detail: impl Into<String>, hint: impl Into<String>) -> Self {
+    fn error(
+        subject: impl Into<String>,
+        detail: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
         Self {
             verdict: Verdict::Error,
             subject: subject.into(),
@@ -484,11 +492,20 @@ async fn check_upstream_providers(loaded: &app::CheckedConfig) -> Vec<Check> {
     let config = &loaded.config;
     let urls = portcullis_urls::UrlBuilder::new(
         config.http.public_base.clone(),
-        config.http.issuer.clone().unwrap_or_else(|| config.http.public_base.clone()),
+        config
+            .http
+            .issuer
+            .clone()
+            .unwrap_or_else(|| config.http.public_base.clone()),
     );
     let jwks = JwksCache::default();
     let mut checks = Vec::new();
-    for provider in config.upstream_oauth2.providers.iter().filter(|p| p.enabled) {
+    for provider in config
+        .upstream_oauth2
+        .providers
+        .iter()
+        .filter(|p| p.enabled)
+    {
         let subject = format!("upstream {}", provider.id);
         let callback = urls.upstream_callback(&provider.id);
         let metadata = match Metadata::load(provider).await {
@@ -502,12 +519,19 @@ async fn check_upstream_providers(loaded: &app::CheckedConfig) -> Vec<Check> {
                 continue;
             }
         };
-        let where_from = metadata.issuer.clone().unwrap_or_else(|| {
-            metadata.authorization_endpoint.to_string()
-        });
+        let where_from = metadata
+            .issuer
+            .clone()
+            .unwrap_or_else(|| metadata.authorization_endpoint.to_string());
         let alg = provider.id_token_signed_response_alg;
-        let shared_secret = matches!(alg, JwsAlgorithm::Hs256 | JwsAlgorithm::Hs384 | JwsAlgorithm::Hs512);
-        let keys = match (&metadata.jwks_uri, metadata.issuer.is_some() && !shared_secret) {
+        let shared_secret = matches!(
+            alg,
+            JwsAlgorithm::Hs256 | JwsAlgorithm::Hs384 | JwsAlgorithm::Hs512
+        );
+        let keys = match (
+            &metadata.jwks_uri,
+            metadata.issuer.is_some() && !shared_secret,
+        ) {
             (_, false) => Ok(String::new()),
             (None, true) => Err(Check::error(
                 subject.clone(),
@@ -525,7 +549,9 @@ async fn check_upstream_providers(loaded: &app::CheckedConfig) -> Vec<Check> {
                     match name.parse().map(|alg| portcullis_keys::keys_for(&set, alg)) {
                         Ok(Ok(0)) | Ok(Err(_)) | Err(_) => Err(Check::error(
                             subject.clone(),
-                            format!("its key set {uri} has no key for {name}, the algorithm its ID tokens are expected in"),
+                            format!(
+                                "its key set {uri} has no key for {name}, the algorithm its ID tokens are expected in"
+                            ),
                             "set `id_token_signed_response_alg` to the algorithm the provider signs ID tokens with",
                         )),
                         Ok(Ok(count)) => Ok(format!(", {count} key(s) for {name}")),
@@ -536,7 +562,9 @@ async fn check_upstream_providers(loaded: &app::CheckedConfig) -> Vec<Check> {
         match keys {
             Ok(keys) => checks.push(Check::ok(
                 subject,
-                format!("{where_from} answers{keys}; the redirect URI to register there is {callback}"),
+                format!(
+                    "{where_from} answers{keys}; the redirect URI to register there is {callback}"
+                ),
             )),
             Err(check) => checks.push(check),
         }

@@ -348,3 +348,42 @@ fn config_check_names_each_upstream_template_that_does_not_parse() {
         "a template that parses is fine: {text}"
     );
 }
+
+#[test]
+fn every_provider_example_of_the_upstream_guide_passes_config_check() {
+    let guide = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/setup/upstream.md"),
+    )
+    .expect("docs/setup/upstream.md");
+    let blocks: Vec<&str> = guide
+        .split("```yaml\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .filter(|block| block.starts_with("upstream_oauth2:") || block.starts_with("    - id:"))
+        .collect();
+    assert!(
+        blocks.len() >= 5,
+        "Pocket ID, Keycloak, authentik, Google, GitHub: {blocks:?}"
+    );
+    for block in blocks {
+        let section = if block.starts_with("upstream_oauth2:") {
+            block.to_owned()
+        } else {
+            format!("upstream_oauth2:\n  providers:\n{block}")
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        write_config(
+            dir.path(),
+            crate::common::free_port(),
+            &["health"],
+            &section,
+        );
+        let checked = run(mas_cli(dir.path()).args(["config", "check"]));
+        assert!(
+            checked.status.success(),
+            "{block}\n{}{}",
+            stdout(&checked),
+            stderr(&checked)
+        );
+    }
+}

@@ -795,7 +795,13 @@ fn register_user_links_upstream_accounts_with_m_or_creates_nothing() {
     // As MAS's `-m PROVIDER:SUBJECT`; a subject may hold colons.
     assert_success(&register(
         dir.path(),
-        &["carol", "-m", "pocketid:urn:uuid:1234", "--upstream-provider-mapping", "pocketid:c2"],
+        &[
+            "carol",
+            "-m",
+            "pocketid:urn:uuid:1234",
+            "--upstream-provider-mapping",
+            "pocketid:c2",
+        ],
     ));
     let links: Value = serde_json::from_str(&stdout(&manage(
         dir.path(),

@@ -259,7 +259,10 @@ async fn doctor_checks_each_upstream_provider_against_its_discovery_and_keys() {
     let es512 = line("es512");
     assert!(es512.starts_with("error"), "{text}");
     assert!(es512.contains("ES512"), "{text}");
-    assert!(line("off").is_empty(), "a disabled provider is not checked: {text}");
+    assert!(
+        line("off").is_empty(),
+        "a disabled provider is not checked: {text}"
+    );
     assert!(!output.status.success());
 }
 
