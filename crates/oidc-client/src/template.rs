@@ -1,6 +1,6 @@
 //! The claims templates of a provider (`claims_imports`, `additional_authorization_parameters`)
-//! in Jinja syntax, as MAS renders them: the filters `b64decode`, `b64encode`, `string` and
-//! `from_json`, and Python's string methods (`{{ user.email.split('@')[0] }}`).
+//! in Jinja syntax, as MAS renders them: the filters `b64decode`, `b64encode`, `tlvdecode`,
+//! `string` and `from_json`, and Python's string methods (`{{ user.email.split('@')[0] }}`).
 //!
 //! The context of claims templates is `user` (the userinfo claims with the ID token's claims
 //! over them), `id_token_claims`, `userinfo_claims` and `extra_callback_parameters`.
@@ -20,6 +20,7 @@ fn environment() -> Environment<'static> {
     env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
     env.add_filter("b64decode", b64decode);
     env.add_filter("b64encode", b64encode);
+    env.add_filter("tlvdecode", tlvdecode);
     env.add_filter("string", string);
     env.add_filter("from_json", from_json);
     env
@@ -83,6 +84,34 @@ fn b64encode(value: &Value) -> Result<String, Error> {
     Ok(Base64::encode_string(bytes))
 }
 
+/// Bytes of tag-length-value records (a one-byte tag, a one-byte length, that many bytes) as a
+/// map from each tag to its value's bytes: `{{ (user.x | b64decode | tlvdecode)[3] | string }}`.
+fn tlvdecode(value: &Value) -> Result<Value, Error> {
+    let bytes = value
+        .as_bytes()
+        .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "tlvdecode: not bytes"))?;
+    let mut records = std::collections::BTreeMap::new();
+    let mut rest = bytes;
+    while let [tag, length, tail @ ..] = rest {
+        let length = usize::from(*length);
+        let Some((record, after)) = tail.split_at_checked(length) else {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("tlvdecode: the record of tag {tag} is cut short"),
+            ));
+        };
+        records.insert(Value::from(*tag), Value::from_bytes(record.to_vec()));
+        rest = after;
+    }
+    if !rest.is_empty() {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "tlvdecode: a tag without its length",
+        ));
+    }
+    Ok(Value::from_iter(records))
+}
+
 fn string(value: &Value) -> String {
     match value.as_bytes() {
         Some(bytes) if value.as_str().is_none() => String::from_utf8_lossy(bytes).into_owned(),
@@ -111,6 +140,38 @@ mod tests {
             userinfo.as_object().expect("test data"),
             &Map::new(),
         )
+    }
+
+    #[test]
+    fn tlv_records_decode_to_a_map_of_their_tags() {
+        // Tag 1 "ab", tag 16 "xyz".
+        let encoded = Base64::encode_string(&[1, 2, b'a', b'b', 16, 3, b'x', b'y', b'z']);
+        let claims = json!({ "sub": "s", "tlv": encoded });
+        let context = claims_context(
+            claims.as_object().expect("test data"),
+            &Map::new(),
+            &Map::new(),
+        );
+        let render = |t: &str| render(t, &context);
+        assert_eq!(
+            render("{{ (user.tlv | b64decode | tlvdecode)[16] | string }}")
+                .expect("renders")
+                .as_deref(),
+            Some("xyz")
+        );
+        assert_eq!(
+            render("{{ (user.tlv | b64decode | tlvdecode)[1] | string }}")
+                .expect("renders")
+                .as_deref(),
+            Some("ab")
+        );
+        let cut = json!({ "sub": "s", "tlv": Base64::encode_string(&[1, 5, b'a']) });
+        let context = claims_context(
+            cut.as_object().expect("test data"),
+            &Map::new(),
+            &Map::new(),
+        );
+        assert!(super::render("{{ user.tlv | b64decode | tlvdecode }}", &context).is_err());
     }
 
     #[test]

@@ -147,6 +147,7 @@ pub fn new_grant(
         login_hint: request.login_hint.clone(),
         locale: request.ui_locales.first().cloned(),
         requires_consent: prompt(PromptValue::Consent),
+        raw_parameters: None,
     }
 }
 

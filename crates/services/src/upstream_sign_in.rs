@@ -133,8 +133,10 @@ pub enum StartError {
 }
 
 /// Starts a sign-in: records the attempt and returns it with where to send the browser.
-/// `post_auth_action` is what the visitor was doing (given back once signed in);
-/// `login_hint` is forwarded when the provider says so.
+/// `post_auth_action` is what the visitor was doing (given back once signed in); `params` are
+/// the parameters of the request that led here (a client's authorization request, or the
+/// sign-in page's `login_hint`), which the provider's `additional_authorization_parameters`
+/// templates read as `params` (and `forward_login_hint` as `params.login_hint`).
 ///
 /// # Errors
 /// See [`StartError`].
@@ -145,13 +147,13 @@ pub async fn start(
     provider: &Provider,
     redirect_uri: &Url,
     post_auth_action: Option<Value>,
-    login_hint: Option<&str>,
+    params: &Map<String, Value>,
     rng: &mut (dyn RngCore + Send),
     now: DateTime<Utc>,
 ) -> Result<(UpstreamAuthorizationSession, Url), StartError> {
     let config = &provider.config;
     let metadata = client.metadata.get(config).await?;
-    let context = json!({ "params": { "login_hint": login_hint } });
+    let context = json!({ "params": params });
     let mut extra = Vec::new();
     let mut templates: Vec<(&str, &str)> = config
         .additional_authorization_parameters

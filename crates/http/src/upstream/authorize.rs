@@ -7,7 +7,12 @@ use axum::{
 };
 use portcullis_services::upstream_sign_in::{self, ProviderProblem};
 
-use crate::{AppState, cookies::CookieJar, human::post_auth::FlowQuery, pages::tr};
+use crate::{
+    AppState,
+    cookies::CookieJar,
+    human::post_auth::{FlowQuery, PostAuthAction},
+    pages::tr,
+};
 
 pub async fn get(
     State(state): State<AppState>,
@@ -21,13 +26,17 @@ pub async fn get(
     };
     let post_auth_action = serde_json::to_value(&query).ok();
     let redirect_uri = state.urls().upstream_callback(&provider.config.id);
+    let params = match request_parameters(&state, &query).await {
+        Ok(params) => params,
+        Err(error) => return state.internal_error_page(&error),
+    };
     let started = upstream_sign_in::start(
         state.database(),
         state.upstream(),
         &provider,
         &redirect_uri,
         post_auth_action,
-        query.login_hint.as_deref(),
+        &params,
         &mut state.rng(),
         state.now(),
     )
@@ -42,6 +51,31 @@ pub async fn get(
             provider_failed(&state, &provider.config)
         }
     }
+}
+
+/// The parameters of the request that led here, for the provider's templates: those of the
+/// client's authorization request when the sign-in continues one, and the `login_hint` of the
+/// sign-in page.
+async fn request_parameters(
+    state: &AppState,
+    query: &FlowQuery,
+) -> Result<serde_json::Map<String, serde_json::Value>, portcullis_storage::StorageError> {
+    let mut params = serde_json::Map::new();
+    if let Some(PostAuthAction::ContinueAuthorizationGrant { id }) = query.action() {
+        let mut repo = state.database().read_transaction().await?;
+        let grant = repo.oauth_authorization_grants().find(id).await?;
+        repo.rollback().await?;
+        if let Some(serde_json::Value::Object(raw)) = grant.and_then(|grant| grant.raw_parameters) {
+            params = raw;
+        }
+    }
+    if let Some(hint) = &query.login_hint {
+        params.insert(
+            "login_hint".to_owned(),
+            serde_json::Value::String(hint.clone()),
+        );
+    }
+    Ok(params)
 }
 
 /// The enabled provider `id`, or the page saying why there is none.

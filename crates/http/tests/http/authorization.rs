@@ -527,3 +527,79 @@ async fn an_id_token_response_is_refused_to_a_client_without_the_implicit_grant(
         "{location}"
     );
 }
+
+#[tokio::test]
+async fn an_upstream_providers_parameter_templates_read_the_clients_authorization_request() {
+    let app = app().await;
+    add_client(&app, "public-app", "none").await;
+    // A provider configured by hand (no discovery to fetch), with templated parameters.
+    let mut repo = app.database.transaction().await.expect("tx");
+    repo.upstream_providers()
+        .upsert(&portcullis_model::UpstreamProvider {
+            id: "corp".to_owned(),
+            issuer: None,
+            human_name: Some("Corp".to_owned()),
+            brand_name: None,
+            encrypted_client_secret: None,
+            config: serde_json::json!({
+                "id": "corp",
+                "discovery_mode": "disabled",
+                "authorization_endpoint": "https://id.corp.example/authorize",
+                "token_endpoint": "https://id.corp.example/token",
+                "client_id": "portcullis",
+                "token_endpoint_auth_method": "none",
+                "scope": "profile",
+                "forward_login_hint": true,
+                "additional_authorization_parameters": {
+                    "ui_locales": "{{ params.ui_locales }}",
+                    "acr_values": "{{ params.acr_values }}",
+                    "audience": "{{ params.client_id | upper }}",
+                },
+            }),
+            created_at: app.state.now(),
+            disabled_at: None,
+        })
+        .await
+        .expect("stored");
+    repo.commit().await.expect("commit");
+
+    let mut browser = Browser::new(&app);
+    let to_login = browser
+        .get(&authorize_uri(
+            "public-app",
+            "&ui_locales=fr&login_hint=mxid%3A%40alice%3Aexample.com",
+        ))
+        .await;
+    assert_eq!(to_login.status, StatusCode::SEE_OTHER, "{}", to_login.body);
+    let login_path = to_login.location_path();
+    assert!(
+        login_path.starts_with("/login?kind=continue_authorization_grant"),
+        "{login_path}"
+    );
+    let start = browser
+        .get(&login_path.replacen("/login", "/upstream/authorize/corp", 1))
+        .await;
+    assert_eq!(start.status, StatusCode::SEE_OTHER, "{}", start.body);
+    let to_provider: url::Url = start
+        .location
+        .as_deref()
+        .expect("a location")
+        .parse()
+        .expect("a URL");
+    assert_eq!(to_provider.host_str(), Some("id.corp.example"));
+    let query: std::collections::HashMap<String, String> =
+        to_provider.query_pairs().into_owned().collect();
+    assert_eq!(query.get("ui_locales").map(String::as_str), Some("fr"));
+    assert_eq!(
+        query.get("audience").map(String::as_str),
+        Some("PUBLIC-APP")
+    );
+    assert_eq!(
+        query.get("login_hint").map(String::as_str),
+        Some("mxid:@alice:example.com")
+    );
+    assert!(
+        !query.contains_key("acr_values"),
+        "a template that renders nothing adds nothing: {to_provider}"
+    );
+}

@@ -203,6 +203,9 @@ pub struct AuthorizationGrant {
     pub requires_consent: bool,
     /// When the request came in.
     pub created_at: DateTime<Utc>,
+    /// The request's parameters as the client sent them (a JSON object of strings), for the
+    /// templates of an upstream provider's authorization parameters (`params`).
+    pub raw_parameters: Option<serde_json::Value>,
 }
 
 impl AuthorizationGrant {}

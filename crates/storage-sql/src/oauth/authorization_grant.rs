@@ -25,7 +25,7 @@ macro_rules! columns {
          response_mode, response_type_code, response_type_id_token, code_hash, code_challenge, \
          code_challenge_method, max_age, login_hint, locale, requires_consent, \
          oauth2_session_id, user_session_id, created_at, fulfilled_at, exchanged_at, \
-         cancelled_at"
+         cancelled_at, raw_parameters"
     };
 }
 
@@ -53,6 +53,7 @@ struct AuthorizationGrantRow {
     fulfilled_at: Option<DbTime>,
     exchanged_at: Option<DbTime>,
     cancelled_at: Option<DbTime>,
+    raw_parameters: Option<sqlx::types::Json<serde_json::Value>>,
 }
 
 impl AuthorizationGrantRow {
@@ -140,6 +141,7 @@ impl TryFrom<AuthorizationGrantRow> for AuthorizationGrant {
             locale: row.locale,
             requires_consent: row.requires_consent,
             created_at: row.created_at.0,
+            raw_parameters: row.raw_parameters.map(|json| json.0),
         })
     }
 }
@@ -156,8 +158,10 @@ impl AuthorizationGrantRepository for SqlRepository {
             "INSERT INTO oauth2_authorization_grants (oauth2_authorization_grant_id, ",
             "oauth2_client_id, redirect_uri, scope, state, nonce, response_mode, ",
             "response_type_code, response_type_id_token, code_hash, code_challenge, ",
-            "code_challenge_method, max_age, login_hint, locale, requires_consent, created_at) ",
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ",
+            "code_challenge_method, max_age, login_hint, locale, requires_consent, created_at, ",
+            "raw_parameters) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, ",
+            "$18) ",
             "RETURNING ",
             columns!()
         );
@@ -181,6 +185,7 @@ impl AuthorizationGrantRepository for SqlRepository {
             .bind(&grant.locale)
             .bind(grant.requires_consent)
             .bind(DbTime(now))
+            .bind(grant.raw_parameters.as_ref().map(sqlx::types::Json))
             .fetch_one(conn)
             .await)?;
         row.try_into()

@@ -31,6 +31,7 @@ fn request(world: &World) -> NewAuthorizationGrant {
         login_hint: Some("mxid:@alice:example.org".to_owned()),
         locale: Some("fr".to_owned()),
         requires_consent: true,
+        raw_parameters: Some(serde_json::json!({"client_id": "app", "prompt": "login"})),
     }
 }
 
@@ -88,6 +89,7 @@ backend_test!(
         assert_eq!(grant.locale.as_deref(), Some("fr"));
         assert!(grant.requires_consent);
         assert_eq!(grant.created_at, start());
+        assert_eq!(grant.raw_parameters, request.raw_parameters);
     }
 );
 

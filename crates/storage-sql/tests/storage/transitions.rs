@@ -50,6 +50,7 @@ fn authorization_request(world: &World) -> NewAuthorizationGrant {
         login_hint: None,
         locale: None,
         requires_consent: false,
+        raw_parameters: None,
     }
 }
 

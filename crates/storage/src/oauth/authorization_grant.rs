@@ -40,6 +40,8 @@ pub struct NewAuthorizationGrant {
     pub locale: Option<String>,
     /// Whether consent must be asked even if given before.
     pub requires_consent: bool,
+    /// The request's parameters as the client sent them (a JSON object of strings).
+    pub raw_parameters: Option<serde_json::Value>,
 }
 
 /// Reads and writes [`AuthorizationGrant`]s.

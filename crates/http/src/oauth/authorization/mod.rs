@@ -8,7 +8,7 @@ pub mod callback;
 pub mod consent;
 
 use axum::{
-    extract::{Query, State},
+    extract::{Query, RawQuery, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
@@ -33,9 +33,10 @@ pub use portcullis_services::authorization::GRANT_LIFETIME;
 pub async fn get(
     State(state): State<AppState>,
     jar: CookieJar,
+    RawQuery(raw): RawQuery,
     Query(params): Query<AuthorizationParams>,
 ) -> Response {
-    match authorize(&state, &jar, params).await {
+    match authorize(&state, &jar, params, raw.as_deref()).await {
         Ok(response) => response,
         Err(Refusal::Shown(response)) => *response,
         Err(Refusal::Internal(error)) => state.internal_error_page(&error),
@@ -59,6 +60,7 @@ async fn authorize(
     state: &AppState,
     jar: &CookieJar,
     params: AuthorizationParams,
+    raw_query: Option<&str>,
 ) -> Result<Response, Refusal> {
     let mode = params.error_response_mode();
     let raw_state = params.state.clone();
@@ -114,7 +116,20 @@ async fn authorize(
     let prompt = Prompts(request.prompt.clone());
     let signed_in = session::current(jar, &mut repository).await?;
     let now = state.now();
-    let new_grant = authorization::new_grant(&client, &request, &callback.redirect_uri);
+    let mut new_grant = authorization::new_grant(&client, &request, &callback.redirect_uri);
+    // Kept as sent, for an upstream provider's `additional_authorization_parameters` (`params`).
+    new_grant.raw_parameters = raw_query.map(|query| {
+        serde_json::Value::Object(
+            url::form_urlencoded::parse(query.as_bytes())
+                .map(|(name, value)| {
+                    (
+                        name.into_owned(),
+                        serde_json::Value::String(value.into_owned()),
+                    )
+                })
+                .collect(),
+        )
+    });
 
     if prompt.contains(PromptValue::None) {
         // OIDC Core §3.1.2.1: no page may be shown; succeed silently or say why not.

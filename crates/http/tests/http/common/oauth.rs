@@ -178,6 +178,7 @@ pub async fn consented_code(
                 login_hint: None,
                 locale: None,
                 requires_consent: true,
+                raw_parameters: None,
             },
             None,
             now,
