@@ -9,6 +9,13 @@ use crate::{AppState, cookies::CookieJar};
 
 const COOKIE_NAME: &str = "session";
 
+/// The cookie recording when this browser last signed out (for `logged_out` in an upstream
+/// provider's parameter templates).
+const SIGNED_OUT_COOKIE: &str = "logged-out";
+
+/// How long after signing out a browser counts as just signed out.
+const JUST_SIGNED_OUT: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
 /// A signed-in browser: its session and its user.
 #[derive(Debug, Clone)]
 pub struct SignedIn {
@@ -89,4 +96,25 @@ pub fn remember(state: &AppState, jar: CookieJar, session: &BrowserSession) -> C
 /// The jar without the session cookie.
 pub fn forget(state: &AppState, jar: CookieJar) -> CookieJar {
     jar.remove(state.cookie_settings().removal(COOKIE_NAME))
+}
+
+/// The jar without the session cookie, remembering that the user signed out now: an upstream
+/// sign-in in the next minutes can ask the provider to sign them in again (`logged_out`).
+pub fn sign_out(state: &AppState, jar: CookieJar) -> CookieJar {
+    let now = state.now();
+    forget(state, jar).add(
+        state
+            .cookie_settings()
+            .cookie(SIGNED_OUT_COOKIE, now.timestamp().to_string()),
+    )
+}
+
+/// Whether this browser signed out less than five minutes ago.
+#[must_use]
+pub fn just_signed_out(state: &AppState, jar: &CookieJar) -> bool {
+    let now = state.now();
+    jar.get(SIGNED_OUT_COOKIE)
+        .and_then(|cookie| cookie.value().parse::<i64>().ok())
+        .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0))
+        .is_some_and(|at| at <= now && now - at < JUST_SIGNED_OUT)
 }

@@ -136,7 +136,8 @@ pub enum StartError {
 /// `post_auth_action` is what the visitor was doing (given back once signed in); `params` are
 /// the parameters of the request that led here (a client's authorization request, or the
 /// sign-in page's `login_hint`), which the provider's `additional_authorization_parameters`
-/// templates read as `params` (and `forward_login_hint` as `params.login_hint`).
+/// templates read as `params` (and `forward_login_hint` as `params.login_hint`), with
+/// `logged_out`: whether the browser signed out here a few minutes ago.
 ///
 /// # Errors
 /// See [`StartError`].
@@ -148,12 +149,13 @@ pub async fn start(
     redirect_uri: &Url,
     post_auth_action: Option<Value>,
     params: &Map<String, Value>,
+    logged_out: bool,
     rng: &mut (dyn RngCore + Send),
     now: DateTime<Utc>,
 ) -> Result<(UpstreamAuthorizationSession, Url), StartError> {
     let config = &provider.config;
     let metadata = client.metadata.get(config).await?;
-    let context = json!({ "params": params });
+    let context = json!({ "params": params, "logged_out": logged_out });
     let mut extra = Vec::new();
     let mut templates: Vec<(&str, &str)> = config
         .additional_authorization_parameters

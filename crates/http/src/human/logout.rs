@@ -35,6 +35,6 @@ pub async fn post(
     if let Err(error) = result {
         return state.internal_error_page(&error);
     }
-    let jar = session::forget(&state, jar);
+    let jar = session::sign_out(&state, jar);
     (jar, Redirect::to(state.urls().login().as_str())).into_response()
 }

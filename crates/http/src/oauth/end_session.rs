@@ -99,7 +99,7 @@ pub async fn post(
     if let Err(error) = ended {
         return state.internal_error_page(&error);
     }
-    let jar = session::forget(&state, jar);
+    let jar = session::sign_out(&state, jar);
     (jar, finished(&state, checked.redirect)).into_response()
 }
 

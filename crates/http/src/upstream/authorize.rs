@@ -30,6 +30,7 @@ pub async fn get(
         Ok(params) => params,
         Err(error) => return state.internal_error_page(&error),
     };
+    let logged_out = crate::session::just_signed_out(&state, &jar);
     let started = upstream_sign_in::start(
         state.database(),
         state.upstream(),
@@ -37,6 +38,7 @@ pub async fn get(
         &redirect_uri,
         post_auth_action,
         &params,
+        logged_out,
         &mut state.rng(),
         state.now(),
     )

@@ -554,6 +554,7 @@ async fn an_upstream_providers_parameter_templates_read_the_clients_authorizatio
                     "ui_locales": "{{ params.ui_locales }}",
                     "acr_values": "{{ params.acr_values }}",
                     "audience": "{{ params.client_id | upper }}",
+                    "prompt": "{% if logged_out %}login{% endif %}",
                 },
             }),
             created_at: app.state.now(),
@@ -602,4 +603,15 @@ async fn an_upstream_providers_parameter_templates_read_the_clients_authorizatio
         !query.contains_key("acr_values"),
         "a template that renders nothing adds nothing: {to_provider}"
     );
+    assert!(!query.contains_key("prompt"), "{to_provider}");
+
+    // Just signed out here: `logged_out` lets the provider be asked to sign in again.
+    let login_page = browser.get("/login").await;
+    let csrf = login_page.field("csrf").expect("a csrf field");
+    let out = browser.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER, "{}", out.body);
+    let again = browser.get("/upstream/authorize/corp").await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    let location = again.location.as_deref().expect("a location");
+    assert!(location.contains("prompt=login"), "{location}");
 }
