@@ -9,6 +9,7 @@
 //! | password recovery tickets | expired more than 7 days ago, used or not |
 //! | email verification codes (and the unfinished registrations waiting on them) | expired more than 7 days ago |
 //! | upstream sign-in attempts that signed nobody in | started more than 7 days ago |
+//! | login tokens issued for bots | expired more than 7 days ago, redeemed or not |
 
 use async_trait::async_trait;
 use chrono::TimeDelta;
@@ -31,6 +32,8 @@ pub struct Deleted {
     pub email_authentications: u64,
     /// Upstream sign-in attempts that signed nobody in.
     pub upstream_authorization_sessions: u64,
+    /// Login tokens issued for bots.
+    pub login_tokens: u64,
 }
 
 /// The periodic task.
@@ -57,6 +60,10 @@ impl Cleanup {
                 .upstream_authorization_sessions()
                 .delete_unused_before(before)
                 .await?,
+            login_tokens: repository
+                .compat_login_tokens()
+                .delete_expired_before(before)
+                .await?,
         };
         repository.commit().await?;
         Ok(deleted)
@@ -72,6 +79,7 @@ impl PeriodicTask for Cleanup {
                 recovery_tickets = deleted.recovery_tickets,
                 email_authentications = deleted.email_authentications,
                 upstream_authorization_sessions = deleted.upstream_authorization_sessions,
+                login_tokens = deleted.login_tokens,
                 "deleted expired rows"
             );
         }

@@ -246,6 +246,30 @@ pub struct CompatSsoLogin {
     pub state: CompatSsoLoginState,
 }
 
+/// A login token an operator issued for a bot (`mas-cli manage issue-login-token`): redeemed
+/// once at the Matrix login API before it expires, for its user and, when it names one, only
+/// for its device. The token itself is stored only as its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CompatLoginToken {
+    pub id: Ulid,
+    pub user_id: Ulid,
+    /// The only device the token may sign in, if it names one.
+    pub device_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// When it was redeemed, and the session it started.
+    pub consumed_at: Option<DateTime<Utc>>,
+    pub compat_session_id: Option<Ulid>,
+}
+
+impl CompatLoginToken {
+    /// Whether it can still be redeemed at `now`.
+    #[must_use]
+    pub fn is_usable(&self, now: DateTime<Utc>) -> bool {
+        self.consumed_at.is_none() && now < self.expires_at
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{TimeDelta, TimeZone};

@@ -29,7 +29,8 @@ pub use self::{
     browser_session::{Authentication, AuthenticationKind, BrowserSession},
     clock::{Clock, MockClock, SystemClock},
     compat::{
-        CompatAccessToken, CompatRefreshToken, CompatSession, CompatSsoLogin, CompatSsoLoginState,
+        CompatAccessToken, CompatLoginToken, CompatRefreshToken, CompatSession, CompatSsoLogin,
+        CompatSsoLoginState,
     },
     localpart::{Localpart, LocalpartError},
     oauth::{

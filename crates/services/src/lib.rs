@@ -27,6 +27,7 @@
 //! - [`reauth`]: the password, or a recent sign-in, before a sensitive account change.
 //! - [`recovery`]: password recovery tickets, and a new password through one.
 //! - [`registration_tokens`]: the tokens that let someone register when tokens are required.
+//! - [`login_tokens`]: one-shot login tokens an operator issues for a bot.
 //! - [`registration`]: what a registration form must hold, and whether its name, address and
 //!   token are still free.
 //! - [`sessions`]: ending browser, OAuth 2.0 and compatibility sessions, and what goes with it.
@@ -57,6 +58,7 @@ pub mod introspection;
 /// The key sets clients publish, fetched when needed (shared with the upstream client).
 pub use portcullis_oidc_client::jwks as jwks_cache;
 pub mod jobs;
+pub mod login_tokens;
 pub mod logout;
 pub mod personal_sessions;
 pub mod rate_limit;

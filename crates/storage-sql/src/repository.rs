@@ -6,14 +6,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_storage::{
     AccessTokenRepository, AuthorizationGrantRepository, BrowserSessionRepository,
-    ClientAssertionRepository, CompatAccessTokenRepository, CompatRefreshTokenRepository,
-    CompatSessionRepository, CompatSsoLoginRepository, ConsentRepository,
-    DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
-    PersonalSessionRepository, PolicyDataRepository, RefreshTokenRepository,
-    RegistrationTokenRepository, Repository, SessionActivityRepository, StorageError,
-    UpstreamAuthorizationSessionRepository, UpstreamLinkRepository, UpstreamProviderRepository,
-    UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
-    UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository, UserTermsRepository,
+    ClientAssertionRepository, CompatAccessTokenRepository, CompatLoginTokenRepository,
+    CompatRefreshTokenRepository, CompatSessionRepository, CompatSsoLoginRepository,
+    ConsentRepository, DeviceCodeGrantRepository, JobRepository, OAuthClientRepository,
+    OAuthSessionRepository, PersonalSessionRepository, PolicyDataRepository,
+    RefreshTokenRepository, RegistrationTokenRepository, Repository, SessionActivityRepository,
+    StorageError, UpstreamAuthorizationSessionRepository, UpstreamLinkRepository,
+    UpstreamProviderRepository, UserEmailAuthenticationRepository, UserEmailRepository,
+    UserPasswordRepository, UserRecoveryTicketRepository, UserRegistrationRepository,
+    UserRepository, UserTermsRepository,
 };
 use rand::RngCore;
 use sqlx::{Postgres, Sqlite};
@@ -211,6 +212,10 @@ impl Repository for SqlRepository {
     }
 
     fn compat_sso_logins(&mut self) -> &mut dyn CompatSsoLoginRepository {
+        self
+    }
+
+    fn compat_login_tokens(&mut self) -> &mut dyn CompatLoginTokenRepository {
         self
     }
 

@@ -45,6 +45,7 @@ pub use self::{
     activity::{SessionActivity, SessionActivityRepository, SessionRef},
     compat::{
         access_token::{ActiveCompatAccessToken, CompatAccessTokenRepository},
+        login_token::CompatLoginTokenRepository,
         refresh_token::CompatRefreshTokenRepository,
         session::{CompatSessionFilter, CompatSessionRepository, NewCompatSession},
         sso_login::CompatSsoLoginRepository,

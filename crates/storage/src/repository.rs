@@ -4,11 +4,11 @@ use async_trait::async_trait;
 
 use crate::{
     AccessTokenRepository, AuthorizationGrantRepository, BrowserSessionRepository,
-    ClientAssertionRepository, CompatAccessTokenRepository, CompatRefreshTokenRepository,
-    CompatSessionRepository, CompatSsoLoginRepository, ConsentRepository,
-    DeviceCodeGrantRepository, JobRepository, OAuthClientRepository, OAuthSessionRepository,
-    PersonalSessionRepository, PolicyDataRepository, RefreshTokenRepository,
-    RegistrationTokenRepository, SessionActivityRepository, StorageError,
+    ClientAssertionRepository, CompatAccessTokenRepository, CompatLoginTokenRepository,
+    CompatRefreshTokenRepository, CompatSessionRepository, CompatSsoLoginRepository,
+    ConsentRepository, DeviceCodeGrantRepository, JobRepository, OAuthClientRepository,
+    OAuthSessionRepository, PersonalSessionRepository, PolicyDataRepository,
+    RefreshTokenRepository, RegistrationTokenRepository, SessionActivityRepository, StorageError,
     UpstreamAuthorizationSessionRepository, UpstreamLinkRepository, UpstreamProviderRepository,
     UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
     UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository, UserTermsRepository,
@@ -70,6 +70,9 @@ pub trait Repository: Send {
 
     /// The Matrix single sign-on logins.
     fn compat_sso_logins(&mut self) -> &mut dyn CompatSsoLoginRepository;
+
+    /// The login tokens operators issue for bots.
+    fn compat_login_tokens(&mut self) -> &mut dyn CompatLoginTokenRepository;
 
     /// The personal sessions and their tokens.
     fn personal_sessions(&mut self) -> &mut dyn PersonalSessionRepository;

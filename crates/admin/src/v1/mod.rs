@@ -2,6 +2,7 @@
 
 pub mod compat_sessions;
 pub mod known;
+pub mod login_tokens;
 pub mod oauth2_clients;
 pub mod oauth2_sessions;
 pub mod personal_sessions;
@@ -31,6 +32,7 @@ pub fn routes() -> ApiRouter<AppState> {
         );
     let router = users::routes(router);
     let router = personal_sessions::routes(router);
+    let router = login_tokens::routes(router);
     let router = user_sessions::routes(router);
     let router = oauth2_sessions::routes(router);
     let router = compat_sessions::routes(router);

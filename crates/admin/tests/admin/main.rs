@@ -6,6 +6,7 @@ mod common;
 mod authorization;
 mod description;
 mod emails_and_clients;
+mod login_tokens;
 mod personal_sessions;
 mod registration_tokens;
 mod server;

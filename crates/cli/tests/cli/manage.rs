@@ -841,3 +841,48 @@ fn register_user_links_upstream_accounts_with_m_or_creates_nothing() {
         "no user was created"
     );
 }
+
+#[test]
+fn issue_login_token_prints_the_token_alone_and_refuses_what_it_cannot_issue() {
+    let dir = setup();
+    assert_success(&register(dir.path(), &["bot"]));
+    let issued = manage(
+        dir.path(),
+        &[
+            "issue-login-token",
+            "bot",
+            "--device-id",
+            "BOTDEVICE1",
+            "--expires-in",
+            "1h",
+        ],
+    );
+    assert_success(&issued);
+    let out = stdout(&issued);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.trim().starts_with("mlt_"), "{out}");
+    assert!(
+        stderr(&issued).contains("device BOTDEVICE1 only"),
+        "{}",
+        stderr(&issued)
+    );
+
+    assert_fails_with(
+        &manage(
+            dir.path(),
+            &["issue-login-token", "bot", "--expires-in", "25h"],
+        ),
+        "at most 24 hours",
+    );
+    assert_fails_with(
+        &manage(
+            dir.path(),
+            &["issue-login-token", "bot", "--device-id", "no spaces"],
+        ),
+        "cannot be a device ID",
+    );
+    assert_fails_with(
+        &manage(dir.path(), &["issue-login-token", "nobody"]),
+        "does not exist",
+    );
+}

@@ -191,10 +191,13 @@ impl LoginResponse {
 }
 
 /// What a login type's module needs besides the state.
+#[derive(Clone)]
 pub(super) struct Login<'a> {
     ip: ClientIp,
     user_agent: Option<&'a str>,
     device_id: String,
+    /// The device the client asked for (`device_id` was chosen at random without one).
+    requested_device_id: Option<&'a str>,
     display_name: Option<&'a str>,
     with_refresh: bool,
 }
@@ -266,6 +269,7 @@ async fn login(
         ip,
         user_agent,
         device_id,
+        requested_device_id: request.device_id.as_deref(),
         display_name: request.initial_device_display_name.as_deref(),
         with_refresh: request.refresh_token,
     };

@@ -12,6 +12,7 @@ mod account_tokens;
 mod authorization;
 mod compat_introspection;
 mod compat_login;
+mod compat_login_token;
 mod compat_logout;
 mod compat_refresh;
 mod compat_sso;

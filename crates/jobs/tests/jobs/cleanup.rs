@@ -34,6 +34,10 @@ async fn add_both(world: &World, alice: &portcullis_model::User, days_ago: i64, 
         .add("alice@example.org", secret, Some(alice.id), created, ttl)
         .await
         .expect("code added");
+    repo.compat_login_tokens()
+        .add(alice, secret, None, created + ttl, created)
+        .await
+        .expect("login token added");
     repo.commit().await.expect("commit");
 }
 
@@ -59,6 +63,7 @@ async fn rows_expired_more_than_a_week_ago_are_deleted_and_the_others_kept() {
             recovery_tickets: 1,
             email_authentications: 1,
             upstream_authorization_sessions: 0,
+            login_tokens: 1,
         }
     );
     let mut repo = world.database.transaction().await.expect("transaction");

@@ -13,6 +13,7 @@ mod authorization_grant;
 mod browser_session;
 mod client_assertion;
 mod compat_access_token;
+mod compat_login_token;
 mod compat_refresh_token;
 mod compat_session;
 mod compat_sso_login;

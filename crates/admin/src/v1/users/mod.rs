@@ -67,7 +67,10 @@ impl Resource for User {
 }
 
 /// The user with this id, or the API's 404.
-async fn find(repo: &mut dyn Repository, id: Ulid) -> Result<portcullis_model::User, ApiError> {
+pub(crate) async fn find(
+    repo: &mut dyn Repository,
+    id: Ulid,
+) -> Result<portcullis_model::User, ApiError> {
     repo.users()
         .find_by_id(id)
         .await?

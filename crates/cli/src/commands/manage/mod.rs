@@ -11,6 +11,7 @@ mod allow_cross_signing_reset;
 mod demote_admin;
 mod generate_token;
 mod issue_compatibility_token;
+mod issue_login_token;
 mod issue_personal_access_token;
 mod issue_user_registration_token;
 mod kill_sessions;
@@ -73,6 +74,8 @@ pub enum ManageCommand {
     IssueUserRegistrationToken(issue_user_registration_token::Args),
     /// Print a personal access token acting as a user, for a bot or a script.
     IssuePersonalAccessToken(issue_personal_access_token::Args),
+    /// Print a one-shot login token for a bot, redeemed once with `m.login.token`.
+    IssueLoginToken(issue_login_token::Args),
     /// List personal access tokens (never the tokens themselves).
     ListPersonalAccessTokens(list_personal_access_tokens::Args),
     /// Revoke a personal access token.
@@ -116,6 +119,7 @@ pub async fn run(config_paths: &[PathBuf], command: ManageCommand) -> anyhow::Re
         ManageCommand::IssuePersonalAccessToken(args) => {
             issue_personal_access_token::run(&context, args).await
         }
+        ManageCommand::IssueLoginToken(args) => issue_login_token::run(&context, args).await,
         ManageCommand::ListPersonalAccessTokens(args) => {
             list_personal_access_tokens::run(&context, args).await
         }

@@ -1,14 +1,18 @@
 //! `m.login.token`: the login token a single sign-on ended with
-//! ([`sso_complete`](crate::compat::sso_complete)).
+//! ([`sso_complete`](crate::compat::sso_complete)), or one an operator issued for a bot
+//! (`portcullis_services::login_tokens`).
 //!
-//! The token is accepted for 30 seconds after the user allowed the sign-in, once: the exchange
-//! is one conditional update in the transaction that creates the session, so of two logins
-//! racing with the same token exactly one gets a session. The session is linked to the browser
-//! session the user signed in with.
+//! A single sign-on's token is accepted for 30 seconds after the user allowed the sign-in, an
+//! issued one until it expires; either once: the exchange is one conditional update in the
+//! transaction that creates the session, so of two logins racing with the same token (on any
+//! server process) exactly one gets a session. A single sign-on's session is linked to the
+//! browser session the user signed in with; an issued token that names a device signs in that
+//! device only.
 
 use portcullis_model::User;
 use portcullis_services::{
     compat::Started,
+    login_tokens::{self, Refused},
     sessions,
     sso_login::{self, WaitingSsoLogin},
 };
@@ -28,16 +32,20 @@ pub(super) async fn login(
     token: &str,
 ) -> Result<LoginResponse, MatrixError> {
     let now = state.now();
-    let WaitingSsoLogin {
+    let found = {
+        let mut repo = state.database().read_transaction().await?;
+        let found = sso_login::waiting(&mut *repo, token).await?;
+        repo.rollback().await?;
+        found
+    };
+    let Some(WaitingSsoLogin {
         id,
         fulfilled_at,
         browser_session,
         user,
-    } = {
-        let mut repo = state.database().read_transaction().await?;
-        let found = sso_login::waiting(&mut *repo, token).await?;
-        repo.rollback().await?;
-        found.ok_or_else(invalid_token)?
+    }) = found
+    else {
+        return issued(state, login, token).await;
     };
     if now - fulfilled_at > LOGIN_TOKEN_TTL {
         return Err(MatrixError::forbidden(
@@ -80,6 +88,67 @@ pub(super) async fn login(
     login.record_activity(state, &session);
 
     tracing::info!(user.id = %user.id, compat_session.id = %session.id, device.id = %session.device_id, sso_login.id = %id, "signed in with a login token through the Matrix login API");
+    Ok(LoginResponse::new(state, &user, &session, tokens))
+}
+
+/// A login with a token an operator issued: for its user and, when it names one, its device.
+async fn issued(
+    state: &AppState,
+    login: &Login<'_>,
+    token: &str,
+) -> Result<LoginResponse, MatrixError> {
+    let now = state.now();
+    let found = {
+        let mut repo = state.database().read_transaction().await?;
+        let found =
+            login_tokens::redeemable(&mut *repo, token, login.requested_device_id, now).await?;
+        repo.rollback().await?;
+        found
+    };
+    let (issued, user) = match found {
+        Ok(found) => found,
+        Err(Refused::Expired) => {
+            return Err(MatrixError::forbidden("The login token expired"));
+        }
+        Err(Refused::OtherDevice(device)) => {
+            return Err(MatrixError::forbidden(format!(
+                "This login token can only sign in the device {device}"
+            )));
+        }
+        Err(Refused::Unknown | Refused::Used) => return Err(invalid_token()),
+    };
+    check_active(&user)?;
+    // A token bound to a device signs in that device, asked for or not.
+    let login = Login {
+        device_id: issued
+            .device_id
+            .clone()
+            .unwrap_or_else(|| login.device_id.clone()),
+        ..login.clone()
+    };
+
+    portcullis_services::devices::provision_device(
+        state.homeserver().as_ref(),
+        &user.username,
+        &login.device_id,
+        login.display_name,
+    )
+    .await
+    .map_err(|error| MatrixError::homeserver_unavailable(&error))?;
+
+    let mut repo = state.database().transaction().await?;
+    let Started {
+        session, tokens, ..
+    } = login.start(state, &mut *repo, &user, None).await?;
+    if !login_tokens::consume(&mut *repo, &issued, session.id, now).await? {
+        repo.rollback().await?;
+        forget_device(state, &user, &login.device_id).await;
+        return Err(invalid_token());
+    }
+    repo.commit().await?;
+    login.record_activity(state, &session);
+
+    tracing::info!(user.id = %user.id, compat_session.id = %session.id, device.id = %session.device_id, login_token.id = %issued.id, "signed in with an issued login token through the Matrix login API");
     Ok(LoginResponse::new(state, &user, &session, tokens))
 }
 
