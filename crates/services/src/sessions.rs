@@ -286,6 +286,9 @@ pub enum Devices {
     Delete,
     /// The homeserver deletes them itself, with the whole user (deactivation).
     GoWithTheUser,
+    /// They stay on the homeserver, with their end-to-end keys: a bot that signs in again
+    /// with the same device ID continues with its keys (`kill-sessions --keep-devices`).
+    Keep,
 }
 
 impl ActiveSessions {

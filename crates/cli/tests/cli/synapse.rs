@@ -595,6 +595,75 @@ async fn killing_the_sessions_of_a_user_ends_their_tokens_on_synapse() {
     );
 }
 
+#[tokio::test]
+async fn killing_sessions_with_keep_devices_lets_a_bot_come_back_to_its_device_and_keys() {
+    let Some((deployment, synapse)) = deployment_with_alice().await else {
+        return;
+    };
+    let login = deployment
+        .password_login("alice", Some("BOTDEVICE01"))
+        .await;
+    let token = login["access_token"].as_str().expect("an access token");
+    // The bot publishes its device keys, as a crypto library does on its first start.
+    let device_keys = serde_json::json!({
+        "device_keys": {
+            "user_id": "@alice:localhost",
+            "device_id": "BOTDEVICE01",
+            "algorithms": ["m.olm.v1.curve25519-aes-sha2", "m.megolm.v1.aes-sha2"],
+            "keys": {
+                "curve25519:BOTDEVICE01": "3C5BFWi2Y8MaVvjM8M22DBmh24PmgR0nPvJOIArzgyI",
+                "ed25519:BOTDEVICE01": "lEuiRJBit0IG6nUf5pUzWTUEsRVVe/HJkoKuEww9ULI"
+            },
+            "signatures": {"@alice:localhost": {"ed25519:BOTDEVICE01": "dSO80A01XiigH3uBiDVx/EjzaoycHcjq9lfQX0uWsqxl2giMIiSPR8a4d291W1ihKJL/a+myXS367WT6NAIcBA"}}
+        }
+    });
+    let (status, body) = on_synapse(
+        &synapse,
+        reqwest::Method::POST,
+        "_matrix/client/v3/keys/upload",
+        token,
+        Some(device_keys),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let query = serde_json::json!({"device_keys": {"@alice:localhost": []}});
+    let keys_of = |token: String| {
+        let synapse = &synapse;
+        let query = query.clone();
+        async move {
+            let (status, body) = on_synapse(
+                synapse,
+                reqwest::Method::POST,
+                "_matrix/client/v3/keys/query",
+                &token,
+                Some(query),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            body["device_keys"]["@alice:localhost"]["BOTDEVICE01"]["keys"].clone()
+        }
+    };
+    let before = keys_of(token.to_owned()).await;
+    assert!(before.is_object(), "the keys are published: {before}");
+
+    // The token is lost; the operator ends the sessions but keeps the devices.
+    let out = deployment.manage(&["kill-sessions", "alice", "--keep-devices"]);
+    assert!(out.contains("the devices are kept"), "{out}");
+
+    // The bot signs in again with its stored password and device ID: same device, same keys.
+    let again = deployment
+        .password_login("alice", Some("BOTDEVICE01"))
+        .await;
+    let new_token = again["access_token"].as_str().expect("an access token");
+    assert_ne!(new_token, token);
+    assert_eq!(again["device_id"], "BOTDEVICE01");
+    assert_eq!(
+        keys_of(new_token.to_owned()).await,
+        before,
+        "the keys survived"
+    );
+}
+
 /// The value of the hidden `csrf` field of a page.
 fn csrf_field(page: &str) -> String {
     let marker = "name=\"csrf\" value=\"";

@@ -220,10 +220,12 @@ async fn a_user_ends_only_their_own_sessions() {
 }
 
 #[tokio::test]
-async fn ending_everything_deletes_each_device_once_unless_the_user_goes_with_them() {
+async fn ending_everything_deletes_each_device_once_unless_the_user_goes_with_them_or_they_are_kept()
+ {
     for (fate, expected) in [
         (Devices::Delete, vec!["BOT", "PHONEPHONE"]),
         (Devices::GoWithTheUser, vec![]),
+        (Devices::Keep, vec![]),
     ] {
         let world = world().await;
         let mut tx = world.tx().await;

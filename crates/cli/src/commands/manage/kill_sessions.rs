@@ -1,6 +1,7 @@
-//! `mas-cli manage kill-sessions USER [--dry-run]`: ends every session of the user: browser,
-//! OAuth 2.0 and compatibility. Their devices are deleted on the homeserver by the worker, which
-//! makes the homeserver refuse their tokens at once.
+//! `mas-cli manage kill-sessions USER [--dry-run] [--keep-devices]`: ends every session of the
+//! user: browser, OAuth 2.0 and compatibility. Their devices are deleted on the homeserver by
+//! the worker, which makes the homeserver refuse their tokens at once; with `--keep-devices`
+//! they stay, with their end-to-end keys, for a bot that signs in again on the same device.
 
 use std::process::ExitCode;
 
@@ -15,6 +16,11 @@ pub struct Args {
     /// Only say what would be ended.
     #[arg(long)]
     dry_run: bool,
+    /// Keep the devices (and their end-to-end keys) on the homeserver: a client that signs in
+    /// again with the same device ID continues with them. The homeserver refuses the ended
+    /// sessions' tokens within its cache time (2 minutes for Synapse) rather than at once.
+    #[arg(long)]
+    keep_devices: bool,
 }
 
 pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
@@ -37,8 +43,17 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         println!("would end {summary}");
         return Ok(ExitCode::SUCCESS);
     }
-    active.end(&mut *repo, Devices::Delete, now).await?;
+    let devices = if args.keep_devices {
+        Devices::Keep
+    } else {
+        Devices::Delete
+    };
+    active.end(&mut *repo, devices, now).await?;
     repo.commit().await?;
-    println!("ended {summary}");
+    if args.keep_devices {
+        println!("ended {summary} (the devices are kept)");
+    } else {
+        println!("ended {summary}");
+    }
     Ok(ExitCode::SUCCESS)
 }
