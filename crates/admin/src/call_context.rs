@@ -39,7 +39,7 @@ impl FromRequestParts<AppState> for CallContext {
             }
             Err(refused) => {
                 let status = match refused {
-                    Refused::MissingScope => axum::http::StatusCode::FORBIDDEN,
+                    Refused::MissingScope(_) => axum::http::StatusCode::FORBIDDEN,
                     Refused::UnsupportedTokenType
                     | Refused::UnknownToken
                     | Refused::UserLocked

@@ -21,6 +21,7 @@ macro_rules! or_respond {
 }
 pub(crate) use or_respond;
 
+pub mod account_api;
 pub mod assets;
 pub mod client_ip;
 pub mod compat;
@@ -446,6 +447,7 @@ pub fn router(
             ResourceName::Discovery => router.merge(discovery::router()),
             ResourceName::Human => router
                 .merge(human::router())
+                .merge(account_api::router())
                 .merge(upstream::router())
                 .merge(oauth::pages())
                 .merge(compat::pages()),

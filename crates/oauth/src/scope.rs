@@ -37,6 +37,10 @@ pub const SYNAPSE_ADMIN: &str = "urn:synapse:admin:*";
 pub const MAS_ADMIN: &str = "urn:mas:admin";
 /// The internal GraphQL API used by the account management interface.
 pub const MAS_GRAPHQL: &str = "urn:mas:graphql:*";
+/// Lets a token open its own user's cross-signing reset window
+/// (`POST /api/account/v1/allow-cross-signing-reset`): Portcullis's own, granted to personal
+/// access tokens only.
+pub const ACCOUNT_CROSS_SIGNING_RESET: &str = "urn:portcullis:account:cross_signing_reset";
 
 /// One scope token: non-empty, printable ASCII except space, `"` and `\` (RFC 6749 §3.3).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -88,6 +92,7 @@ impl ScopeToken {
             SYNAPSE_ADMIN => return ScopeKind::SynapseAdmin,
             MAS_ADMIN => return ScopeKind::MasAdmin,
             MAS_GRAPHQL => return ScopeKind::MasGraphql,
+            ACCOUNT_CROSS_SIGNING_RESET => return ScopeKind::AccountCrossSigningReset,
             _ => {}
         }
         let device = token
@@ -171,6 +176,8 @@ pub enum ScopeKind<'a> {
     MasAdmin,
     /// `urn:mas:graphql:*`
     MasGraphql,
+    /// `urn:portcullis:account:cross_signing_reset`
+    AccountCrossSigningReset,
     /// Anything else.
     Unknown,
 }
@@ -418,6 +425,9 @@ pub fn check_requested_scope(scope: &Scope, context: &ScopeContext) -> Result<()
                     return violation(ScopeViolationReason::ClientMayNotRequestAdmin);
                 }
             }
+            ScopeKind::AccountCrossSigningReset => {
+                return violation(ScopeViolationReason::PersonalTokensOnly);
+            }
             ScopeKind::Unknown => return violation(ScopeViolationReason::Unknown),
         }
     }
@@ -489,6 +499,9 @@ pub enum ScopeViolationReason {
     /// `urn:mas:admin` through client credentials of a client that is not an admin client.
     #[error("the client may not request admin access")]
     ClientMayNotRequestAdmin,
+    /// A scope given to personal access tokens only, never through a grant.
+    #[error("this scope is given to personal access tokens only")]
+    PersonalTokensOnly,
 }
 
 /// Every violation is `invalid_scope` (RFC 6749 §4.1.2.1, §5.2), except an admin scope the user
@@ -552,6 +565,17 @@ mod tests {
         check_requested_scope(&scope(scope_str), context)
             .err()
             .map(|v| v.reason)
+    }
+
+    #[test]
+    fn the_cross_signing_reset_scope_is_never_granted_through_a_grant() {
+        for context in [admin_user(), interactive_user(), client_credentials(true)] {
+            assert_eq!(
+                reason(&format!("openid {ACCOUNT_CROSS_SIGNING_RESET}"), &context),
+                Some(ScopeViolationReason::PersonalTokensOnly),
+                "{context:?}"
+            );
+        }
     }
 
     #[test]
@@ -702,6 +726,10 @@ mod tests {
             (SYNAPSE_ADMIN, ScopeKind::SynapseAdmin),
             (MAS_ADMIN, ScopeKind::MasAdmin),
             (MAS_GRAPHQL, ScopeKind::MasGraphql),
+            (
+                ACCOUNT_CROSS_SIGNING_RESET,
+                ScopeKind::AccountCrossSigningReset,
+            ),
             ("urn:matrix:client:api:read", ScopeKind::Unknown),
             ("profile", ScopeKind::Unknown),
         ];

@@ -62,11 +62,11 @@ pub enum Refused {
     UserLocked,
     #[error("The user of this token is deactivated")]
     UserDeactivated,
-    #[error("The token does not have the urn:mas:admin scope")]
-    MissingScope,
+    #[error("The token does not have the {0} scope")]
+    MissingScope(&'static str),
 }
 
-/// Checks `token` at `now`.
+/// Checks `token` at `now` for the Admin API (`urn:mas:admin`).
 ///
 /// # Errors
 /// Only storage failures; a refused token is the inner `Err`.
@@ -75,10 +75,24 @@ pub async fn authorize(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Result<Caller, Refused>, StorageError> {
+    authorize_scope(repositories, token, MAS_ADMIN, now).await
+}
+
+/// Checks that `token` is an active OAuth 2.0 or personal access token at `now`, of an active
+/// user, holding `scope`.
+///
+/// # Errors
+/// Only storage failures; a refused token is the inner `Err`.
+pub async fn authorize_scope(
+    repositories: &dyn RepositoryFactory,
+    token: &str,
+    scope: &'static str,
+    now: DateTime<Utc>,
+) -> Result<Result<Caller, Refused>, StorageError> {
     match TokenKind::detect(token) {
         Ok(TokenKind::Ours(TokenType::AccessToken)) => {}
         Ok(TokenKind::Ours(TokenType::PersonalAccessToken)) => {
-            return personal(repositories, token, now).await;
+            return personal(repositories, token, scope, now).await;
         }
         Ok(_) => return Ok(Err(Refused::UnsupportedTokenType)),
         Err(_) => return Ok(Err(Refused::UnknownToken)),
@@ -100,8 +114,8 @@ pub async fn authorize(
             return Ok(Err(Refused::UserLocked));
         }
     }
-    if !active.session.scope.contains(MAS_ADMIN) {
-        return Ok(Err(Refused::MissingScope));
+    if !active.session.scope.contains(scope) {
+        return Ok(Err(Refused::MissingScope(scope)));
     }
     Ok(Ok(Caller {
         session_id: active.session.id,
@@ -115,6 +129,7 @@ pub async fn authorize(
 async fn personal(
     repositories: &dyn RepositoryFactory,
     token: &str,
+    scope: &'static str,
     now: DateTime<Utc>,
 ) -> Result<Result<Caller, Refused>, StorageError> {
     let mut repo = repositories.reader().await?;
@@ -139,8 +154,8 @@ async fn personal(
     if active.actor.locked_at.is_some() {
         return Ok(Err(Refused::UserLocked));
     }
-    if !active.session.scope.contains(MAS_ADMIN) {
-        return Ok(Err(Refused::MissingScope));
+    if !active.session.scope.contains(scope) {
+        return Ok(Err(Refused::MissingScope(scope)));
     }
     Ok(Ok(Caller {
         session_id: active.session.id,

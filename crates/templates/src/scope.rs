@@ -74,6 +74,9 @@ fn scope_text(token: &str) -> (&'static str, String) {
         "urn:synapse:admin:*" => return ("scope.synapse_admin", String::new()),
         "urn:mas:admin" => return ("scope.mas_admin", String::new()),
         "urn:mas:graphql:*" => return ("scope.graphql", String::new()),
+        "urn:portcullis:account:cross_signing_reset" => {
+            return ("scope.cross_signing_reset", String::new());
+        }
         _ => {}
     }
     if let Some(rest) = MATRIX_CLIENT_PREFIXES

@@ -117,3 +117,75 @@ async fn the_admin_scope_is_only_for_admins_when_a_user_makes_their_own_token() 
         Err(personal_sessions::Problem::AdminScopeNotAllowed(_))
     ));
 }
+
+/// `POST /api/account/v1/allow-cross-signing-reset` with `token`, if any.
+async fn allow_reset(
+    app: &TestApp,
+    token: Option<&str>,
+) -> (axum::http::StatusCode, serde_json::Value) {
+    let mut request = axum::http::Request::builder()
+        .method("POST")
+        .uri("/api/account/v1/allow-cross-signing-reset")
+        .header("origin", "https://bot.example.org");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response = app
+        .send(request.body(axum::body::Body::empty()).expect("a request"))
+        .await;
+    let status = response.status();
+    assert_eq!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .and_then(|value| value.to_str().ok()),
+        Some("*"),
+        "an API for any origin"
+    );
+    (status, crate::common::body_json(response).await)
+}
+
+#[tokio::test]
+async fn a_bot_opens_its_own_cross_signing_reset_window_only_with_the_dedicated_scope() {
+    let app = app().await;
+    let bot = add_user_with_password(&app, "bot", PASSWORD, false).await;
+    portcullis_homeserver::HomeserverConnection::provision_user(
+        app.homeserver.as_ref(),
+        &portcullis_homeserver::ProvisionRequest::new("bot"),
+    )
+    .await
+    .expect("the bot exists on the homeserver");
+    let allowed = |app: &TestApp| {
+        app.homeserver
+            .user("bot")
+            .expect("on the homeserver")
+            .cross_signing_reset_allowed
+    };
+
+    let (_, plain) = personal_token(&app, &bot, "urn:matrix:client:api:*", None).await;
+    let (status, body) = allow_reset(&app, Some(&plain)).await;
+    assert_eq!(status, axum::http::StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"], "insufficient_scope");
+    assert!(!allowed(&app));
+
+    let (status, body) = allow_reset(&app, None).await;
+    assert_eq!(status, axum::http::StatusCode::UNAUTHORIZED, "{body}");
+    let (status, _) = allow_reset(&app, Some("mpt_not_a_token")).await;
+    assert_eq!(status, axum::http::StatusCode::UNAUTHORIZED);
+
+    let (_, resetting) = personal_token(
+        &app,
+        &bot,
+        "urn:matrix:client:api:* urn:portcullis:account:cross_signing_reset",
+        None,
+    )
+    .await;
+    let (status, body) = allow_reset(&app, Some(&resetting)).await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+    assert!(allowed(&app), "the homeserver's window is open");
+
+    // A locked bot cannot.
+    lock(&app, &bot).await;
+    let (status, _) = allow_reset(&app, Some(&resetting)).await;
+    assert_eq!(status, axum::http::StatusCode::UNAUTHORIZED);
+}

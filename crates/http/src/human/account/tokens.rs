@@ -13,7 +13,9 @@ use axum::{
 };
 use chrono::Duration;
 use portcullis_model::{PersonalSession, PersonalSessionOwner};
-use portcullis_oauth::scope::{MAS_ADMIN, MATRIX_API, MATRIX_DEVICE_PREFIX};
+use portcullis_oauth::scope::{
+    ACCOUNT_CROSS_SIGNING_RESET, MAS_ADMIN, MATRIX_API, MATRIX_DEVICE_PREFIX,
+};
 use portcullis_services::{
     personal_sessions::{self, Problem, Request},
     reauth::ReauthPolicy,
@@ -51,6 +53,9 @@ pub struct TokenForm {
     device: String,
     #[serde(default)]
     admin: Option<String>,
+    /// Lets the token open the account's own cross-signing reset window (for a bot).
+    #[serde(default)]
+    cross_signing_reset: Option<String>,
     #[serde(default)]
     expires_in_days: String,
     #[serde(default)]
@@ -143,6 +148,9 @@ pub async fn post(
     let user = &signed_in.user;
     let may_grant_admin = state.policy().user_may_request_admin(user);
     let mut scope = MATRIX_API.to_owned();
+    if form.cross_signing_reset.as_deref() == Some("yes") {
+        scope = format!("{scope} {ACCOUNT_CROSS_SIGNING_RESET}");
+    }
     if may_grant_admin && form.admin.as_deref() == Some("yes") {
         scope = format!("{scope} {MAS_ADMIN}");
     }
