@@ -50,6 +50,22 @@ idp_port=$(free_port)
 idp_base="http://127.0.0.2:$idp_port/"
 idp_provider_id=01JPQ0C4ETQD0000000000P0C5
 idp_client_id=01JPQ0C4ETQD00000000PC1DP0
+# interop/tests/appservice-login.test.mjs: a bridge, registered with Synapse and with us from
+# the same registration file.
+cat > "$dir/bridge.yaml" <<YAML
+id: interop-bridge
+url: null
+as_token: interop-bridge-as-token
+hs_token: interop-bridge-hs-token
+sender_localpart: interopbridge
+rate_limited: false
+namespaces:
+  users:
+    - exclusive: true
+      regex: '@bridge_.*:localhost'
+YAML
+printf 'app_service_config_files:\n  - %s\n' "$dir/bridge.yaml" > "$dir/synapse-extra.yaml"
+SYNAPSE_EXTRA_CONFIG=$dir/synapse-extra.yaml \
 MAS_ENDPOINT=$base MAS_SECRET=$secret SYNAPSE_PORT=$synapse_port SYNAPSE_SERVER_NAME=localhost \
   SYNAPSE_VENV=${SYNAPSE_VENV:-$PWD/target/synapse-venv} \
   bash "$synapse_scripts/run-synapse.sh" "$dir/synapse" > "$dir/synapse.env"
@@ -78,6 +94,8 @@ matrix:
   homeserver: localhost
   secret: $secret
   endpoint: "$synapse_url"
+  app_service_config_files:
+    - "$dir/bridge.yaml"
 account:
   password_registration_enabled: true
   # Optional, so the other suites can register without an address; one that is given must
@@ -240,7 +258,7 @@ cd - >/dev/null
 
 status=0
 UPSTREAM_PORT=$upstream_port UPSTREAM_ID=$upstream_id ADMIN_TOKEN=$admin_token \
-  IDP_URL=$idp_base IDP_PROVIDER_ID=$idp_provider_id \
+  IDP_URL=$idp_base IDP_PROVIDER_ID=$idp_provider_id BRIDGE_AS_TOKEN=interop-bridge-as-token \
   BASE_URL=$base SYNAPSE_URL=$synapse_url SMTP_PORT=$smtp_port DATABASE_FILE=$dir/mas.db HOMESERVER_SECRET=$secret USERNAME=alice PASSWORD='correct horse battery staple' \
   node --test "${@:-interop/tests/}" || status=$?
 if [ "$status" -ne 0 ]; then

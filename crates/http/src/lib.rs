@@ -89,6 +89,7 @@ struct Inner {
     upstream: portcullis_services::upstream_sign_in::UpstreamClient,
     /// Checks CAPTCHA answers on registration, when `captcha` is configured.
     captcha: Option<portcullis_services::captcha::CaptchaVerifier>,
+    app_services: Vec<portcullis_services::app_services::AppService>,
     /// The discovery document, serialised once: it depends only on the configuration.
     discovery_document: axum::body::Bytes,
 }
@@ -153,6 +154,8 @@ pub struct AppParts {
     /// The homeserver's provisioning API: devices are created there before their tokens are
     /// handed out.
     pub homeserver: Arc<dyn HomeserverConnection>,
+    /// The appservices (bridges) that may sign users in with `m.login.application_service`.
+    pub app_services: Vec<portcullis_services::app_services::AppService>,
 }
 
 impl AppState {
@@ -203,6 +206,7 @@ impl AppState {
                 jwks_cache: portcullis_services::jwks_cache::JwksCache::default(),
                 upstream: portcullis_services::upstream_sign_in::UpstreamClient::default(),
                 captcha,
+                app_services: parts.app_services,
                 discovery_document,
             }),
         }
@@ -232,6 +236,12 @@ impl AppState {
     #[must_use]
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.inner.clock
+    }
+
+    /// The appservices whose bridges may sign users in.
+    #[must_use]
+    pub fn app_services(&self) -> &[portcullis_services::app_services::AppService] {
+        &self.inner.app_services
     }
 
     /// The homeserver this service authenticates for.

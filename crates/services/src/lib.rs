@@ -27,6 +27,7 @@
 //! - [`reauth`]: the password, or a recent sign-in, before a sensitive account change.
 //! - [`recovery`]: password recovery tickets, and a new password through one.
 //! - [`registration_tokens`]: the tokens that let someone register when tokens are required.
+//! - [`app_services`]: the bridges that sign their users in with `m.login.application_service`.
 //! - [`login_tokens`]: one-shot login tokens an operator issues for a bot.
 //! - [`registration`]: what a registration form must hold, and whether its name, address and
 //!   token are still free.
@@ -46,6 +47,7 @@
 pub mod account;
 pub mod activity;
 pub mod admin_access;
+pub mod app_services;
 pub mod authorization;
 pub mod captcha;
 pub mod client_auth;

@@ -105,6 +105,7 @@ impl World {
             policy: PolicyData::default(),
             homeserver_secret: None,
             homeserver: homeserver.clone(),
+            app_services: Vec::new(),
         });
         let router = portcullis_http::router(
             &[Resource::new(ResourceName::AdminApi)],

@@ -3,6 +3,7 @@
 //! Every command goes through [`check_config`], so `config check`, `server` and `doctor` judge
 //! a configuration the same way.
 
+pub mod app_services;
 pub mod database;
 pub mod generate;
 pub mod listeners;
@@ -98,9 +99,10 @@ pub fn check_config(paths: &[PathBuf]) -> Result<CheckedConfig, Vec<Problem>> {
     let database = database::options(loaded.config.database.as_ref(), &loaded.base_dir);
     let listeners = listeners::check(&loaded.config.http);
     let templates = upstream::check(&loaded.config.upstream_oauth2);
+    let bridges = app_services::load(&loaded.config.matrix, &loaded.base_dir).map(drop);
 
-    match (secrets, database, listeners, templates) {
-        (Ok((encrypter, keystore)), Ok(_), Ok(()), Ok(())) => Ok(CheckedConfig {
+    match (secrets, database, listeners, templates, bridges) {
+        (Ok((encrypter, keystore)), Ok(_), Ok(()), Ok(()), Ok(())) => Ok(CheckedConfig {
             config: loaded.config,
             warnings: loaded.warnings,
             sources: paths.to_vec(),
@@ -108,11 +110,12 @@ pub fn check_config(paths: &[PathBuf]) -> Result<CheckedConfig, Vec<Problem>> {
             keystore,
             encrypter,
         }),
-        (secrets, database, listeners, templates) => {
+        (secrets, database, listeners, templates, bridges) => {
             problems.extend(secrets.err().unwrap_or_default());
             problems.extend(database.err().unwrap_or_default());
             problems.extend(listeners.err().unwrap_or_default());
             problems.extend(templates.err().unwrap_or_default());
+            problems.extend(bridges.err().unwrap_or_default());
             Err(problems)
         }
     }
@@ -229,5 +232,17 @@ pub fn app_state(
         policy: portcullis_http::PolicyData::from_json(&config.policy.data),
         homeserver_secret,
         homeserver,
+        app_services: app_services::load(&config.matrix, &checked.base_dir).map_err(
+            |problems| {
+                anyhow::anyhow!(
+                    "{}",
+                    problems
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            },
+        )?,
     }))
 }

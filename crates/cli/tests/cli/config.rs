@@ -387,3 +387,46 @@ fn every_provider_example_of_the_upstream_guide_passes_config_check() {
         );
     }
 }
+
+#[test]
+fn config_check_reads_the_appservice_registration_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("bridge.yaml"),
+        "id: bridge\nas_token: as-secret\nhs_token: hs-secret\nsender_localpart: bridgebot\nnamespaces:\n  users:\n    - exclusive: true\n      regex: '@bridge_.*:localhost'\n",
+    )
+    .expect("written");
+    std::fs::write(
+        dir.path().join("broken.yaml"),
+        "id: broken\nsender_localpart: x\n",
+    )
+    .expect("written");
+    write_config(dir.path(), crate::common::free_port(), &["health"], "");
+    let config = dir.path().join("config.yaml");
+    let yaml = std::fs::read_to_string(&config).expect("readable");
+    let with = |files: &str| {
+        yaml.replace(
+            "matrix:\n",
+            &format!("matrix:\n  app_service_config_files: [{files}]\n"),
+        )
+    };
+
+    std::fs::write(&config, with("bridge.yaml")).expect("written");
+    let good = run(mas_cli(dir.path()).args(["config", "check"]));
+    assert!(good.status.success(), "{}{}", stdout(&good), stderr(&good));
+
+    std::fs::write(&config, with("bridge.yaml, missing.yaml, broken.yaml")).expect("written");
+    let bad = run(mas_cli(dir.path()).args(["config", "check"]));
+    assert!(!bad.status.success());
+    let text = format!("{}{}", stdout(&bad), stderr(&bad));
+    assert!(
+        text.contains("matrix.app_service_config_files[1]"),
+        "{text}"
+    );
+    assert!(text.contains("missing.yaml"), "{text}");
+    assert!(
+        text.contains("matrix.app_service_config_files[2]"),
+        "{text}"
+    );
+    assert!(text.contains("as_token"), "{text}");
+}

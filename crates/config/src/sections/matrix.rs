@@ -49,6 +49,12 @@ pub struct MatrixConfig {
     /// URL at which the service reaches the homeserver.
     #[serde(default = "default_endpoint")]
     pub endpoint: Url,
+
+    /// The homeserver's application service registration files (Synapse's format, the same
+    /// files the homeserver reads): their bridges may sign their users in with
+    /// `m.login.application_service`. Portcullis's own key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub app_service_config_files: Vec<PathBuf>,
 }
 
 fn default_homeserver() -> String {
@@ -67,6 +73,7 @@ impl Default for MatrixConfig {
             secret: None,
             secret_file: None,
             endpoint: default_endpoint(),
+            app_service_config_files: Vec::new(),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! on the homeserver before the answer. Everything the request says is checked here, before any
 //! password is hashed or any homeserver called.
 
+mod appservice;
 mod password;
 mod token;
 
@@ -29,7 +30,8 @@ use portcullis_services::compat::{IssuedTokens, choose_device_id, millis};
 
 use crate::{AppState, client_ip::ClientIp};
 
-/// The flows, in MAS's order: passwords only when they are enabled. The single sign-on flow
+/// The flows, in MAS's order (then Synapse's appservice login): passwords only when they are
+/// enabled. The single sign-on flow
 /// tells clients that we are an OAuth 2.0 server they should rather use (MSC3824), and lists
 /// the upstream providers a client may offer as buttons (`/login/sso/redirect/{id}` goes
 /// straight to one); MAS lists none.
@@ -46,6 +48,8 @@ pub fn flows(password_login_enabled: bool, identity_providers: &[Value]) -> Valu
         "oauth_aware_preferred": true,
     }));
     flows.push(json!({"type": "m.login.token"}));
+    // As Synapse: bridges sign their users in with their appservice's token.
+    flows.push(json!({"type": "m.login.application_service"}));
     json!({ "flows": flows })
 }
 
@@ -298,6 +302,15 @@ async fn login(
                 .ok_or_else(|| MatrixError::bad_json("`token` is missing"))?;
             token::login(state, &login, token).await
         }
+        "m.login.application_service" => {
+            let who = identifier(
+                request.identifier.as_ref(),
+                request.user.as_deref(),
+                request.medium.as_deref(),
+                request.address.as_deref(),
+            )?;
+            appservice::login(state, &login, &who, crate::requester::bearer(headers)).await
+        }
         other => Err(MatrixError::unrecognized(format!(
             "unknown login type `{other}`"
         ))),
@@ -400,9 +413,21 @@ mod tests {
         };
         assert_eq!(
             types(flows(true, &[])),
-            ["m.login.password", "m.login.sso", "m.login.token"]
+            [
+                "m.login.password",
+                "m.login.sso",
+                "m.login.token",
+                "m.login.application_service"
+            ]
         );
-        assert_eq!(types(flows(false, &[])), ["m.login.sso", "m.login.token"]);
+        assert_eq!(
+            types(flows(false, &[])),
+            [
+                "m.login.sso",
+                "m.login.token",
+                "m.login.application_service"
+            ]
+        );
         assert_eq!(flows(false, &[])["flows"][0]["oauth_aware_preferred"], true);
     }
 }

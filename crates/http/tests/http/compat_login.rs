@@ -40,11 +40,21 @@ async fn the_flows_are_password_sso_and_token() {
     let app = app().await;
     assert_eq!(
         flow_types(&app, LOGIN).await,
-        ["m.login.password", "m.login.sso", "m.login.token"]
+        [
+            "m.login.password",
+            "m.login.sso",
+            "m.login.token",
+            "m.login.application_service"
+        ]
     );
     assert_eq!(
         flow_types(&app, "/_matrix/client/r0/login").await,
-        ["m.login.password", "m.login.sso", "m.login.token"]
+        [
+            "m.login.password",
+            "m.login.sso",
+            "m.login.token",
+            "m.login.application_service"
+        ]
     );
     let response = app
         .send(Request::get(LOGIN).body(Body::empty()).expect("valid"))
@@ -60,7 +70,11 @@ async fn without_passwords_there_is_no_password_flow_nor_login() {
     let app = app_with(|config| config.passwords.enabled = false).await;
     assert_eq!(
         flow_types(&app, LOGIN).await,
-        ["m.login.sso", "m.login.token"]
+        [
+            "m.login.sso",
+            "m.login.token",
+            "m.login.application_service"
+        ]
     );
 
     let response = login(&app, &password_body("alice", &json!({}))).await;
@@ -366,7 +380,7 @@ async fn malformed_requests_are_told_apart() {
         "M_BAD_JSON"
     );
 
-    let unknown = login(&app, &json!({"type": "m.login.application_service"})).await;
+    let unknown = login(&app, &json!({"type": "org.example.unknown"})).await;
     assert_eq!(
         errcode(unknown, StatusCode::BAD_REQUEST).await,
         "M_UNRECOGNIZED"

@@ -10,6 +10,7 @@ mod account_security;
 mod account_sessions;
 mod account_tokens;
 mod authorization;
+mod compat_appservice;
 mod compat_introspection;
 mod compat_login;
 mod compat_login_token;

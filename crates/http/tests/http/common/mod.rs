@@ -101,6 +101,17 @@ pub async fn app_with_site(
         policy: PolicyData::from_json(&config.policy.data),
         homeserver_secret: Some(zeroize::Zeroizing::new(HOMESERVER_SECRET.to_owned())),
         homeserver: homeserver.clone(),
+        // The registration files a test names, read as the server reads them at start.
+        app_services: config
+            .matrix
+            .app_service_config_files
+            .iter()
+            .map(|path| {
+                let yaml = std::fs::read_to_string(path).expect("a registration file");
+                portcullis_services::app_services::AppService::parse(&yaml)
+                    .expect("a valid registration")
+            })
+            .collect(),
     });
     TestApp {
         state,
