@@ -195,6 +195,17 @@ impl LoginResponse {
 }
 
 /// What a login type's module needs besides the state.
+/// What a sign-in stores, or must take, in the unit of work that starts its session.
+pub(super) enum With<'a> {
+    Nothing,
+    /// A password hash to upgrade to the current scheme.
+    PasswordUpgrade(&'a portcullis_services::sign_in::PasswordUpgrade),
+    /// The single sign-on login whose token is exchanged.
+    SsoLogin(ulid::Ulid),
+    /// The issued login token redeemed.
+    IssuedToken(&'a portcullis_model::CompatLoginToken),
+}
+
 #[derive(Clone)]
 pub(super) struct Login<'a> {
     ip: ClientIp,
@@ -207,15 +218,31 @@ pub(super) struct Login<'a> {
 }
 
 impl Login<'_> {
-    /// Starts the session of `user` on this login's device, in `repo`'s unit of work, for a
-    /// single sign-on in `browser_session_id` if given (see `services::compat::start_session`).
-    async fn start(
+    /// Signs `user` in on this login's device: the device is created on the homeserver first
+    /// (outside any unit of work), then the session starts, for a single sign-on in
+    /// `browser_session_id` if given (see `services::compat::start_session`), in one unit of
+    /// work with what goes with it (`with`): a password hash upgraded, or a login token
+    /// exchanged, which another login may have taken first. Then nothing is kept, the device
+    /// created for it goes too, and the answer is `None`. `how` names the sign-in in the log.
+    async fn sign_in(
         &self,
         state: &AppState,
-        repo: &mut dyn portcullis_storage::Repository,
         user: &portcullis_model::User,
         browser_session_id: Option<ulid::Ulid>,
-    ) -> Result<portcullis_services::compat::Started, portcullis_storage::StorageError> {
+        with: With<'_>,
+        how: &'static str,
+    ) -> Result<Option<LoginResponse>, MatrixError> {
+        portcullis_services::devices::provision_device(
+            state.homeserver().as_ref(),
+            &user.username,
+            &self.device_id,
+            self.display_name,
+        )
+        .await
+        .map_err(|error| MatrixError::homeserver_unavailable(&error))?;
+
+        let now = state.now();
+        let mut repo = state.database().transaction().await?;
         let new_login = portcullis_services::compat::NewLogin {
             user,
             device_id: &self.device_id,
@@ -225,23 +252,66 @@ impl Login<'_> {
             with_refresh: self.with_refresh,
             is_synapse_admin: false,
         };
-        portcullis_services::compat::start_session(
-            repo,
+        let portcullis_services::compat::Started {
+            session, tokens, ..
+        } = portcullis_services::compat::start_session(
+            &mut *repo,
             &new_login,
             state.site_config().compat_token_ttl,
             &mut state.rng(),
-            state.now(),
+            now,
         )
-        .await
-    }
-
-    /// Notes the session's first use, from the client's address.
-    fn record_activity(&self, state: &AppState, session: &portcullis_model::CompatSession) {
+        .await?;
+        let kept = match with {
+            With::Nothing => true,
+            With::PasswordUpgrade(upgrade) => {
+                upgrade.save(&mut *repo, user, now).await?;
+                true
+            }
+            With::SsoLogin(id) => repo
+                .compat_sso_logins()
+                .exchange(id, session.id, now)
+                .await?
+                .is_some(),
+            With::IssuedToken(token) => {
+                portcullis_services::login_tokens::consume(&mut *repo, token, session.id, now)
+                    .await?
+            }
+        };
+        if !kept {
+            repo.rollback().await?;
+            self.forget_device(state, user).await;
+            return Ok(None);
+        }
+        repo.commit().await?;
         state.activity().record(
             portcullis_storage::SessionRef::Compat(session.id),
-            state.now(),
+            now,
             self.ip.0,
         );
+        tracing::info!(user.id = %user.id, user.username = %user.username, compat_session.id = %session.id, device.id = %session.device_id, "signed in with {how} through the Matrix login API");
+        Ok(Some(LoginResponse::new(state, user, &session, tokens)))
+    }
+
+    /// Queues the deletion of a device created for a login that did not happen; the job keeps
+    /// it if a session uses it.
+    async fn forget_device(&self, state: &AppState, user: &portcullis_model::User) {
+        let now = state.now();
+        let result = async {
+            let mut repo = state.database().transaction().await?;
+            portcullis_services::sessions::forget_device(
+                &mut *repo,
+                user.id,
+                self.device_id.clone(),
+                now,
+            )
+            .await?;
+            repo.commit().await
+        }
+        .await;
+        if let Err(error) = result {
+            tracing::warn!(%error, device.id = %self.device_id, "cannot queue the deletion of an unused device");
+        }
     }
 }
 

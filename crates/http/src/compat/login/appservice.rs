@@ -10,12 +10,11 @@
 
 use portcullis_services::{
     app_services,
-    compat::Started,
     sign_in::{Identifier, localpart_of},
 };
 use portcullis_storage::StorageError;
 
-use super::{Login, LoginResponse, check_active};
+use super::{Login, LoginResponse, With, check_active};
 use crate::{AppState, compat::error::MatrixError};
 
 pub(super) async fn login(
@@ -63,21 +62,15 @@ pub(super) async fn login(
     };
     check_active(&user)?;
 
-    portcullis_services::devices::provision_device(
-        state.homeserver().as_ref(),
-        &user.username,
-        &login.device_id,
-        login.display_name,
-    )
-    .await
-    .map_err(|error| MatrixError::homeserver_unavailable(&error))?;
-
-    let mut repo = state.database().transaction().await?;
-    let Started {
-        session, tokens, ..
-    } = login.start(state, &mut *repo, &user, None).await?;
-    repo.commit().await?;
-    login.record_activity(state, &session);
-    tracing::info!(user.id = %user.id, compat_session.id = %session.id, device.id = %session.device_id, app_service = %service.id, "an application service signed a user in through the Matrix login API");
-    Ok(LoginResponse::new(state, &user, &session, tokens))
+    tracing::info!(app_service = %service.id, user.username = %user.username, "an application service signs a user in");
+    login
+        .sign_in(
+            state,
+            &user,
+            None,
+            With::Nothing,
+            "an application service's token",
+        )
+        .await?
+        .ok_or_else(|| MatrixError::forbidden("The sign-in could not be completed"))
 }

@@ -5,11 +5,10 @@
 //! ([`portcullis_services::sign_in`]); then the device is created on the homeserver, and only
 //! then are the session, its tokens and any password hash upgrade written in one transaction.
 
-use portcullis_services::compat::Started;
 use portcullis_services::sign_in::{Authenticated, Identifier, SignInError, localpart_of};
 use zeroize::Zeroizing;
 
-use super::{Login, LoginResponse};
+use super::{Login, LoginResponse, With};
 use crate::{AppState, compat::error::MatrixError};
 
 /// How long a client should wait when every password hasher is busy.
@@ -61,26 +60,11 @@ pub(super) async fn login(
             SignInError::Hashing(error) => MatrixError::internal(&error),
         })?;
 
-    portcullis_services::devices::provision_device(
-        state.homeserver().as_ref(),
-        &user.username,
-        &login.device_id,
-        login.display_name,
-    )
-    .await
-    .map_err(|error| MatrixError::homeserver_unavailable(&error))?;
-
-    let now = state.now();
-    let mut repo = state.database().transaction().await?;
-    if let Some(upgrade) = &upgrade {
-        upgrade.save(&mut *repo, &user, now).await?;
-    }
-    let Started {
-        session, tokens, ..
-    } = login.start(state, &mut *repo, &user, None).await?;
-    repo.commit().await?;
-    login.record_activity(state, &session);
-
-    tracing::info!(user.id = %user.id, user.username = %user.username, compat_session.id = %session.id, device.id = %session.device_id, "signed in with a password through the Matrix login API");
-    Ok(LoginResponse::new(state, &user, &session, tokens))
+    let with = upgrade
+        .as_ref()
+        .map_or(With::Nothing, With::PasswordUpgrade);
+    login
+        .sign_in(state, &user, None, with, "a password")
+        .await?
+        .ok_or_else(|| MatrixError::forbidden("The sign-in could not be completed"))
 }

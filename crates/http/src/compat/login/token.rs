@@ -9,15 +9,12 @@
 //! browser session the user signed in with; an issued token that names a device signs in that
 //! device only.
 
-use portcullis_model::User;
 use portcullis_services::{
-    compat::Started,
     login_tokens::{self, Refused},
-    sessions,
     sso_login::{self, WaitingSsoLogin},
 };
 
-use super::{Login, LoginResponse, check_active};
+use super::{Login, LoginResponse, With, check_active};
 use crate::{AppState, compat::error::MatrixError};
 
 pub use portcullis_services::sso_login::LOGIN_TOKEN_TTL;
@@ -57,38 +54,17 @@ pub(super) async fn login(
     }
     check_active(&user)?;
 
-    portcullis_services::devices::provision_device(
-        state.homeserver().as_ref(),
-        &user.username,
-        &login.device_id,
-        login.display_name,
-    )
-    .await
-    .map_err(|error| MatrixError::homeserver_unavailable(&error))?;
-
-    let mut repo = state.database().transaction().await?;
-    let Started {
-        session, tokens, ..
-    } = login
-        .start(state, &mut *repo, &user, Some(browser_session.id))
-        .await?;
-    if repo
-        .compat_sso_logins()
-        .exchange(id, session.id, now)
+    login
+        .sign_in(
+            state,
+            &user,
+            Some(browser_session.id),
+            With::SsoLogin(id),
+            "a single sign-on's login token",
+        )
         .await?
-        .is_none()
-    {
-        // Another login took the token first: nothing of ours is kept, and the device just
-        // created goes too, unless a session of the user already had it.
-        repo.rollback().await?;
-        forget_device(state, &user, &login.device_id).await;
-        return Err(invalid_token());
-    }
-    repo.commit().await?;
-    login.record_activity(state, &session);
-
-    tracing::info!(user.id = %user.id, compat_session.id = %session.id, device.id = %session.device_id, sso_login.id = %id, "signed in with a login token through the Matrix login API");
-    Ok(LoginResponse::new(state, &user, &session, tokens))
+        // Another login took the token first.
+        .ok_or_else(invalid_token)
 }
 
 /// A login with a token an operator issued: for its user and, when it names one, its device.
@@ -127,42 +103,14 @@ async fn issued(
         ..login.clone()
     };
 
-    portcullis_services::devices::provision_device(
-        state.homeserver().as_ref(),
-        &user.username,
-        &login.device_id,
-        login.display_name,
-    )
-    .await
-    .map_err(|error| MatrixError::homeserver_unavailable(&error))?;
-
-    let mut repo = state.database().transaction().await?;
-    let Started {
-        session, tokens, ..
-    } = login.start(state, &mut *repo, &user, None).await?;
-    if !login_tokens::consume(&mut *repo, &issued, session.id, now).await? {
-        repo.rollback().await?;
-        forget_device(state, &user, &login.device_id).await;
-        return Err(invalid_token());
-    }
-    repo.commit().await?;
-    login.record_activity(state, &session);
-
-    tracing::info!(user.id = %user.id, compat_session.id = %session.id, device.id = %session.device_id, login_token.id = %issued.id, "signed in with an issued login token through the Matrix login API");
-    Ok(LoginResponse::new(state, &user, &session, tokens))
-}
-
-/// Queues the deletion of a device created for a login that did not happen; the job keeps it
-/// if a session uses it.
-async fn forget_device(state: &AppState, user: &User, device_id: &str) {
-    let now = state.now();
-    let result = async {
-        let mut repo = state.database().transaction().await?;
-        sessions::forget_device(&mut *repo, user.id, device_id.to_owned(), now).await?;
-        repo.commit().await
-    }
-    .await;
-    if let Err(error) = result {
-        tracing::warn!(%error, device.id = %device_id, "cannot queue the deletion of an unused device");
-    }
+    login
+        .sign_in(
+            state,
+            &user,
+            None,
+            With::IssuedToken(&issued),
+            "an issued login token",
+        )
+        .await?
+        .ok_or_else(invalid_token)
 }
