@@ -118,3 +118,44 @@ fn propagate(outcome: Result<(), JoinError>) {
         panic!("the scenario did not finish: {error}");
     }
 }
+
+/// A fresh, empty PostgreSQL database for a test that runs server processes on it: its
+/// connection URI and its name (for [`drop_postgres_database`]); `None` when the server cannot
+/// be reached (see the module docs: a failure under `CI`).
+pub async fn create_postgres_database() -> Option<(String, String)> {
+    let url = std::env::var(POSTGRES_URL_VARIABLE).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
+    let connection = tokio::time::timeout(Duration::from_secs(10), PgConnection::connect(&url));
+    let mut admin = match connection.await {
+        Ok(Ok(admin)) => admin,
+        Ok(Err(error)) => {
+            skip_postgres(&format!("cannot connect ({error})"));
+            return None;
+        }
+        Err(_) => {
+            skip_postgres("no answer within 10 seconds");
+            return None;
+        }
+    };
+    let name = format!(
+        "portcullis_test_{}",
+        ulid::Ulid::new().to_string().to_lowercase()
+    );
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut admin)
+        .await
+        .expect("the test server lets us create databases");
+    let mut uri = url::Url::parse(&url).expect("a PostgreSQL URL");
+    uri.set_path(&name);
+    Some((uri.to_string(), name))
+}
+
+/// Drops a database [`create_postgres_database`] made (best effort).
+pub async fn drop_postgres_database(name: &str) {
+    let url = std::env::var(POSTGRES_URL_VARIABLE).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
+    if let Ok(mut admin) = PgConnection::connect(&url).await {
+        let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+        if let Err(error) = sqlx::query(&drop).execute(&mut admin).await {
+            eprintln!("could not drop the test database {name}: {error}");
+        }
+    }
+}

@@ -664,6 +664,87 @@ async fn killing_sessions_with_keep_devices_lets_a_bot_come_back_to_its_device_a
     );
 }
 
+#[tokio::test]
+async fn a_login_token_redeemed_at_once_on_two_server_processes_has_one_winner_every_time() {
+    let Some((uri, name)) = portcullis_storage_sql::testing::create_postgres_database().await
+    else {
+        return;
+    };
+    let mut deployment = Deployment::with_extra(&format!("database:\n  uri: \"{uri}\"\n"));
+    let Some(_synapse) = TestSynapse::start(&deployment.synapse_options()) else {
+        portcullis_storage_sql::testing::drop_postgres_database(&name).await;
+        return;
+    };
+    deployment.start_server().await;
+    deployment.manage(&["register-user", "bot", "--yes"]);
+
+    // A second server process on the same database, on its own port.
+    let second_port = free_port();
+    let config = std::fs::read_to_string(deployment.path().join("config.yaml")).expect("config");
+    std::fs::write(
+        deployment.path().join("second.yaml"),
+        config.replace(
+            &format!("127.0.0.1:{}", deployment.port),
+            &format!("127.0.0.1:{second_port}"),
+        ),
+    )
+    .expect("written");
+    let mut second = mas_cli(deployment.path())
+        .args(["-c", "second.yaml", "server"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the second server starts");
+    let health = format!("http://127.0.0.1:{second_port}/health");
+    let ready = eventually(Duration::from_secs(30), || async {
+        reqwest::get(&health)
+            .await
+            .is_ok_and(|response| response.status().is_success())
+    })
+    .await;
+    assert!(ready, "the second server did not become healthy");
+
+    let client = reqwest::Client::new();
+    let redeem = |port: u16, token: String, device: String| {
+        let client = client.clone();
+        async move {
+            client
+                .post(format!("http://127.0.0.1:{port}/_matrix/client/v3/login"))
+                .json(&serde_json::json!({
+                    "type": "m.login.token",
+                    "token": token,
+                    "device_id": device,
+                }))
+                .send()
+                .await
+                .expect("the server answers")
+                .status()
+                .as_u16()
+        }
+    };
+    for round in 0..100 {
+        let token = deployment
+            .manage(&["issue-login-token", "bot"])
+            .trim()
+            .to_owned();
+        let (first, other) = tokio::join!(
+            redeem(deployment.port, token.clone(), format!("ROUND{round}AAAA")),
+            redeem(second_port, token.clone(), format!("ROUND{round}BBBB")),
+        );
+        let mut statuses = [first, other];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 403], "round {round}: exactly one winner");
+    }
+
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(second.id().to_string())
+        .status();
+    let _ = second.wait();
+    drop(deployment);
+    portcullis_storage_sql::testing::drop_postgres_database(&name).await;
+}
+
 /// The value of the hidden `csrf` field of a page.
 fn csrf_field(page: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
