@@ -105,6 +105,45 @@ impl Deployment {
     fn log(&self) -> String {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
+
+    /// A second `mas-cli server` on the same configuration (the same database), on its own
+    /// port, once healthy; with that port.
+    async fn start_second_server(&self) -> (Child, u16) {
+        let port = free_port();
+        let config = std::fs::read_to_string(self.path().join("config.yaml")).expect("config");
+        std::fs::write(
+            self.path().join("second.yaml"),
+            config.replace(
+                &format!("127.0.0.1:{}", self.port),
+                &format!("127.0.0.1:{port}"),
+            ),
+        )
+        .expect("written");
+        let child = mas_cli(self.path())
+            .args(["-c", "second.yaml", "server"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the second server starts");
+        let health = format!("http://127.0.0.1:{port}/health");
+        let ready = eventually(Duration::from_secs(30), || async {
+            reqwest::get(&health)
+                .await
+                .is_ok_and(|response| response.status().is_success())
+        })
+        .await;
+        assert!(ready, "the second server did not become healthy");
+        (child, port)
+    }
+}
+
+/// Stops a server process (SIGTERM) and waits for it.
+fn stop(child: &mut Child) {
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let _ = child.wait();
 }
 
 impl Drop for Deployment {
@@ -679,30 +718,7 @@ async fn a_login_token_redeemed_at_once_on_two_server_processes_has_one_winner_e
     deployment.manage(&["register-user", "bot", "--yes"]);
 
     // A second server process on the same database, on its own port.
-    let second_port = free_port();
-    let config = std::fs::read_to_string(deployment.path().join("config.yaml")).expect("config");
-    std::fs::write(
-        deployment.path().join("second.yaml"),
-        config.replace(
-            &format!("127.0.0.1:{}", deployment.port),
-            &format!("127.0.0.1:{second_port}"),
-        ),
-    )
-    .expect("written");
-    let mut second = mas_cli(deployment.path())
-        .args(["-c", "second.yaml", "server"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the second server starts");
-    let health = format!("http://127.0.0.1:{second_port}/health");
-    let ready = eventually(Duration::from_secs(30), || async {
-        reqwest::get(&health)
-            .await
-            .is_ok_and(|response| response.status().is_success())
-    })
-    .await;
-    assert!(ready, "the second server did not become healthy");
+    let (mut second, second_port) = deployment.start_second_server().await;
 
     let client = reqwest::Client::new();
     let redeem = |port: u16, token: String, device: String| {
@@ -736,11 +752,136 @@ async fn a_login_token_redeemed_at_once_on_two_server_processes_has_one_winner_e
         assert_eq!(statuses, [200, 403], "round {round}: exactly one winner");
     }
 
-    let _ = std::process::Command::new("kill")
-        .arg("-TERM")
-        .arg(second.id().to_string())
-        .status();
-    let _ = second.wait();
+    stop(&mut second);
+    drop(deployment);
+    portcullis_storage_sql::testing::drop_postgres_database(&name).await;
+}
+
+#[tokio::test]
+async fn a_device_code_approved_on_one_process_is_redeemed_once_across_two() {
+    const TV: &str = "01JDEV1CE0000000000000TV01";
+    let Some((uri, name)) = portcullis_storage_sql::testing::create_postgres_database().await
+    else {
+        return;
+    };
+    let mut deployment = Deployment::with_extra(&format!(
+        "database:\n  uri: \"{uri}\"\nclients:\n  - client_id: {TV}\n    client_auth_method: none\n"
+    ));
+    let Some(_synapse) = TestSynapse::start(&deployment.synapse_options()) else {
+        portcullis_storage_sql::testing::drop_postgres_database(&name).await;
+        return;
+    };
+    deployment.start_server().await;
+    deployment.manage(&["register-user", "tvuser", "-p", PASSWORD, "--yes"]);
+
+    let (mut second, second_port) = deployment.start_second_server().await;
+    let second_url = |path: &str| format!("http://127.0.0.1:{second_port}/{path}");
+
+    // The user signs in once, in a browser, on the second process.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let mut jar = CookieJar::default();
+    let login = get_page(&client, &mut jar, second_url("login")).await;
+    let signed_in = post_page(
+        &client,
+        &mut jar,
+        second_url("login"),
+        &[
+            ("csrf", &csrf_field(&login)),
+            ("username", "tvuser"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(signed_in, 303);
+
+    let poll = |port: u16, device_code: String| {
+        let client = client.clone();
+        async move {
+            client
+                .post(format!("http://127.0.0.1:{port}/oauth2/token"))
+                .form(&[
+                    ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                    ("device_code", &device_code),
+                    ("client_id", TV),
+                ])
+                .send()
+                .await
+                .expect("the server answers")
+                .status()
+                .as_u16()
+        }
+    };
+    for round in 0..100 {
+        // The TV asks the first process.
+        let started: Value = client
+            .post(deployment.url("oauth2/device"))
+            .form(&[
+                ("client_id", TV),
+                (
+                    "scope",
+                    &format!(
+                        "openid urn:matrix:client:api:* urn:matrix:client:device:TVROUND{round:04}"
+                    ),
+                ),
+            ])
+            .send()
+            .await
+            .expect("the server answers")
+            .json()
+            .await
+            .expect("JSON");
+        let device_code = started["device_code"]
+            .as_str()
+            .expect("a device code")
+            .to_owned();
+        let user_code = started["user_code"].as_str().expect("a user code");
+        // The user approves on the second.
+        // Codes typed at /link are rate-limited per address: each round from another one
+        // (the local proxy is trusted to say so).
+        let link = client
+            .get(second_url(&format!("link?code={user_code}")))
+            .header(reqwest::header::COOKIE, jar.header())
+            .header(
+                "x-forwarded-for",
+                format!("10.0.{}.{}", round / 200, round % 200 + 1),
+            )
+            .send()
+            .await
+            .expect("the page answers");
+        assert_eq!(link.status().as_u16(), 303, "round {round}");
+        let approval = second_url(
+            link.headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|value| value.to_str().ok())
+                .expect("to the approval page")
+                .trim_start_matches(&second_url("")[..])
+                .trim_start_matches('/'),
+        );
+        let page = get_page(&client, &mut jar, approval.clone()).await;
+        let allowed = post_page(
+            &client,
+            &mut jar,
+            approval,
+            &[("csrf", &csrf_field(&page)), ("action", "allow")],
+        )
+        .await;
+        assert_eq!(allowed, 200, "round {round}");
+        // The TV polls both processes at once: one gets the tokens.
+        let (first, other) = tokio::join!(
+            poll(deployment.port, device_code.clone()),
+            poll(second_port, device_code.clone()),
+        );
+        let winners = [first, other]
+            .iter()
+            .filter(|status| **status == 200)
+            .count();
+        assert_eq!(winners, 1, "round {round}: {first} and {other}");
+    }
+
+    stop(&mut second);
     drop(deployment);
     portcullis_storage_sql::testing::drop_postgres_database(&name).await;
 }
