@@ -247,42 +247,18 @@ async fn on_conflict_decides_whether_an_existing_user_is_linked() {
 
     // `add` links a first account; then `set` refuses a second, `replace` swaps it.
     let first = answered(&world, "first-sub", "s1").await;
-    let mut tx = world.tx().await;
-    upstream_registration::link_existing(&mut *tx, &first, &alice, OnConflict::Add, None, start())
+    link_existing(&world, &first, &alice, OnConflict::Add)
         .await
-        .expect("storage works")
         .expect("linked");
-    tx.commit().await.expect("commit");
     assert_eq!(links_of(&world, &alice).await, ["first-sub"]);
     assert_eq!(existing(OnConflict::Set).await, Existing::LinkedAlready);
 
     let second = answered(&world, "second-sub", "s2").await;
-    let mut tx = world.tx().await;
-    let refused = upstream_registration::link_existing(
-        &mut *tx,
-        &second,
-        &alice,
-        OnConflict::Set,
-        None,
-        start(),
-    )
-    .await
-    .expect("storage works");
+    let refused = link_existing(&world, &second, &alice, OnConflict::Set).await;
     assert_eq!(refused.err(), Some(Existing::LinkedAlready));
-    tx.rollback().await.expect("rollback");
-    let mut tx = world.tx().await;
-    let (user, _session) = upstream_registration::link_existing(
-        &mut *tx,
-        &second,
-        &alice,
-        OnConflict::Replace,
-        None,
-        start(),
-    )
-    .await
-    .expect("storage works")
-    .expect("linked");
-    tx.commit().await.expect("commit");
+    let user = link_existing(&world, &second, &alice, OnConflict::Replace)
+        .await
+        .expect("linked");
     assert_eq!(user.id, alice.id);
     assert_eq!(links_of(&world, &alice).await, ["second-sub"]);
 
@@ -292,18 +268,33 @@ async fn on_conflict_decides_whether_an_existing_user_is_linked() {
     tx.commit().await.expect("commit");
     assert_eq!(existing(OnConflict::Add).await, Existing::Unusable);
     let third = answered(&world, "third-sub", "s3").await;
-    let mut tx = world.tx().await;
-    let refused = upstream_registration::link_existing(
-        &mut *tx,
-        &third,
-        &alice,
-        OnConflict::Add,
-        None,
-        start(),
-    )
-    .await
-    .expect("storage works");
+    let refused = link_existing(&world, &third, &alice, OnConflict::Add).await;
     assert_eq!(refused.err(), Some(Existing::Unusable));
+}
+
+/// `upstream_registration::link_existing` in a unit of work of its own, committed when it
+/// links (the user), rolled back when it refuses.
+async fn link_existing(
+    world: &World,
+    attempt: &UpstreamAuthorizationSession,
+    user: &User,
+    on_conflict: OnConflict,
+) -> Result<User, Existing> {
+    let mut tx = world.tx().await;
+    let linked =
+        upstream_registration::link_existing(&mut *tx, attempt, user, on_conflict, None, start())
+            .await
+            .expect("storage works");
+    match linked {
+        Ok((user, _session)) => {
+            tx.commit().await.expect("commit");
+            Ok(user)
+        }
+        Err(refused) => {
+            tx.rollback().await.expect("rollback");
+            Err(refused)
+        }
+    }
 }
 
 #[tokio::test]
