@@ -100,6 +100,10 @@ pub(crate) async fn reauth_buttons(
     signed_in: &SignedIn,
     section: AccountSection,
 ) -> Vec<ProviderButton> {
+    // The sessions pages ask for no password: nothing to read for them.
+    if section == AccountSection::Sessions {
+        return Vec::new();
+    }
     let read = async {
         let mut repo = state.database().read_transaction().await?;
         let linked = upstream_links::linked_accounts(&mut *repo, &signed_in.user).await?;
