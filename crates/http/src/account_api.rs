@@ -18,7 +18,7 @@ use axum::{
 };
 use portcullis_oauth::{ClientError, ErrorCode, scope::ACCOUNT_CROSS_SIGNING_RESET};
 use portcullis_services::{
-    account::{self, CrossSigningResetError},
+    account::{self, CrossSigningResetError, ResetApprover},
     admin_access::{self, Refused},
 };
 use serde_json::json;
@@ -82,11 +82,11 @@ async fn allow_cross_signing_reset(State(state): State<AppState>, headers: Heade
             "the token acts as no user",
         );
     };
-    match account::allow_cross_signing_reset(state.homeserver().as_ref(), user).await {
-        Ok(()) => {
-            tracing::info!(caller = %caller.describe(), user.id = %user.id, user.username = %user.username, "cross-signing reset allowed by the user's own token");
-            reply::no_store_json(StatusCode::OK, &json!({}))
-        }
+    let approved_by = ResetApprover::UserToken {
+        session: caller.session_id,
+    };
+    match account::allow_cross_signing_reset(state.homeserver().as_ref(), user, approved_by).await {
+        Ok(()) => reply::no_store_json(StatusCode::OK, &json!({})),
         Err(CrossSigningResetError::Inactive) => refuse(
             StatusCode::UNAUTHORIZED,
             ErrorCode::InvalidToken,

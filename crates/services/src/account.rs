@@ -362,21 +362,55 @@ pub enum CrossSigningResetError {
     Homeserver(#[from] portcullis_homeserver::HomeserverError),
 }
 
+/// Who allowed a cross-signing reset, as the log names them.
+#[derive(Debug, Clone, Copy)]
+pub enum ResetApprover<'a> {
+    /// The user, re-authenticated on the account page in this browser session.
+    UserOnAccountPage { browser_session: Ulid },
+    /// The user's own token holding the reset scope (a personal session).
+    UserToken { session: Ulid },
+    /// A caller of the Admin API: its description and session.
+    Administrator { caller: &'a str, session: Ulid },
+    /// An operator on the command line.
+    Operator,
+}
+
+impl std::fmt::Display for ResetApprover<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::UserOnAccountPage { browser_session } => {
+                write!(f, "the user on the account page (browser session {browser_session})")
+            }
+            Self::UserToken { session } => write!(f, "the user's own token (session {session})"),
+            Self::Administrator { caller, session } => {
+                write!(f, "the Admin API, {caller} (session {session})")
+            }
+            Self::Operator => f.write_str("an operator on the command line"),
+        }
+    }
+}
+
 /// Lets the user replace their cross-signing keys without further authentication for a short
 /// while (MSC4191's `org.matrix.cross_signing_reset`): the homeserver opens the window. The
-/// caller has made sure it is the user who asks (re-authentication on the account page, an
-/// administrator on the command line).
+/// caller has made sure it is the user who asks (re-authentication on the account page, a
+/// token holding the reset scope, an administrator); the log names who approved.
 ///
 /// # Errors
 /// A [`CrossSigningResetError`] for an inactive user or a homeserver that did not allow it.
 pub async fn allow_cross_signing_reset(
     homeserver: &dyn portcullis_homeserver::HomeserverConnection,
     user: &User,
+    approved_by: ResetApprover<'_>,
 ) -> Result<(), CrossSigningResetError> {
     if !user.is_active() {
         return Err(CrossSigningResetError::Inactive);
     }
     homeserver.allow_cross_signing_reset(&user.username).await?;
-    tracing::info!(user.id = %user.id, user.username = %user.username, "cross-signing reset allowed");
+    tracing::info!(
+        user.id = %user.id,
+        user.username = %user.username,
+        approved_by = %approved_by,
+        "cross-signing reset allowed"
+    );
     Ok(())
 }

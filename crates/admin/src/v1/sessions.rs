@@ -59,6 +59,16 @@ impl SessionFilterParams {
     }
 }
 
+/// The query of the finish operations of sessions bound to a Matrix device.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct FinishParams {
+    /// Portcullis extension, not part of MAS: keep the session's Matrix device, and its
+    /// end-to-end encryption keys, on the homeserver (default `false`: the device is deleted).
+    /// A bot that signs in again with the same device ID then continues with its keys.
+    #[serde(default)]
+    pub keep_device: bool,
+}
+
 /// A kind of session the API finishes through `POST /{kind}/{id}/finish`.
 #[async_trait::async_trait]
 pub trait Finish: Resource + Sized {
@@ -69,11 +79,12 @@ pub trait Finish: Resource + Sized {
     /// The session, or a 404.
     async fn find(repo: &mut dyn Repository, id: Ulid) -> Result<Self::Session, ApiError>;
 
-    /// Ends the session with what goes with it (the service's rule); `false` if it had
-    /// already ended.
+    /// Ends the session with what goes with it (the service's rule), its Matrix device
+    /// included unless `keep_device`; `false` if it had already ended.
     async fn end(
         repo: &mut dyn Repository,
         session: &Self::Session,
+        keep_device: bool,
         now: DateTime<Utc>,
     ) -> Result<bool, StorageError>;
 
@@ -86,10 +97,11 @@ pub async fn finish<T: Finish>(
     caller: &CallContext,
     state: &AppState,
     id: Ulid,
+    keep_device: bool,
 ) -> Result<Json<SingleResponse<T>>, ApiError> {
     let mut repo = state.database().transaction().await?;
     let session = T::find(&mut *repo, id).await?;
-    if !T::end(&mut *repo, &session, state.now()).await? {
+    if !T::end(&mut *repo, &session, keep_device, state.now()).await? {
         return Err(ApiError::bad_request(format!(
             "{} ID {id} is already finished",
             T::TITLE
@@ -97,6 +109,7 @@ pub async fn finish<T: Finish>(
     }
     let session = T::find(&mut *repo, id).await?;
     repo.commit().await?;
-    caller.record("finish", &format_args!("{} {id}", T::TITLE));
+    let kept = if keep_device { ", device kept" } else { "" };
+    caller.record("finish", &format_args!("{} {id}{kept}", T::TITLE));
     Ok(Json(SingleResponse::new(T::show(session))))
 }

@@ -10,13 +10,18 @@ fn contract() -> Value {
         .expect("the contract is JSON")
 }
 
-/// The names of an operation's parameters, sorted.
+/// The names of an operation's parameters, sorted; without our extensions, which say so.
 fn parameter_names(operation: &Value) -> Vec<String> {
     let mut names: Vec<String> = operation["parameters"]
         .as_array()
         .map(|parameters| {
             parameters
                 .iter()
+                .filter(|p| {
+                    !p["description"]
+                        .as_str()
+                        .is_some_and(|d| d.contains("not part of MAS"))
+                })
                 .filter_map(|p| p["name"].as_str().map(str::to_owned))
                 .collect()
         })

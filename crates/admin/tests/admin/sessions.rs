@@ -174,3 +174,109 @@ admin_test!(
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
 );
+
+/// The devices whose deletion is queued, taken off the queue.
+async fn queued_device_deletions(world: &crate::common::World) -> Vec<String> {
+    let mut tx = world.database.transaction().await.expect("tx");
+    let mut devices = Vec::new();
+    while let Some(job) = tx
+        .jobs()
+        .claim(
+            "test",
+            world.clock.now(),
+            std::time::Duration::from_secs(60),
+        )
+        .await
+        .expect("claimed")
+    {
+        if job.kind == "delete-device" {
+            devices.push(
+                job.payload["device_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+        }
+    }
+    tx.commit().await.expect("committed");
+    devices.sort();
+    devices
+}
+
+admin_test!(
+    async fn finishing_a_session_keeps_its_device_when_asked_to(world: World) {
+        let alice = world.user("alice").await;
+        queued_device_deletions(&world).await;
+        let mut tx = world.database.transaction().await.expect("tx");
+        let mut sessions = Vec::new();
+        for device_id in ["ALICEBOT01", "ALICEPHONE"] {
+            let new = NewCompatSession {
+                user_id: alice.id,
+                device_id: device_id.to_owned(),
+                human_name: None,
+                user_session_id: None,
+                is_synapse_admin: false,
+                user_agent: None,
+            };
+            let session = tx.compat_sessions().add(&new, world.clock.now()).await;
+            sessions.push(session.expect("added").id);
+        }
+        tx.commit().await.expect("committed");
+
+        let keep = format!(
+            "/api/admin/v1/compat-sessions/{}/finish?keep_device=true",
+            sessions[0]
+        );
+        let (status, body) = world.post(&keep, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body["data"]["attributes"]["finished_at"].is_string());
+        assert_eq!(queued_device_deletions(&world).await, Vec::<String>::new());
+
+        let bad = format!(
+            "/api/admin/v1/compat-sessions/{}/finish?keep_device=maybe",
+            sessions[1]
+        );
+        let (status, _) = world.post(&bad, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let plain = format!("/api/admin/v1/compat-sessions/{}/finish", sessions[1]);
+        let (status, _) = world.post(&plain, None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(queued_device_deletions(&world).await, ["ALICEPHONE"]);
+
+        // An OAuth 2.0 session bound to a device, likewise.
+        world
+            .token(
+                Some(&alice),
+                "urn:matrix:client:api:* urn:matrix:client:device:ALICETAB01",
+            )
+            .await;
+        let (_, body) = world
+            .get(&format!(
+                "/api/admin/v1/oauth2-sessions?filter[user]={}&filter[status]=active",
+                alice.id
+            ))
+            .await;
+        let found = ids(&body);
+        let keep = format!(
+            "/api/admin/v1/oauth2-sessions/{}/finish?keep_device=true",
+            found[0]
+        );
+        let (status, body) = world.post(&keep, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(queued_device_deletions(&world).await, Vec::<String>::new());
+
+        // The description says it is ours.
+        let (_, spec) = world.call("GET", "/api/spec.json", None, None).await;
+        let parameters =
+            &spec["paths"]["/api/admin/v1/compat-sessions/{id}/finish"]["post"]["parameters"];
+        let flag = parameters
+            .as_array()
+            .and_then(|all| all.iter().find(|p| p["name"] == "keep_device"))
+            .expect("documented");
+        assert!(
+            flag["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("not part of MAS"))
+        );
+    }
+);

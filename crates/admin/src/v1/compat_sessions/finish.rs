@@ -1,4 +1,5 @@
-//! `POST /compat-sessions/{id}/finish`: ends the compatibility session and deletes its device on the homeserver.
+//! `POST /compat-sessions/{id}/finish`: ends the compatibility session and deletes its device on the homeserver
+//! (unless `keep_device=true`, our extension).
 
 use aide::transform::TransformOperation;
 use axum::{Json, extract::State};
@@ -12,9 +13,9 @@ use super::CompatSession;
 use crate::{
     call_context::CallContext,
     error::{ApiError, ErrorResponse},
-    params::IdInPath,
+    params::{IdInPath, Query},
     response::SingleResponse,
-    v1::sessions::{Finish, finish},
+    v1::sessions::{Finish, FinishParams, finish},
 };
 
 pub fn doc(operation: TransformOperation<'_>) -> TransformOperation<'_> {
@@ -31,8 +32,9 @@ pub async fn handler(
     caller: CallContext,
     State(state): State<AppState>,
     IdInPath(id): IdInPath,
+    Query(params): Query<FinishParams>,
 ) -> Result<Json<SingleResponse<CompatSession>>, ApiError> {
-    finish::<CompatSession>(&caller, &state, id).await
+    finish::<CompatSession>(&caller, &state, id, params.keep_device).await
 }
 
 #[async_trait::async_trait]
@@ -47,9 +49,14 @@ impl Finish for CompatSession {
     async fn end(
         repo: &mut dyn Repository,
         session: &Self::Session,
+        keep_device: bool,
         now: DateTime<Utc>,
     ) -> Result<bool, StorageError> {
-        sessions::end_compat_session(repo, session, now).await
+        if keep_device {
+            sessions::end_compat_session_keeping_device(repo, session, now).await
+        } else {
+            sessions::end_compat_session(repo, session, now).await
+        }
     }
 
     fn show(session: Self::Session) -> Self {

@@ -1,4 +1,5 @@
-//! `POST /oauth2-sessions/{id}/finish`: ends the OAuth 2.0 session and deletes its device on the homeserver.
+//! `POST /oauth2-sessions/{id}/finish`: ends the OAuth 2.0 session and deletes its device on the homeserver
+//! (unless `keep_device=true`, our extension).
 
 use aide::transform::TransformOperation;
 use axum::{Json, extract::State};
@@ -12,9 +13,9 @@ use super::OAuth2Session;
 use crate::{
     call_context::CallContext,
     error::{ApiError, ErrorResponse},
-    params::IdInPath,
+    params::{IdInPath, Query},
     response::SingleResponse,
-    v1::sessions::{Finish, finish},
+    v1::sessions::{Finish, FinishParams, finish},
 };
 
 pub fn doc(operation: TransformOperation<'_>) -> TransformOperation<'_> {
@@ -31,8 +32,9 @@ pub async fn handler(
     caller: CallContext,
     State(state): State<AppState>,
     IdInPath(id): IdInPath,
+    Query(params): Query<FinishParams>,
 ) -> Result<Json<SingleResponse<OAuth2Session>>, ApiError> {
-    finish::<OAuth2Session>(&caller, &state, id).await
+    finish::<OAuth2Session>(&caller, &state, id, params.keep_device).await
 }
 
 #[async_trait::async_trait]
@@ -47,9 +49,14 @@ impl Finish for OAuth2Session {
     async fn end(
         repo: &mut dyn Repository,
         session: &Self::Session,
+        keep_device: bool,
         now: DateTime<Utc>,
     ) -> Result<bool, StorageError> {
-        sessions::end_oauth_session(repo, session, now).await
+        if keep_device {
+            sessions::end_oauth_session_keeping_device(repo, session, now).await
+        } else {
+            sessions::end_oauth_session(repo, session, now).await
+        }
     }
 
     fn show(session: Self::Session) -> Self {

@@ -32,7 +32,8 @@ pub async fn handler(
     State(state): State<AppState>,
     IdInPath(id): IdInPath,
 ) -> Result<Json<SingleResponse<UserSession>>, ApiError> {
-    finish::<UserSession>(&caller, &state, id).await
+    // A browser session is bound to no device.
+    finish::<UserSession>(&caller, &state, id, false).await
 }
 
 #[async_trait::async_trait]
@@ -47,6 +48,7 @@ impl Finish for UserSession {
     async fn end(
         repo: &mut dyn Repository,
         session: &Self::Session,
+        _keep_device: bool,
         now: DateTime<Utc>,
     ) -> Result<bool, StorageError> {
         sessions::end_browser_session(repo, session, now).await

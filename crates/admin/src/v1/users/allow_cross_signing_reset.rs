@@ -6,7 +6,7 @@
 use aide::transform::TransformOperation;
 use axum::{Json, extract::State, http::StatusCode};
 use portcullis_http::AppState;
-use portcullis_services::account::{self, CrossSigningResetError};
+use portcullis_services::account::{self, CrossSigningResetError, ResetApprover};
 
 use super::User;
 use crate::{
@@ -44,7 +44,13 @@ pub async fn handler(
     let mut repo = state.database().reader().await?;
     let user = super::find(&mut *repo, id).await?;
     repo.rollback().await?;
-    match account::allow_cross_signing_reset(state.homeserver().as_ref(), &user).await {
+    let caller_name = caller.caller.describe();
+    let approved_by = ResetApprover::Administrator {
+        caller: &caller_name,
+        session: caller.caller.session_id,
+    };
+    match account::allow_cross_signing_reset(state.homeserver().as_ref(), &user, approved_by).await
+    {
         Ok(()) => {}
         Err(CrossSigningResetError::Inactive) => {
             return Err(ApiError::bad_request(format!(

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use portcullis_services::account::{self, CrossSigningResetError};
+use portcullis_services::account::{self, CrossSigningResetError, ResetApprover};
 
 use super::Context;
 
@@ -23,7 +23,12 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let user = context.find_user(&mut repo, &args.user).await?;
     repo.rollback().await?;
     let mxid = context.mxid(&user.username);
-    match account::allow_cross_signing_reset(context.homeserver()?.as_ref(), &user).await {
+    match account::allow_cross_signing_reset(
+        context.homeserver()?.as_ref(),
+        &user,
+        ResetApprover::Operator,
+    )
+    .await {
         Ok(()) => {}
         Err(CrossSigningResetError::Inactive) => {
             anyhow::bail!("{mxid} is locked or deactivated: no reset can be allowed")

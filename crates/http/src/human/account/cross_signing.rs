@@ -11,7 +11,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use portcullis_services::account::{self, CrossSigningResetError};
+use portcullis_services::account::{self, CrossSigningResetError, ResetApprover};
 use portcullis_templates::pages::{AccountCrossSigningResetPage, AccountSection};
 use serde::Deserialize;
 use zeroize::Zeroizing;
@@ -75,7 +75,11 @@ pub async fn post(
             .await;
     }
     let user = &signed_in.user;
-    if let Err(error) = account::allow_cross_signing_reset(state.homeserver().as_ref(), user).await
+    let approved_by = ResetApprover::UserOnAccountPage {
+        browser_session: signed_in.session.id,
+    };
+    if let Err(error) =
+        account::allow_cross_signing_reset(state.homeserver().as_ref(), user, approved_by).await
     {
         tracing::warn!(%error, user.id = %user.id, "cannot allow a cross-signing reset on the homeserver");
         let retryable = match &error {
