@@ -14,7 +14,7 @@ use crate::{
     merge::{drop_nulls, merge},
     path::{Segment, from_error_path, from_ignored_path, render},
     problem::{Problem, Problems},
-    suggest::suggestion,
+    suggest::{Suggestion, suggestion},
 };
 
 /// A configuration that loaded without errors.
@@ -144,7 +144,11 @@ fn deserialize_sections(
         .keys()
         .filter(|name| !known.contains(&name.as_str()))
     {
-        problems.push(unknown_option(&schema, &[Segment::Key(name.clone())]));
+        problems.push(unknown_option(
+            &schema,
+            sections,
+            &[Segment::Key(name.clone())],
+        ));
     }
 
     let mut parser = SectionParser {
@@ -218,12 +222,45 @@ fn deserialize_sections(
     Some(config)
 }
 
-fn unknown_option(schema: &Value, segments: &[Segment]) -> Problem {
-    let problem = Problem::warning(render("", segments), "unknown option, ignored");
+/// The problem with the unknown option at `segments` of `document`: a warning, unless it is a
+/// likely misspelling of a known option that the document does not set, whose default would
+/// then apply silently (`homeserer:` leaving `matrix.homeserver`... as `localhost:8008`): an
+/// error.
+fn unknown_option(schema: &Value, document: &Map<String, Value>, segments: &[Segment]) -> Problem {
+    let path = render("", segments);
     match suggestion(schema, segments) {
-        Some(hint) => problem.with_hint(hint),
-        None => problem,
+        Some(Suggestion::Typo(key)) if !sibling_is_set(document, segments, &key) => Problem::error(
+            path,
+            format!("unknown option; `{key}` is not set, so its default would apply instead"),
+        )
+        .with_hint(format!("did you mean {key}?")),
+        Some(suggestion) => {
+            Problem::warning(path, "unknown option, ignored").with_hint(suggestion.hint())
+        }
+        None => Problem::warning(path, "unknown option, ignored"),
     }
+}
+
+/// Whether the map holding the option at `segments` also sets `key`.
+fn sibling_is_set(document: &Map<String, Value>, segments: &[Segment], key: &str) -> bool {
+    let Some((_, parent)) = segments.split_last() else {
+        return false;
+    };
+    let Some((first, rest)) = parent.split_first() else {
+        return document.contains_key(key);
+    };
+    let Segment::Key(section) = first else {
+        return false;
+    };
+    let mut value = document.get(section);
+    for segment in rest {
+        value = match (segment, value) {
+            (Segment::Key(name), Some(Value::Object(object))) => object.get(name),
+            (Segment::Index(index), Some(Value::Array(items))) => items.get(*index),
+            _ => None,
+        };
+    }
+    matches!(value, Some(Value::Object(object)) if object.contains_key(key))
 }
 
 struct SectionParser<'a> {
@@ -247,7 +284,8 @@ impl SectionParser<'_> {
         for segments in ignored {
             let mut full = vec![Segment::Key(name.to_owned())];
             full.extend(segments);
-            self.problems.push(unknown_option(self.schema, &full));
+            self.problems
+                .push(unknown_option(self.schema, self.sections, &full));
         }
         match result {
             Ok(section) => Some(section),

@@ -17,8 +17,26 @@ const MOVED: &[(&str, &str)] = &[
     ),
 ];
 
-/// The hint for the unknown option at `segments`, if there is a good one.
-pub(crate) fn suggestion(schema: &Value, segments: &[Segment]) -> Option<String> {
+/// What an unknown option probably meant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Suggestion {
+    /// An option MAS moved or renamed: its new dotted path.
+    Moved(String),
+    /// A known option at the same place, a few letters away: a likely misspelling.
+    Typo(String),
+}
+
+impl Suggestion {
+    /// The hint shown to the operator.
+    pub(crate) fn hint(&self) -> String {
+        match self {
+            Self::Moved(key) | Self::Typo(key) => format!("did you mean {key}?"),
+        }
+    }
+}
+
+/// What the unknown option at `segments` probably meant, if there is a good guess.
+pub(crate) fn suggestion(schema: &Value, segments: &[Segment]) -> Option<Suggestion> {
     let keys_only: Vec<&str> = segments
         .iter()
         .filter_map(|segment| match segment {
@@ -28,7 +46,7 @@ pub(crate) fn suggestion(schema: &Value, segments: &[Segment]) -> Option<String>
         .collect();
     let dotted = keys_only.join(".");
     if let Some((_, new)) = MOVED.iter().find(|(old, _)| *old == dotted) {
-        return Some(format!("did you mean {new}?"));
+        return Some(Suggestion::Moved((*new).to_owned()));
     }
     let (Segment::Key(unknown), parent) = segments.split_last()? else {
         return None;
@@ -40,7 +58,7 @@ pub(crate) fn suggestion(schema: &Value, segments: &[Segment]) -> Option<String>
         .min_by_key(|(_, distance)| *distance)?;
     // Close enough to be a typo: about one edit in three characters.
     (distance > 0 && distance <= unknown.chars().count().max(3) / 3)
-        .then(|| format!("did you mean {best}?"))
+        .then(|| Suggestion::Typo(best.clone()))
 }
 
 /// Property names of the object found at `segments` in the schema.
@@ -142,7 +160,9 @@ mod tests {
             Segment::Key("oauth2_device_code_grant".to_owned()),
         ];
         assert_eq!(
-            suggestion(&crate::json_schema(), &segments).as_deref(),
+            suggestion(&crate::json_schema(), &segments)
+                .map(|s| s.hint())
+                .as_deref(),
             Some("did you mean oauth.device_code_grant_enabled?")
         );
     }
@@ -158,7 +178,9 @@ mod tests {
             Segment::Key("adress".to_owned()),
         ];
         assert_eq!(
-            suggestion(&crate::json_schema(), &segments).as_deref(),
+            suggestion(&crate::json_schema(), &segments)
+                .map(|s| s.hint())
+                .as_deref(),
             Some("did you mean address?")
         );
     }

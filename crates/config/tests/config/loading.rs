@@ -107,15 +107,34 @@ fn errors_in_two_sections_are_both_reported() {
 }
 
 #[test]
-fn a_typo_in_a_nested_option_warns_with_its_path_and_the_right_name() {
+fn a_typo_in_a_nested_option_is_an_error_naming_its_path_and_the_right_name() {
     let yaml = r#"
 http:
   listeners:
     - name: web
       resources: [{name: human}]
       binds:
-        - adress: "[::]:8080"
-          port: 8080
+        - adress: "127.0.0.1:8480"
+"#;
+    assert_eq!(
+        rendered_problems(load_yaml(&[MINIMAL, yaml], &[])),
+        [
+            "http.listeners[0].binds[0].adress: unknown option; `address` is not set, so its default would apply instead (did you mean address?)",
+            "http.listeners[0].binds[0]: the bind says nothing to listen on (a bind is one of: `address`, `host` + `port`, `socket` (+ `mode`), or `fd` (+ `kind`))"
+        ]
+    );
+}
+
+#[test]
+fn a_typo_beside_the_option_it_resembles_is_only_a_warning() {
+    let yaml = r#"
+http:
+  listeners:
+    - name: web
+      resources: [{name: human}]
+      binds:
+        - address: "127.0.0.1:8480"
+          adress: "127.0.0.1:8480"
 "#;
     let warnings: Vec<String> = loaded(load_yaml(&[MINIMAL, yaml], &[]))
         .warnings
@@ -129,8 +148,25 @@ http:
 }
 
 #[test]
-fn an_unknown_section_warns_with_the_closest_section_name() {
-    let warnings: Vec<String> = loaded(load_yaml(&[MINIMAL, "clinets: []\n"], &[]))
+fn a_misspelled_section_is_an_error_unless_the_section_is_there_too() {
+    for (yaml, right) in [
+        ("matrix:\n  homeserer: example.com\n", "homeserver"),
+        ("http:\n  listners: []\n", "listeners"),
+    ] {
+        let problems = rendered_problems(load_yaml(&[MINIMAL, yaml], &[]));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains(&format!("`{right}` is not set")),
+            "{problems:?}"
+        );
+    }
+    assert_eq!(
+        rendered_problems(load_yaml(&[MINIMAL, "clinets: []\n"], &[])),
+        [
+            "clinets: unknown option; `clients` is not set, so its default would apply instead (did you mean clients?)"
+        ]
+    );
+    let warnings: Vec<String> = loaded(load_yaml(&[MINIMAL, "clients: []\nclinets: []\n"], &[]))
         .warnings
         .iter()
         .map(ToString::to_string)
@@ -139,6 +175,9 @@ fn an_unknown_section_warns_with_the_closest_section_name() {
         warnings,
         ["clinets: unknown option, ignored (did you mean clients?)"]
     );
+    // A name like no option at all stays a warning.
+    let warnings = loaded(load_yaml(&[MINIMAL, "x_portcullis_note: hello\n"], &[])).warnings;
+    assert!(warnings.iter().all(|w| !w.is_error()), "{warnings:?}");
 }
 
 #[test]
