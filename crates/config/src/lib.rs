@@ -5,6 +5,7 @@
 //! This crate does no key parsing and no network or database access: it checks the structure
 //! of the file. Key material is checked by the keys crate, from the CLI.
 
+mod files;
 mod interpolate;
 mod load;
 mod merge;

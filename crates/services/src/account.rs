@@ -379,7 +379,10 @@ impl std::fmt::Display for ResetApprover<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::UserOnAccountPage { browser_session } => {
-                write!(f, "the user on the account page (browser session {browser_session})")
+                write!(
+                    f,
+                    "the user on the account page (browser session {browser_session})"
+                )
             }
             Self::UserToken { session } => write!(f, "the user's own token (session {session})"),
             Self::Administrator { caller, session } => {

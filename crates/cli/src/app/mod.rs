@@ -5,6 +5,7 @@
 
 pub mod app_services;
 pub mod database;
+pub mod files;
 pub mod generate;
 pub mod listeners;
 pub mod quick_start;
@@ -95,14 +96,22 @@ pub fn check_config(paths: &[PathBuf]) -> Result<CheckedConfig, Vec<Problem>> {
     let loaded = portcullis_config::load(paths, &env).map_err(|problems| problems.0)?;
 
     let mut problems = loaded.warnings.clone();
-    let secrets = secrets::load(&loaded.config.secrets);
-    let database = database::options(loaded.config.database.as_ref(), &loaded.base_dir);
+    // A file that cannot be read is reported once, by its option and path, rather than again
+    // by the secrets and the database options that read it.
+    let files = files::check(&loaded.config);
+    let (secrets, database) = match &files {
+        Ok(()) => (
+            secrets::load(&loaded.config.secrets),
+            database::options(loaded.config.database.as_ref(), &loaded.base_dir).map(drop),
+        ),
+        Err(_) => (Err(Vec::new()), Err(Vec::new())),
+    };
     let listeners = listeners::check(&loaded.config.http);
     let templates = upstream::check(&loaded.config.upstream_oauth2);
     let bridges = app_services::load(&loaded.config.matrix, &loaded.base_dir).map(drop);
 
-    match (secrets, database, listeners, templates, bridges) {
-        (Ok((encrypter, keystore)), Ok(_), Ok(()), Ok(()), Ok(())) => Ok(CheckedConfig {
+    match (files, secrets, database, listeners, templates, bridges) {
+        (Ok(()), Ok((encrypter, keystore)), Ok(()), Ok(()), Ok(()), Ok(())) => Ok(CheckedConfig {
             config: loaded.config,
             warnings: loaded.warnings,
             sources: paths.to_vec(),
@@ -110,7 +119,8 @@ pub fn check_config(paths: &[PathBuf]) -> Result<CheckedConfig, Vec<Problem>> {
             keystore,
             encrypter,
         }),
-        (secrets, database, listeners, templates, bridges) => {
+        (files, secrets, database, listeners, templates, bridges) => {
+            problems.extend(files.err().unwrap_or_default());
             problems.extend(secrets.err().unwrap_or_default());
             problems.extend(database.err().unwrap_or_default());
             problems.extend(listeners.err().unwrap_or_default());

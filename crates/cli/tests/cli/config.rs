@@ -430,3 +430,49 @@ fn config_check_reads_the_appservice_registration_files() {
     );
     assert!(text.contains("as_token"), "{text}");
 }
+
+#[test]
+fn a_file_the_configuration_names_must_be_readable_everywhere_it_is_checked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = write_config(dir.path(), crate::common::free_port(), &["health"], "");
+    let yaml = std::fs::read_to_string(&path)
+        .expect("read")
+        .replace("  secret: test-secret\n", "  secret_file: hs-secret.txt\n")
+        .replace("  keys:\n", "  keys:\n    - key_file: /nonexistent/key.pem\n");
+    std::fs::write(&path, yaml).expect("written");
+
+    let output = run(mas_cli(dir.path()).args(["config", "check"]));
+    let text = stdout(&output);
+    assert!(!output.status.success(), "{text}");
+    let errors = lines_starting(&text, "error");
+    assert_eq!(errors.len(), 2, "{text}");
+    assert!(
+        errors.iter().any(|e| e.contains("matrix.secret_file")
+            && e.contains("hs-secret.txt: no such file")
+            && e.contains("working directory")),
+        "{text}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("secrets.keys[0].key_file") && e.contains("/nonexistent/key.pem")),
+        "{text}"
+    );
+
+    // doctor and the server refuse it too, naming the path.
+    for args in [&["doctor"][..], &["server"][..]] {
+        let output = run(mas_cli(dir.path()).args(args));
+        assert!(!output.status.success(), "{args:?}");
+        let all = format!("{}{}", stdout(&output), stderr(&output));
+        assert!(all.contains("hs-secret.txt"), "{args:?}: {all}");
+    }
+
+    // Once the file is there, it is read.
+    std::fs::write(dir.path().join("hs-secret.txt"), "test-secret\n").expect("written");
+    let yaml = std::fs::read_to_string(&path)
+        .expect("read")
+        .replace("    - key_file: /nonexistent/key.pem\n", "");
+    std::fs::write(&path, yaml).expect("written");
+    let output = run(mas_cli(dir.path()).args(["config", "check"]));
+    assert!(output.status.success(), "{}", stdout(&output));
+}

@@ -28,7 +28,8 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         &user,
         ResetApprover::Operator,
     )
-    .await {
+    .await
+    {
         Ok(()) => {}
         Err(CrossSigningResetError::Inactive) => {
             anyhow::bail!("{mxid} is locked or deactivated: no reset can be allowed")
