@@ -107,13 +107,20 @@ pub fn provider_metadata(urls: &UrlBuilder, site: &SiteConfig, signing_algs: &[&
         "account_management_uri": urls.account_management_uri(),
         "account_management_actions_supported": ACCOUNT_MANAGEMENT_ACTIONS,
     });
-    if site.device_code_grant_enabled
-        && let Some(object) = metadata.as_object_mut()
-    {
-        object.insert(
-            "device_authorization_endpoint".to_owned(),
-            json!(urls.device_authorization_endpoint()),
-        );
+    if let Some(object) = metadata.as_object_mut() {
+        if site.device_code_grant_enabled {
+            object.insert(
+                "device_authorization_endpoint".to_owned(),
+                json!(urls.device_authorization_endpoint()),
+            );
+        }
+        // The branding section's documents, when set (OIDC Discovery §3).
+        if let Some(policy) = &site.policy_uri {
+            object.insert("op_policy_uri".to_owned(), json!(policy));
+        }
+        if let Some(tos) = &site.tos_uri {
+            object.insert("op_tos_uri".to_owned(), json!(tos));
+        }
     }
     metadata
 }
@@ -241,6 +248,19 @@ mod tests {
             on["device_authorization_endpoint"],
             "https://auth.example.com/oauth2/device"
         );
+    }
+
+    #[test]
+    fn the_branding_documents_are_advertised_when_set() {
+        let without = provider_metadata(&urls(), &site(false, true), &["RS256"]);
+        assert!(without.get("op_policy_uri").is_none());
+        assert!(without.get("op_tos_uri").is_none());
+        let mut branded = site(false, true);
+        branded.policy_uri = Some("https://example.com/privacy".parse().expect("valid"));
+        branded.tos_uri = Some("https://example.com/terms".parse().expect("valid"));
+        let with = provider_metadata(&urls(), &branded, &["RS256"]);
+        assert_eq!(with["op_policy_uri"], "https://example.com/privacy");
+        assert_eq!(with["op_tos_uri"], "https://example.com/terms");
     }
 
     #[test]
