@@ -43,7 +43,30 @@ enum Command {
     Doctor,
 }
 
+/// The status a shell reports for a process that SIGPIPE ended (128 + 13).
+const BROKEN_PIPE_STATUS: i32 = 141;
+
+/// A reader that stops reading (`mas-cli database status | head`) ends the command quietly,
+/// with the status a SIGPIPE would give, instead of a panic and its backtrace. (Rust ignores
+/// SIGPIPE, so `println!` panics on a closed pipe; restoring the signal would need `unsafe`.)
+fn quit_quietly_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(BROKEN_PIPE_STATUS);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     telemetry::init();
 

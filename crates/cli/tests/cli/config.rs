@@ -476,3 +476,19 @@ fn a_file_the_configuration_names_must_be_readable_everywhere_it_is_checked() {
     let output = run(mas_cli(dir.path()).args(["config", "check"]));
     assert!(output.status.success(), "{}", stdout(&output));
 }
+
+#[test]
+fn a_reader_that_stops_reading_ends_the_command_quietly() {
+    // The schema is larger than a pipe holds, so writing it meets the closed pipe.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = mas_cli(dir.path())
+        .args(["config", "schema"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("started");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("ended");
+    assert_eq!(output.status.code(), Some(141), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+}
