@@ -201,6 +201,23 @@ enum Pool {
     Postgres(PgPool),
 }
 
+/// Creates a missing SQLite file readable by its owner only, before SQLite creates it with the
+/// usual permissions: it holds password hashes and encrypted secrets. SQLite gives its WAL and
+/// shared-memory files the permissions of the database file. Any failure (a missing
+/// directory, say) is left for opening the database to report.
+fn create_private(path: &std::path::Path) {
+    if path.as_os_str() == ":memory:" || path.exists() {
+        return;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    if let Err(error) = options.open(path) {
+        tracing::debug!(%error, path = %path.display(), "cannot create the SQLite file beforehand");
+    }
+}
+
 impl Database {
     /// Opens a pool to the database and checks that one connection can be made.
     ///
@@ -212,6 +229,7 @@ impl Database {
     ) -> Result<Self, DatabaseError> {
         match options {
             ConnectOptions::Sqlite { path } => {
+                create_private(path);
                 let connect_options = SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(true)
@@ -222,9 +240,9 @@ impl Database {
                     .pragma("mmap_size", SQLITE_MMAP_SIZE.to_string());
                 let pool = open_pool::<sqlx::SqliteConnection>(connect_options, pool_options)
                     .await
-                    .map_err(|source| DatabaseError::SqliteConnect {
+                    .map_err(|cause| DatabaseError::SqliteConnect {
                         path: path.clone(),
-                        source,
+                        cause,
                     })?;
                 tracing::debug!(path = %path.display(), "opened the SQLite database");
                 Ok(Self::new(Pool::Sqlite(pool), pool_options))
@@ -234,9 +252,9 @@ impl Database {
                 let target = describe_postgres_target(&connect_options);
                 let pool = open_pool::<sqlx::PgConnection>(connect_options, pool_options)
                     .await
-                    .map_err(|source| DatabaseError::PostgresConnect {
+                    .map_err(|cause| DatabaseError::PostgresConnect {
                         target: target.clone(),
-                        source,
+                        cause,
                     })?;
                 tracing::info!(%target, "connected to PostgreSQL");
                 Ok(Self::new(Pool::Postgres(pool), pool_options))

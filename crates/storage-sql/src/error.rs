@@ -11,23 +11,30 @@ use portcullis_storage::StorageError;
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseError {
     /// The SQLite file could not be opened or created.
-    #[error("could not open the SQLite database {}: {source}", path.display())]
+    #[error(
+        "could not open the SQLite database {}: {}{}",
+        path.display(),
+        root_cause(cause),
+        sqlite_hint(path, cause)
+    )]
     SqliteConnect {
         /// The database file.
         path: PathBuf,
-        /// What went wrong.
-        #[source]
-        source: sqlx::Error,
+        /// What went wrong (said once, in the message, rather than again as a source).
+        cause: sqlx::Error,
     },
 
     /// No connection to PostgreSQL could be established.
-    #[error("could not connect to PostgreSQL at {target}: {source}")]
+    #[error(
+        "could not connect to PostgreSQL at {target}: {}{}",
+        root_cause(cause),
+        postgres_hint(cause)
+    )]
     PostgresConnect {
         /// Where we tried to connect, e.g. `postgres@db.example:5432/mas`.
         target: String,
-        /// What went wrong.
-        #[source]
-        source: sqlx::Error,
+        /// What went wrong (said once, in the message).
+        cause: sqlx::Error,
     },
 
     /// The PostgreSQL connection URI could not be parsed.
@@ -59,6 +66,64 @@ pub enum DatabaseError {
         #[source]
         source: sqlx::Error,
     },
+}
+
+/// The innermost error of a chain: the cause itself, said once (sqlx's messages repeat
+/// their source's).
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(source) = current.source() {
+        current = source;
+    }
+    current.to_string()
+}
+
+/// What to do about a SQLite file that cannot be opened, when it can be told.
+fn sqlite_hint(path: &std::path::Path, _error: &sqlx::Error) -> String {
+    let directory = match path.parent() {
+        Some(parent) if parent.as_os_str().is_empty() => std::path::Path::new("."),
+        Some(parent) => parent,
+        None => return String::new(),
+    };
+    if !directory.is_dir() {
+        return format!(
+            " (the directory {} does not exist: create it, or point `database` at another file)",
+            directory.display()
+        );
+    }
+    if path.exists() {
+        " (check that the file is a SQLite database this user may read and write)".to_owned()
+    } else {
+        format!(
+            " (check that this user may create files in {})",
+            directory.display()
+        )
+    }
+}
+
+/// What to do about a failed PostgreSQL connection, by the kind of failure.
+fn postgres_hint(error: &sqlx::Error) -> &'static str {
+    match error {
+        sqlx::Error::Database(database) => match database.code().as_deref() {
+            Some("28P01" | "28000") => {
+                " (check `database.username` and `database.password`, or the server's pg_hba.conf)"
+            }
+            Some("3D000") => " (create the database, e.g. `createdb`, or fix `database.database`)",
+            _ => "",
+        },
+        sqlx::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => {
+                " (is PostgreSQL running and listening there? check `database.host` and `database.port`)"
+            }
+            std::io::ErrorKind::NotFound => " (check `database.host`: no such host or socket)",
+            _ => " (check `database.host` and `database.port`)",
+        },
+        sqlx::Error::Tls(_) => " (check `database.ssl_mode` and the certificates)",
+        sqlx::Error::PoolTimedOut => {
+            " (the server did not answer in time: check host, port and firewall)"
+        }
+        _ => "",
+    }
 }
 
 /// Classifies a sqlx error: uniqueness violations become conflicts, undecodable values invalid

@@ -64,3 +64,44 @@ fn hint(path: &Path) -> String {
         "create it or correct the path".to_owned()
     }
 }
+
+/// Creates `path` readable and writable by its owner only, for contents that hold secrets
+/// (a generated configuration, keys). An existing file is replaced only when `replace`, and
+/// then made private too.
+///
+/// # Errors
+/// When the file exists (and `replace` is false) or cannot be written.
+pub fn write_private(path: &Path, contents: &[u8], replace: bool) -> anyhow::Result<()> {
+    use std::io::Write as _;
+
+    use anyhow::Context as _;
+
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if replace {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = match options.open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => anyhow::bail!(
+            "{} already exists and was left as it is (its keys would be lost); pass --force to replace it",
+            path.display()
+        ),
+        Err(error) => {
+            return Err(error).with_context(|| format!("cannot create {}", path.display()));
+        }
+    };
+    #[cfg(unix)]
+    if replace {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} private", path.display()))?;
+    }
+    file.write_all(contents)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

@@ -4,10 +4,7 @@
 //! `./mas-data/mas.db`, and listens on `127.0.0.1:8080`. The file is kept, so the next run
 //! reuses the same keys (a restart must not invalidate every session and token).
 
-use std::{
-    io::Write as _,
-    path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
@@ -31,7 +28,7 @@ pub fn prepare(cwd: &Path) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
 
     let yaml = generate::generate(&mut rand::rngs::OsRng, &GenerateOptions::quick_start())?;
-    write_private(&path, yaml.as_bytes())?;
+    super::files::write_private(&path, yaml.as_bytes(), false)?;
 
     eprintln!(
         "No configuration file was found, so this is a quick start:\n  \
@@ -45,18 +42,4 @@ pub fn prepare(cwd: &Path) -> anyhow::Result<PathBuf> {
         path.display(),
     );
     Ok(path)
-}
-
-/// Creates `path` readable by its owner only: it holds private keys.
-fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(contents)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }

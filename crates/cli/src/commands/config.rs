@@ -13,8 +13,9 @@ pub enum ConfigCommand {
     Check,
     /// Print the merged configuration, with defaults filled in, as YAML.
     Dump(DumpArgs),
-    /// Print a new configuration with fresh secrets and keys.
-    Generate(OutputArgs),
+    /// Print a new configuration with fresh secrets and keys. With -o, the file is created
+    /// readable by its owner only, and an existing one is kept unless --force.
+    Generate(GenerateArgs),
     /// Print the JSON schema of the configuration file.
     Schema(OutputArgs),
     /// Write the configured clients and upstream providers to the database.
@@ -29,10 +30,20 @@ pub struct OutputArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    output: OutputArgs,
+    /// Replace the output file if it exists (the keys in it are lost).
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct DumpArgs {
     #[command(flatten)]
     output: OutputArgs,
-    /// Print secrets instead of `<redacted>`.
+    /// Print secrets instead of `<redacted>` (a file written with -o is then readable by its
+    /// owner only).
     #[arg(long)]
     show_secrets: bool,
 }
@@ -63,18 +74,24 @@ pub async fn run(config_paths: &[PathBuf], command: ConfigCommand) -> anyhow::Re
                         .collect::<String>()
                 )
             })?;
-            write_output(
-                args.output.output.as_ref(),
-                &loaded.config.to_yaml(args.show_secrets),
-            )?;
+            let yaml = loaded.config.to_yaml(args.show_secrets);
+            match &args.output.output {
+                Some(path) if args.show_secrets => {
+                    app::files::write_private(path, yaml.as_bytes(), true)?;
+                }
+                path => write_output(path.as_ref(), &yaml)?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         ConfigCommand::Generate(args) => {
             let yaml =
                 app::generate::generate(&mut rand::rngs::OsRng, &GenerateOptions::default())?;
-            write_output(args.output.as_ref(), &yaml)?;
-            if let Some(path) = &args.output {
-                eprintln!("wrote {}", path.display());
+            match &args.output.output {
+                Some(path) => {
+                    app::files::write_private(path, yaml.as_bytes(), args.force)?;
+                    eprintln!("wrote {} (readable by its owner only)", path.display());
+                }
+                None => print!("{yaml}"),
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -438,7 +438,10 @@ fn a_file_the_configuration_names_must_be_readable_everywhere_it_is_checked() {
     let yaml = std::fs::read_to_string(&path)
         .expect("read")
         .replace("  secret: test-secret\n", "  secret_file: hs-secret.txt\n")
-        .replace("  keys:\n", "  keys:\n    - key_file: /nonexistent/key.pem\n");
+        .replace(
+            "  keys:\n",
+            "  keys:\n    - key_file: /nonexistent/key.pem\n",
+        );
     std::fs::write(&path, yaml).expect("written");
 
     let output = run(mas_cli(dir.path()).args(["config", "check"]));

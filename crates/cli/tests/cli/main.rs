@@ -5,6 +5,7 @@
 mod common;
 
 mod config;
+mod database;
 mod manage;
 mod quick_start;
 mod server;
