@@ -886,3 +886,53 @@ fn issue_login_token_prints_the_token_alone_and_refuses_what_it_cannot_issue() {
         "does not exist",
     );
 }
+
+#[test]
+fn register_user_without_a_terminal_needs_a_password_or_yes_and_says_what_it_did() {
+    let dir = setup();
+    let refused = manage(dir.path(), &["register-user", "carol"]);
+    assert_fails_with(&refused, "--password");
+    assert!(stderr(&refused).contains("--yes"), "{}", stderr(&refused));
+    assert!(users(dir.path()).is_empty(), "no user was created");
+
+    let created = manage(dir.path(), &["register-user", "carol", "--yes"]);
+    assert_success(&created);
+    assert!(stdout(&created).contains("created user @carol:localhost"));
+    assert!(
+        stderr(&created).contains("has no password"),
+        "{}",
+        stderr(&created)
+    );
+    // The homeserver is not running here: the command says so and leaves it to the worker.
+    assert!(stderr(&created).contains("the server's worker will provision it"));
+}
+
+#[test]
+fn register_user_prompts_read_whole_lines_in_a_terminal() {
+    use std::io::Write as _;
+
+    let dir = setup();
+    // `script` runs the command in a pseudo-terminal fed from our standard input.
+    let command = format!(
+        "{} manage register-user dave --password '{STRONG}'",
+        env!("CARGO_BIN_EXE_mas-cli")
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir.path())
+        .env_remove("MAS_CONFIG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    // "y" and Enter to the admin question, then "y" and Enter to the confirmation.
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(b"y\ny\n").expect("typed");
+    let output = child.wait_with_output().expect("ended");
+    drop(input);
+    let shown = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(shown.contains("created user @dave:localhost"), "{shown}");
+    let dave = user(dir.path(), "dave");
+    assert_eq!(dave["admin"], true, "{dave}");
+}

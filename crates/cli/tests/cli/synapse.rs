@@ -486,15 +486,20 @@ async fn an_issued_compatibility_token_works_on_synapse_and_may_be_an_admin_one(
 }
 
 #[tokio::test]
-async fn a_compatibility_token_issued_right_after_registration_works_before_any_job_ran() {
-    // No server and no worker: the queued provision-user job has not run, so Synapse does not
-    // know the user yet. Issuing a token provisions them first.
+async fn a_user_registered_on_the_command_line_is_on_the_homeserver_before_any_job_ran() {
+    // No server and no worker: the queued provision-user job has not run, yet Synapse knows
+    // the user when register-user returns, so the next command can use it at once.
     let mut deployment = Deployment::new();
     let Some(synapse) = TestSynapse::start(&deployment.synapse_options()) else {
         return;
     };
-    deployment.manage(&["register-user", "bot", "-p", PASSWORD, "--yes"]);
-    assert!(profile(&synapse, "@bot:localhost").await.is_none());
+    deployment.manage(&["register-user", "bot", "-p", PASSWORD, "-d", "Bot", "--yes"]);
+    let known = profile(&synapse, "@bot:localhost").await;
+    assert_eq!(
+        known.as_ref().map(|p| p["displayname"].clone()),
+        Some("Bot".into()),
+        "{known:?}"
+    );
 
     let token = deployment.manage(&["issue-compatibility-token", "bot", "BOTDEV01"]);
 

@@ -2,6 +2,9 @@
 //!
 //! The payload and how it is queued; the `portcullis-jobs` crate runs it.
 
+use portcullis_homeserver::ProvisionRequest;
+use portcullis_model::User;
+use portcullis_storage::{Repository, StorageError};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
@@ -30,6 +33,36 @@ impl ProvisionUser {
     pub fn with_display_name(mut self, display_name: Option<String>) -> Self {
         self.set_display_name = display_name;
         self
+    }
+}
+
+impl ProvisionUser {
+    /// What to ask the homeserver, from the user as stored now (so a late run never pushes
+    /// stale data): its lock, its addresses, the display name to set. `None` when the user no
+    /// longer exists. The queued job and `manage register-user` (which provisions before it
+    /// returns) both send this.
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn request(
+        &self,
+        repo: &mut dyn Repository,
+    ) -> Result<Option<(User, ProvisionRequest)>, StorageError> {
+        let Some(user) = repo.users().find_by_id(self.user_id).await? else {
+            return Ok(None);
+        };
+        let emails = repo.user_emails().list_for_user(&user).await?;
+        let emails: Vec<String> = emails.into_iter().map(|email| email.email).collect();
+        let mut request = ProvisionRequest::new(&user.username).locked(user.locked_at.is_some());
+        request = if emails.is_empty() {
+            request.unset_emails()
+        } else {
+            request.set_emails(emails)
+        };
+        if let Some(display_name) = &self.set_display_name {
+            request = request.set_displayname(display_name.clone());
+        }
+        Ok(Some((user, request)))
     }
 }
 

@@ -3,8 +3,10 @@
 //! request admin access, all in one transaction.
 //!
 //! Interactive by default: what the flags leave out (username, password, admin) is asked for,
-//! then a summary is confirmed. With `--yes`, or when standard input is not a terminal, nothing
-//! is ever asked, so scripts cannot hang on a prompt.
+//! then a summary is confirmed (each answer a whole line). With `--yes`, or when standard input
+//! is not a terminal, nothing is ever asked, so scripts cannot hang on a prompt; without a
+//! terminal, a user without a password needs `--yes`. The user is provisioned on the
+//! homeserver before the command returns.
 
 use std::{io::IsTerminal as _, process::ExitCode};
 
@@ -13,6 +15,7 @@ use portcullis_model::{Localpart, UserEmail};
 use portcullis_passwords::PasswordManager;
 use portcullis_services::{
     account::{self, CreateAccountError, HashedPassword, NewAccount},
+    jobs::provision_user::ProvisionUser,
     upstream_links::{self, Linked},
 };
 use zeroize::Zeroizing;
@@ -99,6 +102,13 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             "passwords are disabled in the configuration (passwords.enabled: false): drop --password"
         );
     }
+    // Without a terminal nothing can be asked: an account without a password must be asked
+    // for explicitly, or a script would make one nobody can sign in to.
+    if !args.yes && !interactive && args.password.is_none() && passwords.is_enabled() {
+        anyhow::bail!(
+            "standard input is not a terminal, so no password can be asked for: pass it with --password, or pass --yes to create the user without a password (for a user who signs in at an upstream provider, or gets one later with `mas-cli manage set-password`)"
+        );
+    }
 
     let localpart = choose_localpart(context, args.username.as_deref(), interactive).await?;
     let emails = check_emails(context, &args.emails).await?;
@@ -121,6 +131,7 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             dialoguer::Confirm::new()
                 .with_prompt("Allow this user to request admin access?")
                 .default(false)
+                .wait_for_newline(true)
                 .interact()
         })
         .await?
@@ -140,6 +151,7 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
             dialoguer::Confirm::new()
                 .with_prompt("Create this user?")
                 .default(false)
+                .wait_for_newline(true)
                 .interact()
         })
         .await?;
@@ -323,11 +335,12 @@ async fn create(context: &Context, passwords: &PasswordManager, plan: Plan) -> a
         }
         None => None,
     };
+    let has_password = password.is_some();
     let account = NewAccount {
         username: plan.localpart.as_str(),
         password,
         emails: &plan.emails,
-        display_name: plan.display_name,
+        display_name: plan.display_name.clone(),
         can_request_admin: plan.admin,
         registration_token: None,
     };
@@ -367,6 +380,32 @@ async fn create(context: &Context, passwords: &PasswordManager, plan: Plan) -> a
     repo.commit().await.context("cannot create the user")?;
 
     println!("created user {mxid}");
+    if !has_password && passwords.is_enabled() {
+        eprintln!(
+            "note: {mxid} has no password: it signs in at an upstream provider, or gets one with `mas-cli manage set-password {}`",
+            plan.localpart
+        );
+    }
+    // Provisioned now, so that the next command can use the user on the homeserver at once
+    // (the queued job runs too, later, and changes nothing).
+    let job = ProvisionUser::new(user.id).with_display_name(plan.display_name);
+    if let Err(error) = provision_now(context, &job).await {
+        eprintln!(
+            "warning: the homeserver does not know {mxid} yet ({error:#}); the server's worker will provision it when it can"
+        );
+    }
+    Ok(())
+}
+
+/// Sends the homeserver what the `provision-user` job would.
+async fn provision_now(context: &Context, job: &ProvisionUser) -> anyhow::Result<()> {
+    let homeserver = context.homeserver()?;
+    let mut repo = context.transaction().await?;
+    let found = job.request(&mut *repo).await?;
+    repo.rollback().await?;
+    if let Some((_, request)) = found {
+        homeserver.provision_user(&request).await?;
+    }
     Ok(())
 }
 
