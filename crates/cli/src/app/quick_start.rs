@@ -18,11 +18,12 @@ pub fn config_path(cwd: &Path) -> PathBuf {
     cwd.join(DATA_DIR).join("config.yaml")
 }
 
-/// Writes the quick-start configuration under `cwd` unless it exists, and returns its path.
-pub fn prepare(cwd: &Path) -> anyhow::Result<PathBuf> {
+/// Writes the quick-start configuration under `cwd` unless it exists, and returns its path
+/// and whether it was just written (the server then says where it serves, once it does).
+pub fn prepare(cwd: &Path) -> anyhow::Result<(PathBuf, bool)> {
     let path = config_path(cwd);
     if path.is_file() {
-        return Ok(path);
+        return Ok((path, false));
     }
     let dir = cwd.join(DATA_DIR);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -33,13 +34,19 @@ pub fn prepare(cwd: &Path) -> anyhow::Result<PathBuf> {
     eprintln!(
         "No configuration file was found, so this is a quick start:\n  \
          - wrote {} with freshly generated secrets and signing keys (keep it: it holds the keys);\n  \
-         - data goes to {};\n  \
-         - serving on http://127.0.0.1:8080 (try `curl http://127.0.0.1:8080/health`).\n\
+         - data goes to {}.\n\
          Next: edit that file (`matrix.homeserver`, `matrix.endpoint`, `http.public_base`), check it with \
          `mas-cli -c {} config check`, and restart.",
         path.display(),
         dir.join("mas.db").display(),
         path.display(),
     );
-    Ok(path)
+    Ok((path, true))
+}
+
+/// What the quick start says once its listener is bound.
+pub fn announce(addresses: &[std::net::SocketAddr]) {
+    for address in addresses {
+        eprintln!("serving on http://{address} (try `curl http://{address}/health`)");
+    }
 }

@@ -1,4 +1,5 @@
-//! `mas-cli server`: migrate, sync the configuration, serve, and run the worker.
+//! `mas-cli server`: bind the listeners, migrate, sync the configuration, serve, and run the
+//! worker.
 
 use std::{
     path::PathBuf,
@@ -33,12 +34,13 @@ pub struct ServerArgs {
 
 pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let paths = match app::config_files(config_paths) {
-        Ok(paths) => paths,
+    let (paths, quick_start) = match app::config_files(config_paths) {
+        Ok(paths) => (paths, false),
         // No configuration anywhere: the quick start makes one.
         Err(_) if config_paths.is_empty() && std::env::var_os(app::CONFIG_ENV).is_none() => {
             let cwd = std::env::current_dir().context("cannot read the current directory")?;
-            vec![app::quick_start::prepare(&cwd)?]
+            let (path, fresh) = app::quick_start::prepare(&cwd)?;
+            (vec![path], fresh)
         }
         Err(error) => return Err(error),
     };
@@ -48,6 +50,14 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
     for key in checked.keystore.public_jwks().keys() {
         tracing::info!(kid = key.kid(), "signing key loaded");
     }
+
+    // Bind every listener first: a port in use fails at once, naming the listener and the
+    // address, before the database is touched. Connections wait in the backlog until serving
+    // starts.
+    let specs = app::listeners::specs(&checked.config.http)
+        .map_err(|problem| anyhow::anyhow!("{problem}"))?;
+    let (specs, listeners): (Vec<_>, Vec<_>) = specs.into_iter().unzip();
+    let bound = portcullis_listener::bind(specs).await?;
 
     let database = app::connect_database(&checked).await?;
     if args.no_migrate {
@@ -81,31 +91,26 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
         }
     }
 
-    // Build every router before binding anything: a resource we cannot serve is a start-up
-    // error, not a listener that answers 404.
+    // Every router is built before anything is served: a resource we cannot serve is a
+    // start-up error, not a listener that answers 404.
     let homeserver = app::homeserver(&checked)?;
     let mailer = app::mailer(&checked)?;
     let state = app::app_state(&checked, database.clone(), homeserver.clone())?;
-    let specs = app::listeners::specs(&checked.config.http)
-        .map_err(|problem| anyhow::anyhow!("{problem}"))?;
     let mounted = portcullis_http::Mounted {
         admin_api: Some(portcullis_admin::router()),
     };
-    let mut routers = Vec::with_capacity(specs.len());
-    let mut listener_specs = Vec::with_capacity(specs.len());
-    for (spec, listener) in specs {
+    let mut routers = Vec::with_capacity(listeners.len());
+    for (listener, bound) in listeners.iter().zip(bound.iter()) {
         let router = portcullis_http::router(
             &listener.resources,
             listener.prefix.as_deref(),
             state.clone(),
             &mounted,
         )
-        .map_err(|error| anyhow::anyhow!("listener `{}`: {error}", spec.name))?;
+        .map_err(|error| anyhow::anyhow!("listener `{}`: {error}", bound.name()))?;
         routers.push(router);
-        listener_specs.push(spec);
     }
 
-    let bound = portcullis_listener::bind(listener_specs).await?;
     let shutdown = shutdown_signal();
 
     let worker = (!args.no_worker).then(|| {
@@ -129,6 +134,14 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
         elapsed_ms = started.elapsed().as_millis(),
         "ready; press Ctrl-C to stop"
     );
+    if quick_start {
+        let addresses: Vec<_> = bound
+            .iter()
+            .flat_map(|l| l.local_addrs())
+            .filter_map(|address| address.tcp())
+            .collect();
+        app::quick_start::announce(&addresses);
+    }
 
     let listeners = bound.into_iter().zip(routers);
     portcullis_listener::serve(listeners, ServeOptions::default(), shutdown.clone()).await;

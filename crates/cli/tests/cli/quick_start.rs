@@ -21,6 +21,12 @@ async fn server_without_configuration_starts_with_a_generated_one_and_keeps_it()
         output.contains("mas-data/config.yaml"),
         "says what it did: {output}"
     );
+    // Where it serves is said once it does, after the listener is bound.
+    let ready = output.find("ready;").expect("ready is logged");
+    let serving = output
+        .find("serving on http://127.0.0.1:8080")
+        .expect("says where it serves");
+    assert!(serving > ready, "{output}");
 
     // A restart reuses the same file, so the keys stay.
     let server = Server::start(dir.path(), 8080, &["server"]).await;

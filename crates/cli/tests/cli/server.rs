@@ -350,3 +350,23 @@ fn which(program: &str) -> Result<std::path::PathBuf, ()> {
         .find(|path| path.is_file())
         .ok_or(())
 }
+
+#[test]
+fn a_port_in_use_stops_the_server_before_it_touches_the_database() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = taken.local_addr().expect("bound").port();
+    write_config(dir.path(), port, &["health"], "");
+
+    let output = run(mas_cli(dir.path()).arg("server"));
+    assert!(!output.status.success());
+    let text = stderr(&output);
+    assert!(
+        text.contains(&format!("127.0.0.1:{port}")) && text.contains("web"),
+        "names the listener and the address: {text}"
+    );
+    assert!(
+        !dir.path().join("mas.db").exists(),
+        "no database was created or migrated"
+    );
+}
