@@ -39,8 +39,9 @@ enum Command {
     Server(commands::server::ServerArgs),
     /// Run the background worker alone.
     Worker,
-    /// Check that the deployment works, with a hint for each problem.
-    Doctor,
+    /// Check that the deployment works, with a hint for each problem; fails unless every
+    /// check is ok (or only warnings remain, with --warnings-ok).
+    Doctor(commands::doctor::DoctorArgs),
 }
 
 /// The status a shell reports for a process that SIGPIPE ended (128 + 13).
@@ -99,7 +100,7 @@ fn main() -> ExitCode {
             Some(Command::Manage(command)) => commands::manage::run(&config_paths, command).await,
             Some(Command::Templates(command)) => commands::templates::run(&config_paths, command),
             Some(Command::Worker) => commands::worker::run(&config_paths).await,
-            Some(Command::Doctor) => commands::doctor::run(&config_paths).await,
+            Some(Command::Doctor(args)) => commands::doctor::run(&config_paths, args).await,
         }
     });
 

@@ -96,6 +96,7 @@ pub fn check_config(paths: &[PathBuf]) -> Result<CheckedConfig, Vec<Problem>> {
     let loaded = portcullis_config::load(paths, &env).map_err(|problems| problems.0)?;
 
     let mut problems = loaded.warnings.clone();
+    let unsupported = unsupported(&loaded.config);
     // A file that cannot be read is reported once, by its option and path, rather than again
     // by the secrets and the database options that read it.
     let files = files::check(&loaded.config);
@@ -111,15 +112,20 @@ pub fn check_config(paths: &[PathBuf]) -> Result<CheckedConfig, Vec<Problem>> {
     let bridges = app_services::load(&loaded.config.matrix, &loaded.base_dir).map(drop);
 
     match (files, secrets, database, listeners, templates, bridges) {
-        (Ok(()), Ok((encrypter, keystore)), Ok(()), Ok(()), Ok(()), Ok(())) => Ok(CheckedConfig {
-            config: loaded.config,
-            warnings: loaded.warnings,
-            sources: paths.to_vec(),
-            base_dir: loaded.base_dir,
-            keystore,
-            encrypter,
-        }),
+        (Ok(()), Ok((encrypter, keystore)), Ok(()), Ok(()), Ok(()), Ok(()))
+            if unsupported.is_empty() =>
+        {
+            Ok(CheckedConfig {
+                config: loaded.config,
+                warnings: loaded.warnings,
+                sources: paths.to_vec(),
+                base_dir: loaded.base_dir,
+                keystore,
+                encrypter,
+            })
+        }
         (files, secrets, database, listeners, templates, bridges) => {
+            problems.extend(unsupported);
             problems.extend(files.err().unwrap_or_default());
             problems.extend(secrets.err().unwrap_or_default());
             problems.extend(database.err().unwrap_or_default());
@@ -129,6 +135,22 @@ pub fn check_config(paths: &[PathBuf]) -> Result<CheckedConfig, Vec<Problem>> {
             Err(problems)
         }
     }
+}
+
+/// What the configuration asks for that this version cannot do yet, each an error, so that
+/// `config check`, `doctor` and start-up all say so.
+fn unsupported(config: &Config) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if config.matrix.kind == portcullis_config::sections::matrix::HomeserverKind::SynapseLegacy {
+        problems.push(
+            Problem::error(
+                "matrix.kind",
+                "`synapse_legacy` (the Synapse admin API) is not supported yet",
+            )
+            .with_hint("use `synapse`, with Synapse 1.136 or later"),
+        );
+    }
+    problems
 }
 
 /// [`check_config`] for commands that just need a working configuration: warnings are logged,

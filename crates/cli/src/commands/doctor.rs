@@ -79,7 +79,16 @@ impl fmt::Display for Check {
     }
 }
 
-pub async fn run(config_paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
+/// `mas-cli doctor`'s options.
+#[derive(Debug, Default, clap::Args)]
+pub struct DoctorArgs {
+    /// Exit with success when the only findings are warnings (by default any check that is not
+    /// ok fails the command, so that scripts notice).
+    #[arg(long)]
+    warnings_ok: bool,
+}
+
+pub async fn run(config_paths: &[PathBuf], args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let mut checks = Vec::new();
 
     let paths = app::config_files(config_paths)?;
@@ -109,7 +118,7 @@ pub async fn run(config_paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
                 format!("{error:#}"),
                 "run `mas-cli config check` for the full list of problems",
             ));
-            return Ok(report(&checks));
+            return Ok(report(&checks, args.warnings_ok));
         }
     };
 
@@ -120,8 +129,10 @@ pub async fn run(config_paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
         .user_agent(concat!("portcullis-doctor/", env!("CARGO_PKG_VERSION")))
         .build()?;
     checks.push(check_public_base(&client, &loaded).await);
+    checks.extend(check_listeners(&loaded));
     checks.push(check_homeserver(&client, &loaded).await);
     checks.push(check_homeserver_api(&loaded).await);
+    checks.push(check_server_name(&loaded).await);
     let well_known = fetch_well_known(&client, &loaded).await;
     checks.push(check_issuer(&loaded, &well_known));
     checks.push(check_bogus_token(&client, &loaded).await);
@@ -129,14 +140,20 @@ pub async fn run(config_paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     checks.push(check_email(&loaded).await);
     checks.extend(check_upstream_providers(&loaded).await);
 
-    Ok(report(&checks))
+    Ok(report(&checks, args.warnings_ok))
 }
 
-fn report(checks: &[Check]) -> ExitCode {
+/// Prints every check; fails when one is not ok (warnings pass with `warnings_ok`).
+fn report(checks: &[Check], warnings_ok: bool) -> ExitCode {
     for check in checks {
         println!("{check}");
     }
-    if checks.iter().any(|c| c.verdict == Verdict::Error) {
+    let failed = checks.iter().any(|c| match c.verdict {
+        Verdict::Ok => false,
+        Verdict::Warning => !warnings_ok,
+        Verdict::Error => true,
+    });
+    if failed {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -180,22 +197,150 @@ async fn check_database(loaded: &app::CheckedConfig) -> Check {
     }
 }
 
+/// `public_base` fetched from outside the process, as a client would: its discovery document
+/// must be ours (same issuer), not another service's on that address.
 async fn check_public_base(client: &reqwest::Client, loaded: &app::CheckedConfig) -> Check {
-    let base = loaded.config.http.public_base.clone();
-    match client.get(base.clone()).send().await {
-        Ok(response) => Check::ok(
+    let http = &loaded.config.http;
+    let base = http.public_base.clone();
+    let unspecified = match base.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_unspecified(),
+        Some(url::Host::Ipv6(ip)) => ip.is_unspecified(),
+        _ => false,
+    };
+    if unspecified {
+        return Check::error(
             "public_base",
-            format!("{base} answers (HTTP {})", response.status().as_u16()),
+            format!("{base} is no address a client can reach (it means every interface)"),
+            "set `http.public_base` (and `http.issuer`) to the URL clients and the homeserver use, e.g. https://auth.example.com/",
+        );
+    }
+    let Ok(url) = base.join(".well-known/openid-configuration") else {
+        return Check::error(
+            "public_base",
+            format!("{base} cannot hold a path"),
+            "fix `http.public_base`",
+        );
+    };
+    let ours = http.issuer().as_str();
+    match client.get(url.clone()).send().await {
+        Ok(response) if response.status().is_success() => {
+            let issuer = response
+                .json::<serde_json::Value>()
+                .await
+                .ok()
+                .and_then(|document| document["issuer"].as_str().map(str::to_owned));
+            match issuer {
+                Some(issuer) if same_url(&issuer, ours) => {
+                    Check::ok("public_base", format!("{url} is ours (issuer {ours})"))
+                }
+                Some(issuer) => Check::error(
+                    "public_base",
+                    format!("{url} names the issuer {issuer}, not ours ({ours})"),
+                    "another service answers at `http.public_base`, or `http.issuer` differs from what the server runs with; fix the URL or the reverse proxy",
+                ),
+                None => Check::error(
+                    "public_base",
+                    format!("{url} answers, but not with our discovery document"),
+                    "something else answers at `http.public_base`: check the URL, the port and the reverse proxy (it must pass the `discovery` resource)",
+                ),
+            }
+        }
+        Ok(response) => Check::error(
+            "public_base",
+            format!("{url} answered HTTP {}", response.status().as_u16()),
+            "serve the `discovery` resource on the listener behind `http.public_base`, and check the reverse proxy",
         ),
-        Err(error) => Check::warning(
+        Err(error) => Check::error(
             "public_base",
             format!(
-                "{base} does not answer: {}",
+                "{url} does not answer: {}",
                 portcullis_worker::error_chain(&error)
             ),
             "`http.public_base` must be the URL clients use to reach this service; start the server, or fix the URL or the reverse proxy",
         ),
     }
+}
+
+/// A warning for each listener bound to every network interface.
+fn check_listeners(loaded: &app::CheckedConfig) -> Vec<Check> {
+    let mut checks = Vec::new();
+    for (index, listener) in loaded.config.http.listeners.iter().enumerate() {
+        let name = listener
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("http.listeners[{index}]"));
+        for bind in &listener.binds {
+            if let Some(address) = open_to_every_interface(bind) {
+                checks.push(Check::warning(
+                    format!("listener {name}"),
+                    format!("listens on {address}, on every network interface"),
+                    "fine behind a container's or host's firewall; otherwise bind it to 127.0.0.1 (or the reverse proxy's network)",
+                ));
+            }
+        }
+    }
+    checks
+}
+
+/// The address of a bind that listens on every interface, if it does.
+fn open_to_every_interface(bind: &portcullis_config::sections::http::BindConfig) -> Option<String> {
+    if let Some(address) = &bind.address {
+        let parsed: std::net::SocketAddr = address.parse().ok()?;
+        return parsed.ip().is_unspecified().then(|| address.clone());
+    }
+    let port = bind.port?;
+    match bind.host.as_deref() {
+        None => Some(format!("port {port}")),
+        Some(host @ ("0.0.0.0" | "::" | "[::]")) => Some(format!("{host}:{port}")),
+        Some(_) => None,
+    }
+}
+
+/// `matrix.homeserver` against the server name the homeserver itself puts in its user IDs,
+/// read from a user both sides know.
+async fn check_server_name(loaded: &app::CheckedConfig) -> Check {
+    let ours = &loaded.config.matrix.homeserver;
+    let Ok(homeserver) = app::homeserver(loaded) else {
+        return Check::warning(
+            "server name",
+            "cannot be compared: no connection to the homeserver",
+            "fix the `matrix` section",
+        );
+    };
+    let users = match app::connect_database(loaded).await {
+        Ok(database) => match database.read_transaction().await {
+            Ok(mut repo) => {
+                let users = repo.users().list(20).await.unwrap_or_default();
+                let _ = repo.rollback().await;
+                users
+            }
+            Err(_) => Vec::new(),
+        },
+        Err(_) => Vec::new(),
+    };
+    for user in users {
+        if let Ok(Some(known)) = homeserver.query_user(&user.username).await {
+            let theirs = known.user_id.split_once(':').map_or("", |(_, name)| name);
+            return if theirs == ours {
+                Check::ok(
+                    "server name",
+                    format!("the homeserver calls itself {theirs}, as `matrix.homeserver` says"),
+                )
+            } else {
+                Check::error(
+                    "server name",
+                    format!(
+                        "the homeserver calls itself {theirs}, but `matrix.homeserver` is {ours}"
+                    ),
+                    "set `matrix.homeserver` to the homeserver's `server_name`",
+                )
+            };
+        }
+    }
+    Check::ok(
+        "server name",
+        format!("`matrix.homeserver` is {ours} (no user known to both sides yet to compare with)"),
+    )
 }
 
 async fn check_homeserver(client: &reqwest::Client, loaded: &app::CheckedConfig) -> Check {

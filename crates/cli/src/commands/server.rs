@@ -10,7 +10,6 @@ use std::{
 
 use anyhow::Context as _;
 use clap::Args;
-use portcullis_config::sections::matrix::HomeserverKind;
 use portcullis_listener::ServeOptions;
 use portcullis_model::SystemClock;
 use portcullis_services::activity::ActivityTracker;
@@ -46,7 +45,6 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
     };
 
     let checked = app::load_checked_config(&paths)?;
-    refuse_unsupported(&checked)?;
     for key in checked.keystore.public_jwks().keys() {
         tracing::info!(kid = key.kid(), "signing key loaded");
     }
@@ -195,16 +193,6 @@ async fn flush_activity(activity: &ActivityTracker, database: &Database) {
         Ok(sessions) => tracing::debug!(sessions, "session activity recorded"),
         Err(error) => tracing::warn!(%error, "cannot record session activity; retrying later"),
     }
-}
-
-/// Settings we parse but cannot honour yet must stop the server, not be silently ignored.
-fn refuse_unsupported(checked: &app::CheckedConfig) -> anyhow::Result<()> {
-    if checked.config.matrix.kind == HomeserverKind::SynapseLegacy {
-        anyhow::bail!(
-            "matrix.kind `synapse_legacy` (the Synapse admin API) is not supported yet: use `synapse` with Synapse 1.136 or later"
-        );
-    }
-    Ok(())
 }
 
 /// A token cancelled on SIGTERM or SIGINT (Ctrl-C).

@@ -111,10 +111,18 @@ fn synapse_legacy_is_refused_at_start_up_with_a_reason() {
         "{}",
         stderr(&output)
     );
+    // config check says so too, before anyone tries to start.
+    let output = run(mas_cli(dir.path()).args(["config", "check"]));
+    assert!(!output.status.success());
+    assert!(
+        stdout(&output).contains("error matrix.kind: `synapse_legacy`"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
-fn an_address_in_use_is_a_start_up_error_naming_the_listener() {
+fn an_address_in_use_is_a_start_up_error_naming_the_listener_before_the_database_is_touched() {
     let dir = tempfile::tempdir().expect("temp dir");
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = taken.local_addr().expect("addr").port();
@@ -125,6 +133,10 @@ fn an_address_in_use_is_a_start_up_error_naming_the_listener() {
     assert!(
         text.contains("listener `web`") && text.contains(&port.to_string()),
         "{text}"
+    );
+    assert!(
+        !dir.path().join("mas.db").exists(),
+        "the listeners are bound first: no database was created or migrated"
     );
 }
 
@@ -184,7 +196,7 @@ fn an_unreachable_postgres_database_is_reported_by_status() {
 async fn doctor_reports_each_check_and_fails_when_the_homeserver_is_missing() {
     let dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
-    write_config(dir.path(), port, &["health"], "");
+    write_config(dir.path(), port, &["health", "discovery"], "");
     let _server = Server::start(dir.path(), port, &["server"]).await;
 
     let output = run(mas_cli(dir.path()).arg("doctor"));
@@ -352,21 +364,33 @@ fn which(program: &str) -> Result<std::path::PathBuf, ()> {
 }
 
 #[test]
-fn a_port_in_use_stops_the_server_before_it_touches_the_database() {
+fn doctor_refuses_an_unreachable_public_base_and_names_listeners_open_to_every_interface() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
-    let port = taken.local_addr().expect("bound").port();
-    write_config(dir.path(), port, &["health"], "");
+    let port = free_port();
+    let path = write_config(dir.path(), port, &["health"], "");
+    let yaml = std::fs::read_to_string(&path)
+        .expect("read")
+        .replace(
+            &format!("public_base: http://127.0.0.1:{port}/"),
+            "public_base: http://[::]:8080/",
+        )
+        .replace(
+            &format!("address: \"127.0.0.1:{port}\""),
+            &format!("address: \"[::]:{port}\""),
+        );
+    std::fs::write(&path, yaml).expect("written");
 
-    let output = run(mas_cli(dir.path()).arg("server"));
-    assert!(!output.status.success());
-    let text = stderr(&output);
+    let output = run(mas_cli(dir.path()).args(["doctor", "--warnings-ok"]));
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(
-        text.contains(&format!("127.0.0.1:{port}")) && text.contains("web"),
-        "names the listener and the address: {text}"
+        text.contains("error    public_base: http://[::]:8080/ is no address a client can reach"),
+        "{text}"
     );
     assert!(
-        !dir.path().join("mas.db").exists(),
-        "no database was created or migrated"
+        text.contains(&format!(
+            "warning  listener web: listens on [::]:{port}, on every network interface"
+        )),
+        "{text}"
     );
 }

@@ -12,7 +12,7 @@ use std::{
     time::Duration,
 };
 
-use crate::common::{free_port, mas_cli, rsa_key_path, run, stderr};
+use crate::common::{free_port, mas_cli, rsa_key_path, run, stderr, stdout};
 use portcullis_test_synapse::{Options, TestSynapse};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -334,14 +334,20 @@ async fn doctor_checks_the_whole_deployment() {
         return;
     };
     deployment.start_server().await;
+    deployment.manage(&["register-user", "alice", "-p", PASSWORD, "--yes"]);
 
-    let output = run(mas_cli(deployment.path()).arg("doctor"));
+    // Only warnings are left (below), and they fail the command unless told otherwise.
+    let strict = run(mas_cli(deployment.path()).arg("doctor"));
+    assert_eq!(strict.status.code(), Some(1), "{}", stdout(&strict));
+    let output = run(mas_cli(deployment.path()).args(["doctor", "--warnings-ok"]));
     let report = String::from_utf8_lossy(&output.stdout).into_owned();
 
     assert!(output.status.success(), "{report}\n{}", stderr(&output));
     for line in [
+        "ok       public_base: ",
         "ok       homeserver: ",
         "ok       homeserver API: ",
+        "ok       server name: the homeserver calls itself localhost",
         "ok       issuer: ",
         "ok       token check: the homeserver refuses a token we never issued",
     ] {
@@ -349,6 +355,24 @@ async fn doctor_checks_the_whole_deployment() {
     }
     // No reverse proxy here: Synapse itself answers /login, with 404.
     assert!(report.contains("warning  compat login: "), "{report}");
+    assert!(!report.contains("error "), "{report}");
+
+    // A configuration naming another server than the homeserver's own is caught.
+    let path = deployment.path().join("config.yaml");
+    let config = std::fs::read_to_string(&path).expect("config");
+    let wrong = config.replace(
+        "  homeserver: localhost\n",
+        "  homeserver: elsewhere.example\n",
+    );
+    assert_ne!(config, wrong);
+    std::fs::write(&path, wrong).expect("written");
+    let output = run(mas_cli(deployment.path()).args(["doctor", "--warnings-ok"]));
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("error    server name: the homeserver calls itself localhost, but `matrix.homeserver` is elsewhere.example"),
+        "{report}"
+    );
 }
 
 #[tokio::test]
