@@ -123,6 +123,7 @@ pub async fn run(config_paths: &[PathBuf], args: DoctorArgs) -> anyhow::Result<E
     };
 
     checks.push(check_database(&loaded).await);
+    checks.extend(check_private_files(&loaded));
 
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -259,6 +260,56 @@ async fn check_public_base(client: &reqwest::Client, loaded: &app::CheckedConfig
             "`http.public_base` must be the URL clients use to reach this service; start the server, or fix the URL or the reverse proxy",
         ),
     }
+}
+
+/// A warning for each file holding secrets that other users of the machine may read: the
+/// configuration files, the files they name, the SQLite database and its journal.
+fn check_private_files(loaded: &app::CheckedConfig) -> Vec<Check> {
+    let mut files: Vec<PathBuf> = loaded.sources.clone();
+    files.extend(
+        loaded
+            .config
+            .named_files()
+            .into_iter()
+            .filter(|(option, _)| !option.ends_with("_dir"))
+            .map(|(_, path)| path.to_path_buf()),
+    );
+    if let portcullis_config::sections::database::Backend::Sqlite { path } =
+        loaded.config.database_backend(&loaded.base_dir)
+    {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.clone().into_os_string();
+            name.push(suffix);
+            files.push(PathBuf::from(name));
+        }
+    }
+    files
+        .into_iter()
+        .filter_map(|path| {
+            let mode = readable_by_others(&path)?;
+            Some(Check::warning(
+                "file permissions",
+                format!(
+                    "{} holds secrets and is readable by others (mode {mode:o})",
+                    path.display()
+                ),
+                format!("chmod 600 {}", path.display()),
+            ))
+        })
+        .collect()
+}
+
+/// The permission bits of `path` when users other than its owner may read it.
+#[cfg(unix)]
+fn readable_by_others(path: &std::path::Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o044 != 0).then_some(mode)
+}
+
+#[cfg(not(unix))]
+fn readable_by_others(_path: &std::path::Path) -> Option<u32> {
+    None
 }
 
 /// A warning for each listener bound to every network interface.

@@ -364,7 +364,7 @@ fn which(program: &str) -> Result<std::path::PathBuf, ()> {
 }
 
 #[test]
-fn doctor_refuses_an_unreachable_public_base_and_names_listeners_open_to_every_interface() {
+fn doctor_refuses_an_unreachable_public_base_and_names_open_listeners_and_readable_secrets() {
     let dir = tempfile::tempdir().expect("temp dir");
     let port = free_port();
     let path = write_config(dir.path(), port, &["health"], "");
@@ -379,10 +379,19 @@ fn doctor_refuses_an_unreachable_public_base_and_names_listeners_open_to_every_i
             &format!("address: \"[::]:{port}\""),
         );
     std::fs::write(&path, yaml).expect("written");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .expect("chmod");
 
     let output = run(mas_cli(dir.path()).args(["doctor", "--warnings-ok"]));
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!(
+            "warning  file permissions: {} holds secrets and is readable by others (mode 644)",
+            path.display()
+        )),
+        "{text}"
+    );
     assert!(
         text.contains("error    public_base: http://[::]:8080/ is no address a client can reach"),
         "{text}"
