@@ -35,6 +35,7 @@ pub mod graphql;
 pub mod health;
 pub mod human;
 pub mod oauth;
+pub mod page_form;
 pub mod pages;
 pub mod requester;
 pub mod session;

@@ -112,10 +112,17 @@ pub fn tr(key: &str, args: &[(&str, &str)]) -> String {
     portcullis_templates::translate(current_locale(), key, args)
 }
 
-/// A wait in words, in the language of the request: "1 minute", "12 minutes", "1 hour and 5
-/// minutes".
+/// A wait in words, in the language of the request: "1 second", "40 seconds", "1 minute",
+/// "12 minutes", "1 hour and 5 minutes".
 #[must_use]
 pub fn describe_wait(wait: std::time::Duration) -> String {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    if seconds < 60 {
+        return match seconds.max(1) {
+            1 => tr("wait.second", &[]),
+            seconds => tr("wait.seconds", &[("count", &seconds.to_string())]),
+        };
+    }
     let minutes = wait.as_secs().div_ceil(60).max(1);
     let (hours, minutes) = (minutes / 60, minutes % 60);
     let unit = |count: u64, one: &str, many: &str| {
@@ -320,8 +327,20 @@ mod tests {
     }
 
     #[test]
-    fn waits_are_said_in_minutes_and_hours() {
-        assert_eq!(describe_wait(std::time::Duration::from_secs(5)), "1 minute");
+    fn waits_are_said_in_seconds_minutes_and_hours() {
+        assert_eq!(
+            describe_wait(std::time::Duration::from_millis(300)),
+            "1 second"
+        );
+        assert_eq!(describe_wait(std::time::Duration::from_secs(1)), "1 second");
+        assert_eq!(
+            describe_wait(std::time::Duration::from_secs(5)),
+            "5 seconds"
+        );
+        assert_eq!(
+            describe_wait(std::time::Duration::from_secs(60)),
+            "1 minute"
+        );
         assert_eq!(
             describe_wait(std::time::Duration::from_secs(600)),
             "10 minutes"

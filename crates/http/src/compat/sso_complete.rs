@@ -12,11 +12,12 @@
 //! A login is offered for 30 minutes; after that, or once answered, an error page is shown.
 
 use axum::{
-    Form,
     extract::{Path, State},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use portcullis_model::CompatSsoLogin;
 use portcullis_services::sso_login::{self, NotPending};
 use portcullis_storage::StorageError;

@@ -1,11 +1,12 @@
 //! `GET /login` and `POST /login`: the password form.
 
 use axum::{
-    Form,
     extract::{Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use portcullis_model::AuthenticationKind;
 use portcullis_services::sessions::start_browser_session;
 use portcullis_services::sign_in::{Authenticated, Identifier, SignInError, localpart_of};
@@ -15,7 +16,14 @@ use portcullis_templates::pages::{LoginPage, ProviderButton};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use crate::{AppState, client_ip::ClientIp, cookies::CookieJar, csrf, pages::tr, session};
+use crate::{
+    AppState,
+    client_ip::ClientIp,
+    cookies::CookieJar,
+    csrf,
+    pages::{describe_wait, tr},
+    session,
+};
 
 /// The sign-in page's query.
 pub type LoginQuery = super::post_auth::FlowQuery;
@@ -115,7 +123,25 @@ pub async fn post(
         }
         Err(SignInError::RateLimited { wait }) => {
             tracing::info!(client.ip = ?ip, "sign-in rate limit reached");
-            return too_many_attempts(&state, wait);
+            // The form again, with the wait, so that the visitor can retry from here.
+            let message = tr("login.error.too_many", &[("wait", &describe_wait(wait))]);
+            let mut response = form(
+                &state,
+                jar,
+                &query,
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(form_data.username),
+                Some(message),
+            )
+            .await;
+            // Rounded up, as the message rounds it.
+            let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+                .max(1)
+                .to_string();
+            if let Ok(value) = HeaderValue::from_str(&seconds) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return response;
         }
         Err(SignInError::Busy) => return busy(&state),
         Err(SignInError::PasswordsDisabled | SignInError::NoPassword) => {
@@ -228,20 +254,6 @@ fn password_login_disabled(state: &AppState) -> Response {
         tr("login.error.disabled_title", &[]),
         tr("login.error.disabled", &[]),
     )
-}
-
-/// Too many password attempts from this address or on this account.
-fn too_many_attempts(state: &AppState, wait: std::time::Duration) -> Response {
-    let seconds = wait.as_secs().max(1);
-    let mut response = state.error_page(
-        StatusCode::TOO_MANY_REQUESTS,
-        tr("login.error.too_many_title", &[]),
-        tr("login.error.too_many", &[("seconds", &seconds.to_string())]),
-    );
-    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    response
 }
 
 /// Hashing is saturated: refuse at once with a hint to retry, rather than queue without

@@ -1,10 +1,11 @@
 //! `POST /logout`: ends the browser session.
 
 use axum::{
-    Form,
     extract::State,
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use portcullis_services::sessions;
 use serde::Deserialize;
 

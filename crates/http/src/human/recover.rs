@@ -13,11 +13,12 @@
 //! When disabled, every one of them answers 404.
 
 use axum::{
-    Form,
     extract::{Query, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use portcullis_model::{User, UserRecoveryTicket};
 use portcullis_passwords::PasswordError;
 use portcullis_services::{

@@ -32,11 +32,12 @@
 use std::{fmt, time::Duration};
 
 use axum::{
-    Form,
     extract::{Path, Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use portcullis_model::{BrowserSession, User, UserRegistration};
 use portcullis_passwords::PasswordError;
 use portcullis_services::{

@@ -7,11 +7,12 @@
 //! endpoint must not become an open redirector.
 
 use axum::{
-    Form,
     extract::{Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use portcullis_services::{
     logout::{self, CheckedLogout, LogoutProblem, LogoutRequest},
     sessions,

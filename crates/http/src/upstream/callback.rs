@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 
 use axum::{
-    Form,
     extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use portcullis_services::upstream_sign_in::{self, CallbackError, CallbackParams};
 
 use super::authorize::load;

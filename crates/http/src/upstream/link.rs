@@ -8,11 +8,12 @@
 //!   them; nobody signed in → registration (see [`super::register`]).
 
 use axum::{
-    Form,
     extract::{Path, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use portcullis_model::UpstreamAuthorizationSession;
 use portcullis_services::{
     upstream_registration,

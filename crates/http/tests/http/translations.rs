@@ -252,3 +252,31 @@ fn no_error_page_or_form_refusal_is_written_in_english_in_rust() {
     );
     assert!(found.is_empty(), "untranslated: {found:#?}");
 }
+
+#[tokio::test]
+async fn a_form_that_cannot_be_read_gets_a_page_in_the_visitors_language() {
+    let app = app().await;
+    for (language, expected) in [
+        ("en", "This form could not be read"),
+        ("fr", "Ce formulaire n’a pas pu être lu"),
+    ] {
+        // No csrf field, as a hand-made or truncated request would send.
+        let request = Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT_LANGUAGE, language)
+            .body(Body::from("username=alice&password=x"))
+            .expect("valid request");
+        let response = app.send(request).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(content_type.starts_with("text/html"), "{content_type}");
+        let html = body_text(response).await;
+        assert!(html.contains(expected), "{html}");
+        assert!(!html.contains("Failed to deserialize"), "{html}");
+    }
+}

@@ -6,11 +6,12 @@
 //! homeserver at once, and the page says so, or that the homeserver could not be reached.
 
 use axum::{
-    Form,
     extract::{Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use portcullis_services::account::{self, CrossSigningResetError, ResetApprover};
 use portcullis_templates::pages::{AccountCrossSigningResetPage, AccountSection};
 use serde::Deserialize;

@@ -7,11 +7,12 @@
 //! them there when asked to); this browser's session ends at once and its cookie is dropped.
 
 use axum::{
-    Form,
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use portcullis_services::{account, sessions};
 use portcullis_templates::pages::{AccountDeactivatePage, AccountDeactivatedPage, AccountSection};
 use serde::Deserialize;

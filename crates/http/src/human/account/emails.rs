@@ -13,11 +13,12 @@
 use std::net::IpAddr;
 
 use axum::{
-    Form,
     extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use portcullis_model::UserEmailAuthentication;
 use portcullis_services::{
     account::{self, AddedEmail},
@@ -432,8 +433,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn waits_are_said_in_whole_minutes() {
-        assert!(too_many_emails(std::time::Duration::from_secs(5)).ends_with("in 1 minute."));
+    fn waits_are_said_in_seconds_then_whole_minutes() {
+        assert!(too_many_emails(std::time::Duration::from_secs(5)).ends_with("in 5 seconds."));
         assert!(too_many_emails(std::time::Duration::from_secs(61)).ends_with("in 2 minutes."));
     }
 }

@@ -4,11 +4,12 @@
 //! their providers again (see `portcullis_services::reauth`).
 
 use axum::{
-    Form,
     extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use portcullis_config::sections::upstream_oauth2::ProviderConfig;
 use portcullis_services::{
     upstream_links::{self, Unlinked},

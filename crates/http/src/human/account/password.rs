@@ -8,11 +8,12 @@
 //! them.
 
 use axum::{
-    Form,
     extract::{Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use portcullis_passwords::PasswordError;
 use portcullis_services::account::{self, HashedPassword};
 use portcullis_templates::pages::{AccountPasswordPage, AccountSection, PasswordChangeErrors};

@@ -7,11 +7,12 @@
 //! is asked of the homeserver at once, since the job cannot say "remove".
 
 use axum::{
-    Form,
     extract::{Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use portcullis_homeserver::HomeserverError;
 use portcullis_services::{account, registration};
 use portcullis_storage::StorageError;

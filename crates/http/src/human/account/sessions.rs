@@ -7,11 +7,12 @@
 //! seen or ended: any other id is "not found", whether it exists or not.
 
 use axum::{
-    Form,
     extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use portcullis_model::{BrowserSession, CompatSession, OAuthSession};
 use portcullis_services::{
     sessions::{self, ActiveSessions},

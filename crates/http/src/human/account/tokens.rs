@@ -6,11 +6,12 @@
 //! a device made on the homeserver first); it is shown once, on the page that answers the form.
 
 use axum::{
-    Form,
     extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use chrono::Duration;
 use portcullis_model::{PersonalSession, PersonalSessionOwner};
 use portcullis_oauth::scope::{

@@ -5,11 +5,12 @@
 //! identity anybody can claim) are asked every time.
 
 use axum::{
-    Form,
     extract::{Path, Query, State},
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use portcullis_model::{AuthorizationGrant, OAuthClient};
 use portcullis_oauth::{
     errors::{ClientError, ErrorCode},

@@ -4,11 +4,12 @@
 //! update, so of several approvals racing (two tabs, two server processes) exactly one counts.
 
 use axum::{
-    Form,
     extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+
+use crate::page_form::Form;
 use portcullis_model::{DeviceCodeGrant, OAuthClient};
 use portcullis_oauth::{scope::ScopeToken, token::UserCode};
 use portcullis_services::device_grant::{self, AnswerError, Pending};
