@@ -141,6 +141,20 @@ impl MatrixError {
         }
     }
 
+    /// 503 `M_UNKNOWN`, to retry after `wait`: the server is too busy (every password hasher
+    /// taken) — not the client's fault, unlike `M_LIMIT_EXCEEDED`.
+    #[must_use]
+    pub fn busy(wait: Duration) -> Self {
+        Self {
+            retry_after: Some(wait),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "M_UNKNOWN",
+                "The server is busy checking other passwords; try again shortly",
+            )
+        }
+    }
+
     /// 503 `M_UNKNOWN`: the homeserver could not be told about the device, so nothing was done
     /// and the client may try again.
     #[must_use]
@@ -236,6 +250,19 @@ mod tests {
         let body = body(response).await;
         assert_eq!(body["errcode"], "M_LIMIT_EXCEEDED");
         assert_eq!(body["retry_after_ms"], 1500);
+    }
+
+    #[tokio::test]
+    async fn a_busy_server_is_a_503_that_says_when_to_retry_and_blames_nobody() {
+        let response = MatrixError::busy(Duration::from_secs(2)).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from_static("2"))
+        );
+        let body = body(response).await;
+        assert_eq!(body["errcode"], "M_UNKNOWN");
+        assert_eq!(body["retry_after_ms"], 2000);
     }
 
     #[tokio::test]

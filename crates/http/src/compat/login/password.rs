@@ -52,7 +52,7 @@ pub(super) async fn login(
             SignInError::Deactivated => MatrixError::user_deactivated(),
             SignInError::Locked => MatrixError::user_locked(),
             SignInError::RateLimited { wait } => MatrixError::limit_exceeded(wait),
-            SignInError::Busy => MatrixError::limit_exceeded(BUSY_RETRY),
+            SignInError::Busy => MatrixError::busy(BUSY_RETRY),
             SignInError::PasswordsDisabled => {
                 MatrixError::unrecognized("password login is disabled on this server")
             }
