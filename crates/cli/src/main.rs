@@ -13,7 +13,8 @@ use clap::{Parser, Subcommand};
 #[command(name = "mas-cli", version, about, long_about = None)]
 struct Cli {
     /// Configuration file to load; repeat to merge several in order.
-    /// Without it: the colon-separated list in MAS_CONFIG, else ./config.yaml.
+    /// Without it: the colon-separated list in MAS_CONFIG, else ./config.yaml, else
+    /// ./mas-data/config.yaml (which `server` writes on its first run when there is none).
     #[arg(short = 'c', long = "config", global = true, value_name = "FILE")]
     config: Vec<PathBuf>,
 
@@ -35,7 +36,9 @@ enum Command {
     /// Save the built-in templates, or check a directory of overrides.
     #[command(subcommand)]
     Templates(commands::templates::TemplatesCommand),
-    /// Run the web server (the default command).
+    /// Run the web server and the background worker (the default command). With no
+    /// configuration anywhere, it first writes ./mas-data/config.yaml with fresh keys (a quick
+    /// start on 127.0.0.1:8080).
     Server(commands::server::ServerArgs),
     /// Run the background worker alone.
     Worker,

@@ -6,6 +6,7 @@ mod common;
 
 mod config;
 mod database;
+mod help;
 mod manage;
 mod quick_start;
 mod server;

@@ -64,7 +64,11 @@ async fn guessing_a_password_is_refused_after_the_account_limit_even_with_the_ri
         60 => "1 minute".to_owned(),
         _ => format!("{} minutes", retry_after.div_ceil(60)),
     };
-    assert!(limited.body.contains(&format!("try again in {said}.")), "{}", limited.body);
+    assert!(
+        limited.body.contains(&format!("try again in {said}.")),
+        "{}",
+        limited.body
+    );
     assert!(limited.field("csrf").is_some(), "the form is shown again");
     assert!(limited.body.contains("value=\"alice\""), "{}", limited.body);
 }

@@ -62,9 +62,11 @@ pub enum ManageCommand {
     LockUser(lock_user::Args),
     /// Unlock a locked user; with --reactivate, also reactivate a deactivated account.
     UnlockUser(unlock_user::Args),
-    /// End every session of a user (browser, OAuth 2.0, compatibility).
+    /// End every session of a user (browser, OAuth 2.0, compatibility) and delete their
+    /// devices on the homeserver, unless --keep-devices.
     KillSessions(kill_sessions::Args),
-    /// Create a user, asking for what is missing unless --yes is given.
+    /// Create a user and provision it on the homeserver. In a terminal, asks for what is
+    /// missing unless --yes; without a terminal asks nothing, and needs --password or --yes.
     RegisterUser(register_user::Args),
     /// Print a Matrix access token for a user's device (created on the homeserver), for bots
     /// and scripts.
