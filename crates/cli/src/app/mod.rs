@@ -137,6 +137,16 @@ pub fn check_config(paths: &[PathBuf]) -> Result<CheckedConfig, Vec<Problem>> {
     }
 }
 
+/// Whether `url` names every interface (`[::]`, `0.0.0.0`) rather than an address a client can
+/// reach: MAS's generated configuration has such a `public_base`, which is only a placeholder.
+pub fn is_unspecified_address(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_unspecified(),
+        Some(url::Host::Ipv6(ip)) => ip.is_unspecified(),
+        _ => false,
+    }
+}
+
 /// What the configuration asks for that this version cannot do yet, each an error, so that
 /// `config check`, `doctor` and start-up all say so.
 fn unsupported(config: &Config) -> Vec<Problem> {

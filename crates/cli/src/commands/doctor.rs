@@ -203,12 +203,7 @@ async fn check_database(loaded: &app::CheckedConfig) -> Check {
 async fn check_public_base(client: &reqwest::Client, loaded: &app::CheckedConfig) -> Check {
     let http = &loaded.config.http;
     let base = http.public_base.clone();
-    let unspecified = match base.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_unspecified(),
-        Some(url::Host::Ipv6(ip)) => ip.is_unspecified(),
-        _ => false,
-    };
-    if unspecified {
+    if app::is_unspecified_address(&base) {
         return Check::error(
             "public_base",
             format!("{base} is no address a client can reach (it means every interface)"),

@@ -48,6 +48,15 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
     for key in checked.keystore.public_jwks().keys() {
         tracing::info!(kid = key.kid(), "signing key loaded");
     }
+    // Accepted, as MAS accepts its own generated placeholder, but the homeserver would
+    // advertise an issuer nobody can reach.
+    let public_base = &checked.config.http.public_base;
+    if app::is_unspecified_address(public_base) {
+        tracing::warn!(
+            %public_base,
+            "http.public_base is no address clients can reach (it means every interface): set it to the URL clients and the homeserver use; `mas-cli doctor` checks it"
+        );
+    }
 
     // Bind every listener first: a port in use fails at once, naming the listener and the
     // address, before the database is touched. Connections wait in the backlog until serving

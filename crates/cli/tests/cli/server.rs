@@ -403,3 +403,21 @@ fn doctor_refuses_an_unreachable_public_base_and_names_open_listeners_and_readab
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn the_server_warns_at_start_up_about_a_public_base_nobody_can_reach() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let path = write_config(dir.path(), port, &["health"], "");
+    let yaml = std::fs::read_to_string(&path).expect("read").replace(
+        &format!("public_base: http://127.0.0.1:{port}/"),
+        "public_base: http://[::]:8080/",
+    );
+    std::fs::write(&path, yaml).expect("written");
+    let server = Server::start(dir.path(), port, &["server"]).await;
+    let (_, output) = server.stop();
+    assert!(
+        output.contains("http.public_base is no address clients can reach"),
+        "{output}"
+    );
+}
