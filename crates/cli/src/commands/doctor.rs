@@ -203,6 +203,18 @@ async fn check_database(loaded: &app::CheckedConfig) -> Check {
 async fn check_public_base(client: &reqwest::Client, loaded: &app::CheckedConfig) -> Check {
     let http = &loaded.config.http;
     let base = http.public_base.clone();
+    if let Some(issuer) = &http.issuer
+        && app::is_unspecified_address(issuer)
+        && !app::is_unspecified_address(&base)
+    {
+        return Check::error(
+            "public_base",
+            format!(
+                "the issuer {issuer} is no address a client can reach (it means every interface)"
+            ),
+            "set `http.issuer` to the URL clients and the homeserver use, or remove it to use `http.public_base`",
+        );
+    }
     if app::is_unspecified_address(&base) {
         return Check::error(
             "public_base",

@@ -402,6 +402,20 @@ fn doctor_refuses_an_unreachable_public_base_and_names_open_listeners_and_readab
         )),
         "{text}"
     );
+
+    // An issuer of that kind, beside a good public_base, likewise.
+    let yaml = std::fs::read_to_string(&path).expect("read").replace(
+        "public_base: http://[::]:8080/",
+        &format!("public_base: http://127.0.0.1:{port}/\n  issuer: http://0.0.0.0:{port}/"),
+    );
+    std::fs::write(&path, yaml).expect("written");
+    let text = stdout(&run(mas_cli(dir.path()).args(["doctor", "--warnings-ok"])));
+    assert!(
+        text.contains(&format!(
+            "error    public_base: the issuer http://0.0.0.0:{port}/ is no address"
+        )),
+        "{text}"
+    );
 }
 
 #[tokio::test]
