@@ -1203,3 +1203,132 @@ async fn an_admin_token_makes_a_user_and_a_personal_access_token_synapse_accepts
     .await;
     assert!(refused, "Synapse still accepts the revoked token");
 }
+
+/// `docs/setup/synapse.md`'s worked example, step by step: a generated configuration edited as
+/// the guide says, the database, a user, Synapse, the server, a bot's login, and `doctor`,
+/// which finds nothing wrong but the two things the example leaves out on purpose (a reverse
+/// proxy routing `/login`, and an email transport).
+#[tokio::test]
+async fn the_worked_example_of_the_synapse_guide_runs_and_doctor_finds_only_what_it_leaves_out() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (port, internal, synapse_port) = (free_port(), free_port(), free_port());
+    let generated = run(mas_cli(dir.path()).args(["config", "generate", "-o", "config.yaml"]));
+    assert!(generated.status.success(), "{}", stderr(&generated));
+    let path = dir.path().join("config.yaml");
+    let yaml = std::fs::read_to_string(&path).expect("generated");
+    let secret = yaml
+        .split("\nmatrix:\n")
+        .nth(1)
+        .and_then(|matrix| {
+            matrix
+                .lines()
+                .find_map(|line| line.strip_prefix("  secret: "))
+        })
+        .expect("a generated homeserver secret")
+        .to_owned();
+    let edited = [
+        (
+            "public_base: http://[::]:8080/",
+            format!("public_base: http://127.0.0.1:{port}/"),
+        ),
+        (
+            "issuer: http://[::]:8080/",
+            format!("issuer: http://127.0.0.1:{port}/"),
+        ),
+        (
+            "address: '[::]:8080'",
+            format!("address: '127.0.0.1:{port}'"),
+        ),
+        ("port: 8081", format!("port: {internal}")),
+        (
+            "homeserver: localhost:8008",
+            "homeserver: localhost".to_owned(),
+        ),
+        (
+            "endpoint: http://localhost:8008/",
+            format!("endpoint: http://127.0.0.1:{synapse_port}/"),
+        ),
+    ]
+    .into_iter()
+    .fold(yaml, |yaml, (from, to)| {
+        assert!(yaml.contains(from), "{from} is in the generated file");
+        yaml.replace(from, &to)
+    });
+    std::fs::write(&path, edited).expect("edited");
+
+    for args in [
+        &["config", "check"][..],
+        &["database", "migrate"][..],
+        &[
+            "manage",
+            "register-user",
+            "alice",
+            "-p",
+            PASSWORD,
+            "-d",
+            "Alice",
+            "--yes",
+        ][..],
+    ] {
+        let output = run(mas_cli(dir.path()).args(args));
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    }
+    let base = format!("http://127.0.0.1:{port}/");
+    let Some(synapse) = TestSynapse::start(&Options::new(secret, &base).with_port(synapse_port))
+    else {
+        return;
+    };
+    let mut server = mas_cli(dir.path())
+        .arg("server")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let discovery = format!("{base}.well-known/openid-configuration");
+    let ready = eventually(Duration::from_secs(30), || async {
+        reqwest::get(&discovery)
+            .await
+            .is_ok_and(|response| response.status().is_success())
+    })
+    .await;
+    assert!(ready, "the server serves its discovery document");
+
+    // The bot's login of the guide, then its token on Synapse.
+    let login: Value = reqwest::Client::new()
+        .post(format!("{base}_matrix/client/v3/login"))
+        .json(&serde_json::json!({
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": "alice"},
+            "password": PASSWORD,
+            "device_id": "MYBOTDEVICE",
+        }))
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("JSON");
+    let token = login["access_token"].as_str().expect("a token").to_owned();
+    let (status, identity) = whoami(&synapse, &token).await;
+    assert_eq!(status, 200, "{identity}");
+    assert_eq!(identity["user_id"], "@alice:localhost");
+    assert_eq!(identity["device_id"], "MYBOTDEVICE");
+
+    let output = run(mas_cli(dir.path()).args(["doctor", "--warnings-ok"]));
+    let report = stdout(&output);
+    assert!(output.status.success(), "{report}");
+    let not_ok: Vec<&str> = report
+        .lines()
+        .filter(|line| !line.starts_with("ok ") && !line.starts_with(' '))
+        .collect();
+    assert_eq!(
+        not_ok
+            .iter()
+            .map(|line| line.split(':').next().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        ["warning  compat login", "warning  email"],
+        "{report}"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
