@@ -92,13 +92,7 @@ impl Deployment {
             .spawn()
             .expect("the server starts");
         self.server = Some(child);
-        let health = format!("http://127.0.0.1:{}/health", self.port);
-        let ready = eventually(Duration::from_secs(30), || async {
-            reqwest::get(&health)
-                .await
-                .is_ok_and(|response| response.status().is_success())
-        })
-        .await;
+        let ready = answers_within_30_s(&format!("http://127.0.0.1:{}/health", self.port)).await;
         assert!(ready, "the server did not become healthy:\n{}", self.log());
     }
 
@@ -125,16 +119,20 @@ impl Deployment {
             .stderr(Stdio::null())
             .spawn()
             .expect("the second server starts");
-        let health = format!("http://127.0.0.1:{port}/health");
-        let ready = eventually(Duration::from_secs(30), || async {
-            reqwest::get(&health)
-                .await
-                .is_ok_and(|response| response.status().is_success())
-        })
-        .await;
+        let ready = answers_within_30_s(&format!("http://127.0.0.1:{port}/health")).await;
         assert!(ready, "the second server did not become healthy");
         (child, port)
     }
+}
+
+/// Whether `url` answers with a success within 30 s (a server starting up).
+async fn answers_within_30_s(url: &str) -> bool {
+    eventually(Duration::from_secs(30), || async {
+        reqwest::get(url)
+            .await
+            .is_ok_and(|response| response.status().is_success())
+    })
+    .await
 }
 
 /// Stops a server process (SIGTERM) and waits for it.
@@ -1284,13 +1282,7 @@ async fn the_worked_example_of_the_synapse_guide_runs_and_doctor_finds_only_what
         .stderr(Stdio::null())
         .spawn()
         .expect("the server starts");
-    let discovery = format!("{base}.well-known/openid-configuration");
-    let ready = eventually(Duration::from_secs(30), || async {
-        reqwest::get(&discovery)
-            .await
-            .is_ok_and(|response| response.status().is_success())
-    })
-    .await;
+    let ready = answers_within_30_s(&format!("{base}.well-known/openid-configuration")).await;
     assert!(ready, "the server serves its discovery document");
 
     // The bot's login of the guide, then its token on Synapse.
@@ -1329,6 +1321,5 @@ async fn the_worked_example_of_the_synapse_guide_runs_and_doctor_finds_only_what
         ["warning  compat login", "warning  email"],
         "{report}"
     );
-    let _ = server.kill();
-    let _ = server.wait();
+    stop(&mut server);
 }
