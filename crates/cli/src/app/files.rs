@@ -1,6 +1,7 @@
-//! The files the configuration names must be there and readable, each named with its option
-//! and path, before anything starts (a missing `matrix.secret_file` would otherwise pass every
-//! check and stop the server later).
+//! Files that hold secrets: those the configuration names must be there and readable, each
+//! named with its option and path, before anything starts (a missing `matrix.secret_file`
+//! would otherwise pass every check and stop the server later); and those the CLI writes
+//! (a generated configuration) are created readable by their owner only.
 
 use std::path::Path;
 
