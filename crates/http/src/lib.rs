@@ -32,6 +32,7 @@ pub mod csrf;
 pub mod discovery;
 pub mod emails;
 pub mod graphql;
+pub mod hashing_room;
 pub mod health;
 pub mod human;
 pub mod oauth;
@@ -93,6 +94,8 @@ struct Inner {
     app_services: Vec<portcullis_services::app_services::AppService>,
     /// The discovery document, serialised once: it depends only on the configuration.
     discovery_document: axum::body::Bytes,
+    /// The page refused sign-ins get while hashing is saturated, in every language.
+    busy_pages: std::sync::OnceLock<hashing_room::BusyPages>,
 }
 
 /// The parts of `policy.data` the default authorization rules read.
@@ -185,7 +188,7 @@ impl AppState {
             .captcha
             .clone()
             .map(portcullis_services::captcha::CaptchaVerifier::new);
-        Self {
+        let state = Self {
             inner: Arc::new(Inner {
                 database: parts.database,
                 trusted_proxies: parts.trusted_proxies,
@@ -209,8 +212,19 @@ impl AppState {
                 captcha,
                 app_services: parts.app_services,
                 discovery_document,
+                busy_pages: std::sync::OnceLock::new(),
             }),
-        }
+        };
+        // Rendered now, so that refusing a sign-in never renders a template.
+        state.busy_pages();
+        state
+    }
+
+    /// The busy page of every language ([`hashing_room`]).
+    pub(crate) fn busy_pages(&self) -> &hashing_room::BusyPages {
+        self.inner
+            .busy_pages
+            .get_or_init(|| hashing_room::BusyPages::render(self))
     }
 
     #[must_use]

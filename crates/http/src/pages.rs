@@ -105,6 +105,11 @@ pub async fn with_locale<F: std::future::Future>(locale: Locale, future: F) -> F
     LOCALE.scope(locale, future).await
 }
 
+/// Runs `work` (synchronous) as if serving a request negotiated to `locale`.
+pub fn with_locale_now<T>(locale: Locale, work: impl FnOnce() -> T) -> T {
+    LOCALE.sync_scope(locale, work)
+}
+
 /// The text of `key` in the language of the request being served (see
 /// [`portcullis_templates::translate`]), for messages that handlers pass to pages.
 #[must_use]
@@ -177,6 +182,16 @@ impl AppState {
                     .into_response()
             }
         }
+    }
+
+    /// `page` rendered, for a response built elsewhere; a short text if the template fails.
+    pub(crate) fn render_html<P: Page>(&self, page: &P) -> String {
+        self.templates()
+            .render_page(&self.site(), page)
+            .unwrap_or_else(|error| {
+                tracing::error!(%error, template = P::TEMPLATE, "cannot render a page");
+                "The server is busy; try again in a few seconds.\n".to_owned()
+            })
     }
 
     /// A readable error page.

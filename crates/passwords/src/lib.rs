@@ -25,7 +25,7 @@ use zeroize::Zeroizing;
 
 pub use crate::{
     complexity::{Suggestion, Warning, WeakPassword, check_complexity},
-    pool::PoolLimits,
+    pool::{DEFAULT_MAX_WAIT, PoolLimits, Waiting},
 };
 use crate::{pool::BlockingPool, scheme::Scheme};
 
@@ -172,6 +172,7 @@ struct Inner {
     schemes: BTreeMap<u16, Arc<Scheme>>,
     current: Arc<Scheme>,
     pool: BlockingPool,
+    retry_after: std::time::Duration,
 }
 
 impl fmt::Debug for PasswordManager {
@@ -231,6 +232,7 @@ impl PasswordManager {
                 schemes,
                 current,
                 pool: BlockingPool::new(limits).map_err(PasswordConfigError::Threads)?,
+                retry_after: limits.retry_after(),
             })),
             minimum_complexity,
         })
@@ -260,6 +262,27 @@ impl PasswordManager {
         self.inner
             .as_ref()
             .is_some_and(|inner| inner.pool.has_room())
+    }
+
+    /// How long a caller refused with [`PasswordError::Busy`] should wait before trying again
+    /// ([`PoolLimits::retry_after`]).
+    #[must_use]
+    pub fn retry_after(&self) -> std::time::Duration {
+        self.inner.as_ref().map_or_else(
+            || PoolLimits::for_this_machine().retry_after(),
+            |inner| inner.retry_after,
+        )
+    }
+
+    /// Takes every place of the pool, running and waiting, until the returned value is
+    /// dropped: for tests of what callers do when hashing is saturated. `None` when passwords
+    /// are disabled.
+    #[cfg(feature = "testing")]
+    #[must_use]
+    pub fn take_every_place(&self) -> Option<pool::EveryPlace> {
+        self.inner
+            .as_ref()
+            .map(|inner| inner.pool.take_every_place())
     }
 
     /// The version new passwords are hashed with, if passwords are enabled.
@@ -645,7 +668,7 @@ mod tests {
     fn single_worker_without_queue() -> PasswordManager {
         let limits = PoolLimits {
             workers: 1,
-            queue: 0,
+            waiting: Waiting::Jobs(0),
         };
         PasswordManager::with_limits(&config(vec![scheme(1, HashingAlgorithm::Bcrypt)]), limits)
             .expect("valid configuration")

@@ -1,12 +1,24 @@
-//! A bounded pool for CPU-heavy work: a fixed number of worker threads run the jobs, a fixed
-//! number more may wait, and anything beyond that is refused at once.
+//! A bounded pool for CPU-heavy work: a fixed number of worker threads run the jobs, more may
+//! wait while their wait stays short, and anything beyond that is refused at once.
 //!
 //! Hashing a password costs tens of milliseconds of CPU and, for argon2, tens of megabytes of
 //! memory. Left unbounded, a burst of logins would pile up jobs, exhaust memory and starve every
 //! other request; refusing early lets the HTTP layer answer "try again later" while the server
-//! stays responsive. The workers live as long as the pool, at the lowest scheduling priority,
-//! and keep argon2's working memory from one job to the next while jobs keep coming: a storm
-//! of logins then maps, faults in and unmaps no memory at all. A worker idle for
+//! stays responsive.
+//!
+//! How many may wait is a time, not a count ([`Waiting::Time`]): a job is admitted while the
+//! work already admitted ahead of it, at the recent average time of a job, would be done within
+//! that bound. On a fast machine more sign-ins wait their turn; on a slow or busy one fewer, and
+//! none waits longer than the bound whatever the hashing parameters.
+//!
+//! The workers live as long as the pool, one per core, at the scheduling policy and priority of
+//! the process that starts them: hashing competes with the other processes of the host as the
+//! rest of the server does, never below them. The requests that do not hash keep their share
+//! by design: the kernel divides a busy CPU evenly between runnable threads of equal priority,
+//! and there are as many request threads as hashing threads, so the request threads get half
+//! the cores or more whenever they have work (one core's worth on two cores). The workers keep
+//! argon2's working memory from one job to the next while jobs keep coming: a storm of logins
+//! then maps, faults in and unmaps no memory at all. A worker idle for
 //! [`MEMORY_KEPT_WHILE_IDLE`] gives its memory back.
 
 use std::{
@@ -14,17 +26,37 @@ use std::{
     future::Future,
     num::NonZeroUsize,
     panic::{AssertUnwindSafe, catch_unwind},
-    sync::{Arc, Condvar, Mutex, PoisonError},
-    time::Duration,
+    sync::{
+        Arc, Condvar, Mutex, PoisonError,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
 };
 
-use tokio::sync::Semaphore;
 use tracing::Span;
 
 use crate::PasswordError;
 
 /// How long an idle worker keeps argon2's working memory for the next job.
 pub(crate) const MEMORY_KEPT_WHILE_IDLE: Duration = Duration::from_secs(1);
+
+/// The time a job is assumed to take until jobs have been timed: on the slow side of an
+/// argon2id hash with the default parameters, so that a pool just started admits fewer jobs
+/// rather than more.
+const ASSUMED_JOB_TIME: Duration = Duration::from_millis(100);
+
+/// How long a sign-in may wait for a hashing worker before it is refused instead.
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(2);
+
+/// How many jobs may wait for a worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waiting {
+    /// At most this many.
+    Jobs(usize),
+    /// As many as the workers can start within this time, judged from how long recent jobs
+    /// took.
+    Time(Duration),
+}
 
 /// How many hashing jobs run at once, and how many more may wait for a turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,20 +65,30 @@ pub struct PoolLimits {
     pub workers: usize,
     /// Jobs waiting for a worker; past this, new jobs are refused with
     /// [`PasswordError::Busy`].
-    pub queue: usize,
+    pub waiting: Waiting,
 }
 
 impl PoolLimits {
-    /// One worker per CPU core but one (at least one), so that a storm of logins always
-    /// leaves a core to the requests that do not hash (introspection above all), and four
-    /// waiting jobs per core.
+    /// One worker per CPU core, so that sign-ins waiting keep every core busy, and jobs waiting
+    /// while they would start within [`DEFAULT_MAX_WAIT`].
     #[must_use]
     pub fn for_this_machine() -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
         Self {
-            workers: cores.saturating_sub(1).max(1),
-            queue: cores.saturating_mul(4),
+            workers: std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
+            waiting: Waiting::Time(DEFAULT_MAX_WAIT),
         }
+    }
+
+    /// How long a refused caller should wait before trying again: the longest wait the pool
+    /// admits, in whole seconds, at least one.
+    #[must_use]
+    pub fn retry_after(&self) -> Duration {
+        let longest = match self.waiting {
+            Waiting::Time(time) => time,
+            Waiting::Jobs(_) => Duration::ZERO,
+        };
+        let seconds = longest.as_secs() + u64::from(longest.subsec_nanos() > 0);
+        Duration::from_secs(seconds.max(1))
     }
 }
 
@@ -65,12 +107,80 @@ struct Queue {
     closed: bool,
 }
 
+/// Which jobs get in: the places taken (jobs running or waiting) against the places the limits
+/// give, and the recent average time of a job that [`Waiting::Time`] counts in.
+struct Admission {
+    workers: usize,
+    waiting: Waiting,
+    taken: AtomicUsize,
+    /// Exponentially weighted average of the last jobs' times, in nanoseconds; zero until a
+    /// job has been timed.
+    average_nanos: AtomicU64,
+}
+
+impl Admission {
+    fn places(&self) -> usize {
+        let waiting = match self.waiting {
+            Waiting::Jobs(jobs) => jobs,
+            Waiting::Time(bound) => {
+                let average = match self.average_nanos.load(Ordering::Relaxed) {
+                    0 => ASSUMED_JOB_TIME.as_nanos(),
+                    nanos => u128::from(nanos),
+                };
+                // A job admitted behind `n` others starts after about `n × average / workers`.
+                let workers = u128::try_from(self.workers).unwrap_or(u128::MAX);
+                let starts = bound.as_nanos().saturating_mul(workers) / average.max(1);
+                usize::try_from(starts).unwrap_or(usize::MAX)
+            }
+        };
+        self.workers.saturating_add(waiting)
+    }
+
+    fn has_room(&self) -> bool {
+        self.taken.load(Ordering::Acquire) < self.places()
+    }
+
+    fn take_place(self: &Arc<Self>) -> Option<Place> {
+        let places = self.places();
+        self.taken
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |taken| {
+                (taken < places).then_some(taken + 1)
+            })
+            .ok()?;
+        Some(Place(Arc::clone(self)))
+    }
+
+    fn record(&self, took: Duration) {
+        let sample = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX).max(1);
+        // Each new time counts for an eighth: a change of machine load shows within a few
+        // dozen jobs, one odd job barely moves it.
+        let _ = self
+            .average_nanos
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |average| {
+                Some(if average == 0 {
+                    sample
+                } else {
+                    average - average / 8 + sample / 8
+                })
+            });
+    }
+}
+
+/// A place in the pool, given back when dropped.
+struct Place(Arc<Admission>);
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.0.taken.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// What the workers share with the pool.
-#[derive(Default)]
 struct Shared {
     queue: Mutex<Queue>,
     /// Signalled when a job is queued, and when the pool is dropped.
     ready: Condvar,
+    admission: Arc<Admission>,
 }
 
 impl Shared {
@@ -95,14 +205,14 @@ impl Drop for Workers {
 #[derive(Clone)]
 pub(crate) struct BlockingPool {
     workers: Arc<Workers>,
-    /// One permit per admitted job, running or waiting.
-    admission: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for BlockingPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let admission = &self.workers.0.admission;
         f.debug_struct("BlockingPool")
-            .field("room", &self.admission.available_permits())
+            .field("taken", &admission.taken.load(Ordering::Relaxed))
+            .field("places", &admission.places())
             .finish_non_exhaustive()
     }
 }
@@ -113,31 +223,37 @@ impl BlockingPool {
     /// # Errors
     /// If the system refuses a new thread.
     pub(crate) fn new(limits: PoolLimits) -> std::io::Result<Self> {
-        let workers = limits.workers.clamp(1, Semaphore::MAX_PERMITS);
-        let admitted = workers
-            .saturating_add(limits.queue)
-            .min(Semaphore::MAX_PERMITS);
-        let shared = Arc::new(Shared::default());
+        let workers = limits.workers.max(1);
+        let shared = Arc::new(Shared {
+            queue: Mutex::default(),
+            ready: Condvar::new(),
+            admission: Arc::new(Admission {
+                workers,
+                waiting: limits.waiting,
+                taken: AtomicUsize::new(0),
+                average_nanos: AtomicU64::new(0),
+            }),
+        });
+        let pool = Self {
+            workers: Arc::new(Workers(Arc::clone(&shared))),
+        };
         for _ in 0..workers {
             let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name("password-hashing".to_owned())
                 .spawn(move || work(&shared))?;
         }
-        Ok(Self {
-            workers: Arc::new(Workers(shared)),
-            admission: Arc::new(Semaphore::new(admitted)),
-        })
+        Ok(pool)
     }
 
     /// Whether one more job would be admitted right now. Only a look: by the time a job is
     /// submitted the answer may have changed, and [`BlockingPool::submit`] still decides.
     pub(crate) fn has_room(&self) -> bool {
-        self.admission.available_permits() > 0
+        self.workers.0.admission.has_room()
     }
 
     /// Admits `job`, or refuses it with [`PasswordError::Busy`] right away when every worker
-    /// and every place in the queue is taken.
+    /// is taken and the jobs already waiting fill the queue.
     ///
     /// Admission happens here, before the returned future is polled, so whether a job gets in
     /// never depends on scheduling. The job keeps its place until it has finished running,
@@ -150,19 +266,17 @@ impl BlockingPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let admitted = Arc::clone(&self.admission)
-            .try_acquire_owned()
-            .map_err(|_| PasswordError::Busy)?;
+        let shared = &self.workers.0;
+        let place = shared.admission.take_place().ok_or(PasswordError::Busy)?;
         let span = Span::current();
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             let value = catch_unwind(AssertUnwindSafe(|| span.in_scope(job)));
             // The place is given back when the job is done, not when the caller is, and before
             // the caller hears of it, so that it finds the place free.
-            drop(admitted);
+            drop(place);
             let _ = done.send(value);
         });
-        let shared = &self.workers.0;
         shared.queue().jobs.push_back(job);
         shared.ready.notify_one();
 
@@ -176,15 +290,53 @@ impl BlockingPool {
     }
 }
 
-/// A worker: runs queued jobs one at a time until the pool is dropped, below every ordinary
-/// thread, and gives argon2's memory back after [`MEMORY_KEPT_WHILE_IDLE`] without a job.
+/// Every place of a pool, taken by jobs that wait until this is dropped
+/// ([`crate::PasswordManager::take_every_place`]).
+#[cfg(feature = "testing")]
+pub struct EveryPlace(Arc<(Mutex<bool>, Condvar)>);
+
+#[cfg(feature = "testing")]
+impl Drop for EveryPlace {
+    fn drop(&mut self) {
+        *self.0.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.0.1.notify_all();
+    }
+}
+
+#[cfg(feature = "testing")]
+impl BlockingPool {
+    pub(crate) fn take_every_place(&self) -> EveryPlace {
+        let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        loop {
+            let gate = Arc::clone(&gate);
+            let job = self.submit(move || {
+                let (open, opened) = &*gate;
+                let _open = opened
+                    .wait_while(
+                        open.lock().unwrap_or_else(PoisonError::into_inner),
+                        |open| !*open,
+                    )
+                    .unwrap_or_else(PoisonError::into_inner);
+            });
+            // The job runs whether or not anyone waits for its result.
+            if job.is_err() {
+                break;
+            }
+        }
+        EveryPlace(gate)
+    }
+}
+
+/// A worker: runs queued jobs one at a time until the pool is dropped, timing each for the
+/// admission, and gives argon2's memory back after [`MEMORY_KEPT_WHILE_IDLE`] without a job.
 fn work(shared: &Shared) {
-    lower_priority();
     let mut queue = shared.queue();
     loop {
         if let Some(job) = queue.jobs.pop_front() {
             drop(queue);
+            let started = Instant::now();
             job();
+            shared.admission.record(started.elapsed());
             queue = shared.queue();
             continue;
         }
@@ -211,26 +363,6 @@ fn work(shared: &Shared) {
     crate::argon2_memory::release_memory();
 }
 
-/// Puts the current thread below every ordinary one: on Linux the `SCHED_IDLE` policy (it runs
-/// only on time the others leave), elsewhere the lowest priority of its policy (niceness 19).
-/// Lowering needs no privilege; if it fails anyway, the job runs at the usual priority.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    let lowered = thread_priority::set_thread_priority_and_policy(
-        thread_priority::thread_native_id(),
-        thread_priority::ThreadPriority::Min,
-        thread_priority::ThreadSchedulePolicy::Normal(
-            thread_priority::NormalThreadSchedulePolicy::Idle,
-        ),
-    );
-    #[cfg(not(target_os = "linux"))]
-    let lowered =
-        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min);
-    if let Err(error) = lowered {
-        tracing::debug!(?error, "cannot lower the priority of the hashing thread");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::mpsc;
@@ -238,7 +370,121 @@ mod tests {
     use super::*;
 
     fn limits(workers: usize, queue: usize) -> PoolLimits {
-        PoolLimits { workers, queue }
+        PoolLimits {
+            workers,
+            waiting: Waiting::Jobs(queue),
+        }
+    }
+
+    fn admission(workers: usize, bound: Duration) -> Arc<Admission> {
+        Arc::new(Admission {
+            workers,
+            waiting: Waiting::Time(bound),
+            taken: AtomicUsize::new(0),
+            average_nanos: AtomicU64::new(0),
+        })
+    }
+
+    #[test]
+    fn jobs_wait_while_the_workers_would_start_them_within_the_bound() {
+        let admission = admission(2, Duration::from_secs(1));
+        for _ in 0..64 {
+            admission.record(Duration::from_millis(100));
+        }
+
+        // Two running, and twenty more: two workers start twenty 100 ms jobs within a second.
+        let places: Vec<Place> = std::iter::from_fn(|| admission.take_place()).collect();
+
+        assert_eq!(places.len(), 22);
+        assert!(!admission.has_room());
+        drop(places);
+        assert!(admission.has_room());
+    }
+
+    #[test]
+    fn faster_jobs_let_more_wait_and_slower_ones_fewer() {
+        let admission = admission(1, Duration::from_secs(1));
+        for _ in 0..64 {
+            admission.record(Duration::from_millis(10));
+        }
+        let fast = admission.places();
+        for _ in 0..64 {
+            admission.record(Duration::from_millis(250));
+        }
+        let slow = admission.places();
+
+        assert!((95..=101).contains(&fast), "{fast} places");
+        assert!((4..=5).contains(&slow), "{slow} places");
+    }
+
+    #[test]
+    fn before_any_job_is_timed_the_pool_assumes_slow_jobs() {
+        let admission = admission(2, Duration::from_secs(2));
+
+        assert_eq!(admission.places(), 2 + 2 * 2000 / 100);
+    }
+
+    #[test]
+    fn a_refused_caller_is_told_the_longest_wait_in_whole_seconds() {
+        let limits = |waiting| PoolLimits {
+            workers: 2,
+            waiting,
+        };
+
+        assert_eq!(
+            limits(Waiting::Time(Duration::from_millis(2500))).retry_after(),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            limits(Waiting::Time(Duration::from_secs(2))).retry_after(),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            limits(Waiting::Jobs(4)).retry_after(),
+            Duration::from_secs(1)
+        );
+    }
+
+    #[test]
+    fn this_machine_hashes_on_every_core_and_bounds_the_wait() {
+        let limits = PoolLimits::for_this_machine();
+
+        assert_eq!(
+            limits.workers,
+            std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+        );
+        assert_eq!(limits.waiting, Waiting::Time(DEFAULT_MAX_WAIT));
+    }
+
+    /// The scheduling policy and niceness of the calling thread, from `/proc`.
+    #[cfg(target_os = "linux")]
+    fn scheduling_of_this_thread() -> (String, String) {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").expect("procfs");
+        // The fields after the command name, which is in parentheses and may hold spaces.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .expect("a command name")
+            .1
+            .split_whitespace()
+            .collect();
+        // proc(5): field 19 is the niceness and field 41 the policy; `fields` starts at field 3.
+        (fields[19 - 3].to_owned(), fields[41 - 3].to_owned())
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_runs_at_the_policy_and_niceness_of_the_server() {
+        let pool = BlockingPool::new(limits(1, 0)).expect("threads start");
+
+        let worker = pool
+            .submit(scheduling_of_this_thread)
+            .expect("the pool is idle")
+            .await
+            .expect("the job ran");
+
+        assert_eq!(worker, scheduling_of_this_thread());
+        // SCHED_OTHER: not SCHED_IDLE (5), which runs only on time every other process leaves.
+        assert_eq!(worker.1, "0");
     }
 
     #[tokio::test]

@@ -28,7 +28,7 @@ use super::{
 };
 use portcullis_services::compat::{IssuedTokens, choose_device_id, millis};
 
-use crate::{AppState, client_ip::ClientIp};
+use crate::{AppState, client_ip::ClientIp, hashing_room::MatrixHashingRoom};
 
 /// The flows, in MAS's order (then Synapse's appservice login): passwords only when they are
 /// enabled. The single sign-on flow
@@ -316,6 +316,7 @@ impl Login<'_> {
 }
 
 pub async fn post(
+    _room: MatrixHashingRoom,
     State(state): State<AppState>,
     ip: ClientIp,
     headers: HeaderMap,

@@ -6,7 +6,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
-use crate::page_form::Form;
+use crate::{hashing_room::HashingRoom, page_form::Form};
 use portcullis_model::AuthenticationKind;
 use portcullis_services::sessions::start_browser_session;
 use portcullis_services::sign_in::{Authenticated, Identifier, SignInError, localpart_of};
@@ -60,6 +60,7 @@ pub async fn get(
 }
 
 pub async fn post(
+    _room: HashingRoom,
     State(state): State<AppState>,
     jar: CookieJar,
     ClientIp(ip): ClientIp,
@@ -264,9 +265,10 @@ fn busy(state: &AppState) -> Response {
         tr("login.error.busy_title", &[]),
         tr("login.error.busy", &[]),
     );
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(state.passwords().retry_after().as_secs()),
+    );
     response
 }
 

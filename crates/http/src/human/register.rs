@@ -37,7 +37,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
-use crate::page_form::Form;
+use crate::{hashing_room::HashingRoom, page_form::Form};
 use portcullis_model::{BrowserSession, User, UserRegistration};
 use portcullis_passwords::PasswordError;
 use portcullis_services::{
@@ -243,6 +243,7 @@ pub async fn password_get(
 /// `POST /register/password`: checks the form, creates the account, signs the user in and
 /// continues the flow.
 pub async fn password_post(
+    _room: HashingRoom,
     State(state): State<AppState>,
     jar: CookieJar,
     ClientIp(ip): ClientIp,
@@ -306,7 +307,7 @@ pub async fn password_post(
                 Field::Form,
                 tr("register.error.busy", &[]),
             )
-            .retry_after(Duration::from_secs(2));
+            .retry_after(state.passwords().retry_after());
             return refused(&state, jar, &query, kept, refusal);
         }
         Err(error) => return state.internal_error_page(&error),

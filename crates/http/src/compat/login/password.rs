@@ -11,9 +11,6 @@ use zeroize::Zeroizing;
 use super::{Login, LoginResponse, With};
 use crate::{AppState, compat::error::MatrixError};
 
-/// How long a client should wait when every password hasher is busy.
-const BUSY_RETRY: std::time::Duration = std::time::Duration::from_secs(2);
-
 /// The same answer whether the user is unknown or the password wrong, so that nobody can tell
 /// which accounts exist.
 fn invalid_credentials() -> MatrixError {
@@ -52,7 +49,7 @@ pub(super) async fn login(
             SignInError::Deactivated => MatrixError::user_deactivated(),
             SignInError::Locked => MatrixError::user_locked(),
             SignInError::RateLimited { wait } => MatrixError::limit_exceeded(wait),
-            SignInError::Busy => MatrixError::busy(BUSY_RETRY),
+            SignInError::Busy => MatrixError::busy(state.passwords().retry_after()),
             SignInError::PasswordsDisabled => {
                 MatrixError::unrecognized("password login is disabled on this server")
             }

@@ -415,9 +415,10 @@ pub(crate) fn busy(state: &AppState) -> Response {
         tr("form.error.busy_title", &[]),
         tr("account.error.busy", &[]),
     );
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(state.passwords().retry_after().as_secs()),
+    );
     response
 }
 

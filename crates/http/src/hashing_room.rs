@@ -1,0 +1,120 @@
+//! Refusing the requests that need the password-hashing pool when it has no room, before they
+//! cost anything.
+//!
+//! A sign-in, a registration with a password: each waits for a hashing worker. During a storm
+//! of them, those the pool would not admit (every worker busy, and the jobs already waiting
+//! enough to fill its bounded wait) are answered at once with 503 and `Retry-After`: before
+//! their body is read, before any cookie is opened, any template rendered or the database
+//! asked, so that refusing costs a few microseconds and a storm of refusals does not eat the
+//! capacity the refusal protects. The pool still decides for those let through.
+//!
+//! The extractors go first in a handler's arguments: axum runs extractors in order.
+
+use axum::{
+    body::Bytes,
+    extract::FromRequestParts,
+    http::{HeaderValue, StatusCode, header, request::Parts},
+    response::{IntoResponse, Response},
+};
+use portcullis_templates::Locale;
+
+use crate::{
+    AppState,
+    compat::error::MatrixError,
+    pages::{current_locale, protective_headers, tr, with_locale_now},
+};
+
+/// A page's `POST` that hashes a password: refused with the busy page when hashing is
+/// saturated.
+#[derive(Debug, Clone, Copy)]
+pub struct HashingRoom;
+
+impl FromRequestParts<AppState> for HashingRoom {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        _parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if saturated(state) {
+            return Err(busy_page(state));
+        }
+        Ok(Self)
+    }
+}
+
+/// A Matrix login: refused with a 503 Matrix error when hashing is saturated. A login by
+/// token, which does not hash, is refused too: its body is not read to tell them apart.
+#[derive(Debug, Clone, Copy)]
+pub struct MatrixHashingRoom;
+
+impl FromRequestParts<AppState> for MatrixHashingRoom {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        _parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if saturated(state) {
+            return Err(MatrixError::busy(state.passwords().retry_after()).into_response());
+        }
+        Ok(Self)
+    }
+}
+
+/// Whether a job would be refused: passwords enabled and no room (with passwords disabled, the
+/// handler says so itself).
+fn saturated(state: &AppState) -> bool {
+    let passwords = state.passwords();
+    passwords.is_enabled() && !passwords.has_room()
+}
+
+/// The busy page of every language, rendered once.
+#[derive(Debug)]
+pub(crate) struct BusyPages(Vec<(Locale, Bytes)>);
+
+impl BusyPages {
+    /// Renders the page in every language.
+    pub(crate) fn render(state: &AppState) -> Self {
+        Self(
+            Locale::ALL
+                .iter()
+                .map(|locale| {
+                    let html = with_locale_now(*locale, || {
+                        state.render_html(&portcullis_templates::pages::ErrorPage {
+                            title: tr("form.error.busy_title", &[]),
+                            message: tr("login.error.busy", &[]),
+                            details: None,
+                        })
+                    });
+                    (*locale, Bytes::from(html))
+                })
+                .collect(),
+        )
+    }
+}
+
+/// 503 with `Retry-After`, in the language of the request, from the pages rendered at start.
+pub(crate) fn busy_page(state: &AppState) -> Response {
+    let locale = current_locale();
+    let html = state
+        .busy_pages()
+        .0
+        .iter()
+        .find(|(page_locale, _)| *page_locale == locale)
+        .or_else(|| state.busy_pages().0.first())
+        .map(|(_, html)| html.clone())
+        .unwrap_or_default();
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        protective_headers(),
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(state.passwords().retry_after().as_secs()),
+    );
+    response
+}
