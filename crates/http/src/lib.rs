@@ -86,6 +86,8 @@ struct Inner {
     homeserver: Arc<dyn HomeserverConnection>,
     limiters: portcullis_services::rate_limit::Limiters,
     activity: Arc<portcullis_services::activity::ActivityTracker>,
+    /// What introspection read about access tokens lately.
+    access_tokens: portcullis_services::introspection::AccessTokenCache,
     jwks_cache: portcullis_services::jwks_cache::JwksCache,
     /// The upstream providers' discovery documents and key sets.
     upstream: portcullis_services::upstream_sign_in::UpstreamClient,
@@ -207,6 +209,7 @@ impl AppState {
                 homeserver: parts.homeserver,
                 limiters,
                 activity: Arc::default(),
+                access_tokens: portcullis_services::introspection::AccessTokenCache::default(),
                 jwks_cache: portcullis_services::jwks_cache::JwksCache::default(),
                 upstream: portcullis_services::upstream_sign_in::UpstreamClient::default(),
                 captcha,
@@ -278,6 +281,12 @@ impl AppState {
     #[must_use]
     pub fn policy(&self) -> &PolicyData {
         &self.inner.policy
+    }
+
+    /// What introspection read about access tokens lately.
+    #[must_use]
+    pub fn access_token_cache(&self) -> &portcullis_services::introspection::AccessTokenCache {
+        &self.inner.access_tokens
     }
 
     /// The sessions' last activity, gathered in memory until the server flushes it.

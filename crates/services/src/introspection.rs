@@ -2,9 +2,10 @@
 //! user and device are, the way the homeserver learns who a Matrix access token belongs to.
 //!
 //! Every request of every Matrix client goes through here (Synapse caches answers for two
-//! minutes), so an access token costs one indexed read and no write: its use is noted in the
-//! activity tracker, and its first use, which the refresh grant needs to know about, is handed
-//! back to be recorded after the answer ([`Introspected::first_use`], [`record_first_use`]).
+//! minutes), so an access token costs at most one indexed read and no write: what was read is
+//! kept for a moment ([`AccessTokenCache`]), its use is noted in the activity tracker, and its
+//! first use, which the refresh grant needs to know about, is handed back to be recorded after
+//! the answer ([`Introspected::first_use`], [`record_first_use`]).
 //!
 //! Compatibility tokens of the Matrix login API (`mct_`/`mcr_`, and the `syt_`/`syr_` tokens
 //! Synapse issued before the migration) are reported under the client `legacy`; their scope is
@@ -22,7 +23,11 @@ use portcullis_oauth::{
 use portcullis_storage::{BoxRepository, RepositoryFactory, SessionRef, StorageError};
 use ulid::Ulid;
 
+use self::cache::Found;
+pub use self::cache::{AccessTokenCache, FRESH_FOR};
 use crate::{activity::ActivityTracker, compat::session_scope};
+
+mod cache;
 
 /// The client every compatibility session is reported under.
 const LEGACY_CLIENT_ID: &str = "legacy";
@@ -57,6 +62,8 @@ pub struct Introspection<'a> {
     pub repositories: &'a dyn RepositoryFactory,
     /// Where the sessions' use is noted.
     pub activity: &'a ActivityTracker,
+    /// What was read about access tokens lately.
+    pub cache: &'a AccessTokenCache,
     /// The instant of the request.
     pub now: DateTime<Utc>,
 }
@@ -67,13 +74,54 @@ impl<'a> Introspection<'a> {
     pub fn new(
         repositories: &'a dyn RepositoryFactory,
         activity: &'a ActivityTracker,
+        cache: &'a AccessTokenCache,
         now: DateTime<Utc>,
     ) -> Self {
         Self {
             repositories,
             activity,
+            cache,
             now,
         }
+    }
+
+    /// The active access token `token` is, of the kind `kind` says, from the cache or from one
+    /// read.
+    async fn find_access(
+        &self,
+        token: &str,
+        kind: AccessKind,
+    ) -> Result<Option<Found>, IntrospectionError> {
+        let now = self.now;
+        // Counted before the read: a commit during it makes the entry stale at once.
+        let commits = self.repositories.commits();
+        if let Some(found) = self.cache.get(token, now, commits) {
+            return Ok(Some(found));
+        }
+        // One statement: on PostgreSQL, one round trip without a transaction around it.
+        let mut repo = self.repositories.reader().await?;
+        let found = match kind {
+            AccessKind::OAuth => repo
+                .oauth_access_tokens()
+                .find_active_by_token(token, now)
+                .await?
+                .map(Found::OAuth),
+            AccessKind::Compat => repo
+                .compat_access_tokens()
+                .find_active_by_token(token, now)
+                .await?
+                .map(Found::Compat),
+            AccessKind::Personal => repo
+                .personal_sessions()
+                .find_active_by_token(token, now)
+                .await?
+                .map(Found::Personal),
+        };
+        repo.rollback().await?;
+        if let Some(found) = &found {
+            self.cache.put(token, found.clone(), now, commits);
+        }
+        Ok(found)
     }
 
     /// What `token` is, with the caller's `hint`; `with_device_id` when the homeserver reads
@@ -136,14 +184,7 @@ impl<'a> Introspection<'a> {
         with_device_id: bool,
     ) -> Result<Option<(IntrospectionResponse, Option<Ulid>)>, IntrospectionError> {
         let now = self.now;
-        // One statement: on PostgreSQL, one round trip without a transaction around it.
-        let mut repo = self.repositories.reader().await?;
-        let found = repo
-            .oauth_access_tokens()
-            .find_active_by_token(token, now)
-            .await?;
-        repo.rollback().await?;
-        let Some(active) = found else {
+        let Some(Found::OAuth(active)) = self.find_access(token, AccessKind::OAuth).await? else {
             return Ok(None);
         };
         if active.user.as_ref().is_some_and(|user| !user.is_active()) {
@@ -183,16 +224,12 @@ impl<'a> Introspection<'a> {
         with_device_id: bool,
     ) -> Result<Option<IntrospectionResponse>, IntrospectionError> {
         let now = self.now;
-        // One statement: on PostgreSQL, one round trip without a transaction around it.
-        let mut repo = self.repositories.reader().await?;
-        let found = repo
-            .compat_access_tokens()
-            .find_active_by_token(token, now)
-            .await?;
-        repo.rollback().await?;
-        let Some(active) = found.filter(|active| active.user.is_active()) else {
+        let Some(Found::Compat(active)) = self.find_access(token, AccessKind::Compat).await? else {
             return Ok(None);
         };
+        if !active.user.is_active() {
+            return Ok(None);
+        }
         let Some(answer) = compat_session_answer(&active.session, &active.user, with_device_id)
         else {
             return Ok(None);
@@ -218,13 +255,8 @@ impl<'a> Introspection<'a> {
         with_device_id: bool,
     ) -> Result<Option<IntrospectionResponse>, IntrospectionError> {
         let now = self.now;
-        let mut repo = self.repositories.reader().await?;
-        let found = repo
-            .personal_sessions()
-            .find_active_by_token(token, now)
-            .await?;
-        repo.rollback().await?;
-        let Some(active) = found else {
+        let Some(Found::Personal(active)) = self.find_access(token, AccessKind::Personal).await?
+        else {
             return Ok(None);
         };
         if !active.actor.is_active()
@@ -287,6 +319,14 @@ impl<'a> Introspection<'a> {
             )
         }))
     }
+}
+
+/// The kinds of access token, each read from its own table.
+#[derive(Debug, Clone, Copy)]
+enum AccessKind {
+    OAuth,
+    Compat,
+    Personal,
 }
 
 /// An active refresh token's answer, id and creation time.

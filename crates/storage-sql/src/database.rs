@@ -177,6 +177,8 @@ pub struct Database {
     reader_slots: usize,
     /// Where new rows take their ids from.
     ids: Arc<IdSource>,
+    /// Units of work committed so far ([`RepositoryFactory::commits`]).
+    commits: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// How many [`Database::reader`] units of work may run at once: three per core of this machine
@@ -269,6 +271,7 @@ impl Database {
             readers: Arc::new(Semaphore::new(slots)),
             reader_slots: slots,
             ids: Arc::new(IdSource::new(Box::new(rand::rngs::OsRng))),
+            commits: Arc::default(),
         }
     }
 
@@ -435,6 +438,7 @@ impl Database {
         Ok(Box::new(SqlRepository::new(
             transaction,
             Arc::clone(&self.ids),
+            Arc::clone(&self.commits),
         )))
     }
 
@@ -457,6 +461,7 @@ impl Database {
         Ok(Box::new(SqlRepository::new(
             transaction,
             Arc::clone(&self.ids),
+            Arc::clone(&self.commits),
         )))
     }
 
@@ -480,7 +485,8 @@ impl Database {
             )),
         };
         Ok(Box::new(
-            SqlRepository::new(unit, Arc::clone(&self.ids)).holding(slot),
+            SqlRepository::new(unit, Arc::clone(&self.ids), Arc::clone(&self.commits))
+                .holding(slot),
         ))
     }
 
@@ -497,6 +503,10 @@ impl Database {
 impl RepositoryFactory for Database {
     async fn transaction(&self) -> Result<BoxRepository, StorageError> {
         Database::transaction(self).await
+    }
+
+    fn commits(&self) -> u64 {
+        self.commits.load(std::sync::atomic::Ordering::Acquire)
     }
 
     async fn read_transaction(&self) -> Result<BoxRepository, StorageError> {

@@ -1,6 +1,9 @@
 //! The unit of work: one transaction on whichever backend is active.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{
+    Arc, Mutex, PoisonError,
+    atomic::{AtomicU64, Ordering},
+};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -84,6 +87,9 @@ pub(crate) struct SqlRepository {
     pub(crate) transaction: Transaction,
     /// Where the rows this unit of work adds take their ids from.
     ids: Arc<IdSource>,
+    /// The units of work committed through the database ([`crate::Database`]'s
+    /// `RepositoryFactory::commits`), counted once this one's commit is done.
+    commits: Arc<AtomicU64>,
     /// The place this unit of work holds among a limited number, given back when it ends.
     _slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
@@ -115,10 +121,15 @@ impl IdSource {
 }
 
 impl SqlRepository {
-    pub(crate) fn new(transaction: Transaction, ids: Arc<IdSource>) -> Self {
+    pub(crate) fn new(
+        transaction: Transaction,
+        ids: Arc<IdSource>,
+        commits: Arc<AtomicU64>,
+    ) -> Self {
         Self {
             transaction,
             ids,
+            commits,
             _slot: None,
         }
     }
@@ -266,13 +277,16 @@ impl Repository for SqlRepository {
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StorageError> {
+        let commits = Arc::clone(&self.commits);
         match self.transaction {
             Transaction::Sqlite(transaction) => transaction.commit().await,
             Transaction::Postgres(PgUnit::Transaction(transaction)) => transaction.commit().await,
-            // Every statement committed as it ran.
-            Transaction::Postgres(PgUnit::Autocommit(_)) => Ok(()),
+            // Every statement committed as it ran; such a unit of work only reads.
+            Transaction::Postgres(PgUnit::Autocommit(_)) => return Ok(()),
         }
-        .map_err(storage_error)
+        .map_err(storage_error)?;
+        commits.fetch_add(1, Ordering::Release);
+        Ok(())
     }
 
     async fn rollback(self: Box<Self>) -> Result<(), StorageError> {

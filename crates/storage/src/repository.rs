@@ -138,4 +138,10 @@ pub trait RepositoryFactory: Send + Sync {
     async fn reader(&self) -> Result<BoxRepository, StorageError> {
         self.read_transaction().await
     }
+
+    /// How many units of work have been committed through this factory (and its clones) so
+    /// far. A cache of what storage holds keeps the count it saw before reading, and trusts
+    /// what it read only while the count has not moved: a change made here is then never
+    /// hidden by the cache. Changes made by other processes are not counted.
+    fn commits(&self) -> u64;
 }

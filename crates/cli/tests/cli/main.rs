@@ -12,3 +12,4 @@ mod quick_start;
 mod server;
 mod synapse;
 mod templates;
+mod two_servers;

@@ -56,10 +56,15 @@ async fn introspect(
         .get(SUPPORTS_DEVICE_ID)
         .is_some_and(|value| value.as_bytes() == b"1");
 
-    let introspected = Introspection::new(state.database(), state.activity(), state.now())
-        .introspect(&request.token, request.token_type_hint, with_device_id)
-        .await
-        .map_err(|error| IntrospectionError::Internal(Internal::from(error.to_string())))?;
+    let introspected = Introspection::new(
+        state.database(),
+        state.activity(),
+        state.access_token_cache(),
+        state.now(),
+    )
+    .introspect(&request.token, request.token_type_hint, with_device_id)
+    .await
+    .map_err(|error| IntrospectionError::Internal(Internal::from(error.to_string())))?;
     if let Some(token_id) = introspected.first_use {
         record_first_use(state.database().clone(), token_id, state.now());
     }

@@ -22,6 +22,7 @@ mod device_pages;
 mod end_session;
 mod hashing_saturation;
 mod homeserver_devices;
+mod introspection_cache;
 mod login_rate_limit;
 mod oauth_client_auth;
 mod oauth_device;

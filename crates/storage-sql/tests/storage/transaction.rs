@@ -220,3 +220,32 @@ backend_test!(
         unit.rollback().await.expect("rollback");
     }
 );
+
+backend_test!(
+    async fn commits_are_counted_by_every_clone_and_nothing_else_is(db: Database) {
+        use portcullis_storage::RepositoryFactory as _;
+        let clock = MockClock::default();
+        let clone = db.clone();
+        let before = db.commits();
+
+        let mut tx = repo(&db).await;
+        tx.users()
+            .add("alice", clock.now())
+            .await
+            .expect("the user is added");
+        tx.rollback().await.expect("rolled back");
+        let reader = db.reader().await.expect("a reader");
+        reader.rollback().await.expect("ended");
+        assert_eq!(db.commits(), before, "nothing was committed");
+
+        let mut tx = repo(&clone).await;
+        tx.users()
+            .add("bob", clock.now())
+            .await
+            .expect("the user is added");
+        commit(tx).await;
+
+        assert_eq!(db.commits(), before + 1);
+        assert_eq!(clone.commits(), before + 1);
+    }
+);

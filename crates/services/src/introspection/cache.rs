@@ -1,0 +1,138 @@
+//! What introspection read about access tokens lately: a token presented again soon after costs
+//! no database read.
+//!
+//! An entry is trusted only while two things hold. Storage has committed nothing since it was
+//! read ([`RepositoryFactory::commits`]): whatever this process changes (a revocation, a
+//! session ended, a user locked) is seen by the next introspection. And it was read less than
+//! [`FRESH_FOR`] ago: changes made by another process sharing the database (another server, a
+//! command of the CLI) are seen within that time, well within the second a revocation may
+//! take to reach every process. A token found expired at the time of the request is read
+//! again, whatever the entry says. Tokens are kept by their SHA-256 digest, never in clear, and
+//! only active ones: an unknown token is read every time, so that nobody fills the cache with
+//! guesses.
+//!
+//! [`RepositoryFactory::commits`]: portcullis_storage::RepositoryFactory::commits
+
+use std::{
+    collections::HashMap,
+    sync::{Mutex, PoisonError},
+};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use portcullis_storage::{ActiveAccessToken, ActiveCompatAccessToken, ActivePersonalAccessToken};
+use sha2::{Digest, Sha256};
+
+/// How long an entry may answer for a token without a new read.
+pub const FRESH_FOR: TimeDelta = TimeDelta::milliseconds(500);
+
+/// Past this many entries, the cache starts again from empty (it holds the tokens used in
+/// the last second or so, far fewer on any real server).
+const MOST_ENTRIES: usize = 10_000;
+
+/// An active access token as storage found it, of any kind.
+#[derive(Debug, Clone)]
+pub(crate) enum Found {
+    OAuth(ActiveAccessToken),
+    Compat(ActiveCompatAccessToken),
+    Personal(ActivePersonalAccessToken),
+}
+
+impl Found {
+    fn expires_at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Self::OAuth(found) => found.access_token.expires_at,
+            Self::Compat(found) => found.access_token.expires_at,
+            Self::Personal(found) => found.token.expires_at,
+        }
+    }
+}
+
+struct Entry {
+    found: Found,
+    read_at: DateTime<Utc>,
+    commits: u64,
+}
+
+#[derive(Default)]
+struct Entries {
+    by_digest: HashMap<[u8; 32], Entry>,
+    /// When entries too old to answer were last dropped.
+    swept_at: Option<DateTime<Utc>>,
+}
+
+/// The cache; one per process, shared by every introspection.
+#[derive(Default)]
+pub struct AccessTokenCache {
+    entries: Mutex<Entries>,
+}
+
+impl std::fmt::Debug for AccessTokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessTokenCache").finish_non_exhaustive()
+    }
+}
+
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+impl AccessTokenCache {
+    fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
+        // Entries are replaced whole under the lock: a panic elsewhere cannot leave one half
+        // written.
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What was read for `token`, if it may still answer at `now` with storage at `commits`.
+    pub(crate) fn get(&self, token: &str, now: DateTime<Utc>, commits: u64) -> Option<Found> {
+        let key = digest(token);
+        let entries = self.entries();
+        let entry = entries.by_digest.get(&key)?;
+        let age = now - entry.read_at;
+        let fresh = entry.commits == commits && age >= TimeDelta::zero() && age < FRESH_FOR;
+        let unexpired = entry
+            .found
+            .expires_at()
+            .is_none_or(|expires_at| expires_at > now);
+        (fresh && unexpired).then(|| entry.found.clone())
+    }
+
+    /// Keeps what was read for `token` at `read_at`, with storage at `commits` before the
+    /// read.
+    pub(crate) fn put(&self, token: &str, found: Found, read_at: DateTime<Utc>, commits: u64) {
+        let key = digest(token);
+        let mut entries = self.entries();
+        let sweep_due = entries
+            .swept_at
+            .is_none_or(|swept_at| read_at - swept_at >= FRESH_FOR || read_at < swept_at);
+        if sweep_due {
+            entries
+                .by_digest
+                .retain(|_, entry| read_at - entry.read_at < FRESH_FOR);
+            entries.swept_at = Some(read_at);
+        }
+        if entries.by_digest.len() >= MOST_ENTRIES {
+            entries.by_digest.clear();
+        }
+        entries.by_digest.insert(
+            key,
+            Entry {
+                found,
+                read_at,
+                commits,
+            },
+        );
+    }
+
+    /// How many entries the cache holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries().by_digest.len()
+    }
+
+    /// Whether the cache holds no entry.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
