@@ -1,5 +1,5 @@
 # Shared set-up of the load benchmarks (sourced by introspection.sh, discovery.sh, logins.sh,
-# code_flows.sh).
+# code_flows.sh, login_storm.sh).
 #
 # bench_init BACKEND   builds the release binary (unless BENCH_SKIP_BUILD is set), makes a
 #                      throwaway directory, picks a free port, creates a fresh PostgreSQL
@@ -7,7 +7,8 @@
 #                      $dir/config.yaml: every resource on one listener, one static confidential
 #                      client (client_secret_post, redirect URI $redirect_uri),
 #                      database.max_connections $DB_CONNECTIONS (20 by default). Extra YAML for
-#                      the file can be given in $BENCH_EXTRA_YAML.
+#                      the file can be given in $BENCH_EXTRA_YAML; the homeserver's address in
+#                      $BENCH_HOMESERVER_ENDPOINT.
 # bench_start          migrates, starts `mas-cli server` (RUST_LOG=warn, plus the NAME=value
 #                      words of $BENCH_SERVER_ENV), waits for /health.
 # bench_stop           stops it (SIGTERM) and waits.
@@ -70,7 +71,7 @@ http:
   issuer: $base/
   listeners:
     - name: web
-      resources: [{name: discovery}, {name: human}, {name: oauth}, {name: adminapi}, {name: health}]
+      resources: [{name: discovery}, {name: human}, {name: oauth}, {name: compat}, {name: adminapi}, {name: health}]
       binds: [{address: "127.0.0.1:$port"}]
 database: $db_yaml
 secrets:
@@ -79,6 +80,7 @@ secrets:
 matrix:
   homeserver: localhost
   secret: $hs_secret
+${BENCH_HOMESERVER_ENDPOINT:+  endpoint: "$BENCH_HOMESERVER_ENDPOINT"}
 clients:
   - client_id: $client_id
     client_auth_method: client_secret_post

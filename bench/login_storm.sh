@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# A storm of Matrix password logins during introspection load, with a real Synapse to create
+# the devices on (../shared/peers/synapse):
+#
+#   [ROUNDS=3] [CONNECTIONS=20] [LOGINS=64] [BENCH_SKIP_BUILD=1] bench/login_storm.sh [postgres|sqlite] [DURATION_S]
+#
+# After a warm-up (bench_warm_up), $ROUNDS rounds (3 by default), each of:
+#   - calm: DURATION_S (10 s by default) of introspection alone (wrk, 2 threads,
+#     $CONNECTIONS connections, `bench/introspect.lua`);
+#   - storm: the same introspection load while $LOGINS connections (64 by default, wrk with
+#     `bench/login_storm.lua`) each POST `m.login.password` for the same user again as soon
+#     as they have their answer, for the same time. Prints the logins signed in (200),
+#     refused (503: hashing saturated), rate limited (429) and other, and introspection's
+#     requests/s and p99 next to the calm run's (the share kept, in %).
+# The server's VmRSS is read before, sampled every 20 ms during the storms (peak), and read
+# 10 s after the last one. The sign-in rate limits are lifted: the storm measures hashing.
+# `cargo bench -p portcullis-passwords` gives the time of one hash on the same machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/common.sh
+duration=${2:-10}
+rounds=${ROUNDS:-3}
+password='correct horse battery staple bench'
+synapse_scripts=$PWD/../shared/peers/synapse
+sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+BENCH_HOMESERVER_ENDPOINT=http://127.0.0.1:$sport/
+BENCH_EXTRA_YAML='passwords: {minimum_complexity: 0, schemes: [{version: 1, algorithm: argon2id}]}
+rate_limiting:
+  login:
+    per_ip: {burst: 1000000, per_second: 1000000}
+    per_account: {burst: 1000000, per_second: 1000000}'
+bench_init "${1:-postgres}"
+stop_all() {
+  bash "$synapse_scripts/stop-synapse.sh" "$dir/synapse" > /dev/null 2>&1 || true
+  bench_cleanup
+}
+trap stop_all EXIT
+MAS_ENDPOINT=$base/ MAS_SECRET=$hs_secret SYNAPSE_PORT=$sport SYNAPSE_SERVER_NAME=localhost \
+  SYNAPSE_VENV=$PWD/target/synapse-venv bash "$synapse_scripts/run-synapse.sh" "$dir/synapse" \
+  > "$dir/synapse.env"
+
+(cd "$dir" && "$bin" database migrate > /dev/null)
+(cd "$dir" && "$bin" manage register-user alice -p "$password" --yes > /dev/null)
+bench_start
+token=$(bench_token)
+wrk_introspect() {
+  TOKEN=$token HS_SECRET=$hs_secret wrk -t2 -c"${CONNECTIONS:-20}" -d"${duration}s" --latency \
+    -s bench/introspect.lua "$base/oauth2/introspect"
+}
+wrk_requests() { awk '/^Requests\/sec/ {printf "%d\n", $2}' "$1"; }
+sample_peak() {
+  local peak=0 now
+  while kill -0 "$1" 2> /dev/null; do
+    now=$(rss_kib); [ "$now" -gt "$peak" ] && peak=$now
+    sleep 0.02
+  done
+  echo "$peak"
+}
+
+sleep 2
+rss_before=$(rss_kib)
+bench_warm_up "$token"
+peak=0
+for round in $(seq 1 "$rounds"); do
+  wrk_introspect > "$dir/calm.txt"
+  LOGIN_USER=alice LOGIN_PASSWORD=$password wrk -t2 -c"${LOGINS:-64}" -d"${duration}s" \
+    -s bench/login_storm.lua "$base/_matrix/client/v3/login" > "$dir/storm.txt" &
+  storm_pid=$!
+  sample_peak "$storm_pid" > "$dir/peak.txt" &
+  sampler_pid=$!
+  wrk_introspect > "$dir/during.txt"
+  wait "$storm_pid" "$sampler_pid"
+  round_peak=$(cat "$dir/peak.txt")
+  [ "$round_peak" -gt "$peak" ] && peak=$round_peak
+  calm=$(wrk_requests "$dir/calm.txt"); during=$(wrk_requests "$dir/during.txt")
+  echo "round $round: $(grep '^logins:' "$dir/storm.txt") in ${duration} s"
+  echo "  introspection calm:   $(wrk_summary "$dir/calm.txt")"
+  echo "  introspection storm:  $(wrk_summary "$dir/during.txt") — $((100 * during / calm)) % of calm;" \
+    "$(grep 'answers not active' "$dir/during.txt")"
+done
+sleep 10
+echo "server VmRSS: idle $((rss_before / 1024)) MiB; peak during the storms $((peak / 1024)) MiB;" \
+  "10 s after the last $(( $(rss_kib) / 1024 )) MiB"
