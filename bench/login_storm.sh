@@ -42,6 +42,15 @@ MAS_ENDPOINT=$base/ MAS_SECRET=$hs_secret SYNAPSE_PORT=$sport SYNAPSE_SERVER_NAM
 (cd "$dir" && "$bin" database migrate > /dev/null)
 (cd "$dir" && "$bin" manage register-user alice -p "$password" --yes > /dev/null)
 bench_start
+# HASHING_POLICY=idle|batch|nice:N moves the server's hashing threads to another policy or
+# niceness (`chrt`, `renice`), to compare with the one the server chooses.
+for task in $(grep -l '^password-hashin' /proc/"$pid"/task/*/comm | xargs -n1 dirname | xargs -n1 basename); do
+  case "${HASHING_POLICY:-}" in
+    idle) chrt --idle -p 0 "$task" ;;
+    batch) chrt --batch -p 0 "$task" ;;
+    nice:*) renice -n "${HASHING_POLICY#nice:}" -p "$task" > /dev/null ;;
+  esac
+done
 token=$(bench_token)
 wrk_introspect() {
   TOKEN=$token HS_SECRET=$hs_secret wrk -t2 -c"${CONNECTIONS:-20}" -d"${duration}s" --latency \
@@ -63,7 +72,7 @@ bench_warm_up "$token"
 peak=0
 for round in $(seq 1 "$rounds"); do
   wrk_introspect > "$dir/calm.txt"
-  LOGIN_USER=alice LOGIN_PASSWORD=$password wrk -t2 -c"${LOGINS:-64}" -d"${duration}s" \
+  LOGIN_USER=alice LOGIN_PASSWORD=${STORM_PASSWORD:-$password} wrk -t2 -c"${LOGINS:-64}" -d"${duration}s" \
     -s bench/login_storm.lua "$base/_matrix/client/v3/login" > "$dir/storm.txt" &
   storm_pid=$!
   sample_peak "$storm_pid" > "$dir/peak.txt" &

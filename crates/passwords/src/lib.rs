@@ -274,6 +274,21 @@ impl PasswordManager {
         )
     }
 
+    /// Hashes a throwaway password in the background, so that the pool knows how long a hash
+    /// takes on this machine before the first sign-in: until it has timed a job, it assumes a
+    /// slow one and lets fewer wait ([`Waiting::Time`]). For the server, at start; a command
+    /// that hashes once has no use for it.
+    pub fn time_one_hash(&self) {
+        let Some(inner) = &self.inner else {
+            return;
+        };
+        let scheme = Arc::clone(&inner.current);
+        // Nobody waits for the result: the pool times the job, which is all this is for.
+        let _ = inner
+            .pool
+            .submit(move || scheme.hash("a throwaway password to time a hash"));
+    }
+
     /// Takes every place of the pool, running and waiting, until the returned value is
     /// dropped: for tests of what callers do when hashing is saturated. `None` when passwords
     /// are disabled.
@@ -726,6 +741,32 @@ mod tests {
         let result = manager.hash(password("hunter2")).await;
 
         assert!(result.is_ok());
+    }
+
+    #[tokio::test]
+    async fn timing_one_hash_at_start_tells_the_pool_how_long_a_hash_takes() {
+        let manager = PasswordManager::with_limits(
+            &config(vec![scheme(1, HashingAlgorithm::Bcrypt)]),
+            PoolLimits {
+                workers: 1,
+                waiting: Waiting::Time(std::time::Duration::from_secs(60)),
+            },
+        )
+        .expect("valid configuration");
+        let pool = &manager.inner().expect("enabled").pool;
+        let assumed = format!("{pool:?}");
+
+        manager.time_one_hash();
+        // The job runs on the hashing thread; its place is given back when it is done.
+        while format!("{pool:?}").contains("taken: 1") {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+
+        assert_ne!(
+            format!("{pool:?}"),
+            assumed,
+            "the places follow the time measured"
+        );
     }
 
     #[test]

@@ -271,7 +271,9 @@ impl BlockingPool {
         let span = Span::current();
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
+            let started = Instant::now();
             let value = catch_unwind(AssertUnwindSafe(|| span.in_scope(job)));
+            place.0.record(started.elapsed());
             // The place is given back when the job is done, not when the caller is, and before
             // the caller hears of it, so that it finds the place free.
             drop(place);
@@ -327,16 +329,14 @@ impl BlockingPool {
     }
 }
 
-/// A worker: runs queued jobs one at a time until the pool is dropped, timing each for the
-/// admission, and gives argon2's memory back after [`MEMORY_KEPT_WHILE_IDLE`] without a job.
+/// A worker: runs queued jobs one at a time until the pool is dropped (each job times itself
+/// for the admission), and gives argon2's memory back after [`MEMORY_KEPT_WHILE_IDLE`] without a job.
 fn work(shared: &Shared) {
     let mut queue = shared.queue();
     loop {
         if let Some(job) = queue.jobs.pop_front() {
             drop(queue);
-            let started = Instant::now();
             job();
-            shared.admission.record(started.elapsed());
             queue = shared.queue();
             continue;
         }

@@ -98,6 +98,13 @@ impl<'a> Introspection<'a> {
         if let Some(found) = self.cache.get(token, now, commits) {
             return Ok(Some(found));
         }
+        // One read per token at a time: whoever waited finds what the reader before it left.
+        let turn = self.cache.turn_to_read(token);
+        let _turn = turn.lock().await;
+        let commits = self.repositories.commits();
+        if let Some(found) = self.cache.get(token, now, commits) {
+            return Ok(Some(found));
+        }
         // One statement: on PostgreSQL, one round trip without a transaction around it.
         let mut repo = self.repositories.reader().await?;
         let found = match kind {

@@ -254,6 +254,7 @@ pub fn app_state(
         .context("cannot load the templates")?;
     let passwords = portcullis_passwords::PasswordManager::new(&config.passwords)
         .context("cannot set up password hashing from `passwords`")?;
+    passwords.time_one_hash();
     let homeserver_secret = config
         .matrix
         .secret()

@@ -11,11 +11,16 @@
 //! only active ones: an unknown token is read every time, so that nobody fills the cache with
 //! guesses.
 //!
+//! When an entry goes stale, every request in flight for that token would read it again at
+//! once (a homeserver introspects the same token for many requests): one reads, the others
+//! wait for its answer ([`AccessTokenCache::turn_to_read`]), so that a commit costs one read
+//! per token in use, not one per request in flight.
+//!
 //! [`RepositoryFactory::commits`]: portcullis_storage::RepositoryFactory::commits
 
 use std::{
     collections::HashMap,
-    sync::{Mutex, PoisonError},
+    sync::{Arc, Mutex, PoisonError, Weak},
 };
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -53,9 +58,14 @@ struct Entry {
     commits: u64,
 }
 
+/// The turn to read one token from storage; see [`AccessTokenCache::turn_to_read`].
+pub(crate) type ReadTurn = Arc<tokio::sync::Mutex<()>>;
+
 #[derive(Default)]
 struct Entries {
     by_digest: HashMap<[u8; 32], Entry>,
+    /// The reads in flight, by token.
+    reading: HashMap<[u8; 32], Weak<tokio::sync::Mutex<()>>>,
     /// When entries too old to answer were last dropped.
     swept_at: Option<DateTime<Utc>>,
 }
@@ -97,6 +107,19 @@ impl AccessTokenCache {
         (fresh && unexpired).then(|| entry.found.clone())
     }
 
+    /// The turn to read `token`: whoever holds it reads, and the others, once they have it,
+    /// find the entry it left (check [`AccessTokenCache::get`] again before reading).
+    pub(crate) fn turn_to_read(&self, token: &str) -> ReadTurn {
+        let key = digest(token);
+        let mut entries = self.entries();
+        if let Some(turn) = entries.reading.get(&key).and_then(Weak::upgrade) {
+            return turn;
+        }
+        let turn = ReadTurn::default();
+        entries.reading.insert(key, Arc::downgrade(&turn));
+        turn
+    }
+
     /// Keeps what was read for `token` at `read_at`, with storage at `commits` before the
     /// read.
     pub(crate) fn put(&self, token: &str, found: Found, read_at: DateTime<Utc>, commits: u64) {
@@ -109,6 +132,7 @@ impl AccessTokenCache {
             entries
                 .by_digest
                 .retain(|_, entry| read_at - entry.read_at < FRESH_FOR);
+            entries.reading.retain(|_, turn| turn.strong_count() > 0);
             entries.swept_at = Some(read_at);
         }
         if entries.by_digest.len() >= MOST_ENTRIES {
@@ -134,5 +158,29 @@ impl AccessTokenCache {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_for_one_token_share_the_turn_to_read_it_while_it_is_held() {
+        let cache = AccessTokenCache::default();
+
+        let first = cache.turn_to_read("mct_one");
+        let second = cache.turn_to_read("mct_one");
+        let other = cache.turn_to_read("mct_two");
+
+        assert!(Arc::ptr_eq(&first, &second));
+        assert!(!Arc::ptr_eq(&first, &other));
+        drop((first, second));
+        let later = cache.turn_to_read("mct_one");
+        assert_eq!(
+            Arc::strong_count(&later),
+            1,
+            "a new turn once the last was given up"
+        );
     }
 }
