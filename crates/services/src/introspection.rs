@@ -94,14 +94,14 @@ impl<'a> Introspection<'a> {
     ) -> Result<Option<Found>, IntrospectionError> {
         let now = self.now;
         // Counted before the read: a commit during it makes the entry stale at once.
-        let commits = self.repositories.commits();
+        let commits = self.repositories.committed_changes();
         if let Some(found) = self.cache.get(token, now, commits) {
             return Ok(Some(found));
         }
         // One read per token at a time: whoever waited finds what the reader before it left.
         let turn = self.cache.turn_to_read(token);
         let _turn = turn.lock().await;
-        let commits = self.repositories.commits();
+        let commits = self.repositories.committed_changes();
         if let Some(found) = self.cache.get(token, now, commits) {
             return Ok(Some(found));
         }

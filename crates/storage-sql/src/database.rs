@@ -177,7 +177,8 @@ pub struct Database {
     reader_slots: usize,
     /// Where new rows take their ids from.
     ids: Arc<IdSource>,
-    /// Units of work committed so far ([`RepositoryFactory::commits`]).
+    /// Units of work that changed existing rows committed so far
+    /// ([`RepositoryFactory::committed_changes`]).
     commits: Arc<std::sync::atomic::AtomicU64>,
 }
 
@@ -505,7 +506,7 @@ impl RepositoryFactory for Database {
         Database::transaction(self).await
     }
 
-    fn commits(&self) -> u64 {
+    fn committed_changes(&self) -> u64 {
         self.commits.load(std::sync::atomic::Ordering::Acquire)
     }
 

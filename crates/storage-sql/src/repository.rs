@@ -64,7 +64,24 @@ impl std::ops::DerefMut for PgUnit {
 /// `match` with one arm per backend, in which `conn` is a `&mut SqliteConnection` or a
 /// `&mut PgConnection`: the query text and binds are written once and type-checked against
 /// both backends. sqlx errors are turned into [`StorageError`]s.
+///
+/// The unit of work then counts as one that may have changed rows that existed before it
+/// (`SqlRepository::changes_existing`): its commit tells the caches of what storage holds that
+/// they may be stale ([`portcullis_storage::RepositoryFactory::committed_changes`]). A statement
+/// that only reads or only inserts new rows may say so with [`on_backend_keeping_existing!`].
 macro_rules! on_backend {
+    ($repo:expr, |$conn:ident| $body:expr) => {{
+        $repo.changes_existing = true;
+        $crate::repository::on_backend_keeping_existing!($repo, |$conn| $body)
+    }};
+}
+pub(crate) use on_backend;
+
+/// [`on_backend!`] for a statement that changes no row that existed before it: a `SELECT`, or
+/// an `INSERT` of new rows without `ON CONFLICT … UPDATE`. Such a unit of work leaves every
+/// cached read valid (a new session or token is no answer anyone cached). Anything else, or
+/// any doubt, is [`on_backend!`].
+macro_rules! on_backend_keeping_existing {
     ($repo:expr, |$conn:ident| $body:expr) => {
         match &mut $repo.transaction {
             $crate::repository::Transaction::Sqlite(transaction) => {
@@ -79,7 +96,7 @@ macro_rules! on_backend {
         .map_err($crate::error::storage_error)
     };
 }
-pub(crate) use on_backend;
+pub(crate) use on_backend_keeping_existing;
 
 /// The [`Repository`] over one SQL transaction; each aggregate's repository trait is
 /// implemented on it, in the module of the same path as the trait.
@@ -87,9 +104,12 @@ pub(crate) struct SqlRepository {
     pub(crate) transaction: Transaction,
     /// Where the rows this unit of work adds take their ids from.
     ids: Arc<IdSource>,
-    /// The units of work committed through the database ([`crate::Database`]'s
-    /// `RepositoryFactory::commits`), counted once this one's commit is done.
+    /// The units of work that changed existing rows committed through the database
+    /// ([`crate::Database`]'s `RepositoryFactory::committed_changes`), counted once this one's
+    /// commit is done if it ran a statement of [`on_backend!`].
     commits: Arc<AtomicU64>,
+    /// Whether a statement that may change existing rows ran ([`on_backend!`]).
+    pub(crate) changes_existing: bool,
     /// The place this unit of work holds among a limited number, given back when it ends.
     _slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
@@ -130,6 +150,7 @@ impl SqlRepository {
             transaction,
             ids,
             commits,
+            changes_existing: false,
             _slot: None,
         }
     }
@@ -278,6 +299,7 @@ impl Repository for SqlRepository {
 
     async fn commit(self: Box<Self>) -> Result<(), StorageError> {
         let commits = Arc::clone(&self.commits);
+        let changes_existing = self.changes_existing;
         match self.transaction {
             Transaction::Sqlite(transaction) => transaction.commit().await,
             Transaction::Postgres(PgUnit::Transaction(transaction)) => transaction.commit().await,
@@ -285,7 +307,9 @@ impl Repository for SqlRepository {
             Transaction::Postgres(PgUnit::Autocommit(_)) => return Ok(()),
         }
         .map_err(storage_error)?;
-        commits.fetch_add(1, Ordering::Release);
+        if changes_existing {
+            commits.fetch_add(1, Ordering::Release);
+        }
         Ok(())
     }
 

@@ -139,9 +139,10 @@ pub trait RepositoryFactory: Send + Sync {
         self.read_transaction().await
     }
 
-    /// How many units of work have been committed through this factory (and its clones) so
-    /// far. A cache of what storage holds keeps the count it saw before reading, and trusts
-    /// what it read only while the count has not moved: a change made here is then never
-    /// hidden by the cache. Changes made by other processes are not counted.
-    fn commits(&self) -> u64;
+    /// How many units of work that may have changed rows that existed before them have been
+    /// committed through this factory (and its clones) so far; one that only read and added
+    /// new rows is not counted. A cache of what storage holds keeps the count it saw before
+    /// reading, and trusts what it read only while the count has not moved: a change made here
+    /// is then never hidden by the cache. Changes made by other processes are not counted.
+    fn committed_changes(&self) -> u64;
 }

@@ -2,7 +2,7 @@
 //! no database read.
 //!
 //! An entry is trusted only while two things hold. Storage has committed nothing since it was
-//! read ([`RepositoryFactory::commits`]): whatever this process changes (a revocation, a
+//! read ([`RepositoryFactory::committed_changes`]): whatever this process changes (a revocation, a
 //! session ended, a user locked) is seen by the next introspection. And it was read less than
 //! [`FRESH_FOR`] ago: changes made by another process sharing the database (another server, a
 //! command of the CLI) are seen within that time, well within the second a revocation may
@@ -16,7 +16,7 @@
 //! wait for its answer ([`AccessTokenCache::turn_to_read`]), so that a commit costs one read
 //! per token in use, not one per request in flight.
 //!
-//! [`RepositoryFactory::commits`]: portcullis_storage::RepositoryFactory::commits
+//! [`RepositoryFactory::committed_changes`]: portcullis_storage::RepositoryFactory::committed_changes
 
 use std::{
     collections::HashMap,

@@ -11,7 +11,7 @@ use ulid::Ulid;
 
 use crate::{
     compat::session::CompatSessionRow,
-    repository::{SqlRepository, on_backend},
+    repository::{SqlRepository, on_backend, on_backend_keeping_existing},
     types::{DbId, DbTime, instant},
 };
 
@@ -133,14 +133,15 @@ impl CompatAccessTokenRepository for SqlRepository {
             columns!()
         );
         let id = self.new_id(now);
-        let row: CompatAccessTokenRow = on_backend!(self, |conn| sqlx::query_as(SQL)
-            .bind(DbId(id))
-            .bind(DbId(session.id))
-            .bind(hash_token(token))
-            .bind(DbTime(now))
-            .bind(expires_at.map(DbTime))
-            .fetch_one(conn)
-            .await)?;
+        let row: CompatAccessTokenRow =
+            on_backend_keeping_existing!(self, |conn| sqlx::query_as(SQL)
+                .bind(DbId(id))
+                .bind(DbId(session.id))
+                .bind(hash_token(token))
+                .bind(DbTime(now))
+                .bind(expires_at.map(DbTime))
+                .fetch_one(conn)
+                .await)?;
         Ok(row.into())
     }
 

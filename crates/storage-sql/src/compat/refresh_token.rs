@@ -10,7 +10,7 @@ use portcullis_storage::{CompatRefreshTokenRepository, StorageError};
 use ulid::Ulid;
 
 use crate::{
-    repository::{SqlRepository, on_backend},
+    repository::{SqlRepository, on_backend, on_backend_keeping_existing},
     types::{DbId, DbTime, instant},
 };
 
@@ -61,14 +61,15 @@ impl CompatRefreshTokenRepository for SqlRepository {
             columns!()
         );
         let id = self.new_id(now);
-        let row: CompatRefreshTokenRow = on_backend!(self, |conn| sqlx::query_as(SQL)
-            .bind(DbId(id))
-            .bind(DbId(session.id))
-            .bind(hash_token(token))
-            .bind(DbId(access_token.id))
-            .bind(DbTime(now))
-            .fetch_one(conn)
-            .await)?;
+        let row: CompatRefreshTokenRow =
+            on_backend_keeping_existing!(self, |conn| sqlx::query_as(SQL)
+                .bind(DbId(id))
+                .bind(DbId(session.id))
+                .bind(hash_token(token))
+                .bind(DbId(access_token.id))
+                .bind(DbTime(now))
+                .fetch_one(conn)
+                .await)?;
         Ok(row.into())
     }
 

@@ -10,7 +10,7 @@ use ulid::Ulid;
 
 use crate::{
     listing::{Arg, Conditions, bind_args, session_conditions},
-    repository::{SqlRepository, on_backend},
+    repository::{SqlRepository, on_backend, on_backend_keeping_existing},
     types::{DbId, DbTime, instant, ip_address},
 };
 
@@ -80,7 +80,7 @@ impl CompatSessionRepository for SqlRepository {
             columns!()
         );
         let id = self.new_id(now);
-        let row: CompatSessionRow = on_backend!(self, |conn| sqlx::query_as(SQL)
+        let row: CompatSessionRow = on_backend_keeping_existing!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(id))
             .bind(DbId(session.user_id))
             .bind(&session.device_id)
@@ -153,11 +153,12 @@ impl CompatSessionRepository for SqlRepository {
             " FROM compat_sessions WHERE user_id = $1 AND device_id = $2 ",
             "AND finished_at IS NULL ORDER BY created_at, compat_session_id"
         );
-        let rows: Vec<CompatSessionRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
-            .bind(DbId(user_id))
-            .bind(device_id)
-            .fetch_all(conn)
-            .await)?;
+        let rows: Vec<CompatSessionRow> =
+            on_backend_keeping_existing!(self, |conn| sqlx::query_as(SQL)
+                .bind(DbId(user_id))
+                .bind(device_id)
+                .fetch_all(conn)
+                .await)?;
         rows.into_iter().map(CompatSession::try_from).collect()
     }
 

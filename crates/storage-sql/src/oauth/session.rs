@@ -10,7 +10,7 @@ use ulid::Ulid;
 
 use crate::{
     listing::{Arg, Conditions, and_scope_holds, bind_args, session_conditions},
-    repository::{SqlRepository, on_backend},
+    repository::{SqlRepository, on_backend, on_backend_keeping_existing},
     types::{DbId, DbTime, instant, ip_address, parsed},
 };
 
@@ -148,10 +148,11 @@ impl OAuthSessionRepository for SqlRepository {
             " FROM oauth2_sessions WHERE user_id = $1 AND finished_at IS NULL ",
             "ORDER BY created_at, oauth2_session_id"
         );
-        let rows: Vec<OAuthSessionRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
-            .bind(DbId(user.id))
-            .fetch_all(conn)
-            .await)?;
+        let rows: Vec<OAuthSessionRow> =
+            on_backend_keeping_existing!(self, |conn| sqlx::query_as(SQL)
+                .bind(DbId(user.id))
+                .fetch_all(conn)
+                .await)?;
         rows.into_iter().map(OAuthSession::try_from).collect()
     }
 

@@ -226,7 +226,7 @@ backend_test!(
         use portcullis_storage::RepositoryFactory as _;
         let clock = MockClock::default();
         let clone = db.clone();
-        let before = db.commits();
+        let before = db.committed_changes();
 
         let mut tx = repo(&db).await;
         tx.users()
@@ -236,7 +236,7 @@ backend_test!(
         tx.rollback().await.expect("rolled back");
         let reader = db.reader().await.expect("a reader");
         reader.rollback().await.expect("ended");
-        assert_eq!(db.commits(), before, "nothing was committed");
+        assert_eq!(db.committed_changes(), before, "nothing was committed");
 
         let mut tx = repo(&clone).await;
         tx.users()
@@ -245,7 +245,70 @@ backend_test!(
             .expect("the user is added");
         commit(tx).await;
 
-        assert_eq!(db.commits(), before + 1);
-        assert_eq!(clone.commits(), before + 1);
+        assert_eq!(db.committed_changes(), before + 1);
+        assert_eq!(clone.committed_changes(), before + 1);
+    }
+);
+
+backend_test!(
+    async fn a_sign_in_adding_a_session_and_tokens_changes_nothing_existing(db: Database) {
+        use portcullis_storage::{NewCompatSession, RepositoryFactory as _};
+        let clock = MockClock::default();
+        let mut tx = repo(&db).await;
+        let user = tx
+            .users()
+            .add("alice", clock.now())
+            .await
+            .expect("the user is added");
+        commit(tx).await;
+        let before = db.committed_changes();
+
+        // What a password sign-in on the Matrix login API writes.
+        let mut tx = repo(&db).await;
+        let found = tx
+            .compat_sessions()
+            .list_active_for_device(user.id, "DEVICE")
+            .await
+            .expect("listed");
+        assert!(found.is_empty());
+        tx.oauth_sessions()
+            .list_active_for_user(&user)
+            .await
+            .expect("listed");
+        let session = tx
+            .compat_sessions()
+            .add(
+                &NewCompatSession {
+                    user_id: user.id,
+                    device_id: "DEVICE".to_owned(),
+                    human_name: None,
+                    user_session_id: None,
+                    is_synapse_admin: false,
+                    user_agent: None,
+                },
+                clock.now(),
+            )
+            .await
+            .expect("the session is added");
+        let access = tx
+            .compat_access_tokens()
+            .add(&session, "mct_access", None, clock.now())
+            .await
+            .expect("the access token is added");
+        tx.compat_refresh_tokens()
+            .add(&session, "mcr_refresh", &access, clock.now())
+            .await
+            .expect("the refresh token is added");
+        commit(tx).await;
+        assert_eq!(db.committed_changes(), before);
+
+        // Ending it changes what exists.
+        let mut tx = repo(&db).await;
+        tx.compat_sessions()
+            .finish(session.id, clock.now())
+            .await
+            .expect("finished");
+        commit(tx).await;
+        assert_eq!(db.committed_changes(), before + 1);
     }
 );
