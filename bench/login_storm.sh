@@ -24,11 +24,7 @@ password='correct horse battery staple bench'
 synapse_scripts=$PWD/../shared/peers/synapse
 sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 BENCH_HOMESERVER_ENDPOINT=http://127.0.0.1:$sport/
-BENCH_EXTRA_YAML='passwords: {minimum_complexity: 0, schemes: [{version: 1, algorithm: argon2id}]}
-rate_limiting:
-  login:
-    per_ip: {burst: 1000000, per_second: 1000000}
-    per_account: {burst: 1000000, per_second: 1000000}'
+BENCH_EXTRA_YAML=$sign_in_bench_yaml
 bench_init "${1:-postgres}"
 stop_all() {
   bash "$synapse_scripts/stop-synapse.sh" "$dir/synapse" > /dev/null 2>&1 || true

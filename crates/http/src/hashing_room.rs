@@ -10,6 +10,8 @@
 //!
 //! The extractors go first in a handler's arguments: axum runs extractors in order.
 
+use std::marker::PhantomData;
+
 use axum::{
     body::Bytes,
     extract::FromRequestParts,
@@ -24,31 +26,38 @@ use crate::{
     pages::{current_locale, protective_headers, tr, with_locale_now},
 };
 
-/// A page's `POST` that hashes a password: refused with the busy page when hashing is
-/// saturated.
+/// How a refused request is answered.
+pub trait BusyAnswer {
+    /// The answer: 503 with `Retry-After`.
+    fn busy(state: &AppState) -> Response;
+}
+
+/// A page's `POST`: the busy page, in the visitor's language ([`busy_page`]).
 #[derive(Debug, Clone, Copy)]
-pub struct HashingRoom;
+pub struct Page;
 
-impl FromRequestParts<AppState> for HashingRoom {
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        _parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        if saturated(state) {
-            return Err(busy_page(state));
-        }
-        Ok(Self)
+impl BusyAnswer for Page {
+    fn busy(state: &AppState) -> Response {
+        busy_page(state)
     }
 }
 
-/// A Matrix login: refused with a 503 Matrix error when hashing is saturated. A login by
-/// token, which does not hash, is refused too: its body is not read to tell them apart.
+/// A Matrix login: a 503 Matrix error. A login by token, which does not hash, is refused too:
+/// its body is not read to tell them apart.
 #[derive(Debug, Clone, Copy)]
-pub struct MatrixHashingRoom;
+pub struct Matrix;
 
-impl FromRequestParts<AppState> for MatrixHashingRoom {
+impl BusyAnswer for Matrix {
+    fn busy(state: &AppState) -> Response {
+        MatrixError::busy(state.passwords().retry_after()).into_response()
+    }
+}
+
+/// A request that hashes a password: refused as `A` answers when hashing is saturated.
+#[derive(Debug, Clone, Copy)]
+pub struct HashingRoom<A = Page>(PhantomData<A>);
+
+impl<A: BusyAnswer> FromRequestParts<AppState> for HashingRoom<A> {
     type Rejection = Response;
 
     async fn from_request_parts(
@@ -56,9 +65,9 @@ impl FromRequestParts<AppState> for MatrixHashingRoom {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         if saturated(state) {
-            return Err(MatrixError::busy(state.passwords().retry_after()).into_response());
+            return Err(A::busy(state));
         }
-        Ok(Self)
+        Ok(Self(PhantomData))
     }
 }
 

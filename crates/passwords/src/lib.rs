@@ -23,6 +23,8 @@ use std::{collections::BTreeMap, error::Error as StdError, fmt, io, sync::Arc};
 use portcullis_config::PasswordsConfig;
 use zeroize::Zeroizing;
 
+#[cfg(feature = "testing")]
+pub use crate::pool::EveryPlace;
 pub use crate::{
     complexity::{Suggestion, Warning, WeakPassword, check_complexity},
     pool::{DEFAULT_MAX_WAIT, PoolLimits, Waiting},

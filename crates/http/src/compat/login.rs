@@ -28,7 +28,11 @@ use super::{
 };
 use portcullis_services::compat::{IssuedTokens, choose_device_id, millis};
 
-use crate::{AppState, client_ip::ClientIp, hashing_room::MatrixHashingRoom};
+use crate::{
+    AppState,
+    client_ip::ClientIp,
+    hashing_room::{HashingRoom, Matrix},
+};
 
 /// The flows, in MAS's order (then Synapse's appservice login): passwords only when they are
 /// enabled. The single sign-on flow
@@ -316,7 +320,7 @@ impl Login<'_> {
 }
 
 pub async fn post(
-    _room: MatrixHashingRoom,
+    _room: HashingRoom<Matrix>,
     State(state): State<AppState>,
     ip: ClientIp,
     headers: HeaderMap,

@@ -15,6 +15,14 @@ use crate::common::{
     post_form,
 };
 
+/// Takes every place of `app`'s hashing pool until the returned value is dropped.
+fn saturate(app: &crate::common::TestApp) -> impl Drop {
+    app.state
+        .passwords()
+        .take_every_place()
+        .expect("passwords are enabled")
+}
+
 fn retry_after(response: &axum::http::Response<Body>) -> u64 {
     response
         .headers()
@@ -27,11 +35,7 @@ fn retry_after(response: &axum::http::Response<Body>) -> u64 {
 #[tokio::test]
 async fn a_sign_in_is_refused_with_a_busy_page_before_its_form_is_read_or_the_database_asked() {
     let app = app().await;
-    let taken = app
-        .state
-        .passwords()
-        .take_every_place()
-        .expect("passwords are enabled");
+    let taken = saturate(&app);
     // Any use of the database would now fail with an internal error.
     app.database.close().await;
 
@@ -56,11 +60,7 @@ async fn a_sign_in_is_refused_with_a_busy_page_before_its_form_is_read_or_the_da
 #[tokio::test]
 async fn the_busy_page_is_in_the_visitors_language() {
     let app = app().await;
-    let _taken = app
-        .state
-        .passwords()
-        .take_every_place()
-        .expect("passwords are enabled");
+    let _taken = saturate(&app);
     let mut request = post_form("/register/password", &[]);
     request.headers_mut().insert(
         header::ACCEPT_LANGUAGE,
@@ -78,11 +78,7 @@ async fn the_busy_page_is_in_the_visitors_language() {
 #[tokio::test]
 async fn a_matrix_login_is_refused_with_a_503_matrix_error_before_its_body_is_read() {
     let app = app().await;
-    let taken = app
-        .state
-        .passwords()
-        .take_every_place()
-        .expect("passwords are enabled");
+    let taken = saturate(&app);
     app.database.close().await;
     let not_json = Request::post(LOGIN)
         .header(header::CONTENT_TYPE, "application/json")
@@ -103,11 +99,7 @@ async fn a_matrix_login_is_refused_with_a_503_matrix_error_before_its_body_is_re
 async fn sign_ins_go_through_again_once_the_pool_has_room() {
     let app = app().await;
     crate::common::add_user_with_password(&app, "alice", PASSWORD, false).await;
-    let taken = app
-        .state
-        .passwords()
-        .take_every_place()
-        .expect("passwords are enabled");
+    let taken = saturate(&app);
     let refused = login(&app, &password_body("alice", &json!({}))).await;
     assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
 
