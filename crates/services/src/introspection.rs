@@ -23,8 +23,8 @@ use portcullis_oauth::{
 use portcullis_storage::{BoxRepository, RepositoryFactory, SessionRef, StorageError};
 use ulid::Ulid;
 
-use self::cache::Found;
 pub use self::cache::{AccessTokenCache, FRESH_FOR};
+use self::cache::{Found, TokenKey};
 use crate::{activity::ActivityTracker, compat::session_scope};
 
 mod cache;
@@ -93,16 +93,17 @@ impl<'a> Introspection<'a> {
         kind: AccessKind,
     ) -> Result<Option<Found>, IntrospectionError> {
         let now = self.now;
+        let key = TokenKey::of(token);
         // Counted before the read: a commit during it makes the entry stale at once.
         let commits = self.repositories.committed_changes();
-        if let Some(found) = self.cache.get(token, now, commits) {
+        if let Some(found) = self.cache.get(key, now, commits) {
             return Ok(Some(found));
         }
         // One read per token at a time: whoever waited finds what the reader before it left.
-        let turn = self.cache.turn_to_read(token);
+        let turn = self.cache.turn_to_read(key);
         let _turn = turn.lock().await;
         let commits = self.repositories.committed_changes();
-        if let Some(found) = self.cache.get(token, now, commits) {
+        if let Some(found) = self.cache.get(key, now, commits) {
             return Ok(Some(found));
         }
         // One statement: on PostgreSQL, one round trip without a transaction around it.
@@ -126,7 +127,7 @@ impl<'a> Introspection<'a> {
         };
         repo.rollback().await?;
         if let Some(found) = &found {
-            self.cache.put(token, found.clone(), now, commits);
+            self.cache.put(key, found.clone(), now, commits);
         }
         Ok(found)
     }

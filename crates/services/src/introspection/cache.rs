@@ -63,9 +63,9 @@ pub(crate) type ReadTurn = Arc<tokio::sync::Mutex<()>>;
 
 #[derive(Default)]
 struct Entries {
-    by_digest: HashMap<[u8; 32], Entry>,
+    by_digest: HashMap<TokenKey, Entry>,
     /// The reads in flight, by token.
-    reading: HashMap<[u8; 32], Weak<tokio::sync::Mutex<()>>>,
+    reading: HashMap<TokenKey, Weak<tokio::sync::Mutex<()>>>,
     /// When entries too old to answer were last dropped.
     swept_at: Option<DateTime<Utc>>,
 }
@@ -82,8 +82,14 @@ impl std::fmt::Debug for AccessTokenCache {
     }
 }
 
-fn digest(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
+/// A token as the cache knows it: its SHA-256 digest, computed once per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct TokenKey([u8; 32]);
+
+impl TokenKey {
+    pub(crate) fn of(token: &str) -> Self {
+        Self(Sha256::digest(token.as_bytes()).into())
+    }
 }
 
 impl AccessTokenCache {
@@ -94,8 +100,7 @@ impl AccessTokenCache {
     }
 
     /// What was read for `token`, if it may still answer at `now` with storage at `commits`.
-    pub(crate) fn get(&self, token: &str, now: DateTime<Utc>, commits: u64) -> Option<Found> {
-        let key = digest(token);
+    pub(crate) fn get(&self, key: TokenKey, now: DateTime<Utc>, commits: u64) -> Option<Found> {
         let entries = self.entries();
         let entry = entries.by_digest.get(&key)?;
         let age = now - entry.read_at;
@@ -109,8 +114,7 @@ impl AccessTokenCache {
 
     /// The turn to read `token`: whoever holds it reads, and the others, once they have it,
     /// find the entry it left (check [`AccessTokenCache::get`] again before reading).
-    pub(crate) fn turn_to_read(&self, token: &str) -> ReadTurn {
-        let key = digest(token);
+    pub(crate) fn turn_to_read(&self, key: TokenKey) -> ReadTurn {
         let mut entries = self.entries();
         if let Some(turn) = entries.reading.get(&key).and_then(Weak::upgrade) {
             return turn;
@@ -122,8 +126,7 @@ impl AccessTokenCache {
 
     /// Keeps what was read for `token` at `read_at`, with storage at `commits` before the
     /// read.
-    pub(crate) fn put(&self, token: &str, found: Found, read_at: DateTime<Utc>, commits: u64) {
-        let key = digest(token);
+    pub(crate) fn put(&self, key: TokenKey, found: Found, read_at: DateTime<Utc>, commits: u64) {
         let mut entries = self.entries();
         let sweep_due = entries
             .swept_at
@@ -169,14 +172,14 @@ mod tests {
     fn requests_for_one_token_share_the_turn_to_read_it_while_it_is_held() {
         let cache = AccessTokenCache::default();
 
-        let first = cache.turn_to_read("mct_one");
-        let second = cache.turn_to_read("mct_one");
-        let other = cache.turn_to_read("mct_two");
+        let first = cache.turn_to_read(TokenKey::of("mct_one"));
+        let second = cache.turn_to_read(TokenKey::of("mct_one"));
+        let other = cache.turn_to_read(TokenKey::of("mct_two"));
 
         assert!(Arc::ptr_eq(&first, &second));
         assert!(!Arc::ptr_eq(&first, &other));
         drop((first, second));
-        let later = cache.turn_to_read("mct_one");
+        let later = cache.turn_to_read(TokenKey::of("mct_one"));
         assert_eq!(
             Arc::strong_count(&later),
             1,
