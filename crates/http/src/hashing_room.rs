@@ -90,11 +90,18 @@ impl BusyPages {
                 .iter()
                 .map(|locale| {
                     let html = with_locale_now(*locale, || {
-                        state.render_html(&portcullis_templates::pages::ErrorPage {
+                        let page = portcullis_templates::pages::ErrorPage {
                             title: tr("form.error.busy_title", &[]),
                             message: tr("login.error.busy", &[]),
                             details: None,
-                        })
+                        };
+                        state
+                            .templates()
+                            .render_page(&state.site(), &page)
+                            .unwrap_or_else(|error| {
+                                tracing::error!(%error, "cannot render the busy page");
+                                page.message
+                            })
                     });
                     (*locale, Bytes::from(html))
                 })

@@ -184,16 +184,6 @@ impl AppState {
         }
     }
 
-    /// `page` rendered, for a response built elsewhere; a short text if the template fails.
-    pub(crate) fn render_html<P: Page>(&self, page: &P) -> String {
-        self.templates()
-            .render_page(&self.site(), page)
-            .unwrap_or_else(|error| {
-                tracing::error!(%error, template = P::TEMPLATE, "cannot render a page");
-                "The server is busy; try again in a few seconds.\n".to_owned()
-            })
-    }
-
     /// A readable error page.
     pub fn error_page(
         &self,

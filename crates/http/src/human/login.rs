@@ -144,7 +144,7 @@ pub async fn post(
             }
             return response;
         }
-        Err(SignInError::Busy) => return busy(&state),
+        Err(SignInError::Busy) => return crate::hashing_room::busy_page(&state),
         Err(SignInError::PasswordsDisabled | SignInError::NoPassword) => {
             return password_login_disabled(&state);
         }
@@ -255,21 +255,6 @@ fn password_login_disabled(state: &AppState) -> Response {
         tr("login.error.disabled_title", &[]),
         tr("login.error.disabled", &[]),
     )
-}
-
-/// Hashing is saturated: refuse at once with a hint to retry, rather than queue without
-/// bound.
-fn busy(state: &AppState) -> Response {
-    let mut response = state.error_page(
-        StatusCode::SERVICE_UNAVAILABLE,
-        tr("login.error.busy_title", &[]),
-        tr("login.error.busy", &[]),
-    );
-    response.headers_mut().insert(
-        header::RETRY_AFTER,
-        HeaderValue::from(state.passwords().retry_after().as_secs()),
-    );
-    response
 }
 
 #[cfg(test)]
