@@ -163,7 +163,12 @@ impl<T: Resource> PaginatedResponse<T> {
         count: Option<usize>,
         query: &ListQuery<F>,
     ) -> Self {
-        let pairs = &query.filter_pairs;
+        // A list read without its count (`count=false`) links to pages read the same way.
+        let mut pairs = query.filter_pairs.clone();
+        if count.is_none() {
+            pairs.push(("count".to_owned(), "false".to_owned()));
+        }
+        let pairs = &pairs;
         let first_cursor = page.edges.first().map(Resource::id);
         let last_cursor = page.edges.last().map(Resource::id);
         let size = pagination.count;

@@ -17,7 +17,7 @@ use ulid::Ulid;
 
 use crate::{
     listing::{Arg, Conditions, bind_args, contains_pattern},
-    repository::{SqlRepository, Transaction, on_backend},
+    repository::{SqlRepository, on_backend},
     types::{DbId, DbTime},
 };
 
@@ -51,8 +51,11 @@ impl From<UserRow> for User {
     }
 }
 
-/// The conditions of `filter` on table `users`, for `page` if one is read.
-fn conditions(filter: &UserFilter, page: Option<&Pagination>) -> Conditions {
+/// The conditions of `filter` on table `users`.
+///
+/// Whether a user has a standing session of a kind is read from the count of them the database
+/// keeps on the user's row (migration `20261207000001`), which a partial index serves.
+fn conditions(filter: &UserFilter) -> Conditions {
     let mut conditions = Conditions::default();
     if let Some(admin) = filter.can_request_admin {
         conditions.and("can_request_admin = ?", [Arg::Bool(admin)]);
@@ -85,103 +88,17 @@ fn conditions(filter: &UserFilter, page: Option<&Pagination>) -> Conditions {
             filter.active_oauth2_clients.iter().copied().map(Arg::Id),
         );
     }
-    for (flag, table) in [
-        (filter.has_active_oauth2_session, "oauth2_sessions"),
-        (filter.has_active_compat_session, "compat_sessions"),
+    for (flag, column) in [
+        (filter.has_active_oauth2_session, "standing_oauth2_sessions"),
+        (filter.has_active_compat_session, "standing_compat_sessions"),
     ] {
-        if let Some(standing) = flag {
-            and_standing_session(&mut conditions, standing, table, page);
+        match flag {
+            Some(true) => conditions.and(&format!("{column} > 0"), []),
+            Some(false) => conditions.and(&format!("{column} = 0"), []),
+            None => {}
         }
     }
     conditions
-}
-
-/// Users with (`standing`) or without a session of `table` that has not finished.
-///
-/// The page's cursors are repeated on the sessions' side. They change nothing (the session's
-/// user is the row's), but PostgreSQL's merge join then starts reading the sessions at the
-/// cursor rather than at the start of the index on every page: 0.2 ms instead of 7 ms for a
-/// page near the end of 100,000 users.
-fn and_standing_session(
-    conditions: &mut Conditions,
-    standing: bool,
-    table: &str,
-    page: Option<&Pagination>,
-) {
-    let mut clause = format!(
-        "EXISTS (SELECT 1 FROM {table} s WHERE s.user_id = users.user_id \
-         AND s.finished_at IS NULL"
-    );
-    let mut args = Vec::new();
-    if let Some(after) = page.and_then(|page| page.after) {
-        clause.push_str(" AND s.user_id > ?");
-        args.push(Arg::Id(after));
-    }
-    if let Some(before) = page.and_then(|page| page.before) {
-        clause.push_str(" AND s.user_id < ?");
-        args.push(Arg::Id(before));
-    }
-    clause.push(')');
-    if !standing {
-        clause = format!("NOT {clause}");
-    }
-    conditions.and(&clause, args);
-}
-
-/// The session table, and whether users with (`true`) or without (`false`) a standing session
-/// there are counted, when that is all `filter` asks.
-fn by_standing_sessions_alone(filter: &UserFilter) -> Option<(&'static str, bool)> {
-    let compat = UserFilter {
-        has_active_compat_session: filter.has_active_compat_session,
-        ..UserFilter::default()
-    };
-    let oauth = UserFilter {
-        has_active_oauth2_session: filter.has_active_oauth2_session,
-        ..UserFilter::default()
-    };
-    match (
-        filter.has_active_compat_session,
-        filter.has_active_oauth2_session,
-    ) {
-        (Some(standing), None) if *filter == compat => Some(("compat_sessions", standing)),
-        (None, Some(standing)) if *filter == oauth => Some(("oauth2_sessions", standing)),
-        _ => None,
-    }
-}
-
-/// Counts the users with (or without) a standing session in `table` from the sessions' side:
-/// the distinct users of the partial index of standing sessions, which is a fraction of the
-/// cost of probing that index once per user (over 100,000 users, 8 ms instead of 40 ms on
-/// SQLite, where ids are text, and 13 ms instead of 42 ms on PostgreSQL;
-/// `docs/performance.md`). Every session's user exists (foreign key), so those without are the
-/// rest; sessions without a user (client credentials) count for nobody.
-async fn count_by_standing_sessions(
-    repo: &mut SqlRepository,
-    table: &str,
-    standing: bool,
-) -> Result<usize, StorageError> {
-    // The same count, in the form each planner runs fastest: PostgreSQL sorts the rows of a
-    // `COUNT(DISTINCT …)` again although the index gives them in order, whereas a `GROUP BY`
-    // streams over the index (13 ms instead of 23 ms); SQLite is quicker with the former.
-    let with = match repo.transaction {
-        Transaction::Sqlite(_) => {
-            format!(
-                "SELECT COUNT(DISTINCT user_id) FROM {table} \
-                 WHERE finished_at IS NULL AND user_id IS NOT NULL"
-            )
-        }
-        Transaction::Postgres(_) => format!(
-            "SELECT COUNT(*) FROM (SELECT user_id FROM {table} \
-             WHERE finished_at IS NULL AND user_id IS NOT NULL GROUP BY user_id) AS standing"
-        ),
-    };
-    let sql = if standing {
-        with
-    } else {
-        format!("SELECT (SELECT COUNT(*) FROM users) - ({with})")
-    };
-    let count: i64 = on_backend!(repo, |conn| sqlx::query_scalar(&sql).fetch_one(conn).await)?;
-    Ok(crate::listing::count(count))
 }
 
 fn not_found(id: Ulid) -> StorageError {
@@ -247,7 +164,7 @@ impl UserRepository for SqlRepository {
         filter: &UserFilter,
         pagination: Pagination,
     ) -> Result<Page<User>, StorageError> {
-        let (sql, args) = conditions(filter, Some(&pagination)).page_query(
+        let (sql, args) = conditions(filter).page_query(
             columns!(),
             "users",
             "user_id",
@@ -260,10 +177,7 @@ impl UserRepository for SqlRepository {
     }
 
     async fn count(&mut self, filter: &UserFilter) -> Result<usize, StorageError> {
-        if let Some((table, standing)) = by_standing_sessions_alone(filter) {
-            return count_by_standing_sessions(self, table, standing).await;
-        }
-        let (sql, args) = conditions(filter, None).count_query("users");
+        let (sql, args) = conditions(filter).count_query("users");
         let count: i64 = on_backend!(self, |conn| bind_args!(sqlx::query_scalar(&sql), args)
             .fetch_one(conn)
             .await)?;

@@ -64,6 +64,13 @@ admin_test!(
         let (_, uncounted) = world.get("/api/admin/v1/users?count=false").await;
         assert!(uncounted.get("meta").is_none(), "{uncounted}");
         assert_eq!(usernames(&uncounted).len(), 5);
+        // Its links read the other pages uncounted too.
+        let (_, uncounted) = world.get("/api/admin/v1/users?count=false&page[first]=2").await;
+        let next = uncounted["links"]["next"].as_str().expect("a next page");
+        assert!(next.contains("count=false"), "{next}");
+        let (_, page) = world.get(next).await;
+        assert!(page.get("meta").is_none(), "{page}");
+        assert_eq!(usernames(&page), ["user2", "user3"]);
 
         // Bad pages are refused in the API's shape.
         for uri in [

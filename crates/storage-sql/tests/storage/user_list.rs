@@ -199,7 +199,6 @@ backend_test!(
                 },
                 vec!["u4"],
             ),
-            // Alone, these two filters are counted from the sessions' side.
             (
                 UserFilter {
                     has_active_compat_session: Some(false),
@@ -241,5 +240,89 @@ backend_test!(
             let count = tx.users().count(&filter).await.expect("counted");
             assert_eq!(count, expected.len(), "{filter:?}");
         }
+    }
+);
+
+backend_test!(
+    async fn standing_sessions_are_followed(db: Database) {
+        let mut tx = repo(&db).await;
+        let alice = tx.users().add("alice", start()).await.expect("added");
+        let bob = tx
+            .users()
+            .add("bob", start() + TimeDelta::seconds(1))
+            .await
+            .expect("added");
+        let client = add_client(&mut tx, "standing-client").await;
+        let first = crate::compat_session::add_compat_session(&mut tx, &alice, "ONE").await;
+        let second = crate::compat_session::add_compat_session(&mut tx, &alice, "TWO").await;
+        // A session without a user (client credentials) stands for nobody.
+        add_session(&mut tx, &client, None).await;
+        let browser = tx
+            .browser_sessions()
+            .add(&bob, None, start())
+            .await
+            .expect("signed in");
+        let bobs = add_session(&mut tx, &client, Some(&browser)).await;
+        commit(tx).await;
+
+        let compat = UserFilter {
+            has_active_compat_session: Some(true),
+            ..UserFilter::default()
+        };
+        let oauth = UserFilter {
+            has_active_oauth2_session: Some(true),
+            ..UserFilter::default()
+        };
+        let without_compat = UserFilter {
+            has_active_compat_session: Some(false),
+            ..UserFilter::default()
+        };
+        let mut tx = repo(&db).await;
+        for (filter, expected) in [
+            (&compat, vec!["alice"]),
+            (&oauth, vec!["bob"]),
+            (&without_compat, vec!["bob"]),
+        ] {
+            let page = tx
+                .users()
+                .list_page(filter, Pagination::first(10))
+                .await
+                .expect("read");
+            assert_eq!(names(&page.edges), expected, "{filter:?}");
+            assert_eq!(tx.users().count(filter).await.expect("counted"), expected.len());
+        }
+
+        // Alice keeps standing while one of her two sessions does; finishing one twice counts
+        // once.
+        let later = start() + TimeDelta::minutes(1);
+        for _ in 0..2 {
+            tx.compat_sessions()
+                .finish(first.id, later)
+                .await
+                .expect("finished");
+        }
+        assert_eq!(tx.users().count(&compat).await.expect("counted"), 1);
+        tx.compat_sessions()
+            .finish(second.id, later)
+            .await
+            .expect("finished");
+        tx.oauth_sessions()
+            .finish(bobs.id, later)
+            .await
+            .expect("finished");
+        commit(tx).await;
+
+        let mut tx = repo(&db).await;
+        assert_eq!(tx.users().count(&compat).await.expect("counted"), 0);
+        assert_eq!(tx.users().count(&oauth).await.expect("counted"), 0);
+        let page = tx
+            .users()
+            .list_page(&without_compat, Pagination::first(10))
+            .await
+            .expect("read");
+        assert_eq!(names(&page.edges), ["alice", "bob"]);
+        // A session started again stands again.
+        crate::compat_session::add_compat_session(&mut tx, &alice, "THREE").await;
+        assert_eq!(tx.users().count(&compat).await.expect("counted"), 1);
     }
 );
