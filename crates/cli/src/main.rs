@@ -45,6 +45,10 @@ enum Command {
     /// Check that the deployment works, with a hint for each problem; fails unless every
     /// check is ok (or only warnings remain, with --warnings-ok).
     Doctor(commands::doctor::DoctorArgs),
+    /// Move an existing Synapse homeserver's users and devices here (`check`, then
+    /// `migrate`), from its SQLite or PostgreSQL database.
+    #[command(subcommand)]
+    Syn2mas(commands::syn2mas::Syn2masCommand),
 }
 
 /// The status a shell reports for a process that SIGPIPE ended (128 + 13).
@@ -104,6 +108,7 @@ fn main() -> ExitCode {
             Some(Command::Templates(command)) => commands::templates::run(&config_paths, command),
             Some(Command::Worker) => commands::worker::run(&config_paths).await,
             Some(Command::Doctor(args)) => commands::doctor::run(&config_paths, args).await,
+            Some(Command::Syn2mas(command)) => commands::syn2mas::run(&config_paths, command).await,
         }
     });
 

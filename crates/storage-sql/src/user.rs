@@ -164,12 +164,8 @@ impl UserRepository for SqlRepository {
         filter: &UserFilter,
         pagination: Pagination,
     ) -> Result<Page<User>, StorageError> {
-        let (sql, args) = conditions(filter).page_query(
-            columns!(),
-            "users",
-            "user_id",
-            &pagination,
-        );
+        let (sql, args) =
+            conditions(filter).page_query(columns!(), "users", "user_id", &pagination);
         let rows: Vec<UserRow> = on_backend!(self, |conn| bind_args!(sqlx::query_as(&sql), args)
             .fetch_all(conn)
             .await)?;

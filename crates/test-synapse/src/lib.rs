@@ -30,6 +30,9 @@ pub struct Options {
     pub auth_endpoint: String,
     /// The port to listen on; `None` picks a free one.
     pub port: Option<u16>,
+    /// Synapse with its own authentication (`SYNAPSE_AUTH_MODE=legacy`): open registration and
+    /// password logins, as a homeserver is before it moves to an auth service.
+    pub legacy: bool,
 }
 
 impl Options {
@@ -40,6 +43,18 @@ impl Options {
             secret: secret.into(),
             auth_endpoint: auth_endpoint.into(),
             port: None,
+            legacy: false,
+        }
+    }
+
+    /// A Synapse with its own authentication, delegating nothing.
+    #[must_use]
+    pub fn legacy() -> Self {
+        Self {
+            secret: String::new(),
+            auth_endpoint: String::new(),
+            port: None,
+            legacy: true,
         }
     }
 
@@ -85,25 +100,11 @@ impl TestSynapse {
                 .tempdir()
                 .expect("a temporary directory can be created");
             let port = options.port.unwrap_or_else(free_port);
-            let output = Command::new("bash")
-                .arg(scripts.join("run-synapse.sh"))
-                .arg(data_dir.path())
-                .current_dir(&repository)
-                .env("MAS_SECRET", &options.secret)
-                .env("MAS_ENDPOINT", &options.auth_endpoint)
-                .env("SYNAPSE_PORT", port.to_string())
-                .env("SYNAPSE_SERVER_NAME", SERVER_NAME)
-                .env("SYNAPSE_VENV", &venv)
-                .env_remove("MAS_SECRET_FILE")
-                .env_remove("SYNAPSE_BIND")
-                .env_remove("SYNAPSE_PUBLIC_BASEURL")
-                .env_remove("SYNAPSE_EXTRA_CONFIG")
-                .env_remove("SYNAPSE_DATA_DIR")
-                .output();
-            let output = match output {
-                Ok(output) => output,
-                Err(error) => return skip(&format!("cannot run bash: {error}")),
-            };
+            let output =
+                match run_script(&scripts, &venv, &repository, data_dir.path(), port, options) {
+                    Ok(output) => output,
+                    Err(error) => return skip(&format!("cannot run bash: {error}")),
+                };
             let url = Url::parse(&format!("http://127.0.0.1:{port}/"))
                 .expect("a loopback address makes a URL");
             // From here on the guard stops whatever the script may have left running.
@@ -134,6 +135,53 @@ impl TestSynapse {
         &self.url
     }
 
+    /// Its folder: `homeserver.yaml`, the SQLite database `homeserver.db`, keys and logs.
+    #[must_use]
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    /// Stops it and starts it again on the same folder, database and port, with `options`
+    /// (from its own authentication to delegation, say).
+    ///
+    /// # Panics
+    /// When it does not start again.
+    pub fn restart(&mut self, options: &Options) {
+        self.stop();
+        let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let venv = std::env::var_os("SYNAPSE_VENV")
+            .map_or_else(|| repository.join("target/synapse-venv"), PathBuf::from);
+        let port = self.url.port().unwrap_or(8008);
+        let output = run_script(
+            &self.scripts,
+            &venv,
+            &repository,
+            self.data_dir.path(),
+            port,
+            options,
+        )
+        .expect("bash runs");
+        assert!(
+            output.status.success(),
+            "Synapse did not start again:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// Stops it (it can be started again with [`restart`](Self::restart)).
+    pub fn stop(&self) {
+        let stopped = Command::new("bash")
+            .arg(self.scripts.join("stop-synapse.sh"))
+            .arg(self.data_dir.path())
+            .status();
+        if !matches!(stopped, Ok(status) if status.success()) {
+            eprintln!(
+                "could not stop the Synapse of {}: {stopped:?}",
+                self.data_dir.path().display()
+            );
+        }
+    }
+
     /// The end of Synapse's log, for failure messages.
     #[must_use]
     pub fn log_tail(&self, lines: usize) -> String {
@@ -153,17 +201,44 @@ impl Drop for TestSynapse {
                 self.log_tail(40)
             );
         }
-        let stopped = Command::new("bash")
-            .arg(self.scripts.join("stop-synapse.sh"))
-            .arg(self.data_dir.path())
-            .status();
-        if !matches!(stopped, Ok(status) if status.success()) {
-            eprintln!(
-                "could not stop the Synapse of {}: {stopped:?}",
-                self.data_dir.path().display()
-            );
-        }
+        self.stop();
     }
+}
+
+/// Runs `run-synapse.sh` on `data_dir` and `port` with `options`.
+fn run_script(
+    scripts: &Path,
+    venv: &Path,
+    repository: &Path,
+    data_dir: &Path,
+    port: u16,
+    options: &Options,
+) -> std::io::Result<std::process::Output> {
+    let mut command = Command::new("bash");
+    command
+        .arg(scripts.join("run-synapse.sh"))
+        .arg(data_dir)
+        .current_dir(repository)
+        .env("SYNAPSE_PORT", port.to_string())
+        .env("SYNAPSE_SERVER_NAME", SERVER_NAME)
+        .env("SYNAPSE_VENV", venv)
+        .env_remove("MAS_SECRET_FILE")
+        .env_remove("SYNAPSE_BIND")
+        .env_remove("SYNAPSE_PUBLIC_BASEURL")
+        .env_remove("SYNAPSE_EXTRA_CONFIG")
+        .env_remove("SYNAPSE_DATA_DIR");
+    if options.legacy {
+        command
+            .env("SYNAPSE_AUTH_MODE", "legacy")
+            .env_remove("MAS_SECRET")
+            .env_remove("MAS_ENDPOINT");
+    } else {
+        command
+            .env("SYNAPSE_AUTH_MODE", "delegated")
+            .env("MAS_SECRET", &options.secret)
+            .env("MAS_ENDPOINT", &options.auth_endpoint);
+    }
+    command.output()
 }
 
 /// Whether the start failed for want of Python, a venv or PyPI, rather than in Synapse.

@@ -65,7 +65,9 @@ admin_test!(
         assert!(uncounted.get("meta").is_none(), "{uncounted}");
         assert_eq!(usernames(&uncounted).len(), 5);
         // Its links read the other pages uncounted too.
-        let (_, uncounted) = world.get("/api/admin/v1/users?count=false&page[first]=2").await;
+        let (_, uncounted) = world
+            .get("/api/admin/v1/users?count=false&page[first]=2")
+            .await;
         let next = uncounted["links"]["next"].as_str().expect("a next page");
         assert!(next.contains("count=false"), "{next}");
         let (_, page) = world.get(next).await;

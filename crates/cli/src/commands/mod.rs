@@ -5,5 +5,6 @@ pub mod database;
 pub mod doctor;
 pub mod manage;
 pub mod server;
+pub mod syn2mas;
 pub mod templates;
 pub mod worker;

@@ -10,6 +10,7 @@ mod help;
 mod manage;
 mod quick_start;
 mod server;
+mod syn2mas;
 mod synapse;
 mod templates;
 mod two_servers;

@@ -18,14 +18,14 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 const SECRET: &str = "portcullis-e2e-shared-secret";
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 /// Our server and its configuration, with Synapse's address decided up front so that either
 /// can start first.
-struct Deployment {
+pub(crate) struct Deployment {
     dir: TempDir,
     port: u16,
-    synapse_port: u16,
+    pub(crate) synapse_port: u16,
     server: Option<Child>,
 }
 
@@ -35,7 +35,7 @@ impl Deployment {
     }
 
     /// A deployment whose configuration ends with `extra` (YAML).
-    fn with_extra(extra: &str) -> Self {
+    pub(crate) fn with_extra(extra: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let synapse_port = free_port();
@@ -58,7 +58,7 @@ impl Deployment {
         }
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
@@ -66,12 +66,12 @@ impl Deployment {
         self.path().join("server.log")
     }
 
-    fn synapse_options(&self) -> Options {
+    pub(crate) fn synapse_options(&self) -> Options {
         Options::new(SECRET, format!("http://127.0.0.1:{}/", self.port))
             .with_port(self.synapse_port)
     }
 
-    fn manage(&self, args: &[&str]) -> String {
+    pub(crate) fn manage(&self, args: &[&str]) -> String {
         let output = run(mas_cli(self.path()).arg("manage").args(args));
         assert!(
             output.status.success(),
@@ -83,7 +83,7 @@ impl Deployment {
 
     /// Starts `mas-cli server` (logging into a file, so a chatty server never blocks on a
     /// full pipe) and waits until it is healthy.
-    async fn start_server(&mut self) {
+    pub(crate) async fn start_server(&mut self) {
         let log = std::fs::File::create(self.log_path()).expect("log file");
         let child = mas_cli(self.path())
             .arg("server")
@@ -96,7 +96,7 @@ impl Deployment {
         assert!(ready, "the server did not become healthy:\n{}", self.log());
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
@@ -160,7 +160,7 @@ impl Drop for Deployment {
 }
 
 /// Polls `check` every 200 ms until it holds or `limit` has passed; whether it held.
-async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
+pub(crate) async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -179,13 +179,13 @@ where
 
 /// Our base URL.
 impl Deployment {
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}/{path}", self.port)
     }
 
     /// A compat password login (`POST /_matrix/client/v3/login`) of `user`, on `device_id` if
     /// given; the JSON answer, which must be a success.
-    async fn password_login(&self, user: &str, device_id: Option<&str>) -> Value {
+    pub(crate) async fn password_login(&self, user: &str, device_id: Option<&str>) -> Value {
         let mut body = serde_json::json!({
             "type": "m.login.password",
             "identifier": {"type": "m.id.user", "user": user},
@@ -208,7 +208,7 @@ impl Deployment {
 }
 
 /// `method` on Synapse's client API at `path` with `token`: the status and the JSON answer.
-async fn on_synapse(
+pub(crate) async fn on_synapse(
     synapse: &TestSynapse,
     method: reqwest::Method,
     path: &str,
@@ -227,7 +227,7 @@ async fn on_synapse(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn whoami(synapse: &TestSynapse, token: &str) -> (u16, Value) {
+pub(crate) async fn whoami(synapse: &TestSynapse, token: &str) -> (u16, Value) {
     on_synapse(
         synapse,
         reqwest::Method::GET,

@@ -289,7 +289,10 @@ backend_test!(
                 .await
                 .expect("read");
             assert_eq!(names(&page.edges), expected, "{filter:?}");
-            assert_eq!(tx.users().count(filter).await.expect("counted"), expected.len());
+            assert_eq!(
+                tx.users().count(filter).await.expect("counted"),
+                expected.len()
+            );
         }
 
         // Alice keeps standing while one of her two sessions does; finishing one twice counts

@@ -1,0 +1,278 @@
+//! `mas-cli syn2mas`: a real Synapse (from PyPI) runs with its own authentication, gets users,
+//! devices and keys through its own APIs, is stopped, migrated, and started again delegating to
+//! a real `mas-cli server`; the users and bots it had go on as before.
+
+use std::path::PathBuf;
+
+use portcullis_test_synapse::{Options, TestSynapse};
+use serde_json::{Value, json};
+
+use crate::{
+    common::{mas_cli, run, stderr, stdout},
+    synapse::{Deployment, PASSWORD, on_synapse, whoami},
+};
+
+/// Our configuration: Synapse's bcrypt hashes verify under scheme 1 and are re-hashed with
+/// argon2id (2); the provider Synapse knows as `oidc-upstream` is ours `upstream`.
+const EXTRA: &str = "passwords:\n  schemes:\n    - version: 1\n      algorithm: bcrypt\n    - version: 2\n      algorithm: argon2id\n\
+upstream_oauth2:\n  providers:\n    - id: upstream\n      synapse_idp_id: oidc-upstream\n      issuer: https://id.example.com\n      client_id: portcullis\n      token_endpoint_auth_method: none\n";
+
+/// Registers `username` on a Synapse with its own authentication, on `device_id`; its access
+/// token.
+async fn register(synapse: &TestSynapse, username: &str, device_id: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(
+            synapse
+                .url()
+                .join("_matrix/client/v3/register")
+                .expect("URL"),
+        )
+        .json(&json!({
+            "username": username,
+            "password": PASSWORD,
+            "device_id": device_id,
+            "initial_device_display_name": format!("{username}'s laptop"),
+            "auth": {"type": "m.login.dummy"},
+        }))
+        .send()
+        .await
+        .expect("Synapse answers");
+    let status = response.status();
+    let body: Value = response.json().await.expect("JSON");
+    assert!(
+        status.is_success(),
+        "registering {username}: {status} {body}"
+    );
+    body["access_token"].as_str().expect("a token").to_owned()
+}
+
+/// A password login on Synapse itself (before the move), on `device_id`; its access token.
+async fn synapse_login(synapse: &TestSynapse, username: &str, device_id: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(synapse.url().join("_matrix/client/v3/login").expect("URL"))
+        .json(&json!({
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": username},
+            "password": PASSWORD,
+            "device_id": device_id,
+        }))
+        .send()
+        .await
+        .expect("Synapse answers");
+    let body: Value = response.json().await.expect("JSON");
+    body["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token for {username}: {body}"))
+        .to_owned()
+}
+
+/// Synapse's own `register_new_matrix_user`, making an admin with the shared secret.
+fn register_admin(synapse: &TestSynapse, username: &str) {
+    let venv = std::env::var_os("SYNAPSE_VENV").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/synapse-venv"),
+        PathBuf::from,
+    );
+    let output = std::process::Command::new(venv.join("bin/register_new_matrix_user"))
+        .args(["-u", username, "-p", PASSWORD, "-a", "-c"])
+        .arg(synapse.data_dir().join("homeserver.yaml"))
+        .arg(synapse.url().as_str())
+        .output()
+        .expect("register_new_matrix_user runs");
+    assert!(
+        output.status.success(),
+        "register_new_matrix_user: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn syn2mas(deployment: &Deployment, synapse: &TestSynapse, args: &[&str]) -> std::process::Output {
+    let config = synapse.data_dir().join("homeserver.yaml");
+    let mut command = mas_cli(deployment.path());
+    command
+        .arg("syn2mas")
+        .arg(args[0])
+        .arg("--synapse-config")
+        .arg(&config)
+        .args(&args[1..]);
+    run(&mut command)
+}
+
+#[tokio::test]
+async fn a_synapse_with_its_own_logins_moves_over_and_nobody_is_logged_out() {
+    let mut deployment = Deployment::with_extra(EXTRA);
+    let Some(mut synapse) =
+        TestSynapse::start(&Options::legacy().with_port(deployment.synapse_port))
+    else {
+        return;
+    };
+
+    // Synapse on its own: an admin, alice with two devices (keys uploaded on one), carol with
+    // an address and an upstream identity, dave deactivated.
+    register_admin(&synapse, "root");
+    let root = synapse_login(&synapse, "root", "ROOTDEVICE").await;
+    register(&synapse, "alice", "ALICELAPTOP").await;
+    let alice = synapse_login(&synapse, "alice", "ALICEPHONE").await;
+    assert!(alice.starts_with("syt_"), "{alice}");
+    let keys = json!({"device_keys": {
+        "user_id": "@alice:localhost",
+        "device_id": "ALICEPHONE",
+        "algorithms": ["m.olm.v1.curve25519-aes-sha2", "m.megolm.v1.aes-sha2"],
+        "keys": {"ed25519:ALICEPHONE": "bXlfZWQyNTUxOV9rZXlfZm9yX3Rlc3Rz", "curve25519:ALICEPHONE": "bXlfY3VydmUyNTUxOV9rZXlfZm9yX3Rlc3Rz"},
+        "signatures": {"@alice:localhost": {"ed25519:ALICEPHONE": "c2lnbmF0dXJl"}},
+    }});
+    let (status, body) = on_synapse(
+        &synapse,
+        reqwest::Method::POST,
+        "_matrix/client/v3/keys/upload",
+        &alice,
+        Some(keys),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    register(&synapse, "carol", "CAROLLAPTOP").await;
+    let (status, body) = on_synapse(
+        &synapse,
+        reqwest::Method::PUT,
+        "_synapse/admin/v2/users/@carol:localhost",
+        &root,
+        Some(json!({
+            "threepids": [{"medium": "email", "address": "carol@example.com"}],
+            "external_ids": [{"auth_provider": "oidc-upstream", "external_id": "carol-sub"}],
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    register(&synapse, "dave", "DAVELAPTOP").await;
+    let (status, body) = on_synapse(
+        &synapse,
+        reqwest::Method::POST,
+        "_synapse/admin/v1/deactivate/@dave:localhost",
+        &root,
+        Some(json!({"erase": false})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    // The check: Synapse's registration is open, which is a warning, not an error.
+    let checked = syn2mas(&deployment, &synapse, &["check"]);
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        stdout(&checked),
+        stderr(&checked)
+    );
+    assert!(
+        stdout(&checked).contains("warning [registration]"),
+        "{}",
+        stdout(&checked)
+    );
+
+    synapse.stop();
+    // A warning not accepted stops the migration, saying how to accept it.
+    let refused = syn2mas(&deployment, &synapse, &["migrate"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("--accept-warning registration"),
+        "{}",
+        stderr(&refused)
+    );
+    // A dry run says what would move and writes nothing.
+    let dry = syn2mas(
+        &deployment,
+        &synapse,
+        &["migrate", "--dry-run", "--accept-warnings"],
+    );
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    let dry_out = stdout(&dry);
+    assert!(dry_out.contains("would move: 4 users (1 admins, 0 locked, 1 deactivated), 3 passwords, 1 email addresses, 1 upstream links"), "{dry_out}");
+    // Synapse deleted dave's device when it deactivated him: every row has somewhere to go.
+    assert!(
+        dry_out.contains("5 devices as compatibility sessions, 5 access tokens"),
+        "{dry_out}"
+    );
+    assert!(dry_out.contains("not moved: nothing"), "{dry_out}");
+    assert!(
+        dry_out.contains("dry run: nothing was written"),
+        "{dry_out}"
+    );
+    assert!(!deployment.manage(&["list-users"]).contains("alice"));
+
+    let moved = syn2mas(
+        &deployment,
+        &synapse,
+        &["migrate", "--accept-warning", "registration"],
+    );
+    assert!(moved.status.success(), "{}", stderr(&moved));
+    assert!(
+        stdout(&moved).contains("moved: 4 users"),
+        "{}",
+        stdout(&moved)
+    );
+    // A second run finds the database no longer empty and changes nothing.
+    let again = syn2mas(&deployment, &synapse, &["migrate", "--accept-warnings"]);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("already holds 4 user(s)"),
+        "{}",
+        stderr(&again)
+    );
+
+    // Synapse now delegates to us: the tokens it issued still work, on the same devices.
+    deployment.start_server().await;
+    synapse.restart(&deployment.synapse_options());
+    let (status, me) = whoami(&synapse, &alice).await;
+    assert_eq!(status, 200, "{me}\n{}", deployment.log());
+    assert_eq!(me["user_id"], "@alice:localhost");
+    assert_eq!(me["device_id"], "ALICEPHONE");
+    let (status, keys) = on_synapse(
+        &synapse,
+        reqwest::Method::POST,
+        "_matrix/client/v3/keys/query",
+        &alice,
+        Some(json!({"device_keys": {"@alice:localhost": []}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{keys}");
+    assert!(
+        keys["device_keys"]["@alice:localhost"]["ALICEPHONE"].is_object(),
+        "{keys}"
+    );
+    // The Synapse admin's session keeps its admin rights there.
+    let (status, body) = on_synapse(
+        &synapse,
+        reqwest::Method::GET,
+        "_synapse/admin/v2/users/@alice:localhost",
+        &root,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    // Passwords moved: alice signs in here with Synapse's password (bcrypt, then re-hashed).
+    let login = deployment.password_login("alice", None).await;
+    let (status, me) = whoami(&synapse, login["access_token"].as_str().expect("token")).await;
+    assert_eq!(status, 200, "{me}");
+    // The deactivated user cannot.
+    let response = reqwest::Client::new()
+        .post(deployment.url("_matrix/client/v3/login"))
+        .json(&json!({
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": "dave"},
+            "password": PASSWORD,
+        }))
+        .send()
+        .await
+        .expect("answers");
+    assert!(response.status().is_client_error(), "{}", response.status());
+    // carol's upstream identity is linked to her account.
+    let links = deployment.manage(&["list-upstream-links"]);
+    assert!(
+        links.contains("carol-sub") && links.contains("carol"),
+        "{links}"
+    );
+    assert!(
+        deployment
+            .manage(&["list-users"])
+            .contains("carol@example.com")
+    );
+}

@@ -1,0 +1,346 @@
+//! What stands in the way of a migration (errors), and what deserves a look before it
+//! (warnings, each accepted explicitly by its code).
+
+use portcullis_config::{Config, sections::passwords::HashingAlgorithm};
+
+use crate::{SynapseConfig, synapse_database::SynapseData};
+
+/// How much a finding weighs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// The migration is refused until it is fixed.
+    Error,
+    /// The migration goes on only once it is accepted (`--accept-warnings`, or
+    /// `--accept-warning CODE`).
+    Warning,
+}
+
+/// One finding, with what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub severity: Severity,
+    /// A stable name, for `--accept-warning`.
+    pub code: &'static str,
+    pub message: String,
+    pub fix: String,
+}
+
+/// Every finding of a check.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    fn error(&mut self, code: &'static str, message: String, fix: impl Into<String>) {
+        self.findings.push(Finding {
+            severity: Severity::Error,
+            code,
+            message,
+            fix: fix.into(),
+        });
+    }
+
+    fn warning(&mut self, code: &'static str, message: String, fix: impl Into<String>) {
+        self.findings.push(Finding {
+            severity: Severity::Warning,
+            code,
+            message,
+            fix: fix.into(),
+        });
+    }
+
+    /// The errors.
+    pub fn errors(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|finding| finding.severity == Severity::Error)
+    }
+
+    /// The warnings that `accepted` does not cover (`["all"]` covers every one).
+    #[must_use]
+    pub fn unaccepted_warnings(&self, accepted: &[String]) -> Vec<&Finding> {
+        self.findings
+            .iter()
+            .filter(|finding| finding.severity == Severity::Warning)
+            .filter(|finding| {
+                !accepted
+                    .iter()
+                    .any(|code| code == "all" || code == finding.code)
+            })
+            .collect()
+    }
+}
+
+/// The version of our bcrypt scheme that takes Synapse's hashes: the lowest bcrypt one.
+#[must_use]
+pub fn bcrypt_version(config: &Config) -> Option<u16> {
+    config
+        .passwords
+        .schemes
+        .iter()
+        .filter(|scheme| scheme.algorithm == HashingAlgorithm::Bcrypt)
+        .map(|scheme| scheme.version)
+        .min()
+}
+
+/// Checks Synapse's configuration and data against ours.
+#[must_use]
+pub fn check(synapse: &SynapseConfig, data: &SynapseData, config: &Config) -> Report {
+    let mut report = Report::default();
+
+    if synapse.server_name() != config.matrix.homeserver {
+        report.error(
+            "server-name",
+            format!(
+                "Synapse's server_name is {:?} but matrix.homeserver here is {:?}: every user ID \
+                 would change",
+                synapse.server_name(),
+                config.matrix.homeserver
+            ),
+            format!(
+                "set matrix.homeserver to {:?} in this configuration",
+                synapse.server_name()
+            ),
+        );
+    }
+
+    check_passwords(synapse, data, config, &mut report);
+    check_providers(synapse, data, config, &mut report);
+
+    if let Some(pid) = synapse.running_pid() {
+        report.warning(
+            "synapse-running",
+            format!(
+                "Synapse is running (pid {pid} in its pid_file): what it writes after the migration \
+                 read its database would be lost"
+            ),
+            "stop Synapse before `syn2mas migrate` (migrate refuses to run while it does)",
+        );
+    }
+    let other: Vec<&str> = [
+        ("saml2_config", synapse.saml2_config.is_some()),
+        (
+            "cas_config",
+            synapse.cas_config.as_ref().is_some_and(|c| c.enabled),
+        ),
+        (
+            "jwt_config",
+            synapse.jwt_config.as_ref().is_some_and(|c| c.enabled),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, on)| on.then_some(name))
+    .collect();
+    if !other.is_empty() {
+        report.warning(
+            "other-sign-in",
+            format!(
+                "Synapse signs users in with {}, which has no equivalent here",
+                other.join(", ")
+            ),
+            "those users need a password (set one with `manage set-password`) or an upstream \
+             OpenID provider linked to their account (`manage add-upstream-link`)",
+        );
+    }
+    let guests = data.users.iter().filter(|user| user.is_guest).count();
+    if synapse.allow_guest_access || guests > 0 {
+        report.warning(
+            "guests",
+            format!(
+                "Synapse allows guest access ({guests} guest account(s)): guests have no \
+                 equivalent here, and their accounts are not moved"
+            ),
+            "accept it: guests lose their temporary accounts",
+        );
+    }
+    if synapse.enable_registration {
+        report.warning(
+            "registration",
+            "Synapse's registration is open: after the switch, sign-ups happen here".to_owned(),
+            "set account.password_registration_enabled: true here to keep it open (and \
+             captcha or registration tokens as Synapse had them)",
+        );
+    }
+    if synapse.enable_registration_captcha && config.captcha.service.is_none() {
+        report.warning(
+            "captcha",
+            "Synapse asks for a CAPTCHA at registration, and no captcha is configured here"
+                .to_owned(),
+            "configure the captcha section",
+        );
+    }
+    if synapse.enable_3pid_changes == Some(true) {
+        report.warning(
+            "3pid-changes",
+            "Synapse lets users change their email addresses: after the switch, that happens on \
+             the account pages here"
+                .to_owned(),
+            "set account.email_change_allowed as you want it",
+        );
+    }
+    if synapse
+        .login_via_existing_session
+        .as_ref()
+        .is_some_and(|section| section.enabled)
+    {
+        report.warning(
+            "existing-session-login",
+            "Synapse's login_via_existing_session (QR login) is on; here devices sign in with the \
+             OAuth 2.0 device grant instead"
+                .to_owned(),
+            "nothing to configure: clients that support it use the device grant",
+        );
+    }
+    if synapse.user_consent.is_some() && config.branding.tos_uri.is_none() {
+        report.warning(
+            "user-consent",
+            "Synapse asks users to consent to terms (user_consent), and no branding.tos_uri is \
+             set here"
+                .to_owned(),
+            "set branding.tos_uri to your terms",
+        );
+    }
+    let other_threepids = data
+        .threepids
+        .iter()
+        .filter(|threepid| threepid.medium != "email")
+        .count();
+    if other_threepids > 0 {
+        report.warning(
+            "other-threepids",
+            format!(
+                "{other_threepids} third-party id(s) are not email addresses (phone numbers): \
+                 they are kept, but nobody can sign in or recover an account with them"
+            ),
+            "accept it",
+        );
+    }
+    report
+}
+
+fn check_passwords(
+    synapse: &SynapseConfig,
+    data: &SynapseData,
+    config: &Config,
+    report: &mut Report,
+) {
+    let with_password = data
+        .users
+        .iter()
+        .filter(|user| {
+            user.password_hash
+                .as_deref()
+                .is_some_and(|hash| !hash.is_empty())
+        })
+        .count();
+    if with_password == 0 || !synapse.password_config.checks_passwords() {
+        return;
+    }
+    if !config.passwords.enabled {
+        report.warning(
+            "passwords-disabled",
+            format!(
+                "{with_password} user(s) have a password in Synapse, but passwords.enabled is \
+                 false here: they will not be able to sign in with it"
+            ),
+            "set passwords.enabled: true, or accept that they sign in upstream",
+        );
+        return;
+    }
+    let Some(version) = bcrypt_version(config) else {
+        report.error(
+            "password-scheme",
+            format!(
+                "{with_password} user(s) have a bcrypt password from Synapse, and no passwords \
+                 scheme here is bcrypt"
+            ),
+            "add `{version: 1, algorithm: bcrypt}` to passwords.schemes (keeping your argon2id \
+             scheme with a higher version: passwords are re-hashed with it at their next sign-in)",
+        );
+        return;
+    };
+    let scheme = config
+        .passwords
+        .schemes
+        .iter()
+        .find(|scheme| scheme.version == version);
+    let ours = scheme
+        .and_then(portcullis_config::sections::passwords::HashingScheme::secret)
+        .map(|source| source.read());
+    let theirs = synapse
+        .password_config
+        .pepper
+        .as_deref()
+        .filter(|p| !p.is_empty());
+    let matches = match (theirs, ours) {
+        (None, None) => true,
+        (Some(pepper), Some(Ok(bytes))) => bytes == pepper.as_bytes(),
+        _ => false,
+    };
+    if !matches {
+        report.error(
+            "password-pepper",
+            format!(
+                "Synapse's password_config.pepper and the secret of bcrypt scheme version \
+                 {version} here differ: no migrated password would verify"
+            ),
+            if theirs.is_some() {
+                "set the bcrypt scheme's secret (or secret_file) to Synapse's pepper, byte for byte"
+            } else {
+                "Synapse has no pepper: remove the secret of the bcrypt scheme"
+            },
+        );
+    }
+}
+
+fn check_providers(
+    synapse: &SynapseConfig,
+    data: &SynapseData,
+    config: &Config,
+    report: &mut Report,
+) {
+    let mapped: Vec<&str> = config
+        .upstream_oauth2
+        .providers
+        .iter()
+        .filter_map(|provider| provider.synapse_idp_id.as_deref())
+        .collect();
+    let mut unmapped: Vec<(&str, usize)> = Vec::new();
+    for external in &data.external_ids {
+        if mapped.contains(&external.auth_provider.as_str()) {
+            continue;
+        }
+        match unmapped
+            .iter_mut()
+            .find(|(name, _)| *name == external.auth_provider)
+        {
+            Some((_, count)) => *count += 1,
+            None => unmapped.push((&external.auth_provider, 1)),
+        }
+    }
+    for (provider, count) in unmapped {
+        let known = synapse
+            .oidc_auth_providers()
+            .iter()
+            .any(|id| id == provider);
+        report.error(
+            "unmapped-provider",
+            format!(
+                "{count} user(s) sign in through Synapse's provider {provider:?}, which no \
+                 upstream_oauth2 provider here maps (synapse_idp_id)"
+            ),
+            if known {
+                format!(
+                    "add the provider to upstream_oauth2.providers with `synapse_idp_id: {provider}`"
+                )
+            } else {
+                format!(
+                    "{provider:?} is not an OpenID provider of this Synapse configuration (SAML, CAS \
+                     or a removed one?): map it with `synapse_idp_id: {provider}` on the provider \
+                     that replaces it"
+                )
+            },
+        );
+    }
+}

@@ -1,0 +1,316 @@
+//! Writing what was read from Synapse into our storage, in the caller's unit of work.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use portcullis_model::User;
+use portcullis_storage::{NewCompatSession, Repository, StorageError, UserFilter};
+
+use crate::synapse_database::{SynapseAccessToken, SynapseData};
+
+/// Why the migration stopped (nothing it wrote stays: the caller rolls back).
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(
+        "the database here already holds {0} user(s): syn2mas writes only into an empty database \
+         (a new one, migrated with `mas-cli database migrate`)"
+    )]
+    NotEmpty(usize),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// What the migration needs besides Synapse's rows.
+#[derive(Debug, Clone)]
+pub struct MigrateOptions {
+    /// The homeserver's name: user IDs are `@localpart:server_name`.
+    pub server_name: String,
+    /// The version of our bcrypt scheme, under which Synapse's hashes are stored; `None` moves
+    /// no password.
+    pub bcrypt_version: Option<u16>,
+    /// Synapse's provider ids (`oidc-...`) and the ids of our providers that map them.
+    pub providers: HashMap<String, String>,
+    /// When the migration runs: the instant of the locks and deactivations Synapse has no
+    /// date for, and of the tokens' checks.
+    pub now: DateTime<Utc>,
+}
+
+/// A row that did not move, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub what: String,
+    pub why: String,
+}
+
+/// What moved, and what did not.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub users: usize,
+    pub admins: usize,
+    pub locked: usize,
+    pub deactivated: usize,
+    pub passwords: usize,
+    pub emails: usize,
+    pub upstream_links: usize,
+    pub compat_sessions: usize,
+    pub access_tokens: usize,
+    pub refresh_tokens: usize,
+    pub skipped: Vec<Skipped>,
+}
+
+impl Summary {
+    fn skip(&mut self, what: String, why: impl Into<String>) {
+        self.skipped.push(Skipped {
+            what,
+            why: why.into(),
+        });
+    }
+}
+
+fn seconds(ts: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(ts, 0).single().unwrap_or_default()
+}
+
+fn millis(ts: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ts).single().unwrap_or_default()
+}
+
+/// A moved user, with what the rows that follow need of them.
+struct Moved {
+    user: User,
+    admin: bool,
+    /// Deactivated accounts keep no session.
+    active: bool,
+}
+
+/// Moves `data` into `repo`, which must hold no user yet. Nothing is committed: the caller
+/// commits the unit of work, or rolls it back for a dry run.
+///
+/// # Errors
+/// [`MigrateError::NotEmpty`] when users are already here; storage failures.
+pub async fn migrate(
+    repo: &mut dyn Repository,
+    data: &SynapseData,
+    options: &MigrateOptions,
+) -> Result<Summary, MigrateError> {
+    let existing = repo.users().count(&UserFilter::default()).await?;
+    if existing > 0 {
+        return Err(MigrateError::NotEmpty(existing));
+    }
+    let mut summary = Summary::default();
+    let suffix = format!(":{}", options.server_name);
+    let mut moved: HashMap<&str, Moved> = HashMap::new();
+
+    for synapse in &data.users {
+        let name = synapse.name.as_str();
+        let Some(localpart) = name
+            .strip_prefix('@')
+            .and_then(|rest| rest.strip_suffix(suffix.as_str()))
+        else {
+            summary.skip(format!("user {name}"), "not a user of this server");
+            continue;
+        };
+        if let Some(appservice) = &synapse.appservice_id {
+            summary.skip(
+                format!("user {name}"),
+                format!("belongs to the appservice {appservice}, which keeps managing it"),
+            );
+            continue;
+        }
+        if synapse.is_guest {
+            summary.skip(format!("user {name}"), "a guest account");
+            continue;
+        }
+        let created_at = seconds(synapse.creation_ts);
+        let mut user = repo.users().add(localpart, created_at).await?;
+        summary.users += 1;
+        if synapse.admin {
+            user = repo.users().set_can_request_admin(user, true).await?;
+            summary.admins += 1;
+        }
+        if synapse.locked {
+            user = repo.users().lock(user, options.now).await?;
+            summary.locked += 1;
+        }
+        if synapse.deactivated {
+            user = repo.users().deactivate(user, options.now).await?;
+            summary.deactivated += 1;
+        }
+        match (
+            synapse
+                .password_hash
+                .as_deref()
+                .filter(|hash| !hash.is_empty()),
+            options.bcrypt_version,
+        ) {
+            (Some(hash), Some(version)) if !synapse.deactivated => {
+                repo.user_passwords()
+                    .add(&user, hash, u32::from(version), None, created_at)
+                    .await?;
+                summary.passwords += 1;
+            }
+            (Some(_), None) => summary.skip(
+                format!("password of {name}"),
+                "no bcrypt scheme in passwords.schemes",
+            ),
+            _ => {}
+        }
+        moved.insert(
+            name,
+            Moved {
+                user,
+                admin: synapse.admin,
+                active: !synapse.deactivated,
+            },
+        );
+    }
+
+    for threepid in &data.threepids {
+        let Some(owner) = moved.get(threepid.user_id.as_str()) else {
+            continue;
+        };
+        let what = format!(
+            "{} {} of {}",
+            threepid.medium, threepid.address, threepid.user_id
+        );
+        if threepid.medium != "email" {
+            summary.skip(what, "only email addresses are kept here");
+            continue;
+        }
+        match repo
+            .user_emails()
+            .add(&owner.user, &threepid.address, millis(threepid.added_at))
+            .await
+        {
+            Ok(_) => summary.emails += 1,
+            Err(StorageError::Conflict(_)) => {
+                summary.skip(what, "the address, in another case, is already someone's");
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+
+    for external in &data.external_ids {
+        let Some(owner) = moved.get(external.user_id.as_str()) else {
+            continue;
+        };
+        let what = format!(
+            "{} account {} of {}",
+            external.auth_provider, external.external_id, external.user_id
+        );
+        let Some(provider) = options.providers.get(&external.auth_provider) else {
+            summary.skip(what, "no upstream provider maps it (synapse_idp_id)");
+            continue;
+        };
+        let link = repo
+            .upstream_links()
+            .add(provider, &external.external_id, None, options.now)
+            .await?;
+        repo.upstream_links().associate(link, &owner.user).await?;
+        summary.upstream_links += 1;
+    }
+
+    move_sessions(repo, data, &moved, options, &mut summary).await?;
+    Ok(summary)
+}
+
+/// Devices become compatibility sessions, with their access and refresh tokens, kept as they
+/// are: clients go on with the tokens they hold.
+async fn move_sessions(
+    repo: &mut dyn Repository,
+    data: &SynapseData,
+    moved: &HashMap<&str, Moved>,
+    options: &MigrateOptions,
+    summary: &mut Summary,
+) -> Result<(), MigrateError> {
+    let mut sessions = HashMap::new();
+    for device in &data.devices {
+        let Some(owner) = moved.get(device.user_id.as_str()) else {
+            summary.skip(
+                format!("device {} of {}", device.device_id, device.user_id),
+                "its user is not moved",
+            );
+            continue;
+        };
+        if !owner.active {
+            summary.skip(
+                format!("device {} of {}", device.device_id, device.user_id),
+                "its user is deactivated",
+            );
+            continue;
+        }
+        let started = device.last_seen.map_or(options.now, millis);
+        let session = repo
+            .compat_sessions()
+            .add(
+                &NewCompatSession {
+                    user_id: owner.user.id,
+                    device_id: device.device_id.clone(),
+                    human_name: device.display_name.clone(),
+                    user_session_id: None,
+                    is_synapse_admin: owner.admin,
+                    user_agent: device.user_agent.clone(),
+                },
+                started,
+            )
+            .await?;
+        summary.compat_sessions += 1;
+        sessions.insert(
+            (device.user_id.as_str(), device.device_id.as_str()),
+            session,
+        );
+    }
+
+    let refresh_tokens: HashMap<i64, _> = data
+        .refresh_tokens
+        .iter()
+        .map(|token| (token.id, token))
+        .collect();
+    for token in &data.access_tokens {
+        let what = format!("access token {} of {}", token.id, token.user_id);
+        let Some(session) = session_of(token, &sessions) else {
+            let why = if token.puppets_user_id.is_some() {
+                "an appservice's token acting as another user"
+            } else if token.device_id.is_none() {
+                "it has no device"
+            } else {
+                "its device is not moved"
+            };
+            summary.skip(what, why);
+            continue;
+        };
+        // A refresh token that was not used yet lets the client go on after its access token
+        // expired.
+        let refresh = token
+            .refresh_token_id
+            .and_then(|id| refresh_tokens.get(&id))
+            .filter(|refresh| refresh.next_token_id.is_none());
+        let expires_at = token.valid_until_ms.map(millis);
+        if expires_at.is_some_and(|at| at <= options.now) && refresh.is_none() {
+            summary.skip(what, "expired");
+            continue;
+        }
+        let access = repo
+            .compat_access_tokens()
+            .add(session, &token.token, expires_at, session.created_at)
+            .await?;
+        summary.access_tokens += 1;
+        if let Some(refresh) = refresh {
+            repo.compat_refresh_tokens()
+                .add(session, &refresh.token, &access, session.created_at)
+                .await?;
+            summary.refresh_tokens += 1;
+        }
+    }
+    Ok(())
+}
+
+fn session_of<'a>(
+    token: &'a SynapseAccessToken,
+    sessions: &'a HashMap<(&'a str, &'a str), portcullis_model::CompatSession>,
+) -> Option<&'a portcullis_model::CompatSession> {
+    if token.puppets_user_id.is_some() {
+        return None;
+    }
+    sessions.get(&(token.user_id.as_str(), token.device_id.as_deref()?))
+}
