@@ -33,6 +33,9 @@ pub struct Options {
     /// Synapse with its own authentication (`SYNAPSE_AUTH_MODE=legacy`): open registration and
     /// password logins, as a homeserver is before it moves to an auth service.
     pub legacy: bool,
+    /// YAML whose top-level keys replace the generated ones (`SYNAPSE_EXTRA_CONFIG`): a
+    /// PostgreSQL `database` section, say (psycopg2 is then installed into the venv if missing).
+    pub extra_config: Option<String>,
 }
 
 impl Options {
@@ -44,6 +47,7 @@ impl Options {
             auth_endpoint: auth_endpoint.into(),
             port: None,
             legacy: false,
+            extra_config: None,
         }
     }
 
@@ -55,7 +59,15 @@ impl Options {
             auth_endpoint: String::new(),
             port: None,
             legacy: true,
+            extra_config: None,
         }
+    }
+
+    /// With `yaml` replacing top-level keys of the generated configuration.
+    #[must_use]
+    pub fn with_extra_config(mut self, yaml: impl Into<String>) -> Self {
+        self.extra_config = Some(yaml.into());
+        self
     }
 
     /// Listen on `port`.
@@ -226,7 +238,17 @@ fn run_script(
         .env_remove("SYNAPSE_BIND")
         .env_remove("SYNAPSE_PUBLIC_BASEURL")
         .env_remove("SYNAPSE_EXTRA_CONFIG")
+        .env_remove("SYNAPSE_WAIT_BG_UPDATES")
         .env_remove("SYNAPSE_DATA_DIR");
+    if let Some(yaml) = &options.extra_config {
+        let file = data_dir.join("extra.yaml");
+        std::fs::write(&file, yaml)?;
+        command.env("SYNAPSE_EXTRA_CONFIG", &file);
+        if yaml.contains("psycopg2") {
+            // The wait for background updates reads a SQLite file only.
+            command.env("SYNAPSE_WAIT_BG_UPDATES", "0");
+        }
+    }
     if options.legacy {
         command
             .env("SYNAPSE_AUTH_MODE", "legacy")
@@ -238,7 +260,20 @@ fn run_script(
             .env("MAS_SECRET", &options.secret)
             .env("MAS_ENDPOINT", &options.auth_endpoint);
     }
-    command.output()
+    let output = command.output()?;
+    // Synapse on PostgreSQL needs psycopg2, which the venv lacks at first: install the wheel
+    // (from PyPI) and start again.
+    if !output.status.success()
+        && String::from_utf8_lossy(&output.stderr).contains("psycopg2 module is not installed")
+    {
+        let installed = Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "psycopg2-binary"])
+            .status()?;
+        if installed.success() {
+            return command.output();
+        }
+    }
+    Ok(output)
 }
 
 /// Whether the start failed for want of Python, a venv or PyPI, rather than in Synapse.

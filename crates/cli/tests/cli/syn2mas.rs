@@ -85,24 +85,97 @@ fn register_admin(synapse: &TestSynapse, username: &str) {
     );
 }
 
-fn syn2mas(deployment: &Deployment, synapse: &TestSynapse, args: &[&str]) -> std::process::Output {
+/// Where Synapse and we keep our data in one run of the story.
+struct Backends {
+    /// Synapse's PostgreSQL database (its URI), or none for SQLite.
+    synapse_postgres: Option<String>,
+    /// Our PostgreSQL database (URI, name), or none for SQLite.
+    ours_postgres: Option<(String, String)>,
+}
+
+fn syn2mas(
+    deployment: &Deployment,
+    synapse: &TestSynapse,
+    backends: &Backends,
+    args: &[&str],
+) -> std::process::Output {
     let config = synapse.data_dir().join("homeserver.yaml");
     let mut command = mas_cli(deployment.path());
     command
         .arg("syn2mas")
         .arg(args[0])
         .arg("--synapse-config")
-        .arg(&config)
-        .args(&args[1..]);
-    run(&mut command)
+        .arg(&config);
+    // The test's homeserver.yaml names SQLite; on PostgreSQL the database comes from the
+    // extra file, which syn2mas is not given: the URI says where it is.
+    if let Some(uri) = &backends.synapse_postgres {
+        command.args(["--synapse-database-uri", uri]);
+    }
+    run(command.args(&args[1..]))
+}
+
+/// A PostgreSQL database for Synapse, with the collation it requires; its URI.
+fn synapse_postgres_database() -> Option<String> {
+    let name = format!("synapse_{}", ulid::Ulid::new().to_string().to_lowercase());
+    let created = std::process::Command::new("psql")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-q", "-c"])
+        .arg(format!(
+            "CREATE DATABASE {name} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+        ))
+        .status();
+    if !matches!(created, Ok(status) if status.success()) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set, so PostgreSQL must be on 127.0.0.1:5432"
+        );
+        eprintln!("SKIPPED: no PostgreSQL on 127.0.0.1:5432");
+        return None;
+    }
+    Some(format!("postgresql://postgres@127.0.0.1:5432/{name}"))
 }
 
 #[tokio::test]
-async fn a_synapse_with_its_own_logins_moves_over_and_nobody_is_logged_out() {
-    let mut deployment = Deployment::with_extra(EXTRA);
-    let Some(mut synapse) =
-        TestSynapse::start(&Options::legacy().with_port(deployment.synapse_port))
-    else {
+async fn a_synapse_on_sqlite_moves_over_and_nobody_is_logged_out() {
+    moves_over(Backends {
+        synapse_postgres: None,
+        ours_postgres: None,
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_synapse_on_postgres_moves_over_and_nobody_is_logged_out() {
+    let Some(synapse_postgres) = synapse_postgres_database() else {
+        return;
+    };
+    let Some(ours) = portcullis_storage_sql::testing::create_postgres_database().await else {
+        return;
+    };
+    moves_over(Backends {
+        synapse_postgres: Some(synapse_postgres),
+        ours_postgres: Some(ours),
+    })
+    .await;
+}
+
+async fn moves_over(backends: Backends) {
+    let mut extra = EXTRA.to_owned();
+    if let Some((uri, _)) = &backends.ours_postgres {
+        extra.push_str(&format!("database:\n  uri: \"{uri}\"\n"));
+    }
+    let mut deployment = Deployment::with_extra(&extra);
+    let mut legacy = Options::legacy().with_port(deployment.synapse_port);
+    let mut delegated = deployment.synapse_options();
+    if let Some(uri) = &backends.synapse_postgres {
+        let url = url::Url::parse(uri).expect("a URI");
+        let yaml = format!(
+            "database:\n  name: psycopg2\n  args:\n    user: postgres\n    host: 127.0.0.1\n    port: 5432\n    dbname: {}\n",
+            url.path().trim_start_matches('/')
+        );
+        legacy = legacy.with_extra_config(yaml.clone());
+        delegated = delegated.with_extra_config(yaml);
+    }
+    let Some(mut synapse) = TestSynapse::start(&legacy) else {
         return;
     };
 
@@ -154,7 +227,7 @@ async fn a_synapse_with_its_own_logins_moves_over_and_nobody_is_logged_out() {
     assert_eq!(status, 200, "{body}");
 
     // The check: Synapse's registration is open, which is a warning, not an error.
-    let checked = syn2mas(&deployment, &synapse, &["check"]);
+    let checked = syn2mas(&deployment, &synapse, &backends, &["check"]);
     assert!(
         checked.status.success(),
         "{}{}",
@@ -169,7 +242,7 @@ async fn a_synapse_with_its_own_logins_moves_over_and_nobody_is_logged_out() {
 
     synapse.stop();
     // A warning not accepted stops the migration, saying how to accept it.
-    let refused = syn2mas(&deployment, &synapse, &["migrate"]);
+    let refused = syn2mas(&deployment, &synapse, &backends, &["migrate"]);
     assert!(!refused.status.success());
     assert!(
         stderr(&refused).contains("--accept-warning registration"),
@@ -180,6 +253,7 @@ async fn a_synapse_with_its_own_logins_moves_over_and_nobody_is_logged_out() {
     let dry = syn2mas(
         &deployment,
         &synapse,
+        &backends,
         &["migrate", "--dry-run", "--accept-warnings"],
     );
     assert!(dry.status.success(), "{}", stderr(&dry));
@@ -200,6 +274,7 @@ async fn a_synapse_with_its_own_logins_moves_over_and_nobody_is_logged_out() {
     let moved = syn2mas(
         &deployment,
         &synapse,
+        &backends,
         &["migrate", "--accept-warning", "registration"],
     );
     assert!(moved.status.success(), "{}", stderr(&moved));
@@ -209,7 +284,12 @@ async fn a_synapse_with_its_own_logins_moves_over_and_nobody_is_logged_out() {
         stdout(&moved)
     );
     // A second run finds the database no longer empty and changes nothing.
-    let again = syn2mas(&deployment, &synapse, &["migrate", "--accept-warnings"]);
+    let again = syn2mas(
+        &deployment,
+        &synapse,
+        &backends,
+        &["migrate", "--accept-warnings"],
+    );
     assert!(!again.status.success());
     assert!(
         stderr(&again).contains("already holds 4 user(s)"),
@@ -219,7 +299,7 @@ async fn a_synapse_with_its_own_logins_moves_over_and_nobody_is_logged_out() {
 
     // Synapse now delegates to us: the tokens it issued still work, on the same devices.
     deployment.start_server().await;
-    synapse.restart(&deployment.synapse_options());
+    synapse.restart(&delegated);
     let (status, me) = whoami(&synapse, &alice).await;
     assert_eq!(status, 200, "{me}\n{}", deployment.log());
     assert_eq!(me["user_id"], "@alice:localhost");
