@@ -297,6 +297,29 @@ impl Repository for SqlRepository {
         self
     }
 
+    async fn try_lock(&mut self, name: &str) -> Result<bool, StorageError> {
+        match &mut self.transaction {
+            Transaction::Sqlite(transaction) => {
+                // A statement that may write takes the database's write lock, even when it
+                // changes nothing.
+                sqlx::query("DELETE FROM users WHERE 0")
+                    .execute(&mut **transaction)
+                    .await
+                    .map_err(storage_error)?;
+                Ok(true)
+            }
+            Transaction::Postgres(PgUnit::Transaction(transaction)) => {
+                sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtext($1))")
+                    .bind(name)
+                    .fetch_one(&mut **transaction)
+                    .await
+                    .map_err(storage_error)
+            }
+            // A unit of work that only reads holds no lock past its statement.
+            Transaction::Postgres(PgUnit::Autocommit(_)) => Ok(false),
+        }
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), StorageError> {
         let commits = Arc::clone(&self.commits);
         let changes_existing = self.changes_existing;

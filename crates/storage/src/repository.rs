@@ -109,6 +109,12 @@ pub trait Repository: Send {
     /// Last activity of sessions of every kind.
     fn session_activity(&mut self) -> &mut dyn SessionActivityRepository;
 
+    /// Takes the lock named `name` until this unit of work ends; `false` when another unit of
+    /// work, in any process, holds it. A long job that must not run twice at once (a
+    /// migration) takes it first. (On SQLite, where a single writer holds the whole database,
+    /// this takes the write lock, waiting for the writer before it.)
+    async fn try_lock(&mut self, name: &str) -> Result<bool, StorageError>;
+
     /// Makes every change of this unit of work visible, atomically.
     async fn commit(self: Box<Self>) -> Result<(), StorageError>;
 

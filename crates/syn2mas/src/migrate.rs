@@ -16,9 +16,14 @@ pub enum MigrateError {
          (a new one, migrated with `mas-cli database migrate`)"
     )]
     NotEmpty(usize),
+    #[error("another syn2mas migration is running on this database: wait for it to end")]
+    AlreadyRunning,
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
+
+/// The name of the lock a migration holds while it runs.
+pub const LOCK: &str = "syn2mas";
 
 /// What the migration needs besides Synapse's rows.
 #[derive(Debug, Clone)]
@@ -83,16 +88,21 @@ struct Moved {
     active: bool,
 }
 
-/// Moves `data` into `repo`, which must hold no user yet. Nothing is committed: the caller
-/// commits the unit of work, or rolls it back for a dry run.
+/// Moves `data` into `repo`, which must hold no user yet, holding the lock [`LOCK`] so that no
+/// other migration runs at once. Nothing is committed: the caller commits the unit of work, or
+/// rolls it back for a dry run.
 ///
 /// # Errors
-/// [`MigrateError::NotEmpty`] when users are already here; storage failures.
+/// [`MigrateError::AlreadyRunning`], [`MigrateError::NotEmpty`] when users are already here;
+/// storage failures.
 pub async fn migrate(
     repo: &mut dyn Repository,
     data: &SynapseData,
     options: &MigrateOptions,
 ) -> Result<Summary, MigrateError> {
+    if !repo.try_lock(LOCK).await? {
+        return Err(MigrateError::AlreadyRunning);
+    }
     let existing = repo.users().count(&UserFilter::default()).await?;
     if existing > 0 {
         return Err(MigrateError::NotEmpty(existing));
@@ -177,17 +187,20 @@ pub async fn migrate(
             summary.skip(what, "only email addresses are kept here");
             continue;
         }
-        match repo
+        // Looked up first: on PostgreSQL a refused insert would end the unit of work.
+        if repo
             .user_emails()
-            .add(&owner.user, &threepid.address, millis(threepid.added_at))
-            .await
+            .find_by_email(&threepid.address)
+            .await?
+            .is_some()
         {
-            Ok(_) => summary.emails += 1,
-            Err(StorageError::Conflict(_)) => {
-                summary.skip(what, "the address, in another case, is already someone's");
-            }
-            Err(error) => return Err(error.into()),
+            summary.skip(what, "the address, in another case, is already someone's");
+            continue;
         }
+        repo.user_emails()
+            .add(&owner.user, &threepid.address, millis(threepid.added_at))
+            .await?;
+        summary.emails += 1;
     }
 
     for external in &data.external_ids {

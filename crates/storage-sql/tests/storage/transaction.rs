@@ -312,3 +312,21 @@ backend_test!(
         assert_eq!(db.committed_changes(), before + 1);
     }
 );
+
+backend_test!(
+    async fn a_named_lock_is_held_by_one_unit_of_work(db: Database) {
+        let mut first = repo(&db).await;
+        assert!(first.try_lock("syn2mas").await.expect("asked"));
+        // On SQLite a second writer would wait for the first to end: the lock is the database's.
+        if db.backend() == portcullis_storage_sql::Backend::Postgres {
+            let mut second = repo(&db).await;
+            assert!(!second.try_lock("syn2mas").await.expect("asked"));
+            assert!(second.try_lock("another job").await.expect("asked"));
+            second.rollback().await.expect("rolled back");
+        }
+        first.rollback().await.expect("rolled back");
+        let mut third = repo(&db).await;
+        assert!(third.try_lock("syn2mas").await.expect("asked"));
+        third.rollback().await.expect("rolled back");
+    }
+);
