@@ -8,10 +8,11 @@
 
 pub mod check;
 pub mod migrate;
+pub mod synapse_admin;
 pub mod synapse_config;
 pub mod synapse_database;
 
 pub use check::{Finding, Report, check};
-pub use migrate::{MigrateOptions, Summary, migrate};
+pub use migrate::{MigrateOptions, Summary, import, migrate};
 pub use synapse_config::SynapseConfig;
 pub use synapse_database::SynapseDatabase;

@@ -60,6 +60,8 @@ pub struct Summary {
     pub compat_sessions: usize,
     pub access_tokens: usize,
     pub refresh_tokens: usize,
+    /// Users already here (an import run again).
+    pub already_here: usize,
     pub skipped: Vec<Skipped>,
 }
 
@@ -108,6 +110,27 @@ pub async fn migrate(
         return Err(MigrateError::NotEmpty(existing));
     }
     let mut summary = Summary::default();
+    let moved = move_accounts(repo, data, options, Mode::Migrate, &mut summary).await?;
+    move_sessions(repo, data, &moved, options, &mut summary).await?;
+    Ok(summary)
+}
+
+/// Whether accounts are moved into an empty database with everything they have, or imported
+/// beside the ones already here from what Synapse's admin API shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Migrate,
+    Import,
+}
+
+/// Users, with their passwords, addresses and upstream links.
+async fn move_accounts<'a>(
+    repo: &mut dyn Repository,
+    data: &'a SynapseData,
+    options: &MigrateOptions,
+    mode: Mode,
+    summary: &mut Summary,
+) -> Result<HashMap<&'a str, Moved>, MigrateError> {
     let suffix = format!(":{}", options.server_name);
     let mut moved: HashMap<&str, Moved> = HashMap::new();
 
@@ -132,6 +155,20 @@ pub async fn migrate(
             continue;
         }
         let created_at = seconds(synapse.creation_ts);
+        if mode == Mode::Import {
+            if let Some(user) = repo.users().find_by_username(localpart).await? {
+                summary.already_here += 1;
+                moved.insert(
+                    name,
+                    Moved {
+                        user,
+                        admin: synapse.admin,
+                        active: !synapse.deactivated,
+                    },
+                );
+                continue;
+            }
+        }
         let mut user = repo.users().add(localpart, created_at).await?;
         summary.users += 1;
         if synapse.admin {
@@ -188,13 +225,10 @@ pub async fn migrate(
             continue;
         }
         // Looked up first: on PostgreSQL a refused insert would end the unit of work.
-        if repo
-            .user_emails()
-            .find_by_email(&threepid.address)
-            .await?
-            .is_some()
-        {
-            summary.skip(what, "the address, in another case, is already someone's");
+        if let Some(existing) = repo.user_emails().find_by_email(&threepid.address).await? {
+            if existing.user_id != owner.user.id {
+                summary.skip(what, "the address, in another case, is already someone's");
+            }
             continue;
         }
         repo.user_emails()
@@ -215,6 +249,16 @@ pub async fn migrate(
             summary.skip(what, "no upstream provider maps it (synapse_idp_id)");
             continue;
         };
+        if let Some(existing) = repo
+            .upstream_links()
+            .find_by_subject(provider, &external.external_id)
+            .await?
+        {
+            if existing.user_id != Some(owner.user.id) {
+                summary.skip(what, "that account is already linked to another user here");
+            }
+            continue;
+        }
         let link = repo
             .upstream_links()
             .add(provider, &external.external_id, None, options.now)
@@ -223,7 +267,25 @@ pub async fn migrate(
         summary.upstream_links += 1;
     }
 
-    move_sessions(repo, data, &moved, options, &mut summary).await?;
+    Ok(moved)
+}
+
+/// Imports the accounts of `data` (read over Synapse's admin API: no password, no session)
+/// beside those already here: a user, address or link already here is left as it is, so a
+/// second run adds only what is new. Holds the lock [`LOCK`], as a migration does.
+///
+/// # Errors
+/// [`MigrateError::AlreadyRunning`]; storage failures.
+pub async fn import(
+    repo: &mut dyn Repository,
+    data: &SynapseData,
+    options: &MigrateOptions,
+) -> Result<Summary, MigrateError> {
+    if !repo.try_lock(LOCK).await? {
+        return Err(MigrateError::AlreadyRunning);
+    }
+    let mut summary = Summary::default();
+    move_accounts(repo, data, options, Mode::Import, &mut summary).await?;
     Ok(summary)
 }
 

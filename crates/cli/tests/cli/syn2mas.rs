@@ -226,6 +226,36 @@ async fn moves_over(backends: Backends) {
     .await;
     assert_eq!(status, 200, "{body}");
 
+    // Over the admin API, into another deployment: the accounts come, passwords and sessions
+    // cannot, and the command says so; a second run adds nothing.
+    let other = Deployment::with_extra(EXTRA);
+    let url = synapse.url().to_string();
+    let import = [
+        "import-users",
+        "--homeserver-url",
+        url.as_str(),
+        "--admin-token",
+        root.as_str(),
+    ];
+    let imported = other.manage(&import);
+    assert!(
+        imported.contains("imported: 4 users (1 admins, 0 locked, 1 deactivated), 1 email addresses, 1 upstream links; 0 users were already here"),
+        "{imported}"
+    );
+    assert!(imported.contains("their users sign in again"), "{imported}");
+    assert!(
+        imported.contains("0 have an email address") && imported.contains("2 have neither"),
+        "{imported}"
+    );
+    let again = other.manage(&import);
+    assert!(
+        again.contains("imported: 0 users (0 admins, 0 locked, 0 deactivated), 0 email addresses, 0 upstream links; 4 users were already here"),
+        "{again}"
+    );
+    let links = other.manage(&["list-upstream-links"]);
+    assert!(links.contains("carol-sub"), "{links}");
+    drop(other);
+
     // The check: Synapse's registration is open, which is a warning, not an error.
     let checked = syn2mas(&deployment, &synapse, &backends, &["check"]);
     assert!(

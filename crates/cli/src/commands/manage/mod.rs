@@ -10,6 +10,7 @@ mod add_upstream_link;
 mod allow_cross_signing_reset;
 mod demote_admin;
 mod generate_token;
+mod import_users;
 mod issue_compatibility_token;
 mod issue_login_token;
 mod issue_personal_access_token;
@@ -68,6 +69,10 @@ pub enum ManageCommand {
     /// Create a user and provision it on the homeserver. In a terminal, asks for what is
     /// missing unless --yes; without a terminal asks nothing, and needs --password or --yes.
     RegisterUser(register_user::Args),
+    /// Bring the homeserver's users, their email addresses and upstream identities over
+    /// through Synapse's admin API (when its database is out of reach; `syn2mas migrate` also
+    /// keeps passwords and sessions). Running it again adds only what is new.
+    ImportUsers(import_users::Args),
     /// Print a Matrix access token for a user's device (created on the homeserver), for bots
     /// and scripts.
     IssueCompatibilityToken(issue_compatibility_token::Args),
@@ -112,6 +117,7 @@ pub async fn run(config_paths: &[PathBuf], command: ManageCommand) -> anyhow::Re
         ManageCommand::UnlockUser(args) => unlock_user::run(&context, args).await,
         ManageCommand::KillSessions(args) => kill_sessions::run(&context, args).await,
         ManageCommand::RegisterUser(args) => register_user::run(&context, args).await,
+        ManageCommand::ImportUsers(args) => import_users::run(&context, args).await,
         ManageCommand::IssueCompatibilityToken(args) => {
             issue_compatibility_token::run(&context, args).await
         }
