@@ -155,19 +155,19 @@ async fn move_accounts<'a>(
             continue;
         }
         let created_at = seconds(synapse.creation_ts);
-        if mode == Mode::Import {
-            if let Some(user) = repo.users().find_by_username(localpart).await? {
-                summary.already_here += 1;
-                moved.insert(
-                    name,
-                    Moved {
-                        user,
-                        admin: synapse.admin,
-                        active: !synapse.deactivated,
-                    },
-                );
-                continue;
-            }
+        if mode == Mode::Import
+            && let Some(user) = repo.users().find_by_username(localpart).await?
+        {
+            summary.already_here += 1;
+            moved.insert(
+                name,
+                Moved {
+                    user,
+                    admin: synapse.admin,
+                    active: !synapse.deactivated,
+                },
+            );
+            continue;
         }
         let mut user = repo.users().add(localpart, created_at).await?;
         summary.users += 1;
