@@ -22,6 +22,25 @@ pub enum MigrateError {
     Storage(#[from] StorageError),
 }
 
+/// Told how a long migration advances, entity by entity (users, addresses, ...).
+pub trait Progress: Send {
+    /// `total` rows of `entity` are about to be moved.
+    fn start(&mut self, entity: &'static str, total: usize);
+    /// `done` rows of the current entity are behind.
+    fn advance(&mut self, done: usize);
+    /// The current entity is done.
+    fn finish(&mut self);
+}
+
+/// No progress to tell.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&mut self, _: &'static str, _: usize) {}
+    fn advance(&mut self, _: usize) {}
+    fn finish(&mut self) {}
+}
+
 /// The name of the lock a migration holds while it runs.
 pub const LOCK: &str = "syn2mas";
 
@@ -101,6 +120,7 @@ pub async fn migrate(
     repo: &mut dyn Repository,
     data: &SynapseData,
     options: &MigrateOptions,
+    progress: &mut dyn Progress,
 ) -> Result<Summary, MigrateError> {
     if !repo.try_lock(LOCK).await? {
         return Err(MigrateError::AlreadyRunning);
@@ -110,8 +130,8 @@ pub async fn migrate(
         return Err(MigrateError::NotEmpty(existing));
     }
     let mut summary = Summary::default();
-    let moved = move_accounts(repo, data, options, Mode::Migrate, &mut summary).await?;
-    move_sessions(repo, data, &moved, options, &mut summary).await?;
+    let moved = move_accounts(repo, data, options, Mode::Migrate, &mut summary, progress).await?;
+    move_sessions(repo, data, &moved, options, &mut summary, progress).await?;
     Ok(summary)
 }
 
@@ -130,11 +150,14 @@ async fn move_accounts<'a>(
     options: &MigrateOptions,
     mode: Mode,
     summary: &mut Summary,
+    progress: &mut dyn Progress,
 ) -> Result<HashMap<&'a str, Moved>, MigrateError> {
     let suffix = format!(":{}", options.server_name);
     let mut moved: HashMap<&str, Moved> = HashMap::new();
 
-    for synapse in &data.users {
+    progress.start("users", data.users.len());
+    for (done, synapse) in data.users.iter().enumerate() {
+        progress.advance(done);
         let name = synapse.name.as_str();
         let Some(localpart) = name
             .strip_prefix('@')
@@ -211,8 +234,11 @@ async fn move_accounts<'a>(
             },
         );
     }
+    progress.finish();
 
-    for threepid in &data.threepids {
+    progress.start("email addresses", data.threepids.len());
+    for (done, threepid) in data.threepids.iter().enumerate() {
+        progress.advance(done);
         let Some(owner) = moved.get(threepid.user_id.as_str()) else {
             continue;
         };
@@ -236,8 +262,11 @@ async fn move_accounts<'a>(
             .await?;
         summary.emails += 1;
     }
+    progress.finish();
 
-    for external in &data.external_ids {
+    progress.start("upstream links", data.external_ids.len());
+    for (done, external) in data.external_ids.iter().enumerate() {
+        progress.advance(done);
         let Some(owner) = moved.get(external.user_id.as_str()) else {
             continue;
         };
@@ -266,6 +295,7 @@ async fn move_accounts<'a>(
         repo.upstream_links().associate(link, &owner.user).await?;
         summary.upstream_links += 1;
     }
+    progress.finish();
 
     Ok(moved)
 }
@@ -280,12 +310,13 @@ pub async fn import(
     repo: &mut dyn Repository,
     data: &SynapseData,
     options: &MigrateOptions,
+    progress: &mut dyn Progress,
 ) -> Result<Summary, MigrateError> {
     if !repo.try_lock(LOCK).await? {
         return Err(MigrateError::AlreadyRunning);
     }
     let mut summary = Summary::default();
-    move_accounts(repo, data, options, Mode::Import, &mut summary).await?;
+    move_accounts(repo, data, options, Mode::Import, &mut summary, progress).await?;
     Ok(summary)
 }
 
@@ -297,9 +328,12 @@ async fn move_sessions(
     moved: &HashMap<&str, Moved>,
     options: &MigrateOptions,
     summary: &mut Summary,
+    progress: &mut dyn Progress,
 ) -> Result<(), MigrateError> {
     let mut sessions = HashMap::new();
-    for device in &data.devices {
+    progress.start("devices", data.devices.len());
+    for (done, device) in data.devices.iter().enumerate() {
+        progress.advance(done);
         let Some(owner) = moved.get(device.user_id.as_str()) else {
             summary.skip(
                 format!("device {} of {}", device.device_id, device.user_id),
@@ -335,13 +369,16 @@ async fn move_sessions(
             session,
         );
     }
+    progress.finish();
 
     let refresh_tokens: HashMap<i64, _> = data
         .refresh_tokens
         .iter()
         .map(|token| (token.id, token))
         .collect();
-    for token in &data.access_tokens {
+    progress.start("access tokens", data.access_tokens.len());
+    for (done, token) in data.access_tokens.iter().enumerate() {
+        progress.advance(done);
         let what = format!("access token {} of {}", token.id, token.user_id);
         let Some(session) = session_of(token, &sessions) else {
             let why = if token.puppets_user_id.is_some() {
@@ -377,6 +414,7 @@ async fn move_sessions(
             summary.refresh_tokens += 1;
         }
     }
+    progress.finish();
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use portcullis_storage::{BoxRepository, UserFilter};
 use portcullis_storage_sql::{Backend, Database, testing};
 use portcullis_syn2mas::{
     MigrateOptions, migrate,
-    migrate::MigrateError,
+    migrate::{MigrateError, NoProgress},
     synapse_database::{
         SynapseAccessToken, SynapseData, SynapseDevice, SynapseRefreshToken, SynapseThreepid,
         SynapseUser,
@@ -144,7 +144,7 @@ async fn repo(db: &Database) -> BoxRepository {
 
 async fn moves_and_says_what_it_does_not(db: Database) {
     let mut tx = repo(&db).await;
-    let summary = migrate(&mut *tx, &data(), &options())
+    let summary = migrate(&mut *tx, &data(), &options(), &mut NoProgress)
         .await
         .expect("migrated");
     tx.commit().await.expect("committed");
@@ -240,7 +240,7 @@ async fn moves_and_says_what_it_does_not(db: Database) {
 
     // A second run finds the database no longer empty.
     let mut tx = repo(&db).await;
-    let again = migrate(&mut *tx, &data(), &options()).await;
+    let again = migrate(&mut *tx, &data(), &options(), &mut NoProgress).await;
     assert!(matches!(again, Err(MigrateError::NotEmpty(3))), "{again:?}");
     tx.rollback().await.expect("rolled back");
 }
@@ -269,7 +269,7 @@ async fn one_migration_runs_at_a_time_on_postgres() {
                 .expect("asked")
         );
         let mut second = repo(&db).await;
-        let refused = migrate(&mut *second, &data(), &options()).await;
+        let refused = migrate(&mut *second, &data(), &options(), &mut NoProgress).await;
         assert!(
             matches!(refused, Err(MigrateError::AlreadyRunning)),
             "{refused:?}"

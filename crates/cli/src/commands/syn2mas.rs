@@ -202,7 +202,14 @@ async fn migrate(config_paths: &[PathBuf], args: MigrateArgs) -> anyhow::Result<
         providers,
         now,
     };
-    let summary = match portcullis_syn2mas::migrate(&mut *repository, &data, &options).await {
+    let summary = match portcullis_syn2mas::migrate(
+        &mut *repository,
+        &data,
+        &options,
+        &mut super::progress::Shown::on_stderr(),
+    )
+    .await
+    {
         Ok(summary) => summary,
         Err(error) => {
             repository.rollback().await?;

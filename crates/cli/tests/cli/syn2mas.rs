@@ -313,6 +313,14 @@ async fn moves_over(backends: Backends) {
         "{}",
         stdout(&moved)
     );
+    // Not on a terminal, progress is a plain line per entity.
+    for line in [
+        "users: 4/4 in",
+        "email addresses: 1/1 in",
+        "devices: 5/5 in",
+    ] {
+        assert!(stderr(&moved).contains(line), "{line}: {}", stderr(&moved));
+    }
     // A second run finds the database no longer empty and changes nothing.
     let again = syn2mas(
         &deployment,

@@ -72,7 +72,14 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         providers,
         now,
     };
-    let summary = match portcullis_syn2mas::import(&mut *repo, data, &options).await {
+    let summary = match portcullis_syn2mas::import(
+        &mut *repo,
+        data,
+        &options,
+        &mut crate::commands::progress::Shown::on_stderr(),
+    )
+    .await
+    {
         Ok(summary) => summary,
         Err(error) => {
             repo.rollback().await?;
