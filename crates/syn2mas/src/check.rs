@@ -72,6 +72,21 @@ impl Report {
     }
 }
 
+/// Why Synapse looks like it still runs, if it does: the process of its `pid_file` is alive,
+/// or other clients use its database.
+#[must_use]
+pub fn still_running(synapse: &SynapseConfig, data: &SynapseData) -> Option<String> {
+    if let Some(pid) = synapse.running_pid() {
+        return Some(format!("Synapse is running (pid {pid} in its pid_file)"));
+    }
+    (data.other_clients > 0).then(|| {
+        format!(
+            "{} other client(s) use Synapse's database: Synapse is probably running",
+            data.other_clients
+        )
+    })
+}
+
 /// The version of our bcrypt scheme that takes Synapse's hashes: the lowest bcrypt one.
 #[must_use]
 pub fn bcrypt_version(config: &Config) -> Option<u16> {
@@ -108,12 +123,12 @@ pub fn check(synapse: &SynapseConfig, data: &SynapseData, config: &Config) -> Re
     check_passwords(synapse, data, config, &mut report);
     check_providers(synapse, data, config, &mut report);
 
-    if let Some(pid) = synapse.running_pid() {
+    if let Some(running) = still_running(synapse, data) {
         report.warning(
             "synapse-running",
             format!(
-                "Synapse is running (pid {pid} in its pid_file): what it writes after the migration \
-                 read its database would be lost"
+                "{running}: what Synapse writes after the migration read its database would be \
+                 lost"
             ),
             "stop Synapse before `syn2mas migrate` (migrate refuses to run while it does)",
         );

@@ -9,6 +9,8 @@ use sqlx::{
 /// A connection to Synapse's database.
 pub struct SynapseDatabase {
     pool: Pool,
+    /// The SQLite file, to find who else has it open.
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 enum Pool {
@@ -95,6 +97,9 @@ pub struct SynapseData {
     pub devices: Vec<SynapseDevice>,
     pub access_tokens: Vec<SynapseAccessToken>,
     pub refresh_tokens: Vec<SynapseRefreshToken>,
+    /// Other clients of the database while it was read (see
+    /// [`SynapseDatabase::other_clients`]): Synapse still running, most likely.
+    pub other_clients: usize,
 }
 
 impl SynapseDatabase {
@@ -104,10 +109,12 @@ impl SynapseDatabase {
     /// # Errors
     /// When the URI is neither, or the database cannot be reached.
     pub async fn connect(uri: &str) -> Result<Self, sqlx::Error> {
+        let mut sqlite_file = None;
         let pool = if uri.starts_with("postgres://") || uri.starts_with("postgresql://") {
             Pool::Postgres(
                 sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(2)
+                    // One connection: every other one on the database is someone else's.
+                    .max_connections(1)
                     .connect(uri)
                     .await?,
             )
@@ -115,6 +122,7 @@ impl SynapseDatabase {
             let options = SqliteConnectOptions::from_str(uri)?
                 .read_only(true)
                 .create_if_missing(false);
+            sqlite_file = std::fs::canonicalize(options.get_filename()).ok();
             Pool::Sqlite(
                 sqlx::sqlite::SqlitePoolOptions::new()
                     .max_connections(1)
@@ -122,7 +130,28 @@ impl SynapseDatabase {
                     .await?,
             )
         };
-        Ok(Self { pool })
+        Ok(Self { pool, sqlite_file })
+    }
+
+    /// How many other clients use the database right now: Synapse, when it still runs (on
+    /// PostgreSQL, the other connections to the database; on SQLite, the other processes that
+    /// have the file open, as far as this user may see them in `/proc`).
+    ///
+    /// # Errors
+    /// When PostgreSQL cannot be asked.
+    pub async fn other_clients(&self) -> Result<usize, sqlx::Error> {
+        match &self.pool {
+            Pool::Postgres(pool) => {
+                let count: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                )
+                .fetch_one(pool)
+                .await?;
+                Ok(usize::try_from(count).unwrap_or_default())
+            }
+            Pool::Sqlite(_) => Ok(self.sqlite_file.as_deref().map_or(0, processes_with_open)),
+        }
     }
 
     /// `SQLite` or `PostgreSQL`, for messages.
@@ -196,6 +225,7 @@ impl SynapseDatabase {
         const REFRESH_TOKENS: &str = "SELECT id, user_id, device_id, token, next_token_id \
              FROM refresh_tokens ORDER BY id";
         let refresh_tokens = self.fetch_all(REFRESH_TOKENS, REFRESH_TOKENS).await?;
+        let other_clients = self.other_clients().await?;
         Ok(SynapseData {
             users,
             threepids,
@@ -203,6 +233,7 @@ impl SynapseDatabase {
             devices,
             access_tokens,
             refresh_tokens,
+            other_clients,
         })
     }
 
@@ -213,4 +244,26 @@ impl SynapseDatabase {
             Pool::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// The processes other than this one with `file` open, from `/proc/<pid>/fd`.
+fn processes_with_open(file: &std::path::Path) -> usize {
+    let own = std::process::id().to_string();
+    let Ok(processes) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    processes
+        .flatten()
+        .filter(|process| {
+            let name = process.file_name();
+            let name = name.to_string_lossy();
+            name.chars().all(|c| c.is_ascii_digit()) && name != own
+        })
+        .filter(|process| {
+            std::fs::read_dir(process.path().join("fd")).is_ok_and(|fds| {
+                fds.flatten()
+                    .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target == file))
+            })
+        })
+        .count()
 }

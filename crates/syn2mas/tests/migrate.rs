@@ -126,6 +126,7 @@ fn data() -> SynapseData {
             token: "syr_refresh".to_owned(),
             next_token_id: None,
         }],
+        other_clients: 0,
     }
 }
 

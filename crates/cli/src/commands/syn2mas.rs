@@ -139,10 +139,10 @@ async fn migrate(config_paths: &[PathBuf], args: MigrateArgs) -> anyhow::Result<
     if report.errors().next().is_some() {
         anyhow::bail!("the check found errors (above): nothing was migrated");
     }
-    if let Some(pid) = synapse.running_pid() {
+    if let Some(running) = portcullis_syn2mas::check::still_running(&synapse, &data) {
         anyhow::bail!(
-            "Synapse is running (pid {pid}): stop it first, so that nothing it writes afterwards \
-             is lost"
+            "{running}: stop it first, so that nothing it writes afterwards is lost (nothing was \
+             migrated)"
         );
     }
     let mut accepted = args.accept_warning.clone();

@@ -14,6 +14,9 @@ use crate::{
 
 /// Our configuration: Synapse's bcrypt hashes verify under scheme 1 and are re-hashed with
 /// argon2id (2); the provider Synapse knows as `oidc-upstream` is ours `upstream`.
+/// The bridge's appservice token.
+const AS_TOKEN: &str = "bridge-as-token";
+
 const EXTRA: &str = "passwords:\n  schemes:\n    - version: 1\n      algorithm: bcrypt\n    - version: 2\n      algorithm: argon2id\n\
 upstream_oauth2:\n  providers:\n    - id: upstream\n      synapse_idp_id: oidc-upstream\n      issuer: https://id.example.com\n      client_id: portcullis\n      token_endpoint_auth_method: none\n";
 
@@ -164,17 +167,30 @@ async fn moves_over(backends: Backends) {
         extra.push_str(&format!("database:\n  uri: \"{uri}\"\n"));
     }
     let mut deployment = Deployment::with_extra(&extra);
-    let mut legacy = Options::legacy().with_port(deployment.synapse_port);
-    let mut delegated = deployment.synapse_options();
+    // A bridge: an appservice whose users Synapse keeps managing itself.
+    let registration = deployment.path().join("bridge.yaml");
+    std::fs::write(
+        &registration,
+        format!(
+            "id: bridge\nurl: null\nas_token: {AS_TOKEN}\nhs_token: bridge-hs-token\nsender_localpart: bridgebot\nnamespaces:\n  users: [{{exclusive: true, regex: \"@bridge_.*:localhost\"}}]\n  rooms: []\n  aliases: []\n"
+        ),
+    )
+    .expect("written");
+    let mut yaml = format!(
+        "app_service_config_files: [\"{}\"]\n",
+        registration.display()
+    );
     if let Some(uri) = &backends.synapse_postgres {
         let url = url::Url::parse(uri).expect("a URI");
-        let yaml = format!(
+        yaml.push_str(&format!(
             "database:\n  name: psycopg2\n  args:\n    user: postgres\n    host: 127.0.0.1\n    port: 5432\n    dbname: {}\n",
             url.path().trim_start_matches('/')
-        );
-        legacy = legacy.with_extra_config(yaml.clone());
-        delegated = delegated.with_extra_config(yaml);
+        ));
     }
+    let legacy = Options::legacy()
+        .with_port(deployment.synapse_port)
+        .with_extra_config(yaml.clone());
+    let delegated = deployment.synapse_options().with_extra_config(yaml);
     let Some(mut synapse) = TestSynapse::start(&legacy) else {
         return;
     };
@@ -226,6 +242,20 @@ async fn moves_over(backends: Backends) {
     .await;
     assert_eq!(status, 200, "{body}");
 
+    let response = reqwest::Client::new()
+        .post(
+            synapse
+                .url()
+                .join("_matrix/client/v3/register")
+                .expect("URL"),
+        )
+        .bearer_auth(AS_TOKEN)
+        .json(&json!({"type": "m.login.application_service", "username": "bridge_alice"}))
+        .send()
+        .await
+        .expect("Synapse answers");
+    assert!(response.status().is_success(), "{}", response.status());
+
     // Over the admin API, into another deployment: the accounts come, passwords and sessions
     // cannot, and the command says so; a second run adds nothing.
     let other = Deployment::with_extra(EXTRA);
@@ -270,6 +300,25 @@ async fn moves_over(backends: Backends) {
         stdout(&checked)
     );
 
+    // Synapse still runs: the check says so, and the migration refuses.
+    assert!(
+        stdout(&checked).contains("warning [synapse-running]"),
+        "{}",
+        stdout(&checked)
+    );
+    let running = syn2mas(
+        &deployment,
+        &synapse,
+        &backends,
+        &["migrate", "--accept-warnings"],
+    );
+    assert!(!running.status.success());
+    assert!(
+        stderr(&running).contains("Synapse is probably running"),
+        "{}",
+        stderr(&running)
+    );
+
     synapse.stop();
     // A warning not accepted stops the migration, saying how to accept it.
     let refused = syn2mas(&deployment, &synapse, &backends, &["migrate"]);
@@ -289,12 +338,20 @@ async fn moves_over(backends: Backends) {
     assert!(dry.status.success(), "{}", stderr(&dry));
     let dry_out = stdout(&dry);
     assert!(dry_out.contains("would move: 4 users (1 admins, 0 locked, 1 deactivated), 3 passwords, 1 email addresses, 1 upstream links"), "{dry_out}");
-    // Synapse deleted dave's device when it deactivated him: every row has somewhere to go.
+    // Synapse deleted dave's device when it deactivated him; the bridge's user stays the
+    // bridge's, with its device and token, and the summary says so.
     assert!(
         dry_out.contains("5 devices as compatibility sessions, 5 access tokens"),
         "{dry_out}"
     );
-    assert!(dry_out.contains("not moved: nothing"), "{dry_out}");
+    for line in [
+        "user @bridge_alice:localhost: belongs to the appservice bridge, which keeps managing it",
+        "of @bridge_alice:localhost: its user is not moved",
+        "of @bridge_alice:localhost: its device is not moved",
+    ] {
+        assert!(dry_out.contains(line), "{line}: {dry_out}");
+    }
+    assert!(!dry_out.contains("warning [synapse-running]"), "{dry_out}");
     assert!(
         dry_out.contains("dry run: nothing was written"),
         "{dry_out}"
@@ -313,11 +370,11 @@ async fn moves_over(backends: Backends) {
         "{}",
         stdout(&moved)
     );
-    // Not on a terminal, progress is a plain line per entity.
+    // Not on a terminal, progress is a plain line per entity, of Synapse's rows.
     for line in [
-        "users: 4/4 in",
+        "users: 5/5 in",
         "email addresses: 1/1 in",
-        "devices: 5/5 in",
+        "devices: 6/6 in",
     ] {
         assert!(stderr(&moved).contains(line), "{line}: {}", stderr(&moved));
     }
@@ -365,6 +422,18 @@ async fn moves_over(backends: Backends) {
     )
     .await;
     assert_eq!(status, 200, "{body}");
+
+    // The bridge still acts as its users with its own token, which Synapse checks itself.
+    let (status, me) = on_synapse(
+        &synapse,
+        reqwest::Method::GET,
+        "_matrix/client/v3/account/whoami?user_id=@bridge_alice:localhost",
+        AS_TOKEN,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["user_id"], "@bridge_alice:localhost");
 
     // Passwords moved: alice signs in here with Synapse's password (bcrypt, then re-hashed).
     let login = deployment.password_login("alice", None).await;
