@@ -359,3 +359,145 @@ fn check_providers(
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synapse_database::{SynapseExternalId, SynapseThreepid, SynapseUser};
+
+    fn config(extra: &str) -> Config {
+        let yaml = format!(
+            "matrix: {{homeserver: example.com, secret: a-secret}}\nsecrets: {{encryption: \"{}\"}}\n{extra}",
+            "00".repeat(32)
+        );
+        serde_yaml_ng::from_str(&yaml).expect("a configuration")
+    }
+
+    fn synapse(yaml: &str) -> SynapseConfig {
+        serde_yaml_ng::from_str(&format!("server_name: example.com\n{yaml}")).expect("valid")
+    }
+
+    fn with_password() -> SynapseData {
+        SynapseData {
+            users: vec![SynapseUser {
+                name: "@alice:example.com".to_owned(),
+                password_hash: Some("$2b$12$hash".to_owned()),
+                creation_ts: 0,
+                admin: false,
+                is_guest: false,
+                deactivated: false,
+                locked: false,
+                appservice_id: None,
+            }],
+            ..SynapseData::default()
+        }
+    }
+
+    fn codes(report: &Report) -> Vec<(&'static str, Severity)> {
+        report
+            .findings
+            .iter()
+            .map(|finding| (finding.code, finding.severity))
+            .collect()
+    }
+
+    const BCRYPT: &str = "passwords:\n  schemes:\n    - {version: 1, algorithm: bcrypt}\n    - {version: 2, algorithm: argon2id}\n";
+
+    #[test]
+    fn a_matching_deployment_has_nothing_to_report() {
+        let report = check(&synapse(""), &with_password(), &config(BCRYPT));
+        assert!(report.findings.is_empty(), "{:?}", report.findings);
+    }
+
+    #[test]
+    fn another_server_name_is_an_error() {
+        let report = check(
+            &serde_yaml_ng::from_str("server_name: other.org").expect("valid"),
+            &SynapseData::default(),
+            &config(""),
+        );
+        assert_eq!(codes(&report), [("server-name", Severity::Error)]);
+        assert!(report.findings[0].fix.contains("\"other.org\""));
+    }
+
+    #[test]
+    fn synapse_passwords_need_a_bcrypt_scheme_with_the_same_pepper() {
+        let none = check(&synapse(""), &with_password(), &config(""));
+        assert_eq!(codes(&none), [("password-scheme", Severity::Error)]);
+
+        let peppered = synapse("password_config: {pepper: spicy}");
+        let unpeppered = check(&peppered, &with_password(), &config(BCRYPT));
+        assert_eq!(codes(&unpeppered), [("password-pepper", Severity::Error)]);
+        let same = BCRYPT.replace(
+            "{version: 1, algorithm: bcrypt}",
+            "{version: 1, algorithm: bcrypt, secret: spicy}",
+        );
+        assert!(check(&peppered, &with_password(), &config(&same)).findings.is_empty());
+        let other = BCRYPT.replace(
+            "{version: 1, algorithm: bcrypt}",
+            "{version: 1, algorithm: bcrypt, secret: mild}",
+        );
+        assert_eq!(
+            codes(&check(&peppered, &with_password(), &config(&other))),
+            [("password-pepper", Severity::Error)]
+        );
+        // Synapse that checks no password has nothing to carry over.
+        let off = synapse("password_config: {enabled: false}");
+        assert!(check(&off, &with_password(), &config("")).findings.is_empty());
+    }
+
+    #[test]
+    fn an_external_id_needs_a_provider_that_maps_it() {
+        let mut data = SynapseData::default();
+        data.external_ids.push(SynapseExternalId {
+            user_id: "@alice:example.com".to_owned(),
+            auth_provider: "oidc-pocket".to_owned(),
+            external_id: "sub".to_owned(),
+        });
+        let synapse = synapse("oidc_providers: [{idp_id: pocket}]");
+        let report = check(&synapse, &data, &config(""));
+        assert_eq!(codes(&report), [("unmapped-provider", Severity::Error)]);
+        assert!(report.findings[0].fix.contains("synapse_idp_id: oidc-pocket"));
+        let mapped = config(
+            "upstream_oauth2:\n  providers:\n    - {id: pocket, synapse_idp_id: oidc-pocket, issuer: \"https://id.example.com\", client_id: c, token_endpoint_auth_method: none}\n",
+        );
+        assert!(check(&synapse, &data, &mapped).findings.is_empty());
+    }
+
+    #[test]
+    fn warnings_are_accepted_by_code_or_all_at_once() {
+        let mut data = SynapseData::default();
+        data.threepids.push(SynapseThreepid {
+            user_id: "@alice:example.com".to_owned(),
+            medium: "msisdn".to_owned(),
+            address: "447700900000".to_owned(),
+            added_at: 0,
+        });
+        data.other_clients = 2;
+        let synapse = synapse(
+            "enable_registration: true\nallow_guest_access: true\ncas_config: {enabled: true}\nuser_consent: {version: '1.0'}\nenable_registration_captcha: true\nenable_3pid_changes: true\nlogin_via_existing_session: {enabled: true}",
+        );
+        let report = check(&synapse, &data, &config(""));
+        let mut found: Vec<&str> = report.findings.iter().map(|f| f.code).collect();
+        found.sort_unstable();
+        assert_eq!(
+            found,
+            [
+                "3pid-changes",
+                "captcha",
+                "existing-session-login",
+                "guests",
+                "other-sign-in",
+                "other-threepids",
+                "registration",
+                "synapse-running",
+                "user-consent",
+            ]
+        );
+        assert!(report.errors().next().is_none());
+        assert_eq!(report.unaccepted_warnings(&[]).len(), 9);
+        let some = ["registration".to_owned(), "guests".to_owned()];
+        assert_eq!(report.unaccepted_warnings(&some).len(), 7);
+        assert!(report.unaccepted_warnings(&["all".to_owned()]).is_empty());
+    }
+}
