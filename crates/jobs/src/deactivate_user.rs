@@ -43,6 +43,9 @@ impl JobHandler for Handler {
         for email in repo.user_emails().list_for_user(&user).await? {
             repo.user_emails().remove(email.id).await?;
         }
+        repo.user_third_party_ids()
+            .remove_all_for_user(&user)
+            .await?;
         repo.commit().await?;
 
         match self

@@ -17,7 +17,7 @@ use portcullis_storage::{
     StorageError, UpstreamAuthorizationSessionRepository, UpstreamLinkRepository,
     UpstreamProviderRepository, UserEmailAuthenticationRepository, UserEmailRepository,
     UserPasswordRepository, UserRecoveryTicketRepository, UserRegistrationRepository,
-    UserRepository, UserTermsRepository,
+    UserRepository, UserTermsRepository, UserThirdPartyIdRepository,
 };
 use rand::RngCore;
 use sqlx::{Postgres, Sqlite};
@@ -192,6 +192,10 @@ impl Repository for SqlRepository {
     }
 
     fn user_terms(&mut self) -> &mut dyn UserTermsRepository {
+        self
+    }
+
+    fn user_third_party_ids(&mut self) -> &mut dyn UserThirdPartyIdRepository {
         self
     }
 

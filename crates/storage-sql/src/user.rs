@@ -8,6 +8,7 @@ mod registration;
 mod registration_token;
 mod session;
 mod terms;
+mod third_party_id;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -88,5 +88,6 @@ pub use self::{
         },
         session::BrowserSessionRepository,
         terms::UserTermsRepository,
+        third_party_id::UserThirdPartyIdRepository,
     },
 };

@@ -12,6 +12,7 @@ use crate::{
     UpstreamAuthorizationSessionRepository, UpstreamLinkRepository, UpstreamProviderRepository,
     UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
     UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository, UserTermsRepository,
+    UserThirdPartyIdRepository,
 };
 
 /// One database transaction, through which every repository is reached.
@@ -31,6 +32,9 @@ pub trait Repository: Send {
 
     /// The terms of service users accepted.
     fn user_terms(&mut self) -> &mut dyn UserTermsRepository;
+
+    /// Third-party ids other than email addresses, kept from Synapse.
+    fn user_third_party_ids(&mut self) -> &mut dyn UserThirdPartyIdRepository;
 
     /// The browser sessions and their authentications.
     fn browser_sessions(&mut self) -> &mut dyn BrowserSessionRepository;

@@ -8,6 +8,7 @@ pub mod registration;
 pub mod registration_token;
 pub mod session;
 pub mod terms;
+pub mod third_party_id;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -432,7 +432,11 @@ mod tests {
             "{version: 1, algorithm: bcrypt}",
             "{version: 1, algorithm: bcrypt, secret: spicy}",
         );
-        assert!(check(&peppered, &with_password(), &config(&same)).findings.is_empty());
+        assert!(
+            check(&peppered, &with_password(), &config(&same))
+                .findings
+                .is_empty()
+        );
         let other = BCRYPT.replace(
             "{version: 1, algorithm: bcrypt}",
             "{version: 1, algorithm: bcrypt, secret: mild}",
@@ -443,7 +447,11 @@ mod tests {
         );
         // Synapse that checks no password has nothing to carry over.
         let off = synapse("password_config: {enabled: false}");
-        assert!(check(&off, &with_password(), &config("")).findings.is_empty());
+        assert!(
+            check(&off, &with_password(), &config(""))
+                .findings
+                .is_empty()
+        );
     }
 
     #[test]
@@ -457,7 +465,11 @@ mod tests {
         let synapse = synapse("oidc_providers: [{idp_id: pocket}]");
         let report = check(&synapse, &data, &config(""));
         assert_eq!(codes(&report), [("unmapped-provider", Severity::Error)]);
-        assert!(report.findings[0].fix.contains("synapse_idp_id: oidc-pocket"));
+        assert!(
+            report.findings[0]
+                .fix
+                .contains("synapse_idp_id: oidc-pocket")
+        );
         let mapped = config(
             "upstream_oauth2:\n  providers:\n    - {id: pocket, synapse_idp_id: oidc-pocket, issuer: \"https://id.example.com\", client_id: c, token_endpoint_auth_method: none}\n",
         );

@@ -75,6 +75,8 @@ pub struct Summary {
     pub deactivated: usize,
     pub passwords: usize,
     pub emails: usize,
+    /// Third-party ids other than email addresses (phone numbers), kept unused.
+    pub other_third_party_ids: usize,
     pub upstream_links: usize,
     pub compat_sessions: usize,
     pub access_tokens: usize,
@@ -247,7 +249,16 @@ async fn move_accounts<'a>(
             threepid.medium, threepid.address, threepid.user_id
         );
         if threepid.medium != "email" {
-            summary.skip(what, "only email addresses are kept here");
+            // Kept, unused: nobody signs in or recovers an account with them here.
+            repo.user_third_party_ids()
+                .add(
+                    &owner.user,
+                    &threepid.medium,
+                    &threepid.address,
+                    millis(threepid.added_at),
+                )
+                .await?;
+            summary.other_third_party_ids += 1;
             continue;
         }
         // Looked up first: on PostgreSQL a refused insert would end the unit of work.

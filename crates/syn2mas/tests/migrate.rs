@@ -159,7 +159,14 @@ async fn moves_and_says_what_it_does_not(db: Database) {
         ),
         (3, 1, 1, 1)
     );
-    assert_eq!((summary.passwords, summary.emails), (1, 1));
+    assert_eq!(
+        (
+            summary.passwords,
+            summary.emails,
+            summary.other_third_party_ids
+        ),
+        (1, 1, 1)
+    );
     assert_eq!(
         (
             summary.compat_sessions,
@@ -180,10 +187,6 @@ async fn moves_and_says_what_it_does_not(db: Database) {
             "belongs to the appservice bridge, which keeps managing it",
         ),
         ("user @stranger:elsewhere.org", "not a user of this server"),
-        (
-            "msisdn 447700900000 of @alice:example.com",
-            "only email addresses are kept here",
-        ),
         (
             "email alice@example.org of @bob:example.com",
             "the address, in another case, is already someone's",
@@ -208,7 +211,7 @@ async fn moves_and_says_what_it_does_not(db: Database) {
             "{expected:?} not in {skipped:#?}"
         );
     }
-    assert_eq!(skipped.len(), 10, "{skipped:#?}");
+    assert_eq!(skipped.len(), 9, "{skipped:#?}");
 
     // The tokens clients hold go on working, with their session's Synapse admin rights.
     let mut tx = repo(&db).await;
@@ -237,6 +240,12 @@ async fn moves_and_says_what_it_does_not(db: Database) {
         .expect("read")
         .expect("a password");
     assert_eq!(password.version, 1);
+    let kept = tx
+        .user_third_party_ids()
+        .list_for_user(&alice)
+        .await
+        .expect("read");
+    assert_eq!(kept, [("msisdn".to_owned(), "447700900000".to_owned())]);
     tx.rollback().await.expect("rolled back");
 
     // A second run finds the database no longer empty.

@@ -241,6 +241,12 @@ async fn migrate(config_paths: &[PathBuf], args: MigrateArgs) -> anyhow::Result<
         summary.access_tokens,
         summary.refresh_tokens
     );
+    if summary.other_third_party_ids > 0 {
+        println!(
+            "kept unused: {} third-party ids that are not email addresses (phone numbers)",
+            summary.other_third_party_ids
+        );
+    }
     if summary.skipped.is_empty() {
         println!("not moved: nothing");
     } else {

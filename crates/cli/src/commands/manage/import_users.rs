@@ -108,6 +108,12 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         summary.upstream_links,
         summary.already_here
     );
+    if summary.other_third_party_ids > 0 {
+        println!(
+            "kept unused: {} third-party ids that are not email addresses (phone numbers)",
+            summary.other_third_party_ids
+        );
+    }
     if !summary.skipped.is_empty() {
         println!("not imported ({}):", summary.skipped.len());
         for skipped in &summary.skipped {
