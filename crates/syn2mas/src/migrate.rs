@@ -59,6 +59,23 @@ pub struct MigrateOptions {
     pub now: DateTime<Utc>,
 }
 
+/// Synapse's provider ids (`oidc-...`) and the ids of the upstream providers of `config` that
+/// map them (`synapse_idp_id`).
+#[must_use]
+pub fn provider_mapping(config: &portcullis_config::Config) -> HashMap<String, String> {
+    config
+        .upstream_oauth2
+        .providers
+        .iter()
+        .filter_map(|provider| {
+            provider
+                .synapse_idp_id
+                .clone()
+                .map(|idp| (idp, provider.id.clone()))
+        })
+        .collect()
+}
+
 /// A row that did not move, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
@@ -244,10 +261,6 @@ async fn move_accounts<'a>(
         let Some(owner) = moved.get(threepid.user_id.as_str()) else {
             continue;
         };
-        let what = format!(
-            "{} {} of {}",
-            threepid.medium, threepid.address, threepid.user_id
-        );
         if threepid.medium != "email" {
             // Kept, unused: nobody signs in or recovers an account with them here.
             repo.user_third_party_ids()
@@ -264,7 +277,10 @@ async fn move_accounts<'a>(
         // Looked up first: on PostgreSQL a refused insert would end the unit of work.
         if let Some(existing) = repo.user_emails().find_by_email(&threepid.address).await? {
             if existing.user_id != owner.user.id {
-                summary.skip(what, "the address, in another case, is already someone's");
+                summary.skip(
+                    format!("email {} of {}", threepid.address, threepid.user_id),
+                    "the address, in another case, is already someone's",
+                );
             }
             continue;
         }
@@ -281,12 +297,14 @@ async fn move_accounts<'a>(
         let Some(owner) = moved.get(external.user_id.as_str()) else {
             continue;
         };
-        let what = format!(
-            "{} account {} of {}",
-            external.auth_provider, external.external_id, external.user_id
-        );
+        let what = || {
+            format!(
+                "{} account {} of {}",
+                external.auth_provider, external.external_id, external.user_id
+            )
+        };
         let Some(provider) = options.providers.get(&external.auth_provider) else {
-            summary.skip(what, "no upstream provider maps it (synapse_idp_id)");
+            summary.skip(what(), "no upstream provider maps it (synapse_idp_id)");
             continue;
         };
         if let Some(existing) = repo
@@ -295,7 +313,10 @@ async fn move_accounts<'a>(
             .await?
         {
             if existing.user_id != Some(owner.user.id) {
-                summary.skip(what, "that account is already linked to another user here");
+                summary.skip(
+                    what(),
+                    "that account is already linked to another user here",
+                );
             }
             continue;
         }

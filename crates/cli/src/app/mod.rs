@@ -201,6 +201,19 @@ pub async fn connect_database(checked: &CheckedConfig) -> anyhow::Result<Databas
     Ok(Database::connect(&connect, &pool).await?)
 }
 
+/// Connects to the configured database and checks that it has every migration: the commands
+/// that use it (all but `server`, which migrates, and `database`) refuse an older schema.
+pub async fn connect_migrated_database(checked: &CheckedConfig) -> anyhow::Result<Database> {
+    let database = connect_database(checked).await?;
+    let status = database.migration_status().await?;
+    anyhow::ensure!(
+        status.is_up_to_date(),
+        "the database has {} pending migration(s): run `mas-cli database migrate` first",
+        status.pending.len()
+    );
+    Ok(database)
+}
+
 /// The connection to the homeserver that `matrix` describes.
 pub fn homeserver(
     checked: &CheckedConfig,

@@ -132,13 +132,7 @@ fn check(config_paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
 async fn sync(config_paths: &[PathBuf], args: SyncArgs) -> anyhow::Result<ExitCode> {
     let paths = app::config_files(config_paths)?;
     let checked = app::load_checked_config(&paths)?;
-    let database = app::connect_database(&checked).await?;
-    let status = database.migration_status().await?;
-    anyhow::ensure!(
-        status.is_up_to_date(),
-        "the database has {} pending migration(s): run `mas-cli database migrate` first",
-        status.pending.len()
-    );
+    let database = app::connect_migrated_database(&checked).await?;
 
     let mut repository = database.transaction().await?;
     let report = app::sync::sync(

@@ -1,7 +1,7 @@
 //! `mas-cli syn2mas check` and `mas-cli syn2mas migrate`: moving a Synapse homeserver's
 //! accounts and devices here, from its database (SQLite or PostgreSQL).
 
-use std::{collections::HashMap, path::PathBuf, process::ExitCode};
+use std::{path::PathBuf, process::ExitCode};
 
 use anyhow::Context as _;
 use clap::Subcommand;
@@ -163,13 +163,7 @@ async fn migrate(config_paths: &[PathBuf], args: MigrateArgs) -> anyhow::Result<
         );
     }
 
-    let database = app::connect_database(&checked).await?;
-    let status = database.migration_status().await?;
-    anyhow::ensure!(
-        status.is_up_to_date(),
-        "the database has {} pending migration(s): run `mas-cli database migrate` first",
-        status.pending.len()
-    );
+    let database = app::connect_migrated_database(&checked).await?;
     let now = chrono::Utc::now();
     let mut repository = database
         .transaction()
@@ -184,18 +178,7 @@ async fn migrate(config_paths: &[PathBuf], args: MigrateArgs) -> anyhow::Result<
         now,
     )
     .await?;
-    let providers: HashMap<String, String> = checked
-        .config
-        .upstream_oauth2
-        .providers
-        .iter()
-        .filter_map(|provider| {
-            provider
-                .synapse_idp_id
-                .clone()
-                .map(|idp| (idp, provider.id.clone()))
-        })
-        .collect();
+    let providers = portcullis_syn2mas::migrate::provider_mapping(&checked.config);
     let options = MigrateOptions {
         server_name: synapse.server_name().to_owned(),
         bcrypt_version: portcullis_syn2mas::check::bcrypt_version(&checked.config),

@@ -9,13 +9,7 @@ use crate::app;
 pub async fn run(config_paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let paths = app::config_files(config_paths)?;
     let checked = app::load_checked_config(&paths)?;
-    let database = app::connect_database(&checked).await?;
-    let status = database.migration_status().await?;
-    anyhow::ensure!(
-        status.is_up_to_date(),
-        "the database has {} pending migration(s): run `mas-cli database migrate` first",
-        status.pending.len()
-    );
+    let database = app::connect_migrated_database(&checked).await?;
 
     let shutdown = super::server::shutdown_signal();
     let homeserver = app::homeserver(&checked)?;

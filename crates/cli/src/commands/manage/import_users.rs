@@ -2,7 +2,7 @@
 //! users over through its admin API, when its database is out of reach (`syn2mas migrate`
 //! reads the database, and also keeps passwords and sessions).
 
-use std::{collections::HashMap, io::IsTerminal as _, process::ExitCode};
+use std::{io::IsTerminal as _, process::ExitCode};
 
 use anyhow::Context as _;
 use portcullis_syn2mas::{MigrateOptions, synapse_admin::SynapseAdminApi};
@@ -55,17 +55,7 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let now = context.now();
     let mut repo = context.transaction().await?;
     app::sync::sync(&mut repo, config, &context.checked.encrypter, false, now).await?;
-    let providers: HashMap<String, String> = config
-        .upstream_oauth2
-        .providers
-        .iter()
-        .filter_map(|provider| {
-            provider
-                .synapse_idp_id
-                .clone()
-                .map(|idp| (idp, provider.id.clone()))
-        })
-        .collect();
+    let providers = portcullis_syn2mas::migrate::provider_mapping(config);
     let options = MigrateOptions {
         server_name: context.server_name().to_owned(),
         bcrypt_version: None,

@@ -152,13 +152,7 @@ impl Context {
     async fn open(config_paths: &[PathBuf]) -> anyhow::Result<Self> {
         let paths = app::config_files(config_paths)?;
         let checked = app::load_checked_config(&paths)?;
-        let database = app::connect_database(&checked).await?;
-        let status = database.migration_status().await?;
-        anyhow::ensure!(
-            status.is_up_to_date(),
-            "the database has {} pending migration(s): run `mas-cli database migrate` first",
-            status.pending.len()
-        );
+        let database = app::connect_migrated_database(&checked).await?;
         Ok(Self { checked, database })
     }
 
