@@ -7,11 +7,12 @@ access token each (200,000 devices and tokens), and an upstream identity for eve
 
 Every user has the same bcrypt hash (cost 4): hashes are copied as they are, never checked.
 """
-import io
 import os
 import sqlite3
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from seed_admin import copy  # noqa: E402  (psql's COPY of rows, shared with the Admin API's seed)
 
 USERS = int(os.environ.get("SEED_USERS", "100000"))
 SERVER = os.environ.get("SEED_SERVER_NAME", "localhost")
@@ -53,17 +54,6 @@ def seed_sqlite(path):
         db.executemany("INSERT INTO access_tokens (id, user_id, device_id, token) "
                        "VALUES (?, ?, ?, ?)", tokens)
     db.close()
-
-
-def copy(database, table, columns, records):
-    buffer = io.StringIO()
-    for record in records:
-        buffer.write("\t".join("\\N" if v is None else str(v) for v in record) + "\n")
-    subprocess.run(
-        ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-c",
-         f"COPY {table} ({', '.join(columns)}) FROM STDIN"],
-        input=buffer.getvalue(), text=True, check=True,
-    )
 
 
 def seed_postgres(database):
