@@ -69,6 +69,35 @@ async fn synapse_login(synapse: &TestSynapse, username: &str, device_id: &str) -
         .to_owned()
 }
 
+/// A password login on Synapse itself asking for a refresh token, on `device_id`: its access
+/// and refresh tokens.
+async fn synapse_login_refreshable(
+    synapse: &TestSynapse,
+    username: &str,
+    device_id: &str,
+) -> (String, String) {
+    let response = reqwest::Client::new()
+        .post(synapse.url().join("_matrix/client/v3/login").expect("URL"))
+        .json(&json!({
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": username},
+            "password": PASSWORD,
+            "device_id": device_id,
+            "refresh_token": true,
+        }))
+        .send()
+        .await
+        .expect("Synapse answers");
+    let body: Value = response.json().await.expect("JSON");
+    let token = |name: &str| {
+        body[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {name} for {username}: {body}"))
+            .to_owned()
+    };
+    (token("access_token"), token("refresh_token"))
+}
+
 /// Synapse's own `register_new_matrix_user`, making an admin with the shared secret.
 fn register_admin(synapse: &TestSynapse, username: &str) {
     let venv = std::env::var_os("SYNAPSE_VENV").map_or_else(
@@ -202,6 +231,8 @@ async fn moves_over(backends: Backends) {
     register(&synapse, "alice", "ALICELAPTOP").await;
     let alice = synapse_login(&synapse, "alice", "ALICEPHONE").await;
     assert!(alice.starts_with("syt_"), "{alice}");
+    let (_, tablet_refresh) = synapse_login_refreshable(&synapse, "alice", "ALICETABLET").await;
+    assert!(tablet_refresh.starts_with("syr_"), "{tablet_refresh}");
     let keys = json!({"device_keys": {
         "user_id": "@alice:localhost",
         "device_id": "ALICEPHONE",
@@ -341,7 +372,7 @@ async fn moves_over(backends: Backends) {
     // Synapse deleted dave's device when it deactivated him; the bridge's user stays the
     // bridge's, with its device and token, and the summary says so.
     assert!(
-        dry_out.contains("5 devices as compatibility sessions, 5 access tokens"),
+        dry_out.contains("6 devices as compatibility sessions, 6 access tokens, 1 refresh tokens"),
         "{dry_out}"
     );
     for line in [
@@ -374,7 +405,7 @@ async fn moves_over(backends: Backends) {
     for line in [
         "users: 5/5 in",
         "email addresses: 1/1 in",
-        "devices: 6/6 in",
+        "devices: 7/7 in",
     ] {
         assert!(stderr(&moved).contains(line), "{line}: {}", stderr(&moved));
     }
@@ -422,6 +453,24 @@ async fn moves_over(backends: Backends) {
     )
     .await;
     assert_eq!(status, 200, "{body}");
+
+    // The refresh token Synapse gave the tablet gets it a new access token here.
+    let response = reqwest::Client::new()
+        .post(deployment.url("_matrix/client/v3/refresh"))
+        .json(&json!({"refresh_token": tablet_refresh}))
+        .send()
+        .await
+        .expect("answers");
+    let status = response.status();
+    let refreshed: Value = response.json().await.expect("JSON");
+    assert!(status.is_success(), "{status} {refreshed}");
+    let (status, me) = whoami(
+        &synapse,
+        refreshed["access_token"].as_str().expect("a new token"),
+    )
+    .await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["device_id"], "ALICETABLET");
 
     // The bridge still acts as its users with its own token, which Synapse checks itself.
     let (status, me) = on_synapse(
