@@ -20,6 +20,9 @@ pub struct User {
     pub deactivated_at: Option<DateTime<Utc>>,
     /// Whether the user may ask for the admin scope.
     pub can_request_admin: bool,
+    /// A guest account moved from Synapse: kept for the record, with no password and no
+    /// session (no guest account is made here).
+    pub legacy_guest: bool,
 }
 
 impl User {
@@ -258,6 +261,7 @@ mod tests {
             locked_at: None,
             deactivated_at: None,
             can_request_admin: false,
+            legacy_guest: false,
         }
     }
 

@@ -124,10 +124,10 @@ const ACTIVE_SQL: &str = concat!(
     "s.last_active_at AS session_last_active_at, s.last_active_ip AS session_last_active_ip, ",
     "a.username AS actor_username, a.created_at AS actor_created_at, ",
     "a.locked_at AS actor_locked_at, a.deactivated_at AS actor_deactivated_at, ",
-    "a.can_request_admin AS actor_can_request_admin, ",
+    "a.can_request_admin AS actor_can_request_admin, a.legacy_guest AS actor_legacy_guest, ",
     "o.username AS owner_username, o.created_at AS owner_created_at, ",
     "o.locked_at AS owner_locked_at, o.deactivated_at AS owner_deactivated_at, ",
-    "o.can_request_admin AS owner_can_request_admin ",
+    "o.can_request_admin AS owner_can_request_admin, o.legacy_guest AS owner_legacy_guest ",
     "FROM personal_access_tokens AS t ",
     "JOIN personal_sessions AS s ON s.personal_session_id = t.personal_session_id ",
     "JOIN users AS a ON a.user_id = s.actor_user_id ",
@@ -155,11 +155,13 @@ struct ActiveRow {
     actor_locked_at: Option<DbTime>,
     actor_deactivated_at: Option<DbTime>,
     actor_can_request_admin: bool,
+    actor_legacy_guest: bool,
     owner_username: Option<String>,
     owner_created_at: Option<DbTime>,
     owner_locked_at: Option<DbTime>,
     owner_deactivated_at: Option<DbTime>,
     owner_can_request_admin: Option<bool>,
+    owner_legacy_guest: Option<bool>,
 }
 
 impl TryFrom<ActiveRow> for ActivePersonalAccessToken {
@@ -173,6 +175,7 @@ impl TryFrom<ActiveRow> for ActivePersonalAccessToken {
             locked_at: instant(row.actor_locked_at),
             deactivated_at: instant(row.actor_deactivated_at),
             can_request_admin: row.actor_can_request_admin,
+            legacy_guest: row.actor_legacy_guest,
         };
         let owner_user = match (row.owner_user_id, row.owner_username, row.owner_created_at) {
             (Some(id), Some(username), Some(created_at)) => Some(User {
@@ -182,6 +185,7 @@ impl TryFrom<ActiveRow> for ActivePersonalAccessToken {
                 locked_at: instant(row.owner_locked_at),
                 deactivated_at: instant(row.owner_deactivated_at),
                 can_request_admin: row.owner_can_request_admin.unwrap_or(false),
+                legacy_guest: row.owner_legacy_guest.unwrap_or(false),
             }),
             _ => None,
         };

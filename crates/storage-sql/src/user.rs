@@ -25,7 +25,7 @@ use crate::{
 /// The columns every query returns, in [`UserRow`]'s order.
 macro_rules! columns {
     () => {
-        "user_id, username, created_at, locked_at, deactivated_at, can_request_admin"
+        "user_id, username, created_at, locked_at, deactivated_at, can_request_admin, legacy_guest"
     };
 }
 
@@ -37,6 +37,7 @@ struct UserRow {
     locked_at: Option<DbTime>,
     deactivated_at: Option<DbTime>,
     can_request_admin: bool,
+    legacy_guest: bool,
 }
 
 impl From<UserRow> for User {
@@ -48,6 +49,7 @@ impl From<UserRow> for User {
             locked_at: row.locked_at.map(|time| time.0),
             deactivated_at: row.deactivated_at.map(|time| time.0),
             can_request_admin: row.can_request_admin,
+            legacy_guest: row.legacy_guest,
         }
     }
 }
@@ -61,9 +63,8 @@ fn conditions(filter: &UserFilter) -> Conditions {
     if let Some(admin) = filter.can_request_admin {
         conditions.and("can_request_admin = ?", [Arg::Bool(admin)]);
     }
-    // No account here is a legacy guest: asking for guests gives nothing.
-    if filter.legacy_guest == Some(true) {
-        conditions.and("FALSE", []);
+    if let Some(guest) = filter.legacy_guest {
+        conditions.and("legacy_guest = ?", [Arg::Bool(guest)]);
     }
     if let Some(search) = &filter.search {
         conditions.and(
@@ -245,6 +246,18 @@ impl UserRepository for SqlRepository {
         let row: Option<UserRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
             .bind(DbId(user.id))
             .bind(can_request_admin)
+            .fetch_optional(conn)
+            .await)?;
+        row.map(User::from).ok_or_else(|| not_found(user.id))
+    }
+
+    async fn mark_legacy_guest(&mut self, user: User) -> Result<User, StorageError> {
+        const SQL: &str = concat!(
+            "UPDATE users SET legacy_guest = TRUE WHERE user_id = $1 RETURNING ",
+            columns!()
+        );
+        let row: Option<UserRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(DbId(user.id))
             .fetch_optional(conn)
             .await)?;
         row.map(User::from).ok_or_else(|| not_found(user.id))

@@ -106,4 +106,10 @@ pub trait UserRepository: Send {
         user: User,
         can_request_admin: bool,
     ) -> Result<User, StorageError>;
+
+    /// Marks the user as a guest account moved from Synapse ([`User::legacy_guest`]).
+    ///
+    /// # Errors
+    /// [`StorageError::NotFound`] if the user no longer exists.
+    async fn mark_legacy_guest(&mut self, user: User) -> Result<User, StorageError>;
 }

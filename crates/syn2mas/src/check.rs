@@ -163,10 +163,10 @@ pub fn check(synapse: &SynapseConfig, data: &SynapseData, config: &Config) -> Re
         report.warning(
             "guests",
             format!(
-                "Synapse allows guest access ({guests} guest account(s)): guests have no \
-                 equivalent here, and their accounts are not moved"
+                "Synapse allows guest access ({guests} guest account(s)): no guest account is \
+                 made here; existing ones are moved as legacy guests, without their sessions"
             ),
-            "accept it: guests lose their temporary accounts",
+            "accept it: guests lose their sessions (they had no password to sign in again with)",
         );
     }
     if synapse.enable_registration {

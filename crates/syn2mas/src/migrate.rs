@@ -90,6 +90,8 @@ pub struct Summary {
     pub admins: usize,
     pub locked: usize,
     pub deactivated: usize,
+    /// Guest accounts, moved as legacy guests without their sessions.
+    pub legacy_guests: usize,
     pub passwords: usize,
     pub emails: usize,
     /// Third-party ids other than email addresses (phone numbers), kept unused.
@@ -126,6 +128,8 @@ struct Moved {
     admin: bool,
     /// Deactivated accounts keep no session.
     active: bool,
+    /// Nor do guests.
+    guest: bool,
 }
 
 /// Moves `data` into `repo`, which must hold no user yet, holding the lock [`LOCK`] so that no
@@ -192,10 +196,6 @@ async fn move_accounts<'a>(
             );
             continue;
         }
-        if synapse.is_guest {
-            summary.skip(format!("user {name}"), "a guest account");
-            continue;
-        }
         let created_at = seconds(synapse.creation_ts);
         if mode == Mode::Import
             && let Some(user) = repo.users().find_by_username(localpart).await?
@@ -207,12 +207,17 @@ async fn move_accounts<'a>(
                     user,
                     admin: synapse.admin,
                     active: !synapse.deactivated,
+                    guest: synapse.is_guest,
                 },
             );
             continue;
         }
         let mut user = repo.users().add(localpart, created_at).await?;
         summary.users += 1;
+        if synapse.is_guest {
+            user = repo.users().mark_legacy_guest(user).await?;
+            summary.legacy_guests += 1;
+        }
         if synapse.admin {
             user = repo.users().set_can_request_admin(user, true).await?;
             summary.admins += 1;
@@ -250,6 +255,7 @@ async fn move_accounts<'a>(
                 user,
                 admin: synapse.admin,
                 active: !synapse.deactivated,
+                guest: synapse.is_guest,
             },
         );
     }
@@ -373,10 +379,14 @@ async fn move_sessions(
             );
             continue;
         };
-        if !owner.active {
+        if !owner.active || owner.guest {
             summary.skip(
                 format!("device {} of {}", device.device_id, device.user_id),
-                "its user is deactivated",
+                if owner.guest {
+                    "its user is a guest"
+                } else {
+                    "its user is deactivated"
+                },
             );
             continue;
         }

@@ -68,7 +68,7 @@ fn threepid(user: &str, medium: &str, address: &str) -> SynapseThreepid {
 }
 
 /// alice (admin, bcrypt password, two devices), bob (locked, an address alice has in another
-/// case), a guest, an appservice's user, carol (deactivated, one device), and a user of another
+/// case), a guest with a device, an appservice's user, carol (deactivated, one device), and a user of another
 /// server; tokens of every kind a migration meets.
 fn data() -> SynapseData {
     let expired = now() - TimeDelta::minutes(1);
@@ -110,6 +110,7 @@ fn data() -> SynapseData {
             device("alice", "LAPTOP"),
             device("alice", "PHONE"),
             device("carol", "DESK"),
+            device("guest", "GUESTDEVICE"),
         ],
         access_tokens: vec![
             token(1, "alice", Some("LAPTOP"), "syt_laptop"),
@@ -157,8 +158,9 @@ async fn moves_and_says_what_it_does_not(db: Database) {
             summary.locked,
             summary.deactivated
         ),
-        (3, 1, 1, 1)
+        (4, 1, 1, 1)
     );
+    assert_eq!(summary.legacy_guests, 1);
     assert_eq!(
         (
             summary.passwords,
@@ -181,7 +183,10 @@ async fn moves_and_says_what_it_does_not(db: Database) {
         .map(|skipped| (skipped.what.as_str(), skipped.why.as_str()))
         .collect();
     for expected in [
-        ("user @guest:example.com", "a guest account"),
+        (
+            "device GUESTDEVICE of @guest:example.com",
+            "its user is a guest",
+        ),
         (
             "user @bridge_x:example.com",
             "belongs to the appservice bridge, which keeps managing it",
@@ -240,6 +245,13 @@ async fn moves_and_says_what_it_does_not(db: Database) {
         .expect("read")
         .expect("a password");
     assert_eq!(password.version, 1);
+    let guest = tx
+        .users()
+        .find_by_username("guest")
+        .await
+        .expect("read")
+        .expect("moved");
+    assert!(guest.legacy_guest && !alice.legacy_guest);
     let kept = tx
         .user_third_party_ids()
         .list_for_user(&alice)
@@ -251,7 +263,7 @@ async fn moves_and_says_what_it_does_not(db: Database) {
     // A second run finds the database no longer empty.
     let mut tx = repo(&db).await;
     let again = migrate(&mut *tx, &data(), &options(), &mut NoProgress).await;
-    assert!(matches!(again, Err(MigrateError::NotEmpty(3))), "{again:?}");
+    assert!(matches!(again, Err(MigrateError::NotEmpty(4))), "{again:?}");
     tx.rollback().await.expect("rolled back");
 }
 

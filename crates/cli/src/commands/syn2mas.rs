@@ -224,6 +224,12 @@ async fn migrate(config_paths: &[PathBuf], args: MigrateArgs) -> anyhow::Result<
         summary.access_tokens,
         summary.refresh_tokens
     );
+    if summary.legacy_guests > 0 {
+        println!(
+            "legacy guests: {} guest accounts moved as such, without their sessions",
+            summary.legacy_guests
+        );
+    }
     if summary.other_third_party_ids > 0 {
         println!(
             "kept unused: {} third-party ids that are not email addresses (phone numbers)",

@@ -55,7 +55,7 @@ const ACTIVE_SQL: &str = concat!(
     "s.last_active_at AS session_last_active_at, s.last_active_ip AS session_last_active_ip, ",
     "u.username AS user_username, u.created_at AS user_created_at, ",
     "u.locked_at AS user_locked_at, u.deactivated_at AS user_deactivated_at, ",
-    "u.can_request_admin AS user_can_request_admin ",
+    "u.can_request_admin AS user_can_request_admin, u.legacy_guest AS user_legacy_guest ",
     "FROM compat_access_tokens AS t ",
     "JOIN compat_sessions AS s ON s.compat_session_id = t.compat_session_id ",
     "JOIN users AS u ON u.user_id = s.user_id ",
@@ -83,6 +83,7 @@ struct ActiveCompatAccessTokenRow {
     user_locked_at: Option<DbTime>,
     user_deactivated_at: Option<DbTime>,
     user_can_request_admin: bool,
+    user_legacy_guest: bool,
 }
 
 impl TryFrom<ActiveCompatAccessTokenRow> for ActiveCompatAccessToken {
@@ -96,6 +97,7 @@ impl TryFrom<ActiveCompatAccessTokenRow> for ActiveCompatAccessToken {
             locked_at: instant(row.user_locked_at),
             deactivated_at: instant(row.user_deactivated_at),
             can_request_admin: row.user_can_request_admin,
+            legacy_guest: row.user_legacy_guest,
         };
         let session = CompatSession::try_from(CompatSessionRow {
             compat_session_id: row.token.compat_session_id,

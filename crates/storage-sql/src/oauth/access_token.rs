@@ -61,7 +61,7 @@ const ACTIVE_SQL: &str = concat!(
     "c.client_id AS client_id, ",
     "u.username AS user_username, u.created_at AS user_created_at, ",
     "u.locked_at AS user_locked_at, u.deactivated_at AS user_deactivated_at, ",
-    "u.can_request_admin AS user_can_request_admin ",
+    "u.can_request_admin AS user_can_request_admin, u.legacy_guest AS user_legacy_guest ",
     "FROM oauth2_access_tokens AS t ",
     "JOIN oauth2_sessions AS s ON s.oauth2_session_id = t.oauth2_session_id ",
     "JOIN oauth2_clients AS c ON c.oauth2_client_id = s.oauth2_client_id ",
@@ -91,6 +91,7 @@ struct ActiveAccessTokenRow {
     user_locked_at: Option<DbTime>,
     user_deactivated_at: Option<DbTime>,
     user_can_request_admin: Option<bool>,
+    user_legacy_guest: Option<bool>,
 }
 
 impl TryFrom<ActiveAccessTokenRow> for ActiveAccessToken {
@@ -111,6 +112,7 @@ impl TryFrom<ActiveAccessTokenRow> for ActiveAccessToken {
                 locked_at: instant(row.user_locked_at),
                 deactivated_at: instant(row.user_deactivated_at),
                 can_request_admin,
+                legacy_guest: row.user_legacy_guest.unwrap_or(false),
             }),
             // The foreign key makes this impossible, unless the schema was changed.
             (Some(id), ..) => {

@@ -329,3 +329,40 @@ backend_test!(
         assert_eq!(tx.users().count(&compat).await.expect("counted"), 1);
     }
 );
+
+backend_test!(
+    async fn legacy_guests_are_marked_and_filtered(db: Database) {
+        let mut tx = repo(&db).await;
+        let guest = tx.users().add("guest", start()).await.expect("added");
+        tx.users()
+            .add("member", start() + TimeDelta::seconds(1))
+            .await
+            .expect("added");
+        assert!(!guest.legacy_guest);
+        let guest = tx.users().mark_legacy_guest(guest).await.expect("marked");
+        assert!(guest.legacy_guest);
+        commit(tx).await;
+
+        let mut tx = repo(&db).await;
+        let found = tx
+            .users()
+            .find_by_username("guest")
+            .await
+            .expect("read")
+            .expect("found");
+        assert!(found.legacy_guest);
+        for (guests, expected) in [(true, ["guest"]), (false, ["member"])] {
+            let filter = UserFilter {
+                legacy_guest: Some(guests),
+                ..UserFilter::default()
+            };
+            let page = tx
+                .users()
+                .list_page(&filter, Pagination::first(10))
+                .await
+                .expect("read");
+            assert_eq!(names(&page.edges), expected);
+            assert_eq!(tx.users().count(&filter).await.expect("counted"), 1);
+        }
+    }
+);

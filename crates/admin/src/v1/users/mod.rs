@@ -52,7 +52,7 @@ impl From<portcullis_model::User> for User {
             locked_at: user.locked_at,
             deactivated_at: user.deactivated_at,
             admin: user.can_request_admin,
-            legacy_guest: false,
+            legacy_guest: user.legacy_guest,
         }
     }
 }

@@ -98,6 +98,12 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         summary.upstream_links,
         summary.already_here
     );
+    if summary.legacy_guests > 0 {
+        println!(
+            "legacy guests: {} guest accounts moved as such, without their sessions",
+            summary.legacy_guests
+        );
+    }
     if summary.other_third_party_ids > 0 {
         println!(
             "kept unused: {} third-party ids that are not email addresses (phone numbers)",

@@ -1,0 +1,3 @@
+-- Guest accounts moved from Synapse (`syn2mas`), as MAS keeps them (`legacy_guest` in the
+-- Admin API): no guest account is made here, and a guest has no password and no session.
+ALTER TABLE users ADD COLUMN legacy_guest INTEGER NOT NULL DEFAULT 0 CHECK (legacy_guest IN (0, 1));
