@@ -216,9 +216,10 @@ async fn moves_over(backends: Backends) {
             url.path().trim_start_matches('/')
         ));
     }
+    // Guests only before the switch: with delegation, the auth service makes no guest.
     let legacy = Options::legacy()
         .with_port(deployment.synapse_port)
-        .with_extra_config(yaml.clone());
+        .with_extra_config(format!("{yaml}allow_guest_access: true\n"));
     let delegated = deployment.synapse_options().with_extra_config(yaml);
     let Some(mut synapse) = TestSynapse::start(&legacy) else {
         return;
@@ -286,6 +287,22 @@ async fn moves_over(backends: Backends) {
         .await
         .expect("Synapse answers");
     assert!(response.status().is_success(), "{}", response.status());
+    // A guest, with the device Synapse gives it.
+    let response = reqwest::Client::new()
+        .post(
+            synapse
+                .url()
+                .join("_matrix/client/v3/register?kind=guest")
+                .expect("URL"),
+        )
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("Synapse answers");
+    let status = response.status();
+    let guest: Value = response.json().await.expect("JSON");
+    assert!(status.is_success(), "{status} {guest}");
+    let guest_id = guest["user_id"].as_str().expect("a user ID").to_owned();
 
     // Over the admin API, into another deployment: the accounts come, passwords and sessions
     // cannot, and the command says so; a second run adds nothing.
@@ -300,7 +317,7 @@ async fn moves_over(backends: Backends) {
     ];
     let imported = other.manage(&import);
     assert!(
-        imported.contains("imported: 4 users (1 admins, 0 locked, 1 deactivated), 1 email addresses, 1 upstream links; 0 users were already here"),
+        imported.contains("imported: 5 users (1 admins, 0 locked, 1 deactivated), 1 email addresses, 1 upstream links; 0 users were already here"),
         "{imported}"
     );
     assert!(imported.contains("their users sign in again"), "{imported}");
@@ -310,7 +327,7 @@ async fn moves_over(backends: Backends) {
     );
     let again = other.manage(&import);
     assert!(
-        again.contains("imported: 0 users (0 admins, 0 locked, 0 deactivated), 0 email addresses, 0 upstream links; 4 users were already here"),
+        again.contains("imported: 0 users (0 admins, 0 locked, 0 deactivated), 0 email addresses, 0 upstream links; 5 users were already here"),
         "{again}"
     );
     let links = other.manage(&["list-upstream-links"]);
@@ -326,7 +343,8 @@ async fn moves_over(backends: Backends) {
         stderr(&checked)
     );
     assert!(
-        stdout(&checked).contains("warning [registration]"),
+        stdout(&checked).contains("warning [registration]")
+            && stdout(&checked).contains("warning [guests]"),
         "{}",
         stdout(&checked)
     );
@@ -368,11 +386,19 @@ async fn moves_over(backends: Backends) {
     );
     assert!(dry.status.success(), "{}", stderr(&dry));
     let dry_out = stdout(&dry);
-    assert!(dry_out.contains("would move: 4 users (1 admins, 0 locked, 1 deactivated), 3 passwords, 1 email addresses, 1 upstream links"), "{dry_out}");
+    assert!(dry_out.contains("would move: 5 users (1 admins, 0 locked, 1 deactivated), 3 passwords, 1 email addresses, 1 upstream links"), "{dry_out}");
     // Synapse deleted dave's device when it deactivated him; the bridge's user stays the
     // bridge's, with its device and token, and the summary says so.
     assert!(
         dry_out.contains("6 devices as compatibility sessions, 6 access tokens, 1 refresh tokens"),
+        "{dry_out}"
+    );
+    assert!(
+        dry_out.contains("legacy guests: 1 guest accounts moved as such, without their sessions"),
+        "{dry_out}"
+    );
+    assert!(
+        dry_out.contains(&format!("of {guest_id}: its user is a guest")),
         "{dry_out}"
     );
     for line in [
@@ -393,19 +419,25 @@ async fn moves_over(backends: Backends) {
         &deployment,
         &synapse,
         &backends,
-        &["migrate", "--accept-warning", "registration"],
+        &[
+            "migrate",
+            "--accept-warning",
+            "registration",
+            "--accept-warning",
+            "guests",
+        ],
     );
     assert!(moved.status.success(), "{}", stderr(&moved));
     assert!(
-        stdout(&moved).contains("moved: 4 users"),
+        stdout(&moved).contains("moved: 5 users"),
         "{}",
         stdout(&moved)
     );
     // Not on a terminal, progress is a plain line per entity, of Synapse's rows.
     for line in [
-        "users: 5/5 in",
+        "users: 6/6 in",
         "email addresses: 1/1 in",
-        "devices: 7/7 in",
+        "devices: 8/8 in",
     ] {
         assert!(stderr(&moved).contains(line), "{line}: {}", stderr(&moved));
     }
@@ -418,7 +450,7 @@ async fn moves_over(backends: Backends) {
     );
     assert!(!again.status.success());
     assert!(
-        stderr(&again).contains("already holds 4 user(s)"),
+        stderr(&again).contains("already holds 5 user(s)"),
         "{}",
         stderr(&again)
     );
