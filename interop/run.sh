@@ -6,7 +6,8 @@
 #   interop/run.sh [test file...]      (default: every file in interop/tests/)
 #
 # Builds the binary, starts Synapse with ../shared/peers/synapse/run-synapse.sh, writes a
-# throwaway configuration on a free port, registers a user with `mas-cli manage register-user`,
+# throwaway configuration on a free port, moves a user Synapse had on its own (`syn2mas migrate`)
+# before Synapse starts delegating, registers a user with `mas-cli manage register-user`,
 # starts the server, runs `node --test interop/tests/`, and stops both. Mail goes over SMTP to a
 # free port where interop/tests/account-browser.test.mjs runs a sink (smtp-server, from npm)
 # and reads the codes; SCREENSHOTS_DIR, when set, is where that suite saves its screenshots.
@@ -68,11 +69,44 @@ namespaces:
       regex: '@bridge_.*:localhost'
 YAML
 printf 'app_service_config_files:\n  - %s\n' "$dir/bridge.yaml" > "$dir/synapse-extra.yaml"
-SYNAPSE_EXTRA_CONFIG=$dir/synapse-extra.yaml \
-MAS_ENDPOINT=$base MAS_SECRET=$secret SYNAPSE_PORT=$synapse_port SYNAPSE_SERVER_NAME=localhost \
-  SYNAPSE_VENV=${SYNAPSE_VENV:-$PWD/target/synapse-venv} \
-  bash "$synapse_scripts/run-synapse.sh" "$dir/synapse" > "$dir/synapse.env"
 synapse_url="http://127.0.0.1:$synapse_port/"
+synapse_venv=${SYNAPSE_VENV:-$PWD/target/synapse-venv}
+# interop/tests/upstream-sign-in.test.mjs: the homeserver first runs with its own logins, as
+# before a move, with `migrant` signed in on a device and known to it through the Pocket ID
+# provider (`oidc-pocket`); `syn2mas migrate` (below, once the configuration is written) moves
+# them here, and Synapse then starts again on the same database, delegating to us.
+SYNAPSE_EXTRA_CONFIG=$dir/synapse-extra.yaml SYNAPSE_AUTH_MODE=legacy \
+  SYNAPSE_PORT=$synapse_port SYNAPSE_SERVER_NAME=localhost SYNAPSE_VENV=$synapse_venv \
+  bash "$synapse_scripts/run-synapse.sh" "$dir/synapse" > /dev/null
+"$synapse_venv/bin/register_new_matrix_user" -u synapseadmin -p 'synapse admin password' -a \
+  -c "$dir/synapse/homeserver.yaml" "$synapse_url" > /dev/null
+migrant_token=$(python3 - "$synapse_url" <<'PY'
+import json, sys, urllib.request
+
+base = sys.argv[1]
+
+def call(method, path, body, token=None):
+    request = urllib.request.Request(base + path, data=json.dumps(body).encode(), method=method,
+                                     headers={"content-type": "application/json"})
+    if token:
+        request.add_header("authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request) as response:
+        return json.load(response)
+
+def login(user, password, device):
+    return call("POST", "_matrix/client/v3/login", {
+        "type": "m.login.password", "identifier": {"type": "m.id.user", "user": user},
+        "password": password, "device_id": device})["access_token"]
+
+call("POST", "_matrix/client/v3/register", {
+    "username": "migrant", "password": "migrant password", "auth": {"type": "m.login.dummy"}})
+admin = login("synapseadmin", "synapse admin password", "ADMINDEVICE")
+call("PUT", "_synapse/admin/v2/users/@migrant:localhost", {
+    "external_ids": [{"auth_provider": "oidc-pocket", "external_id": "migrant-sub"}]}, admin)
+print(login("migrant", "migrant password", "MIGRANTPHONE"))
+PY
+)
+bash "$synapse_scripts/stop-synapse.sh" "$dir/synapse" > /dev/null
 cat > "$dir/config.yaml" <<YAML
 http:
   public_base: $base
@@ -115,6 +149,7 @@ email:
 upstream_oauth2:
   providers:
     - id: "$upstream_id"
+      synapse_idp_id: "oidc-pocket"
       issuer: "http://127.0.0.1:$upstream_port"
       human_name: "Pocket ID"
       brand_name: "pocketid"
@@ -188,6 +223,13 @@ upstream_oauth2:
       client_secret: "interop-upstream-wrongkeys-secret"
       token_endpoint_auth_method: "client_secret_post"
       jwks_uri: "${base}oauth2/keys.json"
+# Synapse's bcrypt hashes (of the users syn2mas moves) verify under 1 and move to argon2id.
+passwords:
+  schemes:
+    - version: 1
+      algorithm: bcrypt
+    - version: 2
+      algorithm: argon2id
 # Every test signs in from 127.0.0.1; MAS's default allows 3 password attempts a minute per address.
 rate_limiting:
   login:
@@ -199,6 +241,19 @@ rate_limiting:
     burst: 100
     per_second: 10
 YAML
+
+# Synapse's users, passwords, links and devices move here (the database must hold no user yet),
+# then Synapse starts again, delegating to this server.
+(
+  cd "$dir"
+  "$bin" database migrate >/dev/null
+  "$bin" syn2mas migrate --synapse-config "$dir/synapse/homeserver.yaml" --accept-warnings \
+    > syn2mas.log 2>&1 || { cat syn2mas.log; exit 1; }
+)
+SYNAPSE_EXTRA_CONFIG=$dir/synapse-extra.yaml \
+MAS_ENDPOINT=$base MAS_SECRET=$secret SYNAPSE_PORT=$synapse_port SYNAPSE_SERVER_NAME=localhost \
+  SYNAPSE_VENV=$synapse_venv \
+  bash "$synapse_scripts/run-synapse.sh" "$dir/synapse" > "$dir/synapse.env"
 
 # The identity provider instance: its own database, a static client for the first server, and
 # a user with a password; its homeserver is nowhere (its provisioning jobs wait, harmlessly).
@@ -260,7 +315,7 @@ done
 cd - >/dev/null
 
 status=0
-UPSTREAM_PORT=$upstream_port UPSTREAM_ID=$upstream_id ADMIN_TOKEN=$admin_token \
+UPSTREAM_PORT=$upstream_port UPSTREAM_ID=$upstream_id ADMIN_TOKEN=$admin_token MIGRANT_TOKEN=$migrant_token \
   IDP_URL=$idp_base IDP_PROVIDER_ID=$idp_provider_id BRIDGE_AS_TOKEN=interop-bridge-as-token \
   BASE_URL=$base SYNAPSE_URL=$synapse_url SMTP_PORT=$smtp_port DATABASE_FILE=$dir/mas.db HOMESERVER_SECRET=$secret USERNAME=alice PASSWORD='correct horse battery staple' \
   node --test --test-force-exit "${@:-interop/tests/*.test.mjs}" || status=$?

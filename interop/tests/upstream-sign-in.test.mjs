@@ -181,6 +181,34 @@ test('a user linked to an account at the provider signs in with it', async () =>
   assert.equal(found.body.data[0].attributes.user_id, users.body.data.id);
 });
 
+test('a user moved from Synapse by syn2mas keeps their device and signs in through the provider Synapse knew', async () => {
+  // interop/run.sh: Synapse had `migrant` on its own, linked to `migrant-sub` at this provider
+  // (Synapse's `oidc-pocket`), signed in on MIGRANTPHONE; `syn2mas migrate` moved them here.
+  const before = await whoami(process.env.MIGRANT_TOKEN);
+  assert.equal(before.status, 200, JSON.stringify(before.body));
+  assert.equal(before.body.user_id, '@migrant:localhost');
+  assert.equal(before.body.device_id, 'MIGRANTPHONE');
+
+  op.accounts.set('migrant-sub', {
+    preferred_username: 'someone-else',
+    name: 'Migrant',
+    email: 'migrant@example.org',
+    email_verified: true,
+  });
+  const browser = new Browser(base);
+  const callback = await throughProvider(browser, 'migrant-sub');
+  const completed = await browser.get(callback);
+  assert.equal(completed.status, 303, await completed.clone().text());
+  const link = completed.headers.get('location');
+  assert.match(link, /upstream\/link\/[0-9A-Z]{26}$/);
+  // The link moved from Synapse decides the account, not the claims.
+  const signedIn = await browser.get(link);
+  assert.equal(signedIn.status, 303, await signedIn.clone().text());
+  const account = await browser.get('account/');
+  assert.equal(account.status, 200);
+  assert.match(await account.text(), /@migrant:localhost/);
+});
+
 /** The provider's answer taken to `/upstream/link/{id}`: that page's response and its URL. */
 async function linkPage(browser, login, options) {
   const callback = await throughProvider(browser, login, options);
