@@ -94,6 +94,21 @@ async fn a_token_synapse_issued_before_the_migration_is_looked_up() {
 }
 
 #[tokio::test]
+async fn a_macaroon_synapse_issued_long_ago_is_looked_up_too() {
+    let app = app().await;
+    let alice = add_user_with_password(&app, "alice", PASSWORD, false).await;
+    // base64 of "0019location example.com\n0020identifier test\n", as Synapse's old tokens.
+    let token = "MDAxOWxvY2F0aW9uIGV4YW1wbGUuY29tCjAwMjBpZGVudGlmaWVyIHRlc3QK";
+    stored_session(&app, &alice, "MACAROONDEVICE", token, false).await;
+
+    let answer = introspect(&app, token, Some("access_token"), false).await;
+
+    assert_eq!(answer["active"], true);
+    assert_eq!(answer["username"], "alice");
+    assert!(scopes(&answer).contains(&"urn:matrix:client:device:MACAROONDEVICE"));
+}
+
+#[tokio::test]
 async fn a_hint_that_contradicts_the_token_makes_it_inactive() {
     let app = app().await;
     add_user_with_password(&app, "alice", PASSWORD, false).await;
