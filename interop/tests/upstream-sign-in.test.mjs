@@ -207,6 +207,16 @@ test('a user moved from Synapse by syn2mas keeps their device and signs in throu
   const account = await browser.get('account/');
   assert.equal(account.status, 200);
   assert.match(await account.text(), /@migrant:localhost/);
+
+  // The password Synapse had signs in on our sign-in page too (Synapse's bcrypt hash, moved).
+  const other = new Browser(base);
+  const toLogin = await other.get('account/');
+  assert.equal(toLogin.status, 303);
+  const withPassword = await signInWithPassword(other, toLogin, 'migrant', 'migrant password');
+  assert.equal(withPassword.status, 303, await withPassword.clone().text());
+  const again = await other.get('account/');
+  assert.equal(again.status, 200);
+  assert.match(await again.text(), /@migrant:localhost/);
 });
 
 /** The provider's answer taken to `/upstream/link/{id}`: that page's response and its URL. */
