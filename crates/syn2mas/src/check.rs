@@ -309,6 +309,9 @@ fn check_passwords(
     }
 }
 
+/// The `auth_provider` Synapse records for users of an auth service it delegated to.
+const DELEGATED_PROVIDER: &str = "oauth-delegated";
+
 fn check_providers(
     synapse: &SynapseConfig,
     data: &SynapseData,
@@ -322,8 +325,13 @@ fn check_providers(
         .filter_map(|provider| provider.synapse_idp_id.as_deref())
         .collect();
     let mut unmapped: Vec<(&str, usize)> = Vec::new();
+    let mut delegated = 0;
     for external in &data.external_ids {
         if mapped.contains(&external.auth_provider.as_str()) {
+            continue;
+        }
+        if external.auth_provider == DELEGATED_PROVIDER {
+            delegated += 1;
             continue;
         }
         match unmapped
@@ -333,6 +341,18 @@ fn check_providers(
             Some((_, count)) => *count += 1,
             None => unmapped.push((&external.auth_provider, 1)),
         }
+    }
+    if delegated > 0 {
+        report.error(
+            "previous-auth-service",
+            format!(
+                "{delegated} user(s) have mappings from a previous delegation of this Synapse to an \
+                 auth service (`{DELEGATED_PROVIDER}` external ids): its accounts live in that \
+                 service's database, not in Synapse's"
+            ),
+            "move from that service instead; if it is gone for good, delete those rows from \
+             Synapse's user_external_ids first",
+        );
     }
     for (provider, count) in unmapped {
         let known = synapse
@@ -474,6 +494,18 @@ mod tests {
             "upstream_oauth2:\n  providers:\n    - {id: pocket, synapse_idp_id: oidc-pocket, issuer: \"https://id.example.com\", client_id: c, token_endpoint_auth_method: none}\n",
         );
         assert!(check(&synapse, &data, &mapped).findings.is_empty());
+    }
+
+    #[test]
+    fn mappings_left_by_a_previous_auth_service_are_an_error_of_their_own() {
+        let mut data = SynapseData::default();
+        data.external_ids.push(SynapseExternalId {
+            user_id: "@alice:example.com".to_owned(),
+            auth_provider: "oauth-delegated".to_owned(),
+            external_id: "01J000000000000000000000AB".to_owned(),
+        });
+        let report = check(&synapse(""), &data, &config(""));
+        assert_eq!(codes(&report), [("previous-auth-service", Severity::Error)]);
     }
 
     #[test]
