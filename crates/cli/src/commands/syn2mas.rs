@@ -224,6 +224,16 @@ async fn migrate(config_paths: &[PathBuf], args: MigrateArgs) -> anyhow::Result<
         summary.access_tokens,
         summary.refresh_tokens
     );
+    print_what_else(&summary, "not moved");
+    if args.dry_run {
+        println!("dry run: nothing was written");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The end of a summary of `syn2mas migrate` or `manage import-users`: what was moved but is
+/// not used here, and every row `not_moved` (with why).
+pub fn print_what_else(summary: &portcullis_syn2mas::Summary, not_moved: &str) {
     if summary.legacy_guests > 0 {
         println!(
             "legacy guests: {} guest accounts moved as such, without their sessions",
@@ -237,15 +247,11 @@ async fn migrate(config_paths: &[PathBuf], args: MigrateArgs) -> anyhow::Result<
         );
     }
     if summary.skipped.is_empty() {
-        println!("not moved: nothing");
+        println!("{not_moved}: nothing");
     } else {
-        println!("not moved ({}):", summary.skipped.len());
+        println!("{not_moved} ({}):", summary.skipped.len());
         for skipped in &summary.skipped {
             println!("  {}: {}", skipped.what, skipped.why);
         }
     }
-    if args.dry_run {
-        println!("dry run: nothing was written");
-    }
-    Ok(ExitCode::SUCCESS)
 }

@@ -51,31 +51,27 @@ async fn register(synapse: &TestSynapse, username: &str, device_id: &str) -> Str
 
 /// A password login on Synapse itself (before the move), on `device_id`; its access token.
 async fn synapse_login(synapse: &TestSynapse, username: &str, device_id: &str) -> String {
-    let response = reqwest::Client::new()
-        .post(synapse.url().join("_matrix/client/v3/login").expect("URL"))
-        .json(&json!({
-            "type": "m.login.password",
-            "identifier": {"type": "m.id.user", "user": username},
-            "password": PASSWORD,
-            "device_id": device_id,
-        }))
-        .send()
+    synapse_login_with(synapse, username, device_id, false)
         .await
-        .expect("Synapse answers");
-    let body: Value = response.json().await.expect("JSON");
-    body["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no token for {username}: {body}"))
-        .to_owned()
+        .0
 }
 
-/// A password login on Synapse itself asking for a refresh token, on `device_id`: its access
-/// and refresh tokens.
+/// The same, asking for a refresh token: the access and refresh tokens.
 async fn synapse_login_refreshable(
     synapse: &TestSynapse,
     username: &str,
     device_id: &str,
 ) -> (String, String) {
+    let (access, refresh) = synapse_login_with(synapse, username, device_id, true).await;
+    (access, refresh.expect("a refresh token"))
+}
+
+async fn synapse_login_with(
+    synapse: &TestSynapse,
+    username: &str,
+    device_id: &str,
+    refresh_token: bool,
+) -> (String, Option<String>) {
     let response = reqwest::Client::new()
         .post(synapse.url().join("_matrix/client/v3/login").expect("URL"))
         .json(&json!({
@@ -83,19 +79,17 @@ async fn synapse_login_refreshable(
             "identifier": {"type": "m.id.user", "user": username},
             "password": PASSWORD,
             "device_id": device_id,
-            "refresh_token": true,
+            "refresh_token": refresh_token,
         }))
         .send()
         .await
         .expect("Synapse answers");
     let body: Value = response.json().await.expect("JSON");
-    let token = |name: &str| {
-        body[name]
-            .as_str()
-            .unwrap_or_else(|| panic!("no {name} for {username}: {body}"))
-            .to_owned()
-    };
-    (token("access_token"), token("refresh_token"))
+    let access = body["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token for {username}: {body}"))
+        .to_owned();
+    (access, body["refresh_token"].as_str().map(str::to_owned))
 }
 
 /// Synapse's own `register_new_matrix_user`, making an admin with the shared secret.

@@ -98,24 +98,7 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
         summary.upstream_links,
         summary.already_here
     );
-    if summary.legacy_guests > 0 {
-        println!(
-            "legacy guests: {} guest accounts moved as such, without their sessions",
-            summary.legacy_guests
-        );
-    }
-    if summary.other_third_party_ids > 0 {
-        println!(
-            "kept unused: {} third-party ids that are not email addresses (phone numbers)",
-            summary.other_third_party_ids
-        );
-    }
-    if !summary.skipped.is_empty() {
-        println!("not imported ({}):", summary.skipped.len());
-        for skipped in &summary.skipped {
-            println!("  {}: {}", skipped.what, skipped.why);
-        }
-    }
+    crate::commands::syn2mas::print_what_else(&summary, "not imported");
     println!(
         "sessions: Synapse's admin API does not show access tokens, so the {} devices on the \
          homeserver stay there but their users sign in again once it delegates to this service \
