@@ -126,7 +126,7 @@ fn alternatives<'a>(root: &'a Value, nodes: &[&'a Value]) -> Vec<&'a Value> {
 }
 
 /// Edit distance between two words, in characters.
-fn levenshtein(a: &str, b: &str) -> usize {
+pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

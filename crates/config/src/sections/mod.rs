@@ -12,6 +12,7 @@ pub mod matrix;
 pub mod oauth;
 pub mod passwords;
 pub mod policy;
+mod policy_data;
 pub mod rate_limiting;
 pub mod secrets;
 pub mod telemetry;

@@ -107,6 +107,7 @@ impl PolicyConfig {
         }
         match &self.data {
             serde_json::Value::Object(data) => {
+                problems.extend(super::policy_data::problems(data));
                 for key in data
                     .keys()
                     .filter(|key| !APPLIED_DATA_KEYS.contains(&key.as_str()))
@@ -145,9 +146,18 @@ mod tests {
         };
         let problems = config.validate();
         let paths: Vec<String> = problems.iter().map(|p| p.path.clone()).collect();
-        assert_eq!(paths, ["policy.data.emails", "policy.data.registration"]);
+        // `banned_domains` sits at the top of `policy.data` in MAS, not under `emails`: that is
+        // reported too.
+        assert_eq!(
+            paths,
+            [
+                "policy.data.emails.banned_domains",
+                "policy.data.emails",
+                "policy.data.registration"
+            ]
+        );
         assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
-        assert!(problems[0].message.contains("not enforced"), "{problems:?}");
+        assert!(problems[1].message.contains("not enforced"), "{problems:?}");
     }
 
     #[test]
@@ -160,6 +170,106 @@ mod tests {
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, "policy.wasm_module");
         assert!(problems[0].message.contains("/etc/mas/policy.wasm"));
+    }
+
+    #[test]
+    fn malformed_values_of_known_keys_are_errors_naming_their_path() {
+        let config = PolicyConfig {
+            data: serde_json::json!({
+                "admin_users": "alice",
+                "client_registration": {"allow_insecure_uris": "yes"},
+                "registration": {"banned_usernames": {"regexes": ["^admin", "(unclosed"]}},
+                "requester": {"banned_ips": ["10.0.0.0/8", "192.0.2.1", "not-an-ip"]},
+                "emails": ["nope"],
+            }),
+            ..PolicyConfig::default()
+        };
+        let errors: Vec<(String, String)> = config
+            .validate()
+            .into_iter()
+            .filter(Problem::is_error)
+            .map(|p| (p.path, p.message))
+            .collect();
+        let paths: Vec<&str> = errors.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "policy.data.admin_users",
+                "policy.data.client_registration.allow_insecure_uris",
+                "policy.data.emails",
+                "policy.data.registration.banned_usernames.regexes[1]",
+                "policy.data.requester.banned_ips[2]",
+            ],
+            "{errors:?}"
+        );
+        assert!(
+            errors[3].1.contains("not a regular expression"),
+            "{errors:?}"
+        );
+        assert!(errors[4].1.contains("\"not-an-ip\""), "{errors:?}");
+    }
+
+    #[test]
+    fn an_unknown_key_inside_a_known_object_is_a_warning_with_a_guess() {
+        let config = PolicyConfig {
+            data: serde_json::json!({
+                "registration": {"baned_usernames": {"literals": ["root"]}, "colour": "red"},
+                "my_custom_rule": {"anything": 1},
+            }),
+            ..PolicyConfig::default()
+        };
+        let problems = config.validate();
+        assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
+        let typo = problems
+            .iter()
+            .find(|p| p.path == "policy.data.registration.baned_usernames")
+            .expect("the misspelt key is reported");
+        assert!(
+            typo.message.contains("did you mean banned_usernames?"),
+            "{typo:?}"
+        );
+        let other = problems
+            .iter()
+            .find(|p| p.path == "policy.data.registration.colour")
+            .expect("the unknown key is reported");
+        assert!(
+            other
+                .message
+                .contains("allowed_usernames, banned_usernames"),
+            "{other:?}"
+        );
+        // A key of a custom policy is not judged beyond the usual `not applied` warning.
+        assert!(
+            !problems
+                .iter()
+                .any(|p| p.path.starts_with("policy.data.my_custom_rule."))
+        );
+    }
+
+    #[test]
+    fn a_well_formed_mas_policy_data_has_no_error() {
+        let config = PolicyConfig {
+            data: serde_json::json!({
+                "admin_users": ["alice"],
+                "admin_clients": ["01J000000000000000000000AB"],
+                "client_registration": {"allow_insecure_uris": true, "allow_host_mismatch": false},
+                "registration": {
+                    "allowed_usernames": {"regexes": ["^[a-z]+$"], "prefixes": ["team-"]},
+                    "banned_usernames": {"literals": ["root"], "substrings": ["admin"]},
+                },
+                "emails": {"banned_addresses": {"suffixes": ["@spam.example"]}},
+                "allowed_domains": ["*.example.com"],
+                "banned_domains": ["evil.example"],
+                "requester": {"banned_ips": ["10.0.0.0/8", "2001:db8::1"], "banned_user_agents": {"substrings": ["curl"]}},
+            }),
+            ..PolicyConfig::default()
+        };
+        let problems = config.validate();
+        assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
+        assert!(
+            problems.iter().all(|p| p.message.contains("not applied")),
+            "{problems:?}"
+        );
     }
 
     #[test]
