@@ -674,7 +674,24 @@ async fn check_email(loaded: &app::CheckedConfig) -> Check {
             "email.transport is blackhole: every email is dropped",
             "set `email.transport` to smtp or sendmail so that verification codes and recovery links reach people",
         ),
-        TransportKind::Sendmail => Check::ok("email", "sent with the sendmail command"),
+        TransportKind::Sendmail => {
+            let command = loaded.config.email.command();
+            match find_command(command) {
+                Some(path) => Check::ok(
+                    "email",
+                    format!("sent with the sendmail command {}", path.display()),
+                ),
+                None => Check::error(
+                    "email",
+                    format!(
+                        "the sendmail command `{command}` is not an executable file here (looked \
+                         in PATH when it has no slash): every email would fail"
+                    ),
+                    "install a mail transfer agent that provides sendmail (postfix, exim, \
+                     msmtp-mta...), or set `email.command` to its path, or use `email.transport: smtp`",
+                ),
+            }
+        }
         TransportKind::Smtp | TransportKind::Memory => match mailer.test_connection().await {
             Ok(()) => Check::ok("email", "the SMTP relay accepts a connection"),
             Err(error) => Check::error(
@@ -684,6 +701,24 @@ async fn check_email(loaded: &app::CheckedConfig) -> Check {
             ),
         },
     }
+}
+
+/// Where `command` runs from: itself when it names a path, else the first executable of that
+/// name in `PATH`.
+fn find_command(command: &str) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let executable = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    };
+    if command.contains('/') {
+        let path = std::path::PathBuf::from(command);
+        return executable(&path).then_some(path);
+    }
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .map(|dir| dir.join(command))
+        .find(|path| executable(path))
 }
 
 /// Each enabled upstream provider: its discovery document (or configured endpoints), and a key

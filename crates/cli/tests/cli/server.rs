@@ -228,6 +228,37 @@ async fn doctor_reports_each_check_and_fails_when_the_homeserver_is_missing() {
     assert!(text.contains("hint:"), "{text}");
 }
 
+#[test]
+fn doctor_says_when_the_sendmail_command_does_not_exist() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let fake = dir.path().join("fake-sendmail");
+    std::fs::write(&fake, "#!/bin/sh\ncat > /dev/null\n").expect("written");
+    for (command, ok) in [
+        ("/nonexistent/sendmail", false),
+        (fake.to_str().expect("utf-8"), true),
+    ] {
+        if ok {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755))
+                .expect("made executable");
+        }
+        write_config(
+            dir.path(),
+            port,
+            &["health"],
+            &format!("email:\n  transport: sendmail\n  command: \"{command}\"\n"),
+        );
+        let text = stdout(&run(mas_cli(dir.path()).args(["doctor", "--warnings-ok"])));
+        let line = text
+            .lines()
+            .find(|line| line.contains("sendmail command"))
+            .unwrap_or_else(|| panic!("no sendmail line in:\n{text}"));
+        assert_eq!(line.starts_with("ok"), ok, "{line}");
+        assert!(line.contains(command), "{line}");
+    }
+}
+
 #[tokio::test]
 async fn doctor_checks_each_upstream_provider_against_its_discovery_and_keys() {
     let dir = tempfile::tempdir().expect("temp dir");
