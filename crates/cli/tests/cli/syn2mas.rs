@@ -212,7 +212,7 @@ async fn moves_over(backends: Backends) {
     }
     // Guests only before the switch: with delegation, the auth service makes no guest.
     let legacy = Options::legacy()
-        .with_port(deployment.synapse_port)
+        .with_port(deployment.synapse_port())
         .with_extra_config(format!("{yaml}allow_guest_access: true\n"));
     let delegated = deployment.synapse_options().with_extra_config(yaml);
     let Some(mut synapse) = TestSynapse::start(&legacy) else {

@@ -25,8 +25,25 @@ pub(crate) const PASSWORD: &str = "correct horse battery staple";
 pub(crate) struct Deployment {
     dir: TempDir,
     port: u16,
-    pub(crate) synapse_port: u16,
+    synapse_port: u16,
+    /// The ports, held until our server and Synapse bind them: a port given out by
+    /// [`free_port`] and left free for seconds (while Synapse starts, say) may be given to
+    /// another test running at the same time, whose server would then answer in our place.
+    reserved: std::sync::Mutex<Reserved>,
     server: Option<Child>,
+}
+
+#[derive(Default)]
+struct Reserved {
+    ours: Option<std::net::TcpListener>,
+    synapse: Option<std::net::TcpListener>,
+}
+
+/// A loopback port, held by the listener until it is dropped.
+fn reserve_port() -> (u16, std::net::TcpListener) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port is free");
+    let port = listener.local_addr().expect("bound").port();
+    (port, listener)
 }
 
 impl Deployment {
@@ -37,8 +54,8 @@ impl Deployment {
     /// A deployment whose configuration ends with `extra` (YAML).
     pub(crate) fn with_extra(extra: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
-        let synapse_port = free_port();
+        let (port, ours) = reserve_port();
+        let (synapse_port, synapse) = reserve_port();
         let yaml = format!(
             "http:\n  public_base: http://127.0.0.1:{port}/\n  listeners:\n    - name: web\n      resources:\n        - name: discovery\n        - name: human\n        - name: oauth\n        - name: compat\n        - name: adminapi\n        - name: health\n      binds:\n        - address: \"127.0.0.1:{port}\"\n\
              secrets:\n  encryption: \"{}\"\n  keys:\n    - kid: e2e-rsa\n      key_file: \"{}\"\n\
@@ -54,8 +71,20 @@ impl Deployment {
             dir,
             port,
             synapse_port,
+            reserved: std::sync::Mutex::new(Reserved {
+                ours: Some(ours),
+                synapse: Some(synapse),
+            }),
             server: None,
         }
+    }
+
+    /// Synapse's port, given up for Synapse to bind.
+    pub(crate) fn synapse_port(&self) -> u16 {
+        if let Ok(mut reserved) = self.reserved.lock() {
+            reserved.synapse = None;
+        }
+        self.synapse_port
     }
 
     pub(crate) fn path(&self) -> &Path {
@@ -68,7 +97,7 @@ impl Deployment {
 
     pub(crate) fn synapse_options(&self) -> Options {
         Options::new(SECRET, format!("http://127.0.0.1:{}/", self.port))
-            .with_port(self.synapse_port)
+            .with_port(self.synapse_port())
     }
 
     pub(crate) fn manage(&self, args: &[&str]) -> String {
@@ -85,6 +114,9 @@ impl Deployment {
     /// full pipe) and waits until it is healthy.
     pub(crate) async fn start_server(&mut self) {
         let log = std::fs::File::create(self.log_path()).expect("log file");
+        if let Ok(mut reserved) = self.reserved.lock() {
+            reserved.ours = None;
+        }
         let child = mas_cli(self.path())
             .arg("server")
             .stdout(Stdio::null())
