@@ -51,8 +51,7 @@ pub struct MigrateArgs {
 pub async fn run(config_paths: &[PathBuf], command: Syn2masCommand) -> anyhow::Result<ExitCode> {
     match command {
         Syn2masCommand::Check(args) => {
-            let (_, synapse, data) = read_synapse(config_paths, &args).await?;
-            let checked = load(config_paths)?;
+            let (checked, synapse, data) = read_synapse(config_paths, &args).await?;
             let report = portcullis_syn2mas::check(&synapse, &data, &checked.config);
             print_report(&report);
             if report.errors().next().is_some() {
@@ -65,16 +64,11 @@ pub async fn run(config_paths: &[PathBuf], command: Syn2masCommand) -> anyhow::R
     }
 }
 
-fn load(config_paths: &[PathBuf]) -> anyhow::Result<CheckedConfig> {
-    let paths = app::config_files(config_paths)?;
-    app::load_checked_config(&paths)
-}
-
 async fn read_synapse(
     config_paths: &[PathBuf],
     args: &SynapseArgs,
 ) -> anyhow::Result<(CheckedConfig, SynapseConfig, SynapseData)> {
-    let checked = load(config_paths)?;
+    let checked = app::load_checked_config(&app::config_files(config_paths)?)?;
     let synapse = SynapseConfig::load(&args.synapse_config)?;
     let uri = match &args.synapse_database_uri {
         Some(uri) => uri.clone(),
