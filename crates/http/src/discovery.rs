@@ -210,6 +210,7 @@ mod tests {
             policy_uri: None,
             tos_uri: None,
             captcha: None,
+            session_limit: None,
         }
     }
 

@@ -81,7 +81,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     passwords: PasswordManager,
     templates: Templates,
-    policy: PolicyData,
+    policy: portcullis_policy::SharedPolicy,
     homeserver_secret: Option<Zeroizing<String>>,
     homeserver: Arc<dyn HomeserverConnection>,
     limiters: portcullis_services::rate_limit::Limiters,
@@ -100,45 +100,6 @@ struct Inner {
     busy_pages: std::sync::OnceLock<hashing_room::BusyPages>,
 }
 
-/// The parts of `policy.data` the default authorization rules read.
-#[derive(Debug, Clone, Default)]
-pub struct PolicyData {
-    /// Usernames that may request admin scopes (`policy.data.admin_users`).
-    pub admin_users: Vec<String>,
-    /// Client ids that may request `urn:mas:admin` with client credentials
-    /// (`policy.data.admin_clients`).
-    pub admin_clients: Vec<String>,
-}
-
-impl PolicyData {
-    /// Whether `user` may be given admin scopes: marked admin (`manage promote-admin`), or
-    /// listed in `policy.data.admin_users`.
-    #[must_use]
-    pub fn user_may_request_admin(&self, user: &portcullis_model::User) -> bool {
-        user.can_request_admin || self.admin_users.contains(&user.username)
-    }
-
-    /// Reads `admin_users` and `admin_clients` out of the free-form `policy.data`.
-    #[must_use]
-    pub fn from_json(data: &serde_json::Value) -> Self {
-        let list = |key: &str| -> Vec<String> {
-            data.get(key)
-                .and_then(serde_json::Value::as_array)
-                .map(|items| {
-                    items
-                        .iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        Self {
-            admin_users: list("admin_users"),
-            admin_clients: list("admin_clients"),
-        }
-    }
-}
-
 /// Everything an [`AppState`] is made of.
 pub struct AppParts {
     pub database: Database,
@@ -154,7 +115,8 @@ pub struct AppParts {
     pub clock: Arc<dyn Clock>,
     pub passwords: PasswordManager,
     pub templates: Templates,
-    pub policy: PolicyData,
+    /// The policy, replaced in place when new dynamic data arrives.
+    pub policy: portcullis_policy::SharedPolicy,
     /// `matrix.secret`: the homeserver presents it to introspect tokens.
     pub homeserver_secret: Option<Zeroizing<String>>,
     /// The homeserver's provisioning API: devices are created there before their tokens are
@@ -278,9 +240,28 @@ impl AppState {
         &self.inner.templates
     }
 
+    /// The policy to decide with now (it changes when new dynamic data arrives).
     #[must_use]
-    pub fn policy(&self) -> &PolicyData {
+    pub fn policy(&self) -> Arc<portcullis_policy::Policy> {
+        self.inner.policy.current()
+    }
+
+    /// The policy in use, to replace its data.
+    #[must_use]
+    pub fn shared_policy(&self) -> &portcullis_policy::SharedPolicy {
         &self.inner.policy
+    }
+
+    /// Who is making this request, for the policy.
+    #[must_use]
+    pub fn requester(
+        ip: Option<std::net::IpAddr>,
+        user_agent: Option<&str>,
+    ) -> portcullis_policy::Requester {
+        portcullis_policy::Requester {
+            ip_address: ip.map(|ip| ip.to_canonical().to_string()),
+            user_agent: user_agent.map(str::to_owned),
+        }
     }
 
     /// What introspection read about access tokens lately.
@@ -391,7 +372,7 @@ impl AppState {
             keystore: &self.inner.keystore,
             issuer: self.inner.urls.issuer(),
             access_token_ttl: self.inner.site.access_token_ttl,
-            admin_clients: &self.inner.policy.admin_clients,
+            policy: self.inner.policy.current(),
             activity: &self.inner.activity,
             now: self.now(),
             rng: Box::new(self.rng()),

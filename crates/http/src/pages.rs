@@ -302,6 +302,39 @@ pub fn allow_or_deny(state: &AppState, action: &str) -> Result<bool, Response> {
     }
 }
 
+/// Why the policy refused, in the language of the request: our words for the codes of the
+/// built-in policy, the policy's own message for the others (a custom policy's).
+#[must_use]
+pub fn policy_reasons(verdict: &portcullis_policy::Verdict) -> String {
+    let mut reasons: Vec<String> = Vec::new();
+    for violation in &verdict.violations {
+        let reason = violation
+            .code
+            .as_deref()
+            .map(|code| format!("policy.violation.{code}"))
+            .map(|key| (tr(&key, &[]), key))
+            .and_then(|(text, key)| (text != key).then_some(text))
+            .unwrap_or_else(|| sentence_of(&violation.msg));
+        if !reasons.contains(&reason) {
+            reasons.push(reason);
+        }
+    }
+    reasons.join(" ")
+}
+
+/// A policy message as a sentence: capitalised, with a full stop.
+fn sentence_of(message: &str) -> String {
+    let mut chars = message.trim().chars();
+    let mut sentence: String = chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !sentence.ends_with(['.', '!', '?']) {
+        sentence.push('.');
+    }
+    sentence
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,3 +20,23 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .eq_ignore_ascii_case("bearer")
         .then(|| credentials.trim())
 }
+
+/// Who is asking, as the policy is told: the client's address (`client_ip`) and software.
+#[derive(Debug, Clone)]
+pub struct PolicyRequester(pub portcullis_policy::Requester);
+
+impl axum::extract::FromRequestParts<crate::AppState> for PolicyRequester {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &crate::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let crate::client_ip::ClientIp(ip) =
+            crate::client_ip::ClientIp::from_request_parts(parts, state).await?;
+        Ok(Self(crate::AppState::requester(
+            ip,
+            user_agent(&parts.headers),
+        )))
+    }
+}

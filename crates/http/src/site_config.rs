@@ -70,6 +70,8 @@ pub struct SiteConfig {
     pub tos_uri: Option<url::Url>,
     /// The CAPTCHA of password registration (`captcha`), when a service is chosen.
     pub captcha: Option<CaptchaSettings>,
+    /// `experimental.session_limit`: how sessions are counted for the policy.
+    pub session_limit: Option<portcullis_config::sections::experimental::SessionLimitConfig>,
 }
 
 impl SiteConfig {
@@ -107,6 +109,7 @@ impl SiteConfig {
             policy_uri: config.branding.policy_uri.clone(),
             tos_uri: config.branding.tos_uri.clone(),
             captcha: CaptchaSettings::from_config(&config.captcha),
+            session_limit: config.experimental.session_limit.clone(),
         }
     }
 }

@@ -10,6 +10,7 @@
 //! | email verification codes (and the unfinished registrations waiting on them) | expired more than 7 days ago |
 //! | upstream sign-in attempts that signed nobody in | started more than 7 days ago |
 //! | login tokens issued for bots | expired more than 7 days ago, redeemed or not |
+//! | versions of the dynamic policy data | replaced more than 7 days ago (the latest is kept) |
 
 use async_trait::async_trait;
 use chrono::TimeDelta;
@@ -34,6 +35,8 @@ pub struct Deleted {
     pub upstream_authorization_sessions: u64,
     /// Login tokens issued for bots.
     pub login_tokens: u64,
+    /// Replaced versions of the dynamic policy data.
+    pub policy_data: u64,
 }
 
 /// The periodic task.
@@ -64,6 +67,10 @@ impl Cleanup {
                 .compat_login_tokens()
                 .delete_expired_before(before)
                 .await?,
+            policy_data: repository
+                .policy_data()
+                .delete_replaced_before(before)
+                .await?,
         };
         repository.commit().await?;
         Ok(deleted)
@@ -80,6 +87,7 @@ impl PeriodicTask for Cleanup {
                 email_authentications = deleted.email_authentications,
                 upstream_authorization_sessions = deleted.upstream_authorization_sessions,
                 login_tokens = deleted.login_tokens,
+                policy_data = deleted.policy_data,
                 "deleted expired rows"
             );
         }

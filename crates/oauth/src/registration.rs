@@ -1,28 +1,16 @@
-//! Dynamic client registration metadata: RFC 7591 §2, OpenID Connect Dynamic Client
-//! Registration §2, and the Matrix rules of MSC2966 as the default MAS policy applies them.
+//! Dynamic client registration metadata: RFC 7591 §2 and OpenID Connect Dynamic Client
+//! Registration §2.
 //!
 //! [`ClientMetadata`] is the JSON a client posts, every value still as sent; [`validate`] turns
 //! it into [`VerifiedClientMetadata`] or names the first field at fault, e.g.
-//! `redirect_uris[1]: must use https`.
+//! `redirect_uris[1]: must not contain a fragment`.
 //!
-//! The Matrix rules exist because a dynamically registered client is anonymous: the consent page
-//! can only show where it comes from, so every URI it shows or redirects to must be tied to the
-//! one domain the client claims (`client_uri`).
-//!
-//! - `client_uri` is required, https, not on localhost, with a domain name that is not a public
-//!   suffix: `https://github.io/` or `https://co.uk/` would claim every site under them.
-//! - `logo_uri`, `policy_uri`, `tos_uri` (and all localized variants) are https on the same site
-//!   as `client_uri`.
-//! - Redirect URIs are required for the `authorization_code` and `implicit` grants; they carry no
-//!   fragment (RFC 6749 §3.1.2) and no userinfo.
-//!   - Web clients: https, on the same site as `client_uri`.
-//!   - Native clients (RFC 8252 §7): `http` on `localhost`, `127.0.0.1` or `[::1]`; a private-use
-//!     scheme that is the reverse-DNS name of a host on the same site as `client_uri`
-//!     (`io.element:/callback` for `https://element.io`); or https on the same site.
-//!
-//! "The same site" is the registrable domain of the Public Suffix List (the `psl` crate embeds
-//! it): `app.element.io` and `element.io` are one site, `alice.github.io` and `bob.github.io` are
-//! two, as `github.io` is a suffix under which anyone may publish.
+//! This is what the protocol requires of any client: known values, consistent grant and response
+//! types, keys where an authentication method needs them, URIs that are URLs without userinfo,
+//! redirect URIs without fragment (RFC 6749 §3.1.2), and redirect URIs for the grants that use
+//! them. Which sites and schemes a client may use (MSC2966: https on the site of `client_uri`,
+//! native apps' loopback and private-use redirects) is the policy's decision
+//! (`client_registration/violation`), which operators can relax for development.
 
 use std::collections::BTreeMap;
 
@@ -260,8 +248,8 @@ pub struct VerifiedClientMetadata {
     pub contacts: Vec<String>,
     /// Name of the client.
     pub client_name: Localized<String>,
-    /// Home page of the client.
-    pub client_uri: Url,
+    /// Home page of the client (the policy requires it, unless told otherwise).
+    pub client_uri: Option<Url>,
     /// Localized home pages.
     pub client_uri_localized: BTreeMap<String, Url>,
     /// Logo.
@@ -339,7 +327,7 @@ impl VerifiedClientMetadata {
             contacts: non_empty(self.contacts.clone()),
             client_name: self.client_name.default.clone(),
             logo_uri: self.logo_uri.default.as_ref().map(ToString::to_string),
-            client_uri: Some(self.client_uri.to_string()),
+            client_uri: self.client_uri.as_ref().map(ToString::to_string),
             policy_uri: self.policy_uri.default.as_ref().map(ToString::to_string),
             tos_uri: self.tos_uri.default.as_ref().map(ToString::to_string),
             jwks_uri: self.jwks_uri.as_ref().map(ToString::to_string),
@@ -408,33 +396,15 @@ pub enum MetadataProblem {
     /// Not https.
     #[error("must use https")]
     NotHttps,
-    /// An IP address where a domain name is required.
-    #[error("must have a domain name as host")]
-    NotADomain,
     /// On localhost.
     #[error("must not be on localhost")]
     Localhost,
-    /// Not on the same site (registrable domain) as `client_uri`.
-    #[error("must be on the same site as client_uri (its domain or a subdomain of it)")]
-    HostMismatch,
-    /// A whole public suffix (`github.io`, `co.uk`), which no one client owns.
-    #[error("must not be a public suffix such as github.io or co.uk: name the client's own site")]
-    PublicSuffix,
     /// Has a fragment.
     #[error("must not contain a fragment")]
     Fragment,
     /// Has a username or password.
     #[error("must not contain a username or password")]
     Userinfo,
-    /// A native redirect that is none of the allowed forms.
-    #[error(
-        "must be http on localhost, 127.0.0.1 or [::1], a private-use scheme that is the \
-         reverse domain name of the client_uri host, or https on the client_uri host"
-    )]
-    NativeRedirect,
-    /// A private-use scheme that is not the reverse-DNS name of the `client_uri` host.
-    #[error("a private-use scheme must be the reverse domain name of the client_uri host")]
-    SchemeMismatch,
     /// An invalid language tag in a localized field name.
     #[error("has an invalid language tag")]
     LanguageTag,
@@ -502,35 +472,16 @@ pub fn validate(metadata: &ClientMetadata) -> Result<VerifiedClientMetadata, Reg
         ));
     }
 
-    // client_uri first: every other URI is judged against its host.
-    let client_uri_raw = metadata
+    let client_uri = metadata
         .client_uri
         .as_deref()
-        .ok_or_else(|| RegistrationError::new("client_uri", MetadataProblem::Missing))?;
-    let client_uri = public_https_uri(client_uri_raw, "client_uri")?;
-    let Some(Host::Domain(client_host)) = client_uri.host() else {
-        return Err(RegistrationError::new(
-            "client_uri",
-            MetadataProblem::NotADomain,
-        ));
-    };
-    if is_public_suffix(client_host) {
-        return Err(RegistrationError::new(
-            "client_uri",
-            MetadataProblem::PublicSuffix,
-        ));
-    }
-    let client_host = client_host.to_owned();
-    let localized = localized_fields(metadata, &client_host)?;
+        .map(|raw| plain_uri(raw, "client_uri"))
+        .transpose()?;
+    let localized = localized_fields(metadata)?;
 
     let uses_authorization_endpoint = grant_types.contains(&GrantType::AuthorizationCode)
         || grant_types.contains(&GrantType::Implicit);
-    let redirect_uris = redirect_uri_list(
-        metadata.redirect_uris.as_deref(),
-        "redirect_uris",
-        application_type,
-        &client_host,
-    )?;
+    let redirect_uris = redirect_uri_list(metadata.redirect_uris.as_deref(), "redirect_uris")?;
     if uses_authorization_endpoint && redirect_uris.is_empty() {
         return Err(RegistrationError::new(
             "redirect_uris",
@@ -540,8 +491,6 @@ pub fn validate(metadata: &ClientMetadata) -> Result<VerifiedClientMetadata, Reg
     let post_logout_redirect_uris = redirect_uri_list(
         metadata.post_logout_redirect_uris.as_deref(),
         "post_logout_redirect_uris",
-        application_type,
-        &client_host,
     )?;
 
     let jwks_uri = keys(metadata, token_endpoint_auth_method)?;
@@ -660,8 +609,7 @@ fn grant_and_response_types(
     Ok((grant_types, response_types))
 }
 
-/// The human-readable fields with their `#lang` variants, all URIs checked against the
-/// `client_uri` host.
+/// The human-readable fields with their `#lang` variants.
 struct LocalizedFields {
     client_name: Localized<String>,
     client_uri: BTreeMap<String, Url>,
@@ -670,15 +618,10 @@ struct LocalizedFields {
     tos_uri: Localized<Url>,
 }
 
-fn localized_fields(
-    metadata: &ClientMetadata,
-    client_host: &str,
-) -> Result<LocalizedFields, RegistrationError> {
+fn localized_fields(metadata: &ClientMetadata) -> Result<LocalizedFields, RegistrationError> {
     let site_uri = |raw: Option<&str>, field: &str| -> Result<Localized<Url>, RegistrationError> {
         Ok(Localized {
-            default: raw
-                .map(|raw| same_site_uri(raw, field, client_host))
-                .transpose()?,
+            default: raw.map(|raw| plain_uri(raw, field)).transpose()?,
             by_language: BTreeMap::new(),
         })
     };
@@ -721,50 +664,36 @@ fn localized_fields(
                     .insert(lang, value.to_owned());
             }
             "client_uri" => {
-                fields
-                    .client_uri
-                    .insert(lang, same_site_uri(value, key, client_host)?);
+                fields.client_uri.insert(lang, plain_uri(value, key)?);
             }
             "logo_uri" => {
                 fields
                     .logo_uri
                     .by_language
-                    .insert(lang, same_site_uri(value, key, client_host)?);
+                    .insert(lang, plain_uri(value, key)?);
             }
             "policy_uri" => {
                 fields
                     .policy_uri
                     .by_language
-                    .insert(lang, same_site_uri(value, key, client_host)?);
+                    .insert(lang, plain_uri(value, key)?);
             }
             _ => {
                 fields
                     .tos_uri
                     .by_language
-                    .insert(lang, same_site_uri(value, key, client_host)?);
+                    .insert(lang, plain_uri(value, key)?);
             }
         }
     }
     Ok(fields)
 }
 
-fn redirect_uri_list(
-    raw: Option<&[String]>,
-    field: &str,
-    application_type: ApplicationType,
-    client_host: &str,
-) -> Result<Vec<Url>, RegistrationError> {
+fn redirect_uri_list(raw: Option<&[String]>, field: &str) -> Result<Vec<Url>, RegistrationError> {
     raw.unwrap_or_default()
         .iter()
         .enumerate()
-        .map(|(index, raw)| {
-            redirect_uri(
-                raw,
-                &format!("{field}[{index}]"),
-                application_type,
-                client_host,
-            )
-        })
+        .map(|(index, raw)| redirect_uri(raw, &format!("{field}[{index}]")))
         .collect()
 }
 
@@ -911,77 +840,23 @@ fn public_https_uri(raw: &str, field: &str) -> Result<Url, RegistrationError> {
     Ok(url)
 }
 
-/// A public https URI on the same site as the `client_uri` host.
-fn same_site_uri(raw: &str, field: &str, client_host: &str) -> Result<Url, RegistrationError> {
-    let url = public_https_uri(raw, field)?;
-    match url.host() {
-        Some(Host::Domain(host)) if is_public_suffix(host) => {
-            Err(RegistrationError::new(field, MetadataProblem::PublicSuffix))
-        }
-        Some(Host::Domain(host)) if is_same_site(host, client_host) => Ok(url),
-        _ => Err(RegistrationError::new(field, MetadataProblem::HostMismatch)),
+/// A URL without userinfo.
+fn plain_uri(raw: &str, field: &str) -> Result<Url, RegistrationError> {
+    let url = parse_url(raw, field)?;
+    if has_userinfo(&url) {
+        return Err(RegistrationError::new(field, MetadataProblem::Userinfo));
     }
+    Ok(url)
 }
 
-/// A redirect URI (or post-logout redirect URI) under the rules of the module doc.
-fn redirect_uri(
-    raw: &str,
-    field: &str,
-    application_type: ApplicationType,
-    client_host: &str,
-) -> Result<Url, RegistrationError> {
-    use MetadataProblem as P;
-    let fail = |problem| Err(RegistrationError::new(field, problem));
-    let url = parse_url(raw, field)?;
+/// A redirect URI (or post-logout redirect URI): a URL without userinfo nor fragment.
+fn redirect_uri(raw: &str, field: &str) -> Result<Url, RegistrationError> {
+    let url = plain_uri(raw, field)?;
     // RFC 6749 §3.1.2: "The endpoint URI MUST NOT include a fragment component."
     if url.fragment().is_some() {
-        return fail(P::Fragment);
+        return Err(RegistrationError::new(field, MetadataProblem::Fragment));
     }
-    if has_userinfo(&url) {
-        return fail(P::Userinfo);
-    }
-    let on_client_site = match url.host() {
-        Some(Host::Domain(host)) => is_same_site(host, client_host),
-        _ => false,
-    };
-    match (application_type, url.scheme()) {
-        (ApplicationType::Web, "https") | (ApplicationType::Native, "https") => {
-            if is_local(&url) {
-                fail(P::Localhost)
-            } else if !on_client_site {
-                fail(P::HostMismatch)
-            } else {
-                Ok(url)
-            }
-        }
-        (ApplicationType::Web, _) => fail(P::NotHttps),
-        // RFC 8252 §7.3 (and `localhost`, as MAS allows).
-        (ApplicationType::Native, "http") => {
-            let loopback = match url.host() {
-                Some(Host::Domain(domain)) => domain == "localhost",
-                Some(Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
-                Some(Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
-                None => false,
-            };
-            if loopback {
-                Ok(url)
-            } else {
-                fail(P::NativeRedirect)
-            }
-        }
-        // RFC 8252 §7.1: a private-use scheme is a reverse domain name the client controls.
-        (ApplicationType::Native, scheme) => {
-            if !scheme.contains('.') {
-                return fail(P::NativeRedirect);
-            }
-            let domain = scheme.split('.').rev().collect::<Vec<_>>().join(".");
-            if is_same_site(&domain, client_host) {
-                Ok(url)
-            } else {
-                fail(P::SchemeMismatch)
-            }
-        }
-    }
+    Ok(url)
 }
 
 fn has_userinfo(url: &Url) -> bool {
@@ -996,41 +871,6 @@ fn is_local(url: &Url) -> bool {
         Some(Host::Ipv6(ip)) => ip.is_loopback() || ip.is_unspecified(),
         None => false,
     }
-}
-
-/// Whether `host` is `parent` or a subdomain of it (both already lower-cased by URL parsing).
-fn is_same_or_subdomain(host: &str, parent: &str) -> bool {
-    host == parent
-        || host
-            .strip_suffix(parent)
-            .is_some_and(|prefix| prefix.len() > 1 && prefix.ends_with('.'))
-}
-
-/// Whether `host` is exactly a rule of the Public Suffix List, ICANN or private (`co.uk`,
-/// `github.io`, `s3.amazonaws.com`). A name under a top-level domain the list does not know
-/// (`intranet`, `example.test`) is not: the list says nothing about it.
-fn is_public_suffix(host: &str) -> bool {
-    let host = host.trim_end_matches('.');
-    psl::suffix(host.as_bytes())
-        .is_some_and(|suffix| suffix.is_known() && suffix.as_bytes() == host.as_bytes())
-}
-
-/// The registrable domain of `host` (`app.element.io` → `element.io`), if the list gives one.
-fn registrable_domain(host: &str) -> Option<&str> {
-    psl::domain_str(host.trim_end_matches('.'))
-}
-
-/// Whether `host` belongs to the same site as `client_host`: a subdomain of it, or the same
-/// registrable domain. Hosts (already lower-cased by URL parsing) that are public suffixes
-/// themselves belong to no site.
-fn is_same_site(host: &str, client_host: &str) -> bool {
-    if is_public_suffix(host) {
-        return false;
-    }
-    is_same_or_subdomain(host, client_host)
-        || registrable_domain(host)
-            .zip(registrable_domain(client_host))
-            .is_some_and(|(a, b)| a == b)
 }
 
 /// A BCP 47 tag, loosely: letters, then dash-separated alphanumeric subtags of 1 to 8 characters.

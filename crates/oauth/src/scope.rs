@@ -364,19 +364,17 @@ impl GrantKind {
     }
 }
 
-/// What the scope policy needs to know about a request.
+/// What the scope rules need to know about a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScopeContext {
     /// The grant.
     pub grant: GrantKind,
-    /// Whether the user (for interactive grants) may request admin scopes: the user's
-    /// `can_request_admin` flag or membership of the configured admin users.
-    pub user_can_request_admin: bool,
-    /// Whether the client (for client credentials) is one of the configured admin clients.
-    pub client_is_admin_client: bool,
 }
 
-/// The default scope policy: whether `scope` may be requested in `context`.
+/// Whether this server can issue `scope` in `context`: scopes it knows, well-formed device
+/// IDs, user scopes only where there is a user, one device that comes with the API scope, one
+/// namespace. Who may have which scope (admin scopes, banned requesters, session limits) is
+/// the policy's decision (`authorization_grant/violation`), taken once the user is known.
 ///
 /// # Errors
 /// The first [`ScopeViolation`] found: first the tokens one by one in order, then the rules on
@@ -413,18 +411,8 @@ pub fn check_requested_scope(scope: &Scope, context: &ScopeContext) -> Result<()
                 if !interactive {
                     return violation(ScopeViolationReason::RequiresInteractiveGrant);
                 }
-                if !context.user_can_request_admin {
-                    return violation(ScopeViolationReason::UserMayNotRequestAdmin);
-                }
             }
-            ScopeKind::MasAdmin => {
-                if interactive && !context.user_can_request_admin {
-                    return violation(ScopeViolationReason::UserMayNotRequestAdmin);
-                }
-                if !interactive && !context.client_is_admin_client {
-                    return violation(ScopeViolationReason::ClientMayNotRequestAdmin);
-                }
-            }
+            ScopeKind::MasAdmin => {}
             ScopeKind::AccountCrossSigningReset => {
                 return violation(ScopeViolationReason::PersonalTokensOnly);
             }
@@ -493,30 +481,16 @@ pub enum ScopeViolationReason {
     /// Stable and unstable Matrix scopes in one request.
     #[error("stable and unstable (MSC2967) Matrix scopes cannot be mixed")]
     MixedNamespaces,
-    /// An admin scope for a user who may not have it.
-    #[error("the user may not request admin access")]
-    UserMayNotRequestAdmin,
-    /// `urn:mas:admin` through client credentials of a client that is not an admin client.
-    #[error("the client may not request admin access")]
-    ClientMayNotRequestAdmin,
     /// A scope given to personal access tokens only, never through a grant.
     #[error("this scope is given to personal access tokens only")]
     PersonalTokensOnly,
 }
 
-/// Every violation is `invalid_scope` (RFC 6749 §4.1.2.1, §5.2), except an admin scope the user
-/// is not entitled to: the request itself is well-formed and the scope exists, it is this user
-/// who may not have it, which RFC 6749 §4.1.2.1 calls `access_denied` ("the resource owner or
-/// authorization server denied the request"). That case only arises in interactive grants, whose
-/// error channels (the authorization redirect, RFC 8628 §3.5 polling) both define
-/// `access_denied`; the token endpoint, which does not define it, only ever sees
-/// `invalid_scope`.
+/// Every violation is `invalid_scope` (RFC 6749 §4.1.2.1, §5.2). A scope the policy refuses to
+/// this user is `access_denied` instead, decided where the policy is asked.
 impl ToClientError for ScopeViolation {
     fn error_code(&self) -> ErrorCode {
-        match self.reason {
-            ScopeViolationReason::UserMayNotRequestAdmin => ErrorCode::AccessDenied,
-            _ => ErrorCode::InvalidScope,
-        }
+        ErrorCode::InvalidScope
     }
 }
 
@@ -534,30 +508,22 @@ mod tests {
     fn interactive_user() -> ScopeContext {
         ScopeContext {
             grant: GrantKind::AuthorizationCode,
-            user_can_request_admin: false,
-            client_is_admin_client: false,
         }
     }
 
     fn admin_user() -> ScopeContext {
-        ScopeContext {
-            user_can_request_admin: true,
-            ..interactive_user()
-        }
+        interactive_user()
     }
 
     fn device_grant() -> ScopeContext {
         ScopeContext {
             grant: GrantKind::DeviceCode,
-            ..interactive_user()
         }
     }
 
-    fn client_credentials(admin_client: bool) -> ScopeContext {
+    fn client_credentials(_admin_client: bool) -> ScopeContext {
         ScopeContext {
             grant: GrantKind::ClientCredentials,
-            user_can_request_admin: false,
-            client_is_admin_client: admin_client,
         }
     }
 
@@ -938,17 +904,6 @@ mod tests {
     }
 
     #[test]
-    fn synapse_admin_is_refused_to_an_ordinary_user() {
-        assert_eq!(
-            reason(
-                &format!("{MATRIX_API} {SYNAPSE_ADMIN}"),
-                &interactive_user()
-            ),
-            Some(ScopeViolationReason::UserMayNotRequestAdmin)
-        );
-    }
-
-    #[test]
     fn synapse_admin_is_refused_to_client_credentials_even_of_an_admin_client() {
         assert_eq!(
             reason(SYNAPSE_ADMIN, &client_credentials(true)),
@@ -962,50 +917,8 @@ mod tests {
     }
 
     #[test]
-    fn mas_admin_is_refused_to_an_ordinary_user() {
-        assert_eq!(
-            reason(MAS_ADMIN, &interactive_user()),
-            Some(ScopeViolationReason::UserMayNotRequestAdmin)
-        );
-    }
-
-    #[test]
     fn mas_admin_is_allowed_to_an_admin_client_through_client_credentials() {
         assert_eq!(reason(MAS_ADMIN, &client_credentials(true)), None);
-    }
-
-    #[test]
-    fn mas_admin_is_refused_to_an_ordinary_client_through_client_credentials() {
-        assert_eq!(
-            reason(MAS_ADMIN, &client_credentials(false)),
-            Some(ScopeViolationReason::ClientMayNotRequestAdmin)
-        );
-    }
-
-    #[test]
-    fn mas_admin_by_an_admin_client_on_behalf_of_an_ordinary_user_is_refused() {
-        let context = ScopeContext {
-            client_is_admin_client: true,
-            ..interactive_user()
-        };
-        assert_eq!(
-            reason(MAS_ADMIN, &context),
-            Some(ScopeViolationReason::UserMayNotRequestAdmin)
-        );
-    }
-
-    #[test]
-    fn an_admin_scope_the_user_may_not_have_is_access_denied() {
-        let violation = check_requested_scope(&scope(MAS_ADMIN), &interactive_user())
-            .expect_err("not an admin");
-        assert_eq!(violation.error_code(), ErrorCode::AccessDenied);
-    }
-
-    #[test]
-    fn an_admin_scope_the_client_may_not_have_is_invalid_scope() {
-        let violation = check_requested_scope(&scope(MAS_ADMIN), &client_credentials(false))
-            .expect_err("not an admin client");
-        assert_eq!(violation.error_code(), ErrorCode::InvalidScope);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Exchanging the code for tokens is [`crate::tokens::authorization_code`].
 
 use chrono::{DateTime, Utc};
+use portcullis_config::sections::experimental::SessionLimitConfig;
 use portcullis_keys::Keystore;
 use portcullis_model::{
     AuthorizationGrant, AuthorizationGrantStage, BrowserSession, CodeChallenge, OAuthClient, User,
@@ -15,12 +16,15 @@ use portcullis_oauth::{
     scope::{GrantKind, Scope, ScopeContext, check_requested_scope},
     token::generate_code,
 };
+use portcullis_policy::{
+    AuthorizationGrantInput, ClientInput, GrantType as PolicyGrantType, Policy, Requester,
+};
 use portcullis_storage::{NewAuthorizationGrant, NewOAuthSession, Repository, StorageError};
 use rand::RngCore;
 use ulid::Ulid;
 use url::Url;
 
-use crate::tokens::id_token;
+use crate::{policy::Decision, tokens::id_token};
 
 /// How long a request may wait for the user's consent.
 pub const GRANT_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(1);
@@ -101,8 +105,6 @@ pub fn check_request(
     }
     let structure = ScopeContext {
         grant: GrantKind::AuthorizationCode,
-        user_can_request_admin: true,
-        client_is_admin_client: false,
     };
     check_requested_scope(&request.scope, &structure)
         .map_err(|violation| violation.to_client_error())
@@ -180,7 +182,9 @@ pub enum Consent {
     ClientGone,
     /// The request wants a password typed more recently (`max_age`, `prompt=login`).
     SignInAgain,
-    /// This user may not have the scope asked for; the grant is cancelled (the caller commits).
+    /// The policy refuses this grant (a scope this user may not have, a banned requester, too
+    /// many sessions); the grant is cancelled (the caller commits). The client is told
+    /// `access_denied` with the reasons.
     ScopeNotAllowed(AuthorizationGrant, ClientError),
     /// The user has to be asked.
     Ask(AuthorizationGrant, OAuthClient),
@@ -197,8 +201,12 @@ pub struct Answer<'a> {
     pub user: &'a User,
     /// Their browser session.
     pub browser_session: &'a BrowserSession,
-    /// Whether the policy lets this user ask for admin scopes.
-    pub user_may_request_admin: bool,
+    /// The policy deciding the grant.
+    pub policy: &'a Policy,
+    /// Who answers, from where.
+    pub requester: &'a Requester,
+    /// How sessions are counted (`experimental.session_limit`).
+    pub session_limit: Option<&'a SessionLimitConfig>,
     /// `Some(true)` to allow, `Some(false)` to refuse, `None` when only looking.
     pub decision: Option<bool>,
 }
@@ -240,16 +248,25 @@ pub async fn consent(
         }
     }
     // What this user may be given is decided now that we know who they are.
-    let context = ScopeContext {
-        grant: GrantKind::AuthorizationCode,
-        user_can_request_admin: answer.user_may_request_admin,
-        client_is_admin_client: false,
-    };
-    if let Err(violation) = check_requested_scope(&grant.scope, &context) {
+    let verdict = grant_verdict(
+        repo,
+        GrantAsked {
+            policy: answer.policy,
+            user: answer.user,
+            client: &client,
+            scope: &grant.scope,
+            grant_type: PolicyGrantType::AuthorizationCode,
+            requester: answer.requester,
+            session_limit: answer.session_limit,
+        },
+        now,
+    )
+    .await?;
+    if let Some(error) = refusal_for_client(&verdict) {
         repo.oauth_authorization_grants()
             .cancel(grant.id, now)
             .await?;
-        return Ok(Consent::ScopeNotAllowed(grant, violation.to_client_error()));
+        return Ok(Consent::ScopeNotAllowed(grant, error));
     }
     let allowed = match answer.decision {
         Some(decision) => decision,
@@ -267,6 +284,63 @@ pub async fn consent(
             .cancel(grant.id, now)
             .await?;
         Ok(Consent::Denied(grant))
+    }
+}
+
+/// A grant the policy is asked about.
+#[derive(Clone, Copy)]
+pub struct GrantAsked<'a> {
+    pub policy: &'a Policy,
+    pub user: &'a User,
+    pub client: &'a OAuthClient,
+    pub scope: &'a Scope,
+    pub grant_type: PolicyGrantType,
+    pub requester: &'a Requester,
+    pub session_limit: Option<&'a SessionLimitConfig>,
+}
+
+/// Asks the policy (`authorization_grant/violation`) whether `asked.user` may give
+/// `asked.client` this scope.
+///
+/// # Errors
+/// When storage fails.
+pub async fn grant_verdict(
+    repo: &mut dyn Repository,
+    asked: GrantAsked<'_>,
+    now: DateTime<Utc>,
+) -> Result<Decision, StorageError> {
+    let counts = crate::policy::session_counts(repo, asked.user, asked.session_limit, now).await?;
+    let input = AuthorizationGrantInput {
+        user: Some(crate::policy::user_input(asked.user)),
+        session_counts: Some(counts),
+        client: ClientInput {
+            id: &asked.client.client_id,
+            client_id: &asked.client.client_id,
+        },
+        scope: asked.scope.to_string(),
+        grant_type: asked.grant_type,
+        requester: asked.requester,
+    };
+    let decision = Decision::from(asked.policy.evaluate_authorization_grant(&input));
+    if let Decision::Refused(verdict) = &decision {
+        tracing::info!(user.id = %asked.user.id, client.id = %asked.client.client_id, reasons = %verdict.messages(), "authorization refused by the policy");
+    }
+    Ok(decision)
+}
+
+/// What the client is told when the policy refuses a grant: `access_denied` with the policy's
+/// reasons, or `server_error` when it could not be evaluated (the check fails closed).
+#[must_use]
+pub fn refusal_for_client(decision: &Decision) -> Option<ClientError> {
+    match decision {
+        Decision::Allowed => None,
+        Decision::Refused(verdict) => {
+            Some(ClientError::new(ErrorCode::AccessDenied).with_description(verdict.messages()))
+        }
+        Decision::Failed(_) => Some(
+            ClientError::new(ErrorCode::ServerError)
+                .with_description("the authorization policy could not be evaluated"),
+        ),
     }
 }
 

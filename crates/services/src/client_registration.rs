@@ -14,6 +14,53 @@ use rand::RngCore;
 use sha2::{Digest as _, Sha256};
 use ulid::Ulid;
 
+/// Asks the policy (`client_registration/violation`) about `metadata` as the client posted it:
+/// which sites and schemes a client may use (MSC2966), relaxed by
+/// `policy.data.client_registration`.
+#[must_use]
+pub fn policy_decision(
+    policy: &portcullis_policy::Policy,
+    metadata: &ClientMetadata,
+    requester: &portcullis_policy::Requester,
+) -> crate::policy::Decision {
+    let client_metadata = serde_json::to_value(metadata).unwrap_or_default();
+    policy
+        .evaluate_client_registration(&portcullis_policy::ClientRegistrationInput {
+            client_metadata: &client_metadata,
+            requester,
+        })
+        .into()
+}
+
+/// The error a client gets when the policy refuses its metadata (RFC 7591 §3.2.2):
+/// `invalid_redirect_uri` when only redirect URIs are at fault, `invalid_client_metadata`
+/// otherwise (a wrong `client_uri` puts every redirect URI off its site too), each violation
+/// described with its field, the others before the redirect URIs.
+#[must_use]
+pub fn refusal(verdict: &portcullis_policy::Verdict) -> portcullis_oauth::ClientError {
+    use portcullis_oauth::ErrorCode;
+    let is_redirect = |violation: &&portcullis_policy::Violation| {
+        violation.redirect_uri.is_some()
+            || violation
+                .field
+                .as_deref()
+                .is_some_and(|field| field.starts_with("redirect_uris"))
+    };
+    let (redirects, others): (Vec<_>, Vec<_>) = verdict.violations.iter().partition(is_redirect);
+    let code = if others.is_empty() {
+        ErrorCode::InvalidRedirectUri
+    } else {
+        ErrorCode::InvalidClientMetadata
+    };
+    let description = others
+        .iter()
+        .chain(&redirects)
+        .map(|violation| violation.msg.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    portcullis_oauth::ClientError::new(code).with_description(description)
+}
+
 /// A registered client, as the answer describes it.
 #[derive(Debug)]
 pub struct Registered {
@@ -118,7 +165,7 @@ pub async fn register(
         encrypted_client_secret: secret.as_ref().map(|s| encrypter.encrypt(s.as_bytes())),
         redirect_uris: verified.redirect_uris.clone(),
         client_name: verified.client_name.default.clone(),
-        client_uri: Some(verified.client_uri.to_string()),
+        client_uri: verified.client_uri.as_ref().map(ToString::to_string),
         jwks: verified.jwks.clone(),
         jwks_uri: verified.jwks_uri.clone(),
         grant_types: verified.grant_types.clone(),

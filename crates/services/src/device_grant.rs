@@ -90,8 +90,6 @@ pub async fn start(
     // approves ([`answer`]).
     let context = ScopeContext {
         grant: GrantKind::DeviceCode,
-        user_can_request_admin: true,
-        client_is_admin_client: false,
     };
     check_requested_scope(&request.scope, &context)
         .map_err(|violation| StartError::Request(violation.to_client_error()))?;
@@ -195,8 +193,10 @@ pub async fn find_pending(
 /// Why an answer was not recorded.
 #[derive(Debug)]
 pub enum AnswerError {
-    /// The user may not grant this scope (an admin scope without admin rights).
-    ScopeNotAllowed(String),
+    /// The policy refuses the grant (an admin scope without admin rights, a banned requester,
+    /// too many sessions) or could not be evaluated: the grant is refused, the device told
+    /// `access_denied`.
+    Refused(crate::policy::Decision),
     /// Someone answered first (another tab, another approval): the first answer stands.
     AlreadyAnswered,
     /// Storage failed.
@@ -209,30 +209,60 @@ impl From<StorageError> for AnswerError {
     }
 }
 
-/// Records the user's answer to a waiting grant: approved in `browser_session`, the device may
-/// redeem its code; refused, it is told so. `user_may_request_admin` says whether the user may
-/// grant admin scopes.
+/// Who answers a device's grant.
+#[derive(Clone, Copy)]
+pub struct Approver<'a> {
+    pub user: &'a User,
+    pub browser_session: &'a BrowserSession,
+    /// The policy deciding the grant.
+    pub policy: &'a portcullis_policy::Policy,
+    pub requester: &'a portcullis_policy::Requester,
+    /// How sessions are counted (`experimental.session_limit`).
+    pub session_limit: Option<&'a portcullis_config::sections::experimental::SessionLimitConfig>,
+}
+
+/// Records the user's answer to a waiting grant of `client`: approved in the approver's browser
+/// session, the device may redeem its code; refused, it is told so. An approval the policy
+/// refuses (`authorization_grant/violation`) refuses the grant.
 ///
 /// # Errors
-/// An [`AnswerError`] when the scope is not the user's to grant or the grant was answered.
+/// An [`AnswerError`] when the policy refuses the grant or the grant was answered.
 pub async fn answer(
     repositories: &dyn RepositoryFactory,
     grant: &DeviceCodeGrant,
-    user: &User,
-    browser_session: &BrowserSession,
-    user_may_request_admin: bool,
+    client: &OAuthClient,
+    approver: Approver<'_>,
     approve: bool,
     now: DateTime<Utc>,
 ) -> Result<(), AnswerError> {
+    let Approver {
+        user,
+        browser_session,
+        ..
+    } = approver;
+    let mut refused_by_policy = None;
     if approve {
-        let context = ScopeContext {
-            grant: GrantKind::DeviceCode,
-            user_can_request_admin: user_may_request_admin,
-            client_is_admin_client: false,
-        };
-        check_requested_scope(&grant.scope, &context)
-            .map_err(|violation| AnswerError::ScopeNotAllowed(violation.to_string()))?;
+        let mut repository = repositories.transaction().await?;
+        let verdict = crate::authorization::grant_verdict(
+            &mut *repository,
+            crate::authorization::GrantAsked {
+                policy: approver.policy,
+                user,
+                client,
+                scope: &grant.scope,
+                grant_type: portcullis_policy::GrantType::DeviceCode,
+                requester: approver.requester,
+                session_limit: approver.session_limit,
+            },
+            now,
+        )
+        .await?;
+        repository.rollback().await?;
+        if !matches!(verdict, crate::policy::Decision::Allowed) {
+            refused_by_policy = Some(verdict);
+        }
     }
+    let approve = approve && refused_by_policy.is_none();
     let mut repository = repositories.transaction().await?;
     let grants = repository.oauth_device_code_grants();
     let answered = if approve {
@@ -245,5 +275,8 @@ pub async fn answer(
     }
     repository.commit().await?;
     tracing::info!(grant.id = %grant.id, approved = approve, user.id = %user.id, "device code grant answered");
-    Ok(())
+    match refused_by_policy {
+        Some(decision) => Err(AnswerError::Refused(decision)),
+        None => Ok(()),
+    }
 }

@@ -63,6 +63,7 @@ pub mod jobs;
 pub mod login_tokens;
 pub mod logout;
 pub mod personal_sessions;
+pub mod policy;
 pub mod rate_limit;
 pub mod reauth;
 pub mod recovery;

@@ -64,4 +64,19 @@ impl PolicyDataRepository for SqlRepository {
             .await)?;
         Ok(row.map(PolicyData::from))
     }
+
+    async fn delete_replaced_before(&mut self, before: DateTime<Utc>) -> Result<u64, StorageError> {
+        // A version is replaced when the next one is created: every version but the latest whose
+        // successor is older than `before`.
+        const SQL: &str = "DELETE FROM policy_data AS old WHERE EXISTS ( \
+                             SELECT 1 FROM policy_data AS newer \
+                             WHERE newer.policy_data_id > old.policy_data_id \
+                               AND newer.created_at < $1)";
+        let done = on_backend!(self, |conn| sqlx::query(SQL)
+            .bind(DbTime(before))
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(done)
+    }
 }

@@ -29,4 +29,8 @@ pub trait PolicyDataRepository: Send {
 
     /// The version with this id, if any.
     async fn find(&mut self, id: Ulid) -> Result<Option<PolicyData>, StorageError>;
+
+    /// Deletes the versions a newer one replaced before `before` (the latest always stays);
+    /// returns how many.
+    async fn delete_replaced_before(&mut self, before: DateTime<Utc>) -> Result<u64, StorageError>;
 }

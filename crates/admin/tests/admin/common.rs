@@ -11,7 +11,7 @@ use axum::{
 use chrono::{DateTime, TimeZone as _, Utc};
 use portcullis_config::sections::http::{Resource, ResourceName};
 use portcullis_homeserver::MemoryHomeserver;
-use portcullis_http::{AppParts, AppState, Mounted, PolicyData, site_config::SiteConfig};
+use portcullis_http::{AppParts, AppState, Mounted, site_config::SiteConfig};
 use portcullis_keys::{Encrypter, EncryptionKey, Keystore, PrivateKey};
 use portcullis_model::{Clock as _, MockClock, OAuthClient, User};
 use portcullis_oauth::token::TokenType;
@@ -102,7 +102,10 @@ impl World {
             passwords: portcullis_passwords::PasswordManager::new(&config.passwords)
                 .expect("default schemes"),
             templates: portcullis_templates::Templates::load(None).expect("embedded templates"),
-            policy: PolicyData::default(),
+            policy: portcullis_policy::SharedPolicy::new(
+                portcullis_services::policy::loader(&config).expect("the built-in policy"),
+            )
+            .expect("the built-in policy"),
             homeserver_secret: None,
             homeserver: homeserver.clone(),
             app_services: Vec::new(),

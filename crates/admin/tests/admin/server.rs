@@ -66,5 +66,36 @@ admin_test!(
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+        // Data the policy cannot use is refused with its path, and the latest stays.
+        let (status, body) = world
+            .post(
+                "/api/admin/v1/policy-data",
+                Some(serde_json::json!({"data": {"requester": {"banned_ips": ["10.0.0.0/8", "nonsense"]}}})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(
+            body.to_string().contains("data.requester.banned_ips[1]"),
+            "{body}"
+        );
+        let (_, body) = world.get("/api/admin/v1/policy-data/latest").await;
+        assert_eq!(body["data"]["id"], second);
+    }
+);
+
+admin_test!(
+    async fn new_policy_data_is_used_at_once(world: World) {
+        // The state's policy decides with the data just stored.
+        let data = serde_json::json!({"admin_users": ["carol"]});
+        assert!(!world.state.policy().lists_admin_user("carol"));
+        let (status, body) = world
+            .post(
+                "/api/admin/v1/policy-data",
+                Some(serde_json::json!({"data": data})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert!(world.state.policy().lists_admin_user("carol"));
     }
 );

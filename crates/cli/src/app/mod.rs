@@ -8,6 +8,7 @@ pub mod database;
 pub mod files;
 pub mod generate;
 pub mod listeners;
+pub mod policy;
 pub mod quick_start;
 pub mod secrets;
 pub mod sync;
@@ -76,6 +77,8 @@ pub struct CheckedConfig {
     pub base_dir: PathBuf,
     pub keystore: Keystore,
     pub encrypter: Encrypter,
+    /// The policy's Rego, parsed and checked with the configured data.
+    pub policy: portcullis_policy::PolicyLoader,
 }
 
 impl CheckedConfig {
@@ -110,9 +113,12 @@ pub fn check_config(paths: &[PathBuf]) -> Result<CheckedConfig, Vec<Problem>> {
     let listeners = listeners::check(&loaded.config.http);
     let templates = upstream::check(&loaded.config.upstream_oauth2);
     let bridges = app_services::load(&loaded.config.matrix, &loaded.base_dir).map(drop);
+    let policy = policy::load(&loaded.config);
 
-    match (files, secrets, database, listeners, templates, bridges) {
-        (Ok(()), Ok((encrypter, keystore)), Ok(()), Ok(()), Ok(()), Ok(()))
+    match (
+        files, secrets, database, listeners, templates, bridges, policy,
+    ) {
+        (Ok(()), Ok((encrypter, keystore)), Ok(()), Ok(()), Ok(()), Ok(()), Ok(policy))
             if unsupported.is_empty() =>
         {
             Ok(CheckedConfig {
@@ -122,9 +128,10 @@ pub fn check_config(paths: &[PathBuf]) -> Result<CheckedConfig, Vec<Problem>> {
                 base_dir: loaded.base_dir,
                 keystore,
                 encrypter,
+                policy,
             })
         }
-        (files, secrets, database, listeners, templates, bridges) => {
+        (files, secrets, database, listeners, templates, bridges, policy) => {
             problems.extend(unsupported);
             problems.extend(files.err().unwrap_or_default());
             problems.extend(secrets.err().unwrap_or_default());
@@ -132,6 +139,7 @@ pub fn check_config(paths: &[PathBuf]) -> Result<CheckedConfig, Vec<Problem>> {
             problems.extend(listeners.err().unwrap_or_default());
             problems.extend(templates.err().unwrap_or_default());
             problems.extend(bridges.err().unwrap_or_default());
+            problems.extend(policy.err().unwrap_or_default());
             Err(problems)
         }
     }
@@ -285,7 +293,8 @@ pub fn app_state(
         clock: std::sync::Arc::new(portcullis_model::SystemClock),
         passwords,
         templates,
-        policy: portcullis_http::PolicyData::from_json(&config.policy.data),
+        policy: portcullis_policy::SharedPolicy::new(checked.policy.clone())
+            .context("cannot load the policy")?,
         homeserver_secret,
         homeserver,
         app_services: app_services::load(&config.matrix, &checked.base_dir).map_err(

@@ -103,6 +103,7 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
     let homeserver = app::homeserver(&checked)?;
     let mailer = app::mailer(&checked)?;
     let state = app::app_state(&checked, database.clone(), homeserver.clone())?;
+    refresh_policy(&state, &database).await;
     let mounted = portcullis_http::Mounted {
         admin_api: Some(portcullis_admin::router()),
     };
@@ -169,6 +170,10 @@ const ACTIVITY_FLUSH: Duration = Duration::from_secs(10);
 /// How often the rate limiters forget the keys whose buckets are full again.
 const LIMITER_PRUNING: Duration = Duration::from_secs(60);
 
+/// How often the dynamic policy data is read: new data pushed to another process is used here
+/// within this time.
+const POLICY_REFRESH: Duration = Duration::from_secs(30);
+
 /// The in-memory state's upkeep: the sessions' last activity is written every few seconds
 /// (and once more at shutdown), and the rate limiters forget the addresses and accounts whose
 /// buckets are full again, so that their memory stays bounded by recent attempts.
@@ -179,13 +184,16 @@ fn spawn_housekeeping(
 ) -> tokio::task::JoinHandle<()> {
     let activity = state.activity().clone();
     let limiters = state.limiters().clone();
+    let state = state.clone();
     tokio::spawn(async move {
         let mut flush = tokio::time::interval(ACTIVITY_FLUSH);
         let mut prune = tokio::time::interval(LIMITER_PRUNING);
+        let mut policy = tokio::time::interval(POLICY_REFRESH);
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 _ = flush.tick() => flush_activity(&activity, &database).await,
+                _ = policy.tick() => refresh_policy(&state, &database).await,
                 _ = prune.tick() => {
                     let keys = limiters.prune();
                     tracing::debug!(keys, "rate limiters pruned");
@@ -194,6 +202,21 @@ fn spawn_housekeeping(
         }
         flush_activity(&activity, &database).await;
     })
+}
+
+/// Picks up dynamic policy data another process stored (`POST /api/admin/v1/policy-data`).
+async fn refresh_policy(state: &portcullis_http::AppState, database: &Database) {
+    let result = async {
+        let mut repo = database.transaction().await?;
+        let changed =
+            portcullis_services::policy::refresh(&mut *repo, state.shared_policy()).await?;
+        repo.rollback().await?;
+        Ok::<_, portcullis_storage::StorageError>(changed)
+    }
+    .await;
+    if let Err(error) = result {
+        tracing::warn!(%error, "cannot read the policy data; retrying later");
+    }
 }
 
 async fn flush_activity(activity: &ActivityTracker, database: &Database) {

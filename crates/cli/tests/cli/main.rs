@@ -8,6 +8,7 @@ mod config;
 mod database;
 mod help;
 mod manage;
+mod policy;
 mod quick_start;
 mod server;
 mod syn2mas;

@@ -10,9 +10,21 @@ use crate::problem::Problem;
 /// The policy module, its entry points and the data it is given.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PolicyConfig {
-    /// A compiled policy (WASM) replacing the built-in one.
+    /// MAS's compiled policy (WebAssembly): not loaded here, where Rego is evaluated directly
+    /// (`rego_directory`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wasm_module: Option<PathBuf>,
+
+    /// A directory of `.rego` files (searched recursively, `*_test.rego` left out), added to
+    /// the built-in policy, or replacing it with `replace_default_policy`. Relative to the
+    /// working directory, as other paths.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rego_directory: Option<PathBuf>,
+
+    /// Whether the files of `rego_directory` replace the built-in policy (a MAS policy's whole
+    /// sources) instead of adding rules to it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replace_default_policy: bool,
 
     /// Entry point for dynamic client registration.
     #[serde(default = "default_client_registration_entrypoint")]
@@ -75,6 +87,8 @@ impl Default for PolicyConfig {
     fn default() -> Self {
         Self {
             wasm_module: None,
+            rego_directory: None,
+            replace_default_policy: false,
             client_registration_entrypoint: default_client_registration_entrypoint(),
             register_entrypoint: default_register_entrypoint(),
             authorization_grant_entrypoint: default_authorization_grant_entrypoint(),
@@ -86,40 +100,54 @@ impl Default for PolicyConfig {
     }
 }
 
-/// The `policy.data` keys this version applies; every other key is reported, not silently
-/// dropped, until policies are evaluated.
-pub const APPLIED_DATA_KEYS: [&str; 2] = ["admin_users", "admin_clients"];
+/// The errors in policy data pushed through the Admin API, checked as `policy.data` is: the
+/// shapes of the keys MAS's default policy reads (paths start with `data.`).
+#[must_use]
+pub fn data_errors(data: &serde_json::Map<String, serde_json::Value>) -> Vec<Problem> {
+    super::policy_data::problems(data)
+        .into_iter()
+        .filter(Problem::is_error)
+        .map(|mut problem| {
+            problem.path = problem
+                .path
+                .strip_prefix("policy.")
+                .unwrap_or(&problem.path)
+                .to_owned();
+            problem
+        })
+        .collect()
+}
 
 impl PolicyConfig {
-    /// Every problem in this section.
+    /// Every problem in this section (the Rego itself is checked when it is loaded).
     #[must_use]
     pub fn validate(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         if let Some(module) = &self.wasm_module {
-            problems.push(Problem::warning(
-                "policy.wasm_module",
-                format!(
-                    "compiled policies are not evaluated yet: `{}` is not loaded, and only \
-                     `policy.data.admin_users` and `policy.data.admin_clients` are applied",
-                    module.display()
+            problems.push(
+                Problem::warning(
+                    "policy.wasm_module",
+                    format!(
+                        "`{}` is not loaded: policies are Rego evaluated in-process, and the \
+                         built-in policy (MAS's default rules, with `policy.data`) is used",
+                        module.display()
+                    ),
+                )
+                .with_hint(
+                    "remove `wasm_module`; if the module was built from your own Rego, point \
+                     `policy.rego_directory` at its .rego sources (with \
+                     `replace_default_policy: true` for a whole policy)",
                 ),
+            );
+        }
+        if self.replace_default_policy && self.rego_directory.is_none() {
+            problems.push(Problem::error(
+                "policy.replace_default_policy",
+                "needs `policy.rego_directory`: there is no policy to replace the built-in one with",
             ));
         }
         match &self.data {
-            serde_json::Value::Object(data) => {
-                problems.extend(super::policy_data::problems(data));
-                for key in data
-                    .keys()
-                    .filter(|key| !APPLIED_DATA_KEYS.contains(&key.as_str()))
-                {
-                    problems.push(Problem::warning(
-                        format!("policy.data.{key}"),
-                        "not applied: this version does not evaluate policies yet, so whatever \
-                         this key bans or requires is not enforced; only `admin_users` and \
-                         `admin_clients` are read from `policy.data`",
-                    ));
-                }
-            }
+            serde_json::Value::Object(data) => problems.extend(super::policy_data::problems(data)),
             _ => problems.push(Problem::error(
                 "policy.data",
                 "expected a map of values for the policy",
@@ -134,7 +162,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_data_key_that_is_not_applied_is_a_warning_naming_it() {
+    fn known_data_keys_pass_and_a_misplaced_one_is_a_warning_naming_it() {
         let config = PolicyConfig {
             data: serde_json::json!({
                 "admin_users": ["alice"],
@@ -146,18 +174,9 @@ mod tests {
         };
         let problems = config.validate();
         let paths: Vec<String> = problems.iter().map(|p| p.path.clone()).collect();
-        // `banned_domains` sits at the top of `policy.data` in MAS, not under `emails`: that is
-        // reported too.
-        assert_eq!(
-            paths,
-            [
-                "policy.data.emails.banned_domains",
-                "policy.data.emails",
-                "policy.data.registration"
-            ]
-        );
+        // `banned_domains` sits at the top of `policy.data` in MAS, not under `emails`.
+        assert_eq!(paths, ["policy.data.emails.banned_domains"]);
         assert!(problems.iter().all(|p| !p.is_error()), "{problems:?}");
-        assert!(problems[1].message.contains("not enforced"), "{problems:?}");
     }
 
     #[test]
@@ -170,6 +189,19 @@ mod tests {
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, "policy.wasm_module");
         assert!(problems[0].message.contains("/etc/mas/policy.wasm"));
+        assert!(!problems[0].is_error());
+    }
+
+    #[test]
+    fn replacing_the_default_policy_needs_a_directory() {
+        let config = PolicyConfig {
+            replace_default_policy: true,
+            ..PolicyConfig::default()
+        };
+        let problems = config.validate();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].path, "policy.replace_default_policy");
+        assert!(problems[0].is_error());
     }
 
     #[test]

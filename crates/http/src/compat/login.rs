@@ -208,6 +208,21 @@ pub(super) enum With<'a> {
     SsoLogin(ulid::Ulid),
     /// The issued login token redeemed.
     IssuedToken(&'a portcullis_model::CompatLoginToken),
+    /// An application service signs its user in.
+    AppService,
+}
+
+impl With<'_> {
+    /// The login as the policy is told about it; `None` for application services.
+    const fn policy_login(&self) -> Option<portcullis_policy::CompatLogin<'static>> {
+        match self {
+            Self::Nothing | Self::PasswordUpgrade(_) => {
+                Some(portcullis_policy::CompatLogin::Password)
+            }
+            Self::SsoLogin(_) | Self::IssuedToken(_) => Some(portcullis_policy::CompatLogin::Token),
+            Self::AppService => None,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -236,6 +251,10 @@ impl Login<'_> {
         with: With<'_>,
         how: &'static str,
     ) -> Result<Option<LoginResponse>, MatrixError> {
+        // Application services sign their own users in; the policy is for people and clients.
+        if let Some(kind) = with.policy_login() {
+            self.ask_policy(state, user, kind).await?;
+        }
         portcullis_services::devices::provision_device(
             state.homeserver().as_ref(),
             &user.username,
@@ -267,7 +286,7 @@ impl Login<'_> {
         )
         .await?;
         let kept = match with {
-            With::Nothing => true,
+            With::Nothing | With::AppService => true,
             With::PasswordUpgrade(upgrade) => {
                 upgrade.save(&mut *repo, user, now).await?;
                 true
@@ -295,6 +314,45 @@ impl Login<'_> {
         );
         tracing::info!(user.id = %user.id, user.username = %user.username, compat_session.id = %session.id, device.id = %session.device_id, "signed in with {how} through the Matrix login API");
         Ok(Some(LoginResponse::new(state, user, &session, tokens)))
+    }
+
+    /// Refuses the login when the policy does (`compat_login/violation`): `M_FORBIDDEN` with
+    /// its reasons, before any device is created.
+    async fn ask_policy(
+        &self,
+        state: &AppState,
+        user: &portcullis_model::User,
+        kind: portcullis_policy::CompatLogin<'_>,
+    ) -> Result<(), MatrixError> {
+        use portcullis_services::policy::Decision;
+        let requester = AppState::requester(self.ip.0, self.user_agent);
+        let policy = state.policy();
+        let mut repo = state.database().transaction().await?;
+        let decision = portcullis_services::policy::compat_login(
+            &mut *repo,
+            &policy,
+            user,
+            Some(&self.device_id),
+            kind,
+            &requester,
+            state.site_config().session_limit.as_ref(),
+            state.now(),
+        )
+        .await?;
+        repo.rollback().await?;
+        match decision {
+            Decision::Allowed => Ok(()),
+            Decision::Refused(verdict) => {
+                tracing::info!(user.id = %user.id, reasons = %verdict.messages(), "login refused by the policy");
+                Err(MatrixError::forbidden(format!(
+                    "This login is not allowed: {}",
+                    verdict.messages()
+                )))
+            }
+            Decision::Failed(_) => Err(MatrixError::forbidden(
+                "This login cannot be allowed now: the server's policy failed",
+            )),
+        }
     }
 
     /// Queues the deletion of a device created for a login that did not happen; the job keeps

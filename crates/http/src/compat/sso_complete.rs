@@ -67,6 +67,7 @@ pub async fn post(
     State(state): State<AppState>,
     jar: CookieJar,
     Path(id): Path<Ulid>,
+    crate::requester::PolicyRequester(requester): crate::requester::PolicyRequester,
     Form(form): Form<ChoiceForm>,
 ) -> Response {
     let now = state.now();
@@ -90,6 +91,47 @@ pub async fn post(
             tr("compat_sso.error.cancelled_title", &[]),
             tr("compat_sso.error.cancelled", &[("host", &host)]),
         );
+    }
+
+    // The web step of single sign-on, where the user can end sessions: the policy holds it to
+    // the soft session limit (`compat_login/violation`, `m.login.sso`).
+    let decision = async {
+        let mut repo = state.database().transaction().await?;
+        let decision = portcullis_services::policy::compat_login(
+            &mut *repo,
+            &state.policy(),
+            &loaded.signed_in.user,
+            None,
+            portcullis_policy::CompatLogin::Sso {
+                redirect_uri: loaded.login.redirect_uri.as_str(),
+            },
+            &requester,
+            state.site_config().session_limit.as_ref(),
+            now,
+        )
+        .await?;
+        repo.rollback().await?;
+        Ok::<_, StorageError>(decision)
+    }
+    .await;
+    match decision {
+        Ok(portcullis_services::policy::Decision::Allowed) => {}
+        Ok(portcullis_services::policy::Decision::Refused(verdict)) => {
+            tracing::info!(sso_login.id = %id, user.id = %loaded.signed_in.user.id, reasons = %verdict.messages(), "single sign-on login refused by the policy");
+            return state.error_page(
+                StatusCode::FORBIDDEN,
+                tr("policy.error.title", &[]),
+                crate::pages::policy_reasons(&verdict),
+            );
+        }
+        Ok(portcullis_services::policy::Decision::Failed(_)) => {
+            return state.error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                tr("policy.error.title", &[]),
+                tr("policy.error.failed", &[]),
+            );
+        }
+        Err(error) => return state.internal_error_page(&error),
     }
 
     let browser_session = &loaded.signed_in.session;

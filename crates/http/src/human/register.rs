@@ -265,6 +265,16 @@ pub async fn password_post(
         Ok(checked) => checked,
         Err(refusal) => return refused(&state, jar, &query, kept, refusal),
     };
+    let requester = AppState::requester(ip, crate::requester::user_agent(&headers));
+    if let Err(refusal) = ask_policy(
+        &state,
+        portcullis_policy::RegistrationMethod::Password,
+        checked.localpart.as_str(),
+        checked.email.as_deref(),
+        &requester,
+    ) {
+        return refused(&state, jar, &query, kept, refusal);
+    }
 
     // From here on, attempts look things up and may create an account: they count.
     if let Err(wait) = state.limiters().registration_attempt(ip) {
@@ -357,6 +367,41 @@ fn check_form(state: &AppState, form: &RegisterForm) -> Result<Checked, Refusal>
             .is_some_and(|value| !value.is_empty()),
     };
     registration::check(&requirements, state.passwords(), &application).map_err(problem_refusal)
+}
+
+/// Refuses what the registration policy (`register/violation`) refuses, next to the field it
+/// names; a policy that cannot be evaluated refuses too.
+pub(crate) fn ask_policy(
+    state: &AppState,
+    method: portcullis_policy::RegistrationMethod,
+    username: &str,
+    email: Option<&str>,
+    requester: &portcullis_policy::Requester,
+) -> Result<(), Refusal> {
+    use portcullis_services::policy::Decision;
+    match portcullis_services::policy::register(&state.policy(), method, username, email, requester)
+    {
+        Decision::Allowed => Ok(()),
+        Decision::Refused(verdict) => {
+            tracing::info!(user.username = %username, reasons = %verdict.messages(), "registration refused by the policy");
+            let field = match verdict.violations.iter().find_map(|v| v.field.as_deref()) {
+                Some("username") => Field::Username,
+                Some("email") => Field::Email,
+                _ => Field::Form,
+            };
+            let status = if verdict.has("requester-banned") {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            Err(Refusal::new(status, field, pages::policy_reasons(&verdict)))
+        }
+        Decision::Failed(_) => Err(Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Field::Form,
+            tr("policy.error.failed", &[]),
+        )),
+    }
 }
 
 /// A problem of a form, next to its field.

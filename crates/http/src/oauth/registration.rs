@@ -1,6 +1,6 @@
-//! `POST /oauth2/registration`: dynamic client registration (RFC 7591), with the Matrix rules
-//! of MSC2966 as MAS's default policy applies them (checked by
-//! [`portcullis_oauth::registration::validate`]).
+//! `POST /oauth2/registration`: dynamic client registration (RFC 7591): the protocol's rules
+//! ([`portcullis_oauth::registration::validate`]), then the policy's
+//! (`client_registration/violation`: the Matrix rules of MSC2966 in the built-in policy).
 //!
 //! Matrix clients register themselves on first use, so a public client (no secret) registering
 //! the same metadata twice gets the same client back instead of piling up duplicates.
@@ -15,11 +15,14 @@ use axum::{
 use portcullis_oauth::{
     ClientError, ErrorCode, errors::ToClientError as _, registration::ClientMetadata,
 };
-use portcullis_services::client_registration::{self, Registered};
+use portcullis_services::{
+    client_registration::{self, Registered},
+    policy::Decision,
+};
 use serde_json::{Value, json};
 
 use super::reply;
-use crate::AppState;
+use crate::{AppState, requester::PolicyRequester};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/oauth2/registration", post(post_registration))
@@ -45,6 +48,7 @@ impl<S: Send + Sync> FromRequest<S> for MetadataBody {
 
 async fn post_registration(
     State(state): State<AppState>,
+    PolicyRequester(requester): PolicyRequester,
     MetadataBody(metadata): MetadataBody,
 ) -> Response {
     let verified = match metadata.validate() {
@@ -56,6 +60,19 @@ async fn post_registration(
             );
         }
     };
+    match client_registration::policy_decision(&state.policy(), &metadata, &requester) {
+        Decision::Allowed => {}
+        Decision::Refused(verdict) => {
+            tracing::info!(reasons = %verdict.messages(), "client registration refused by the policy");
+            return reply::error(&client_registration::refusal(&verdict));
+        }
+        Decision::Failed(_) => {
+            return reply::error(
+                &ClientError::new(ErrorCode::ServerError)
+                    .with_description("the client registration policy could not be evaluated"),
+            );
+        }
+    }
     let registered = client_registration::register(
         state.database(),
         state.encrypter(),

@@ -86,8 +86,8 @@ async fn token(
             scope,
         } => refresh_token::refresh(&mut issuer, &client, &refresh_token, scope.as_ref(), ip).await,
         TokenRequest::ClientCredentials { scope } => {
-            let user_agent = crate::requester::user_agent(headers);
-            client_credentials::grant(&mut issuer, &client, &scope, user_agent).await
+            let requester = AppState::requester(ip, crate::requester::user_agent(headers));
+            client_credentials::grant(&mut issuer, &client, &scope, &requester).await
         }
         TokenRequest::DeviceCode { device_code } => {
             device_code::exchange(&mut issuer, &client, &device_code).await

@@ -34,7 +34,8 @@ use crate::{
     cookies::CookieJar,
     csrf,
     human::register::{
-        Field, Refusal, check_availability, circumstances, problem_refusal, taken, token_not_valid,
+        Field, Refusal, ask_policy, check_availability, circumstances, problem_refusal, taken,
+        token_not_valid,
     },
     pages::{describe_wait, tr},
     session,
@@ -298,6 +299,16 @@ async fn finish(
             Ok(checked) => checked,
             Err(problem) => return refused(jar, problem_refusal(problem)),
         };
+        let requester = AppState::requester(ip, user_agent);
+        if let Err(refusal) = ask_policy(
+            state,
+            portcullis_policy::RegistrationMethod::UpstreamOAuth2,
+            checked.localpart.as_str(),
+            checked.email.as_deref(),
+            &requester,
+        ) {
+            return refused(jar, refusal);
+        }
         if let Err(wait) = state.limiters().registration_attempt(ip) {
             let refusal = Refusal::new(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -11,11 +11,11 @@ use portcullis_model::{AuthorizationGrantStage, OAuthClient};
 const REDIRECT: &str = "https://app.example.com/callback";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
-async fn add_user(app: &TestApp, username: &str, password: &str, admin: bool) {
+pub(crate) async fn add_user(app: &TestApp, username: &str, password: &str, admin: bool) {
     crate::common::add_user_with_password(app, username, password, admin).await;
 }
 
-async fn add_client(app: &TestApp, client_id: &str, auth_method: &str) -> OAuthClient {
+pub(crate) async fn add_client(app: &TestApp, client_id: &str, auth_method: &str) -> OAuthClient {
     let client = OAuthClient {
         id: ulid::Ulid::new(),
         client_id: client_id.to_owned(),
@@ -42,7 +42,7 @@ async fn add_client(app: &TestApp, client_id: &str, auth_method: &str) -> OAuthC
     client
 }
 
-fn authorize_uri(client_id: &str, extra: &str) -> String {
+pub(crate) fn authorize_uri(client_id: &str, extra: &str) -> String {
     format!(
         "/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope=openid%20urn%3Amatrix%3Aclient%3Aapi%3A*&state=xyz&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
         url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
@@ -50,7 +50,12 @@ fn authorize_uri(client_id: &str, extra: &str) -> String {
 }
 
 /// Signs in on the login page the flow led to, and returns the page after the login POST.
-async fn sign_in(browser: &mut Browser<'_>, login: &Page, username: &str, password: &str) -> Page {
+pub(crate) async fn sign_in(
+    browser: &mut Browser<'_>,
+    login: &Page,
+    username: &str,
+    password: &str,
+) -> Page {
     assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.body);
     let login_path = login.location_path();
     assert!(login_path.starts_with("/login"), "{login_path}");
@@ -81,7 +86,7 @@ async fn allow(browser: &mut Browser<'_>, consent: &Page) -> Page {
         .await
 }
 
-fn query_of(location: &str) -> std::collections::HashMap<String, String> {
+pub(crate) fn query_of(location: &str) -> std::collections::HashMap<String, String> {
     let url: url::Url = location.parse().expect("an absolute redirect");
     url.query_pairs().into_owned().collect()
 }

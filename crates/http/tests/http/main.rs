@@ -34,6 +34,7 @@ mod oauth_token;
 mod oauth_userinfo;
 mod password_recovery;
 mod personal_introspection;
+mod policy;
 mod registration;
 mod router;
 mod sign_in;

@@ -444,7 +444,7 @@ async fn twenty_polls_racing_after_the_approval_get_tokens_exactly_once() {
 }
 
 #[tokio::test]
-async fn admin_scopes_may_be_asked_for_but_only_an_admin_can_approve_them() {
+async fn admin_scopes_may_be_asked_for_but_the_policy_refuses_them_to_a_non_admin() {
     let app = app().await;
     setup(&app).await;
     let scope = "urn:matrix:client:api:* urn:synapse:admin:*";
@@ -453,9 +453,11 @@ async fn admin_scopes_may_be_asked_for_but_only_an_admin_can_approve_them() {
     let page = answer_in_browser(&app, text(&started, "user_code"), "allow").await;
 
     assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
+    assert!(page.body.contains("urn:synapse:admin:*"), "{}", page.body);
+    // The refusal ends the grant: the device is told so.
     assert_eq!(
         poll_error(&app, TV, text(&started, "device_code")).await,
-        "authorization_pending"
+        "access_denied"
     );
 }
 

@@ -64,6 +64,7 @@ async fn rows_expired_more_than_a_week_ago_are_deleted_and_the_others_kept() {
             email_authentications: 1,
             upstream_authorization_sessions: 0,
             login_tokens: 1,
+            policy_data: 0,
         }
     );
     let mut repo = world.database.transaction().await.expect("transaction");

@@ -229,51 +229,6 @@ fn private_key_jwt_with_a_jwks_uri_is_accepted() {
 // --- client_uri ---------------------------------------------------------------------------------
 
 #[test]
-fn a_missing_client_uri_is_refused() {
-    refused(
-        without(element_x(), "client_uri"),
-        "client_uri",
-        MetadataProblem::Missing,
-    );
-}
-
-#[test]
-fn an_http_client_uri_is_refused() {
-    refused(
-        with(element_x(), "client_uri", json!("http://element.io")),
-        "client_uri",
-        MetadataProblem::NotHttps,
-    );
-}
-
-#[test]
-fn a_localhost_client_uri_is_refused() {
-    refused(
-        with(element_x(), "client_uri", json!("https://localhost")),
-        "client_uri",
-        MetadataProblem::Localhost,
-    );
-}
-
-#[test]
-fn a_loopback_ip_client_uri_is_refused() {
-    refused(
-        with(element_x(), "client_uri", json!("https://127.0.0.1")),
-        "client_uri",
-        MetadataProblem::Localhost,
-    );
-}
-
-#[test]
-fn an_ip_client_uri_is_refused() {
-    refused(
-        with(element_x(), "client_uri", json!("https://192.0.2.1")),
-        "client_uri",
-        MetadataProblem::NotADomain,
-    );
-}
-
-#[test]
 fn a_client_uri_with_userinfo_is_refused() {
     refused(
         with(element_x(), "client_uri", json!("https://user@element.io")),
@@ -291,270 +246,11 @@ fn a_client_uri_that_is_not_a_url_is_refused() {
     );
 }
 
-#[test]
-fn a_localized_client_uri_on_another_host_is_refused() {
-    refused(
-        with(element_x(), "client_uri#fr", json!("https://element.fr")),
-        "client_uri#fr",
-        MetadataProblem::HostMismatch,
-    );
-}
-
 // --- public suffixes (MSC2966) ------------------------------------------------------------------
 
 /// A web client of `client_uri`, with its redirect URI on `redirect_host`.
-fn web_client_on(client_uri: &str, redirect_host: &str) -> Value {
-    json!({
-        "client_uri": client_uri,
-        "redirect_uris": [format!("https://{redirect_host}/callback")],
-        "application_type": "web",
-        "token_endpoint_auth_method": "none",
-        "grant_types": ["authorization_code"],
-        "response_types": ["code"]
-    })
-}
-
-#[test]
-fn a_client_uri_that_is_a_public_suffix_is_refused() {
-    // ICANN suffixes, private ones (anyone gets a site under them), a wildcard rule, a
-    // suffix several labels deep, and a top-level domain.
-    for host in [
-        "github.io",
-        "co.uk",
-        "s3.amazonaws.com",
-        "anything.ck",
-        "pages.dev",
-        "com",
-        "GitHub.IO",
-        "github.io.",
-    ] {
-        let value = with(element_x(), "client_uri", json!(format!("https://{host}/")));
-        let error = check(value).expect_err(host);
-        assert_eq!(
-            (error.field.as_str(), error.problem),
-            ("client_uri", MetadataProblem::PublicSuffix),
-            "{host}"
-        );
-        assert_eq!(error.error_code(), ErrorCode::InvalidClientMetadata);
-    }
-}
-
-#[test]
-fn a_localized_client_uri_that_is_a_public_suffix_is_refused() {
-    let value = with(
-        web_client_on("https://alice.github.io/", "alice.github.io"),
-        "client_uri#fr",
-        json!("https://github.io/"),
-    );
-    refused(value, "client_uri#fr", MetadataProblem::PublicSuffix);
-}
-
-#[test]
-fn a_site_under_a_public_suffix_is_a_client_uri_like_any_other() {
-    for (client_uri, redirect_host) in [
-        ("https://alice.github.io/", "alice.github.io"),
-        ("https://example.co.uk/", "app.example.co.uk"),
-        (
-            "https://bucket.s3.amazonaws.com/",
-            "bucket.s3.amazonaws.com",
-        ),
-        ("https://element.io/", "app.element.io"),
-    ] {
-        assert!(
-            check(web_client_on(client_uri, redirect_host)).is_ok(),
-            "{client_uri} with a redirect on {redirect_host}"
-        );
-    }
-}
-
-#[test]
-fn another_site_under_the_same_public_suffix_is_not_the_same_site() {
-    for (client_uri, redirect_host) in [
-        ("https://alice.github.io/", "bob.github.io"),
-        ("https://example.co.uk/", "evil.co.uk"),
-        ("https://bucket.s3.amazonaws.com/", "other.s3.amazonaws.com"),
-        ("https://alice.github.io/", "github.io"),
-    ] {
-        refused(
-            web_client_on(client_uri, redirect_host),
-            "redirect_uris[0]",
-            MetadataProblem::HostMismatch,
-        );
-    }
-}
-
-#[test]
-fn a_redirect_on_the_parent_of_the_client_uri_host_is_the_same_site() {
-    // The registrable domain decides: app.element.io and element.io are one site.
-    assert!(check(web_client_on("https://app.element.io/", "element.io")).is_ok());
-    assert!(
-        check(web_client_on(
-            "https://app.element.io/",
-            "develop.element.io"
-        ))
-        .is_ok()
-    );
-}
-
-#[test]
-fn a_logo_or_terms_on_a_public_suffix_are_refused() {
-    let client = web_client_on("https://alice.github.io/", "alice.github.io");
-    refused(
-        with(
-            client.clone(),
-            "logo_uri",
-            json!("https://github.io/logo.png"),
-        ),
-        "logo_uri",
-        MetadataProblem::PublicSuffix,
-    );
-    refused(
-        with(
-            client.clone(),
-            "tos_uri",
-            json!("https://bob.github.io/tos"),
-        ),
-        "tos_uri",
-        MetadataProblem::HostMismatch,
-    );
-    refused(
-        with(
-            client,
-            "policy_uri#de",
-            json!("https://bob.github.io/privacy"),
-        ),
-        "policy_uri#de",
-        MetadataProblem::HostMismatch,
-    );
-}
-
-#[test]
-fn a_native_scheme_is_judged_by_the_site_too() {
-    let native = |client_uri: &str, redirect: &str| {
-        json!({
-            "client_uri": client_uri,
-            "redirect_uris": [redirect],
-            "application_type": "native",
-            "token_endpoint_auth_method": "none",
-            "grant_types": ["authorization_code"],
-            "response_types": ["code"]
-        })
-    };
-    assert!(check(native("https://alice.github.io/", "io.github.alice:/cb")).is_ok());
-    refused(
-        native("https://alice.github.io/", "io.github.bob:/cb"),
-        "redirect_uris[0]",
-        MetadataProblem::SchemeMismatch,
-    );
-    refused(
-        native("https://alice.github.io/", "io.github:/cb"),
-        "redirect_uris[0]",
-        MetadataProblem::SchemeMismatch,
-    );
-}
-
-#[test]
-fn a_name_under_a_top_level_domain_the_list_does_not_know_is_not_a_public_suffix() {
-    assert!(
-        check(web_client_on(
-            "https://app.interop.test/",
-            "app.interop.test"
-        ))
-        .is_ok()
-    );
-}
 
 // --- logo, policy, tos --------------------------------------------------------------------------
-
-#[test]
-fn a_logo_on_another_host_is_refused() {
-    refused(
-        with(
-            element_x(),
-            "logo_uri",
-            json!("https://evil.example/logo.png"),
-        ),
-        "logo_uri",
-        MetadataProblem::HostMismatch,
-    );
-}
-
-#[test]
-fn a_logo_on_a_host_that_merely_ends_like_the_client_host_is_refused() {
-    refused(
-        with(
-            element_x(),
-            "logo_uri",
-            json!("https://notelement.io/logo.png"),
-        ),
-        "logo_uri",
-        MetadataProblem::HostMismatch,
-    );
-}
-
-#[test]
-fn a_logo_on_a_subdomain_is_accepted() {
-    assert!(
-        check(with(
-            element_x(),
-            "logo_uri",
-            json!("https://cdn.element.io/l.png")
-        ))
-        .is_ok()
-    );
-}
-
-#[test]
-fn a_policy_over_http_is_refused() {
-    refused(
-        with(
-            element_x(),
-            "policy_uri",
-            json!("http://element.io/privacy"),
-        ),
-        "policy_uri",
-        MetadataProblem::NotHttps,
-    );
-}
-
-#[test]
-fn terms_on_the_parent_domain_of_the_client_host_are_on_the_same_site() {
-    let value = with(
-        with(
-            without(without(web_client(), "logo_uri"), "policy_uri"),
-            "client_uri",
-            json!("https://app.example.com"),
-        ),
-        "tos_uri",
-        json!("https://example.com/tos"),
-    );
-    assert!(
-        check(value).is_ok(),
-        "example.com is the registrable domain of app.example.com"
-    );
-}
-
-#[test]
-fn a_localized_tos_on_another_host_is_refused() {
-    refused(
-        with(element_x(), "tos_uri#fr", json!("https://evil.example/tos")),
-        "tos_uri#fr",
-        MetadataProblem::HostMismatch,
-    );
-}
-
-#[test]
-fn a_localized_logo_over_http_is_refused() {
-    refused(
-        with(
-            element_x(),
-            "logo_uri#fr",
-            json!("http://element.io/logo.png"),
-        ),
-        "logo_uri#fr",
-        MetadataProblem::NotHttps,
-    );
-}
 
 #[test]
 fn a_localized_field_with_an_invalid_language_tag_is_refused() {
@@ -601,34 +297,6 @@ fn a_missing_redirect_uri_is_an_invalid_redirect_uri_error() {
 }
 
 #[test]
-fn a_web_redirect_over_http_names_its_index() {
-    let value = with(
-        web_client(),
-        "redirect_uris",
-        json!(["https://example.com/cb", "http://example.com/cb"]),
-    );
-    let error = check(value).expect_err("http redirect");
-    assert_eq!(error.to_string(), "redirect_uris[1]: must use https");
-    assert_eq!(error.error_code(), ErrorCode::InvalidRedirectUri);
-}
-
-#[test]
-fn a_web_redirect_on_another_host_is_refused() {
-    assert_eq!(
-        web_redirect("https://evil.example/cb").map_err(|e| e.problem),
-        Err(MetadataProblem::HostMismatch)
-    );
-}
-
-#[test]
-fn a_web_redirect_on_localhost_is_refused() {
-    assert_eq!(
-        web_redirect("https://localhost/cb").map_err(|e| e.problem),
-        Err(MetadataProblem::Localhost)
-    );
-}
-
-#[test]
 fn a_web_redirect_with_a_fragment_is_refused() {
     assert_eq!(
         web_redirect("https://example.com/cb#frag").map_err(|e| e.problem),
@@ -653,113 +321,10 @@ fn a_web_redirect_with_userinfo_is_refused() {
 }
 
 #[test]
-fn a_web_redirect_with_a_private_use_scheme_is_refused() {
-    assert_eq!(
-        web_redirect("com.example:/cb").map_err(|e| e.problem),
-        Err(MetadataProblem::NotHttps)
-    );
-}
-
-#[test]
 fn a_web_redirect_that_is_not_a_url_is_refused() {
     assert_eq!(
         web_redirect("/relative/cb").map_err(|e| e.problem),
         Err(MetadataProblem::NotAUrl)
-    );
-}
-
-#[test]
-fn a_native_loopback_ipv4_redirect_with_any_port_and_path_is_accepted() {
-    assert!(native_redirect("http://127.0.0.1:8080/some/path").is_ok());
-}
-
-#[test]
-fn a_native_loopback_ipv6_redirect_is_accepted() {
-    assert!(native_redirect("http://[::1]/cb").is_ok());
-}
-
-#[test]
-fn a_native_localhost_redirect_is_accepted() {
-    assert!(native_redirect("http://localhost:1234/cb").is_ok());
-}
-
-#[test]
-fn a_native_http_redirect_to_another_loopback_address_is_refused() {
-    assert_eq!(
-        native_redirect("http://127.0.0.2/cb").map_err(|e| e.problem),
-        Err(MetadataProblem::NativeRedirect)
-    );
-}
-
-#[test]
-fn a_native_http_redirect_to_a_public_host_is_refused() {
-    assert_eq!(
-        native_redirect("http://element.io/cb").map_err(|e| e.problem),
-        Err(MetadataProblem::NativeRedirect)
-    );
-}
-
-#[test]
-fn a_native_https_redirect_on_the_client_host_is_accepted() {
-    assert!(native_redirect("https://element.io/callback").is_ok());
-}
-
-#[test]
-fn a_native_https_redirect_on_another_host_is_refused() {
-    assert_eq!(
-        native_redirect("https://evil.example/callback").map_err(|e| e.problem),
-        Err(MetadataProblem::HostMismatch)
-    );
-}
-
-#[test]
-fn a_native_private_use_scheme_of_a_subdomain_is_accepted() {
-    assert!(native_redirect("io.element.app:/callback").is_ok());
-}
-
-#[test]
-fn a_native_private_use_scheme_of_the_parent_domain_is_on_the_same_site() {
-    let value = with(
-        with(element_x(), "client_uri", json!("https://app.example.com")),
-        "redirect_uris",
-        json!(["com.example:/callback"]),
-    );
-    let value = without(without(without(value, "logo_uri"), "policy_uri"), "tos_uri");
-    assert!(check(value).is_ok());
-}
-
-#[test]
-fn the_reverse_dns_of_the_exact_client_host_is_accepted() {
-    let value = with(
-        with(element_x(), "client_uri", json!("https://app.example.com")),
-        "redirect_uris",
-        json!(["com.example.app:/callback"]),
-    );
-    let value = without(without(without(value, "logo_uri"), "policy_uri"), "tos_uri");
-    assert!(check(value).is_ok());
-}
-
-#[test]
-fn a_native_private_use_scheme_of_another_domain_is_refused() {
-    assert_eq!(
-        native_redirect("com.evil:/callback").map_err(|e| e.problem),
-        Err(MetadataProblem::SchemeMismatch)
-    );
-}
-
-#[test]
-fn a_native_private_use_scheme_not_in_reverse_order_is_refused() {
-    assert_eq!(
-        native_redirect("element.io:/callback").map_err(|e| e.problem),
-        Err(MetadataProblem::SchemeMismatch)
-    );
-}
-
-#[test]
-fn a_native_scheme_without_a_dot_is_refused() {
-    assert_eq!(
-        native_redirect("javascript:alert(1)").map_err(|e| e.problem),
-        Err(MetadataProblem::NativeRedirect)
     );
 }
 
@@ -780,13 +345,29 @@ fn a_native_loopback_redirect_with_userinfo_is_refused() {
 }
 
 #[test]
-fn a_post_logout_redirect_follows_the_redirect_rules_but_is_client_metadata() {
+fn sites_and_schemes_are_left_to_the_policy() {
+    // http, localhost and another site are the policy's to refuse (client_registration.rego).
+    let value = with(
+        with(web_client(), "client_uri", json!("http://localhost:8080/")),
+        "redirect_uris",
+        json!(["http://127.0.0.1:9000/cb"]),
+    );
+    let verified = check(value).expect("structurally valid");
+    assert_eq!(
+        verified.client_uri.map(|url| url.to_string()).as_deref(),
+        Some("http://localhost:8080/")
+    );
+    assert!(check(without(web_client(), "client_uri")).is_ok());
+}
+
+#[test]
+fn a_post_logout_redirect_with_a_fragment_is_client_metadata() {
     let value = with(
         web_client(),
         "post_logout_redirect_uris",
-        json!(["http://example.com/bye"]),
+        json!(["https://example.com/bye#now"]),
     );
-    let error = check(value).expect_err("http");
+    let error = check(value).expect_err("fragment");
     assert_eq!(error.field, "post_logout_redirect_uris[0]");
     assert_eq!(error.error_code(), ErrorCode::InvalidClientMetadata);
 }

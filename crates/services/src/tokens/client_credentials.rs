@@ -6,6 +6,7 @@ use portcullis_oauth::{
     requests::AccessTokenResponse,
     scope::{GrantKind, Scope, ScopeContext, check_requested_scope},
 };
+use portcullis_policy::{AuthorizationGrantInput, ClientInput, GrantType, Requester};
 use portcullis_storage::NewOAuthSession;
 
 use super::{TokenError, TokenIssuer};
@@ -16,7 +17,7 @@ pub async fn grant(
     issuer: &mut TokenIssuer<'_>,
     client: &OAuthClient,
     scope: &Scope,
-    user_agent: Option<&str>,
+    requester: &Requester,
 ) -> Result<AccessTokenResponse, TokenError> {
     // RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential
     // clients": a public client proves nothing about who is asking.
@@ -27,14 +28,32 @@ pub async fn grant(
     }
     let context = ScopeContext {
         grant: GrantKind::ClientCredentials,
-        user_can_request_admin: false,
-        client_is_admin_client: issuer
-            .admin_clients
-            .iter()
-            .any(|admin| admin == &client.client_id),
     };
     check_requested_scope(scope, &context)
         .map_err(|violation| TokenError::Request(violation.to_client_error()))?;
+    // Which client may have which scope is the policy's (`admin_clients`, banned requesters).
+    let input = AuthorizationGrantInput {
+        user: None,
+        session_counts: None,
+        client: ClientInput {
+            id: &client.client_id,
+            client_id: &client.client_id,
+        },
+        scope: scope.to_string(),
+        grant_type: GrantType::ClientCredentials,
+        requester,
+    };
+    match issuer.policy.evaluate_authorization_grant(&input) {
+        Ok(verdict) if verdict.is_allowed() => {}
+        Ok(verdict) => return Err(TokenError::InvalidScope(verdict.messages())),
+        Err(error) => {
+            tracing::error!(%error, "the authorization grant policy failed");
+            return Err(TokenError::Internal(
+                "the authorization policy could not be evaluated".to_owned(),
+            ));
+        }
+    }
+    let user_agent = requester.user_agent.as_deref();
 
     let now = issuer.now;
     let mut repo = issuer.repositories.transaction().await?;

@@ -43,9 +43,8 @@ pub struct TokenIssuer<'a> {
     pub issuer: &'a Url,
     /// How long an access token lives (`experimental.access_token_ttl`).
     pub access_token_ttl: Duration,
-    /// Clients that may get the admin scope through `client_credentials`
-    /// (`policy.data.admin_clients`).
-    pub admin_clients: &'a [String],
+    /// The policy deciding client credentials grants (`authorization_grant/violation`).
+    pub policy: std::sync::Arc<portcullis_policy::Policy>,
     /// Where the sessions' use is noted.
     pub activity: &'a crate::activity::ActivityTracker,
     /// The instant of the request.

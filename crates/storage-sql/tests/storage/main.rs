@@ -26,6 +26,7 @@ mod migrations;
 mod oauth_client;
 mod oauth_session;
 mod personal_session;
+mod policy_data;
 mod queue_job;
 mod refresh_token;
 mod registration_token;

@@ -30,7 +30,9 @@ pub async fn run(context: &Context, args: Args) -> anyhow::Result<ExitCode> {
     let mut repo = context.transaction().await?;
     let user = context.find_user(&mut repo, &args.user).await?;
     repo.rollback().await?;
-    if args.admin && !context.policy().user_may_request_admin(&user) {
+    if args.admin
+        && !portcullis_services::policy::user_may_request_admin(&*context.policy().await?, &user)
+    {
         anyhow::bail!(
             "{} is not an admin, so it cannot get an Admin API token: run `mas-cli manage promote-admin {}` first (or list it in policy.data.admin_users)",
             context.mxid(&user.username),

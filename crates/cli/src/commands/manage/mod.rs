@@ -195,9 +195,14 @@ impl Context {
         Ok(manager)
     }
 
-    /// The parts of `policy.data` the admin rules read.
-    fn policy(&self) -> portcullis_http::PolicyData {
-        portcullis_http::PolicyData::from_json(&self.checked.config.policy.data)
+    /// The policy with the latest dynamic data, as the server decides with it.
+    async fn policy(&self) -> anyhow::Result<std::sync::Arc<portcullis_policy::Policy>> {
+        let shared = portcullis_policy::SharedPolicy::new(self.checked.policy.clone())
+            .context("cannot load the policy")?;
+        let mut repo = self.transaction().await?;
+        portcullis_services::policy::refresh(&mut *repo, &shared).await?;
+        repo.rollback().await?;
+        Ok(shared.current())
     }
 
     fn passwords(&self) -> anyhow::Result<PasswordManager> {

@@ -68,7 +68,7 @@ pub(super) async fn login(
             state,
             &user,
             None,
-            With::Nothing,
+            With::AppService,
             "an application service's token",
         )
         .await?

@@ -43,6 +43,7 @@ use crate::{
         post_auth::PostAuthAction,
     },
     pages::{describe_wait, tr},
+    requester::PolicyRequester,
     session::SignedIn,
 };
 
@@ -137,6 +138,7 @@ pub async fn add(
     State(state): State<AppState>,
     jar: CookieJar,
     ClientIp(ip): ClientIp,
+    PolicyRequester(requester): PolicyRequester,
     Form(form): Form<AddForm>,
 ) -> Response {
     let (jar, signed_in) = crate::or_respond!(posted(&state, jar, ip, &form.csrf).await);
@@ -159,6 +161,24 @@ pub async fn add(
             .await;
         }
     };
+    // The email policy (`email/violation`): allowed and banned domains and addresses.
+    {
+        use portcullis_services::policy::Decision;
+        let refusal =
+            match portcullis_services::policy::email(&state.policy(), &address, &requester) {
+                Decision::Allowed => None,
+                Decision::Refused(verdict) => {
+                    Some((invalid, crate::pages::policy_reasons(&verdict)))
+                }
+                Decision::Failed(_) => Some((
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    tr("policy.error.failed", &[]),
+                )),
+            };
+        if let Some((status, message)) = refusal {
+            return refuse(&state, jar, &signed_in, status, input, message).await;
+        }
+    }
     let taken = async {
         let mut repository = state.database().read_transaction().await?;
         let found = repository.user_emails().find_by_email(&address).await?;

@@ -147,7 +147,8 @@ pub async fn post(
         _ => return refuse(jar, tr("tokens.error.expiry", &[])).await,
     };
     let user = &signed_in.user;
-    let may_grant_admin = state.policy().user_may_request_admin(user);
+    let may_grant_admin =
+        portcullis_services::policy::user_may_request_admin(&state.policy(), user);
     let mut scope = MATRIX_API.to_owned();
     if form.cross_signing_reset.as_deref() == Some("yes") {
         scope = format!("{scope} {ACCOUNT_CROSS_SIGNING_RESET}");
@@ -283,7 +284,10 @@ async fn page(
             .map(|session| token_view(state, session, now))
             .collect(),
         created: view.created,
-        admin_allowed: state.policy().user_may_request_admin(&signed_in.user),
+        admin_allowed: portcullis_services::policy::user_may_request_admin(
+            &state.policy(),
+            &signed_in.user,
+        ),
         expiry_choices: EXPIRY_CHOICES.to_vec(),
         name_input: view.name_input,
         device_input: view.device_input,

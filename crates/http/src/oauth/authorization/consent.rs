@@ -33,6 +33,7 @@ use crate::{
     oauth::reply::Internal,
     pages::ChoiceForm,
     pages::tr,
+    requester::PolicyRequester,
     session::{self, SignedIn},
 };
 
@@ -43,10 +44,11 @@ pub async fn get(
     State(state): State<AppState>,
     jar: CookieJar,
     headers: HeaderMap,
+    PolicyRequester(requester): PolicyRequester,
     Path(grant_id): Path<Ulid>,
     Query(_): Query<NoQuery>,
 ) -> Response {
-    match step(&state, &jar, &headers, grant_id, None).await {
+    match step(&state, &jar, &headers, &requester, grant_id, None).await {
         Ok(Step::Show { page }) => {
             let (jar, token) = csrf::page_token(&state, jar);
             let page = ConsentPage {
@@ -64,6 +66,7 @@ pub async fn post(
     State(state): State<AppState>,
     jar: CookieJar,
     headers: HeaderMap,
+    PolicyRequester(requester): PolicyRequester,
     Path(grant_id): Path<Ulid>,
     Form(form): Form<ChoiceForm>,
 ) -> Response {
@@ -75,7 +78,7 @@ pub async fn post(
         Ok(false) => Decision::Deny,
         Err(page) => return page,
     };
-    match step(&state, &jar, &headers, grant_id, Some(decision)).await {
+    match step(&state, &jar, &headers, &requester, grant_id, Some(decision)).await {
         // A POST never shows the form again: without a decision it would not get here.
         Ok(Step::Show { .. }) => state.error_page(
             StatusCode::BAD_REQUEST,
@@ -103,6 +106,7 @@ async fn step(
     state: &AppState,
     jar: &CookieJar,
     headers: &HeaderMap,
+    requester: &portcullis_policy::Requester,
     grant_id: Ulid,
     decision: Option<Decision>,
 ) -> Result<Step, StorageError> {
@@ -117,10 +121,13 @@ async fn step(
                 .into_response(),
         ));
     };
+    let policy = state.policy();
     let answer = Answer {
         user: &signed_in.user,
         browser_session: &signed_in.session,
-        user_may_request_admin: state.policy().user_may_request_admin(&signed_in.user),
+        policy: &policy,
+        requester,
+        session_limit: state.site_config().session_limit.as_ref(),
         decision: decision.map(|decision| decision == Decision::Allow),
     };
     let consent = authorization::consent(&mut *repository, grant_id, answer, now).await?;

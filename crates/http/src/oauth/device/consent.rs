@@ -28,6 +28,7 @@ use crate::{
     human::post_auth::{PostAuthAction, login_url},
     pages::ChoiceForm,
     pages::tr,
+    requester::PolicyRequester,
     session::{self, SignedIn},
 };
 
@@ -64,6 +65,7 @@ pub async fn post(
     jar: CookieJar,
     Path(id): Path<Ulid>,
     Query(query): Query<DeviceQuery>,
+    PolicyRequester(requester): PolicyRequester,
     Form(form): Form<ChoiceForm>,
 ) -> Response {
     let now = state.now();
@@ -81,12 +83,19 @@ pub async fn post(
     };
 
     let user = &loaded.signed_in.user;
+    let policy = state.policy();
+    let approver = device_grant::Approver {
+        user,
+        browser_session: &loaded.signed_in.session,
+        policy: &policy,
+        requester: &requester,
+        session_limit: state.site_config().session_limit.as_ref(),
+    };
     let answered = device_grant::answer(
         state.database(),
         &loaded.grant,
-        user,
-        &loaded.signed_in.session,
-        state.policy().user_may_request_admin(user),
+        &loaded.client,
+        approver,
         approve,
         now,
     )
@@ -104,10 +113,15 @@ pub async fn post(
             };
             state.render(StatusCode::OK, &page)
         }
-        Err(AnswerError::ScopeNotAllowed(why)) => state.error_page(
+        Err(AnswerError::Refused(decision)) => state.error_page(
             StatusCode::FORBIDDEN,
             tr("device.error.too_much_title", &[]),
-            why,
+            match decision {
+                portcullis_services::policy::Decision::Refused(verdict) => {
+                    crate::pages::policy_reasons(&verdict)
+                }
+                _ => tr("policy.error.failed", &[]),
+            },
         ),
         Err(AnswerError::AlreadyAnswered) => state.error_page(
             StatusCode::CONFLICT,

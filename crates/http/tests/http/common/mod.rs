@@ -11,7 +11,7 @@ use axum::{
 use chrono::{TimeZone as _, Utc};
 use portcullis_config::sections::http::{Resource, ResourceName};
 use portcullis_homeserver::MemoryHomeserver;
-use portcullis_http::{AppParts, AppState, Mounted, PolicyData, site_config::SiteConfig};
+use portcullis_http::{AppParts, AppState, Mounted, site_config::SiteConfig};
 use portcullis_keys::{Encrypter, EncryptionKey, Keystore, PrivateKey};
 use portcullis_model::MockClock;
 use portcullis_storage_sql::{ConnectOptions, Database, PoolOptions};
@@ -32,6 +32,8 @@ pub struct TestApp {
     pub homeserver: Arc<MemoryHomeserver>,
     /// The in-memory mailer the jobs run by `compat::run_jobs` send with.
     pub mailer: portcullis_jobs::email::Mailer,
+    /// The PostgreSQL database made for this test, dropped by [`TestApp::finish`].
+    postgres_database: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -56,6 +58,49 @@ pub async fn app_with_site(
     let options = ConnectOptions::Sqlite {
         path: dir.path().join("http.db"),
     };
+    app_on_database(dir, options, None, adjust, adjust_site).await
+}
+
+/// Where a test's database lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// [`app_with`] on `backend`: a fresh PostgreSQL database for `Backend::Postgres`, or `None`
+/// when no PostgreSQL server answers (outside CI; see `portcullis_storage_sql::testing`).
+/// Call [`TestApp::finish`] at the end to drop it.
+pub async fn app_on(
+    backend: Backend,
+    adjust: impl FnOnce(&mut portcullis_config::Config),
+) -> Option<TestApp> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    match backend {
+        Backend::Sqlite => {
+            let options = ConnectOptions::Sqlite {
+                path: dir.path().join("http.db"),
+            };
+            Some(app_on_database(dir, options, None, adjust, |_| {}).await)
+        }
+        Backend::Postgres => {
+            let (uri, name) = portcullis_storage_sql::testing::create_postgres_database().await?;
+            let options = ConnectOptions::Postgres(portcullis_storage_sql::PostgresOptions {
+                uri: Some(uri),
+                ..portcullis_storage_sql::PostgresOptions::default()
+            });
+            Some(app_on_database(dir, options, Some(name), adjust, |_| {}).await)
+        }
+    }
+}
+
+async fn app_on_database(
+    dir: tempfile::TempDir,
+    options: ConnectOptions,
+    postgres_database: Option<String>,
+    adjust: impl FnOnce(&mut portcullis_config::Config),
+    adjust_site: impl FnOnce(&mut SiteConfig),
+) -> TestApp {
     let database = Database::connect(&options, &PoolOptions::default())
         .await
         .expect("SQLite opens");
@@ -98,7 +143,10 @@ pub async fn app_with_site(
         passwords: portcullis_passwords::PasswordManager::new(&config.passwords)
             .expect("default schemes"),
         templates: portcullis_templates::Templates::load(None).expect("embedded templates"),
-        policy: PolicyData::from_json(&config.policy.data),
+        policy: portcullis_policy::SharedPolicy::new(
+            portcullis_services::policy::loader(&config).expect("the built-in policy"),
+        )
+        .expect("the built-in policy"),
         homeserver_secret: Some(zeroize::Zeroizing::new(HOMESERVER_SECRET.to_owned())),
         homeserver: homeserver.clone(),
         // The registration files a test names, read as the server reads them at start.
@@ -119,11 +167,20 @@ pub async fn app_with_site(
         database,
         homeserver,
         mailer: portcullis_jobs::email::Mailer::memory(),
+        postgres_database,
         _dir: dir,
     }
 }
 
 impl TestApp {
+    /// Closes the database, and drops it if it is a PostgreSQL one made for the test.
+    pub async fn finish(self) {
+        self.database.close().await;
+        if let Some(name) = &self.postgres_database {
+            portcullis_storage_sql::testing::drop_postgres_database(name).await;
+        }
+    }
+
     /// The router with every resource this crate serves (the Admin API has its own crate and
     /// tests).
     pub fn router(&self) -> Router {
