@@ -296,7 +296,7 @@ impl PolicyLoader {
         engine
             .add_data(regorus::Value::from(data.clone()))
             .map_err(|error| PolicyError::Data(error.to_string()))?;
-        let policy = Policy {
+        let mut policy = Policy {
             engine,
             entrypoints: self.entrypoints.clone(),
             data: Arc::new(data),
@@ -369,8 +369,10 @@ impl Policy {
     }
 
     /// Evaluates every entry point once with a plain input, so that a policy that cannot
-    /// evaluate is found when it is loaded, not at a user's request.
-    fn check_entrypoints(&self) -> Result<(), PolicyError> {
+    /// evaluate is found when it is loaded, not at a user's request. It evaluates on the engine
+    /// itself, which prepares it (rules analysed and scheduled) once: every evaluation then
+    /// starts from a clone of the prepared engine.
+    fn check_entrypoints(&mut self) -> Result<(), PolicyError> {
         let requester = Requester::default();
         let user = || UserInput {
             id: "01J00000000000000000000000".to_owned(),
@@ -444,31 +446,13 @@ impl Policy {
                 reason,
             };
             let input = input.map_err(fail)?;
-            self.violations(entrypoint, input).map_err(fail)?;
+            evaluate(&mut self.engine, entrypoint, input).map_err(fail)?;
         }
         Ok(())
     }
 
     fn violations(&self, entrypoint: &str, input: Value) -> Result<Vec<Violation>, String> {
-        let mut engine = self.engine.clone();
-        engine.set_input(regorus::Value::from(input));
-        let result = engine
-            .eval_rule(rule_path(entrypoint))
-            .map_err(|error| error.to_string())?;
-        if result == regorus::Value::Undefined {
-            return Ok(Vec::new());
-        }
-        let json = serde_json::to_value(&result).map_err(|error| error.to_string())?;
-        let Value::Array(items) = json else {
-            return Err(format!("expected a set of violations, got {json}"));
-        };
-        items
-            .into_iter()
-            .map(|item| {
-                serde_json::from_value::<Violation>(item.clone())
-                    .map_err(|_| format!("a violation must be an object with a msg, got {item}"))
-            })
-            .collect()
+        evaluate(&mut self.engine.clone(), entrypoint, input)
     }
 
     fn decide(
@@ -544,6 +528,29 @@ impl Policy {
             to_value(input),
         )
     }
+}
+
+/// Evaluates `entrypoint` on `engine` with `input`: the violations, or why it failed.
+fn evaluate(engine: &mut Engine, entrypoint: &str, input: Value) -> Result<Vec<Violation>, String> {
+    engine.set_input(regorus::Value::from(input));
+
+    let result = engine
+        .eval_rule(rule_path(entrypoint))
+        .map_err(|error| error.to_string())?;
+    if result == regorus::Value::Undefined {
+        return Ok(Vec::new());
+    }
+    let json = serde_json::to_value(&result).map_err(|error| error.to_string())?;
+    let Value::Array(items) = json else {
+        return Err(format!("expected a set of violations, got {json}"));
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            serde_json::from_value::<Violation>(item.clone())
+                .map_err(|_| format!("a violation must be an object with a msg, got {item}"))
+        })
+        .collect()
 }
 
 fn to_value<T: serde::Serialize>(input: &T) -> Result<Value, String> {
