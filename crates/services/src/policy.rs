@@ -241,3 +241,50 @@ pub fn email(policy: &Policy, email: &str, requester: &Requester) -> Decision {
         .evaluate_email(&portcullis_policy::EmailInput { email, requester })
         .into()
 }
+
+/// With `dangerous_hard_limit_eviction`, a login the policy refuses only for the number of
+/// sessions makes room instead: the user's least recently active compatibility sessions are
+/// ended (their devices with them, and what they could decrypt) until one more fits under the
+/// hard limit. Returns how many were ended; `0` when eviction is off or cannot help.
+///
+/// # Errors
+/// When storage fails.
+pub async fn evict_for_login(
+    repo: &mut dyn Repository,
+    user: &User,
+    verdict: &Verdict,
+    limit: Option<&SessionLimitConfig>,
+    now: DateTime<Utc>,
+) -> Result<usize, StorageError> {
+    let Some(limit) = limit.filter(|limit| limit.dangerous_hard_limit_eviction) else {
+        return Ok(0);
+    };
+    if !verdict
+        .violations
+        .iter()
+        .all(|violation| violation.is("too-many-sessions"))
+    {
+        return Ok(0);
+    }
+    let counts = session_counts(repo, user, Some(limit), now).await?;
+    let over = counts
+        .total
+        .saturating_add(1)
+        .saturating_sub(limit.hard_limit.get());
+    let mut sessions = repo.compat_sessions().list_active_for_user(user).await?;
+    // Never active first, then by last activity, oldest first.
+    sessions.sort_by_key(|session| (session.last_active_at, session.created_at));
+    let mut ended = 0;
+    for session in sessions
+        .iter()
+        .take(usize::try_from(over).unwrap_or(usize::MAX))
+    {
+        if crate::sessions::end_compat_session(repo, session, now).await? {
+            ended += 1;
+        }
+    }
+    if ended > 0 {
+        tracing::warn!(user.id = %user.id, sessions = ended, "ended the least recently used sessions to make room for a login (dangerous_hard_limit_eviction)");
+    }
+    Ok(ended)
+}

@@ -327,18 +327,42 @@ impl Login<'_> {
         use portcullis_services::policy::Decision;
         let requester = AppState::requester(self.ip.0, self.user_agent);
         let policy = state.policy();
+        let limit = state.site_config().session_limit.as_ref();
+        let now = state.now();
         let mut repo = state.database().transaction().await?;
-        let decision = portcullis_services::policy::compat_login(
+        let mut decision = portcullis_services::policy::compat_login(
             &mut *repo,
             &policy,
             user,
             Some(&self.device_id),
-            kind,
+            kind.clone(),
             &requester,
-            state.site_config().session_limit.as_ref(),
-            state.now(),
+            limit,
+            now,
         )
         .await?;
+        // At the hard limit, `dangerous_hard_limit_eviction` ends old sessions instead.
+        if let Decision::Refused(verdict) = &decision
+            && portcullis_services::policy::evict_for_login(&mut *repo, user, verdict, limit, now)
+                .await?
+                > 0
+        {
+            decision = portcullis_services::policy::compat_login(
+                &mut *repo,
+                &policy,
+                user,
+                Some(&self.device_id),
+                kind,
+                &requester,
+                limit,
+                now,
+            )
+            .await?;
+            if matches!(decision, Decision::Allowed) {
+                repo.commit().await?;
+                return Ok(());
+            }
+        }
         repo.rollback().await?;
         match decision {
             Decision::Allowed => Ok(()),

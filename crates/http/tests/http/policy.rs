@@ -426,36 +426,75 @@ fn local_client() -> Value {
 
 #[tokio::test]
 async fn client_registration_data_relaxes_the_rules_for_development() {
+    let on_another_site = json!({
+        "client_name": "Elsewhere",
+        "client_uri": "https://example.com/",
+        "redirect_uris": ["https://app.example.net/callback"],
+        "token_endpoint_auth_method": "none",
+    });
+    let anonymous = json!({
+        "client_name": "Anonymous",
+        "application_type": "native",
+        "redirect_uris": ["http://127.0.0.1/callback"],
+        "token_endpoint_auth_method": "none",
+    });
+    let no_contacts = json!({
+        "client_uri": "https://example.com/",
+        "redirect_uris": ["https://example.com/callback"],
+        "token_endpoint_auth_method": "none",
+    });
+    // (policy.data.client_registration, metadata, the error, or None when registered)
+    let cases: Vec<(Value, Value, Option<&str>)> = vec![
+        (
+            json!({}),
+            local_client(),
+            Some("invalid_client_metadata client_uri must use https"),
+        ),
+        (json!({"allow_insecure_uris": true}), local_client(), None),
+        (
+            json!({}),
+            on_another_site.clone(),
+            Some("invalid_redirect_uri redirect_uris[0] must be on the same site"),
+        ),
+        (json!({"allow_host_mismatch": true}), on_another_site, None),
+        (
+            json!({}),
+            anonymous.clone(),
+            Some("invalid_client_metadata client_uri is required"),
+        ),
+        (json!({"allow_missing_client_uri": true}), anonymous, None),
+        (
+            json!({"allow_missing_contacts": false}),
+            no_contacts.clone(),
+            None,
+        ),
+        (json!({"allow_missing_contacts": true}), no_contacts, None),
+    ];
     for backend in BACKENDS {
-        for (data, allowed) in [
-            (json!({}), false),
-            (
-                json!({"client_registration": {"allow_insecure_uris": true}}),
-                true,
-            ),
-        ] {
+        for (settings, metadata, expected) in &cases {
+            let data = json!({"client_registration": settings});
             let Some(app) = app_on(backend, |config| config.policy.data = data.clone()).await
             else {
                 continue;
             };
             let request = axum::http::Request::post("/oauth2/registration")
                 .header("content-type", "application/json")
-                .body(axum::body::Body::from(local_client().to_string()))
+                .body(axum::body::Body::from(metadata.to_string()))
                 .expect("a request");
             let response = app.send(request).await;
             let status = response.status();
             let body = crate::common::body_json(response).await;
-            if allowed {
-                assert_eq!(status, StatusCode::CREATED, "{backend:?} {body}");
-            } else {
-                assert_eq!(status, StatusCode::BAD_REQUEST, "{backend:?} {body}");
-                assert_eq!(body["error"], "invalid_client_metadata");
-                assert!(
-                    body["error_description"]
-                        .as_str()
-                        .is_some_and(|d| d.starts_with("client_uri must use https")),
-                    "{body}"
-                );
+            match expected {
+                None => assert_eq!(status, StatusCode::CREATED, "{backend:?} {settings} {body}"),
+                Some(error) => {
+                    assert_eq!(status, StatusCode::BAD_REQUEST, "{backend:?} {body}");
+                    let found = format!(
+                        "{} {}",
+                        body["error"].as_str().unwrap_or_default(),
+                        body["error_description"].as_str().unwrap_or_default()
+                    );
+                    assert!(found.starts_with(error), "{backend:?} {settings}: {found}");
+                }
             }
             app.finish().await;
         }
@@ -541,6 +580,49 @@ async fn admin_users_and_the_soft_session_limit_decide_consent() {
             .expect("over the soft limit");
         assert!(refused.starts_with("access_denied"), "{refused}");
         assert!(refused.contains("too many active sessions"), "{refused}");
+        app.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn with_eviction_a_login_at_the_hard_limit_ends_the_least_recently_used_session() {
+    for backend in BACKENDS {
+        let Some(app) = app_on(backend, |config| {
+            config.experimental.session_limit = Some(
+                portcullis_config::sections::experimental::SessionLimitConfig {
+                    soft_limit: std::num::NonZeroU64::new(1).expect("not zero"),
+                    hard_limit: std::num::NonZeroU64::new(2).expect("not zero"),
+                    max_session_threshold: None,
+                    dangerous_hard_limit_eviction: true,
+                },
+            );
+        })
+        .await
+        else {
+            continue;
+        };
+        let alice = crate::common::add_user_with_password(&app, "alice", PASSWORD, false).await;
+        assert_eq!(
+            compat_login(&app, "alice", &json!({"device_id": "OLDDEVICE1"})).await,
+            None
+        );
+        app.clock.advance(chrono::TimeDelta::minutes(1));
+        assert_eq!(
+            compat_login(&app, "alice", &json!({"device_id": "NEWDEVICE2"})).await,
+            None
+        );
+        app.clock.advance(chrono::TimeDelta::minutes(1));
+        assert_eq!(
+            compat_login(&app, "alice", &json!({"device_id": "NEWDEVICE3"})).await,
+            None,
+            "{backend:?}"
+        );
+        let devices: Vec<String> = crate::common::compat::active_sessions(&app, &alice)
+            .await
+            .into_iter()
+            .map(|session| session.device_id)
+            .collect();
+        assert_eq!(devices, ["NEWDEVICE2", "NEWDEVICE3"], "{backend:?}");
         app.finish().await;
     }
 }

@@ -10,9 +10,7 @@ use crate::{
 };
 
 backend_test!(
-    async fn the_newest_version_is_in_effect_and_replaced_ones_are_pruned_after_a_week(
-        db: Database,
-    ) {
+    async fn the_newest_is_in_effect_and_replaced_ones_go_after_a_week(db: Database) {
         let mut tx = repo(&db).await;
         assert_eq!(tx.policy_data().latest().await.expect("read"), None);
         let first = tx
