@@ -321,3 +321,70 @@ mod tests {
         assert!(matches!(error, ProxyHeaderError::Truncated), "{error:?}");
     }
 }
+
+/// Property-based fuzzing of the PROXY header parser: whatever a peer sends first, the parser
+/// asks for more, accepts a header of the length it says, or refuses; it never panics nor reads
+/// past the buffer.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::{Parsed, V2_SIGNATURE, parse};
+
+    /// The number of cases: `default`, or `PROPTEST_CASES` when set (to fuzz longer on demand).
+    fn cases(default: u32) -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|cases| cases.parse().ok())
+            .unwrap_or(default)
+    }
+
+    fn starts() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(Vec::new()),
+            Just(b"PROXY ".to_vec()),
+            Just(b"PROXY TCP4 ".to_vec()),
+            Just(b"PROXY TCP6 ".to_vec()),
+            Just(b"PROXY UNKNOWN".to_vec()),
+            Just(V2_SIGNATURE.to_vec()),
+            // v2, version 2 PROXY/LOCAL, each family and protocol.
+            (0x20_u8..0x22, 0x00_u8..0x33).prop_map(|(command, family)| {
+                let mut start = V2_SIGNATURE.to_vec();
+                start.extend([command, family]);
+                start
+            }),
+        ]
+    }
+
+    fn check(buffer: &[u8]) {
+        if let Ok(Parsed::Complete { length, .. }) = parse(buffer) {
+            assert!(length <= buffer.len(), "{length} > {}", buffer.len());
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(cases(5000)))]
+
+        #[test]
+        fn any_bytes_are_parsed_or_refused(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+            check(&bytes);
+        }
+
+        #[test]
+        fn headers_with_a_real_start_and_any_rest_are_parsed_or_refused(
+            start in starts(),
+            rest in prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..300),
+                "[0-9a-fA-F:. \\r\\n]{0,120}".prop_map(String::into_bytes),
+            ],
+        ) {
+            let mut buffer = start;
+            buffer.extend(rest);
+            check(&buffer);
+            // Arriving in pieces, as a slow peer sends it.
+            for end in 0..buffer.len().min(64) {
+                check(&buffer[..end]);
+            }
+        }
+    }
+}

@@ -5,5 +5,6 @@
 mod common;
 
 mod fixtures;
+mod fuzz;
 mod loading;
 mod output;

@@ -20,6 +20,7 @@ mod compat_sso;
 mod cors;
 mod device_pages;
 mod end_session;
+mod fuzz;
 mod hashing_saturation;
 mod homeserver_devices;
 mod introspection_cache;

@@ -2,6 +2,7 @@
 //!
 //! One test binary with a module per concern keeps link time down.
 
+mod fuzz;
 mod generate;
 mod jwks;
 mod jws;

@@ -4,6 +4,7 @@
 mod account;
 mod activity;
 mod common;
+mod fuzz;
 mod registration;
 mod registration_tokens;
 mod sessions;
