@@ -84,6 +84,22 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// A query or form body: `keys` and other names, each with any text.
+fn form(keys: Vec<&'static str>) -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        (
+            prop_oneof![prop::sample::select(keys).prop_map(str::to_owned), text()],
+            text(),
+        ),
+        0..10,
+    )
+    .prop_map(|pairs| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+    })
+}
+
 /// Sends `request` and checks that the answer is not a server error.
 fn answers(runtime: &tokio::runtime::Runtime, app: &TestApp, request: Request<Body>) -> StatusCode {
     runtime.block_on(app.send(request)).status()
@@ -118,34 +134,19 @@ fn matrix_login_bodies_are_answered_with_matrix_errors() {
 fn authorization_queries_are_answered_without_server_errors() {
     let runtime = runtime();
     let app = runtime.block_on(app());
-    let query = prop::collection::vec(
-        (
-            prop_oneof![
-                prop::sample::select(vec![
-                    "response_type",
-                    "client_id",
-                    "redirect_uri",
-                    "scope",
-                    "state",
-                    "prompt",
-                    "max_age",
-                    "code_challenge",
-                    "code_challenge_method",
-                    "response_mode",
-                    "login_hint",
-                ])
-                .prop_map(str::to_owned),
-                text(),
-            ],
-            text(),
-        ),
-        0..10,
-    )
-    .prop_map(|pairs| {
-        url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish()
-    });
+    let query = form(vec![
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "prompt",
+        "max_age",
+        "code_challenge",
+        "code_challenge_method",
+        "response_mode",
+        "login_hint",
+    ]);
     run(600, query, |query| {
         for path in ["/authorize", "/oauth2/device", "/login", "/register"] {
             let request = Request::get(format!("{path}?{query}"))
@@ -180,34 +181,19 @@ fn client_registration_bodies_are_answered_with_oauth_errors() {
 fn token_requests_with_any_client_authentication_are_answered_with_oauth_errors() {
     let runtime = runtime();
     let app = runtime.block_on(app());
-    let form = prop::collection::vec(
-        (
-            prop_oneof![
-                prop::sample::select(vec![
-                    "grant_type",
-                    "code",
-                    "refresh_token",
-                    "device_code",
-                    "scope",
-                    "client_id",
-                    "client_secret",
-                    "client_assertion",
-                    "client_assertion_type",
-                    "code_verifier",
-                    "redirect_uri",
-                ])
-                .prop_map(str::to_owned),
-                text(),
-            ],
-            text(),
-        ),
-        0..10,
-    )
-    .prop_map(|pairs| {
-        url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish()
-    });
+    let form = form(vec![
+        "grant_type",
+        "code",
+        "refresh_token",
+        "device_code",
+        "scope",
+        "client_id",
+        "client_secret",
+        "client_assertion",
+        "client_assertion_type",
+        "code_verifier",
+        "redirect_uri",
+    ]);
     let authorization = proptest::option::of(prop_oneof![
         text(),
         "(Basic|Bearer|basic) [A-Za-z0-9+/=:_-]{0,40}",
