@@ -167,6 +167,9 @@ pub struct PolicyLoader {
     entrypoints: Entrypoints,
     base: Map<String, Value>,
     configured: Value,
+    /// The policy with the configuration's data, prepared while checking: a process starts
+    /// with it rather than preparing the same policy again.
+    configured_policy: Option<Arc<Policy>>,
 }
 
 impl std::fmt::Debug for PolicyLoader {
@@ -260,9 +263,13 @@ impl PolicyLoader {
             entrypoints,
             base,
             configured,
+            configured_policy: None,
         };
-        loader.instantiate(None)?;
-        Ok(loader)
+        let checked = loader.instantiate(None)?;
+        Ok(Self {
+            configured_policy: Some(Arc::new(checked)),
+            ..loader
+        })
     }
 
     /// The built-in policy, with the configuration's data.
@@ -577,12 +584,15 @@ impl SharedPolicy {
     /// # Errors
     /// When the policy cannot be instantiated.
     pub fn new(loader: PolicyLoader) -> Result<Self, PolicyError> {
-        let policy = loader.instantiate(None)?;
+        let policy = match &loader.configured_policy {
+            Some(policy) => Arc::clone(policy),
+            None => Arc::new(loader.instantiate(None)?),
+        };
         Ok(Self {
             loader: Arc::new(loader),
             current: Arc::new(RwLock::new(Current {
                 version: None,
-                policy: Arc::new(policy),
+                policy,
             })),
         })
     }
