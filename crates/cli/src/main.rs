@@ -2,7 +2,6 @@
 
 mod app;
 mod commands;
-mod telemetry;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -76,7 +75,6 @@ fn quit_quietly_on_broken_pipe() {
 fn main() -> ExitCode {
     quit_quietly_on_broken_pipe();
     let cli = Cli::parse();
-    telemetry::init();
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -94,12 +92,40 @@ fn main() -> ExitCode {
     };
 
     let config_paths = cli.config;
-    let result = runtime.block_on(async move {
+    // The processes that serve and run jobs report traces, metrics and errors as configured;
+    // the other commands only log.
+    let serves = matches!(
+        cli.command,
+        None | Some(Command::Server(_) | Command::Worker)
+    );
+    let telemetry = if serves {
+        let config = app::telemetry_config(&config_paths);
+        match portcullis_telemetry::Telemetry::start(&config, runtime.handle()) {
+            Ok(telemetry) => Some(telemetry),
+            Err(error) => {
+                portcullis_telemetry::init_logs();
+                eprintln!("error: {error:#}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        portcullis_telemetry::init_logs();
+        None
+    };
+
+    let result = runtime.block_on(async {
         match cli.command {
             None => {
-                commands::server::run(&config_paths, commands::server::ServerArgs::default()).await
+                commands::server::run(
+                    &config_paths,
+                    commands::server::ServerArgs::default(),
+                    telemetry.as_ref(),
+                )
+                .await
             }
-            Some(Command::Server(args)) => commands::server::run(&config_paths, args).await,
+            Some(Command::Server(args)) => {
+                commands::server::run(&config_paths, args, telemetry.as_ref()).await
+            }
             Some(Command::Config(command)) => commands::config::run(&config_paths, command).await,
             Some(Command::Database(command)) => {
                 commands::database::run(&config_paths, command).await
@@ -112,6 +138,9 @@ fn main() -> ExitCode {
         }
     });
 
+    if let Some(telemetry) = telemetry {
+        telemetry.shutdown();
+    }
     match result {
         Ok(code) => code,
         Err(error) => {

@@ -16,6 +16,7 @@
 mod connection;
 mod error;
 mod memory;
+mod metrics;
 mod read_only;
 mod setup;
 mod synapse;

@@ -9,6 +9,7 @@ use std::{collections::BTreeSet, fmt, time::Duration};
 use async_trait::async_trait;
 use reqwest::{RequestBuilder, StatusCode, redirect};
 use serde::{Deserialize, Serialize};
+use tracing::Instrument as _;
 use url::Url;
 use zeroize::Zeroizing;
 
@@ -159,14 +160,34 @@ impl SynapseConnection {
                 }
             }
         };
-        let response = request
-            .bearer_auth(self.secret.as_str())
-            .timeout(self.timeout)
-            .send()
-            .await
-            .map_err(transport_error)?;
-        let status = response.status();
-        let body = response.bytes().await.map_err(transport_error)?;
+        let span = tracing::info_span!(
+            "homeserver.request",
+            otel.name = format!("homeserver {operation}"),
+            otel.kind = "client",
+            homeserver.operation = operation,
+            http.response.status_code = tracing::field::Empty,
+        );
+        let started = std::time::Instant::now();
+        let answered = async {
+            let response = request
+                .headers(crate::metrics::trace_context())
+                .bearer_auth(self.secret.as_str())
+                .timeout(self.timeout)
+                .send()
+                .await?;
+            let status = response.status();
+            let body = response.bytes().await?;
+            Ok::<_, reqwest::Error>((status, body))
+        }
+        .instrument(span.clone())
+        .await;
+        crate::metrics::answered(
+            operation,
+            answered.as_ref().ok().map(|(status, _)| *status),
+            started.elapsed(),
+        );
+        let (status, body) = answered.map_err(transport_error)?;
+        span.record("http.response.status_code", status.as_u16());
         tracing::debug!(operation, status = status.as_u16(), "homeserver answered");
         Ok(Answer {
             operation,

@@ -17,10 +17,11 @@ use tower_http::cors::{Any, CorsLayer};
 /// How long a browser may reuse the answer to a preflight (an hour, as MAS).
 const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(60 * 60);
 
-/// The headers clients send with their calls. The W3C trace-context headers are there because
+/// The headers clients send with their calls. The trace-context headers (W3C's, and Jaeger's
+/// `uber-trace-id`, the formats `telemetry.tracing.propagators` reads) are there because
 /// clients instrumented with OpenTelemetry (Element Web is) add them to every request, and a
 /// preflight that does not allow them fails the whole call.
-const REQUEST_HEADERS: [HeaderName; 9] = [
+const REQUEST_HEADERS: [HeaderName; 10] = [
     header::AUTHORIZATION,
     header::ACCEPT,
     header::ACCEPT_LANGUAGE,
@@ -30,6 +31,7 @@ const REQUEST_HEADERS: [HeaderName; 9] = [
     HeaderName::from_static("traceparent"),
     HeaderName::from_static("tracestate"),
     HeaderName::from_static("baggage"),
+    HeaderName::from_static("uber-trace-id"),
 ];
 
 /// The response headers a client script may read beyond the safelisted ones: the bearer

@@ -41,6 +41,7 @@ pub mod pages;
 pub mod requester;
 pub mod session;
 pub mod site_config;
+pub mod telemetry;
 pub mod upstream;
 
 use std::sync::Arc;
@@ -60,7 +61,6 @@ use zeroize::Zeroizing;
 use portcullis_urls::UrlBuilder;
 
 use crate::{cookies::CookieSettings, site_config::SiteConfig};
-use tower_http::trace::TraceLayer;
 
 /// What every handler may need, shared by all listeners.
 #[derive(Clone)]
@@ -403,6 +403,7 @@ pub const AVAILABLE_RESOURCES: &[ResourceName] = &[
     ResourceName::AdminApi,
     ResourceName::Health,
     ResourceName::ConnectionInfo,
+    ResourceName::Prometheus,
 ];
 
 /// The routers of resources that other crates serve, handed in by the binary: the Admin API
@@ -411,6 +412,8 @@ pub const AVAILABLE_RESOURCES: &[ResourceName] = &[
 pub struct Mounted {
     /// The `adminapi` resource: `/api/admin/v1`, `/api/spec.json`, `/api/doc/`.
     pub admin_api: Option<Router<AppState>>,
+    /// The `prometheus` resource: `/metrics`, from the telemetry set up by the binary.
+    pub prometheus: Option<Router<AppState>>,
 }
 
 /// Checks that every resource of a listener can be served, before anything is bound: a
@@ -481,10 +484,17 @@ pub fn router(
                     });
                 }
             },
+            ResourceName::Prometheus => match &mounted.prometheus {
+                Some(prometheus) => router.merge(prometheus.clone()),
+                None => {
+                    return Err(UnavailableResource {
+                        name: resource_name(ResourceName::Prometheus),
+                        available: "(metrics were not set up in this program)".to_owned(),
+                    });
+                }
+            },
             ResourceName::Health => router.merge(health::router()),
             ResourceName::ConnectionInfo => router.merge(connection_info::router()),
-            // `check_resources` refused everything else above.
-            _ => router,
         };
     }
     let router = router.fallback(not_found).with_state(state);
@@ -503,7 +513,7 @@ pub fn router(
 
     Ok(router
         .layer(axum::middleware::from_fn(pages::negotiate_language))
-        .layer(TraceLayer::new_for_http()))
+        .layer(axum::middleware::from_fn(telemetry::instrument)))
 }
 
 async fn not_found() -> impl IntoResponse {

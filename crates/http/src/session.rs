@@ -79,7 +79,10 @@ pub async fn current(
     repository: &mut BoxRepository,
 ) -> Result<Option<SignedIn>, StorageError> {
     Ok(match lookup(jar, repository).await? {
-        Lookup::SignedIn(signed_in) => Some(signed_in),
+        Lookup::SignedIn(signed_in) => {
+            crate::telemetry::record_user(signed_in.user.id);
+            Some(signed_in)
+        }
         Lookup::Nobody | Lookup::Locked(_) | Lookup::Deactivated(_) => None,
     })
 }

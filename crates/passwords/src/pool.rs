@@ -37,6 +37,40 @@ use tracing::Span;
 
 use crate::PasswordError;
 
+/// The pool's instruments, on the global meter.
+mod metrics {
+    use std::sync::LazyLock;
+
+    use opentelemetry::metrics::{Counter, Histogram, UpDownCounter};
+
+    pub(super) struct Instruments {
+        pub(super) queued: UpDownCounter<i64>,
+        pub(super) wait: Histogram<f64>,
+        pub(super) refused: Counter<u64>,
+    }
+
+    pub(super) static INSTRUMENTS: LazyLock<Instruments> = LazyLock::new(|| {
+        let meter = opentelemetry::global::meter("portcullis");
+        Instruments {
+            queued: meter
+                .i64_up_down_counter("portcullis.password_hashing.queued")
+                .with_description("Password hashes admitted and waiting for a hashing thread")
+                .build(),
+            wait: meter
+                .f64_histogram("portcullis.password_hashing.wait")
+                .with_unit("ms")
+                .with_description("How long admitted password hashes waited for a thread")
+                .build(),
+            refused: meter
+                .u64_counter("portcullis.password_hashing.refused")
+                .with_description(
+                    "Password hashes refused because the hashing threads were saturated",
+                )
+                .build(),
+        }
+    });
+}
+
 /// How long an idle worker keeps argon2's working memory for the next job.
 pub(crate) const MEMORY_KEPT_WHILE_IDLE: Duration = Duration::from_secs(1);
 
@@ -267,11 +301,20 @@ impl BlockingPool {
         T: Send + 'static,
     {
         let shared = &self.workers.0;
-        let place = shared.admission.take_place().ok_or(PasswordError::Busy)?;
+        let Some(place) = shared.admission.take_place() else {
+            metrics::INSTRUMENTS.refused.add(1, &[]);
+            return Err(PasswordError::Busy);
+        };
         let span = Span::current();
         let (done, result) = tokio::sync::oneshot::channel();
+        let queued = Instant::now();
+        metrics::INSTRUMENTS.queued.add(1, &[]);
         let job: Job = Box::new(move || {
             let started = Instant::now();
+            metrics::INSTRUMENTS.queued.add(-1, &[]);
+            metrics::INSTRUMENTS
+                .wait
+                .record((started - queued).as_secs_f64() * 1000.0, &[]);
             let value = catch_unwind(AssertUnwindSafe(|| span.in_scope(job)));
             place.0.record(started.elapsed());
             // The place is given back when the job is done, not when the caller is, and before

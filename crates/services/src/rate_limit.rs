@@ -128,6 +128,15 @@ fn quota(config: &RateLimiterConfig) -> Quota {
         .allow_burst(config.burst)
 }
 
+/// Attempts refused by a rate limit, by limit (`password_per_ip`, `registration_per_ip`...).
+static REFUSALS: std::sync::LazyLock<opentelemetry::metrics::Counter<u64>> =
+    std::sync::LazyLock::new(|| {
+        opentelemetry::global::meter("portcullis")
+            .u64_counter("portcullis.rate_limit.refused")
+            .with_description("Attempts refused by a rate limit, by limit")
+            .build()
+    });
+
 impl Limiters {
     /// Limiters whose password limits are `login` and registration limit `registration`.
     #[must_use]
@@ -183,6 +192,16 @@ impl Limiters {
         not_until.wait_time_from(self.clock.now())
     }
 
+    /// Counts a refusal by the limiter named `limit`, and tells how long to wait.
+    fn refused(
+        &self,
+        limit: &'static str,
+        not_until: &governor::NotUntil<QuantaInstant>,
+    ) -> Duration {
+        REFUSALS.add(1, &[opentelemetry::KeyValue::new("limit", limit)]);
+        self.wait_time(not_until)
+    }
+
     /// These limiters with the verification email limits `email`
     /// (`rate_limiting.email_authentication`).
     #[must_use]
@@ -208,10 +227,10 @@ impl Limiters {
         let key = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
         self.recovery_per_ip
             .check_key(&key)
-            .map_err(|not_until| self.wait_time(&not_until))?;
+            .map_err(|not_until| self.refused("recovery_per_ip", &not_until))?;
         self.recovery_per_address
             .check_key(&address.to_lowercase())
-            .map_err(|not_until| self.wait_time(&not_until))
+            .map_err(|not_until| self.refused("recovery_per_address", &not_until))
     }
 
     /// Counts one verification email sent from `ip` to `address` for the verification
@@ -226,13 +245,13 @@ impl Limiters {
         let key = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
         self.email_per_ip
             .check_key(&key)
-            .map_err(|not_until| self.wait_time(&not_until))?;
+            .map_err(|not_until| self.refused("email_per_ip", &not_until))?;
         self.email_per_address
             .check_key(&address.to_lowercase())
-            .map_err(|not_until| self.wait_time(&not_until))?;
+            .map_err(|not_until| self.refused("email_per_address", &not_until))?;
         self.email_per_session
             .check_key(&session)
-            .map_err(|not_until| self.wait_time(&not_until))
+            .map_err(|not_until| self.refused("email_per_session", &not_until))
     }
 
     /// Counts one user code typed from `ip`; `Err(wait)` once the address is over its limit.
@@ -242,7 +261,7 @@ impl Limiters {
         let key = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
         self.user_code_guesses
             .check_key(&key)
-            .map_err(|not_until| self.wait_time(&not_until))
+            .map_err(|not_until| self.refused("user_code_guesses", &not_until))
     }
 
     /// Counts one password attempt from `ip` on the account `user_id` (when the account
@@ -259,12 +278,12 @@ impl Limiters {
         if let Some(ip) = ip {
             self.password_per_ip
                 .check_key(&ip)
-                .map_err(|not_until| self.wait_time(&not_until))?;
+                .map_err(|not_until| self.refused("password_per_ip", &not_until))?;
         }
         if let Some(user_id) = user_id {
             self.password_per_account
                 .check_key(&user_id)
-                .map_err(|not_until| self.wait_time(&not_until))?;
+                .map_err(|not_until| self.refused("password_per_account", &not_until))?;
         }
         Ok(())
     }
@@ -277,7 +296,7 @@ impl Limiters {
         let key = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
         self.registration_per_ip
             .check_key(&key)
-            .map_err(|not_until| self.wait_time(&not_until))
+            .map_err(|not_until| self.refused("registration_per_ip", &not_until))
     }
 }
 

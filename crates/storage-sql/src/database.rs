@@ -18,6 +18,7 @@ use tokio::sync::Semaphore;
 use crate::{
     error::{DatabaseError, storage_error},
     repository::{IdSource, PgUnit, SqlRepository, Transaction},
+    timing::timed,
 };
 
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -182,6 +183,17 @@ pub struct Database {
     commits: Arc<std::sync::atomic::AtomicU64>,
 }
 
+/// A pool's connections at one moment ([`Database::connections`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connections {
+    /// Open connections, idle or in use.
+    pub open: u32,
+    /// Open connections waiting for work.
+    pub idle: u32,
+    /// The most connections the pool may open.
+    pub max: u32,
+}
+
 /// How many [`Database::reader`] units of work may run at once: three per core of this machine
 /// (at least four), and never more than the pool has connections.
 ///
@@ -300,6 +312,25 @@ impl Database {
             Pool::Sqlite(_) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    /// The pool's connections now: open, idle, and the most it may open.
+    #[must_use]
+    pub fn connections(&self) -> Connections {
+        let (open, idle, max) = match &self.pool {
+            Pool::Sqlite(pool) => (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ),
+            Pool::Postgres(pool) => (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ),
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+        Connections { open, idle, max }
     }
 
     /// The engine's name, `SQLite` or `PostgreSQL`.
@@ -428,12 +459,12 @@ impl Database {
     pub async fn transaction(&self) -> Result<BoxRepository, StorageError> {
         let transaction = match &self.pool {
             Pool::Sqlite(pool) => Transaction::Sqlite(
-                pool.begin_with("BEGIN IMMEDIATE")
+                timed(pool.begin_with("BEGIN IMMEDIATE"))
                     .await
                     .map_err(storage_error)?,
             ),
             Pool::Postgres(pool) => Transaction::Postgres(PgUnit::Transaction(
-                pool.begin().await.map_err(storage_error)?,
+                timed(pool.begin()).await.map_err(storage_error)?,
             )),
         };
         Ok(Box::new(SqlRepository::new(
@@ -454,7 +485,7 @@ impl Database {
         let transaction = match &self.pool {
             Pool::Sqlite(pool) => sqlite_reader(pool).await?,
             Pool::Postgres(pool) => Transaction::Postgres(PgUnit::Transaction(
-                pool.begin_with("BEGIN READ ONLY")
+                timed(pool.begin_with("BEGIN READ ONLY"))
                     .await
                     .map_err(storage_error)?,
             )),
@@ -482,7 +513,7 @@ impl Database {
         let unit = match &self.pool {
             Pool::Sqlite(pool) => sqlite_reader(pool).await?,
             Pool::Postgres(pool) => Transaction::Postgres(PgUnit::Autocommit(
-                pool.acquire().await.map_err(storage_error)?,
+                timed(pool.acquire()).await.map_err(storage_error)?,
             )),
         };
         Ok(Box::new(
@@ -522,8 +553,7 @@ impl RepositoryFactory for Database {
 /// A deferred SQLite transaction: in WAL mode it reads a snapshot without taking the write
 /// lock.
 async fn sqlite_reader(pool: &SqlitePool) -> Result<Transaction, StorageError> {
-    let transaction = pool
-        .begin_with("BEGIN DEFERRED")
+    let transaction = timed(pool.begin_with("BEGIN DEFERRED"))
         .await
         .map_err(storage_error)?;
     Ok(Transaction::Sqlite(transaction))

@@ -60,11 +60,15 @@ mod queue;
 mod repository;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod timing;
 mod types;
 mod upstream;
 mod user;
 
 pub use self::{
-    database::{Backend, ConnectOptions, Database, MigrationStatus, PoolOptions, PostgresOptions},
+    database::{
+        Backend, ConnectOptions, Connections, Database, MigrationStatus, PoolOptions,
+        PostgresOptions,
+    },
     error::DatabaseError,
 };

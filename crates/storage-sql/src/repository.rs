@@ -23,7 +23,7 @@ use rand::RngCore;
 use sqlx::{Postgres, Sqlite};
 use ulid::Ulid;
 
-use crate::{database::Backend, error::storage_error};
+use crate::{database::Backend, error::storage_error, timing::timed};
 
 /// An open transaction on one of the two backends.
 pub(crate) enum Transaction {
@@ -82,8 +82,9 @@ pub(crate) use on_backend;
 /// cached read valid (a new session or token is no answer anyone cached). Anything else, or
 /// any doubt, is [`on_backend!`].
 macro_rules! on_backend_keeping_existing {
-    ($repo:expr, |$conn:ident| $body:expr) => {
-        match &mut $repo.transaction {
+    ($repo:expr, |$conn:ident| $body:expr) => {{
+        let started = ::std::time::Instant::now();
+        let result = match &mut $repo.transaction {
             $crate::repository::Transaction::Sqlite(transaction) => {
                 let $conn: &mut ::sqlx::SqliteConnection = &mut *transaction;
                 $body
@@ -92,9 +93,10 @@ macro_rules! on_backend_keeping_existing {
                 let $conn: &mut ::sqlx::PgConnection = &mut *transaction;
                 $body
             }
-        }
-        .map_err($crate::error::storage_error)
-    };
+        };
+        $crate::timing::add(started.elapsed());
+        result.map_err($crate::error::storage_error)
+    }};
 }
 pub(crate) use on_backend_keeping_existing;
 
@@ -328,8 +330,10 @@ impl Repository for SqlRepository {
         let commits = Arc::clone(&self.commits);
         let changes_existing = self.changes_existing;
         match self.transaction {
-            Transaction::Sqlite(transaction) => transaction.commit().await,
-            Transaction::Postgres(PgUnit::Transaction(transaction)) => transaction.commit().await,
+            Transaction::Sqlite(transaction) => timed(transaction.commit()).await,
+            Transaction::Postgres(PgUnit::Transaction(transaction)) => {
+                timed(transaction.commit()).await
+            }
             // Every statement committed as it ran; such a unit of work only reads.
             Transaction::Postgres(PgUnit::Autocommit(_)) => return Ok(()),
         }
@@ -342,8 +346,10 @@ impl Repository for SqlRepository {
 
     async fn rollback(self: Box<Self>) -> Result<(), StorageError> {
         match self.transaction {
-            Transaction::Sqlite(transaction) => transaction.rollback().await,
-            Transaction::Postgres(PgUnit::Transaction(transaction)) => transaction.rollback().await,
+            Transaction::Sqlite(transaction) => timed(transaction.rollback()).await,
+            Transaction::Postgres(PgUnit::Transaction(transaction)) => {
+                timed(transaction.rollback()).await
+            }
             // Nothing to undo: the unit of work only reads.
             Transaction::Postgres(PgUnit::Autocommit(_)) => Ok(()),
         }

@@ -17,6 +17,9 @@ use async_trait::async_trait;
 use portcullis_model::{Clock, Job, JobStatus};
 use portcullis_storage::{RepositoryFactory, StorageError};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
+
+mod metrics;
 
 /// Why a job's attempt failed; stored on the job as its `last_error`.
 pub type JobError = Box<dyn std::error::Error + Send + Sync>;
@@ -140,10 +143,37 @@ impl Worker {
 
         // The job runs outside any transaction: it may call other services for a while, and
         // a transaction held open that long would block SQLite writers.
-        let result = match self.handlers.get(&job.kind) {
-            Some(handler) => handler.run(&job).await,
-            None => Err(format!("no handler for job kind `{}` in this worker", job.kind).into()),
+        let span = tracing::info_span!(
+            "job",
+            otel.name = format!("job {}", job.kind),
+            otel.status_code = tracing::field::Empty,
+            job.id = %job.id,
+            job.kind = %job.kind,
+            job.attempt = job.attempts,
+            job.result = tracing::field::Empty,
+            db.duration_ms = tracing::field::Empty,
+        );
+        let started = std::time::Instant::now();
+        let run = async {
+            match self.handlers.get(&job.kind) {
+                Some(handler) => handler.run(&job).await,
+                None => {
+                    Err(format!("no handler for job kind `{}` in this worker", job.kind).into())
+                }
+            }
         };
+        let (result, database) =
+            portcullis_storage_sql::timing::measured(run.instrument(span.clone())).await;
+        let outcome = if result.is_ok() { "success" } else { "failure" };
+        span.record("job.result", outcome);
+        span.record(
+            "db.duration_ms",
+            u64::try_from(database.as_millis()).unwrap_or(u64::MAX),
+        );
+        if result.is_err() {
+            span.record("otel.status_code", "ERROR");
+        }
+        metrics::job_done(&job.kind, outcome, started.elapsed());
 
         let mut repository = self.repositories.transaction().await?;
         let after = match result {

@@ -116,6 +116,7 @@ impl World {
             state.clone(),
             &Mounted {
                 admin_api: Some(portcullis_admin::router()),
+                ..Mounted::default()
             },
         )
         .expect("the Admin API is mounted");

@@ -69,6 +69,20 @@ pub fn config_files(cli_paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     }
 }
 
+/// The `telemetry` section, read before anything else so that start-up is logged and traced
+/// as configured; the defaults (logs only) when the configuration cannot be read, whose
+/// problems the command then reports in full.
+pub fn telemetry_config(
+    cli_paths: &[PathBuf],
+) -> portcullis_config::sections::telemetry::TelemetryConfig {
+    let env = |name: &str| std::env::var(name).ok();
+    config_files(cli_paths)
+        .ok()
+        .and_then(|paths| portcullis_config::load(&paths, &env).ok())
+        .map(|loaded| loaded.config.telemetry)
+        .unwrap_or_default()
+}
+
 /// A configuration that passed every check, with its secrets loaded.
 pub struct CheckedConfig {
     pub config: Config,

@@ -31,7 +31,11 @@ pub struct ServerArgs {
     no_sync: bool,
 }
 
-pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    config_paths: &[PathBuf],
+    args: ServerArgs,
+    telemetry: Option<&portcullis_telemetry::Telemetry>,
+) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let (paths, quick_start) = match app::config_files(config_paths) {
         Ok(paths) => (paths, false),
@@ -67,6 +71,7 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
     let bound = portcullis_listener::bind(specs).await?;
 
     let database = app::connect_database(&checked).await?;
+    portcullis_telemetry::observe_database(&database);
     if args.no_migrate {
         let status = database.migration_status().await?;
         anyhow::ensure!(
@@ -106,6 +111,9 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
     refresh_policy(&state, &database).await;
     let mounted = portcullis_http::Mounted {
         admin_api: Some(portcullis_admin::router()),
+        prometheus: serves_metrics(&checked.config)
+            .then(|| telemetry.map(portcullis_telemetry::Telemetry::prometheus_router))
+            .flatten(),
     };
     let mut routers = Vec::with_capacity(listeners.len());
     for (listener, bound) in listeners.iter().zip(bound.iter()) {
@@ -163,6 +171,15 @@ pub async fn run(config_paths: &[PathBuf], args: ServerArgs) -> anyhow::Result<E
     database.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a listener serves the `prometheus` resource.
+fn serves_metrics(config: &portcullis_config::Config) -> bool {
+    config.http.listeners.iter().any(|listener| {
+        listener.resources.iter().any(|resource| {
+            resource.name == portcullis_config::sections::http::ResourceName::Prometheus
+        })
+    })
 }
 
 /// How often the sessions' last activity is written.

@@ -10,6 +10,7 @@ pub async fn run(config_paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let paths = app::config_files(config_paths)?;
     let checked = app::load_checked_config(&paths)?;
     let database = app::connect_migrated_database(&checked).await?;
+    portcullis_telemetry::observe_database(&database);
 
     let shutdown = super::server::shutdown_signal();
     let homeserver = app::homeserver(&checked)?;

@@ -13,5 +13,6 @@ mod quick_start;
 mod server;
 mod syn2mas;
 mod synapse;
+mod telemetry;
 mod templates;
 mod two_servers;

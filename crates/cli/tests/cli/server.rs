@@ -84,19 +84,6 @@ async fn a_listener_prefix_moves_every_route_under_it() {
 }
 
 #[test]
-fn a_resource_that_does_not_exist_yet_is_refused_at_start_up() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    write_config(dir.path(), free_port(), &["health", "prometheus"], "");
-    let output = run(mas_cli(dir.path()).arg("server"));
-    assert!(!output.status.success());
-    let text = stderr(&output);
-    assert!(
-        text.contains("listener `web`") && text.contains("`prometheus`"),
-        "{text}"
-    );
-}
-
-#[test]
 fn synapse_legacy_is_refused_at_start_up_with_a_reason() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = write_config(dir.path(), free_port(), &["health"], "");

@@ -434,44 +434,50 @@ async fn login(
         display_name: request.initial_device_display_name.as_deref(),
         with_refresh: request.refresh_token,
     };
-    match request.kind.as_str() {
-        "m.login.password" => {
-            if !state.site_config().password_login_enabled {
-                return Err(MatrixError::unrecognized(
-                    "password login is disabled on this server",
-                ));
+    let kind = crate::telemetry::compat_login_type(&request.kind);
+    let outcome = async move {
+        match request.kind.as_str() {
+            "m.login.password" => {
+                if !state.site_config().password_login_enabled {
+                    return Err(MatrixError::unrecognized(
+                        "password login is disabled on this server",
+                    ));
+                }
+                let who = identifier(
+                    request.identifier.as_ref(),
+                    request.user.as_deref(),
+                    request.medium.as_deref(),
+                    request.address.as_deref(),
+                )?;
+                let password = request
+                    .password
+                    .ok_or_else(|| MatrixError::bad_json("`password` is missing"))?;
+                password::login(state, &login, &who, password).await
             }
-            let who = identifier(
-                request.identifier.as_ref(),
-                request.user.as_deref(),
-                request.medium.as_deref(),
-                request.address.as_deref(),
-            )?;
-            let password = request
-                .password
-                .ok_or_else(|| MatrixError::bad_json("`password` is missing"))?;
-            password::login(state, &login, &who, password).await
+            "m.login.token" => {
+                let token = request
+                    .token
+                    .as_deref()
+                    .ok_or_else(|| MatrixError::bad_json("`token` is missing"))?;
+                token::login(state, &login, token).await
+            }
+            "m.login.application_service" => {
+                let who = identifier(
+                    request.identifier.as_ref(),
+                    request.user.as_deref(),
+                    request.medium.as_deref(),
+                    request.address.as_deref(),
+                )?;
+                appservice::login(state, &login, &who, crate::requester::bearer(headers)).await
+            }
+            other => Err(MatrixError::unrecognized(format!(
+                "unknown login type `{other}`"
+            ))),
         }
-        "m.login.token" => {
-            let token = request
-                .token
-                .as_deref()
-                .ok_or_else(|| MatrixError::bad_json("`token` is missing"))?;
-            token::login(state, &login, token).await
-        }
-        "m.login.application_service" => {
-            let who = identifier(
-                request.identifier.as_ref(),
-                request.user.as_deref(),
-                request.medium.as_deref(),
-                request.address.as_deref(),
-            )?;
-            appservice::login(state, &login, &who, crate::requester::bearer(headers)).await
-        }
-        other => Err(MatrixError::unrecognized(format!(
-            "unknown login type `{other}`"
-        ))),
     }
+    .await;
+    crate::telemetry::compat_login(kind, outcome.is_ok());
+    outcome
 }
 
 /// `M_USER_DEACTIVATED` or `M_USER_LOCKED` when `user` may not sign in.

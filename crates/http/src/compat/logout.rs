@@ -25,7 +25,10 @@ pub async fn post(
     RawQuery(query): RawQuery,
 ) -> Response {
     match logout(&state, &headers, query.as_deref()).await {
-        Ok(()) => json_ok(&json!({})),
+        Ok(()) => {
+            crate::telemetry::compat_logout();
+            json_ok(&json!({}))
+        }
         Err(error) => error.into_response(),
     }
 }
@@ -61,8 +64,11 @@ pub(crate) async fn authenticate(
     if !is_compat {
         return Err(unknown());
     }
-    repo.compat_access_tokens()
+    let active = repo
+        .compat_access_tokens()
         .find_active_by_token(token, now)
         .await?
-        .ok_or_else(unknown)
+        .ok_or_else(unknown)?;
+    crate::telemetry::record_user(active.user.id);
+    Ok(active)
 }

@@ -35,7 +35,10 @@ pub async fn post(
     body: Bytes,
 ) -> Response {
     match logout_all(&state, &headers, query.as_deref(), &body).await {
-        Ok(()) => json_ok(&json!({})),
+        Ok(()) => {
+            crate::telemetry::compat_logout_all();
+            json_ok(&json!({}))
+        }
         Err(error) => error.into_response(),
     }
 }

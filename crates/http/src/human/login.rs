@@ -92,6 +92,7 @@ pub async fn post(
             form_data.password,
         )
         .await;
+    crate::telemetry::password_login(signed_in.is_ok());
     let Authenticated { user, upgrade } = match signed_in {
         Ok(authenticated) => authenticated,
         Err(SignInError::InvalidCredentials) => {

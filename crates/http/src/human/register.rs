@@ -340,6 +340,7 @@ pub async fn password_post(
     let (user, browser_session) = created;
 
     tracing::info!(user.id = %user.id, user.username = %user.username, "registered with a password");
+    crate::telemetry::password_registration();
     let jar = session::remember(&state, jar, &browser_session);
     let destination = query.destination(state.urls());
     (jar, Redirect::to(destination.as_str())).into_response()
@@ -660,6 +661,7 @@ pub async fn verify_post(
     match finish(&state, &registration, &form_data.code, user_agent).await {
         Ok(Finished::Created(user, browser_session)) => {
             tracing::info!(user.id = %user.id, user.username = %user.username, "registered with a password and a verified email");
+            crate::telemetry::password_registration();
             let jar = session::remember(&state, jar, &browser_session);
             let destination = stored_query(&registration).destination(state.urls());
             (jar, Redirect::to(destination.as_str())).into_response()

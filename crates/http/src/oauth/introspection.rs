@@ -16,7 +16,7 @@ use axum::{
 use chrono::{DateTime, Utc};
 use portcullis_oauth::{
     ClientError, ErrorCode,
-    requests::{IntrospectionRequest, IntrospectionResponse},
+    requests::{IntrospectionRequest, IntrospectionResponse, TokenTypeHint},
 };
 use portcullis_services::introspection::{self, Introspection};
 use portcullis_storage::StorageError;
@@ -68,7 +68,16 @@ async fn introspect(
     if let Some(token_id) = introspected.first_use {
         record_first_use(state.database().clone(), token_id, state.now());
     }
-    Ok(introspected.answer)
+    let answer = introspected.answer;
+    crate::telemetry::introspection(
+        answer.active,
+        answer.token_type.map(|kind| match kind {
+            TokenTypeHint::AccessToken => "access_token",
+            TokenTypeHint::RefreshToken => "refresh_token",
+            TokenTypeHint::Unknown => "unknown",
+        }),
+    );
+    Ok(answer)
 }
 
 /// Checks that the caller may introspect: the homeserver with its shared secret, or a

@@ -51,6 +51,16 @@ async fn post_registration(
     PolicyRequester(requester): PolicyRequester,
     MetadataBody(metadata): MetadataBody,
 ) -> Response {
+    let response = register(&state, &requester, &metadata).await;
+    crate::telemetry::registration(response.status().is_success());
+    response
+}
+
+async fn register(
+    state: &AppState,
+    requester: &portcullis_policy::Requester,
+    metadata: &ClientMetadata,
+) -> Response {
     let verified = match metadata.validate() {
         Ok(verified) => verified,
         Err(error) => {
@@ -60,7 +70,7 @@ async fn post_registration(
             );
         }
     };
-    match client_registration::policy_decision(&state.policy(), &metadata, &requester) {
+    match client_registration::policy_decision(&state.policy(), metadata, requester) {
         Decision::Allowed => {}
         Decision::Refused(verdict) => {
             tracing::info!(reasons = %verdict.messages(), "client registration refused by the policy");

@@ -37,7 +37,9 @@ async fn post_token(
     headers: HeaderMap,
     OAuthForm(params): OAuthForm<TokenParams>,
 ) -> Response {
-    reply::answer(token(&state, ip, &headers, &params).await)
+    let answer = token(&state, ip, &headers, &params).await;
+    crate::telemetry::token(params.grant_type.as_deref(), answer.is_ok());
+    reply::answer(answer)
 }
 
 async fn token(
@@ -49,6 +51,7 @@ async fn token(
     let credentials = client_auth::credentials(headers, &params.client)?;
     let client =
         client_auth::authenticate(state, &credentials, &state.urls().token_endpoint()).await?;
+    crate::telemetry::record_client(&client.client_id);
     let request = TokenRequest::try_from(params)
         .map_err(|error| TokenEndpointError::Token(TokenError::Request(error.to_client_error())))?;
 

@@ -65,6 +65,7 @@ async fn answer(
     )
     .await;
     let name = super::provider_name(&provider.config);
+    crate::telemetry::upstream_callback(&provider.config.id, completed.is_ok());
     match completed {
         Ok((attempt, _link)) => {
             Redirect::to(state.urls().upstream_link(attempt.id).as_str()).into_response()

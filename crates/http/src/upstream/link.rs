@@ -106,6 +106,7 @@ pub async fn get(
                 ip,
             );
             tracing::info!(user.id = %user.id, user.username = %user.username, "signed in through an upstream provider");
+            crate::telemetry::upstream_login(&attempt.provider_id);
             let jar = session::remember(&state, jar, &browser_session);
             (jar, Redirect::to(destination.as_str())).into_response()
         }

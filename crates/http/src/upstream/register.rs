@@ -364,6 +364,7 @@ async fn finish(
         ip,
     );
     tracing::info!(user.id = %user.id, user.username = %user.username, provider = %provider.config.id, "registered through an upstream provider");
+    crate::telemetry::upstream_registration(&provider.config.id);
     let jar = session::remember(state, jar, &browser_session);
     (jar, Redirect::to(destination(state, attempt).as_str())).into_response()
 }

@@ -78,18 +78,18 @@ async fn a_prefix_moves_the_routes_under_it() {
 }
 
 #[tokio::test]
-async fn a_resource_not_built_yet_is_refused_with_its_name() {
+async fn a_resource_the_program_did_not_mount_is_refused_with_its_name() {
     let app = app().await;
     let resources = [
         Resource::new(ResourceName::Health),
         Resource::new(ResourceName::Prometheus),
     ];
     let error = router(&resources, None, app.state.clone(), &Mounted::default())
-        .expect_err("prometheus is not available");
+        .expect_err("no metrics were mounted");
     assert_eq!(error.name, "prometheus");
     assert!(
-        error.to_string().contains("health"),
-        "lists what is available: {error}"
+        error.to_string().contains("metrics were not set up"),
+        "says why: {error}"
     );
 }
 

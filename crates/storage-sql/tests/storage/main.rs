@@ -32,6 +32,7 @@ mod refresh_token;
 mod registration_token;
 mod session_activity;
 mod session_list;
+mod timing;
 mod transaction;
 mod transitions;
 mod types;

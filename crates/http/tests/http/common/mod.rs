@@ -186,7 +186,7 @@ impl TestApp {
     pub fn router(&self) -> Router {
         let resources: Vec<Resource> = portcullis_http::AVAILABLE_RESOURCES
             .iter()
-            .filter(|name| **name != ResourceName::AdminApi)
+            .filter(|name| !matches!(name, ResourceName::AdminApi | ResourceName::Prometheus))
             .map(|name| Resource::new(*name))
             .collect();
         portcullis_http::router(&resources, None, self.state.clone(), &Mounted::default())
