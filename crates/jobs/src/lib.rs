@@ -12,8 +12,10 @@
 //! | `deactivate-user` | ends a deactivated user's sessions, then deactivates them on the homeserver |
 //! | `reactivate-user` | reactivates a user on the homeserver, then here |
 //! | `send-email` | sends an email (verification code, password recovery) |
+//! | `expire-inactive-sessions` | ends sessions unused for too long, when configured ([`expire_sessions`]) |
 //!
-//! [`register`] also gives the worker the hourly [`cleanup`] of expired rows.
+//! [`register`] also gives the worker the recurring jobs of the [`cleanup`] of expired rows,
+//! which the leading worker queues on their schedules.
 //!
 //! Jobs may run more than once (a worker that dies mid-job loses its lease and another takes
 //! over), so each is idempotent. A failed attempt is retried with back-off by the worker: while
@@ -22,6 +24,7 @@
 pub mod cleanup;
 pub mod deactivate_user;
 pub mod delete_device;
+pub mod expire_sessions;
 pub mod provision_user;
 pub mod reactivate_user;
 pub mod send_email;
@@ -49,10 +52,10 @@ pub struct JobContext {
     pub mailer: Mailer,
 }
 
-/// `worker` with the handler of every job kind.
+/// `worker` with the handler of every job kind, and the recurring clean-up jobs.
 #[must_use]
 pub fn register(worker: Worker, context: &JobContext) -> Worker {
-    worker
+    cleanup::register(worker, context)
         .with_handler(
             portcullis_services::jobs::provision_user::KIND,
             Arc::new(provision_user::Handler(context.clone())),
@@ -72,11 +75,6 @@ pub fn register(worker: Worker, context: &JobContext) -> Worker {
         .with_handler(
             portcullis_services::jobs::send_email::KIND,
             Arc::new(send_email::Handler(context.clone())),
-        )
-        .with_periodic_task(
-            "cleanup",
-            cleanup::EVERY,
-            Arc::new(cleanup::Cleanup(context.clone())),
         )
 }
 

@@ -369,3 +369,97 @@ impl ActiveSessions {
         Ok(ended)
     }
 }
+
+/// Which sessions `experimental.inactive_session_expiration` ends, and after how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InactivityExpiry {
+    /// How long a session may stay unused.
+    pub ttl: chrono::TimeDelta,
+    /// Whether compatibility sessions expire.
+    pub compat: bool,
+    /// Whether OAuth 2.0 sessions expire.
+    pub oauth: bool,
+    /// Whether browser sessions expire.
+    pub browser: bool,
+}
+
+impl InactivityExpiry {
+    /// The expiry `experimental.inactive_session_expiration` configures.
+    #[must_use]
+    pub fn from_config(
+        config: &portcullis_config::sections::experimental::InactiveSessionExpirationConfig,
+    ) -> Self {
+        Self {
+            ttl: chrono::TimeDelta::seconds(i64::try_from(config.ttl).unwrap_or(i64::MAX)),
+            compat: config.expire_compat_sessions,
+            oauth: config.expire_oauth_sessions,
+            browser: config.expire_user_sessions,
+        }
+    }
+}
+
+/// How many sessions of each kind [`expire_inactive`] ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Expired {
+    pub compat: usize,
+    pub oauth: usize,
+    pub browser: usize,
+}
+
+impl Expired {
+    /// Whether a kind filled its batch, so that more may be waiting.
+    #[must_use]
+    pub fn filled(&self, batch: usize) -> bool {
+        self.compat >= batch || self.oauth >= batch || self.browser >= batch
+    }
+}
+
+/// Ends at most `batch` standing sessions of each kind `expiry` covers that were neither used
+/// nor started within its time to live, as if their users had signed them out: the devices of
+/// compatibility and OAuth 2.0 sessions are deleted on the homeserver by the job this queues.
+///
+/// # Errors
+/// When storage fails.
+pub async fn expire_inactive(
+    repo: &mut dyn Repository,
+    expiry: &InactivityExpiry,
+    now: DateTime<Utc>,
+    batch: usize,
+) -> Result<Expired, StorageError> {
+    let filter = portcullis_storage::SessionFilter {
+        active: Some(true),
+        inactive_since: Some(now - expiry.ttl),
+        ..portcullis_storage::SessionFilter::default()
+    };
+    let page = portcullis_storage::Pagination::first(batch);
+    let mut expired = Expired::default();
+    if expiry.compat {
+        let filter = portcullis_storage::CompatSessionFilter {
+            session: filter.clone(),
+            ..Default::default()
+        };
+        for session in repo.compat_sessions().list_page(&filter, page).await?.edges {
+            expired.compat += usize::from(end_compat_session(repo, &session, now).await?);
+        }
+    }
+    if expiry.oauth {
+        let filter = portcullis_storage::OAuthSessionFilter {
+            session: filter.clone(),
+            ..Default::default()
+        };
+        for session in repo.oauth_sessions().list_page(&filter, page).await?.edges {
+            expired.oauth += usize::from(end_oauth_session(repo, &session, now).await?);
+        }
+    }
+    if expiry.browser {
+        for session in repo
+            .browser_sessions()
+            .list_page(&filter, page)
+            .await?
+            .edges
+        {
+            expired.browser += usize::from(end_browser_session(repo, &session, now).await?);
+        }
+    }
+    Ok(expired)
+}

@@ -181,6 +181,50 @@ pub struct Database {
     /// Units of work that changed existing rows committed so far
     /// ([`RepositoryFactory::committed_changes`]).
     commits: Arc<std::sync::atomic::AtomicU64>,
+    /// Wakes this process's workers when a job is queued.
+    wakeups: Arc<JobWakeups>,
+}
+
+/// Wakes the workers of a process when a job is queued: by this process (a unit of work that
+/// queued one commits) or, on PostgreSQL, by any process (`NOTIFY queue_available`, sent by a
+/// trigger on `queue_jobs`, which one listening connection per process receives).
+#[derive(Debug, Default)]
+pub(crate) struct JobWakeups {
+    pub(crate) queued: tokio::sync::Notify,
+    listening: std::sync::OnceLock<()>,
+}
+
+/// The channel the `queue_jobs` trigger notifies.
+const QUEUE_CHANNEL: &str = "queue_available";
+
+/// How long to wait before listening again after the listening connection failed.
+const RELISTEN_AFTER: Duration = Duration::from_secs(5);
+
+/// Listens for jobs queued by other processes, for as long as the pool is open.
+async fn listen_for_jobs(pool: PgPool, wakeups: Arc<JobWakeups>) {
+    while !pool.is_closed() {
+        let Err(error) = relay_notifications(&pool, &wakeups).await;
+        if pool.is_closed() {
+            break;
+        }
+        tracing::warn!(%error, "cannot listen for queued jobs; the workers look every few seconds meanwhile");
+        tokio::time::sleep(RELISTEN_AFTER).await;
+    }
+}
+
+/// Wakes a worker at each notification, until the listening connection fails for good.
+async fn relay_notifications(
+    pool: &PgPool,
+    wakeups: &JobWakeups,
+) -> Result<std::convert::Infallible, sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(QUEUE_CHANNEL).await?;
+    loop {
+        // Reconnects by itself when the connection drops; a notification lost meanwhile is
+        // caught by the workers' next look at the queue.
+        listener.recv().await?;
+        wakeups.queued.notify_one();
+    }
 }
 
 /// A pool's connections at one moment ([`Database::connections`]).
@@ -285,6 +329,7 @@ impl Database {
             reader_slots: slots,
             ids: Arc::new(IdSource::new(Box::new(rand::rngs::OsRng))),
             commits: Arc::default(),
+            wakeups: Arc::default(),
         }
     }
 
@@ -471,6 +516,7 @@ impl Database {
             transaction,
             Arc::clone(&self.ids),
             Arc::clone(&self.commits),
+            Arc::clone(&self.wakeups),
         )))
     }
 
@@ -494,6 +540,7 @@ impl Database {
             transaction,
             Arc::clone(&self.ids),
             Arc::clone(&self.commits),
+            Arc::clone(&self.wakeups),
         )))
     }
 
@@ -517,8 +564,13 @@ impl Database {
             )),
         };
         Ok(Box::new(
-            SqlRepository::new(unit, Arc::clone(&self.ids), Arc::clone(&self.commits))
-                .holding(slot),
+            SqlRepository::new(
+                unit,
+                Arc::clone(&self.ids),
+                Arc::clone(&self.commits),
+                Arc::clone(&self.wakeups),
+            )
+            .holding(slot),
         ))
     }
 
@@ -547,6 +599,15 @@ impl RepositoryFactory for Database {
 
     async fn reader(&self) -> Result<BoxRepository, StorageError> {
         Database::reader(self).await
+    }
+
+    async fn wait_for_jobs(&self, timeout: Duration) {
+        if let Pool::Postgres(pool) = &self.pool
+            && self.wakeups.listening.set(()).is_ok()
+        {
+            tokio::spawn(listen_for_jobs(pool.clone(), Arc::clone(&self.wakeups)));
+        }
+        let _ = tokio::time::timeout(timeout, self.wakeups.queued.notified()).await;
     }
 }
 

@@ -119,6 +119,10 @@ pub(crate) fn session_conditions(filter: &SessionFilter) -> Conditions {
         ("created_at > ?", filter.created_after),
         ("last_active_at < ?", filter.last_active_before),
         ("last_active_at > ?", filter.last_active_after),
+        (
+            "COALESCE(last_active_at, created_at) < ?",
+            filter.inactive_since,
+        ),
     ];
     for (clause, instant) in instants {
         if let Some(instant) = instant {

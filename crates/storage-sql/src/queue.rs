@@ -1,3 +1,4 @@
 //! The background job queue.
 
 mod job;
+mod worker;

@@ -12,7 +12,7 @@ use portcullis_storage::{
     ClientAssertionRepository, CompatAccessTokenRepository, CompatLoginTokenRepository,
     CompatRefreshTokenRepository, CompatSessionRepository, CompatSsoLoginRepository,
     ConsentRepository, DeviceCodeGrantRepository, JobRepository, OAuthClientRepository,
-    OAuthSessionRepository, PersonalSessionRepository, PolicyDataRepository,
+    OAuthSessionRepository, PersonalSessionRepository, PolicyDataRepository, QueueWorkerRepository,
     RefreshTokenRepository, RegistrationTokenRepository, Repository, SessionActivityRepository,
     StorageError, UpstreamAuthorizationSessionRepository, UpstreamLinkRepository,
     UpstreamProviderRepository, UserEmailAuthenticationRepository, UserEmailRepository,
@@ -23,7 +23,11 @@ use rand::RngCore;
 use sqlx::{Postgres, Sqlite};
 use ulid::Ulid;
 
-use crate::{database::Backend, error::storage_error, timing::timed};
+use crate::{
+    database::{Backend, JobWakeups},
+    error::storage_error,
+    timing::timed,
+};
 
 /// An open transaction on one of the two backends.
 pub(crate) enum Transaction {
@@ -110,6 +114,10 @@ pub(crate) struct SqlRepository {
     /// ([`crate::Database`]'s `RepositoryFactory::committed_changes`), counted once this one's
     /// commit is done if it ran a statement of [`on_backend!`].
     commits: Arc<AtomicU64>,
+    /// Told when a unit of work that queued a job commits.
+    wakeups: Arc<JobWakeups>,
+    /// Whether this unit of work queued a job.
+    pub(crate) queued_job: bool,
     /// Whether a statement that may change existing rows ran ([`on_backend!`]).
     pub(crate) changes_existing: bool,
     /// The place this unit of work holds among a limited number, given back when it ends.
@@ -147,11 +155,14 @@ impl SqlRepository {
         transaction: Transaction,
         ids: Arc<IdSource>,
         commits: Arc<AtomicU64>,
+        wakeups: Arc<JobWakeups>,
     ) -> Self {
         Self {
             transaction,
             ids,
             commits,
+            wakeups,
+            queued_job: false,
             changes_existing: false,
             _slot: None,
         }
@@ -299,6 +310,10 @@ impl Repository for SqlRepository {
         self
     }
 
+    fn queue_workers(&mut self) -> &mut dyn QueueWorkerRepository {
+        self
+    }
+
     fn session_activity(&mut self) -> &mut dyn SessionActivityRepository {
         self
     }
@@ -328,7 +343,9 @@ impl Repository for SqlRepository {
 
     async fn commit(self: Box<Self>) -> Result<(), StorageError> {
         let commits = Arc::clone(&self.commits);
+        let wakeups = Arc::clone(&self.wakeups);
         let changes_existing = self.changes_existing;
+        let queued_job = self.queued_job;
         match self.transaction {
             Transaction::Sqlite(transaction) => timed(transaction.commit()).await,
             Transaction::Postgres(PgUnit::Transaction(transaction)) => {
@@ -340,6 +357,9 @@ impl Repository for SqlRepository {
         .map_err(storage_error)?;
         if changes_existing {
             commits.fetch_add(1, Ordering::Release);
+        }
+        if queued_job {
+            wakeups.queued.notify_one();
         }
         Ok(())
     }

@@ -67,7 +67,7 @@ pub use self::{
         PersonalSessionRepository,
     },
     policy::{PolicyData, PolicyDataRepository},
-    queue::job::JobRepository,
+    queue::{job::JobRepository, worker::QueueWorkerRepository},
     repository::{BoxRepository, Repository, RepositoryFactory},
     upstream::{
         authorization_session::{

@@ -141,6 +141,9 @@ pub struct SessionFilter {
     pub created_after: Option<DateTime<Utc>>,
     pub last_active_before: Option<DateTime<Utc>>,
     pub last_active_after: Option<DateTime<Utc>>,
+    /// Sessions neither used nor started since this instant (a session never used counts
+    /// from its start): those `experimental.inactive_session_expiration` ends.
+    pub inactive_since: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

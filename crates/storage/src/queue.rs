@@ -1,3 +1,4 @@
 //! The background job queue.
 
 pub mod job;
+pub mod worker;

@@ -7,7 +7,7 @@ use crate::{
     ClientAssertionRepository, CompatAccessTokenRepository, CompatLoginTokenRepository,
     CompatRefreshTokenRepository, CompatSessionRepository, CompatSsoLoginRepository,
     ConsentRepository, DeviceCodeGrantRepository, JobRepository, OAuthClientRepository,
-    OAuthSessionRepository, PersonalSessionRepository, PolicyDataRepository,
+    OAuthSessionRepository, PersonalSessionRepository, PolicyDataRepository, QueueWorkerRepository,
     RefreshTokenRepository, RegistrationTokenRepository, SessionActivityRepository, StorageError,
     UpstreamAuthorizationSessionRepository, UpstreamLinkRepository, UpstreamProviderRepository,
     UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
@@ -110,6 +110,9 @@ pub trait Repository: Send {
     /// The background job queue.
     fn jobs(&mut self) -> &mut dyn JobRepository;
 
+    /// The workers sharing the queue, their leader and the recurring jobs' schedule.
+    fn queue_workers(&mut self) -> &mut dyn QueueWorkerRepository;
+
     /// Last activity of sessions of every kind.
     fn session_activity(&mut self) -> &mut dyn SessionActivityRepository;
 
@@ -155,4 +158,9 @@ pub trait RepositoryFactory: Send + Sync {
     /// reading, and trusts what it read only while the count has not moved: a change made here
     /// is then never hidden by the cache. Changes made by other processes are not counted.
     fn committed_changes(&self) -> u64;
+
+    /// Waits until a job may have been queued, or until `timeout` has passed: a worker with
+    /// nothing to do waits here. A job queued by a unit of work of this factory wakes it when
+    /// that unit commits; where the database can tell, a job queued by another process too.
+    async fn wait_for_jobs(&self, timeout: std::time::Duration);
 }

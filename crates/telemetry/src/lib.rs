@@ -353,7 +353,10 @@ pub fn observe_database(database: &portcullis_storage_sql::Database) {
         .i64_observable_up_down_counter("db.client.connections.max")
         .with_description("The most connections the database pool may open")
         .with_callback(move |observer| {
-            observer.observe(i64::from(database.connections().max), std::slice::from_ref(&pool));
+            observer.observe(
+                i64::from(database.connections().max),
+                std::slice::from_ref(&pool),
+            );
         })
         .build();
 }

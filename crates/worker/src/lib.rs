@@ -4,16 +4,29 @@
 //! `send-email`...). The queue itself lives in storage: claiming a job is one conditional update,
 //! so any number of workers, in any number of processes, can share one PostgreSQL database and a
 //! job still runs once at a time. A failed attempt is retried with an exponential back-off (the
-//! rule is [`portcullis_model::queue::after_failure`]); a worker that dies mid-job loses its lease
-//! and another worker takes the job over.
+//! rule is [`portcullis_model::queue::after_failure`]).
 //!
-//! A worker also runs [`PeriodicTask`]s (housekeeping such as deleting expired rows): each when
-//! the worker starts, then every time its interval has passed. Several workers each run them;
-//! periodic tasks are written so that running them twice does no harm.
+//! Workers register in the database and send a heartbeat every [`HEARTBEAT`]; one of them, the
+//! leader, holds a lease it renews at each look at the queue. The leader declares lost the
+//! workers silent for [`LOST_AFTER`], which gives their running jobs to the others at once (a
+//! job's own lease would otherwise keep it for five minutes), and queues the recurring jobs
+//! ([`Worker::with_recurring`]) at the slots of their schedules: each slot is claimed in the
+//! database, so a recurring job runs once per deployment, whatever the number of workers.
+//!
+//! An idle worker waits for a job to be queued ([`RepositoryFactory::wait_for_jobs`]: at once
+//! in its own process, through `LISTEN/NOTIFY` from other processes on PostgreSQL), and looks
+//! at the queue every poll interval anyway.
 
-use std::{collections::HashMap, fmt, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    fmt,
+    str::FromStr as _,
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
 
 use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
 use portcullis_model::{Clock, Job, JobStatus};
 use portcullis_storage::{RepositoryFactory, StorageError};
 use tokio_util::sync::CancellationToken;
@@ -31,17 +44,39 @@ pub trait JobHandler: Send + Sync {
     async fn run(&self, job: &Job) -> Result<(), JobError>;
 }
 
-/// Work a worker does on a timer rather than from the queue.
-#[async_trait]
-pub trait PeriodicTask: Send + Sync {
-    /// Does the work once. An error is logged; the task runs again at its next turn.
-    async fn run(&self) -> Result<(), JobError>;
+/// How often a worker tells the others it is alive.
+pub const HEARTBEAT: Duration = Duration::from_secs(30);
+
+/// How long a worker may stay silent before the leader declares it lost.
+pub const LOST_AFTER: Duration = Duration::from_secs(120);
+
+/// How long the leadership lasts unless renewed; the leader renews it at each look at the
+/// queue, so another worker takes over within this time after the leader dies.
+pub const LEADER_LEASE: Duration = Duration::from_secs(15);
+
+/// A job the leader queues at each slot of its schedule.
+struct Recurring {
+    kind: String,
+    schedule: cron::Schedule,
 }
 
-struct Periodic {
-    name: String,
-    every: Duration,
-    task: Arc<dyn PeriodicTask>,
+/// What one round of upkeep did ([`Worker::upkeep`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Upkeep {
+    /// Whether this worker leads.
+    pub leads: bool,
+    /// Workers declared lost.
+    pub lost_workers: u64,
+    /// The recurring jobs queued, by kind.
+    pub queued: Vec<String>,
+}
+
+/// The worker's own bookkeeping between rounds of upkeep.
+#[derive(Debug, Default)]
+struct Presence {
+    /// When the last heartbeat was sent; `None` until the worker registered.
+    last_heartbeat: Option<DateTime<Utc>>,
+    leads: bool,
 }
 
 /// What happened to the job a worker took.
@@ -61,7 +96,8 @@ pub struct Worker {
     worker_id: String,
     poll_interval: Duration,
     lease: Duration,
-    periodic: Vec<Periodic>,
+    recurring: Vec<Recurring>,
+    presence: Mutex<Presence>,
 }
 
 impl fmt::Debug for Worker {
@@ -86,22 +122,25 @@ impl Worker {
             // Long enough for any job we run (they are short HTTP calls and emails); a job
             // outliving it may run twice, so jobs are written to be idempotent.
             lease: Duration::from_secs(300),
-            periodic: Vec::new(),
+            recurring: Vec::new(),
+            presence: Mutex::default(),
         }
     }
 
-    /// Runs `task` when the worker starts, then every `every`; `name` is for the logs.
+    /// Has the leader queue a job of `kind` (with an empty payload) at each slot of
+    /// `schedule`, a cron expression with seconds (`sec min hour day month weekday`, as MAS's
+    /// schedules). A worker that becomes the leader queues the latest slot of the past day it
+    /// finds not queued yet, so a recurring job also runs soon after the first start.
+    ///
+    /// # Panics
+    /// When `schedule` is not a cron expression: schedules are constants of the program.
     #[must_use]
-    pub fn with_periodic_task(
-        mut self,
-        name: &str,
-        every: Duration,
-        task: Arc<dyn PeriodicTask>,
-    ) -> Self {
-        self.periodic.push(Periodic {
-            name: name.to_owned(),
-            every,
-            task,
+    pub fn with_recurring(mut self, kind: &str, schedule: &str) -> Self {
+        let schedule = cron::Schedule::from_str(schedule)
+            .unwrap_or_else(|error| panic!("`{schedule}` is not a cron expression: {error}"));
+        self.recurring.push(Recurring {
+            kind: kind.to_owned(),
+            schedule,
         });
         self
     }
@@ -207,36 +246,142 @@ impl Worker {
         }))
     }
 
-    /// Runs jobs until `shutdown` is cancelled. The job in progress at that moment is finished
-    /// first, so nothing is left half-done.
-    pub async fn run(self, shutdown: CancellationToken) {
-        tracing::info!(worker = %self.worker_id, "background worker started");
-        let mut next_runs = vec![tokio::time::Instant::now(); self.periodic.len()];
-        while !shutdown.is_cancelled() {
-            for (periodic, next_run) in self.periodic.iter().zip(&mut next_runs) {
-                let now = tokio::time::Instant::now();
-                if now < *next_run {
+    /// One round of upkeep: registers or sends a heartbeat when due, takes or renews the
+    /// leadership, and, as the leader, declares silent workers lost and queues the recurring
+    /// jobs whose slot has come.
+    ///
+    /// # Errors
+    /// When the database cannot be read or written; nothing of the round is kept then.
+    pub async fn upkeep(&self) -> Result<Upkeep, StorageError> {
+        let now = self.clock.now();
+        let heartbeat_due = {
+            let presence = self.presence.lock().unwrap_or_else(PoisonError::into_inner);
+            presence
+                .last_heartbeat
+                .is_none_or(|last| now - last >= delta(HEARTBEAT))
+        };
+        let mut repository = self.repositories.transaction().await?;
+        if heartbeat_due {
+            let workers = repository.queue_workers();
+            if !workers.heartbeat(&self.worker_id, now).await? {
+                workers.register(&self.worker_id, now).await?;
+            }
+        }
+        let leads = repository
+            .queue_workers()
+            .try_lead(&self.worker_id, now, LEADER_LEASE)
+            .await?;
+        let mut upkeep = Upkeep {
+            leads,
+            ..Upkeep::default()
+        };
+        if leads {
+            upkeep.lost_workers = repository
+                .queue_workers()
+                .stop_silent(now - delta(LOST_AFTER), now)
+                .await?;
+            for recurring in &self.recurring {
+                let last = repository
+                    .queue_workers()
+                    .last_scheduled(&recurring.kind)
+                    .await?;
+                let Some(slot) = due_slot(&recurring.schedule, last, now) else {
                     continue;
-                }
-                *next_run = now + periodic.every;
-                if let Err(error) = periodic.task.run().await {
-                    let error = error_chain(&*error);
-                    tracing::warn!(task = %periodic.name, %error, "periodic task failed");
+                };
+                if repository
+                    .queue_workers()
+                    .claim_schedule(&recurring.kind, slot)
+                    .await?
+                {
+                    repository
+                        .jobs()
+                        .schedule(&recurring.kind, serde_json::json!({}), now, now)
+                        .await?;
+                    upkeep.queued.push(recurring.kind.clone());
                 }
             }
-            match self.run_once().await {
-                // Something was due: look again at once, the queue may hold more.
-                Ok(Some(_)) => continue,
-                Ok(None) => {}
-                Err(error) => tracing::error!(%error, "cannot read the job queue"),
+        }
+        repository.commit().await?;
+
+        let mut presence = self.presence.lock().unwrap_or_else(PoisonError::into_inner);
+        if heartbeat_due {
+            presence.last_heartbeat = Some(now);
+        }
+        if leads != presence.leads {
+            if leads {
+                tracing::info!(worker = %self.worker_id, "this worker leads: it queues the recurring jobs");
+            } else {
+                tracing::info!(worker = %self.worker_id, "another worker leads now");
+            }
+            presence.leads = leads;
+        }
+        if upkeep.lost_workers > 0 {
+            tracing::warn!(
+                workers = upkeep.lost_workers,
+                "workers silent for two minutes declared lost; their jobs go to the others"
+            );
+        }
+        for kind in &upkeep.queued {
+            tracing::debug!(job.kind = %kind, "recurring job queued");
+        }
+        Ok(upkeep)
+    }
+
+    /// Runs jobs until `shutdown` is cancelled. The job in progress at that moment is finished
+    /// first, so nothing is left half-done; the worker then records that it stopped, giving up
+    /// the leadership if it held it.
+    pub async fn run(self, shutdown: CancellationToken) {
+        tracing::info!(worker = %self.worker_id, "background worker started");
+        while !shutdown.is_cancelled() {
+            if let Err(error) = self.upkeep().await {
+                tracing::error!(%error, "cannot keep the worker registered");
+            }
+            // Everything due, then wait: each job may have queued others.
+            loop {
+                match self.run_once().await {
+                    Ok(Some(_)) if !shutdown.is_cancelled() => {}
+                    Ok(_) => break,
+                    Err(error) => {
+                        tracing::error!(%error, "cannot read the job queue");
+                        break;
+                    }
+                }
             }
             tokio::select! {
                 () = shutdown.cancelled() => break,
-                () = tokio::time::sleep(self.poll_interval) => {}
+                () = self.repositories.wait_for_jobs(self.poll_interval) => {}
             }
+        }
+        if let Err(error) = self.stop().await {
+            tracing::warn!(%error, "cannot record that the worker stopped; the others will notice");
         }
         tracing::info!(worker = %self.worker_id, "background worker stopped");
     }
+
+    async fn stop(&self) -> Result<(), StorageError> {
+        let mut repository = self.repositories.transaction().await?;
+        repository
+            .queue_workers()
+            .stop(&self.worker_id, self.clock.now())
+            .await?;
+        repository.commit().await
+    }
+}
+
+/// A [`Duration`] as a [`TimeDelta`]; the constants here are all small.
+fn delta(duration: Duration) -> TimeDelta {
+    TimeDelta::from_std(duration).unwrap_or(TimeDelta::MAX)
+}
+
+/// The latest slot of `schedule` at or before `now` that comes after `last`: the slot to queue
+/// now, if any. Without a `last`, slots of the past day count.
+fn due_slot(
+    schedule: &cron::Schedule,
+    last: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let from = last.unwrap_or(now - TimeDelta::days(1));
+    schedule.after(&from).take_while(|slot| *slot <= now).last()
 }
 
 /// An error and its causes on one line, `outer: cause: root cause`: what a job's `last_error`

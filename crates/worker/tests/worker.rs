@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{TimeDelta, TimeZone as _, Utc};
 use portcullis_model::{Clock as _, Job, JobStatus, MockClock};
 use portcullis_storage_sql::{ConnectOptions, Database, PoolOptions};
-use portcullis_worker::{JobError, JobHandler, PeriodicTask, Worker};
+use portcullis_worker::{JobError, JobHandler, Worker};
 
 struct Counting {
     runs: AtomicUsize,
@@ -168,79 +168,180 @@ async fn a_job_of_an_unknown_kind_fails_with_a_message_naming_the_kind() {
     );
 }
 
-/// Sends the time of each of its runs; fails its first run, to show that
-/// a failure does not stop it.
-struct Ticking {
-    runs: AtomicUsize,
-    times: tokio::sync::mpsc::UnboundedSender<tokio::time::Instant>,
+/// A worker on `database` with a handler for the recurring job `tick`, queued every hour.
+fn ticking_worker(database: &Database, clock: &MockClock, handler: Arc<Counting>) -> Worker {
+    Worker::new(Arc::new(database.clone()), Arc::new(clock.clone()))
+        .with_handler("tick", handler)
+        .with_recurring("tick", "0 0 * * * *")
 }
 
+fn counting() -> Arc<Counting> {
+    Arc::new(Counting {
+        runs: AtomicUsize::new(0),
+        fail: false,
+    })
+}
+
+#[tokio::test]
+async fn one_leader_queues_each_slot_of_a_recurring_job_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = database(&dir).await;
+    let clock = clock();
+    let handler = counting();
+    let first = ticking_worker(&database, &clock, handler.clone());
+    let second = ticking_worker(&database, &clock, handler.clone());
+
+    let upkeep = first.upkeep().await.expect("upkeep");
+    assert!(upkeep.leads);
+    assert_eq!(upkeep.queued, ["tick"], "the slot of noon, at start");
+    let upkeep = second.upkeep().await.expect("upkeep");
+    assert!(!upkeep.leads, "one leader at a time");
+    assert!(upkeep.queued.is_empty());
+    assert!(
+        first.upkeep().await.expect("upkeep").queued.is_empty(),
+        "noon is queued"
+    );
+
+    second
+        .run_once()
+        .await
+        .expect("queue")
+        .expect("the job runs anywhere");
+    assert!(first.run_once().await.expect("queue").is_none(), "once");
+    assert_eq!(handler.runs.load(Ordering::SeqCst), 1);
+
+    clock.advance(TimeDelta::minutes(59));
+    assert!(
+        first.upkeep().await.expect("upkeep").queued.is_empty(),
+        "not before one"
+    );
+    clock.advance(TimeDelta::minutes(1));
+    assert_eq!(
+        first.upkeep().await.expect("upkeep").queued,
+        ["tick"],
+        "one o'clock"
+    );
+}
+
+#[tokio::test]
+async fn when_the_leader_stops_another_worker_takes_over() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = database(&dir).await;
+    let clock = clock();
+    let first = ticking_worker(&database, &clock, counting());
+    let second = ticking_worker(&database, &clock, counting());
+    assert!(first.upkeep().await.expect("upkeep").leads);
+    assert!(!second.upkeep().await.expect("upkeep").leads);
+
+    // A worker stopping cleanly hands the leadership over at once.
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    shutdown.cancel();
+    first.run(shutdown).await;
+    assert!(second.upkeep().await.expect("upkeep").leads);
+}
+
+#[tokio::test]
+async fn a_silent_workers_job_goes_to_another_before_its_lease_ends() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = database(&dir).await;
+    let clock = clock();
+    let handler = counting();
+    let lost = Worker::new(Arc::new(database.clone()), Arc::new(clock.clone()));
+    let survivor = Worker::new(Arc::new(database.clone()), Arc::new(clock.clone()))
+        .with_handler("greet", handler.clone());
+    assert!(lost.upkeep().await.expect("upkeep").leads);
+    survivor.upkeep().await.expect("upkeep");
+    let id = schedule(&database, "greet", &clock).await;
+    // The lost worker takes the job and dies before running it: no handler, no report.
+    let mut repository = database.transaction().await.expect("transaction");
+    let claimed = repository
+        .jobs()
+        .claim(lost.id(), clock.now(), std::time::Duration::from_secs(300))
+        .await
+        .expect("claim")
+        .expect("the job");
+    repository.commit().await.expect("commit");
+    assert_eq!(claimed.id, id);
+
+    // Three minutes later the survivor, still sending heartbeats, leads and hands the job over.
+    clock.advance(TimeDelta::seconds(30));
+    survivor.upkeep().await.expect("upkeep");
+    clock.advance(TimeDelta::seconds(150));
+    let upkeep = survivor.upkeep().await.expect("upkeep");
+    assert!(upkeep.leads);
+    assert_eq!(upkeep.lost_workers, 1);
+    let ran = survivor
+        .run_once()
+        .await
+        .expect("queue")
+        .expect("the lost worker's job");
+    assert_eq!(ran.id, id);
+    assert_eq!(ran.status, JobStatus::Completed);
+    assert_eq!(handler.runs.load(Ordering::SeqCst), 1);
+}
+
+/// A handler that tells the test each time it runs.
+struct Telling(tokio::sync::mpsc::UnboundedSender<ulid::Ulid>);
+
 #[async_trait]
-impl PeriodicTask for Ticking {
-    async fn run(&self) -> Result<(), JobError> {
-        let previous = self.runs.fetch_add(1, Ordering::SeqCst);
-        self.times
-            .send(tokio::time::Instant::now())
-            .map_err(|_| "the test is gone")?;
-        if previous == 0 {
-            Err("the first run fails".into())
-        } else {
-            Ok(())
-        }
+impl JobHandler for Telling {
+    async fn run(&self, job: &Job) -> Result<(), JobError> {
+        self.0.send(job.id).map_err(|_| "the test is gone")?;
+        Ok(())
     }
 }
 
-#[tokio::test]
-async fn a_periodic_task_runs_at_start_then_once_per_interval_even_after_a_failure() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database = database(&dir).await;
-    let (sender, mut runs) = tokio::sync::mpsc::unbounded_channel();
-    let interval = std::time::Duration::from_millis(200);
-    let worker = Worker::new(Arc::new(database), Arc::new(clock()))
-        .with_poll_interval(std::time::Duration::from_millis(20))
-        .with_periodic_task(
-            "ticking",
-            interval,
-            Arc::new(Ticking {
-                runs: AtomicUsize::new(0),
-                times: sender,
-            }),
-        );
+/// Runs a worker on `worker_side` that looks at the queue once an hour on its own, queues a
+/// job through `queue_side`, and checks that the worker runs it: it was woken up.
+async fn a_queued_job_wakes_the_worker(worker_side: Database, queue_side: Database) {
+    let clock = clock();
+    let (sender, mut ran) = tokio::sync::mpsc::unbounded_channel();
+    let worker = Worker::new(Arc::new(worker_side), Arc::new(clock.clone()))
+        .with_handler("greet", Arc::new(Telling(sender)))
+        .with_poll_interval(std::time::Duration::from_secs(3600));
     let shutdown = tokio_util::sync::CancellationToken::new();
     let running = tokio::spawn(worker.run(shutdown.clone()));
+    // The worker is idle, or about to be: the first look found nothing.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
 
-    let first = runs.recv().await.expect("a first run");
-    let second = runs.recv().await.expect("a second run");
-    let third = runs.recv().await.expect("a third run");
+    let id = schedule(&queue_side, "greet", &clock).await;
+    // Bounded so that a worker left asleep fails the test rather than hanging it.
+    let woken = tokio::time::timeout(std::time::Duration::from_secs(60), ran.recv()).await;
     shutdown.cancel();
     running.await.expect("the worker stops");
-
-    assert!(second - first >= interval, "not again before the interval");
-    assert!(
-        third - second >= interval,
-        "the failed first run changed nothing"
-    );
+    assert_eq!(woken.ok().flatten(), Some(id), "the worker ran the new job");
 }
 
 #[tokio::test]
-async fn a_periodic_task_runs_when_the_worker_starts_without_waiting_for_its_interval() {
+async fn a_job_queued_in_the_same_process_wakes_the_worker() {
     let dir = tempfile::tempdir().expect("temp dir");
     let database = database(&dir).await;
-    let (sender, mut runs) = tokio::sync::mpsc::unbounded_channel();
-    let day = std::time::Duration::from_secs(86_400);
-    let worker = Worker::new(Arc::new(database), Arc::new(clock())).with_periodic_task(
-        "daily",
-        day,
-        Arc::new(Ticking {
-            runs: AtomicUsize::new(1),
-            times: sender,
-        }),
-    );
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let running = tokio::spawn(worker.run(shutdown.clone()));
+    a_queued_job_wakes_the_worker(database.clone(), database).await;
+}
 
-    runs.recv().await.expect("a run at start");
-    shutdown.cancel();
-    running.await.expect("the worker stops");
-    assert!(runs.try_recv().is_err(), "only one run in this day");
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_a_job_queued_by_another_process_wakes_the_worker() {
+    let Some((uri, name)) = portcullis_storage_sql::testing::create_postgres_database().await
+    else {
+        return;
+    };
+    let connect = |uri: &str| {
+        let options = ConnectOptions::Postgres(portcullis_storage_sql::PostgresOptions {
+            uri: Some(uri.to_owned()),
+            ..Default::default()
+        });
+        async move {
+            Database::connect(&options, &PoolOptions::default())
+                .await
+                .expect("PostgreSQL answers")
+        }
+    };
+    // Two pools: two processes, as far as PostgreSQL can tell.
+    let worker_side = connect(&uri).await;
+    worker_side.migrate().await.expect("migrations apply");
+    let queue_side = connect(&uri).await;
+    a_queued_job_wakes_the_worker(worker_side.clone(), queue_side.clone()).await;
+    worker_side.close().await;
+    queue_side.close().await;
+    portcullis_storage_sql::testing::drop_postgres_database(&name).await;
 }

@@ -55,6 +55,7 @@ impl SessionFilterParams {
             created_after: self.created_after,
             last_active_before: self.last_active_before,
             last_active_after: self.last_active_after,
+            inactive_since: None,
         })
     }
 }

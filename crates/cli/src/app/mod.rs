@@ -258,8 +258,11 @@ pub fn mailer(checked: &CheckedConfig) -> anyhow::Result<portcullis_email::Maile
         .context("cannot set up email sending from `email`")
 }
 
-/// The background worker with every job handler this version has, sending emails with `mailer`.
+/// The background worker with every job handler this version has, sending emails with
+/// `mailer`, and expiring inactive sessions when `experimental.inactive_session_expiration`
+/// asks for it.
 pub fn worker(
+    checked: &CheckedConfig,
     repositories: std::sync::Arc<dyn portcullis_storage::RepositoryFactory>,
     clock: std::sync::Arc<dyn portcullis_model::Clock>,
     homeserver: std::sync::Arc<dyn portcullis_homeserver::HomeserverConnection>,
@@ -271,10 +274,18 @@ pub fn worker(
         clock: clock.clone(),
         mailer,
     };
-    portcullis_jobs::register(
+    let worker = portcullis_jobs::register(
         portcullis_worker::Worker::new(repositories, clock),
         &context,
-    )
+    );
+    match &checked.config.experimental.inactive_session_expiration {
+        Some(expiration) => portcullis_jobs::expire_sessions::register(
+            worker,
+            &context,
+            portcullis_services::sessions::InactivityExpiry::from_config(expiration),
+        ),
+        None => worker,
+    }
 }
 
 /// The state shared by every request handler.

@@ -131,6 +131,7 @@ pub async fn run(
 
     let worker = (!args.no_worker).then(|| {
         let worker = app::worker(
+            &checked,
             Arc::new(database.clone()),
             Arc::new(SystemClock),
             homeserver,

@@ -16,6 +16,7 @@ pub async fn run(config_paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let homeserver = app::homeserver(&checked)?;
     let mailer = app::mailer(&checked)?;
     let worker = app::worker(
+        &checked,
         Arc::new(database),
         Arc::new(SystemClock),
         homeserver,

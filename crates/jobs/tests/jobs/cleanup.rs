@@ -1,23 +1,30 @@
-//! The hourly cleanup of expired rows, over a real SQLite database.
+//! The recurring clean-up jobs, over a real SQLite database.
 
 use std::sync::Arc;
 
 use chrono::TimeDelta;
 use portcullis_jobs::{
     JobContext,
-    cleanup::{Cleanup, Deleted},
+    cleanup::{self, EMAIL_AUTHENTICATIONS, LOGIN_TOKENS, RECOVERY_TICKETS, UPSTREAM_SESSIONS},
 };
 use portcullis_model::Clock as _;
 
 use crate::common::{World, world};
 
-fn cleanup(world: &World) -> Cleanup {
-    Cleanup(JobContext {
+fn context(world: &World) -> JobContext {
+    JobContext {
         repositories: Arc::new(world.database.clone()),
         homeserver: world.homeserver.clone(),
         clock: Arc::new(world.clock.clone()),
         mailer: world.mailer.clone(),
-    })
+    }
+}
+
+/// Runs the clean-up job of `kind` once.
+async fn clean(world: &World, kind: &str) -> u64 {
+    cleanup::clean(&context(world), kind)
+        .await
+        .expect("the clean-up runs")
 }
 
 /// Adds, for alice, a recovery ticket and an email code created `days_ago` days ago, each
@@ -55,18 +62,10 @@ async fn rows_expired_more_than_a_week_ago_are_deleted_and_the_others_kept() {
     add_both(&world, &alice, 6, "recent-secret").await;
     add_both(&world, &alice, 0, "current-secret").await;
 
-    let deleted = cleanup(&world).run_once().await.expect("the cleanup runs");
-
-    assert_eq!(
-        deleted,
-        Deleted {
-            recovery_tickets: 1,
-            email_authentications: 1,
-            upstream_authorization_sessions: 0,
-            login_tokens: 1,
-            policy_data: 0,
-        }
-    );
+    assert_eq!(clean(&world, RECOVERY_TICKETS).await, 1);
+    assert_eq!(clean(&world, EMAIL_AUTHENTICATIONS).await, 1);
+    assert_eq!(clean(&world, LOGIN_TOKENS).await, 1);
+    assert_eq!(clean(&world, UPSTREAM_SESSIONS).await, 0);
     let mut repo = world.database.transaction().await.expect("transaction");
     let tickets = repo.user_recovery_tickets();
     assert!(
@@ -92,8 +91,13 @@ async fn rows_expired_more_than_a_week_ago_are_deleted_and_the_others_kept() {
     );
     repo.rollback().await.expect("rollback");
 
-    let again = cleanup(&world).run_once().await.expect("the cleanup runs");
-    assert_eq!(again, Deleted::default(), "a second run finds nothing more");
+    for (kind, _) in cleanup::SCHEDULES {
+        assert_eq!(
+            clean(&world, kind).await,
+            0,
+            "{kind}: a second run finds nothing more"
+        );
+    }
 }
 
 #[tokio::test]
@@ -164,8 +168,7 @@ async fn upstream_sign_ins_that_signed_nobody_in_are_deleted_after_a_week() {
         .expect("consumed");
     repo.commit().await.expect("commit");
 
-    let deleted = cleanup(&world).run_once().await.expect("the cleanup runs");
-    assert_eq!(deleted.upstream_authorization_sessions, 1);
+    assert_eq!(clean(&world, UPSTREAM_SESSIONS).await, 1);
     let mut repo = world.database.transaction().await.expect("transaction");
     let sessions = repo.upstream_authorization_sessions();
     let kept = |found: Option<portcullis_model::UpstreamAuthorizationSession>| found.is_some();
@@ -181,4 +184,65 @@ async fn upstream_sign_ins_that_signed_nobody_in_are_deleted_after_a_week() {
         kept(sessions.find(attempts[2].id).await.expect("read")),
         "it signed alice in"
     );
+}
+
+#[tokio::test]
+async fn finished_jobs_and_stopped_workers_are_deleted_after_thirty_days() {
+    let world = world().await;
+    let now = world.clock.now();
+    let mut repo = world.database.transaction().await.expect("transaction");
+    let old = now - TimeDelta::days(31);
+    for (worker, at) in [("old", old), ("recent", now - TimeDelta::days(29))] {
+        repo.queue_workers()
+            .register(worker, at)
+            .await
+            .expect("registered");
+        repo.queue_workers()
+            .stop(worker, at)
+            .await
+            .expect("stopped");
+        let job = repo
+            .jobs()
+            .schedule("send-email", serde_json::json!({}), at, at)
+            .await
+            .expect("queued");
+        repo.jobs()
+            .claim(worker, at, std::time::Duration::from_secs(60))
+            .await
+            .expect("claimed");
+        repo.jobs().complete(job.id, at).await.expect("completed");
+    }
+    repo.jobs()
+        .schedule("send-email", serde_json::json!({}), old, old)
+        .await
+        .expect("a job still waiting");
+    repo.commit().await.expect("commit");
+
+    // The old completed job and the old stopped worker; the waiting job stays, however old.
+    assert_eq!(clean(&world, cleanup::QUEUE_JOBS).await, 2);
+    let mut repo = world.database.transaction().await.expect("transaction");
+    assert_eq!(
+        repo.jobs()
+            .count_by_status(portcullis_model::JobStatus::Available)
+            .await
+            .expect("count"),
+        1
+    );
+    assert_eq!(
+        repo.jobs()
+            .count_by_status(portcullis_model::JobStatus::Completed)
+            .await
+            .expect("count"),
+        1
+    );
+    repo.rollback().await.expect("rollback");
+}
+
+#[tokio::test]
+async fn a_kind_that_is_no_clean_up_job_is_an_error() {
+    let world = world().await;
+    let error = cleanup::clean(&context(&world), "cleanup-everything")
+        .await
+        .expect_err("refused");
+    assert!(error.to_string().contains("cleanup-everything"), "{error}");
 }

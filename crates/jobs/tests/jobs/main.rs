@@ -5,5 +5,6 @@
 mod common;
 
 mod cleanup;
+mod expire_sessions;
 mod provision_user;
 mod send_email;

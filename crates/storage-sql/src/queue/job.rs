@@ -146,6 +146,7 @@ impl JobRepository for SqlRepository {
             .bind(DbTime(now))
             .fetch_one(conn)
             .await)?;
+        self.queued_job = true;
         row.try_into()
     }
 
@@ -253,6 +254,16 @@ impl JobRepository for SqlRepository {
             .fetch_optional(conn)
             .await)?;
         row.map(Job::try_from).transpose()
+    }
+
+    async fn delete_finished_before(&mut self, before: DateTime<Utc>) -> Result<u64, StorageError> {
+        const SQL: &str = "DELETE FROM queue_jobs \
+                           WHERE status IN ('completed', 'failed') AND finished_at < $1";
+        on_backend!(self, |conn| sqlx::query(SQL)
+            .bind(DbTime(before))
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected()))
     }
 
     async fn count_by_status(&mut self, status: JobStatus) -> Result<u64, StorageError> {

@@ -28,6 +28,7 @@ mod oauth_session;
 mod personal_session;
 mod policy_data;
 mod queue_job;
+mod queue_worker;
 mod refresh_token;
 mod registration_token;
 mod session_activity;

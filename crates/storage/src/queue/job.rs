@@ -62,6 +62,9 @@ pub trait JobRepository: Send {
     /// The job with this id, if any.
     async fn find(&mut self, id: Ulid) -> Result<Option<Job>, StorageError>;
 
+    /// Deletes the jobs completed or failed before `before`; returns how many.
+    async fn delete_finished_before(&mut self, before: DateTime<Utc>) -> Result<u64, StorageError>;
+
     /// How many jobs are in `status`.
     async fn count_by_status(&mut self, status: JobStatus) -> Result<u64, StorageError>;
 }
