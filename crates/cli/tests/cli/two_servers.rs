@@ -88,3 +88,84 @@ async fn a_token_revoked_through_one_server_is_inactive_at_the_other_within_a_se
     drop((server_a, server_b));
     portcullis_storage_sql::testing::drop_postgres_database(&name).await;
 }
+
+/// How many jobs of each kind the queue holds, and how many workers are registered.
+async fn queue(database: &portcullis_storage_sql::Database) -> (Vec<(String, i64)>, i64) {
+    let pool = database.postgres_pool().expect("PostgreSQL");
+    let jobs: Vec<(String, i64)> =
+        sqlx::query_as("SELECT kind, COUNT(*) FROM queue_jobs GROUP BY kind ORDER BY kind")
+            .fetch_all(pool)
+            .await
+            .expect("the queue is readable");
+    let workers: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM queue_workers WHERE stopped_at IS NULL")
+            .fetch_one(pool)
+            .await
+            .expect("the workers are readable");
+    (jobs, workers)
+}
+
+#[tokio::test]
+async fn two_servers_and_a_worker_queue_each_recurring_job_once() {
+    let Some((uri, name)) = portcullis_storage_sql::testing::create_postgres_database().await
+    else {
+        return;
+    };
+    let dirs = [
+        tempfile::tempdir().expect("a temp dir"),
+        tempfile::tempdir().expect("a temp dir"),
+    ];
+    let ports = [free_port(), free_port()];
+    for (dir, port) in dirs.iter().zip(ports) {
+        config_for(dir.path(), port, &uri);
+    }
+    run(mas_cli(dirs[0].path()).args(["database", "migrate"]));
+    // Two servers, each with its worker, and a worker on its own.
+    let server_a = Server::start(dirs[0].path(), ports[0], &["server"]).await;
+    let server_b = Server::start(dirs[1].path(), ports[1], &["server", "--no-migrate"]).await;
+    let mut worker = mas_cli(dirs[1].path())
+        .arg("worker")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the worker starts");
+
+    let database = portcullis_storage_sql::Database::connect(
+        &portcullis_storage_sql::ConnectOptions::Postgres(portcullis_storage_sql::PostgresOptions {
+            uri: Some(uri.clone()),
+            ..Default::default()
+        }),
+        &portcullis_storage_sql::PoolOptions::default(),
+    )
+    .await
+    .expect("PostgreSQL answers");
+    // Bounded: three workers that never register fail the test instead of hanging it.
+    let mut registered = 0;
+    for _ in 0..300 {
+        registered = queue(&database).await.1;
+        if registered == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(registered, 3, "three workers registered");
+    // Every worker has looked at the queue and its schedules a few times (once a second).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let (jobs, _) = queue(&database).await;
+    let recurring: Vec<_> = jobs
+        .iter()
+        .filter(|(kind, _)| kind.starts_with("cleanup-") || kind.starts_with("prune-"))
+        .collect();
+    assert_eq!(recurring.len(), 6, "every recurring job was queued: {jobs:?}");
+    assert!(
+        recurring.iter().all(|(_, count)| *count == 1),
+        "each once, not once per worker: {jobs:?}"
+    );
+
+    let _ = worker.kill();
+    let _ = worker.wait();
+    drop((server_a, server_b));
+    database.close().await;
+    portcullis_storage_sql::testing::drop_postgres_database(&name).await;
+}
