@@ -143,6 +143,14 @@ impl AppState {
         )
         .with_email(&parts.site.email_rate_limits)
         .with_recovery(&parts.site.recovery_rate_limits);
+        // Processes sharing a PostgreSQL database share their limits; a SQLite database has
+        // one process, which keeps them in memory.
+        let limiters = match parts.database.backend() {
+            portcullis_storage_sql::Backend::Postgres => {
+                limiters.shared(Arc::new(parts.database.clone()), parts.clock.clone())
+            }
+            portcullis_storage_sql::Backend::Sqlite => limiters,
+        };
         let algs: Vec<&str> = signing_algorithms.iter().map(|alg| alg.as_str()).collect();
         let discovery_document = axum::body::Bytes::from(
             discovery::provider_metadata(&parts.urls, &parts.site, &algs).to_string(),
@@ -276,7 +284,8 @@ impl AppState {
         &self.inner.activity
     }
 
-    /// The per-process rate limiters.
+    /// The rate limiters: in this process's memory, or in the PostgreSQL database the
+    /// processes share.
     #[must_use]
     pub fn limiters(&self) -> &portcullis_services::rate_limit::Limiters {
         &self.inner.limiters

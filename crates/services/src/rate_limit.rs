@@ -14,10 +14,20 @@
 //! token or creating the account counts, so nobody can script accounts, probe which names
 //! are taken, or guess tokens quickly.
 //!
-//! The limits live in each process's memory, as MAS's do. A key (an address, an account) is
-//! kept only while its bucket is not full again: [`Limiters::prune`], which the server runs
-//! every minute, forgets the others, so the memory they take is bounded by the attempts of the
-//! last few minutes rather than by every address ever seen.
+//! # Where the buckets live
+//!
+//! One process (SQLite): in its memory. A key (an address, an account) is kept only while its
+//! bucket is not full again: [`Limiters::prune`], which the server runs every minute, forgets
+//! the others, so the memory they take is bounded by the attempts of the last few minutes
+//! rather than by every address ever seen.
+//!
+//! Several processes on one PostgreSQL database ([`Limiters::shared`]): in the database, so that
+//! two processes allow exactly what one would (MAS counts per process). Each bucket is one row
+//! holding the instant it would be empty again (the generic cell rate algorithm, [`gcra`]),
+//! read and replaced with a compare-and-set: of two processes racing on one bucket, one wins
+//! and the other reads again. An attempt costs a few database round trips, on the sign-in,
+//! registration, recovery and email-code paths only (never introspection). When the database
+//! cannot say, the attempt is refused.
 
 use std::{
     hash::Hash,
@@ -30,6 +40,7 @@ use std::{
     time::Duration,
 };
 
+use chrono::{DateTime, TimeDelta, Utc};
 use governor::{
     Quota, RateLimiter,
     clock::{Clock, QuantaClock, QuantaInstant},
@@ -41,13 +52,14 @@ use portcullis_config::sections::rate_limiting::{
     AccountRecoveryRateLimits, EmailAuthenticationRateLimits, LoginRateLimits, RateLimiterConfig,
     RateLimitingConfig,
 };
+use portcullis_storage::{RepositoryFactory, StorageError};
 use ulid::Ulid;
 
 /// User codes allowed per address: a burst of 10, then one every 6 seconds.
 const USER_CODE_BURST: u32 = 10;
 const USER_CODE_PERIOD: Duration = Duration::from_secs(6);
 
-/// The monotonic clock of the limiters, which tests can move forward.
+/// The monotonic clock of the in-memory limiters, which tests can move forward.
 #[derive(Debug, Clone, Default)]
 pub struct LimiterClock {
     base: QuantaClock,
@@ -72,36 +84,90 @@ impl Clock for LimiterClock {
 
 type Keyed<K> = RateLimiter<K, DashMapStateStore<K>, LimiterClock, NoOpMiddleware<QuantaInstant>>;
 
-/// A limiter per key, on `clock`.
-fn keyed<K: Hash + Eq + Clone>(quota: Quota, clock: &LimiterClock) -> Arc<Keyed<K>> {
-    Arc::new(RateLimiter::dashmap_with_clock(quota, clock.clone()))
+/// A token bucket: `burst` attempts at once, then one more every `period`.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    burst: NonZeroU32,
+    period: Duration,
 }
 
-/// Forgets the keys of `limiter` whose bucket is full again; the keys left.
-fn prune<K: Hash + Eq + Clone>(limiter: &Keyed<K>) -> usize {
-    limiter.retain_recent();
-    limiter.shrink_to_fit();
-    limiter.len()
+impl Bucket {
+    /// The bucket of a configured limit. The configuration check refuses rates that are not
+    /// positive and finite; should one get through anyway, one attempt a day is the safe
+    /// reading.
+    fn from_config(config: &RateLimiterConfig) -> Self {
+        let period = Duration::try_from_secs_f64(1.0 / config.per_second)
+            .ok()
+            .filter(|period| !period.is_zero())
+            .unwrap_or(Duration::from_secs(86_400));
+        Self {
+            burst: config.burst,
+            period,
+        }
+    }
+
+    fn quota(self) -> Quota {
+        Quota::with_period(self.period)
+            .expect("the period is not zero")
+            .allow_burst(self.burst)
+    }
 }
+
+/// One limit: its name (the label of its refusals, and its buckets' name in the database),
+/// its bucket, and its keys' buckets in this process's memory.
+struct Limit<K: Hash + Eq + Clone> {
+    name: &'static str,
+    bucket: Bucket,
+    local: Keyed<K>,
+}
+
+impl<K: Hash + Eq + Clone> Limit<K> {
+    fn new(name: &'static str, bucket: Bucket, clock: &LimiterClock) -> Arc<Self> {
+        Arc::new(Self {
+            name,
+            bucket,
+            local: RateLimiter::dashmap_with_clock(bucket.quota(), clock.clone()),
+        })
+    }
+
+    /// Forgets the keys whose bucket is full again; the keys left.
+    fn prune(&self) -> usize {
+        self.local.retain_recent();
+        self.local.shrink_to_fit();
+        self.local.len()
+    }
+}
+
+/// Attempts refused by a rate limit, by limit (`password_per_ip`, `registration_per_ip`...).
+static REFUSALS: std::sync::LazyLock<opentelemetry::metrics::Counter<u64>> =
+    std::sync::LazyLock::new(|| {
+        opentelemetry::global::meter("portcullis")
+            .u64_counter("portcullis.rate_limit.refused")
+            .with_description("Attempts refused by a rate limit, by limit")
+            .build()
+    });
 
 /// The limiters, shared by every request of a process.
 #[derive(Clone)]
 pub struct Limiters {
     clock: LimiterClock,
-    user_code_guesses: Arc<Keyed<IpAddr>>,
-    password_per_ip: Arc<Keyed<IpAddr>>,
-    password_per_account: Arc<Keyed<Ulid>>,
-    registration_per_ip: Arc<Keyed<IpAddr>>,
-    email_per_ip: Arc<Keyed<IpAddr>>,
-    email_per_address: Arc<Keyed<String>>,
-    email_per_session: Arc<Keyed<Ulid>>,
-    recovery_per_ip: Arc<Keyed<IpAddr>>,
-    recovery_per_address: Arc<Keyed<String>>,
+    shared: Option<SharedBuckets>,
+    user_code_guesses: Arc<Limit<IpAddr>>,
+    password_per_ip: Arc<Limit<IpAddr>>,
+    password_per_account: Arc<Limit<Ulid>>,
+    registration_per_ip: Arc<Limit<IpAddr>>,
+    email_per_ip: Arc<Limit<IpAddr>>,
+    email_per_address: Arc<Limit<String>>,
+    email_per_session: Arc<Limit<Ulid>>,
+    recovery_per_ip: Arc<Limit<IpAddr>>,
+    recovery_per_address: Arc<Limit<String>>,
 }
 
 impl std::fmt::Debug for Limiters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Limiters").finish_non_exhaustive()
+        f.debug_struct("Limiters")
+            .field("shared", &self.shared.is_some())
+            .finish_non_exhaustive()
     }
 }
 
@@ -113,29 +179,6 @@ impl Default for Limiters {
         )
     }
 }
-
-/// The quota of a configured token bucket: `burst` at once, one more every `1 / per_second`
-/// seconds.
-fn quota(config: &RateLimiterConfig) -> Quota {
-    // The configuration check refuses rates that are not positive and finite; should one get
-    // through anyway, one attempt a day is the safe reading.
-    let period = Duration::try_from_secs_f64(1.0 / config.per_second)
-        .ok()
-        .filter(|period| !period.is_zero())
-        .unwrap_or(Duration::from_secs(86_400));
-    Quota::with_period(period)
-        .expect("the period is not zero")
-        .allow_burst(config.burst)
-}
-
-/// Attempts refused by a rate limit, by limit (`password_per_ip`, `registration_per_ip`...).
-static REFUSALS: std::sync::LazyLock<opentelemetry::metrics::Counter<u64>> =
-    std::sync::LazyLock::new(|| {
-        opentelemetry::global::meter("portcullis")
-            .u64_counter("portcullis.rate_limit.refused")
-            .with_description("Attempts refused by a rate limit, by limit")
-            .build()
-    });
 
 impl Limiters {
     /// Limiters whose password limits are `login` and registration limit `registration`.
@@ -151,64 +194,92 @@ impl Limiters {
         registration: &RateLimiterConfig,
         clock: LimiterClock,
     ) -> Self {
-        let email_defaults = EmailAuthenticationRateLimits::default();
-        let recovery_defaults = AccountRecoveryRateLimits::default();
-        let burst = NonZeroU32::new(USER_CODE_BURST).expect("the burst is a non-zero constant");
-        let user_code = Quota::with_period(USER_CODE_PERIOD)
-            .expect("the period is a non-zero constant")
-            .allow_burst(burst);
+        let email = EmailAuthenticationRateLimits::default();
+        let recovery = AccountRecoveryRateLimits::default();
+        let user_code = Bucket {
+            burst: NonZeroU32::new(USER_CODE_BURST).expect("the burst is a non-zero constant"),
+            period: USER_CODE_PERIOD,
+        };
         let c = &clock;
+        let from = Bucket::from_config;
         Self {
-            user_code_guesses: keyed(user_code, c),
-            password_per_ip: keyed(quota(&login.per_ip), c),
-            password_per_account: keyed(quota(&login.per_account), c),
-            registration_per_ip: keyed(quota(registration), c),
-            email_per_ip: keyed(quota(&email_defaults.per_ip), c),
-            email_per_address: keyed(quota(&email_defaults.per_address), c),
-            email_per_session: keyed(quota(&email_defaults.emails_per_session), c),
-            recovery_per_ip: keyed(quota(&recovery_defaults.per_ip), c),
-            recovery_per_address: keyed(quota(&recovery_defaults.per_address), c),
+            user_code_guesses: Limit::new("user_code_guesses", user_code, c),
+            password_per_ip: Limit::new("password_per_ip", from(&login.per_ip), c),
+            password_per_account: Limit::new("password_per_account", from(&login.per_account), c),
+            registration_per_ip: Limit::new("registration_per_ip", from(registration), c),
+            email_per_ip: Limit::new("email_per_ip", from(&email.per_ip), c),
+            email_per_address: Limit::new("email_per_address", from(&email.per_address), c),
+            email_per_session: Limit::new("email_per_session", from(&email.emails_per_session), c),
+            recovery_per_ip: Limit::new("recovery_per_ip", from(&recovery.per_ip), c),
+            recovery_per_address: Limit::new(
+                "recovery_per_address",
+                from(&recovery.per_address),
+                c,
+            ),
+            shared: None,
             clock,
         }
     }
 
+    /// These limiters with their buckets in the database behind `repositories`, on the
+    /// instants of `clock`: for several processes sharing one PostgreSQL database.
+    #[must_use]
+    pub fn shared(
+        mut self,
+        repositories: Arc<dyn RepositoryFactory>,
+        clock: Arc<dyn portcullis_model::Clock>,
+    ) -> Self {
+        self.shared = Some(SharedBuckets {
+            repositories,
+            clock,
+        });
+        self
+    }
+
     /// Forgets every key whose bucket is full again (an address or an account that has not
     /// tried anything for long enough is indistinguishable from one never seen); returns how
-    /// many keys are left, in all limiters.
+    /// many keys are left in this process's memory, in all limiters. The database's buckets
+    /// are pruned by [`Limiters::prune_shared`].
     pub fn prune(&self) -> usize {
-        prune(&self.user_code_guesses)
-            + prune(&self.password_per_ip)
-            + prune(&self.password_per_account)
-            + prune(&self.registration_per_ip)
-            + prune(&self.email_per_ip)
-            + prune(&self.email_per_address)
-            + prune(&self.email_per_session)
-            + prune(&self.recovery_per_ip)
-            + prune(&self.recovery_per_address)
+        self.user_code_guesses.prune()
+            + self.password_per_ip.prune()
+            + self.password_per_account.prune()
+            + self.registration_per_ip.prune()
+            + self.email_per_ip.prune()
+            + self.email_per_address.prune()
+            + self.email_per_session.prune()
+            + self.recovery_per_ip.prune()
+            + self.recovery_per_address.prune()
     }
 
-    /// How long until the limiter lets the next attempt through.
-    fn wait_time(&self, not_until: &governor::NotUntil<QuantaInstant>) -> Duration {
-        not_until.wait_time_from(self.clock.now())
-    }
-
-    /// Counts a refusal by the limiter named `limit`, and tells how long to wait.
-    fn refused(
-        &self,
-        limit: &'static str,
-        not_until: &governor::NotUntil<QuantaInstant>,
-    ) -> Duration {
-        REFUSALS.add(1, &[opentelemetry::KeyValue::new("limit", limit)]);
-        self.wait_time(not_until)
+    /// Deletes the database's buckets that are full again; how many. Nothing without
+    /// [`Limiters::shared`].
+    ///
+    /// # Errors
+    /// When storage fails.
+    pub async fn prune_shared(&self) -> Result<u64, StorageError> {
+        let Some(shared) = &self.shared else {
+            return Ok(0);
+        };
+        let mut repository = shared.repositories.transaction().await?;
+        let deleted = repository
+            .rate_limits()
+            .delete_full_buckets(shared.clock.now())
+            .await?;
+        repository.commit().await?;
+        Ok(deleted)
     }
 
     /// These limiters with the verification email limits `email`
     /// (`rate_limiting.email_authentication`).
     #[must_use]
     pub fn with_email(mut self, email: &EmailAuthenticationRateLimits) -> Self {
-        self.email_per_ip = keyed(quota(&email.per_ip), &self.clock);
-        self.email_per_address = keyed(quota(&email.per_address), &self.clock);
-        self.email_per_session = keyed(quota(&email.emails_per_session), &self.clock);
+        let c = &self.clock;
+        let from = Bucket::from_config;
+        self.email_per_ip = Limit::new("email_per_ip", from(&email.per_ip), c);
+        self.email_per_address = Limit::new("email_per_address", from(&email.per_address), c);
+        self.email_per_session =
+            Limit::new("email_per_session", from(&email.emails_per_session), c);
         self
     }
 
@@ -216,52 +287,71 @@ impl Limiters {
     /// (`rate_limiting.account_recovery`).
     #[must_use]
     pub fn with_recovery(mut self, recovery: &AccountRecoveryRateLimits) -> Self {
-        self.recovery_per_ip = keyed(quota(&recovery.per_ip), &self.clock);
-        self.recovery_per_address = keyed(quota(&recovery.per_address), &self.clock);
+        let c = &self.clock;
+        let from = Bucket::from_config;
+        self.recovery_per_ip = Limit::new("recovery_per_ip", from(&recovery.per_ip), c);
+        self.recovery_per_address =
+            Limit::new("recovery_per_address", from(&recovery.per_address), c);
         self
+    }
+
+    /// Counts one attempt of `key` against `limit`; `Err(wait)` when it is over.
+    async fn take<K>(&self, limit: &Limit<K>, key: &K) -> Result<(), Duration>
+    where
+        K: Hash + Eq + Clone + std::fmt::Display,
+    {
+        let outcome = match &self.shared {
+            Some(shared) => {
+                shared
+                    .take(limit.name, &key.to_string(), limit.bucket)
+                    .await
+            }
+            None => limit
+                .local
+                .check_key(key)
+                .map_err(|not_until| not_until.wait_time_from(self.clock.now())),
+        };
+        if outcome.is_err() {
+            REFUSALS.add(1, &[opentelemetry::KeyValue::new("limit", limit.name)]);
+        }
+        outcome
     }
 
     /// Counts one password recovery request from `ip` for `address`; `Err(wait)` once either
     /// is over its limit. Addresses are compared lowercase.
-    pub fn recovery_request(&self, ip: Option<IpAddr>, address: &str) -> Result<(), Duration> {
+    pub async fn recovery_request(
+        &self,
+        ip: Option<IpAddr>,
+        address: &str,
+    ) -> Result<(), Duration> {
         let key = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        self.recovery_per_ip
-            .check_key(&key)
-            .map_err(|not_until| self.refused("recovery_per_ip", &not_until))?;
-        self.recovery_per_address
-            .check_key(&address.to_lowercase())
-            .map_err(|not_until| self.refused("recovery_per_address", &not_until))
+        self.take(&self.recovery_per_ip, &key).await?;
+        self.take(&self.recovery_per_address, &address.to_lowercase())
+            .await
     }
 
     /// Counts one verification email sent from `ip` to `address` for the verification
     /// `session` (a registration, or an address being added); `Err(wait)` once any of the
     /// three is over its limit. Addresses are compared lowercase.
-    pub fn email_send(
+    pub async fn email_send(
         &self,
         ip: Option<IpAddr>,
         address: &str,
         session: Ulid,
     ) -> Result<(), Duration> {
         let key = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        self.email_per_ip
-            .check_key(&key)
-            .map_err(|not_until| self.refused("email_per_ip", &not_until))?;
-        self.email_per_address
-            .check_key(&address.to_lowercase())
-            .map_err(|not_until| self.refused("email_per_address", &not_until))?;
-        self.email_per_session
-            .check_key(&session)
-            .map_err(|not_until| self.refused("email_per_session", &not_until))
+        self.take(&self.email_per_ip, &key).await?;
+        self.take(&self.email_per_address, &address.to_lowercase())
+            .await?;
+        self.take(&self.email_per_session, &session).await
     }
 
     /// Counts one user code typed from `ip`; `Err(wait)` once the address is over its limit.
     /// Every attempt counts, right or wrong, so an address over its limit cannot try one more
     /// guess. Requests without an address (a unix socket without PROXY header) share a bucket.
-    pub fn user_code_attempt(&self, ip: Option<IpAddr>) -> Result<(), Duration> {
+    pub async fn user_code_attempt(&self, ip: Option<IpAddr>) -> Result<(), Duration> {
         let key = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        self.user_code_guesses
-            .check_key(&key)
-            .map_err(|not_until| self.refused("user_code_guesses", &not_until))
+        self.take(&self.user_code_guesses, &key).await
     }
 
     /// Counts one password attempt from `ip` on the account `user_id` (when the account
@@ -270,20 +360,16 @@ impl Limiters {
     /// A request without an address (a unix socket without PROXY header) is limited per
     /// account only, as in MAS: one bucket for every such client would let one of them lock
     /// all the others out.
-    pub fn password_attempt(
+    pub async fn password_attempt(
         &self,
         ip: Option<IpAddr>,
         user_id: Option<Ulid>,
     ) -> Result<(), Duration> {
         if let Some(ip) = ip {
-            self.password_per_ip
-                .check_key(&ip)
-                .map_err(|not_until| self.refused("password_per_ip", &not_until))?;
+            self.take(&self.password_per_ip, &ip).await?;
         }
         if let Some(user_id) = user_id {
-            self.password_per_account
-                .check_key(&user_id)
-                .map_err(|not_until| self.refused("password_per_account", &not_until))?;
+            self.take(&self.password_per_account, &user_id).await?;
         }
         Ok(())
     }
@@ -292,11 +378,85 @@ impl Limiters {
     /// limit. Requests without an address (a unix socket without PROXY header) share one
     /// bucket, as in MAS: there is no account yet to limit instead, and creating accounts
     /// without bound is what the limit is for.
-    pub fn registration_attempt(&self, ip: Option<IpAddr>) -> Result<(), Duration> {
+    pub async fn registration_attempt(&self, ip: Option<IpAddr>) -> Result<(), Duration> {
         let key = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        self.registration_per_ip
-            .check_key(&key)
-            .map_err(|not_until| self.refused("registration_per_ip", &not_until))
+        self.take(&self.registration_per_ip, &key).await
+    }
+}
+
+/// How many times an attempt reads a bucket again after losing a race for it, before it is
+/// refused.
+const CONTENDED_TRIES: usize = 8;
+
+/// The buckets in the database ([`Limiters::shared`]).
+#[derive(Clone)]
+struct SharedBuckets {
+    repositories: Arc<dyn RepositoryFactory>,
+    clock: Arc<dyn portcullis_model::Clock>,
+}
+
+impl SharedBuckets {
+    /// Counts one attempt of `key` against the limit `limiter`. Fails closed: when the
+    /// database cannot say, or the bucket is fought over beyond reason, the attempt is
+    /// refused for one period.
+    async fn take(&self, limiter: &str, key: &str, bucket: Bucket) -> Result<(), Duration> {
+        match self.try_take(limiter, key, bucket).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::warn!(limiter, %error, "cannot read a rate limit; the attempt is refused");
+                Err(bucket.period)
+            }
+        }
+    }
+
+    async fn try_take(
+        &self,
+        limiter: &str,
+        key: &str,
+        bucket: Bucket,
+    ) -> Result<Result<(), Duration>, StorageError> {
+        for _ in 0..CONTENDED_TRIES {
+            let now = self.clock.now();
+            let mut repository = self.repositories.transaction().await?;
+            let stored = repository.rate_limits().bucket(limiter, key).await?;
+            match gcra(stored, now, bucket) {
+                Err(wait) => {
+                    repository.rollback().await?;
+                    return Ok(Err(wait));
+                }
+                Ok(empty_at) => {
+                    let won = repository
+                        .rate_limits()
+                        .replace_bucket(limiter, key, stored, empty_at)
+                        .await?;
+                    if won {
+                        repository.commit().await?;
+                        return Ok(Ok(()));
+                    }
+                    repository.rollback().await?;
+                }
+            }
+        }
+        Ok(Err(bucket.period))
+    }
+}
+
+/// The generic cell rate algorithm on one bucket: `empty_at` is the instant the bucket would
+/// be empty after the attempts so far (`None` or past: it is full). An attempt at `now` takes
+/// one period's worth; it fits while that instant stays within `burst` periods of `now`.
+/// Returns the bucket's new instant, or how long to wait.
+fn gcra(
+    empty_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    bucket: Bucket,
+) -> Result<DateTime<Utc>, Duration> {
+    let period = TimeDelta::from_std(bucket.period).unwrap_or(TimeDelta::days(1));
+    let next = empty_at.map_or(now, |empty_at| empty_at.max(now)) + period;
+    let limit = now + period * i32::try_from(bucket.burst.get()).unwrap_or(i32::MAX);
+    if next <= limit {
+        Ok(next)
+    } else {
+        Err((next - limit).to_std().unwrap_or(bucket.period))
     }
 }
 
@@ -322,83 +482,89 @@ mod tests {
         }
     }
 
-    #[test]
-    fn an_address_gets_its_burst_then_waits() {
+    #[tokio::test]
+    async fn an_address_gets_its_burst_then_waits() {
         let limiters = Limiters::new(&limits(2, 100), &registrations(3));
         let ip = Some(IpAddr::from([192, 0, 2, 1]));
-        assert!(limiters.password_attempt(ip, None).is_ok());
-        assert!(limiters.password_attempt(ip, None).is_ok());
+        assert!(limiters.password_attempt(ip, None).await.is_ok());
+        assert!(limiters.password_attempt(ip, None).await.is_ok());
         let wait = limiters
             .password_attempt(ip, None)
+            .await
             .expect_err("the third attempt is over the limit");
         assert!(wait > Duration::from_secs(50), "{wait:?}");
         assert!(
             limiters
                 .password_attempt(Some(IpAddr::from([192, 0, 2, 2])), None)
+                .await
                 .is_ok(),
             "other addresses are not affected"
         );
     }
 
-    #[test]
-    fn an_account_is_limited_whatever_the_address() {
+    #[tokio::test]
+    async fn an_account_is_limited_whatever_the_address() {
         let limiters = Limiters::new(&limits(100, 1), &registrations(3));
         let user = Some(Ulid::from_parts(1, 1));
         assert!(
             limiters
                 .password_attempt(Some(IpAddr::from([192, 0, 2, 1])), user)
+                .await
                 .is_ok()
         );
         assert!(
             limiters
                 .password_attempt(Some(IpAddr::from([192, 0, 2, 2])), user)
+                .await
                 .is_err()
         );
-        assert!(limiters.password_attempt(None, user).is_err());
+        assert!(limiters.password_attempt(None, user).await.is_err());
     }
 
-    #[test]
-    fn requests_without_an_address_are_limited_per_account_only() {
+    #[tokio::test]
+    async fn requests_without_an_address_are_limited_per_account_only() {
         let limiters = Limiters::new(&limits(1, 100), &registrations(3));
         for _ in 0..5 {
-            assert!(limiters.password_attempt(None, None).is_ok());
+            assert!(limiters.password_attempt(None, None).await.is_ok());
         }
     }
 
-    #[test]
-    fn registrations_are_limited_per_address() {
+    #[tokio::test]
+    async fn registrations_are_limited_per_address() {
         let limiters = Limiters::new(&limits(100, 100), &registrations(2));
         let ip = Some(IpAddr::from([192, 0, 2, 1]));
-        assert!(limiters.registration_attempt(ip).is_ok());
-        assert!(limiters.registration_attempt(ip).is_ok());
+        assert!(limiters.registration_attempt(ip).await.is_ok());
+        assert!(limiters.registration_attempt(ip).await.is_ok());
         let wait = limiters
             .registration_attempt(ip)
+            .await
             .expect_err("the third registration is over the limit");
         assert!(wait > Duration::from_secs(1000), "{wait:?}");
         assert!(
             limiters
                 .registration_attempt(Some(IpAddr::from([192, 0, 2, 2])))
+                .await
                 .is_ok(),
             "other addresses are not affected"
         );
         assert!(
-            limiters.password_attempt(ip, None).is_ok(),
+            limiters.password_attempt(ip, None).await.is_ok(),
             "registrations do not use up sign-ins"
         );
     }
 
-    #[test]
-    fn keys_are_forgotten_once_their_buckets_are_full_again() {
+    #[tokio::test]
+    async fn keys_are_forgotten_once_their_buckets_are_full_again() {
         let clock = LimiterClock::default();
         let limiters = Limiters::with_clock(&limits(2, 2), &registrations(3), clock.clone());
         let limited = Some(IpAddr::from([198, 51, 100, 1]));
         for n in 0..100_000_u32 {
             let ip = IpAddr::from(n.to_be_bytes());
-            assert!(limiters.password_attempt(Some(ip), None).is_ok());
+            assert!(limiters.password_attempt(Some(ip), None).await.is_ok());
         }
-        assert!(limiters.password_attempt(limited, None).is_ok());
-        assert!(limiters.password_attempt(limited, None).is_ok());
-        assert!(limiters.password_attempt(limited, None).is_err());
+        assert!(limiters.password_attempt(limited, None).await.is_ok());
+        assert!(limiters.password_attempt(limited, None).await.is_ok());
+        assert!(limiters.password_attempt(limited, None).await.is_err());
         assert_eq!(limiters.prune(), 100_001, "every key is still recent");
 
         // One token comes back every minute: after two, every bucket is full again but the one
@@ -406,9 +572,37 @@ mod tests {
         clock.advance(Duration::from_secs(3 * 60));
         assert_eq!(limiters.prune(), 0, "every bucket is full again");
         assert!(
-            limiters.password_attempt(limited, None).is_ok(),
+            limiters.password_attempt(limited, None).await.is_ok(),
             "a forgotten key starts afresh"
         );
         assert_eq!(limiters.prune(), 1);
+    }
+
+    fn bucket(burst: u32, seconds: u64) -> Bucket {
+        Bucket {
+            burst: NonZeroU32::new(burst).expect("not zero"),
+            period: Duration::from_secs(seconds),
+        }
+    }
+
+    #[test]
+    fn the_cell_rate_algorithm_allows_the_burst_then_one_per_period() {
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let bucket = bucket(2, 60);
+        let first = gcra(None, now, bucket).expect("a full bucket allows");
+        let second = gcra(Some(first), now, bucket).expect("the burst allows two");
+        let wait = gcra(Some(second), now, bucket).expect_err("not three");
+        assert_eq!(wait, Duration::from_secs(60));
+        let later = now + TimeDelta::seconds(60);
+        assert!(
+            gcra(Some(second), later, bucket).is_ok(),
+            "one more a period later"
+        );
+        // A bucket whose instant has passed is full again.
+        let much_later = now + TimeDelta::hours(1);
+        assert_eq!(
+            gcra(Some(second), much_later, bucket),
+            Ok(much_later + TimeDelta::seconds(60))
+        );
     }
 }

@@ -189,6 +189,7 @@ impl PasswordSignIn<'_> {
         let found = self.find(identifier).await?;
         self.limiters
             .password_attempt(ip, found.as_ref().map(|(user, _)| user.id))
+            .await
             .map_err(|wait| SignInError::RateLimited { wait })?;
         let Some((user, Some(stored))) = found else {
             return Err(self
@@ -220,6 +221,7 @@ impl PasswordSignIn<'_> {
     ) -> Result<Option<PasswordUpgrade>, SignInError> {
         self.limiters
             .password_attempt(ip, Some(user.id))
+            .await
             .map_err(|wait| SignInError::RateLimited { wait })?;
         if !self.passwords.is_enabled() {
             return Err(SignInError::PasswordsDisabled);

@@ -49,6 +49,7 @@
 //! descriptions, applied by [`Database::migrate`].
 
 mod activity;
+mod cleanup;
 mod compat;
 mod database;
 mod error;
@@ -57,6 +58,7 @@ mod oauth;
 mod personal;
 mod policy;
 mod queue;
+mod rate_limit;
 mod repository;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -9,15 +9,16 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_storage::{
     AccessTokenRepository, AuthorizationGrantRepository, BrowserSessionRepository,
-    ClientAssertionRepository, CompatAccessTokenRepository, CompatLoginTokenRepository,
-    CompatRefreshTokenRepository, CompatSessionRepository, CompatSsoLoginRepository,
-    ConsentRepository, DeviceCodeGrantRepository, JobRepository, OAuthClientRepository,
-    OAuthSessionRepository, PersonalSessionRepository, PolicyDataRepository, QueueWorkerRepository,
-    RefreshTokenRepository, RegistrationTokenRepository, Repository, SessionActivityRepository,
-    StorageError, UpstreamAuthorizationSessionRepository, UpstreamLinkRepository,
-    UpstreamProviderRepository, UserEmailAuthenticationRepository, UserEmailRepository,
-    UserPasswordRepository, UserRecoveryTicketRepository, UserRegistrationRepository,
-    UserRepository, UserTermsRepository, UserThirdPartyIdRepository,
+    CleanupRepository, ClientAssertionRepository, CompatAccessTokenRepository,
+    CompatLoginTokenRepository, CompatRefreshTokenRepository, CompatSessionRepository,
+    CompatSsoLoginRepository, ConsentRepository, DeviceCodeGrantRepository, JobRepository,
+    OAuthClientRepository, OAuthSessionRepository, PersonalSessionRepository, PolicyDataRepository,
+    QueueWorkerRepository, RateLimitRepository, RefreshTokenRepository,
+    RegistrationTokenRepository, Repository, SessionActivityRepository, StorageError,
+    UpstreamAuthorizationSessionRepository, UpstreamLinkRepository, UpstreamProviderRepository,
+    UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
+    UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository, UserTermsRepository,
+    UserThirdPartyIdRepository,
 };
 use rand::RngCore;
 use sqlx::{Postgres, Sqlite};
@@ -311,6 +312,14 @@ impl Repository for SqlRepository {
     }
 
     fn queue_workers(&mut self) -> &mut dyn QueueWorkerRepository {
+        self
+    }
+
+    fn rate_limits(&mut self) -> &mut dyn RateLimitRepository {
+        self
+    }
+
+    fn cleanup(&mut self) -> &mut dyn CleanupRepository {
         self
     }
 

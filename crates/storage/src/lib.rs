@@ -30,6 +30,7 @@
 //! - ending something (a session, a token) twice keeps the first instant.
 
 pub mod activity;
+pub mod cleanup;
 pub mod compat;
 pub mod error;
 pub mod oauth;
@@ -37,12 +38,14 @@ pub mod pagination;
 pub mod personal;
 pub mod policy;
 pub mod queue;
+pub mod rate_limit;
 pub mod repository;
 pub mod upstream;
 pub mod user;
 
 pub use self::{
     activity::{SessionActivity, SessionActivityRepository, SessionRef},
+    cleanup::CleanupRepository,
     compat::{
         access_token::{ActiveCompatAccessToken, CompatAccessTokenRepository},
         login_token::CompatLoginTokenRepository,
@@ -68,6 +71,7 @@ pub use self::{
     },
     policy::{PolicyData, PolicyDataRepository},
     queue::{job::JobRepository, worker::QueueWorkerRepository},
+    rate_limit::RateLimitRepository,
     repository::{BoxRepository, Repository, RepositoryFactory},
     upstream::{
         authorization_session::{

@@ -4,11 +4,12 @@ use async_trait::async_trait;
 
 use crate::{
     AccessTokenRepository, AuthorizationGrantRepository, BrowserSessionRepository,
-    ClientAssertionRepository, CompatAccessTokenRepository, CompatLoginTokenRepository,
-    CompatRefreshTokenRepository, CompatSessionRepository, CompatSsoLoginRepository,
-    ConsentRepository, DeviceCodeGrantRepository, JobRepository, OAuthClientRepository,
-    OAuthSessionRepository, PersonalSessionRepository, PolicyDataRepository, QueueWorkerRepository,
-    RefreshTokenRepository, RegistrationTokenRepository, SessionActivityRepository, StorageError,
+    CleanupRepository, ClientAssertionRepository, CompatAccessTokenRepository,
+    CompatLoginTokenRepository, CompatRefreshTokenRepository, CompatSessionRepository,
+    CompatSsoLoginRepository, ConsentRepository, DeviceCodeGrantRepository, JobRepository,
+    OAuthClientRepository, OAuthSessionRepository, PersonalSessionRepository, PolicyDataRepository,
+    QueueWorkerRepository, RateLimitRepository, RefreshTokenRepository,
+    RegistrationTokenRepository, SessionActivityRepository, StorageError,
     UpstreamAuthorizationSessionRepository, UpstreamLinkRepository, UpstreamProviderRepository,
     UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
     UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository, UserTermsRepository,
@@ -112,6 +113,12 @@ pub trait Repository: Send {
 
     /// The workers sharing the queue, their leader and the recurring jobs' schedule.
     fn queue_workers(&mut self) -> &mut dyn QueueWorkerRepository;
+
+    /// The rate limits' buckets, when processes share them.
+    fn rate_limits(&mut self) -> &mut dyn RateLimitRepository;
+
+    /// The deletions of the retention rules.
+    fn cleanup(&mut self) -> &mut dyn CleanupRepository;
 
     /// Last activity of sessions of every kind.
     fn session_activity(&mut self) -> &mut dyn SessionActivityRepository;

@@ -215,6 +215,11 @@ fn spawn_housekeeping(
                 _ = prune.tick() => {
                     let keys = limiters.prune();
                     tracing::debug!(keys, "rate limiters pruned");
+                    match limiters.prune_shared().await {
+                        Ok(0) => {}
+                        Ok(buckets) => tracing::debug!(buckets, "shared rate limits pruned"),
+                        Err(error) => tracing::warn!(%error, "cannot prune the shared rate limits; retrying later"),
+                    }
                 }
             }
         }

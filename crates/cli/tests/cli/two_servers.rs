@@ -131,10 +131,12 @@ async fn two_servers_and_a_worker_queue_each_recurring_job_once() {
         .expect("the worker starts");
 
     let database = portcullis_storage_sql::Database::connect(
-        &portcullis_storage_sql::ConnectOptions::Postgres(portcullis_storage_sql::PostgresOptions {
-            uri: Some(uri.clone()),
-            ..Default::default()
-        }),
+        &portcullis_storage_sql::ConnectOptions::Postgres(
+            portcullis_storage_sql::PostgresOptions {
+                uri: Some(uri.clone()),
+                ..Default::default()
+            },
+        ),
         &portcullis_storage_sql::PoolOptions::default(),
     )
     .await
@@ -157,7 +159,11 @@ async fn two_servers_and_a_worker_queue_each_recurring_job_once() {
         .iter()
         .filter(|(kind, _)| kind.starts_with("cleanup-") || kind.starts_with("prune-"))
         .collect();
-    assert_eq!(recurring.len(), 6, "every recurring job was queued: {jobs:?}");
+    assert_eq!(
+        recurring.len(),
+        portcullis_jobs::cleanup::SCHEDULES.len(),
+        "every recurring job was queued: {jobs:?}"
+    );
     assert!(
         recurring.iter().all(|(_, count)| *count == 1),
         "each once, not once per worker: {jobs:?}"
@@ -167,5 +173,61 @@ async fn two_servers_and_a_worker_queue_each_recurring_job_once() {
     let _ = worker.wait();
     drop((server_a, server_b));
     database.close().await;
+    portcullis_storage_sql::testing::drop_postgres_database(&name).await;
+}
+
+#[tokio::test]
+async fn two_servers_allow_together_the_sign_in_attempts_one_would() {
+    let Some((uri, name)) = portcullis_storage_sql::testing::create_postgres_database().await
+    else {
+        return;
+    };
+    let dirs = [
+        tempfile::tempdir().expect("a temp dir"),
+        tempfile::tempdir().expect("a temp dir"),
+    ];
+    let ports = [free_port(), free_port()];
+    for (dir, port) in dirs.iter().zip(ports) {
+        let config = config_for(dir.path(), port, &uri);
+        let mut yaml = std::fs::read_to_string(&config).expect("readable");
+        yaml.push_str(
+            "rate_limiting:\n  login:\n    per_ip:\n      burst: 3\n      per_second: 0.001\n",
+        );
+        std::fs::write(&config, yaml).expect("written");
+    }
+    // The compat resource serves the Matrix login API on both.
+    for dir in &dirs {
+        let config = dir.path().join("config.yaml");
+        let yaml = std::fs::read_to_string(&config).expect("readable").replace(
+            "        - name: oauth\n",
+            "        - name: oauth\n        - name: compat\n",
+        );
+        std::fs::write(&config, yaml).expect("written");
+    }
+    run(mas_cli(dirs[0].path()).args(["database", "migrate"]));
+    let servers = [
+        Server::start(dirs[0].path(), ports[0], &["server"]).await,
+        Server::start(dirs[1].path(), ports[1], &["server", "--no-migrate"]).await,
+    ];
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for attempt in 0..6 {
+        let server = &servers[attempt % 2];
+        let response = client
+            .post(format!("{}/_matrix/client/v3/login", server.base))
+            .json(&serde_json::json!({
+                "type": "m.login.password",
+                "identifier": {"type": "m.id.user", "user": "nobody"},
+                "password": "a guess",
+            }))
+            .send()
+            .await
+            .expect("the login API answers");
+        statuses.push(response.status().as_u16());
+    }
+    // Three wrong guesses from this address in all, then refusals from either server.
+    assert_eq!(statuses, [403, 403, 403, 429, 429, 429]);
+
+    drop(servers);
     portcullis_storage_sql::testing::drop_postgres_database(&name).await;
 }

@@ -129,7 +129,7 @@ pub async fn post(
             );
         }
     };
-    if let Err(wait) = state.limiters().recovery_request(ip, &address) {
+    if let Err(wait) = state.limiters().recovery_request(ip, &address).await {
         tracing::info!(client.ip = ?ip, "password recovery rate limit reached");
         let response = form(
             &state,

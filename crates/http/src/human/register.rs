@@ -277,7 +277,7 @@ pub async fn password_post(
     }
 
     // From here on, attempts look things up and may create an account: they count.
-    if let Err(wait) = state.limiters().registration_attempt(ip) {
+    if let Err(wait) = state.limiters().registration_attempt(ip).await {
         tracing::info!(client.ip = ?ip, "registration rate limit reached");
         let refusal = Refusal::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -548,7 +548,11 @@ async fn start_verification(
     };
     // The first code counts against the registration's own limit as its resends do, so the
     // limit is checked once the registration has its id; refused, nothing is kept or sent.
-    if let Err(wait) = state.limiters().email_send(ip, email, registration.id) {
+    if let Err(wait) = state
+        .limiters()
+        .email_send(ip, email, registration.id)
+        .await
+    {
         repository.rollback().await?;
         return Ok(Err(too_many_emails(wait, Field::Email)));
     }
@@ -726,6 +730,7 @@ pub async fn resend_post(
     if let Err(wait) = state
         .limiters()
         .email_send(ip, &registration.email, registration.id)
+        .await
     {
         let refusal = too_many_emails(wait, Field::Form);
         let mut response = email_code::page(

@@ -309,7 +309,7 @@ async fn finish(
         ) {
             return refused(jar, refusal);
         }
-        if let Err(wait) = state.limiters().registration_attempt(ip) {
+        if let Err(wait) = state.limiters().registration_attempt(ip).await {
             let refusal = Refusal::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 Field::Form,

@@ -5,6 +5,7 @@ mod account;
 mod activity;
 mod common;
 mod fuzz;
+mod rate_limits;
 mod registration;
 mod registration_tokens;
 mod sessions;

@@ -11,6 +11,7 @@ mod fixtures;
 mod access_token;
 mod authorization_grant;
 mod browser_session;
+mod cleanup;
 mod client_assertion;
 mod compat_access_token;
 mod compat_login_token;

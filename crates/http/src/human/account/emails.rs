@@ -196,6 +196,7 @@ pub async fn add(
     if let Err(wait) = state
         .limiters()
         .email_send(ip, &address, signed_in.session.id)
+        .await
     {
         let response = refuse(
             &state,
@@ -357,6 +358,7 @@ pub async fn resend(
     if let Err(wait) = state
         .limiters()
         .email_send(ip, &authentication.email, signed_in.session.id)
+        .await
     {
         let response = email_code::page(
             &state,

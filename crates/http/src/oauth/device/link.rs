@@ -43,7 +43,7 @@ pub async fn get(
             },
         );
     };
-    if let Err(wait) = state.limiters().user_code_attempt(ip) {
+    if let Err(wait) = state.limiters().user_code_attempt(ip).await {
         let mut response = state.render(
             StatusCode::TOO_MANY_REQUESTS,
             &DeviceLinkPage {
