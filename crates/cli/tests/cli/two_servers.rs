@@ -18,6 +18,26 @@ fn config_for(dir: &std::path::Path, port: u16, uri: &str) -> std::path::PathBuf
     write_config(dir, port, &["oauth", "discovery", "health"], &extra)
 }
 
+/// Two server processes' directories and ports on the PostgreSQL database at `uri`, the
+/// database migrated; `edit` changes each configuration's YAML first.
+fn two_deployments(
+    uri: &str,
+    edit: impl Fn(String) -> String,
+) -> ([tempfile::TempDir; 2], [u16; 2]) {
+    let dirs = [
+        tempfile::tempdir().expect("a temp dir"),
+        tempfile::tempdir().expect("a temp dir"),
+    ];
+    let ports = [free_port(), free_port()];
+    for (dir, port) in dirs.iter().zip(ports) {
+        let config = config_for(dir.path(), port, uri);
+        let yaml = edit(std::fs::read_to_string(&config).expect("readable"));
+        std::fs::write(&config, yaml).expect("written");
+    }
+    run(mas_cli(dirs[0].path()).args(["database", "migrate"]));
+    (dirs, ports)
+}
+
 async fn active(client: &reqwest::Client, server: &Server, token: &str) -> bool {
     let answer: serde_json::Value = client
         .post(format!("{}/oauth2/introspect", server.base))
@@ -111,15 +131,7 @@ async fn two_servers_and_a_worker_queue_each_recurring_job_once() {
     else {
         return;
     };
-    let dirs = [
-        tempfile::tempdir().expect("a temp dir"),
-        tempfile::tempdir().expect("a temp dir"),
-    ];
-    let ports = [free_port(), free_port()];
-    for (dir, port) in dirs.iter().zip(ports) {
-        config_for(dir.path(), port, &uri);
-    }
-    run(mas_cli(dirs[0].path()).args(["database", "migrate"]));
+    let (dirs, ports) = two_deployments(&uri, |yaml| yaml);
     // Two servers, each with its worker, and a worker on its own.
     let server_a = Server::start(dirs[0].path(), ports[0], &["server"]).await;
     let server_b = Server::start(dirs[1].path(), ports[1], &["server", "--no-migrate"]).await;
@@ -182,29 +194,13 @@ async fn two_servers_allow_together_the_sign_in_attempts_one_would() {
     else {
         return;
     };
-    let dirs = [
-        tempfile::tempdir().expect("a temp dir"),
-        tempfile::tempdir().expect("a temp dir"),
-    ];
-    let ports = [free_port(), free_port()];
-    for (dir, port) in dirs.iter().zip(ports) {
-        let config = config_for(dir.path(), port, &uri);
-        let mut yaml = std::fs::read_to_string(&config).expect("readable");
-        yaml.push_str(
-            "rate_limiting:\n  login:\n    per_ip:\n      burst: 3\n      per_second: 0.001\n",
-        );
-        std::fs::write(&config, yaml).expect("written");
-    }
-    // The compat resource serves the Matrix login API on both.
-    for dir in &dirs {
-        let config = dir.path().join("config.yaml");
-        let yaml = std::fs::read_to_string(&config).expect("readable").replace(
+    // The compat resource serves the Matrix login API; three sign-in attempts per address.
+    let (dirs, ports) = two_deployments(&uri, |yaml| {
+        yaml.replace(
             "        - name: oauth\n",
             "        - name: oauth\n        - name: compat\n",
-        );
-        std::fs::write(&config, yaml).expect("written");
-    }
-    run(mas_cli(dirs[0].path()).args(["database", "migrate"]));
+        ) + "rate_limiting:\n  login:\n    per_ip:\n      burst: 3\n      per_second: 0.001\n"
+    });
     let servers = [
         Server::start(dirs[0].path(), ports[0], &["server"]).await,
         Server::start(dirs[1].path(), ports[1], &["server", "--no-migrate"]).await,
