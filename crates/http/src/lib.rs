@@ -80,7 +80,8 @@ struct Inner {
     cookie_settings: CookieSettings,
     clock: Arc<dyn Clock>,
     passwords: PasswordManager,
-    templates: Templates,
+    /// Replaced when the operator reloads them (`SIGHUP`).
+    templates: std::sync::RwLock<Arc<Templates>>,
     policy: portcullis_policy::SharedPolicy,
     homeserver_secret: Option<Zeroizing<String>>,
     homeserver: Arc<dyn HomeserverConnection>,
@@ -173,7 +174,7 @@ impl AppState {
                 cookie_settings,
                 clock: parts.clock,
                 passwords: parts.passwords,
-                templates: parts.templates,
+                templates: std::sync::RwLock::new(Arc::new(parts.templates)),
                 policy: parts.policy,
                 homeserver_secret: parts.homeserver_secret,
                 homeserver: parts.homeserver,
@@ -244,8 +245,23 @@ impl AppState {
     }
 
     #[must_use]
-    pub fn templates(&self) -> &Templates {
-        &self.inner.templates
+    pub fn templates(&self) -> Arc<Templates> {
+        Arc::clone(
+            &self
+                .inner
+                .templates
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// Renders pages and emails with `templates` from now on (the operator reloaded them).
+    pub fn replace_templates(&self, templates: Templates) {
+        *self
+            .inner
+            .templates
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(templates);
     }
 
     /// The policy to decide with now (it changes when new dynamic data arrives).

@@ -564,17 +564,19 @@ fn to_value<T: serde::Serialize>(input: &T) -> Result<Value, String> {
     serde_json::to_value(input).map_err(|error| error.to_string())
 }
 
-/// The policy in use by a process, replaced when new dynamic data arrives. Cloning shares it.
+/// The policy in use by a process, replaced when new dynamic data arrives or the operator's
+/// Rego is reloaded. Cloning shares it.
 #[derive(Clone, Debug)]
 pub struct SharedPolicy {
-    loader: Arc<PolicyLoader>,
     current: Arc<RwLock<Current>>,
 }
 
 #[derive(Debug)]
 struct Current {
-    /// Which version of the dynamic data it uses (its ID), if any.
-    version: Option<String>,
+    /// The Rego and the configured data.
+    loader: Arc<PolicyLoader>,
+    /// Which version of the dynamic data it uses (its ID), and that data, if any.
+    dynamic: Option<(String, Value)>,
     policy: Arc<Policy>,
 }
 
@@ -589,9 +591,9 @@ impl SharedPolicy {
             None => Arc::new(loader.instantiate(None)?),
         };
         Ok(Self {
-            loader: Arc::new(loader),
             current: Arc::new(RwLock::new(Current {
-                version: None,
+                loader: Arc::new(loader),
+                dynamic: None,
                 policy,
             })),
         })
@@ -612,7 +614,10 @@ impl SharedPolicy {
     /// The version of the dynamic data in use, if any.
     #[must_use]
     pub fn version(&self) -> Option<String> {
-        self.read().version.clone()
+        self.read()
+            .dynamic
+            .as_ref()
+            .map(|(version, _)| version.clone())
     }
 
     /// What the policy would be with `dynamic` data, without using it.
@@ -620,7 +625,8 @@ impl SharedPolicy {
     /// # Errors
     /// When that data makes the policy fail.
     pub fn try_data(&self, dynamic: &Value) -> Result<Policy, PolicyError> {
-        self.loader.instantiate(Some(dynamic))
+        let loader = Arc::clone(&self.read().loader);
+        loader.instantiate(Some(dynamic))
     }
 
     /// Uses `dynamic` data, version `version`, from now on.
@@ -629,14 +635,33 @@ impl SharedPolicy {
     /// When that data makes the policy fail; the policy in use stays.
     pub fn set_data(&self, version: &str, dynamic: &Value) -> Result<(), PolicyError> {
         let policy = Arc::new(self.try_data(dynamic)?);
-        let mut current = self
-            .current
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *current = Current {
-            version: Some(version.to_owned()),
-            policy,
-        };
+        let mut current = self.write();
+        current.dynamic = Some((version.to_owned(), dynamic.clone()));
+        current.policy = policy;
         Ok(())
+    }
+
+    /// Decides with the Rego and configured data of `loader` from now on (the operator's
+    /// policy reloaded), keeping the dynamic data in use.
+    ///
+    /// # Errors
+    /// When the new policy fails with that data; the policy in use stays.
+    pub fn replace_loader(&self, loader: PolicyLoader) -> Result<(), PolicyError> {
+        let dynamic = self.read().dynamic.clone();
+        let policy = match (&dynamic, &loader.configured_policy) {
+            (Some((_, data)), _) => Arc::new(loader.instantiate(Some(data))?),
+            (None, Some(policy)) => Arc::clone(policy),
+            (None, None) => Arc::new(loader.instantiate(None)?),
+        };
+        let mut current = self.write();
+        current.loader = Arc::new(loader);
+        current.policy = policy;
+        Ok(())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Current> {
+        self.current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

@@ -257,3 +257,30 @@ fn dynamic_data_is_merged_over_the_configured_data() {
     assert!(policy.lists_admin_user("bob"));
     assert!(loader.instantiate(Some(&json!([1]))).is_err());
 }
+
+#[test]
+fn a_reloaded_policy_keeps_the_dynamic_data_in_use() {
+    let configured = |banned: &str| {
+        PolicyLoader::builtin(
+            base(),
+            json!({"registration": {"banned_usernames": {"literals": [banned]}}}),
+        )
+        .expect("loads")
+    };
+    let shared = portcullis_policy::SharedPolicy::new(configured("root")).expect("instantiates");
+    shared
+        .set_data("v1", &json!({"admin_users": ["alice"]}))
+        .expect("the data is used");
+
+    shared
+        .replace_loader(configured("admin"))
+        .expect("the new policy is used");
+    let policy = shared.current();
+    assert_eq!(register_codes(&policy, "admin", None), ["username-banned"]);
+    assert!(
+        register_codes(&policy, "root", None).is_empty(),
+        "the old ban is gone"
+    );
+    assert!(policy.lists_admin_user("alice"), "the dynamic data stays");
+    assert_eq!(shared.version().as_deref(), Some("v1"));
+}

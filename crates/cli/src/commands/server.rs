@@ -141,6 +141,7 @@ pub async fn run(
     });
 
     let housekeeping = spawn_housekeeping(&state, database.clone(), shutdown.clone());
+    spawn_reload_on_hangup(paths.clone(), state.clone(), shutdown.clone());
 
     for listener in bound.iter() {
         for address in listener.local_addrs() {
@@ -248,6 +249,73 @@ async fn flush_activity(activity: &ActivityTracker, database: &Database) {
         Ok(sessions) => tracing::debug!(sessions, "session activity recorded"),
         Err(error) => tracing::warn!(%error, "cannot record session activity; retrying later"),
     }
+}
+
+/// Reloads the templates and the policy each time the process gets `SIGHUP`, as MAS reloads its
+/// templates: the configuration files are read and checked again, and only if they pass are
+/// the templates (`templates.path`) and the policy (`policy.rego_directory`, `policy.data`)
+/// replaced, between two requests, with no connection dropped. Anything else the
+/// configuration changed takes a restart.
+#[cfg(unix)]
+fn spawn_reload_on_hangup(
+    paths: Vec<PathBuf>,
+    state: portcullis_http::AppState,
+    shutdown: CancellationToken,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = match signal(SignalKind::hangup()) {
+        Ok(hangups) => hangups,
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for SIGHUP; reloading takes a restart");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                received = hangups.recv() => match received {
+                    Some(()) => reload(&paths, &state),
+                    None => break,
+                },
+            }
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn spawn_reload_on_hangup(_: Vec<PathBuf>, _: portcullis_http::AppState, _: CancellationToken) {}
+
+/// Reads the configuration again and replaces the templates and the policy, or changes
+/// nothing and says why.
+fn reload(paths: &[PathBuf], state: &portcullis_http::AppState) {
+    tracing::info!("SIGHUP: reloading the templates and the policy");
+    let checked = match app::check_config(paths) {
+        Ok(checked) => checked,
+        Err(problems) => {
+            let list = problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ");
+            tracing::error!(problems = %list, "the configuration has problems: nothing was reloaded");
+            return;
+        }
+    };
+    let templates =
+        match portcullis_templates::Templates::load(checked.config.templates.path.as_deref()) {
+            Ok(templates) => templates,
+            Err(error) => {
+                tracing::error!(%error, "the templates do not load: nothing was reloaded");
+                return;
+            }
+        };
+    if let Err(error) = state.shared_policy().replace_loader(checked.policy) {
+        tracing::error!(%error, "the policy fails: nothing was reloaded");
+        return;
+    }
+    state.replace_templates(templates);
+    tracing::info!("templates and policy reloaded");
 }
 
 /// A token cancelled on SIGTERM or SIGINT (Ctrl-C).

@@ -10,6 +10,7 @@ mod help;
 mod manage;
 mod policy;
 mod quick_start;
+mod reload;
 mod server;
 mod syn2mas;
 mod synapse;
