@@ -236,8 +236,21 @@ impl AppState {
 
     /// The page for a failure that is ours, not the visitor's: logged with its cause, shown
     /// without detail.
-    pub fn internal_error_page(&self, error: &dyn std::error::Error) -> Response {
+    pub fn internal_error_page(&self, error: &(dyn std::error::Error + 'static)) -> Response {
         tracing::error!(error = %error, "internal error while serving a page");
+        if error
+            .downcast_ref::<portcullis_storage::StorageError>()
+            .is_some_and(portcullis_storage::StorageError::is_unavailable)
+        {
+            let mut page = self.error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                tr("error.unavailable_title", &[]),
+                tr("error.unavailable_message", &[]),
+            );
+            page.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return page;
+        }
         self.error_page(
             StatusCode::INTERNAL_SERVER_ERROR,
             tr("error.internal_title", &[]),

@@ -136,6 +136,20 @@ pub(crate) fn storage_error(error: sqlx::Error) -> StorageError {
         sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
             StorageError::InvalidData(error.to_string())
         }
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => StorageError::Unavailable(error.to_string()),
+        // PostgreSQL's connection exceptions (08xxx) and its operator interventions (57P01
+        // shutting down, 57P02 crashed, 57P03 cannot connect now).
+        sqlx::Error::Database(database_error)
+            if database_error.code().is_some_and(|code| {
+                code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+            }) =>
+        {
+            StorageError::Unavailable(error.to_string())
+        }
         _ => StorageError::Backend(error.to_string()),
     }
 }

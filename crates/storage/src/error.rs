@@ -24,7 +24,22 @@ pub enum StorageError {
     #[error("invalid data in the database: {0}")]
     InvalidData(String),
 
-    /// The database failed (connection lost, timeout, SQL error...).
+    /// The database failed (an SQL error, an unexpected answer...).
     #[error("database error: {0}")]
     Backend(String),
+
+    /// The database cannot be reached right now: the connection was refused or lost, the
+    /// server is shutting down or starting, or no connection came free in time. Worth
+    /// retrying shortly; the pool reconnects by itself.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl StorageError {
+    /// Whether the failure is the database being out of reach rather than a fault of the
+    /// request or of the data ([`StorageError::Unavailable`]).
+    #[must_use]
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
 }

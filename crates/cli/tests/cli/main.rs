@@ -6,6 +6,7 @@ mod common;
 
 mod config;
 mod database;
+mod database_outage;
 mod help;
 mod manage;
 mod policy;

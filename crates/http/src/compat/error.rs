@@ -180,6 +180,14 @@ impl MatrixError {
 
 impl From<StorageError> for MatrixError {
     fn from(error: StorageError) -> Self {
+        if error.is_unavailable() {
+            tracing::error!(%error, "the database is unavailable to the Matrix login API");
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "M_UNKNOWN",
+                "The service cannot reach its database; try again shortly",
+            );
+        }
         Self::internal(&error)
     }
 }

@@ -138,8 +138,14 @@ impl ClientAuthFailure {
 
     /// The answer, at an endpoint named `endpoint` (for the log of internal errors).
     pub fn response(&self, endpoint: &'static str) -> Response {
-        if let ClientAuthError::Internal(message) = &self.error {
-            return Internal::from(message.clone()).response(endpoint);
+        match &self.error {
+            ClientAuthError::Internal(message) => {
+                return Internal::from(message.clone()).response(endpoint);
+            }
+            ClientAuthError::Unavailable(message) => {
+                return Internal::unavailable(message.clone()).response(endpoint);
+            }
+            _ => {}
         }
         let body =
             ClientError::new(ErrorCode::InvalidClient).with_description(self.error.to_string());
@@ -179,9 +185,7 @@ pub async fn authenticate(
 ) -> Result<OAuthClient, ClientAuthFailure> {
     let basic = credentials.uses_basic();
     let failure = |error| ClientAuthFailure { error, basic };
-    let internal = |error: portcullis_storage::StorageError| {
-        failure(ClientAuthError::Internal(error.to_string()))
-    };
+    let internal = |error: portcullis_storage::StorageError| failure(ClientAuthError::from(error));
     let mut repo = state.database().transaction().await.map_err(internal)?;
     let token_endpoint = state.urls().token_endpoint();
     let authenticator = ClientAuthenticator {

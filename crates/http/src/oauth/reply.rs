@@ -35,39 +35,68 @@ pub(crate) fn error(error: &ClientError) -> Response {
 }
 
 /// A failure of ours rather than of the request: logged with its detail, shown as a bare
-/// `server_error` so nothing about our insides reaches the client.
+/// `server_error` so nothing about our insides reaches the client; or, when the database is
+/// out of reach for a moment, `temporarily_unavailable` (503), which clients retry.
 #[derive(Debug)]
-pub struct Internal(String);
+pub struct Internal {
+    detail: String,
+    unavailable: bool,
+}
 
 impl Internal {
+    /// The database out of reach for a moment (`detail` says how).
+    pub(crate) fn unavailable(detail: String) -> Self {
+        Self {
+            detail,
+            unavailable: true,
+        }
+    }
+
     /// The answer to the client; the detail goes to the log.
     pub(crate) fn response(&self, endpoint: &'static str) -> Response {
-        tracing::error!(endpoint, error = %self.0, "internal error on an OAuth endpoint");
-        error(&ClientError::new(ErrorCode::ServerError))
+        tracing::error!(endpoint, error = %self.detail, "internal error on an OAuth endpoint");
+        if self.unavailable {
+            let mut response = error(
+                &ClientError::new(ErrorCode::TemporarilyUnavailable)
+                    .with_description("the service cannot reach its database; try again shortly"),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        } else {
+            error(&ClientError::new(ErrorCode::ServerError))
+        }
     }
 }
 
 impl From<portcullis_storage::StorageError> for Internal {
     fn from(error: portcullis_storage::StorageError) -> Self {
-        Self(error.to_string())
+        Self {
+            unavailable: error.is_unavailable(),
+            detail: error.to_string(),
+        }
     }
 }
 
 impl From<portcullis_keys::SignError> for Internal {
     fn from(error: portcullis_keys::SignError) -> Self {
-        Self(error.to_string())
+        Self::from(error.to_string())
     }
 }
 
 impl From<String> for Internal {
-    fn from(message: String) -> Self {
-        Self(message)
+    fn from(detail: String) -> Self {
+        Self {
+            detail,
+            unavailable: false,
+        }
     }
 }
 
 impl From<&str> for Internal {
     fn from(message: &str) -> Self {
-        Self(message.to_owned())
+        Self::from(message.to_owned())
     }
 }
 
