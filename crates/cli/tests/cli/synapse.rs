@@ -945,6 +945,231 @@ async fn a_device_code_approved_on_one_process_is_redeemed_once_across_two() {
     portcullis_storage_sql::testing::drop_postgres_database(&name).await;
 }
 
+/// Sends the same refresh request to both servers at once; the two statuses and bodies.
+async fn refresh_at_both(
+    client: &reqwest::Client,
+    ports: [u16; 2],
+    request: impl Fn(&reqwest::Client, u16) -> reqwest::RequestBuilder,
+) -> [(u16, Value); 2] {
+    let send = |port| {
+        let request = request(client, port);
+        async move {
+            let response = request.send().await.expect("the server answers");
+            let status = response.status().as_u16();
+            (status, response.json().await.unwrap_or_default())
+        }
+    };
+    let (first, other) = tokio::join!(send(ports[0]), send(ports[1]));
+    [first, other]
+}
+
+/// The one answer of the two with `status`, asserting there is exactly one.
+fn the_one_with(status: u16, answers: [(u16, Value); 2], round: u32) -> Value {
+    let mut winners = answers.into_iter().filter(|(code, _)| *code == status);
+    let winner = winners
+        .next()
+        .unwrap_or_else(|| panic!("round {round}: no winner"));
+    assert!(winners.next().is_none(), "round {round}: two winners");
+    winner.1
+}
+
+#[tokio::test]
+async fn refresh_tokens_used_at_once_on_two_server_processes_are_exchanged_once_every_round() {
+    const TV: &str = "01JDEV1CE0000000000000TV02";
+    let Some((uri, name)) = portcullis_storage_sql::testing::create_postgres_database().await
+    else {
+        return;
+    };
+    let mut deployment = Deployment::with_extra(&format!(
+        "database:\n  uri: \"{uri}\"\nclients:\n  - client_id: {TV}\n    client_auth_method: none\n"
+    ));
+    let Some(_synapse) = TestSynapse::start(&deployment.synapse_options()) else {
+        portcullis_storage_sql::testing::drop_postgres_database(&name).await;
+        return;
+    };
+    deployment.start_server().await;
+    deployment.manage(&["register-user", "alice", "-p", PASSWORD, "--yes"]);
+    let (mut second, second_port) = deployment.start_second_server().await;
+    let ports = [deployment.port, second_port];
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+
+    // The Matrix login API's refresh tokens.
+    let login: Value = client
+        .post(deployment.url("_matrix/client/v3/login"))
+        .json(&serde_json::json!({
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": "alice"},
+            "password": PASSWORD,
+            "refresh_token": true,
+        }))
+        .send()
+        .await
+        .expect("the server answers")
+        .json()
+        .await
+        .expect("JSON");
+    let mut refresh_token = login["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned();
+    for round in 0..100 {
+        let token = refresh_token.clone();
+        let answers = refresh_at_both(&client, ports, |client, port| {
+            client
+                .post(format!("http://127.0.0.1:{port}/_matrix/client/v3/refresh"))
+                .json(&serde_json::json!({"refresh_token": token}))
+        })
+        .await;
+        assert!(
+            answers
+                .iter()
+                .all(|(status, _)| matches!(status, 200 | 401)),
+            "round {round}: {answers:?}"
+        );
+        let winner = the_one_with(200, answers, round);
+        refresh_token = winner["refresh_token"]
+            .as_str()
+            .expect("the next one")
+            .to_owned();
+    }
+
+    // OAuth 2.0 refresh tokens, from a device authorization approved once in a browser.
+    let mut jar = CookieJar::default();
+    let second_url = |path: &str| format!("http://127.0.0.1:{second_port}/{path}");
+    let login = get_page(&client, &mut jar, second_url("login")).await;
+    let signed_in = post_page(
+        &client,
+        &mut jar,
+        second_url("login"),
+        &[
+            ("csrf", &csrf_field(&login)),
+            ("username", "alice"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(signed_in, 303);
+    let started: Value = client
+        .post(deployment.url("oauth2/device"))
+        .form(&[
+            ("client_id", TV),
+            (
+                "scope",
+                "openid urn:matrix:client:api:* urn:matrix:client:device:TVREFRESH01",
+            ),
+        ])
+        .send()
+        .await
+        .expect("the server answers")
+        .json()
+        .await
+        .expect("JSON");
+    let device_code = started["device_code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a device code: {started}"))
+        .to_owned();
+    let link = client
+        .get(second_url(&format!(
+            "link?code={}",
+            started["user_code"].as_str().expect("a user code")
+        )))
+        .header(reqwest::header::COOKIE, jar.header())
+        .send()
+        .await
+        .expect("the page answers");
+    assert_eq!(link.status().as_u16(), 303);
+    let approval = second_url(
+        link.headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .expect("to the approval page")
+            .trim_start_matches(&second_url("")[..])
+            .trim_start_matches('/'),
+    );
+    let page = get_page(&client, &mut jar, approval.clone()).await;
+    let allowed = post_page(
+        &client,
+        &mut jar,
+        approval,
+        &[("csrf", &csrf_field(&page)), ("action", "allow")],
+    )
+    .await;
+    assert_eq!(allowed, 200);
+    let tokens: Value = client
+        .post(deployment.url("oauth2/token"))
+        .form(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", &device_code),
+            ("client_id", TV),
+        ])
+        .send()
+        .await
+        .expect("the server answers")
+        .json()
+        .await
+        .expect("JSON");
+    let mut refresh_token = tokens["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned();
+    for round in 0..100 {
+        let token = refresh_token.clone();
+        let answers = refresh_at_both(&client, ports, |client, port| {
+            client
+                .post(format!("http://127.0.0.1:{port}/oauth2/token"))
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", token.as_str()),
+                    ("client_id", TV),
+                ])
+        })
+        .await;
+        assert!(
+            answers
+                .iter()
+                .all(|(status, _)| matches!(status, 200 | 400)),
+            "round {round}: {answers:?}"
+        );
+        // A refresh that comes second may be taken for the client retrying after a lost
+        // response (its predecessor's successor still unused, RFC 9700 §4.14.2): it is answered
+        // too, and the pair the first one got is revoked. Either way, one pair works.
+        let granted: Vec<Value> = answers
+            .into_iter()
+            .filter(|(status, _)| *status == 200)
+            .map(|(_, body)| body)
+            .collect();
+        let mut usable = Vec::new();
+        for pair in granted {
+            let access_token = pair["access_token"].as_str().expect("an access token");
+            let introspected: Value = client
+                .post(deployment.url("oauth2/introspect"))
+                .bearer_auth(SECRET)
+                .form(&[("token", access_token)])
+                .send()
+                .await
+                .expect("introspection answers")
+                .json()
+                .await
+                .expect("JSON");
+            if introspected["active"] == true {
+                usable.push(pair);
+            }
+        }
+        assert_eq!(usable.len(), 1, "round {round}: exactly one usable pair");
+        refresh_token = usable[0]["refresh_token"]
+            .as_str()
+            .expect("the next one")
+            .to_owned();
+    }
+
+    stop(&mut second);
+    drop(deployment);
+    portcullis_storage_sql::testing::drop_postgres_database(&name).await;
+}
+
 /// The value of the hidden `csrf` field of a page.
 fn csrf_field(page: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
