@@ -1170,6 +1170,130 @@ async fn refresh_tokens_used_at_once_on_two_server_processes_are_exchanged_once_
     portcullis_storage_sql::testing::drop_postgres_database(&name).await;
 }
 
+#[tokio::test]
+async fn an_authorization_code_exchanged_at_once_on_two_server_processes_has_one_winner_every_time()
+{
+    const WEB: &str = "01JWEBC0DE00000000000WEB01";
+    const REDIRECT: &str = "https://app.example.com/callback";
+    // A plain PKCE challenge is its verifier (RFC 7636 §4.1).
+    const VERIFIER: &str = "a-verifier-of-at-least-forty-three-characters-long";
+    let Some((uri, name)) = portcullis_storage_sql::testing::create_postgres_database().await
+    else {
+        return;
+    };
+    let mut deployment = Deployment::with_extra(&format!(
+        "database:\n  uri: \"{uri}\"\nclients:\n  - client_id: {WEB}\n    client_auth_method: none\n    redirect_uris: [\"{REDIRECT}\"]\n"
+    ));
+    let Some(_synapse) = TestSynapse::start(&deployment.synapse_options()) else {
+        portcullis_storage_sql::testing::drop_postgres_database(&name).await;
+        return;
+    };
+    deployment.start_server().await;
+    deployment.manage(&["register-user", "alice", "-p", PASSWORD, "--yes"]);
+    let (mut second, second_port) = deployment.start_second_server().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let mut jar = CookieJar::default();
+    let login = get_page(&client, &mut jar, deployment.url("login")).await;
+    let signed_in = post_page(
+        &client,
+        &mut jar,
+        deployment.url("login"),
+        &[
+            ("csrf", &csrf_field(&login)),
+            ("username", "alice"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(signed_in, 303);
+
+    let code_from = |location: &str| -> String {
+        let url = url::Url::parse(location).expect("a redirect URL");
+        url.query_pairs()
+            .find(|(name, _)| name == "code")
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_else(|| panic!("a code in {location}"))
+    };
+    let exchange = |port: u16, code: String| {
+        let client = client.clone();
+        async move {
+            client
+                .post(format!("http://127.0.0.1:{port}/oauth2/token"))
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", REDIRECT),
+                    ("client_id", WEB),
+                    ("code_verifier", VERIFIER),
+                ])
+                .send()
+                .await
+                .expect("the server answers")
+                .status()
+                .as_u16()
+        }
+    };
+    for round in 0..100 {
+        let authorize = deployment.url(&format!(
+            "authorize?response_type=code&client_id={WEB}&redirect_uri={REDIRECT}&state=s{round}\
+             &code_challenge={VERIFIER}&code_challenge_method=plain\
+             &scope=openid%20urn:matrix:client:api:*%20urn:matrix:client:device:WEBROUND{round:04}"
+        ));
+        let response = client
+            .get(&authorize)
+            .header(reqwest::header::COOKIE, jar.header())
+            .send()
+            .await
+            .expect("the server answers");
+        assert!(response.status().is_redirection(), "round {round}");
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|value| value.to_str().ok())
+            .expect("a redirect")
+            .to_owned();
+        let location = if location.starts_with(REDIRECT) {
+            location
+        } else {
+            // Through the consent step first.
+            let consent = if location.starts_with("http") {
+                location
+            } else {
+                deployment.url(location.trim_start_matches('/'))
+            };
+            let page = get_page(&client, &mut jar, consent.clone()).await;
+            let allowed = client
+                .post(&consent)
+                .header(reqwest::header::COOKIE, jar.header())
+                .form(&[("csrf", csrf_field(&page).as_str()), ("action", "allow")])
+                .send()
+                .await
+                .expect("the server answers");
+            allowed
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_else(|| panic!("round {round}: consent gives a redirect"))
+                .to_owned()
+        };
+        let code = code_from(&location);
+        let (first, other) = tokio::join!(
+            exchange(deployment.port, code.clone()),
+            exchange(second_port, code.clone()),
+        );
+        let mut statuses = [first, other];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 400], "round {round}: exactly one winner");
+    }
+
+    stop(&mut second);
+    drop(deployment);
+    portcullis_storage_sql::testing::drop_postgres_database(&name).await;
+}
+
 /// The value of the hidden `csrf` field of a page.
 fn csrf_field(page: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
