@@ -837,24 +837,7 @@ async fn a_device_code_approved_on_one_process_is_redeemed_once_across_two() {
     let second_url = |path: &str| format!("http://127.0.0.1:{second_port}/{path}");
 
     // The user signs in once, in a browser, on the second process.
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client");
-    let mut jar = CookieJar::default();
-    let login = get_page(&client, &mut jar, second_url("login")).await;
-    let signed_in = post_page(
-        &client,
-        &mut jar,
-        second_url("login"),
-        &[
-            ("csrf", &csrf_field(&login)),
-            ("username", "tvuser"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
-    assert_eq!(signed_in, 303);
+    let (client, mut jar) = signed_in_browser(second_url("login"), "tvuser").await;
 
     let poll = |port: u16, device_code: String| {
         let client = client.clone();
@@ -1191,24 +1174,7 @@ async fn an_authorization_code_exchanged_at_once_on_two_server_processes_has_one
     deployment.start_server().await;
     deployment.manage(&["register-user", "alice", "-p", PASSWORD, "--yes"]);
     let (mut second, second_port) = deployment.start_second_server().await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client");
-    let mut jar = CookieJar::default();
-    let login = get_page(&client, &mut jar, deployment.url("login")).await;
-    let signed_in = post_page(
-        &client,
-        &mut jar,
-        deployment.url("login"),
-        &[
-            ("csrf", &csrf_field(&login)),
-            ("username", "alice"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
-    assert_eq!(signed_in, 303);
+    let (client, mut jar) = signed_in_browser(deployment.url("login"), "alice").await;
 
     let code_from = |location: &str| -> String {
         let url = url::Url::parse(location).expect("a redirect URL");
@@ -1292,6 +1258,30 @@ async fn an_authorization_code_exchanged_at_once_on_two_server_processes_has_one
     stop(&mut second);
     drop(deployment);
     portcullis_storage_sql::testing::drop_postgres_database(&name).await;
+}
+
+/// A browser (a client that does not follow redirects, and its cookies) signed in as
+/// `username` with [`PASSWORD`] on the login page at `login_url`.
+async fn signed_in_browser(login_url: String, username: &str) -> (reqwest::Client, CookieJar) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let mut jar = CookieJar::default();
+    let login = get_page(&client, &mut jar, login_url.clone()).await;
+    let status = post_page(
+        &client,
+        &mut jar,
+        login_url,
+        &[
+            ("csrf", &csrf_field(&login)),
+            ("username", username),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "signed in");
+    (client, jar)
 }
 
 /// The value of the hidden `csrf` field of a page.
@@ -1448,24 +1438,7 @@ async fn a_cross_signing_reset_approved_on_the_account_page_lets_new_keys_in() {
     );
 
     // The user signs in, follows the link, and approves with their password.
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client");
-    let mut jar = CookieJar::default();
-    let login = get_page(&client, &mut jar, deployment.url("login")).await;
-    let status = post_page(
-        &client,
-        &mut jar,
-        deployment.url("login"),
-        &[
-            ("csrf", &csrf_field(&login)),
-            ("username", "alice"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
-    assert_eq!(status, 303);
+    let (client, mut jar) = signed_in_browser(deployment.url("login"), "alice").await;
     let page = get_page(
         &client,
         &mut jar,
