@@ -762,22 +762,63 @@ async fn killing_sessions_with_keep_devices_lets_a_bot_come_back_to_its_device_a
     );
 }
 
+/// Our server and a second `mas-cli server` process on one fresh PostgreSQL database, with a
+/// real Synapse, and `username` registered with [`PASSWORD`]; `None` when PostgreSQL or Synapse
+/// cannot run here. [`TwoProcesses::finish`] stops it all and drops the database.
+struct TwoProcesses {
+    deployment: Deployment,
+    _synapse: TestSynapse,
+    second: Child,
+    second_port: u16,
+    database: String,
+}
+
+impl TwoProcesses {
+    /// `clients` is the YAML of the `clients` section's entries, if any.
+    async fn start(clients: &str, username: &str) -> Option<Self> {
+        let (uri, database) = portcullis_storage_sql::testing::create_postgres_database().await?;
+        let clients = if clients.is_empty() {
+            String::new()
+        } else {
+            format!("clients:\n{clients}")
+        };
+        let mut deployment =
+            Deployment::with_extra(&format!("database:\n  uri: \"{uri}\"\n{clients}"));
+        let Some(synapse) = TestSynapse::start(&deployment.synapse_options()) else {
+            portcullis_storage_sql::testing::drop_postgres_database(&database).await;
+            return None;
+        };
+        deployment.start_server().await;
+        deployment.manage(&["register-user", username, "-p", PASSWORD, "--yes"]);
+        let (second, second_port) = deployment.start_second_server().await;
+        Some(Self {
+            deployment,
+            _synapse: synapse,
+            second,
+            second_port,
+            database,
+        })
+    }
+
+    /// The ports of the two processes.
+    fn ports(&self) -> [u16; 2] {
+        [self.deployment.port, self.second_port]
+    }
+
+    async fn finish(mut self) {
+        stop(&mut self.second);
+        let database = self.database.clone();
+        drop(self);
+        portcullis_storage_sql::testing::drop_postgres_database(&database).await;
+    }
+}
+
 #[tokio::test]
 async fn a_login_token_redeemed_at_once_on_two_server_processes_has_one_winner_every_time() {
-    let Some((uri, name)) = portcullis_storage_sql::testing::create_postgres_database().await
-    else {
+    let Some(processes) = TwoProcesses::start("", "bot").await else {
         return;
     };
-    let mut deployment = Deployment::with_extra(&format!("database:\n  uri: \"{uri}\"\n"));
-    let Some(_synapse) = TestSynapse::start(&deployment.synapse_options()) else {
-        portcullis_storage_sql::testing::drop_postgres_database(&name).await;
-        return;
-    };
-    deployment.start_server().await;
-    deployment.manage(&["register-user", "bot", "--yes"]);
-
-    // A second server process on the same database, on its own port.
-    let (mut second, second_port) = deployment.start_second_server().await;
+    let (deployment, second_port) = (&processes.deployment, processes.second_port);
 
     let client = reqwest::Client::new();
     let redeem = |port: u16, token: String, device: String| {
@@ -811,29 +852,17 @@ async fn a_login_token_redeemed_at_once_on_two_server_processes_has_one_winner_e
         assert_eq!(statuses, [200, 403], "round {round}: exactly one winner");
     }
 
-    stop(&mut second);
-    drop(deployment);
-    portcullis_storage_sql::testing::drop_postgres_database(&name).await;
+    processes.finish().await;
 }
 
 #[tokio::test]
 async fn a_device_code_approved_on_one_process_is_redeemed_once_across_two() {
     const TV: &str = "01JDEV1CE0000000000000TV01";
-    let Some((uri, name)) = portcullis_storage_sql::testing::create_postgres_database().await
-    else {
+    let clients = format!("  - client_id: {TV}\n    client_auth_method: none\n");
+    let Some(processes) = TwoProcesses::start(&clients, "tvuser").await else {
         return;
     };
-    let mut deployment = Deployment::with_extra(&format!(
-        "database:\n  uri: \"{uri}\"\nclients:\n  - client_id: {TV}\n    client_auth_method: none\n"
-    ));
-    let Some(_synapse) = TestSynapse::start(&deployment.synapse_options()) else {
-        portcullis_storage_sql::testing::drop_postgres_database(&name).await;
-        return;
-    };
-    deployment.start_server().await;
-    deployment.manage(&["register-user", "tvuser", "-p", PASSWORD, "--yes"]);
-
-    let (mut second, second_port) = deployment.start_second_server().await;
+    let (deployment, second_port) = (&processes.deployment, processes.second_port);
     let second_url = |path: &str| format!("http://127.0.0.1:{second_port}/{path}");
 
     // The user signs in once, in a browser, on the second process.
@@ -923,9 +952,7 @@ async fn a_device_code_approved_on_one_process_is_redeemed_once_across_two() {
         assert_eq!(winners, 1, "round {round}: {first} and {other}");
     }
 
-    stop(&mut second);
-    drop(deployment);
-    portcullis_storage_sql::testing::drop_postgres_database(&name).await;
+    processes.finish().await;
 }
 
 /// Sends the same refresh request to both servers at once; the two statuses and bodies.
@@ -959,21 +986,12 @@ fn the_one_with(status: u16, answers: [(u16, Value); 2], round: u32) -> Value {
 #[tokio::test]
 async fn refresh_tokens_used_at_once_on_two_server_processes_are_exchanged_once_every_round() {
     const TV: &str = "01JDEV1CE0000000000000TV02";
-    let Some((uri, name)) = portcullis_storage_sql::testing::create_postgres_database().await
-    else {
+    let clients = format!("  - client_id: {TV}\n    client_auth_method: none\n");
+    let Some(processes) = TwoProcesses::start(&clients, "alice").await else {
         return;
     };
-    let mut deployment = Deployment::with_extra(&format!(
-        "database:\n  uri: \"{uri}\"\nclients:\n  - client_id: {TV}\n    client_auth_method: none\n"
-    ));
-    let Some(_synapse) = TestSynapse::start(&deployment.synapse_options()) else {
-        portcullis_storage_sql::testing::drop_postgres_database(&name).await;
-        return;
-    };
-    deployment.start_server().await;
-    deployment.manage(&["register-user", "alice", "-p", PASSWORD, "--yes"]);
-    let (mut second, second_port) = deployment.start_second_server().await;
-    let ports = [deployment.port, second_port];
+    let (deployment, second_port) = (&processes.deployment, processes.second_port);
+    let ports = processes.ports();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -1148,9 +1166,7 @@ async fn refresh_tokens_used_at_once_on_two_server_processes_are_exchanged_once_
             .to_owned();
     }
 
-    stop(&mut second);
-    drop(deployment);
-    portcullis_storage_sql::testing::drop_postgres_database(&name).await;
+    processes.finish().await;
 }
 
 #[tokio::test]
@@ -1160,20 +1176,13 @@ async fn an_authorization_code_exchanged_at_once_on_two_server_processes_has_one
     const REDIRECT: &str = "https://app.example.com/callback";
     // A plain PKCE challenge is its verifier (RFC 7636 §4.1).
     const VERIFIER: &str = "a-verifier-of-at-least-forty-three-characters-long";
-    let Some((uri, name)) = portcullis_storage_sql::testing::create_postgres_database().await
-    else {
+    let clients = format!(
+        "  - client_id: {WEB}\n    client_auth_method: none\n    redirect_uris: [\"{REDIRECT}\"]\n"
+    );
+    let Some(processes) = TwoProcesses::start(&clients, "alice").await else {
         return;
     };
-    let mut deployment = Deployment::with_extra(&format!(
-        "database:\n  uri: \"{uri}\"\nclients:\n  - client_id: {WEB}\n    client_auth_method: none\n    redirect_uris: [\"{REDIRECT}\"]\n"
-    ));
-    let Some(_synapse) = TestSynapse::start(&deployment.synapse_options()) else {
-        portcullis_storage_sql::testing::drop_postgres_database(&name).await;
-        return;
-    };
-    deployment.start_server().await;
-    deployment.manage(&["register-user", "alice", "-p", PASSWORD, "--yes"]);
-    let (mut second, second_port) = deployment.start_second_server().await;
+    let (deployment, second_port) = (&processes.deployment, processes.second_port);
     let (client, mut jar) = signed_in_browser(deployment.url("login"), "alice").await;
 
     let code_from = |location: &str| -> String {
@@ -1255,9 +1264,7 @@ async fn an_authorization_code_exchanged_at_once_on_two_server_processes_has_one
         assert_eq!(statuses, [200, 400], "round {round}: exactly one winner");
     }
 
-    stop(&mut second);
-    drop(deployment);
-    portcullis_storage_sql::testing::drop_postgres_database(&name).await;
+    processes.finish().await;
 }
 
 /// A browser (a client that does not follow redirects, and its cookies) signed in as
