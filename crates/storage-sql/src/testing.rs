@@ -119,6 +119,21 @@ fn propagate(outcome: Result<(), JoinError>) {
     }
 }
 
+/// A pool on the PostgreSQL database at `uri` (from [`create_postgres_database`]), for a test
+/// to look at what server processes wrote, or to stand for one more process.
+///
+/// # Panics
+/// When the database does not answer.
+pub async fn connect_postgres(uri: &str) -> Database {
+    let options = ConnectOptions::Postgres(PostgresOptions {
+        uri: Some(uri.to_owned()),
+        ..PostgresOptions::default()
+    });
+    Database::connect(&options, &pool_options())
+        .await
+        .expect("the test database answers")
+}
+
 /// A fresh, empty PostgreSQL database for a test that runs server processes on it: its
 /// connection URI and its name (for [`drop_postgres_database`]); `None` when the server cannot
 /// be reached (see the module docs: a failure under `CI`).

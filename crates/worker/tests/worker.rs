@@ -325,21 +325,10 @@ async fn on_postgresql_a_job_queued_by_another_process_wakes_the_worker() {
     else {
         return;
     };
-    let connect = |uri: &str| {
-        let options = ConnectOptions::Postgres(portcullis_storage_sql::PostgresOptions {
-            uri: Some(uri.to_owned()),
-            ..Default::default()
-        });
-        async move {
-            Database::connect(&options, &PoolOptions::default())
-                .await
-                .expect("PostgreSQL answers")
-        }
-    };
     // Two pools: two processes, as far as PostgreSQL can tell.
-    let worker_side = connect(&uri).await;
+    let worker_side = portcullis_storage_sql::testing::connect_postgres(&uri).await;
     worker_side.migrate().await.expect("migrations apply");
-    let queue_side = connect(&uri).await;
+    let queue_side = portcullis_storage_sql::testing::connect_postgres(&uri).await;
     a_queued_job_wakes_the_worker(worker_side.clone(), queue_side.clone()).await;
     worker_side.close().await;
     queue_side.close().await;

@@ -42,17 +42,7 @@ async fn cut_connections_give_503s_then_the_server_recovers_by_itself() {
     assert_eq!(token_request(&client, &server).await.0, 200);
 
     // PostgreSQL ends every connection of the server, as a restart or a failover does.
-    let admin = portcullis_storage_sql::Database::connect(
-        &portcullis_storage_sql::ConnectOptions::Postgres(
-            portcullis_storage_sql::PostgresOptions {
-                uri: Some(uri.clone()),
-                ..Default::default()
-            },
-        ),
-        &portcullis_storage_sql::PoolOptions::default(),
-    )
-    .await
-    .expect("PostgreSQL answers");
+    let admin = portcullis_storage_sql::testing::connect_postgres(&uri).await;
     let pool = admin.postgres_pool().expect("PostgreSQL");
     let ended: Vec<bool> = sqlx::query_scalar(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \

@@ -142,17 +142,7 @@ async fn two_servers_and_a_worker_queue_each_recurring_job_once() {
         .spawn()
         .expect("the worker starts");
 
-    let database = portcullis_storage_sql::Database::connect(
-        &portcullis_storage_sql::ConnectOptions::Postgres(
-            portcullis_storage_sql::PostgresOptions {
-                uri: Some(uri.clone()),
-                ..Default::default()
-            },
-        ),
-        &portcullis_storage_sql::PoolOptions::default(),
-    )
-    .await
-    .expect("PostgreSQL answers");
+    let database = portcullis_storage_sql::testing::connect_postgres(&uri).await;
     // Bounded: three workers that never register fail the test instead of hanging it.
     let mut registered = 0;
     for _ in 0..300 {
