@@ -109,6 +109,19 @@ static INSTRUMENTS: LazyLock<Instruments> = LazyLock::new(|| {
 /// The span name of a request.
 pub const REQUEST_SPAN: &str = "http.server.request";
 
+/// A request's span name, `METHOD /route` (the method alone outside any route), written only
+/// when the span is enabled.
+struct SpanName<'a>(&'a str, Option<&'a str>);
+
+impl std::fmt::Display for SpanName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            Some(route) => write!(f, "{} {route}", self.0),
+            None => f.write_str(self.0),
+        }
+    }
+}
+
 /// Wraps every request: its span, its duration and the count of requests in flight.
 pub async fn instrument(request: Request, next: Next) -> Response {
     let method = request.method().as_str().to_owned();
@@ -116,13 +129,12 @@ pub async fn instrument(request: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map(|path| path.as_str().to_owned());
-    let name = match &route {
-        Some(route) => format!("{method} {route}"),
-        None => method.clone(),
-    };
-    let span = tracing::info_span!(
+    // At `debug`: introspection is the hot path, and a span costs an allocation. It is there
+    // when traces are exported (their filter takes this module's spans at `debug`) or when
+    // `RUST_LOG` asks for it.
+    let span = tracing::debug_span!(
         REQUEST_SPAN,
-        otel.name = name,
+        otel.name = %SpanName(&method, route.as_deref()),
         otel.kind = "server",
         otel.status_code = Empty,
         http.request.method = method,
@@ -133,10 +145,12 @@ pub async fn instrument(request: Request, next: Next) -> Response {
         client.id = Empty,
         db.duration_ms = Empty,
     );
-    let parent = global::get_text_map_propagator(|propagator| {
-        propagator.extract(&opentelemetry_http::HeaderExtractor(request.headers()))
-    });
-    let _ = span.set_parent(parent);
+    if !span.is_disabled() {
+        let parent = global::get_text_map_propagator(|propagator| {
+            propagator.extract(&opentelemetry_http::HeaderExtractor(request.headers()))
+        });
+        let _ = span.set_parent(parent);
+    }
 
     let mut attributes = vec![KeyValue::new("http.request.method", method)];
     if let Some(route) = route {

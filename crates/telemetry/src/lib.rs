@@ -80,13 +80,15 @@ fn log_filter() -> EnvFilter {
     EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
 }
 
-/// What becomes a trace: the spans and events of our own crates, from `info` up. (Libraries
-/// make spans of their own, the OpenAPI generator hundreds at start-up, that would crowd the
-/// requests out of the export queue.)
+/// What becomes a trace: the spans and events of our own crates, from `info` up, and every
+/// request's span. (Libraries make spans of their own, the OpenAPI generator hundreds at
+/// start-up, that would crowd the requests out of the export queue.)
 fn our_spans() -> Targets {
     Targets::new()
         .with_target("portcullis", Level::INFO)
         .with_target("mas_cli", Level::INFO)
+        // The request spans are at `debug`, to cost nothing when nobody wants them.
+        .with_target("portcullis_http::telemetry", Level::DEBUG)
 }
 
 /// Logs to standard error.
