@@ -139,7 +139,7 @@ async fn get_metadata(State(state): State<AppState>) -> Response {
             HeaderValue::from_static("public, max-age=3600"),
         ),
     ];
-    (headers, state.discovery_document().clone()).into_response()
+    (headers, state.discovery_document()).into_response()
 }
 
 #[derive(Debug, Deserialize)]

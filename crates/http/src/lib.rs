@@ -72,7 +72,8 @@ struct Inner {
     database: Database,
     trusted_proxies: Vec<IpNet>,
     urls: UrlBuilder,
-    site: SiteConfig,
+    /// Replaced, branding only, when the operator reloads it (`SIGHUP`).
+    site: std::sync::RwLock<Arc<SiteConfig>>,
     keystore: Keystore,
     signing_algorithms: Vec<JwsAlgorithm>,
     encrypter: Encrypter,
@@ -96,7 +97,9 @@ struct Inner {
     captcha: Option<portcullis_services::captcha::CaptchaVerifier>,
     app_services: Vec<portcullis_services::app_services::AppService>,
     /// The discovery document, serialised once: it depends only on the configuration.
-    discovery_document: axum::body::Bytes,
+    discovery_document: std::sync::RwLock<axum::body::Bytes>,
+    /// `matrix.homeserver`, which no reload changes.
+    server_name: String,
     /// The page refused sign-ins get while hashing is saturated, in every language.
     busy_pages: std::sync::OnceLock<hashing_room::BusyPages>,
 }
@@ -161,12 +164,13 @@ impl AppState {
             .captcha
             .clone()
             .map(portcullis_services::captcha::CaptchaVerifier::new);
+        let server_name = parts.site.server_name.clone();
         let state = Self {
             inner: Arc::new(Inner {
                 database: parts.database,
                 trusted_proxies: parts.trusted_proxies,
                 urls: parts.urls,
-                site: parts.site,
+                site: std::sync::RwLock::new(Arc::new(parts.site)),
                 keystore: parts.keystore,
                 signing_algorithms,
                 encrypter: parts.encrypter,
@@ -185,7 +189,8 @@ impl AppState {
                 upstream: portcullis_services::upstream_sign_in::UpstreamClient::default(),
                 captcha,
                 app_services: parts.app_services,
-                discovery_document,
+                discovery_document: std::sync::RwLock::new(discovery_document),
+                server_name,
                 busy_pages: std::sync::OnceLock::new(),
             }),
         };
@@ -206,9 +211,50 @@ impl AppState {
         &self.inner.urls
     }
 
+    /// `matrix.homeserver`.
     #[must_use]
-    pub fn site_config(&self) -> &SiteConfig {
-        &self.inner.site
+    pub fn server_name(&self) -> &str {
+        &self.inner.server_name
+    }
+
+    /// The settings pages and rules read; cheap to call (the branding in it changes on
+    /// `SIGHUP`).
+    #[must_use]
+    pub fn site_config(&self) -> Arc<SiteConfig> {
+        Arc::clone(
+            &self
+                .inner
+                .site
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// Shows the branding of `site` (service name, policy and terms pages) from now on, in
+    /// pages, emails and the discovery document; the rest of the settings stay as they are.
+    pub fn replace_branding(&self, site: &SiteConfig) {
+        let mut current = self
+            .inner
+            .site
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut updated = SiteConfig::clone(&current);
+        updated.service_name.clone_from(&site.service_name);
+        updated.policy_uri.clone_from(&site.policy_uri);
+        updated.tos_uri.clone_from(&site.tos_uri);
+        let algs: Vec<&str> = self
+            .inner
+            .signing_algorithms
+            .iter()
+            .map(|alg| alg.as_str())
+            .collect();
+        let document = discovery::provider_metadata(&self.inner.urls, &updated, &algs).to_string();
+        *current = Arc::new(updated);
+        *self
+            .inner
+            .discovery_document
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = axum::body::Bytes::from(document);
     }
 
     #[must_use]
@@ -315,15 +361,19 @@ impl AppState {
             repositories: &self.inner.database,
             passwords: &self.inner.passwords,
             limiters: &self.inner.limiters,
-            server_name: &self.inner.site.server_name,
-            login_with_email_allowed: self.inner.site.login_with_email_allowed,
+            server_name: &self.inner.server_name,
+            login_with_email_allowed: self.site_config().login_with_email_allowed,
         }
     }
 
     /// The OpenID Provider metadata, as served.
     #[must_use]
-    pub fn discovery_document(&self) -> &axum::body::Bytes {
-        &self.inner.discovery_document
+    pub fn discovery_document(&self) -> axum::body::Bytes {
+        self.inner
+            .discovery_document
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The caches of upstream sign-in: providers' discovery documents and key sets.
@@ -396,7 +446,7 @@ impl AppState {
             homeserver: self.inner.homeserver.as_ref(),
             keystore: &self.inner.keystore,
             issuer: self.inner.urls.issuer(),
-            access_token_ttl: self.inner.site.access_token_ttl,
+            access_token_ttl: self.site_config().access_token_ttl,
             policy: self.inner.policy.current(),
             activity: &self.inner.activity,
             now: self.now(),

@@ -251,11 +251,12 @@ async fn flush_activity(activity: &ActivityTracker, database: &Database) {
     }
 }
 
-/// Reloads the templates and the policy each time the process gets `SIGHUP`, as MAS reloads its
-/// templates: the configuration files are read and checked again, and only if they pass are
-/// the templates (`templates.path`) and the policy (`policy.rego_directory`, `policy.data`)
-/// replaced, between two requests, with no connection dropped. Anything else the
-/// configuration changed takes a restart.
+/// Reloads the templates, the branding and the policy each time the process gets `SIGHUP`, as
+/// MAS reloads its templates: the configuration files are read and checked again, and only if
+/// they pass are the templates (`templates.path`), the branding (`branding.service_name`,
+/// `policy_uri`, `tos_uri`) and the policy (`policy.rego_directory`, `policy.data`) replaced,
+/// between two requests, with no connection dropped. Anything else the configuration changed
+/// takes a restart.
 #[cfg(unix)]
 fn spawn_reload_on_hangup(
     paths: Vec<PathBuf>,
@@ -286,10 +287,10 @@ fn spawn_reload_on_hangup(
 #[cfg(not(unix))]
 fn spawn_reload_on_hangup(_: Vec<PathBuf>, _: portcullis_http::AppState, _: CancellationToken) {}
 
-/// Reads the configuration again and replaces the templates and the policy, or changes
-/// nothing and says why.
+/// Reads the configuration again and replaces the templates, the branding and the policy, or
+/// changes nothing and says why.
 fn reload(paths: &[PathBuf], state: &portcullis_http::AppState) {
-    tracing::info!("SIGHUP: reloading the templates and the policy");
+    tracing::info!("SIGHUP: reloading the templates, the branding and the policy");
     let checked = match app::check_config(paths) {
         Ok(checked) => checked,
         Err(problems) => {
@@ -315,7 +316,10 @@ fn reload(paths: &[PathBuf], state: &portcullis_http::AppState) {
         return;
     }
     state.replace_templates(templates);
-    tracing::info!("templates and policy reloaded");
+    state.replace_branding(&portcullis_http::site_config::SiteConfig::from_config(
+        &checked.config,
+    ));
+    tracing::info!("templates, branding and policy reloaded");
 }
 
 /// A token cancelled on SIGTERM or SIGINT (Ctrl-C).

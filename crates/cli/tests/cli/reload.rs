@@ -1,4 +1,4 @@
-//! `SIGHUP`: the server reloads its templates and its policy without stopping, and keeps what
+//! `SIGHUP`: the server reloads its templates, branding and policy without stopping, and keeps what
 //! it has when the new files are broken.
 
 use std::{path::Path, process::Command, time::Duration};
@@ -52,7 +52,7 @@ fn append(config: &Path, yaml: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sighup_reloads_templates_and_policy_and_keeps_them_when_the_new_ones_are_broken() {
+async fn sighup_reloads_templates_branding_policy_and_keeps_them_when_broken() {
     let dir = tempfile::tempdir().expect("temp dir");
     let templates = dir.path().join("templates");
     std::fs::create_dir(&templates).expect("a templates directory");
@@ -72,11 +72,25 @@ async fn sighup_reloads_templates_and_policy_and_keeps_them_when_the_new_ones_ar
     );
     assert_eq!(register_insecure_client(&client, &server).await, 400);
 
-    // A new login page, and a policy that accepts plain-http clients.
+    let discovery = |client: reqwest::Client, base: String| async move {
+        client
+            .get(format!("{base}/.well-known/openid-configuration"))
+            .send()
+            .await
+            .expect("discovery answers")
+            .json::<serde_json::Value>()
+            .await
+            .expect("JSON")
+    };
+    let before = discovery(client.clone(), server.base.clone()).await;
+    assert_eq!(before["op_tos_uri"], serde_json::Value::Null);
+
+    // A new login page, terms of service, and a policy that accepts plain-http clients.
     std::fs::write(templates.join("login.html"), OVERRIDE).expect("written");
     append(
         &config,
-        "policy:\n  data:\n    client_registration:\n      allow_insecure_uris: true\n",
+        "policy:\n  data:\n    client_registration:\n      allow_insecure_uris: true\n\
+         branding:\n  tos_uri: https://example.com/terms\n",
     );
     hang_up(&server);
     // Bounded: a server that never reloads fails the test rather than hanging it.
@@ -111,7 +125,10 @@ async fn sighup_reloads_templates_and_policy_and_keeps_them_when_the_new_ones_ar
     }
     let (status, output) = server.stop();
     assert!(status.success(), "{output}");
-    assert!(output.contains("templates and policy reloaded"), "{output}");
+    assert!(
+        output.contains("templates, branding and policy reloaded"),
+        "{output}"
+    );
     assert!(output.contains("nothing was reloaded"), "{output}");
     assert!(
         output.contains("login.html"),

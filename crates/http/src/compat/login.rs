@@ -327,7 +327,8 @@ impl Login<'_> {
         use portcullis_services::policy::Decision;
         let requester = AppState::requester(self.ip.0, self.user_agent);
         let policy = state.policy();
-        let limit = state.site_config().session_limit.as_ref();
+        let site = state.site_config();
+        let limit = site.session_limit.as_ref();
         let now = state.now();
         let mut repo = state.database().transaction().await?;
         let mut decision = portcullis_services::policy::compat_login(

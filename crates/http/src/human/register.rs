@@ -37,7 +37,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 
-use crate::{hashing_room::HashingRoom, page_form::Form};
+use crate::{hashing_room::HashingRoom, page_form::Form, site_config::SiteConfig};
 use portcullis_model::{BrowserSession, User, UserRegistration};
 use portcullis_passwords::PasswordError;
 use portcullis_services::{
@@ -488,7 +488,8 @@ async fn create(
 ) -> Result<Result<(User, BrowserSession), Refusal>, StorageError> {
     let mut repository = state.database().transaction().await?;
     let hashed = HashedPassword { version, hash };
-    let circumstances = circumstances(state, user_agent);
+    let site = state.site_config();
+    let circumstances = circumstances(state, &site, user_agent);
     match registration::register(&mut *repository, checked, hashed, circumstances).await? {
         Ok(created) => {
             repository.commit().await?;
@@ -506,11 +507,12 @@ async fn create(
 
 /// The terms the form made the user accept, the browser, and the instant.
 pub(crate) fn circumstances<'a>(
-    state: &'a AppState,
+    state: &AppState,
+    site: &'a SiteConfig,
     user_agent: Option<&'a str>,
 ) -> Circumstances<'a> {
     Circumstances {
-        terms_uri: state.site_config().tos_uri.as_ref().map(url::Url::as_str),
+        terms_uri: site.tos_uri.as_ref().map(url::Url::as_str),
         user_agent,
         now: state.now(),
     }
@@ -695,7 +697,8 @@ async fn finish(
     user_agent: Option<&str>,
 ) -> Result<Finished, StorageError> {
     let mut repository = state.database().transaction().await?;
-    let circumstances = circumstances(state, user_agent);
+    let site = state.site_config();
+    let circumstances = circumstances(state, &site, user_agent);
     let finished =
         registration::finish(&mut *repository, registration, code, circumstances).await?;
     match finished {

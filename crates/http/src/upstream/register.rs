@@ -142,7 +142,7 @@ pub(super) async fn post(
 fn requirements<'a>(state: &'a AppState, provider: &Provider) -> Requirements<'a> {
     let site = state.site_config();
     Requirements {
-        server_name: &site.server_name,
+        server_name: state.server_name(),
         terms: site.tos_uri.is_some(),
         email: false,
         token: provider.config.registration_token_required,
@@ -325,13 +325,14 @@ async fn finish(
             Ok(Err(refusal)) => return refused(jar, refusal),
             Err(error) => return state.internal_error_page(&error),
         }
+        let site = state.site_config();
         let registered = async {
             let mut repo = state.database().transaction().await?;
             let registered = upstream_registration::register(
                 &mut *repo,
                 attempt,
                 &checked,
-                circumstances(state, user_agent),
+                circumstances(state, &site, user_agent),
             )
             .await?;
             match &registered {

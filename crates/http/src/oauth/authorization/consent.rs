@@ -122,12 +122,13 @@ async fn step(
         ));
     };
     let policy = state.policy();
+    let site = state.site_config();
     let answer = Answer {
         user: &signed_in.user,
         browser_session: &signed_in.session,
         policy: &policy,
         requester,
-        session_limit: state.site_config().session_limit.as_ref(),
+        session_limit: site.session_limit.as_ref(),
         decision: decision.map(|decision| decision == Decision::Allow),
     };
     let consent = authorization::consent(&mut *repository, grant_id, answer, now).await?;

@@ -84,12 +84,13 @@ pub async fn post(
 
     let user = &loaded.signed_in.user;
     let policy = state.policy();
+    let site = state.site_config();
     let approver = device_grant::Approver {
         user,
         browser_session: &loaded.signed_in.session,
         policy: &policy,
         requester: &requester,
-        session_limit: state.site_config().session_limit.as_ref(),
+        session_limit: site.session_limit.as_ref(),
     };
     let answered = device_grant::answer(
         state.database(),
