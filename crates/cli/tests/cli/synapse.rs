@@ -909,34 +909,14 @@ async fn a_device_code_approved_on_one_process_is_redeemed_once_across_two() {
             .expect("a device code")
             .to_owned();
         let user_code = started["user_code"].as_str().expect("a user code");
-        // The user approves on the second.
-        // Codes typed at /link are rate-limited per address: each round from another one
-        // (the local proxy is trusted to say so).
-        let link = client
-            .get(second_url(&format!("link?code={user_code}")))
-            .header(reqwest::header::COOKIE, jar.header())
-            .header(
-                "x-forwarded-for",
-                format!("10.0.{}.{}", round / 200, round % 200 + 1),
-            )
-            .send()
-            .await
-            .expect("the page answers");
-        assert_eq!(link.status().as_u16(), 303, "round {round}");
-        let approval = second_url(
-            link.headers()
-                .get(reqwest::header::LOCATION)
-                .and_then(|value| value.to_str().ok())
-                .expect("to the approval page")
-                .trim_start_matches(&second_url("")[..])
-                .trim_start_matches('/'),
-        );
-        let page = get_page(&client, &mut jar, approval.clone()).await;
-        let allowed = post_page(
+        // The user approves on the second. Codes typed at /link are rate-limited per
+        // address: each round from another one.
+        let allowed = approve_device(
             &client,
             &mut jar,
-            approval,
-            &[("csrf", &csrf_field(&page)), ("action", "allow")],
+            &second_url("").trim_end_matches('/').to_owned(),
+            user_code,
+            &format!("10.0.{}.{}", round / 200, round % 200 + 1),
         )
         .await;
         assert_eq!(allowed, 200, "round {round}");
@@ -1072,32 +1052,9 @@ async fn refresh_tokens_used_at_once_on_two_server_processes_are_exchanged_once_
         .as_str()
         .unwrap_or_else(|| panic!("a device code: {started}"))
         .to_owned();
-    let link = client
-        .get(second_url(&format!(
-            "link?code={}",
-            started["user_code"].as_str().expect("a user code")
-        )))
-        .header(reqwest::header::COOKIE, jar.header())
-        .send()
-        .await
-        .expect("the page answers");
-    assert_eq!(link.status().as_u16(), 303);
-    let approval = second_url(
-        link.headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|value| value.to_str().ok())
-            .expect("to the approval page")
-            .trim_start_matches(&second_url("")[..])
-            .trim_start_matches('/'),
-    );
-    let page = get_page(&client, &mut jar, approval.clone()).await;
-    let allowed = post_page(
-        &client,
-        &mut jar,
-        approval,
-        &[("csrf", &csrf_field(&page)), ("action", "allow")],
-    )
-    .await;
+    let user_code = started["user_code"].as_str().expect("a user code");
+    let base = format!("http://127.0.0.1:{second_port}");
+    let allowed = approve_device(&client, &mut jar, &base, user_code, "10.1.0.1").await;
     assert_eq!(allowed, 200);
     let tokens: Value = client
         .post(deployment.url("oauth2/token"))
@@ -1289,6 +1246,43 @@ async fn signed_in_browser(login_url: String, username: &str) -> (reqwest::Clien
     .await;
     assert_eq!(status, 303, "signed in");
     (client, jar)
+}
+
+/// Approves the device whose user code is `user_code` on the process at `base` (`/link`,
+/// then allow), as the signed-in browser of `jar`, from the address `forwarded_for` (which
+/// the local proxy is trusted to give); the status of the approval.
+async fn approve_device(
+    client: &reqwest::Client,
+    jar: &mut CookieJar,
+    base: &str,
+    user_code: &str,
+    forwarded_for: &str,
+) -> u16 {
+    let link = client
+        .get(format!("{base}/link?code={user_code}"))
+        .header(reqwest::header::COOKIE, jar.header())
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .await
+        .expect("the page answers");
+    assert_eq!(link.status().as_u16(), 303, "to the approval page");
+    let location = link
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .expect("to the approval page");
+    let approval = format!(
+        "{base}/{}",
+        location.trim_start_matches(base).trim_start_matches('/')
+    );
+    let page = get_page(client, jar, approval.clone()).await;
+    post_page(
+        client,
+        jar,
+        approval,
+        &[("csrf", &csrf_field(&page)), ("action", "allow")],
+    )
+    .await
 }
 
 /// The value of the hidden `csrf` field of a page.
