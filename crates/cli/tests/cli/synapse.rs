@@ -914,7 +914,7 @@ async fn a_device_code_approved_on_one_process_is_redeemed_once_across_two() {
         let allowed = approve_device(
             &client,
             &mut jar,
-            &second_url("").trim_end_matches('/').to_owned(),
+            second_url("").trim_end_matches('/'),
             user_code,
             &format!("10.0.{}.{}", round / 200, round % 200 + 1),
         )

@@ -114,6 +114,18 @@ pub struct LoginRequest {
     refresh_token: bool,
 }
 
+impl LoginRequest {
+    /// Whom the request names, by [`identifier`].
+    fn who(&self) -> Result<Identifier, MatrixError> {
+        identifier(
+            self.identifier.as_ref(),
+            self.user.as_deref(),
+            self.medium.as_deref(),
+            self.address.as_deref(),
+        )
+    }
+}
+
 /// The user a password login names: `identifier` if given, else the deprecated top-level
 /// `user`, or `medium` and `address`.
 ///
@@ -436,6 +448,8 @@ async fn login(
         with_refresh: request.refresh_token,
     };
     let kind = crate::telemetry::compat_login_type(&request.kind);
+    // Named only by the login types that name someone; the others ignore it.
+    let who = request.who();
     let outcome = async move {
         match request.kind.as_str() {
             "m.login.password" => {
@@ -444,12 +458,7 @@ async fn login(
                         "password login is disabled on this server",
                     ));
                 }
-                let who = identifier(
-                    request.identifier.as_ref(),
-                    request.user.as_deref(),
-                    request.medium.as_deref(),
-                    request.address.as_deref(),
-                )?;
+                let who = who?;
                 let password = request
                     .password
                     .ok_or_else(|| MatrixError::bad_json("`password` is missing"))?;
@@ -463,12 +472,7 @@ async fn login(
                 token::login(state, &login, token).await
             }
             "m.login.application_service" => {
-                let who = identifier(
-                    request.identifier.as_ref(),
-                    request.user.as_deref(),
-                    request.medium.as_deref(),
-                    request.address.as_deref(),
-                )?;
+                let who = who?;
                 appservice::login(state, &login, &who, crate::requester::bearer(headers)).await
             }
             other => Err(MatrixError::unrecognized(format!(
