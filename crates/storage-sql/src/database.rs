@@ -17,6 +17,7 @@ use tokio::sync::Semaphore;
 
 use crate::{
     error::{DatabaseError, storage_error},
+    reachability::Reachability,
     repository::{IdSource, PgUnit, SqlRepository, Transaction},
     timing::timed,
 };
@@ -178,11 +179,20 @@ pub struct Database {
     reader_slots: usize,
     /// Where new rows take their ids from.
     ids: Arc<IdSource>,
+    /// What every unit of work of this pool shares.
+    state: Arc<PoolState>,
+}
+
+/// What the units of work of one pool share.
+#[derive(Debug, Default)]
+pub(crate) struct PoolState {
     /// Units of work that changed existing rows committed so far
     /// ([`RepositoryFactory::committed_changes`]).
-    commits: Arc<std::sync::atomic::AtomicU64>,
+    pub(crate) commits: std::sync::atomic::AtomicU64,
     /// Wakes this process's workers when a job is queued.
-    wakeups: Arc<JobWakeups>,
+    pub(crate) wakeups: JobWakeups,
+    /// Whether PostgreSQL answered when last tried.
+    pub(crate) reachability: Reachability,
 }
 
 /// Wakes the workers of a process when a job is queued: by this process (a unit of work that
@@ -201,9 +211,9 @@ const QUEUE_CHANNEL: &str = "queue_available";
 const RELISTEN_AFTER: Duration = Duration::from_secs(5);
 
 /// Listens for jobs queued by other processes, for as long as the pool is open.
-async fn listen_for_jobs(pool: PgPool, wakeups: Arc<JobWakeups>) {
+async fn listen_for_jobs(pool: PgPool, state: Arc<PoolState>) {
     while !pool.is_closed() {
-        let Err(error) = relay_notifications(&pool, &wakeups).await;
+        let Err(error) = relay_notifications(&pool, &state.wakeups).await;
         if pool.is_closed() {
             break;
         }
@@ -328,8 +338,7 @@ impl Database {
             readers: Arc::new(Semaphore::new(slots)),
             reader_slots: slots,
             ids: Arc::new(IdSource::new(Box::new(rand::rngs::OsRng))),
-            commits: Arc::default(),
-            wakeups: Arc::default(),
+            state: Arc::default(),
         }
     }
 
@@ -509,14 +518,16 @@ impl Database {
                     .map_err(storage_error)?,
             ),
             Pool::Postgres(pool) => Transaction::Postgres(PgUnit::Transaction(
-                timed(pool.begin()).await.map_err(storage_error)?,
+                self.state
+                    .reachability
+                    .start(pool, timed(pool.begin()))
+                    .await?,
             )),
         };
         Ok(Box::new(SqlRepository::new(
             transaction,
             Arc::clone(&self.ids),
-            Arc::clone(&self.commits),
-            Arc::clone(&self.wakeups),
+            Arc::clone(&self.state),
         )))
     }
 
@@ -531,16 +542,16 @@ impl Database {
         let transaction = match &self.pool {
             Pool::Sqlite(pool) => sqlite_reader(pool).await?,
             Pool::Postgres(pool) => Transaction::Postgres(PgUnit::Transaction(
-                timed(pool.begin_with("BEGIN READ ONLY"))
-                    .await
-                    .map_err(storage_error)?,
+                self.state
+                    .reachability
+                    .start(pool, timed(pool.begin_with("BEGIN READ ONLY")))
+                    .await?,
             )),
         };
         Ok(Box::new(SqlRepository::new(
             transaction,
             Arc::clone(&self.ids),
-            Arc::clone(&self.commits),
-            Arc::clone(&self.wakeups),
+            Arc::clone(&self.state),
         )))
     }
 
@@ -560,17 +571,14 @@ impl Database {
         let unit = match &self.pool {
             Pool::Sqlite(pool) => sqlite_reader(pool).await?,
             Pool::Postgres(pool) => Transaction::Postgres(PgUnit::Autocommit(
-                timed(pool.acquire()).await.map_err(storage_error)?,
+                self.state
+                    .reachability
+                    .start(pool, timed(pool.acquire()))
+                    .await?,
             )),
         };
         Ok(Box::new(
-            SqlRepository::new(
-                unit,
-                Arc::clone(&self.ids),
-                Arc::clone(&self.commits),
-                Arc::clone(&self.wakeups),
-            )
-            .holding(slot),
+            SqlRepository::new(unit, Arc::clone(&self.ids), Arc::clone(&self.state)).holding(slot),
         ))
     }
 
@@ -590,7 +598,9 @@ impl RepositoryFactory for Database {
     }
 
     fn committed_changes(&self) -> u64 {
-        self.commits.load(std::sync::atomic::Ordering::Acquire)
+        self.state
+            .commits
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     async fn read_transaction(&self) -> Result<BoxRepository, StorageError> {
@@ -603,11 +613,11 @@ impl RepositoryFactory for Database {
 
     async fn wait_for_jobs(&self, timeout: Duration) {
         if let Pool::Postgres(pool) = &self.pool
-            && self.wakeups.listening.set(()).is_ok()
+            && self.state.wakeups.listening.set(()).is_ok()
         {
-            tokio::spawn(listen_for_jobs(pool.clone(), Arc::clone(&self.wakeups)));
+            tokio::spawn(listen_for_jobs(pool.clone(), Arc::clone(&self.state)));
         }
-        let _ = tokio::time::timeout(timeout, self.wakeups.queued.notified()).await;
+        let _ = tokio::time::timeout(timeout, self.state.wakeups.queued.notified()).await;
     }
 }
 

@@ -59,6 +59,7 @@ mod personal;
 mod policy;
 mod queue;
 mod rate_limit;
+mod reachability;
 mod repository;
 #[cfg(feature = "testing")]
 pub mod testing;

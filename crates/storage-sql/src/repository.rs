@@ -1,9 +1,6 @@
 //! The unit of work: one transaction on whichever backend is active.
 
-use std::sync::{
-    Arc, Mutex, PoisonError,
-    atomic::{AtomicU64, Ordering},
-};
+use std::sync::{Arc, Mutex, PoisonError, atomic::Ordering};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -25,7 +22,7 @@ use sqlx::{Postgres, Sqlite};
 use ulid::Ulid;
 
 use crate::{
-    database::{Backend, JobWakeups},
+    database::{Backend, PoolState},
     error::storage_error,
     timing::timed,
 };
@@ -100,7 +97,7 @@ macro_rules! on_backend_keeping_existing {
             }
         };
         $crate::timing::add(started.elapsed());
-        result.map_err($crate::error::storage_error)
+        result.map_err(|error| $repo.failed(error))
     }};
 }
 pub(crate) use on_backend_keeping_existing;
@@ -111,12 +108,11 @@ pub(crate) struct SqlRepository {
     pub(crate) transaction: Transaction,
     /// Where the rows this unit of work adds take their ids from.
     ids: Arc<IdSource>,
-    /// The units of work that changed existing rows committed through the database
-    /// ([`crate::Database`]'s `RepositoryFactory::committed_changes`), counted once this one's
-    /// commit is done if it ran a statement of [`on_backend!`].
-    commits: Arc<AtomicU64>,
-    /// Told when a unit of work that queued a job commits.
-    wakeups: Arc<JobWakeups>,
+    /// What the units of work of the pool share: the count of commits that changed existing
+    /// rows ([`crate::Database`]'s `RepositoryFactory::committed_changes`, counted once this
+    /// one's commit is done if it ran a statement of [`on_backend!`]), the workers to wake
+    /// when a unit of work that queued a job commits, and whether PostgreSQL is in reach.
+    state: Arc<PoolState>,
     /// Whether this unit of work queued a job.
     pub(crate) queued_job: bool,
     /// Whether a statement that may change existing rows ran ([`on_backend!`]).
@@ -152,21 +148,23 @@ impl IdSource {
 }
 
 impl SqlRepository {
-    pub(crate) fn new(
-        transaction: Transaction,
-        ids: Arc<IdSource>,
-        commits: Arc<AtomicU64>,
-        wakeups: Arc<JobWakeups>,
-    ) -> Self {
+    pub(crate) fn new(transaction: Transaction, ids: Arc<IdSource>, state: Arc<PoolState>) -> Self {
         Self {
             transaction,
             ids,
-            commits,
-            wakeups,
+            state,
             queued_job: false,
             changes_existing: false,
             _slot: None,
         }
+    }
+
+    /// Classifies a failed statement, noting when it says PostgreSQL is out of reach.
+    pub(crate) fn failed(&self, error: sqlx::Error) -> StorageError {
+        if matches!(self.transaction, Transaction::Postgres(_)) {
+            self.state.reachability.observe(&error);
+        }
+        storage_error(error)
     }
 
     /// The id of a row added at `now`.
@@ -351,8 +349,8 @@ impl Repository for SqlRepository {
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StorageError> {
-        let commits = Arc::clone(&self.commits);
-        let wakeups = Arc::clone(&self.wakeups);
+        let state = Arc::clone(&self.state);
+        let on_postgres = matches!(self.transaction, Transaction::Postgres(_));
         let changes_existing = self.changes_existing;
         let queued_job = self.queued_job;
         match self.transaction {
@@ -363,12 +361,17 @@ impl Repository for SqlRepository {
             // Every statement committed as it ran; such a unit of work only reads.
             Transaction::Postgres(PgUnit::Autocommit(_)) => return Ok(()),
         }
-        .map_err(storage_error)?;
+        .map_err(|error| {
+            if on_postgres {
+                state.reachability.observe(&error);
+            }
+            storage_error(error)
+        })?;
         if changes_existing {
-            commits.fetch_add(1, Ordering::Release);
+            state.commits.fetch_add(1, Ordering::Release);
         }
         if queued_job {
-            wakeups.queued.notify_one();
+            state.wakeups.queued.notify_one();
         }
         Ok(())
     }

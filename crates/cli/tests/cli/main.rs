@@ -7,6 +7,7 @@ mod common;
 mod config;
 mod database;
 mod database_outage;
+mod emailed_secrets;
 mod help;
 mod manage;
 mod policy;

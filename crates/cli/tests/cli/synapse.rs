@@ -763,39 +763,39 @@ async fn killing_sessions_with_keep_devices_lets_a_bot_come_back_to_its_device_a
 }
 
 /// Our server and a second `mas-cli server` process on one fresh PostgreSQL database, with a
-/// real Synapse, and `username` registered with [`PASSWORD`]; `None` when PostgreSQL or Synapse
+/// real Synapse, and `username` (unless empty) registered with [`PASSWORD`]; `None` when PostgreSQL or Synapse
 /// cannot run here. [`TwoProcesses::finish`] stops it all and drops the database.
 struct TwoProcesses {
     deployment: Deployment,
     _synapse: TestSynapse,
     second: Child,
     second_port: u16,
+    /// The PostgreSQL database's URI and name.
+    uri: String,
     database: String,
 }
 
 impl TwoProcesses {
-    /// `clients` is the YAML of the `clients` section's entries, if any.
-    async fn start(clients: &str, username: &str) -> Option<Self> {
+    /// `extra` is YAML added to the configuration (sections other than `database`).
+    async fn start(extra: &str, username: &str) -> Option<Self> {
         let (uri, database) = portcullis_storage_sql::testing::create_postgres_database().await?;
-        let clients = if clients.is_empty() {
-            String::new()
-        } else {
-            format!("clients:\n{clients}")
-        };
         let mut deployment =
-            Deployment::with_extra(&format!("database:\n  uri: \"{uri}\"\n{clients}"));
+            Deployment::with_extra(&format!("database:\n  uri: \"{uri}\"\n{extra}"));
         let Some(synapse) = TestSynapse::start(&deployment.synapse_options()) else {
             portcullis_storage_sql::testing::drop_postgres_database(&database).await;
             return None;
         };
         deployment.start_server().await;
-        deployment.manage(&["register-user", username, "-p", PASSWORD, "--yes"]);
+        if !username.is_empty() {
+            deployment.manage(&["register-user", username, "-p", PASSWORD, "--yes"]);
+        }
         let (second, second_port) = deployment.start_second_server().await;
         Some(Self {
             deployment,
             _synapse: synapse,
             second,
             second_port,
+            uri,
             database,
         })
     }
@@ -858,7 +858,7 @@ async fn a_login_token_redeemed_at_once_on_two_server_processes_has_one_winner_e
 #[tokio::test]
 async fn a_device_code_approved_on_one_process_is_redeemed_once_across_two() {
     const TV: &str = "01JDEV1CE0000000000000TV01";
-    let clients = format!("  - client_id: {TV}\n    client_auth_method: none\n");
+    let clients = format!("clients:\n  - client_id: {TV}\n    client_auth_method: none\n");
     let Some(processes) = TwoProcesses::start(&clients, "tvuser").await else {
         return;
     };
@@ -966,7 +966,7 @@ fn the_one_with(status: u16, answers: [(u16, Value); 2], round: u32) -> Value {
 #[tokio::test]
 async fn refresh_tokens_used_at_once_on_two_server_processes_are_exchanged_once_every_round() {
     const TV: &str = "01JDEV1CE0000000000000TV02";
-    let clients = format!("  - client_id: {TV}\n    client_auth_method: none\n");
+    let clients = format!("clients:\n  - client_id: {TV}\n    client_auth_method: none\n");
     let Some(processes) = TwoProcesses::start(&clients, "alice").await else {
         return;
     };
@@ -1134,7 +1134,7 @@ async fn an_authorization_code_exchanged_at_once_on_two_server_processes_has_one
     // A plain PKCE challenge is its verifier (RFC 7636 §4.1).
     const VERIFIER: &str = "a-verifier-of-at-least-forty-three-characters-long";
     let clients = format!(
-        "  - client_id: {WEB}\n    client_auth_method: none\n    redirect_uris: [\"{REDIRECT}\"]\n"
+        "clients:\n  - client_id: {WEB}\n    client_auth_method: none\n    redirect_uris: [\"{REDIRECT}\"]\n"
     );
     let Some(processes) = TwoProcesses::start(&clients, "alice").await else {
         return;
@@ -1286,7 +1286,7 @@ async fn approve_device(
 }
 
 /// The value of the hidden `csrf` field of a page.
-fn csrf_field(page: &str) -> String {
+pub(crate) fn csrf_field(page: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
     let start = page.find(marker).expect("the page has a csrf field") + marker.len();
     let end = start + page[start..].find('"').expect("the value ends");
@@ -1361,10 +1361,10 @@ async fn a_user_registering_on_the_web_appears_on_synapse_with_their_display_nam
 
 /// A browser's cookies, kept across requests by hand.
 #[derive(Default)]
-struct CookieJar(std::collections::BTreeMap<String, String>);
+pub(crate) struct CookieJar(std::collections::BTreeMap<String, String>);
 
 impl CookieJar {
-    fn update(&mut self, response: &reqwest::Response) {
+    pub(crate) fn update(&mut self, response: &reqwest::Response) {
         for value in response.headers().get_all(reqwest::header::SET_COOKIE) {
             if let Some((name, value)) = value
                 .to_str()
@@ -1377,7 +1377,7 @@ impl CookieJar {
         }
     }
 
-    fn header(&self) -> String {
+    pub(crate) fn header(&self) -> String {
         self.0
             .iter()
             .map(|(name, value)| format!("{name}={value}"))
@@ -1387,7 +1387,7 @@ impl CookieJar {
 }
 
 /// GETs `path` with the jar's cookies; the page's text.
-async fn get_page(client: &reqwest::Client, jar: &mut CookieJar, url: String) -> String {
+pub(crate) async fn get_page(client: &reqwest::Client, jar: &mut CookieJar, url: String) -> String {
     let response = client
         .get(url)
         .header(reqwest::header::COOKIE, jar.header())
@@ -1399,8 +1399,15 @@ async fn get_page(client: &reqwest::Client, jar: &mut CookieJar, url: String) ->
     response.text().await.expect("a page")
 }
 
+/// A form's fields as [`post_page`] takes them.
+fn fields<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    form.iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect()
+}
+
 /// POSTs a form with the jar's cookies; the status.
-async fn post_page(
+pub(crate) async fn post_page(
     client: &reqwest::Client,
     jar: &mut CookieJar,
     url: String,
@@ -1677,4 +1684,140 @@ async fn the_worked_example_of_the_synapse_guide_runs_and_doctor_finds_only_what
         "{report}"
     );
     stop(&mut server);
+}
+
+#[tokio::test]
+async fn while_synapse_is_down_matrix_logins_get_503_and_tokens_still_introspect() {
+    let Some((deployment, mut synapse)) = deployment_with_alice().await else {
+        return;
+    };
+    let before = deployment.password_login("alice", None).await;
+    let token = before["access_token"].as_str().expect("an access token");
+
+    synapse.stop();
+    let client = reqwest::Client::new();
+    // A new device cannot be created on the homeserver: nothing is done, the client may retry.
+    let response = client
+        .post(deployment.url("_matrix/client/v3/login"))
+        .json(&serde_json::json!({
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": "alice"},
+            "password": PASSWORD,
+        }))
+        .send()
+        .await
+        .expect("the login answers");
+    assert_eq!(response.status().as_u16(), 503);
+    let refusal: Value = response.json().await.expect("a Matrix error");
+    assert_eq!(refusal["errcode"], "M_UNKNOWN", "{refusal}");
+    // Introspection does not need the homeserver: a token handed out before is still active.
+    let introspection: Value = client
+        .post(deployment.url("oauth2/introspect"))
+        .bearer_auth(SECRET)
+        .form(&[("token", token)])
+        .send()
+        .await
+        .expect("introspection answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(introspection["active"], true, "{introspection}");
+    assert!(introspection["sub"].is_string(), "{introspection}");
+
+    synapse.restart(&deployment.synapse_options());
+    let after = deployment.password_login("alice", None).await;
+    let new_token = after["access_token"].as_str().expect("an access token");
+    assert_eq!(whoami(&synapse, new_token).await.0, 200);
+    assert_eq!(
+        whoami(&synapse, token).await.0,
+        200,
+        "the earlier device survived"
+    );
+}
+
+#[tokio::test]
+async fn a_registration_token_for_one_account_makes_one_account_across_two_processes_every_round() {
+    let lifted = "{burst: 100000, per_second: 100000}";
+    let extra = format!(
+        "account:\n  password_registration_enabled: true\n  password_registration_email_required: false\n  password_registration_token_required: true\n\
+         rate_limiting:\n  registration: {lifted}\n"
+    );
+    let Some(processes) = TwoProcesses::start(&extra, "").await else {
+        return;
+    };
+    let database = portcullis_storage_sql::testing::connect_postgres(&processes.uri).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    const ROUNDS: u32 = 100;
+
+    for round in 0..ROUNDS {
+        let token = format!("one-account-{round}");
+        let mut repo = database.transaction().await.expect("a unit of work");
+        portcullis_services::registration_tokens::issue(
+            &mut *repo,
+            &mut rand::rngs::OsRng,
+            &portcullis_services::registration_tokens::NewToken {
+                token: Some(&token),
+                usage_limit: Some(1),
+                expires_at: None,
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("stored")
+        .expect("a new token");
+        repo.commit().await.expect("committed");
+
+        // Two people, one at each process, send the form with the same token at once.
+        let [mut first, mut second] = [CookieJar::default(), CookieJar::default()];
+        let urls = processes
+            .ports()
+            .map(|port| format!("http://127.0.0.1:{port}/register/password"));
+        let csrf = [
+            csrf_field(&get_page(&client, &mut first, urls[0].clone()).await),
+            csrf_field(&get_page(&client, &mut second, urls[1].clone()).await),
+        ];
+        let form = |index: usize, username: &'static str| {
+            vec![
+                ("csrf", csrf[index].clone()),
+                ("username", format!("{username}{round}")),
+                ("password", PASSWORD.to_owned()),
+                ("password_confirm", PASSWORD.to_owned()),
+                ("token", token.clone()),
+            ]
+        };
+        let (first_form, second_form) = (form(0, "first"), form(1, "second"));
+        let (first_fields, second_fields) = (fields(&first_form), fields(&second_form));
+        let statuses = tokio::join!(
+            post_page(&client, &mut first, urls[0].clone(), &first_fields),
+            post_page(&client, &mut second, urls[1].clone(), &second_fields),
+        );
+        let created = [statuses.0, statuses.1]
+            .iter()
+            .filter(|status| **status == 303)
+            .count();
+        assert_eq!(created, 1, "round {round}: {statuses:?}");
+        assert!(
+            statuses.0 < 500 && statuses.1 < 500,
+            "round {round}: {statuses:?}"
+        );
+    }
+
+    // One account per token, and each token used once.
+    let pool = database.postgres_pool().expect("PostgreSQL");
+    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(pool)
+        .await
+        .expect("counted");
+    assert_eq!(accounts, i64::from(ROUNDS));
+    let overused: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM user_registration_tokens WHERE times_used <> 1")
+            .fetch_one(pool)
+            .await
+            .expect("counted");
+    assert_eq!(overused, 0);
+    database.close().await;
+    processes.finish().await;
 }

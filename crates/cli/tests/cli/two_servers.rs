@@ -20,7 +20,7 @@ fn config_for(dir: &std::path::Path, port: u16, uri: &str) -> std::path::PathBuf
 
 /// Two server processes' directories and ports on the PostgreSQL database at `uri`, the
 /// database migrated; `edit` changes each configuration's YAML first.
-fn two_deployments(
+pub(crate) fn two_deployments(
     uri: &str,
     edit: impl Fn(String) -> String,
 ) -> ([tempfile::TempDir; 2], [u16; 2]) {
