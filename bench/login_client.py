@@ -204,8 +204,9 @@ class Jar:
         return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
 
 
-def one_flow(base, password, user, client_id, client_secret, redirect_uri):
-    """One whole code flow; returns None on success, or the step that failed."""
+def one_flow(base, password, user, client_id, client_secret, redirect_uri, tokens=None):
+    """One whole code flow; returns None on success, or the step that failed. The token
+    response is appended to `tokens` when given."""
     conn = connect(base)
     jar = Jar()
 
@@ -263,6 +264,8 @@ def one_flow(base, password, user, client_id, client_secret, redirect_uri):
             "code_verifier": verifier, "client_id": client_id, "client_secret": client_secret})
         if status != 200 or not json.loads(body).get("access_token"):
             return f"token {status}"
+        if tokens is not None:
+            tokens.append(json.loads(body))
         return None
     except Exception as error:  # noqa: BLE001 - a benchmark counts failures
         return f"error: {error}"

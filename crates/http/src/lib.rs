@@ -42,6 +42,7 @@ pub mod requester;
 pub mod session;
 pub mod site_config;
 pub mod telemetry;
+mod unavailable;
 pub mod upstream;
 
 use std::sync::Arc;

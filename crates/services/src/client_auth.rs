@@ -101,18 +101,8 @@ pub enum ClientAuthError {
     JwksUnavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
-    #[error("the database is unavailable: {0}")]
-    Unavailable(String),
-}
-
-impl From<StorageError> for ClientAuthError {
-    fn from(error: StorageError) -> Self {
-        if error.is_unavailable() {
-            Self::Unavailable(error.to_string())
-        } else {
-            Self::Internal(error.to_string())
-        }
-    }
+    #[error(transparent)]
+    Storage(#[from] StorageError),
 }
 
 fn internal(error: StorageError) -> ClientAuthError {

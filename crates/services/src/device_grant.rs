@@ -39,13 +39,15 @@ pub enum StartError {
     UnauthorizedClient,
     /// The scope is not allowed, as the protocol crate judged it.
     Request(ClientError),
+    /// Storage failed (or is out of reach for a moment).
+    Storage(StorageError),
     /// Our fault.
     Internal(String),
 }
 
 impl From<StorageError> for StartError {
     fn from(error: StorageError) -> Self {
-        Self::Internal(error.to_string())
+        Self::Storage(error)
     }
 }
 

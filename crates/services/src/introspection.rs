@@ -36,15 +36,12 @@ const LEGACY_CLIENT_ID: &str = "legacy";
 /// `{"active": false}`).
 #[derive(Debug, thiserror::Error)]
 pub enum IntrospectionError {
-    /// Storage failed, or stored data is not what we wrote.
+    /// Storage failed (or is out of reach for a moment).
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Stored data is not what we wrote.
     #[error("{0}")]
     Internal(String),
-}
-
-impl From<StorageError> for IntrospectionError {
-    fn from(error: StorageError) -> Self {
-        Self::Internal(error.to_string())
-    }
 }
 
 /// An answer, and the access token whose first use it was, to record afterwards.

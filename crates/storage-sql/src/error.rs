@@ -126,6 +126,10 @@ fn postgres_hint(error: &sqlx::Error) -> &'static str {
     }
 }
 
+/// SQLite's primary result codes for a failed read or write of the file and for a full disk.
+const SQLITE_IOERR: i32 = 10;
+const SQLITE_FULL: i32 = 13;
+
 /// Classifies a sqlx error: uniqueness violations become conflicts, undecodable values invalid
 /// data, the rest backend failures.
 pub(crate) fn storage_error(error: sqlx::Error) -> StorageError {
@@ -147,6 +151,18 @@ pub(crate) fn storage_error(error: sqlx::Error) -> StorageError {
             if database_error.code().is_some_and(|code| {
                 code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
             }) =>
+        {
+            StorageError::Unavailable(error.to_string())
+        }
+        // SQLite's disk full (SQLITE_FULL) and failed reads or writes of the file
+        // (SQLITE_IOERR_*): nothing was written, and the same request works once the operator
+        // has made room.
+        sqlx::Error::Database(database_error)
+            if database_error
+                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+                .and_then(sqlx::error::DatabaseError::code)
+                .and_then(|code| code.parse::<i32>().ok())
+                .is_some_and(|code| matches!(code & 0xff, SQLITE_IOERR | SQLITE_FULL)) =>
         {
             StorageError::Unavailable(error.to_string())
         }

@@ -3,11 +3,13 @@
 //! sqlx's pool retries a refused connection until `database.connect_timeout` (30 s by default)
 //! has passed. While PostgreSQL is stopped or restarting, every request would then hold its
 //! client for that long before being answered 503, and pile up meanwhile. Instead, once a unit
-//! of work finds the database out of reach (a connection refused, reset or ended by the
-//! server), the pool is marked lost: new units of work are refused at once, except one at a
-//! time that opens a fresh connection to see whether the database is back, and clears the mark
-//! when it is. A unit of work that waits long for a connection has the same check made for it,
-//! so that an outage is noticed even when no pooled connection was there to fail.
+//! of work finds its connection broken (reset, or ended by the server), the next one first
+//! opens a fresh connection apart: when that fails too, the pool is marked lost, and new units
+//! of work are refused at once, except one at a time that checks the same way whether the
+//! database is back, and clears the mark when it is. A broken pooled connection alone (left
+//! over from before a restart) is not an outage. A unit of work that waits long for a
+//! connection has the same check made for it, so that an outage is noticed even when no pooled
+//! connection was there to fail.
 
 use std::{
     sync::{
@@ -33,6 +35,8 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 pub(crate) struct Reachability {
     /// Why the database was last found out of reach; `None` while it answers.
     lost: Mutex<Option<String>>,
+    /// Set when a connection broke: the next unit of work checks the database first.
+    suspect: AtomicBool,
     /// Set while one unit of work checks the database.
     checking: AtomicBool,
     /// When a check last found the database answering.
@@ -53,10 +57,11 @@ pub(crate) fn is_out_of_reach(error: &sqlx::Error) -> bool {
 }
 
 impl Reachability {
-    /// Notes the outcome of a statement or of starting a unit of work.
+    /// Notes a failed statement or start of a unit of work: a broken connection makes the
+    /// next unit of work check the database first.
     pub(crate) fn observe(&self, error: &sqlx::Error) {
         if is_out_of_reach(error) {
-            self.mark_lost(error.to_string());
+            self.suspect.store(true, Ordering::Release);
         }
     }
 
@@ -81,13 +86,21 @@ impl Reachability {
         pool: &PgPool,
         start: impl Future<Output = Result<T, sqlx::Error>>,
     ) -> Result<T, StorageError> {
-        if let Some(why) = self.lost() {
-            // One unit of work at a time tries the database again; the others are refused at
-            // once rather than waiting for it.
-            let Some(_check) = self.begin_check() else {
-                return Err(out_of_reach(&why));
-            };
-            self.check(pool).await?;
+        let lost = self.lost();
+        if lost.is_some() || self.suspect.load(Ordering::Acquire) {
+            // One unit of work at a time tries the database; while it is lost the others are
+            // refused at once rather than waiting for it.
+            match self.begin_check() {
+                Some(_check) => {
+                    self.suspect.store(false, Ordering::Release);
+                    self.check(pool).await?;
+                }
+                None => {
+                    if let Some(why) = lost {
+                        return Err(out_of_reach(&why));
+                    }
+                }
+            }
         }
         let mut start = std::pin::pin!(start);
         let result = match tokio::time::timeout(CHECK_AFTER, &mut start).await {
@@ -176,5 +189,5 @@ impl Drop for CheckGuard<'_> {
 }
 
 fn out_of_reach(why: &str) -> StorageError {
-    StorageError::Unavailable(format!("the database is out of reach: {why}"))
+    StorageError::OutOfReach(why.to_owned())
 }

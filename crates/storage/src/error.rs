@@ -33,6 +33,12 @@ pub enum StorageError {
     /// retrying shortly; the pool reconnects by itself.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+
+    /// The database was found out of reach by an earlier unit of work, which logged it, and
+    /// has not answered since: this unit of work was refused without trying. Worth retrying
+    /// shortly, like [`StorageError::Unavailable`].
+    #[error("the database is out of reach: {0}")]
+    OutOfReach(String),
 }
 
 impl StorageError {
@@ -40,6 +46,13 @@ impl StorageError {
     /// request or of the data ([`StorageError::Unavailable`]).
     #[must_use]
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Unavailable(_))
+        matches!(self, Self::Unavailable(_) | Self::OutOfReach(_))
+    }
+
+    /// Whether the pool has logged this failure already (an outage in progress): callers
+    /// need not log it again for each request.
+    #[must_use]
+    pub fn already_logged(&self) -> bool {
+        matches!(self, Self::OutOfReach(_))
     }
 }

@@ -202,17 +202,27 @@ async fn while_postgresql_is_down_requests_get_503_at_once_and_the_server_recove
         assert_eq!(status, 503, "{body}");
         assert_eq!(body["error"], "temporarily_unavailable", "{body}");
     }
-    let introspection = client
+    // Introspection, by a client and by the homeserver (its shared secret): 503 too.
+    let token = before["access_token"].as_str().unwrap_or_default();
+    let by_client = client
         .post(format!("{}/oauth2/introspect", server.base))
         .form(&[
-            ("token", before["access_token"].as_str().unwrap_or_default()),
+            ("token", token),
             ("client_id", CLIENT_ID),
             ("client_secret", CLIENT_SECRET),
         ])
         .send()
         .await
         .expect("introspection answers");
-    assert_eq!(introspection.status(), 503);
+    assert_eq!(by_client.status(), 503);
+    let by_homeserver = client
+        .post(format!("{}/oauth2/introspect", server.base))
+        .bearer_auth("test-secret")
+        .form(&[("token", token)])
+        .send()
+        .await
+        .expect("introspection answers");
+    assert_eq!(by_homeserver.status(), 503);
 
     cluster.start();
     let mut recovered = None;
@@ -226,10 +236,36 @@ async fn while_postgresql_is_down_requests_get_503_at_once_and_the_server_recove
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(recovered.is_some(), "the server reconnected by itself");
+    let active: serde_json::Value = client
+        .post(format!("{}/oauth2/introspect", server.base))
+        .bearer_auth("test-secret")
+        .form(&[("token", token)])
+        .send()
+        .await
+        .expect("introspection answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        active["active"], true,
+        "the token from before the outage: {active}"
+    );
     let (_, output) = server.stop();
     assert!(!output.contains("panicked"), "{output}");
     assert!(
         output.contains("the database is out of reach"),
         "the outage is logged: {output}"
+    );
+    assert!(
+        output.contains("the database answers again"),
+        "and its end: {output}"
+    );
+    // Logged once, not once per refused request.
+    assert_eq!(
+        output
+            .matches("refusing requests until it answers again")
+            .count(),
+        1,
+        "{output}"
     );
 }

@@ -1,5 +1,5 @@
-//! `SIGHUP`: the server reloads its templates, branding and policy without stopping, and keeps what
-//! it has when the new files are broken.
+//! `SIGHUP`: the server reloads its templates, branding and policy without stopping or dropping
+//! a connection, and keeps what it has when the new files are broken.
 
 use std::{path::Path, process::Command, time::Duration};
 
@@ -43,6 +43,42 @@ async fn register_insecure_client(client: &reqwest::Client, server: &Server) -> 
         .as_u16()
 }
 
+/// Sends `GET /health` on an open HTTP/1.1 connection and reads the whole answer; its status
+/// line. The connection stays open for the next request.
+async fn health_on(connection: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    connection
+        .write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .expect("the request is sent");
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 1024];
+    // Headers, then as many bytes as `Content-Length` says.
+    loop {
+        let read = connection
+            .read(&mut buffer)
+            .await
+            .expect("the answer comes");
+        assert!(read > 0, "the server closed the connection");
+        answer.extend_from_slice(&buffer[..read]);
+        let text = String::from_utf8_lossy(&answer).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                })
+                .expect("a Content-Length");
+            if body.len() >= length {
+                return head.lines().next().unwrap_or_default().to_owned();
+            }
+        }
+    }
+}
+
 const OVERRIDE: &str = "<!DOCTYPE html><html lang=\"{{ lang }}\"><title>Sign in</title><p>reloaded login page</p></html>\n";
 
 fn append(config: &Path, yaml: &str) {
@@ -84,6 +120,11 @@ async fn sighup_reloads_templates_branding_policy_and_keeps_them_when_broken() {
     };
     let before = discovery(client.clone(), server.base.clone()).await;
     assert_eq!(before["op_tos_uri"], serde_json::Value::Null);
+    // A connection open across the reload.
+    let mut connection = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connected");
+    assert_eq!(health_on(&mut connection).await, "HTTP/1.1 200 OK");
 
     // A new login page, terms of service, and a policy that accepts plain-http clients.
     std::fs::write(templates.join("login.html"), OVERRIDE).expect("written");
@@ -106,6 +147,11 @@ async fn sighup_reloads_templates_branding_policy_and_keeps_them_when_broken() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(reloaded, "the new template is used");
+    assert_eq!(
+        health_on(&mut connection).await,
+        "HTTP/1.1 200 OK",
+        "the connection opened before the reload still serves"
+    );
     assert_eq!(
         register_insecure_client(&client, &server).await,
         201,

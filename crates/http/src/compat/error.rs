@@ -181,7 +181,7 @@ impl MatrixError {
 impl From<StorageError> for MatrixError {
     fn from(error: StorageError) -> Self {
         if error.is_unavailable() {
-            tracing::error!(%error, "the database is unavailable to the Matrix login API");
+            crate::unavailable::log(&error, error.already_logged(), "Matrix login API");
             return Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "M_UNKNOWN",

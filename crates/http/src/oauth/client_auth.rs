@@ -142,8 +142,8 @@ impl ClientAuthFailure {
             ClientAuthError::Internal(message) => {
                 return Internal::from(message.clone()).response(endpoint);
             }
-            ClientAuthError::Unavailable(message) => {
-                return Internal::unavailable(message.clone()).response(endpoint);
+            ClientAuthError::Storage(error) => {
+                return Internal::from(error.clone()).response(endpoint);
             }
             _ => {}
         }

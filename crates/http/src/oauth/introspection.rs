@@ -64,7 +64,16 @@ async fn introspect(
     )
     .introspect(&request.token, request.token_type_hint, with_device_id)
     .await
-    .map_err(|error| IntrospectionError::Internal(Internal::from(error.to_string())))?;
+    .map_err(|error| {
+        IntrospectionError::Internal(match error {
+            portcullis_services::introspection::IntrospectionError::Storage(error) => {
+                Internal::from(error)
+            }
+            portcullis_services::introspection::IntrospectionError::Internal(message) => {
+                Internal::from(message)
+            }
+        })
+    })?;
     if let Some(token_id) = introspected.first_use {
         record_first_use(state.database().clone(), token_id, state.now());
     }

@@ -41,21 +41,15 @@ pub(crate) fn error(error: &ClientError) -> Response {
 pub struct Internal {
     detail: String,
     unavailable: bool,
+    /// Logged already (an outage in progress, which the database pool reported).
+    logged: bool,
 }
 
 impl Internal {
-    /// The database out of reach for a moment (`detail` says how).
-    pub(crate) fn unavailable(detail: String) -> Self {
-        Self {
-            detail,
-            unavailable: true,
-        }
-    }
-
     /// The answer to the client; the detail goes to the log.
     pub(crate) fn response(&self, endpoint: &'static str) -> Response {
-        tracing::error!(endpoint, error = %self.detail, "internal error on an OAuth endpoint");
         if self.unavailable {
+            crate::unavailable::log(&self.detail, self.logged, endpoint);
             let mut response = error(
                 &ClientError::new(ErrorCode::TemporarilyUnavailable)
                     .with_description("the service cannot reach its database; try again shortly"),
@@ -65,6 +59,7 @@ impl Internal {
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             response
         } else {
+            tracing::error!(endpoint, error = %self.detail, "internal error on an OAuth endpoint");
             error(&ClientError::new(ErrorCode::ServerError))
         }
     }
@@ -74,6 +69,7 @@ impl From<portcullis_storage::StorageError> for Internal {
     fn from(error: portcullis_storage::StorageError) -> Self {
         Self {
             unavailable: error.is_unavailable(),
+            logged: error.already_logged(),
             detail: error.to_string(),
         }
     }
@@ -90,6 +86,7 @@ impl From<String> for Internal {
         Self {
             detail,
             unavailable: false,
+            logged: false,
         }
     }
 }

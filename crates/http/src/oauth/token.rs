@@ -133,6 +133,7 @@ impl IntoResponse for TokenEndpointError {
         };
         let (code, description) = match error {
             TokenError::Internal(message) => return Internal::from(message).response("token"),
+            TokenError::Storage(error) => return Internal::from(error).response("token"),
             TokenError::Request(error) => return reply::error(&error),
             TokenError::Homeserver(error) => {
                 tracing::error!(error = %error, "cannot create the device on the homeserver");

@@ -52,6 +52,7 @@ async fn claims(state: &AppState, headers: &HeaderMap) -> Result<Userinfo, Useri
         Refused::InvalidToken => UserinfoError::InvalidToken,
         Refused::InsufficientScope => UserinfoError::InsufficientScope,
         Refused::Internal(message) => UserinfoError::Internal(Internal::from(message)),
+        Refused::Storage(error) => UserinfoError::Internal(Internal::from(error)),
     })
 }
 

@@ -54,7 +54,7 @@ pub async fn exchange(
             repo.commit().await?;
             Ok(response)
         }
-        Err(TokenError::Internal(error)) => Err(TokenError::Internal(error)),
+        Err(error @ (TokenError::Internal(_) | TokenError::Storage(_))) => Err(error),
         Err(error) => {
             if let Some(session_id) = grant.stage.session_id()
                 && let Some(session) = repo.oauth_sessions().find(session_id).await?

@@ -76,13 +76,15 @@ pub enum TokenError {
     /// The homeserver could not be told about the session's device; nothing was spent, so the
     /// client may try again.
     Homeserver(HomeserverError),
-    /// Our fault: storage failed, or stored data is not what we wrote.
+    /// Storage failed (or is out of reach for a moment, which the client may retry).
+    Storage(StorageError),
+    /// Our fault: stored data is not what we wrote, or a key could not sign.
     Internal(String),
 }
 
 impl From<StorageError> for TokenError {
     fn from(error: StorageError) -> Self {
-        Self::Internal(error.to_string())
+        Self::Storage(error)
     }
 }
 

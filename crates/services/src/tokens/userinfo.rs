@@ -31,13 +31,15 @@ pub enum UserinfoError {
     InvalidToken,
     /// The token was not granted `openid`.
     InsufficientScope,
+    /// Storage failed (or is out of reach for a moment).
+    Storage(portcullis_storage::StorageError),
     /// Our fault.
     Internal(String),
 }
 
 impl From<portcullis_storage::StorageError> for UserinfoError {
     fn from(error: portcullis_storage::StorageError) -> Self {
-        Self::Internal(error.to_string())
+        Self::Storage(error)
     }
 }
 

@@ -85,6 +85,7 @@ async fn authorize(
         StartError::Internal(message) => {
             DeviceAuthorizationError::Internal(Internal::from(message))
         }
+        StartError::Storage(error) => DeviceAuthorizationError::Internal(Internal::from(error)),
     })?;
     tracing::info!(
         client.id = %client.client_id,
