@@ -121,30 +121,20 @@ pub fn tr(key: &str, args: &[(&str, &str)]) -> String {
 /// "12 minutes", "1 hour and 5 minutes".
 #[must_use]
 pub fn describe_wait(wait: std::time::Duration) -> String {
+    let count = |key: &str, count: u64| tr(key, &[("count", &count.to_string())]);
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     if seconds < 60 {
-        return match seconds.max(1) {
-            1 => tr("wait.second", &[]),
-            seconds => tr("wait.seconds", &[("count", &seconds.to_string())]),
-        };
+        return count("wait.seconds", seconds.max(1));
     }
     let minutes = wait.as_secs().div_ceil(60).max(1);
-    let (hours, minutes) = (minutes / 60, minutes % 60);
-    let unit = |count: u64, one: &str, many: &str| {
-        if count == 1 {
-            tr(one, &[])
-        } else {
-            tr(many, &[("count", &count.to_string())])
-        }
-    };
-    match (hours, minutes) {
-        (0, minutes) => unit(minutes, "wait.minute", "wait.minutes"),
-        (hours, 0) => unit(hours, "wait.hour", "wait.hours"),
+    match (minutes / 60, minutes % 60) {
+        (0, minutes) => count("wait.minutes", minutes),
+        (hours, 0) => count("wait.hours", hours),
         (hours, minutes) => tr(
             "wait.hours_and_minutes",
             &[
-                ("hours", &unit(hours, "wait.hour", "wait.hours")),
-                ("minutes", &unit(minutes, "wait.minute", "wait.minutes")),
+                ("hours", &count("wait.hours", hours)),
+                ("minutes", &count("wait.minutes", minutes)),
             ],
         ),
     }
@@ -237,11 +227,9 @@ impl AppState {
     /// The page for a failure that is ours, not the visitor's: logged with its cause, shown
     /// without detail.
     pub fn internal_error_page(&self, error: &(dyn std::error::Error + 'static)) -> Response {
-        tracing::error!(error = %error, "internal error while serving a page");
-        if error
-            .downcast_ref::<portcullis_storage::StorageError>()
-            .is_some_and(portcullis_storage::StorageError::is_unavailable)
-        {
+        let storage = error.downcast_ref::<portcullis_storage::StorageError>();
+        if let Some(storage) = storage.filter(|storage| storage.is_unavailable()) {
+            crate::unavailable::log(storage, storage.already_logged(), "pages");
             let mut page = self.error_page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 tr("error.unavailable_title", &[]),
@@ -251,6 +239,7 @@ impl AppState {
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             return page;
         }
+        tracing::error!(error = %error, "internal error while serving a page");
         self.error_page(
             StatusCode::INTERNAL_SERVER_ERROR,
             tr("error.internal_title", &[]),

@@ -35,12 +35,15 @@ const VOID_ELEMENTS: &[&str] = &[
 const UNLABELLED_INPUT_TYPES: &[&str] = &["hidden", "submit", "reset", "button", "image"];
 
 pub(crate) fn check_all(templates: &Templates) -> Result<(), TemplateError> {
-    // The French site renders every page with the French catalog too.
-    let french_site = Site {
-        lang: "fr".to_owned(),
+    // Every page in every language: a translation may not break the HTML.
+    let translated = crate::Locale::ALL.iter().skip(1).map(|locale| Site {
+        lang: locale.tag().to_owned(),
         ..sample_site()
-    };
-    for site in [sample_site(), minimal_site(), french_site] {
+    });
+    for site in [sample_site(), minimal_site()]
+        .into_iter()
+        .chain(translated)
+    {
         for page in sample_logins() {
             check_page(templates, &site, &page)?;
         }

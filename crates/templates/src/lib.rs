@@ -30,7 +30,7 @@ use serde::Serialize;
 
 pub use crate::{
     emails::{Email, RenderedEmail},
-    i18n::{Locale, negotiate, translate},
+    i18n::{Locale, format_date, negotiate, translate},
     pages::Page,
     scope::{ScopeView, describe_scope, describe_scopes},
     site::{Branding, Site},

@@ -296,7 +296,7 @@ mod tests {
             Suggestion::AvoidYearsThatAreAssociatedWithYou,
             Suggestion::AvoidDatesAndYearsThatAreAssociatedWithYou,
         ];
-        for locale in Locale::ALL {
+        for &locale in Locale::ALL {
             let sentences: Vec<String> = in_locale(locale, || {
                 let mut all: Vec<String> = warnings.into_iter().map(warning).collect();
                 all.extend(suggestions.into_iter().map(suggestion));
@@ -310,7 +310,10 @@ mod tests {
                     !sentence.starts_with("password."),
                     "{sentence} is a raw key"
                 );
-                assert!(sentence.ends_with(['.', '?']), "{sentence} is a sentence");
+                assert!(
+                    sentence.ends_with(['.', '?', '。', '？']),
+                    "{sentence} is a sentence"
+                );
             }
             let distinct: std::collections::BTreeSet<_> = sentences.iter().collect();
             assert_eq!(

@@ -128,7 +128,11 @@ async fn every_kind_of_session_is_listed_with_the_current_one_marked() {
         3,
         "two signed-in browsers and the one the OAuth grant was made in"
     );
-    assert!(body.contains("<time datetime=\"2026-11-23T12:00:00Z\">2026-11-23 12:00 UTC</time>"));
+    assert!(
+        body.contains(
+            "<time datetime=\"2026-11-23T12:00:00Z\">November 23, 2026, 12:00 UTC</time>"
+        )
+    );
     assert!(body.contains("href=\"https://auth.example.com/account/devices/COMPATDEV\""));
 }
 
@@ -336,6 +340,6 @@ async fn last_activity_is_written_in_batches_and_shown_with_its_address_and_clie
         item.contains("title=\"Element X/25.01.0 (Google Pixel 8; Android 14)\""),
         "{item}"
     );
-    assert!(item.contains("2026-11-23 12:05 UTC"), "{item}");
+    assert!(item.contains("November 23, 2026, 12:05 UTC"), "{item}");
     assert!(!item.contains("Unknown"), "{item}");
 }

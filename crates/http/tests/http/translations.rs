@@ -52,10 +52,52 @@ async fn the_login_page_is_in_english_by_default() {
 
 #[tokio::test]
 async fn an_unsupported_language_gives_english() {
-    let (_, _, html) = login_page(Some("de-DE, ja;q=0.5")).await;
+    let (_, _, html) = login_page(Some("ja-JP, ko;q=0.5")).await;
 
     assert!(html.contains("<html lang=\"en\""), "{html}");
     assert!(html.contains(">Password<"), "{html}");
+}
+
+#[tokio::test]
+async fn the_login_page_is_served_in_each_language_of_mas() {
+    // A browser's usual tag for each language, and a word of its sign-in page.
+    let cases = [
+        ("cs-CZ", "cs"),
+        ("da-DK", "da"),
+        ("de-AT", "de"),
+        ("et-EE", "et"),
+        ("fi-FI", "fi"),
+        ("fr-BE", "fr"),
+        ("hu-HU", "hu"),
+        ("nb", "nb-NO"),
+        ("nl-BE", "nl"),
+        ("pl-PL", "pl"),
+        ("pt-PT", "pt"),
+        ("pt-BR", "pt-BR"),
+        ("ru-RU", "ru"),
+        ("sk-SK", "sk"),
+        ("sv-SE", "sv"),
+        ("uk-UA", "uk"),
+        ("uz-UZ", "uz"),
+        ("zh-CN", "zh-Hans"),
+    ];
+    for (accept, tag) in cases {
+        let (status, _, html) = login_page(Some(accept)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            html.contains(&format!("<html lang=\"{tag}\"")),
+            "{accept}: {html}"
+        );
+        let locale = Locale::from_tag(tag).expect("a supported language");
+        let password = portcullis_templates::translate(locale, "login.password", &[]);
+        assert_ne!(
+            password,
+            portcullis_templates::translate(Locale::En, "login.password", &[]),
+            "{tag}"
+        );
+        assert!(html.contains(&password), "{accept}: {password} in {html}");
+        assert!(!html.contains(">Password<"), "{accept}: {html}");
+    }
 }
 
 #[tokio::test]

@@ -389,11 +389,11 @@ pub(crate) async fn display_name(
     }
 }
 
-/// An instant for a page.
+/// An instant for a page, written in the language of the request.
 pub(crate) fn timestamp(at: DateTime<Utc>) -> Timestamp {
     Timestamp {
         iso: at.to_rfc3339_opts(SecondsFormat::Secs, true),
-        text: at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        text: portcullis_templates::format_date(crate::pages::current_locale(), at),
     }
 }
 
@@ -523,6 +523,6 @@ mod tests {
     fn timestamps_read_for_machines_and_people() {
         let stamp = timestamp(now());
         assert_eq!(stamp.iso, "2027-01-15T08:00:00Z");
-        assert_eq!(stamp.text, "2027-01-15 08:00 UTC");
+        assert_eq!(stamp.text, "January 15, 2027, 08:00 UTC");
     }
 }
