@@ -78,49 +78,52 @@ fn saturated(state: &AppState) -> bool {
     passwords.is_enabled() && !passwords.has_room()
 }
 
-/// The busy page of every language, rendered once.
+/// The busy page of each language, rendered the first time it is needed in that language.
 #[derive(Debug)]
-pub(crate) struct BusyPages(Vec<(Locale, Bytes)>);
+pub(crate) struct BusyPages(Vec<std::sync::OnceLock<Bytes>>);
 
-impl BusyPages {
-    /// Renders the page in every language.
-    pub(crate) fn render(state: &AppState) -> Self {
-        Self(
-            Locale::ALL
-                .iter()
-                .map(|locale| {
-                    let html = with_locale_now(*locale, || {
-                        let page = portcullis_templates::pages::ErrorPage {
-                            title: tr("form.error.busy_title", &[]),
-                            message: tr("login.error.busy", &[]),
-                            details: None,
-                        };
-                        state
-                            .templates()
-                            .render_page(&state.site(), &page)
-                            .unwrap_or_else(|error| {
-                                tracing::error!(%error, "cannot render the busy page");
-                                page.message
-                            })
-                    });
-                    (*locale, Bytes::from(html))
-                })
-                .collect(),
-        )
+impl Default for BusyPages {
+    fn default() -> Self {
+        Self(Locale::ALL.iter().map(|_| std::sync::OnceLock::new()).collect())
     }
 }
 
-/// 503 with `Retry-After`, in the language of the request, from the pages rendered at start.
+impl BusyPages {
+    /// The page in `locale`.
+    fn page(&self, state: &AppState, locale: Locale) -> Bytes {
+        let index = Locale::ALL
+            .iter()
+            .position(|known| *known == locale)
+            .unwrap_or_default();
+        self.0
+            .get(index)
+            .map(|page| page.get_or_init(|| render(state, locale)).clone())
+            .unwrap_or_default()
+    }
+}
+
+/// The busy page in `locale`.
+fn render(state: &AppState, locale: Locale) -> Bytes {
+    let html = with_locale_now(locale, || {
+        let page = portcullis_templates::pages::ErrorPage {
+            title: tr("form.error.busy_title", &[]),
+            message: tr("login.error.busy", &[]),
+            details: None,
+        };
+        state
+            .templates()
+            .render_page(&state.site(), &page)
+            .unwrap_or_else(|error| {
+                tracing::error!(%error, "cannot render the busy page");
+                page.message
+            })
+    });
+    Bytes::from(html)
+}
+
+/// 503 with `Retry-After`, in the language of the request, from the page rendered once.
 pub(crate) fn busy_page(state: &AppState) -> Response {
-    let locale = current_locale();
-    let html = state
-        .busy_pages()
-        .0
-        .iter()
-        .find(|(page_locale, _)| *page_locale == locale)
-        .or_else(|| state.busy_pages().0.first())
-        .map(|(_, html)| html.clone())
-        .unwrap_or_default();
+    let html = state.busy_pages().page(state, current_locale());
     let mut response = (
         StatusCode::SERVICE_UNAVAILABLE,
         protective_headers(),

@@ -101,8 +101,8 @@ struct Inner {
     discovery_document: std::sync::RwLock<axum::body::Bytes>,
     /// `matrix.homeserver`, which no reload changes.
     server_name: String,
-    /// The page refused sign-ins get while hashing is saturated, in every language.
-    busy_pages: std::sync::OnceLock<hashing_room::BusyPages>,
+    /// The page refused sign-ins get while hashing is saturated, in each language.
+    busy_pages: hashing_room::BusyPages,
 }
 
 /// Everything an [`AppState`] is made of.
@@ -192,7 +192,7 @@ impl AppState {
                 app_services: parts.app_services,
                 discovery_document: std::sync::RwLock::new(discovery_document),
                 server_name,
-                busy_pages: std::sync::OnceLock::new(),
+                busy_pages: hashing_room::BusyPages::default(),
             }),
         };
         // Rendered now, so that refusing a sign-in never renders a template.
@@ -200,11 +200,9 @@ impl AppState {
         state
     }
 
-    /// The busy page of every language ([`hashing_room`]).
+    /// The busy page of each language ([`hashing_room`]).
     pub(crate) fn busy_pages(&self) -> &hashing_room::BusyPages {
-        self.inner
-            .busy_pages
-            .get_or_init(|| hashing_room::BusyPages::render(self))
+        &self.inner.busy_pages
     }
 
     #[must_use]
