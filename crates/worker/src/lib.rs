@@ -13,6 +13,9 @@
 //! ([`Worker::with_recurring`]) at the slots of their schedules: each slot is claimed in the
 //! database, so a recurring job runs once per deployment, whatever the number of workers.
 //!
+//! A worker runs up to [`MAX_CONCURRENT_JOBS`] jobs at once, as MAS does: a slow homeserver
+//! then delays ten provisioning jobs at a time, not one.
+//!
 //! An idle worker waits for a job to be queued ([`RepositoryFactory::wait_for_jobs`]: at once
 //! in its own process, through `LISTEN/NOTIFY` from other processes on PostgreSQL), and looks
 //! at the queue every poll interval anyway.
@@ -43,6 +46,9 @@ pub trait JobHandler: Send + Sync {
     /// Does the work of `job`. An error makes the attempt count as failed.
     async fn run(&self, job: &Job) -> Result<(), JobError>;
 }
+
+/// How many jobs one worker runs at once (as MAS).
+pub const MAX_CONCURRENT_JOBS: usize = 10;
 
 /// How often a worker tells the others it is alive.
 pub const HEARTBEAT: Duration = Duration::from_secs(30);
@@ -170,16 +176,25 @@ impl Worker {
     /// # Errors
     /// When the queue cannot be read or written.
     pub async fn run_once(&self) -> Result<Option<Ran>, StorageError> {
+        match self.claim().await? {
+            Some(job) => self.execute(job).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Takes one due job, if any.
+    async fn claim(&self) -> Result<Option<Job>, StorageError> {
         let mut repository = self.repositories.transaction().await?;
         let claimed = repository
             .jobs()
             .claim(&self.worker_id, self.clock.now(), self.lease)
             .await?;
         repository.commit().await?;
-        let Some(job) = claimed else {
-            return Ok(None);
-        };
+        Ok(claimed)
+    }
 
+    /// Runs a claimed job and records the outcome.
+    async fn execute(&self, job: Job) -> Result<Ran, StorageError> {
         // The job runs outside any transaction: it may call other services for a while, and
         // a transaction held open that long would block SQLite writers.
         let span = tracing::info_span!(
@@ -239,11 +254,11 @@ impl Worker {
         };
         repository.commit().await?;
 
-        Ok(Some(Ran {
+        Ok(Ran {
             id: after.id,
             kind: after.kind,
             status: after.status,
-        }))
+        })
     }
 
     /// One round of upkeep: registers or sends a heartbeat when due, takes or renews the
@@ -327,26 +342,22 @@ impl Worker {
         Ok(upkeep)
     }
 
-    /// Runs jobs until `shutdown` is cancelled. The job in progress at that moment is finished
-    /// first, so nothing is left half-done; the worker then records that it stopped, giving up
-    /// the leadership if it held it.
+    /// Runs jobs until `shutdown` is cancelled. The jobs in progress at that moment are
+    /// finished first, so nothing is left half-done; the worker then records that it stopped,
+    /// giving up the leadership if it held it.
     pub async fn run(self, shutdown: CancellationToken) {
+        let this = Arc::new(self);
+        this.serve(&shutdown).await;
+    }
+
+    async fn serve(self: &Arc<Self>, shutdown: &CancellationToken) {
         tracing::info!(worker = %self.worker_id, "background worker started");
         while !shutdown.is_cancelled() {
             if let Err(error) = self.upkeep().await {
                 tracing::error!(%error, "cannot keep the worker registered");
             }
             // Everything due, then wait: each job may have queued others.
-            loop {
-                match self.run_once().await {
-                    Ok(Some(_)) if !shutdown.is_cancelled() => {}
-                    Ok(_) => break,
-                    Err(error) => {
-                        tracing::error!(%error, "cannot read the job queue");
-                        break;
-                    }
-                }
-            }
+            self.run_due(shutdown).await;
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 () = self.repositories.wait_for_jobs(self.poll_interval) => {}
@@ -356,6 +367,40 @@ impl Worker {
             tracing::warn!(%error, "cannot record that the worker stopped; the others will notice");
         }
         tracing::info!(worker = %self.worker_id, "background worker stopped");
+    }
+
+    /// Runs the jobs that are due, up to [`MAX_CONCURRENT_JOBS`] at once, until none is left
+    /// or `shutdown` is cancelled (the jobs started are finished). Each job is a task of its
+    /// own, so that a job holding the database (SQLite's write lock, say) goes on while the
+    /// next one is claimed.
+    async fn run_due(self: &Arc<Self>, shutdown: &CancellationToken) {
+        let mut running = tokio::task::JoinSet::new();
+        let mut look = true;
+        loop {
+            while look && running.len() < MAX_CONCURRENT_JOBS && !shutdown.is_cancelled() {
+                match self.claim().await {
+                    Ok(Some(job)) => {
+                        let worker = Arc::clone(self);
+                        running.spawn(async move { worker.execute(job).await });
+                    }
+                    Ok(None) => look = false,
+                    Err(error) => {
+                        tracing::error!(%error, "cannot read the job queue");
+                        look = false;
+                    }
+                }
+            }
+            let Some(done) = running.join_next().await else {
+                break;
+            };
+            match done {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => tracing::error!(%error, "cannot record the outcome of a job"),
+                Err(error) => tracing::error!(%error, "a job's task failed"),
+            }
+            // The job may have queued others, or made room for one.
+            look = true;
+        }
     }
 
     async fn stop(&self) -> Result<(), StorageError> {

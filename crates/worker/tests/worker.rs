@@ -334,3 +334,54 @@ async fn on_postgresql_a_job_queued_by_another_process_wakes_the_worker() {
     queue_side.close().await;
     portcullis_storage_sql::testing::drop_postgres_database(&name).await;
 }
+
+/// A handler whose jobs each wait until `MAX_CONCURRENT_JOBS` of them are running.
+struct Meeting(tokio::sync::Barrier);
+
+#[async_trait]
+impl JobHandler for Meeting {
+    async fn run(&self, _job: &Job) -> Result<(), JobError> {
+        self.0.wait().await;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_worker_runs_up_to_ten_jobs_at_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = database(&dir).await;
+    let clock = clock();
+    // One more than the limit: the last one runs alone, after the others met.
+    for _ in 0..=portcullis_worker::MAX_CONCURRENT_JOBS {
+        schedule(&database, "meet", &clock).await;
+    }
+    let meeting = Arc::new(Meeting(tokio::sync::Barrier::new(
+        portcullis_worker::MAX_CONCURRENT_JOBS,
+    )));
+    let worker = Worker::new(Arc::new(database.clone()), Arc::new(clock.clone()))
+        .with_handler("meet", meeting)
+        .with_poll_interval(std::time::Duration::from_millis(50));
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(worker.run(shutdown.clone()));
+
+    // Run one at a time, the first job would wait for the others forever; bounded so that
+    // such a worker fails the test rather than hanging it. The eleventh waits at the barrier
+    // until it is released by nine more meetings that never come: it stays running.
+    let mut completed = 0;
+    for _ in 0..600 {
+        let mut repository = database.read_transaction().await.expect("a unit of work");
+        completed = repository
+            .jobs()
+            .count_by_status(JobStatus::Completed)
+            .await
+            .expect("counted");
+        repository.rollback().await.expect("rolled back");
+        if completed >= portcullis_worker::MAX_CONCURRENT_JOBS as u64 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    shutdown.cancel();
+    running.abort();
+    assert_eq!(completed, portcullis_worker::MAX_CONCURRENT_JOBS as u64);
+}
