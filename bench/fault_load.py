@@ -262,8 +262,11 @@ def load(bases, clients, seconds, client_id, client_secret, record):
         thread.join()
 
 
-def outage(a, b, seconds, client_id, client_secret, hs_secret, stop, start):
-    seconds = float(seconds)
+def under_load(bases, clients, seconds, client_id, client_secret, down, up):
+    """Token load on `bases` for `seconds`, with `down` run after a third and `up` after two
+    thirds (see phases). Returns every answer (base, started, elapsed, status, body), the
+    answers before `down`, between `down` and `up`, and after `up`, the count of each answer
+    (status and error) in between, and the instants."""
     records = []
     lock = threading.Lock()
 
@@ -271,18 +274,24 @@ def outage(a, b, seconds, client_id, client_secret, hs_secret, stop, start):
         with lock:
             records.append((base, started, elapsed, status, body))
 
-    phase_thread, instants = phases(seconds, stop, start)
-    load([a, b], 8, seconds, client_id, client_secret, record)
+    phase_thread, instants = phases(seconds, down, up)
+    load(bases, clients, seconds, client_id, client_secret, record)
     phase_thread.join()
-
-    down, up_asked, up = instants["down"], instants["up_asked"], instants["up"]
-    before = [r for r in records if r[1] + r[2] < down]
-    during = [r for r in records if down <= r[1] and r[1] + r[2] < up_asked]
-    after = [r for r in records if r[1] >= up]
+    before = [r for r in records if r[1] + r[2] < instants["down"]]
+    during = [r for r in records
+              if instants["down"] <= r[1] and r[1] + r[2] < instants["up_asked"]]
+    after = [r for r in records if r[1] >= instants["up"]]
     statuses = {}
     for _, _, _, status, body in during:
         key = f"{status} {body.get('error', '')}".strip()
         statuses[key] = statuses.get(key, 0) + 1
+    return records, before, during, after, statuses, instants
+
+
+def outage(a, b, seconds, client_id, client_secret, hs_secret, stop, start):
+    _, before, during, after, statuses, instants = under_load(
+        [a, b], 8, float(seconds), client_id, client_secret, stop, start)
+    down, up_asked, up = instants["down"], instants["up_asked"], instants["up"]
     slowest = max((r[2] for r in during), default=0)
     recovered = {}
     for base in (a, b):
@@ -307,25 +316,8 @@ def outage(a, b, seconds, client_id, client_secret, hs_secret, stop, start):
 
 
 def disk(base, seconds, client_id, client_secret, hs_secret, fill, free):
-    seconds = float(seconds)
-    records = []
-    lock = threading.Lock()
-
-    def record(base, started, elapsed, status, body):
-        with lock:
-            records.append((base, started, elapsed, status, body))
-
-    phase_thread, instants = phases(seconds, fill, free)
-    load([base], 4, seconds, client_id, client_secret, record)
-    phase_thread.join()
-
-    full, freed = instants["down"], instants["up"]
-    during = [r for r in records if full <= r[1] and r[1] + r[2] < instants["up_asked"]]
-    after = [r for r in records if r[1] >= freed]
-    statuses = {}
-    for _, _, _, status, body in during:
-        key = f"{status} {body.get('error', '')}".strip()
-        statuses[key] = statuses.get(key, 0) + 1
+    records, _, during, after, statuses, _ = under_load(
+        [base], 4, float(seconds), client_id, client_secret, fill, free)
     handed_out = [r[4]["access_token"] for r in records if r[3] == 200]
     inactive = sum(1 for token in handed_out if not active(base, hs_secret, token))
     refused = sum(v for k, v in statuses.items() if k.startswith("503"))

@@ -84,7 +84,12 @@ pub(crate) struct BusyPages(Vec<std::sync::OnceLock<Bytes>>);
 
 impl Default for BusyPages {
     fn default() -> Self {
-        Self(Locale::ALL.iter().map(|_| std::sync::OnceLock::new()).collect())
+        Self(
+            Locale::ALL
+                .iter()
+                .map(|_| std::sync::OnceLock::new())
+                .collect(),
+        )
     }
 }
 

@@ -236,16 +236,8 @@ async fn while_postgresql_is_down_requests_get_503_at_once_and_the_server_recove
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(recovered.is_some(), "the server reconnected by itself");
-    let active: serde_json::Value = client
-        .post(format!("{}/oauth2/introspect", server.base))
-        .bearer_auth("test-secret")
-        .form(&[("token", token)])
-        .send()
-        .await
-        .expect("introspection answers")
-        .json()
-        .await
-        .expect("JSON");
+    let url = format!("{}/oauth2/introspect", server.base);
+    let active = crate::common::introspect(&client, &url, "test-secret", token).await;
     assert_eq!(
         active["active"], true,
         "the token from before the outage: {active}"

@@ -13,49 +13,77 @@ use crate::{
 
 const ROUNDS: u32 = 100;
 
-/// Two servers of the people's pages on the database at `uri`, the limits meant for people
-/// lifted (every request comes from one address), emails written as files into `mailbox`, with
-/// `account` as the `account` section's entries; the servers and their directories.
-async fn two_servers_for_people(
-    uri: &str,
-    mailbox: &Path,
-    account: &str,
-) -> ([Server; 2], [tempfile::TempDir; 2]) {
-    let sendmail = mailbox.join("sendmail");
-    std::fs::write(
-        &sendmail,
-        format!(
-            "#!/bin/sh\ncat > \"{}/$(date +%s%N)-$$.eml\"\n",
-            mailbox.display()
-        ),
-    )
-    .expect("written");
-    run_chmod(&sendmail);
-    let lifted = "{burst: 100000, per_second: 100000}";
-    let (dirs, ports) = two_deployments(uri, |yaml| {
-        yaml.replace(
-            "        - name: oauth\n",
-            "        - name: oauth\n        - name: human\n",
-        ) + &format!(
-            "account:\n{account}\
-             email:\n  transport: sendmail\n  command: \"{}\"\n  from: '\"Auth\" <auth@example.com>'\n  reply_to: '\"Auth\" <auth@example.com>'\n\
-             rate_limiting:\n  registration: {lifted}\n  login: {{per_ip: {lifted}, per_account: {lifted}}}\n  \
-             account_recovery: {{per_ip: {lifted}, per_address: {lifted}}}\n  \
-             email_authentication: {{per_ip: {lifted}, per_address: {lifted}, emails_per_session: {lifted}, attempt_per_session: {lifted}}}\n",
-            sendmail.display()
+/// Two servers of the people's pages on a fresh PostgreSQL database, the limits meant for
+/// people lifted (every request comes from one address), emails written as files into a
+/// mailbox, with `alice` registered (password [`PASSWORD`], and `register`'s arguments).
+struct People {
+    servers: [Server; 2],
+    mailbox: tempfile::TempDir,
+    _dirs: [tempfile::TempDir; 2],
+    uri: String,
+    database: String,
+}
+
+impl People {
+    /// `account` is the `account` section's entries; `None` without PostgreSQL.
+    async fn start(account: &str, register: &[&str]) -> Option<Self> {
+        let (uri, database) = portcullis_storage_sql::testing::create_postgres_database().await?;
+        let mailbox = tempfile::tempdir().expect("a temp dir");
+        let sendmail = mailbox.path().join("sendmail");
+        std::fs::write(
+            &sendmail,
+            format!(
+                "#!/bin/sh\ncat > \"{}/$(date +%s%N)-$$.eml\"\n",
+                mailbox.path().display()
+            ),
         )
-    });
-    let start = |dir: &Path, port: u16, args: &[&str]| {
-        let mut command = mas_cli(dir);
-        // Warnings only: the pipes of a chatty server would fill up over 100 rounds.
-        command.env("RUST_LOG", "warn").args(args);
-        Server::start_command(command, port)
-    };
-    let servers = [
-        start(dirs[0].path(), ports[0], &["server"]).await,
-        start(dirs[1].path(), ports[1], &["server", "--no-migrate"]).await,
-    ];
-    (servers, dirs)
+        .expect("written");
+        run_chmod(&sendmail);
+        let lifted = "{burst: 100000, per_second: 100000}";
+        let (dirs, ports) = two_deployments(&uri, |yaml| {
+            yaml.replace(
+                "        - name: oauth\n",
+                "        - name: oauth\n        - name: human\n",
+            ) + &format!(
+                "account:\n{account}\
+                 email:\n  transport: sendmail\n  command: \"{}\"\n  from: '\"Auth\" <auth@example.com>'\n  reply_to: '\"Auth\" <auth@example.com>'\n\
+                 rate_limiting:\n  registration: {lifted}\n  login: {{per_ip: {lifted}, per_account: {lifted}}}\n  \
+                 account_recovery: {{per_ip: {lifted}, per_address: {lifted}}}\n  \
+                 email_authentication: {{per_ip: {lifted}, per_address: {lifted}, emails_per_session: {lifted}, attempt_per_session: {lifted}}}\n",
+                sendmail.display()
+            )
+        });
+        let start = |dir: &Path, port: u16, args: &[&str]| {
+            let mut command = mas_cli(dir);
+            // Warnings only: the pipes of a chatty server would fill up over 100 rounds.
+            command.env("RUST_LOG", "warn").args(args);
+            Server::start_command(command, port)
+        };
+        let servers = [
+            start(dirs[0].path(), ports[0], &["server"]).await,
+            start(dirs[1].path(), ports[1], &["server", "--no-migrate"]).await,
+        ];
+        let registered = crate::common::run(
+            mas_cli(dirs[0].path())
+                .args(["manage", "register-user", "alice", "-p", PASSWORD, "--yes"])
+                .args(register),
+        );
+        assert!(registered.status.success());
+        Some(Self {
+            servers,
+            mailbox,
+            _dirs: dirs,
+            uri,
+            database,
+        })
+    }
+
+    /// Stops the servers and drops the database.
+    async fn finish(self) {
+        let database = self.database.clone();
+        drop(self);
+        portcullis_storage_sql::testing::drop_postgres_database(&database).await;
+    }
 }
 
 fn run_chmod(path: &Path) {
@@ -165,22 +193,10 @@ fn one_winner(answers: &[(u16, String); 2], won: impl Fn(&(u16, String)) -> bool
 
 #[tokio::test]
 async fn an_email_code_sent_at_both_processes_at_once_adds_the_address_once_every_round() {
-    let Some((uri, name)) = portcullis_storage_sql::testing::create_postgres_database().await
-    else {
+    let Some(people) = People::start("  email_change_allowed: true\n", &[]).await else {
         return;
     };
-    let mailbox = tempfile::tempdir().expect("a temp dir");
-    let (servers, dirs) =
-        two_servers_for_people(&uri, mailbox.path(), "  email_change_allowed: true\n").await;
-    let registered = crate::common::run(mas_cli(dirs[0].path()).args([
-        "manage",
-        "register-user",
-        "alice",
-        "-p",
-        PASSWORD,
-        "--yes",
-    ]));
-    assert!(registered.status.success());
+    let (servers, mailbox) = (&people.servers, &people.mailbox);
     let client = client();
     let mut jar = CookieJar::default();
     let login = get_page(&client, &mut jar, format!("{}/login", servers[0].base)).await;
@@ -231,7 +247,7 @@ async fn an_email_code_sent_at_both_processes_at_once_adds_the_address_once_ever
         );
     }
 
-    let database = portcullis_storage_sql::testing::connect_postgres(&uri).await;
+    let database = portcullis_storage_sql::testing::connect_postgres(&people.uri).await;
     let pool = database.postgres_pool().expect("PostgreSQL");
     let (addresses, distinct): (i64, i64) =
         sqlx::query_as("SELECT count(*), count(DISTINCT lower(email)) FROM user_emails")
@@ -243,31 +259,21 @@ async fn an_email_code_sent_at_both_processes_at_once_adds_the_address_once_ever
         (i64::from(ROUNDS), i64::from(ROUNDS))
     );
 
-    drop(servers);
     database.close().await;
-    portcullis_storage_sql::testing::drop_postgres_database(&name).await;
+    people.finish().await;
 }
 
 #[tokio::test]
 async fn a_recovery_link_used_at_both_processes_at_once_sets_one_password_every_round() {
-    let Some((uri, name)) = portcullis_storage_sql::testing::create_postgres_database().await
+    let Some(people) = People::start(
+        "  password_recovery_enabled: true\n",
+        &["-e", "alice@example.com"],
+    )
+    .await
     else {
         return;
     };
-    let mailbox = tempfile::tempdir().expect("a temp dir");
-    let (servers, dirs) =
-        two_servers_for_people(&uri, mailbox.path(), "  password_recovery_enabled: true\n").await;
-    let registered = crate::common::run(mas_cli(dirs[0].path()).args([
-        "manage",
-        "register-user",
-        "alice",
-        "-p",
-        PASSWORD,
-        "-e",
-        "alice@example.com",
-        "--yes",
-    ]));
-    assert!(registered.status.success());
+    let (servers, mailbox) = (&people.servers, &people.mailbox);
     let client = client();
     let mut last_passwords = None;
 
@@ -289,7 +295,7 @@ async fn a_recovery_link_used_at_both_processes_at_once_sets_one_password_every_
 
         // Two tabs, one on each process, each setting its own new password at once.
         let mut forms = Vec::new();
-        for server in &servers {
+        for server in servers {
             let mut jar = CookieJar::default();
             let url = format!("{}{link}", server.base);
             let page = get_page(&client, &mut jar, url.clone()).await;
@@ -342,6 +348,5 @@ async fn a_recovery_link_used_at_both_processes_at_once_sets_one_password_every_
         assert_eq!(status, expected, "{password}");
     }
 
-    drop(servers);
-    portcullis_storage_sql::testing::drop_postgres_database(&name).await;
+    people.finish().await;
 }

@@ -493,16 +493,9 @@ async fn a_bot_logging_in_again_on_its_device_keeps_the_device_and_its_keys() {
         "the keys uploaded through the first session are still there: {query}"
     );
     // The first session ended; the device did not.
-    let introspected = reqwest::Client::new()
-        .post(deployment.url("oauth2/introspect"))
-        .bearer_auth(SECRET)
-        .form(&[("token", first_token)])
-        .send()
-        .await
-        .expect("introspection answers")
-        .json::<Value>()
-        .await
-        .expect("JSON");
+    let url = deployment.url("oauth2/introspect");
+    let introspected =
+        crate::common::introspect(&reqwest::Client::new(), &url, SECRET, first_token).await;
     assert_eq!(introspected["active"], false, "the first session ended");
 }
 
@@ -1102,16 +1095,8 @@ async fn refresh_tokens_used_at_once_on_two_server_processes_are_exchanged_once_
         let mut usable = Vec::new();
         for pair in granted {
             let access_token = pair["access_token"].as_str().expect("an access token");
-            let introspected: Value = client
-                .post(deployment.url("oauth2/introspect"))
-                .bearer_auth(SECRET)
-                .form(&[("token", access_token)])
-                .send()
-                .await
-                .expect("introspection answers")
-                .json()
-                .await
-                .expect("JSON");
+            let url = deployment.url("oauth2/introspect");
+            let introspected = crate::common::introspect(&client, &url, SECRET, access_token).await;
             if introspected["active"] == true {
                 usable.push(pair);
             }
@@ -1711,16 +1696,9 @@ async fn while_synapse_is_down_matrix_logins_get_503_and_tokens_still_introspect
     let refusal: Value = response.json().await.expect("a Matrix error");
     assert_eq!(refusal["errcode"], "M_UNKNOWN", "{refusal}");
     // Introspection does not need the homeserver: a token handed out before is still active.
-    let introspection: Value = client
-        .post(deployment.url("oauth2/introspect"))
-        .bearer_auth(SECRET)
-        .form(&[("token", token)])
-        .send()
-        .await
-        .expect("introspection answers")
-        .json()
-        .await
-        .expect("JSON");
+    let introspection =
+        crate::common::introspect(&client, &deployment.url("oauth2/introspect"), SECRET, token)
+            .await;
     assert_eq!(introspection["active"], true, "{introspection}");
     assert!(introspection["sub"].is_string(), "{introspection}");
 

@@ -39,16 +39,8 @@ pub(crate) fn two_deployments(
 }
 
 async fn active(client: &reqwest::Client, server: &Server, token: &str) -> bool {
-    let answer: serde_json::Value = client
-        .post(format!("{}/oauth2/introspect", server.base))
-        .bearer_auth("test-secret")
-        .form(&[("token", token)])
-        .send()
-        .await
-        .expect("introspection answers")
-        .json()
-        .await
-        .expect("JSON");
+    let url = format!("{}/oauth2/introspect", server.base);
+    let answer = crate::common::introspect(client, &url, "test-secret", token).await;
     answer["active"].as_bool().expect("an active field")
 }
 

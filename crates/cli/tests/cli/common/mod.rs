@@ -205,3 +205,23 @@ fn terminate(child: &Child) {
         .arg(child.id().to_string())
         .status();
 }
+
+/// What the introspection endpoint at `url` says of `token`, asked as the homeserver (with
+/// its shared `secret`).
+pub async fn introspect(
+    client: &reqwest::Client,
+    url: &str,
+    secret: &str,
+    token: &str,
+) -> serde_json::Value {
+    client
+        .post(url)
+        .bearer_auth(secret)
+        .form(&[("token", token)])
+        .send()
+        .await
+        .expect("introspection answers")
+        .json()
+        .await
+        .expect("JSON")
+}
