@@ -44,7 +44,7 @@ pub use self::{
     upstream::{UpstreamAnswer, UpstreamAuthorizationSession, UpstreamLink, UpstreamProvider},
     user::{
         RegistrationToken, User, UserEmail, UserEmailAuthentication, UserPassword,
-        UserRecoveryTicket, UserRegistration,
+        UserRecoveryTicket, UserRegistration, UserTotp,
     },
 };
 pub use ulid::Ulid;

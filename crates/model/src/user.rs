@@ -241,6 +241,35 @@ impl std::fmt::Debug for UserRegistration {
     }
 }
 
+/// A user's TOTP authenticator (RFC 6238), a second factor.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserTotp {
+    /// Whose it is.
+    pub user_id: Ulid,
+    /// The shared secret, encrypted with `secrets.encryption`.
+    pub encrypted_secret: String,
+    /// When enrolment started.
+    pub created_at: DateTime<Utc>,
+    /// When a first code proved that the user's app has the secret; until then it is not a
+    /// second factor.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// The last time step a code was accepted for: no code of that step or before is accepted
+    /// again.
+    pub last_used_step: Option<u64>,
+}
+
+impl std::fmt::Debug for UserTotp {
+    /// Without the secret, even encrypted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserTotp")
+            .field("user_id", &self.user_id)
+            .field("created_at", &self.created_at)
+            .field("confirmed_at", &self.confirmed_at)
+            .field("last_used_step", &self.last_used_step)
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{TimeDelta, TimeZone};

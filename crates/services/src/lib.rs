@@ -69,6 +69,7 @@ pub mod reauth;
 pub mod recovery;
 pub mod registration;
 pub mod registration_tokens;
+pub mod second_factor;
 pub mod sessions;
 pub mod sign_in;
 pub mod sso_login;

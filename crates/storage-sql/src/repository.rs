@@ -14,8 +14,8 @@ use portcullis_storage::{
     RegistrationTokenRepository, Repository, SessionActivityRepository, StorageError,
     UpstreamAuthorizationSessionRepository, UpstreamLinkRepository, UpstreamProviderRepository,
     UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
-    UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository, UserTermsRepository,
-    UserThirdPartyIdRepository,
+    UserRecoveryCodeRepository, UserRecoveryTicketRepository, UserRegistrationRepository,
+    UserRepository, UserTermsRepository, UserThirdPartyIdRepository, UserTotpRepository,
 };
 use rand::RngCore;
 use sqlx::{Postgres, Sqlite};
@@ -204,6 +204,14 @@ impl Repository for SqlRepository {
     }
 
     fn user_terms(&mut self) -> &mut dyn UserTermsRepository {
+        self
+    }
+
+    fn user_totp(&mut self) -> &mut dyn UserTotpRepository {
+        self
+    }
+
+    fn user_recovery_codes(&mut self) -> &mut dyn UserRecoveryCodeRepository {
         self
     }
 

@@ -6,6 +6,7 @@ mod password;
 mod recovery_ticket;
 mod registration;
 mod registration_token;
+mod second_factor;
 mod session;
 mod terms;
 mod third_party_id;

@@ -90,6 +90,7 @@ pub use self::{
         registration_token::{
             RegistrationTokenChange, RegistrationTokenFilter, RegistrationTokenRepository,
         },
+        second_factor::{UserRecoveryCodeRepository, UserTotpRepository},
         session::BrowserSessionRepository,
         terms::UserTermsRepository,
         third_party_id::UserThirdPartyIdRepository,

@@ -12,8 +12,8 @@ use crate::{
     RegistrationTokenRepository, SessionActivityRepository, StorageError,
     UpstreamAuthorizationSessionRepository, UpstreamLinkRepository, UpstreamProviderRepository,
     UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
-    UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository, UserTermsRepository,
-    UserThirdPartyIdRepository,
+    UserRecoveryCodeRepository, UserRecoveryTicketRepository, UserRegistrationRepository,
+    UserRepository, UserTermsRepository, UserThirdPartyIdRepository, UserTotpRepository,
 };
 
 /// One database transaction, through which every repository is reached.
@@ -33,6 +33,12 @@ pub trait Repository: Send {
 
     /// The terms of service users accepted.
     fn user_terms(&mut self) -> &mut dyn UserTermsRepository;
+
+    /// The users' TOTP authenticators (a second factor).
+    fn user_totp(&mut self) -> &mut dyn UserTotpRepository;
+
+    /// The users' single-use recovery codes (for when their second factor is lost).
+    fn user_recovery_codes(&mut self) -> &mut dyn UserRecoveryCodeRepository;
 
     /// Third-party ids other than email addresses, kept from Synapse.
     fn user_third_party_ids(&mut self) -> &mut dyn UserThirdPartyIdRepository;

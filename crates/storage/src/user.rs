@@ -6,6 +6,7 @@ pub mod password;
 pub mod recovery_ticket;
 pub mod registration;
 pub mod registration_token;
+pub mod second_factor;
 pub mod session;
 pub mod terms;
 pub mod third_party_id;

@@ -8,5 +8,6 @@ mod fuzz;
 mod rate_limits;
 mod registration;
 mod registration_tokens;
+mod second_factor;
 mod sessions;
 mod upstream;

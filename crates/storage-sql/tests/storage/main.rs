@@ -47,4 +47,5 @@ mod user_email_authentication;
 mod user_list;
 mod user_password;
 mod user_recovery_ticket;
+mod user_second_factor;
 mod user_terms;

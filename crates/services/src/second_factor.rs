@@ -1,0 +1,350 @@
+//! Second factors: a TOTP authenticator (RFC 6238: HMAC-SHA-1, 6 digits, 30 s steps, one step
+//! of drift either way) and single-use recovery codes for when the authenticator is lost.
+//!
+//! The secret is stored encrypted with `secrets.encryption`; a code is accepted once (the step
+//! it was for is recorded, and no code of that step or an earlier one is accepted again);
+//! recovery codes are stored hashed and shown once.
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac as _};
+use portcullis_keys::Encrypter;
+use portcullis_model::User;
+use portcullis_storage::{Repository, StorageError};
+use rand::{Rng as _, RngCore};
+use subtle::ConstantTimeEq as _;
+
+/// Digits of a code.
+pub const DIGITS: usize = 6;
+
+/// Seconds of a time step.
+pub const PERIOD: u64 = 30;
+
+/// Bytes of a secret: 160 bits, as RFC 4226 §4 recommends.
+pub const SECRET_BYTES: usize = 20;
+
+/// How many recovery codes a user gets at once.
+pub const RECOVERY_CODES: usize = 10;
+
+/// The letters of recovery codes: lowercase letters and digits without the ones easy to
+/// confuse (`0`/`o`, `1`/`l`/`i`). Twelve of them carry 60 bits.
+const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+
+/// The time step of `now`.
+#[must_use]
+pub fn step_at(now: DateTime<Utc>) -> u64 {
+    u64::try_from(now.timestamp()).unwrap_or_default() / PERIOD
+}
+
+/// The code of `secret` for time step `step` (RFC 4226 §5.3, with the step as the counter).
+#[must_use]
+pub fn code_at(secret: &[u8], step: u64) -> String {
+    let Ok(mut mac) = Hmac::<sha1::Sha1>::new_from_slice(secret) else {
+        // HMAC takes keys of any length: this cannot happen.
+        return String::new();
+    };
+    mac.update(&step.to_be_bytes());
+    let digest = mac.finalize().into_bytes();
+    let offset = usize::from(digest[digest.len() - 1] & 0x0f);
+    let truncated = u32::from_be_bytes([
+        digest[offset] & 0x7f,
+        digest[offset + 1],
+        digest[offset + 2],
+        digest[offset + 3],
+    ]);
+    format!("{:06}", truncated % 1_000_000)
+}
+
+/// The step among the current one and one either side (RFC 6238 §5.2: clocks drift, codes
+/// take time to type) whose code is `code` (spaces ignored), if any.
+#[must_use]
+pub fn matching_step(secret: &[u8], code: &str, now: DateTime<Utc>) -> Option<u64> {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    if code.len() != DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let current = step_at(now);
+    [current.saturating_sub(1), current, current + 1]
+        .into_iter()
+        .find(|step| bool::from(code_at(secret, *step).as_bytes().ct_eq(code.as_bytes())))
+}
+
+/// What a user adds to their authenticator app.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    /// The secret in base32, for typing it in.
+    pub secret: String,
+    /// The `otpauth://` URI, for the QR code.
+    pub uri: String,
+}
+
+impl std::fmt::Debug for Enrolment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enrolment").finish_non_exhaustive()
+    }
+}
+
+/// The `otpauth://totp/` URI of `secret` (base32) for `account`, labelled with `issuer` (the
+/// service's name), as authenticator apps read it from a QR code.
+#[must_use]
+pub fn otpauth_uri(issuer: &str, account: &str, secret: &str) -> String {
+    let mut uri = url::Url::parse("otpauth://totp/").unwrap_or_else(|_| unreachable_url());
+    uri.set_path(&format!("{issuer}:{account}"));
+    uri.query_pairs_mut()
+        .append_pair("secret", secret)
+        .append_pair("issuer", issuer)
+        .append_pair("algorithm", "SHA1")
+        .append_pair("digits", "6")
+        .append_pair("period", "30");
+    uri.to_string()
+}
+
+/// A URL that parses, for the branch that cannot happen.
+fn unreachable_url() -> url::Url {
+    url::Url::from_directory_path("/").unwrap_or_else(|()| unreachable!("`/` is a directory"))
+}
+
+/// Starts (or restarts) the enrolment of `user`: a fresh secret, stored encrypted and
+/// unconfirmed; `None` when the user has a confirmed authenticator already.
+///
+/// # Errors
+/// When storage fails.
+pub async fn start_enrolment(
+    repo: &mut dyn Repository,
+    encrypter: &Encrypter,
+    user: &User,
+    (issuer, account): (&str, &str),
+    rng: &mut (dyn RngCore + Send),
+    now: DateTime<Utc>,
+) -> Result<Option<Enrolment>, StorageError> {
+    let mut secret = [0u8; SECRET_BYTES];
+    rng.fill_bytes(&mut secret);
+    let started = repo
+        .user_totp()
+        .start(user, &encrypter.encrypt(&secret), now)
+        .await?;
+    Ok(started.map(|_| {
+        let secret = data_encoding::BASE32_NOPAD.encode(&secret);
+        Enrolment {
+            uri: otpauth_uri(issuer, account, &secret),
+            secret,
+        }
+    }))
+}
+
+/// Why a code was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The user has no authenticator (confirmed, for a sign-in; pending, for a confirmation).
+    NoAuthenticator,
+    /// Not a code of the current time (or one step either side).
+    Wrong,
+    /// A code that was accepted already.
+    Replayed,
+}
+
+/// The secret of `user`'s authenticator, decrypted; `confirmed` says which kind is wanted.
+async fn secret_of(
+    repo: &mut dyn Repository,
+    encrypter: &Encrypter,
+    user: &User,
+    confirmed: bool,
+) -> Result<Option<Vec<u8>>, StorageError> {
+    let Some(totp) = repo.user_totp().find(user).await? else {
+        return Ok(None);
+    };
+    if totp.confirmed_at.is_some() != confirmed {
+        return Ok(None);
+    }
+    encrypter
+        .decrypt(&totp.encrypted_secret)
+        .map(Some)
+        .map_err(|error| StorageError::InvalidData(format!("a TOTP secret: {error}")))
+}
+
+/// Confirms the enrolment of `user` with a first `code`, and gives them their recovery codes
+/// (in clear, to show once).
+///
+/// # Errors
+/// When storage fails, or the stored secret does not decrypt.
+pub async fn confirm_enrolment(
+    repo: &mut dyn Repository,
+    encrypter: &Encrypter,
+    user: &User,
+    code: &str,
+    rng: &mut (dyn RngCore + Send),
+    now: DateTime<Utc>,
+) -> Result<Result<Vec<String>, Refused>, StorageError> {
+    let Some(secret) = secret_of(repo, encrypter, user, false).await? else {
+        return Ok(Err(Refused::NoAuthenticator));
+    };
+    let Some(step) = matching_step(&secret, code, now) else {
+        return Ok(Err(Refused::Wrong));
+    };
+    if !repo.user_totp().confirm(user, step, now).await? {
+        return Ok(Err(Refused::NoAuthenticator));
+    }
+    Ok(Ok(new_recovery_codes(repo, user, rng, now).await?))
+}
+
+/// Checks a `code` of `user`'s confirmed authenticator, and records its step so that it is
+/// not accepted again.
+///
+/// # Errors
+/// When storage fails, or the stored secret does not decrypt.
+pub async fn verify(
+    repo: &mut dyn Repository,
+    encrypter: &Encrypter,
+    user: &User,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<(), Refused>, StorageError> {
+    let Some(secret) = secret_of(repo, encrypter, user, true).await? else {
+        return Ok(Err(Refused::NoAuthenticator));
+    };
+    let Some(step) = matching_step(&secret, code, now) else {
+        return Ok(Err(Refused::Wrong));
+    };
+    if repo.user_totp().use_step(user, step).await? {
+        Ok(Ok(()))
+    } else {
+        Ok(Err(Refused::Replayed))
+    }
+}
+
+/// A recovery code as stored and compared: lowercase letters and digits only (the hyphens
+/// and spaces people type are ignored).
+fn normalised(code: &str) -> String {
+    code.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// Replaces the recovery codes of `user` with [`RECOVERY_CODES`] fresh ones, returned in
+/// clear (`abcd-efgh-jkmn`) to show once.
+///
+/// # Errors
+/// When storage fails.
+pub async fn new_recovery_codes(
+    repo: &mut dyn Repository,
+    user: &User,
+    rng: &mut (dyn RngCore + Send),
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, StorageError> {
+    let codes: Vec<String> = (0..RECOVERY_CODES)
+        .map(|_| {
+            let letters: String = (0..12)
+                .map(|_| char::from(RECOVERY_ALPHABET[rng.gen_range(0..RECOVERY_ALPHABET.len())]))
+                .collect();
+            format!("{}-{}-{}", &letters[..4], &letters[4..8], &letters[8..])
+        })
+        .collect();
+    let stored: Vec<String> = codes.iter().map(|code| normalised(code)).collect();
+    repo.user_recovery_codes()
+        .replace(user, &stored, now)
+        .await?;
+    Ok(codes)
+}
+
+/// Uses one of `user`'s recovery codes; whether it was theirs and unused.
+///
+/// # Errors
+/// When storage fails.
+pub async fn use_recovery_code(
+    repo: &mut dyn Repository,
+    user: &User,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    let code = normalised(code);
+    if code.is_empty() {
+        return Ok(false);
+    }
+    repo.user_recovery_codes().consume(user, &code, now).await
+}
+
+/// Removes every second factor of `user` (an operator's decision, or the user's own after
+/// re-authenticating); whether there was any.
+///
+/// # Errors
+/// When storage fails.
+pub async fn remove_all(repo: &mut dyn Repository, user: &User) -> Result<bool, StorageError> {
+    let authenticator = repo.user_totp().remove(user).await?;
+    let codes = repo.user_recovery_codes().remove_all(user).await?;
+    Ok(authenticator || codes > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone as _;
+
+    use super::*;
+
+    /// RFC 6238 Appendix B: the SHA-1 secret is the ASCII of "12345678901234567890"; the
+    /// test vectors are 8 digits, of which a 6-digit code is the last six.
+    #[test]
+    fn codes_match_the_test_vectors_of_rfc_6238() {
+        let secret = b"12345678901234567890";
+        for (unix, eight_digits) in [
+            (59, "94287082"),
+            (1_111_111_109, "07081804"),
+            (1_111_111_111, "14050471"),
+            (1_234_567_890, "89005924"),
+            (2_000_000_000, "69279037"),
+            (20_000_000_000, "65353130"),
+        ] {
+            let now = Utc.timestamp_opt(unix, 0).single().expect("a time");
+            assert_eq!(
+                code_at(secret, step_at(now)),
+                eight_digits[2..],
+                "at {unix}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_code_of_the_step_before_or_after_is_accepted_and_no_other() {
+        let secret = b"12345678901234567890";
+        let now = Utc
+            .timestamp_opt(1_111_111_109, 0)
+            .single()
+            .expect("a time");
+        let current = step_at(now);
+        for (step, accepted) in [
+            (current - 2, false),
+            (current - 1, true),
+            (current, true),
+            (current + 1, true),
+            (current + 2, false),
+        ] {
+            let code = code_at(secret, step);
+            assert_eq!(
+                matching_step(secret, &code, now),
+                accepted.then_some(step),
+                "step {step}"
+            );
+        }
+        let spaced = code_at(secret, current);
+        let spaced = format!("{} {}", &spaced[..3], &spaced[3..]);
+        assert_eq!(matching_step(secret, &spaced, now), Some(current));
+        for wrong in ["", "12345", "1234567", "abcdef", "12345a"] {
+            assert_eq!(matching_step(secret, wrong, now), None, "{wrong:?}");
+        }
+    }
+
+    #[test]
+    fn the_otpauth_uri_names_the_service_and_the_account() {
+        let uri = otpauth_uri("Example Chat", "@alice:example.com", "JBSWY3DPEHPK3PXP");
+        assert_eq!(
+            uri,
+            "otpauth://totp/Example%20Chat:@alice:example.com?secret=JBSWY3DPEHPK3PXP\
+             &issuer=Example+Chat&algorithm=SHA1&digits=6&period=30"
+        );
+    }
+
+    #[test]
+    fn recovery_codes_ignore_case_hyphens_and_spaces() {
+        assert_eq!(normalised("ABCD-efgh jkmn"), "abcdefghjkmn");
+        assert_eq!(normalised("--"), "");
+    }
+}
