@@ -24,8 +24,9 @@
 //! Several processes on one PostgreSQL database ([`Limiters::shared`]): in the database, so that
 //! two processes allow exactly what one would (MAS counts per process). Each bucket is one row
 //! holding the instant it would be empty again (the generic cell rate algorithm, [`gcra`]),
-//! read and replaced with a compare-and-set: of two processes racing on one bucket, one wins
-//! and the other reads again. An attempt costs a few database round trips, on the sign-in,
+//! read (and locked, so that attempts on one bucket take turns) and replaced with a
+//! compare-and-set: of two processes racing to create one bucket, one wins and the other
+//! reads again. An attempt costs a few database round trips, on the sign-in,
 //! registration, recovery and email-code paths only (never introspection). When the database
 //! cannot say, the attempt is refused.
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use portcullis_storage::{RateLimitRepository, StorageError};
 
 use crate::{
-    repository::{SqlRepository, on_backend},
+    repository::{SqlRepository, Transaction, on_backend},
     types::DbTime,
 };
 
@@ -18,7 +18,17 @@ impl RateLimitRepository for SqlRepository {
     ) -> Result<Option<DateTime<Utc>>, StorageError> {
         const SQL: &str = "SELECT empty_at FROM rate_limit_buckets \
                            WHERE limiter = $1 AND bucket_key = $2";
-        let instant: Option<DbTime> = on_backend!(self, |conn| sqlx::query_scalar(SQL)
+        // On PostgreSQL the row stays locked until the unit of work ends: attempts on one
+        // bucket take turns instead of failing each other's compare-and-set (a storm of
+        // sign-ins for one account would otherwise exhaust its retries and be refused).
+        // SQLite's units of work that write already take turns.
+        const LOCKING: &str = "SELECT empty_at FROM rate_limit_buckets \
+                               WHERE limiter = $1 AND bucket_key = $2 FOR UPDATE";
+        let sql = match self.transaction {
+            Transaction::Postgres(_) => LOCKING,
+            Transaction::Sqlite(_) => SQL,
+        };
+        let instant: Option<DbTime> = on_backend!(self, |conn| sqlx::query_scalar(sql)
             .bind(limiter)
             .bind(key)
             .fetch_optional(conn)

@@ -11,7 +11,8 @@ use crate::StorageError;
 /// passed is full, as if absent.
 #[async_trait]
 pub trait RateLimitRepository: Send {
-    /// The instant stored for `key` of `limiter`, if any.
+    /// The instant stored for `key` of `limiter`, if any; on PostgreSQL the row is locked
+    /// until the unit of work ends, so that attempts on one bucket take turns.
     async fn bucket(
         &mut self,
         limiter: &str,

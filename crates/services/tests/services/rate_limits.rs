@@ -89,3 +89,38 @@ async fn two_processes_allow_what_one_would_on_postgres() {
     portcullis_storage_sql::testing::run_on_postgres(true, two_processes_allow_what_one_would)
         .await;
 }
+
+/// Sixty attempts at once on one account, which allows a thousand: none is refused for the
+/// contention (they take turns on the bucket) rather than for the limit.
+async fn a_storm_on_one_account_within_its_limit_is_let_through(database: Database) {
+    let clock = MockClock::default();
+    let (a, b) = (process(&database, &clock), process(&database, &clock));
+    let account = Some(portcullis_model::Ulid::new());
+    let attempts: Vec<_> = (0..60)
+        .map(|index| {
+            let limiters = if index % 2 == 0 { a.clone() } else { b.clone() };
+            // Each from its own address: only the account's bucket is fought over.
+            let ip = Some(IpAddr::from([
+                203,
+                0,
+                113,
+                u8::try_from(index).unwrap_or(0),
+            ]));
+            tokio::spawn(async move { limiters.password_attempt(ip, account).await.is_ok() })
+        })
+        .collect();
+    let mut allowed = 0;
+    for attempt in attempts {
+        allowed += usize::from(attempt.await.expect("an attempt ends"));
+    }
+    assert_eq!(allowed, 60);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storm_on_one_account_within_its_limit_is_let_through_on_postgres() {
+    portcullis_storage_sql::testing::run_on_postgres(
+        true,
+        a_storm_on_one_account_within_its_limit_is_let_through,
+    )
+    .await;
+}
