@@ -24,7 +24,7 @@ pub use crate::{
     problem::{Problem, Problems, Severity},
     secret::{REDACTED, Secret, SecretSource},
     sections::{
-        account::AccountConfig,
+        account::{AccountConfig, SecondFactorRequirement, SecondFactorsConfig},
         branding::BrandingConfig,
         captcha::CaptchaConfig,
         clients::ClientConfig,

@@ -52,6 +52,12 @@ named_enum! {
         Password => "password",
         /// The user signed in at an upstream provider.
         Upstream => "upstream",
+        /// A second factor: a code of the user's authenticator app (TOTP).
+        Totp => "totp",
+        /// A second factor: one of the user's recovery codes.
+        RecoveryCode => "recovery_code",
+        /// A passkey (WebAuthn): alone, or as the second factor.
+        Passkey => "passkey",
     }
 }
 

@@ -162,6 +162,7 @@ pub struct Limiters {
     email_per_session: Arc<Limit<Ulid>>,
     recovery_per_ip: Arc<Limit<IpAddr>>,
     recovery_per_address: Arc<Limit<String>>,
+    second_factor_per_account: Arc<Limit<Ulid>>,
 }
 
 impl std::fmt::Debug for Limiters {
@@ -217,6 +218,11 @@ impl Limiters {
                 from(&recovery.per_address),
                 c,
             ),
+            second_factor_per_account: Limit::new(
+                "second_factor_per_account",
+                from(&RateLimitingConfig::default().second_factor),
+                c,
+            ),
             shared: None,
             clock,
         }
@@ -251,6 +257,7 @@ impl Limiters {
             + self.email_per_session.prune()
             + self.recovery_per_ip.prune()
             + self.recovery_per_address.prune()
+            + self.second_factor_per_account.prune()
     }
 
     /// Deletes the database's buckets that are full again; how many. Nothing without
@@ -293,6 +300,18 @@ impl Limiters {
         self.recovery_per_ip = Limit::new("recovery_per_ip", from(&recovery.per_ip), c);
         self.recovery_per_address =
             Limit::new("recovery_per_address", from(&recovery.per_address), c);
+        self
+    }
+
+    /// These limiters with the second-factor limit `second_factor`
+    /// (`rate_limiting.second_factor`).
+    #[must_use]
+    pub fn with_second_factor(mut self, second_factor: &RateLimiterConfig) -> Self {
+        self.second_factor_per_account = Limit::new(
+            "second_factor_per_account",
+            Bucket::from_config(second_factor),
+            &self.clock,
+        );
         self
     }
 
@@ -373,6 +392,13 @@ impl Limiters {
             self.take(&self.password_per_account, &user_id).await?;
         }
         Ok(())
+    }
+
+    /// Counts one second-factor code (of an authenticator app, or a recovery code) typed for
+    /// the account `user_id`, right or wrong; `Err(wait)` once the account is over its limit.
+    /// Per account only: whoever types it has given the account's password already.
+    pub async fn second_factor_attempt(&self, user_id: Ulid) -> Result<(), Duration> {
+        self.take(&self.second_factor_per_account, &user_id).await
     }
 
     /// Counts one registration attempt from `ip`; `Err(wait)` once the address is over its

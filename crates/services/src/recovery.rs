@@ -109,8 +109,10 @@ pub async fn find(
 }
 
 /// Spends `ticket` on `password` (hashed outside any unit of work) and signs its user in with
-/// a new browser session; `None` if the ticket was spent meanwhile or its user is no longer
-/// active.
+/// a new browser session, unless their account has a second factor or must add one
+/// (`requirement`): a recovery link proves the email address, not the second factor, so the
+/// session is then left to the second step of a sign-in. `None` if the ticket was spent
+/// meanwhile or its user is no longer active.
 ///
 /// # Errors
 /// When storage fails.
@@ -119,8 +121,9 @@ pub async fn complete(
     ticket: &str,
     password: &HashedPassword,
     user_agent: Option<&str>,
+    requirement: portcullis_config::SecondFactorRequirement,
     now: DateTime<Utc>,
-) -> Result<Option<(User, BrowserSession)>, StorageError> {
+) -> Result<Option<(User, Option<BrowserSession>)>, StorageError> {
     let mut repository = repositories.transaction().await?;
     let Some(used) = repository
         .user_recovery_tickets()
@@ -138,14 +141,22 @@ pub async fn complete(
         }
     };
     account::set_password(&mut *repository, &user, password, now).await?;
-    let browser_session = crate::sessions::start_browser_session(
-        &mut *repository,
-        &user,
-        portcullis_model::AuthenticationKind::Password,
-        user_agent,
-        now,
-    )
-    .await?;
+    let factors = crate::second_factor::factors_of(&mut *repository, &user).await?;
+    let browser_session = if factors.any() || crate::second_factor::required_for(requirement, &user)
+    {
+        None
+    } else {
+        Some(
+            crate::sessions::start_browser_session(
+                &mut *repository,
+                &user,
+                portcullis_model::AuthenticationKind::Password,
+                user_agent,
+                now,
+            )
+            .await?,
+        )
+    };
     repository.commit().await?;
     Ok(Some((user, browser_session)))
 }

@@ -5,11 +5,14 @@
 //! it was for is recorded, and no code of that step or an earlier one is accepted again);
 //! recovery codes are stored hashed and shown once.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac as _};
+use portcullis_config::SecondFactorRequirement;
 use portcullis_keys::Encrypter;
-use portcullis_model::User;
-use portcullis_storage::{Repository, StorageError};
+use portcullis_model::{AuthenticationKind, User};
+use portcullis_storage::{Repository, RepositoryFactory, StorageError};
 use rand::{Rng as _, RngCore};
 use subtle::ConstantTimeEq as _;
 
@@ -129,6 +132,28 @@ pub async fn start_enrolment(
             secret,
         }
     }))
+}
+
+/// The enrolment of `user` that waits for its first code, to show again (the page reloaded,
+/// or the user came back to it); `None` when there is none.
+///
+/// # Errors
+/// When storage fails, or the stored secret does not decrypt.
+pub async fn pending_enrolment(
+    repo: &mut dyn Repository,
+    encrypter: &Encrypter,
+    user: &User,
+    (issuer, account): (&str, &str),
+) -> Result<Option<Enrolment>, StorageError> {
+    Ok(secret_of(repo, encrypter, user, false)
+        .await?
+        .map(|secret| {
+            let secret = data_encoding::BASE32_NOPAD.encode(&secret);
+            Enrolment {
+                uri: otpauth_uri(issuer, account, &secret),
+                secret,
+            }
+        }))
 }
 
 /// Why a code was not accepted.
@@ -261,6 +286,159 @@ pub async fn use_recovery_code(
         return Ok(false);
     }
     repo.user_recovery_codes().consume(user, &code, now).await
+}
+
+/// The second factors a user has.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Factors {
+    /// A confirmed authenticator app.
+    pub totp: bool,
+    /// An authenticator app added but not confirmed by a first code yet.
+    pub totp_pending: bool,
+    /// Recovery codes not used yet.
+    pub recovery_codes: u64,
+}
+
+impl Factors {
+    /// Whether a sign-in of this user takes a second step.
+    #[must_use]
+    pub fn any(&self) -> bool {
+        self.totp
+    }
+}
+
+/// The second factors of `user`.
+///
+/// # Errors
+/// When storage fails.
+pub async fn factors_of(repo: &mut dyn Repository, user: &User) -> Result<Factors, StorageError> {
+    let totp = repo.user_totp().find(user).await?;
+    let recovery_codes = repo.user_recovery_codes().count_unused(user).await?;
+    Ok(Factors {
+        totp: totp
+            .as_ref()
+            .is_some_and(|totp| totp.confirmed_at.is_some()),
+        totp_pending: totp.is_some_and(|totp| totp.confirmed_at.is_none()),
+        recovery_codes,
+    })
+}
+
+/// Whether `requirement` (`account.second_factors.required`) asks `user` for a second factor.
+#[must_use]
+pub fn required_for(requirement: SecondFactorRequirement, user: &User) -> bool {
+    match requirement {
+        SecondFactorRequirement::Nobody => false,
+        SecondFactorRequirement::Admins => user.can_request_admin,
+        SecondFactorRequirement::Everyone => true,
+    }
+}
+
+/// What a sign-in needs once its first factor (the password, or an upstream provider that does
+/// not vouch for a second factor) is proved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    /// Nothing more: the user has no second factor, and none is required of them.
+    SignedIn,
+    /// A code of their authenticator app or a recovery code.
+    SecondFactor(Factors),
+    /// They have none, and one is required: they add an authenticator app first.
+    Enrol,
+}
+
+/// The step after the first factor of `user`'s sign-in.
+///
+/// # Errors
+/// When storage fails.
+pub async fn after_first_factor(
+    repositories: &dyn RepositoryFactory,
+    user: &User,
+    requirement: SecondFactorRequirement,
+) -> Result<NextStep, StorageError> {
+    let mut repo = repositories.read_transaction().await?;
+    let factors = factors_of(&mut *repo, user).await?;
+    repo.rollback().await?;
+    Ok(if factors.any() {
+        NextStep::SecondFactor(factors)
+    } else if required_for(requirement, user) {
+        NextStep::Enrol
+    } else {
+        NextStep::SignedIn
+    })
+}
+
+/// Why the answer of a second step did not sign anyone in.
+#[derive(Debug, thiserror::Error)]
+pub enum SecondStepError {
+    /// Not a code of the user's authenticator now, not an unused recovery code of theirs, or
+    /// a code accepted before: one answer for all, as a guesser must not learn which.
+    #[error("wrong code")]
+    Wrong,
+    /// Too many codes for this account: try again after `wait`.
+    #[error("too many attempts")]
+    RateLimited {
+        /// How long until the next code may be typed.
+        wait: Duration,
+    },
+    /// The database failed, or a stored secret does not decrypt.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Checks `code`, typed by `user` at the second step of a sign-in (or before a sensitive
+/// action): six digits are a code of their authenticator app, anything else one of their
+/// recovery codes. Every code counts against the account's rate limit, right or wrong; the
+/// code is used up in the same unit of work. Returns how the user proved it.
+///
+/// # Errors
+/// See [`SecondStepError`].
+pub async fn check_code(
+    repositories: &dyn RepositoryFactory,
+    limiters: &crate::rate_limit::Limiters,
+    encrypter: &Encrypter,
+    user: &User,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<AuthenticationKind, SecondStepError> {
+    limiters
+        .second_factor_attempt(user.id)
+        .await
+        .map_err(|wait| SecondStepError::RateLimited { wait })?;
+    let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let is_totp = digits.len() == DIGITS && digits.bytes().all(|b| b.is_ascii_digit());
+    let mut repo = repositories.transaction().await?;
+    let kind = if is_totp {
+        verify(&mut *repo, encrypter, user, &digits, now)
+            .await?
+            .is_ok()
+            .then_some(AuthenticationKind::Totp)
+    } else {
+        use_recovery_code(&mut *repo, user, code, now)
+            .await?
+            .then_some(AuthenticationKind::RecoveryCode)
+    };
+    repo.commit().await?;
+    kind.ok_or(SecondStepError::Wrong)
+}
+
+/// Starts the browser session of `user`, who proved who they are `first` (their password, an
+/// upstream provider) and then `second` (a code of their authenticator app, a recovery code):
+/// both are recorded as authentications of the session.
+///
+/// # Errors
+/// When storage fails.
+pub async fn start_browser_session(
+    repo: &mut dyn Repository,
+    user: &User,
+    (first, second): (AuthenticationKind, AuthenticationKind),
+    user_agent: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<portcullis_model::BrowserSession, StorageError> {
+    let session =
+        crate::sessions::start_browser_session(repo, user, first, user_agent, now).await?;
+    repo.browser_sessions()
+        .authenticate(&session, second, now)
+        .await?;
+    Ok(session)
 }
 
 /// Removes every second factor of `user` (an operator's decision, or the user's own after

@@ -51,6 +51,61 @@ pub struct AccountConfig {
     /// Deprecated name of `password_registration_token_required`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_token_required: Option<bool>,
+
+    /// Second factors and passkeys (ours: MAS has none).
+    #[serde(default, skip_serializing_if = "SecondFactorsConfig::is_default")]
+    pub second_factors: SecondFactorsConfig,
+}
+
+/// Who must have a second factor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactorRequirement {
+    /// Nobody: users choose.
+    #[default]
+    Nobody,
+    /// Administrators (users who may request admin access).
+    Admins,
+    /// Every user who signs in with a password or at an upstream provider.
+    Everyone,
+}
+
+/// `account.second_factors`: authenticator apps, passkeys and recovery codes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SecondFactorsConfig {
+    /// Users may add an authenticator app (TOTP) to their account.
+    #[serde(default = "default_true")]
+    pub totp_allowed: bool,
+
+    /// Users may register passkeys, as a second factor.
+    #[serde(default = "default_true")]
+    pub passkeys_allowed: bool,
+
+    /// A passkey alone signs in, without the password ("Sign in with a passkey").
+    #[serde(default = "default_true")]
+    pub passkey_sign_in_allowed: bool,
+
+    /// Who must have a second factor: `nobody`, `admins` or `everyone`. Those without one are
+    /// asked to add an authenticator app right after their password.
+    #[serde(default)]
+    pub required: SecondFactorRequirement,
+}
+
+impl Default for SecondFactorsConfig {
+    fn default() -> Self {
+        Self {
+            totp_allowed: true,
+            passkeys_allowed: true,
+            passkey_sign_in_allowed: true,
+            required: SecondFactorRequirement::Nobody,
+        }
+    }
+}
+
+impl SecondFactorsConfig {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 impl Default for AccountConfig {
@@ -66,6 +121,7 @@ impl Default for AccountConfig {
             login_with_email_allowed: false,
             password_registration_token_required: false,
             registration_token_required: None,
+            second_factors: SecondFactorsConfig::default(),
         }
     }
 }
@@ -88,6 +144,28 @@ impl AccountConfig {
                     "deprecated name, still honoured",
                 )
                 .with_hint("rename it to account.password_registration_token_required"),
+            );
+        }
+        let factors = &self.second_factors;
+        if factors.required != SecondFactorRequirement::Nobody && !factors.totp_allowed {
+            problems.push(
+                Problem::error(
+                    "account.second_factors.required",
+                    "a second factor is required, but authenticator apps are not allowed",
+                )
+                .with_hint(
+                    "set account.second_factors.totp_allowed: true (users who must add a \
+                     second factor do so with an authenticator app)",
+                ),
+            );
+        }
+        if factors.passkey_sign_in_allowed && !factors.passkeys_allowed {
+            problems.push(
+                Problem::warning(
+                    "account.second_factors.passkey_sign_in_allowed",
+                    "passkeys are not allowed, so nobody can sign in with one",
+                )
+                .with_hint("set account.second_factors.passkeys_allowed: true, or this to false"),
             );
         }
         problems

@@ -154,6 +154,17 @@ pub struct RateLimitingConfig {
     /// Email verification.
     #[serde(default)]
     pub email_authentication: EmailAuthenticationRateLimits,
+    /// Second-factor codes (authenticator app or recovery code) per account, right or wrong
+    /// (ours: MAS has no second factors).
+    #[serde(default = "default_second_factor")]
+    pub second_factor: RateLimiterConfig,
+}
+
+/// Five codes at once (a mistyped code or two, an authenticator a step out), then one a
+/// minute: three codes of a million are right at any time, so guessing at that pace takes
+/// about eight months on average, and only someone who has the password gets to guess.
+fn default_second_factor() -> RateLimiterConfig {
+    RateLimiterConfig::new(5, 1.0 / MINUTE)
 }
 
 fn default_registration() -> RateLimiterConfig {
@@ -167,6 +178,7 @@ impl Default for RateLimitingConfig {
             registration: default_registration(),
             account_recovery: AccountRecoveryRateLimits::default(),
             email_authentication: EmailAuthenticationRateLimits::default(),
+            second_factor: default_second_factor(),
         }
     }
 }
@@ -204,6 +216,7 @@ impl RateLimitingConfig {
                 "rate_limiting.email_authentication.attempt_per_session",
                 &self.email_authentication.attempt_per_session,
             ),
+            ("rate_limiting.second_factor", &self.second_factor),
         ];
         for (path, limiter) in limiters {
             limiter.validate(path, &mut problems);
