@@ -211,6 +211,10 @@ mod tests {
             tos_uri: None,
             captcha: None,
             session_limit: None,
+            second_factors: Default::default(),
+            second_factor_rate_limit:
+                portcullis_config::sections::rate_limiting::RateLimitingConfig::default()
+                    .second_factor,
         }
     }
 

@@ -147,7 +147,8 @@ impl AppState {
             &parts.site.registration_rate_limit,
         )
         .with_email(&parts.site.email_rate_limits)
-        .with_recovery(&parts.site.recovery_rate_limits);
+        .with_recovery(&parts.site.recovery_rate_limits)
+        .with_second_factor(&parts.site.second_factor_rate_limit);
         // Processes sharing a PostgreSQL database share their limits; a SQLite database has
         // one process, which keeps them in memory.
         let limiters = match parts.database.backend() {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use portcullis_services::captcha::CaptchaSettings;
 
 use portcullis_config::{
-    Config,
+    Config, SecondFactorsConfig,
     sections::rate_limiting::{
         AccountRecoveryRateLimits, EmailAuthenticationRateLimits, LoginRateLimits,
         RateLimiterConfig,
@@ -72,6 +72,10 @@ pub struct SiteConfig {
     pub captcha: Option<CaptchaSettings>,
     /// `experimental.session_limit`: how sessions are counted for the policy.
     pub session_limit: Option<portcullis_config::sections::experimental::SessionLimitConfig>,
+    /// `account.second_factors`: which second factors users may have, and who must.
+    pub second_factors: SecondFactorsConfig,
+    /// How fast second-factor codes may be tried per account (`rate_limiting.second_factor`).
+    pub second_factor_rate_limit: RateLimiterConfig,
 }
 
 impl SiteConfig {
@@ -110,6 +114,8 @@ impl SiteConfig {
             tos_uri: config.branding.tos_uri.clone(),
             captcha: CaptchaSettings::from_config(&config.captcha),
             session_limit: config.experimental.session_limit.clone(),
+            second_factors: config.account.second_factors.clone(),
+            second_factor_rate_limit: config.rate_limiting.second_factor,
         }
     }
 }

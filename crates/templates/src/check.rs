@@ -13,13 +13,13 @@ use crate::{
     pages::{
         AccountCrossSigningResetPage, AccountDeactivatePage, AccountDeactivatedPage,
         AccountDevicePage, AccountLockedPage, AccountNav, AccountPasswordPage, AccountProfilePage,
-        AccountSection, AccountSessionsPage, AccountTokensPage, ClientView, CompatSsoPage,
-        ConsentPage, DeviceConsentPage, DeviceDonePage, DeviceLinkPage, EmailView, EndSessionPage,
-        ErrorPage, FormPostPage, ImportedValue, IndexPage, LinkedAccountView, LoggedOutPage,
-        LoginPage, NewPersonalToken, Page, PasswordChangeErrors, PersonalTokenView, ProviderButton,
-        RecoverCompletePage, RecoverPage, RecoverSentPage, RegisterErrors, RegisterPage,
-        SessionKind, SessionView, Timestamp, UpstreamLinkPage, UpstreamRegisterPage,
-        VerifyEmailPage,
+        AccountSecondFactorsPage, AccountSection, AccountSessionsPage, AccountTokensPage,
+        ClientView, CompatSsoPage, ConsentPage, DeviceConsentPage, DeviceDonePage, DeviceLinkPage,
+        EmailView, EndSessionPage, ErrorPage, FormPostPage, ImportedValue, IndexPage,
+        LinkedAccountView, LoggedOutPage, LoginPage, NewPersonalToken, Page, PasswordChangeErrors,
+        PersonalTokenView, ProviderButton, RecoverCompletePage, RecoverPage, RecoverSentPage,
+        RegisterErrors, RegisterPage, SecondFactorPage, SessionKind, SessionView, Timestamp,
+        TotpEnrolmentView, UpstreamLinkPage, UpstreamRegisterPage, VerifyEmailPage,
     },
     scope::describe_scopes,
     site::Branding,
@@ -406,8 +406,78 @@ fn check_account_pages(templates: &Templates, site: &Site) -> Result<(), Templat
             },
         )?;
     }
+    check_second_factor_pages(templates, site)?;
     check_page(templates, site, &AccountDeactivatedPage {})?;
     check_page(templates, site, &AccountLockedPage {})
+}
+
+fn sample_enrolment() -> TotpEnrolmentView {
+    TotpEnrolmentView {
+        qr_code: "data:image/svg+xml;base64,PHN2Zy8+".to_owned(),
+        secret: "JBSW Y3DP EHPK 3PXP JBSW".to_owned(),
+        uri: "otpauth://totp/Example:@alice:example.com?secret=JBSWY3DPEHPK3PXPJBSW".to_owned(),
+    }
+}
+
+/// The second factors' account page in each of its states, and the sign-in's second step.
+fn check_second_factor_pages(templates: &Templates, site: &Site) -> Result<(), TemplateError> {
+    let codes = vec!["abcd-efgh-jkmn".to_owned(), "pqrs-tuvw-xyz2".to_owned()];
+    // (authenticator app set up, one being added, new codes, password asked, required)
+    for (totp, adding, new_codes, password_required, required) in [
+        (false, false, false, true, false),
+        (false, false, false, false, false),
+        (false, true, false, false, false),
+        (true, false, true, true, false),
+        (true, false, false, false, true),
+    ] {
+        for totp_allowed in [true, false] {
+            check_page(
+                templates,
+                site,
+                &AccountSecondFactorsPage {
+                    nav: sample_nav(AccountSection::SecondFactors, password_required),
+                    csrf: "csrf-token".to_owned(),
+                    password_required,
+                    totp_allowed,
+                    totp,
+                    enrolment: adding.then(sample_enrolment),
+                    recovery_codes_left: if totp { 9 } else { 0 },
+                    new_recovery_codes: if new_codes { codes.clone() } else { Vec::new() },
+                    required,
+                    start_url: "/account/second-factors/totp".to_owned(),
+                    confirm_url: "/account/second-factors/totp/confirm".to_owned(),
+                    recovery_codes_url: "/account/second-factors/recovery-codes".to_owned(),
+                    remove_url: "/account/second-factors/remove".to_owned(),
+                    error: adding.then(|| "That code is not right.".to_owned()),
+                    notice: new_codes.then(|| "Two-step verification is on.".to_owned()),
+                },
+            )?;
+        }
+    }
+    for (enrolment, recovery_codes, error) in [
+        (None, Vec::new(), None),
+        (None, Vec::new(), Some("Wrong code.".to_owned())),
+        (
+            Some(sample_enrolment()),
+            Vec::new(),
+            Some("Wrong code.".to_owned()),
+        ),
+        (None, codes, None),
+    ] {
+        check_page(
+            templates,
+            site,
+            &SecondFactorPage {
+                csrf: "csrf-token".to_owned(),
+                continue_url: (!recovery_codes.is_empty()).then(|| "/".to_owned()),
+                error,
+                enrolment,
+                recovery_codes,
+                cancel_url: "/login".to_owned(),
+            },
+        )?;
+    }
+    Ok(())
 }
 
 fn sample_nav(current: AccountSection, everything: bool) -> AccountNav {

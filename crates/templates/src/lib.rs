@@ -71,6 +71,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../templates/account/profile.html"),
     ),
     (
+        "account/second_factors.html",
+        include_str!("../templates/account/second_factors.html"),
+    ),
+    (
         "account/sessions.html",
         include_str!("../templates/account/sessions.html"),
     ),
@@ -86,6 +90,10 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "components/providers.html",
         include_str!("../templates/components/providers.html"),
+    ),
+    (
+        "components/recovery_codes.html",
+        include_str!("../templates/components/recovery_codes.html"),
     ),
     (
         "components/reauth.html",
@@ -106,6 +114,10 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "components/token_field.html",
         include_str!("../templates/components/token_field.html"),
+    ),
+    (
+        "components/totp_enrolment.html",
+        include_str!("../templates/components/totp_enrolment.html"),
     ),
     (
         "compat_sso.html",
@@ -167,6 +179,10 @@ const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../templates/logged_out.html"),
     ),
     ("login.html", include_str!("../templates/login.html")),
+    (
+        "login_second_factor.html",
+        include_str!("../templates/login_second_factor.html"),
+    ),
     ("recover.html", include_str!("../templates/recover.html")),
     (
         "recover_complete.html",

@@ -167,6 +167,19 @@ impl UrlBuilder {
         self.join("account/cross-signing-reset")
     }
 
+    /// The page of the user's second factors (authenticator app, recovery codes).
+    #[must_use]
+    pub fn account_second_factors(&self) -> Url {
+        self.join("account/second-factors")
+    }
+
+    /// The second step of a sign-in: a code of the user's authenticator app, or a recovery
+    /// code (or adding an authenticator app, when one is required).
+    #[must_use]
+    pub fn login_second_factor(&self) -> Url {
+        self.join("login/second-factor")
+    }
+
     /// The account deactivation page.
     #[must_use]
     pub fn account_deactivate(&self) -> Url {

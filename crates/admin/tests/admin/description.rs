@@ -57,6 +57,7 @@ admin_test!(
             // Our extensions, documented as such.
             if [
                 "/api/admin/v1/users/{id}/allow-cross-signing-reset",
+                "/api/admin/v1/users/{id}/remove-second-factors",
                 "/api/admin/v1/users/{id}/login-tokens",
                 "/api/admin/v1/login-tokens/{id}",
             ]

@@ -351,3 +351,46 @@ admin_test!(
         assert!(title(&body).contains("locked or deactivated"));
     }
 );
+
+admin_test!(
+    async fn an_operator_removes_the_second_factors_of_a_user_who_lost_them(world: World) {
+        use portcullis_model::Clock as _;
+        use portcullis_services::second_factor;
+
+        let alice = world.user("alice").await;
+        let mut tx = world.database.transaction().await.expect("a transaction");
+        let now = world.clock.now();
+        second_factor::start_enrolment(
+            &mut *tx,
+            world.state.encrypter(),
+            &alice,
+            ("Example", "@alice:example.com"),
+            &mut rand::rngs::OsRng,
+            now,
+        )
+        .await
+        .expect("started")
+        .expect("no authenticator app yet");
+        second_factor::new_recovery_codes(&mut *tx, &alice, &mut rand::rngs::OsRng, now)
+            .await
+            .expect("codes made");
+        tx.commit().await.expect("committed");
+
+        let uri = format!("/api/admin/v1/users/{}/remove-second-factors", alice.id);
+        let (status, body) = world.post(&uri, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["data"]["attributes"]["username"], "alice");
+        let mut tx = world.database.transaction().await.expect("a transaction");
+        let left = second_factor::factors_of(&mut *tx, &alice)
+            .await
+            .expect("read");
+        tx.rollback().await.expect("rolled back");
+        assert_eq!(left, second_factor::Factors::default(), "nothing left");
+        // Again: nothing to remove, the same answer.
+        let (status, _) = world.post(&uri, None).await;
+        assert_eq!(status, StatusCode::OK);
+        let unknown = "/api/admin/v1/users/01ARZ3NDEKTSV4RRFFQ69G5FAV/remove-second-factors";
+        let (status, _) = world.post(unknown, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+);

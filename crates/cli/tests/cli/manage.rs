@@ -936,3 +936,46 @@ fn register_user_prompts_read_whole_lines_in_a_terminal() {
     let dave = user(dir.path(), "dave");
     assert_eq!(dave["admin"], true, "{dave}");
 }
+
+#[tokio::test]
+async fn remove_second_factors_removes_the_authenticator_app_and_the_recovery_codes() {
+    use portcullis_services::second_factor;
+
+    let dir = setup();
+    assert_success(&register(dir.path(), &["alice"]));
+    let database = open_database(dir.path()).await;
+    let mut repo = database.transaction().await.expect("a transaction");
+    let alice = repo
+        .users()
+        .find_by_username("alice")
+        .await
+        .expect("read")
+        .expect("alice");
+    let now = chrono::Utc::now();
+    second_factor::new_recovery_codes(&mut *repo, &alice, &mut rand::rngs::OsRng, now)
+        .await
+        .expect("codes made");
+    repo.commit().await.expect("committed");
+
+    let removed = manage(dir.path(), &["remove-second-factors", "@alice:localhost"]);
+    assert_success(&removed);
+    assert!(
+        String::from_utf8_lossy(&removed.stdout)
+            .contains("removed the second factors of @alice:localhost"),
+        "{removed:?}"
+    );
+    let mut repo = database.transaction().await.expect("a transaction");
+    let left = second_factor::factors_of(&mut *repo, &alice)
+        .await
+        .expect("read");
+    repo.rollback().await.expect("rolled back");
+    assert_eq!(left, second_factor::Factors::default());
+
+    let again = manage(dir.path(), &["remove-second-factors", "alice"]);
+    assert_success(&again);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("has no second factor"));
+    assert_fails_with(
+        &manage(dir.path(), &["remove-second-factors", "nobody"]),
+        "nobody",
+    );
+}

@@ -2,16 +2,15 @@
 
 use axum::{
     extract::{Query, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
 
 use crate::{hashing_room::HashingRoom, page_form::Form};
 use portcullis_model::AuthenticationKind;
-use portcullis_services::sessions::start_browser_session;
 use portcullis_services::sign_in::{Authenticated, Identifier, SignInError, localpart_of};
 use portcullis_services::upstream_sign_in;
-use portcullis_storage::{SessionRef, StorageError};
+use portcullis_storage::StorageError;
 use portcullis_templates::pages::{LoginPage, ProviderButton};
 use serde::Deserialize;
 use zeroize::Zeroizing;
@@ -22,7 +21,6 @@ use crate::{
     cookies::CookieJar,
     csrf,
     pages::{describe_wait, tr},
-    session,
 };
 
 /// The sign-in page's query.
@@ -127,7 +125,7 @@ pub async fn post(
             tracing::info!(client.ip = ?ip, "sign-in rate limit reached");
             // The form again, with the wait, so that the visitor can retry from here.
             let message = tr("login.error.too_many", &[("wait", &describe_wait(wait))]);
-            let mut response = form(
+            let response = form(
                 &state,
                 jar,
                 &query,
@@ -136,14 +134,7 @@ pub async fn post(
                 Some(message),
             )
             .await;
-            // Rounded up, as the message rounds it.
-            let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
-                .max(1)
-                .to_string();
-            if let Ok(value) = HeaderValue::from_str(&seconds) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            return response;
+            return super::account::retry_after(response, Some(wait));
         }
         Err(SignInError::Busy) => return crate::hashing_room::busy_page(&state),
         Err(SignInError::PasswordsDisabled | SignInError::NoPassword) => {
@@ -153,36 +144,28 @@ pub async fn post(
         Err(SignInError::Hashing(error)) => return state.internal_error_page(&error),
     };
 
-    let user_agent = crate::requester::user_agent(&headers);
-    let result = async {
-        let mut repository = state.database().transaction().await?;
-        if let Some(upgrade) = &upgrade {
+    if let Some(upgrade) = &upgrade {
+        // The new hash is kept whatever comes next: the password was right.
+        let saved = async {
+            let mut repository = state.database().transaction().await?;
             upgrade.save(&mut *repository, &user, now).await?;
+            repository.commit().await
         }
-        let browser_session = start_browser_session(
-            &mut *repository,
-            &user,
-            AuthenticationKind::Password,
-            user_agent,
-            now,
-        )
-        .await?;
-        repository.commit().await?;
-        Ok::<_, StorageError>(browser_session)
+        .await;
+        if let Err(error) = saved {
+            return state.internal_error_page(&error);
+        }
     }
-    .await;
-    let browser_session = match result {
-        Ok(session) => session,
-        Err(error) => return state.internal_error_page(&error),
-    };
-
-    state
-        .activity()
-        .record(SessionRef::Browser(browser_session.id), now, ip);
-    tracing::info!(user.id = %user.id, user.username = %user.username, "signed in with a password");
-    let jar = session::remember(&state, jar, &browser_session);
-    let destination = query.destination(state.urls());
-    (jar, Redirect::to(destination.as_str())).into_response()
+    tracing::info!(user.id = %user.id, user.username = %user.username, "password accepted");
+    super::second_factor::after_first_factor(
+        &state,
+        jar,
+        (ip, &headers),
+        &user,
+        AuthenticationKind::Password,
+        &query,
+    )
+    .await
 }
 
 /// The username a `login_hint` suggests: `mxid:@alice:server` of this server, or an email.

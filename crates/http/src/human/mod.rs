@@ -12,6 +12,7 @@ pub mod messages;
 pub mod post_auth;
 pub mod recover;
 pub mod register;
+pub mod second_factor;
 
 use axum::{
     Router,
@@ -24,6 +25,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index::get))
         .route("/login", get(login::get).post(login::post))
+        .route(
+            "/login/second-factor",
+            get(second_factor::get).post(second_factor::post),
+        )
         .route("/logout", post(logout::post))
         .route("/recover", get(recover::get).post(recover::post))
         .route(
@@ -68,6 +73,23 @@ pub fn router() -> Router<AppState> {
             get(account::tokens::get).post(account::tokens::post),
         )
         .route("/account/tokens/{id}/revoke", post(account::tokens::revoke))
+        .route("/account/second-factors", get(account::second_factors::get))
+        .route(
+            "/account/second-factors/totp",
+            post(account::second_factors::start),
+        )
+        .route(
+            "/account/second-factors/totp/confirm",
+            post(account::second_factors::confirm),
+        )
+        .route(
+            "/account/second-factors/recovery-codes",
+            post(account::second_factors::recovery_codes),
+        )
+        .route(
+            "/account/second-factors/remove",
+            post(account::second_factors::remove),
+        )
         .route("/account/sessions/{id}/end", post(account::sessions::end))
         .route(
             "/account/devices/{device_id}",

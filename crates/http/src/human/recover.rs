@@ -259,6 +259,7 @@ pub async fn complete_get(
 pub async fn complete_post(
     State(state): State<AppState>,
     jar: CookieJar,
+    crate::client_ip::ClientIp(ip): crate::client_ip::ClientIp,
     headers: HeaderMap,
     Form(form_data): Form<CompleteForm>,
 ) -> Response {
@@ -301,13 +302,36 @@ pub async fn complete_post(
         Err(error) => return state.internal_error_page(&error),
     };
     let user_agent = crate::requester::user_agent(&headers);
-    let done = recovery::complete(state.database(), ticket, &hashed, user_agent, state.now()).await;
+    let requirement = state.site_config().second_factors.required;
+    let done = recovery::complete(
+        state.database(),
+        ticket,
+        &hashed,
+        user_agent,
+        requirement,
+        state.now(),
+    )
+    .await;
     match done {
-        Ok(Some((user, browser_session))) => {
+        Ok(Some((user, Some(browser_session)))) => {
             tracing::info!(user.id = %user.id, user.username = %user.username, "password reset through a recovery link");
             let jar = session::remember(&state, jar, &browser_session);
             let url = state.urls().account_management_uri();
             (jar, Redirect::to(url.as_str())).into_response()
+        }
+        // The link proved the address, not the second factor: the sign-in goes on with it.
+        Ok(Some((user, None))) => {
+            tracing::info!(user.id = %user.id, user.username = %user.username, "password reset through a recovery link; second factor next");
+            let query = super::post_auth::FlowQuery::default();
+            super::second_factor::after_first_factor(
+                &state,
+                jar,
+                (ip, &headers),
+                &user,
+                portcullis_model::AuthenticationKind::Password,
+                &query,
+            )
+            .await
         }
         Ok(None) => link_refused(&state, true),
         Err(error) => state.internal_error_page(&error),

@@ -38,5 +38,6 @@ mod personal_introspection;
 mod policy;
 mod registration;
 mod router;
+mod second_factors;
 mod sign_in;
 mod translations;

@@ -17,6 +17,7 @@ pub enum AccountSection {
     Password,
     CrossSigningReset,
     Tokens,
+    SecondFactors,
     Deactivate,
 }
 
@@ -324,4 +325,55 @@ pub struct AccountTokensPage {
 
 impl Page for AccountTokensPage {
     const TEMPLATE: &'static str = "account/tokens.html";
+}
+
+/// An authenticator app being added: the QR code to scan, or the secret to type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TotpEnrolmentView {
+    /// The QR code of [`uri`](Self::uri), as a `data:` URL of an SVG image.
+    pub qr_code: String,
+    /// The secret in base32, in groups of four letters for typing.
+    pub secret: String,
+    /// The `otpauth://` URI, a link for a phone that has the app.
+    pub uri: String,
+}
+
+/// `account/second_factors.html`: the authenticator app and the recovery codes. Its forms post
+/// `csrf` (and `password` when `password_required`) to `start_url`, `confirm_url` (with `code`),
+/// `recovery_codes_url` and `remove_url`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each flag shows or hides one part of the page"
+)]
+pub struct AccountSecondFactorsPage {
+    pub nav: AccountNav,
+    pub csrf: String,
+    /// Asks for the password in the forms that change factors: the last sign-in is not recent
+    /// enough.
+    pub password_required: bool,
+    /// The operator lets users add an authenticator app.
+    pub totp_allowed: bool,
+    /// The user has a confirmed authenticator app.
+    pub totp: bool,
+    /// An authenticator app being added, waiting for its first code.
+    pub enrolment: Option<TotpEnrolmentView>,
+    /// Recovery codes not used yet.
+    pub recovery_codes_left: u64,
+    /// Recovery codes just made, shown this once.
+    pub new_recovery_codes: Vec<String>,
+    /// The operator requires a second factor of this user: it cannot be removed.
+    pub required: bool,
+    pub start_url: String,
+    pub confirm_url: String,
+    pub recovery_codes_url: String,
+    pub remove_url: String,
+    /// Why the last attempt was refused.
+    pub error: Option<String>,
+    /// A confirmation of what was just done.
+    pub notice: Option<String>,
+}
+
+impl Page for AccountSecondFactorsPage {
+    const TEMPLATE: &'static str = "account/second_factors.html";
 }

@@ -56,3 +56,27 @@ impl LoginPage {
 impl Page for LoginPage {
     const TEMPLATE: &'static str = "login.html";
 }
+
+/// `login_second_factor.html`: the second step of a sign-in. It asks for a code of the user's
+/// authenticator app or a recovery code (field `code`, with `csrf`, posted back to the page's
+/// own URL); when the operator requires a second factor the user does not have yet, it shows
+/// the authenticator app to add first (`enrolment`); once added, the recovery codes, this once,
+/// and a link to go on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SecondFactorPage {
+    pub csrf: String,
+    /// Why the last code was refused.
+    pub error: Option<String>,
+    /// The authenticator app to add before going on.
+    pub enrolment: Option<super::TotpEnrolmentView>,
+    /// Recovery codes just made, shown this once.
+    pub recovery_codes: Vec<String>,
+    /// Where to go on once the recovery codes are noted.
+    pub continue_url: Option<String>,
+    /// Back to the sign-in page, as someone else.
+    pub cancel_url: String,
+}
+
+impl Page for SecondFactorPage {
+    const TEMPLATE: &'static str = "login_second_factor.html";
+}

@@ -8,6 +8,7 @@ pub mod get;
 pub mod list;
 pub mod lock;
 pub mod reactivate;
+pub mod remove_second_factors;
 pub mod set_admin;
 pub mod set_password;
 pub mod unlock;
@@ -118,5 +119,9 @@ pub fn routes(router: ApiRouter<AppState>) -> ApiRouter<AppState> {
                 allow_cross_signing_reset::handler,
                 allow_cross_signing_reset::doc,
             ),
+        )
+        .api_route(
+            "/api/admin/v1/users/{id}/remove-second-factors",
+            post_with(remove_second_factors::handler, remove_second_factors::doc),
         )
 }

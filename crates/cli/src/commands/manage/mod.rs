@@ -23,6 +23,7 @@ mod list_users;
 mod lock_user;
 mod promote_admin;
 mod register_user;
+mod remove_second_factors;
 mod remove_upstream_link;
 mod revoke_personal_access_token;
 mod set_password;
@@ -98,6 +99,9 @@ pub enum ManageCommand {
     /// Let a user replace their cross-signing keys without further authentication for the
     /// next 10 minutes.
     AllowCrossSigningReset(allow_cross_signing_reset::Args),
+    /// Remove a user's authenticator app and recovery codes (they lost both): their next
+    /// sign-in asks for the password only.
+    RemoveSecondFactors(remove_second_factors::Args),
 }
 
 pub async fn run(config_paths: &[PathBuf], command: ManageCommand) -> anyhow::Result<ExitCode> {
@@ -137,6 +141,9 @@ pub async fn run(config_paths: &[PathBuf], command: ManageCommand) -> anyhow::Re
         ManageCommand::GenerateToken(args) => generate_token::run(&context, args).await,
         ManageCommand::AllowCrossSigningReset(args) => {
             allow_cross_signing_reset::run(&context, args).await
+        }
+        ManageCommand::RemoveSecondFactors(args) => {
+            remove_second_factors::run(&context, args).await
         }
     }
 }

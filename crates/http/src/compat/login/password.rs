@@ -17,6 +17,11 @@ fn invalid_credentials() -> MatrixError {
     MatrixError::forbidden("Invalid username or password")
 }
 
+/// Why `m.login.password` refuses an account with a second factor (or that must add one).
+pub const SECOND_FACTOR_REFUSAL: &str = "This account uses two-step verification, which \
+     m.login.password cannot ask for. Sign in with a client that opens the server's sign-in \
+     page in a browser (OAuth 2.0), or, for a bot or a script, use a personal access token.";
+
 pub(super) async fn login(
     state: &AppState,
     login: &Login<'_>,
@@ -56,6 +61,20 @@ pub(super) async fn login(
             SignInError::Storage(error) => MatrixError::internal(&error),
             SignInError::Hashing(error) => MatrixError::internal(&error),
         })?;
+
+    // Told only to whoever gave the right password, as a locked account is. The Matrix login
+    // API has no step to ask for a code; a browser sign-in has.
+    let requirement = site.second_factors.required;
+    let next = portcullis_services::second_factor::after_first_factor(
+        state.database(),
+        &user,
+        requirement,
+    )
+    .await?;
+    if next != portcullis_services::second_factor::NextStep::SignedIn {
+        tracing::info!(user.id = %user.id, "m.login.password refused: the account has a second factor");
+        return Err(MatrixError::forbidden(SECOND_FACTOR_REFUSAL));
+    }
 
     let with = upgrade
         .as_ref()

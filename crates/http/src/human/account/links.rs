@@ -49,6 +49,7 @@ fn action_of(section: AccountSection) -> Option<&'static str> {
         AccountSection::Password => Some("password"),
         AccountSection::CrossSigningReset => Some("org.matrix.cross_signing_reset"),
         AccountSection::Tokens => Some("tokens"),
+        AccountSection::SecondFactors => Some("second_factors"),
         AccountSection::Deactivate => Some("org.matrix.account_deactivate"),
     }
 }

@@ -23,6 +23,7 @@ pub mod emails;
 pub mod links;
 pub mod password;
 pub mod profile;
+pub mod second_factors;
 pub mod sessions;
 pub mod tokens;
 
@@ -70,6 +71,8 @@ pub enum Destination {
     Password,
     /// The personal access tokens page (`action=tokens`, ours, likewise).
     Tokens,
+    /// The second factors page (`action=second_factors`, ours, likewise).
+    SecondFactors,
     /// The deactivation page.
     Deactivate,
 }
@@ -101,6 +104,7 @@ pub fn destination(action: Option<&str>, device_id: Option<&str>) -> Destination
         Some("org.matrix.account_deactivate") => Destination::Deactivate,
         Some("password") => Destination::Password,
         Some("tokens") => Destination::Tokens,
+        Some("second_factors") => Destination::SecondFactors,
         _ => Destination::Profile,
     }
 }
@@ -422,10 +426,12 @@ pub(crate) fn busy(state: &AppState) -> Response {
     response
 }
 
-/// Adds `Retry-After` to a response when there is a wait to tell.
+/// Adds `Retry-After` to a response when there is a wait to tell, in whole seconds rounded up
+/// (as the messages round it).
 pub(crate) fn retry_after(mut response: Response, wait: Option<std::time::Duration>) -> Response {
-    if let Some(wait) = wait
-        && let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string())
+    let seconds = wait.map(|wait| (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1));
+    if let Some(seconds) = seconds
+        && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
     {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }

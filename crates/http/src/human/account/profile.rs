@@ -94,6 +94,7 @@ pub async fn get(
         Destination::CrossSigningReset => urls.account_cross_signing_reset(),
         Destination::Password => urls.account_password(),
         Destination::Tokens => urls.account_tokens(),
+        Destination::SecondFactors => urls.account_second_factors(),
         Destination::Deactivate => urls.account_deactivate(),
     };
     (jar, Redirect::to(url.as_str())).into_response()

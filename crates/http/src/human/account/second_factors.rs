@@ -1,0 +1,395 @@
+//! `/account/second-factors`: the user's authenticator app and recovery codes (ours: MAS has
+//! no second factors).
+//!
+//! - `GET` shows what the account has, and the authenticator app being added, if any;
+//! - `POST …/totp` starts adding one (after a re-authentication: whoever adds a second factor
+//!   decides who can sign in), `POST …/totp/confirm` finishes with its first code and shows the
+//!   recovery codes once;
+//! - `POST …/recovery-codes` replaces the recovery codes (re-authentication), shown once;
+//! - `POST …/remove` removes the authenticator app and the codes (re-authentication; refused
+//!   while the operator requires a second factor of this user); an app still waiting for its
+//!   first code is removed without one.
+
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use portcullis_services::second_factor::{self, Factors};
+use portcullis_templates::pages::{AccountSecondFactorsPage, AccountSection};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::{
+    ReauthPolicy, csrf_refusal, disabled, nav, reauth_form, reauthenticate, require_user,
+    retry_after, with_done,
+};
+use crate::{
+    AppState,
+    client_ip::ClientIp,
+    cookies::CookieJar,
+    human::{
+        post_auth::PostAuthAction,
+        second_factor::{enrolment_view, labels},
+    },
+    page_form::Form,
+    pages::{describe_wait, tr},
+    session::SignedIn,
+};
+
+const POLICY: ReauthPolicy = ReauthPolicy::PasswordOrRecentSignIn;
+
+fn action() -> PostAuthAction {
+    PostAuthAction::manage_account(Some("second_factors"), None)
+}
+
+#[derive(Deserialize)]
+pub struct FactorForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: Zeroizing<String>,
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FactorsQuery {
+    done: Option<String>,
+}
+
+/// What the page shows besides the account's state.
+#[derive(Default)]
+struct Shown {
+    error: Option<String>,
+    notice: Option<String>,
+    new_recovery_codes: Vec<String>,
+}
+
+/// `GET /account/second-factors`.
+pub async fn get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Query(query): Query<FactorsQuery>,
+) -> Response {
+    let (jar, signed_in) = crate::or_respond!(require_user(&state, jar, ip, action()).await);
+    let notice = match query.done.as_deref() {
+        Some("removed") => Some(tr("second_factors.notice.off", &[])),
+        Some("cancelled") => Some(tr("second_factors.notice.cancelled", &[])),
+        _ => None,
+    };
+    let shown = Shown {
+        notice,
+        ..Shown::default()
+    };
+    page(&state, jar, &signed_in, StatusCode::OK, shown).await
+}
+
+/// `POST /account/second-factors/totp`: starts adding an authenticator app.
+pub async fn start(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<FactorForm>,
+) -> Response {
+    let (jar, signed_in) = crate::or_respond!(require_user(&state, jar, ip, action()).await);
+    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
+        return response;
+    }
+    if !state.site_config().second_factors.totp_allowed {
+        return not_allowed(&state);
+    }
+    let jar = match confirmed(&state, jar, ip, &signed_in, form.password).await {
+        Ok(jar) => jar,
+        Err(refusal) => return refusal,
+    };
+    let user = &signed_in.user;
+    let (issuer, account) = labels(&state, user);
+    let started = async {
+        let mut repository = state.database().transaction().await?;
+        let started = second_factor::start_enrolment(
+            &mut *repository,
+            state.encrypter(),
+            user,
+            (&issuer, &account),
+            &mut state.rng(),
+            state.now(),
+        )
+        .await?;
+        repository.commit().await?;
+        Ok::<_, portcullis_storage::StorageError>(started)
+    }
+    .await;
+    match started {
+        // Already set up (a second tab): the page says so.
+        Ok(_) => {
+            tracing::info!(user.id = %user.id, "adding an authenticator app");
+            let url = state.urls().account_second_factors();
+            (jar, Redirect::to(url.as_str())).into_response()
+        }
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+/// `POST /account/second-factors/totp/confirm`: the first code of the app being added.
+pub async fn confirm(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<FactorForm>,
+) -> Response {
+    let (jar, signed_in) = crate::or_respond!(require_user(&state, jar, ip, action()).await);
+    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
+        return response;
+    }
+    let user = &signed_in.user;
+    if let Err(wait) = state.limiters().second_factor_attempt(user.id).await {
+        return too_many(&state, jar, &signed_in, wait).await;
+    }
+    let confirmed = async {
+        let mut repository = state.database().transaction().await?;
+        let confirmed = second_factor::confirm_enrolment(
+            &mut *repository,
+            state.encrypter(),
+            user,
+            &form.code,
+            &mut state.rng(),
+            state.now(),
+        )
+        .await?;
+        repository.commit().await?;
+        Ok::<_, portcullis_storage::StorageError>(confirmed)
+    }
+    .await;
+    let shown = match confirmed {
+        Ok(Ok(codes)) => {
+            tracing::info!(user.id = %user.id, "authenticator app added");
+            Shown {
+                notice: Some(tr("second_factors.notice.on", &[])),
+                new_recovery_codes: codes,
+                ..Shown::default()
+            }
+        }
+        Ok(Err(_)) => {
+            let message = tr("second_factor.error.wrong", &[]);
+            return refused(&state, jar, &signed_in, StatusCode::UNAUTHORIZED, message).await;
+        }
+        Err(error) => return state.internal_error_page(&error),
+    };
+    page(&state, jar, &signed_in, StatusCode::OK, shown).await
+}
+
+/// `POST /account/second-factors/recovery-codes`: new recovery codes, the old ones void.
+pub async fn recovery_codes(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<FactorForm>,
+) -> Response {
+    let (jar, signed_in) = crate::or_respond!(require_user(&state, jar, ip, action()).await);
+    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
+        return response;
+    }
+    let jar = match confirmed(&state, jar, ip, &signed_in, form.password).await {
+        Ok(jar) => jar,
+        Err(refusal) => return refusal,
+    };
+    let user = &signed_in.user;
+    let made = async {
+        let mut repository = state.database().transaction().await?;
+        let factors = second_factor::factors_of(&mut *repository, user).await?;
+        let codes = if factors.any() {
+            second_factor::new_recovery_codes(&mut *repository, user, &mut state.rng(), state.now())
+                .await?
+        } else {
+            Vec::new()
+        };
+        repository.commit().await?;
+        Ok::<_, portcullis_storage::StorageError>(codes)
+    }
+    .await;
+    match made {
+        Ok(codes) => {
+            if !codes.is_empty() {
+                tracing::info!(user.id = %user.id, "new recovery codes made");
+            }
+            let shown = Shown {
+                new_recovery_codes: codes,
+                ..Shown::default()
+            };
+            page(&state, jar, &signed_in, StatusCode::OK, shown).await
+        }
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+/// `POST /account/second-factors/remove`.
+pub async fn remove(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<FactorForm>,
+) -> Response {
+    let (mut jar, signed_in) = crate::or_respond!(require_user(&state, jar, ip, action()).await);
+    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
+        return response;
+    }
+    let user = &signed_in.user;
+    let factors = match read_factors(&state, &signed_in).await {
+        Ok(factors) => factors,
+        Err(error) => return state.internal_error_page(&error),
+    };
+    if factors.any() {
+        let required = state.site_config().second_factors.required;
+        if second_factor::required_for(required, user) {
+            let message = tr("second_factors.required", &[]);
+            return refused(&state, jar, &signed_in, StatusCode::FORBIDDEN, message).await;
+        }
+        let confirmation = confirmed(&state, jar, ip, &signed_in, form.password).await;
+        jar = match confirmation {
+            Ok(jar) => jar,
+            Err(refusal) => return refusal,
+        };
+    }
+    let removed = async {
+        let mut repository = state.database().transaction().await?;
+        let removed = second_factor::remove_all(&mut *repository, user).await?;
+        repository.commit().await?;
+        Ok::<_, portcullis_storage::StorageError>(removed)
+    }
+    .await;
+    match removed {
+        Ok(_) => {
+            let done = if factors.any() {
+                tracing::info!(user.id = %user.id, "second factors removed by their user");
+                "removed"
+            } else {
+                "cancelled"
+            };
+            let url = with_done(state.urls().account_second_factors(), done);
+            (jar, Redirect::to(url.as_str())).into_response()
+        }
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+/// The page again, saying why the last form was refused.
+async fn refused(
+    state: &AppState,
+    jar: CookieJar,
+    signed_in: &SignedIn,
+    status: StatusCode,
+    message: String,
+) -> Response {
+    let shown = Shown {
+        error: Some(message),
+        ..Shown::default()
+    };
+    page(state, jar, signed_in, status, shown).await
+}
+
+/// Applies the re-authentication rule of this page; the refusal page when it does not pass.
+async fn confirmed(
+    state: &AppState,
+    jar: CookieJar,
+    ip: Option<std::net::IpAddr>,
+    signed_in: &SignedIn,
+    password: Zeroizing<String>,
+) -> Result<CookieJar, Response> {
+    match reauthenticate(state, ip, signed_in, POLICY, password).await {
+        Ok(()) => Ok(jar),
+        Err(failure) => Err(failure
+            .respond(async |status, message| refused(state, jar, signed_in, status, message).await)
+            .await),
+    }
+}
+
+async fn read_factors(
+    state: &AppState,
+    signed_in: &SignedIn,
+) -> Result<Factors, portcullis_storage::StorageError> {
+    let mut repository = state.database().read_transaction().await?;
+    let factors = second_factor::factors_of(&mut *repository, &signed_in.user).await?;
+    repository.rollback().await?;
+    Ok(factors)
+}
+
+fn not_allowed(state: &AppState) -> Response {
+    disabled(
+        state,
+        tr("second_factors.error.not_allowed_title", &[]),
+        tr("second_factors.error.not_allowed", &[]),
+    )
+}
+
+async fn too_many(
+    state: &AppState,
+    jar: CookieJar,
+    signed_in: &SignedIn,
+    wait: std::time::Duration,
+) -> Response {
+    let message = tr(
+        "second_factor.error.too_many",
+        &[("wait", &describe_wait(wait))],
+    );
+    let status = StatusCode::TOO_MANY_REQUESTS;
+    retry_after(
+        refused(state, jar, signed_in, status, message).await,
+        Some(wait),
+    )
+}
+
+async fn page(
+    state: &AppState,
+    jar: CookieJar,
+    signed_in: &SignedIn,
+    status: StatusCode,
+    shown: Shown,
+) -> Response {
+    let (jar, csrf, password_required) = match reauth_form(state, jar, signed_in, POLICY).await {
+        Ok(form) => form,
+        Err(page) => return page,
+    };
+    let user = &signed_in.user;
+    let (issuer, account) = labels(state, user);
+    let read = async {
+        let mut repository = state.database().read_transaction().await?;
+        let factors = second_factor::factors_of(&mut *repository, user).await?;
+        let enrolment = second_factor::pending_enrolment(
+            &mut *repository,
+            state.encrypter(),
+            user,
+            (&issuer, &account),
+        )
+        .await?;
+        repository.rollback().await?;
+        Ok::<_, portcullis_storage::StorageError>((factors, enrolment))
+    }
+    .await;
+    let (factors, enrolment) = match read {
+        Ok(read) => read,
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let site = state.site_config();
+    let urls = state.urls();
+    let base = urls.account_second_factors();
+    let page = AccountSecondFactorsPage {
+        nav: nav(state, signed_in, AccountSection::SecondFactors).await,
+        csrf,
+        password_required: password_required || shown.error.is_some(),
+        totp_allowed: site.second_factors.totp_allowed,
+        totp: factors.totp,
+        enrolment: enrolment.as_ref().map(enrolment_view),
+        recovery_codes_left: factors.recovery_codes,
+        new_recovery_codes: shown.new_recovery_codes,
+        required: second_factor::required_for(site.second_factors.required, user),
+        start_url: format!("{base}/totp"),
+        confirm_url: format!("{base}/totp/confirm"),
+        recovery_codes_url: format!("{base}/recovery-codes"),
+        remove_url: format!("{base}/remove"),
+        error: shown.error,
+        notice: shown.notice,
+    };
+    (jar, state.render(status, &page)).into_response()
+}

@@ -1,0 +1,524 @@
+//! `GET`/`POST /login/second-factor`: the second step of a sign-in.
+//!
+//! Once a user proved their password (or signed in at an upstream provider), and their account
+//! has a second factor, no session is started yet: the browser gets a short-lived encrypted
+//! cookie naming the user and how they proved it, and this page asks for a code of their
+//! authenticator app or a recovery code (`portcullis_services::second_factor`). When the
+//! operator requires a second factor the user does not have, the page adds an authenticator
+//! app first, and shows the recovery codes once. Only then is the browser session started,
+//! recording both proofs.
+
+use axum::{
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+};
+use base64ct::Encoding as _;
+use chrono::TimeDelta;
+use portcullis_model::{AuthenticationKind, User};
+use portcullis_services::second_factor::{self, Enrolment, NextStep, SecondStepError};
+use portcullis_storage::{SessionRef, StorageError};
+use portcullis_templates::pages::{SecondFactorPage, TotpEnrolmentView};
+use serde::Deserialize;
+use ulid::Ulid;
+
+use super::post_auth::FlowQuery;
+use crate::{
+    AppState,
+    client_ip::ClientIp,
+    cookies::CookieJar,
+    csrf,
+    page_form::Form,
+    pages::{describe_wait, tr},
+    session,
+};
+
+/// The cookie of a sign-in waiting for its second factor.
+const PENDING_COOKIE: &str = "second-factor";
+
+/// How long a sign-in waits for its second factor.
+const PENDING_FOR: TimeDelta = TimeDelta::minutes(10);
+
+/// A sign-in whose first factor is proved: who, how, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pending {
+    user_id: Ulid,
+    first: AuthenticationKind,
+    at: i64,
+}
+
+impl Pending {
+    fn encode(self) -> String {
+        format!("{}.{}.{}", self.user_id, self.first.as_str(), self.at)
+    }
+
+    fn decode(value: &str) -> Option<Self> {
+        let mut parts = value.split('.');
+        let pending = Self {
+            user_id: parts.next()?.parse().ok()?,
+            first: parts.next()?.parse().ok()?,
+            at: parts.next()?.parse().ok()?,
+        };
+        parts.next().is_none().then_some(pending)
+    }
+}
+
+/// What a page needs to show an authenticator app being added: the QR code as a `data:` URL
+/// of an SVG image (no script, no request), and the secret in groups of four.
+#[must_use]
+pub(crate) fn enrolment_view(enrolment: &Enrolment) -> TotpEnrolmentView {
+    let qr_code = qrcode::QrCode::with_error_correction_level(&enrolment.uri, qrcode::EcLevel::M)
+        .map(|code| {
+            let svg = code
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(200, 200)
+                .quiet_zone(true)
+                .build();
+            format!(
+                "data:image/svg+xml;base64,{}",
+                base64ct::Base64::encode_string(svg.as_bytes())
+            )
+        })
+        // An otpauth URI is far below a QR code's capacity; without the image, the key and the
+        // link are still on the page.
+        .unwrap_or_default();
+    let secret = enrolment
+        .secret
+        .as_bytes()
+        .chunks(4)
+        .map(|chunk| String::from_utf8_lossy(chunk).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    TotpEnrolmentView {
+        qr_code,
+        secret,
+        uri: enrolment.uri.clone(),
+    }
+}
+
+/// How an authenticator app names this account: the service's name, and the Matrix ID.
+pub(crate) fn labels(state: &AppState, user: &User) -> (String, String) {
+    let site = state.site_config();
+    let issuer = site
+        .service_name
+        .clone()
+        .unwrap_or_else(|| site.server_name.clone());
+    (issuer, state.homeserver().mxid(&user.username))
+}
+
+/// Where a user goes once their first factor is proved `first`: signed in at once when their
+/// account has no second factor (and none is required), otherwise to the second step. The
+/// response carries the session cookie, or the cookie of the pending sign-in.
+pub(crate) async fn after_first_factor(
+    state: &AppState,
+    jar: CookieJar,
+    (ip, headers): (Option<std::net::IpAddr>, &HeaderMap),
+    user: &User,
+    first: AuthenticationKind,
+    query: &FlowQuery,
+) -> Response {
+    let requirement = state.site_config().second_factors.required;
+    let next = second_factor::after_first_factor(state.database(), user, requirement).await;
+    match next {
+        Ok(NextStep::SignedIn) => sign_in(state, jar, (ip, headers), user, (first, None), query)
+            .await
+            .map_or_else(
+                |error| state.internal_error_page(&error),
+                |(jar, destination)| (jar, Redirect::to(destination.as_str())).into_response(),
+            ),
+        Ok(NextStep::SecondFactor(_) | NextStep::Enrol) => {
+            let pending = Pending {
+                user_id: user.id,
+                first,
+                at: state.now().timestamp(),
+            };
+            let jar = jar.add(
+                state
+                    .cookie_settings()
+                    .cookie(PENDING_COOKIE, pending.encode()),
+            );
+            let url = query.carry(state.urls().login_second_factor());
+            tracing::info!(user.id = %user.id, "first factor proved, asking for the second");
+            (jar, Redirect::to(url.as_str())).into_response()
+        }
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+/// Starts the browser session of `user`, proved `first` and then `second` (if any); the jar
+/// remembers it, and the destination is where the flow goes on.
+async fn sign_in(
+    state: &AppState,
+    jar: CookieJar,
+    (ip, headers): (Option<std::net::IpAddr>, &HeaderMap),
+    user: &User,
+    (first, second): (AuthenticationKind, Option<AuthenticationKind>),
+    query: &FlowQuery,
+) -> Result<(CookieJar, url::Url), StorageError> {
+    let now = state.now();
+    let user_agent = crate::requester::user_agent(headers);
+    let mut repository = state.database().transaction().await?;
+    let browser_session = match second {
+        Some(second) => {
+            second_factor::start_browser_session(
+                &mut *repository,
+                user,
+                (first, second),
+                user_agent,
+                now,
+            )
+            .await?
+        }
+        None => {
+            portcullis_services::sessions::start_browser_session(
+                &mut *repository,
+                user,
+                first,
+                user_agent,
+                now,
+            )
+            .await?
+        }
+    };
+    repository.commit().await?;
+    state
+        .activity()
+        .record(SessionRef::Browser(browser_session.id), now, ip);
+    tracing::info!(
+        user.id = %user.id,
+        user.username = %user.username,
+        first = first.as_str(),
+        second = second.map(AuthenticationKind::as_str),
+        "signed in"
+    );
+    let jar = jar.remove(state.cookie_settings().removal(PENDING_COOKIE));
+    let jar = session::remember(state, jar, &browser_session);
+    Ok((jar, query.destination(state.urls())))
+}
+
+/// The pending sign-in of this browser and its user, if it is recent and the user still active.
+async fn pending(
+    state: &AppState,
+    jar: &CookieJar,
+) -> Result<Option<(Pending, User)>, StorageError> {
+    let Some(pending) = jar
+        .get(PENDING_COOKIE)
+        .and_then(|cookie| Pending::decode(cookie.value()))
+    else {
+        return Ok(None);
+    };
+    let age = state.now().timestamp() - pending.at;
+    if !(0..PENDING_FOR.num_seconds()).contains(&age) {
+        return Ok(None);
+    }
+    let mut repository = state.database().read_transaction().await?;
+    let user = repository.users().find_by_id(pending.user_id).await?;
+    repository.rollback().await?;
+    Ok(user.filter(User::is_active).map(|user| (pending, user)))
+}
+
+/// Back to the sign-in page (the pending sign-in expired, or never was).
+fn back_to_login(state: &AppState, jar: CookieJar, query: &FlowQuery) -> Response {
+    let jar = jar.remove(state.cookie_settings().removal(PENDING_COOKIE));
+    let url = query.carry(state.urls().login());
+    (jar, Redirect::to(url.as_str())).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// `GET /login/second-factor`.
+pub async fn get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Query(query): Query<FlowQuery>,
+) -> Response {
+    let (pending, user) = match pending(&state, &jar).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return back_to_login(&state, jar, &query),
+        Err(error) => return state.internal_error_page(&error),
+    };
+    step_page(
+        &state,
+        jar,
+        (ip, &headers),
+        &query,
+        (pending, &user),
+        StatusCode::OK,
+        None,
+    )
+    .await
+}
+
+/// The page of the step `user` is at: the code to type, or the authenticator app to add.
+async fn step_page(
+    state: &AppState,
+    jar: CookieJar,
+    client: (Option<std::net::IpAddr>, &HeaderMap),
+    query: &FlowQuery,
+    (pending, user): (Pending, &User),
+    status: StatusCode,
+    error: Option<String>,
+) -> Response {
+    let requirement = state.site_config().second_factors.required;
+    let next = match second_factor::after_first_factor(state.database(), user, requirement).await {
+        Ok(next) => next,
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let enrolment = match next {
+        // The factor was removed meanwhile (by an operator): nothing more to ask.
+        NextStep::SignedIn => {
+            return match sign_in(state, jar, client, user, (pending.first, None), query).await {
+                Ok((jar, destination)) => (jar, Redirect::to(destination.as_str())).into_response(),
+                Err(error) => state.internal_error_page(&error),
+            };
+        }
+        NextStep::SecondFactor(_) => None,
+        NextStep::Enrol => match enrolment_of(state, user).await {
+            Ok(enrolment) => Some(enrolment_view(&enrolment)),
+            Err(error) => return state.internal_error_page(&error),
+        },
+    };
+    let (jar, csrf) = csrf::page_token(state, jar);
+    let page = SecondFactorPage {
+        csrf,
+        error,
+        enrolment,
+        recovery_codes: Vec::new(),
+        continue_url: None,
+        cancel_url: query.carry(state.urls().login()).to_string(),
+    };
+    (jar, state.render(status, &page)).into_response()
+}
+
+/// The authenticator app `user` is adding: the one waiting for its first code, or a new one.
+async fn enrolment_of(state: &AppState, user: &User) -> Result<Enrolment, StorageError> {
+    let (issuer, account) = labels(state, user);
+    let mut repository = state.database().transaction().await?;
+    let labels = (issuer.as_str(), account.as_str());
+    let enrolment =
+        match second_factor::pending_enrolment(&mut *repository, state.encrypter(), user, labels)
+            .await?
+        {
+            Some(enrolment) => Some(enrolment),
+            None => {
+                second_factor::start_enrolment(
+                    &mut *repository,
+                    state.encrypter(),
+                    user,
+                    labels,
+                    &mut state.rng(),
+                    state.now(),
+                )
+                .await?
+            }
+        };
+    repository.commit().await?;
+    enrolment.ok_or_else(|| {
+        StorageError::InvalidData("an authenticator app both confirmed and not".to_owned())
+    })
+}
+
+/// `POST /login/second-factor`.
+pub async fn post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Query(query): Query<FlowQuery>,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    let (pending, user) = match pending(&state, &jar).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return back_to_login(&state, jar, &query),
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let client = (ip, &headers);
+    let now = state.now();
+    if let Err(error) = csrf::verify(&jar, &form.csrf, now) {
+        let status = StatusCode::FORBIDDEN;
+        let message = Some(error.message());
+        return step_page(
+            &state,
+            jar,
+            client,
+            &query,
+            (pending, &user),
+            status,
+            message,
+        )
+        .await;
+    }
+    let requirement = state.site_config().second_factors.required;
+    let next = match second_factor::after_first_factor(state.database(), &user, requirement).await {
+        Ok(next) => next,
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let checked = match next {
+        NextStep::SignedIn => {
+            return step_page(
+                &state,
+                jar,
+                client,
+                &query,
+                (pending, &user),
+                StatusCode::OK,
+                None,
+            )
+            .await;
+        }
+        NextStep::SecondFactor(_) => second_factor::check_code(
+            state.database(),
+            state.limiters(),
+            state.encrypter(),
+            &user,
+            &form.code,
+            now,
+        )
+        .await
+        .map(|kind| (kind, Vec::new())),
+        NextStep::Enrol => confirm(&state, &user, &form.code).await,
+    };
+    let (second, recovery_codes) = match checked {
+        Ok(checked) => checked,
+        Err(SecondStepError::Wrong) => {
+            tracing::info!(user.id = %user.id, "wrong second-factor code");
+            let message = Some(tr("second_factor.error.wrong", &[]));
+            let status = StatusCode::UNAUTHORIZED;
+            return step_page(
+                &state,
+                jar,
+                client,
+                &query,
+                (pending, &user),
+                status,
+                message,
+            )
+            .await;
+        }
+        Err(SecondStepError::RateLimited { wait }) => {
+            tracing::info!(user.id = %user.id, "second-factor rate limit reached");
+            let message = tr(
+                "second_factor.error.too_many",
+                &[("wait", &describe_wait(wait))],
+            );
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            let response = step_page(
+                &state,
+                jar,
+                client,
+                &query,
+                (pending, &user),
+                status,
+                Some(message),
+            )
+            .await;
+            return super::account::retry_after(response, Some(wait));
+        }
+        Err(SecondStepError::Storage(error)) => return state.internal_error_page(&error),
+    };
+    let (jar, destination) = match sign_in(
+        &state,
+        jar,
+        client,
+        &user,
+        (pending.first, Some(second)),
+        &query,
+    )
+    .await
+    {
+        Ok(signed_in) => signed_in,
+        Err(error) => return state.internal_error_page(&error),
+    };
+    if recovery_codes.is_empty() {
+        return (jar, Redirect::to(destination.as_str())).into_response();
+    }
+    // The authenticator app was just added: its recovery codes, this once, then on.
+    let (jar, csrf) = csrf::page_token(&state, jar);
+    let page = SecondFactorPage {
+        csrf,
+        error: None,
+        enrolment: None,
+        recovery_codes,
+        continue_url: Some(destination.to_string()),
+        cancel_url: state.urls().login().to_string(),
+    };
+    (jar, state.render(StatusCode::OK, &page)).into_response()
+}
+
+/// Confirms the authenticator app `user` is adding with its first `code` (counted against the
+/// account's second-factor limit); its recovery codes.
+async fn confirm(
+    state: &AppState,
+    user: &User,
+    code: &str,
+) -> Result<(AuthenticationKind, Vec<String>), SecondStepError> {
+    state
+        .limiters()
+        .second_factor_attempt(user.id)
+        .await
+        .map_err(|wait| SecondStepError::RateLimited { wait })?;
+    let mut repository = state.database().transaction().await?;
+    let confirmed = second_factor::confirm_enrolment(
+        &mut *repository,
+        state.encrypter(),
+        user,
+        code,
+        &mut state.rng(),
+        state.now(),
+    )
+    .await?;
+    repository.commit().await?;
+    match confirmed {
+        Ok(codes) => {
+            tracing::info!(user.id = %user.id, "authenticator app added");
+            Ok((AuthenticationKind::Totp, codes))
+        }
+        Err(_) => Err(SecondStepError::Wrong),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pending_sign_in_survives_its_cookie_and_nothing_else_does() {
+        let pending = Pending {
+            user_id: Ulid::from_parts(1, 2),
+            first: AuthenticationKind::Upstream,
+            at: 1_700_000_000,
+        };
+        assert_eq!(Pending::decode(&pending.encode()), Some(pending));
+        for broken in [
+            "",
+            "x.password.1",
+            "01H.password",
+            "01ARZ3NDEKTSV4RRFFQ69G5FAV.nope.1",
+        ] {
+            assert_eq!(Pending::decode(broken), None, "{broken:?}");
+        }
+        let extra = format!("{}.9", pending.encode());
+        assert_eq!(Pending::decode(&extra), None);
+    }
+
+    #[test]
+    fn the_secret_is_shown_in_groups_of_four_beside_its_qr_code() {
+        let view = enrolment_view(&Enrolment {
+            secret: "JBSWY3DPEHPK3PXPJBSW".to_owned(),
+            uri: "otpauth://totp/Example:@alice:example.com?secret=JBSWY3DPEHPK3PXPJBSW".to_owned(),
+        });
+        assert_eq!(view.secret, "JBSW Y3DP EHPK 3PXP JBSW");
+        assert!(view.qr_code.starts_with("data:image/svg+xml;base64,"));
+        let svg = base64ct::Base64::decode_vec(&view.qr_code["data:image/svg+xml;base64,".len()..])
+            .expect("base64");
+        assert!(String::from_utf8(svg).expect("utf-8").contains("<svg"));
+    }
+}
