@@ -24,6 +24,7 @@ use portcullis_storage::{
 };
 use rand::RngCore;
 use serde_json::{Map, Value, json};
+use ulid::Ulid;
 use url::Url;
 use zeroize::Zeroizing;
 
@@ -392,10 +393,46 @@ pub enum Continued {
     Deactivated,
     /// The attempt is not completed, or was already used.
     NotUsable,
+    /// The account's user has a second factor (or must add one) that the provider did not
+    /// vouch for: nothing is recorded yet; the session starts, and the attempt is consumed by
+    /// it, after the second step ([`consume_after_second_factor`]).
+    SecondFactor(User),
+}
+
+/// Whether the provider says, in the ID token's `amr` (RFC 8176), that its user proved more
+/// than one factor: then this service does not ask for its own second factor.
+#[must_use]
+pub fn vouches_for_second_factor(attempt: &UpstreamAuthorizationSession) -> bool {
+    attempt
+        .id_token_claims
+        .as_ref()
+        .and_then(|claims| claims.get("amr"))
+        .and_then(Value::as_array)
+        .is_some_and(|methods| methods.iter().any(|method| method == "mfa"))
+}
+
+/// Consumes the attempt `attempt_id` for `session`, started after the second step of a sign-in
+/// that began at the provider; whether it was still unused (a browser can use it once).
+///
+/// # Errors
+/// Storage failures.
+pub async fn consume_after_second_factor(
+    repo: &mut dyn Repository,
+    attempt_id: Ulid,
+    session: &BrowserSession,
+    now: DateTime<Utc>,
+) -> Result<bool, StorageError> {
+    Ok(repo
+        .upstream_authorization_sessions()
+        .consume(attempt_id, session.id, now)
+        .await?
+        .is_some())
 }
 
 /// Goes on with a completed attempt, once, for the browser whose signed-in session is
-/// `current` (if any): signs in the account's user, or re-authenticates them. The caller
+/// `current` (if any): signs in the account's user (unless a second step is needed, see
+/// [`Continued::SecondFactor`]; `requirement` is `account.second_factors.required`), or
+/// re-authenticates them. The caller
 /// commits on [`Continued::SignedIn`] and [`Continued::Reauthenticated`].
 ///
 /// # Errors
@@ -404,6 +441,7 @@ pub async fn continue_sign_in(
     repo: &mut dyn Repository,
     attempt: &UpstreamAuthorizationSession,
     current: Option<(&User, &BrowserSession)>,
+    requirement: portcullis_config::SecondFactorRequirement,
     user_agent: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Continued, StorageError> {
@@ -441,6 +479,12 @@ pub async fn continue_sign_in(
     }
     if user.locked_at.is_some() {
         return Ok(Continued::Locked);
+    }
+    if !vouches_for_second_factor(attempt) {
+        let factors = crate::second_factor::factors_of(repo, &user).await?;
+        if factors.any() || crate::second_factor::required_for(requirement, &user) {
+            return Ok(Continued::SecondFactor(user));
+        }
     }
     let session =
         start_browser_session(repo, &user, AuthenticationKind::Upstream, user_agent, now).await?;

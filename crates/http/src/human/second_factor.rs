@@ -39,17 +39,25 @@ const PENDING_COOKIE: &str = "second-factor";
 /// How long a sign-in waits for its second factor.
 const PENDING_FOR: TimeDelta = TimeDelta::minutes(10);
 
-/// A sign-in whose first factor is proved: who, how, and when.
+/// A sign-in whose first factor is proved: who, how, when, and for a sign-in at an upstream
+/// provider, its attempt (consumed by the session once the second step is done).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Pending {
     user_id: Ulid,
     first: AuthenticationKind,
     at: i64,
+    attempt: Option<Ulid>,
 }
 
 impl Pending {
     fn encode(self) -> String {
-        format!("{}.{}.{}", self.user_id, self.first.as_str(), self.at)
+        let attempt = self.attempt.map_or_else(String::new, |id| id.to_string());
+        format!(
+            "{}.{}.{}.{attempt}",
+            self.user_id,
+            self.first.as_str(),
+            self.at
+        )
     }
 
     fn decode(value: &str) -> Option<Self> {
@@ -58,6 +66,10 @@ impl Pending {
             user_id: parts.next()?.parse().ok()?,
             first: parts.next()?.parse().ok()?,
             at: parts.next()?.parse().ok()?,
+            attempt: match parts.next()? {
+                "" => None,
+                id => Some(id.parse().ok()?),
+            },
         };
         parts.next().is_none().then_some(pending)
     }
@@ -120,41 +132,81 @@ pub(crate) async fn after_first_factor(
     let requirement = state.site_config().second_factors.required;
     let next = second_factor::after_first_factor(state.database(), user, requirement).await;
     match next {
-        Ok(NextStep::SignedIn) => sign_in(state, jar, (ip, headers), user, (first, None), query)
-            .await
-            .map_or_else(
-                |error| state.internal_error_page(&error),
-                |(jar, destination)| (jar, Redirect::to(destination.as_str())).into_response(),
-            ),
+        Ok(NextStep::SignedIn) => {
+            let pending = pending_now(state, user, first, None);
+            finish(state, jar, (ip, headers), user, (pending, None), query).await
+        }
         Ok(NextStep::SecondFactor(_) | NextStep::Enrol) => {
-            let pending = Pending {
-                user_id: user.id,
-                first,
-                at: state.now().timestamp(),
-            };
-            let jar = jar.add(
-                state
-                    .cookie_settings()
-                    .cookie(PENDING_COOKIE, pending.encode()),
-            );
-            let url = query.carry(state.urls().login_second_factor());
-            tracing::info!(user.id = %user.id, "first factor proved, asking for the second");
-            (jar, Redirect::to(url.as_str())).into_response()
+            ask_second_factor(state, jar, user, (first, None), query)
         }
         Err(error) => state.internal_error_page(&error),
     }
 }
 
-/// Starts the browser session of `user`, proved `first` and then `second` (if any); the jar
-/// remembers it, and the destination is where the flow goes on.
+fn pending_now(
+    state: &AppState,
+    user: &User,
+    first: AuthenticationKind,
+    attempt: Option<Ulid>,
+) -> Pending {
+    Pending {
+        user_id: user.id,
+        first,
+        at: state.now().timestamp(),
+        attempt,
+    }
+}
+
+/// Sends `user`, who proved who they are `first` (at an upstream provider: in its `attempt`),
+/// to the second step, remembering the sign-in in a cookie for [`PENDING_FOR`].
+pub(crate) fn ask_second_factor(
+    state: &AppState,
+    jar: CookieJar,
+    user: &User,
+    (first, attempt): (AuthenticationKind, Option<Ulid>),
+    query: &FlowQuery,
+) -> Response {
+    let pending = pending_now(state, user, first, attempt);
+    let jar = jar.add(
+        state
+            .cookie_settings()
+            .cookie(PENDING_COOKIE, pending.encode()),
+    );
+    let url = query.carry(state.urls().login_second_factor());
+    tracing::info!(user.id = %user.id, first = first.as_str(), "first factor proved, asking for the second");
+    (jar, Redirect::to(url.as_str())).into_response()
+}
+
+/// Signs `user` in ([`sign_in`]) and sends them on; back to the sign-in page when the upstream
+/// attempt was used meanwhile.
+async fn finish(
+    state: &AppState,
+    jar: CookieJar,
+    client: (Option<std::net::IpAddr>, &HeaderMap),
+    user: &User,
+    (pending, second): (Pending, Option<AuthenticationKind>),
+    query: &FlowQuery,
+) -> Response {
+    match sign_in(state, jar, client, user, (pending, second), query).await {
+        Ok(Ok((jar, destination))) => (jar, Redirect::to(destination.as_str())).into_response(),
+        Ok(Err(jar)) => back_to_login(state, jar, query),
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+/// Starts the browser session of `user`, proved `pending.first` and then `second` (if any),
+/// consuming the upstream attempt it began with, if any; the jar remembers the session, and
+/// the destination is where the flow goes on. `Err(jar)` when that attempt was used meanwhile:
+/// nothing is kept.
 async fn sign_in(
     state: &AppState,
     jar: CookieJar,
     (ip, headers): (Option<std::net::IpAddr>, &HeaderMap),
     user: &User,
-    (first, second): (AuthenticationKind, Option<AuthenticationKind>),
+    (pending, second): (Pending, Option<AuthenticationKind>),
     query: &FlowQuery,
-) -> Result<(CookieJar, url::Url), StorageError> {
+) -> Result<Result<(CookieJar, url::Url), CookieJar>, StorageError> {
+    let first = pending.first;
     let now = state.now();
     let user_agent = crate::requester::user_agent(headers);
     let mut repository = state.database().transaction().await?;
@@ -180,6 +232,18 @@ async fn sign_in(
             .await?
         }
     };
+    if let Some(attempt) = pending.attempt
+        && !portcullis_services::upstream_sign_in::consume_after_second_factor(
+            &mut *repository,
+            attempt,
+            &browser_session,
+            now,
+        )
+        .await?
+    {
+        repository.rollback().await?;
+        return Ok(Err(jar));
+    }
     repository.commit().await?;
     state
         .activity()
@@ -193,7 +257,7 @@ async fn sign_in(
     );
     let jar = jar.remove(state.cookie_settings().removal(PENDING_COOKIE));
     let jar = session::remember(state, jar, &browser_session);
-    Ok((jar, query.destination(state.urls())))
+    Ok(Ok((jar, query.destination(state.urls()))))
 }
 
 /// The pending sign-in of this browser and its user, if it is recent and the user still active.
@@ -275,10 +339,7 @@ async fn step_page(
     let enrolment = match next {
         // The factor was removed meanwhile (by an operator): nothing more to ask.
         NextStep::SignedIn => {
-            return match sign_in(state, jar, client, user, (pending.first, None), query).await {
-                Ok((jar, destination)) => (jar, Redirect::to(destination.as_str())).into_response(),
-                Err(error) => state.internal_error_page(&error),
-            };
+            return finish(state, jar, client, user, (pending, None), query).await;
         }
         NextStep::SecondFactor(_) => None,
         NextStep::Enrol => match enrolment_of(state, user).await {
@@ -424,22 +485,15 @@ pub async fn post(
         }
         Err(SecondStepError::Storage(error)) => return state.internal_error_page(&error),
     };
-    let (jar, destination) = match sign_in(
-        &state,
-        jar,
-        client,
-        &user,
-        (pending.first, Some(second)),
-        &query,
-    )
-    .await
-    {
-        Ok(signed_in) => signed_in,
+    if recovery_codes.is_empty() {
+        return finish(&state, jar, client, &user, (pending, Some(second)), &query).await;
+    }
+    let signed_in = sign_in(&state, jar, client, &user, (pending, Some(second)), &query).await;
+    let (jar, destination) = match signed_in {
+        Ok(Ok(signed_in)) => signed_in,
+        Ok(Err(jar)) => return back_to_login(&state, jar, &query),
         Err(error) => return state.internal_error_page(&error),
     };
-    if recovery_codes.is_empty() {
-        return (jar, Redirect::to(destination.as_str())).into_response();
-    }
     // The authenticator app was just added: its recovery codes, this once, then on.
     let (jar, csrf) = csrf::page_token(&state, jar);
     let page = SecondFactorPage {
@@ -495,13 +549,22 @@ mod tests {
             user_id: Ulid::from_parts(1, 2),
             first: AuthenticationKind::Upstream,
             at: 1_700_000_000,
+            attempt: Some(Ulid::from_parts(3, 4)),
         };
         assert_eq!(Pending::decode(&pending.encode()), Some(pending));
+        let password = Pending {
+            first: AuthenticationKind::Password,
+            attempt: None,
+            ..pending
+        };
+        assert_eq!(Pending::decode(&password.encode()), Some(password));
         for broken in [
             "",
-            "x.password.1",
+            "x.password.1.",
             "01H.password",
-            "01ARZ3NDEKTSV4RRFFQ69G5FAV.nope.1",
+            "01ARZ3NDEKTSV4RRFFQ69G5FAV.nope.1.",
+            "01ARZ3NDEKTSV4RRFFQ69G5FAV.password.1",
+            "01ARZ3NDEKTSV4RRFFQ69G5FAV.password.1.x",
         ] {
             assert_eq!(Pending::decode(broken), None, "{broken:?}");
         }

@@ -14,7 +14,7 @@ use axum::{
 };
 
 use crate::page_form::Form;
-use portcullis_model::UpstreamAuthorizationSession;
+use portcullis_model::{AuthenticationKind, UpstreamAuthorizationSession};
 use portcullis_services::{
     upstream_registration,
     upstream_sign_in::{self, Continued},
@@ -76,6 +76,7 @@ pub async fn get(
             &mut *repo,
             &attempt,
             current.as_ref().map(|c| (&c.user, &c.session)),
+            state.site_config().second_factors.required,
             user_agent,
             now,
         )
@@ -111,6 +112,16 @@ pub async fn get(
             (jar, Redirect::to(destination.as_str())).into_response()
         }
         Continued::Reauthenticated => Redirect::to(destination.as_str()).into_response(),
+        Continued::SecondFactor(user) => {
+            crate::telemetry::upstream_login(&attempt.provider_id);
+            crate::human::second_factor::ask_second_factor(
+                &state,
+                jar,
+                &user,
+                (AuthenticationKind::Upstream, Some(attempt.id)),
+                &flow_query(&attempt),
+            )
+        }
         Continued::OtherUser => state.error_page(
             StatusCode::FORBIDDEN,
             tr("upstream.error.other_user_title", &[]),
@@ -242,12 +253,16 @@ async fn link_page(
 
 /// Where the visitor was going when the sign-in started.
 pub(super) fn destination(state: &AppState, attempt: &UpstreamAuthorizationSession) -> url::Url {
-    let query: FlowQuery = attempt
+    flow_query(attempt).destination(state.urls())
+}
+
+/// The flow the sign-in at the provider was for (where the user was going).
+fn flow_query(attempt: &UpstreamAuthorizationSession) -> FlowQuery {
+    attempt
         .post_auth_action
         .clone()
         .and_then(|action| serde_json::from_value(action).ok())
-        .unwrap_or_default();
-    query.destination(state.urls())
+        .unwrap_or_default()
 }
 
 /// The provider's name for a page: its `human_name`, else its id.

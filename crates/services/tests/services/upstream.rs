@@ -313,6 +313,7 @@ async fn a_signed_in_user_links_the_account_then_signs_in_and_reauthenticates_wi
         &mut *tx,
         &attempt,
         Some((&alice, &alice_session)),
+        portcullis_config::SecondFactorRequirement::Nobody,
         None,
         start(),
     )
@@ -352,6 +353,7 @@ async fn a_signed_in_user_links_the_account_then_signs_in_and_reauthenticates_wi
         &mut *tx,
         &again,
         Some((&alice, &alice_session)),
+        portcullis_config::SecondFactorRequirement::Nobody,
         None,
         much_later,
     )
@@ -380,6 +382,7 @@ async fn a_signed_in_user_links_the_account_then_signs_in_and_reauthenticates_wi
         &mut *tx,
         &third,
         Some((&bob, &bob_session)),
+        portcullis_config::SecondFactorRequirement::Nobody,
         None,
         much_later,
     )
@@ -390,10 +393,16 @@ async fn a_signed_in_user_links_the_account_then_signs_in_and_reauthenticates_wi
 
     // Nobody signed in: alice, in a new session.
     let mut tx = world.tx().await;
-    let continued =
-        upstream_sign_in::continue_sign_in(&mut *tx, &third, None, Some("Firefox"), much_later)
-            .await
-            .expect("storage works");
+    let continued = upstream_sign_in::continue_sign_in(
+        &mut *tx,
+        &third,
+        None,
+        portcullis_config::SecondFactorRequirement::Nobody,
+        Some("Firefox"),
+        much_later,
+    )
+    .await
+    .expect("storage works");
     let Continued::SignedIn { user, session } = continued else {
         panic!("signed in: {continued:?}");
     };
@@ -549,9 +558,16 @@ async fn a_back_channel_logout_ends_what_the_provider_says_and_nothing_on_a_bad_
         .await
         .expect("storage works")
         .expect("linked");
-    let continued = upstream_sign_in::continue_sign_in(&mut *tx, &attempt, None, None, start())
-        .await
-        .expect("storage works");
+    let continued = upstream_sign_in::continue_sign_in(
+        &mut *tx,
+        &attempt,
+        None,
+        portcullis_config::SecondFactorRequirement::Nobody,
+        None,
+        start(),
+    )
+    .await
+    .expect("storage works");
     let Continued::SignedIn { session, .. } = continued else {
         panic!("signed in: {continued:?}");
     };
@@ -686,4 +702,131 @@ async fn a_back_channel_logout_ends_what_the_provider_says_and_nothing_on_a_bad_
     .await
     .expect("valid");
     assert_eq!((ended.browser_sessions, ended.client_sessions), (0, 0));
+}
+
+#[tokio::test]
+async fn a_user_with_a_second_factor_is_asked_for_it_after_the_provider_unless_it_vouches() {
+    use portcullis_config::SecondFactorRequirement;
+    use portcullis_services::second_factor;
+
+    let encrypter = portcullis_keys::Encrypter::new(
+        portcullis_keys::EncryptionKey::from_hex(&"cd".repeat(32)).expect("a valid key"),
+    );
+    let world = world().await;
+    let mut tx = world.tx().await;
+    let alice = add_user(&mut tx, "alice").await;
+    let enrolment = second_factor::start_enrolment(
+        &mut *tx,
+        &encrypter,
+        &alice,
+        ("Example", "@alice:example.com"),
+        &mut rand::rngs::OsRng,
+        start(),
+    )
+    .await
+    .expect("storage works")
+    .expect("no authenticator app yet");
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(enrolment.secret.as_bytes())
+        .expect("base32");
+    let code = second_factor::code_at(&secret, second_factor::step_at(start()));
+    second_factor::confirm_enrolment(
+        &mut *tx,
+        &encrypter,
+        &alice,
+        &code,
+        &mut rand::rngs::OsRng,
+        start(),
+    )
+    .await
+    .expect("storage works")
+    .expect("confirmed");
+    tx.commit().await.expect("commit");
+    let attempt = answered(&world, "alice-sub", "s1").await;
+    let mut tx = world.tx().await;
+    tx.upstream_links()
+        .claim(attempt.link_id.expect("answered"), &alice)
+        .await
+        .expect("storage works")
+        .expect("linked");
+
+    let nobody = SecondFactorRequirement::Nobody;
+    let continued =
+        upstream_sign_in::continue_sign_in(&mut *tx, &attempt, None, nobody, None, start())
+            .await
+            .expect("storage works");
+    let Continued::SecondFactor(user) = continued else {
+        panic!("a second step: {continued:?}");
+    };
+    assert_eq!(user.id, alice.id);
+    let unused = tx
+        .upstream_authorization_sessions()
+        .find(attempt.id)
+        .await
+        .expect("storage works")
+        .expect("the attempt");
+    assert_eq!(
+        unused.consumed_at, None,
+        "nothing recorded before the second step"
+    );
+
+    // A provider that says its user proved several factors is taken at its word.
+    let mut vouched = attempt.clone();
+    vouched.id_token_claims = Some(json!({ "sub": "alice-sub", "amr": ["pwd", "mfa"] }));
+    assert!(upstream_sign_in::vouches_for_second_factor(&vouched));
+    let mut single = attempt.clone();
+    single.id_token_claims = Some(json!({ "sub": "alice-sub", "amr": ["pwd"] }));
+    assert!(!upstream_sign_in::vouches_for_second_factor(&single));
+    let continued =
+        upstream_sign_in::continue_sign_in(&mut *tx, &vouched, None, nobody, None, start())
+            .await
+            .expect("storage works");
+    assert!(
+        matches!(continued, Continued::SignedIn { .. }),
+        "{continued:?}"
+    );
+    tx.rollback().await.expect("rollback");
+
+    // After the second step, the session consumes the attempt, once.
+    let mut tx = world.tx().await;
+    let session = second_factor::start_browser_session(
+        &mut *tx,
+        &alice,
+        (AuthenticationKind::Upstream, AuthenticationKind::Totp),
+        None,
+        start(),
+    )
+    .await
+    .expect("storage works");
+    assert!(
+        upstream_sign_in::consume_after_second_factor(&mut *tx, attempt.id, &session, start())
+            .await
+            .expect("storage works")
+    );
+    assert!(
+        !upstream_sign_in::consume_after_second_factor(&mut *tx, attempt.id, &session, start())
+            .await
+            .expect("storage works"),
+        "an attempt signs in once"
+    );
+    tx.commit().await.expect("commit");
+
+    // Without an authenticator app, a requirement asks for one all the same.
+    let bob_attempt = answered(&world, "bob-sub", "s2").await;
+    let mut tx = world.tx().await;
+    let bob = add_user(&mut tx, "bob").await;
+    tx.upstream_links()
+        .claim(bob_attempt.link_id.expect("answered"), &bob)
+        .await
+        .expect("storage works")
+        .expect("linked");
+    let everyone = SecondFactorRequirement::Everyone;
+    let continued =
+        upstream_sign_in::continue_sign_in(&mut *tx, &bob_attempt, None, everyone, None, start())
+            .await
+            .expect("storage works");
+    assert!(
+        matches!(continued, Continued::SecondFactor(_)),
+        "{continued:?}"
+    );
 }
