@@ -15,8 +15,8 @@ const base = new URL(process.env.BASE_URL);
 const adminToken = process.env.ADMIN_TOKEN;
 const screenshots = process.env.SCREENSHOTS_DIR ? resolve(process.env.SCREENSHOTS_DIR) : null;
 const viewport = { width: 1000, height: 800 };
-const username = 'frank';
-const password = 'frank keeps a phone with an authenticator 4';
+const username = 'ottilie';
+const password = 'ottilie keeps a phone with an authenticator 4';
 
 let browser;
 
@@ -136,7 +136,7 @@ test('an authenticator app and recovery codes, in a real browser', async (t) => 
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForURL((url) => url.href === base.href);
     await page.goto(new URL('account/', base).href);
-    assert.match(await page.textContent('body'), /@frank:localhost/);
+    assert.match(await page.textContent('body'), /@ottilie:localhost/);
     await context.close();
   });
 
