@@ -129,9 +129,7 @@ pub(crate) async fn after_first_factor(
     first: AuthenticationKind,
     query: &FlowQuery,
 ) -> Response {
-    let requirement = state.site_config().second_factors.required;
-    let next = second_factor::after_first_factor(state.database(), user, requirement).await;
-    match next {
+    match next_step(state, user).await {
         Ok(NextStep::SignedIn) => {
             let pending = pending_now(state, user, first, None);
             finish(state, jar, (ip, headers), user, (pending, None), query).await
@@ -141,6 +139,12 @@ pub(crate) async fn after_first_factor(
         }
         Err(error) => state.internal_error_page(&error),
     }
+}
+
+/// What `user`'s sign-in needs after its first factor, under this server's requirement.
+async fn next_step(state: &AppState, user: &User) -> Result<NextStep, StorageError> {
+    let requirement = state.site_config().second_factors.required;
+    second_factor::after_first_factor(state.database(), user, requirement).await
 }
 
 fn pending_now(
@@ -331,8 +335,7 @@ async fn step_page(
     status: StatusCode,
     error: Option<String>,
 ) -> Response {
-    let requirement = state.site_config().second_factors.required;
-    let next = match second_factor::after_first_factor(state.database(), user, requirement).await {
+    let next = match next_step(state, user).await {
         Ok(next) => next,
         Err(error) => return state.internal_error_page(&error),
     };
@@ -417,8 +420,7 @@ pub async fn post(
         )
         .await;
     }
-    let requirement = state.site_config().second_factors.required;
-    let next = match second_factor::after_first_factor(state.database(), &user, requirement).await {
+    let next = match next_step(&state, &user).await {
         Ok(next) => next,
         Err(error) => return state.internal_error_page(&error),
     };
