@@ -23,6 +23,7 @@
 //! | `cleanup-compat-login-tokens` | `0 45 * * * *` | login tokens issued for bots, expired more than 7 days ago, redeemed or not |
 //! | `cleanup-user-recovery-sessions` | `0 50 * * * *` | password recovery tickets expired more than 7 days ago, used or not |
 //! | `cleanup-user-email-authentications` | `0 50 * * * *` | email verification codes expired more than 7 days ago (and the unfinished registrations waiting on them) |
+//! | `cleanup-user-passkey-challenges` | `0 55 * * * *` | passkey ceremonies nobody finished, started more than an hour ago |
 //! | `cleanup-queue-jobs` | `0 55 * * * *` | jobs completed or failed more than 30 days ago, and workers stopped more than 30 days ago |
 //! | `prune-stale-policy-data` | `0 0 2 * * *` | versions of the dynamic policy data replaced more than 7 days ago (the latest is kept) |
 //!
@@ -68,6 +69,7 @@ pub const SCHEDULES: &[(&str, &str)] = &[
     (LOGIN_TOKENS, "0 45 * * * *"),
     (RECOVERY_TICKETS, "0 50 * * * *"),
     (EMAIL_AUTHENTICATIONS, "0 50 * * * *"),
+    (PASSKEY_CHALLENGES, "0 55 * * * *"),
     (QUEUE_JOBS, "0 55 * * * *"),
     (POLICY_DATA, "0 0 2 * * *"),
 ];
@@ -104,6 +106,8 @@ pub const EMAIL_AUTHENTICATIONS: &str = "cleanup-user-email-authentications";
 pub const UPSTREAM_SESSIONS: &str = "cleanup-upstream-oauth-sessions";
 /// Login tokens issued for bots.
 pub const LOGIN_TOKENS: &str = "cleanup-compat-login-tokens";
+/// Passkey ceremonies nobody finished.
+pub const PASSKEY_CHALLENGES: &str = "cleanup-user-passkey-challenges";
 /// Finished jobs and stopped workers.
 pub const QUEUE_JOBS: &str = "cleanup-queue-jobs";
 /// Replaced versions of the dynamic policy data.
@@ -224,6 +228,12 @@ pub async fn clean(context: &JobContext, kind: &str) -> Result<u64, JobError> {
             repository
                 .compat_login_tokens()
                 .delete_expired_before(expired_before)
+                .await?
+        }
+        PASSKEY_CHALLENGES => {
+            repository
+                .passkey_challenges()
+                .remove_expired(spent_before)
                 .await?
         }
         QUEUE_JOBS => {

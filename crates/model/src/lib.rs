@@ -43,7 +43,7 @@ pub use self::{
     state::{InvalidTransition, UnknownName},
     upstream::{UpstreamAnswer, UpstreamAuthorizationSession, UpstreamLink, UpstreamProvider},
     user::{
-        RegistrationToken, User, UserEmail, UserEmailAuthentication, UserPassword,
+        RegistrationToken, User, UserEmail, UserEmailAuthentication, UserPasskey, UserPassword,
         UserRecoveryTicket, UserRegistration, UserTotp,
     },
 };

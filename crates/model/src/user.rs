@@ -270,6 +270,32 @@ impl std::fmt::Debug for UserTotp {
     }
 }
 
+/// A passkey of a user (a WebAuthn credential of theirs, discoverable and user-verifying).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPasskey {
+    /// Its ID.
+    pub id: Ulid,
+    /// Whose it is.
+    pub user_id: Ulid,
+    /// The credential ID the authenticator chose, base64url: unique across the server.
+    pub credential_id: String,
+    /// The name the user gave it ("Laptop", "Phone").
+    pub name: String,
+    /// The user handle the authenticator stored with it, base64url (the same for all the
+    /// user's passkeys; random, not the user's ID).
+    pub user_handle: String,
+    /// What does not change (its public key, algorithm, extensions), as `webauthn_rp` encodes
+    /// it, base64url.
+    pub static_state: String,
+    /// What each use updates (the signature counter, backup state), as `webauthn_rp` encodes
+    /// it, base64url.
+    pub dynamic_state: String,
+    /// When it was added.
+    pub created_at: DateTime<Utc>,
+    /// When it last signed in.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{TimeDelta, TimeZone};

@@ -9,13 +9,14 @@ use portcullis_storage::{
     CleanupRepository, ClientAssertionRepository, CompatAccessTokenRepository,
     CompatLoginTokenRepository, CompatRefreshTokenRepository, CompatSessionRepository,
     CompatSsoLoginRepository, ConsentRepository, DeviceCodeGrantRepository, JobRepository,
-    OAuthClientRepository, OAuthSessionRepository, PersonalSessionRepository, PolicyDataRepository,
-    QueueWorkerRepository, RateLimitRepository, RefreshTokenRepository,
-    RegistrationTokenRepository, Repository, SessionActivityRepository, StorageError,
-    UpstreamAuthorizationSessionRepository, UpstreamLinkRepository, UpstreamProviderRepository,
-    UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
-    UserRecoveryCodeRepository, UserRecoveryTicketRepository, UserRegistrationRepository,
-    UserRepository, UserTermsRepository, UserThirdPartyIdRepository, UserTotpRepository,
+    OAuthClientRepository, OAuthSessionRepository, PasskeyChallengeRepository,
+    PersonalSessionRepository, PolicyDataRepository, QueueWorkerRepository, RateLimitRepository,
+    RefreshTokenRepository, RegistrationTokenRepository, Repository, SessionActivityRepository,
+    StorageError, UpstreamAuthorizationSessionRepository, UpstreamLinkRepository,
+    UpstreamProviderRepository, UserEmailAuthenticationRepository, UserEmailRepository,
+    UserPasskeyRepository, UserPasswordRepository, UserRecoveryCodeRepository,
+    UserRecoveryTicketRepository, UserRegistrationRepository, UserRepository, UserTermsRepository,
+    UserThirdPartyIdRepository, UserTotpRepository,
 };
 use rand::RngCore;
 use sqlx::{Postgres, Sqlite};
@@ -212,6 +213,14 @@ impl Repository for SqlRepository {
     }
 
     fn user_recovery_codes(&mut self) -> &mut dyn UserRecoveryCodeRepository {
+        self
+    }
+
+    fn user_passkeys(&mut self) -> &mut dyn UserPasskeyRepository {
+        self
+    }
+
+    fn passkey_challenges(&mut self) -> &mut dyn PasskeyChallengeRepository {
         self
     }
 

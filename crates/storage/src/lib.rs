@@ -90,7 +90,10 @@ pub use self::{
         registration_token::{
             RegistrationTokenChange, RegistrationTokenFilter, RegistrationTokenRepository,
         },
-        second_factor::{UserRecoveryCodeRepository, UserTotpRepository},
+        second_factor::{
+            NewPasskey, PasskeyChallengeRepository, UserPasskeyRepository,
+            UserRecoveryCodeRepository, UserTotpRepository,
+        },
         session::BrowserSessionRepository,
         terms::UserTermsRepository,
         third_party_id::UserThirdPartyIdRepository,

@@ -7,13 +7,14 @@ use crate::{
     CleanupRepository, ClientAssertionRepository, CompatAccessTokenRepository,
     CompatLoginTokenRepository, CompatRefreshTokenRepository, CompatSessionRepository,
     CompatSsoLoginRepository, ConsentRepository, DeviceCodeGrantRepository, JobRepository,
-    OAuthClientRepository, OAuthSessionRepository, PersonalSessionRepository, PolicyDataRepository,
-    QueueWorkerRepository, RateLimitRepository, RefreshTokenRepository,
-    RegistrationTokenRepository, SessionActivityRepository, StorageError,
+    OAuthClientRepository, OAuthSessionRepository, PasskeyChallengeRepository,
+    PersonalSessionRepository, PolicyDataRepository, QueueWorkerRepository, RateLimitRepository,
+    RefreshTokenRepository, RegistrationTokenRepository, SessionActivityRepository, StorageError,
     UpstreamAuthorizationSessionRepository, UpstreamLinkRepository, UpstreamProviderRepository,
-    UserEmailAuthenticationRepository, UserEmailRepository, UserPasswordRepository,
-    UserRecoveryCodeRepository, UserRecoveryTicketRepository, UserRegistrationRepository,
-    UserRepository, UserTermsRepository, UserThirdPartyIdRepository, UserTotpRepository,
+    UserEmailAuthenticationRepository, UserEmailRepository, UserPasskeyRepository,
+    UserPasswordRepository, UserRecoveryCodeRepository, UserRecoveryTicketRepository,
+    UserRegistrationRepository, UserRepository, UserTermsRepository, UserThirdPartyIdRepository,
+    UserTotpRepository,
 };
 
 /// One database transaction, through which every repository is reached.
@@ -39,6 +40,12 @@ pub trait Repository: Send {
 
     /// The users' single-use recovery codes (for when their second factor is lost).
     fn user_recovery_codes(&mut self) -> &mut dyn UserRecoveryCodeRepository;
+
+    /// Each user's passkeys.
+    fn user_passkeys(&mut self) -> &mut dyn UserPasskeyRepository;
+
+    /// The passkey ceremonies under way.
+    fn passkey_challenges(&mut self) -> &mut dyn PasskeyChallengeRepository;
 
     /// Third-party ids other than email addresses, kept from Synapse.
     fn user_third_party_ids(&mut self) -> &mut dyn UserThirdPartyIdRepository;

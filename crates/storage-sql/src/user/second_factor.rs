@@ -1,10 +1,14 @@
-//! Second factors, in tables `user_totp` (one authenticator per user) and
-//! `user_recovery_codes` (only the SHA-256 of each code is stored).
+//! Second factors, in tables `user_totp` (one authenticator per user), `user_recovery_codes`
+//! (only the SHA-256 of each code is stored) and `user_passkeys`; and the passkey ceremonies
+//! under way, in `user_passkey_challenges`.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use portcullis_model::{User, UserTotp, token::hash_token};
-use portcullis_storage::{StorageError, UserRecoveryCodeRepository, UserTotpRepository};
+use portcullis_model::{Ulid, User, UserPasskey, UserTotp, token::hash_token};
+use portcullis_storage::{
+    NewPasskey, PasskeyChallengeRepository, StorageError, UserPasskeyRepository,
+    UserRecoveryCodeRepository, UserTotpRepository,
+};
 
 use crate::{
     repository::{SqlRepository, on_backend, on_backend_keeping_existing},
@@ -195,6 +199,195 @@ impl UserRecoveryCodeRepository for SqlRepository {
         const SQL: &str = "DELETE FROM user_recovery_codes WHERE user_id = $1";
         let deleted = on_backend!(self, |conn| sqlx::query(SQL)
             .bind(DbId(user.id))
+            .execute(conn)
+            .await
+            .map(|result| result.rows_affected()))?;
+        Ok(deleted)
+    }
+}
+
+/// The columns every query of `user_passkeys` returns, in [`PasskeyRow`]'s order.
+macro_rules! passkey_columns {
+    () => {
+        "user_passkey_id, user_id, credential_id, name, user_handle, static_state, \
+         dynamic_state, created_at, last_used_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+struct PasskeyRow {
+    user_passkey_id: DbId,
+    user_id: DbId,
+    credential_id: String,
+    name: String,
+    user_handle: String,
+    static_state: String,
+    dynamic_state: String,
+    created_at: DbTime,
+    last_used_at: Option<DbTime>,
+}
+
+impl From<PasskeyRow> for UserPasskey {
+    fn from(row: PasskeyRow) -> Self {
+        Self {
+            id: row.user_passkey_id.0,
+            user_id: row.user_id.0,
+            credential_id: row.credential_id,
+            name: row.name,
+            user_handle: row.user_handle,
+            static_state: row.static_state,
+            dynamic_state: row.dynamic_state,
+            created_at: row.created_at.0,
+            last_used_at: row.last_used_at.map(|time| time.0),
+        }
+    }
+}
+
+#[async_trait]
+impl UserPasskeyRepository for SqlRepository {
+    async fn add(
+        &mut self,
+        user: &User,
+        passkey: NewPasskey,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserPasskey>, StorageError> {
+        // A credential registered already is left as it is (and whose it is, unsaid).
+        const SQL: &str = concat!(
+            "INSERT INTO user_passkeys (user_passkey_id, user_id, credential_id, name, ",
+            "user_handle, static_state, dynamic_state, created_at) ",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ",
+            "ON CONFLICT (credential_id) DO NOTHING RETURNING ",
+            passkey_columns!()
+        );
+        let id = self.new_id(now);
+        let row: Option<PasskeyRow> = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(DbId(id))
+            .bind(DbId(user.id))
+            .bind(&passkey.credential_id)
+            .bind(&passkey.name)
+            .bind(&passkey.user_handle)
+            .bind(&passkey.static_state)
+            .bind(&passkey.dynamic_state)
+            .bind(DbTime(now))
+            .fetch_optional(conn)
+            .await)?;
+        Ok(row.map(UserPasskey::from))
+    }
+
+    async fn list(&mut self, user: &User) -> Result<Vec<UserPasskey>, StorageError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            passkey_columns!(),
+            " FROM user_passkeys WHERE user_id = $1 ORDER BY created_at, user_passkey_id"
+        );
+        let rows: Vec<PasskeyRow> = on_backend_keeping_existing!(self, |conn| sqlx::query_as(SQL)
+            .bind(DbId(user.id))
+            .fetch_all(conn)
+            .await)?;
+        Ok(rows.into_iter().map(UserPasskey::from).collect())
+    }
+
+    async fn find_by_credential_id(
+        &mut self,
+        credential_id: &str,
+    ) -> Result<Option<UserPasskey>, StorageError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            passkey_columns!(),
+            " FROM user_passkeys WHERE credential_id = $1"
+        );
+        let row: Option<PasskeyRow> =
+            on_backend_keeping_existing!(self, |conn| sqlx::query_as(SQL)
+                .bind(credential_id)
+                .fetch_optional(conn)
+                .await)?;
+        Ok(row.map(UserPasskey::from))
+    }
+
+    async fn record_use(
+        &mut self,
+        passkey: &UserPasskey,
+        dynamic_state: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        // Compare and set: of two sign-ins from the same state, one wins.
+        const SQL: &str = "UPDATE user_passkeys SET dynamic_state = $2, last_used_at = $3 \
+                           WHERE user_passkey_id = $1 AND dynamic_state = $4";
+        let updated = on_backend!(self, |conn| sqlx::query(SQL)
+            .bind(DbId(passkey.id))
+            .bind(dynamic_state)
+            .bind(DbTime(now))
+            .bind(&passkey.dynamic_state)
+            .execute(conn)
+            .await
+            .map(|result| result.rows_affected()))?;
+        Ok(updated == 1)
+    }
+
+    async fn remove(&mut self, user: &User, id: Ulid) -> Result<bool, StorageError> {
+        const SQL: &str = "DELETE FROM user_passkeys WHERE user_passkey_id = $1 AND user_id = $2";
+        let deleted = on_backend!(self, |conn| sqlx::query(SQL)
+            .bind(DbId(id))
+            .bind(DbId(user.id))
+            .execute(conn)
+            .await
+            .map(|result| result.rows_affected()))?;
+        Ok(deleted == 1)
+    }
+
+    async fn remove_all(&mut self, user: &User) -> Result<u64, StorageError> {
+        const SQL: &str = "DELETE FROM user_passkeys WHERE user_id = $1";
+        let deleted = on_backend!(self, |conn| sqlx::query(SQL)
+            .bind(DbId(user.id))
+            .execute(conn)
+            .await
+            .map(|result| result.rows_affected()))?;
+        Ok(deleted)
+    }
+}
+
+#[async_trait]
+impl PasskeyChallengeRepository for SqlRepository {
+    async fn add(
+        &mut self,
+        challenge: &str,
+        user_id: Option<Ulid>,
+        state: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        const SQL: &str = "INSERT INTO user_passkey_challenges \
+                           (challenge, user_id, state, created_at) VALUES ($1, $2, $3, $4)";
+        on_backend!(self, |conn| sqlx::query(SQL)
+            .bind(challenge)
+            .bind(user_id.map(DbId))
+            .bind(state)
+            .bind(DbTime(now))
+            .execute(conn)
+            .await
+            .map(drop))?;
+        Ok(())
+    }
+
+    async fn take(
+        &mut self,
+        challenge: &str,
+        not_before: DateTime<Utc>,
+    ) -> Result<Option<(Option<Ulid>, String)>, StorageError> {
+        // Deleted as it is read: one answer per challenge, however many arrive.
+        const SQL: &str = "DELETE FROM user_passkey_challenges \
+                           WHERE challenge = $1 AND created_at >= $2 RETURNING user_id, state";
+        let row: Option<(Option<DbId>, String)> = on_backend!(self, |conn| sqlx::query_as(SQL)
+            .bind(challenge)
+            .bind(DbTime(not_before))
+            .fetch_optional(conn)
+            .await)?;
+        Ok(row.map(|(user_id, state)| (user_id.map(|id| id.0), state)))
+    }
+
+    async fn remove_expired(&mut self, before: DateTime<Utc>) -> Result<u64, StorageError> {
+        const SQL: &str = "DELETE FROM user_passkey_challenges WHERE created_at < $1";
+        let deleted = on_backend!(self, |conn| sqlx::query(SQL)
+            .bind(DbTime(before))
             .execute(conn)
             .await
             .map(|result| result.rows_affected()))?;

@@ -45,6 +45,7 @@ mod user;
 mod user_email;
 mod user_email_authentication;
 mod user_list;
+mod user_passkey;
 mod user_password;
 mod user_recovery_ticket;
 mod user_second_factor;

@@ -1,8 +1,9 @@
-//! Second factors: a TOTP authenticator and single-use recovery codes per user.
+//! Second factors: a TOTP authenticator, single-use recovery codes and passkeys per user, and
+//! the passkey ceremonies under way.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use portcullis_model::{User, UserTotp};
+use portcullis_model::{Ulid, User, UserPasskey, UserTotp};
 
 use crate::StorageError;
 
@@ -68,4 +69,84 @@ pub trait UserRecoveryCodeRepository: Send {
 
     /// Deletes every recovery code of `user`; how many there were.
     async fn remove_all(&mut self, user: &User) -> Result<u64, StorageError>;
+}
+
+/// A passkey to add: what the registration ceremony proved (see
+/// [`UserPasskey`](portcullis_model::UserPasskey) for each field).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPasskey {
+    /// The credential ID, base64url.
+    pub credential_id: String,
+    /// The name the user gave it.
+    pub name: String,
+    /// The user handle, base64url.
+    pub user_handle: String,
+    /// Its static state, encoded.
+    pub static_state: String,
+    /// Its dynamic state, encoded.
+    pub dynamic_state: String,
+}
+
+/// Reads and writes each user's passkeys.
+#[async_trait]
+pub trait UserPasskeyRepository: Send {
+    /// Adds a passkey of `user`; `None` when a passkey with that credential ID exists already
+    /// (the same authenticator registered twice).
+    async fn add(
+        &mut self,
+        user: &User,
+        passkey: NewPasskey,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserPasskey>, StorageError>;
+
+    /// The passkeys of `user`, oldest first.
+    async fn list(&mut self, user: &User) -> Result<Vec<UserPasskey>, StorageError>;
+
+    /// The passkey with this credential ID (base64url), whoever's it is.
+    async fn find_by_credential_id(
+        &mut self,
+        credential_id: &str,
+    ) -> Result<Option<UserPasskey>, StorageError>;
+
+    /// Records a sign-in with `passkey`: its new dynamic state and the time; `false` when it
+    /// was removed meanwhile, or another sign-in updated it first (the stored state is no
+    /// longer the one the ceremony started from).
+    async fn record_use(
+        &mut self,
+        passkey: &UserPasskey,
+        dynamic_state: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError>;
+
+    /// Removes the passkey `id` of `user`; whether there was one.
+    async fn remove(&mut self, user: &User, id: Ulid) -> Result<bool, StorageError>;
+
+    /// Removes every passkey of `user`; how many there were.
+    async fn remove_all(&mut self, user: &User) -> Result<u64, StorageError>;
+}
+
+/// The WebAuthn ceremonies under way: the server's state of each, kept until its answer comes
+/// back (from any process), and used once.
+#[async_trait]
+pub trait PasskeyChallengeRepository: Send {
+    /// Keeps the `state` of the ceremony of `challenge` (base64url), started for `user` (adding
+    /// a passkey) or for anyone (signing in).
+    async fn add(
+        &mut self,
+        challenge: &str,
+        user_id: Option<Ulid>,
+        state: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError>;
+
+    /// Takes the ceremony of `challenge` if it started at or after `not_before`: its user and
+    /// state. Taken once: a second answer to the same challenge finds nothing.
+    async fn take(
+        &mut self,
+        challenge: &str,
+        not_before: DateTime<Utc>,
+    ) -> Result<Option<(Option<Ulid>, String)>, StorageError>;
+
+    /// Forgets the ceremonies started before `before` that nobody finished; how many.
+    async fn remove_expired(&mut self, before: DateTime<Utc>) -> Result<u64, StorageError>;
 }
