@@ -1,6 +1,7 @@
 //! The `assets` resource: the static files the pages load, all embedded in the binary: the
-//! stylesheet, `/assets/portcullis.css`, and the one script, `/assets/copy.js`, which adds copy
-//! buttons where a page shows a secret once (the pages work without it).
+//! stylesheet, `/assets/portcullis.css`, and two scripts: `/assets/copy.js`, which adds copy
+//! buttons where a page shows a secret once, and `/assets/passkeys.js`, the WebAuthn glue of
+//! the passkey forms (the pages work without either).
 //!
 //! MAS serves its single-page application's files here; our pages are rendered on the server
 //! and need only the stylesheet. The `human` resource serves it too, so that a listener with
@@ -22,6 +23,9 @@ pub const STYLESHEET_PATH: &str = "/assets/portcullis.css";
 /// Where the copy-button script is served.
 pub const COPY_SCRIPT_PATH: &str = "/assets/copy.js";
 
+/// Where the passkey script is served.
+pub const PASSKEY_SCRIPT_PATH: &str = "/assets/passkeys.js";
+
 /// The logos of the known `brand_name`s of upstream providers (see `assets/brands/README.md`),
 /// served at `/assets/brands/{brand}.svg`.
 const BRAND_LOGOS: &[(&str, &str)] = &[
@@ -39,6 +43,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(STYLESHEET_PATH, get(stylesheet))
         .route(COPY_SCRIPT_PATH, get(copy_script))
+        .route(PASSKEY_SCRIPT_PATH, get(passkey_script))
         .route("/assets/brands/{file}", get(brand_logo))
 }
 
@@ -66,6 +71,17 @@ async fn brand_logo(Path(file): Path<String>) -> Response {
             .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// The passkey script, embedded in the binary.
+async fn passkey_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/passkeys.js"),
+    )
 }
 
 /// The copy-button script, embedded in the binary.

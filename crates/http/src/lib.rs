@@ -211,6 +211,16 @@ impl AppState {
         &self.inner.urls
     }
 
+    /// Who passkeys are for: the host of `http.public_base`; `None` when it is an IP address
+    /// (browsers refuse WebAuthn there), or passkeys are not allowed.
+    #[must_use]
+    pub fn relying_party(&self) -> Option<portcullis_services::passkey::RelyingParty> {
+        if !self.site_config().second_factors.passkeys_allowed {
+            return None;
+        }
+        portcullis_services::passkey::RelyingParty::of(self.urls().base())
+    }
+
     /// `matrix.homeserver`.
     #[must_use]
     pub fn server_name(&self) -> &str {

@@ -39,6 +39,7 @@
 //!   claims, or linking it to an existing or signed-in user.
 //! - [`upstream_sign_in`]: signing in through an upstream provider: the request, the answer,
 //!   the linked user's sign-in.
+//! - [`passkey`]: passkeys (WebAuthn): adding one, signing in with one.
 //! - [`user_agent`]: a readable name for the software behind a `User-Agent`.
 //! - [`email_codes`]: six-digit codes that prove an email address.
 //! - [`introspection`]: whether a token is active and what it stands for (RFC 7662).
@@ -62,6 +63,7 @@ pub use portcullis_oidc_client::jwks as jwks_cache;
 pub mod jobs;
 pub mod login_tokens;
 pub mod logout;
+pub mod passkey;
 pub mod personal_sessions;
 pub mod policy;
 pub mod rate_limit;

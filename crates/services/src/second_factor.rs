@@ -1,5 +1,6 @@
 //! Second factors: a TOTP authenticator (RFC 6238: HMAC-SHA-1, 6 digits, 30 s steps, one step
-//! of drift either way) and single-use recovery codes for when the authenticator is lost.
+//! of drift either way), passkeys ([`crate::passkey`]) and single-use recovery codes for when
+//! they are lost.
 //!
 //! The secret is stored encrypted with `secrets.encryption`; a code is accepted once (the step
 //! it was for is recorded, and no code of that step or an earlier one is accepted again);
@@ -297,13 +298,15 @@ pub struct Factors {
     pub totp_pending: bool,
     /// Recovery codes not used yet.
     pub recovery_codes: u64,
+    /// Passkeys.
+    pub passkeys: usize,
 }
 
 impl Factors {
     /// Whether a sign-in of this user takes a second step.
     #[must_use]
     pub fn any(&self) -> bool {
-        self.totp
+        self.totp || self.passkeys > 0
     }
 }
 
@@ -314,7 +317,9 @@ impl Factors {
 pub async fn factors_of(repo: &mut dyn Repository, user: &User) -> Result<Factors, StorageError> {
     let totp = repo.user_totp().find(user).await?;
     let recovery_codes = repo.user_recovery_codes().count_unused(user).await?;
+    let passkeys = repo.user_passkeys().list(user).await?.len();
     Ok(Factors {
+        passkeys,
         totp: totp
             .as_ref()
             .is_some_and(|totp| totp.confirmed_at.is_some()),
@@ -339,7 +344,7 @@ pub fn required_for(requirement: SecondFactorRequirement, user: &User) -> bool {
 pub enum NextStep {
     /// Nothing more: the user has no second factor, and none is required of them.
     SignedIn,
-    /// A code of their authenticator app or a recovery code.
+    /// A passkey, a code of their authenticator app or a recovery code.
     SecondFactor(Factors),
     /// They have none, and one is required: they add an authenticator app first.
     Enrol,
@@ -420,6 +425,36 @@ pub async fn check_code(
     kind.ok_or(SecondStepError::Wrong)
 }
 
+/// Checks the passkey `answer` of `user` at the second step of a sign-in (or before a
+/// sensitive action): it must be one of their passkeys.
+///
+/// # Errors
+/// [`SecondStepError::Wrong`] for an answer that is not accepted, or a passkey of someone
+/// else; storage errors.
+pub async fn check_passkey(
+    repositories: &dyn RepositoryFactory,
+    party: &crate::passkey::RelyingParty,
+    user: &User,
+    answer: &str,
+    now: DateTime<Utc>,
+) -> Result<AuthenticationKind, SecondStepError> {
+    let mut repo = repositories.transaction().await?;
+    let signed = crate::passkey::finish_sign_in(&mut *repo, party, answer, now).await?;
+    // The challenge is used up, whoever's passkey answered.
+    repo.commit().await?;
+    match signed {
+        Ok((owner, _)) if owner.id == user.id => Ok(AuthenticationKind::Passkey),
+        Ok(_) => {
+            tracing::info!(user.id = %user.id, "a passkey of another account at the second step");
+            Err(SecondStepError::Wrong)
+        }
+        Err(refused) => {
+            tracing::info!(user.id = %user.id, %refused, "passkey not accepted at the second step");
+            Err(SecondStepError::Wrong)
+        }
+    }
+}
+
 /// Starts the browser session of `user`, who proved who they are `first` (their password, an
 /// upstream provider) and then `second` (a code of their authenticator app, a recovery code):
 /// both are recorded as authentications of the session.
@@ -449,7 +484,8 @@ pub async fn start_browser_session(
 pub async fn remove_all(repo: &mut dyn Repository, user: &User) -> Result<bool, StorageError> {
     let authenticator = repo.user_totp().remove(user).await?;
     let codes = repo.user_recovery_codes().remove_all(user).await?;
-    Ok(authenticator || codes > 0)
+    let passkeys = repo.user_passkeys().remove_all(user).await?;
+    Ok(authenticator || codes > 0 || passkeys > 0)
 }
 
 #[cfg(test)]

@@ -16,10 +16,11 @@ use crate::{
         AccountSecondFactorsPage, AccountSection, AccountSessionsPage, AccountTokensPage,
         ClientView, CompatSsoPage, ConsentPage, DeviceConsentPage, DeviceDonePage, DeviceLinkPage,
         EmailView, EndSessionPage, ErrorPage, FormPostPage, ImportedValue, IndexPage,
-        LinkedAccountView, LoggedOutPage, LoginPage, NewPersonalToken, Page, PasswordChangeErrors,
-        PersonalTokenView, ProviderButton, RecoverCompletePage, RecoverPage, RecoverSentPage,
-        RegisterErrors, RegisterPage, SecondFactorPage, SessionKind, SessionView, Timestamp,
-        TotpEnrolmentView, UpstreamLinkPage, UpstreamRegisterPage, VerifyEmailPage,
+        LinkedAccountView, LoggedOutPage, LoginPage, NewPersonalToken, Page, PasskeyForm,
+        PasskeyView, PasswordChangeErrors, PersonalTokenView, ProviderButton, RecoverCompletePage,
+        RecoverPage, RecoverSentPage, RegisterErrors, RegisterPage, SecondFactorPage, SessionKind,
+        SessionView, Timestamp, TotpEnrolmentView, UpstreamLinkPage, UpstreamRegisterPage,
+        VerifyEmailPage,
     },
     scope::describe_scopes,
     site::Branding,
@@ -444,6 +445,12 @@ fn check_second_factor_pages(templates: &Templates, site: &Site) -> Result<(), T
                     recovery_codes_left: if totp { 9 } else { 0 },
                     new_recovery_codes: if new_codes { codes.clone() } else { Vec::new() },
                     required,
+                    passkeys: if totp { sample_passkeys() } else { Vec::new() },
+                    add_passkey: totp_allowed.then(|| PasskeyForm {
+                        action: "/account/second-factors/passkeys".to_owned(),
+                        options_url: "/account/second-factors/passkeys/options".to_owned(),
+                    }),
+                    remove_passkey_url: "/account/second-factors/passkeys/remove".to_owned(),
                     start_url: "/account/second-factors/totp".to_owned(),
                     confirm_url: "/account/second-factors/totp/confirm".to_owned(),
                     recovery_codes_url: "/account/second-factors/recovery-codes".to_owned(),
@@ -458,6 +465,11 @@ fn check_second_factor_pages(templates: &Templates, site: &Site) -> Result<(), T
         (None, Vec::new(), None),
         (None, Vec::new(), Some("Wrong code.".to_owned())),
         (
+            None,
+            Vec::new(),
+            Some("This passkey was not accepted.".to_owned()),
+        ),
+        (
             Some(sample_enrolment()),
             Vec::new(),
             Some("Wrong code.".to_owned()),
@@ -471,13 +483,38 @@ fn check_second_factor_pages(templates: &Templates, site: &Site) -> Result<(), T
                 csrf: "csrf-token".to_owned(),
                 continue_url: (!recovery_codes.is_empty()).then(|| "/".to_owned()),
                 error,
-                enrolment,
+                passkey: (enrolment.is_none() && recovery_codes.is_empty()).then(|| PasskeyForm {
+                    action: "/login/second-factor".to_owned(),
+                    options_url: "/login/passkey/options".to_owned(),
+                }),
                 recovery_codes,
+                enrolment,
                 cancel_url: "/login".to_owned(),
             },
         )?;
     }
     Ok(())
+}
+
+fn sample_passkeys() -> Vec<PasskeyView> {
+    let at = |text: &str| Timestamp {
+        iso: "2026-12-01T10:00:00Z".to_owned(),
+        text: text.to_owned(),
+    };
+    vec![
+        PasskeyView {
+            id: "01JEXAMPLE0000000000000001".to_owned(),
+            name: "Laptop".to_owned(),
+            created_at: at("1 December 2026"),
+            last_used_at: Some(at("3 December 2026")),
+        },
+        PasskeyView {
+            id: "01JEXAMPLE0000000000000002".to_owned(),
+            name: "Phone <script>".to_owned(),
+            created_at: at("2 December 2026"),
+            last_used_at: None,
+        },
+    ]
 }
 
 fn sample_nav(current: AccountSection, everything: bool) -> AccountNav {
@@ -595,6 +632,10 @@ fn sample_logins() -> Vec<LoginPage> {
                 logo: None,
                 url: "/upstream/authorize/pocketid".to_owned(),
             }],
+            passkey: Some(PasskeyForm {
+                action: "/login/passkey".to_owned(),
+                options_url: "/login/passkey/options".to_owned(),
+            }),
         },
         LoginPage {
             password_form: false,

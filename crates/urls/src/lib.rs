@@ -180,6 +180,18 @@ impl UrlBuilder {
         self.join("login/second-factor")
     }
 
+    /// Where a passkey's answer signs in.
+    #[must_use]
+    pub fn login_passkey(&self) -> Url {
+        self.join("login/passkey")
+    }
+
+    /// Where the options of a passkey sign-in are fetched.
+    #[must_use]
+    pub fn login_passkey_options(&self) -> Url {
+        self.join("login/passkey/options")
+    }
+
     /// The account deactivation page.
     #[must_use]
     pub fn account_deactivate(&self) -> Url {

@@ -11,7 +11,7 @@ use portcullis_model::AuthenticationKind;
 use portcullis_services::sign_in::{Authenticated, Identifier, SignInError, localpart_of};
 use portcullis_services::upstream_sign_in;
 use portcullis_storage::StorageError;
-use portcullis_templates::pages::{LoginPage, ProviderButton};
+use portcullis_templates::pages::{LoginPage, PasskeyForm, ProviderButton};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
@@ -195,7 +195,7 @@ pub(crate) async fn provider_buttons(
 }
 
 /// The page with the providers' buttons read from the database.
-async fn form(
+pub(crate) async fn form(
     state: &AppState,
     jar: CookieJar,
     query: &LoginQuery,
@@ -224,6 +224,13 @@ fn page(
     page.error = error;
     page.password_form = state.site_config().password_login_enabled;
     page.providers = providers;
+    if state.site_config().second_factors.passkey_sign_in_allowed && state.relying_party().is_some()
+    {
+        page.passkey = Some(PasskeyForm {
+            action: query.carry(state.urls().login_passkey()).to_string(),
+            options_url: state.urls().login_passkey_options().to_string(),
+        });
+    }
     if state.site_config().password_registration_enabled {
         page.registration_url = Some(query.carry(state.urls().register()).to_string());
     }

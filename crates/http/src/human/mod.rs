@@ -9,6 +9,7 @@ pub mod index;
 pub mod login;
 pub mod logout;
 pub mod messages;
+pub mod passkey;
 pub mod post_auth;
 pub mod recover;
 pub mod register;
@@ -29,6 +30,8 @@ pub fn router() -> Router<AppState> {
             "/login/second-factor",
             get(second_factor::get).post(second_factor::post),
         )
+        .route("/login/passkey", post(passkey::sign_in))
+        .route("/login/passkey/options", post(passkey::options))
         .route("/logout", post(logout::post))
         .route("/recover", get(recover::get).post(recover::post))
         .route(
@@ -74,6 +77,18 @@ pub fn router() -> Router<AppState> {
         )
         .route("/account/tokens/{id}/revoke", post(account::tokens::revoke))
         .route("/account/second-factors", get(account::second_factors::get))
+        .route(
+            "/account/second-factors/passkeys",
+            post(account::second_factors::add_passkey),
+        )
+        .route(
+            "/account/second-factors/passkeys/options",
+            post(account::second_factors::passkey_options),
+        )
+        .route(
+            "/account/second-factors/passkeys/remove",
+            post(account::second_factors::remove_passkey),
+        )
         .route(
             "/account/second-factors/totp",
             post(account::second_factors::start),

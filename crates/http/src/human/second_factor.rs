@@ -18,7 +18,7 @@ use chrono::TimeDelta;
 use portcullis_model::{AuthenticationKind, User};
 use portcullis_services::second_factor::{self, Enrolment, NextStep, SecondStepError};
 use portcullis_storage::{SessionRef, StorageError};
-use portcullis_templates::pages::{SecondFactorPage, TotpEnrolmentView};
+use portcullis_templates::pages::{PasskeyForm, SecondFactorPage, TotpEnrolmentView};
 use serde::Deserialize;
 use ulid::Ulid;
 
@@ -139,6 +139,19 @@ pub(crate) async fn after_first_factor(
         }
         Err(error) => state.internal_error_page(&error),
     }
+}
+
+/// Signs in `user`, who answered with a passkey verified by its authenticator: two factors in
+/// one, so no second step.
+pub(crate) async fn signed_in_with_passkey(
+    state: &AppState,
+    jar: CookieJar,
+    client: (Option<std::net::IpAddr>, &HeaderMap),
+    user: &User,
+    query: &FlowQuery,
+) -> Response {
+    let pending = pending_now(state, user, AuthenticationKind::Passkey, None);
+    finish(state, jar, client, user, (pending, None), query).await
 }
 
 /// What `user`'s sign-in needs after its first factor, under this server's requirement.
@@ -298,6 +311,9 @@ pub struct CodeForm {
     csrf: String,
     #[serde(default)]
     code: String,
+    /// A passkey's answer instead of a code.
+    #[serde(default)]
+    answer: String,
 }
 
 /// `GET /login/second-factor`.
@@ -339,12 +355,21 @@ async fn step_page(
         Ok(next) => next,
         Err(error) => return state.internal_error_page(&error),
     };
+    let mut passkey = None;
     let enrolment = match next {
         // The factor was removed meanwhile (by an operator): nothing more to ask.
         NextStep::SignedIn => {
             return finish(state, jar, client, user, (pending, None), query).await;
         }
-        NextStep::SecondFactor(_) => None,
+        NextStep::SecondFactor(factors) => {
+            if factors.passkeys > 0 && state.relying_party().is_some() {
+                passkey = Some(PasskeyForm {
+                    action: query.carry(state.urls().login_second_factor()).to_string(),
+                    options_url: state.urls().login_passkey_options().to_string(),
+                });
+            }
+            None
+        }
         NextStep::Enrol => match enrolment_of(state, user).await {
             Ok(enrolment) => Some(enrolment_view(&enrolment)),
             Err(error) => return state.internal_error_page(&error),
@@ -358,6 +383,7 @@ async fn step_page(
         recovery_codes: Vec::new(),
         continue_url: None,
         cancel_url: query.carry(state.urls().login()).to_string(),
+        passkey,
     };
     (jar, state.render(status, &page)).into_response()
 }
@@ -437,6 +463,14 @@ pub async fn post(
             )
             .await;
         }
+        NextStep::SecondFactor(_) if !form.answer.is_empty() => match state.relying_party() {
+            Some(party) => {
+                second_factor::check_passkey(state.database(), &party, &user, &form.answer, now)
+                    .await
+                    .map(|kind| (kind, Vec::new()))
+            }
+            None => Err(SecondStepError::Wrong),
+        },
         NextStep::SecondFactor(_) => second_factor::check_code(
             state.database(),
             state.limiters(),
@@ -505,6 +539,7 @@ pub async fn post(
         recovery_codes,
         continue_url: Some(destination.to_string()),
         cancel_url: state.urls().login().to_string(),
+        passkey: None,
     };
     (jar, state.render(StatusCode::OK, &page)).into_response()
 }

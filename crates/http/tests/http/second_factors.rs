@@ -19,7 +19,7 @@ use crate::common::{
 const PAGE: &str = "/account/second-factors";
 
 /// The key an enrolment page shows, decoded.
-fn shown_secret(page: &Page) -> Vec<u8> {
+pub(crate) fn shown_secret(page: &Page) -> Vec<u8> {
     let marker = "id=\"totp-secret\">";
     let at = page.body.find(marker).expect("the key on the page") + marker.len();
     let end = at + page.body[at..].find('<').expect("the end of the key");
@@ -39,7 +39,7 @@ fn shown_codes(page: &Page) -> Vec<String> {
 }
 
 /// The code of `secret` now, `steps` time steps away.
-fn code(app: &TestApp, secret: &[u8], steps: i64) -> String {
+pub(crate) fn code(app: &TestApp, secret: &[u8], steps: i64) -> String {
     let step = step_at(app.clock.now())
         .checked_add_signed(steps)
         .expect("a step");
@@ -87,7 +87,7 @@ async fn enrol(app: &TestApp, browser: &mut Browser<'_>) -> (Vec<u8>, Vec<String
 }
 
 /// Signs `username` in with the password in a new browser: the second step's page.
-async fn first_factor<'a>(app: &'a TestApp, username: &str) -> (Browser<'a>, Page) {
+pub(crate) async fn first_factor<'a>(app: &'a TestApp, username: &str) -> (Browser<'a>, Page) {
     let mut browser = Browser::new(app);
     let done = log_in(&mut browser, "", username, PASSWORD).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
@@ -105,7 +105,7 @@ async fn second_factor(browser: &mut Browser<'_>, page: &Page, code: &str) -> Pa
         .await
 }
 
-async fn is_signed_in(browser: &mut Browser<'_>) -> bool {
+pub(crate) async fn is_signed_in(browser: &mut Browser<'_>) -> bool {
     browser.get("/account/").await.status == StatusCode::OK
 }
 

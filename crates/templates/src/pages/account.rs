@@ -364,6 +364,12 @@ pub struct AccountSecondFactorsPage {
     pub new_recovery_codes: Vec<String>,
     /// The operator requires a second factor of this user: it cannot be removed.
     pub required: bool,
+    /// The user's passkeys.
+    pub passkeys: Vec<PasskeyView>,
+    /// Adding a passkey, when passkeys are allowed (and the server is reached by a name).
+    pub add_passkey: Option<super::PasskeyForm>,
+    /// Where a passkey is removed (its `id` in the form).
+    pub remove_passkey_url: String,
     pub start_url: String,
     pub confirm_url: String,
     pub recovery_codes_url: String,
@@ -372,6 +378,16 @@ pub struct AccountSecondFactorsPage {
     pub error: Option<String>,
     /// A confirmation of what was just done.
     pub notice: Option<String>,
+}
+
+/// A passkey in the list of the account's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PasskeyView {
+    pub id: String,
+    /// The name the user gave it.
+    pub name: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
 }
 
 impl Page for AccountSecondFactorsPage {

@@ -22,6 +22,18 @@ pub struct LoginPage {
     pub password_form: bool,
     /// A button per enabled upstream provider.
     pub providers: Vec<ProviderButton>,
+    /// "Sign in with a passkey", when passkeys sign in alone here.
+    pub passkey: Option<PasskeyForm>,
+}
+
+/// A form that runs a passkey ceremony (`/assets/passkeys.js`): hidden until the script finds
+/// WebAuthn in the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PasskeyForm {
+    /// Where the browser's answer is posted.
+    pub action: String,
+    /// Where the ceremony's options are fetched.
+    pub options_url: String,
 }
 
 /// A "Continue with …" button: it starts a sign-in at an upstream provider.
@@ -48,6 +60,7 @@ impl LoginPage {
             registration_url: None,
             recovery_url: None,
             password_form: true,
+            passkey: None,
             providers: Vec::new(),
         }
     }
@@ -75,6 +88,8 @@ pub struct SecondFactorPage {
     pub continue_url: Option<String>,
     /// Back to the sign-in page, as someone else.
     pub cancel_url: String,
+    /// A passkey instead of a code, when the user has one.
+    pub passkey: Option<PasskeyForm>,
 }
 
 impl Page for SecondFactorPage {

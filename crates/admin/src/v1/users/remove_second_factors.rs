@@ -1,5 +1,5 @@
 //! `POST /users/{id}/remove-second-factors` (Portcullis's own, not in MAS): removes the user's
-//! authenticator app and recovery codes, for a user who lost both, as
+//! authenticator app, passkeys and recovery codes, for a user who lost them, as
 //! `mas-cli manage remove-second-factors` does. Their next sign-in asks for the password only
 //! (or has them add an authenticator app again, when the operator requires one). Logged with
 //! the caller.

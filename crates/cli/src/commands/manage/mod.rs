@@ -99,8 +99,8 @@ pub enum ManageCommand {
     /// Let a user replace their cross-signing keys without further authentication for the
     /// next 10 minutes.
     AllowCrossSigningReset(allow_cross_signing_reset::Args),
-    /// Remove a user's authenticator app and recovery codes (they lost both): their next
-    /// sign-in asks for the password only.
+    /// Remove a user's authenticator app, passkeys and recovery codes (they lost them): their
+    /// next sign-in asks for the password only.
     RemoveSecondFactors(remove_second_factors::Args),
 }
 

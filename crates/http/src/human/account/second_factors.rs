@@ -15,20 +15,26 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use portcullis_services::second_factor::{self, Factors};
-use portcullis_templates::pages::{AccountSecondFactorsPage, AccountSection};
+use portcullis_services::{
+    passkey,
+    second_factor::{self, Factors},
+};
+use portcullis_templates::pages::{
+    AccountSecondFactorsPage, AccountSection, PasskeyForm as PasskeyFormView, PasskeyView,
+};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::{
-    ReauthPolicy, csrf_refusal, disabled, nav, reauth_form, reauthenticate, require_user,
-    retry_after, with_done,
+    ReauthFailure, ReauthPolicy, csrf_refusal, disabled, nav, needs_password, reauth_form,
+    reauthenticate, require_user, retry_after, timestamp, with_done,
 };
 use crate::{
     AppState,
     client_ip::ClientIp,
     cookies::CookieJar,
     human::{
+        passkey::{options_refusal, options_response, refusal_message},
         post_auth::PostAuthAction,
         second_factor::{enrolment_view, labels},
     },
@@ -51,6 +57,23 @@ pub struct FactorForm {
     password: Zeroizing<String>,
     #[serde(default)]
     code: String,
+}
+
+#[derive(Deserialize)]
+pub struct PasskeyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: Zeroizing<String>,
+    /// The name of a passkey being added.
+    #[serde(default)]
+    name: String,
+    /// The browser's answer to the ceremony.
+    #[serde(default)]
+    answer: String,
+    /// The passkey to remove.
+    #[serde(default)]
+    id: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -77,6 +100,7 @@ pub async fn get(
     let notice = match query.done.as_deref() {
         Some("removed") => Some(tr("second_factors.notice.off", &[])),
         Some("cancelled") => Some(tr("second_factors.notice.cancelled", &[])),
+        Some("passkey_removed") => Some(tr("passkeys.notice.removed", &[])),
         _ => None,
     };
     let shown = Shown {
@@ -274,6 +298,187 @@ pub async fn remove(
     }
 }
 
+/// `POST /account/second-factors/passkeys/options`: after a re-authentication, the options of
+/// a passkey registration (JSON, for `navigator.credentials.create()`), or `{"error": "…"}`.
+pub async fn passkey_options(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<PasskeyForm>,
+) -> Response {
+    let Ok((jar, signed_in)) = require_user(&state, jar, ip, action()).await else {
+        let message = tr("passkey.error.signed_out", &[]);
+        return options_refusal(StatusCode::UNAUTHORIZED, message);
+    };
+    if let Err(error) = crate::csrf::verify(&jar, &form.csrf, state.now()) {
+        return options_refusal(StatusCode::FORBIDDEN, error.message());
+    }
+    let Some(party) = state.relying_party() else {
+        return options_refusal(StatusCode::FORBIDDEN, tr("passkey.error.unavailable", &[]));
+    };
+    match reauthenticate(&state, ip, &signed_in, POLICY, form.password).await {
+        Ok(()) => {}
+        Err(ReauthFailure::Form {
+            status, message, ..
+        }) => return options_refusal(status, message),
+        Err(ReauthFailure::Page(_)) => {
+            let message = tr("passkey.error.unavailable", &[]);
+            return options_refusal(StatusCode::SERVICE_UNAVAILABLE, message);
+        }
+    }
+    let user = &signed_in.user;
+    let account = state.homeserver().mxid(&user.username);
+    let started = async {
+        let mut repository = state.database().transaction().await?;
+        let options =
+            passkey::start_registration(&mut *repository, &party, user, &account, state.now())
+                .await?;
+        repository.commit().await?;
+        Ok::<_, portcullis_storage::StorageError>(options)
+    }
+    .await;
+    match started {
+        Ok(options) => options_response(options),
+        Err(error) => {
+            tracing::error!(%error, user.id = %user.id, "a passkey registration could not start");
+            let message = tr("passkey.error.unavailable", &[]);
+            options_refusal(StatusCode::INTERNAL_SERVER_ERROR, message)
+        }
+    }
+}
+
+/// `POST /account/second-factors/passkeys`: the browser's answer, a new passkey. The first
+/// second factor of an account comes with recovery codes, shown once.
+pub async fn add_passkey(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<PasskeyForm>,
+) -> Response {
+    let (jar, signed_in) = crate::or_respond!(require_user(&state, jar, ip, action()).await);
+    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
+        return response;
+    }
+    let Some(party) = state.relying_party() else {
+        return not_allowed(&state);
+    };
+    // The options were given after a re-authentication, a moment ago.
+    match needs_password(&state, &signed_in, POLICY).await {
+        Ok(false) => {}
+        Ok(true) => {
+            let message = tr("reauth.error.password_needed", &[]);
+            return refused(&state, jar, &signed_in, StatusCode::UNAUTHORIZED, message).await;
+        }
+        Err(error) => return state.internal_error_page(&error),
+    }
+    let user = &signed_in.user;
+    let now = state.now();
+    let name = if form.name.trim().is_empty() {
+        tr("passkeys.default_name", &[])
+    } else {
+        form.name.clone()
+    };
+    let added = async {
+        let mut repository = state.database().transaction().await?;
+        let had_codes = second_factor::factors_of(&mut *repository, user)
+            .await?
+            .recovery_codes
+            > 0;
+        let added = passkey::finish_registration(
+            &mut *repository,
+            &party,
+            user,
+            (&name, &form.answer),
+            now,
+        )
+        .await?;
+        let codes = if added.is_ok() && !had_codes {
+            second_factor::new_recovery_codes(&mut *repository, user, &mut state.rng(), now).await?
+        } else {
+            Vec::new()
+        };
+        repository.commit().await?;
+        Ok::<_, portcullis_storage::StorageError>(added.map(|added| (added, codes)))
+    }
+    .await;
+    match added {
+        Ok(Ok((added, codes))) => {
+            tracing::info!(user.id = %user.id, passkey.id = %added.id, "passkey added");
+            let shown = Shown {
+                notice: Some(tr("passkeys.notice.added", &[("name", &added.name)])),
+                new_recovery_codes: codes,
+                ..Shown::default()
+            };
+            page(&state, jar, &signed_in, StatusCode::OK, shown).await
+        }
+        Ok(Err(refusal)) => {
+            let message = refusal_message(refusal);
+            refused(&state, jar, &signed_in, StatusCode::BAD_REQUEST, message).await
+        }
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
+/// `POST /account/second-factors/passkeys/remove`: one passkey (re-authentication); refused
+/// when it is the last second factor of a user the operator requires one of. With the last
+/// factor go the recovery codes.
+pub async fn remove_passkey(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<PasskeyForm>,
+) -> Response {
+    let (jar, signed_in) = crate::or_respond!(require_user(&state, jar, ip, action()).await);
+    if let Some(response) = csrf_refusal(&state, &jar, &form.csrf) {
+        return response;
+    }
+    let user = &signed_in.user;
+    let Ok(id) = form.id.parse::<ulid::Ulid>() else {
+        let message = tr("passkeys.error.unknown", &[]);
+        return refused(&state, jar, &signed_in, StatusCode::NOT_FOUND, message).await;
+    };
+    let factors = match read_factors(&state, &signed_in).await {
+        Ok(factors) => factors,
+        Err(error) => return state.internal_error_page(&error),
+    };
+    let last = !factors.totp && factors.passkeys <= 1;
+    let required = state.site_config().second_factors.required;
+    if last && second_factor::required_for(required, user) {
+        let message = tr("second_factors.required", &[]);
+        return refused(&state, jar, &signed_in, StatusCode::FORBIDDEN, message).await;
+    }
+    let jar = match confirmed(&state, jar, ip, &signed_in, form.password).await {
+        Ok(jar) => jar,
+        Err(refusal) => return refusal,
+    };
+    let removed = async {
+        let mut repository = state.database().transaction().await?;
+        let removed = passkey::remove(&mut *repository, user, id).await?;
+        if removed
+            && !second_factor::factors_of(&mut *repository, user)
+                .await?
+                .any()
+        {
+            second_factor::remove_all(&mut *repository, user).await?;
+        }
+        repository.commit().await?;
+        Ok::<_, portcullis_storage::StorageError>(removed)
+    }
+    .await;
+    match removed {
+        Ok(true) => {
+            tracing::info!(user.id = %user.id, passkey.id = %id, "passkey removed by its user");
+            let url = with_done(state.urls().account_second_factors(), "passkey_removed");
+            (jar, Redirect::to(url.as_str())).into_response()
+        }
+        Ok(false) => {
+            let message = tr("passkeys.error.unknown", &[]);
+            refused(&state, jar, &signed_in, StatusCode::NOT_FOUND, message).await
+        }
+        Err(error) => state.internal_error_page(&error),
+    }
+}
+
 /// The page again, saying why the last form was refused.
 async fn refused(
     state: &AppState,
@@ -363,11 +568,12 @@ async fn page(
             (&issuer, &account),
         )
         .await?;
+        let passkeys = passkey::list(&mut *repository, user).await?;
         repository.rollback().await?;
-        Ok::<_, portcullis_storage::StorageError>((factors, enrolment))
+        Ok::<_, portcullis_storage::StorageError>((factors, enrolment, passkeys))
     }
     .await;
-    let (factors, enrolment) = match read {
+    let (factors, enrolment, passkeys) = match read {
         Ok(read) => read,
         Err(error) => return state.internal_error_page(&error),
     };
@@ -384,6 +590,20 @@ async fn page(
         recovery_codes_left: factors.recovery_codes,
         new_recovery_codes: shown.new_recovery_codes,
         required: second_factor::required_for(site.second_factors.required, user),
+        passkeys: passkeys
+            .into_iter()
+            .map(|passkey| PasskeyView {
+                id: passkey.id.to_string(),
+                name: passkey.name,
+                created_at: timestamp(passkey.created_at),
+                last_used_at: passkey.last_used_at.map(timestamp),
+            })
+            .collect(),
+        add_passkey: state.relying_party().map(|_| PasskeyFormView {
+            action: format!("{base}/passkeys"),
+            options_url: format!("{base}/passkeys/options"),
+        }),
+        remove_passkey_url: format!("{base}/passkeys/remove"),
         start_url: format!("{base}/totp"),
         confirm_url: format!("{base}/totp/confirm"),
         recovery_codes_url: format!("{base}/recovery-codes"),

@@ -224,6 +224,7 @@ pub fn post_form(uri: &str, pairs: &[(&str, &str)]) -> Request<Body> {
 }
 
 pub mod account;
+pub mod authenticator;
 pub mod browser;
 pub mod compat;
 pub mod oauth;
