@@ -5,6 +5,10 @@
 // the options of a ceremony (JSON, as WebAuthn Level 3 serialises them) or `{"error": "…"}`;
 // the browser asks the authenticator; its answer goes in the form's `answer` field and the form
 // is submitted. Without JavaScript the forms stay hidden and the password path works as ever.
+//
+// A `<div data-passkey-reauth="URL" data-options="URL" data-csrf="…" hidden>` (beside a password
+// field, inside another form) holds a button that does the same with a form of its own, posted
+// to `data-passkey-reauth` with the page to come back to.
 
 const fromBase64url = (text) => {
   const base64 = text.replace(/-/g, "+").replace(/_/g, "/");
@@ -66,14 +70,14 @@ const credentialJson = (credential) => {
   };
 };
 
-const showError = (form, message) => {
-  const error = form.querySelector("[data-passkey-error]");
+const showError = (container, message) => {
+  const error = container.querySelector("[data-passkey-error]");
   if (!error) return;
   error.textContent = message || error.dataset.default;
   error.hidden = false;
 };
 
-const ceremony = async (form) => {
+const ceremony = async (form, container = form) => {
   const reply = await fetch(form.dataset.options, {
     method: "POST",
     body: new URLSearchParams(new FormData(form)),
@@ -81,7 +85,7 @@ const ceremony = async (form) => {
   });
   const json = await reply.json();
   if (!reply.ok || json.error) {
-    showError(form, json.error);
+    showError(container, json.error);
     return;
   }
   const credential =
@@ -92,21 +96,51 @@ const ceremony = async (form) => {
   form.submit();
 };
 
-if (window.PublicKeyCredential) {
+const start = (form, button, container = form) => {
+  button.disabled = true;
+  ceremony(form, container)
+    .catch((error) => {
+      console.error("passkey:", error);
+      showError(container);
+    })
+    .finally(() => {
+      button.disabled = false;
+    });
+};
+
+const hiddenField = (form, name, value) => {
+  const input = document.createElement("input");
+  input.type = "hidden";
+  input.name = name;
+  input.value = value;
+  form.append(input);
+};
+
+// The pages may load this script more than once (one per component that needs it).
+if (window.PublicKeyCredential && !window.portcullisPasskeys) {
+  window.portcullisPasskeys = true;
   document.querySelectorAll("form[data-passkey]").forEach((form) => {
     form.hidden = false;
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      const button = form.querySelector("button[type=submit]");
-      if (button) button.disabled = true;
-      ceremony(form)
-        .catch((error) => {
-          console.error("passkey:", error);
-          showError(form);
-        })
-        .finally(() => {
-          if (button) button.disabled = false;
-        });
+      start(form, form.querySelector("button[type=submit]") || document.createElement("button"));
+    });
+  });
+  document.querySelectorAll("[data-passkey-reauth]").forEach((container) => {
+    container.hidden = false;
+    const button = container.querySelector("button");
+    button.addEventListener("click", () => {
+      const form = document.createElement("form");
+      form.method = "post";
+      form.action = container.dataset.passkeyReauth;
+      form.dataset.passkey = "get";
+      form.dataset.options = container.dataset.options;
+      form.hidden = true;
+      hiddenField(form, "csrf", container.dataset.csrf);
+      hiddenField(form, "answer", "");
+      hiddenField(form, "next", window.location.pathname + window.location.search);
+      document.body.append(form);
+      start(form, button, container);
     });
   });
 }

@@ -149,6 +149,39 @@ pub async fn reauthenticate(
     Ok(())
 }
 
+/// Re-authenticates the user of `browser_session` with a passkey `answer` (the JSON of the
+/// credential `navigator.credentials.get()` gave): it must be one of `user`'s passkeys. A
+/// passkey verified by its authenticator is recorded as a new authentication of the session,
+/// so that the sensitive pages that take a recent sign-in go ahead.
+///
+/// # Errors
+/// When storage fails.
+pub async fn reauthenticate_with_passkey(
+    repositories: &dyn RepositoryFactory,
+    party: &crate::passkey::RelyingParty,
+    user: &User,
+    browser_session: &BrowserSession,
+    answer: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<(), crate::passkey::Refused>, StorageError> {
+    let mut repository = repositories.transaction().await?;
+    let signed = crate::passkey::finish_sign_in(&mut *repository, party, answer, now).await?;
+    let outcome = match signed {
+        Ok((owner, _)) if owner.id == user.id => {
+            repository
+                .browser_sessions()
+                .authenticate(browser_session, AuthenticationKind::Passkey, now)
+                .await?;
+            Ok(())
+        }
+        Ok(_) => Err(crate::passkey::Refused::Unknown),
+        Err(refused) => Err(refused),
+    };
+    // The ceremony is used up, whatever the answer.
+    repository.commit().await?;
+    Ok(outcome)
+}
+
 /// Whether a sensitive page must ask for the password (or, for a user without one, a new
 /// sign-in at their provider): always under [`ReauthPolicy::PasswordEveryTime`] for a user
 /// with a password, otherwise when the last authentication of `browser_session` is not recent

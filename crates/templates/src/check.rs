@@ -535,6 +535,10 @@ fn sample_nav(current: AccountSection, everything: bool) -> AccountNav {
         } else {
             Vec::new()
         },
+        passkey_reauth: everything.then(|| PasskeyForm {
+            action: "/account/reauthenticate".to_owned(),
+            options_url: "/login/passkey/options".to_owned(),
+        }),
     }
 }
 

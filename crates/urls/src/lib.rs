@@ -96,6 +96,12 @@ impl UrlBuilder {
         self.join("account/")
     }
 
+    /// Where a passkey confirms who the user is, on the account pages.
+    #[must_use]
+    pub fn account_reauthenticate(&self) -> Url {
+        self.join("account/reauthenticate")
+    }
+
     /// The account's sessions and devices.
     #[must_use]
     pub fn account_sessions(&self) -> Url {

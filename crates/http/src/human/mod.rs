@@ -78,6 +78,10 @@ pub fn router() -> Router<AppState> {
         .route("/account/tokens/{id}/revoke", post(account::tokens::revoke))
         .route("/account/second-factors", get(account::second_factors::get))
         .route(
+            "/account/reauthenticate",
+            post(account::reauthenticate::post),
+        )
+        .route(
             "/account/second-factors/passkeys",
             post(account::second_factors::add_passkey),
         )

@@ -410,3 +410,60 @@ async fn the_operator_can_switch_passkeys_or_passkey_sign_in_off() {
     let refused = Browser::new(&app).post("/login/passkey/options", &[]).await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.body);
 }
+
+#[tokio::test]
+async fn a_passkey_confirms_who_one_is_where_an_account_page_asks_for_the_password() {
+    let app = app().await;
+    let (mut browser, _) = signed_in(&app, "ines").await;
+    let mut key = Authenticator::new();
+    add(&mut browser, &mut key, "Key").await;
+    let (mut jons_browser, _) = signed_in(&app, "jon").await;
+    let mut jons = Authenticator::new();
+    add(&mut jons_browser, &mut jons, "Jon's").await;
+
+    // Ten minutes later the sensitive forms ask for the password, and offer the passkey.
+    app.clock.advance(chrono::TimeDelta::minutes(10));
+    let page = browser.get("/account/password").await;
+    assert!(page.body.contains("data-passkey-reauth"), "{}", page.body);
+    let csrf = page.field("csrf").expect("csrf");
+    let reauthenticate = async |browser: &mut Browser<'_>, who: &mut Authenticator, next: &str| {
+        let options = json(&browser.post("/login/passkey/options", &[]).await);
+        let answer = who.sign_in(&options, ORIGIN).to_string();
+        browser
+            .post(
+                "/account/reauthenticate",
+                &[("csrf", &csrf), ("answer", &answer), ("next", next)],
+            )
+            .await
+    };
+
+    // Someone else's passkey proves nothing about Ines.
+    let refused = reauthenticate(&mut browser, &mut jons, "/account/password").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    let csrf2 = csrf_of(&mut browser, PAGE).await;
+    let still = browser
+        .post(&format!("{PAGE}/passkeys/options"), &[("csrf", &csrf2)])
+        .await;
+    assert_eq!(still.status, StatusCode::UNAUTHORIZED, "{}", still.body);
+
+    let done = reauthenticate(&mut browser, &mut key, "/account/password").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location_path(), "/account/password");
+    // The sign-in is recent again: no password asked.
+    let csrf2 = csrf_of(&mut browser, PAGE).await;
+    let options = browser
+        .post(&format!("{PAGE}/passkeys/options"), &[("csrf", &csrf2)])
+        .await;
+    assert_eq!(options.status, StatusCode::OK, "{}", options.body);
+
+    // Only back to an account page of this server.
+    let done = reauthenticate(&mut browser, &mut key, "https://evil.test/account").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location_path(), "/account/");
+    let done = reauthenticate(&mut browser, &mut key, "//evil.test/account").await;
+    assert_eq!(done.location_path(), "/account/");
+
+    // Deactivation takes the password every time: no passkey there.
+    let page = browser.get("/account/deactivate").await;
+    assert!(!page.body.contains("data-passkey-reauth"), "{}", page.body);
+}

@@ -41,6 +41,9 @@ pub struct AccountNav {
     /// Where a form asks for the password: the providers the user may sign in at again instead
     /// (coming back to this page), those of their linked accounts.
     pub reauth: Vec<ProviderButton>,
+    /// Where a form asks for the password: confirming with a passkey instead, when the user has
+    /// one (not on the deactivation page, which takes the password every time).
+    pub passkey_reauth: Option<super::PasskeyForm>,
 }
 
 /// An instant, as a machine reads it (`datetime`) and as a person does.

@@ -747,6 +747,7 @@ fn account_nav() -> portcullis_templates::pages::AccountNav {
         password_change_allowed: false,
         deactivation_allowed: false,
         reauth: Vec::new(),
+        passkey_reauth: None,
     }
 }
 

@@ -23,6 +23,7 @@ pub mod emails;
 pub mod links;
 pub mod password;
 pub mod profile;
+pub mod reauthenticate;
 pub mod second_factors;
 pub mod sessions;
 pub mod tokens;
@@ -340,6 +341,7 @@ pub(crate) async fn nav(
     let display_name = display_name(state, &signed_in.user).await.ok().flatten();
     let mut nav = nav_with_display_name(state, signed_in, current, display_name);
     nav.reauth = links::reauth_buttons(state, signed_in, current).await;
+    nav.passkey_reauth = reauthenticate::passkey_form(state, signed_in, current).await;
     nav
 }
 
@@ -359,6 +361,7 @@ pub(crate) fn nav_with_display_name(
         password_change_allowed: site.password_change_allowed,
         deactivation_allowed: site.account_deactivation_allowed,
         reauth: Vec::new(),
+        passkey_reauth: None,
     }
 }
 
