@@ -317,6 +317,7 @@ cd - >/dev/null
 status=0
 UPSTREAM_PORT=$upstream_port UPSTREAM_ID=$upstream_id ADMIN_TOKEN=$admin_token MIGRANT_TOKEN=$migrant_token \
   IDP_URL=$idp_base IDP_PROVIDER_ID=$idp_provider_id BRIDGE_AS_TOKEN=interop-bridge-as-token \
+  MAS_BIN=$bin KEY_FILE=$key \
   BASE_URL=$base SYNAPSE_URL=$synapse_url SMTP_PORT=$smtp_port DATABASE_FILE=$dir/mas.db HOMESERVER_SECRET=$secret USERNAME=alice PASSWORD='correct horse battery staple' \
   node --test --test-force-exit "${@:-interop/tests/*.test.mjs}" || status=$?
 if [ "$status" -ne 0 ]; then

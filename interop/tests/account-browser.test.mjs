@@ -13,7 +13,7 @@
 // saved there as PNGs (docs/screenshots/ holds the committed ones); otherwise nothing is saved.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { ageSignIns as ageSignInsIn, journey } from './browser.mjs';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as client from 'openid-client';
@@ -36,19 +36,8 @@ const secondPassword = 'and erin changed it to another one 8';
 const email = 'erin@example.org';
 const workEmail = 'erin.work@example.org';
 
-// Moves every sign-in of every browser session `minutes` into the past, as if the person had
-// signed in that long ago. Times are stored as RFC 3339 text in UTC with microseconds.
 function ageSignIns(minutes) {
-  const script = `
-import datetime, sqlite3, sys
-when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=int(sys.argv[2]))
-db = sqlite3.connect(sys.argv[1], timeout=30)
-with db:
-    db.execute("UPDATE user_session_authentications SET created_at = ?",
-               (when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),))
-db.close()
-`;
-  execFileSync('python3', ['-c', script, databaseFile, String(minutes)]);
+  ageSignInsIn(databaseFile, minutes);
 }
 
 // The SMTP sink: every message it receives, parsed, in order of arrival.
@@ -186,16 +175,7 @@ async function anotherSession(deviceId) {
 
 test('an account, from registration to deactivation, in a real browser', async (t) => {
   // Each step needs the ones before it: after a failure, the rest are skipped.
-  let failed = false;
-  const step = (name, body) =>
-    t.test(name, { skip: failed && 'an earlier step failed' }, async () => {
-      try {
-        await body();
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    });
+  const step = journey(t);
   const context = await browser.newContext({ viewport, colorScheme: 'light' });
   const page = await context.newPage();
 

@@ -2,6 +2,8 @@
 // and reads hidden form fields. The pages are plain HTML forms, so this is all a person's
 // browser does with them too.
 
+import { execFileSync } from 'node:child_process';
+
 export class Browser {
   constructor(base) {
     this.base = base;
@@ -59,4 +61,35 @@ export async function signIn(browser, redirect, username, password) {
   const form = await browser.get(loginUrl);
   const csrf = field(await form.text(), 'csrf');
   return browser.post(loginUrl, { csrf, username, password });
+}
+
+// Moves every sign-in of every browser session `minutes` into the past in the server's SQLite
+// file `databaseFile`, as if the person had signed in that long ago. Times are stored as RFC
+// 3339 text in UTC with microseconds.
+export function ageSignIns(databaseFile, minutes) {
+  const script = `
+import datetime, sqlite3, sys
+when = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=int(sys.argv[2]))
+db = sqlite3.connect(sys.argv[1], timeout=30)
+with db:
+    db.execute("UPDATE user_session_authentications SET created_at = ?",
+               (when.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),))
+db.close()
+`;
+  execFileSync('python3', ['-c', script, databaseFile, String(minutes)]);
+}
+
+// The steps of one journey through the pages, as subtests of `t`: once a step fails, the later
+// ones are skipped (they would fail for the same reason, and hide it).
+export function journey(t) {
+  let failed = false;
+  return (name, body) =>
+    t.test(name, { skip: failed && 'an earlier step failed' }, async () => {
+      try {
+        await body();
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    });
 }

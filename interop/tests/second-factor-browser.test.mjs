@@ -10,6 +10,7 @@ import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
+import { journey } from './browser.mjs';
 
 const base = new URL(process.env.BASE_URL);
 const adminToken = process.env.ADMIN_TOKEN;
@@ -83,16 +84,7 @@ async function passwordTyped() {
 }
 
 test('an authenticator app and recovery codes, in a real browser', async (t) => {
-  let failed = false;
-  const step = (name, body) =>
-    t.test(name, { skip: failed && 'an earlier step failed' }, async () => {
-      try {
-        await body();
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    });
+  const step = journey(t);
   let key;
   let recoveryCodes;
 
