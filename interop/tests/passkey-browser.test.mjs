@@ -62,6 +62,11 @@ secrets:
   keys:
     - kid: passkeys-rsa
       key_file: "${process.env.KEY_FILE}"
+rate_limiting:
+  login:
+    per_ip:
+      burst: 100
+      per_second: 10
 matrix:
   homeserver: localhost
   secret: passkeys-homeserver-secret
@@ -198,5 +203,20 @@ test('passkeys, in a real browser', async (t) => {
     assert.match(page.url(), /\/login/);
     assert.ok(response);
     await context.close();
+  });
+
+  await step('a flood of passkey ceremonies from one address is refused', async () => {
+    // Each ceremony is stored until answered: they count as sign-in attempts of the address
+    // (this server allows 100 at once, then 10 a second).
+    const options = `http://127.0.0.1:${base.port}/login/passkey/options`;
+    let refused;
+    for (let i = 0; i < 300 && !refused; i += 1) {
+      const reply = await fetch(options, { method: 'POST' });
+      if (reply.status === 429) refused = reply;
+      else assert.equal(reply.status, 200);
+    }
+    assert.ok(refused, 'no ceremony was refused');
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+    assert.match((await refused.json()).error, /Too many sign-in attempts/);
   });
 });

@@ -17,7 +17,14 @@ use portcullis_services::passkey::{self, Refused};
 use serde::Deserialize;
 
 use super::post_auth::FlowQuery;
-use crate::{AppState, client_ip::ClientIp, cookies::CookieJar, csrf, page_form::Form, pages::tr};
+use crate::{
+    AppState,
+    client_ip::ClientIp,
+    cookies::CookieJar,
+    csrf,
+    page_form::Form,
+    pages::{describe_wait, tr},
+};
 
 /// A form that carries the browser's answer to a WebAuthn ceremony.
 #[derive(Deserialize)]
@@ -62,11 +69,19 @@ pub(crate) fn refusal_message(refused: Refused) -> String {
     }
 }
 
-/// `POST /login/passkey/options`.
-pub async fn options(State(state): State<AppState>) -> Response {
+/// `POST /login/passkey/options`. Each ceremony is a sign-in attempt from the address,
+/// counted against the password sign-in limit per address (`rate_limiting.login.per_ip`): a
+/// ceremony is stored until it is answered, or for an hour.
+pub async fn options(State(state): State<AppState>, ClientIp(ip): ClientIp) -> Response {
     let Some(party) = state.relying_party() else {
         return options_refusal(StatusCode::NOT_FOUND, tr("passkey.error.unavailable", &[]));
     };
+    if let Err(wait) = state.limiters().password_attempt(ip, None).await {
+        tracing::info!(client.ip = ?ip, "passkey sign-ins: rate limit reached");
+        let message = tr("login.error.too_many", &[("wait", &describe_wait(wait))]);
+        let refusal = options_refusal(StatusCode::TOO_MANY_REQUESTS, message);
+        return super::account::retry_after(refusal, Some(wait));
+    }
     let started = async {
         let mut repository = state.database().transaction().await?;
         let options = passkey::start_sign_in(&mut *repository, &party, state.now()).await?;
