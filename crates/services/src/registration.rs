@@ -289,6 +289,11 @@ pub struct Circumstances<'a> {
     pub user_agent: Option<&'a str>,
     /// The instant.
     pub now: DateTime<Utc>,
+    /// The new user must prove a second factor before any session starts
+    /// (`account.second_factors.required: everyone`; for a registration through an upstream
+    /// provider, one that does not vouch for several factors): the account is made without a
+    /// session, and the caller sends the user to the second step, where they add one.
+    pub second_factor_first: bool,
 }
 
 /// Why an account could not be made after all: something changed since the form was checked.
@@ -307,8 +312,9 @@ pub enum Conflict {
 /// What became of a registration's last step.
 #[derive(Debug)]
 pub enum Finished {
-    /// The account exists and the user is signed in.
-    Created(User, BrowserSession),
+    /// The account exists, and the user is signed in (without a session when a second factor
+    /// comes first: [`Circumstances::second_factor_first`]).
+    Created(User, Option<BrowserSession>),
     /// The code was refused; the attempt is counted once the unit of work is committed.
     Refused(Refused),
     /// The account could not be made; nothing was changed.
@@ -316,8 +322,8 @@ pub enum Finished {
 }
 
 /// Makes the account of a checked form without an address to verify, with its `hashed`
-/// password, records the accepted terms and signs the user in, in `repo`'s unit of work
-/// (which the caller rolls back on a conflict).
+/// password, records the accepted terms and signs the user in (unless a second factor comes
+/// first), in `repo`'s unit of work (which the caller rolls back on a conflict).
 ///
 /// # Errors
 /// When storage fails.
@@ -326,7 +332,7 @@ pub async fn register(
     checked: &Checked,
     hashed: HashedPassword,
     circumstances: Circumstances<'_>,
-) -> Result<Result<(User, BrowserSession), Conflict>, StorageError> {
+) -> Result<Result<(User, Option<BrowserSession>), Conflict>, StorageError> {
     let account = NewAccount {
         username: checked.localpart.as_str(),
         password: Some(hashed),
@@ -433,13 +439,13 @@ pub async fn finish(
 }
 
 /// Creates `account`, records the accepted terms and starts a browser session authenticated
-/// `how`.
+/// `how`, unless a second factor comes first ([`Circumstances::second_factor_first`]).
 pub(crate) async fn create_signed_in(
     repo: &mut dyn Repository,
     account: &NewAccount<'_>,
     how: AuthenticationKind,
     circumstances: Circumstances<'_>,
-) -> Result<Result<(User, BrowserSession), Conflict>, StorageError> {
+) -> Result<Result<(User, Option<BrowserSession>), Conflict>, StorageError> {
     let now = circumstances.now;
     let user = match account::create_user(repo, account, now).await {
         Ok(user) => user,
@@ -452,9 +458,12 @@ pub(crate) async fn create_signed_in(
     if let Some(terms_uri) = circumstances.terms_uri {
         repo.user_terms().accept(&user, terms_uri, now).await?;
     }
+    if circumstances.second_factor_first {
+        return Ok(Ok((user, None)));
+    }
     let browser_session =
         start_browser_session(repo, &user, how, circumstances.user_agent, now).await?;
-    Ok(Ok((user, browser_session)))
+    Ok(Ok((user, Some(browser_session))))
 }
 
 #[cfg(test)]

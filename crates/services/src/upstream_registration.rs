@@ -9,6 +9,7 @@
 //! attempt registers or links at most once.
 
 use chrono::{DateTime, Utc};
+use portcullis_config::SecondFactorRequirement;
 use portcullis_config::sections::upstream_oauth2::{
     ImportAction, OnConflict, ProviderConfig, SetEmailVerification,
 };
@@ -295,6 +296,9 @@ impl Proposal {
 
 /// Makes the account `checked` describes, links the attempt's upstream account to it and
 /// signs the user in, in `repo`'s unit of work (which the caller rolls back on a conflict).
+/// When a second factor comes first ([`Circumstances::second_factor_first`]) there is no
+/// session yet: the attempt is left for the session the second step starts
+/// ([`consume_after_second_factor`](crate::upstream_sign_in::consume_after_second_factor)).
 ///
 /// # Errors
 /// When storage fails.
@@ -303,7 +307,7 @@ pub async fn register(
     attempt: &UpstreamAuthorizationSession,
     checked: &Checked,
     circumstances: Circumstances<'_>,
-) -> Result<Result<(User, BrowserSession), Conflict>, StorageError> {
+) -> Result<Result<(User, Option<BrowserSession>), Conflict>, StorageError> {
     let Some(link_id) = attempt.link_id else {
         return Ok(Err(Conflict::AlreadyFinished));
     };
@@ -334,25 +338,37 @@ pub async fn register(
         Ok(created) => created,
         Err(conflict) => return Ok(Err(conflict)),
     };
-    if !claim(repo, attempt, link_id, &user, &session, circumstances.now).await? {
+    if !claim(
+        repo,
+        attempt,
+        link_id,
+        &user,
+        session.as_ref(),
+        circumstances.now,
+    )
+    .await?
+    {
         return Ok(Err(Conflict::AlreadyFinished));
     }
     Ok(Ok((user, session)))
 }
 
-/// Links the account to `user` and marks the attempt used by `session`; `false` when another
-/// request did either first.
+/// Links the account to `user` and marks the attempt used by `session` (if one started);
+/// `false` when another request did either first.
 async fn claim(
     repo: &mut dyn Repository,
     attempt: &UpstreamAuthorizationSession,
     link_id: ulid::Ulid,
     user: &User,
-    session: &BrowserSession,
+    session: Option<&BrowserSession>,
     now: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
     if repo.upstream_links().claim(link_id, user).await?.is_none() {
         return Ok(false);
     }
+    let Some(session) = session else {
+        return Ok(true);
+    };
     Ok(repo
         .upstream_authorization_sessions()
         .consume(attempt.id, session.id, now)
@@ -415,16 +431,21 @@ async fn links_at(
 /// `replace`, the user's other accounts at this provider are unlinked), and signs them in.
 /// Checked again here: the user may have been locked, or linked, meanwhile.
 ///
+/// A user with a second factor (or of whom `requirement` asks one) is not signed in by a
+/// provider that does not vouch for several factors: the account is linked, no session starts,
+/// and the attempt is left for the session the second step starts
+/// ([`consume_after_second_factor`](crate::upstream_sign_in::consume_after_second_factor)).
+///
 /// # Errors
 /// When storage fails.
 pub async fn link_existing(
     repo: &mut dyn Repository,
     attempt: &UpstreamAuthorizationSession,
     user: &User,
-    on_conflict: OnConflict,
+    (on_conflict, requirement): (OnConflict, SecondFactorRequirement),
     user_agent: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Result<(User, BrowserSession), Existing>, StorageError> {
+) -> Result<Result<(User, Option<BrowserSession>), Existing>, StorageError> {
     let Some(link_id) = attempt.link_id else {
         return Ok(Err(Existing::Nobody));
     };
@@ -445,6 +466,15 @@ pub async fn link_existing(
         }
         OnConflict::Add | OnConflict::Set => {}
     }
+    let second_factor_first = !crate::upstream_sign_in::vouches_for_second_factor(attempt)
+        && (crate::second_factor::factors_of(repo, &user).await?.any()
+            || crate::second_factor::required_for(requirement, &user));
+    if second_factor_first {
+        if !claim(repo, attempt, link_id, &user, None, now).await? {
+            return Ok(Err(Existing::Nobody));
+        }
+        return Ok(Ok((user, None)));
+    }
     let session = crate::sessions::start_browser_session(
         repo,
         &user,
@@ -453,10 +483,10 @@ pub async fn link_existing(
         now,
     )
     .await?;
-    if !claim(repo, attempt, link_id, &user, &session, now).await? {
+    if !claim(repo, attempt, link_id, &user, Some(&session), now).await? {
         return Ok(Err(Existing::Nobody));
     }
-    Ok(Ok((user, session)))
+    Ok(Ok((user, Some(session))))
 }
 
 /// Links the attempt's account to the signed-in `user`; the browser session counts as
@@ -474,7 +504,7 @@ pub async fn link_signed_in(
     let Some(link_id) = attempt.link_id else {
         return Ok(false);
     };
-    if !claim(repo, attempt, link_id, user, session, now).await? {
+    if !claim(repo, attempt, link_id, user, Some(session), now).await? {
         return Ok(false);
     }
     repo.browser_sessions()

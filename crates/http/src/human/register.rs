@@ -38,7 +38,8 @@ use axum::{
 };
 
 use crate::{hashing_room::HashingRoom, page_form::Form, site_config::SiteConfig};
-use portcullis_model::{BrowserSession, User, UserRegistration};
+use portcullis_config::SecondFactorRequirement;
+use portcullis_model::{AuthenticationKind, BrowserSession, User, UserRegistration};
 use portcullis_passwords::PasswordError;
 use portcullis_services::{
     account::HashedPassword,
@@ -341,7 +342,28 @@ pub async fn password_post(
 
     tracing::info!(user.id = %user.id, user.username = %user.username, "registered with a password");
     crate::telemetry::password_registration();
-    let jar = session::remember(&state, jar, &browser_session);
+    signed_in_or_second_factor(&state, jar, &user, browser_session, &query)
+}
+
+/// Remembers the session of a user just registered and sends them on; when a second factor
+/// comes first (no session), to the second step, where they add one.
+fn signed_in_or_second_factor(
+    state: &AppState,
+    jar: CookieJar,
+    user: &User,
+    browser_session: Option<BrowserSession>,
+    query: &RegisterQuery,
+) -> Response {
+    let Some(browser_session) = browser_session else {
+        return super::second_factor::ask_second_factor(
+            state,
+            jar,
+            user,
+            (AuthenticationKind::Password, None),
+            query,
+        );
+    };
+    let jar = session::remember(state, jar, &browser_session);
     let destination = query.destination(state.urls());
     (jar, Redirect::to(destination.as_str())).into_response()
 }
@@ -485,7 +507,7 @@ async fn create(
     checked: &Checked,
     (version, hash): (u16, String),
     user_agent: Option<&str>,
-) -> Result<Result<(User, BrowserSession), Refusal>, StorageError> {
+) -> Result<Result<(User, Option<BrowserSession>), Refusal>, StorageError> {
     let mut repository = state.database().transaction().await?;
     let hashed = HashedPassword { version, hash };
     let site = state.site_config();
@@ -515,6 +537,8 @@ pub(crate) fn circumstances<'a>(
         terms_uri: site.tos_uri.as_ref().map(url::Url::as_str),
         user_agent,
         now: state.now(),
+        // A new user is no admin yet: only `everyone` applies to them.
+        second_factor_first: site.second_factors.required == SecondFactorRequirement::Everyone,
     }
 }
 
@@ -668,9 +692,8 @@ pub async fn verify_post(
         Ok(Finished::Created(user, browser_session)) => {
             tracing::info!(user.id = %user.id, user.username = %user.username, "registered with a password and a verified email");
             crate::telemetry::password_registration();
-            let jar = session::remember(&state, jar, &browser_session);
-            let destination = stored_query(&registration).destination(state.urls());
-            (jar, Redirect::to(destination.as_str())).into_response()
+            let query = stored_query(&registration);
+            signed_in_or_second_factor(&state, jar, &user, browser_session, &query)
         }
         Ok(Finished::Refused(refused)) => email_code::page(
             &state,

@@ -257,7 +257,7 @@ pub(super) fn destination(state: &AppState, attempt: &UpstreamAuthorizationSessi
 }
 
 /// The flow the sign-in at the provider was for (where the user was going).
-fn flow_query(attempt: &UpstreamAuthorizationSession) -> FlowQuery {
+pub(crate) fn flow_query(attempt: &UpstreamAuthorizationSession) -> FlowQuery {
     attempt
         .post_auth_action
         .clone()

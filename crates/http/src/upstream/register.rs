@@ -28,7 +28,7 @@ use portcullis_services::{
 use portcullis_storage::StorageError;
 use portcullis_templates::pages::{ImportedValue, RegisterErrors, UpstreamRegisterPage};
 
-use super::link::{LinkForm, destination, expired};
+use super::link::{LinkForm, destination, expired, flow_query};
 use crate::{
     AppState,
     cookies::CookieJar,
@@ -266,7 +266,10 @@ async fn finish(
                 &mut *repo,
                 attempt,
                 existing,
-                plan.proposal.on_conflict,
+                (
+                    plan.proposal.on_conflict,
+                    state.site_config().second_factors.required,
+                ),
                 user_agent,
                 now,
             )
@@ -328,13 +331,16 @@ async fn finish(
         let site = state.site_config();
         let registered = async {
             let mut repo = state.database().transaction().await?;
-            let registered = upstream_registration::register(
-                &mut *repo,
-                attempt,
-                &checked,
-                circumstances(state, &site, user_agent),
-            )
-            .await?;
+            let circumstances = circumstances(state, &site, user_agent);
+            // A provider that vouches for several factors meets the requirement.
+            let circumstances = portcullis_services::registration::Circumstances {
+                second_factor_first: circumstances.second_factor_first
+                    && !portcullis_services::upstream_sign_in::vouches_for_second_factor(attempt),
+                ..circumstances
+            };
+            let registered =
+                upstream_registration::register(&mut *repo, attempt, &checked, circumstances)
+                    .await?;
             match &registered {
                 Ok(_) => repo.commit().await?,
                 Err(_) => repo.rollback().await?,
@@ -359,13 +365,26 @@ async fn finish(
         }
     };
     let (user, browser_session) = created;
+    tracing::info!(user.id = %user.id, user.username = %user.username, provider = %provider.config.id, "registered through an upstream provider");
+    crate::telemetry::upstream_registration(&provider.config.id);
+    let Some(browser_session) = browser_session else {
+        // A second factor first: the attempt is consumed by the session started after it.
+        return crate::human::second_factor::ask_second_factor(
+            state,
+            jar,
+            &user,
+            (
+                portcullis_model::AuthenticationKind::Upstream,
+                Some(attempt.id),
+            ),
+            &flow_query(attempt),
+        );
+    };
     state.activity().record(
         portcullis_storage::SessionRef::Browser(browser_session.id),
         now,
         ip,
     );
-    tracing::info!(user.id = %user.id, user.username = %user.username, provider = %provider.config.id, "registered through an upstream provider");
-    crate::telemetry::upstream_registration(&provider.config.id);
     let jar = session::remember(state, jar, &browser_session);
     (jar, Redirect::to(destination(state, attempt).as_str())).into_response()
 }

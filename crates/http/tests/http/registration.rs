@@ -1114,3 +1114,35 @@ async fn too_many_registrations_from_one_address_are_refused_for_a_while() {
     assert!(retry_after > 60, "{retry_after}");
     assert!(find_user(&app, "carol").await.is_none());
 }
+
+#[tokio::test]
+async fn a_new_user_of_a_server_requiring_a_second_factor_adds_one_before_any_session() {
+    let app = open_app_with(|config| {
+        config.account.second_factors.required =
+            portcullis_config::SecondFactorRequirement::Everyone;
+    })
+    .await;
+    let mut browser = Browser::new(&app);
+    let done = register(&mut browser, "/register/password", &fields(&[])).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location_path(), "/login/second-factor");
+    assert!(find_user(&app, "bob").await.is_some(), "the account exists");
+    // Not signed in yet: the account pages send to the sign-in page.
+    let account = browser.get("/account/").await;
+    assert_eq!(account.status, StatusCode::SEE_OTHER, "{}", account.body);
+    // The second step shows an authenticator app to add; its first code signs in.
+    let page = browser.get("/login/second-factor").await;
+    assert!(
+        page.body.contains("Add an authenticator app"),
+        "{}",
+        page.body
+    );
+    let secret = crate::second_factors::shown_secret(&page);
+    let csrf = page.field("csrf").expect("csrf");
+    let code = crate::second_factors::code(&app, &secret, 0);
+    let signed = browser
+        .post("/login/second-factor", &[("csrf", &csrf), ("code", &code)])
+        .await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
+    assert!(crate::second_factors::is_signed_in(&mut browser).await);
+}

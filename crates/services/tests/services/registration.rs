@@ -23,6 +23,7 @@ fn circumstances() -> Circumstances<'static> {
         terms_uri: Some("https://example.com/tos"),
         user_agent: Some("Firefox"),
         now: start(),
+        second_factor_first: false,
     }
 }
 
@@ -44,6 +45,7 @@ async fn a_form_without_an_address_makes_a_signed_in_account_with_the_terms_acce
     tx.commit().await.expect("storage works");
 
     assert_eq!(user.username, "alice");
+    let browser_session = browser_session.expect("signed in: no second factor required");
     assert_eq!(browser_session.user_id, user.id);
     let mut tx = world.tx().await;
     let terms = tx

@@ -108,6 +108,7 @@ fn circumstances() -> Circumstances<'static> {
         terms_uri: None,
         user_agent: Some("Firefox"),
         now: start(),
+        second_factor_first: false,
     }
 }
 
@@ -149,6 +150,7 @@ async fn registering_makes_the_account_links_it_and_uses_the_attempt_once() {
             .expect("storage works")
             .expect("registered");
     tx.commit().await.expect("commit");
+    let session = session.expect("signed in: no second factor required");
     assert_eq!(user.username, "alice");
     assert_eq!(links_of(&world, &user).await, ["alice-sub"]);
 
@@ -281,10 +283,19 @@ async fn link_existing(
     on_conflict: OnConflict,
 ) -> Result<User, Existing> {
     let mut tx = world.tx().await;
-    let linked =
-        upstream_registration::link_existing(&mut *tx, attempt, user, on_conflict, None, start())
-            .await
-            .expect("storage works");
+    let linked = upstream_registration::link_existing(
+        &mut *tx,
+        attempt,
+        user,
+        (
+            on_conflict,
+            portcullis_config::SecondFactorRequirement::Nobody,
+        ),
+        None,
+        start(),
+    )
+    .await
+    .expect("storage works");
     match linked {
         Ok((user, _session)) => {
             tx.commit().await.expect("commit");
@@ -709,38 +720,10 @@ async fn a_user_with_a_second_factor_is_asked_for_it_after_the_provider_unless_i
     use portcullis_config::SecondFactorRequirement;
     use portcullis_services::second_factor;
 
-    let encrypter = portcullis_keys::Encrypter::new(
-        portcullis_keys::EncryptionKey::from_hex(&"cd".repeat(32)).expect("a valid key"),
-    );
     let world = world().await;
     let mut tx = world.tx().await;
     let alice = add_user(&mut tx, "alice").await;
-    let enrolment = second_factor::start_enrolment(
-        &mut *tx,
-        &encrypter,
-        &alice,
-        ("Example", "@alice:example.com"),
-        &mut rand::rngs::OsRng,
-        start(),
-    )
-    .await
-    .expect("storage works")
-    .expect("no authenticator app yet");
-    let secret = data_encoding::BASE32_NOPAD
-        .decode(enrolment.secret.as_bytes())
-        .expect("base32");
-    let code = second_factor::code_at(&secret, second_factor::step_at(start()));
-    second_factor::confirm_enrolment(
-        &mut *tx,
-        &encrypter,
-        &alice,
-        &code,
-        &mut rand::rngs::OsRng,
-        start(),
-    )
-    .await
-    .expect("storage works")
-    .expect("confirmed");
+    add_authenticator_app(&mut tx, &alice).await;
     tx.commit().await.expect("commit");
     let attempt = answered(&world, "alice-sub", "s1").await;
     let mut tx = world.tx().await;
@@ -829,4 +812,100 @@ async fn a_user_with_a_second_factor_is_asked_for_it_after_the_provider_unless_i
         matches!(continued, Continued::SecondFactor(_)),
         "{continued:?}"
     );
+}
+
+/// Gives `user` a confirmed authenticator app, in `tx`.
+async fn add_authenticator_app(tx: &mut BoxRepository, user: &User) {
+    use portcullis_services::second_factor;
+
+    let encrypter = portcullis_keys::Encrypter::new(
+        portcullis_keys::EncryptionKey::from_hex(&"cd".repeat(32)).expect("a valid key"),
+    );
+    let enrolment = second_factor::start_enrolment(
+        &mut **tx,
+        &encrypter,
+        user,
+        ("Example", "@alice:example.com"),
+        &mut rand::rngs::OsRng,
+        start(),
+    )
+    .await
+    .expect("storage works")
+    .expect("no authenticator app yet");
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(enrolment.secret.as_bytes())
+        .expect("base32");
+    let code = second_factor::code_at(&secret, second_factor::step_at(start()));
+    second_factor::confirm_enrolment(
+        &mut **tx,
+        &encrypter,
+        user,
+        &code,
+        &mut rand::rngs::OsRng,
+        start(),
+    )
+    .await
+    .expect("storage works")
+    .expect("confirmed");
+}
+
+#[tokio::test]
+async fn linking_a_user_with_a_second_factor_starts_no_session_and_leaves_the_attempt() {
+    let world = world().await;
+    let mut tx = world.tx().await;
+    let alice = add_user(&mut tx, "alice").await;
+    add_authenticator_app(&mut tx, &alice).await;
+    tx.commit().await.expect("commit");
+
+    let attempt = answered(&world, "alice-sub", "s1").await;
+    let mut tx = world.tx().await;
+    let linked = upstream_registration::link_existing(
+        &mut *tx,
+        &attempt,
+        &alice,
+        (
+            OnConflict::Add,
+            portcullis_config::SecondFactorRequirement::Nobody,
+        ),
+        None,
+        start(),
+    )
+    .await
+    .expect("storage works")
+    .expect("linked");
+    tx.commit().await.expect("commit");
+    assert_eq!(linked.0.id, alice.id);
+    assert!(linked.1.is_none(), "no session before the second step");
+    assert_eq!(links_of(&world, &alice).await, ["alice-sub"]);
+    let mut tx = world.tx().await;
+    let stored = tx
+        .upstream_authorization_sessions()
+        .find(attempt.id)
+        .await
+        .expect("storage works")
+        .expect("there");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(
+        stored.consumed_at, None,
+        "left for the session after the second step"
+    );
+
+    // A new account under `required: everyone` is made without a session too.
+    let second = answered(&world, "bob-sub", "s2").await;
+    let mut tx = world.tx().await;
+    let registered = upstream_registration::register(
+        &mut *tx,
+        &second,
+        &checked("bob"),
+        Circumstances {
+            second_factor_first: true,
+            ..circumstances()
+        },
+    )
+    .await
+    .expect("storage works")
+    .expect("registered");
+    tx.commit().await.expect("commit");
+    assert!(registered.1.is_none());
+    assert_eq!(links_of(&world, &registered.0).await, ["bob-sub"]);
 }
