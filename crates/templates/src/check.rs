@@ -476,6 +476,8 @@ fn check_second_factor_pages(templates: &Templates, site: &Site) -> Result<(), T
         ),
         (None, codes, None),
     ] {
+        // The passkey refusal stands for a user with passkeys only.
+        let totp = error.as_deref() != Some("This passkey was not accepted.");
         check_page(
             templates,
             site,
@@ -487,6 +489,7 @@ fn check_second_factor_pages(templates: &Templates, site: &Site) -> Result<(), T
                     action: "/login/second-factor".to_owned(),
                     options_url: "/login/passkey/options".to_owned(),
                 }),
+                totp,
                 recovery_codes,
                 enrolment,
                 cancel_url: "/login".to_owned(),

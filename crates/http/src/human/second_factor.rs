@@ -356,12 +356,14 @@ async fn step_page(
         Err(error) => return state.internal_error_page(&error),
     };
     let mut passkey = None;
+    let mut totp = false;
     let enrolment = match next {
         // The factor was removed meanwhile (by an operator): nothing more to ask.
         NextStep::SignedIn => {
             return finish(state, jar, client, user, (pending, None), query).await;
         }
         NextStep::SecondFactor(factors) => {
+            totp = factors.totp;
             if factors.passkeys > 0 && state.relying_party().is_some() {
                 passkey = Some(PasskeyForm {
                     action: query.carry(state.urls().login_second_factor()).to_string(),
@@ -384,6 +386,7 @@ async fn step_page(
         continue_url: None,
         cancel_url: query.carry(state.urls().login()).to_string(),
         passkey,
+        totp,
     };
     (jar, state.render(status, &page)).into_response()
 }
@@ -540,6 +543,7 @@ pub async fn post(
         continue_url: Some(destination.to_string()),
         cancel_url: state.urls().login().to_string(),
         passkey: None,
+        totp: true,
     };
     (jar, state.render(StatusCode::OK, &page)).into_response()
 }

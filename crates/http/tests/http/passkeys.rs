@@ -213,6 +213,12 @@ async fn a_passkey_is_the_second_step_after_the_password_and_only_its_owners() {
         "the second step offers the passkey: {}",
         page.body
     );
+    assert!(
+        page.body
+            .contains("Use your passkey, or enter one of your recovery codes."),
+        "no authenticator app: the code field takes recovery codes only: {}",
+        page.body
+    );
     let csrf = page.field("csrf").expect("csrf");
 
     // Dan's passkey does not finish Carla's sign-in.

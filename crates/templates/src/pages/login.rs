@@ -90,6 +90,8 @@ pub struct SecondFactorPage {
     pub cancel_url: String,
     /// A passkey instead of a code, when the user has one.
     pub passkey: Option<PasskeyForm>,
+    /// The user has an authenticator app (otherwise the code field takes recovery codes only).
+    pub totp: bool,
 }
 
 impl Page for SecondFactorPage {
