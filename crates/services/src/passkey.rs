@@ -344,6 +344,29 @@ pub async fn finish_sign_in(
     }
 }
 
+/// Finishes a ceremony that must prove `user` (the second step of their sign-in, or a
+/// re-authentication): [`finish_sign_in`], and the passkey must be theirs. The ceremony is
+/// used up either way, whoever's passkey answered.
+///
+/// # Errors
+/// When storage fails.
+pub async fn finish_for(
+    repo: &mut dyn Repository,
+    party: &RelyingParty,
+    user: &User,
+    answer: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<UserPasskey, Refused>, StorageError> {
+    Ok(match finish_sign_in(repo, party, answer, now).await? {
+        Ok((owner, passkey)) if owner.id == user.id => Ok(passkey),
+        Ok(_) => {
+            tracing::info!(user.id = %user.id, "a passkey of another account answered");
+            Err(Refused::Unknown)
+        }
+        Err(refused) => Err(refused),
+    })
+}
+
 /// The passkeys of `user`, oldest first.
 ///
 /// # Errors

@@ -165,21 +165,16 @@ pub async fn reauthenticate_with_passkey(
     now: DateTime<Utc>,
 ) -> Result<Result<(), crate::passkey::Refused>, StorageError> {
     let mut repository = repositories.transaction().await?;
-    let signed = crate::passkey::finish_sign_in(&mut *repository, party, answer, now).await?;
-    let outcome = match signed {
-        Ok((owner, _)) if owner.id == user.id => {
-            repository
-                .browser_sessions()
-                .authenticate(browser_session, AuthenticationKind::Passkey, now)
-                .await?;
-            Ok(())
-        }
-        Ok(_) => Err(crate::passkey::Refused::Unknown),
-        Err(refused) => Err(refused),
-    };
+    let outcome = crate::passkey::finish_for(&mut *repository, party, user, answer, now).await?;
+    if outcome.is_ok() {
+        repository
+            .browser_sessions()
+            .authenticate(browser_session, AuthenticationKind::Passkey, now)
+            .await?;
+    }
     // The ceremony is used up, whatever the answer.
     repository.commit().await?;
-    Ok(outcome)
+    Ok(outcome.map(drop))
 }
 
 /// Whether a sensitive page must ask for the password (or, for a user without one, a new

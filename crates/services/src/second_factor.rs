@@ -439,15 +439,10 @@ pub async fn check_passkey(
     now: DateTime<Utc>,
 ) -> Result<AuthenticationKind, SecondStepError> {
     let mut repo = repositories.transaction().await?;
-    let signed = crate::passkey::finish_sign_in(&mut *repo, party, answer, now).await?;
-    // The challenge is used up, whoever's passkey answered.
+    let proved = crate::passkey::finish_for(&mut *repo, party, user, answer, now).await?;
     repo.commit().await?;
-    match signed {
-        Ok((owner, _)) if owner.id == user.id => Ok(AuthenticationKind::Passkey),
-        Ok(_) => {
-            tracing::info!(user.id = %user.id, "a passkey of another account at the second step");
-            Err(SecondStepError::Wrong)
-        }
+    match proved {
+        Ok(_) => Ok(AuthenticationKind::Passkey),
         Err(refused) => {
             tracing::info!(user.id = %user.id, %refused, "passkey not accepted at the second step");
             Err(SecondStepError::Wrong)
