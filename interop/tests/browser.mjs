@@ -2,7 +2,9 @@
 // and reads hidden form fields. The pages are plain HTML forms, so this is all a person's
 // browser does with them too.
 
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 
 export class Browser {
   constructor(base) {
@@ -92,4 +94,28 @@ export function journey(t) {
         throw error;
       }
     });
+}
+
+/** The bytes of an unpadded RFC 4648 base32 text (spaces ignored). */
+export function base32(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const letter of text.replace(/\s/g, '')) {
+    const value = alphabet.indexOf(letter);
+    assert.ok(value >= 0, `not base32: ${letter}`);
+    bits += value.toString(2).padStart(5, '0');
+  }
+  const bytes = [];
+  for (let at = 0; at + 8 <= bits.length; at += 8) bytes.push(parseInt(bits.slice(at, at + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/** The 6-digit code of `key` for the 30-second step `steps` away from now (RFC 6238). */
+export function totp(key, steps = 0) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + steps));
+  const digest = createHmac('sha1', key).update(counter).digest();
+  const offset = digest[digest.length - 1] & 0x0f;
+  const number = digest.readUInt32BE(offset) & 0x7fffffff;
+  return String(number % 1_000_000).padStart(6, '0');
 }

@@ -4,8 +4,9 @@
 // is `http://localhost:PORT/` (Chromium maps `localhost` to 127.0.0.1, where it listens). A user
 // adds a passkey on the account page; a fresh browser holding the same passkey signs in with it
 // alone; another signs in with the password and then the passkey as the second step, and later,
-// where an account page asks for the password, confirms with the passkey instead.
-// With SCREENSHOTS_DIR set, the pages are saved there as PNGs.
+// where an account page asks for the password, confirms with the passkey instead. Last, she
+// gives up her password (passkey-only accounts are allowed here) and the password no longer
+// signs in. With SCREENSHOTS_DIR set, the pages are saved there as PNGs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -71,6 +72,9 @@ matrix:
   homeserver: localhost
   secret: passkeys-homeserver-secret
   endpoint: "http://127.0.0.1:${await freePort()}/"
+account:
+  second_factors:
+    passkey_only_accounts_allowed: true
 `,
   );
   const run = (...args) => execFileSync(process.env.MAS_BIN, args, { cwd: dir, stdio: 'pipe' });
@@ -176,7 +180,7 @@ test('passkeys, in a real browser', async (t) => {
   });
 
   await step('after the password, the passkey is the second step; later it confirms who she is', async () => {
-    const { context, page } = await withAuthenticator(credentials);
+    const { context, page, cdp, authenticatorId } = await withAuthenticator(credentials);
     await typePassword(page);
     await page.waitForURL(/\/login\/second-factor$/);
     await shot(page, 'second-factor-passkey');
@@ -192,6 +196,7 @@ test('passkeys, in a real browser', async (t) => {
     await page.getByRole('button', { name: 'Confirm with a passkey instead' }).click();
     await page.waitForURL(/\/account\/password$/);
     await page.getByText('you signed in a moment ago').waitFor();
+    ({ credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId }));
     await context.close();
   });
 
@@ -203,6 +208,25 @@ test('passkeys, in a real browser', async (t) => {
     assert.match(page.url(), /\/login/);
     assert.ok(response);
     await context.close();
+  });
+
+  await step('she gives up her password, and signs in with the passkey alone from then on', async () => {
+    const { context, page } = await withAuthenticator(credentials);
+    await page.goto(new URL('login', base).href);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.waitForURL((url) => url.href === base.href);
+    await page.goto(new URL('account/password', base).href);
+    await page.getByRole('button', { name: 'Remove my password' }).click();
+    await page.getByText('Your password has been removed.').waitFor();
+    await page.getByRole('heading', { name: 'Set a password' }).waitFor();
+    await shot(page, 'password-removed');
+    await context.close();
+
+    const fresh = await withAuthenticator();
+    await typePassword(fresh.page);
+    await fresh.page.locator('[role=alert]').first().waitFor();
+    assert.match(fresh.page.url(), /\/login/);
+    await fresh.context.close();
   });
 
   await step('a flood of passkey ceremonies from one address is refused', async () => {

@@ -6,11 +6,10 @@
 // With SCREENSHOTS_DIR set, the pages are saved there as PNGs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import { journey } from './browser.mjs';
+import { base32, journey, totp } from './browser.mjs';
 
 const base = new URL(process.env.BASE_URL);
 const adminToken = process.env.ADMIN_TOKEN;
@@ -41,30 +40,6 @@ async function admin(method, path, body) {
     body: body ? JSON.stringify(body) : undefined,
   });
   return { status: response.status, body: await response.json().catch(() => null) };
-}
-
-/** The bytes of an unpadded RFC 4648 base32 text (spaces ignored). */
-function base32(text) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const letter of text.replace(/\s/g, '')) {
-    const value = alphabet.indexOf(letter);
-    assert.ok(value >= 0, `not base32: ${letter}`);
-    bits += value.toString(2).padStart(5, '0');
-  }
-  const bytes = [];
-  for (let at = 0; at + 8 <= bits.length; at += 8) bytes.push(parseInt(bits.slice(at, at + 8), 2));
-  return Buffer.from(bytes);
-}
-
-/** The 6-digit code of `key` for the 30-second step `steps` away from now (RFC 6238). */
-function totp(key, steps = 0) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + steps));
-  const digest = createHmac('sha1', key).update(counter).digest();
-  const offset = digest[digest.length - 1] & 0x0f;
-  const number = digest.readUInt32BE(offset) & 0x7fffffff;
-  return String(number % 1_000_000).padStart(6, '0');
 }
 
 async function shot(page, name) {

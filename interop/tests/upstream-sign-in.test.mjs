@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 
 import { startProvider } from '../upstream-op/op.mjs';
 import { signIn as signInUpstream } from '../upstream-op/signin.mjs';
-import { Browser, field, signIn as signInWithPassword } from './browser.mjs';
+import { base32, Browser, field, signIn as signInWithPassword, totp } from './browser.mjs';
 
 const base = new URL(process.env.BASE_URL);
 const providerId = process.env.UPSTREAM_ID;
@@ -91,6 +91,7 @@ before(async () => {
         email: 'henry@example.com',
         email_verified: true,
       },
+      'nora-sub': { preferred_username: 'nora', name: 'Nora' },
       'Bad-sub': { preferred_username: 'Not A Username', name: 'Bad' },
     },
   });
@@ -179,6 +180,52 @@ test('a user linked to an account at the provider signs in with it', async () =>
   const found = await admin('GET', `upstream-oauth-links?filter[subject]=alice-sub`);
   assert.equal(found.body.meta.count, 1);
   assert.equal(found.body.data[0].attributes.user_id, users.body.data.id);
+});
+
+test('an account with an authenticator app takes the second step after signing in at the provider', async () => {
+  // Nora registers from her claims at the provider (which does not vouch for a second factor).
+  const browser = new Browser(base);
+  const registered = await browser.get(await throughProvider(browser, 'nora-sub', { direct: true }));
+  assert.equal(registered.status, 303, await registered.clone().text());
+  const link = registered.headers.get('location');
+  const linkPage = await (await browser.get(link)).text();
+  const created = await browser.post(link, { csrf: field(linkPage, 'csrf'), action: 'register' });
+  assert.equal(created.status, 303, await created.clone().text());
+
+  // She adds an authenticator app on the account page (signed in a moment ago: nothing asked).
+  const factors = await (await browser.get('account/second-factors')).text();
+  const started = await browser.post('account/second-factors/totp', { csrf: field(factors, 'csrf') });
+  assert.equal(started.status, 303, await started.clone().text());
+  const setup = await (await browser.get(started.headers.get('location'))).text();
+  const secret = setup.match(/id="totp-secret">([A-Z2-7 ]+)</);
+  assert.ok(secret, setup);
+  const key = base32(secret[1]);
+  const confirmed = await browser.post('account/second-factors/totp/confirm', {
+    csrf: field(setup, 'csrf'),
+    code: totp(key),
+  });
+  assert.equal(confirmed.status, 200, await confirmed.clone().text());
+  assert.match(await confirmed.text(), /<li><code>/, 'recovery codes shown once');
+
+  // Next time, the provider's answer alone does not sign her in: the code page comes first.
+  const next = new Browser(base);
+  const completed = await next.get(await throughProvider(next, 'nora-sub', { direct: true }));
+  assert.equal(completed.status, 303, await completed.clone().text());
+  const linked = await next.get(completed.headers.get('location'));
+  assert.equal(linked.status, 303, await linked.clone().text());
+  assert.equal(new URL(linked.headers.get('location'), base).pathname, '/login/second-factor');
+  assert.equal((await next.get('account/')).status, 303, 'not signed in before the code');
+  const step = await (await next.get('login/second-factor')).text();
+  assert.match(step, /name="code"/);
+  const valid = [-1, 0, 1, 2].map((steps) => totp(key, steps));
+  const wrongCode = ['000000', '111111', '222222', '333333', '444444'].find((c) => !valid.includes(c));
+  const wrong = await next.post('login/second-factor', { csrf: field(step, 'csrf'), code: wrongCode });
+  assert.equal(wrong.status, 401);
+  const signedIn = await next.post('login/second-factor', { csrf: field(step, 'csrf'), code: totp(key, 1) });
+  assert.equal(signedIn.status, 303, await signedIn.clone().text());
+  const account = await next.get('account/');
+  assert.equal(account.status, 200);
+  assert.match(await account.text(), /@nora:/);
 });
 
 test('a user moved from Synapse by syn2mas keeps their device and signs in through the provider Synapse knew', async () => {

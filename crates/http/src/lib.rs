@@ -221,6 +221,18 @@ impl AppState {
         portcullis_services::passkey::RelyingParty::of(self.urls().base())
     }
 
+    /// Which ways in count here, for what a user removes of their own
+    /// (`portcullis_services::ways_in`).
+    #[must_use]
+    pub fn ways_in_counted(&self) -> portcullis_services::ways_in::Counted {
+        let site = self.site_config();
+        portcullis_services::ways_in::Counted {
+            passwords: site.password_login_enabled,
+            passkey_sign_in: site.second_factors.passkey_sign_in_allowed
+                && self.relying_party().is_some(),
+        }
+    }
+
     /// `matrix.homeserver`.
     #[must_use]
     pub fn server_name(&self) -> &str {

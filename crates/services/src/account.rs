@@ -1,5 +1,5 @@
 //! Account changes: creating a user, locking, unlocking, deactivating and reactivating them,
-//! their password, email addresses and display name.
+//! their password (or giving it up for passkeys), email addresses and display name.
 //!
 //! The registration pages, the account pages, password recovery and the `mas-cli manage`
 //! commands all change accounts through here, so that each change carries what goes with it:
@@ -82,6 +82,62 @@ pub async fn set_password(
         .add(user, &password.hash, u32::from(password.version), None, now)
         .await?;
     Ok(())
+}
+
+/// Why a user may not give up their password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordKept {
+    /// Passkey-only accounts are not allowed here
+    /// (`account.second_factors.passkey_only_accounts_allowed`).
+    NotAllowed,
+    /// They have no password.
+    NoPassword,
+    /// They have no passkey that signs in alone to sign in with instead.
+    NoPasskey,
+}
+
+/// Whether `user` may give up their password for their passkeys: passkey-only accounts must be
+/// `allowed` here, and the user must have a password and a passkey that signs in alone (as
+/// `counted` here).
+///
+/// # Errors
+/// When storage fails.
+pub async fn may_remove_password(
+    repo: &mut dyn Repository,
+    user: &User,
+    allowed: bool,
+    counted: crate::ways_in::Counted,
+) -> Result<Result<(), PasswordKept>, StorageError> {
+    if !allowed {
+        return Ok(Err(PasswordKept::NotAllowed));
+    }
+    let ways_in = crate::ways_in::ways_in(repo, user, counted).await?;
+    if !ways_in.password {
+        return Ok(Err(PasswordKept::NoPassword));
+    }
+    if ways_in.passkeys.is_empty() {
+        return Ok(Err(PasswordKept::NoPasskey));
+    }
+    Ok(Ok(()))
+}
+
+/// Removes `user`'s password at their own request (re-authenticated), if
+/// [`may_remove_password`]: from now on they sign in with a passkey (or at an upstream
+/// provider), and the compatibility login API's `m.login.password` no longer works for them.
+///
+/// # Errors
+/// When storage fails.
+pub async fn remove_password(
+    repo: &mut dyn Repository,
+    user: &User,
+    allowed: bool,
+    counted: crate::ways_in::Counted,
+) -> Result<Result<(), PasswordKept>, StorageError> {
+    if let Err(kept) = may_remove_password(repo, user, allowed, counted).await? {
+        return Ok(Err(kept));
+    }
+    repo.user_passwords().remove_all(user).await?;
+    Ok(Ok(()))
 }
 
 /// A registration token spent by a new account.

@@ -40,6 +40,7 @@
 //! - [`upstream_sign_in`]: signing in through an upstream provider: the request, the answer,
 //!   the linked user's sign-in.
 //! - [`passkey`]: passkeys (WebAuthn): adding one, signing in with one.
+//! - [`ways_in`]: the ways a user signs in, so that what they remove leaves them one.
 //! - [`user_agent`]: a readable name for the software behind a `User-Agent`.
 //! - [`email_codes`]: six-digit codes that prove an email address.
 //! - [`introspection`]: whether a token is active and what it stands for (RFC 7662).
@@ -81,3 +82,4 @@ pub mod upstream_logout;
 pub mod upstream_registration;
 pub mod upstream_sign_in;
 pub mod user_agent;
+pub mod ways_in;

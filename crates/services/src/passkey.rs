@@ -10,8 +10,11 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use data_encoding::BASE64URL_NOPAD;
+use portcullis_config::SecondFactorRequirement;
 use portcullis_model::{Ulid, User, UserPasskey};
 use portcullis_storage::{NewPasskey, Repository, StorageError};
+
+use crate::second_factor::{self, Kept};
 use webauthn_rp::{
     AuthenticatedCredential, DiscoverableAuthentication16, DiscoverableAuthenticationServerState,
     DiscoverableCredentialRequestOptions, PublicKeyCredentialCreationOptions, Registration,
@@ -378,16 +381,56 @@ pub async fn list(
     repo.user_passkeys().list(user).await
 }
 
-/// Removes the passkey `id` of `user`; whether it was theirs.
+/// Whether `user` may remove their passkey `id` themselves: it must be theirs, not their last
+/// second factor while the operator requires one of them, and not their last way in.
 ///
 /// # Errors
 /// When storage fails.
-pub async fn remove(
+pub async fn may_remove(
     repo: &mut dyn Repository,
     user: &User,
     id: Ulid,
-) -> Result<bool, StorageError> {
-    repo.user_passkeys().remove(user, id).await
+    requirement: SecondFactorRequirement,
+    counted: crate::ways_in::Counted,
+) -> Result<Result<(), Kept>, StorageError> {
+    let passkeys = repo.user_passkeys().list(user).await?;
+    if !passkeys.iter().any(|passkey| passkey.id == id) {
+        return Ok(Err(Kept::Unknown));
+    }
+    let factors = second_factor::factors_of(repo, user).await?;
+    let last_factor = !factors.totp && factors.passkeys <= 1;
+    if last_factor && second_factor::required_for(requirement, user) {
+        return Ok(Err(Kept::Required));
+    }
+    let ways_in = crate::ways_in::ways_in(repo, user, counted).await?;
+    if ways_in.any() && !ways_in.any_but_passkey(id) {
+        return Ok(Err(Kept::LastWayIn));
+    }
+    Ok(Ok(()))
+}
+
+/// Removes `user`'s passkey `id` at their own request (re-authenticated), if [`may_remove`].
+/// With their last second factor go their recovery codes.
+///
+/// # Errors
+/// When storage fails.
+pub async fn remove_own(
+    repo: &mut dyn Repository,
+    user: &User,
+    id: Ulid,
+    requirement: SecondFactorRequirement,
+    counted: crate::ways_in::Counted,
+) -> Result<Result<(), Kept>, StorageError> {
+    if let Err(kept) = may_remove(repo, user, id, requirement, counted).await? {
+        return Ok(Err(kept));
+    }
+    if !repo.user_passkeys().remove(user, id).await? {
+        return Ok(Err(Kept::Unknown));
+    }
+    if !second_factor::factors_of(repo, user).await?.any() {
+        second_factor::remove_all(repo, user).await?;
+    }
+    Ok(Ok(()))
 }
 
 #[cfg(test)]

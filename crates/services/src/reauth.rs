@@ -78,6 +78,9 @@ pub fn is_recent(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
 pub enum ReauthError {
     /// No password was typed, and the policy asks for one now.
     PasswordNeeded,
+    /// The user has no password, and their last authentication is not recent: they confirm
+    /// who they are with a passkey or at their provider first.
+    ConfirmationNeeded,
     /// The password typed was not accepted.
     SignIn(SignInError),
     /// Storage failed.
@@ -130,6 +133,7 @@ pub async fn reauthenticate(
     let (last, has_password) = last_authentication(repositories, user, browser_session).await?;
     match reauth_rule(policy, !password.is_empty(), has_password, last, now) {
         Reauth::Recent => return Ok(()),
+        Reauth::PasswordNeeded if !has_password => return Err(ReauthError::ConfirmationNeeded),
         Reauth::PasswordNeeded => return Err(ReauthError::PasswordNeeded),
         Reauth::CheckPassword => {}
     }

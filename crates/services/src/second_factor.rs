@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac as _};
 use portcullis_config::SecondFactorRequirement;
 use portcullis_keys::Encrypter;
-use portcullis_model::{AuthenticationKind, User};
+use portcullis_model::{AuthenticationKind, User, UserPasskey};
 use portcullis_storage::{Repository, RepositoryFactory, StorageError};
 use rand::{Rng as _, RngCore};
 use subtle::ConstantTimeEq as _;
@@ -210,6 +210,32 @@ pub async fn confirm_enrolment(
         return Ok(Err(Refused::NoAuthenticator));
     }
     Ok(Ok(new_recovery_codes(repo, user, rng, now).await?))
+}
+
+/// Adds the passkey `user` created (the browser's `answer`), named `name`, as a second factor:
+/// the passkey, and, for the first second factor of an account, its recovery codes, in clear to
+/// show once (none when the user has unused ones already).
+///
+/// # Errors
+/// When storage fails.
+pub async fn enrol_passkey(
+    repo: &mut dyn Repository,
+    party: &crate::passkey::RelyingParty,
+    user: &User,
+    (name, answer): (&str, &str),
+    (rng, now): (&mut (dyn RngCore + Send), DateTime<Utc>),
+) -> Result<Result<(UserPasskey, Vec<String>), crate::passkey::Refused>, StorageError> {
+    let had_codes = repo.user_recovery_codes().count_unused(user).await? > 0;
+    let passkey =
+        match crate::passkey::finish_registration(repo, party, user, (name, answer), now).await? {
+            Ok(passkey) => passkey,
+            Err(refused) => return Ok(Err(refused)),
+        };
+    if had_codes {
+        return Ok(Ok((passkey, Vec::new())));
+    }
+    let codes = new_recovery_codes(repo, user, rng, now).await?;
+    Ok(Ok((passkey, codes)))
 }
 
 /// Checks a `code` of `user`'s confirmed authenticator, and records its step so that it is
@@ -481,6 +507,60 @@ pub async fn remove_all(repo: &mut dyn Repository, user: &User) -> Result<bool, 
     let codes = repo.user_recovery_codes().remove_all(user).await?;
     let passkeys = repo.user_passkeys().remove_all(user).await?;
     Ok(authenticator || codes > 0 || passkeys > 0)
+}
+
+/// Why a user may not remove a factor of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// They have no such factor.
+    Unknown,
+    /// It is their last second factor, and the operator requires one of them
+    /// (`account.second_factors.required`).
+    Required,
+    /// It is how they sign in: without it they would have no password, no passkey and no
+    /// account at an upstream provider left ([`crate::ways_in`]).
+    LastWayIn,
+}
+
+/// Whether `user` may remove all their second factors themselves: not when one is required of
+/// them, nor when their passkeys are their only way in. `Ok(Ok(()))` when they have none.
+///
+/// # Errors
+/// When storage fails.
+pub async fn may_remove_all(
+    repo: &mut dyn Repository,
+    user: &User,
+    requirement: SecondFactorRequirement,
+    counted: crate::ways_in::Counted,
+) -> Result<Result<(), Kept>, StorageError> {
+    if !factors_of(repo, user).await?.any() {
+        return Ok(Ok(()));
+    }
+    if required_for(requirement, user) {
+        return Ok(Err(Kept::Required));
+    }
+    let ways_in = crate::ways_in::ways_in(repo, user, counted).await?;
+    if ways_in.any() && !ways_in.any_but_passkeys() {
+        return Ok(Err(Kept::LastWayIn));
+    }
+    Ok(Ok(()))
+}
+
+/// Removes all of `user`'s second factors at their own request (re-authenticated), if
+/// [`may_remove_all`]; whether there was any.
+///
+/// # Errors
+/// When storage fails.
+pub async fn remove_own_all(
+    repo: &mut dyn Repository,
+    user: &User,
+    requirement: SecondFactorRequirement,
+    counted: crate::ways_in::Counted,
+) -> Result<Result<bool, Kept>, StorageError> {
+    if let Err(kept) = may_remove_all(repo, user, requirement, counted).await? {
+        return Ok(Err(kept));
+    }
+    Ok(Ok(remove_all(repo, user).await?))
 }
 
 #[cfg(test)]

@@ -72,13 +72,12 @@ pub enum Unlinked {
     Removed,
     /// The user has no such link.
     NotFound,
-    /// It is the user's last way in: no password they may use, no other account at an
-    /// enabled provider. Nothing changed.
+    /// It is the user's last way in (see [`crate::ways_in`]): no password they may use, no
+    /// passkey that signs in alone, no other account at an enabled provider. Nothing changed.
     LastWayIn,
 }
 
-/// Removes the user's link `link_id`, if they keep another way to sign in: a password (while
-/// `passwords_enabled`), or another account at an enabled provider.
+/// Removes the user's link `link_id`, if they keep another way to sign in, as `counted` here.
 ///
 /// # Errors
 /// When storage fails.
@@ -86,25 +85,15 @@ pub async fn unlink(
     repo: &mut dyn Repository,
     user: &User,
     link_id: Ulid,
-    passwords_enabled: bool,
+    counted: crate::ways_in::Counted,
 ) -> Result<Unlinked, StorageError> {
     let links = linked_accounts(repo, user).await?;
     if !links.iter().any(|link| link.id == link_id) {
         return Ok(Unlinked::NotFound);
     }
-    let has_password = passwords_enabled && repo.user_passwords().active(user).await?.is_some();
-    if !has_password {
-        let enabled: Vec<String> = crate::upstream_sign_in::enabled_providers(repo)
-            .await?
-            .into_iter()
-            .map(|provider| provider.id)
-            .collect();
-        let another = links
-            .iter()
-            .any(|link| link.id != link_id && enabled.contains(&link.provider_id));
-        if !another {
-            return Ok(Unlinked::LastWayIn);
-        }
+    let ways_in = crate::ways_in::ways_in(repo, user, counted).await?;
+    if !ways_in.any_but_link(link_id) {
+        return Ok(Unlinked::LastWayIn);
     }
     Ok(if repo.upstream_links().remove(link_id).await? {
         Unlinked::Removed

@@ -340,6 +340,7 @@ fn check_account_pages(templates: &Templates, site: &Site) -> Result<(), Templat
                 current_password_required: full,
                 errors,
                 notice: some("Your password has been changed."),
+                remove_password_url: some("/account/password/remove"),
             },
         )?;
         for allowed in [true, false] {
@@ -490,6 +491,10 @@ fn check_second_factor_pages(templates: &Templates, site: &Site) -> Result<(), T
                     options_url: "/login/passkey/options".to_owned(),
                 }),
                 totp,
+                add_passkey: enrolment.is_some().then(|| PasskeyForm {
+                    action: "/login/second-factor".to_owned(),
+                    options_url: "/login/second-factor/passkey/options".to_owned(),
+                }),
                 recovery_codes,
                 enrolment,
                 cancel_url: "/login".to_owned(),
@@ -542,6 +547,7 @@ fn sample_nav(current: AccountSection, everything: bool) -> AccountNav {
             action: "/account/reauthenticate".to_owned(),
             options_url: "/login/passkey/options".to_owned(),
         }),
+        has_password: everything,
     }
 }
 

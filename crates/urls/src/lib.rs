@@ -136,6 +136,12 @@ impl UrlBuilder {
         self.join("account/password")
     }
 
+    /// Where a user gives up their password for their passkeys (ours).
+    #[must_use]
+    pub fn account_password_remove(&self) -> Url {
+        self.join("account/password/remove")
+    }
+
     /// The account page of the personal access tokens.
     #[must_use]
     pub fn account_tokens(&self) -> Url {
@@ -184,6 +190,12 @@ impl UrlBuilder {
     #[must_use]
     pub fn login_second_factor(&self) -> Url {
         self.join("login/second-factor")
+    }
+
+    /// The options of a passkey added at the second step, when one is required (ours).
+    #[must_use]
+    pub fn login_second_factor_passkey_options(&self) -> Url {
+        self.join("login/second-factor/passkey/options")
     }
 
     /// Where a passkey's answer signs in.

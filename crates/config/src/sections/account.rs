@@ -85,6 +85,11 @@ pub struct SecondFactorsConfig {
     #[serde(default = "default_true")]
     pub passkey_sign_in_allowed: bool,
 
+    /// A user with a passkey may remove their password, and then sign in with their passkeys
+    /// alone (needs `passkeys_allowed` and `passkey_sign_in_allowed`).
+    #[serde(default)]
+    pub passkey_only_accounts_allowed: bool,
+
     /// Who must have a second factor: `nobody`, `admins` or `everyone`. Those without one are
     /// asked to add an authenticator app right after their password.
     #[serde(default)]
@@ -97,6 +102,7 @@ impl Default for SecondFactorsConfig {
             totp_allowed: true,
             passkeys_allowed: true,
             passkey_sign_in_allowed: true,
+            passkey_only_accounts_allowed: false,
             required: SecondFactorRequirement::Nobody,
         }
     }
@@ -166,6 +172,21 @@ impl AccountConfig {
                     "passkeys are not allowed, so nobody can sign in with one",
                 )
                 .with_hint("set account.second_factors.passkeys_allowed: true, or this to false"),
+            );
+        }
+        if factors.passkey_only_accounts_allowed
+            && !(factors.passkeys_allowed && factors.passkey_sign_in_allowed)
+        {
+            problems.push(
+                Problem::error(
+                    "account.second_factors.passkey_only_accounts_allowed",
+                    "accounts without a password would sign in with a passkey alone, which \
+                     is not allowed",
+                )
+                .with_hint(
+                    "set account.second_factors.passkeys_allowed and \
+                     account.second_factors.passkey_sign_in_allowed to true, or this to false",
+                ),
             );
         }
         problems

@@ -256,3 +256,22 @@ fn the_base_directory_is_the_directory_of_the_first_file() {
     let loaded = loaded(load(&[path], &crate::common::env(&[])));
     assert_eq!(loaded.base_dir, dir.path());
 }
+
+#[test]
+fn passkey_only_accounts_need_passkeys_that_sign_in_alone() {
+    let allowed = "account:\n  second_factors:\n    passkey_only_accounts_allowed: true\n";
+    let config = loaded(load_yaml(&[MINIMAL, allowed], &[]));
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+
+    let without_sign_in = "account:\n  second_factors:\n    passkey_only_accounts_allowed: true\n    passkey_sign_in_allowed: false\n";
+    let problems = rendered_problems(load_yaml(&[MINIMAL, without_sign_in], &[]));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("account.second_factors.passkey_only_accounts_allowed: "),
+        "{problems:?}"
+    );
+    assert!(
+        problems[0].contains("passkey_sign_in_allowed"),
+        "{problems:?}"
+    );
+}

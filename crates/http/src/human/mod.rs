@@ -30,6 +30,10 @@ pub fn router() -> Router<AppState> {
             "/login/second-factor",
             get(second_factor::get).post(second_factor::post),
         )
+        .route(
+            "/login/second-factor/passkey/options",
+            post(second_factor::passkey_options),
+        )
         .route("/login/passkey", post(passkey::sign_in))
         .route("/login/passkey/options", post(passkey::options))
         .route("/logout", post(logout::post))
@@ -118,6 +122,7 @@ pub fn router() -> Router<AppState> {
             "/account/password",
             get(account::password::get).post(account::password::post),
         )
+        .route("/account/password/remove", post(account::password::remove))
         .route(
             "/account/cross-signing-reset",
             get(account::cross_signing::get).post(account::cross_signing::post),

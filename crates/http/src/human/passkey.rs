@@ -47,6 +47,33 @@ pub(crate) fn options_response(options: String) -> Response {
         .into_response()
 }
 
+/// The options of a ceremony adding a passkey to `user`'s account (named by their Matrix ID in
+/// the authenticator), or why none starts.
+pub(crate) async fn registration_options(
+    state: &AppState,
+    party: &passkey::RelyingParty,
+    user: &portcullis_model::User,
+) -> Response {
+    let account = state.homeserver().mxid(&user.username);
+    let started = async {
+        let mut repository = state.database().transaction().await?;
+        let options =
+            passkey::start_registration(&mut *repository, party, user, &account, state.now())
+                .await?;
+        repository.commit().await?;
+        Ok::<_, portcullis_storage::StorageError>(options)
+    }
+    .await;
+    match started {
+        Ok(options) => options_response(options),
+        Err(error) => {
+            tracing::error!(%error, user.id = %user.id, "a passkey registration could not start");
+            let message = tr("passkey.error.unavailable", &[]);
+            options_refusal(StatusCode::INTERNAL_SERVER_ERROR, message)
+        }
+    }
+}
+
 /// Why no ceremony starts, as the script shows it: `{"error": "…"}`.
 pub(crate) fn options_refusal(status: StatusCode, message: String) -> Response {
     let body = serde_json::json!({ "error": message });

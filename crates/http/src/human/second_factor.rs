@@ -3,10 +3,11 @@
 //! Once a user proved their password (or signed in at an upstream provider), and their account
 //! has a second factor, no session is started yet: the browser gets a short-lived encrypted
 //! cookie naming the user and how they proved it, and this page asks for a code of their
-//! authenticator app or a recovery code (`portcullis_services::second_factor`). When the
-//! operator requires a second factor the user does not have, the page adds an authenticator
-//! app first, and shows the recovery codes once. Only then is the browser session started,
-//! recording both proofs.
+//! authenticator app, a passkey or a recovery code (`portcullis_services::second_factor`). When
+//! the operator requires a second factor the user does not have, the page adds one first (an
+//! authenticator app, or a passkey through `POST /login/second-factor/passkey/options`), and
+//! shows the recovery codes once. Only then is the browser session started, recording both
+//! proofs.
 
 use axum::{
     extract::{Query, State},
@@ -314,6 +315,9 @@ pub struct CodeForm {
     /// A passkey's answer instead of a code.
     #[serde(default)]
     answer: String,
+    /// The name of a passkey being added.
+    #[serde(default)]
+    name: String,
 }
 
 /// `GET /login/second-factor`.
@@ -356,6 +360,7 @@ async fn step_page(
         Err(error) => return state.internal_error_page(&error),
     };
     let mut passkey = None;
+    let mut add_passkey = None;
     let mut totp = false;
     let enrolment = match next {
         // The factor was removed meanwhile (by an operator): nothing more to ask.
@@ -372,10 +377,21 @@ async fn step_page(
             }
             None
         }
-        NextStep::Enrol => match enrolment_of(state, user).await {
-            Ok(enrolment) => Some(enrolment_view(&enrolment)),
-            Err(error) => return state.internal_error_page(&error),
-        },
+        NextStep::Enrol => {
+            if state.relying_party().is_some() {
+                add_passkey = Some(PasskeyForm {
+                    action: query.carry(state.urls().login_second_factor()).to_string(),
+                    options_url: state
+                        .urls()
+                        .login_second_factor_passkey_options()
+                        .to_string(),
+                });
+            }
+            match enrolment_of(state, user).await {
+                Ok(enrolment) => Some(enrolment_view(&enrolment)),
+                Err(error) => return state.internal_error_page(&error),
+            }
+        }
     };
     let (jar, csrf) = csrf::page_token(state, jar);
     let page = SecondFactorPage {
@@ -387,6 +403,7 @@ async fn step_page(
         cancel_url: query.carry(state.urls().login()).to_string(),
         passkey,
         totp,
+        add_passkey,
     };
     (jar, state.render(status, &page)).into_response()
 }
@@ -484,6 +501,9 @@ pub async fn post(
         )
         .await
         .map(|kind| (kind, Vec::new())),
+        NextStep::Enrol if !form.answer.is_empty() => {
+            enrol_passkey(&state, &user, (&form.name, &form.answer)).await
+        }
         NextStep::Enrol => confirm(&state, &user, &form.code).await,
     };
     let (second, recovery_codes) = match checked {
@@ -533,7 +553,8 @@ pub async fn post(
         Ok(Err(jar)) => return back_to_login(&state, jar, &query),
         Err(error) => return state.internal_error_page(&error),
     };
-    // The authenticator app was just added: its recovery codes, this once, then on.
+    // The authenticator app or the passkey was just added: its recovery codes, this once, then
+    // on.
     let (jar, csrf) = csrf::page_token(&state, jar);
     let page = SecondFactorPage {
         csrf,
@@ -543,7 +564,8 @@ pub async fn post(
         continue_url: Some(destination.to_string()),
         cancel_url: state.urls().login().to_string(),
         passkey: None,
-        totp: true,
+        totp: second == AuthenticationKind::Totp,
+        add_passkey: None,
     };
     (jar, state.render(StatusCode::OK, &page)).into_response()
 }
@@ -577,6 +599,81 @@ async fn confirm(
             Ok((AuthenticationKind::Totp, codes))
         }
         Err(_) => Err(SecondStepError::Wrong),
+    }
+}
+
+/// `POST /login/second-factor/passkey/options`: while the pending sign-in adds its required
+/// second factor, the options of a passkey registration (JSON, for
+/// `navigator.credentials.create()`), or `{"error": "…"}`.
+pub async fn passkey_options(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    use super::passkey::options_refusal;
+    let (_, user) = match pending(&state, &jar).await {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            let message = tr("passkey.error.expired", &[]);
+            return options_refusal(StatusCode::FORBIDDEN, message);
+        }
+        Err(error) => return state.internal_error_page(&error),
+    };
+    if let Err(error) = csrf::verify(&jar, &form.csrf, state.now()) {
+        return options_refusal(StatusCode::FORBIDDEN, error.message());
+    }
+    let Some(party) = state.relying_party() else {
+        return options_refusal(StatusCode::NOT_FOUND, tr("passkey.error.unavailable", &[]));
+    };
+    match next_step(&state, &user).await {
+        Ok(NextStep::Enrol) => {}
+        Ok(_) => {
+            return options_refusal(StatusCode::CONFLICT, tr("passkey.error.unavailable", &[]));
+        }
+        Err(error) => return state.internal_error_page(&error),
+    }
+    super::passkey::registration_options(&state, &party, &user).await
+}
+
+/// Adds the passkey `user` created (`answer`, named `name`) as their required second factor
+/// (counted against the account's second-factor limit); their recovery codes.
+async fn enrol_passkey(
+    state: &AppState,
+    user: &User,
+    (name, answer): (&str, &str),
+) -> Result<(AuthenticationKind, Vec<String>), SecondStepError> {
+    let Some(party) = state.relying_party() else {
+        return Err(SecondStepError::Wrong);
+    };
+    state
+        .limiters()
+        .second_factor_attempt(user.id)
+        .await
+        .map_err(|wait| SecondStepError::RateLimited { wait })?;
+    let name = if name.trim().is_empty() {
+        tr("passkeys.default_name", &[])
+    } else {
+        name.to_owned()
+    };
+    let mut repository = state.database().transaction().await?;
+    let added = second_factor::enrol_passkey(
+        &mut *repository,
+        &party,
+        user,
+        (&name, answer),
+        (&mut state.rng(), state.now()),
+    )
+    .await?;
+    repository.commit().await?;
+    match added {
+        Ok((added, codes)) => {
+            tracing::info!(user.id = %user.id, passkey.id = %added.id, "passkey added at the second step");
+            Ok((AuthenticationKind::Passkey, codes))
+        }
+        Err(refused) => {
+            tracing::info!(user.id = %user.id, %refused, "passkey not added at the second step");
+            Err(SecondStepError::Wrong)
+        }
     }
 }
 

@@ -33,6 +33,7 @@ mod oauth_registration;
 mod oauth_revocation;
 mod oauth_token;
 mod oauth_userinfo;
+mod passkey_only;
 mod passkeys;
 mod password_recovery;
 mod personal_introspection;

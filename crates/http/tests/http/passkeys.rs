@@ -20,15 +20,19 @@ use crate::second_factors::{first_factor, is_signed_in};
 const PAGE: &str = "/account/second-factors";
 
 /// The origin of the test server's pages (`http.public_base`).
-const ORIGIN: &str = "https://auth.example.com";
+pub(crate) const ORIGIN: &str = "https://auth.example.com";
 
-fn json(page: &Page) -> Value {
+pub(crate) fn json(page: &Page) -> Value {
     serde_json::from_str(&page.body).unwrap_or_else(|error| panic!("{error}: {}", page.body))
 }
 
 /// Adds a passkey named `name` from the account page of a signed-in `browser` (the sign-in is
 /// recent: no password asked); the page shown after.
-async fn add(browser: &mut Browser<'_>, authenticator: &mut Authenticator, name: &str) -> Page {
+pub(crate) async fn add(
+    browser: &mut Browser<'_>,
+    authenticator: &mut Authenticator,
+    name: &str,
+) -> Page {
     let csrf = csrf_of(browser, PAGE).await;
     let options = browser
         .post(&format!("{PAGE}/passkeys/options"), &[("csrf", &csrf)])
@@ -46,7 +50,7 @@ async fn add(browser: &mut Browser<'_>, authenticator: &mut Authenticator, name:
 
 /// Signs in with `authenticator` from the sign-in page of `browser`: the answer posted, and
 /// the response.
-async fn sign_in_with(
+pub(crate) async fn sign_in_with(
     browser: &mut Browser<'_>,
     authenticator: &mut Authenticator,
 ) -> (String, Page) {

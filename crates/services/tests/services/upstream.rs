@@ -14,6 +14,7 @@ use portcullis_services::{
     upstream_logout,
     upstream_registration::{self, Existing},
     upstream_sign_in::{self, Continued},
+    ways_in::Counted,
 };
 use portcullis_storage::{BoxRepository, NewUpstreamAuthorizationSession, UpstreamLinkFilter};
 use serde_json::json;
@@ -429,23 +430,7 @@ async fn unlinking_keeps_a_way_in() {
     let bob = add_user(&mut tx, "bob").await;
     // Two providers, as `config sync` stores them (the second one usable).
     for id in [PROVIDER, "01JPQ0C4ETQD0000000000P0C2"] {
-        tx.upstream_providers()
-            .upsert(&UpstreamProvider {
-                id: id.to_owned(),
-                issuer: Some("https://id.example.com".to_owned()),
-                human_name: None,
-                brand_name: None,
-                encrypted_client_secret: None,
-                config: json!({
-                    "id": id,
-                    "client_id": "portcullis",
-                    "token_endpoint_auth_method": "none",
-                }),
-                created_at: start(),
-                disabled_at: None,
-            })
-            .await
-            .expect("stored");
+        store_provider(&mut tx, id).await;
     }
     let first = tx
         .upstream_links()
@@ -461,12 +446,12 @@ async fn unlinking_keeps_a_way_in() {
 
     // Alice has no password: her only account at a provider stays.
     let mut tx = world.tx().await;
-    let unlinked = upstream_links::unlink(&mut *tx, &alice, first.id, true)
+    let unlinked = upstream_links::unlink(&mut *tx, &alice, first.id, COUNTED)
         .await
         .expect("storage works");
     assert_eq!(unlinked, Unlinked::LastWayIn);
     // Bob cannot unlink alice's.
-    let unlinked = upstream_links::unlink(&mut *tx, &bob, first.id, true)
+    let unlinked = upstream_links::unlink(&mut *tx, &bob, first.id, COUNTED)
         .await
         .expect("storage works");
     assert_eq!(unlinked, Unlinked::NotFound);
@@ -482,7 +467,7 @@ async fn unlinking_keeps_a_way_in() {
         .associate(second, &alice)
         .await
         .expect("linked");
-    let unlinked = upstream_links::unlink(&mut *tx, &alice, first.id, true)
+    let unlinked = upstream_links::unlink(&mut *tx, &alice, first.id, COUNTED)
         .await
         .expect("storage works");
     assert_eq!(unlinked, Unlinked::Removed);
@@ -498,15 +483,95 @@ async fn unlinking_keeps_a_way_in() {
     portcullis_services::account::set_password(&mut *tx, &alice, &hashed, start())
         .await
         .expect("password set");
-    let unlinked = upstream_links::unlink(&mut *tx, &alice, second.id, false)
+    let no_passwords = Counted {
+        passwords: false,
+        ..COUNTED
+    };
+    let unlinked = upstream_links::unlink(&mut *tx, &alice, second.id, no_passwords)
         .await
         .expect("storage works");
     assert_eq!(unlinked, Unlinked::LastWayIn);
-    let unlinked = upstream_links::unlink(&mut *tx, &alice, second.id, true)
+    let unlinked = upstream_links::unlink(&mut *tx, &alice, second.id, COUNTED)
         .await
         .expect("storage works");
     assert_eq!(unlinked, Unlinked::Removed);
+    tx.commit().await.expect("commit");
 }
+
+#[tokio::test]
+async fn a_passkey_that_signs_in_alone_is_a_way_in_too() {
+    let world = world().await;
+    let mut tx = world.tx().await;
+    let alice = add_user(&mut tx, "alice").await;
+    store_provider(&mut tx, PROVIDER).await;
+    let link = tx
+        .upstream_links()
+        .add(PROVIDER, "alice-1", None, start())
+        .await
+        .expect("added");
+    let link = tx
+        .upstream_links()
+        .associate(link, &alice)
+        .await
+        .expect("linked");
+    tx.user_passkeys()
+        .add(
+            &alice,
+            portcullis_storage::NewPasskey {
+                credential_id: "Y3JlZGVudGlhbA".to_owned(),
+                name: "Laptop".to_owned(),
+                user_handle: "aGFuZGxl".to_owned(),
+                static_state: "c3RhdGlj".to_owned(),
+                dynamic_state: "ZHluYW1pYw".to_owned(),
+            },
+            start(),
+        )
+        .await
+        .expect("stored")
+        .expect("a new credential");
+
+    // Where a passkey does not sign in alone, the link is Alice's last way in.
+    let passkeys_are_second_factors = Counted {
+        passkey_sign_in: false,
+        ..COUNTED
+    };
+    let unlinked = upstream_links::unlink(&mut *tx, &alice, link.id, passkeys_are_second_factors)
+        .await
+        .expect("storage works");
+    assert_eq!(unlinked, Unlinked::LastWayIn);
+    let unlinked = upstream_links::unlink(&mut *tx, &alice, link.id, COUNTED)
+        .await
+        .expect("storage works");
+    assert_eq!(unlinked, Unlinked::Removed);
+    tx.commit().await.expect("commit");
+}
+
+/// Stores the provider `id`, as `config sync` does.
+async fn store_provider(tx: &mut BoxRepository, id: &str) {
+    tx.upstream_providers()
+        .upsert(&UpstreamProvider {
+            id: id.to_owned(),
+            issuer: Some("https://id.example.com".to_owned()),
+            human_name: None,
+            brand_name: None,
+            encrypted_client_secret: None,
+            config: json!({
+                "id": id,
+                "client_id": "portcullis",
+                "token_endpoint_auth_method": "none",
+            }),
+            created_at: start(),
+            disabled_at: None,
+        })
+        .await
+        .expect("stored");
+}
+
+/// Passwords and passkeys both sign in here.
+const COUNTED: Counted = Counted {
+    passwords: true,
+    passkey_sign_in: true,
+};
 
 /// A provider configured by hand (no discovery), signing with the client secret, whose
 /// back-channel logouts do `on_backchannel_logout`.

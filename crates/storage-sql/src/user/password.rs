@@ -83,4 +83,14 @@ impl UserPasswordRepository for SqlRepository {
             .await)?;
         row.map(UserPassword::try_from).transpose()
     }
+
+    async fn remove_all(&mut self, user: &User) -> Result<u64, StorageError> {
+        const SQL: &str = "DELETE FROM user_passwords WHERE user_id = $1";
+        let done = on_backend!(self, |conn| sqlx::query(SQL)
+            .bind(DbId(user.id))
+            .execute(conn)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(done)
+    }
 }

@@ -84,3 +84,50 @@ backend_test!(
         assert_eq!(table_as_text(&db, "user_passwords").await.len(), 2);
     }
 );
+
+backend_test!(
+    async fn removing_a_users_passwords_removes_them_all_and_nobody_elses(db: Database) {
+        let mut tx = repo(&db).await;
+        let alice = add_user(&mut tx, "alice").await;
+        let bob = add_user(&mut tx, "bob").await;
+        let legacy = tx
+            .user_passwords()
+            .add(&alice, "$2b$12$legacy", 1, None, start())
+            .await
+            .expect("stored");
+        tx.user_passwords()
+            .add(
+                &alice,
+                "$argon2id$upgraded",
+                2,
+                Some(&legacy),
+                start() + TimeDelta::minutes(1),
+            )
+            .await
+            .expect("stored");
+        tx.user_passwords()
+            .add(&bob, "$argon2id$bob", 2, None, start())
+            .await
+            .expect("stored");
+        commit(tx).await;
+
+        let mut tx = repo(&db).await;
+        let removed = tx
+            .user_passwords()
+            .remove_all(&alice)
+            .await
+            .expect("removed");
+        commit(tx).await;
+
+        assert_eq!(removed, 2);
+        let mut tx = repo(&db).await;
+        assert_eq!(tx.user_passwords().active(&alice).await.expect("ok"), None);
+        let bobs = tx.user_passwords().active(&bob).await.expect("ok");
+        assert_eq!(
+            bobs.map(|p| p.hashed_password).as_deref(),
+            Some("$argon2id$bob")
+        );
+        let again = tx.user_passwords().remove_all(&alice).await.expect("ok");
+        assert_eq!(again, 0);
+    }
+);

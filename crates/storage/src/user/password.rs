@@ -6,8 +6,9 @@ use portcullis_model::{User, UserPassword};
 
 use crate::StorageError;
 
-/// Reads and writes [`UserPassword`]s. Passwords are only ever added: the newest is the
-/// user's password.
+/// Reads and writes [`UserPassword`]s. Passwords are added, never changed: the newest is the
+/// user's password. They are removed all at once, when the user gives up their password for
+/// their passkeys.
 #[async_trait]
 pub trait UserPasswordRepository: Send {
     /// Stores `hashed_password`, hashed with the scheme of `version`, as the user's password
@@ -24,4 +25,7 @@ pub trait UserPasswordRepository: Send {
 
     /// The user's password: the newest one stored, if any.
     async fn active(&mut self, user: &User) -> Result<Option<UserPassword>, StorageError>;
+
+    /// Removes every password of the user (the newest and the ones it replaced); how many.
+    async fn remove_all(&mut self, user: &User) -> Result<u64, StorageError>;
 }

@@ -42,8 +42,12 @@ pub struct AccountNav {
     /// (coming back to this page), those of their linked accounts.
     pub reauth: Vec<ProviderButton>,
     /// Where a form asks for the password: confirming with a passkey instead, when the user has
-    /// one (not on the deactivation page, which takes the password every time).
+    /// one (not on the deactivation page, which takes the password every time, unless the user
+    /// has no password).
     pub passkey_reauth: Option<super::PasskeyForm>,
+    /// The user has a password: forms ask for it; without one, they confirm who they are with a
+    /// passkey or at their provider instead.
+    pub has_password: bool,
 }
 
 /// An instant, as a machine reads it (`datetime`) and as a person does.
@@ -220,6 +224,9 @@ pub struct AccountPasswordPage {
     pub errors: PasswordChangeErrors,
     /// A confirmation of what was just done.
     pub notice: Option<String>,
+    /// Where to post to give up the password for passkeys, when the user may
+    /// (`account.second_factors.passkey_only_accounts_allowed`, and they have a passkey).
+    pub remove_password_url: Option<String>,
 }
 
 impl Page for AccountPasswordPage {

@@ -92,6 +92,8 @@ pub struct SecondFactorPage {
     pub passkey: Option<PasskeyForm>,
     /// The user has an authenticator app (otherwise the code field takes recovery codes only).
     pub totp: bool,
+    /// While a second factor is being added: a passkey instead of an authenticator app.
+    pub add_passkey: Option<PasskeyForm>,
 }
 
 impl Page for SecondFactorPage {

@@ -748,6 +748,7 @@ fn account_nav() -> portcullis_templates::pages::AccountNav {
         deactivation_allowed: false,
         reauth: Vec::new(),
         passkey_reauth: None,
+        has_password: true,
     }
 }
 

@@ -170,11 +170,10 @@ pub async fn remove(
             })
             .await;
     }
-    let passwords_enabled = state.site_config().password_login_enabled;
+    let counted = state.ways_in_counted();
     let unlinked = async {
         let mut repo = state.database().transaction().await?;
-        let unlinked =
-            upstream_links::unlink(&mut *repo, &signed_in.user, id, passwords_enabled).await?;
+        let unlinked = upstream_links::unlink(&mut *repo, &signed_in.user, id, counted).await?;
         repo.commit().await?;
         Ok::<_, StorageError>(unlinked)
     }

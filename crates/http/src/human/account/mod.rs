@@ -183,6 +183,12 @@ pub(crate) async fn reauthenticate(
                 tr(message, &[]),
             ));
         }
+        Err(ReauthError::ConfirmationNeeded) => {
+            return Err(ReauthFailure::form(
+                StatusCode::UNAUTHORIZED,
+                tr("reauth.error.confirm_needed", &[]),
+            ));
+        }
         Err(ReauthError::Storage(error)) => {
             return Err(ReauthFailure::Page(state.internal_error_page(&error)));
         }
@@ -342,7 +348,24 @@ pub(crate) async fn nav(
     let mut nav = nav_with_display_name(state, signed_in, current, display_name);
     nav.reauth = links::reauth_buttons(state, signed_in, current).await;
     nav.passkey_reauth = reauthenticate::passkey_form(state, signed_in, current).await;
+    nav.has_password = has_password(state, signed_in).await;
     nav
+}
+
+/// Whether the user has a password (a failure to read it counts as yes: the forms then ask
+/// for one, as before passkey-only accounts).
+async fn has_password(state: &AppState, signed_in: &SignedIn) -> bool {
+    let read = async {
+        let mut repository = state.database().read_transaction().await?;
+        let password = repository.user_passwords().active(&signed_in.user).await?;
+        repository.rollback().await?;
+        Ok::<_, StorageError>(password.is_some())
+    }
+    .await;
+    read.unwrap_or_else(|error| {
+        tracing::warn!(%error, "cannot read whether the user has a password");
+        true
+    })
 }
 
 /// [`nav`], with the display name already read.
@@ -362,6 +385,7 @@ pub(crate) fn nav_with_display_name(
         deactivation_allowed: site.account_deactivation_allowed,
         reauth: Vec::new(),
         passkey_reauth: None,
+        has_password: true,
     }
 }
 

@@ -2,7 +2,8 @@
 //! account page asks for the password. The passkey's answer is recorded as a new
 //! authentication of the browser session, and the user goes back to the page they were on,
 //! whose action then takes the recent sign-in. The deactivation page takes the password every
-//! time and offers no passkey.
+//! time and offers no passkey, except to a user without a password (who signs in with their
+//! passkeys alone).
 
 use axum::{
     extract::State,
@@ -36,29 +37,35 @@ pub struct ReauthenticateForm {
 }
 
 /// The passkey button of `current`'s password fields: when passkeys are on and the user has
-/// one, except on the sessions page (no password asked) and the deactivation page (the password
-/// every time).
+/// one, except on the sessions page (no password asked) and, for a user with a password, on the
+/// deactivation page (the password every time; a user without one confirms anew instead).
 pub(crate) async fn passkey_form(
     state: &AppState,
     signed_in: &SignedIn,
     current: AccountSection,
 ) -> Option<PasskeyForm> {
-    if matches!(
-        current,
-        AccountSection::Sessions | AccountSection::Deactivate
-    ) {
+    if current == AccountSection::Sessions {
         return None;
     }
     state.relying_party()?;
-    let count = async {
+    let read = async {
         let mut repository = state.database().read_transaction().await?;
         let passkeys = passkey::list(&mut *repository, &signed_in.user).await?;
+        let password = if current == AccountSection::Deactivate {
+            repository
+                .user_passwords()
+                .active(&signed_in.user)
+                .await?
+                .is_some()
+        } else {
+            false
+        };
         repository.rollback().await?;
-        Ok::<_, StorageError>(passkeys.len())
+        Ok::<_, StorageError>((passkeys.len(), password))
     }
     .await;
-    match count {
-        Ok(0) => None,
+    match read {
+        Ok((0, _) | (_, true)) => None,
         Ok(_) => Some(PasskeyForm {
             action: state.urls().account_reauthenticate().to_string(),
             options_url: state.urls().login_passkey_options().to_string(),

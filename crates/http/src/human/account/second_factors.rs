@@ -17,7 +17,7 @@ use axum::{
 };
 use portcullis_services::{
     passkey,
-    second_factor::{self, Factors},
+    second_factor::{self, Kept},
 };
 use portcullis_templates::pages::{
     AccountSecondFactorsPage, AccountSection, PasskeyForm as PasskeyFormView, PasskeyView,
@@ -34,7 +34,7 @@ use crate::{
     client_ip::ClientIp,
     cookies::CookieJar,
     human::{
-        passkey::{options_refusal, options_response, refusal_message},
+        passkey::{options_refusal, refusal_message},
         post_auth::PostAuthAction,
         second_factor::{enrolment_view, labels},
     },
@@ -260,16 +260,22 @@ pub async fn remove(
         return response;
     }
     let user = &signed_in.user;
-    let factors = match read_factors(&state, &signed_in).await {
-        Ok(factors) => factors,
+    let required = state.site_config().second_factors.required;
+    let counted = state.ways_in_counted();
+    let may = async {
+        let mut repository = state.database().read_transaction().await?;
+        let factors = second_factor::factors_of(&mut *repository, user).await?;
+        let may = second_factor::may_remove_all(&mut *repository, user, required, counted).await?;
+        repository.rollback().await?;
+        Ok::<_, portcullis_storage::StorageError>((factors, may))
+    }
+    .await;
+    let factors = match may {
+        Ok((_, Err(kept))) => return kept_refusal(&state, jar, &signed_in, (kept, true)).await,
+        Ok((factors, Ok(()))) => factors,
         Err(error) => return state.internal_error_page(&error),
     };
     if factors.any() {
-        let required = state.site_config().second_factors.required;
-        if second_factor::required_for(required, user) {
-            let message = tr("second_factors.required", &[]);
-            return refused(&state, jar, &signed_in, StatusCode::FORBIDDEN, message).await;
-        }
         let confirmation = confirmed(&state, jar, ip, &signed_in, form.password).await;
         jar = match confirmation {
             Ok(jar) => jar,
@@ -278,13 +284,14 @@ pub async fn remove(
     }
     let removed = async {
         let mut repository = state.database().transaction().await?;
-        let removed = second_factor::remove_all(&mut *repository, user).await?;
+        let removed =
+            second_factor::remove_own_all(&mut *repository, user, required, counted).await?;
         repository.commit().await?;
         Ok::<_, portcullis_storage::StorageError>(removed)
     }
     .await;
     match removed {
-        Ok(_) => {
+        Ok(Ok(_)) => {
             let done = if factors.any() {
                 tracing::info!(user.id = %user.id, "second factors removed by their user");
                 "removed"
@@ -294,8 +301,25 @@ pub async fn remove(
             let url = with_done(state.urls().account_second_factors(), done);
             (jar, Redirect::to(url.as_str())).into_response()
         }
+        Ok(Err(kept)) => kept_refusal(&state, jar, &signed_in, (kept, true)).await,
         Err(error) => state.internal_error_page(&error),
     }
+}
+
+/// The page again, saying why a factor stays (all of them, or one passkey).
+async fn kept_refusal(
+    state: &AppState,
+    jar: CookieJar,
+    signed_in: &SignedIn,
+    (kept, all): (Kept, bool),
+) -> Response {
+    let (status, key) = match kept {
+        Kept::Unknown => (StatusCode::NOT_FOUND, "passkeys.error.unknown"),
+        Kept::Required => (StatusCode::FORBIDDEN, "second_factors.required"),
+        Kept::LastWayIn if all => (StatusCode::FORBIDDEN, "second_factors.error.last_way_in"),
+        Kept::LastWayIn => (StatusCode::FORBIDDEN, "passkeys.error.last_way_in"),
+    };
+    refused(state, jar, signed_in, status, tr(key, &[])).await
 }
 
 /// `POST /account/second-factors/passkeys/options`: after a re-authentication, the options of
@@ -326,25 +350,7 @@ pub async fn passkey_options(
             return options_refusal(StatusCode::SERVICE_UNAVAILABLE, message);
         }
     }
-    let user = &signed_in.user;
-    let account = state.homeserver().mxid(&user.username);
-    let started = async {
-        let mut repository = state.database().transaction().await?;
-        let options =
-            passkey::start_registration(&mut *repository, &party, user, &account, state.now())
-                .await?;
-        repository.commit().await?;
-        Ok::<_, portcullis_storage::StorageError>(options)
-    }
-    .await;
-    match started {
-        Ok(options) => options_response(options),
-        Err(error) => {
-            tracing::error!(%error, user.id = %user.id, "a passkey registration could not start");
-            let message = tr("passkey.error.unavailable", &[]);
-            options_refusal(StatusCode::INTERNAL_SERVER_ERROR, message)
-        }
-    }
+    crate::human::passkey::registration_options(&state, &party, &signed_in.user).await
 }
 
 /// `POST /account/second-factors/passkeys`: the browser's answer, a new passkey. The first
@@ -380,25 +386,16 @@ pub async fn add_passkey(
     };
     let added = async {
         let mut repository = state.database().transaction().await?;
-        let had_codes = second_factor::factors_of(&mut *repository, user)
-            .await?
-            .recovery_codes
-            > 0;
-        let added = passkey::finish_registration(
+        let added = second_factor::enrol_passkey(
             &mut *repository,
             &party,
             user,
             (&name, &form.answer),
-            now,
+            (&mut state.rng(), now),
         )
         .await?;
-        let codes = if added.is_ok() && !had_codes {
-            second_factor::new_recovery_codes(&mut *repository, user, &mut state.rng(), now).await?
-        } else {
-            Vec::new()
-        };
         repository.commit().await?;
-        Ok::<_, portcullis_storage::StorageError>(added.map(|added| (added, codes)))
+        Ok::<_, portcullis_storage::StorageError>(added)
     }
     .await;
     match added {
@@ -420,8 +417,9 @@ pub async fn add_passkey(
 }
 
 /// `POST /account/second-factors/passkeys/remove`: one passkey (re-authentication); refused
-/// when it is the last second factor of a user the operator requires one of. With the last
-/// factor go the recovery codes.
+/// when it is not the user's, when it is the last second factor of a user the operator
+/// requires one of, or when it is their last way in. With the last factor go the recovery
+/// codes.
 pub async fn remove_passkey(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -434,18 +432,22 @@ pub async fn remove_passkey(
     }
     let user = &signed_in.user;
     let Ok(id) = form.id.parse::<ulid::Ulid>() else {
-        let message = tr("passkeys.error.unknown", &[]);
-        return refused(&state, jar, &signed_in, StatusCode::NOT_FOUND, message).await;
+        return kept_refusal(&state, jar, &signed_in, (Kept::Unknown, false)).await;
     };
-    let factors = match read_factors(&state, &signed_in).await {
-        Ok(factors) => factors,
-        Err(error) => return state.internal_error_page(&error),
-    };
-    let last = !factors.totp && factors.passkeys <= 1;
     let required = state.site_config().second_factors.required;
-    if last && second_factor::required_for(required, user) {
-        let message = tr("second_factors.required", &[]);
-        return refused(&state, jar, &signed_in, StatusCode::FORBIDDEN, message).await;
+    let counted = state.ways_in_counted();
+    // Refused before the password is asked for, and again in the unit of work that removes.
+    let may = async {
+        let mut repository = state.database().read_transaction().await?;
+        let may = passkey::may_remove(&mut *repository, user, id, required, counted).await?;
+        repository.rollback().await?;
+        Ok::<_, portcullis_storage::StorageError>(may)
+    }
+    .await;
+    match may {
+        Ok(Ok(())) => {}
+        Ok(Err(kept)) => return kept_refusal(&state, jar, &signed_in, (kept, false)).await,
+        Err(error) => return state.internal_error_page(&error),
     }
     let jar = match confirmed(&state, jar, ip, &signed_in, form.password).await {
         Ok(jar) => jar,
@@ -453,28 +455,18 @@ pub async fn remove_passkey(
     };
     let removed = async {
         let mut repository = state.database().transaction().await?;
-        let removed = passkey::remove(&mut *repository, user, id).await?;
-        if removed
-            && !second_factor::factors_of(&mut *repository, user)
-                .await?
-                .any()
-        {
-            second_factor::remove_all(&mut *repository, user).await?;
-        }
+        let removed = passkey::remove_own(&mut *repository, user, id, required, counted).await?;
         repository.commit().await?;
         Ok::<_, portcullis_storage::StorageError>(removed)
     }
     .await;
     match removed {
-        Ok(true) => {
+        Ok(Ok(())) => {
             tracing::info!(user.id = %user.id, passkey.id = %id, "passkey removed by its user");
             let url = with_done(state.urls().account_second_factors(), "passkey_removed");
             (jar, Redirect::to(url.as_str())).into_response()
         }
-        Ok(false) => {
-            let message = tr("passkeys.error.unknown", &[]);
-            refused(&state, jar, &signed_in, StatusCode::NOT_FOUND, message).await
-        }
+        Ok(Err(kept)) => kept_refusal(&state, jar, &signed_in, (kept, false)).await,
         Err(error) => state.internal_error_page(&error),
     }
 }
@@ -508,16 +500,6 @@ async fn confirmed(
             .respond(async |status, message| refused(state, jar, signed_in, status, message).await)
             .await),
     }
-}
-
-async fn read_factors(
-    state: &AppState,
-    signed_in: &SignedIn,
-) -> Result<Factors, portcullis_storage::StorageError> {
-    let mut repository = state.database().read_transaction().await?;
-    let factors = second_factor::factors_of(&mut *repository, &signed_in.user).await?;
-    repository.rollback().await?;
-    Ok(factors)
 }
 
 fn not_allowed(state: &AppState) -> Response {
