@@ -24,11 +24,11 @@
 //! Several processes on one PostgreSQL database ([`Limiters::shared`]): in the database, so that
 //! two processes allow exactly what one would (MAS counts per process). Each bucket is one row
 //! holding the instant it would be empty again (the generic cell rate algorithm, [`gcra`]),
-//! read (and locked, so that attempts on one bucket take turns) and replaced with a
-//! compare-and-set: of two processes racing to create one bucket, one wins and the other
-//! reads again. An attempt costs a few database round trips, on the sign-in,
-//! registration, recovery and email-code paths only (never introspection). When the database
-//! cannot say, the attempt is refused.
+//! moved by one statement outside any transaction that counts the attempt only if it fits:
+//! attempts on one bucket, from any process, take turns on its row for that statement alone.
+//! An attempt costs one database round trip per bucket, on the sign-in, registration,
+//! recovery and email-code paths only (never introspection), and leaves introspection's cache
+//! valid. When the database cannot say, the attempt is refused.
 
 use std::{
     hash::Hash,
@@ -411,10 +411,6 @@ impl Limiters {
     }
 }
 
-/// How many times an attempt reads a bucket again after losing a race for it, before it is
-/// refused.
-const CONTENDED_TRIES: usize = 8;
-
 /// The buckets in the database ([`Limiters::shared`]).
 #[derive(Clone)]
 struct SharedBuckets {
@@ -424,8 +420,7 @@ struct SharedBuckets {
 
 impl SharedBuckets {
     /// Counts one attempt of `key` against the limit `limiter`. Fails closed: when the
-    /// database cannot say, or the bucket is fought over beyond reason, the attempt is
-    /// refused for one period.
+    /// database cannot say, the attempt is refused for one period.
     async fn take(&self, limiter: &str, key: &str, bucket: Bucket) -> Result<(), Duration> {
         match self.try_take(limiter, key, bucket).await {
             Ok(outcome) => outcome,
@@ -436,35 +431,28 @@ impl SharedBuckets {
         }
     }
 
+    /// One statement on PostgreSQL, outside any transaction: the bucket moves if the attempt
+    /// fits ([`gcra`], computed by the database).
     async fn try_take(
         &self,
         limiter: &str,
         key: &str,
         bucket: Bucket,
     ) -> Result<Result<(), Duration>, StorageError> {
-        for _ in 0..CONTENDED_TRIES {
-            let now = self.clock.now();
-            let mut repository = self.repositories.transaction().await?;
-            let stored = repository.rate_limits().bucket(limiter, key).await?;
-            match gcra(stored, now, bucket) {
-                Err(wait) => {
-                    repository.rollback().await?;
-                    return Ok(Err(wait));
-                }
-                Ok(empty_at) => {
-                    let won = repository
-                        .rate_limits()
-                        .replace_bucket(limiter, key, stored, empty_at)
-                        .await?;
-                    if won {
-                        repository.commit().await?;
-                        return Ok(Ok(()));
-                    }
-                    repository.rollback().await?;
-                }
-            }
-        }
-        Ok(Err(bucket.period))
+        let now = self.clock.now();
+        let period = TimeDelta::from_std(bucket.period).unwrap_or(TimeDelta::days(1));
+        let mut repository = self.repositories.writer().await?;
+        let refused = repository
+            .rate_limits()
+            .take(limiter, key, now, period, bucket.burst.get())
+            .await?;
+        repository.commit().await?;
+        Ok(match refused {
+            None => Ok(()),
+            Some(empty_at) => Err(gcra(Some(empty_at), now, bucket)
+                .err()
+                .unwrap_or(bucket.period)),
+        })
     }
 }
 

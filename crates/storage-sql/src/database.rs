@@ -582,6 +582,29 @@ impl Database {
         ))
     }
 
+    /// Starts a unit of work of single statements that each commit as they run; see
+    /// [`RepositoryFactory::writer`]. On PostgreSQL it is a bare pooled connection, so each
+    /// statement is one round trip; on SQLite it is [`Database::transaction`].
+    ///
+    /// # Errors
+    /// If no connection is available.
+    pub async fn writer(&self) -> Result<BoxRepository, StorageError> {
+        let unit = match &self.pool {
+            Pool::Sqlite(_) => return self.transaction().await,
+            Pool::Postgres(pool) => Transaction::Postgres(PgUnit::Autocommit(
+                self.state
+                    .reachability
+                    .start(pool, timed(pool.acquire()))
+                    .await?,
+            )),
+        };
+        Ok(Box::new(SqlRepository::new(
+            unit,
+            Arc::clone(&self.ids),
+            Arc::clone(&self.state),
+        )))
+    }
+
     /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
         match &self.pool {
@@ -609,6 +632,10 @@ impl RepositoryFactory for Database {
 
     async fn reader(&self) -> Result<BoxRepository, StorageError> {
         Database::reader(self).await
+    }
+
+    async fn writer(&self) -> Result<BoxRepository, StorageError> {
+        Database::writer(self).await
     }
 
     async fn wait_for_jobs(&self, timeout: Duration) {

@@ -34,8 +34,9 @@ pub(crate) enum Transaction {
     Postgres(PgUnit),
 }
 
-/// A PostgreSQL unit of work: a transaction, or, for a single read, a bare connection on which
-/// each statement commits by itself (one round trip instead of `BEGIN`, the query and `COMMIT`).
+/// A PostgreSQL unit of work: a transaction, or, for single statements, a bare connection on
+/// which each statement commits by itself (one round trip instead of `BEGIN`, the statement and
+/// `COMMIT`).
 pub(crate) enum PgUnit {
     Transaction(sqlx::Transaction<'static, Postgres>),
     Autocommit(sqlx::pool::PoolConnection<Postgres>),
@@ -81,9 +82,10 @@ macro_rules! on_backend {
 pub(crate) use on_backend;
 
 /// [`on_backend!`] for a statement that changes no row that existed before it: a `SELECT`, or
-/// an `INSERT` of new rows without `ON CONFLICT … UPDATE`. Such a unit of work leaves every
-/// cached read valid (a new session or token is no answer anyone cached). Anything else, or
-/// any doubt, is [`on_backend!`].
+/// an `INSERT` of new rows without `ON CONFLICT … UPDATE`; or one that writes only rows no
+/// cache reads (the rate limits' buckets). Such a unit of work leaves every cached read valid
+/// (a new session or token is no answer anyone cached). Anything else, or any doubt, is
+/// [`on_backend!`].
 macro_rules! on_backend_keeping_existing {
     ($repo:expr, |$conn:ident| $body:expr) => {{
         let started = ::std::time::Instant::now();
@@ -360,7 +362,7 @@ impl Repository for SqlRepository {
                     .await
                     .map_err(storage_error)
             }
-            // A unit of work that only reads holds no lock past its statement.
+            // A unit of work of single statements holds no lock past each statement.
             Transaction::Postgres(PgUnit::Autocommit(_)) => Ok(false),
         }
     }
@@ -375,8 +377,8 @@ impl Repository for SqlRepository {
             Transaction::Postgres(PgUnit::Transaction(transaction)) => {
                 timed(transaction.commit()).await
             }
-            // Every statement committed as it ran; such a unit of work only reads.
-            Transaction::Postgres(PgUnit::Autocommit(_)) => return Ok(()),
+            // Every statement committed as it ran: what they changed is counted below.
+            Transaction::Postgres(PgUnit::Autocommit(_)) => Ok(()),
         }
         .map_err(|error| {
             if on_postgres {
@@ -399,7 +401,7 @@ impl Repository for SqlRepository {
             Transaction::Postgres(PgUnit::Transaction(transaction)) => {
                 timed(transaction.rollback()).await
             }
-            // Nothing to undo: the unit of work only reads.
+            // Nothing to undo: each statement committed as it ran.
             Transaction::Postgres(PgUnit::Autocommit(_)) => Ok(()),
         }
         .map_err(storage_error)

@@ -172,6 +172,14 @@ pub trait RepositoryFactory: Send + Sync {
         self.read_transaction().await
     }
 
+    /// Starts a unit of work for single write statements, each complete on its own: the
+    /// cheapest way to make one change that needs no other (a rate limit's bucket). Each
+    /// statement may commit as it runs: committing the unit of work is still required (it
+    /// tells the caches), and rolling it back may undo nothing.
+    async fn writer(&self) -> Result<BoxRepository, StorageError> {
+        self.transaction().await
+    }
+
     /// How many units of work that may have changed rows that existed before them have been
     /// committed through this factory (and its clones) so far; one that only read and added
     /// new rows is not counted. A cache of what storage holds keeps the count it saw before

@@ -30,6 +30,7 @@ mod personal_session;
 mod policy_data;
 mod queue_job;
 mod queue_worker;
+mod rate_limit;
 mod refresh_token;
 mod registration_token;
 mod session_activity;
