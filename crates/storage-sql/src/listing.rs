@@ -79,15 +79,56 @@ impl Conditions {
         pagination: &Pagination,
     ) -> (String, Vec<Arg>) {
         self.and_cursors(id_column, pagination);
-        let order = match pagination.direction {
-            Direction::Forward => "ASC",
-            Direction::Backward => "DESC",
-        };
+        let order = order(pagination);
         let limit = i64::try_from(pagination.fetch()).unwrap_or(i64::MAX);
         self.args.push(Arg::Int(limit));
         let sql = format!(
             "SELECT {columns} FROM {from}{} ORDER BY {id_column} {order} LIMIT ${}",
             self.where_clause(),
+            self.args.len()
+        );
+        (sql, self.args)
+    }
+
+    /// The `window`-th row of `from` past the cursors of `pagination`, in its direction: its
+    /// `id_column`, or none when fewer rows are left. Only the cursors are applied, so the
+    /// statement reads `window` entries of the index on `id_column` and nothing else.
+    pub(crate) fn window_edge_query(
+        from: &str,
+        id_column: &str,
+        pagination: &Pagination,
+        window: usize,
+    ) -> (String, Vec<Arg>) {
+        let mut conditions = Self::default();
+        conditions.and_cursors(id_column, pagination);
+        let offset = window.saturating_sub(1);
+        let sql = format!(
+            "SELECT {id_column} FROM {from}{} ORDER BY {id_column} {} LIMIT 1 OFFSET {offset}",
+            conditions.where_clause(),
+            order(pagination)
+        );
+        (sql, conditions.args)
+    }
+
+    /// [`Conditions::page_query`] for `limit` rows, the conditions applied behind an
+    /// `OFFSET 0` fence: the planner finds the matching rows first (through the index that
+    /// serves the conditions) and orders them after, rather than walk `id_column`'s index
+    /// until `limit` rows match, which it would do expecting matches all along the way.
+    pub(crate) fn fenced_page_query(
+        mut self,
+        columns: &str,
+        from: &str,
+        id_column: &str,
+        (pagination, limit): (&Pagination, usize),
+    ) -> (String, Vec<Arg>) {
+        self.and_cursors(id_column, pagination);
+        self.args
+            .push(Arg::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+        let sql = format!(
+            "SELECT {columns} FROM (SELECT {columns} FROM {from}{} OFFSET 0) AS fenced \
+             ORDER BY {id_column} {} LIMIT ${}",
+            self.where_clause(),
+            order(pagination),
             self.args.len()
         );
         (sql, self.args)
@@ -99,6 +140,14 @@ impl Conditions {
             format!("SELECT COUNT(*) FROM {from}{}", self.where_clause()),
             self.args,
         )
+    }
+}
+
+/// The order of ids a page is read in.
+fn order(pagination: &Pagination) -> &'static str {
+    match pagination.direction {
+        Direction::Forward => "ASC",
+        Direction::Backward => "DESC",
     }
 }
 

@@ -14,12 +14,14 @@ mod third_party_id;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use portcullis_model::User;
-use portcullis_storage::{Page, Pagination, StorageError, UserFilter, UserRepository, UserState};
+use portcullis_storage::{
+    Direction, Page, Pagination, StorageError, UserFilter, UserRepository, UserState,
+};
 use ulid::Ulid;
 
 use crate::{
     listing::{Arg, Conditions, bind_args, contains_pattern},
-    repository::{SqlRepository, on_backend},
+    repository::{SqlRepository, Transaction, on_backend, on_backend_keeping_existing},
     types::{DbId, DbTime},
 };
 
@@ -104,6 +106,57 @@ fn conditions(filter: &UserFilter) -> Conditions {
     conditions
 }
 
+/// How many users past the cursor a search on PostgreSQL reads in id order before it turns
+/// to the trigram index for the rest of its page.
+const SEARCH_WINDOW: usize = 1_000;
+
+/// A page of a username search on PostgreSQL. Walking the ids until a page of matches is found
+/// is fast where matches are dense, but a page near the end of a search whose matches are all
+/// early would walk every user after them to learn that there is no next page; the trigram
+/// index finds few matches fast, but sorting many is slow. So: the page's matches among the
+/// next [`SEARCH_WINDOW`] users in id order, then, if the page is not full and users are
+/// left, the rest through the index (behind a fence, so that the planner does not go back to
+/// walking the ids), past the window.
+async fn search_page(
+    repo: &mut SqlRepository,
+    filter: &UserFilter,
+    pagination: Pagination,
+) -> Result<Page<User>, StorageError> {
+    let (sql, args) = Conditions::window_edge_query("users", "user_id", &pagination, SEARCH_WINDOW);
+    let edge: Option<DbId> =
+        on_backend_keeping_existing!(repo, |conn| bind_args!(sqlx::query_scalar(&sql), args)
+            .fetch_optional(conn)
+            .await)?;
+    let (within, beyond) = match pagination.direction {
+        Direction::Forward => ("user_id <= ?", "user_id > ?"),
+        Direction::Backward => ("user_id >= ?", "user_id < ?"),
+    };
+    let mut window = conditions(filter);
+    if let Some(edge) = &edge {
+        window.and(within, [Arg::Id(edge.0)]);
+    }
+    let (sql, args) = window.page_query(columns!(), "users", "user_id", &pagination);
+    let mut rows: Vec<UserRow> =
+        on_backend_keeping_existing!(repo, |conn| bind_args!(sqlx::query_as(&sql), args)
+            .fetch_all(conn)
+            .await)?;
+    if let Some(edge) = edge
+        && rows.len() < pagination.fetch()
+    {
+        let mut rest = conditions(filter);
+        rest.and(beyond, [Arg::Id(edge.0)]);
+        let wanted = pagination.fetch() - rows.len();
+        let (sql, args) =
+            rest.fenced_page_query(columns!(), "users", "user_id", (&pagination, wanted));
+        let more: Vec<UserRow> =
+            on_backend_keeping_existing!(repo, |conn| bind_args!(sqlx::query_as(&sql), args)
+                .fetch_all(conn)
+                .await)?;
+        rows.extend(more);
+    }
+    Ok(pagination.page(rows.into_iter().map(User::from).collect()))
+}
+
 fn not_found(id: Ulid) -> StorageError {
     StorageError::NotFound {
         entity: "user",
@@ -167,6 +220,9 @@ impl UserRepository for SqlRepository {
         filter: &UserFilter,
         pagination: Pagination,
     ) -> Result<Page<User>, StorageError> {
+        if filter.search.is_some() && matches!(self.transaction, Transaction::Postgres(_)) {
+            return search_page(self, filter, pagination).await;
+        }
         let (sql, args) =
             conditions(filter).page_query(columns!(), "users", "user_id", &pagination);
         let rows: Vec<UserRow> = on_backend!(self, |conn| bind_args!(sqlx::query_as(&sql), args)

@@ -366,3 +366,74 @@ backend_test!(
         }
     }
 );
+
+backend_test!(
+    async fn a_search_whose_matches_are_far_apart_pages_through_all_of_them(db: Database) {
+        // 150 matches first, 1,250 other users, then 5 matches: more than a thousand users
+        // (the stretch PostgreSQL reads in id order) between the two groups of matches.
+        let mut tx = repo(&db).await;
+        let mut names = Vec::new();
+        for i in 0..1_405 {
+            let name = if i < 150 || i >= 1_400 {
+                format!("match-{i:04}")
+            } else {
+                format!("other-{i:04}")
+            };
+            let at = start() + TimeDelta::milliseconds(i);
+            tx.users().add(&name, at).await.expect("added");
+            names.push(name);
+        }
+        commit(tx).await;
+        let expected: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|name| name.starts_with("match"))
+            .collect();
+        let search = UserFilter {
+            search: Some("match".to_owned()),
+            ..UserFilter::default()
+        };
+
+        let mut tx = repo(&db).await;
+        // Forward, a hundred at a time.
+        let mut seen = Vec::new();
+        let mut pagination = Pagination::first(100);
+        loop {
+            let page = tx
+                .users()
+                .list_page(&search, pagination)
+                .await
+                .expect("listed");
+            seen.extend(page.edges.iter().map(|user| user.username.clone()));
+            let Some(last) = page.edges.last() else { break };
+            if !page.has_next_page {
+                break;
+            }
+            pagination = Pagination::first(100).after(last.id);
+        }
+        assert_eq!(seen, expected);
+
+        // Backward from the end: the five late matches, then the early ones.
+        let page = tx
+            .users()
+            .list_page(&search, Pagination::last(100))
+            .await
+            .expect("listed");
+        let names: Vec<&str> = page.edges.iter().map(|u| u.username.as_str()).collect();
+        assert_eq!(names, expected[expected.len() - 100..]);
+        assert!(page.has_previous_page);
+        let first = page.edges.first().expect("a page").id;
+        let page = tx
+            .users()
+            .list_page(&search, Pagination::last(100).before(first))
+            .await
+            .expect("listed");
+        let names: Vec<&str> = page.edges.iter().map(|u| u.username.as_str()).collect();
+        assert_eq!(names, expected[..expected.len() - 100]);
+        assert!(!page.has_previous_page);
+        assert_eq!(
+            tx.users().count(&search).await.expect("counted"),
+            expected.len()
+        );
+    }
+);
