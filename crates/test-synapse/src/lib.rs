@@ -194,6 +194,33 @@ impl TestSynapse {
         }
     }
 
+    /// The Python of Synapse's venv with `package` installed (from PyPI when missing), to run
+    /// another real service of the deployment beside Synapse: a mail relay, say.
+    ///
+    /// # Panics
+    /// When the package cannot be installed.
+    #[must_use]
+    pub fn python_with(&self, package: &str, module: &str) -> PathBuf {
+        let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let venv = std::env::var_os("SYNAPSE_VENV")
+            .map_or_else(|| repository.join("target/synapse-venv"), PathBuf::from);
+        let python = venv.join("bin/python");
+        let present = Command::new(&python)
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|output| output.status.success());
+        if !present {
+            let installed = Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet", "--disable-pip-version-check", package])
+                .status();
+            assert!(
+                matches!(installed, Ok(status) if status.success()),
+                "pip install {package}: {installed:?}"
+            );
+        }
+        python
+    }
+
     /// The end of Synapse's log, for failure messages.
     #[must_use]
     pub fn log_tail(&self, lines: usize) -> String {
