@@ -374,7 +374,7 @@ backend_test!(
         let mut tx = repo(&db).await;
         let mut names = Vec::new();
         for i in 0..1_405 {
-            let name = if i < 150 || i >= 1_400 {
+            let name = if !(150..1_400).contains(&i) {
                 format!("match-{i:04}")
             } else {
                 format!("other-{i:04}")
