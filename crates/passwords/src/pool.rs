@@ -80,7 +80,7 @@ pub(crate) const MEMORY_KEPT_WHILE_IDLE: Duration = Duration::from_secs(1);
 const ASSUMED_JOB_TIME: Duration = Duration::from_millis(100);
 
 /// How long a sign-in may wait for a hashing worker before it is refused instead.
-pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(2);
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(5);
 
 /// How many jobs may wait for a worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

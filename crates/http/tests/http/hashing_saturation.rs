@@ -43,7 +43,7 @@ async fn a_sign_in_is_refused_with_a_busy_page_before_its_form_is_read_or_the_da
     let response = app.send(post_form("/login", &[("password", "x")])).await;
 
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(retry_after(&response), 2);
+    assert_eq!(retry_after(&response), 5);
     let content_type = response.headers()[header::CONTENT_TYPE]
         .to_str()
         .expect("text")
@@ -88,10 +88,10 @@ async fn a_matrix_login_is_refused_with_a_503_matrix_error_before_its_body_is_re
     let response = app.send(not_json).await;
 
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(retry_after(&response), 2);
+    assert_eq!(retry_after(&response), 5);
     let error = body_json(response).await;
     assert_eq!(error["errcode"], "M_UNKNOWN");
-    assert_eq!(error["retry_after_ms"], json!(2000));
+    assert_eq!(error["retry_after_ms"], json!(5000));
     drop(taken);
 }
 
