@@ -64,10 +64,18 @@ pub(crate) async fn registration_options(
         Ok::<_, portcullis_storage::StorageError>(options)
     }
     .await;
+    started_options(started, "registration")
+}
+
+/// The options of a ceremony just stored, or, when storage failed, why none starts.
+fn started_options(
+    started: Result<String, portcullis_storage::StorageError>,
+    ceremony: &str,
+) -> Response {
     match started {
         Ok(options) => options_response(options),
         Err(error) => {
-            tracing::error!(%error, user.id = %user.id, "a passkey registration could not start");
+            tracing::error!(%error, ceremony, "a passkey ceremony could not start");
             let message = tr("passkey.error.unavailable", &[]);
             options_refusal(StatusCode::INTERNAL_SERVER_ERROR, message)
         }
@@ -116,16 +124,7 @@ pub async fn options(State(state): State<AppState>, ClientIp(ip): ClientIp) -> R
         Ok::<_, portcullis_storage::StorageError>(options)
     }
     .await;
-    match started {
-        Ok(options) => options_response(options),
-        Err(error) => {
-            tracing::error!(%error, "a passkey sign-in could not start");
-            options_refusal(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                tr("passkey.error.unavailable", &[]),
-            )
-        }
-    }
+    started_options(started, "sign-in")
 }
 
 /// `POST /login/passkey`.
