@@ -110,22 +110,27 @@ impl Conditions {
         (sql, conditions.args)
     }
 
-    /// [`Conditions::page_query`] for `limit` rows, the conditions applied behind an
-    /// `OFFSET 0` fence: the planner finds the matching rows first (through the index that
-    /// serves the conditions) and orders them after, rather than walk `id_column`'s index
-    /// until `limit` rows match, which it would do expecting matches all along the way.
+    /// [`Conditions::page_query`] for `limit` rows, the conditions applied behind a fence
+    /// (an `OFFSET 0` the planner does not see through): the matching rows are found first
+    /// and ordered after, rather than by walking `id_column`'s index until `limit` rows match,
+    /// which the planner does expecting matches all along the way. On PostgreSQL they are
+    /// found through the index that serves the conditions; on SQLite, by reading the table
+    /// in its own order (`NOT INDEXED`), which costs less per row than following the index.
     pub(crate) fn fenced_page_query(
         mut self,
-        columns: &str,
-        from: &str,
-        id_column: &str,
+        fence: Fence,
+        (columns, from, id_column): (&str, &str, &str),
         (pagination, limit): (&Pagination, usize),
     ) -> (String, Vec<Arg>) {
         self.and_cursors(id_column, pagination);
         self.args
             .push(Arg::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+        let (scan, offset) = match fence {
+            Fence::Postgres => ("", "OFFSET 0"),
+            Fence::Sqlite => (" NOT INDEXED", "LIMIT -1 OFFSET 0"),
+        };
         let sql = format!(
-            "SELECT {columns} FROM (SELECT {columns} FROM {from}{} OFFSET 0) AS fenced \
+            "SELECT {columns} FROM (SELECT {columns} FROM {from}{scan}{} {offset}) AS fenced \
              ORDER BY {id_column} {} LIMIT ${}",
             self.where_clause(),
             order(pagination),
@@ -141,6 +146,34 @@ impl Conditions {
             self.args,
         )
     }
+
+    /// The count of the rows of `from` that meet the conditions less those of them that also
+    /// meet `excluded`: the rows that meet the conditions and not `excluded`, counted in two
+    /// reads that an index can each serve where `excluded` holds for few rows (a partial
+    /// index of them), rather than in one that tests `excluded` row by row. The parameters
+    /// appear in both reads under the same numbers.
+    pub(crate) fn count_excluding_query(self, from: &str, excluded: &str) -> (String, Vec<Arg>) {
+        let conditions = self.where_clause();
+        let joiner = if conditions.is_empty() {
+            " WHERE"
+        } else {
+            " AND"
+        };
+        (
+            format!(
+                "SELECT (SELECT COUNT(*) FROM {from}{conditions}) \
+                 - (SELECT COUNT(*) FROM {from}{conditions}{joiner} ({excluded}))"
+            ),
+            self.args,
+        )
+    }
+}
+
+/// The database a fenced query is written for (see [`Conditions::fenced_page_query`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Fence {
+    Postgres,
+    Sqlite,
 }
 
 /// The order of ids a page is read in.

@@ -20,7 +20,7 @@ use portcullis_storage::{
 use ulid::Ulid;
 
 use crate::{
-    listing::{Arg, Conditions, bind_args, contains_pattern},
+    listing::{Arg, Conditions, Fence, bind_args, contains_pattern},
     repository::{SqlRepository, Transaction, on_backend, on_backend_keeping_existing},
     types::{DbId, DbTime},
 };
@@ -56,6 +56,11 @@ impl From<UserRow> for User {
         }
     }
 }
+
+/// The users who are not active: locked or deactivated. A partial index holds them
+/// (migration `20261207000010`); its condition is this one, word for word, so that the
+/// planner knows it can serve it.
+const INACTIVE: &str = "locked_at IS NOT NULL OR deactivated_at IS NOT NULL";
 
 /// The conditions of `filter` on table `users`.
 ///
@@ -106,17 +111,17 @@ fn conditions(filter: &UserFilter) -> Conditions {
     conditions
 }
 
-/// How many users past the cursor a search on PostgreSQL reads in id order before it turns
-/// to the trigram index for the rest of its page.
+/// How many users past the cursor a search reads in id order before it turns to the rest of
+/// the table for the rest of its page.
 const SEARCH_WINDOW: usize = 1_000;
 
-/// A page of a username search on PostgreSQL. Walking the ids until a page of matches is found
-/// is fast where matches are dense, but a page near the end of a search whose matches are all
-/// early would walk every user after them to learn that there is no next page; the trigram
-/// index finds few matches fast, but sorting many is slow. So: the page's matches among the
-/// next [`SEARCH_WINDOW`] users in id order, then, if the page is not full and users are
-/// left, the rest through the index (behind a fence, so that the planner does not go back to
-/// walking the ids), past the window.
+/// A page of a username search. Walking the ids until a page of matches is found is fast where
+/// matches are dense, but a page near the end of a search whose matches are all early would
+/// walk every user after them to learn that there is no next page; finding the matches first
+/// (through the trigram index on PostgreSQL, by reading the table on SQLite) is fast for few
+/// matches, but sorting many is slow. So: the page's matches among the next [`SEARCH_WINDOW`]
+/// users in id order, then, if the page is not full and users are left, the rest found first
+/// (behind a fence, so that the planner does not go back to walking the ids), past the window.
 async fn search_page(
     repo: &mut SqlRepository,
     filter: &UserFilter,
@@ -146,8 +151,15 @@ async fn search_page(
         let mut rest = conditions(filter);
         rest.and(beyond, [Arg::Id(edge.0)]);
         let wanted = pagination.fetch() - rows.len();
-        let (sql, args) =
-            rest.fenced_page_query(columns!(), "users", "user_id", (&pagination, wanted));
+        let fence = match repo.transaction {
+            Transaction::Postgres(_) => Fence::Postgres,
+            Transaction::Sqlite(_) => Fence::Sqlite,
+        };
+        let (sql, args) = rest.fenced_page_query(
+            fence,
+            (columns!(), "users", "user_id"),
+            (&pagination, wanted),
+        );
         let more: Vec<UserRow> =
             on_backend_keeping_existing!(repo, |conn| bind_args!(sqlx::query_as(&sql), args)
                 .fetch_all(conn)
@@ -220,7 +232,7 @@ impl UserRepository for SqlRepository {
         filter: &UserFilter,
         pagination: Pagination,
     ) -> Result<Page<User>, StorageError> {
-        if filter.search.is_some() && matches!(self.transaction, Transaction::Postgres(_)) {
+        if filter.search.is_some() {
             return search_page(self, filter, pagination).await;
         }
         let (sql, args) =
@@ -232,7 +244,18 @@ impl UserRepository for SqlRepository {
     }
 
     async fn count(&mut self, filter: &UserFilter) -> Result<usize, StorageError> {
-        let (sql, args) = conditions(filter).count_query("users");
+        // Active users are nearly all of them: counting them is counting the users the other
+        // conditions select, less the few inactive ones among those, which the partial index
+        // of inactive users finds without reading every row.
+        let (sql, args) = if filter.state == Some(UserState::Active) {
+            let others = UserFilter {
+                state: None,
+                ..filter.clone()
+            };
+            conditions(&others).count_excluding_query("users", INACTIVE)
+        } else {
+            conditions(filter).count_query("users")
+        };
         let count: i64 = on_backend!(self, |conn| bind_args!(sqlx::query_scalar(&sql), args)
             .fetch_one(conn)
             .await)?;

@@ -229,6 +229,16 @@ backend_test!(
                 },
                 vec!["u0", "u3"],
             ),
+            (
+                // Active users are counted as all less the inactive ones: the search's
+                // parameter is read by both counts.
+                UserFilter {
+                    search: Some("U".to_owned()),
+                    state: Some(UserState::Active),
+                    ..UserFilter::default()
+                },
+                vec!["u0", "u3", "u4"],
+            ),
         ];
         for (filter, expected) in cases {
             let page = tx
