@@ -291,11 +291,44 @@ impl BlockingPool {
     ///
     /// Admission happens here, before the returned future is polled, so whether a job gets in
     /// never depends on scheduling. The job keeps its place until it has finished running,
-    /// even if the caller stops waiting for it: the work cannot be interrupted, so it counts.
+    /// even if the caller stops waiting for it once it has started: the work cannot be
+    /// interrupted, so it counts. A job whose caller stopped waiting before a worker took it
+    /// is not run.
     pub(crate) fn submit<T, F>(
         &self,
         job: F,
     ) -> Result<impl Future<Output = Result<T, PasswordError>> + Send + 'static, PasswordError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.enqueue(job, Some(done))?;
+        Ok(async move {
+            match result.await {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(_panic)) => Err(PasswordError::internal("the hashing job panicked")),
+                Err(gone) => Err(PasswordError::internal(gone)),
+            }
+        })
+    }
+
+    /// Admits `job` as [`BlockingPool::submit`] does, for its effect on the pool alone (the
+    /// time it takes): it runs although nobody waits for it.
+    pub(crate) fn submit_unwatched<F>(&self, job: F) -> Result<(), PasswordError>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.enqueue(job, None)
+    }
+
+    /// Takes a place for `job` and queues it; its result goes to `done` if given, and it is
+    /// dropped unrun if `done` was given and nobody listens to it any more when its turn comes.
+    fn enqueue<T, F>(
+        &self,
+        job: F,
+        done: Option<tokio::sync::oneshot::Sender<std::thread::Result<T>>>,
+    ) -> Result<(), PasswordError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
@@ -306,12 +339,19 @@ impl BlockingPool {
             return Err(PasswordError::Busy);
         };
         let span = Span::current();
-        let (done, result) = tokio::sync::oneshot::channel();
         let queued = Instant::now();
         metrics::INSTRUMENTS.queued.add(1, &[]);
         let job: Job = Box::new(move || {
             let started = Instant::now();
             metrics::INSTRUMENTS.queued.add(-1, &[]);
+            // Nobody waits for it any more (the client went away while it was queued): its
+            // place goes to the next job without a hash computed for nobody.
+            if done
+                .as_ref()
+                .is_some_and(tokio::sync::oneshot::Sender::is_closed)
+            {
+                return;
+            }
             metrics::INSTRUMENTS
                 .wait
                 .record((started - queued).as_secs_f64() * 1000.0, &[]);
@@ -320,18 +360,13 @@ impl BlockingPool {
             // The place is given back when the job is done, not when the caller is, and before
             // the caller hears of it, so that it finds the place free.
             drop(place);
-            let _ = done.send(value);
+            if let Some(done) = done {
+                let _ = done.send(value);
+            }
         });
         shared.queue().jobs.push_back(job);
         shared.ready.notify_one();
-
-        Ok(async move {
-            match result.await {
-                Ok(Ok(value)) => Ok(value),
-                Ok(Err(_panic)) => Err(PasswordError::internal("the hashing job panicked")),
-                Err(gone) => Err(PasswordError::internal(gone)),
-            }
-        })
+        Ok(())
     }
 }
 
@@ -354,7 +389,7 @@ impl BlockingPool {
         let gate = Arc::new((Mutex::new(false), Condvar::new()));
         loop {
             let gate = Arc::clone(&gate);
-            let job = self.submit(move || {
+            let job = self.submit_unwatched(move || {
                 let (open, opened) = &*gate;
                 let _open = opened
                     .wait_while(
@@ -363,7 +398,6 @@ impl BlockingPool {
                     )
                     .unwrap_or_else(PoisonError::into_inner);
             });
-            // The job runs whether or not anyone waits for its result.
             if job.is_err() {
                 break;
             }
@@ -655,6 +689,29 @@ mod tests {
         }
 
         assert_eq!(leaders, 1);
+    }
+
+    #[tokio::test]
+    async fn a_queued_job_nobody_waits_for_any_more_is_not_run() {
+        let pool = BlockingPool::new(limits(1, 2)).expect("threads start");
+        let (release, wait) = mpsc::channel::<()>();
+        let running = pool.submit(move || wait.recv()).expect("the pool is idle");
+        let ran = Arc::new(AtomicUsize::new(0));
+        let abandoned = {
+            let ran = Arc::clone(&ran);
+            pool.submit(move || ran.fetch_add(1, Ordering::SeqCst))
+                .expect("there is room in the queue")
+        };
+        let next = pool.submit(|| "next").expect("there is room in the queue");
+
+        drop(abandoned);
+        release.send(()).expect("the running job waits for this");
+        assert!(running.await.expect("the job ran").is_ok());
+        // The queue is first in, first out: the abandoned job's turn came before this one.
+        assert_eq!(next.await.expect("the job ran"), "next");
+
+        assert_eq!(ran.load(Ordering::SeqCst), 0);
+        assert!(pool.has_room());
     }
 
     #[tokio::test]
