@@ -385,7 +385,8 @@ pub async fn after_first_factor(
     user: &User,
     requirement: SecondFactorRequirement,
 ) -> Result<NextStep, StorageError> {
-    let mut repo = repositories.read_transaction().await?;
+    // Separate reads, each on its own (no snapshot needed): the cheapest on PostgreSQL.
+    let mut repo = repositories.reader().await?;
     let factors = factors_of(&mut *repo, user).await?;
     repo.rollback().await?;
     Ok(if factors.any() {

@@ -264,7 +264,8 @@ impl PasswordSignIn<'_> {
         &self,
         identifier: &Identifier,
     ) -> Result<Option<(User, Option<UserPassword>)>, StorageError> {
-        let mut repository = self.repositories.read_transaction().await?;
+        // Reads that need no common snapshot: on PostgreSQL, each one round trip.
+        let mut repository = self.repositories.reader().await?;
         let user = match identifier {
             Identifier::Email(address) if self.login_with_email_allowed => {
                 match repository.user_emails().find_by_email(address).await? {

@@ -342,7 +342,12 @@ impl Login<'_> {
         let site = state.site_config();
         let limit = site.session_limit.as_ref();
         let now = state.now();
-        let mut repo = state.database().transaction().await?;
+        // Only eviction writes: without it, the decision's reads need no transaction.
+        let mut repo = if limit.is_some_and(|limit| limit.dangerous_hard_limit_eviction) {
+            state.database().transaction().await?
+        } else {
+            state.database().reader().await?
+        };
         let mut decision = portcullis_services::policy::compat_login(
             &mut *repo,
             &policy,
