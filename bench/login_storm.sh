@@ -13,7 +13,9 @@
 #     refused (503: hashing saturated), rate limited (429) and other, and introspection's
 #     requests/s and p99 next to the calm run's (the share kept, in %).
 # The server's VmRSS is read before, sampled every 20 ms during the storms (peak), and read
-# 10 s after the last one. The sign-in rate limits are lifted: the storm measures hashing.
+# 10 s after the last one, and where the machine's CPU went during each storm (the server's
+# hashing threads, the rest of the server, PostgreSQL, Synapse, the load generators:
+# bench/cpu_split.py). The sign-in rate limits are lifted: the storm measures hashing.
 # `cargo bench -p portcullis-passwords` gives the time of one hash on the same machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +54,15 @@ wrk_introspect() {
   TOKEN=$token HS_SECRET=$hs_secret wrk -t2 -c"${CONNECTIONS:-20}" -d"${duration}s" --latency \
     -s bench/introspect.lua "$base/oauth2/introspect"
 }
+# The storm: the logins and, at the same time, introspection; bench/cpu_split.py reads where
+# the CPU went meanwhile.
+storm() {
+  LOGIN_USER=alice LOGIN_PASSWORD=${STORM_PASSWORD:-$password} wrk -t2 -c"${LOGINS:-64}" -d"${duration}s" \
+    -s bench/login_storm.lua "$base/_matrix/client/v3/login" > "$dir/storm.txt" &
+  wrk_introspect > "$dir/during.txt"
+  wait
+}
+export token hs_secret duration base dir password
 wrk_requests() { awk '/^Requests\/sec/ {printf "%d\n", $2}' "$1"; }
 sample_peak() {
   local peak=0 now
@@ -64,16 +75,17 @@ sample_peak() {
 
 sleep 2
 rss_before=$(rss_kib)
+anon_before=$(anon_rss_kib)
 bench_warm_up "$token"
 peak=0
 for round in $(seq 1 "$rounds"); do
-  wrk_introspect > "$dir/calm.txt"
-  LOGIN_USER=alice LOGIN_PASSWORD=${STORM_PASSWORD:-$password} wrk -t2 -c"${LOGINS:-64}" -d"${duration}s" \
-    -s bench/login_storm.lua "$base/_matrix/client/v3/login" > "$dir/storm.txt" &
+  python3 bench/cpu_split.py "$pid" -- bash -c "$(declare -f wrk_introspect); wrk_introspect" \
+    > "$dir/calm.txt" 2> "$dir/cpu-calm.txt"
+  python3 bench/cpu_split.py "$pid" -- bash -c "$(declare -f wrk_introspect storm); storm" \
+    2> "$dir/cpu.txt" &
   storm_pid=$!
   sample_peak "$storm_pid" > "$dir/peak.txt" &
   sampler_pid=$!
-  wrk_introspect > "$dir/during.txt"
   wait "$storm_pid" "$sampler_pid"
   round_peak=$(cat "$dir/peak.txt")
   [ "$round_peak" -gt "$peak" ] && peak=$round_peak
@@ -82,7 +94,9 @@ for round in $(seq 1 "$rounds"); do
   echo "  introspection calm:   $(wrk_summary "$dir/calm.txt")"
   echo "  introspection storm:  $(wrk_summary "$dir/during.txt") — $((100 * during / calm)) % of calm;" \
     "$(grep 'answers not active' "$dir/during.txt")"
+  echo "  calm: $(cat "$dir/cpu-calm.txt")"
+  echo "  storm: $(cat "$dir/cpu.txt")"
 done
 sleep 10
-echo "server VmRSS: idle $((rss_before / 1024)) MiB; peak during the storms $((peak / 1024)) MiB;" \
-  "10 s after the last $(( $(rss_kib) / 1024 )) MiB"
+echo "server VmRSS: idle $((rss_before / 1024)) MiB (RssAnon $((anon_before / 1024)) MiB); peak during the storms $((peak / 1024)) MiB;" \
+  "10 s after the last $(( $(rss_kib) / 1024 )) MiB (own memory, RssAnon: $(( $(anon_rss_kib) / 1024 )) MiB)"
